@@ -1,0 +1,73 @@
+"""matchkit: match volunteers with the needs of organisations, openly and by consent.
+
+The public API is exactly the names in ``__all__`` (plus the public submodules
+``matchkit.solvers``, ``matchkit.datasets`` and ``matchkit.testing``).
+"""
+
+from __future__ import annotations
+
+from ._dataset import Dataset
+from ._exceptions import (
+    CapacityError,
+    DataWarning,
+    DecisionError,
+    InfeasibleError,
+    InvalidDatasetError,
+    InvalidInputError,
+    InvalidProblemError,
+    MatchkitError,
+    MatchkitWarning,
+    Problem,
+    UnknownMethodError,
+)
+from ._models import (
+    SCHEMA_VERSION,
+    SLOTS,
+    Need,
+    NeedStatus,
+    Organisation,
+    OrganisationKind,
+    Place,
+    Volunteer,
+)
+from ._problem import Assignment, MatchProblem
+from ._schema import json_schema
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "SLOTS",
+    "Assignment",
+    "CapacityError",
+    "DataWarning",
+    "Dataset",
+    "DecisionError",
+    "InfeasibleError",
+    "InvalidDatasetError",
+    "InvalidInputError",
+    "InvalidProblemError",
+    "MatchProblem",
+    "MatchkitError",
+    "MatchkitWarning",
+    "Need",
+    "NeedStatus",
+    "Organisation",
+    "OrganisationKind",
+    "Place",
+    "Problem",
+    "UnknownMethodError",
+    "Volunteer",
+    "__version__",
+    "json_schema",
+]
+
+# Show public names as matchkit.X rather than matchkit._module.X in reprs and docs.
+for _name in __all__:
+    _obj = globals()[_name]
+    if getattr(_obj, "__module__", "").startswith("matchkit._"):
+        try:
+            _obj.__module__ = "matchkit"
+        except (AttributeError, TypeError):
+            pass
+del _name, _obj

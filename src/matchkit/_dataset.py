@@ -1,0 +1,260 @@
+"""Dataset: volunteers, organisations and needs, checked together.
+
+A ``Dataset`` is immutable. Building one checks every record (schema v1) and then the
+records against each other: ids unique per kind, every need's ``organisation_id`` and
+``vetted_by`` naming an organisation that exists. A failure lists every problem found.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ._exceptions import InvalidDatasetError, Problem
+from ._models import Need, Organisation, Volunteer
+
+__all__ = ["Dataset", "problems_from_validation_error"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def problems_from_validation_error(
+    err: ValidationError,
+    *,
+    source: str,
+    row: int | None,
+    record_id: str | None = None,
+    field_names: Mapping[str, str] | None = None,
+) -> list[Problem]:
+    """Turn one pydantic ``ValidationError`` into matchkit ``Problem`` s (one per error).
+
+    ``field_names`` maps a model path (``"home.lat"``) to the name the user wrote
+    (``"home_lat"`` in CSV), so messages speak the file's language.
+    """
+    out = []
+    for e in err.errors(include_url=False):
+        path = ".".join(str(p) for p in e["loc"])
+        if field_names:
+            path = field_names.get(path, path)
+        msg = e["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        if e["type"] == "missing":
+            msg = "is required but missing; add it"
+        elif e["type"] == "extra_forbidden":
+            msg = "is not a field of schema v1; remove it or check its spelling"
+        value = e.get("input")
+        if isinstance(value, (dict, list)) and e["type"] != "extra_forbidden":
+            value = None
+        out.append(
+            Problem(msg, source=source, row=row, field=path or None, value=value, record_id=record_id)
+        )
+    return out
+
+
+def _coerce(
+    kind: type[M], items: Iterable[Any], source: str, problems: list[Problem]
+) -> tuple[M, ...]:
+    out: list[M] = []
+    for i, item in enumerate(items):
+        if isinstance(item, kind):
+            out.append(item)
+            continue
+        rid = item.get("id") if isinstance(item, Mapping) else None
+        try:
+            out.append(kind.model_validate(item))
+        except ValidationError as err:
+            problems += problems_from_validation_error(
+                err, source=source, row=i, record_id=str(rid) if rid is not None else None
+            )
+    return tuple(out)
+
+
+def _ids(items: Sequence[Any]) -> tuple[str, ...]:
+    return tuple(item.id for item in items)
+
+
+@dataclass(frozen=True, eq=True)
+class Dataset:
+    """Volunteers, organisations and needs, validated together.
+
+    Parameters
+    ----------
+    volunteers, organisations, needs : sequences of models or of plain dicts
+        Dicts are validated as schema v1 records.
+
+    Raises
+    ------
+    InvalidDatasetError
+        With every problem found (``.problems``), each naming the kind, the index, the id and
+        the field.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> ds = mk.Dataset(
+    ...     volunteers=[{"id": "v1", "skills": ["first_aid"]}],
+    ...     organisations=[{"id": "o1", "name": "Food bank", "kind": "cso", "registered": True}],
+    ...     needs=[{"id": "n1", "organisation_id": "o1", "title": "Sort donations",
+    ...             "remote": True, "capacity": 2, "status": "open"}],
+    ... )
+    >>> len(ds.volunteers), ds.need("n1").capacity
+    (1, 2)
+    """
+
+    volunteers: tuple[Volunteer, ...] = ()
+    organisations: tuple[Organisation, ...] = ()
+    needs: tuple[Need, ...] = ()
+    _index: dict[str, dict[str, int]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        problems: list[Problem] = []
+        vols = _coerce(Volunteer, self.volunteers, "volunteers", problems)
+        orgs = _coerce(Organisation, self.organisations, "organisations", problems)
+        needs = _coerce(Need, self.needs, "needs", problems)
+        object.__setattr__(self, "volunteers", vols)
+        object.__setattr__(self, "organisations", orgs)
+        object.__setattr__(self, "needs", needs)
+        problems += self._cross_check()
+        if problems:
+            raise InvalidDatasetError(problems)
+        object.__setattr__(
+            self,
+            "_index",
+            {
+                "volunteers": {v.id: i for i, v in enumerate(vols)},
+                "organisations": {o.id: i for i, o in enumerate(orgs)},
+                "needs": {n.id: i for i, n in enumerate(needs)},
+            },
+        )
+
+    def _cross_check(self) -> list[Problem]:
+        problems: list[Problem] = []
+        for kind in ("volunteers", "organisations", "needs"):
+            items = getattr(self, kind)
+            counts = Counter(_ids(items))
+            seen: set[str] = set()
+            for i, item in enumerate(items):
+                if counts[item.id] > 1 and item.id in seen:
+                    problems.append(
+                        Problem(
+                            f"duplicate id: ids must be unique among {kind}; "
+                            f"{item.id!r} appears {counts[item.id]} times",
+                            source=kind,
+                            row=i,
+                            field="id",
+                            record_id=item.id,
+                        )
+                    )
+                seen.add(item.id)
+        org_ids = set(_ids(self.organisations))
+        for i, need in enumerate(self.needs):
+            if need.organisation_id not in org_ids:
+                problems.append(
+                    Problem(
+                        f"organisation {need.organisation_id!r} does not exist; add it to "
+                        "organisations or correct the id",
+                        source="needs",
+                        row=i,
+                        field="organisation_id",
+                        record_id=need.id,
+                    )
+                )
+            if need.vetted_by is not None and need.vetted_by not in org_ids:
+                problems.append(
+                    Problem(
+                        f"vetting organisation {need.vetted_by!r} does not exist; add it to "
+                        "organisations or correct the id",
+                        source="needs",
+                        row=i,
+                        field="vetted_by",
+                        record_id=need.id,
+                    )
+                )
+        return problems
+
+    # -- lookups -----------------------------------------------------------------------
+    def volunteer(self, volunteer_id: str) -> Volunteer:
+        """The volunteer with this id (KeyError naming it if there is none)."""
+        return self.volunteers[self._lookup("volunteers", volunteer_id)]
+
+    def organisation(self, organisation_id: str) -> Organisation:
+        """The organisation with this id (KeyError naming it if there is none)."""
+        return self.organisations[self._lookup("organisations", organisation_id)]
+
+    def need(self, need_id: str) -> Need:
+        """The need with this id (KeyError naming it if there is none)."""
+        return self.needs[self._lookup("needs", need_id)]
+
+    def index_of(self, kind: str, item_id: str) -> int:
+        """Position of an id within ``volunteers``, ``organisations`` or ``needs``."""
+        return self._lookup(kind, item_id)
+
+    def _lookup(self, kind: str, item_id: str) -> int:
+        try:
+            return self._index[kind][item_id]
+        except KeyError:
+            raise KeyError(f"no {kind[:-1]} with id {item_id!r} in this dataset") from None
+
+    @property
+    def volunteer_ids(self) -> tuple[str, ...]:
+        return _ids(self.volunteers)
+
+    @property
+    def need_ids(self) -> tuple[str, ...]:
+        return _ids(self.needs)
+
+    @property
+    def organisation_ids(self) -> tuple[str, ...]:
+        return _ids(self.organisations)
+
+    def __iter__(self) -> Iterator[tuple[str, tuple[BaseModel, ...]]]:
+        yield "volunteers", self.volunteers
+        yield "organisations", self.organisations
+        yield "needs", self.needs
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset(n_volunteers={len(self.volunteers)}, "
+            f"n_organisations={len(self.organisations)}, n_needs={len(self.needs)})"
+        )
+
+    # -- records -----------------------------------------------------------------------
+    @classmethod
+    def from_records(
+        cls,
+        volunteers: Iterable[Mapping[str, Any]] = (),
+        organisations: Iterable[Mapping[str, Any]] = (),
+        needs: Iterable[Mapping[str, Any]] = (),
+    ) -> Dataset:
+        """Build a dataset from plain dicts (JSON-shaped records of schema v1).
+
+        Examples
+        --------
+        >>> import matchkit as mk
+        >>> ds = mk.Dataset.from_records(
+        ...     organisations=[{"id": "o1", "name": "Park friends", "kind": "cso",
+        ...                     "registered": True}])
+        >>> ds.to_records()["organisations"][0]["kind"]
+        'cso'
+        """
+        return cls(volunteers=tuple(volunteers), organisations=tuple(organisations), needs=tuple(needs))
+
+    def to_records(self) -> dict[str, list[dict[str, Any]]]:
+        """Plain JSON-ready dicts, one list per kind (dates as ISO strings, sets as lists)."""
+        return {
+            kind: [m.model_dump(mode="json", exclude_none=True) for m in items]
+            for kind, items in self
+        }
+
+    def replace(self, **changes: Any) -> Dataset:
+        """A new dataset with some kinds replaced (validated again)."""
+        parts: dict[str, Any] = {"volunteers": self.volunteers, "organisations": self.organisations, "needs": self.needs}
+        parts.update(changes)
+        return Dataset(**parts)

@@ -1,0 +1,272 @@
+"""Schema v1: the pydantic models apps exchange (volunteers, organisations, needs).
+
+These models are the edge of matchkit. They validate one record at a time; the
+cross-record checks (unique ids, references that must exist) live in ``_dataset.py``.
+The field names are the open format: extending it is fine, renaming is not.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from enum import Enum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "DAYS",
+    "PARTS_OF_DAY",
+    "SCHEMA_VERSION",
+    "SLOTS",
+    "Need",
+    "NeedStatus",
+    "Organisation",
+    "OrganisationKind",
+    "Place",
+    "Volunteer",
+]
+
+SCHEMA_VERSION = 1
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PARTS_OF_DAY = ("morning", "afternoon", "evening")
+#: The 21 weekly slots, in week order: ``mon-morning`` ... ``sun-evening``.
+SLOTS: tuple[str, ...] = tuple(f"{d}-{p}" for d in DAYS for p in PARTS_OF_DAY)
+_SLOT_INDEX = {s: i for i, s in enumerate(SLOTS)}
+
+
+def _as_sequence(value: Any) -> Any:
+    """Accept a list, tuple, set or frozenset (a JSON array); a bare string is refused."""
+    if value is None:
+        return ()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    if isinstance(value, str):
+        raise ValueError(
+            "expected a list of strings (a JSON array; in CSV a ';'-separated cell), got a string"
+        )
+    return value
+
+
+def _tags(values: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for v in values:
+        v = v.strip()
+        if not v:
+            raise ValueError("a tag must not be empty")
+        out.append(v)
+    return tuple(sorted(set(out)))
+
+
+def _languages(values: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for v in values:
+        v = v.strip().lower()
+        if len(v) != 2 or not v.isascii() or not v.isalpha():
+            raise ValueError(f"{v!r} is not an ISO 639-1 language code (two letters, such as 'en', 'ru')")
+        out.append(v)
+    return tuple(sorted(set(out)))
+
+
+def _slots(values: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for v in values:
+        v = v.strip().lower()
+        if v not in _SLOT_INDEX:
+            raise ValueError(
+                f"{v!r} is not a slot; a slot is a day and a part of day such as 'mon-morning', "
+                f"'sat-evening' (days: {', '.join(DAYS)}; parts: {', '.join(PARTS_OF_DAY)})"
+            )
+        out.append(v)
+    return tuple(sorted(set(out), key=_SLOT_INDEX.__getitem__))
+
+
+def _iso_date(value: Any) -> Any:
+    if value is None or isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"{text!r} is not an ISO 8601 date; write it as YYYY-MM-DD, such as 2011-02-24"
+            ) from None
+    raise ValueError(f"expected an ISO 8601 date string (YYYY-MM-DD), got {type(value).__name__}")
+
+
+Id = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1),
+]
+TagSet = Annotated[
+    tuple[str, ...],
+    BeforeValidator(_as_sequence),
+    AfterValidator(_tags),
+    PlainSerializer(list, return_type=list[str]),
+]
+LanguageSet = Annotated[
+    tuple[str, ...],
+    BeforeValidator(_as_sequence),
+    AfterValidator(_languages),
+    PlainSerializer(list, return_type=list[str]),
+]
+SlotSet = Annotated[
+    tuple[str, ...],
+    BeforeValidator(_as_sequence),
+    AfterValidator(_slots),
+    PlainSerializer(list, return_type=list[str]),
+    Field(json_schema_extra={"items": {"type": "string", "enum": list(SLOTS)}}),
+]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+_CONFIG = ConfigDict(
+    frozen=True,
+    extra="forbid",
+    str_strip_whitespace=True,
+    coerce_numbers_to_str=True,
+    validate_default=False,
+)
+
+
+class Place(BaseModel):
+    """A point on the Earth, in decimal degrees (WGS 84)."""
+
+    model_config = _CONFIG
+
+    lat: float = Field(ge=-90.0, le=90.0, description="latitude in degrees, -90..90")
+    lon: float = Field(ge=-180.0, le=180.0, description="longitude in degrees, -180..180")
+
+    @field_validator("lat", "lon")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("must be a finite number")
+        return v
+
+
+class OrganisationKind(str, Enum):
+    """Who an organisation is."""
+
+    CSO = "cso"
+    PUBLIC_BODY = "public_body"
+    BUSINESS = "business"
+    VOLUNTEER_CENTRE = "volunteer_centre"
+
+
+class NeedStatus(str, Enum):
+    """Lifecycle of a need: ``idea -> vetted -> open -> closed``. Only ``open`` needs are matched."""
+
+    IDEA = "idea"
+    VETTED = "vetted"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Volunteer(BaseModel):
+    """A person who wants to help.
+
+    Sets (interests, skills, ...) are stored sorted and without duplicates. Ages are computed
+    at the run's ``as_of`` date, never here.
+    """
+
+    model_config = _CONFIG
+
+    id: Id
+    name: str | None = None
+    birth_date: IsoDate | None = None
+    home: Place | None = None
+    max_distance_km: float = Field(10.0, ge=0.0, description="how far the volunteer will travel")
+    remote_ok: bool = True
+    interests: TagSet = ()
+    skills: TagSet = ()
+    languages: LanguageSet = ()
+    availability: SlotSet = ()
+    max_placements: int = Field(1, ge=1, description="how many placements at most at a time")
+    checks: TagSet = ()
+    excluded_organisations: TagSet = ()
+    excluded_causes: TagSet = ()
+    preferred_organisations: TagSet = ()
+    pool: str | None = Field(None, description="the centre, university or channel they came from")
+
+    @field_validator("max_distance_km")
+    @classmethod
+    def _finite_distance(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("must be a finite number of kilometres")
+        return v
+
+    @field_validator("birth_date")
+    @classmethod
+    def _plausible_birth(cls, v: date | None) -> date | None:
+        if v is not None and v.year < 1900:
+            raise ValueError("a birth date before 1900 is not plausible")
+        return v
+
+
+class Organisation(BaseModel):
+    """A CSO, public body, business or volunteer centre."""
+
+    model_config = _CONFIG
+
+    id: Id
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    kind: OrganisationKind
+    registered: bool
+    vets_causes: TagSet = Field((), description="causes it has the expertise to vet")
+
+
+class Need(BaseModel):
+    """Something an organisation needs volunteers for."""
+
+    model_config = _CONFIG
+
+    id: Id
+    organisation_id: Id
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    causes: TagSet = ()
+    required_skills: TagSet = ()
+    desired_skills: TagSet = ()
+    languages: LanguageSet = ()
+    location: Place | None = None
+    remote: bool = False
+    slots: SlotSet = ()
+    min_overlap: int = Field(1, ge=0, description="slots the volunteer must cover (capped by len(slots))")
+    capacity: int = Field(ge=1, description="how many volunteers it needs")
+    min_age: int | None = Field(None, ge=0, le=120)
+    required_checks: TagSet = ()
+    status: NeedStatus
+    vetted_by: Id | None = None
+    handles_money: bool = False
+    start_date: IsoDate | None = None
+    end_date: IsoDate | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Need:
+        if self.location is None and not self.remote:
+            raise ValueError(
+                "a need without a location must be remote: give location_lat/location_lon "
+                "or set remote to true"
+            )
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError(
+                f"end_date {self.end_date.isoformat()} is before start_date "
+                f"{self.start_date.isoformat()}"
+            )
+        return self
+
+
+def slot_index(slot: str) -> int:
+    """Position of a slot in :data:`SLOTS` (0 = ``mon-morning``)."""
+    return _SLOT_INDEX[slot]

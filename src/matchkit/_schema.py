@@ -1,0 +1,41 @@
+"""JSON Schema of data schema v1, for apps written in other languages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ._models import SCHEMA_VERSION, Need, Organisation, Volunteer
+
+__all__ = ["json_schema"]
+
+
+class _DatasetDocument(BaseModel):
+    """A whole dataset as one JSON document (the JSON format of ``save_dataset``)."""
+
+    model_config = ConfigDict(extra="forbid", title="matchkit dataset, schema v1")
+
+    volunteers: list[Volunteer] = Field(default_factory=list)
+    organisations: list[Organisation] = Field(default_factory=list)
+    needs: list[Need] = Field(default_factory=list)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a schema-v1 dataset document.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> s = mk.json_schema()
+    >>> sorted(s["properties"])
+    ['needs', 'organisations', 'volunteers']
+    """
+    schema = _DatasetDocument.model_json_schema(mode="validation")
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://matchkit.invalid/schema/v{SCHEMA_VERSION}.json",
+        "x-matchkit-schema-version": SCHEMA_VERSION,
+        **schema,
+    }
+    return schema
