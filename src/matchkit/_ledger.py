@@ -1,0 +1,578 @@
+"""Ledger: the durable record of proposals and decisions (a SQLite file by default).
+
+matchkit proposes; people decide. The ledger records each round's offers and every answer
+as events in an append-only log, refuses decisions that break the rules (writing nothing),
+and replays the log into a :class:`LedgerState` that the next round plans around:
+accepted placements stay, rejected pairs never return. See ``docs/ledger.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ._exceptions import DecisionError, InvalidInputError, check_choice
+from ._ledger_state import (
+    NEED_TRANSITIONS,
+    WITHDRAWN_BY,
+    EventKind,
+    LedgerEvent,
+    LedgerState,
+    Offer,
+    PairRecord,
+    check_offers,
+    coerce_offers,
+    format_time,
+    pair_text,
+    parse_time,
+    replay_events,
+)
+from ._ledger_store import (
+    LEDGER_SCHEMA_VERSION,
+    Store,
+    read_jsonl,
+    row_to_event,
+    write_jsonl,
+)
+from ._models import NeedStatus
+
+__all__ = ["Ledger", "Offer"]
+
+TimeLike = datetime | date | str | None
+
+
+
+
+class Ledger:
+    """The durable, append-only record of offers and decisions.
+
+    Parameters
+    ----------
+    path : str or path-like, default "matches.sqlite"
+        The SQLite file (created if missing, replayed if it exists); ``":memory:"`` keeps
+        the ledger in memory (tests).
+    timeout : float, default 30.0
+        Seconds to wait for another process's write to finish before giving up.
+
+    Raises
+    ------
+    InvalidInputError
+        The file is not a matchkit ledger, or was written by a newer schema version.
+
+    Examples
+    --------
+    >>> with Ledger(":memory:") as ledger:
+    ...     r = ledger.record_round(
+    ...         [Offer(volunteer_id="v1", need_id="n1", score=0.9, capacity=1, max_placements=1)],
+    ...         at="2026-03-01")
+    ...     _ = ledger.accept("v1", "n1", at="2026-03-02")
+    ...     sorted(ledger.state(as_of="2026-03-03").placements)
+    [('v1', 'n1')]
+    """
+
+    schema_version = LEDGER_SCHEMA_VERSION
+
+    def __init__(self, path: str | os.PathLike[str] = "matches.sqlite", *, timeout: float = 30.0) -> None:
+        self._store = Store(path, timeout=timeout)
+        self._closed = False
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    @property
+    def path(self) -> str:
+        """The file the ledger lives in (``":memory:"`` for an in-memory ledger)."""
+        return self._store.path
+
+    def close(self) -> None:
+        """Close the file. Every decision already returned is on disk; closing adds nothing."""
+        if not self._closed:
+            self._store.close()
+            self._closed = True
+
+    def __enter__(self) -> Ledger:  # noqa: PYI034 - no typing_extensions dependency
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self._store.count()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"{len(self)} events"
+        return f"Ledger({self.path!r}, {state})"
+
+    # ---- rounds ----------------------------------------------------------------------
+
+    def record_round(
+        self,
+        offers: Iterable[Offer | Mapping[str, Any] | Any],
+        *,
+        at: TimeLike = None,
+        ttl_days: float = 7,
+        capacity: Mapping[str, int] | None = None,
+        max_placements: Mapping[str, int] | None = None,
+    ) -> int:
+        """Record one round of offers, all or nothing; return the round number (1, 2, ...).
+
+        Offers still open and past their expiry at ``at`` are first recorded as expired.
+
+        Parameters
+        ----------
+        offers : iterable of Offer, mapping or object
+            Each has ``volunteer_id``, ``need_id`` and ``score``; ``capacity`` and
+            ``max_placements`` come from the offer or from the mappings below. Objects with
+            those attributes (such as proposals) are read by attribute.
+        at : datetime, date or ISO string, optional
+            When the round is made (default: now, UTC).
+        ttl_days : float, default 7
+            How long each offer stays open: ``expires_at = at + ttl_days``.
+        capacity, max_placements : Mapping[str, int], optional
+            Need capacities and volunteer ``max_placements`` for offers that do not carry them.
+
+        Returns
+        -------
+        int
+            The round number.
+
+        Raises
+        ------
+        DecisionError
+            An offer for a pair rejected or withdrawn from by the volunteer, already placed,
+            already open, for a need that is full or not open, or for a volunteer at
+            ``max_placements``; nothing is written.
+        InvalidInputError
+            A malformed offer (named by its position), a duplicate pair, a bad ``ttl_days``.
+
+        Examples
+        --------
+        >>> ledger = Ledger(":memory:")
+        >>> ledger.record_round([{"volunteer_id": "v1", "need_id": "n1", "score": 0.5}],
+        ...                     at="2026-03-01", capacity={"n1": 3}, max_placements={"v1": 1})
+        1
+        >>> ledger.record_round([], at="2026-03-08")
+        2
+        """
+        if not (isinstance(ttl_days, (int, float)) and math.isfinite(ttl_days) and ttl_days > 0):
+            raise InvalidInputError(f"ttl_days must be a positive number of days; got {ttl_days!r}")
+        when = parse_time(at)
+        batch = coerce_offers(offers, capacity or {}, max_placements or {})
+        at_text = format_time(when)
+        expires_text = format_time(when + timedelta(days=ttl_days))
+        with self._write() as store:
+            self._expire_due(store, when)
+            if batch:
+                check_offers(replay_events(store.rows()), batch)
+            rnd = store.last_round() + 1
+            rows: list[tuple[str, int | None, str, str | None, str | None, str]] = [
+                (at_text, rnd, "round", None, None,
+                 json.dumps({"n_offers": len(batch), "ttl_days": ttl_days}, sort_keys=True))
+            ]
+            for o in batch:
+                payload = dict(o.extra)
+                payload.update(
+                    score=o.score, capacity=o.capacity, max_placements=o.max_placements,
+                    expires_at=expires_text, shortlist=o.shortlist, rank=o.rank,
+                )
+                rows.append((at_text, rnd, "offered", o.volunteer_id, o.need_id,
+                             json.dumps(payload, sort_keys=True, allow_nan=False)))
+            store.append_many(rows)
+        return rnd
+
+    # ---- decisions -------------------------------------------------------------------
+
+    def accept(self, volunteer_id: str, need_id: str, *, at: TimeLike = None) -> LedgerEvent:
+        """Record that the volunteer accepted the offer; return the ``accepted`` event.
+
+        Accepting an accepted pair again writes nothing and returns the first event.
+
+        Raises
+        ------
+        DecisionError
+            Unknown ids, a pair never offered, an offer rejected, expired or withdrawn, a
+            need at capacity or a volunteer at ``max_placements``; nothing is written.
+
+        Examples
+        --------
+        >>> ledger = Ledger(":memory:")
+        >>> _ = ledger.record_round([Offer(volunteer_id="v1", need_id="n1", score=1.0,
+        ...                               capacity=1, max_placements=1)], at="2026-03-01")
+        >>> ledger.accept("v1", "n1", at="2026-03-02").seq == ledger.accept("v1", "n1").seq
+        True
+        """
+        when = parse_time(at)
+        with self._write() as store:
+            rec = self._offered_pair(store, volunteer_id, need_id, "accept")
+            if rec.status == "accepted":
+                return self._event_at(store, rec.seq)
+            self._require_open(rec, volunteer_id, need_id, when, "accept")
+            status = store.need_status(need_id)
+            if status is not None and status[0] != NeedStatus.OPEN.value:
+                raise DecisionError(
+                    f"cannot accept {pair_text(volunteer_id, need_id)}: the need is {status[0]!r} "
+                    f"since {status[1]}"
+                )
+            cap = store.latest_limit("need_id", need_id, "capacity") or 1
+            taken = store.placed("need_id", need_id)
+            if len(taken) >= cap:
+                raise DecisionError(
+                    f"cannot accept {pair_text(volunteer_id, need_id)}: the need is full "
+                    f"({len(taken)} of {cap} places taken by {', '.join(v for v, _ in taken)})"
+                )
+            limit = store.latest_limit("volunteer_id", volunteer_id, "max_placements") or 1
+            mine = store.placed("volunteer_id", volunteer_id)
+            if len(mine) >= limit:
+                raise DecisionError(
+                    f"cannot accept {pair_text(volunteer_id, need_id)}: the volunteer already has "
+                    f"{len(mine)} of {limit} placements ({', '.join(n for _, n in mine)}); "
+                    "withdraw one first"
+                )
+            return store.append(EventKind.ACCEPTED, when, rnd=rec.round,
+                                volunteer_id=volunteer_id, need_id=need_id)
+
+    def reject(
+        self, volunteer_id: str, need_id: str, *, at: TimeLike = None, reason: str | None = None
+    ) -> LedgerEvent:
+        """Record that the volunteer declined the offer (final for this pair).
+
+        Rejecting a rejected pair again writes nothing and returns the first event.
+
+        Raises
+        ------
+        DecisionError
+            Unknown ids, a pair never offered, an expired or withdrawn offer, or an accepted
+            placement (withdraw it instead); nothing is written.
+
+        Examples
+        --------
+        >>> ledger = Ledger(":memory:")
+        >>> _ = ledger.record_round([Offer(volunteer_id="v1", need_id="n1", score=1.0,
+        ...                               capacity=1, max_placements=1)], at="2026-03-01")
+        >>> ledger.reject("v1", "n1", at="2026-03-02").kind.value
+        'rejected'
+        """
+        when = parse_time(at)
+        with self._write() as store:
+            rec = self._offered_pair(store, volunteer_id, need_id, "reject")
+            if rec.status == "rejected":
+                return self._event_at(store, rec.seq)
+            if rec.status == "accepted":
+                raise DecisionError(
+                    f"cannot reject {pair_text(volunteer_id, need_id)}: it is an accepted "
+                    "placement; withdraw it instead (ledger.withdraw(..., by='volunteer'))"
+                )
+            self._require_open(rec, volunteer_id, need_id, when, "reject")
+            payload = {"reason": reason} if reason else {}
+            return store.append(EventKind.REJECTED, when, rnd=rec.round,
+                                volunteer_id=volunteer_id, need_id=need_id, payload=payload)
+
+    def withdraw(
+        self,
+        volunteer_id: str,
+        need_id: str,
+        *,
+        by: str,
+        reason: str | None = None,
+        at: TimeLike = None,
+    ) -> LedgerEvent:
+        """End an open offer or an accepted placement because someone left.
+
+        ``by`` is ``"volunteer"``, ``"need"`` or ``"organisation"``. A pair the volunteer
+        withdrew from is never offered again; after the need or organisation withdrew, a
+        later round may offer it again. Withdrawing a withdrawn pair again writes nothing.
+
+        Raises
+        ------
+        DecisionError
+            Unknown ids, a pair never offered, or nothing open to end (rejected, expired).
+
+        Examples
+        --------
+        >>> ledger = Ledger(":memory:")
+        >>> _ = ledger.record_round([Offer(volunteer_id="v1", need_id="n1", score=1.0,
+        ...                               capacity=1, max_placements=1)], at="2026-03-01")
+        >>> _ = ledger.accept("v1", "n1", at="2026-03-02")
+        >>> ledger.withdraw("v1", "n1", by="need", at="2026-04-01").payload["ended"]
+        'placement'
+        """
+        check_choice("by", by, WITHDRAWN_BY, caller="Ledger.withdraw")
+        when = parse_time(at)
+        with self._write() as store:
+            rec = self._offered_pair(store, volunteer_id, need_id, "withdraw")
+            if rec.status == "withdrawn":
+                return self._event_at(store, rec.seq)
+            if rec.status == "accepted":
+                ended = "placement"
+                self._not_before(rec, volunteer_id, need_id, when, "withdraw")
+            else:
+                self._require_open(rec, volunteer_id, need_id, when, "withdraw")
+                ended = "offer"
+            payload: dict[str, Any] = {"by": by, "ended": ended}
+            if reason:
+                payload["reason"] = reason
+            return store.append(EventKind.WITHDRAWN, when, rnd=rec.round,
+                                volunteer_id=volunteer_id, need_id=need_id, payload=payload)
+
+    def expire(self, as_of: TimeLike = None) -> int:
+        """Record as expired every open offer whose expiry is at or before ``as_of``.
+
+        Returns
+        -------
+        int
+            How many offers were expired (0 when run again).
+
+        Examples
+        --------
+        >>> ledger = Ledger(":memory:")
+        >>> _ = ledger.record_round([Offer(volunteer_id="v1", need_id="n1", score=1.0,
+        ...                               capacity=1, max_placements=1)],
+        ...                         at="2026-03-01", ttl_days=7)
+        >>> ledger.expire("2026-03-07"), ledger.expire("2026-03-08"), ledger.expire("2026-03-09")
+        (0, 1, 0)
+        """
+        when = parse_time(as_of, name="as_of")
+        with self._write() as store:
+            return self._expire_due(store, when)
+
+    @staticmethod
+    def _expire_due(store: Store, when: datetime) -> int:
+        due = store.due(format_time(when))
+        at_text = format_time(when)
+        store.append_many([
+            (at_text, rnd, "expired", v, n, json.dumps({"expires_at": exp}))
+            for v, n, rnd, exp in due
+        ])
+        return len(due)
+
+    def record_need_transition(
+        self,
+        need_id: str,
+        to_status: NeedStatus | str,
+        *,
+        by: str,
+        reason: str,
+        at: TimeLike = None,
+        from_status: NeedStatus | str | None = None,
+    ) -> LedgerEvent:
+        """Record a need's lifecycle move: ``idea -> vetted -> open -> closed``.
+
+        Allowed moves: idea -> vetted or closed; vetted -> open or closed; open -> closed.
+        A need the ledger has never seen starts at ``from_status`` if given (its status in
+        the dataset), else it must start as an ``idea``. Moving to the status it already
+        has writes nothing and returns the event that set it.
+
+        Parameters
+        ----------
+        need_id : str
+        to_status : NeedStatus or str
+        by : str
+            Who decided (for vetting: the vetting organisation's id).
+        reason : str
+            Why (for vetting: what was checked).
+        at : datetime, date or ISO string, optional
+        from_status : NeedStatus or str, optional
+            The status the caller believes the need has; must agree with the ledger.
+
+        Raises
+        ------
+        DecisionError
+            A move outside the lifecycle, or ``from_status`` disagreeing with the ledger.
+
+        Examples
+        --------
+        >>> ledger = Ledger(":memory:")
+        >>> ledger.record_need_transition("n1", "idea", by="org1", reason="proposed").payload["to"]
+        'idea'
+        >>> ledger.record_need_transition("n1", "vetted", by="org2", reason="legal").payload["from"]
+        'idea'
+        """
+        to = self._status(to_status, "to_status")
+        claimed = None if from_status is None else self._status(from_status, "from_status")
+        if not isinstance(by, str) or not by.strip():
+            raise InvalidInputError("by must name who decided the transition (an organisation id)")
+        if not isinstance(reason, str) or not reason.strip():
+            raise InvalidInputError("reason must say why the need moves (a non-empty string)")
+        when = parse_time(at)
+        with self._write() as store:
+            row = store.need_status(need_id)
+            current = None if row is None else NeedStatus(row[0])
+            if current is not None and claimed is not None and claimed is not current:
+                raise DecisionError(
+                    f"need {need_id!r}: from_status={claimed.value!r} but the ledger says it is "
+                    f"{current.value!r} (since {row[1] if row else '?'})"
+                )
+            start = current if current is not None else claimed
+            if start is to:
+                if current is not None:
+                    seq = store.conn.execute(
+                        "SELECT MAX(seq) FROM events WHERE need_id = ? AND kind = 'need_status'",
+                        (need_id,),
+                    ).fetchone()[0]
+                    return self._event_at(store, int(seq))
+            elif to not in NEED_TRANSITIONS[start]:
+                allowed = sorted(s.value for s in NEED_TRANSITIONS[start]) or ["none (closed is final)"]
+                where = "has no recorded status" if start is None else f"is {start.value!r}"
+                raise DecisionError(
+                    f"need {need_id!r} {where}; it cannot move to {to.value!r}. "
+                    f"Allowed next: {', '.join(allowed)} (lifecycle idea -> vetted -> open -> closed)"
+                )
+            payload = {"from": None if start is None else start.value, "to": to.value,
+                       "by": by.strip(), "reason": reason.strip()}
+            return store.append(EventKind.NEED_STATUS, when, need_id=need_id, payload=payload)
+
+    @staticmethod
+    def _status(value: NeedStatus | str, name: str) -> NeedStatus:
+        try:
+            return NeedStatus(value)
+        except ValueError:
+            options = ", ".join(repr(s.value) for s in NeedStatus)
+            raise InvalidInputError(f"{name} must be one of {options}; got {value!r}") from None
+
+    # ---- decision helpers ------------------------------------------------------------
+
+    def _write(self) -> AbstractContextManager[Store]:
+        if self._closed:
+            raise InvalidInputError(f"ledger {self.path!r} is closed")
+        return self._store.write()
+
+    @staticmethod
+    def _offered_pair(store: Store, volunteer_id: str, need_id: str, verb: str) -> PairRecord:
+        for name, value in (("volunteer_id", volunteer_id), ("need_id", need_id)):
+            if not isinstance(value, str) or not value:
+                raise DecisionError(f"cannot {verb}: {name} must be a non-empty string, got {value!r}")
+        rec = store.pair(volunteer_id, need_id)
+        if rec is not None:
+            return rec
+        unknown = [f"{kind} {value!r}" for kind, col, value in
+                   (("volunteer", "volunteer_id", volunteer_id), ("need", "need_id", need_id))
+                   if not store.known(col, value)]
+        if unknown:
+            raise DecisionError(
+                f"cannot {verb} {pair_text(volunteer_id, need_id)}: unknown "
+                f"{' and '.join(unknown)} (never offered in this ledger); check the ids"
+            )
+        raise DecisionError(
+            f"cannot {verb} {pair_text(volunteer_id, need_id)}: this pair was never offered; "
+            "only offers can be decided"
+        )
+
+    @staticmethod
+    def _not_before(rec: PairRecord, volunteer_id: str, need_id: str, when: datetime, verb: str) -> None:
+        if format_time(when) < rec.offered_at:
+            raise DecisionError(
+                f"cannot {verb} {pair_text(volunteer_id, need_id)} at {format_time(when)}: "
+                f"before the offer was made ({rec.offered_at})"
+            )
+
+    def _require_open(
+        self, rec: PairRecord, volunteer_id: str, need_id: str, when: datetime, verb: str
+    ) -> None:
+        pair = pair_text(volunteer_id, need_id)
+        if rec.status == "rejected":
+            raise DecisionError(f"cannot {verb} {pair}: the volunteer rejected it; a rejection is final")
+        if rec.status == "expired":
+            raise DecisionError(
+                f"cannot {verb} {pair}: the offer expired at {rec.expires_at}; "
+                "a later round may offer it again"
+            )
+        if rec.status == "withdrawn":
+            raise DecisionError(f"cannot {verb} {pair}: the offer was withdrawn by the {rec.by}")
+        if rec.status == "accepted":
+            raise DecisionError(f"cannot {verb} {pair}: it is already an accepted placement")
+        self._not_before(rec, volunteer_id, need_id, when, verb)
+        if rec.expires_at <= format_time(when):
+            raise DecisionError(
+                f"cannot {verb} {pair} at {format_time(when)}: the offer expired at "
+                f"{rec.expires_at}; a later round may offer it again"
+            )
+
+    @staticmethod
+    def _event_at(store: Store, seq: int) -> LedgerEvent:
+        return row_to_event(store.rows("seq = ?", (seq,)).fetchone())
+
+    # ---- reading ---------------------------------------------------------------------
+
+    def state(self, as_of: TimeLike = None) -> LedgerState:
+        """Replay the log into a :class:`LedgerState` judged at ``as_of`` (default: now).
+
+        Examples
+        --------
+        >>> Ledger(":memory:").state(as_of="2026-03-01").placements
+        frozenset()
+        """
+        when = parse_time(as_of, name="as_of")
+        with self._store.read() as _:
+            return replay_events(self._store.rows(), as_of=when)
+
+    def events(
+        self,
+        *,
+        kind: EventKind | str | None = None,
+        volunteer_id: str | None = None,
+        need_id: str | None = None,
+        round: int | None = None,
+        after: int = 0,
+    ) -> Iterator[LedgerEvent]:
+        """The events in log order, optionally filtered; ``after`` skips ``seq <= after``.
+
+        Examples
+        --------
+        >>> ledger = Ledger(":memory:")
+        >>> _ = ledger.record_round([], at="2026-03-01")
+        >>> [e.kind.value for e in ledger.events()]
+        ['round']
+        """
+        where: list[str] = ["seq > ?"]
+        params: list[Any] = [after]
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(EventKind(kind).value)
+        for column, value in (("volunteer_id", volunteer_id), ("need_id", need_id), ("round", round)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        rows = self._store.rows(" AND ".join(where), params).fetchall()
+        return (row_to_event(r) for r in rows)
+
+    def export_jsonl(self, path: str | os.PathLike[str]) -> int:
+        """Write every event to a JSONL file, atomically; return the number of events.
+
+        The first line is a header (``format``, ``schema_version``, ``n_events``); each
+        further line is one event (:meth:`LedgerEvent.to_json`). The file appears whole or
+        not at all (written beside it, synced, then renamed).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> ledger = Ledger(":memory:")
+        >>> _ = ledger.record_round([], at="2026-03-01")
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     n = ledger.export_jsonl(pathlib.Path(d) / "events.jsonl")
+        ...     s = Ledger.replay(pathlib.Path(d) / "events.jsonl", as_of="2026-03-02")
+        >>> n, len(s.rounds)
+        (1, 1)
+        """
+        return write_jsonl(self._store, path)
+
+    @staticmethod
+    def read_jsonl(path: str | os.PathLike[str]) -> list[LedgerEvent]:
+        """Read the events of a JSONL export (checks the header and the event count)."""
+        return read_jsonl(path)
+
+    @staticmethod
+    def replay(
+        source: str | os.PathLike[str] | Iterable[LedgerEvent], *, as_of: TimeLike = None
+    ) -> LedgerState:
+        """Rebuild a :class:`LedgerState` from a JSONL export (a path) or from events."""
+        if isinstance(source, (str, os.PathLike)):
+            source = Ledger.read_jsonl(source)
+        return replay_events(source, as_of=as_of)
+
+    def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA integrity_check`` of the file (``"ok"`` when sound)."""
+        return self._store.integrity()

@@ -1,0 +1,614 @@
+"""The ledger's events and the state they replay into (pure Python, no storage).
+
+Every fact the ledger knows is an event in an append-only log. ``LedgerState`` is what
+the log means at a moment: placements, open offers, exclusions, need statuses, rounds.
+It is rebuilt from the events in one pass (``replay_events``), so a SQLite file, a JSONL
+export or an in-memory list of events all give the same state.
+
+The life of one (volunteer, need) pair::
+
+    (never offered) --offered--> open --accepted--> accepted --withdrawn--> withdrawn
+                                  |  --rejected--> rejected        (final)
+                                  |  --expired---> expired   --offered--> open ...
+                                  `  --withdrawn-> withdrawn --offered--> open ...
+                                                   (unless the volunteer withdrew: final)
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ._exceptions import DecisionError, InvalidInputError
+from ._models import Id, NeedStatus
+
+__all__ = [
+    "NEED_TRANSITIONS",
+    "WITHDRAWN_BY",
+    "EventKind",
+    "LedgerEvent",
+    "LedgerState",
+    "Offer",
+    "OpenOffer",
+    "PairRecord",
+    "RoundInfo",
+    "check_offers",
+    "coerce_offers",
+    "format_time",
+    "pair_text",
+    "parse_time",
+    "replay_events",
+]
+
+Pair = tuple[str, str]
+
+#: Who may end an offer or a placement.
+WITHDRAWN_BY = ("volunteer", "need", "organisation")
+
+#: Allowed need lifecycle moves; ``None`` is a need the ledger has never seen.
+NEED_TRANSITIONS: Mapping[NeedStatus | None, frozenset[NeedStatus]] = MappingProxyType(
+    {
+        None: frozenset({NeedStatus.IDEA}),
+        NeedStatus.IDEA: frozenset({NeedStatus.VETTED, NeedStatus.CLOSED}),
+        NeedStatus.VETTED: frozenset({NeedStatus.OPEN, NeedStatus.CLOSED}),
+        NeedStatus.OPEN: frozenset({NeedStatus.CLOSED}),
+        NeedStatus.CLOSED: frozenset(),
+    }
+)
+
+
+class EventKind(str, Enum):
+    """What an event records."""
+
+    ROUND = "round"
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    NEED_STATUS = "need_status"
+
+
+_PAIR_KINDS = frozenset(
+    {EventKind.OFFERED, EventKind.ACCEPTED, EventKind.REJECTED, EventKind.EXPIRED, EventKind.WITHDRAWN}
+)
+
+
+def parse_time(value: datetime | date | str | None, *, name: str = "at") -> datetime:
+    """Return ``value`` as an aware UTC datetime (``None`` means now).
+
+    A naive datetime is taken to be UTC; a date is its midnight UTC; a string is ISO 8601.
+
+    Examples
+    --------
+    >>> parse_time("2026-03-01").isoformat()
+    '2026-03-01T00:00:00+00:00'
+    >>> parse_time("2026-03-01T12:30:00+03:00").isoformat()
+    '2026-03-01T09:30:00+00:00'
+    """
+    if value is None:
+        return datetime.now(timezone.utc)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            raise InvalidInputError(
+                f"{name}={text!r} is not an ISO 8601 date or time; use e.g. '2026-03-01T09:00:00Z'"
+            ) from None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    raise InvalidInputError(
+        f"{name} must be a datetime, a date or an ISO 8601 string; got {type(value).__name__}"
+    )
+
+
+def format_time(value: datetime) -> str:
+    """Fixed-width UTC ISO 8601 text, so that text order is time order.
+
+    Examples
+    --------
+    >>> format_time(parse_time("2026-03-01T09:30:00+03:00"))
+    '2026-03-01T06:30:00.000000Z'
+    """
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class LedgerEvent:
+    """One line of the append-only log.
+
+    Attributes
+    ----------
+    seq : int
+        Position in the log (1, 2, ...); a later event has a larger ``seq``.
+    at : datetime
+        When it happened (aware, UTC).
+    kind : EventKind
+        ``round``, ``offered``, ``accepted``, ``rejected``, ``expired``, ``withdrawn`` or
+        ``need_status``.
+    round : int or None
+        The round it belongs to (for a decision: the round of the offer it decides).
+    volunteer_id, need_id : str or None
+        The pair concerned (``need_status`` has only ``need_id``; ``round`` neither).
+    payload : Mapping
+        The rest, as JSON: see ``docs/ledger.md`` for each kind.
+
+    Examples
+    --------
+    >>> e = LedgerEvent(1, parse_time("2026-03-01"), EventKind.ACCEPTED, 1, "v1", "n1", {})
+    >>> e.to_json()["kind"], LedgerEvent.from_json(e.to_json()) == e
+    ('accepted', True)
+    """
+
+    seq: int
+    at: datetime
+    kind: EventKind
+    round: int | None = None
+    volunteer_id: str | None = None
+    need_id: str | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The event as one JSON object (the JSONL export line)."""
+        return {
+            "seq": self.seq,
+            "at": format_time(self.at),
+            "kind": self.kind.value,
+            "round": self.round,
+            "volunteer_id": self.volunteer_id,
+            "need_id": self.need_id,
+            "payload": dict(self.payload),
+        }
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> LedgerEvent:
+        """Read an event written by :meth:`to_json`; a bad field raises InvalidInputError."""
+        try:
+            kind = EventKind(obj["kind"])
+            payload = obj.get("payload") or {}
+            if not isinstance(payload, Mapping):
+                raise TypeError("payload must be a JSON object")
+            return cls(
+                seq=int(obj["seq"]),
+                at=parse_time(obj["at"]),
+                kind=kind,
+                round=None if obj.get("round") is None else int(obj["round"]),
+                volunteer_id=obj.get("volunteer_id"),
+                need_id=obj.get("need_id"),
+                payload=dict(payload),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise InvalidInputError(f"not a ledger event ({err}): {json.dumps(obj)[:200]}") from None
+
+
+@dataclass(frozen=True)
+class OpenOffer:
+    """An offer still waiting for the volunteer's answer."""
+
+    volunteer_id: str
+    need_id: str
+    round: int
+    offered_at: datetime
+    expires_at: datetime
+    score: float
+    rank: int | None = None
+    shortlist: bool = False
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    """One round of offers."""
+
+    number: int
+    at: datetime
+    n_offers: int
+    ttl_days: float
+
+
+class PairRecord:
+    """Where one (volunteer, need) pair stands, folded from its events in log order."""
+
+    __slots__ = ("by", "expires_at", "offered_at", "rank", "round", "score", "seq", "shortlist", "status")
+
+    def __init__(self) -> None:
+        self.status: str = ""
+        self.round: int | None = None
+        self.offered_at = ""
+        self.expires_at = ""
+        self.score = 0.0
+        self.rank: int | None = None
+        self.shortlist = False
+        self.by: str | None = None
+        self.seq = 0
+
+    def apply(self, seq: int, kind: str, rnd: int | None, at: str, payload: Mapping[str, Any]) -> None:
+        """Advance the pair by one event (events of other pairs must not be passed)."""
+        self.seq = seq
+        if kind == "offered":
+            self.status, self.round, self.offered_at = "open", rnd, at
+            self.expires_at = payload["expires_at"]
+            self.score = float(payload.get("score", 0.0))
+            self.rank = payload.get("rank")
+            self.shortlist = bool(payload.get("shortlist", False))
+            self.by = None
+        else:
+            self.status = kind
+            if kind == "withdrawn":
+                self.by = payload.get("by")
+
+    def status_at(self, as_of: str) -> str:
+        """The status, counting an open offer past its expiry as ``expired``."""
+        if self.status == "open" and self.expires_at <= as_of:
+            return "expired"
+        return self.status
+
+    @property
+    def excluded(self) -> bool:
+        """Never to be offered again: rejected, or left by the volunteer."""
+        return self.status == "rejected" or (self.status == "withdrawn" and self.by == "volunteer")
+
+
+def _frozen_map(d: Mapping[Any, Any]) -> Mapping[Any, Any]:
+    return MappingProxyType(dict(d))
+
+
+@dataclass(frozen=True)
+class LedgerState:
+    """What the ledger means at ``as_of``: immutable, rebuilt from the events.
+
+    Attributes
+    ----------
+    as_of : datetime
+        The moment open offers are judged at (an offer whose ``expires_at`` is at or before
+        it counts as expired). Every recorded event counts, whatever its time.
+    placements : frozenset of (volunteer_id, need_id)
+        Accepted and not withdrawn. A re-plan must keep them.
+    open_offers : Mapping[(volunteer_id, need_id), OpenOffer]
+        Offered, not decided, not expired at ``as_of``.
+    rejected : frozenset of pairs
+        Rejected by the volunteer; never to be offered again.
+    withdrawn : Mapping[(volunteer_id, need_id), str]
+        Pairs whose last offer or placement was withdrawn, with who withdrew
+        (``volunteer``, ``need`` or ``organisation``).
+    expired : frozenset of pairs
+        Pairs whose last offer ran out of time (recorded or judged at ``as_of``).
+    excluded : frozenset of pairs
+        Never to be offered again: ``rejected`` plus pairs the volunteer withdrew from.
+    need_status : Mapping[str, NeedStatus]
+        Latest recorded lifecycle status of each need that has one.
+    capacity, max_placements : Mapping[str, int]
+        Latest known need capacity and volunteer ``max_placements`` (from the offers).
+    rounds : tuple of RoundInfo
+        Every round, in order.
+    round_counts : Mapping[int, Mapping[str, int]]
+        Per round, how many events of each kind (``offered``, ``accepted``, ...).
+    n_events : int
+        How many events were replayed.
+    """
+
+    as_of: datetime
+    placements: frozenset[Pair]
+    open_offers: Mapping[Pair, OpenOffer]
+    rejected: frozenset[Pair]
+    withdrawn: Mapping[Pair, str]
+    expired: frozenset[Pair]
+    excluded: frozenset[Pair]
+    need_status: Mapping[str, NeedStatus]
+    capacity: Mapping[str, int]
+    max_placements: Mapping[str, int]
+    rounds: tuple[RoundInfo, ...]
+    round_counts: Mapping[int, Mapping[str, int]]
+    n_events: int
+    _offer_times: Mapping[str, tuple[str, ...]] = field(repr=False)
+    _all_offer_times: tuple[str, ...] = field(repr=False)
+
+    @property
+    def placements_per_need(self) -> Mapping[str, int]:
+        """Accepted placements per need (needs without any are absent)."""
+        return _frozen_map(Counter(n for _, n in self.placements))
+
+    @property
+    def placements_per_volunteer(self) -> Mapping[str, int]:
+        """Accepted placements per volunteer (volunteers without any are absent)."""
+        return _frozen_map(Counter(v for v, _ in self.placements))
+
+    @property
+    def open_offers_per_volunteer(self) -> Mapping[str, int]:
+        """Open offers per volunteer: the budget "at most N open offers" reads this."""
+        return _frozen_map(Counter(v for v, _ in self.open_offers))
+
+    @property
+    def open_offers_per_need(self) -> Mapping[str, int]:
+        """Open offers per need."""
+        return _frozen_map(Counter(n for _, n in self.open_offers))
+
+    def free_capacity(self, need_id: str) -> int | None:
+        """Places of ``need_id`` not taken by accepted placements (None if capacity unknown)."""
+        cap = self.capacity.get(need_id)
+        if cap is None:
+            return None
+        return max(0, cap - sum(1 for _, n in self.placements if n == need_id))
+
+    def status_of(self, volunteer_id: str, need_id: str) -> str | None:
+        """``open``, ``accepted``, ``rejected``, ``expired``, ``withdrawn`` or None (never offered)."""
+        pair = (volunteer_id, need_id)
+        if pair in self.placements:
+            return "accepted"
+        if pair in self.open_offers:
+            return "open"
+        if pair in self.rejected:
+            return "rejected"
+        if pair in self.withdrawn:
+            return "withdrawn"
+        if pair in self.expired:
+            return "expired"
+        return None
+
+    def offers_since(
+        self, volunteer_id: str | None = None, since: datetime | date | str | None = None
+    ) -> int:
+        """Offers made at or after ``since`` (all offers if None), to one volunteer or to all.
+
+        The weekly offer budget reads ``offers_since(v, as_of - timedelta(days=7))``.
+
+        Examples
+        --------
+        >>> from datetime import timedelta
+        >>> s = replay_events([], as_of="2026-03-01")
+        >>> s.offers_since("v1", s.as_of - timedelta(days=7))
+        0
+        """
+        times = self._all_offer_times if volunteer_id is None else self._offer_times.get(volunteer_id, ())
+        if since is None:
+            return len(times)
+        return len(times) - bisect.bisect_left(times, format_time(parse_time(since, name="since")))
+
+
+def replay_events(
+    events: Iterable[LedgerEvent | tuple[int, str, int | None, str, str | None, str | None, Any]],
+    *,
+    as_of: datetime | date | str | None = None,
+) -> LedgerState:
+    """Fold events (in log order) into a :class:`LedgerState`, in one pass.
+
+    ``events`` are :class:`LedgerEvent` objects or raw rows
+    ``(seq, at_text, round, kind_text, volunteer_id, need_id, payload)`` where the payload is
+    a mapping or its JSON text (the storage layer passes rows to skip building objects).
+
+    Examples
+    --------
+    >>> t = parse_time("2026-03-01")
+    >>> ev = [LedgerEvent(1, t, EventKind.OFFERED, 1, "v1", "n1",
+    ...                   {"score": 0.9, "expires_at": "2026-03-08T00:00:00.000000Z",
+    ...                    "capacity": 2, "max_placements": 1}),
+    ...       LedgerEvent(2, t, EventKind.ACCEPTED, 1, "v1", "n1", {})]
+    >>> sorted(replay_events(ev, as_of=t).placements)
+    [('v1', 'n1')]
+    """
+    as_of_dt = parse_time(as_of, name="as_of")
+    as_of_text = format_time(as_of_dt)
+    pairs: dict[Pair, PairRecord] = {}
+    need_status: dict[str, NeedStatus] = {}
+    capacity: dict[str, int] = {}
+    max_placements: dict[str, int] = {}
+    rounds: list[RoundInfo] = []
+    round_counts: dict[int, Counter[str]] = defaultdict(Counter)
+    offer_times: dict[str, list[str]] = defaultdict(list)
+    n_events = 0
+    for ev in events:
+        if isinstance(ev, LedgerEvent):
+            seq, at, rnd, kind = ev.seq, format_time(ev.at), ev.round, ev.kind.value
+            vid, nid, payload = ev.volunteer_id, ev.need_id, ev.payload
+        else:
+            seq, at, rnd, kind, vid, nid, payload = ev
+            if isinstance(payload, (str, bytes)):
+                payload = json.loads(payload)
+        n_events += 1
+        if kind == "offered":
+            pair = (vid, nid)
+            rec = pairs.get(pair)  # type: ignore[arg-type]
+            if rec is None:
+                rec = pairs[pair] = PairRecord()  # type: ignore[index]
+            rec.apply(seq, kind, rnd, at, payload)
+            capacity[nid] = int(payload["capacity"])  # type: ignore[index]
+            max_placements[vid] = int(payload["max_placements"])  # type: ignore[index]
+            offer_times[vid].append(at)  # type: ignore[index]
+            round_counts[rnd]["offered"] += 1  # type: ignore[index]
+        elif kind in ("accepted", "rejected", "expired", "withdrawn"):
+            rec = pairs.get((vid, nid))  # type: ignore[arg-type]
+            if rec is None:
+                raise InvalidInputError(
+                    f"event {seq} ({kind}) decides the pair ({vid!r}, {nid!r}), which was never offered"
+                )
+            rec.apply(seq, kind, rnd, at, payload)
+            round_counts[rnd][kind] += 1  # type: ignore[index]
+        elif kind == "need_status":
+            need_status[nid] = NeedStatus(payload["to"])  # type: ignore[index]
+        elif kind == "round":
+            rounds.append(
+                RoundInfo(int(rnd), parse_time(at), int(payload["n_offers"]), float(payload["ttl_days"]))  # type: ignore[arg-type]
+            )
+            _ = round_counts[rnd]  # type: ignore[index]  # an empty round still gets its (zero) row
+        else:
+            raise InvalidInputError(f"event {seq} has an unknown kind {kind!r}")
+
+    placements, rejected, expired, excluded = set(), set(), set(), set()
+    open_offers: dict[Pair, OpenOffer] = {}
+    withdrawn: dict[Pair, str] = {}
+    for pair, rec in pairs.items():
+        status = rec.status_at(as_of_text)
+        if status == "accepted":
+            placements.add(pair)
+        elif status == "open":
+            open_offers[pair] = OpenOffer(
+                pair[0], pair[1], int(rec.round or 0), parse_time(rec.offered_at),
+                parse_time(rec.expires_at), rec.score, rec.rank, rec.shortlist,
+            )
+        elif status == "rejected":
+            rejected.add(pair)
+        elif status == "expired":
+            expired.add(pair)
+        elif status == "withdrawn":
+            withdrawn[pair] = rec.by or ""
+        if rec.excluded:
+            excluded.add(pair)
+
+    times = {v: tuple(sorted(t)) for v, t in offer_times.items()}
+    return LedgerState(
+        as_of=as_of_dt,
+        placements=frozenset(placements),
+        open_offers=_frozen_map(open_offers),
+        rejected=frozenset(rejected),
+        withdrawn=_frozen_map(withdrawn),
+        expired=frozenset(expired),
+        excluded=frozenset(excluded),
+        need_status=_frozen_map(need_status),
+        capacity=_frozen_map(capacity),
+        max_placements=_frozen_map(max_placements),
+        rounds=tuple(rounds),
+        round_counts=_frozen_map({r: _frozen_map(c) for r, c in sorted(round_counts.items())}),
+        n_events=n_events,
+        _offer_times=_frozen_map(times),
+        _all_offer_times=tuple(sorted(t for ts in offer_times.values() for t in ts)),
+    )
+
+
+_RESERVED = frozenset({"score", "rank", "shortlist", "capacity", "max_placements", "expires_at", "ttl_days"})
+
+
+def pair_text(volunteer_id: str, need_id: str) -> str:
+    return f"volunteer {volunteer_id!r} / need {need_id!r}"
+
+
+class Offer(BaseModel):
+    """One proposal of a round, as the ledger records it.
+
+    Attributes
+    ----------
+    volunteer_id, need_id : str
+        The pair offered.
+    score : float
+        The pair's score (higher is better).
+    capacity : int
+        The need's capacity when offered; accepting beyond it is refused.
+    max_placements : int
+        The volunteer's ``max_placements`` when offered; accepting beyond it is refused.
+    rank : int or None
+        Position in the volunteer's shortlist (0 = the solver's choice), if any.
+    shortlist : bool
+        True for an alternative offered so the volunteer can choose.
+    extra : dict
+        Anything else to keep with the offer (JSON values), such as score components.
+
+    Examples
+    --------
+    >>> Offer(volunteer_id="v1", need_id="n1", score=0.8, capacity=2, max_placements=1).need_id
+    'n1'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", from_attributes=True)
+
+    volunteer_id: Id
+    need_id: Id
+    score: float = Field(allow_inf_nan=False)
+    capacity: int = Field(ge=1)
+    max_placements: int = Field(ge=1)
+    rank: int | None = Field(None, ge=0)
+    shortlist: bool = False
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+
+def coerce_offers(
+    offers: Iterable[Any], capacity: Mapping[str, int], max_placements: Mapping[str, int]
+) -> list[Offer]:
+    if isinstance(offers, (str, bytes, Mapping)):
+        raise InvalidInputError("offers must be an iterable of offers (a list), not a single value")
+    out: list[Offer] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, item in enumerate(offers):
+        if isinstance(item, Offer):
+            offer = item
+        else:
+            if isinstance(item, Mapping):
+                data = dict(item)
+            else:
+                data = {k: getattr(item, k) for k in Offer.model_fields if hasattr(item, k)}
+            vid, nid = data.get("volunteer_id"), data.get("need_id")
+            if "capacity" not in data and isinstance(nid, str) and nid in capacity:
+                data["capacity"] = capacity[nid]
+            if "max_placements" not in data and isinstance(vid, str) and vid in max_placements:
+                data["max_placements"] = max_placements[vid]
+            try:
+                offer = Offer.model_validate(data)
+            except ValidationError as err:
+                first = err.errors(include_url=False)[0]
+                field = ".".join(str(p) for p in first["loc"])
+                hint = ""
+                if field in ("capacity", "max_placements") and first["type"] == "missing":
+                    hint = f"; give it in the offer or in record_round({field}={{...}})"
+                raise InvalidInputError(
+                    f"offer {i} ({vid!r}, {nid!r}): field {field!r} {first['msg'].lower()}{hint}"
+                ) from None
+        clash = _RESERVED & offer.extra.keys()
+        if clash:
+            raise InvalidInputError(
+                f"offer {i} ({offer.volunteer_id!r}, {offer.need_id!r}): extra must not "
+                f"use the reserved keys {sorted(clash)}"
+            )
+        pair = (offer.volunteer_id, offer.need_id)
+        if pair in seen:
+            raise InvalidInputError(
+                f"offers {seen[pair]} and {i} are the same pair ({pair[0]!r}, {pair[1]!r}); "
+                "a round offers a pair at most once"
+            )
+        seen[pair] = i
+        out.append(offer)
+    try:
+        json.dumps([o.extra for o in out], allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise InvalidInputError(f"an offer's extra is not JSON: {err}") from None
+    return out
+
+
+def check_offers(state: LedgerState, batch: list[Offer]) -> None:
+    """Refuse (DecisionError) any offer of a round that the state forbids."""
+    placed_need = state.placements_per_need
+    placed_vol = state.placements_per_volunteer
+    for i, o in enumerate(batch):
+        pair = (o.volunteer_id, o.need_id)
+        where = f"offer {i} ({pair_text(*pair)})"
+        if pair in state.rejected:
+            raise DecisionError(f"{where}: the volunteer rejected this pair; a rejection is final")
+        if pair in state.excluded:
+            raise DecisionError(f"{where}: the volunteer withdrew from this pair; it is not offered again")
+        if pair in state.placements:
+            raise DecisionError(f"{where}: already an accepted placement; it stays as it is")
+        if pair in state.open_offers:
+            raise DecisionError(
+                f"{where}: already has an open offer (round {state.open_offers[pair].round}); "
+                "open offers stay as they are"
+            )
+        status = state.need_status.get(o.need_id)
+        if status is not None and status is not NeedStatus.OPEN:
+            raise DecisionError(f"{where}: the need is {status.value!r}; only open needs are offered")
+        if placed_need.get(o.need_id, 0) >= o.capacity:
+            raise DecisionError(f"{where}: the need is full ({o.capacity} accepted placements)")
+        if placed_vol.get(o.volunteer_id, 0) >= o.max_placements:
+            raise DecisionError(
+                f"{where}: the volunteer is at max_placements ({o.max_placements} accepted)"
+            )

@@ -1,0 +1,327 @@
+"""SQLite storage of the ledger: the file, its schema version, transactions and queries.
+
+The file holds one append-only table, ``events`` (triggers refuse UPDATE and DELETE), and
+a ``meta`` table naming the format. ``PRAGMA user_version`` is the ledger schema version.
+Connections use WAL, ``synchronous=FULL`` (each commit is on disk before it returns) and
+a busy timeout; every write runs in ``BEGIN IMMEDIATE`` so concurrent writers queue.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ._exceptions import InvalidInputError
+from ._ledger_state import EventKind, LedgerEvent, PairRecord, format_time, parse_time
+
+__all__ = ["LEDGER_SCHEMA_VERSION", "Store", "read_jsonl", "row_to_event", "write_jsonl"]
+
+#: Version of the ledger file layout (PRAGMA user_version).
+LEDGER_SCHEMA_VERSION = 1
+_FORMAT = "matchkit-ledger"
+_JSONL_FORMAT = "matchkit-ledger-events"
+
+_KINDS = ", ".join(f"'{k.value}'" for k in EventKind)
+_SCHEMA = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    f"""CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        round INTEGER,
+        kind TEXT NOT NULL CHECK (kind IN ({_KINDS})),
+        volunteer_id TEXT,
+        need_id TEXT,
+        payload TEXT NOT NULL DEFAULT '{{}}' CHECK (json_valid(payload))
+    )""",
+    "CREATE INDEX events_pair ON events (volunteer_id, need_id, seq)",
+    "CREATE INDEX events_need ON events (need_id, kind, seq)",
+    "CREATE INDEX events_kind ON events (kind, seq)",
+    (
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, "
+        "'the matchkit ledger is append-only: events are never updated'); END"
+    ),
+    (
+        "CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, "
+        "'the matchkit ledger is append-only: events are never deleted'); END"
+    ),
+)
+
+_COLUMNS = "seq, at, round, kind, volunteer_id, need_id, payload"
+Row = tuple[int, str, "int | None", str, "str | None", "str | None", str]
+
+
+def row_to_event(row: Sequence[Any]) -> LedgerEvent:
+    """Build a :class:`LedgerEvent` from a ``_COLUMNS`` row."""
+    seq, at, rnd, kind, vid, nid, payload = row
+    return LedgerEvent(int(seq), parse_time(at), EventKind(kind), rnd, vid, nid, json.loads(payload))
+
+
+class Store:
+    """One connection to a ledger file (or to ``":memory:"``)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float) -> None:
+        self.path = os.fspath(path)
+        self.memory = self.path == ":memory:" or self.path.startswith("file::memory:")
+        if not self.memory and os.path.isdir(self.path):
+            raise InvalidInputError(f"ledger path {self.path!r} is a directory; give a file name")
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        except sqlite3.Error as err:
+            raise InvalidInputError(f"cannot open ledger {self.path!r}: {err}") from None
+        try:
+            self._setup(timeout)
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def _setup(self, timeout: float) -> None:
+        c = self.conn
+        try:
+            c.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            version = c.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as err:
+            raise InvalidInputError(
+                f"{self.path!r} is not a matchkit ledger (SQLite says: {err}); "
+                "give a new file name or the path of an existing ledger"
+            ) from None
+        self._check_version(version)
+        if not self.memory:
+            mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":  # pragma: no cover - depends on the file system
+                raise InvalidInputError(
+                    f"ledger {self.path!r}: the file system refused WAL journaling ({mode!r})"
+                )
+        c.execute("PRAGMA synchronous = FULL")
+        c.execute("PRAGMA foreign_keys = ON")
+        if version == 0:
+            with self.write():
+                # Re-read inside the lock: another process may have created it meanwhile.
+                version = c.execute("PRAGMA user_version").fetchone()[0]
+                if version == 0:
+                    tables = c.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+                    if tables:
+                        names = ", ".join(sorted(t[0] for t in tables))
+                        raise InvalidInputError(
+                            f"{self.path!r} is a SQLite file but not a matchkit ledger "
+                            f"(it has tables: {names}); give another file name"
+                        )
+                    for statement in _SCHEMA:
+                        c.execute(statement)
+                    c.execute(
+                        "INSERT INTO meta (key, value) VALUES ('format', ?), ('created_at', ?)",
+                        (_FORMAT, format_time(datetime.now(timezone.utc))),
+                    )
+                    c.execute(f"PRAGMA user_version = {LEDGER_SCHEMA_VERSION}")
+        self._check_version(c.execute("PRAGMA user_version").fetchone()[0])
+        fmt = c.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        if fmt is None or fmt[0] != _FORMAT:
+            raise InvalidInputError(f"{self.path!r} is not a matchkit ledger (no format marker)")
+
+    def _check_version(self, version: int) -> None:
+        if version > LEDGER_SCHEMA_VERSION:
+            raise InvalidInputError(
+                f"ledger {self.path!r} has schema version {version}, written by a newer matchkit; "
+                f"this matchkit reads versions up to {LEDGER_SCHEMA_VERSION}: upgrade matchkit"
+            )
+        if version < 0:
+            raise InvalidInputError(f"ledger {self.path!r} has an invalid schema version {version}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Store]:
+        """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on any error."""
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        c.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[Store]:
+        """A read transaction: every query inside sees one snapshot."""
+        c = self.conn
+        c.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            c.execute("COMMIT")
+
+    # ---- writes ----------------------------------------------------------------------
+
+    def append(
+        self,
+        kind: EventKind,
+        at: datetime,
+        *,
+        rnd: int | None = None,
+        volunteer_id: str | None = None,
+        need_id: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> LedgerEvent:
+        """Append one event (call inside :meth:`write`)."""
+        text = json.dumps(payload or {}, sort_keys=True, allow_nan=False)
+        cur = self.conn.execute(
+            "INSERT INTO events (at, recorded_at, round, kind, volunteer_id, need_id, payload) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (format_time(at), format_time(datetime.now(timezone.utc)), rnd, kind.value,
+             volunteer_id, need_id, text),
+        )
+        seq = cur.lastrowid
+        assert seq is not None
+        return LedgerEvent(seq, at, kind, rnd, volunteer_id, need_id, payload or {})
+
+    def append_many(self, rows: list[tuple[str, int | None, str, str | None, str | None, str]]) -> None:
+        """Append ``(at, round, kind, volunteer_id, need_id, payload_json)`` rows in order."""
+        now = format_time(datetime.now(timezone.utc))
+        self.conn.executemany(
+            "INSERT INTO events (at, recorded_at, round, kind, volunteer_id, need_id, payload) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(at, now, r, k, v, n, p) for at, r, k, v, n, p in rows],
+        )
+
+    # ---- queries ---------------------------------------------------------------------
+
+    def rows(self, where: str = "", params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """Event rows (``seq, at, round, kind, volunteer_id, need_id, payload``) in log order."""
+        sql = f"SELECT {_COLUMNS} FROM events"
+        if where:
+            sql += f" WHERE {where}"
+        return self.conn.execute(sql + " ORDER BY seq", tuple(params))
+
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+    def pair(self, volunteer_id: str, need_id: str) -> PairRecord | None:
+        """The pair's record folded from its own events, or None if never offered."""
+        rec: PairRecord | None = None
+        for seq, at, rnd, kind, _, _, payload in self.rows(
+            "volunteer_id = ? AND need_id = ?", (volunteer_id, need_id)
+        ):
+            if rec is None:
+                rec = PairRecord()
+            rec.apply(seq, kind, rnd, at, json.loads(payload))
+        return rec
+
+    def known(self, column: str, value: str) -> bool:
+        """Whether any offer names this volunteer (``column='volunteer_id'``) or need."""
+        assert column in ("volunteer_id", "need_id")
+        sql = f"SELECT 1 FROM events WHERE {column} = ? AND kind = 'offered' LIMIT 1"
+        return self.conn.execute(sql, (value,)).fetchone() is not None
+
+    def placed(self, column: str, value: str) -> list[tuple[str, str]]:
+        """Accepted, not withdrawn pairs of one volunteer or one need."""
+        assert column in ("volunteer_id", "need_id")
+        sql = (
+            f"SELECT e.volunteer_id, e.need_id FROM events e WHERE e.{column} = ? "
+            "AND e.kind = 'accepted' AND e.seq = (SELECT MAX(x.seq) FROM events x "
+            "WHERE x.volunteer_id = e.volunteer_id AND x.need_id = e.need_id) ORDER BY e.seq"
+        )
+        return [(r[0], r[1]) for r in self.conn.execute(sql, (value,))]
+
+    def latest_limit(self, column: str, value: str, key: str) -> int | None:
+        """The latest offered ``capacity`` (of a need) or ``max_placements`` (of a volunteer)."""
+        assert column in ("volunteer_id", "need_id") and key in ("capacity", "max_placements")
+        sql = (
+            f"SELECT json_extract(payload, '$.{key}') FROM events WHERE {column} = ? "
+            "AND kind = 'offered' ORDER BY seq DESC LIMIT 1"
+        )
+        row = self.conn.execute(sql, (value,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def need_status(self, need_id: str) -> tuple[str, str] | None:
+        """``(status, at)`` of the need's latest lifecycle transition, or None."""
+        row = self.conn.execute(
+            "SELECT json_extract(payload, '$.to'), at FROM events WHERE need_id = ? "
+            "AND kind = 'need_status' ORDER BY seq DESC LIMIT 1",
+            (need_id,),
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def due(self, as_of: str) -> list[tuple[str, str, int, str]]:
+        """Open offers whose expiry is at or before ``as_of``: (v, n, round, expires_at)."""
+        sql = (
+            "SELECT o.volunteer_id, o.need_id, o.round, json_extract(o.payload, '$.expires_at') "
+            "FROM events o WHERE o.kind = 'offered' "
+            "AND json_extract(o.payload, '$.expires_at') <= ? "
+            "AND NOT EXISTS (SELECT 1 FROM events d WHERE d.volunteer_id = o.volunteer_id "
+            "AND d.need_id = o.need_id AND d.seq > o.seq) ORDER BY o.seq"
+        )
+        return [(r[0], r[1], int(r[2]), r[3]) for r in self.conn.execute(sql, (as_of,))]
+
+    def last_round(self) -> int:
+        row = self.conn.execute("SELECT MAX(round) FROM events WHERE kind = 'round'").fetchone()
+        return int(row[0] or 0)
+
+    def integrity(self) -> str:
+        return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def write_jsonl(store: Store, path: str | os.PathLike[str]) -> int:
+    """Export every event of ``store`` to ``path`` atomically; return the number of events."""
+    target = Path(path)
+    with store.read():
+        rows = store.rows().fetchall()
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            header = {"format": _JSONL_FORMAT, "schema_version": LEDGER_SCHEMA_VERSION,
+                      "n_events": len(rows)}
+            fh.write(json.dumps(header) + "\n")
+            for seq, at, rnd, kind, v, n, payload in rows:
+                line = {"seq": seq, "at": at, "kind": kind, "round": rnd,
+                        "volunteer_id": v, "need_id": n, "payload": json.loads(payload)}
+                fh.write(json.dumps(line, sort_keys=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return len(rows)
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> list[LedgerEvent]:
+    """Read the events of a JSONL export, checking its header and its event count."""
+    name = os.fspath(path)
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    try:
+        header = json.loads(lines[0]) if lines else None
+    except json.JSONDecodeError:
+        header = None
+    if not isinstance(header, dict) or header.get("format") != _JSONL_FORMAT:
+        raise InvalidInputError(f"{name!r}, line 1: not a matchkit ledger export header")
+    if int(header.get("schema_version", 0)) > LEDGER_SCHEMA_VERSION:
+        raise InvalidInputError(
+            f"{name!r} has schema version {header['schema_version']}; "
+            f"this matchkit reads up to {LEDGER_SCHEMA_VERSION}: upgrade matchkit"
+        )
+    events = []
+    for i, line in enumerate(lines[1:], start=2):
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise InvalidInputError(f"{name!r}, line {i}: not JSON ({err})") from None
+        try:
+            events.append(LedgerEvent.from_json(obj))
+        except InvalidInputError as err:
+            raise InvalidInputError(f"{name!r}, line {i}: {err}") from None
+    if len(events) != header.get("n_events"):
+        raise InvalidInputError(
+            f"{name!r}: the header says {header.get('n_events')} events, found {len(events)}; "
+            "the file is incomplete"
+        )
+    return events
