@@ -20,6 +20,9 @@ from ._exceptions import (
     Problem,
     UnknownMethodError,
 )
+from ._io import dataset_from_frames, dataset_to_frames, load_dataset, save_dataset
+from ._ledger import Ledger
+from ._ledger_state import EventKind, LedgerEvent, LedgerState, Offer, OpenOffer, RoundInfo
 from ._models import (
     SCHEMA_VERSION,
     SLOTS,
@@ -43,23 +46,34 @@ __all__ = [
     "DataWarning",
     "Dataset",
     "DecisionError",
+    "EventKind",
     "InfeasibleError",
     "InvalidDatasetError",
     "InvalidInputError",
     "InvalidProblemError",
+    "Ledger",
+    "LedgerEvent",
+    "LedgerState",
     "MatchProblem",
     "MatchkitError",
     "MatchkitWarning",
     "Need",
     "NeedStatus",
+    "Offer",
+    "OpenOffer",
     "Organisation",
     "OrganisationKind",
     "Place",
     "Problem",
+    "RoundInfo",
     "UnknownMethodError",
     "Volunteer",
     "__version__",
+    "dataset_from_frames",
+    "dataset_to_frames",
     "json_schema",
+    "load_dataset",
+    "save_dataset",
 ]
 
 # Show public names as matchkit.X rather than matchkit._module.X in reprs and docs.
