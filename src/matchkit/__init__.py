@@ -35,6 +35,7 @@ from ._models import (
 )
 from ._problem import Assignment, MatchProblem
 from ._schema import json_schema
+from ._solve import solve
 
 __version__ = "0.1.0"
 
@@ -72,6 +73,7 @@ __all__ = [
     "dataset_from_frames",
     "dataset_to_frames",
     "json_schema",
+    "solve",
     "load_dataset",
     "save_dataset",
 ]

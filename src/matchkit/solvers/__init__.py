@@ -1,0 +1,156 @@
+"""Solver backends for :func:`matchkit.solve`: one signature, a registry of names.
+
+Every backend is a class with a registry ``name`` and a ``solve`` method::
+
+    solver.solve(problem: MatchProblem, *, objective="weight") -> Assignment
+
+Options are keyword-only constructor arguments, validated when the solver is built
+(``HungarianSolver(max_bytes=...)``, ``StableSolver(proposing="need")``,
+``MilpSolver(clashes=..., groups=..., min_share=...)``). ``matchkit.solve`` takes a
+registry name or such a configured instance.
+
+Registered methods: ``"flow"`` (the default; exact maximum-weight b-matching on large
+sparse problems), ``"hungarian"`` (scipy's ``linear_sum_assignment`` on a cloned dense
+matrix), ``"stable"`` (deferred acceptance; a stable, not an optimal, matching) and
+``"milp"`` (HiGHS, with side constraints a flow cannot express). The default may change
+between versions and should not be relied on where the method matters.
+
+Examples
+--------
+>>> from matchkit.solvers import SOLVERS, get_solver
+>>> list(SOLVERS)
+['flow', 'hungarian', 'stable', 'milp']
+>>> get_solver("stable").name
+'stable'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar, runtime_checkable
+
+from .._exceptions import InvalidInputError, check_choice
+
+if TYPE_CHECKING:
+    from .._problem import Assignment, MatchProblem
+
+__all__ = [
+    "SOLVERS",
+    "FlowSolver",
+    "Group",
+    "HungarianSolver",
+    "MilpSolver",
+    "MinShare",
+    "Solver",
+    "StableSolver",
+    "blocking_pairs",
+    "clashes_from_slots",
+    "get_solver",
+    "min_cost_flow",
+    "register",
+]
+
+
+@runtime_checkable
+class Solver(Protocol):
+    """What every backend provides.
+
+    Attributes
+    ----------
+    name : str
+        The registry name (class attribute), also written to ``Assignment.method``.
+    """
+
+    name: ClassVar[str]
+
+    def solve(self, problem: MatchProblem, *, objective: str = "weight") -> Assignment:
+        """Solve ``problem``; return the chosen pairs (pinned pairs included)."""
+        ...
+
+
+_REGISTRY: dict[str, type[Solver]] = {}
+SOLVERS: Mapping[str, type[Solver]] = MappingProxyType(_REGISTRY)
+"""Read-only view of the registry: method name -> solver class. Add with :func:`register`."""
+
+S = TypeVar("S", bound=type)
+
+
+def register(cls: S, *, replace: bool = False) -> S:
+    """Add a solver class to the registry under its ``name`` (usable as a decorator).
+
+    Parameters
+    ----------
+    cls : type
+        A class with a string class attribute ``name`` and a ``solve`` method; it must
+        be constructible without arguments (its defaults are what ``solve(problem,
+        method=name)`` uses).
+    replace : bool, default False
+        Allow replacing a solver already registered under that name.
+
+    Returns
+    -------
+    type
+        ``cls`` itself, so ``@register`` works.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``cls`` has no usable ``name`` or ``solve``, or the name is taken.
+
+    Examples
+    --------
+    >>> from matchkit.solvers import SOLVERS, HungarianSolver, register
+    >>> class Greedy(HungarianSolver):
+    ...     name = "my-greedy"
+    >>> register(Greedy) is Greedy, "my-greedy" in SOLVERS
+    (True, True)
+    """
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name:
+        raise InvalidInputError(
+            f"{cls!r} cannot be registered: it needs a non-empty string class attribute 'name'"
+        )
+    if not callable(getattr(cls, "solve", None)):
+        raise InvalidInputError(f"{cls!r} cannot be registered: it has no solve() method")
+    if name in _REGISTRY and _REGISTRY[name] is not cls and not replace:
+        raise InvalidInputError(
+            f"a solver named {name!r} is already registered ({_REGISTRY[name]!r}); "
+            "pick another name or pass replace=True"
+        )
+    _REGISTRY[name] = cls
+    return cls
+
+
+def get_solver(name: str) -> Solver:
+    """A default-configured instance of the solver registered as ``name``.
+
+    Raises
+    ------
+    UnknownMethodError
+        If ``name`` is not registered; the message lists every registered name.
+
+    Examples
+    --------
+    >>> from matchkit.solvers import get_solver
+    >>> get_solver("hungarian")
+    HungarianSolver(max_bytes=2147483648)
+    >>> get_solver("hungarain")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    matchkit.UnknownMethodError: The 'method' parameter of get_solver must be one of ...
+    """
+    check_choice("method", name, tuple(_REGISTRY), caller="get_solver")
+    return _REGISTRY[name]()
+
+
+from ._flow import FlowSolver  # noqa: E402
+from ._hungarian import HungarianSolver  # noqa: E402
+from ._mcf import min_cost_flow  # noqa: E402
+from ._milp import Group, MilpSolver, MinShare, clashes_from_slots  # noqa: E402
+from ._stable import StableSolver  # noqa: E402
+from .._stability import blocking_pairs  # noqa: E402
+
+for _cls in (FlowSolver, HungarianSolver, StableSolver, MilpSolver):
+    register(_cls)
+del _cls
