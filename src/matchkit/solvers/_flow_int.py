@@ -1,0 +1,160 @@
+"""Integer reduction of a MatchProblem for the flow method.
+
+The flow method solves on integers so that its answer is exact. This module turns a
+``MatchProblem`` into the free part of the problem (pinned edges removed, capacities
+reduced by the pins, edges that cannot be used dropped) with int64 weights:
+
+* integer-valued weights are kept as they are (``scale=1``), so the answer is exact;
+* other weights are rounded to multiples of ``1/scale``: ``W = round(w * scale)``.
+  The answer is optimal for the rounded weights, and its true weight is within
+  ``(k_opt + k) / (2 * scale)`` of the float optimum, where ``k`` and ``k_opt`` are the
+  numbers of free pairs chosen by it and by a float optimum (each at most
+  ``min(sum of free volunteer capacity, sum of free need capacity)``);
+* ``objective="weight"``: edges with rounded weight ``<= 0`` are dropped (leaving a
+  volunteer unmatched is worth 0, so they are never worth choosing);
+* ``objective="cardinality"``: every usable edge stays and gets the weight
+  ``W - min(W) + 1 + B`` with ``B = K * (max(W) - min(W) + 1)`` and ``K`` an upper bound on
+  the number of chosen pairs. One more pair then always outweighs any difference in
+  weight, and among assignments of equal size the order by weight is unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._exceptions import InvalidInputError
+from .._problem import MatchProblem
+
+__all__ = ["IntProblem", "integer_problem"]
+
+IntArray = NDArray[np.int64]
+
+# Largest integer weight the flow core accepts. Sums of up to 2**21 weights (and their
+# dual prices) stay below 2**53, so they are exact in int64 and in float64 alike.
+MAX_INT_WEIGHT = 2**31
+_DEFAULT_SCALE_MAX = 2**20
+
+
+@dataclass(frozen=True)
+class IntProblem:
+    """The free part of a problem with integer weights.
+
+    Attributes
+    ----------
+    edges : ndarray of int64
+        Positions (in the original problem) of the usable free edges, ascending.
+    left, right : ndarray of int64
+        Endpoints of those edges (volunteer and need indices of the original problem).
+    weight : ndarray of int64
+        Integer weight of each edge (after scaling and the objective transform), > 0.
+    left_capacity, right_capacity : ndarray of int64
+        Residual capacities, indexed like the original problem.
+    scale : int
+        Multiplier applied to the original weights before rounding.
+    offset : int
+        Weight added to every edge by the cardinality transform (0 for "weight").
+    """
+
+    edges: IntArray
+    left: IntArray
+    right: IntArray
+    weight: IntArray
+    left_capacity: IntArray
+    right_capacity: IntArray
+    scale: int
+    offset: int
+
+
+def _is_integral(w: NDArray[np.float64]) -> bool:
+    return bool(np.all(w == np.round(w))) and (w.size == 0 or float(np.abs(w).max()) < 2**53)
+
+
+def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None) -> IntProblem:
+    """Reduce ``problem`` to its free part with positive int64 weights.
+
+    Parameters
+    ----------
+    problem : MatchProblem
+        The problem to reduce.
+    objective : {"weight", "cardinality"}
+        What the solver maximises (see the module docstring).
+    scale : int or None
+        Multiplier for float weights. ``None``: 1 when every weight is a whole number,
+        otherwise the largest power of two (at most 2**20) that keeps every scaled weight
+        within the exact integer range.
+
+    Raises
+    ------
+    InvalidInputError
+        If the scaled weights (or, for "cardinality", the transformed weights) do not
+        fit the exact integer range; the message says which ``scale`` would.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> p = mk.MatchProblem.from_edges([0, 0, 1], [0, 1, 1], [2.5, -1.0, 4.0],
+    ...                                n_left=2, n_right=2)
+    >>> ip = integer_problem(p, objective="weight", scale=None)
+    >>> ip.edges.tolist(), ip.weight.tolist(), ip.scale
+    ([0, 2], [2621440, 4194304], 1048576)
+    """
+    lcap, rcap = problem.residual_capacities()
+    usable = ~problem.pinned
+    if problem.n_edges:
+        usable &= (lcap[problem.edge_left] > 0) & (rcap[problem.edge_right] > 0)
+    w = problem.weight[usable]
+    maxabs = float(np.abs(w).max()) if w.size else 0.0
+    n_pairs = int(min(lcap.clip(0).sum(), rcap.clip(0).sum(), w.size))
+    # Every sum of chosen weights (and of dual prices) must stay exact: <= 2**52.
+    limit = min(MAX_INT_WEIGHT, 2**52 // max(n_pairs, 1))
+
+    def largest(s: int) -> float:  # largest integer weight the solver will see
+        if objective == "weight":
+            return maxabs * s
+        return (n_pairs + 1) * (2 * maxabs * s + 2)
+
+    if scale is None:
+        if _is_integral(w) and largest(1) <= limit:
+            scale = 1
+        else:
+            scale = _DEFAULT_SCALE_MAX
+            while scale > 1 and largest(scale) > limit:
+                scale //= 2
+    if maxabs * scale > limit:
+        fit = max(1, int(limit // max(maxabs, 1.0)))
+        raise InvalidInputError(
+            f"weights up to {maxabs:g} times scale={scale} exceed the exact integer range of "
+            f"the flow method (|weight * scale| <= {limit} for this problem size); use "
+            f"scale={fit} or smaller, or rescale the weights"
+        )
+    wi = np.rint(w * scale).astype(np.int64)
+    edges = np.flatnonzero(usable).astype(np.int64)
+    offset = 0
+    if objective == "weight":
+        keep = wi > 0
+        edges, wi = edges[keep], wi[keep]
+    elif wi.size:
+        lo, hi = int(wi.min()), int(wi.max())
+        span = hi - lo + 1
+        big = n_pairs * span
+        if big + span > limit:
+            raise InvalidInputError(
+                f"objective='cardinality' needs integer weights up to {big + span}, beyond the "
+                f"exact range of the flow method ({limit} for this problem size); pass a "
+                f"smaller scale (now {scale}) or rescale the weights"
+            )
+        offset = 1 - lo + big
+        wi = wi + offset
+    return IntProblem(
+        edges=edges,
+        left=problem.edge_left[edges],
+        right=problem.edge_right[edges],
+        weight=wi,
+        left_capacity=lcap,
+        right_capacity=rcap,
+        scale=int(scale),
+        offset=int(offset),
+    )

@@ -1,0 +1,288 @@
+"""The flow method: exact against brute force, networkx and scipy; options; properties."""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
+
+from matchkit import InvalidInputError, MatchProblem, UnknownMethodError
+from matchkit._checks import check_assignment
+from matchkit.solvers._flow import FlowSolver
+
+# ---------------------------------------------------------------------------------------
+# Instance builders and independent oracles
+# ---------------------------------------------------------------------------------------
+
+
+def random_problem(
+    seed: int,
+    n_left: int,
+    n_right: int,
+    *,
+    density: float = 0.5,
+    lcap: tuple[int, int] = (1, 1),
+    rcap: tuple[int, int] = (1, 3),
+    weights: str = "int",
+    n_pins: int = 0,
+) -> MatchProblem:
+    rng = np.random.default_rng(seed)
+    mask = rng.random((n_left, n_right)) < density
+    li, ri = np.nonzero(mask)
+    if weights == "int":
+        w = rng.integers(-20, 100, len(li)).astype(float)
+    elif weights == "ties":
+        w = rng.integers(-1, 4, len(li)).astype(float)
+    else:
+        w = rng.normal(3.0, 5.0, len(li))
+    left_capacity = rng.integers(lcap[0], lcap[1] + 1, n_left)
+    right_capacity = rng.integers(rcap[0], rcap[1] + 1, n_right)
+    p = MatchProblem.from_edges(
+        li,
+        ri,
+        w,
+        n_left=n_left,
+        n_right=n_right,
+        left_capacity=left_capacity,
+        right_capacity=right_capacity,
+    )
+    if n_pins and p.n_edges:
+        # Pin a few edges that fit the capacities (greedy in random order).
+        ul = np.zeros(n_left, int)
+        ur = np.zeros(n_right, int)
+        acc = []
+        for e in rng.permutation(p.n_edges)[: 4 * n_pins]:
+            i, j = int(p.edge_left[e]), int(p.edge_right[e])
+            if ul[i] < left_capacity[i] and ur[j] < right_capacity[j] and len(acc) < n_pins:
+                ul[i] += 1
+                ur[j] += 1
+                acc.append((i, j))
+        p = p.with_decisions(accepted=np.array(acc, dtype=np.int64).reshape(-1, 2))
+    return p
+
+
+def brute_force(problem: MatchProblem, objective: str) -> tuple[int, float]:
+    """(number of pairs, weight) of the best subset of edges, by enumeration."""
+    n = problem.n_edges
+    subsets = np.array(list(itertools.product([0, 1], repeat=n)), dtype=bool).reshape(2**n, n)
+    subsets = subsets[(subsets | ~problem.pinned).all(axis=1)]
+    ok = np.ones(len(subsets), dtype=bool)
+    for side, cap in ((problem.edge_left, problem.left_capacity),
+                      (problem.edge_right, problem.right_capacity)):
+        for v in range(len(cap)):
+            ok &= subsets[:, side == v].sum(axis=1) <= cap[v]
+    subsets = subsets[ok]
+    count = subsets.sum(axis=1)
+    weight = subsets.astype(float) @ problem.weight
+    if objective == "weight":
+        return int(count[np.argmax(weight)]), float(weight.max())
+    best = count.max()
+    return int(best), float(weight[count == best].max())
+
+
+def networkx_optimum(problem: MatchProblem, objective: str) -> float:
+    """Optimum by networkx min-cost flow (integer weights)."""
+    lcap, rcap = problem.residual_capacities()
+    free = ~problem.pinned
+    g = nx.DiGraph()
+    total = int(lcap.sum())
+    for i in range(problem.n_left):
+        g.add_edge("s", ("v", i), capacity=int(lcap[i]), weight=0)
+    for j in range(problem.n_right):
+        g.add_edge(("n", j), "t", capacity=int(rcap[j]), weight=0)
+    for i, j, w in zip(problem.edge_left[free], problem.edge_right[free], problem.weight[free]):
+        if objective == "cardinality" or w > 0:
+            g.add_edge(("v", int(i)), ("n", int(j)), capacity=1, weight=-int(w))
+    pinned = float(problem.weight[problem.pinned].sum())
+    if objective == "cardinality":
+        flow = nx.max_flow_min_cost(g, "s", "t")
+    else:
+        g.add_edge("s", "t", capacity=total, weight=0)
+        g.nodes["s"]["demand"] = -total
+        g.nodes["t"]["demand"] = total
+        flow = nx.min_cost_flow(g)
+    return pinned - float(nx.cost_of_flow(g, flow)) if flow else pinned
+
+
+def lsa_optimum(problem: MatchProblem) -> float:
+    """Optimum of the weight objective by scipy's dense LSA on cloned need columns
+    (volunteer capacities must be 1; a non-edge or a negative weight means unmatched)."""
+    assert (problem.left_capacity == 1).all() and not problem.pinned.any()
+    cols = np.repeat(np.arange(problem.n_right), problem.right_capacity)
+    dense = np.zeros((problem.n_left, problem.n_right))
+    dense[problem.edge_left, problem.edge_right] = np.maximum(problem.weight, 0.0)
+    m = dense[:, cols]
+    r, c = linear_sum_assignment(m, maximize=True)
+    return float(m[r, c].sum())
+
+
+def solve(problem: MatchProblem, objective: str = "weight", **kw: object):
+    a = FlowSolver(**kw).solve(problem, objective=objective)  # type: ignore[arg-type]
+    check_assignment(problem, a)
+    assert a.method == "flow" and a.status == "optimal"
+    return a
+
+
+# ---------------------------------------------------------------------------------------
+# Exactness
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("objective", ["weight", "cardinality"])
+@pytest.mark.parametrize("weights", ["int", "ties"])
+@pytest.mark.parametrize("seed", range(12))
+def test_matches_brute_force_on_tiny_instances(seed: int, weights: str, objective: str) -> None:
+    p = random_problem(seed, 4, 3, density=0.8, lcap=(1, 2), rcap=(1, 2), weights=weights,
+                       n_pins=seed % 3)
+    if p.n_edges > 13:
+        p = p.subset(np.arange(p.n_edges) < 13)
+    k, w = brute_force(p, objective)
+    a = solve(p, objective)
+    assert a.objective == pytest.approx(w, abs=1e-9)
+    if objective == "cardinality":
+        assert len(a) == k
+
+
+@pytest.mark.parametrize("objective", ["weight", "cardinality"])
+@pytest.mark.parametrize(
+    ("lcap", "rcap"), [((1, 1), (1, 4)), ((1, 3), (1, 1)), ((1, 3), (1, 4)), ((2, 2), (2, 2))]
+)
+@pytest.mark.parametrize("seed", range(4))
+def test_matches_networkx(seed: int, lcap, rcap, objective: str) -> None:
+    p = random_problem(100 + seed, 30, 12, density=0.3, lcap=lcap, rcap=rcap, n_pins=seed)
+    assert solve(p, objective).objective == pytest.approx(networkx_optimum(p, objective))
+
+
+@pytest.mark.parametrize("weights", ["int", "ties"])
+@pytest.mark.parametrize("seed", range(6))
+def test_matches_scipy_lsa(seed: int, weights: str) -> None:
+    p = random_problem(200 + seed, 80, 20, density=0.25, rcap=(1, 5), weights=weights)
+    assert solve(p).objective == pytest.approx(lsa_optimum(p))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_float_weights_within_documented_bound(seed: int) -> None:
+    p = random_problem(300 + seed, 60, 15, density=0.3, rcap=(1, 4), weights="float")
+    best = lsa_optimum(p)
+    for scale in (None, 10, 1000):
+        a = solve(p, scale=scale)
+        s = a.info["scale"]
+        k_max = min(p.n_left, int(p.right_capacity.sum()))
+        assert a.objective <= best + 1e-9
+        assert best - a.objective <= k_max / s + 1e-9
+
+
+def test_default_scale_keeps_whole_numbers_exact() -> None:
+    p = random_problem(7, 20, 5, weights="int")
+    assert solve(p).info["scale"] == 1
+
+
+# ---------------------------------------------------------------------------------------
+# Semantics
+# ---------------------------------------------------------------------------------------
+
+
+def test_nonpositive_weights_never_chosen_under_weight() -> None:
+    p = MatchProblem.from_edges([0, 1, 2], [0, 0, 1], [0.0, -2.0, 3.0], n_left=3, n_right=2,
+                                right_capacity=2)
+    assert solve(p).pairs.tolist() == [[2, 1]]
+    assert solve(p, "cardinality").pairs.tolist() == [[0, 0], [1, 0], [2, 1]]
+
+
+def test_pins_are_kept_even_when_bad() -> None:
+    p = MatchProblem.from_dense(np.array([[1.0, 9.0], [8.0, -5.0]]))
+    q = p.with_decisions(accepted=[("1", "1")])
+    a = solve(q)
+    assert a.pairs.tolist() == [[0, 0], [1, 1]]
+    assert a.objective == pytest.approx(-4.0)
+
+
+def test_volunteer_with_several_places_uses_an_edge_once() -> None:
+    # One volunteer with capacity 3 and one need with capacity 3: only one pair exists.
+    p = MatchProblem.from_edges([0], [0], [5.0], n_left=1, n_right=1, left_capacity=3,
+                                right_capacity=3)
+    assert solve(p).pairs.tolist() == [[0, 0]]
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [
+        MatchProblem.from_edges([], [], [], n_left=0, n_right=0),
+        MatchProblem.from_edges([], [], [], n_left=3, n_right=2),
+        MatchProblem.from_edges([0], [0], [4.0], n_left=1, n_right=1, right_capacity=0),
+    ],
+    ids=["empty", "no-edges", "zero-capacity"],
+)
+def test_degenerate_problems(problem: MatchProblem) -> None:
+    a = solve(problem)
+    assert len(a) == 0 and a.objective == 0.0
+
+
+def test_deterministic() -> None:
+    p = random_problem(11, 200, 30, density=0.2, weights="ties", rcap=(1, 6))
+    a, b = solve(p), FlowSolver().solve(p)
+    assert np.array_equal(a.pairs, b.pairs)
+
+
+# ---------------------------------------------------------------------------------------
+# Options and errors
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scale", [0, -3, 2.5, "10", True])
+def test_bad_scale_is_refused(scale: object) -> None:
+    with pytest.raises(InvalidInputError, match="'scale' parameter of FlowSolver"):
+        FlowSolver(scale=scale)  # type: ignore[arg-type]
+
+
+def test_unknown_objective_lists_the_options() -> None:
+    p = random_problem(1, 3, 3)
+    with pytest.raises(UnknownMethodError, match="'weight', 'cardinality'"):
+        FlowSolver().solve(p, objective="size")
+
+
+def test_too_large_scale_is_refused_with_advice() -> None:
+    p = MatchProblem.from_dense(np.array([[1.5e6, 2.0]]))
+    with pytest.raises(InvalidInputError, match="use scale="):
+        FlowSolver(scale=10**6).solve(p)
+
+
+def test_name_and_repr() -> None:
+    assert FlowSolver.name == "flow"
+    assert repr(FlowSolver(scale=100)) == "FlowSolver(scale=100)"
+
+
+# ---------------------------------------------------------------------------------------
+# Properties
+# ---------------------------------------------------------------------------------------
+
+
+@st.composite
+def small_problems(draw: st.DrawFn) -> tuple[MatchProblem, str]:
+    n_left = draw(st.integers(1, 4))
+    n_right = draw(st.integers(1, 3))
+    cells = [(i, j) for i in range(n_left) for j in range(n_right)]
+    chosen = draw(st.lists(st.sampled_from(cells), unique=True, max_size=10))
+    weights = draw(st.lists(st.integers(-3, 6), min_size=len(chosen), max_size=len(chosen)))
+    lcap = draw(st.lists(st.integers(0, 2), min_size=n_left, max_size=n_left))
+    rcap = draw(st.lists(st.integers(0, 3), min_size=n_right, max_size=n_right))
+    p = MatchProblem.from_edges(
+        [c[0] for c in chosen], [c[1] for c in chosen], weights, n_left=n_left,
+        n_right=n_right, left_capacity=lcap, right_capacity=rcap,
+    )
+    return p, draw(st.sampled_from(["weight", "cardinality"]))
+
+
+@given(small_problems())
+def test_property_equals_brute_force(case: tuple[MatchProblem, str]) -> None:
+    p, objective = case
+    k, w = brute_force(p, objective)
+    a = solve(p, objective)
+    assert a.objective == pytest.approx(w)
+    if objective == "cardinality":
+        assert len(a) == k
