@@ -20,6 +20,16 @@ from ._exceptions import (
     Problem,
     UnknownMethodError,
 )
+from ._inkind import (
+    Allocation,
+    DateWindow,
+    InkindKind,
+    InkindOffer,
+    InkindRequest,
+    InkindResult,
+    LateRequest,
+    match_inkind,
+)
 from ._io import dataset_from_frames, dataset_to_frames, load_dataset, save_dataset
 from ._ledger import Ledger
 from ._ledger_state import EventKind, LedgerEvent, LedgerState, Offer, OpenOffer, RoundInfo
@@ -33,8 +43,18 @@ from ._models import (
     Place,
     Volunteer,
 )
+from ._policy import POLICIES, PolicyFinding, PolicyRules, check_policies, policy_blocks
 from ._problem import Assignment, MatchProblem
 from ._schema import json_schema
+from ._vetting import (
+    can_vet,
+    close_need,
+    open_need,
+    propose_idea,
+    vet_need,
+    vetters_for,
+    why_not_vetter,
+)
 from ._solve import solve
 
 __version__ = "0.1.0"
@@ -76,6 +96,26 @@ __all__ = [
     "solve",
     "load_dataset",
     "save_dataset",
+    "POLICIES",
+    "Allocation",
+    "DateWindow",
+    "InkindKind",
+    "InkindOffer",
+    "InkindRequest",
+    "InkindResult",
+    "LateRequest",
+    "PolicyFinding",
+    "PolicyRules",
+    "can_vet",
+    "check_policies",
+    "close_need",
+    "match_inkind",
+    "open_need",
+    "policy_blocks",
+    "propose_idea",
+    "vet_need",
+    "vetters_for",
+    "why_not_vetter",
 ]
 
 # Show public names as matchkit.X rather than matchkit._module.X in reprs and docs.

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ._exceptions import InvalidDatasetError, Problem
+from ._inkind import InkindOffer, InkindRequest
 from ._models import Need, Organisation, Volunteer
 
 __all__ = ["Dataset", "problems_from_validation_error"]
@@ -86,6 +87,8 @@ class Dataset:
     ----------
     volunteers, organisations, needs : sequences of models or of plain dicts
         Dicts are validated as schema v1 records.
+    offers, requests : sequences of InkindOffer, InkindRequest (or dicts), optional
+        In-kind offers and requests (a schema v1 extension; empty by default).
 
     Raises
     ------
@@ -109,6 +112,8 @@ class Dataset:
     volunteers: tuple[Volunteer, ...] = ()
     organisations: tuple[Organisation, ...] = ()
     needs: tuple[Need, ...] = ()
+    offers: tuple[InkindOffer, ...] = ()
+    requests: tuple[InkindRequest, ...] = ()
     _index: dict[str, dict[str, int]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -121,6 +126,8 @@ class Dataset:
         object.__setattr__(self, "volunteers", vols)
         object.__setattr__(self, "organisations", orgs)
         object.__setattr__(self, "needs", needs)
+        object.__setattr__(self, "offers", _coerce(InkindOffer, self.offers, "offers", problems))
+        object.__setattr__(self, "requests", _coerce(InkindRequest, self.requests, "requests", problems))
         problems += self._cross_check()
         if problems:
             raise InvalidDatasetError(problems)
@@ -131,12 +138,14 @@ class Dataset:
                 "volunteers": {v.id: i for i, v in enumerate(vols)},
                 "organisations": {o.id: i for i, o in enumerate(orgs)},
                 "needs": {n.id: i for i, n in enumerate(needs)},
+                "offers": {o.id: i for i, o in enumerate(self.offers)},
+                "requests": {r.id: i for i, r in enumerate(self.requests)},
             },
         )
 
     def _cross_check(self) -> list[Problem]:
         problems: list[Problem] = []
-        for kind in ("volunteers", "organisations", "needs"):
+        for kind in ("volunteers", "organisations", "needs", "offers", "requests"):
             items = getattr(self, kind)
             counts = Counter(_ids(items))
             seen: set[str] = set()
@@ -154,6 +163,7 @@ class Dataset:
                     )
                 seen.add(item.id)
         org_ids = set(_ids(self.organisations))
+        vol_ids = set(_ids(self.volunteers))
         for i, need in enumerate(self.needs):
             if need.organisation_id not in org_ids:
                 problems.append(
@@ -177,6 +187,42 @@ class Dataset:
                         record_id=need.id,
                     )
                 )
+            if need.proposed_by is not None and need.proposed_by not in vol_ids:
+                problems.append(
+                    Problem(
+                        f"volunteer {need.proposed_by!r} does not exist; add them to "
+                        "volunteers or correct the id",
+                        source="needs",
+                        row=i,
+                        field="proposed_by",
+                        record_id=need.id,
+                    )
+                )
+        need_ids = set(_ids(self.needs))
+        for kind in ("offers", "requests"):
+            for i, item in enumerate(getattr(self, kind)):
+                if item.organisation_id not in org_ids:
+                    problems.append(
+                        Problem(
+                            f"organisation {item.organisation_id!r} does not exist; add it to "
+                            "organisations or correct the id",
+                            source=kind,
+                            row=i,
+                            field="organisation_id",
+                            record_id=item.id,
+                        )
+                    )
+                need_id = getattr(item, "need_id", None)
+                if need_id is not None and need_id not in need_ids:
+                    problems.append(
+                        Problem(
+                            f"need {need_id!r} does not exist; add it to needs or correct the id",
+                            source=kind,
+                            row=i,
+                            field="need_id",
+                            record_id=item.id,
+                        )
+                    )
         return problems
 
     # -- lookups -----------------------------------------------------------------------
@@ -191,6 +237,14 @@ class Dataset:
     def need(self, need_id: str) -> Need:
         """The need with this id (KeyError naming it if there is none)."""
         return self.needs[self._lookup("needs", need_id)]
+
+    def offer(self, offer_id: str) -> InkindOffer:
+        """The in-kind offer with this id (KeyError naming it if there is none)."""
+        return self.offers[self._lookup("offers", offer_id)]
+
+    def request(self, request_id: str) -> InkindRequest:
+        """The in-kind request with this id (KeyError naming it if there is none)."""
+        return self.requests[self._lookup("requests", request_id)]
 
     def index_of(self, kind: str, item_id: str) -> int:
         """Position of an id within ``volunteers``, ``organisations`` or ``needs``."""
@@ -218,11 +272,20 @@ class Dataset:
         yield "volunteers", self.volunteers
         yield "organisations", self.organisations
         yield "needs", self.needs
+        # The in-kind extension: present only when the dataset holds any, so a dataset
+        # without offers or requests reads, writes and iterates exactly as before.
+        if self.offers:
+            yield "offers", self.offers
+        if self.requests:
+            yield "requests", self.requests
 
     def __repr__(self) -> str:
+        extra = ""
+        if self.offers or self.requests:
+            extra = f", n_offers={len(self.offers)}, n_requests={len(self.requests)}"
         return (
             f"Dataset(n_volunteers={len(self.volunteers)}, "
-            f"n_organisations={len(self.organisations)}, n_needs={len(self.needs)})"
+            f"n_organisations={len(self.organisations)}, n_needs={len(self.needs)}{extra})"
         )
 
     # -- records -----------------------------------------------------------------------
@@ -232,6 +295,8 @@ class Dataset:
         volunteers: Iterable[Mapping[str, Any]] = (),
         organisations: Iterable[Mapping[str, Any]] = (),
         needs: Iterable[Mapping[str, Any]] = (),
+        offers: Iterable[Mapping[str, Any]] = (),
+        requests: Iterable[Mapping[str, Any]] = (),
     ) -> Dataset:
         """Build a dataset from plain dicts (JSON-shaped records of schema v1).
 
@@ -244,7 +309,13 @@ class Dataset:
         >>> ds.to_records()["organisations"][0]["kind"]
         'cso'
         """
-        return cls(volunteers=tuple(volunteers), organisations=tuple(organisations), needs=tuple(needs))
+        return cls(
+            volunteers=tuple(volunteers),
+            organisations=tuple(organisations),
+            needs=tuple(needs),
+            offers=tuple(offers),
+            requests=tuple(requests),
+        )
 
     def to_records(self) -> dict[str, list[dict[str, Any]]]:
         """Plain JSON-ready dicts, one list per kind (dates as ISO strings, sets as lists)."""
@@ -255,6 +326,12 @@ class Dataset:
 
     def replace(self, **changes: Any) -> Dataset:
         """A new dataset with some kinds replaced (validated again)."""
-        parts: dict[str, Any] = {"volunteers": self.volunteers, "organisations": self.organisations, "needs": self.needs}
+        parts: dict[str, Any] = {
+            "volunteers": self.volunteers,
+            "organisations": self.organisations,
+            "needs": self.needs,
+            "offers": self.offers,
+            "requests": self.requests,
+        }
         parts.update(changes)
         return Dataset(**parts)

@@ -251,6 +251,19 @@ class Need(BaseModel):
     handles_money: bool = False
     start_date: IsoDate | None = None
     end_date: IsoDate | None = None
+    # -- v1 extension (policies; docs/vetting-and-inkind.md). Defaults keep older data valid.
+    account_route: str | None = Field(
+        None,
+        description="how money reaches the organisation's own account (needs that handle money)",
+    )
+    asks_donation: bool = Field(False, description="the need asks volunteers to donate")
+    involves_minors: bool = Field(
+        False, description="volunteers work with children or teenagers (people under 18)"
+    )
+    night_work: bool = Field(False, description="part of the work falls between 22:00 and 06:00")
+    proposed_by: Id | None = Field(
+        None, description="the volunteer whose own initiative this need is"
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> Need:

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._inkind import InkindOffer, InkindRequest
 from ._models import SCHEMA_VERSION, Need, Organisation, Volunteer
 
 __all__ = ["json_schema"]
@@ -19,6 +20,8 @@ class _DatasetDocument(BaseModel):
     volunteers: list[Volunteer] = Field(default_factory=list)
     organisations: list[Organisation] = Field(default_factory=list)
     needs: list[Need] = Field(default_factory=list)
+    offers: list[InkindOffer] = Field(default_factory=list)  # in-kind extension of v1
+    requests: list[InkindRequest] = Field(default_factory=list)  # in-kind extension of v1
 
 
 def json_schema() -> dict[str, Any]:
@@ -29,7 +32,7 @@ def json_schema() -> dict[str, Any]:
     >>> import matchkit as mk
     >>> s = mk.json_schema()
     >>> sorted(s["properties"])
-    ['needs', 'organisations', 'volunteers']
+    ['needs', 'offers', 'organisations', 'requests', 'volunteers']
     """
     schema = _DatasetDocument.model_json_schema(mode="validation")
     schema = {

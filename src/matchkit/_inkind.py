@@ -1,0 +1,608 @@
+"""In-kind help: offers from public bodies and businesses, requests from CSOs, matched early.
+
+An :class:`InkindOffer` is what a giver (a public body or a business) can give in kind: printing,
+transport, food, a venue, equipment. It says how much, in which unit, how many days ahead it
+must be asked (``lead_time_days``), when it takes requests at all (``windows``, such as a
+budget planning cycle), where it serves, and which role to write to. A :class:`InkindRequest` is
+what a CSO needs: the kind, how much, by when, where and what for.
+
+:func:`match_inkind` matches requests to offers through the solver layer
+(:class:`~matchkit.MatchProblem` and :func:`matchkit.solve`), quantities as capacities. A
+request and an offer are compatible when, on the sending date ``as_of``:
+
+1. they have the same ``kind`` and the same ``unit`` (compared without case);
+2. the request's place is inside the offer's service area (or the offer serves the whole city);
+3. ``as_of`` lies inside one of the offer's windows (an offer without windows takes requests
+   any day), and
+4. the request still arrives ``lead_time_days`` before it is needed:
+   ``as_of + lead_time_days <= needed_by``.
+
+How a quantity is covered: each request is cut into *lots* and each lot goes to at most one
+offer; an offer takes as many lots as its quantity holds. Within one (kind, unit) group the lot
+size is the greatest common divisor of every quantity in the group, so the result is the exact
+maximum number of units that can be covered (a transportation problem). If that would make more
+than ``max_lots`` lots, a larger lot size is used: the result still never exceeds an offer or a
+request, but may leave a little unused. A request may be covered by several offers (one letter
+to each); state things that cannot be split as whole items (``1`` hall, ``1`` bus).
+
+For every request that is too late for an offer it would otherwise fit, the result gives the
+latest date the request could have been sent, so the organisation learns to ask earlier.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from typing import Annotated, Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, model_validator
+
+from ._exceptions import InvalidDatasetError, Problem
+from ._models import _CONFIG, Id, IsoDate, Organisation, Place, _iso_date
+
+__all__ = [
+    "Allocation",
+    "DateWindow",
+    "InkindKind",
+    "InkindResult",
+    "LateRequest",
+    "InkindOffer",
+    "InkindRequest",
+    "match_inkind",
+]
+
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+_EARTH_RADIUS_KM = 6371.0088
+_NEVER = np.iinfo(np.int64).min // 4
+
+
+class InkindKind(str, Enum):
+    """What is given in kind."""
+
+    PRINTING = "printing"
+    TRANSPORT = "transport"
+    FOOD = "food"
+    VENUE = "venue"
+    EQUIPMENT = "equipment"
+    OTHER = "other"
+
+
+def _window_input(value: Any) -> Any:
+    if isinstance(value, str):
+        start, sep, end = value.strip().partition("/")
+        if not sep:
+            raise ValueError(
+                f"{value!r} is not a date range; write it as START/END, such as "
+                "2027-09-01/2027-10-31"
+            )
+        return {"start": start, "end": end}
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return {"start": value[0], "end": value[1]}
+    return value
+
+
+class DateWindow(BaseModel):
+    """A range of days, both ends included. In CSV cells and strings: ``START/END``."""
+
+    model_config = _CONFIG
+
+    start: IsoDate
+    end: IsoDate
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        return _window_input(value)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateWindow:
+        if self.end < self.start:
+            raise ValueError(
+                f"window ends ({self.end.isoformat()}) before it starts ({self.start.isoformat()})"
+            )
+        return self
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()}/{self.end.isoformat()}"
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+
+def _windows_input(value: Any) -> Any:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(p for p in (x.strip() for x in value.split(";")) if p)
+    return value
+
+
+Windows = Annotated[tuple[DateWindow, ...], BeforeValidator(_windows_input)]
+
+
+class InkindOffer(BaseModel):
+    """What a public body or a business can give in kind, and on what terms.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> o = mk.InkindOffer(id="of1", organisation_id="print_house", kind="printing",
+    ...              item="A4 colour leaflets", quantity=2000, unit="sheets",
+    ...              lead_time_days=14, windows=["2027-01-10/2027-03-31"],
+    ...              contact_role="head of the press office")
+    >>> o.kind.value, str(o.windows[0]), o.area is None
+    ('printing', '2027-01-10/2027-03-31', True)
+    """
+
+    model_config = _CONFIG
+
+    id: Id
+    organisation_id: Id
+    kind: InkindKind
+    item: _Text = Field(description="what exactly is given, in the giver's own words")
+    quantity: int = Field(ge=1, description="how much in total, in `unit`")
+    unit: _Text
+    lead_time_days: int = Field(0, ge=0, description="days it must be asked before the need")
+    windows: Windows = Field(
+        (), description="date ranges in which it takes requests; none: any day"
+    )
+    area: Place | None = Field(None, description="centre of the service area; none: whole city")
+    radius_km: float | None = Field(None, ge=0.0, description="radius of the service area")
+    contact_role: _Text = Field(description="the role to address a request to")
+    conditions: str | None = Field(None, description="the giver's conditions, quoted in letters")
+
+    @model_validator(mode="after")
+    def _area(self) -> InkindOffer:
+        if (self.area is None) != (self.radius_km is None):
+            raise ValueError(
+                "give both area (area_lat, area_lon) and radius_km for a local service area, "
+                "or neither for an offer that serves the whole city"
+            )
+        if self.radius_km is not None and not math.isfinite(self.radius_km):
+            raise ValueError("radius_km must be a finite number of kilometres")
+        return self
+
+    def takes_requests_on(self, day: date) -> bool:
+        """Whether ``day`` falls inside one of the windows (always true without windows)."""
+        return not self.windows or any(day in w for w in self.windows)
+
+
+class InkindRequest(BaseModel):
+    """What a CSO asks for in kind.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> r = mk.InkindRequest(id="rq1", organisation_id="park_friends", kind="printing",
+    ...                quantity=500, unit="sheets", needed_by="2027-04-20",
+    ...                place={"lat": 55.79, "lon": 49.12}, purpose="leaflets for a clean-up day")
+    >>> r.needed_by.isoformat()
+    '2027-04-20'
+    """
+
+    model_config = _CONFIG
+
+    id: Id
+    organisation_id: Id
+    kind: InkindKind
+    quantity: int = Field(ge=1)
+    unit: _Text
+    needed_by: IsoDate
+    place: Place
+    purpose: _Text = Field(description="what it is for, and for whom")
+    item: str | None = Field(None, description="what exactly, in the requester's words")
+    address: str | None = Field(None, description="where to deliver, as people write it")
+    need_id: Id | None = Field(None, description="the need (event) it supports, if any")
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Part (or all) of a request that one offer covers.
+
+    ``send_by`` is the last day the request can still be sent to this offer.
+    """
+
+    request_id: str
+    offer_id: str
+    quantity: int
+    unit: str
+    send_by: date
+
+
+@dataclass(frozen=True)
+class LateRequest:
+    """A request that came too late for an offer it would otherwise fit.
+
+    ``latest_send`` is the last day it could have been sent: inside one of the offer's windows
+    and ``lead_time_days`` before ``needed_by``.
+    """
+
+    request_id: str
+    offer_id: str
+    latest_send: date
+    needed_by: date
+    lead_time_days: int
+    as_of: date
+
+    @property
+    def days_late(self) -> int:
+        """How many days after ``latest_send`` it was sent."""
+        return (self.as_of - self.latest_send).days
+
+
+@dataclass(frozen=True)
+class InkindResult:
+    """What :func:`match_inkind` found.
+
+    Attributes
+    ----------
+    allocations : tuple of Allocation
+        Sorted by request id, then offer id.
+    late : tuple of LateRequest
+        Every (request, offer) pair that fits except that the request came too late.
+    reasons : mapping of str to str
+        InkindRequest id to why it is not fully covered (only requests not fully covered).
+    as_of : date
+        The sending date.
+    lot_sizes : mapping of str to int
+        The lot size used per ``kind/unit`` group (see the module notes).
+    """
+
+    allocations: tuple[Allocation, ...]
+    late: tuple[LateRequest, ...]
+    reasons: Mapping[str, str]
+    as_of: date
+    method: str = "flow"
+    lot_sizes: Mapping[str, int] = field(default_factory=dict)
+
+    def covered(self, request_id: str) -> int:
+        """Units of a request that offers cover."""
+        return sum(a.quantity for a in self.allocations if a.request_id == request_id)
+
+    def given(self, offer_id: str) -> int:
+        """Units of an offer that requests use."""
+        return sum(a.quantity for a in self.allocations if a.offer_id == offer_id)
+
+
+def _coerce(kind: type[Any], items: Iterable[Any], source: str, problems: list[Problem]) -> list[Any]:
+    from ._dataset import problems_from_validation_error  # the shared error mapping
+    from pydantic import ValidationError
+
+    out = []
+    for i, item in enumerate(items):
+        if isinstance(item, kind):
+            out.append(item)
+            continue
+        try:
+            out.append(kind.model_validate(item))
+        except ValidationError as err:
+            rid = item.get("id") if isinstance(item, Mapping) else None
+            problems += problems_from_validation_error(
+                err, source=source, row=i, record_id=None if rid is None else str(rid)
+            )
+    return out
+
+
+def _haversine_km(
+    lat1: NDArray[np.float64], lon1: NDArray[np.float64], lat2: NDArray[np.float64], lon2: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dl = np.radians(lon2 - lon1)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def _unit_key(unit: str) -> str:
+    return " ".join(unit.casefold().split())
+
+
+@dataclass(frozen=True)
+class _Timing:
+    """Per (request, offer) pair of one group: the latest and earliest send dates (ordinals)."""
+
+    latest: NDArray[np.int64]  # last day in a window and lead_time before needed_by; _NEVER if none
+    now_ok: NDArray[np.bool_]  # as_of itself is such a day
+    earliest: NDArray[np.int64]  # first such day on or after as_of; _NEVER if none
+
+
+def _timing(reqs: Sequence[InkindRequest], offs: Sequence[InkindOffer], as_of: int) -> _Timing:
+    need = np.array([r.needed_by.toordinal() for r in reqs], dtype=np.int64)
+    lead = np.array([o.lead_time_days for o in offs], dtype=np.int64)
+    deadline = need[:, None] - lead[None, :]  # (R, O): last day to send
+    w_off, w_start, w_end = [], [], []
+    for j, o in enumerate(offs):
+        spans = [(w.start.toordinal(), w.end.toordinal()) for w in o.windows] or [
+            (date.min.toordinal(), date.max.toordinal())
+        ]
+        for s, e in spans:
+            w_off.append(j)
+            w_start.append(s)
+            w_end.append(e)
+    wo = np.array(w_off, dtype=np.int64)
+    ws = np.array(w_start, dtype=np.int64)
+    we = np.array(w_end, dtype=np.int64)
+    d = deadline[:, wo]  # (R, W)
+    last = np.minimum(we[None, :], d)
+    ok = last >= np.maximum(ws, 1)[None, :]
+    latest_w = np.where(ok, last, _NEVER)
+    first = np.maximum(ws[None, :], as_of)
+    open_later = ok & (last >= as_of)
+    earliest_w = np.where(open_later, first, np.iinfo(np.int64).max)
+    now_w = open_later & (ws[None, :] <= as_of)
+    starts = np.flatnonzero(np.r_[True, wo[1:] != wo[:-1]])
+    latest = np.maximum.reduceat(latest_w, starts, axis=1)
+    earliest = np.minimum.reduceat(earliest_w, starts, axis=1)
+    earliest = np.where(earliest == np.iinfo(np.int64).max, _NEVER, earliest)
+    now_ok = np.logical_or.reduceat(now_w, starts, axis=1)
+    return _Timing(latest=latest, now_ok=now_ok, earliest=earliest)
+
+
+def _in_area(reqs: Sequence[InkindRequest], offs: Sequence[InkindOffer]) -> NDArray[np.bool_]:
+    out = np.ones((len(reqs), len(offs)), dtype=bool)
+    local = [j for j, o in enumerate(offs) if o.area is not None]
+    if not local:
+        return out
+    rlat = np.array([r.place.lat for r in reqs])
+    rlon = np.array([r.place.lon for r in reqs])
+    olat = np.array([offs[j].area.lat for j in local])  # type: ignore[union-attr]
+    olon = np.array([offs[j].area.lon for j in local])  # type: ignore[union-attr]
+    rad = np.array([offs[j].radius_km for j in local], dtype=np.float64)
+    dist = _haversine_km(rlat[:, None], rlon[:, None], olat[None, :], olon[None, :])
+    out[:, local] = dist <= rad[None, :] + 1e-9
+    return out
+
+
+def _check_inputs(
+    offers: Iterable[Any], requests: Iterable[Any], organisations: Iterable[Any]
+) -> tuple[list[InkindOffer], list[InkindRequest], dict[str, Organisation]]:
+    problems: list[Problem] = []
+    offs: list[InkindOffer] = _coerce(InkindOffer, offers, "offers", problems)
+    reqs: list[InkindRequest] = _coerce(InkindRequest, requests, "requests", problems)
+    orgs: list[Organisation] = _coerce(Organisation, organisations, "organisations", problems)
+    org_ids = {o.id: o for o in orgs}
+    for source, items in (("offers", offs), ("requests", reqs)):
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.id in seen:
+                problems.append(
+                    Problem(f"duplicate id: ids must be unique among {source}", source=source,
+                            row=i, field="id", record_id=item.id)
+                )
+            seen.add(item.id)
+            if item.organisation_id not in org_ids:
+                problems.append(
+                    Problem(f"organisation {item.organisation_id!r} does not exist; add it to "
+                            "organisations or correct the id", source=source, row=i,
+                            field="organisation_id", record_id=item.id)
+                )
+    if problems:
+        raise InvalidDatasetError(problems, context="in-kind input")
+    return offs, reqs, org_ids
+
+
+def match_inkind(
+    offers: Iterable[InkindOffer | Mapping[str, Any]],
+    requests: Iterable[InkindRequest | Mapping[str, Any]],
+    organisations: Iterable[Organisation | Mapping[str, Any]],
+    *,
+    as_of: date | str,
+    method: str = "flow",
+    max_lots: int = 200_000,
+) -> InkindResult:
+    """Match in-kind requests to offers, covering as many units as possible.
+
+    Parameters
+    ----------
+    offers, requests : iterables of InkindOffer, InkindRequest (or dicts of their fields)
+    organisations : iterable of Organisation (or dicts)
+        Every offer's and request's ``organisation_id`` must be among them.
+    as_of : date or ISO string
+        The day the requests would be sent.
+    method : str
+        The solver (see :func:`matchkit.solve`); ``"flow"`` by default.
+    max_lots : int
+        Upper bound on lots (see the module notes) before a coarser lot size is used.
+
+    Returns
+    -------
+    InkindResult
+        Allocations (never more than an offer or a request holds, only between compatible
+        pairs), late pairs with the latest date that would have worked, and the reason each
+        request not fully covered was not.
+
+    Raises
+    ------
+    InvalidDatasetError
+        Listing every invalid record, duplicate id and unknown organisation.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> orgs = [{"id": "shop", "name": "Bakery", "kind": "business", "registered": True},
+    ...         {"id": "cso", "name": "Park friends", "kind": "cso", "registered": True}]
+    >>> offers = [{"id": "bread", "organisation_id": "shop", "kind": "food",
+    ...            "item": "sandwiches", "quantity": 50, "unit": "portions",
+    ...            "lead_time_days": 3, "contact_role": "manager"}]
+    >>> requests = [{"id": "lunch", "organisation_id": "cso", "kind": "food", "quantity": 30,
+    ...              "unit": "portions", "needed_by": "2027-05-10",
+    ...              "place": {"lat": 55.8, "lon": 49.1}, "purpose": "lunch for volunteers"},
+    ...             {"id": "late", "organisation_id": "cso", "kind": "food", "quantity": 10,
+    ...              "unit": "portions", "needed_by": "2027-05-02",
+    ...              "place": {"lat": 55.8, "lon": 49.1}, "purpose": "tea"}]
+    >>> res = mk.match_inkind(offers, requests, orgs, as_of="2027-05-01")
+    >>> [(a.request_id, a.quantity) for a in res.allocations]
+    [('lunch', 30)]
+    >>> res.late[0].latest_send.isoformat()
+    '2027-04-29'
+    """
+    day = _iso_date(as_of) if isinstance(as_of, str) else as_of
+    if not isinstance(day, date):
+        raise InvalidDatasetError([Problem("as_of must be a date (YYYY-MM-DD)", value=as_of)],
+                                  context="match_inkind arguments")
+    if max_lots < 1:
+        raise ValueError(f"max_lots must be at least 1; got {max_lots}")
+    offs, reqs, _ = _check_inputs(offers, requests, organisations)
+    today = day.toordinal()
+
+    groups: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
+    for i, r in enumerate(reqs):
+        groups.setdefault((r.kind.value, _unit_key(r.unit)), ([], []))[0].append(i)
+    for j, o in enumerate(offs):
+        groups.setdefault((o.kind.value, _unit_key(o.unit)), ([], []))[1].append(j)
+
+    reasons: dict[str, list[str]] = {}
+    late: list[LateRequest] = []
+    lot_sizes: dict[str, int] = {}
+    send_by: dict[tuple[int, int], date] = {}
+    # The lot graph, built group by group with numpy.
+    lot_req: list[NDArray[np.int64]] = []
+    lot_size: list[NDArray[np.int64]] = []
+    e_left: list[NDArray[np.int64]] = []
+    e_right: list[NDArray[np.int64]] = []
+    off_cap = np.zeros(len(offs), dtype=np.int64)
+    n_lots = 0
+    for (kind, unit), (ri, oj) in sorted(groups.items()):
+        if not oj:
+            for i in ri:
+                units = sorted({o.unit for o in offs if o.kind.value == kind})
+                hint = f"; offers of {kind} use: {', '.join(units)}" if units else ""
+                reasons.setdefault(reqs[i].id, []).append(
+                    f"no offer of {kind} in {reqs[i].unit!r}{hint}"
+                )
+            continue
+        if not ri:
+            continue
+        greqs = [reqs[i] for i in ri]
+        goffs = [offs[j] for j in oj]
+        area = _in_area(greqs, goffs)
+        t = _timing(greqs, goffs, today)
+        feasible = area & t.now_ok
+        is_late = area & (t.latest != _NEVER) & (t.latest < today)
+        for a, b in zip(*np.nonzero(is_late)):
+            late.append(LateRequest(greqs[a].id, goffs[b].id, date.fromordinal(int(t.latest[a, b])),
+                                    greqs[a].needed_by, goffs[b].lead_time_days, day))
+        for a, b in zip(*np.nonzero(feasible)):
+            send_by[(ri[a], oj[b])] = date.fromordinal(int(t.latest[a, b]))
+        _explain_group(greqs, goffs, area, t, feasible, today, reasons)
+
+        qr = np.array([r.quantity for r in greqs], dtype=np.int64)
+        qo = np.array([o.quantity for o in goffs], dtype=np.int64)
+        has_edge = feasible.any(axis=1)
+        if not has_edge.any():
+            continue
+        size = int(np.gcd.reduce(np.concatenate([qr[has_edge], qo])))
+        total = int(qr[has_edge].sum())
+        if total // size > max_lots:
+            size = -(-total // max_lots)
+        lot_sizes[f"{kind}/{unit}"] = size
+        off_cap[oj] = qo // size
+        counts = np.where(has_edge, -(-qr // size), 0)
+        first = n_lots + np.cumsum(counts) - counts
+        n_g = int(counts.sum())
+        owner = np.repeat(np.arange(len(greqs)), counts)
+        within = np.arange(n_g) - np.repeat(first - n_lots, counts)
+        sizes = np.minimum(size, qr[owner] - within * size)
+        lot_req.append(np.asarray(ri, dtype=np.int64)[owner])
+        lot_size.append(sizes)
+        pr, po = np.nonzero(feasible)
+        reps = counts[pr]
+        pair = np.repeat(np.arange(len(pr)), reps)
+        offs_in = np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps)
+        e_left.append(first[pr][pair] + offs_in)
+        e_right.append(np.asarray(oj, dtype=np.int64)[po][pair])
+        n_lots += n_g
+
+    allocations: list[Allocation] = []
+    if n_lots:
+        from ._problem import MatchProblem
+        from ._solve import solve
+
+        l_req = np.concatenate(lot_req)
+        l_size = np.concatenate(lot_size)
+        left = np.concatenate(e_left)
+        right = np.concatenate(e_right)
+        problem = MatchProblem.from_edges(
+            left, right, l_size[left].astype(np.float64), n_left=n_lots, n_right=len(offs),
+            left_capacity=1, right_capacity=off_cap,
+            right_ids=[o.id for o in offs],
+        )
+        assignment = solve(problem, method=method)
+        pl, po = assignment.pairs[:, 0], assignment.pairs[:, 1]
+        key = l_req[pl] * len(offs) + po
+        uniq, inv = np.unique(key, return_inverse=True)
+        amount = np.zeros(len(uniq), dtype=np.int64)
+        np.add.at(amount, inv, l_size[pl])
+        for k, q in zip(uniq.tolist(), amount.tolist()):
+            i, j = divmod(k, len(offs))
+            allocations.append(Allocation(reqs[i].id, offs[j].id, int(q), offs[j].unit, send_by[(i, j)]))
+    allocations.sort(key=lambda a: (a.request_id, a.offer_id))
+    covered: dict[str, int] = {}
+    for a in allocations:
+        covered[a.request_id] = covered.get(a.request_id, 0) + a.quantity
+    fits = {reqs[i].id for i, _ in send_by}
+    final: dict[str, str] = {}
+    for r in reqs:
+        got = covered.get(r.id, 0)
+        if got >= r.quantity:
+            continue
+        why = list(reasons.get(r.id, []))
+        if got or r.id in fits:
+            why.append(
+                f"covered {got} of {r.quantity} {r.unit}: the fitting offers' quantities are "
+                "taken by other requests"
+            )
+        final[r.id] = "; ".join(why) or "no fitting offer"
+    late.sort(key=lambda x: (x.request_id, x.offer_id))
+    return InkindResult(tuple(allocations), tuple(late), final, day, method, lot_sizes)
+
+
+def _explain_group(
+    greqs: Sequence[InkindRequest],
+    goffs: Sequence[InkindOffer],
+    area: NDArray[np.bool_],
+    t: _Timing,
+    feasible: NDArray[np.bool_],
+    today: int,
+    reasons: dict[str, list[str]],
+) -> None:
+    """Why each request of a group has no fitting offer (a loop per request, not per pair)."""
+    for a, r in enumerate(greqs):
+        if feasible[a].any():
+            continue
+        kind = r.kind.value
+        if not area[a].any():
+            reasons.setdefault(r.id, []).append(f"outside the service area of every {kind} offer")
+            continue
+        inside = np.flatnonzero(area[a])
+        later = inside[(t.earliest[a, inside] != _NEVER) & (t.earliest[a, inside] > today)]
+        for b in later:
+            reasons.setdefault(r.id, []).append(
+                f"offer {goffs[b].id!r} takes requests from "
+                f"{date.fromordinal(int(t.earliest[a, b])).isoformat()}; send it between then and "
+                f"{date.fromordinal(int(t.latest[a, b])).isoformat()}"
+            )
+        past = inside[(t.latest[a, inside] != _NEVER) & (t.latest[a, inside] < today)]
+        if len(past):
+            best = past[np.argmax(t.latest[a, past])]
+            reasons.setdefault(r.id, []).append(
+                f"too late for every fitting offer: the last day to ask was "
+                f"{date.fromordinal(int(t.latest[a, best])).isoformat()} (offer {goffs[best].id!r})"
+            )
+        never = inside[t.latest[a, inside] == _NEVER]
+        for b in never:
+            wins = ", ".join(str(w) for w in goffs[b].windows)
+            reasons.setdefault(r.id, []).append(
+                f"offer {goffs[b].id!r} takes requests only in {wins}, none of which is "
+                f"{goffs[b].lead_time_days} days before {r.needed_by.isoformat()}"
+            )
+
+
+
+# The package shows public names as ``matchkit.X``; doctest would then skip them here.
+__test__ = {_n: globals()[_n] for _n in __all__ if callable(globals()[_n])}
