@@ -43,6 +43,7 @@ from ._models import (
     Place,
     Volunteer,
 )
+from ._nyc import NycImport, import_nyc_service
 from ._policy import POLICIES, PolicyFinding, PolicyRules, check_policies, policy_blocks
 from ._problem import Assignment, MatchProblem
 from ._schema import json_schema
@@ -80,6 +81,7 @@ __all__ = [
     "MatchkitWarning",
     "Need",
     "NeedStatus",
+    "NycImport",
     "Offer",
     "OpenOffer",
     "Organisation",
@@ -92,6 +94,7 @@ __all__ = [
     "__version__",
     "dataset_from_frames",
     "dataset_to_frames",
+    "import_nyc_service",
     "json_schema",
     "solve",
     "load_dataset",

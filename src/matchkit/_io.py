@@ -10,9 +10,11 @@ the folder as it was.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 import tempfile
+import typing
 from collections.abc import Iterable, Mapping, Sequence
 from difflib import get_close_matches
 from pathlib import Path
@@ -24,17 +26,27 @@ from ._dataset import Dataset, problems_from_validation_error
 from ._exceptions import InvalidDatasetError, InvalidInputError, Problem, check_choice
 from ._io_csv import cells_from_record, columns, field_names, record_from_cells
 from ._io_json import FileProblem, parse_document, parse_json_array, parse_jsonl
-from ._models import Need, Organisation, Volunteer
 
 __all__ = ["dataset_from_frames", "dataset_to_frames", "load_dataset", "save_dataset"]
 
-KINDS = ("volunteers", "organisations", "needs")
 FORMATS = ("csv", "json", "jsonl")
-MODELS: dict[str, type[BaseModel]] = {
-    "volunteers": Volunteer,
-    "organisations": Organisation,
-    "needs": Need,
-}
+
+
+def _dataset_kinds() -> dict[str, type[BaseModel]]:
+    """Every kind a Dataset holds (its init fields ``tuple[Model, ...]``), in order."""
+    hints = typing.get_type_hints(Dataset)
+    out: dict[str, type[BaseModel]] = {}
+    for f in dataclasses.fields(Dataset):
+        args = typing.get_args(hints[f.name])
+        if f.init and typing.get_origin(hints[f.name]) is tuple and args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+            out[f.name] = args[0]
+    return out
+
+
+MODELS: dict[str, type[BaseModel]] = _dataset_kinds()
+#: Kinds every dataset folder holds; the others (extensions of v1) are read when present.
+KINDS = ("volunteers", "organisations", "needs")
+OPTIONAL_KINDS = tuple(k for k in MODELS if k not in KINDS)
 _PANDAS_HINT = "pandas is needed for DataFrames; install it with: pip install 'matchkit[pandas]'"
 
 
@@ -51,7 +63,7 @@ class _Parsed:
 
 
 # -- reading files ----------------------------------------------------------------------------
-def _read_text(path: Path, source: str) -> str:
+def read_text(path: Path, source: str) -> str:
     try:
         data = path.read_bytes()
     except OSError as err:
@@ -235,8 +247,10 @@ def _find_files(folder: Path, fmt: str | None) -> tuple[dict[str, tuple[Path, st
     found: dict[str, tuple[Path, str]] = {}
     problems: list[Problem] = []
     formats = FORMATS if fmt is None else (fmt,)
-    for kind in KINDS:
+    for kind in MODELS:
         hits = [(folder / f"{kind}.{ext}", ext) for ext in formats if (folder / f"{kind}.{ext}").is_file()]
+        if not hits and kind in OPTIONAL_KINDS:
+            continue
         if len(hits) > 1:
             names = " and ".join(p.name for p, _ in hits)
             problems.append(
@@ -323,17 +337,17 @@ def load_dataset(path: str | os.PathLike[str], *, format: str | None = None) -> 
                 context=f"dataset {str(root)!r}",
             )
         try:
-            doc = parse_document(_read_text(root, str(root)), str(root))
+            doc = parse_document(read_text(root, str(root)), str(root), tuple(MODELS))
         except FileProblem as fp:
             raise InvalidDatasetError([fp.problem], context=f"dataset {str(root)!r}") from None
-        for kind in KINDS:
+        for kind in MODELS:
             parsed[kind] = _from_json_items(doc.get(kind, []), str(root), problems)
     elif root.is_dir():
         found, problems = _find_files(root, format)
         for kind, (file, ext) in found.items():
             source = str(file)
             try:
-                text = _read_text(file, source)
+                text = read_text(file, source)
                 if ext == "csv":
                     parsed[kind] = _read_csv(text, kind, source, problems)
                 elif ext == "json":
@@ -354,7 +368,7 @@ def _build(parsed: Mapping[str, _Parsed], problems: list[Problem], *, context: s
     models: dict[str, list[BaseModel]] = {}
     # kind -> index among the valid records -> (source, line, id)
     where: dict[str, list[tuple[str, int | None, str]]] = {}
-    bad_ids: dict[str, set[str]] = {k: set() for k in KINDS}
+    bad_ids: dict[str, set[str]] = {k: set() for k in MODELS}
     for kind, part in parsed.items():
         model = MODELS[kind]
         names = field_names(model) if part.table else None
@@ -381,11 +395,7 @@ def _build(parsed: Mapping[str, _Parsed], problems: list[Problem], *, context: s
     order = {part.source: i for i, part in enumerate(parsed.values())}
     problems.sort(key=lambda p: (order.get(p.source, -1), p.row or 0))
     try:
-        dataset = Dataset(
-            volunteers=tuple(models.get("volunteers", ())),
-            organisations=tuple(models.get("organisations", ())),
-            needs=tuple(models.get("needs", ())),
-        )
+        dataset = Dataset(**{kind: tuple(items) for kind, items in models.items()})
     except InvalidDatasetError as err:
         dataset = None
         problems += _relocate(err.problems, where, bad_ids)
@@ -437,7 +447,7 @@ def _relocate(
     out = []
     for p in found:
         kind = p.source
-        if kind == "needs" and p.field in ("organisation_id", "vetted_by"):
+        if p.field in ("organisation_id", "vetted_by"):
             parts = p.message.split("'")
             if len(parts) > 2 and parts[1] in bad_ids.get("organisations", set()):
                 continue  # that organisation's own record is invalid and already reported
@@ -551,7 +561,7 @@ def save_dataset(
         raise InvalidInputError(f"{str(folder)!r} is a file; save_dataset writes into a folder")
     clashes = [
         folder / f"{kind}.{ext}"
-        for kind in KINDS
+        for kind in MODELS
         for ext in FORMATS
         if ext != format and (folder / f"{kind}.{ext}").exists()
     ]
@@ -562,16 +572,28 @@ def save_dataset(
             "files, save into another folder, or save with the same format"
         )
     contents = _serialise(dataset, format)
+    # An extension kind this dataset does not hold must not survive from an earlier save.
+    stale = [f"{k}.{format}" for k in OPTIONAL_KINDS if f"{k}.{format}" not in contents]
     folder.mkdir(parents=True, exist_ok=True)
-    return _write_all(folder, contents)
+    return _write_all(folder, contents, stale=[n for n in stale if (folder / n).exists()])
 
 
-def _write_all(folder: Path, contents: Mapping[str, bytes]) -> tuple[Path, ...]:
-    """Write every file or none: temporaries first, then renames, undone on failure."""
+def _write_all(
+    folder: Path, contents: Mapping[str, bytes], *, stale: Sequence[str] = ()
+) -> tuple[Path, ...]:
+    """Write every file or none: temporaries first, then renames, undone on failure.
+
+    ``stale`` files are removed as part of the same swap (and restored on failure).
+    """
     temps: dict[str, Path] = {}
     backups: dict[str, Path] = {}
     moved: list[str] = []
     try:
+        for name in stale:
+            fd, bak = tempfile.mkstemp(prefix=f".{name}.", suffix=".bak", dir=folder)
+            os.close(fd)
+            os.replace(folder / name, bak)
+            backups[name] = Path(bak)
         for name, data in contents.items():
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
             temps[name] = Path(tmp)
@@ -621,7 +643,7 @@ def _pandas() -> Any:
 
 
 def dataset_from_frames(
-    volunteers: Any = None, organisations: Any = None, needs: Any = None
+    volunteers: Any = None, organisations: Any = None, needs: Any = None, **extensions: Any
 ) -> Dataset:
     """Build a dataset from pandas DataFrames shaped like the CSV files.
 
@@ -651,7 +673,14 @@ def dataset_from_frames(
     pd = _pandas()
     problems: list[Problem] = []
     parsed: dict[str, _Parsed] = {}
-    for kind, frame in (("volunteers", volunteers), ("organisations", organisations), ("needs", needs)):
+    unknown = sorted(set(extensions) - set(OPTIONAL_KINDS))
+    if unknown:
+        raise TypeError(
+            f"dataset_from_frames got unexpected frames {unknown}; the kinds are "
+            + ", ".join(MODELS)
+        )
+    frames = {"volunteers": volunteers, "organisations": organisations, "needs": needs, **extensions}
+    for kind, frame in frames.items():
         source = f"{kind} DataFrame"
         out = _Parsed(source, table=True)
         parsed[kind] = out
@@ -698,5 +727,9 @@ def dataset_to_frames(dataset: Dataset) -> dict[str, Any]:
         model = MODELS[kind]
         names = [c.name for c in columns(model)]
         rows = [list(cells_from_record(model, m, source=kind, native=True).values()) for m in items]
-        frames[kind] = pd.DataFrame(rows, columns=names)
+        frame = pd.DataFrame(rows, columns=names)
+        for col in columns(model):
+            if col.kind in ("lat", "lon"):
+                frame[col.name] = frame[col.name].astype("float64")
+        frames[kind] = frame
     return frames

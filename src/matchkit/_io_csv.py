@@ -76,7 +76,10 @@ def _expected(annotation: Any, metadata: list[Any]) -> str:
             return "';'-separated slots such as 'mon-morning;sat-evening'"
         if _languages in validators:
             return "';'-separated two-letter language codes such as 'en;ru'"
-        return "';'-separated tags such as 'first_aid;driving'"
+        (element,) = typing.get_args(annotation)[:1] or (str,)
+        if _unwrap_optional(element) is str:
+            return "';'-separated tags such as 'first_aid;driving'"
+        return f"';'-separated values ({getattr(element, '__name__', 'value')}), as in the schema"
     if annotation is bool:
         return "true or false (also 1/0, yes/no)"
     if annotation is date:
@@ -261,6 +264,7 @@ def cells_from_record(
         if col.kind in ("lat", "lon"):
             value = None if value is None else value[col.kind]
         if col.kind == "set":
+            value = [v if isinstance(v, str) else str(v) for v in getattr(item, col.field)]
             bad = [v for v in value if SET_SEPARATOR in v]
             if bad:
                 raise InvalidInputError(

@@ -164,7 +164,9 @@ def parse_jsonl(text: str, source: str, problems: list[Problem]) -> list[tuple[i
     return items
 
 
-def parse_document(text: str, source: str) -> dict[str, list[tuple[int, Any]]]:
+def parse_document(
+    text: str, source: str, kinds: tuple[str, ...] = KINDS
+) -> dict[str, list[tuple[int, Any]]]:
     """A whole-dataset document ``{"volunteers": [...], "organisations": [...], "needs": [...]}``.
 
     Every key is optional (a missing kind has no records); any other key is refused.
@@ -204,11 +206,12 @@ def parse_document(text: str, source: str) -> dict[str, list[tuple[int, Any]]]:
         if pos >= len(text) or text[pos] != ":":
             raise _syntax(text, pos, source, "':'")
         pos = _skip(text, pos + 1)
-        if key not in KINDS:
+        if key not in kinds:
             raise FileProblem(
                 Problem(
-                    f"{key!r} is not a part of a dataset document; the keys are 'volunteers', "
-                    "'organisations' and 'needs'; remove it or correct its spelling",
+                    f"{key!r} is not a part of a dataset document; the keys are "
+                    + ", ".join(repr(k) for k in kinds)
+                    + "; remove it or correct its spelling",
                     source=source,
                     row=line_of(text, key_pos),
                     field=key,
