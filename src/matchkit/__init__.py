@@ -30,6 +30,7 @@ from ._inkind import (
     LateRequest,
     match_inkind,
 )
+from ._letters import Advice, Letter, ask_earlier, draft_letters
 from ._io import dataset_from_frames, dataset_to_frames, load_dataset, save_dataset
 from ._ledger import Ledger
 from ._ledger_state import EventKind, LedgerEvent, LedgerState, Offer, OpenOffer, RoundInfo
@@ -119,6 +120,10 @@ __all__ = [
     "vet_need",
     "vetters_for",
     "why_not_vetter",
+    "Advice",
+    "Letter",
+    "ask_earlier",
+    "draft_letters",
 ]
 
 # Show public names as matchkit.X rather than matchkit._module.X in reprs and docs.

@@ -65,6 +65,67 @@ def _cmd_import_nyc(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from ._exceptions import InvalidDatasetError, InvalidInputError
+    from ._io import load_dataset
+    from ._policy import check_policies
+
+    try:
+        ds = load_dataset(args.path)
+        findings = check_policies(
+            ds, as_of=args.as_of, rules={"disabled": frozenset(args.disable)}
+        )
+    except (InvalidDatasetError, InvalidInputError) as err:
+        sys.stderr.write(f"{err}\n")
+        return 1
+    for finding in findings:
+        print(finding)
+    counts = {
+        s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")
+    }
+    print(
+        f"{args.path}: {counts['error']} error(s), {counts['warning']} warning(s), "
+        f"{counts['info']} note(s)"
+    )
+    return 1 if counts["error"] else 0
+
+
+def _cmd_inkind(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ._exceptions import InvalidDatasetError, InvalidInputError
+    from ._inkind import match_inkind
+    from ._io import load_dataset
+    from ._letters import ask_earlier, draft_letters
+
+    try:
+        ds = load_dataset(args.path)
+        result = match_inkind(
+            ds.offers, ds.requests, ds.organisations, as_of=args.as_of
+        )
+        letters = draft_letters(result, ds, lang=args.lang)
+        advice = ask_earlier(result, ds, lang=args.lang)
+    except (InvalidDatasetError, InvalidInputError) as err:
+        sys.stderr.write(f"{err}\n")
+        return 1
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    for letter in letters:
+        (out / letter.filename).write_text(str(letter), encoding="utf-8")
+    if advice:
+        text = "\n\n".join(a.text for a in advice) + "\n"
+        (out / f"ask-earlier.{args.lang}.txt").write_text(text, encoding="utf-8")
+    late = f"{len(advice)} too late (see ask-earlier.{args.lang}.txt)" if advice else "none too late"
+    print(
+        f"{len(ds.requests)} request(s), {len(ds.offers)} offer(s) as of "
+        f"{result.as_of.isoformat()}: {len(letters)} letter(s), {late}"
+    )
+    for request_id, why in result.reasons.items():
+        print(f"  {request_id}: {why}")
+    print(f"wrote {out}")
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="matchkit",
@@ -104,6 +165,45 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--on-missing-place", choices=("skip", "remote"), default="skip")
     p.add_argument("-v", "--verbose", action="store_true", help="print every report line")
     p.set_defaults(handler=_cmd_import_nyc)
+
+    p = sub.add_parser(
+        "check",
+        help="check a dataset against the policies (vetting, money, minors, donations)",
+        description="Print every policy finding; exit 1 if any is an error.",
+    )
+    p.add_argument("path", metavar="DIR", help="dataset folder (or .json document)")
+    p.add_argument(
+        "--as-of",
+        default=None,
+        metavar="DATE",
+        help="day of the check (default: today)",
+    )
+    p.add_argument(
+        "--disable",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="skip a rule (repeatable), such as --disable asks-donation",
+    )
+    p.set_defaults(handler=_cmd_check)
+
+    p = sub.add_parser(
+        "inkind",
+        help="match in-kind requests to offers; write request letters and ask-earlier advice",
+        description="Reads offers and requests from the dataset folder, matches them as of "
+        "DATE, and writes one letter per matched request and the advice for late ones.",
+    )
+    p.add_argument(
+        "path", metavar="DIR", help="dataset folder with offers and requests files"
+    )
+    p.add_argument(
+        "--as-of", required=True, metavar="DATE", help="the day the letters are sent"
+    )
+    p.add_argument("--lang", choices=("en", "ru"), default="en")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="LETTERS_DIR", help="folder to write"
+    )
+    p.set_defaults(handler=_cmd_inkind)
 
     return parser
 

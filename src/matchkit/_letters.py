@@ -1,0 +1,377 @@
+"""Request letters in the giver's terms, and "ask earlier" advice, in English and Russian.
+
+For each allocation of :func:`matchkit.match_inkind` a letter says what exactly (the
+offer's own words for the item), how much (in the offer's unit), when (the date needed, the
+giver's lead time and how far ahead the letter is), where, and for whom, addressed to the
+role the offer names. Each kind of help (printing, transport, food, venue, equipment) has its
+own wording. For each request that came too late for an offer, the advice gives the latest
+day it could have been sent, so the organisation asks earlier next time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from ._dataset import Dataset
+from ._exceptions import InvalidInputError, check_choice
+from ._inkind import Allocation, InkindOffer, InkindRequest, InkindResult, LateRequest
+
+__all__ = ["LANGUAGES", "Advice", "Letter", "ask_earlier", "draft_letters"]
+
+LANGUAGES = ("en", "ru")
+
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")
+_MONTHS_RU = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+              "сентября", "октября", "ноября", "декабря")
+
+_KIND_NAME = {
+    "en": {"printing": "printing", "transport": "transport", "food": "food", "venue": "a venue",
+           "equipment": "equipment", "other": "in-kind help"},
+    "ru": {"printing": "печать", "transport": "транспорт", "food": "питание",
+           "venue": "помещение", "equipment": "оборудование", "other": "помощь"},
+}
+
+# Per kind: the request sentence, the label of the date and the label of the place.
+_TEMPLATES: dict[str, dict[str, tuple[str, str, str]]] = {
+    "en": {
+        "printing": ("Could you print {item} for us: {qty}?", "Needed ready by", "Deliver to"),
+        "transport": ("Could you provide {item}: {qty}?", "Date of the trip", "Pick-up point"),
+        "food": ("Could you provide {item}: {qty}?", "Needed on", "Deliver to"),
+        "venue": ("Could you let us use {item}: {qty}?", "Date", "We need it near"),
+        "equipment": ("Could you lend us {item}: {qty}?", "Needed by", "Deliver to"),
+        "other": ("Could you provide {item}: {qty}?", "Needed by", "Place"),
+    },
+    "ru": {
+        "printing": ("Просим напечатать для нас {item}: {qty}.", "Тираж нужен к", "Куда доставить"),
+        "transport": ("Просим предоставить транспорт — {item}: {qty}.", "Дата поездки", "Место посадки"),
+        "food": ("Просим обеспечить питание — {item}: {qty}.", "Нужно к", "Куда доставить"),
+        "venue": ("Просим предоставить помещение — {item}: {qty}.", "Дата", "Район"),
+        "equipment": ("Просим предоставить во временное пользование {item}: {qty}.", "Нужно к",
+                      "Куда доставить"),
+        "other": ("Просим предоставить {item}: {qty}.", "Нужно к", "Место"),
+    },
+}
+
+
+def format_date(day: date, lang: str) -> str:
+    """A date as people write it: ``20 April 2027``, ``20 апреля 2027 г.``.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> format_date(date(2027, 4, 20), "ru")
+    '20 апреля 2027 г.'
+    """
+    if lang == "ru":
+        return f"{day.day} {_MONTHS_RU[day.month - 1]} {day.year} г."
+    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def days_text(n: int, lang: str) -> str:
+    """``n`` days with the right plural form: ``1 day``, ``3 дня``, ``11 дней``, ``21 день``.
+
+    Examples
+    --------
+    >>> [days_text(n, "ru") for n in (1, 3, 5, 11, 21, 104)]
+    ['1 день', '3 дня', '5 дней', '11 дней', '21 день', '104 дня']
+    """
+    if lang == "ru":
+        tail = n % 100
+        if 11 <= tail <= 14:
+            word = "дней"
+        elif n % 10 == 1:
+            word = "день"
+        elif 2 <= n % 10 <= 4:
+            word = "дня"
+        else:
+            word = "дней"
+        return f"{n} {word}"
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A request letter to one giver for one request (or part of it)."""
+
+    request_id: str
+    offer_id: str
+    lang: str
+    to: str
+    subject: str
+    body: str
+
+    @property
+    def filename(self) -> str:
+        """A safe file name: ``<request>__<offer>.<lang>.txt``."""
+        return f"{_safe(self.request_id)}__{_safe(self.offer_id)}.{self.lang}.txt"
+
+    def __str__(self) -> str:
+        head = ("Кому" if self.lang == "ru" else "To", "Тема" if self.lang == "ru" else "Subject")
+        return f"{head[0]}: {self.to}\n{head[1]}: {self.subject}\n\n{self.body}"
+
+
+@dataclass(frozen=True)
+class Advice:
+    """Why a request was too late for an offer, and the latest day it could have been sent."""
+
+    request_id: str
+    offer_id: str
+    lang: str
+    latest_send: date
+    text: str
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "x"
+
+
+def _place(req: InkindRequest, lang: str) -> str:
+    if req.address:
+        return req.address
+    coords = f"{req.place.lat:.5f}, {req.place.lon:.5f}"
+    return f"{coords} ({'широта, долгота' if lang == 'ru' else 'latitude, longitude'})"
+
+
+def _end(text: str) -> str:
+    """End a sentence with one full stop (a date such as ``2027 г.`` already has it)."""
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _quoted(text: str, lang: str) -> str:
+    return f"«{text}»" if lang == "ru" else f'"{text}"'
+
+
+def _letter(
+    ds: Dataset, alloc: Allocation, offer: InkindOffer, req: InkindRequest, as_of: date, lang: str
+) -> Letter:
+    giver = ds.organisation(offer.organisation_id)
+    asker = ds.organisation(req.organisation_id)
+    kind = offer.kind.value
+    sentence, when_label, where_label = _TEMPLATES[lang][kind]
+    qty = f"{alloc.quantity} {offer.unit}"
+    ahead = (req.needed_by - as_of).days
+    need_title = None
+    if req.need_id is not None:
+        try:
+            need_title = ds.need(req.need_id).title
+        except KeyError:
+            need_title = None
+    part = alloc.quantity < req.quantity
+    if lang == "ru":
+        to = f"{offer.contact_role}, {giver.name}"
+        subject = (f"Просьба о помощи: {_KIND_NAME['ru'][kind]} — {qty} "
+                   f"к {format_date(req.needed_by, 'ru')}")
+        lines = [
+            "Уважаемые коллеги!",
+            "",
+            f"{asker.name} обращается к {giver.name} в рамках вашего предложения "
+            f"{_quoted(offer.item, 'ru')}.",
+            "",
+            sentence.format(item=offer.item, qty=qty),
+        ]
+        if part:
+            lines.append(f"Всего нам нужно {req.quantity} {req.unit}; остальное мы просим у других "
+                         "партнёров.")
+        whom = f"{req.purpose} — {asker.name}"
+        if need_title:
+            whom += f", мероприятие {_quoted(need_title, 'ru')}"
+        notice = (
+            f"Вы просите обращаться не позднее чем за {days_text(offer.lead_time_days, 'ru')}; м"
+            if offer.lead_time_days
+            else "М"
+        )
+        lines += [
+            f"Для чего и для кого: {_end(whom)}",
+            f"{when_label}: {format_date(req.needed_by, 'ru')}",
+            f"{notice}ы пишем {format_date(as_of, 'ru')}, за {days_text(ahead, 'ru')} до срока.",
+            f"{where_label}: {_place(req, 'ru')}",
+        ]
+        if offer.conditions:
+            lines.append(f"Ваши условия: {_end(offer.conditions)} Мы их учтём.")
+        if req.item:
+            lines.append(f"Как это называем мы: {_end(req.item)}")
+        lines += [
+            "",
+            "Если что-то не подходит, ответьте, пожалуйста: мы подстроимся под ваши условия и сроки.",
+            "",
+            "С уважением,",
+            asker.name,
+        ]
+    else:
+        to = f"{offer.contact_role}, {giver.name}"
+        subject = (f"Request for {_KIND_NAME['en'][kind]}: {qty} by "
+                   f"{format_date(req.needed_by, 'en')}")
+        lines = [
+            f"Dear {offer.contact_role},",
+            "",
+            f"{asker.name} is writing to {giver.name} about your offer {_quoted(offer.item, 'en')}.",
+            "",
+            sentence.format(item=offer.item, qty=qty),
+        ]
+        if part:
+            lines.append(f"We need {req.quantity} {req.unit} in all and are asking other partners "
+                         "for the rest.")
+        whom = f"{req.purpose}, for {asker.name}"
+        if need_title:
+            whom += f" ({_quoted(need_title, 'en')})"
+        notice = (
+            f"You ask for {days_text(offer.lead_time_days, 'en')}' notice; we"
+            if offer.lead_time_days
+            else "We"
+        )
+        lines += [
+            f"What it is for: {_end(whom)}",
+            f"{when_label}: {format_date(req.needed_by, 'en')}",
+            f"{notice} are writing on {format_date(as_of, 'en')}, {days_text(ahead, 'en')} ahead.",
+            f"{where_label}: {_place(req, 'en')}",
+        ]
+        if offer.conditions:
+            lines.append(f"Your conditions: {_end(offer.conditions)} We will keep to them.")
+        if req.item:
+            lines.append(f"In our words: {_end(req.item)}")
+        lines += [
+            "",
+            "If anything here does not fit your terms or dates, please tell us and we will adapt.",
+            "",
+            "Kind regards,",
+            asker.name,
+        ]
+    return Letter(req.id, offer.id, lang, to, subject, "\n".join(lines) + "\n")
+
+
+def _check(result: InkindResult, dataset: Dataset, lang: str, caller: str) -> None:
+    check_choice("lang", lang, LANGUAGES, caller=caller)
+    if not isinstance(result, InkindResult):
+        raise InvalidInputError(f"{caller} needs the InkindResult of match_inkind; got "
+                                f"{type(result).__name__}")
+    if not isinstance(dataset, Dataset):
+        raise InvalidInputError(f"{caller} needs the Dataset the offers and requests came from; "
+                                f"got {type(dataset).__name__}")
+
+
+def _lookup(dataset: Dataset, request_id: str, offer_id: str) -> tuple[InkindRequest, InkindOffer]:
+    try:
+        return dataset.request(request_id), dataset.offer(offer_id)
+    except KeyError as err:
+        raise InvalidInputError(
+            f"{err.args[0]}: pass the dataset whose offers and requests were matched"
+        ) from None
+
+
+def draft_letters(result: InkindResult, dataset: Dataset, *, lang: str = "en") -> list[Letter]:
+    """One request letter per allocation, in the giver's terms.
+
+    Parameters
+    ----------
+    result : InkindResult
+        From :func:`matchkit.match_inkind` on ``dataset.offers`` and ``dataset.requests``.
+    dataset : Dataset
+        Holds the offers, requests and organisations (and the needs requests refer to).
+    lang : {"en", "ru"}
+
+    Returns
+    -------
+    list of Letter
+        In the order of ``result.allocations``.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> ds = mk.Dataset(
+    ...     organisations=[{"id": "ph", "name": "City Print House", "kind": "business",
+    ...                     "registered": True},
+    ...                    {"id": "pf", "name": "Park Friends", "kind": "cso", "registered": True}],
+    ...     offers=[{"id": "of1", "organisation_id": "ph", "kind": "printing",
+    ...              "item": "A4 colour leaflets", "quantity": 2000, "unit": "sheets",
+    ...              "lead_time_days": 14, "contact_role": "Head of the press office"}],
+    ...     requests=[{"id": "rq1", "organisation_id": "pf", "kind": "printing", "quantity": 500,
+    ...                "unit": "sheets", "needed_by": "2027-04-20", "address": "Gorky Park gate",
+    ...                "place": {"lat": 55.73, "lon": 37.60}, "purpose": "a clean-up day"}])
+    >>> res = mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of="2027-03-01")
+    >>> letter = mk.draft_letters(res, ds, lang="ru")[0]
+    >>> print(letter.subject)
+    Просьба о помощи: печать — 500 sheets к 20 апреля 2027 г.
+    >>> print(mk.draft_letters(res, ds)[0].body.splitlines()[4])
+    Could you print A4 colour leaflets for us: 500 sheets?
+    """
+    _check(result, dataset, lang, "draft_letters")
+    out = []
+    for alloc in result.allocations:
+        req, offer = _lookup(dataset, alloc.request_id, alloc.offer_id)
+        out.append(_letter(dataset, alloc, offer, req, result.as_of, lang))
+    return out
+
+
+def _windows_text(offer: InkindOffer, lang: str) -> str:
+    if lang == "ru":
+        spans = [f"с {format_date(w.start, 'ru')} по {format_date(w.end, 'ru')}" for w in offer.windows]
+        return " или ".join(spans)
+    spans = [f"from {format_date(w.start, 'en')} to {format_date(w.end, 'en')}" for w in offer.windows]
+    return " or ".join(spans)
+
+
+def _advice(ds: Dataset, late: LateRequest, lang: str) -> Advice:
+    req, offer = _lookup(ds, late.request_id, late.offer_id)
+    giver = ds.organisation(offer.organisation_id).name
+    kind = offer.kind.value
+    qty = f"{req.quantity} {req.unit}"
+    latest = format_date(late.latest_send, lang)
+    if lang == "ru":
+        rule = f"к ним нужно обращаться не позднее чем за {days_text(offer.lead_time_days, 'ru')}"
+        if offer.windows:
+            rule += f", а заявки принимают только {_windows_text(offer, 'ru')}"
+        text = (
+            f"Запрос {_quoted(req.id, 'ru')} ({_KIND_NAME['ru'][kind]}: {qty}, нужно к "
+            f"{format_date(req.needed_by, 'ru')}) опоздал для предложения "
+            f"{_quoted(offer.item, 'ru')} ({giver}): {_end(rule)} Последний день, когда его можно было "
+            f"отправить, — {latest}, а сейчас {format_date(late.as_of, 'ru')}, опоздание — "
+            f"{days_text(late.days_late, 'ru')}. В следующий раз отправьте такой запрос не позже "
+            f"{latest}, а лучше раньше."
+        )
+    else:
+        rule = f"it needs {days_text(offer.lead_time_days, 'en')}' notice"
+        if offer.windows:
+            rule += f" and takes requests only {_windows_text(offer, 'en')}"
+        text = (
+            f"Request {_quoted(req.id, 'en')} ({_KIND_NAME['en'][kind]}, {qty}, needed by "
+            f"{format_date(req.needed_by, 'en')}) came too late for the offer "
+            f"{_quoted(offer.item, 'en')} of {giver}: {_end(rule)} The latest day to send it was "
+            f"{latest}, {days_text(late.days_late, 'en')} before today ({format_date(late.as_of, 'en')}). "
+            f"Next time, send such a request by {latest}, or earlier."
+        )
+    return Advice(req.id, offer.id, lang, late.latest_send, text)
+
+
+def ask_earlier(result: InkindResult, dataset: Dataset, *, lang: str = "en") -> list[Advice]:
+    """For each request too late for an offer: the latest day it could have been sent.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> ds = mk.Dataset(
+    ...     organisations=[{"id": "city", "name": "City Hall", "kind": "public_body",
+    ...                     "registered": True},
+    ...                    {"id": "pf", "name": "Park Friends", "kind": "cso", "registered": True}],
+    ...     offers=[{"id": "bus", "organisation_id": "city", "kind": "transport",
+    ...              "item": "a city bus with driver", "quantity": 1, "unit": "bus",
+    ...              "lead_time_days": 30, "contact_role": "transport department"}],
+    ...     requests=[{"id": "trip", "organisation_id": "pf", "kind": "transport", "quantity": 1,
+    ...                "unit": "bus", "needed_by": "2027-05-20",
+    ...                "place": {"lat": 55.73, "lon": 37.60}, "purpose": "a trip to the forest"}])
+    >>> res = mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of="2027-05-01")
+    >>> print(mk.ask_earlier(res, ds)[0].text)  # doctest: +NORMALIZE_WHITESPACE
+    Request "trip" (transport, 1 bus, needed by 20 May 2027) came too late for the offer
+    "a city bus with driver" of City Hall: it needs 30 days' notice. The latest day to send it
+    was 20 April 2027, 11 days before today (1 May 2027). Next time, send such a request by
+    20 April 2027, or earlier.
+    """
+    _check(result, dataset, lang, "ask_earlier")
+    return [_advice(dataset, late, lang) for late in result.late]
+
+
+# The package shows public names as ``matchkit.X``; doctest would then skip them here.
+__test__ = {_n: globals()[_n] for _n in __all__ if callable(globals()[_n])}
+__test__.update(format_date=format_date, days_text=days_text)
