@@ -9,22 +9,65 @@ the user's column names in every error.
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import io
 import math
 import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from difflib import get_close_matches
 from enum import Enum
 from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
 
+from ._dataset import Dataset
 from ._exceptions import InvalidInputError, Problem
+from ._io_json import FileProblem
 from ._models import Place, _languages, _slots
 
-__all__ = ["Column", "cells_from_record", "columns", "record_from_cells"]
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "MODELS",
+    "OPTIONAL_KINDS",
+    "Column",
+    "Parsed",
+    "cells_from_record",
+    "check_header",
+    "columns",
+    "read_csv_table",
+    "record_from_cells",
+]
+
+FORMATS = ("csv", "json", "jsonl")
+
+
+def _dataset_kinds() -> dict[str, type[BaseModel]]:
+    """Every kind a Dataset holds (its init fields ``tuple[Model, ...]``), in order."""
+    hints = typing.get_type_hints(Dataset)
+    out: dict[str, type[BaseModel]] = {}
+    for f in dataclasses.fields(Dataset):
+        args = typing.get_args(hints[f.name])
+        if (
+            f.init
+            and typing.get_origin(hints[f.name]) is tuple
+            and args
+            and isinstance(args[0], type)
+            and issubclass(args[0], BaseModel)
+        ):
+            out[f.name] = args[0]
+    return out
+
+
+MODELS: dict[str, type[BaseModel]] = _dataset_kinds()
+#: Kinds every dataset folder holds; the others (extensions of v1) are read when present.
+KINDS = ("volunteers", "organisations", "needs")
+OPTIONAL_KINDS = tuple(k for k in MODELS if k not in KINDS)
 
 SET_SEPARATOR = ";"
 _TRUE = frozenset({"true", "1", "yes"})
@@ -51,9 +94,9 @@ class Column:
 
 def _unwrap_optional(annotation: Any) -> Any:
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        if len(args) == 1:
-            return _unwrap_optional(args[0])
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType) and len(args) == 1:
+        return _unwrap_optional(args[0])
     if typing.get_origin(annotation) is typing.Annotated:
         return _unwrap_optional(typing.get_args(annotation)[0])
     return annotation
@@ -92,7 +135,11 @@ def _expected(annotation: Any, metadata: list[Any]) -> str:
     if annotation is float:
         return "a number" + (f" {bounds}" if bounds else "")
     if annotation is str:
-        return "non-empty text" if any(getattr(m, "min_length", None) for m in metadata) else "text"
+        return (
+            "non-empty text"
+            if any(getattr(m, "min_length", None) for m in metadata)
+            else "text"
+        )
     return "a value of type " + getattr(annotation, "__name__", str(annotation))
 
 
@@ -110,8 +157,12 @@ def columns(model: type[BaseModel]) -> tuple[Column, ...]:
         required = info.is_required()
         if annotation is Place:
             lat, lon = Place.model_fields["lat"], Place.model_fields["lon"]
-            out.append(Column(f"{name}_lat", name, "lat", required, f"a {lat.description}"))
-            out.append(Column(f"{name}_lon", name, "lon", required, f"a {lon.description}"))
+            out.append(
+                Column(f"{name}_lat", name, "lat", required, f"a {lat.description}")
+            )
+            out.append(
+                Column(f"{name}_lon", name, "lon", required, f"a {lon.description}")
+            )
             continue
         if typing.get_origin(annotation) is tuple:
             kind = "set"
@@ -145,7 +196,7 @@ def is_blank(value: Any) -> bool:
     if isinstance(value, float):
         return math.isnan(value)
     try:  # pandas.NA, pandas.NaT and numpy NaN scalars
-        return bool(value != value)
+        return bool(value != value)  # noqa: PLR0124 - NaN-like values differ from themselves
     except (TypeError, ValueError):
         return False
 
@@ -193,7 +244,11 @@ def record_from_cells(
                 problems.append(
                     Problem(
                         f"expected {col.expected}",
-                        source=source, row=row, field=name, value=value, record_id=record_id,
+                        source=source,
+                        row=row,
+                        field=name,
+                        value=value,
+                        record_id=record_id,
                     )
                 )
         elif col.kind == "bool":
@@ -203,7 +258,11 @@ def record_from_cells(
                 problems.append(
                     Problem(
                         f"is not a yes/no value; expected {col.expected}",
-                        source=source, row=row, field=name, value=value, record_id=record_id,
+                        source=source,
+                        row=row,
+                        field=name,
+                        value=value,
+                        record_id=record_id,
                     )
                 )
             else:
@@ -222,7 +281,10 @@ def record_from_cells(
             Problem(
                 f"{fld}_{given} is given but {fld}_{missing} is empty; a place needs both "
                 f"columns (or neither): fill in {fld}_{missing} or clear {fld}_{given}",
-                source=source, row=row, field=f"{fld}_{missing}", record_id=record_id,
+                source=source,
+                row=row,
+                field=f"{fld}_{missing}",
+                record_id=record_id,
             )
         )
     return record, bad
@@ -264,7 +326,9 @@ def cells_from_record(
         if col.kind in ("lat", "lon"):
             value = None if value is None else value[col.kind]
         if col.kind == "set":
-            value = [v if isinstance(v, str) else str(v) for v in getattr(item, col.field)]
+            value = [
+                v if isinstance(v, str) else str(v) for v in getattr(item, col.field)
+            ]
             bad = [v for v in value if SET_SEPARATOR in v]
             if bad:
                 raise InvalidInputError(
@@ -284,3 +348,162 @@ def cells_from_record(
         else:
             out[col.name] = str(value)
     return out
+
+
+class Parsed:
+    """Records of one kind as read from one source, with where each came from."""
+
+    def __init__(self, source: str, *, table: bool) -> None:
+        self.source = source
+        self.table = table  # field names are column names (CSV, DataFrame)
+        self.lines: list[int | None] = []
+        self.records: list[Any] = []
+        self.raw: list[Mapping[str, Any] | None] = []  # the cells as written (tables)
+        self.bad: list[set[str]] = []  # fields already reported by the table reader
+
+
+# -- reading a CSV table -----------------------------------------------------------------------
+def read_csv_table(
+    text: str, model: type[BaseModel], kind: str, source: str, problems: list[Problem]
+) -> Parsed:
+    """Rows of a CSV file of ``kind``; problems (header, cell counts, cells) go to ``problems``."""
+    out = Parsed(source, table=True)
+    if not text.strip():
+        raise FileProblem(
+            Problem(
+                "the file is empty; the first line must be the header (at least: "
+                + ", ".join(c.name for c in columns(model) if c.required)
+                + "), one record per line after it",
+                source=source,
+                row=1,
+            )
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except csv.Error as err:
+        raise FileProblem(
+            Problem(f"the header cannot be read as CSV: {err}", source=source, row=1)
+        ) from None
+    header = [h.strip() for h in header]
+    skip = check_header(header, model, kind, source, problems)
+    n_cols = len(header)
+    previous = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            problems.append(
+                Problem(
+                    f"this row cannot be read as CSV: {err}; check its quotes",
+                    source=source,
+                    row=previous + 1,
+                )
+            )
+            break
+        line, previous = previous + 1, reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue  # blank lines and rows of empty cells are not records
+        if len(row) != n_cols:
+            what = (
+                "a cell probably holds an unquoted ','; put such a cell in double quotes"
+                if len(row) > n_cols
+                else "add the missing cells (an empty cell is fine: it means 'not given')"
+            )
+            problems.append(
+                Problem(
+                    f"the row has {len(row)} cells but the header has {n_cols} columns; {what}",
+                    source=source,
+                    row=line,
+                    record_id=_cell_id(header, row),
+                )
+            )
+            continue
+        cells = {h: c for h, c in zip(header, row) if h not in skip}
+        out.lines.append(line)
+        record, bad = record_from_cells(
+            model, cells, source=source, row=line, problems=problems
+        )
+        bad |= skip
+        out.raw.append(cells)
+        out.records.append(record)
+        out.bad.append(bad)
+    return out
+
+
+def _cell_id(header: list[str], row: list[str]) -> str | None:
+    if "id" in header and header.index("id") < len(row):
+        return row[header.index("id")].strip() or None
+    return None
+
+
+def check_header(
+    header: list[str],
+    model: type[BaseModel],
+    kind: str,
+    source: str,
+    problems: list[Problem],
+) -> set[str]:
+    """Report header problems; return the names to leave out of the rows.
+
+    The returned set holds the unknown or repeated columns and the fields of missing required
+    columns, so the rows are still checked (every problem is found) without repeating the
+    header's problem once per row.
+    """
+    known = {c.name: c for c in columns(model)}
+    skip: set[str] = set()
+    seen: set[str] = set()
+    for i, name in enumerate(header, start=1):
+        if not name:
+            problems.append(
+                Problem(
+                    f"column {i} of the header has no name; name it or remove the column",
+                    source=source,
+                    row=1,
+                )
+            )
+            skip.add(name)
+        elif name in seen:
+            problems.append(
+                Problem(
+                    "the column appears twice in the header; keep one",
+                    source=source,
+                    row=1,
+                    field=name,
+                )
+            )
+            skip.add(name)
+        elif name not in known:
+            close = get_close_matches(name, list(known), n=1)
+            hint = (
+                f"did you mean {close[0]!r}?"
+                if close
+                else "remove it or check its spelling"
+            )
+            if ";" in name and "," not in name:
+                hint = "the file seems to use ';' between cells; matchkit CSV files use ','"
+            problems.append(
+                Problem(
+                    f"is not a column of {kind} (schema v1); {hint}",
+                    source=source,
+                    row=1,
+                    field=name,
+                )
+            )
+            skip.add(name)
+        seen.add(name)
+    for col in known.values():
+        if col.required and col.name not in seen:
+            problems.append(
+                Problem(
+                    f"the required column is missing from the header; add a {col.name!r} column "
+                    f"holding {col.expected}",
+                    source=source,
+                    row=1,
+                    field=col.name,
+                )
+            )
+            skip.add(col.field)
+    return skip

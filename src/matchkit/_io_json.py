@@ -13,7 +13,13 @@ from typing import Any
 
 from ._exceptions import Problem
 
-__all__ = ["FileProblem", "line_of", "parse_document", "parse_json_array", "parse_jsonl"]
+__all__ = [
+    "FileProblem",
+    "line_of",
+    "parse_document",
+    "parse_json_array",
+    "parse_jsonl",
+]
 
 _DECODER = json.JSONDecoder()
 _WS = " \t\n\r"
@@ -93,7 +99,9 @@ def _array(text: str, pos: int, source: str) -> tuple[list[tuple[int, Any]], int
 def _end(text: str, pos: int, source: str) -> None:
     pos = _skip(text, pos)
     if pos < len(text):
-        raise _syntax(text, pos, source, "the end of the file (one JSON value per file)")
+        raise _syntax(
+            text, pos, source, "the end of the file (one JSON value per file)"
+        )
 
 
 def parse_json_array(text: str, source: str) -> list[tuple[int, Any]]:
@@ -128,7 +136,9 @@ def parse_json_array(text: str, source: str) -> list[tuple[int, Any]]:
     return items
 
 
-def parse_jsonl(text: str, source: str, problems: list[Problem]) -> list[tuple[int, Any]]:
+def parse_jsonl(
+    text: str, source: str, problems: list[Problem]
+) -> list[tuple[int, Any]]:
     """Records of a ``.jsonl`` file (one per line; blank lines are skipped).
 
     A malformed line is appended to ``problems`` and the other lines are still read, so one

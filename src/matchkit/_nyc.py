@@ -21,9 +21,10 @@ import math
 import os
 import re
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from ._dataset import Dataset, problems_from_validation_error
 from ._exceptions import InvalidDatasetError, Problem, check_choice
 from ._io import read_text
 from ._io_json import FileProblem
-from ._models import Need
+from ._models import Need, Organisation
 
 __all__ = ["NycImport", "import_nyc_service"]
 
@@ -54,10 +55,20 @@ REQUIRED_COLUMNS = (
 _MONTHS = {
     m: i
     for i, m in enumerate(
-        (
-            "january", "february", "march", "april", "may", "june", "july",
-            "august", "september", "october", "november", "december",
-        ),
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
         start=1,
     )
 }
@@ -96,10 +107,11 @@ class NycImport:
 
     def summary(self) -> str:
         """A few lines for people: counts, then what was done how often."""
-        lines = [
+        head = (
             f"{self.n_rows} opportunities read: {len(self.dataset.needs)} needs from "
-            f"{len(self.dataset.organisations)} organisations, {self.n_skipped} rows skipped",
-        ]
+            f"{len(self.dataset.organisations)} organisations, {self.n_skipped} rows skipped"
+        )
+        lines = [head]
         kinds = Counter(p.message.split(":")[0] for p in self.report)
         lines += [f"  {n:4d} x {what}" for what, n in sorted(kinds.items())]
         lines += [f"note: {n}" for n in self.notes]
@@ -124,9 +136,10 @@ def _parse_date(text: str) -> date:
 
 def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(
-        (lon2 - lon1) / 2
-    ) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
 
 
@@ -219,25 +232,41 @@ def import_nyc_service(
     >>> first.row, first.record_id, first.field, first.message.split(":")[0]
     (2, '5137', 'vol_requests', 'sentinel capacity')
     """
-    check_choice("on_sentinel", on_sentinel, ("cap", "skip"), caller="import_nyc_service")
     check_choice(
-        "on_blank_category", on_blank_category, ("keep", "tag", "skip"), caller="import_nyc_service"
+        "on_sentinel", on_sentinel, ("cap", "skip"), caller="import_nyc_service"
     )
-    check_choice("on_missing_place", on_missing_place, ("skip", "remote"), caller="import_nyc_service")
+    check_choice(
+        "on_blank_category",
+        on_blank_category,
+        ("keep", "tag", "skip"),
+        caller="import_nyc_service",
+    )
+    check_choice(
+        "on_missing_place",
+        on_missing_place,
+        ("skip", "remote"),
+        caller="import_nyc_service",
+    )
     if capacity_cap < 1:
         raise ValueError(f"capacity_cap must be at least 1, got {capacity_cap}")
     source = str(path)
     try:
         text = read_text(Path(path), source)
     except FileProblem as fp:
-        raise InvalidDatasetError([fp.problem], context=f"NYC Service file {source!r}") from None
+        raise InvalidDatasetError(
+            [fp.problem], context=f"NYC Service file {source!r}"
+        ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip() for h in next(reader, [])]
         rows = list(_rows(reader, header, source))
     except csv.Error as err:
         raise InvalidDatasetError(
-            [Problem(f"cannot be read as CSV: {err}", source=source, row=reader.line_num)],
+            [
+                Problem(
+                    f"cannot be read as CSV: {err}", source=source, row=reader.line_num
+                )
+            ],
             context=f"NYC Service file {source!r}",
         ) from None
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
@@ -257,151 +286,49 @@ def import_nyc_service(
             ],
             context=f"NYC Service file {source!r}",
         )
+    opts = _Options(
+        frozenset(sentinel_capacities),
+        on_sentinel,
+        capacity_cap,
+        on_blank_category,
+        blank_category_cause,
+        on_missing_place,
+    )
     report: list[Problem] = [p for p in rows if isinstance(p, Problem)]
     needs: list[Need] = []
     orgs: dict[str, dict[str, Any]] = {}
     org_line: dict[str, int] = {}
     seen: dict[str, int] = {}
-    end_dates: list[date] = []
     recurrence: Counter[str] = Counter()
-    n_rows = len(rows)
     for item in rows:
         if isinstance(item, Problem):
             continue
         line, row = item
         oid = (row.get("opportunity_id") or "").strip()
-
-        def note(message: str, field: str | None = None, value: Any = None) -> None:
-            report.append(
-                Problem(message, source=source, row=line, field=field, value=value, record_id=oid or None)
-            )
-
-        if not oid:
-            note("skipped: no opportunity_id, so the need has no id", "opportunity_id")
-            continue
+        note = partial(_note, report, source, line, oid or None)
         if oid in seen:
-            note(f"skipped: opportunity_id repeats line {seen[oid]}", "opportunity_id", oid)
+            note(
+                f"skipped: opportunity_id repeats line {seen[oid]}",
+                "opportunity_id",
+                oid,
+            )
             continue
         seen[oid] = line
-        # capacity
-        raw_cap = (row.get("vol_requests") or "").strip()
-        try:
-            capacity = int(raw_cap)
-        except ValueError:
-            note("skipped: vol_requests is not a whole number", "vol_requests", raw_cap)
+        need = _need(oid, row, opts, note, source, line)
+        if need is None:
             continue
-        if capacity in sentinel_capacities:
-            if on_sentinel == "skip":
-                note(
-                    f"sentinel capacity: {capacity} means 'as many as come', not a head count; "
-                    "row skipped (on_sentinel='skip')",
-                    "vol_requests",
-                    raw_cap,
-                )
-                continue
-            note(
-                f"sentinel capacity: {capacity} means 'as many as come', not a head count; "
-                f"capped at {capacity_cap} (on_sentinel='cap', capacity_cap={capacity_cap})",
-                "vol_requests",
-                raw_cap,
-            )
-            capacity = capacity_cap
-        if capacity < 1:
-            note("skipped: vol_requests must be at least 1", "vol_requests", raw_cap)
-            continue
-        # place
-        try:
-            from_locality = _locality(row.get("locality") or "")
-        except ValueError as err:
-            note(f"unreadable locality: {err}; Latitude/Longitude used instead", "locality")
-            from_locality = None
-        try:
-            from_columns = _columns_place(row)
-        except ValueError:
-            note("unreadable Latitude/Longitude: not numbers; ignored", "Latitude", row["Latitude"])
-            from_columns = None
-        place = from_locality or from_columns
-        if from_locality and from_columns and _km(from_locality, from_columns) > _DISAGREE_KM:
-            note(
-                f"places disagree: locality and Latitude/Longitude are "
-                f"{_km(from_locality, from_columns):.1f} km apart; locality used (it geocodes the "
-                "listing's own address)",
-                "Latitude",
-            )
-        remote = False
-        if place is None:
-            if on_missing_place == "skip":
-                note("missing place: no locality and no Latitude/Longitude; row skipped "
-                     "(on_missing_place='skip')", "locality")
-                continue
-            remote = True
-            note("missing place: kept as a remote need (on_missing_place='remote')", "locality")
-        # causes
-        category = (row.get("category_desc") or "").strip()
-        if category:
-            causes = [_slug(category)]
-        elif on_blank_category == "skip":
-            note("blank category: row skipped (on_blank_category='skip')", "category_desc")
-            continue
-        elif on_blank_category == "tag":
-            causes = [blank_category_cause]
-            note(
-                f"blank category: cause set to {blank_category_cause!r} (on_blank_category='tag')",
-                "category_desc",
-            )
-        else:
-            causes = []
-            note("blank category: need kept without causes (on_blank_category='keep')", "category_desc")
-        # status, dates
-        status_raw = (row.get("status") or "").strip().lower()
-        if status_raw not in _STATUS:
-            note(f"skipped: status {status_raw!r} is not a listed opportunity (only "
-                 "'approved' is imported)", "status", row.get("status"))
-            continue
-        dates: dict[str, date | None] = {}
-        for col, fld in (("start_date_date", "start_date"), ("end_date_date", "end_date")):
-            value = (row.get(col) or "").strip()
-            try:
-                dates[fld] = _parse_date(value) if value else None
-            except ValueError:
-                note("unreadable date: left empty (expected such as 'February 24 2011')", col, value)
-                dates[fld] = None
-        title = (row.get("title") or "").strip()
-        if not title:
-            title = f"Opportunity {oid}"
-            note(f"blank title: titled {title!r}", "title")
-        org_id = (row.get("org_content_id") or "").strip()
-        org_name = (row.get("org_title") or "").strip()
-        if not org_id:
-            note("skipped: no org_content_id, so the need has no organisation", "org_content_id")
-            continue
-        record = {
-            "id": oid,
-            "organisation_id": org_id,
-            "title": title,
-            "causes": causes,
-            "location": None if place is None else {"lat": place[0], "lon": place[1]},
-            "remote": remote,
-            "capacity": capacity,
-            "status": _STATUS[status_raw],
-            **dates,
-        }
-        try:
-            need = Need.model_validate(record)
-        except ValidationError as err:
-            for p in problems_from_validation_error(err, source=source, row=line, record_id=oid):
-                note(f"skipped: {p.message}", p.field, p.value)
-            continue
+        org_id, org_name = need.organisation_id, (row.get("org_title") or "").strip()
         if org_id not in orgs:
+            name = org_name or f"Organisation {org_id}"
             orgs[org_id] = {
                 "id": org_id,
-                "name": org_name or f"Organisation {org_id}",
+                "name": name,
                 "kind": "cso",
                 "registered": True,
             }
             org_line[org_id] = line
             if not org_name:
-                note(f"blank org_title: organisation named {orgs[org_id]['name']!r}", "org_title")
+                note(f"blank org_title: organisation named {name!r}", "org_title")
         elif org_name and org_name != orgs[org_id]["name"]:
             note(
                 f"organisation name differs: line {org_line[org_id]} named organisation "
@@ -411,11 +338,211 @@ def import_nyc_service(
             )
         needs.append(need)
         recurrence[(row.get("recurrence_type") or "").strip() or "blank"] += 1
-        if need.end_date is not None:
-            end_dates.append(need.end_date)
+    organisations = tuple(Organisation.model_validate(o) for o in orgs.values())
+    dataset = Dataset(organisations=organisations, needs=tuple(needs))
+    notes = _notes(needs, recurrence)
+    return NycImport(
+        dataset=dataset, report=tuple(report), notes=notes, n_rows=len(rows)
+    )
+
+
+@dataclass(frozen=True)
+class _Options:
+    sentinels: frozenset[int]
+    on_sentinel: str
+    capacity_cap: int
+    on_blank_category: str
+    blank_category_cause: str
+    on_missing_place: str
+
+
+Note = Callable[..., None]
+
+
+def _note(
+    report: list[Problem],
+    source: str,
+    line: int,
+    oid: str | None,
+    message: str,
+    field: str | None = None,
+    value: Any = None,
+) -> None:
+    report.append(
+        Problem(
+            message, source=source, row=line, field=field, value=value, record_id=oid
+        )
+    )
+
+
+def _need(
+    oid: str, row: dict[str, str], opts: _Options, note: Note, source: str, line: int
+) -> Need | None:
+    """The need of one row, or None (the reason is noted)."""
+    if not oid:
+        note("skipped: no opportunity_id, so the need has no id", "opportunity_id")
+        return None
+    capacity = _capacity(row, opts, note)
+    if capacity is None:
+        return None
+    place = _place(row, opts, note)
+    if place is None:
+        return None
+    causes = _causes(row, opts, note)
+    if causes is None:
+        return None
+    status = (row.get("status") or "").strip().lower()
+    if status not in _STATUS:
+        note(
+            f"skipped: status {status!r} is not a listed opportunity (only 'approved' "
+            "is imported)",
+            "status",
+            row.get("status"),
+        )
+        return None
+    org_id = (row.get("org_content_id") or "").strip()
+    if not org_id:
+        note(
+            "skipped: no org_content_id, so the need has no organisation",
+            "org_content_id",
+        )
+        return None
+    title = (row.get("title") or "").strip()
+    if not title:
+        title = f"Opportunity {oid}"
+        note(f"blank title: titled {title!r}", "title")
+    record = {
+        "id": oid,
+        "organisation_id": org_id,
+        "title": title,
+        "causes": causes,
+        "location": None if place == "remote" else {"lat": place[0], "lon": place[1]},
+        "remote": place == "remote",
+        "capacity": capacity,
+        "status": _STATUS[status],
+        **_dates(row, note),
+    }
+    try:
+        return Need.model_validate(record)
+    except ValidationError as err:
+        for p in problems_from_validation_error(
+            err, source=source, row=line, record_id=oid
+        ):
+            note(f"skipped: {p.message}", p.field, p.value)
+        return None
+
+
+def _capacity(row: dict[str, str], opts: _Options, note: Note) -> int | None:
+    raw = (row.get("vol_requests") or "").strip()
+    try:
+        capacity = int(raw)
+    except ValueError:
+        note("skipped: vol_requests is not a whole number", "vol_requests", raw)
+        return None
+    if capacity in opts.sentinels:
+        what = (
+            f"sentinel capacity: {capacity} means 'as many as come', not a head count; "
+        )
+        if opts.on_sentinel == "skip":
+            note(what + "row skipped (on_sentinel='skip')", "vol_requests", raw)
+            return None
+        note(
+            what + f"capped at {opts.capacity_cap} (on_sentinel='cap', "
+            f"capacity_cap={opts.capacity_cap})",
+            "vol_requests",
+            raw,
+        )
+        return opts.capacity_cap
+    if capacity < 1:
+        note("skipped: vol_requests must be at least 1", "vol_requests", raw)
+        return None
+    return capacity
+
+
+def _place(
+    row: dict[str, str], opts: _Options, note: Note
+) -> tuple[float, float] | str | None:
+    """(lat, lon), ``"remote"``, or None when the row is skipped."""
+    try:
+        from_locality = _locality(row.get("locality") or "")
+    except ValueError as err:
+        note(f"unreadable locality: {err}; Latitude/Longitude used instead", "locality")
+        from_locality = None
+    try:
+        from_columns = _columns_place(row)
+    except ValueError:
+        note(
+            "unreadable Latitude/Longitude: not numbers; ignored",
+            "Latitude",
+            row["Latitude"],
+        )
+        from_columns = None
+    if from_locality and from_columns:
+        km = _km(from_locality, from_columns)
+        if km > _DISAGREE_KM:
+            note(
+                f"places disagree: locality and Latitude/Longitude are {km:.1f} km apart; "
+                "locality used (it geocodes the listing's own address)",
+                "Latitude",
+            )
+    place = from_locality or from_columns
+    if place is not None:
+        return place
+    if opts.on_missing_place == "skip":
+        note(
+            "missing place: no locality and no Latitude/Longitude; row skipped "
+            "(on_missing_place='skip')",
+            "locality",
+        )
+        return None
+    note("missing place: kept as a remote need (on_missing_place='remote')", "locality")
+    return "remote"
+
+
+def _causes(row: dict[str, str], opts: _Options, note: Note) -> list[str] | None:
+    category = (row.get("category_desc") or "").strip()
+    if category:
+        return [_slug(category)]
+    if opts.on_blank_category == "skip":
+        note("blank category: row skipped (on_blank_category='skip')", "category_desc")
+        return None
+    if opts.on_blank_category == "tag":
+        note(
+            f"blank category: cause set to {opts.blank_category_cause!r} "
+            "(on_blank_category='tag')",
+            "category_desc",
+        )
+        return [opts.blank_category_cause]
+    note(
+        "blank category: need kept without causes (on_blank_category='keep')",
+        "category_desc",
+    )
+    return []
+
+
+def _dates(row: dict[str, str], note: Note) -> dict[str, date | None]:
+    dates: dict[str, date | None] = {}
+    for col, fld in (("start_date_date", "start_date"), ("end_date_date", "end_date")):
+        value = (row.get(col) or "").strip()
+        try:
+            dates[fld] = _parse_date(value) if value else None
+        except ValueError:
+            note(
+                "unreadable date: left empty (expected such as 'February 24 2011')",
+                col,
+                value,
+            )
+            dates[fld] = None
+    return dates
+
+
+def _notes(needs: list[Need], recurrence: Counter[str]) -> tuple[str, ...]:
     notes = [
-        "organisations are derived from org_content_id/org_title as kind 'cso', registered "
-        "True: NYC Service listed them, the table does not give their legal form",
+        (
+            "organisations are derived from org_content_id/org_title as kind 'cso', "
+            "registered True: NYC Service listed them, the table does not give their "
+            "legal form"
+        ),
         "status 'approved' became 'open' (NYC Service vetted each listing; vetted_by is empty)",
     ]
     if recurrence:
@@ -424,14 +551,15 @@ def import_nyc_service(
             + ", ".join(f"{k}: {v}" for k, v in sorted(recurrence.items()))
             + "); start_date/end_date keep each listing's dates"
         )
-    if end_dates:
+    ends = [n.end_date for n in needs if n.end_date is not None]
+    if ends:
+        first, last = min(ends), max(ends)
         notes.append(
-            f"end dates run from {min(end_dates).isoformat()} to {max(end_dates).isoformat()}: "
-            f"match with an as_of on or before {max(end_dates).isoformat()} (for example "
-            f"as_of=date({min(end_dates).year}, 6, 1)), otherwise every need is over"
+            f"end dates run from {first.isoformat()} to {last.isoformat()}: match with an "
+            f"as_of on or before {last.isoformat()} (for example as_of=date({first.year}, 6, "
+            "1)), otherwise every need is over"
         )
-    dataset = Dataset(organisations=tuple(orgs.values()), needs=tuple(needs))
-    return NycImport(dataset=dataset, report=tuple(report), notes=tuple(notes), n_rows=n_rows)
+    return tuple(notes)
 
 
 def _rows(reader: Any, header: list[str], source: str) -> Any:
