@@ -46,8 +46,11 @@ from ._models import (
 )
 from ._nyc import NycImport, import_nyc_service
 from ._policy import POLICIES, PolicyFinding, PolicyRules, check_policies, policy_blocks
+from ._build import build_problem
 from ._problem import Assignment, MatchProblem
 from ._schema import json_schema
+from ._weights import Weights
+from ._whynot import Exclusion, why_not
 from ._vetting import (
     can_vet,
     close_need,
@@ -62,6 +65,10 @@ from ._solve import solve
 __version__ = "0.1.0"
 
 __all__ = [
+    "Exclusion",
+    "Weights",
+    "build_problem",
+    "why_not",
     "SCHEMA_VERSION",
     "SLOTS",
     "Assignment",

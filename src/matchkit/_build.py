@@ -1,0 +1,220 @@
+"""build_problem: a Dataset -> the MatchProblem every solver consumes.
+
+Pipeline (no dense volunteers x needs matrix, no per-pair Python loop)::
+
+    encode (columnar arrays) -> candidate_chunks (blocking) -> filter_pairs (rules 1-6)
+    -> components (score per edge) -> combine (utilities, weight) -> sort -> [top_k]
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._candidates import candidate_chunks
+from ._dataset import Dataset
+from ._encode import encode
+from ._exceptions import InvalidInputError
+from ._problem import MatchProblem
+from ._rules import filter_pairs
+from ._scoring import COMPONENTS, combine, components
+from ._weights import Weights
+
+__all__ = ["build_problem", "keep_top_k", "resolve_as_of", "top_k_mask"]
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+
+# What the blocking step guarantees, per kind of candidate chunk.
+_SKIP_LOCAL = ("not_open", "ended", "remote_not_ok", "no_place")
+_SKIP_REMOTE = ("not_open", "ended", "remote_not_ok", "no_place", "distance")
+
+
+def resolve_as_of(as_of: Any, caller: str) -> date:
+    """``as_of`` as a date: today when None; a datetime gives its date."""
+    if as_of is None:
+        return date.today()
+    if isinstance(as_of, datetime):
+        return as_of.date()
+    if isinstance(as_of, date):
+        return as_of
+    if isinstance(as_of, str):
+        try:
+            return date.fromisoformat(as_of.strip())
+        except ValueError:
+            pass
+    raise InvalidInputError(
+        f"The 'as_of' parameter of {caller} must be a date (or an ISO 8601 string such as "
+        f"'2026-03-01'). Got {as_of!r}."
+    )
+
+
+def _weights(weights: Any) -> Weights:
+    if weights is None:
+        return Weights()
+    if isinstance(weights, Weights):
+        return weights
+    if isinstance(weights, dict):
+        return Weights.model_validate(weights)
+    raise InvalidInputError(
+        f"The 'weights' parameter of build_problem must be a matchkit.Weights (or a dict of its "
+        f"fields). Got {type(weights).__name__}."
+    )
+
+
+def build_problem(
+    dataset: Dataset,
+    *,
+    weights: Weights | None = None,
+    as_of: date | None = None,
+    top_k: int | None = None,
+) -> MatchProblem:
+    """Score every acceptable volunteer-need pair of a dataset into a MatchProblem.
+
+    A pair outside the hard rules (DESIGN.md, rules 1-6) is never an edge. Rule 7
+    (placements already accepted, needs already full, rejected pairs) is applied to the
+    problem with :meth:`MatchProblem.with_decisions`.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    weights : Weights, optional
+        How the components combine (default ``Weights()``).
+    as_of : date, optional
+        The date ages and end dates are judged at (default: today).
+    top_k : int, optional
+        Keep only each volunteer's ``top_k`` best edges by weight (ties: the need that
+        comes first in the dataset). Other acceptable pairs are dropped; a need can lose
+        all its edges this way. Default: keep every acceptable pair.
+
+    Returns
+    -------
+    MatchProblem
+        Left = volunteers, right = needs, both in dataset order with their ids;
+        ``left_capacity`` = ``max_placements``, ``right_capacity`` = ``capacity``;
+        ``components`` holds every score component per edge (see docs/scoring.md).
+
+    Raises
+    ------
+    InvalidInputError
+        If an argument is of the wrong kind or ``top_k`` < 1.
+
+    Examples
+    --------
+    >>> import datetime, matchkit as mk
+    >>> ds = mk.Dataset(
+    ...     volunteers=[{"id": "v1", "home": {"lat": 55.79, "lon": 49.12}, "interests": ["parks"]},
+    ...                 {"id": "v2", "remote_ok": False}],
+    ...     organisations=[{"id": "o1", "name": "Park", "kind": "cso", "registered": True}],
+    ...     needs=[{"id": "n1", "organisation_id": "o1", "title": "Plant", "capacity": 2,
+    ...             "status": "open", "location": {"lat": 55.80, "lon": 49.12},
+    ...             "causes": ["parks"]}],
+    ... )
+    >>> p = mk.build_problem(ds, as_of=datetime.date(2026, 5, 1))
+    >>> p.n_edges, p.left_ids[int(p.edge_left[0])], round(float(p.components["distance_km"][0]), 2)
+    (1, 'v1', 1.11)
+    >>> round(float(p.components["interest"][0]), 2), round(float(p.weight[0]), 3)
+    (1.0, 0.721)
+    """
+    if not isinstance(dataset, Dataset):
+        raise InvalidInputError(
+            f"build_problem expects a matchkit.Dataset; got {type(dataset).__name__}. "
+            "Build one with matchkit.Dataset(volunteers=..., organisations=..., needs=...)."
+        )
+    w = _weights(weights)
+    day = resolve_as_of(as_of, "build_problem")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1):
+        raise InvalidInputError(
+            f"The 'top_k' parameter of build_problem must be None or an integer >= 1. Got {top_k!r}."
+        )
+
+    enc = encode(dataset)
+    parts_v: list[I64] = []
+    parts_n: list[I64] = []
+    parts: dict[str, list[F64]] = {k: [] for k in (*COMPONENTS, "_vu", "_nu", "_w")}
+    for chunk in candidate_chunks(enc, day):
+        skip = _SKIP_REMOTE if chunk.remote else _SKIP_LOCAL
+        v, n, d = filter_pairs(enc, chunk.v, chunk.n, day, skip=skip)
+        if v.size == 0:
+            continue
+        comps = components(enc, v, n, d)
+        vu, nu, wt = combine(comps, w)
+        parts_v.append(v)
+        parts_n.append(n)
+        for k in COMPONENTS:
+            parts[k].append(comps[k])
+        parts["_vu"].append(vu)
+        parts["_nu"].append(nu)
+        parts["_w"].append(wt)
+
+    def cat(xs: list[Any], dtype: Any) -> NDArray[Any]:
+        return np.concatenate(xs) if xs else np.zeros(0, dtype=dtype)
+
+    left = cat(parts_v, np.int64)
+    right = cat(parts_n, np.int64)
+    order = np.argsort(left * max(enc.n_needs, 1) + right)
+    left, right = left[order], right[order]
+    cols = {k: cat(parts.pop(k), np.float64)[order] for k in list(parts)}
+    problem = MatchProblem(
+        edge_left=left,
+        edge_right=right,
+        weight=cols.pop("_w"),
+        volunteer_utility=cols.pop("_vu"),
+        need_utility=cols.pop("_nu"),
+        left_capacity=enc.v_max_placements,
+        right_capacity=enc.n_capacity,
+        left_ids=enc.volunteer_ids,
+        right_ids=enc.need_ids,
+        pinned=np.zeros(left.size, dtype=bool),
+        components=cols,
+    )
+    if top_k is not None:
+        problem = keep_top_k(problem, int(top_k))
+    return problem
+
+
+def top_k_mask(
+    edge_left: I64, weight: F64, k: int, *, n_left: int, pinned: NDArray[np.bool_] | None = None
+) -> NDArray[np.bool_]:
+    """Edges among their volunteer's ``k`` best by weight; pinned edges always, on top.
+
+    ``edge_left`` must be sorted (as in a MatchProblem, where edges are sorted by
+    (left, right)); ties in weight keep the lower right index. Pinned edges are kept and
+    do not count towards ``k``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> top_k_mask(np.array([0, 0, 0, 1]), np.array([0.2, 0.9, 0.5, 0.1]), 2, n_left=2).tolist()
+    [False, True, True, True]
+    """
+    n = edge_left.size
+    pin = np.zeros(n, dtype=bool) if pinned is None else np.asarray(pinned, dtype=bool)
+    # Pinned edges sort last within their volunteer so they do not take a rank.
+    order = np.lexsort((-weight, pin, edge_left))
+    starts = np.searchsorted(edge_left[order], np.arange(n_left))
+    rank = np.arange(n) - starts[edge_left[order]]
+    keep = np.zeros(n, dtype=bool)
+    keep[order] = rank < k
+    return keep | pin
+
+
+def keep_top_k(problem: MatchProblem, k: int) -> MatchProblem:
+    """A new problem with each volunteer's ``k`` best unpinned edges plus every pinned edge.
+
+    Examples
+    --------
+    >>> import numpy as np, matchkit as mk
+    >>> p = mk.MatchProblem.from_dense(np.array([[0.1, 0.9, 0.5]]))
+    >>> keep_top_k(p, 1).edge_right.tolist()
+    [1]
+    """
+    if k < 1:
+        raise InvalidInputError(f"k must be an integer >= 1; got {k!r}")
+    mask = top_k_mask(
+        problem.edge_left, problem.weight, k, n_left=problem.n_left, pinned=problem.pinned
+    )
+    return problem.subset(mask)

@@ -1,0 +1,282 @@
+"""Blocking: the candidate pairs worth checking, without the dense volunteers x needs matrix.
+
+A pair can only be acceptable if (DESIGN.md rules 1, 3 and 5):
+
+* the need is active (``open`` and not over at ``as_of``);
+* the volunteer has every tag the need requires (skills, languages, checks), in
+  particular the need's *key tag*: the required tag fewest eligible volunteers have;
+* for an in-person need, the volunteer's home lies within their travel radius of it;
+  for a remote need, the volunteer is ``remote_ok``.
+
+So the index lists every eligible volunteer under each tag they have (and under the
+pseudo-tag *any*, used by needs that require nothing), grouped by *cell*:
+
+* in-person: volunteers with a home are split into radius classes (radius bands that
+  double: up to 0.05 km, 0.1 km, 0.2 km, ...). Each class gets a grid of cubes over the
+  unit-sphere coordinates (x, y, z) whose side is the chord of the class's largest radius.
+  Every coordinate difference is at most the chord, and the chord is at most the arc, so
+  a volunteer within reach of a need sits in one of the 27 cubes around the need's cube:
+  the blocking never loses an acceptable pair, anywhere on Earth (poles and the
+  antimeridian included). The candidates are then cut by the chord (a cheap, slightly
+  generous test); the exact great-circle test comes later, in :mod:`._rules`;
+* remote: every ``remote_ok`` volunteer sits in one cell, looked up by the need's key tag.
+
+Candidate pairs come out in chunks of bounded size, so memory stays proportional to the
+chunk, not to volunteers x needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._encode import Encoded
+from ._rules import EARTH_RADIUS_KM
+
+__all__ = ["CandidateChunk", "active_needs", "candidate_chunks", "chord_limit"]
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+B = NDArray[np.bool_]
+
+#: Smallest radius band (km); radii at or below it share the finest grid.
+MIN_CELL_KM = 0.05
+#: Relative and absolute slack of the chord pre-test (the exact test follows it).
+_CHORD_REL = 1e-9
+_CHORD_ABS = 1e-12
+
+
+@dataclass(frozen=True)
+class CandidateChunk:
+    """Candidate pairs ``(v[i], n[i])``; ``remote`` tells which kind of need they are for."""
+
+    v: I64
+    n: I64
+    remote: bool
+
+
+def active_needs(enc: Encoded, as_of: date) -> B:
+    """Needs that can take anyone at ``as_of``: open and not over (rule 1)."""
+    return enc.n_open & (enc.n_end >= as_of.toordinal())  # type: ignore[no-any-return]
+
+
+def chord_limit(max_km: F64) -> F64:
+    """Chord length on the unit sphere of a great-circle radius in km (2 beyond half a turn)."""
+    half = np.asarray(max_km, dtype=np.float64) / (2.0 * EARTH_RADIUS_KM)
+    return np.where(half >= np.pi / 2, 2.0, 2.0 * np.sin(np.minimum(half, np.pi / 2)))
+
+
+def _required_bits(enc: Encoded) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+    """Combined required-tag bitsets (skills | languages | checks) of volunteers and needs."""
+    vb = np.concatenate([enc.v_skills, enc.v_languages, enc.v_checks], axis=1)
+    nb = np.concatenate([enc.n_required_skills, enc.n_languages, enc.n_required_checks], axis=1)
+    return vb, nb
+
+
+def _unpack(bits: NDArray[np.uint64]) -> B:
+    """(n, n_words) uint64 -> (n, 64 * n_words) bool, bit i of word w at column 64 w + i."""
+    le = np.ascontiguousarray(bits.astype("<u8", copy=False))
+    return np.unpackbits(le.view(np.uint8), axis=1, bitorder="little").astype(bool)
+
+
+def _key_tags(need_tags: B, counts: I64) -> I64:
+    """Each need's rarest required tag; ``n_tags`` (the pseudo-tag *any*) when none."""
+    n_tags = need_tags.shape[1]
+    if n_tags == 0:
+        return np.zeros(need_tags.shape[0], dtype=np.int64)
+    cost = np.where(need_tags, counts[None, :], np.iinfo(np.int64).max)
+    key = np.argmin(cost, axis=1).astype(np.int64)
+    return np.where(need_tags.any(axis=1), key, n_tags)
+
+
+class _Grid:
+    """Cube grids per radius class over unit-sphere coordinates; cell keys are int64."""
+
+    def __init__(self, max_km: F64) -> None:
+        r = np.maximum(max_km, 0.0)
+        cls = np.ceil(np.log2(np.maximum(r, MIN_CELL_KM) / MIN_CELL_KM)).astype(np.int64)
+        self.classes = np.unique(cls)
+        self.volunteer_class = cls
+        self.side = np.empty(len(self.classes))
+        self.m = np.empty(len(self.classes), dtype=np.int64)
+        self.offset = np.empty(len(self.classes), dtype=np.int64)
+        off = 0
+        for j, k in enumerate(self.classes.tolist()):
+            top = float(r[cls == k].max()) if (cls == k).any() else MIN_CELL_KM
+            side = float(chord_limit(np.array([max(top, MIN_CELL_KM)]))[0]) * (1 + 1e-6)
+            self.side[j] = side
+            self.m[j] = int(np.ceil(2.0 / side)) + 3
+            self.offset[j] = off
+            off += int(self.m[j]) ** 3
+        self.n_keys = off
+
+    def coords(self, j: int, xyz: F64) -> I64:
+        return np.floor((xyz + 1.0) / self.side[j]).astype(np.int64) + 1
+
+    def key(self, j: int, c: I64) -> I64:
+        m = int(self.m[j])
+        return self.offset[j] + (c[..., 0] * m + c[..., 1]) * m + c[..., 2]  # type: ignore[no-any-return]
+
+
+_NEIGHBOURS = np.array(
+    [(a, b, c) for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1)], dtype=np.int64
+)
+
+
+def _ranges(
+    entry_key: I64, queries: I64, need: I64
+) -> tuple[I64, I64, I64]:
+    lo = np.searchsorted(entry_key, queries, side="left")
+    hi = np.searchsorted(entry_key, queries, side="right")
+    ok = hi > lo
+    return need[ok], lo[ok], (hi - lo)[ok]
+
+
+def _expand(start: I64, length: I64, need: I64) -> tuple[I64, I64]:
+    """Concatenate ranges [start, start + length) -> (positions, need of each position)."""
+    total = int(length.sum())
+    ends = np.cumsum(length)
+    base = np.repeat(start - (ends - length), length)
+    pos = base + np.arange(total, dtype=np.int64)
+    return pos, np.repeat(need, length)
+
+
+def _chunks(
+    need: I64, start: I64, length: I64, chunk_size: int
+) -> Iterator[tuple[I64, I64, I64]]:
+    if need.size == 0:
+        return
+    order = np.argsort(need, kind="stable")  # needs ascending: chunks stay need-contiguous
+    need, start, length = need[order], start[order], length[order]
+    csum = np.cumsum(length)
+    cuts = np.searchsorted(csum, np.arange(chunk_size, int(csum[-1]), chunk_size), side="left") + 1
+    bounds = np.unique(np.concatenate([[0], cuts, [need.size]]))
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        if b > a:
+            yield need[a:b], start[a:b], length[a:b]
+
+
+def candidate_chunks(
+    enc: Encoded, as_of: date, *, chunk_size: int = 1 << 20
+) -> Iterator[CandidateChunk]:
+    """Candidate pairs for every active need, in chunks of about ``chunk_size`` pairs.
+
+    Every acceptable pair is among the candidates (no false negatives); candidates still
+    have to pass :func:`matchkit._rules.filter_pairs`. In-person candidates have already
+    passed the chord pre-test. Each pair appears at most once.
+
+    Examples
+    --------
+    >>> import datetime, matchkit as mk
+    >>> from matchkit._encode import encode
+    >>> ds = mk.Dataset(
+    ...     volunteers=[{"id": "v1", "home": {"lat": 55.79, "lon": 49.12}},
+    ...                 {"id": "v2", "home": {"lat": 56.79, "lon": 49.12}}],
+    ...     organisations=[{"id": "o1", "name": "Park", "kind": "cso", "registered": True}],
+    ...     needs=[{"id": "n1", "organisation_id": "o1", "title": "Plant", "capacity": 2,
+    ...             "status": "open", "location": {"lat": 55.80, "lon": 49.12}}],
+    ... )
+    >>> [(c.v.tolist(), c.n.tolist()) for c in candidate_chunks(encode(ds), datetime.date(2026, 1, 1))]
+    [([0], [0])]
+    """
+    active = active_needs(enc, as_of)
+    local_needs = np.flatnonzero(active & ~enc.n_remote & enc.n_has_place)
+    remote_needs = np.flatnonzero(active & enc.n_remote)
+    vb, nb = _required_bits(enc)
+    v_tags = _unpack(vb)
+    n_tags = _unpack(nb)
+    n_tag_total = v_tags.shape[1]
+
+    home = np.flatnonzero(enc.v_has_home)
+    remote_vols = np.flatnonzero(enc.v_remote_ok)
+
+    if local_needs.size and home.size:
+        yield from _local(enc, local_needs, home, v_tags, n_tags, n_tag_total, chunk_size)
+    if remote_needs.size and remote_vols.size:
+        counts = v_tags[remote_vols].sum(axis=0, dtype=np.int64)
+        key = _key_tags(n_tags[remote_needs], counts)
+        used = np.unique(key)
+        ev, et = _entries(v_tags[remote_vols], remote_vols, used, n_tag_total)
+        if ev.size == 0:
+            return
+        order = np.lexsort((ev, et))
+        ev, et = ev[order], et[order]
+        need, lo, ln = _ranges(et, key, remote_needs)
+        for cn, cs, cl in _chunks(need, lo, ln, chunk_size):
+            pos, n = _expand(cs, cl, cn)
+            yield CandidateChunk(ev[pos], n, True)
+
+
+def _entries(tags: B, vols: I64, used: I64, n_tag_total: int) -> tuple[I64, I64]:
+    """(volunteer, tag) entries for the tags in ``used`` (``n_tag_total`` = *any*)."""
+    real = used[used < n_tag_total]
+    rows, cols = np.nonzero(tags[:, real]) if real.size else (np.zeros(0, np.int64),) * 2
+    ev = [vols[rows]]
+    et = [real[cols]]
+    if (used == n_tag_total).any():
+        ev.append(vols)
+        et.append(np.full(vols.size, n_tag_total, dtype=np.int64))
+    return np.concatenate(ev).astype(np.int64), np.concatenate(et).astype(np.int64)
+
+
+def _local(
+    enc: Encoded,
+    needs: I64,
+    home: I64,
+    v_tags: B,
+    n_tags: B,
+    n_tag_total: int,
+    chunk_size: int,
+) -> Iterator[CandidateChunk]:
+    counts = v_tags[home].sum(axis=0, dtype=np.int64)
+    key = _key_tags(n_tags[needs], counts)
+    used = np.unique(key)
+    ev, et = _entries(v_tags[home], home, used, n_tag_total)
+    if ev.size == 0:
+        return
+
+    grid = _Grid(enc.v_max_km[home])
+    cls_of = np.empty(enc.n_volunteers, dtype=np.int64)
+    cls_of[home] = np.searchsorted(grid.classes, grid.volunteer_class)
+    cell_raw = np.empty(ev.size, dtype=np.int64)
+    ecls = cls_of[ev]
+    for j in range(len(grid.classes)):
+        sel = np.flatnonzero(ecls == j)
+        cell_raw[sel] = grid.key(j, grid.coords(j, enc.v_xyz[ev[sel]]))
+    cells, cell_id = np.unique(cell_raw, return_inverse=True)
+    n_cells = cells.size
+    entry_key = et * n_cells + cell_id.reshape(-1)
+    order = np.lexsort((ev, entry_key))
+    ev, entry_key = ev[order], entry_key[order]
+    e_xyz = enc.v_xyz[ev]
+    e_lim = chord_limit(enc.v_max_km[ev]) * (1 + _CHORD_REL) + _CHORD_ABS
+    e_lim2 = e_lim * e_lim
+
+    # Queries: every need x radius class x the 27 cubes around the need's cube.
+    qn, qs, ql = [], [], []
+    nxyz = enc.n_xyz[needs]
+    for j in range(len(grid.classes)):
+        c = grid.coords(j, nxyz)[:, None, :] + _NEIGHBOURS[None, :, :]
+        raw = grid.key(j, c).reshape(-1)
+        pos = np.searchsorted(cells, raw)
+        np.minimum(pos, n_cells - 1, out=pos)
+        hit = cells[pos] == raw
+        need_rep = np.repeat(np.arange(needs.size), 27)[hit]
+        q = key[need_rep] * n_cells + pos[hit]
+        a, b, ln = _ranges(entry_key, q, needs[need_rep])
+        qn.append(a)
+        qs.append(b)
+        ql.append(ln)
+    need = np.concatenate(qn)
+    start = np.concatenate(qs)
+    length = np.concatenate(ql)
+    for cn, cs, cl in _chunks(need, start, length, chunk_size):
+        pos, n = _expand(cs, cl, cn)
+        d = e_xyz[pos] - enc.n_xyz[n]
+        chord2 = np.einsum("ij,ij->i", d, d)
+        keep = np.flatnonzero(chord2 <= e_lim2[pos])
+        yield CandidateChunk(ev[pos[keep]], n[keep], False)

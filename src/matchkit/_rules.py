@@ -1,0 +1,401 @@
+"""The hard rules of acceptability, vectorised, with one failure mask per rule.
+
+DESIGN.md, "When a pair is acceptable", rules 1-6, over arrays of pairs
+``(v[i], n[i])`` (volunteer and need positions in an :class:`~matchkit._encode.Encoded`).
+Rule 7 (placements already accepted, needs already full, rejected pairs) depends on the
+decisions taken so far and is applied on the ``MatchProblem`` (pinned edges and
+``MatchProblem.with_decisions``), not here.
+
+Rule codes (stable; ``RULES`` maps each to a plain description):
+
+=======================  ====  ==========================================================
+code                     rule  fails when
+=======================  ====  ==========================================================
+``not_open``             1     the need's status is not ``open``
+``ended``                1     the need's ``end_date`` is before ``as_of``
+``excluded_organisation`` 2    the volunteer excluded the need's organisation
+``excluded_cause``       2     one of the need's causes is among the excluded causes
+``skills``               3     a required skill is missing
+``languages``            3     a required language is missing
+``checks``               3     a required check is missing
+``age_unknown``          4     the need has ``min_age`` and the birth date is unknown
+``age``                  4     the volunteer is younger than ``min_age`` at ``as_of``
+``remote_not_ok``        5     the need is remote and the volunteer is not ``remote_ok``
+``no_place``             5     the need is not remote and the volunteer has no home
+                               (or the need no location)
+``distance``             5     great-circle distance > the volunteer's ``max_distance_km``
+``schedule``             6     fewer than ``min(min_overlap, len(slots))`` slots covered
+=======================  ====  ==========================================================
+
+Distances are great-circle distances by the haversine formula on a sphere of radius
+``EARTH_RADIUS_KM`` = 6371.0088 km (the IUGG mean Earth radius); "at most" is inclusive.
+Ages are whole years at ``as_of``: the birthday counts on the day itself; someone born on
+29 February turns a year older on 1 March in common years (on 29 February in leap years).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import date
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._encode import Encoded, popcount
+
+__all__ = [
+    "EARTH_RADIUS_KM",
+    "RULES",
+    "ages_at",
+    "filter_pairs",
+    "great_circle_km",
+    "need_distances_km",
+    "need_rule_failures",
+    "pair_distances_km",
+    "pair_rule_failures",
+    "slots_covered",
+    "volunteer_distances_km",
+    "volunteer_rule_failures",
+]
+
+#: Mean Earth radius (IUGG), in kilometres, used for every great-circle distance.
+EARTH_RADIUS_KM = 6371.0088
+
+#: Rule code -> plain description, in the order of DESIGN.md's rules.
+RULES: dict[str, str] = {
+    "not_open": "the need is not open",
+    "ended": "the need has ended",
+    "excluded_organisation": "the volunteer excluded the need's organisation",
+    "excluded_cause": "the volunteer excluded one of the need's causes",
+    "skills": "the volunteer lacks a required skill",
+    "languages": "the volunteer lacks a required language",
+    "checks": "the volunteer lacks a required check",
+    "age_unknown": "the need has a minimum age and the volunteer's birth date is unknown",
+    "age": "the volunteer is younger than the need's minimum age",
+    "remote_not_ok": "the need is remote and the volunteer does not accept remote work",
+    "no_place": "the need is in person and the volunteer's home or the need's location is unknown",
+    "distance": "the need is farther than the volunteer will travel",
+    "schedule": "the volunteer covers too few of the need's slots",
+}
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+B = NDArray[np.bool_]
+
+
+def _haversine(lat1: F64, lon1: F64, lat2: F64, lon2: F64) -> F64:
+    """Great-circle distance in km between points given in radians (NaN in, NaN out)."""
+    s_lat = np.sin((lat2 - lat1) * 0.5)
+    s_lon = np.sin((lon2 - lon1) * 0.5)
+    a = s_lat * s_lat + np.cos(lat1) * np.cos(lat2) * (s_lon * s_lon)
+    a = np.minimum(a, 1.0)
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))  # type: ignore[no-any-return]
+
+
+def great_circle_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> F64:
+    """Great-circle (haversine) distance in kilometres between points in degrees.
+
+    Uses a sphere of radius ``EARTH_RADIUS_KM`` = 6371.0088 km. Broadcasts like numpy.
+
+    Examples
+    --------
+    >>> round(float(great_circle_km(55.79, 49.12, 55.75, 37.62)), 1)  # Kazan - Moscow
+    719.6
+    """
+    r = np.radians
+    return _haversine(
+        r(np.asarray(lat1, dtype=np.float64)),
+        r(np.asarray(lon1, dtype=np.float64)),
+        r(np.asarray(lat2, dtype=np.float64)),
+        r(np.asarray(lon2, dtype=np.float64)),
+    )
+
+
+def ages_at(enc: Encoded, as_of: date) -> I64:
+    """Age in whole years of every volunteer at ``as_of``; -1 where the birth date is unknown.
+
+    The birthday counts on the day itself; a 29 February birthday falls on 1 March in
+    common years (the (month, day) comparison does this by itself).
+    """
+    md = as_of.month * 100 + as_of.day
+    age = as_of.year - enc.v_birth_year - (md < enc.v_birth_md).astype(np.int64)
+    return np.where(enc.v_birth_year < 0, -1, age)
+
+
+def pair_distances_km(enc: Encoded, v: I64, n: I64) -> F64:
+    """Great-circle distance of each pair; NaN where a place is unknown."""
+    return _haversine(enc.v_lat[v], enc.v_lon[v], enc.n_lat[n], enc.n_lon[n])
+
+
+def need_distances_km(enc: Encoded, need_index: int) -> F64:
+    """Distance from every volunteer's home to one need's location (NaN where unknown)."""
+    n = np.full(enc.n_volunteers, need_index, dtype=np.int64)
+    return pair_distances_km(enc, np.arange(enc.n_volunteers), n)
+
+
+def volunteer_distances_km(enc: Encoded, volunteer_index: int) -> F64:
+    """Distance from one volunteer's home to every need's location (NaN where unknown)."""
+    v = np.full(enc.n_needs, volunteer_index, dtype=np.int64)
+    return pair_distances_km(enc, v, np.arange(enc.n_needs))
+
+
+def slots_covered(enc: Encoded, v: I64, n: I64) -> I64:
+    """How many of the need's slots each pair's volunteer is available for."""
+    return popcount(enc.v_availability[v] & enc.n_slots[n]).astype(np.int64)
+
+
+def _missing(vbits: NDArray[np.uint64], nbits: NDArray[np.uint64], v: I64, n: I64) -> B:
+    """True where the need's set is not a subset of the volunteer's set."""
+    if nbits.shape[1] == 1:
+        return (nbits[n, 0] & ~vbits[v, 0]) != 0  # type: ignore[no-any-return]
+    return ((nbits[n] & ~vbits[v]) != 0).any(axis=1)  # type: ignore[no-any-return]
+
+
+def _meets(vbits: NDArray[np.uint64], nbits: NDArray[np.uint64], v: I64, n: I64) -> B:
+    """True where the two sets share a tag."""
+    if nbits.shape[1] == 1:
+        return (nbits[n, 0] & vbits[v, 0]) != 0  # type: ignore[no-any-return]
+    return ((nbits[n] & vbits[v]) != 0).any(axis=1)  # type: ignore[no-any-return]
+
+
+def _org_member(keys: I64, enc: Encoded, v: I64, n: I64) -> B:
+    """True where the need's organisation is in the volunteer's organisation key set."""
+    if keys.size == 0 or v.size == 0:
+        return np.zeros(v.shape, dtype=bool)
+    q = v * max(enc.n_organisations, 1) + enc.n_org[n]
+    pos = np.searchsorted(keys, q)
+    np.minimum(pos, keys.size - 1, out=pos)
+    return keys[pos] == q  # type: ignore[no-any-return]
+
+
+class _Ctx:
+    """What the rules need besides the pairs: the date, ages, and an optional radius."""
+
+    def __init__(self, enc: Encoded, as_of: date, max_km: ArrayLike | None = None) -> None:
+        self.enc = enc
+        self.as_of_ordinal = as_of.toordinal()
+        self.ages = ages_at(enc, as_of)
+        self.max_km = enc.v_max_km if max_km is None else np.broadcast_to(
+            np.asarray(max_km, dtype=np.float64), (enc.n_volunteers,)
+        )
+
+
+Rule = Callable[[_Ctx, I64, I64], B]
+
+
+def _not_open(c: _Ctx, v: I64, n: I64) -> B:
+    return ~c.enc.n_open[n]  # type: ignore[no-any-return]
+
+
+def _ended(c: _Ctx, v: I64, n: I64) -> B:
+    return c.enc.n_end[n] < c.as_of_ordinal  # type: ignore[no-any-return]
+
+
+def _excluded_organisation(c: _Ctx, v: I64, n: I64) -> B:
+    return _org_member(c.enc.v_excluded_org_keys, c.enc, v, n)
+
+
+def _excluded_cause(c: _Ctx, v: I64, n: I64) -> B:
+    return _meets(c.enc.v_excluded_causes, c.enc.n_causes, v, n)
+
+
+def _skills(c: _Ctx, v: I64, n: I64) -> B:
+    return _missing(c.enc.v_skills, c.enc.n_required_skills, v, n)
+
+
+def _languages(c: _Ctx, v: I64, n: I64) -> B:
+    return _missing(c.enc.v_languages, c.enc.n_languages, v, n)
+
+
+def _checks(c: _Ctx, v: I64, n: I64) -> B:
+    return _missing(c.enc.v_checks, c.enc.n_required_checks, v, n)
+
+
+def _age_unknown(c: _Ctx, v: I64, n: I64) -> B:
+    return (c.enc.n_min_age[n] >= 0) & (c.enc.v_birth_year[v] < 0)  # type: ignore[no-any-return]
+
+
+def _age(c: _Ctx, v: I64, n: I64) -> B:
+    age = c.ages[v]
+    return (age >= 0) & (age < c.enc.n_min_age[n])  # type: ignore[no-any-return]
+
+
+def _remote_not_ok(c: _Ctx, v: I64, n: I64) -> B:
+    return c.enc.n_remote[n] & ~c.enc.v_remote_ok[v]  # type: ignore[no-any-return]
+
+
+def _no_place(c: _Ctx, v: I64, n: I64) -> B:
+    return ~c.enc.n_remote[n] & ~(c.enc.v_has_home[v] & c.enc.n_has_place[n])  # type: ignore[no-any-return]
+
+
+def _distance_fail(c: _Ctx, v: I64, n: I64, d: F64) -> B:
+    """Pairs farther than the radius (in-person needs with both places known only)."""
+    in_person = ~c.enc.n_remote[n] & c.enc.v_has_home[v] & c.enc.n_has_place[n]
+    return in_person & ~(d <= c.max_km[v])  # type: ignore[no-any-return]
+
+
+def _schedule(c: _Ctx, v: I64, n: I64) -> B:
+    return slots_covered(c.enc, v, n) < c.enc.n_required_overlap[n]  # type: ignore[no-any-return]
+
+
+_PAIR_RULES: dict[str, Rule] = {
+    "not_open": _not_open,
+    "ended": _ended,
+    "excluded_organisation": _excluded_organisation,
+    "excluded_cause": _excluded_cause,
+    "skills": _skills,
+    "languages": _languages,
+    "checks": _checks,
+    "age_unknown": _age_unknown,
+    "age": _age,
+    "remote_not_ok": _remote_not_ok,
+    "no_place": _no_place,
+    "schedule": _schedule,
+}
+
+
+def pair_rule_failures(
+    enc: Encoded,
+    v: ArrayLike,
+    n: ArrayLike,
+    as_of: date,
+    *,
+    max_distance_km: ArrayLike | None = None,
+) -> dict[str, B]:
+    """Every rule's failure mask over the pairs ``(v[i], n[i])``.
+
+    Parameters
+    ----------
+    enc : Encoded
+    v, n : array-like of int, same shape
+        Volunteer and need positions.
+    as_of : date
+        The date ages and end dates are judged at.
+    max_distance_km : float or array of shape (n_volunteers,), optional
+        Travel radius to use instead of each volunteer's own (for "what if" questions).
+
+    Returns
+    -------
+    dict of str to bool ndarray
+        One mask per rule code, in the order of ``RULES``; True where the rule excludes
+        the pair. A pair is acceptable where no mask is True.
+    """
+    vi = np.asarray(v, dtype=np.int64)
+    ni = np.asarray(n, dtype=np.int64)
+    ctx = _Ctx(enc, as_of, max_distance_km)
+    out = {code: _PAIR_RULES[code](ctx, vi, ni) for code in _PAIR_RULES}
+    out["distance"] = _distance_fail(ctx, vi, ni, pair_distances_km(enc, vi, ni))
+    return {code: out[code] for code in RULES}
+
+
+def need_rule_failures(
+    enc: Encoded, need_index: int, as_of: date, *, max_distance_km: ArrayLike | None = None
+) -> dict[str, B]:
+    """Every rule's failure mask for one need against all volunteers.
+
+    Returns a dict ``rule code -> bool ndarray of shape (n_volunteers,)``, True where the
+    rule excludes the volunteer. ``max_distance_km`` overrides the volunteers' radius
+    (a scalar or one value per volunteer), e.g. to ask how many more volunteers would
+    qualify with a 15 km radius.
+
+    Examples
+    --------
+    >>> import datetime, matchkit as mk
+    >>> from matchkit._encode import encode
+    >>> ds = mk.Dataset(
+    ...     volunteers=[{"id": "v1", "home": {"lat": 55.79, "lon": 49.12}},
+    ...                 {"id": "v2", "home": {"lat": 55.90, "lon": 49.12}}],
+    ...     organisations=[{"id": "o1", "name": "Park", "kind": "cso", "registered": True}],
+    ...     needs=[{"id": "n1", "organisation_id": "o1", "title": "Plant", "capacity": 2,
+    ...             "status": "open", "location": {"lat": 55.80, "lon": 49.12}}],
+    ... )
+    >>> f = need_rule_failures(encode(ds), 0, datetime.date(2026, 1, 1))
+    >>> f["distance"].tolist()
+    [False, True]
+    >>> need_rule_failures(encode(ds), 0, datetime.date(2026, 1, 1),
+    ...                    max_distance_km=15)["distance"].tolist()
+    [False, False]
+    """
+    v = np.arange(enc.n_volunteers, dtype=np.int64)
+    n = np.full(enc.n_volunteers, need_index, dtype=np.int64)
+    return pair_rule_failures(enc, v, n, as_of, max_distance_km=max_distance_km)
+
+
+def volunteer_rule_failures(
+    enc: Encoded, volunteer_index: int, as_of: date, *, max_distance_km: ArrayLike | None = None
+) -> dict[str, B]:
+    """Every rule's failure mask for one volunteer against all needs.
+
+    Returns a dict ``rule code -> bool ndarray of shape (n_needs,)``. ``max_distance_km``
+    (a scalar) overrides the volunteer's radius.
+    """
+    n = np.arange(enc.n_needs, dtype=np.int64)
+    v = np.full(enc.n_needs, volunteer_index, dtype=np.int64)
+    return pair_rule_failures(enc, v, n, as_of, max_distance_km=max_distance_km)
+
+
+def filter_pairs(
+    enc: Encoded,
+    v: I64,
+    n: I64,
+    as_of: date,
+    *,
+    skip: Collection[str] = (),
+) -> tuple[I64, I64, F64]:
+    """Keep the acceptable pairs; the fast path of :func:`pair_rule_failures`.
+
+    Rules run cheapest and most selective first and the pairs are compacted as they go,
+    so later rules see fewer pairs. Rules whose code is in ``skip`` are not evaluated:
+    the caller guarantees them (the blocking step does for ``not_open``, ``ended``,
+    ``remote_not_ok`` and ``no_place``). Rules no need of the dataset can fail are
+    skipped too.
+
+    Returns
+    -------
+    v, n : int64 arrays
+        The acceptable pairs, in their input order.
+    distance_km : float64 array
+        Their great-circle distance (NaN where a place is unknown; for remote needs the
+        distance is reported when both places are known but never checked).
+    """
+    ctx = _Ctx(enc, as_of)
+    active = [code for code in _PAIR_RULES if code not in skip and _can_fail(enc, code)]
+    # Cheap, selective rules first; each pass compacts the pairs.
+    for group in (("schedule", "age_unknown", "age"), ("skills", "languages", "checks"),
+                  ("excluded_cause", "excluded_organisation", "not_open", "ended",
+                   "remote_not_ok", "no_place")):
+        codes = [c for c in group if c in active]
+        if not codes or v.size == 0:
+            continue
+        bad = _PAIR_RULES[codes[0]](ctx, v, n)
+        for code in codes[1:]:
+            bad |= _PAIR_RULES[code](ctx, v, n)
+        if bad.any():
+            keep = np.flatnonzero(~bad)
+            v, n = v[keep], n[keep]
+    d = pair_distances_km(enc, v, n)
+    if "distance" not in skip:
+        bad = _distance_fail(ctx, v, n, d)
+        if bad.any():
+            keep = np.flatnonzero(~bad)
+            v, n, d = v[keep], n[keep], d[keep]
+    return v, n, d
+
+
+def _can_fail(enc: Encoded, code: str) -> bool:
+    """False when no need in the dataset can fail this rule (the rule is then skipped)."""
+    if code == "excluded_organisation":
+        return enc.v_excluded_org_keys.size > 0
+    if code == "excluded_cause":
+        return bool(enc.v_excluded_causes.any() and enc.n_causes.any())
+    if code == "skills":
+        return bool(enc.n_required_skills.any())
+    if code == "languages":
+        return bool(enc.n_languages.any())
+    if code == "checks":
+        return bool(enc.n_required_checks.any())
+    if code in ("age", "age_unknown"):
+        return bool((enc.n_min_age >= 0).any())
+    if code == "schedule":
+        return bool((enc.n_required_overlap > 0).any())
+    return True

@@ -1,0 +1,168 @@
+"""Score components of acceptable pairs, and how they combine (pure numpy).
+
+Every component is in [0, 1]; ``docs/scoring.md`` defines each one. Where there is
+nothing to compare (a volunteer with no interests, a need with no desired skills, a
+volunteer with no preferred organisation) the component is neutral, 0.5.
+
+Volunteer side (how much the volunteer would want the need):
+
+* ``interest``  = |interests & causes| / min(|interests|, |causes|)  (0.5 if either is empty)
+* ``distance``  = 1 - distance_km / max_distance_km  (1 for remote needs and a 0 km radius)
+* ``schedule``  = |availability & slots| / |availability | slots|  (1 if the need has no slots)
+* ``preferred`` = 1 if the organisation is preferred, else 0  (0.5 if none is preferred)
+
+Need side (how well the volunteer fits the need):
+
+* ``skills``    = |skills & desired_skills| / |desired_skills|  (0.5 if none desired)
+* ``coverage``  = |availability & slots| / |slots|  (1 if the need has no slots)
+* ``language``  = min(extra, 2) / 2, extra = languages spoken beyond the required ones
+
+``distance_km`` (the great-circle distance; NaN for remote needs) is kept alongside.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._encode import Encoded, popcount
+from ._rules import _org_member
+from ._weights import NEED_COMPONENTS, VOLUNTEER_COMPONENTS, Weights
+
+__all__ = ["COMPONENTS", "EXTRA_LANGUAGES_FULL", "NEUTRAL", "components", "combine"]
+
+#: Names of the per-edge components, in the order they are stored.
+COMPONENTS: tuple[str, ...] = VOLUNTEER_COMPONENTS + NEED_COMPONENTS + ("distance_km",)
+#: Value of a component when there is nothing to compare.
+NEUTRAL = 0.5
+#: Extra languages (beyond the required ones) that earn the full ``language`` score.
+EXTRA_LANGUAGES_FULL = 2
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+
+
+def _and_count(a: NDArray[np.uint64], b: NDArray[np.uint64], v: I64, n: I64) -> I64:
+    if a.shape[1] == 1:
+        return popcount(a[v, 0] & b[n, 0]).astype(np.int64)
+    return popcount(a[v] & b[n]).sum(axis=1, dtype=np.int64)
+
+
+def _ratio(num: I64 | F64, den: I64 | F64, empty: float) -> F64:
+    """num / den, ``empty`` where den == 0."""
+    den_f = np.asarray(den, dtype=np.float64)
+    out = np.full(den_f.shape, empty, dtype=np.float64)
+    np.divide(num, den_f, out=out, where=den_f > 0)
+    return out
+
+
+def components(
+    enc: Encoded, v: I64, n: I64, distance_km: F64
+) -> dict[str, F64]:
+    """Every score component of the acceptable pairs ``(v[i], n[i])``.
+
+    Parameters
+    ----------
+    enc : Encoded
+    v, n : int64 arrays
+        Acceptable pairs (the formulas assume the hard rules hold).
+    distance_km : float64 array
+        Great-circle distance of each pair (ignored for remote needs).
+
+    Returns
+    -------
+    dict of str to float64 ndarray
+        Keyed by :data:`COMPONENTS`.
+
+    Examples
+    --------
+    >>> import datetime, numpy as np, matchkit as mk
+    >>> from matchkit._encode import encode
+    >>> ds = mk.Dataset(
+    ...     volunteers=[{"id": "v1", "interests": ["parks"], "availability": ["sat-morning"]}],
+    ...     organisations=[{"id": "o1", "name": "Park", "kind": "cso", "registered": True}],
+    ...     needs=[{"id": "n1", "organisation_id": "o1", "title": "Plant", "capacity": 2,
+    ...             "status": "open", "remote": True, "causes": ["parks", "trees"],
+    ...             "slots": ["sat-morning", "sun-morning"]}],
+    ... )
+    >>> c = components(encode(ds), np.array([0]), np.array([0]), np.array([np.nan]))
+    >>> c["interest"].tolist(), c["coverage"].tolist(), c["schedule"].tolist()
+    ([1.0], [0.5], [0.5])
+    """
+    remote = enc.n_remote[n]
+    interest = _ratio(
+        _and_count(enc.v_interests, enc.n_causes, v, n),
+        np.minimum(enc.v_n_interests[v], enc.n_n_causes[n]),
+        NEUTRAL,
+    )
+    max_km = enc.v_max_km[v]
+    dist = np.where(remote, np.nan, distance_km)
+    scaled = ~remote & (max_km > 0)
+    ratio = np.zeros(v.shape, dtype=np.float64)
+    np.divide(dist, max_km, out=ratio, where=scaled)
+    closeness = np.where(scaled, 1.0 - ratio, 1.0)
+    np.clip(closeness, 0.0, 1.0, out=closeness)
+
+    avail = enc.v_availability[v]
+    slots = enc.n_slots[n]
+    both = popcount(avail & slots).astype(np.int64)
+    either = popcount(avail | slots).astype(np.int64)
+    n_slots = enc.n_n_slots[n]
+    schedule = np.where(n_slots > 0, _ratio(both, either, 1.0), 1.0)
+    coverage = _ratio(both, n_slots, 1.0)
+
+    preferred = np.where(
+        enc.v_n_preferred[v] > 0,
+        _org_member(enc.v_preferred_org_keys, enc, v, n).astype(np.float64),
+        NEUTRAL,
+    )
+    skills = _ratio(_and_count(enc.v_skills, enc.n_desired_skills, v, n), enc.n_n_desired[n], NEUTRAL)
+    extra = np.maximum(enc.v_n_languages[v] - enc.n_n_languages[n], 0)
+    language = np.minimum(extra, EXTRA_LANGUAGES_FULL) / float(EXTRA_LANGUAGES_FULL)
+    return {
+        "interest": interest,
+        "distance": closeness,
+        "schedule": schedule,
+        "preferred": preferred,
+        "skills": skills,
+        "coverage": coverage,
+        "language": language,
+        "distance_km": dist,
+    }
+
+
+def combine(comps: dict[str, F64], weights: Weights) -> tuple[F64, F64, F64]:
+    """``(volunteer_utility, need_utility, weight)`` from the components, each in [0, 1].
+
+    Each utility is the weighted mean of its side's components; the weight is
+    ``volunteer_side * volunteer_utility + (1 - volunteer_side) * need_utility``.
+
+    Examples
+    --------
+    >>> import numpy as np, matchkit as mk
+    >>> one = np.ones(1)
+    >>> comps = {k: one for k in ("interest", "distance", "schedule", "preferred",
+    ...                           "skills", "coverage", "language")}
+    >>> [x.tolist() for x in combine(comps, mk.Weights())]
+    [[1.0], [1.0], [1.0]]
+    """
+    vu = _mean(comps, VOLUNTEER_COMPONENTS, weights)
+    nu = _mean(comps, NEED_COMPONENTS, weights)
+    s = weights.volunteer_side
+    w = s * vu + (1.0 - s) * nu
+    np.clip(w, 0.0, 1.0, out=w)
+    return vu, nu, w
+
+
+def _mean(comps: dict[str, F64], names: tuple[str, ...], weights: Weights) -> F64:
+    total = float(sum(getattr(weights, k) for k in names))
+    out: F64 | None = None
+    for k in names:
+        wk = getattr(weights, k)
+        if wk == 0:
+            continue
+        term = comps[k] * (wk / total)
+        out = term if out is None else out + term
+    assert out is not None  # Weights guarantees a positive weight per side
+    np.clip(out, 0.0, 1.0, out=out)
+    return out

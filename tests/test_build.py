@@ -1,0 +1,256 @@
+"""build_problem: the edge set and every utility equal the scalar reference."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from reference_rules import edges as reference_edges
+from strategies_scoring import scoring_cases
+
+import matchkit as mk
+from matchkit._build import keep_top_k, top_k_mask
+from matchkit._candidates import candidate_chunks
+from matchkit._encode import encode
+from matchkit._rules import great_circle_km
+from matchkit._scoring import COMPONENTS
+
+DAY = date(2026, 5, 1)
+ORG = {"id": "o1", "name": "Park friends", "kind": "cso", "registered": True}
+
+
+def need(nid: str = "n1", **kw: object) -> dict[str, object]:
+    rec: dict[str, object] = {
+        "id": nid, "organisation_id": "o1", "title": "Plant trees", "capacity": 2, "status": "open",
+    }
+    rec.update(kw)
+    return rec
+
+
+def edge_dict(p: mk.MatchProblem) -> dict[tuple[int, int], dict[str, float]]:
+    out = {}
+    for e, (a, b) in enumerate(zip(p.edge_left.tolist(), p.edge_right.tolist())):
+        row = {k: float(v[e]) for k, v in p.components.items()}
+        row.update(volunteer_utility=float(p.volunteer_utility[e]),
+                   need_utility=float(p.need_utility[e]), weight=float(p.weight[e]))
+        out[(a, b)] = row
+    return out
+
+
+def assert_same(got: dict, want: dict) -> None:
+    assert set(got) == set(want)
+    for pair, row in want.items():
+        for k, x in row.items():
+            y = got[pair][k]
+            if math.isnan(x):
+                assert math.isnan(y), (pair, k)
+            else:
+                assert y == pytest.approx(x, rel=1e-9, abs=1e-12), (pair, k, y, x)
+
+
+weights_strategy = st.builds(
+    mk.Weights,
+    interest=st.floats(0, 3), distance=st.floats(0, 3), schedule=st.floats(0, 3),
+    preferred=st.floats(0.01, 3), skills=st.floats(0.01, 3), coverage=st.floats(0, 3),
+    language=st.floats(0, 3), volunteer_side=st.floats(0, 1),
+)
+
+
+@given(scoring_cases(), weights_strategy)
+def test_edges_and_utilities_equal_the_scalar_reference(case, weights):
+    ds, day = case
+    p = mk.build_problem(ds, weights=weights, as_of=day)
+    assert_same(edge_dict(p), reference_edges(ds, day, weights))
+
+
+@given(scoring_cases(), st.integers(1, 4))
+def test_small_chunks_give_the_same_candidates(case, chunk_size):
+    ds, day = case
+    enc = encode(ds)
+    big = {(a, b) for c in candidate_chunks(enc, day) for a, b in zip(c.v.tolist(), c.n.tolist())}
+    small = [(a, b) for c in candidate_chunks(enc, day, chunk_size=chunk_size)
+             for a, b in zip(c.v.tolist(), c.n.tolist())]
+    assert len(small) == len(set(small))  # each pair at most once
+    assert set(small) == big
+
+
+@given(scoring_cases())
+def test_problem_shape_ids_capacities(case):
+    ds, day = case
+    p = mk.build_problem(ds, as_of=day)
+    assert p.left_ids == ds.volunteer_ids and p.right_ids == ds.need_ids
+    assert p.left_capacity.tolist() == [v.max_placements for v in ds.volunteers]
+    assert p.right_capacity.tolist() == [n.capacity for n in ds.needs]
+    key = p.edge_left * max(p.n_right, 1) + p.edge_right
+    assert np.all(np.diff(key) > 0)  # sorted by (left, right), unique
+    for arr in (p.weight, p.volunteer_utility, p.need_utility):
+        assert np.all((arr >= 0) & (arr <= 1))
+    assert set(p.components) == set(COMPONENTS)
+    assert not p.pinned.any()
+
+
+def test_distance_exactly_at_the_limit_is_acceptable():
+    home, loc = {"lat": 55.7901, "lon": 49.1234}, {"lat": 55.8312, "lon": 49.0517}
+    d = float(great_circle_km(home["lat"], home["lon"], loc["lat"], loc["lon"]))
+    vols = [
+        {"id": "at", "home": home, "max_distance_km": d},
+        {"id": "below", "home": home, "max_distance_km": float(np.nextafter(d, 0))},
+    ]
+    ds = mk.Dataset(volunteers=vols, organisations=[ORG], needs=[need(location=loc)])
+    p = mk.build_problem(ds, as_of=DAY)
+    assert [p.left_ids[i] for i in p.edge_left] == ["at"]
+    assert p.components["distance"][0] == 0.0
+    assert p.components["distance_km"][0] == d
+    assert mk.why_not(ds, "at", "n1", as_of=DAY) == []
+    assert [e.rule for e in mk.why_not(ds, "below", "n1", as_of=DAY)] == ["distance"]
+
+
+@pytest.mark.parametrize(
+    ("birth", "as_of", "acceptable"),
+    [
+        ("2008-05-01", "2026-05-01", True),  # 18th birthday on as_of counts
+        ("2008-05-02", "2026-05-01", False),  # the day before the 18th birthday
+        ("2008-02-29", "2026-02-28", False),  # leap-day birth, common year: not yet
+        ("2008-02-29", "2026-03-01", True),  # ... turns 18 on 1 March
+        ("2004-02-29", "2022-02-28", False),
+        ("2000-02-29", "2018-03-01", True),
+    ],
+)
+def test_birthday_on_as_of(birth, as_of, acceptable):
+    ds = mk.Dataset(
+        volunteers=[{"id": "v1", "birth_date": birth}],
+        organisations=[ORG],
+        needs=[need(remote=True, min_age=18)],
+    )
+    p = mk.build_problem(ds, as_of=date.fromisoformat(as_of))
+    assert (p.n_edges == 1) is acceptable
+
+
+def test_no_place_remote_and_empty_slots():
+    loc = {"lat": 55.79, "lon": 49.12}
+    ds = mk.Dataset(
+        volunteers=[
+            {"id": "homeless", "remote_ok": True, "availability": []},
+            {"id": "home", "home": loc, "remote_ok": False, "availability": []},
+        ],
+        organisations=[ORG],
+        needs=[need("inperson", location=loc), need("online", remote=True),
+               need("slotted", remote=True, slots=["sat-morning"], min_overlap=1)],
+    )
+    p = mk.build_problem(ds, as_of=DAY)
+    got = sorted((p.left_ids[a], p.right_ids[b]) for a, b in zip(p.edge_left, p.edge_right))
+    assert got == [("home", "inperson"), ("homeless", "online")]
+    online = int(np.flatnonzero(np.asarray(p.right_ids)[p.edge_right] == "online")[0])
+    assert np.isnan(p.components["distance_km"][online])
+    assert p.components["distance"][online] == 1.0
+    assert p.components["coverage"][online] == 1.0  # no slots: flexible
+
+
+@pytest.mark.parametrize(
+    ("home", "place", "radius"),
+    [
+        ({"lat": 10.0, "lon": 179.99}, {"lat": 10.0, "lon": -179.99}, 5.0),  # antimeridian
+        ({"lat": 89.99, "lon": 0.0}, {"lat": 89.99, "lon": 180.0}, 3.0),  # across the pole
+        ({"lat": -33.9, "lon": 18.4}, {"lat": 55.75, "lon": 37.62}, 20_000.0),  # half the Earth
+        ({"lat": 0.0, "lon": 0.0}, {"lat": 0.0, "lon": 0.0}, 0.0),  # same place, radius 0
+    ],
+)
+def test_blocking_never_loses_a_pair(home, place, radius):
+    d = float(great_circle_km(home["lat"], home["lon"], place["lat"], place["lon"]))
+    assert d <= radius
+    vols = [{"id": "v1", "home": home, "max_distance_km": radius}]
+    # Volunteers with other radii make several grid classes.
+    vols += [{"id": f"w{i}", "home": home, "max_distance_km": r} for i, r in enumerate((0.1, 7.0, 300.0))]
+    ds = mk.Dataset(volunteers=vols, organisations=[ORG], needs=[need(location=place)])
+    p = mk.build_problem(ds, as_of=DAY)
+    assert "v1" in {p.left_ids[i] for i in p.edge_left}
+
+
+def test_more_than_64_tags_use_several_words():
+    tags = [f"s{i:03d}" for i in range(150)]
+    ds = mk.Dataset(
+        volunteers=[
+            {"id": "all", "skills": tags},
+            {"id": "most", "skills": tags[:140]},
+            {"id": "some", "skills": [tags[0], tags[70], tags[149]]},
+        ],
+        organisations=[ORG],
+        needs=[need("n1", remote=True, required_skills=[tags[0], tags[70], tags[149]],
+                    desired_skills=tags[1:140])],
+    )
+    enc = encode(ds)
+    assert enc.v_skills.shape[1] == 3
+    p = mk.build_problem(ds, as_of=DAY)
+    assert [p.left_ids[i] for i in p.edge_left] == ["all", "some"]
+    assert p.components["skills"].tolist() == pytest.approx([1.0, 1 / 139])
+
+
+def test_top_k_keeps_each_volunteers_best():
+    rng = np.random.default_rng(3)
+    w = rng.random((6, 9))
+    p = mk.MatchProblem.from_dense(w)
+    q = keep_top_k(p, 3)
+    for i in range(6):
+        kept = sorted(q.edge_right[q.edge_left == i].tolist())
+        assert kept == sorted(np.argsort(-w[i])[:3].tolist())
+
+
+def test_top_k_never_drops_pinned_edges_and_breaks_ties_by_need_order():
+    left = np.array([0, 0, 0, 0])
+    weight = np.array([0.5, 0.5, 0.1, 0.9])
+    assert top_k_mask(left, weight, 1, n_left=1).tolist() == [False, False, False, True]
+    pinned = np.array([False, False, True, False])
+    assert top_k_mask(left, weight, 2, n_left=1, pinned=pinned).tolist() == [True, False, True, True]
+    assert top_k_mask(np.array([0, 0]), np.array([0.5, 0.5]), 1, n_left=1).tolist() == [True, False]
+
+
+@given(scoring_cases(), st.integers(1, 3))
+def test_build_problem_top_k(case, k):
+    ds, day = case
+    full = mk.build_problem(ds, as_of=day)
+    p = mk.build_problem(ds, as_of=day, top_k=k)
+    counts = np.bincount(p.edge_left, minlength=p.n_left)
+    assert np.all(counts == np.minimum(np.bincount(full.edge_left, minlength=full.n_left), k))
+    for i in range(p.n_left):
+        kept = p.weight[p.edge_left == i]
+        dropped = np.setdiff1d(full.edge_index(np.full(full.n_right, i), np.arange(full.n_right)),
+                               p.edge_index(np.full(p.n_right, i), np.arange(p.n_right)))
+        dropped = dropped[dropped >= 0]
+        if kept.size and dropped.size:
+            assert kept.min() >= full.weight[dropped].max()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"top_k": 0}, "top_k"),
+        ({"top_k": 2.5}, "top_k"),
+        ({"as_of": "yesterday"}, "as_of"),
+        ({"weights": 3}, "weights"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    ds = mk.Dataset(organisations=[ORG])
+    with pytest.raises(mk.InvalidInputError, match=match):
+        mk.build_problem(ds, **kwargs)
+
+
+def test_not_a_dataset():
+    with pytest.raises(mk.InvalidInputError, match="expects a matchkit.Dataset"):
+        mk.build_problem([])
+
+
+def test_as_of_defaults_to_today_and_accepts_iso_strings():
+    ds = mk.Dataset(volunteers=[{"id": "v1"}], organisations=[ORG],
+                    needs=[need(remote=True, end_date=date.today().isoformat())])
+    assert mk.build_problem(ds).n_edges == 1
+    assert mk.build_problem(ds, as_of="2999-01-01").n_edges == 0
+
+
+def test_empty_dataset():
+    p = mk.build_problem(mk.Dataset())
+    assert (p.n_left, p.n_right, p.n_edges) == (0, 0, 0)
