@@ -1,0 +1,157 @@
+"""Proposals and the round's result: what matchkit offers, and why others got nothing.
+
+These are the plain, immutable records ``match()`` returns. A ``Proposal`` is an *offer*:
+the volunteer may accept it, pick one of its ``alternatives`` instead, or reject it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ._dataset import Dataset
+from ._problem import Assignment, MatchProblem
+
+__all__ = ["Alternative", "MatchResult", "OfferBudget", "Proposal", "Reason"]
+
+
+class OfferBudget(BaseModel):
+    """How many offers one volunteer may have, so nobody is flooded.
+
+    Parameters
+    ----------
+    max_open : int, default 4
+        Open (undecided) offers a volunteer may hold at once, alternatives included.
+    max_per_week : int, default 8
+        New offers a volunteer may receive in any 7 days, alternatives included.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> mk.OfferBudget(max_open=2).max_open
+    2
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_open: int = Field(4, ge=1)
+    max_per_week: int = Field(8, ge=1)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a volunteer got no proposal, or why a need keeps free places.
+
+    ``code`` is stable (for programs); ``message`` is plain English (for people);
+    ``details`` holds the numbers behind it.
+    """
+
+    code: str
+    message: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """Another acceptable need offered alongside a proposal (from the shortlist)."""
+
+    need_id: str
+    score: float
+    components: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One offer to one volunteer.
+
+    Attributes
+    ----------
+    volunteer_id, need_id : str
+    score : float
+        The pair's weight in [0, 1] (higher is better).
+    components : mapping of str to float
+        The score components (interest, distance, schedule, ...; see docs/scoring.md).
+    alternatives : tuple of Alternative
+        Other acceptable needs the volunteer may choose instead; offering them cannot
+        overfill any need.
+    status : str
+        ``"new"`` (made this round) or ``"open"`` (an earlier offer still awaiting answer).
+    round : int or None
+        The ledger round that made it (None without a ledger).
+    """
+
+    volunteer_id: str
+    need_id: str
+    score: float
+    components: Mapping[str, float] = field(default_factory=dict)
+    alternatives: tuple[Alternative, ...] = ()
+    status: str = "new"
+    round: int | None = None
+
+    @property
+    def volunteer_utility(self) -> float:
+        return float(self.components.get("volunteer_utility", float("nan")))
+
+    @property
+    def need_utility(self) -> float:
+        return float(self.components.get("need_utility", float("nan")))
+
+
+@dataclass(frozen=True, eq=False)
+class MatchResult:
+    """The outcome of one matching round.
+
+    Attributes
+    ----------
+    proposals : list of Proposal
+        This round's new offers, then earlier offers still open.
+    unmatched : dict of volunteer_id to Reason
+        Every volunteer without a new or open proposal, and why.
+    unfilled : dict of need_id to Reason
+        Every need with free places left, and why.
+    placements : list of (volunteer_id, need_id)
+        Accepted placements (from the ledger); they are never taken back.
+    metrics : dict
+        Fill rate, mean score, distances and more (see docs/metrics.md).
+    problem : MatchProblem
+        Every acceptable pair of the dataset, scored (before the ledger is applied).
+    assignment : Assignment
+        The solver's answer on this round's free capacity.
+    """
+
+    dataset: Dataset
+    as_of: date
+    method: str
+    proposals: list[Proposal]
+    unmatched: dict[str, Reason]
+    unfilled: dict[str, Reason]
+    placements: list[tuple[str, str]]
+    metrics: dict[str, Any]
+    problem: MatchProblem
+    assignment: Assignment
+    round: int | None = None
+    free_problem: MatchProblem | None = field(default=None, repr=False)
+    context: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"MatchResult(n_proposals={len(self.proposals)}, n_unmatched={len(self.unmatched)}, "
+            f"n_unfilled={len(self.unfilled)}, method={self.method!r}, "
+            f"as_of={self.as_of.isoformat()!r}, round={self.round})"
+        )
+
+    def proposal_for(self, volunteer_id: str) -> list[Proposal]:
+        """Every proposal (new or open) made to one volunteer."""
+        return [p for p in self.proposals if p.volunteer_id == volunteer_id]
+
+    @property
+    def new_proposals(self) -> list[Proposal]:
+        """Only the offers made in this round."""
+        return [p for p in self.proposals if p.status == "new"]
