@@ -245,14 +245,18 @@ def _build(
     models: dict[str, list[BaseModel]] = {}
     # kind -> index among the valid records -> (source, line, id)
     where: dict[str, list[tuple[str, int | None, str]]] = {}
-    bad_ids: dict[str, set[str]] = {k: set() for k in MODELS}
+    bad_ids: set[str] = set()
+    # kind -> id -> every (source, line) it is given at, valid record or not
+    given_at: dict[str, dict[str, list[tuple[str, int | None]]]] = {}
     for kind, part in parsed.items():
         model = MODELS[kind]
         names = field_names(model) if part.table else None
-        models[kind], where[kind] = [], []
+        models[kind], where[kind], given_at[kind] = [], [], {}
         for line, record, raw, bad in zip(part.lines, part.records, part.raw, part.bad):
             rid = record.get("id")
             rid = str(rid).strip() if rid is not None and str(rid).strip() else None
+            if rid:
+                given_at[kind].setdefault(rid, []).append((part.source, line))
             try:
                 item = model.model_validate(record)
             except ValidationError as err:
@@ -265,10 +269,11 @@ def _build(
                 item = None
             if item is None or bad:
                 if rid:
-                    bad_ids[kind].add(rid)
+                    bad_ids.add(rid)
                 continue
             models[kind].append(item)
             where[kind].append((part.source, line, str(getattr(item, "id", ""))))
+    problems += _duplicates(given_at)
     order = {part.source: i for i, part in enumerate(parsed.values())}
     problems.sort(key=lambda p: (order.get(p.source, -1), p.row or 0))
     try:
@@ -324,31 +329,54 @@ def _explain(
     )
 
 
+def _duplicates(
+    given_at: Mapping[str, Mapping[str, list[tuple[str, int | None]]]],
+) -> list[Problem]:
+    """Ids given more than once, counting records that are invalid for other reasons."""
+    out = []
+    for kind, ids in given_at.items():
+        for rid, places in ids.items():
+            if len(places) < 2:
+                continue
+            first_source, first_line = places[0]
+            for source, line in places[1:]:
+                first = f"line {first_line}" + (
+                    f" of {first_source}" if source != first_source else ""
+                )
+                out.append(
+                    Problem(
+                        f"duplicate id: ids must be unique among {kind}; {rid!r} appears "
+                        f"{len(places)} times, first at {first}; give each record its own id",
+                        source=source,
+                        row=line,
+                        field="id",
+                        record_id=rid,
+                    )
+                )
+    return out
+
+
 def _relocate(
     found: Iterable[Problem],
     where: Mapping[str, Sequence[tuple[str, int | None, str]]],
-    bad_ids: Mapping[str, set[str]],
+    bad_ids: set[str],
 ) -> list[Problem]:
     """Point dataset-level problems (kind, index) back at their file and line."""
     out = []
     for p in found:
         kind = p.source
-        if p.field in ("organisation_id", "vetted_by"):
-            parts = p.message.split("'")
-            if len(parts) > 2 and parts[1] in bad_ids.get("organisations", set()):
-                continue  # that organisation's own record is invalid and already reported
+        if p.field == "id" and p.message.startswith("duplicate id"):
+            continue  # found over every record by _duplicates, with both places
+        parts = p.message.split("'")
+        if "does not exist" in p.message and len(parts) > 2 and parts[1] in bad_ids:
+            continue  # the record it names is invalid itself, and reported already
         if kind not in where or p.row is None or p.row >= len(where[kind]):
             out.append(p)
             continue
         source, line, _ = where[kind][p.row]
-        msg = p.message
-        if p.field == "id" and p.record_id is not None:
-            first = next(w for w in where[kind] if w[2] == p.record_id)
-            if first[1] is not None and (first[0], first[1]) != (source, line):
-                msg += f"; first at line {first[1]}" if first[0] == source else ""
         out.append(
             Problem(
-                msg,
+                p.message,
                 source=source,
                 row=line,
                 field=p.field,

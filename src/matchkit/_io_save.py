@@ -32,7 +32,9 @@ def _serialise(dataset: Dataset, fmt: str) -> dict[str, bytes]:
         source = f"{kind}.{fmt}"
         if fmt == "csv":
             buf = io.StringIO(newline="")
-            writer = csv.writer(buf, lineterminator="\n")
+            writer = csv.writer(
+                buf, lineterminator="\r\n"
+            )  # RFC 4180; a bare CR in a cell gets quoted
             writer.writerow([c.name for c in columns(model)])
             for item in items:
                 writer.writerow(
@@ -150,15 +152,19 @@ def _write_all(
 
     ``stale`` files are removed as part of the same swap (and restored on failure).
     """
-    temps: dict[str, Path] = {}
-    backups: dict[str, Path] = {}
-    moved: list[str] = []
+    temps: dict[str, Path] = {}  # written, not yet renamed into place
+    spare: list[Path] = []  # every backup name reserved, used or not
+    backups: dict[str, Path] = {}  # old files moved aside
+    moved: list[str] = []  # new files renamed into place
+
+    def set_aside(name: str) -> None:
+        fd, bak = tempfile.mkstemp(prefix=f".{name}.", suffix=".bak", dir=folder)
+        os.close(fd)
+        spare.append(Path(bak))
+        os.replace(folder / name, bak)
+        backups[name] = Path(bak)
+
     try:
-        for name in stale:
-            fd, bak = tempfile.mkstemp(prefix=f".{name}.", suffix=".bak", dir=folder)
-            os.close(fd)
-            os.replace(folder / name, bak)
-            backups[name] = Path(bak)
         for name, data in contents.items():
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
             temps[name] = Path(tmp)
@@ -166,16 +172,13 @@ def _write_all(
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
+        for name in stale:
+            set_aside(name)
         for name in contents:
-            final = folder / name
-            if final.exists():
-                fd, bak = tempfile.mkstemp(
-                    prefix=f".{name}.", suffix=".bak", dir=folder
-                )
-                os.close(fd)
-                os.replace(final, bak)
-                backups[name] = Path(bak)
-            os.replace(temps.pop(name), final)
+            if (folder / name).exists():
+                set_aside(name)
+            os.replace(temps[name], folder / name)
+            del temps[name]
             moved.append(name)
     except BaseException:
         for name in reversed(moved):
@@ -183,13 +186,13 @@ def _write_all(
         for name, backup in backups.items():
             try:
                 os.replace(backup, folder / name)
-            except OSError:
+            except OSError:  # pragma: no cover - the disk failed twice
                 pass
-        for temp in temps.values():
-            _quiet_unlink(temp)
+        for path in [*temps.values(), *spare]:
+            _quiet_unlink(path)
         raise
-    for backup in backups.values():
-        _quiet_unlink(backup)
+    for path in spare:
+        _quiet_unlink(path)
     return tuple(folder / name for name in contents)
 
 
