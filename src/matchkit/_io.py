@@ -20,6 +20,7 @@ from ._dataset import Dataset, problems_from_validation_error
 from ._exceptions import InvalidDatasetError, Problem, check_choice
 from ._io_csv import (
     FORMATS,
+    KINDS,
     MODELS,
     OPTIONAL_KINDS,
     Parsed,
@@ -281,7 +282,11 @@ def _build(
         dataset = Dataset(**parts)
     except InvalidDatasetError as err:
         dataset = None
-        problems += _relocate(err.problems, where, bad_ids)
+        found = err.problems
+        if any(k not in parsed or not parsed[k].complete for k in KINDS):
+            # A kind could not be read: "does not exist" would be a guess.
+            found = [p for p in found if "does not exist" not in p.message]
+        problems += _relocate(found, where, bad_ids)
     if problems:
         raise InvalidDatasetError(problems, context=context)
     assert dataset is not None
@@ -458,6 +463,8 @@ def dataset_from_frames(
             continue
         header = [str(c) for c in frame.columns]
         skip = check_header(header, MODELS[kind], kind, source, problems)
+        required = {c.field for c in columns(MODELS[kind]) if c.required}
+        out.complete = not (required & skip)
         for pos, values in enumerate(frame.itertuples(index=False, name=None)):
             cells = {h: v for h, v in zip(header, values) if h not in skip}
             record, bad = record_from_cells(

@@ -360,6 +360,7 @@ class Parsed:
         self.records: list[Any] = []
         self.raw: list[Mapping[str, Any] | None] = []  # the cells as written (tables)
         self.bad: list[set[str]] = []  # fields already reported by the table reader
+        self.complete = True  # False when a required column is missing from the header
 
 
 # -- reading a CSV table -----------------------------------------------------------------------
@@ -387,6 +388,7 @@ def read_csv_table(
         ) from None
     header = [h.strip() for h in header]
     skip = check_header(header, model, kind, source, problems)
+    out.complete = not ({c.field for c in columns(model) if c.required} & skip)
     n_cols = len(header)
     previous = reader.line_num
     while True:

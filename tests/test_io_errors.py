@@ -1,0 +1,559 @@
+"""Malformed input: each case has its own clear error naming the file, the line and the field.
+
+Every case starts from a small valid folder and breaks one thing. The case lists every
+problem it expects as ``(file, line, field, message pattern)``; the test checks the
+``InvalidDatasetError`` holds exactly those, and that its text says them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+import matchkit as mk
+
+VOLS = "id,name,home_lat,home_lon,availability\nv1,Ann,55.79,49.12,sat-morning\nv2,Bob,,,\n"
+ORGS = "id,name,kind,registered\no1,Paws,cso,true\no2,City hall,public_body,false\n"
+NEEDS = (
+    "id,organisation_id,title,location_lat,location_lon,remote,capacity,status,start_date\n"
+    "n1,o1,Walk dogs,55.8,49.1,false,2,open,2027-01-01\n"
+    "n2,o2,Remote help,,,true,1,open,\n"
+)
+BASE = {"volunteers.csv": VOLS, "organisations.csv": ORGS, "needs.csv": NEEDS}
+
+
+class Case(NamedTuple):
+    files: dict[str, str | bytes | None]  # None removes a file of the valid base
+    expected: list[tuple[str, int | None, str | None, str]]
+
+
+CASES: dict[str, Case] = {
+    "missing column": Case(
+        {"needs.csv": "id,organisation_id,title,remote,status\nn1,o1,T,true,open\n"},
+        [
+            (
+                "needs.csv",
+                1,
+                "capacity",
+                r"required column is missing from the header; add a 'capacity' column holding a whole number >= 1",
+            )
+        ],
+    ),
+    "unknown column": Case(
+        {"volunteers.csv": "id,colour\nv1,red\n"},
+        [
+            (
+                "volunteers.csv",
+                1,
+                "colour",
+                r"is not a column of volunteers \(schema v1\); remove it or check its spelling",
+            )
+        ],
+    ),
+    "misspelt column": Case(
+        {"volunteers.csv": "id,skils\nv1,it\n"},
+        [("volunteers.csv", 1, "skils", r"did you mean 'skills'\?")],
+    ),
+    "column twice": Case(
+        {"volunteers.csv": "id,name,name\nv1,a,b\n"},
+        [("volunteers.csv", 1, "name", r"appears twice in the header; keep one")],
+    ),
+    "semicolon-separated file": Case(
+        {"organisations.csv": "id;name;kind;registered\no1;Paws;cso;true\n"},
+        [
+            (
+                "organisations.csv",
+                1,
+                "id;name;kind;registered",
+                r"seems to use ';' between cells; matchkit CSV files use ','",
+            ),
+            ("organisations.csv", 1, "id", r"required column is missing"),
+            ("organisations.csv", 1, "name", r"required column is missing"),
+            ("organisations.csv", 1, "kind", r"required column is missing"),
+            ("organisations.csv", 1, "registered", r"required column is missing"),
+        ],
+    ),
+    "bad date": Case(
+        {"needs.csv": NEEDS.replace("2027-01-01", "2027-02-30")},
+        [
+            (
+                "needs.csv",
+                2,
+                "start_date",
+                r"'2027-02-30' is not an ISO 8601 date; write it as YYYY-MM-DD",
+            )
+        ],
+    ),
+    "date in another style": Case(
+        {"needs.csv": NEEDS.replace("2027-01-01", "01/02/2027")},
+        [("needs.csv", 2, "start_date", r"'01/02/2027' is not an ISO 8601 date")],
+    ),
+    "end before start": Case(
+        {
+            "needs.csv": NEEDS.replace(
+                "status,start_date", "status,start_date,end_date"
+            )
+            .replace("2027-01-01", "2027-01-01,2026-12-31")
+            .replace("open,\n", "open,,\n")
+        },
+        [
+            (
+                "needs.csv",
+                2,
+                "end_date",
+                r"end_date 2026-12-31 is before start_date 2027-01-01",
+            )
+        ],
+    ),
+    "latitude 123": Case(
+        {"volunteers.csv": VOLS.replace("55.79", "123")},
+        [
+            (
+                "volunteers.csv",
+                2,
+                "home_lat",
+                r"less than or equal to 90; expected a latitude in degrees, -90..90",
+            )
+        ],
+    ),
+    "longitude not a number": Case(
+        {"needs.csv": NEEDS.replace("49.1,", "east,")},
+        [
+            (
+                "needs.csv",
+                2,
+                "location_lon",
+                r"valid number.*expected a longitude in degrees",
+            )
+        ],
+    ),
+    "half a place": Case(
+        {"volunteers.csv": VOLS.replace("v2,Bob,,,", "v2,Bob,55.1,,")},
+        [
+            (
+                "volunteers.csv",
+                3,
+                "home_lon",
+                r"home_lat is given but home_lon is empty; a place needs both columns",
+            )
+        ],
+    ),
+    "negative capacity": Case(
+        {"needs.csv": NEEDS.replace("false,2,open", "false,-3,open")},
+        [
+            (
+                "needs.csv",
+                2,
+                "capacity",
+                r"greater than or equal to 1; expected a whole number >= 1",
+            )
+        ],
+    ),
+    "capacity not whole": Case(
+        {"needs.csv": NEEDS.replace("false,2,open", "false,2.5,open")},
+        [("needs.csv", 2, "capacity", r"valid integer.*expected a whole number >= 1")],
+    ),
+    "unknown slot": Case(
+        {"volunteers.csv": VOLS.replace("sat-morning", "sat-morning;saturday-night")},
+        [
+            (
+                "volunteers.csv",
+                2,
+                "availability",
+                r"'saturday-night' is not a slot; a slot is a day and a part of day",
+            )
+        ],
+    ),
+    "bad language code": Case(
+        {"volunteers.csv": "id,languages\nv1,en;English\n"},
+        [
+            (
+                "volunteers.csv",
+                2,
+                "languages",
+                r"'english' is not an ISO 639-1 language code",
+            )
+        ],
+    ),
+    "bad boolean": Case(
+        {"organisations.csv": ORGS.replace("cso,true", "cso,maybe")},
+        [
+            (
+                "organisations.csv",
+                2,
+                "registered",
+                r"is not a yes/no value; expected true or false \(also 1/0, yes/no\)",
+            )
+        ],
+    ),
+    "unknown kind": Case(
+        {"organisations.csv": ORGS.replace("cso", "charity")},
+        [
+            (
+                "organisations.csv",
+                2,
+                "kind",
+                r"Input should be 'cso', 'public_body', 'business' or 'volunteer_centre'",
+            )
+        ],
+    ),
+    "empty required cell": Case(
+        {"needs.csv": NEEDS.replace("Walk dogs", "")},
+        [("needs.csv", 2, "title", r"is required but missing; add it")],
+    ),
+    "duplicate id": Case(
+        {"organisations.csv": ORGS + "o1,Paws again,cso,true\n"},
+        [
+            (
+                "organisations.csv",
+                4,
+                "id",
+                r"duplicate id: ids must be unique among organisations; 'o1' appears 2 times, first at line 2",
+            )
+        ],
+    ),
+    "duplicate id of an invalid record": Case(
+        {"volunteers.csv": VOLS + "v1,Ann again,99,0,\n"},
+        [
+            ("volunteers.csv", 4, "home_lat", r"less than or equal to 90"),
+            (
+                "volunteers.csv",
+                4,
+                "id",
+                r"duplicate id.*'v1' appears 2 times, first at line 2",
+            ),
+        ],
+    ),
+    "dangling organisation id": Case(
+        {"needs.csv": NEEDS.replace("n2,o2", "n2,o7")},
+        [
+            (
+                "needs.csv",
+                3,
+                "organisation_id",
+                r"organisation 'o7' does not exist; add it to organisations or correct the id",
+            )
+        ],
+    ),
+    "dangling vetted_by": Case(
+        {
+            "needs.csv": "id,organisation_id,title,remote,capacity,status,vetted_by\nn1,o1,T,yes,1,vetted,o9\n"
+        },
+        [("needs.csv", 2, "vetted_by", r"vetting organisation 'o9' does not exist")],
+    ),
+    "need without place that is not remote": Case(
+        {
+            "needs.csv": NEEDS.replace(
+                "n1,o1,Walk dogs,55.8,49.1,false", "n1,o1,Walk dogs,,,false"
+            )
+        },
+        [
+            (
+                "needs.csv",
+                2,
+                "remote",
+                r"a need without a location must be remote: give location_lat/location_lon or set remote to true",
+            )
+        ],
+    ),
+    "empty file": Case(
+        {"volunteers.csv": ""},
+        [
+            (
+                "volunteers.csv",
+                1,
+                None,
+                r"the file is empty; the first line must be the header \(at least: id\)",
+            )
+        ],
+    ),
+    "not UTF-8": Case(
+        {
+            "organisations.csv": "id,name,kind,registered\no1,Caf\u00e9 Paws,cso,true\n".encode(
+                "latin-1"
+            )
+        },
+        [
+            (
+                "organisations.csv",
+                2,
+                None,
+                r"is not UTF-8 text: byte 0xe9 at line 2, column 7 cannot be decoded; save the file as UTF-8",
+            )
+        ],
+    ),
+    "too many cells": Case(
+        {"volunteers.csv": VOLS.replace("v2,Bob,,,", "v2,Bob, Jr,,,")},
+        [
+            (
+                "volunteers.csv",
+                3,
+                None,
+                r"the row has 6 cells but the header has 5 columns; a cell probably holds an unquoted ','",
+            )
+        ],
+    ),
+    "too few cells": Case(
+        {"volunteers.csv": VOLS.replace("v2,Bob,,,", "v2,Bob")},
+        [
+            (
+                "volunteers.csv",
+                3,
+                None,
+                r"the row has 2 cells but the header has 5 columns; add the missing cells",
+            )
+        ],
+    ),
+    "unclosed quote": Case(
+        {"volunteers.csv": 'id,name\nv1,"Ann\n'},
+        [("volunteers.csv", 2, None, r"cannot be read as CSV: .*check its quotes")],
+    ),
+    "error after a multi-line cell": Case(
+        {"volunteers.csv": 'id,name,max_placements\nv1,"Ann\nof\nKazan",1\nv2,Bob,0\n'},
+        [("volunteers.csv", 5, "max_placements", r"greater than or equal to 1")],
+    ),
+    "missing file": Case(
+        {"needs.csv": None},
+        [
+            (
+                "",
+                None,
+                "needs",
+                r"needs\.csv or needs\.json or needs\.jsonl is missing; every dataset folder holds",
+            )
+        ],
+    ),
+    "two formats of one kind": Case(
+        {"needs.json": "[]"},
+        [
+            (
+                "",
+                None,
+                "needs",
+                r"holds needs\.csv and needs\.json, two formats of the same needs; keep one",
+            )
+        ],
+    ),
+    "malformed JSON": Case(
+        {"needs.csv": None, "needs.json": '[\n  {"id": "n1", "capacity": 2,}\n]\n'},
+        [
+            (
+                "needs.json",
+                2,
+                None,
+                r"malformed JSON at line 2, column 30: Expecting property name",
+            )
+        ],
+    ),
+    "JSON record not an object": Case(
+        {"needs.csv": None, "needs.json": '[\n  ["n1", "o1"]\n]'},
+        [
+            (
+                "needs.json",
+                2,
+                None,
+                r"a record must be a JSON object such as \{\"id\": \"v1\", ...\}, found a JSON array",
+            )
+        ],
+    ),
+    "JSON not an array": Case(
+        {"needs.csv": None, "needs.json": '{"id": "n1"}'},
+        [("needs.json", 1, None, r"expected a JSON array of records")],
+    ),
+    "JSON dataset document given as a kind file": Case(
+        {"volunteers.csv": None, "volunteers.json": '{"volunteers": []}'},
+        [("volunteers.json", 1, None, r"looks like a whole-dataset document")],
+    ),
+    "JSON field out of range": Case(
+        {
+            "volunteers.csv": None,
+            "volunteers.json": '[{"id": "v1"},\n {"id": "v2", "home": {"lat": 123, "lon": 0}}]',
+        },
+        [
+            (
+                "volunteers.json",
+                2,
+                "home.lat",
+                r"less than or equal to 90; expected a place",
+            )
+        ],
+    ),
+    "JSON unknown field": Case(
+        {"volunteers.csv": None, "volunteers.json": '[{"id": "v1", "colour": "red"}]'},
+        [
+            (
+                "volunteers.json",
+                1,
+                "colour",
+                r"is not a field of schema v1; remove it or check its spelling",
+            )
+        ],
+    ),
+    "JSON set given as a string": Case(
+        {
+            "volunteers.csv": None,
+            "volunteers.json": '[{"id": "v1", "skills": "it;first_aid"}]',
+        },
+        [
+            (
+                "volunteers.json",
+                1,
+                "skills",
+                r"expected a list of strings \(a JSON array",
+            )
+        ],
+    ),
+    "JSONL bad line": Case(
+        {
+            "volunteers.csv": None,
+            "volunteers.jsonl": '{"id": "v1"}\n{"id": "v2"\n{"id": "v3"} {"id": "v4"}\n',
+        },
+        [
+            ("volunteers.jsonl", 2, None, r"malformed JSON at line 2, column 12"),
+            (
+                "volunteers.jsonl",
+                3,
+                None,
+                r"more than one value on the line; put each record on its own line",
+            ),
+        ],
+    ),
+}
+
+
+def _folder(tmp_path: Path, case: Case) -> Path:
+    files: dict[str, str | bytes | None] = {**BASE, **case.files}
+    for name, content in files.items():
+        if content is None:
+            continue
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8", newline="")
+    return tmp_path
+
+
+def test_base_is_valid(tmp_path: Path) -> None:
+    ds = mk.load_dataset(_folder(tmp_path, Case({}, [])))
+    assert (len(ds.volunteers), len(ds.organisations), len(ds.needs)) == (2, 2, 2)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_malformed_input(tmp_path: Path, name: str) -> None:
+    case = CASES[name]
+    folder = _folder(tmp_path, case)
+    first_file, first_line, _, first_pattern = case.expected[0]
+    where = re.escape(first_file) + (f", line {first_line}" if first_line else "")
+    with pytest.raises(
+        mk.InvalidDatasetError, match=where + r".*" + first_pattern
+    ) as info:
+        mk.load_dataset(folder)
+    got = info.value.problems
+    assert len(got) == len(case.expected), "\n".join(map(str, got))
+    for problem, (file, line, field, pattern) in zip(got, case.expected):
+        assert (
+            problem.source == str(folder / file)
+            if file
+            else problem.source == str(folder)
+        )
+        assert (problem.row, problem.field) == (line, field), str(problem)
+        assert re.search(pattern, problem.message), str(problem)
+        assert str(problem).startswith(str(folder)), (
+            "every problem names the file or folder"
+        )
+
+
+def test_every_problem_of_every_file_in_one_error(tmp_path: Path) -> None:
+    broken = Case(
+        {
+            "volunteers.csv": VOLS.replace("55.79", "123").replace(
+                "sat-morning", "noon"
+            ),
+            "organisations.csv": ORGS.replace("cso,true", "cso,maybe"),
+            "needs.csv": NEEDS.replace("false,2,open", "false,0,open").replace(
+                "n2,o2", "n2,o9"
+            ),
+        },
+        [],
+    )
+    with pytest.raises(mk.InvalidDatasetError, match=r"5 problem\(s\) found") as info:
+        mk.load_dataset(_folder(tmp_path, broken))
+    where = [(Path(p.source).name, p.row, p.field) for p in info.value.problems]
+    assert where == [
+        ("volunteers.csv", 2, "home_lat"),
+        ("volunteers.csv", 2, "availability"),
+        ("organisations.csv", 2, "registered"),
+        ("needs.csv", 2, "capacity"),
+        ("needs.csv", 3, "organisation_id"),
+    ]
+
+
+def test_problems_show_the_cell_as_written(tmp_path: Path) -> None:
+    case = Case({"volunteers.csv": VOLS.replace("55.79", " 123 ")}, [])
+    with pytest.raises(mk.InvalidDatasetError, match=r"\(got ' 123 '\)") as info:
+        mk.load_dataset(_folder(tmp_path, case))
+    assert info.value.problems[0].value == " 123 "
+
+
+def test_a_bad_file_yields_nothing(tmp_path: Path) -> None:
+    """Valid volunteers and organisations are not returned when the needs are bad."""
+    case = Case({"needs.csv": NEEDS.replace("false,2,open", "false,0,open")}, [])
+    folder = _folder(tmp_path, case)
+    result = None
+    with pytest.raises(mk.InvalidDatasetError, match="needs.csv, line 2"):
+        result = mk.load_dataset(folder)
+    assert result is None
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "needs.csv",
+        "organisations.csv",
+        "volunteers.csv",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("make", "pattern"),
+    [
+        (
+            lambda p: p / "nowhere",
+            r"nowhere: does not exist; give a dataset folder or a \.json dataset document",
+        ),
+        (
+            lambda p: (p / "v.csv", (p / "v.csv").write_text("id\n"))[0],
+            r"v\.csv: is a file; give a folder",
+        ),
+        (
+            lambda p: (p / "d.json", (p / "d.json").write_text('{"people": []}'))[0],
+            r"d\.json, line 1, field 'people': 'people' is not a part of a dataset document",
+        ),
+        (
+            lambda p: (p / "d.json", (p / "d.json").write_text("[]"))[0],
+            r"d\.json, line 1: expected a dataset document",
+        ),
+        (
+            lambda p: (p / "d.json", (p / "d.json").write_text(""))[0],
+            r"d\.json, line 1: the file is empty; write a dataset document",
+        ),
+        (
+            lambda p: (
+                p / "d.json",
+                (p / "d.json").write_text('{"needs": [], "needs": []}'),
+            )[0],
+            r"'needs' appears twice in the document",
+        ),
+        (
+            lambda p: (
+                p / "d.json",
+                (p / "d.json").write_text('{"needs": [{"id": "n1"}]}'),
+            )[0],
+            r"d\.json, line 1 \(id 'n1'\), field 'organisation_id': is required but missing",
+        ),
+    ],
+)
+def test_bad_paths_and_documents(tmp_path: Path, make: object, pattern: str) -> None:
+    path = make(tmp_path)  # type: ignore[operator]
+    with pytest.raises(mk.InvalidDatasetError, match=pattern):
+        mk.load_dataset(path)
