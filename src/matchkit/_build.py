@@ -117,7 +117,7 @@ def build_problem(
     >>> p.n_edges, p.left_ids[int(p.edge_left[0])], round(float(p.components["distance_km"][0]), 2)
     (1, 'v1', 1.11)
     >>> round(float(p.components["interest"][0]), 2), round(float(p.weight[0]), 3)
-    (1.0, 0.721)
+    (1.0, 0.758)
     """
     if not isinstance(dataset, Dataset):
         raise InvalidInputError(

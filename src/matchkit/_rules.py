@@ -100,7 +100,7 @@ def great_circle_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: Arr
     Examples
     --------
     >>> round(float(great_circle_km(55.79, 49.12, 55.75, 37.62)), 1)  # Kazan - Moscow
-    719.6
+    718.5
     """
     r = np.radians
     return _haversine(

@@ -1,0 +1,159 @@
+"""The vectorised hard rules equal the scalar reference, rule by rule."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+import pytest
+from hypothesis import given
+from reference_rules import age_on, failures, haversine_km
+from strategies_scoring import dense_pairs, scoring_cases
+
+import matchkit as mk
+from matchkit import _encode
+from matchkit._encode import encode, popcount
+from matchkit._rules import (
+    EARTH_RADIUS_KM,
+    RULES,
+    ages_at,
+    filter_pairs,
+    great_circle_km,
+    need_distances_km,
+    need_rule_failures,
+    pair_rule_failures,
+    volunteer_distances_km,
+    volunteer_rule_failures,
+)
+
+DAY = date(2026, 5, 1)
+ORG = {"id": "o1", "name": "Park friends", "kind": "cso", "registered": True}
+
+
+@given(scoring_cases())
+def test_rule_masks_equal_the_scalar_reference(case):
+    ds, day = case
+    enc = encode(ds)
+    want = {
+        (i, j): failures(v, n, day) for i, v in enumerate(ds.volunteers) for j, n in enumerate(ds.needs)
+    }
+    for j in range(len(ds.needs)):
+        masks = need_rule_failures(enc, j, day)
+        assert list(masks) == list(RULES)
+        for i in range(len(ds.volunteers)):
+            assert [c for c, m in masks.items() if m[i]] == want[(i, j)], (i, j)
+    for i in range(len(ds.volunteers)):
+        masks = volunteer_rule_failures(enc, i, day)
+        for j in range(len(ds.needs)):
+            assert [c for c, m in masks.items() if m[j]] == want[(i, j)], (i, j)
+    # The fast path keeps exactly the pairs no rule excludes.
+    v, n = dense_pairs(len(ds.volunteers), len(ds.needs))
+    kv, kn, _ = filter_pairs(enc, v, n, day)
+    assert set(zip(kv.tolist(), kn.tolist())) == {p for p, f in want.items() if not f}
+
+
+def test_great_circle_uses_the_mean_earth_radius():
+    assert EARTH_RADIUS_KM == 6371.0088
+    # One degree of latitude along a meridian.
+    assert float(great_circle_km(0, 0, 1, 0)) == pytest.approx(EARTH_RADIUS_KM * math.pi / 180, rel=1e-12)
+    # Half the Earth: antipodes.
+    assert float(great_circle_km(0, 0, 0, 180)) == pytest.approx(EARTH_RADIUS_KM * math.pi, rel=1e-12)
+    # Across the antimeridian the short way round.
+    assert float(great_circle_km(0, 179.5, 0, -179.5)) == pytest.approx(EARTH_RADIUS_KM * math.pi / 180, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [((55.79, 49.12), (55.75, 37.62)), ((-33.9, 18.4), (51.5, -0.12)), ((10.0, 10.0), (10.0, 10.0))],
+)
+def test_great_circle_equals_the_scalar_haversine(a, b):
+    assert float(great_circle_km(*a, *b)) == pytest.approx(haversine_km(*a, *b), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("birth", "day"),
+    [
+        ("2008-05-01", "2026-05-01"),
+        ("2008-05-02", "2026-05-01"),
+        ("2008-02-29", "2026-02-28"),
+        ("2008-02-29", "2026-03-01"),
+        ("2008-02-29", "2028-02-29"),
+        ("2008-02-29", "2028-02-28"),
+        ("2008-03-01", "2026-02-28"),
+        ("1999-12-31", "2026-01-01"),
+    ],
+)
+def test_ages_at(birth, day):
+    ds = mk.Dataset(volunteers=[{"id": "v1", "birth_date": birth}, {"id": "v2"}])
+    got = ages_at(encode(ds), date.fromisoformat(day)).tolist()
+    assert got == [age_on(date.fromisoformat(birth), date.fromisoformat(day)), -1]
+
+
+def test_leap_day_birth_turns_older_on_first_of_march():
+    ds = mk.Dataset(volunteers=[{"id": "v1", "birth_date": "2008-02-29"}])
+    enc = encode(ds)
+    assert ages_at(enc, date(2026, 2, 28)).tolist() == [17]
+    assert ages_at(enc, date(2026, 3, 1)).tolist() == [18]
+    assert ages_at(enc, date(2028, 2, 29)).tolist() == [20]
+
+
+@pytest.mark.parametrize("missing", [0, 70, 149])
+def test_subset_rule_over_several_words(missing):
+    tags = [f"s{i:03d}" for i in range(150)]
+    required = [tags[0], tags[70], tags[149]]
+    ds = mk.Dataset(
+        volunteers=[{"id": "v1", "skills": [t for t in tags if t != tags[missing]]}],
+        organisations=[ORG],
+        needs=[{"id": "n1", "organisation_id": "o1", "title": "t", "capacity": 1, "status": "open",
+                "remote": True, "required_skills": required, "desired_skills": tags}],
+    )
+    enc = encode(ds)
+    assert enc.n_required_skills.shape == (1, 3)
+    assert need_rule_failures(enc, 0, DAY)["skills"].tolist() == [True]
+    ok = mk.Dataset(volunteers=[{"id": "v1", "skills": required}], organisations=[ORG], needs=ds.needs)
+    assert need_rule_failures(encode(ok), 0, DAY)["skills"].tolist() == [False]
+
+
+def test_distance_override_for_what_if_questions():
+    home = {"lat": 55.79, "lon": 49.12}
+    ds = mk.Dataset(
+        volunteers=[{"id": f"v{i}", "home": {"lat": 55.79 + 0.05 * i, "lon": 49.12}} for i in range(4)],
+        organisations=[ORG],
+        needs=[{"id": "n1", "organisation_id": "o1", "title": "t", "capacity": 1, "status": "open",
+                "location": home}],
+    )
+    enc = encode(ds)
+    d = need_distances_km(enc, 0)
+    assert d[0] == 0.0 and np.all(np.diff(d) > 0)
+    assert volunteer_distances_km(enc, 2).tolist() == [d[2]]
+    base = need_rule_failures(enc, 0, DAY)["distance"]
+    wider = need_rule_failures(enc, 0, DAY, max_distance_km=15.0)["distance"]
+    assert base.tolist() == (d > 10).tolist()
+    assert wider.tolist() == (d > 15).tolist()
+    assert int(base.sum() - wider.sum()) == int(((d > 10) & (d <= 15)).sum())
+
+
+def test_pair_rule_failures_reports_every_rule_at_once():
+    ds = mk.Dataset(
+        volunteers=[{"id": "v1", "remote_ok": False, "excluded_organisations": ["o1"],
+                     "excluded_causes": ["parks"]}],
+        organisations=[ORG],
+        needs=[{"id": "n1", "organisation_id": "o1", "title": "t", "capacity": 1, "status": "closed",
+                "remote": True, "causes": ["parks"], "required_skills": ["x"], "languages": ["ru"],
+                "required_checks": ["medical"], "min_age": 18, "slots": ["mon-morning"],
+                "end_date": "2020-01-01"}],
+    )
+    masks = pair_rule_failures(encode(ds), [0], [0], DAY)
+    failed = [c for c, m in masks.items() if m[0]]
+    assert failed == ["not_open", "ended", "excluded_organisation", "excluded_cause", "skills",
+                      "languages", "checks", "age_unknown", "remote_not_ok", "schedule"]
+
+
+def test_popcount_without_bitwise_count(monkeypatch):
+    x = np.array([0, 1, 2**64 - 1, 0xF0F0], dtype=np.uint64)
+    want = [0, 1, 64, 8]
+    assert popcount(x).tolist() == want
+    monkeypatch.setattr(_encode, "_HAS_BITWISE_COUNT", False)
+    assert popcount(x).tolist() == want
+    assert popcount(np.array([2**21 - 1], dtype=np.uint32)).tolist() == [21]
