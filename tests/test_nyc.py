@@ -1,0 +1,277 @@
+"""The NYC Service Volunteer Opportunities importer, on the full 665-row sample.
+
+Expected counts are recomputed from the sample with the csv module, so the tests check the
+importer against the file rather than against numbers copied from its own output.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+import matchkit as mk
+
+SAMPLE = Path(__file__).parent / "data" / "nyc-service-sample.csv"
+HEADER = (
+    "opportunity_id,vol_requests,title,category_desc,org_title,org_content_id,locality,"
+    "Latitude,Longitude,start_date_date,end_date_date,status,recurrence_type\n"
+)
+LOCALITY = "\"{'longitude': '-73.98', 'latitude': '40.74', 'human_address': ''}\""
+
+
+def _rows() -> list[dict[str, str]]:
+    with SAMPLE.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _placed(row: dict[str, str]) -> bool:
+    return bool(row["locality"].strip() or row["Latitude"].strip())
+
+
+@pytest.fixture(scope="module")
+def default() -> mk.NycImport:
+    return mk.import_nyc_service(SAMPLE)
+
+
+def test_sample_has_every_row() -> None:
+    assert len(_rows()) == 665
+
+
+def test_default_import_counts(default: mk.NycImport) -> None:
+    rows = _rows()
+    placed = [r for r in rows if _placed(r)]
+    assert default.n_rows == len(rows)
+    assert len(default.dataset.needs) == len(placed)
+    assert default.n_skipped == len(rows) - len(placed)
+    assert len(default.dataset.organisations) == len(
+        {r["org_content_id"] for r in placed}
+    )
+    assert default.dataset.volunteers == ()
+
+
+def test_every_change_is_reported_with_row_id_and_field(default: mk.NycImport) -> None:
+    rows = _rows()
+    by_kind: dict[str, set[str]] = {}
+    for p in default.report:
+        assert p.source == str(SAMPLE) and p.row is not None and p.record_id and p.field
+        assert rows[p.row - 2]["opportunity_id"] == p.record_id  # header is line 1
+        by_kind.setdefault(p.message.split(":")[0], set()).add(p.record_id)
+    unplaced = {r["opportunity_id"] for r in rows if not _placed(r)}
+    sentinel = {
+        r["opportunity_id"] for r in rows if r["vol_requests"] == "9999" and _placed(r)
+    }
+    blank = {
+        r["opportunity_id"]
+        for r in rows
+        if not r["category_desc"].strip() and _placed(r)
+    }
+    assert by_kind["missing place"] == unplaced
+    assert by_kind["sentinel capacity"] == sentinel
+    assert by_kind["blank category"] == blank
+    assert set(by_kind) == {
+        "missing place",
+        "sentinel capacity",
+        "blank category",
+        "places disagree",
+    }
+
+
+def test_needs_carry_the_source_values(default: mk.NycImport) -> None:
+    rows = {r["opportunity_id"]: r for r in _rows()}
+    for need in default.dataset.needs:
+        row = rows[need.id]
+        expected = 100 if row["vol_requests"] == "9999" else int(row["vol_requests"])
+        assert need.capacity == expected
+        assert need.organisation_id == row["org_content_id"]
+        assert need.status is mk.NeedStatus.OPEN and not need.remote and need.location
+        assert need.causes == (
+            (row["category_desc"].strip().lower().replace(" ", "_"),)
+            if row["category_desc"].strip()
+            else ()
+        )
+        assert need.start_date is not None and need.end_date is not None
+        assert need.start_date <= need.end_date
+    need = default.dataset.need(
+        "5008"
+    )  # "February 01 2011" .. "February 01 2011", a one-day event
+    assert (need.start_date, need.end_date) == (date(2011, 2, 1), date(2011, 2, 1))
+    assert need.location == mk.Place(lat=40.74053152272978, lon=-73.98923530081726)
+
+
+def test_organisations_are_derived_and_said_so(default: mk.NycImport) -> None:
+    org = default.dataset.organisation("37026")
+    assert (org.name, org.kind, org.registered) == (
+        "Organisation 37026",
+        mk.OrganisationKind.CSO,
+        True,
+    )
+    assert any("kind 'cso', registered True" in n for n in default.notes)
+    assert any(
+        "end dates run from 2011-01-22 to 2012-12-31" in n for n in default.notes
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "n_needs", "check"),
+    [
+        (
+            {"on_missing_place": "remote"},
+            665,
+            lambda ds: sum(n.remote for n in ds.needs) == 70,
+        ),
+        (
+            {"on_sentinel": "skip"},
+            593,
+            lambda ds: all(n.id not in ("5005", "5352") for n in ds.needs),
+        ),
+        ({"capacity_cap": 250}, 595, lambda ds: ds.need("5005").capacity == 250),
+        ({"sentinel_capacities": ()}, 595, lambda ds: ds.need("5005").capacity == 9999),
+        (
+            {"on_blank_category": "skip"},
+            552,
+            lambda ds: all(n.causes for n in ds.needs),
+        ),
+        (
+            {"on_blank_category": "tag", "blank_category_cause": "general"},
+            595,
+            lambda ds: sum(n.causes == ("general",) for n in ds.needs) == 43,
+        ),
+    ],
+)
+def test_options(options: dict[str, object], n_needs: int, check: object) -> None:
+    result = mk.import_nyc_service(SAMPLE, **options)  # type: ignore[arg-type]
+    assert len(result.dataset.needs) == n_needs
+    assert check(result.dataset)  # type: ignore[operator]
+
+
+def test_bad_option_names_the_choices() -> None:
+    with pytest.raises(
+        mk.UnknownMethodError,
+        match="'on_missing_place' parameter of import_nyc_service must be one of 'skip', 'remote'",
+    ):
+        mk.import_nyc_service(SAMPLE, on_missing_place="guess")
+
+
+def test_imported_dataset_round_trips(tmp_path: Path, default: mk.NycImport) -> None:
+    mk.save_dataset(default.dataset, tmp_path)
+    assert mk.load_dataset(tmp_path) == default.dataset
+
+
+@pytest.mark.parametrize(
+    ("rows", "message", "field"),
+    [
+        (
+            "5,many,T,Health,O,9,{loc},,,March 01 2011,March 02 2011,approved,onetime\n",
+            "skipped: vol_requests is not a whole number",
+            "vol_requests",
+        ),
+        (
+            "5,0,T,Health,O,9,{loc},,,March 01 2011,March 02 2011,approved,onetime\n",
+            "skipped: vol_requests must be at least 1",
+            "vol_requests",
+        ),
+        (
+            "5,2,T,Health,O,9,{loc},,,March 01 2011,March 02 2011,pending,onetime\n",
+            "skipped: status 'pending' is not a listed opportunity",
+            "status",
+        ),
+        (
+            "5,2,T,Health,O,9,{loc},,,Marchember 01 2011,March 02 2011,approved,onetime\n",
+            "unreadable date: left empty",
+            "start_date_date",
+        ),
+        (
+            "5,2,T,Health,O,9,{loc},,,March 05 2011,March 02 2011,approved,onetime\n",
+            "skipped: end_date 2011-03-02 is before start_date 2011-03-05",
+            None,
+        ),
+        (
+            "5,2,T,Health,O,9,not a dict,40.7,-73.9,March 01 2011,March 02 2011,approved,onetime\n",
+            "unreadable locality",
+            "locality",
+        ),
+        (
+            "5,2,,Health,O,9,{loc},,,March 01 2011,March 02 2011,approved,onetime\n",
+            "blank title: titled 'Opportunity 5'",
+            "title",
+        ),
+        (
+            "5,2,T,Health,,9,{loc},,,March 01 2011,March 02 2011,approved,onetime\n",
+            "blank org_title: organisation named 'Organisation 9'",
+            "org_title",
+        ),
+        (
+            "5,2,T,Health,O,,{loc},,,March 01 2011,March 02 2011,approved,onetime\n",
+            "skipped: no org_content_id",
+            "org_content_id",
+        ),
+        (
+            "5,2,T,Health,O,9,{loc},,,March 01 2011,March 02 2011,approved,onetime\n"
+            "5,3,T,Health,O,9,{loc},,,March 01 2011,March 02 2011,approved,onetime\n",
+            "skipped: opportunity_id repeats line 2",
+            "opportunity_id",
+        ),
+        (
+            "5,2,T,Health,O,9,{loc},,,March 01 2011\n",
+            "skipped: the row has 10 cells but the header has 13",
+            None,
+        ),
+    ],
+)
+def test_odd_rows_are_reported(
+    tmp_path: Path, rows: str, message: str, field: str | None
+) -> None:
+    path = tmp_path / "nyc.csv"
+    path.write_text(HEADER + rows.replace("{loc}", LOCALITY), encoding="utf-8")
+    result = mk.import_nyc_service(path)
+    found = [p for p in result.report if message in p.message]
+    assert found, "\n".join(map(str, result.report))
+    assert found[0].field == field and found[0].row is not None
+
+
+def test_not_this_table(tmp_path: Path) -> None:
+    path = tmp_path / "other.csv"
+    path.write_text("id,name\n1,x\n", encoding="utf-8")
+    with pytest.raises(
+        mk.InvalidDatasetError,
+        match=r"other\.csv, line 1, field 'opportunity_id': the column is missing",
+    ):
+        mk.import_nyc_service(path)
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "nyc.csv"
+    path.write_bytes(
+        (HEADER + "5,2,Caf\u00e9,Health,O,9,,,,,,approved,\n").encode("cp1252")
+    )
+    with pytest.raises(
+        mk.InvalidDatasetError, match=r"nyc\.csv, line 2: is not UTF-8 text: byte 0xe9"
+    ):
+        mk.import_nyc_service(path)
+
+
+def test_cli_import_then_validate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from matchkit.cli import main
+
+    out_dir = tmp_path / "nyc"
+    assert (
+        main(["import-nyc", str(SAMPLE), "-o", str(out_dir), "--format", "jsonl"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert (
+        "665 opportunities read: 595 needs from 231 organisations, 70 rows skipped"
+        in out
+    )
+    assert "70 x missing place" in out and "2 x sentinel capacity" in out
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "needs.jsonl",
+        "organisations.jsonl",
+        "volunteers.jsonl",
+    ]
+    assert main(["validate", str(out_dir)]) == 0
+    assert "0 volunteers, 231 organisations, 595 needs" in capsys.readouterr().out
