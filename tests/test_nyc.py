@@ -209,8 +209,10 @@ def test_imported_dataset_round_trips(tmp_path: Path, default: mk.NycImport) -> 
             "org_content_id",
         ),
         (
-            "5,2,T,Health,O,9,{loc},,,March 01 2011,March 02 2011,approved,onetime\n"
-            "5,3,T,Health,O,9,{loc},,,March 01 2011,March 02 2011,approved,onetime\n",
+            (
+                "5,2,T,Health,O,9,{loc},,,March 01 2011,March 02 2011,approved,onetime\n"
+                "5,3,T,Health,O,9,{loc},,,March 01 2011,March 02 2011,approved,onetime\n"
+            ),
             "skipped: opportunity_id repeats line 2",
             "opportunity_id",
         ),
