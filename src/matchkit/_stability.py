@@ -29,15 +29,46 @@ __all__ = ["blocking_pairs"]
 IntArray = NDArray[np.int64]
 
 
+def preference_orders(problem: MatchProblem) -> tuple[IntArray, IntArray]:
+    """Edge positions in each side's preference order.
+
+    Returns ``(vol_order, need_order)``: ``vol_order`` lists the edges grouped by
+    volunteer (ascending), each volunteer's edges from first to last choice; likewise
+    ``need_order`` by need. Utility descending, ties by the other side's index ascending.
+    """
+    vol_order = _order(problem.edge_left, problem.volunteer_utility)
+    need_order = _order(problem.edge_right, problem.need_utility)
+    return vol_order, need_order
+
+
+def _order(group: IntArray, utility: NDArray[np.float64]) -> IntArray:
+    # Edges are stored sorted by (left, right), so a stable sort keeps the other side's
+    # index ascending among equal keys: that is the tie-break.
+    n = len(group)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    by_u = np.argsort(-utility)  # equal utilities get equal dense ranks: order moot
+    dense = np.empty(n, dtype=np.int64)
+    step = np.empty(n, dtype=np.int64)
+    step[0] = 0
+    np.not_equal(utility[by_u][1:], utility[by_u][:-1], out=step[1:], casting="unsafe")
+    dense[by_u] = np.cumsum(step)
+    span = int(dense.max()) + 1
+    key = group * span + dense
+    if (int(group.max()) + 1) * span * n < 2**62:
+        # unique keys (edge position as the last digit): any sort gives the same order
+        return np.argsort(key * n + np.arange(n)).astype(np.int64)
+    return np.argsort(key, kind="stable").astype(np.int64)
+
+
 def preference_ranks(problem: MatchProblem) -> tuple[IntArray, IntArray]:
     """Each edge's rank in its volunteer's list and in its need's list (0 = first choice).
 
     Ranks follow the documented order: utility descending, then the other side's index
     ascending. Every edge is ranked, pinned or not.
     """
+    vol_order, need_order = preference_orders(problem)
     n_edges = problem.n_edges
-    vol_order = np.lexsort((problem.edge_right, -problem.volunteer_utility, problem.edge_left))
-    need_order = np.lexsort((problem.edge_left, -problem.need_utility, problem.edge_right))
     vol_rank = np.empty(n_edges, dtype=np.int64)
     need_rank = np.empty(n_edges, dtype=np.int64)
     vol_rank[vol_order] = np.arange(n_edges) - _group_start(problem.edge_left[vol_order])

@@ -46,6 +46,12 @@ def _int_array(value: ArrayLike, name: str, n: int | None = None) -> IntArray:
     return arr.astype(np.int64)
 
 
+def _csr(rows: IntArray, cols: IntArray, data: NDArray[np.generic], n: int) -> sp.csr_matrix:
+    """An n x n CSR matrix from entries already sorted by (row, column), no duplicates."""
+    indptr = np.searchsorted(rows, np.arange(n + 1)).astype(np.int32)
+    return sp.csr_matrix((data, cols.astype(np.int32), indptr), shape=(n, n))
+
+
 def min_cost_flow(
     tail: ArrayLike,
     head: ArrayLike,
@@ -148,35 +154,40 @@ def min_cost_flow(
         first = np.ones(len(order), dtype=bool)
         first[1:] = (ru[order][1:] != ru[order][:-1]) | (rv[order][1:] != rv[order][:-1])
         k = order[first]
-        graph = sp.csr_array((rcost[k].astype(np.float64), (ru[k], rv[k])), shape=(nn, nn))
+        graph = _csr(ru[k], rv[k], rcost[k].astype(np.float64), nn)
         dist = dijkstra(graph, directed=True, indices=src)
         if not np.isfinite(dist[snk]):
             raise InfeasibleError(
                 f"{need - sent} of {need} units of supply cannot reach any demand "
                 "(capacities too small or arcs missing)"
             )
-        d = np.minimum(np.where(np.isfinite(dist), dist, np.inf), dist[snk]).astype(np.int64)
+        d = np.minimum(dist, dist[snk]).astype(np.int64)
         pi += d
         rcost = rcost + d[ru] - d[rv]
-        adm = np.flatnonzero(rcost == 0)
-        mf_graph = sp.csr_matrix((rcap[adm], (ru[adm], rv[adm])), shape=(nn, nn))
-        mf_graph.sum_duplicates()
-        mf_graph.data = np.minimum(mf_graph.data, need - sent).astype(np.int32)
-        res = maximum_flow(mf_graph, src, snk)
+        # admissible arcs (zero reduced cost), grouped by (u, v), capacities summed
+        adm = order[rcost[order] == 0]
+        au, av, acap, aarc, asign = ru[adm], rv[adm], rcap[adm], arc[adm], sign[adm]
+        start = np.ones(len(adm), dtype=bool)
+        start[1:] = (au[1:] != au[:-1]) | (av[1:] != av[:-1])
+        heads = np.flatnonzero(start)
+        summed = np.minimum(np.add.reduceat(acap, heads), need - sent).astype(np.int32)
+        res = maximum_flow(_csr(au[heads], av[heads], summed, nn), src, snk)
         if res.flow_value <= 0:  # cannot happen with exact integer potentials
             raise RuntimeError("min_cost_flow made no progress; please report this instance")
+        # net flow of each (u, v) group, spread over its arcs in order
         net = res.flow.tocsr()
-        # distribute the net flow of each (u, v) over its admissible residual arcs
-        au, av, acap = ru[adm], rv[adm], rcap[adm]
-        want = np.asarray(net[au, av]).reshape(-1).astype(np.int64)
-        o = np.lexsort((av, au))
-        au, av, acap, want, aarc, asign = au[o], av[o], acap[o], want[o], arc[adm][o], sign[adm][o]
+        net.sort_indices()
+        rows = np.repeat(np.arange(nn), np.diff(net.indptr))
+        fkey = rows * nn + net.indices
+        gkey = au[heads] * nn + av[heads]
+        at = np.minimum(np.searchsorted(fkey, gkey), max(len(fkey) - 1, 0))
+        gflow = np.where(
+            (len(fkey) > 0) & (fkey[at] == gkey), np.asarray(net.data)[at], 0
+        ).astype(np.int64)
+        group = np.cumsum(start) - 1
         before = np.cumsum(acap) - acap
-        start = np.ones(len(o), dtype=bool)
-        start[1:] = (au[1:] != au[:-1]) | (av[1:] != av[:-1])
-        group_base = np.maximum.accumulate(np.where(start, before, 0))
-        used_before = before - group_base
-        push = np.clip(want - used_before, 0, acap)
+        used_before = before - before[heads][group]
+        push = np.clip(gflow[group] - used_before, 0, acap)
         np.add.at(f, aarc, asign * push)
         sent += int(res.flow_value)
         phases += 1

@@ -242,7 +242,7 @@ class MilpSolver:
             if same.any():
                 i = int(np.flatnonzero(same)[0])
                 raise InvalidInputError(
-                    f"clashes[{i}] pairs need {arr[i, 0]!r} with itself; a clash joins two needs"
+                    f"clashes[{i}] pairs need {arr[i, 0].item()!r} with itself; a clash joins two needs"
                 )
             self.clashes = arr
         self.groups: tuple[Group, ...] = tuple(

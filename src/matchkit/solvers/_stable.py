@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 
 from .._exceptions import check_choice
 from .._problem import Assignment, MatchProblem
-from .._stability import _group_start, preference_ranks
+from .._stability import _group_start, preference_orders
 
 __all__ = ["StableSolver"]
 
@@ -85,16 +85,18 @@ class StableSolver:
         check_choice("objective", objective, _OBJECTIVES, caller="StableSolver.solve")
         left_cap, right_cap = problem.residual_capacities()
         free = ~problem.pinned
-        vol_rank, need_rank = preference_ranks(problem)
+        vol_order, need_order = preference_orders(problem)
+        vol_order = vol_order[free[vol_order]]
+        need_order = need_order[free[need_order]]
         if self.proposing == "volunteer":
             held = deferred_acceptance(
-                problem.edge_left, problem.edge_right, vol_rank, need_rank,
-                left_cap, right_cap, free,
+                problem.edge_left, problem.edge_right, vol_order, need_order,
+                left_cap, right_cap,
             )
         else:
             held = deferred_acceptance(
-                problem.edge_right, problem.edge_left, need_rank, vol_rank,
-                right_cap, left_cap, free,
+                problem.edge_right, problem.edge_left, need_order, vol_order,
+                right_cap, left_cap,
             )
         return Assignment.from_edges(
             problem, held, method=self.name, status="stable",
@@ -105,39 +107,37 @@ class StableSolver:
 def deferred_acceptance(
     proposer: IntArray,
     receiver: IntArray,
-    proposer_rank: IntArray,
-    receiver_rank: IntArray,
+    p_order: IntArray,
+    r_order: IntArray,
     proposer_cap: IntArray,
     receiver_cap: IntArray,
-    usable: NDArray[np.bool_],
 ) -> IntArray:
     """Proposer-optimal many-to-many deferred acceptance over edge arrays.
 
-    Edge ``e`` joins ``proposer[e]`` and ``receiver[e]``; ranks are positions in each
-    side's strict preference list (lower is better). Only ``usable`` edges take part.
+    Edge ``e`` joins ``proposer[e]`` and ``receiver[e]``. ``p_order`` lists the edges
+    that take part grouped by proposer, each proposer's from first to last choice;
+    ``r_order`` lists the same edges grouped by receiver in the receiver's order.
     Returns the positions of the held edges (unsorted).
     """
     n_p = len(proposer_cap)
     n_r = len(receiver_cap)
-    edges = np.flatnonzero(usable)
     empty = np.zeros(0, dtype=np.int64)
-    if len(edges) == 0:
+    if len(p_order) == 0:
         return empty
-    # proposers' lists, laid out consecutively in order of preference
-    p_order = edges[np.lexsort((proposer_rank[edges], proposer[edges]))]
     counts = np.bincount(proposer[p_order], minlength=n_p)
     end = np.cumsum(counts)
     ptr = end - counts
     # one integer key per edge orders it by (receiver, receiver's preference)
-    r_key = np.empty(len(usable), dtype=np.int64)
-    r_order = edges[np.lexsort((receiver_rank[edges], receiver[edges]))]
+    r_key = np.zeros(len(proposer), dtype=np.int64)
     r_key[r_order] = np.arange(len(r_order))
 
     held_count = np.zeros(n_p, dtype=np.int64)
     held = empty
     touched = np.zeros(n_r, dtype=bool)
     pending = np.flatnonzero((proposer_cap > 0) & (counts > 0))
+    rounds = 0
     while len(pending):
+        rounds += 1
         n_new = np.minimum(proposer_cap[pending] - held_count[pending], end[pending] - ptr[pending])
         go = n_new > 0
         pending, n_new = pending[go], n_new[go]
