@@ -1,0 +1,396 @@
+"""Why a volunteer got nothing and why a need keeps free places: counts and counterfactuals.
+
+Everything here is computed from the hard rules, vectorised over all volunteers (for a
+need) or all needs (for a volunteer), never guessed:
+
+* ``excluded_by[rule]``: how many the rule excludes (a pair may fail several rules);
+* ``only_rule[rule]``: how many the rule alone excludes (every other rule holds), the
+  binding rules;
+* counterfactuals: the rules re-run with one parameter relaxed (a wider travel radius,
+  one required check, skill or language dropped, no minimum age, no fixed times, remote
+  work), counting how many *more* become acceptable;
+* for a volunteer who had acceptable needs: which of them went to others, and the margin
+  between their score and the lowest score among those who hold the need's places.
+
+Texts speak to the volunteer (``why_unmatched``) or to the need's organisation
+(``why_unfilled``); a volunteer's text never names or describes another volunteer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import _diagnostics_texts as T
+from ._encode import Encoded
+from ._rules import RULES, need_rule_failures, volunteer_rule_failures
+from ._roundview import RoundView, need_index, round_view, volunteer_index
+from ._texts import check_lang
+
+if TYPE_CHECKING:
+    from ._proposals import MatchResult
+
+__all__ = ["Competition", "Counterfactual", "Diagnosis", "why_unfilled", "why_unmatched"]
+
+B = NDArray[np.bool_]
+#: Rules about the need's own state, reported apart from the rules that compare a pair.
+_STATE_RULES = ("not_open", "ended")
+#: Travel radii (km) tried for every need besides the one that would fill it.
+STANDARD_RADII_KM = (15.0,)
+
+
+@dataclass(frozen=True)
+class Counterfactual:
+    """One relaxed parameter and what it would change, recomputed by the rules.
+
+    Attributes
+    ----------
+    change : str
+        ``"radius"``, ``"drop_check"``, ``"drop_skill"``, ``"drop_language"``,
+        ``"drop_min_age"``, ``"no_fixed_times"``, ``"remote"`` (a need done remotely) or
+        ``"accept_remote"`` (a volunteer who would work remotely).
+    value : str or float or None
+        The radius in km, or the tag dropped.
+    more : int
+        How many more volunteers (for a need) or needs (for a volunteer) would be acceptable.
+    free : int
+        For a need: how many of those volunteers have no offer and no full set of
+        placements this round (they could take it now). For a volunteer: equals ``more``.
+    text : str
+    """
+
+    change: str
+    value: Any
+    more: int
+    free: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Competition:
+    """An acceptable need that went to others: the volunteer's score against theirs.
+
+    ``weakest_score`` is the lowest score among those who hold the need's places
+    (accepted placements and primary proposals); ``margin = your_score - weakest_score``
+    (negative: they fit better). With the ``stable`` method scores are the need's side of
+    the fit (``need_utility``), which is what a need ranks volunteers by. ``full`` is
+    True when every place was already taken by earlier placements or open offers.
+    """
+
+    need_id: str
+    your_score: float
+    weakest_score: float | None
+    margin: float | None
+    holders: int
+    full: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Why a volunteer has no proposal, or why a need keeps free places.
+
+    Attributes
+    ----------
+    subject : str
+        ``"volunteer"`` or ``"need"``.
+    id : str
+    code : str
+        ``offered`` / ``filled`` (nothing to explain), or the round's reason code
+        (``no_acceptable_need``, ``outcompeted``, ``placed``, ``all_declined``,
+        ``offer_budget``; ``no_acceptable_volunteer``, ``candidates_elsewhere``,
+        ``not_open``, ``ended``, ``policy``).
+    lang : str
+    text : str
+    considered : int
+        Open needs (for a volunteer) or volunteers (for a need) the rules were run on.
+    excluded_by, only_rule : mapping of rule code to int
+        How many each rule excludes, and how many it alone excludes.
+    counterfactuals : tuple of Counterfactual
+    competition : tuple of Competition
+    details : mapping
+        The numbers behind the text.
+    """
+
+    subject: str
+    id: str
+    code: str
+    lang: str
+    text: str
+    considered: int = 0
+    excluded_by: Mapping[str, int] = field(default_factory=dict)
+    only_rule: Mapping[str, int] = field(default_factory=dict)
+    counterfactuals: tuple[Counterfactual, ...] = ()
+    competition: tuple[Competition, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _tally(fails: Mapping[str, B], among: B) -> tuple[dict[str, int], dict[str, int], B]:
+    """Per-rule counts among ``among``; also the mask of pairs failing no pair rule."""
+    codes = [r for r in RULES if r not in _STATE_RULES]
+    stack = np.stack([fails[r] & among for r in codes]) if codes else np.zeros((0, among.size), bool)
+    n_fail = stack.sum(axis=0)
+    by = {r: int(stack[k].sum()) for k, r in enumerate(codes) if stack[k].any()}
+    only = {r: int((stack[k] & (n_fail == 1)).sum()) for k, r in enumerate(codes)}
+    only = {r: c for r, c in only.items() if c}
+    return by, only, among & (n_fail == 0)
+
+
+def _acceptable(fails: Mapping[str, B]) -> B:
+    bad = np.zeros(next(iter(fails.values())).shape, dtype=bool)
+    for mask in fails.values():
+        bad |= mask
+    return ~bad
+
+
+def _with_need_row(enc: Encoded, j: int, **rows: Any) -> Encoded:
+    """A copy of ``enc`` with need ``j`` changed (``name=value`` per array)."""
+    changes: dict[str, Any] = {}
+    for name, value in rows.items():
+        arr = getattr(enc, name).copy()
+        arr[j] = value
+        changes[name] = arr
+    return dataclasses.replace(enc, _cache={}, **changes)
+
+
+def _clear_tag(enc: Encoded, name: str, kind: str, j: int, tag: str) -> Encoded:
+    bits = getattr(enc, name)[j].copy()
+    code = enc.vocab[kind].index(tag)
+    bits[code >> 6] &= ~np.uint64(1 << (code & 63))
+    return _with_need_row(enc, j, **{name: bits})
+
+
+# -- needs -------------------------------------------------------------------------------
+
+def _need_relaxations(result: MatchResult, view: RoundView, j: int, fails: Mapping[str, B],
+                      free_places: int) -> list[tuple[str, Any, Encoded, Any]]:
+    """(change, value, encoding, radius) to try for need ``j``."""
+    enc, n = view.enc, result.dataset.needs[j]
+    tries: list[tuple[str, Any, Encoded, Any]] = []
+    only_distance = fails["distance"] & (_count_fails(fails) == 1)
+    if only_distance.any():
+        from ._rules import need_distances_km
+
+        d = np.sort(need_distances_km(enc, j)[only_distance])
+        fill = math.ceil(float(d[min(free_places, d.size) - 1]) * 10) / 10
+        for radius in sorted({fill, *STANDARD_RADII_KM}):
+            tries.append(("radius", radius, enc, np.maximum(enc.v_max_km, radius)))
+    for tag in n.required_checks:
+        tries.append(("drop_check", tag, _clear_tag(enc, "n_required_checks", "checks", j, tag), None))
+    for tag in n.required_skills:
+        tries.append(("drop_skill", tag, _clear_tag(enc, "n_required_skills", "skills", j, tag), None))
+    for tag in n.languages:
+        tries.append(("drop_language", tag, _clear_tag(enc, "n_languages", "languages", j, tag), None))
+    if n.min_age is not None:
+        tries.append(("drop_min_age", n.min_age, _with_need_row(enc, j, n_min_age=-1), None))
+    if enc.n_required_overlap[j] > 0:
+        tries.append(("no_fixed_times", None, _with_need_row(enc, j, n_required_overlap=0), None))
+    if not n.remote:
+        tries.append(("remote", None, _with_need_row(enc, j, n_remote=True), None))
+    return tries
+
+
+def _count_fails(fails: Mapping[str, B]) -> NDArray[np.int64]:
+    return np.sum(np.stack(list(fails.values())), axis=0)
+
+
+def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diagnosis:
+    """Why a need keeps free places: binding rules, counts, and computed counterfactuals.
+
+    Parameters
+    ----------
+    result : MatchResult
+    need_id : str
+    lang : {"en", "ru"}
+
+    Returns
+    -------
+    Diagnosis
+        ``excluded_by`` and ``only_rule`` count volunteers; ``counterfactuals`` say how
+        many more volunteers would qualify with one condition relaxed, each recomputed by
+        the hard rules (see the module notes). Addressed to the need's organisation.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> r = mk.match(tiny_city(), as_of="2026-09-01")
+    >>> d = r.why_unfilled("n3")
+    >>> d.code, d.excluded_by["languages"], d.details["holding"]
+    ('candidates_elsewhere', 3, 2)
+    >>> print(d.text.splitlines()[0])
+    2 volunteers meet the conditions of "Online reading tutor", but 1 place stays free:
+    """
+    check_lang(lang, "why_unfilled")
+    view = round_view(result)
+    j = need_index(view, need_id, "why_unfilled")
+    n = result.dataset.needs[j]
+    reason = result.unfilled.get(need_id)
+    if reason is None:
+        return Diagnosis("need", need_id, "filled", lang, T.need_filled(n, lang))
+    free = int(reason.details.get("free_places", 0))
+    if reason.code in ("not_open", "ended", "policy"):
+        text = T.need_state(reason.code, n, result.context.get("blocked", {}).get(need_id, ""), lang)
+        return Diagnosis("need", need_id, reason.code, lang, text, details=dict(reason.details))
+    enc = view.enc
+    fails = need_rule_failures(enc, j, view.day)
+    everyone = np.ones(enc.n_volunteers, dtype=bool)
+    by, only, ok = _tally(fails, everyone)
+    cap_v = result.problem.left_capacity
+    could_take = ~view.offered_v & (view.placed_v < cap_v)
+    cfs = []
+    for change, value, enc2, radius in _need_relaxations(result, view, j, fails, max(free, 1)):
+        ok2 = _acceptable(need_rule_failures(enc2, j, view.day, max_distance_km=radius))
+        more = ok2 & ~ok
+        k = int(more.sum())
+        if k:
+            k_free = int((more & could_take).sum())
+            cfs.append(Counterfactual(change, value, k, k_free, T.counterfactual(change, value, k, k_free, lang)))
+    cfs.sort(key=lambda c: (-c.more, c.change, str(c.value)))
+    details: dict[str, Any] = dict(reason.details)
+    if ok.any():
+        p = result.problem
+        e = np.flatnonzero(p.edge_right == j)
+        in_problem = np.zeros(enc.n_volunteers, dtype=bool)
+        in_problem[p.edge_left[e]] = True
+        declined = np.zeros(enc.n_volunteers, dtype=bool)
+        declined[p.edge_left[e[view.excluded_edge[e]]]] = True
+        holding = np.zeros(enc.n_volunteers, dtype=bool)
+        holding[p.edge_left[view.holders_of(j, p)]] = True
+        rest = ok & ~holding & ~declined
+        details.update(
+            acceptable=int(ok.sum()),
+            holding=int(holding.sum()),
+            declined=int((ok & declined).sum()),
+            fully_placed=int((rest & (view.placed_v >= cap_v)).sum()),
+            offered_elsewhere=int((rest & (view.placed_v < cap_v) & view.offered_v).sum()),
+            without_offer=int((rest & could_take).sum()),
+            not_scored=int((ok & ~in_problem).sum()),
+        )
+    text = T.need_text(reason.code, n, free, int(enc.n_volunteers), by, only, cfs, details, lang)
+    return Diagnosis("need", need_id, reason.code, lang, text, int(enc.n_volunteers), by, only,
+                     tuple(cfs), (), details)
+
+
+# -- volunteers --------------------------------------------------------------------------
+
+def _competition(result: MatchResult, view: RoundView, i: int, lang: str) -> list[Competition]:
+    p = result.problem
+    stable = result.method == "stable"
+    measure = p.need_utility if stable else p.weight
+    mine = np.flatnonzero((p.edge_left == i) & ~view.excluded_edge)
+    out = []
+    for e in mine[np.argsort(-measure[mine], kind="stable")].tolist():
+        j = int(p.edge_right[e])
+        held = view.holders_of(j, p)
+        held = held[p.edge_left[held] != i]
+        full = held.size == 0
+        weakest = None if full else float(measure[held].min())
+        margin = None if weakest is None else float(measure[e]) - weakest
+        nid = p.right_ids[j]
+        title = result.dataset.needs[j].title
+        out.append(Competition(nid, float(measure[e]), weakest, margin, int(held.size), full,
+                               T.competition(title, float(measure[e]), weakest, margin, stable, lang)))
+    return out
+
+
+def why_unmatched(result: MatchResult, volunteer_id: str, *, lang: str = "en") -> Diagnosis:
+    """Why a volunteer has no proposal this round, addressed to the volunteer.
+
+    Either no open need is acceptable (which rules excluded how many needs, which rule
+    alone stands in the way, and what a wider radius or remote work would open), or
+    acceptable needs went to others (which needs, with the margin between the
+    volunteer's score and the lowest score among those who got each).
+
+    Parameters
+    ----------
+    result : MatchResult
+    volunteer_id : str
+    lang : {"en", "ru"}
+
+    Returns
+    -------
+    Diagnosis
+        ``excluded_by`` and ``only_rule`` count needs. The text never names another
+        volunteer; ``competition`` holds scores only.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> r = mk.match(tiny_city(), as_of="2026-09-01")
+    >>> d = r.why_unmatched("v6")
+    >>> d.code, d.considered, d.excluded_by["age_unknown"]
+    ('no_acceptable_need', 4, 4)
+    >>> print(r.why_unmatched("v6", lang="ru").text.splitlines()[0])
+    В этом раунде ни одна из 4 открытых задач не подходит под все условия.
+    """
+    check_lang(lang, "why_unmatched")
+    view = round_view(result)
+    i = volunteer_index(view, volunteer_id, "why_unmatched")
+    mine = result.proposal_for(volunteer_id)
+    if mine:
+        titles = [result.dataset.need(p.need_id).title for p in mine]
+        n_alt = sum(len(p.alternatives) for p in mine)
+        return Diagnosis("volunteer", volunteer_id, "offered", lang, T.offered(titles, n_alt, lang))
+    reason = result.unmatched.get(volunteer_id)
+    code = reason.code if reason is not None else "outcompeted"
+    if code in ("placed", "all_declined", "offer_budget"):
+        assert reason is not None
+        return Diagnosis("volunteer", volunteer_id, code, lang, T.volunteer_state(code, reason.details, lang),
+                         details=dict(reason.details))
+    enc = view.enc
+    fails = volunteer_rule_failures(enc, i, view.day)
+    live = ~fails["not_open"] & ~fails["ended"] & ~view.blocked_n
+    by, only, ok = _tally(fails, live)
+    details: dict[str, Any] = {
+        "open_needs": int(live.sum()),
+        "acceptable_needs": int(ok.sum()),
+        "held_back_by_policy": int((~fails["not_open"] & ~fails["ended"] & view.blocked_n).sum()),
+    }
+    comp: list[Competition] = []
+    cfs: list[Counterfactual] = []
+    if ok.any():
+        code = "outcompeted"
+        comp = _competition(result, view, i, lang)
+    else:
+        code = "no_acceptable_need"
+        cfs = _volunteer_relaxations(view, i, fails, live, lang)
+    text = T.volunteer_text(code, int(live.sum()), by, only, cfs, comp, details, lang)
+    return Diagnosis("volunteer", volunteer_id, code, lang, text, int(live.sum()), by, only,
+                     tuple(cfs), tuple(comp), details)
+
+
+def _volunteer_relaxations(view: RoundView, i: int, fails: Mapping[str, B], live: B,
+                           lang: str) -> list[Counterfactual]:
+    enc = view.enc
+    out = []
+    only_distance = live & fails["distance"] & (_count_fails(fails) == 1)
+    if only_distance.any():
+        from ._rules import volunteer_distances_km
+
+        d = np.sort(volunteer_distances_km(enc, i)[only_distance])
+        radii = sorted({math.ceil(float(d[0]) * 10) / 10, math.ceil(float(d[min(2, d.size - 1)]) * 10) / 10})
+        for radius in radii:
+            ok2 = live & _acceptable(volunteer_rule_failures(enc, i, view.day, max_distance_km=radius))
+            k = int(ok2.sum())
+            out.append(Counterfactual("radius", radius, k, k, T.counterfactual("radius", radius, k, k, lang, "volunteer")))
+    if (live & fails["remote_not_ok"]).any():
+        flipped = enc.v_remote_ok.copy()
+        flipped[i] = True
+        enc2 = dataclasses.replace(enc, _cache={}, v_remote_ok=flipped)
+        ok2 = live & _acceptable(volunteer_rule_failures(enc2, i, view.day))
+        k = int(ok2.sum())
+        if k:
+            out.append(Counterfactual("accept_remote", None, k, k,
+                                      T.counterfactual("accept_remote", None, k, k, lang, "volunteer")))
+    return out

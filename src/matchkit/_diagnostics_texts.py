@@ -1,0 +1,294 @@
+"""The words of why-unmatched and why-unfilled diagnostics (en, ru).
+
+``why_unmatched`` speaks to the volunteer; ``why_unfilled`` to the need's organisation.
+Counts always carry their noun in the right plural form, and Russian verbs agree with
+the number (``подойдёт ещё 1 волонтёр``, ``подойдут ещё 12 волонтёров``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ._letters import format_date
+from ._models import Need
+from ._texts import count, km, ru_verb, score, tag_label
+
+if TYPE_CHECKING:
+    from ._diagnostics import Competition, Counterfactual
+
+__all__ = [
+    "competition",
+    "counterfactual",
+    "need_filled",
+    "need_state",
+    "need_text",
+    "offered",
+    "volunteer_state",
+    "volunteer_text",
+]
+
+#: What each rule means when it excludes needs from one volunteer (counted in needs).
+_FOR_VOLUNTEER = {
+    "en": {
+        "excluded_organisation": "organisations you excluded",
+        "excluded_cause": "causes you excluded",
+        "skills": "a required skill you do not have",
+        "languages": "a required language you do not speak",
+        "checks": "a required check you do not have",
+        "age_unknown": "a minimum age, and we do not know your birth date",
+        "age": "a minimum age above yours",
+        "remote_not_ok": "remote work, and you asked for in-person work",
+        "no_place": "in person, and we do not know your home place",
+        "distance": "farther than you travel",
+        "schedule": "times when you are not free",
+    },
+    "ru": {
+        "excluded_organisation": "исключённые вами организации",
+        "excluded_cause": "исключённые вами темы",
+        "skills": "нужен навык, которого у вас нет",
+        "languages": "нужен язык, которым вы не владеете",
+        "checks": "нужен документ, которого у вас нет",
+        "age_unknown": "есть минимальный возраст, а ваша дата рождения неизвестна",
+        "age": "минимальный возраст выше вашего",
+        "remote_not_ok": "удалённая работа, а вы выбрали очную",
+        "no_place": "очная задача, а ваше место жительства неизвестно",
+        "distance": "дальше, чем вы готовы ездить",
+        "schedule": "время, когда вы заняты",
+    },
+}
+#: What each rule means when it excludes volunteers from one need (counted in volunteers).
+_FOR_NEED = {
+    "en": {
+        "excluded_organisation": "excluded your organisation",
+        "excluded_cause": "excluded one of its causes",
+        "skills": "lack a required skill",
+        "languages": "do not speak a required language",
+        "checks": "lack a required check",
+        "age_unknown": "gave no birth date (it has a minimum age)",
+        "age": "are under its minimum age",
+        "remote_not_ok": "do not take remote work",
+        "no_place": "gave no home place (it is in person)",
+        "distance": "live farther than they travel",
+        "schedule": "are not free at its times",
+    },
+    "ru": {
+        "excluded_organisation": "исключили вашу организацию",
+        "excluded_cause": "исключили одну из её тем",
+        "skills": "нет обязательного навыка",
+        "languages": "нет обязательного языка",
+        "checks": "нет обязательного документа",
+        "age_unknown": "не указали дату рождения (есть минимальный возраст)",
+        "age": "младше минимального возраста",
+        "remote_not_ok": "не готовы к удалённой работе",
+        "no_place": "не указали место жительства (задача очная)",
+        "distance": "живут дальше, чем готовы ездить",
+        "schedule": "заняты в её время",
+    },
+}
+
+
+def _q(text: str, lang: str) -> str:
+    return f"«{text}»" if lang == "ru" else f'"{text}"'
+
+
+def _rule_lines(table: Mapping[str, str], by: Mapping[str, int], noun: str, lang: str) -> list[str]:
+    return [f"- {table[r]}: {count(c, noun, lang)}" for r, c in sorted(by.items(), key=lambda x: (-x[1], x[0]))]
+
+
+def _only_line(table: Mapping[str, str], only: Mapping[str, int], noun: str, lang: str) -> str:
+    items = "; ".join(f"{table[r]} — {count(c, noun, lang)}" for r, c in sorted(only.items(), key=lambda x: (-x[1], x[0])))
+    lead = "Только одно условие мешает: " if lang == "ru" else "A single condition stands in the way: "
+    return lead + items + "."
+
+
+def counterfactual(change: str, value: Any, more: int, free: int, lang: str, subject: str = "need") -> str:
+    """One counterfactual as a sentence (``with a 15 km travel radius, 12 more volunteers qualify``)."""
+    ru = lang == "ru"
+    if subject == "volunteer":
+        what = count(more, "need", lang)
+        if change == "radius":
+            r = km(value, lang)
+            return (f"если вы будете готовы ездить до {r}, {ru_verb(more, 'подойдёт', 'подойдут')} {what}" if ru
+                    else f"with a travel radius of {r}, {what} would fit you")
+        return (f"если вы согласитесь на удалённую работу, {ru_verb(more, 'подойдёт', 'подойдут')} {what}" if ru
+                else f"if you accepted remote work, {what} would fit you")
+    return _need_counterfactual(change, value, more, free, lang)
+
+
+def _condition(change: str, value: Any, lang: str) -> str:
+    """The relaxed condition, as the opening of a sentence."""
+    if lang == "ru":
+        if change == "radius":
+            return f"если волонтёры будут готовы ездить хотя бы до {km(float(value), 'ru')},"
+        if change == "drop_min_age":
+            return f"без ограничения по возрасту ({count(int(value), 'year', 'ru')})"
+        if change in ("drop_check", "drop_skill", "drop_language"):
+            what = {"drop_check": "требования", "drop_skill": "обязательного навыка",
+                    "drop_language": "обязательного языка"}[change]
+            return f"без {what} «{tag_label(str(value), 'ru')}»"
+        return {"no_fixed_times": "без фиксированного времени",
+                "remote": "если задачу можно выполнять удалённо,"}[change]
+    if change == "radius":
+        return f"with a travel radius of at least {km(float(value), 'en')},"
+    if change == "drop_min_age":
+        return f"without the minimum age ({value}),"
+    if change in ("drop_check", "drop_skill", "drop_language"):
+        what = {"drop_check": "the check", "drop_skill": "the required skill",
+                "drop_language": "the required language"}[change]
+        return f'without {what} "{tag_label(str(value), "en")}",'
+    return {"no_fixed_times": "without fixed times,", "remote": "if it could be done remotely,"}[change]
+
+
+def _need_counterfactual(change: str, value: Any, more: int, free: int, lang: str) -> str:
+    cond = _condition(change, value, lang)
+    if lang == "ru":
+        tail = f" (у {free} из них нет предложений в этом раунде)" if free else ""
+        return f"{cond} {ru_verb(more, 'подойдёт', 'подойдут')} ещё {count(more, 'volunteer', 'ru')}{tail}"
+    more_who = f"{more} more {'volunteer' if more == 1 else 'volunteers'}"
+    verb = "qualifies" if more == 1 else "qualify"
+    tail = f" ({free} of them {'has' if free == 1 else 'have'} no offer this round)" if free else ""
+    return f"{cond} {more_who} {verb}{tail}"
+
+
+def competition(title: str, yours: float, weakest: float | None, margin: float | None,
+                stable: bool, lang: str) -> str:
+    """One need that went to others, with the margin."""
+    ru = lang == "ru"
+    t = _q(title, lang)
+    if weakest is None or margin is None:
+        return (f"{t}: все места уже заняты принятыми или ожидающими ответа предложениями" if ru
+                else f"{t}: every place is taken by accepted placements or offers awaiting an answer")
+    y, w = score(yours, lang), score(weakest, lang)
+    if margin < 0:
+        gap = score(-margin, lang)
+        return (f"{t}: ваша оценка {y}, у получивших место — от {w} (на {gap} выше)" if ru
+                else f"{t}: your score {y}; those who got it scored from {w} ({gap} higher)")
+    if stable:
+        return (f"{t}: ваша оценка {y} не ниже самой низкой у получивших место ({w}), но вы предпочли другую задачу" if ru
+                else f"{t}: your score {y} is not below the lowest of those who got it ({w})")
+    return (f"{t}: ваша оценка {y} не ниже самой низкой у получивших место ({w}); "
+            "общий план раунда отдал место другим, чтобы заполнить больше мест" if ru
+            else f"{t}: your score {y} is not below the lowest of those who got it ({w}); "
+            "the plan for the whole round gave it to others so that more places are filled")
+
+
+def offered(titles: Sequence[str], n_alt: int, lang: str) -> str:
+    items = ", ".join(_q(t, lang) for t in titles)
+    if lang == "ru":
+        alt = f" и ещё {count(n_alt, 'option', 'ru')} на выбор" if n_alt else ""
+        return f"В этом раунде у вас есть предложение: {items}{alt}."
+    alt = f" and {count(n_alt, 'option', 'en')} to choose from" if n_alt else ""
+    return f"You have an offer this round: {items}{alt}."
+
+
+def volunteer_state(code: str, details: Mapping[str, Any], lang: str) -> str:
+    ru = lang == "ru"
+    if code == "placed":
+        k = int(details.get("placements", 0))
+        return (f"Вы уже участвуете в задачах столько раз, сколько хотели ({k})." if ru
+                else f"You are already placed as many times as you asked for ({k}).")
+    if code == "all_declined":
+        k = count(int(details.get("acceptable_needs", 0)), "need", lang)
+        return (f"Вы отказались от всех подходящих задач ({k}); мы их больше не предлагаем." if ru
+                else f"You declined every need that fits you ({k}); they are not offered again.")
+    k = count(int(details.get("open_offers", 0)), "offer", lang)
+    return (f"У вас есть предложения, ждущие ответа ({k}): новые придут, когда вы на них ответите." if ru
+            else f"You have {k} waiting for your answer; new offers come once you answer them.")
+
+
+def volunteer_text(code: str, n_open: int, by: Mapping[str, int], only: Mapping[str, int],
+                   cfs: Sequence[Counterfactual], comp: Sequence[Competition],
+                   details: Mapping[str, Any], lang: str) -> str:
+    ru = lang == "ru"
+    table = _FOR_VOLUNTEER[lang]
+    lines = []
+    if code == "no_acceptable_need":
+        of = f"из {n_open} открытых задач" if n_open % 10 != 1 or n_open % 100 == 11 else f"из {n_open} открытой задачи"
+        lines.append(f"В этом раунде ни одна {of} не подходит под все условия." if ru
+                     else f"This round none of the {n_open} open {'need' if n_open == 1 else 'needs'} fits all the conditions.")
+        if by:
+            lines.append("Что исключило задачи:" if ru else "What excluded them:")
+            lines += _rule_lines(table, by, "need", lang)
+        if only:
+            lines.append(_only_line(table, only, "need", lang))
+        if cfs:
+            lead = "Что бы это изменило: " if ru else "What would change it: "
+            lines.append(lead + "; ".join(c.text for c in cfs) + ".")
+    else:
+        k = count(int(details.get("acceptable_needs", 0)), "need", lang)
+        lines.append(f"Вам подходят {k}, но в этом раунде места в них достались другим:" if ru
+                     else f"{k} fit you, but this round their places went to others:")
+        lines += [f"- {c.text}" for c in comp[:5]]
+        if len(comp) > 5:
+            more = count(len(comp) - 5, "need", lang)
+            extra = len(comp) - 5
+            lines.append(f"- и ещё {more}" if ru else f"- and {extra} more {'need' if extra == 1 else 'needs'}")
+    held = int(details.get("held_back_by_policy", 0))
+    if held:
+        h = count(held, "need", lang)
+        lines.append(f"Ещё {h} ждут проверки правил и пока не предлагаются." if ru
+                     else f"{h} more are held back by a policy check and not offered yet.")
+    return "\n".join(lines)
+
+
+def need_filled(n: Need, lang: str) -> str:
+    c = count(n.capacity, "place", lang)
+    return (f"Все места задачи «{n.title}» ({c}) заняты или предложены." if lang == "ru"
+            else f'Every place of "{n.title}" ({c}) is taken or offered.')
+
+
+def need_state(code: str, n: Need, policy: str, lang: str) -> str:
+    ru = lang == "ru"
+    t = _q(n.title, lang)
+    if code == "not_open":
+        return (f"Задача {t} ещё не открыта (статус: {n.status.value}): её нужно проверить и открыть, "
+                "прежде чем просить волонтёров о помощи." if ru
+                else f"{t} is not open (status: {n.status.value}): it must be vetted and opened "
+                "before volunteers are asked.")
+    if code == "ended":
+        end = n.end_date
+        when = format_date(end, lang) if end is not None else "?"
+        return (f"Задача {t} завершилась {when}; продлите дату окончания, чтобы снова искать волонтёров." if ru
+                else f"{t} ended on {when}; extend its end date to match it again.")
+    return (f"Проверка правил не пропускает задачу {t}: {policy}" if ru
+            else f"A policy check keeps {t} from matching: {policy}")
+
+
+def need_text(code: str, n: Need, free: int, n_vol: int, by: Mapping[str, int], only: Mapping[str, int],
+              cfs: Sequence[Counterfactual], details: Mapping[str, Any], lang: str) -> str:
+    ru = lang == "ru"
+    t = _q(n.title, lang)
+    places = count(free, "place", lang)
+    lines = []
+    if code == "no_acceptable_volunteer":
+        lines.append(f"Ни один из {n_vol} волонтёров не подходит под все условия задачи {t}; свободно {places}." if ru
+                     else f"None of the {count(n_vol, 'volunteer', 'en')} meets all the conditions of {t}; "
+                     f"{places} {'stays' if free == 1 else 'stay'} free.")
+    else:
+        k = int(details.get("acceptable", 0))
+        who = count(k, "volunteer", lang)
+        lines.append(f"Условиям задачи {t} {ru_verb(k, 'подходит', 'подходят')} {who}, но свободно {places}:" if ru
+                     else f"{who} {'meets' if k == 1 else 'meet'} the conditions of {t}, "
+                     f"but {places} {'stays' if free == 1 else 'stay'} free:")
+        parts = [("holding", "уже участвуют или получили предложение", "hold a place or an offer for it"),
+                 ("fully_placed", "уже заняты столько раз, сколько хотели", "are placed as often as they asked"),
+                 ("offered_elsewhere", "получили предложения в другие задачи", "have offers for other needs"),
+                 ("declined", "отказались от неё", "declined it"),
+                 ("without_offer", "без предложений (лимит предложений или план раунда)",
+                  "have no offer (offer limits or the round's plan)"),
+                 ("not_scored", "не вошли в число лучших вариантов волонтёра (top_k)",
+                  "were not among the volunteer's best options (top_k)")]
+        for key, ru_text, en_text in parts:
+            c = int(details.get(key, 0))
+            if c:
+                lines.append(f"- {ru_text if ru else en_text}: {count(c, 'volunteer', lang)}")
+    if by:
+        lines.append("Почему остальные не подходят:" if ru else "Why the others do not qualify:")
+        lines += _rule_lines(_FOR_NEED[lang], by, "volunteer", lang)
+    if only:
+        lines.append(_only_line(_FOR_NEED[lang], only, "volunteer", lang))
+    if cfs:
+        lines.append("Что бы это изменило:" if ru else "What would change it:")
+        lines += [f"- {c.text}" for c in cfs]
+    return "\n".join(lines)

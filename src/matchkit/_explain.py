@@ -1,0 +1,357 @@
+"""Explain one volunteer-need pair to its reader: why it was (or was not) proposed.
+
+:func:`explanation` builds the structured form (:class:`Explanation`): each score
+component with its share of the score, the hard rules checked, and how the pair
+compares with the volunteer's other options (and, for an organisation, with the need's
+other candidates). :func:`explain` returns its text.
+
+Two readers, two texts (``docs/explanations.md``):
+
+* ``audience="volunteer"`` speaks about the cause, the place and the time, and never
+  mentions another volunteer: only this volunteer's own data and the needs (public
+  records of organisations) appear in it;
+* ``audience="organisation"`` speaks about skills, checks and coverage of the need's
+  times. It never gives the volunteer's exact age, birth date or distance from home
+  (which would locate their home): only that the rule is met.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import _explain_texts as T
+from ._exceptions import check_choice
+from ._rules import RULES, ages_at, pair_distances_km, pair_rule_failures, slots_covered
+from ._roundview import RoundView, need_index, round_view, volunteer_index
+from ._scoring import components as score_components
+from ._scoring import combine
+from ._texts import AUDIENCES, check_lang
+from ._weights import NEED_COMPONENTS, VOLUNTEER_COMPONENTS
+
+if TYPE_CHECKING:
+    from ._proposals import MatchResult
+
+__all__ = ["Contribution", "Explanation", "RuleCheck", "explain", "explanation"]
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One score component of a pair and what it adds to the score.
+
+    Attributes
+    ----------
+    component : str
+        ``interest``, ``distance``, ``schedule``, ``preferred`` (volunteer side) or
+        ``skills``, ``coverage``, ``language`` (need side).
+    side : str
+        ``"volunteer"`` or ``"need"``.
+    value : float
+        The component, in [0, 1].
+    share : float
+        Its weight in the score: ``volunteer_side * w / sum(w of its side)`` (or
+        ``1 - volunteer_side`` on the need side). Shares of all components sum to 1.
+    points : float
+        ``share * value``: what it adds to the score. Points sum to the score.
+    """
+
+    component: str
+    side: str
+    value: float
+    share: float
+    points: float
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """One hard rule checked for the pair: ``passed`` and a sentence for the reader."""
+
+    rule: str
+    passed: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why one volunteer-need pair was proposed (or not), for one reader.
+
+    Attributes
+    ----------
+    volunteer_id, need_id, audience, lang : str
+    status : str
+        ``"proposed"`` (the pair is a proposal), ``"alternative"`` (offered as a
+        shortlist alternative), ``"placed"`` (accepted earlier), ``"declined"`` (the
+        volunteer rejected or left it), ``"not_offered"`` (acceptable, not offered this
+        round) or ``"not_acceptable"`` (a hard rule excludes it).
+    acceptable : bool
+        All hard rules (1-6) hold.
+    score, volunteer_utility, need_utility : float or None
+        None when the pair is not acceptable.
+    contributions : tuple of Contribution
+        Largest points first; empty when not acceptable.
+    rules : tuple of RuleCheck
+        The rules that apply to this need, passed or not.
+    rank, n_options : int
+        The need's rank (1 = best) among the volunteer's acceptable needs by score, and
+        how many there are (rank 0 when the pair is not among them).
+    other_options : tuple of (need_id, score)
+        The volunteer's best other acceptable needs (at most three).
+    candidate_rank, n_candidates : int
+        Organisation audience only: the volunteer's rank among the need's acceptable
+        volunteers by score, and how many there are (0 otherwise). Counts, never ids.
+    text : str
+        The explanation in words.
+    """
+
+    volunteer_id: str
+    need_id: str
+    audience: str
+    lang: str
+    status: str
+    acceptable: bool
+    score: float | None
+    volunteer_utility: float | None
+    need_utility: float | None
+    contributions: tuple[Contribution, ...]
+    rules: tuple[RuleCheck, ...]
+    rank: int
+    n_options: int
+    other_options: tuple[tuple[str, float], ...]
+    candidate_rank: int = 0
+    n_candidates: int = 0
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    text: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _status(result: MatchResult, view: RoundView, vid: str, nid: str, pos: int) -> str:
+    if (vid, nid) in set(result.placements):
+        return "placed"
+    for p in result.proposals:
+        if p.volunteer_id != vid:
+            continue
+        if p.need_id == nid:
+            return "proposed"
+        if any(a.need_id == nid for a in p.alternatives):
+            return "alternative"
+    if pos >= 0 and view.excluded_edge[pos]:
+        return "declined"
+    return "not_offered"
+
+
+def _facts(result: MatchResult, view: RoundView, vi: int, ni: int) -> dict[str, Any]:
+    """Everything the texts may cite about the pair (filtered per audience later)."""
+    ds = result.dataset
+    v, n = ds.volunteers[vi], ds.needs[ni]
+    a = np.array([vi], dtype=np.int64)
+    b = np.array([ni], dtype=np.int64)
+    enc = view.enc
+    avail = set(v.availability)
+    return {
+        "title": n.title,
+        "organisation": ds.organisation(n.organisation_id).name,
+        "volunteer_name": v.name or v.id,
+        "remote": n.remote,
+        "distance_km": float(pair_distances_km(enc, a, b)[0]),
+        "max_distance_km": float(v.max_distance_km),
+        "causes": list(n.causes),
+        "interests": list(v.interests),
+        "matched_causes": sorted(set(n.causes) & set(v.interests)),
+        "slots": list(n.slots),
+        "free_slots": [s for s in n.slots if s in avail],
+        "covered": int(slots_covered(enc, a, b)[0]),
+        "required_overlap": int(enc.n_required_overlap[ni]),
+        "required_skills": list(n.required_skills),
+        "desired_skills": list(n.desired_skills),
+        "has_desired": sorted(set(n.desired_skills) & set(v.skills)),
+        "missing_skills": sorted(set(n.required_skills) - set(v.skills)),
+        "languages": list(n.languages),
+        "missing_languages": sorted(set(n.languages) - set(v.languages)),
+        "extra_languages": max(len(v.languages) - len(n.languages), 0),
+        "checks": list(n.required_checks),
+        "missing_checks": sorted(set(n.required_checks) - set(v.checks)),
+        "min_age": n.min_age,
+        "age": int(ages_at(enc, view.day)[vi]),
+        "preferred": n.organisation_id in set(v.preferred_organisations),
+        "status_value": n.status.value,
+        "end_date": n.end_date,
+    }
+
+
+def _applies(rule: str, f: Mapping[str, Any]) -> bool:
+    """Rules worth mentioning for this need when they pass."""
+    if rule in ("not_open", "ended", "no_place", "age_unknown"):
+        return False
+    if rule == "skills":
+        return bool(f["required_skills"])
+    if rule == "languages":
+        return bool(f["languages"])
+    if rule == "checks":
+        return bool(f["checks"])
+    if rule == "age":
+        return f["min_age"] is not None
+    if rule == "remote_not_ok":
+        return bool(f["remote"])
+    if rule == "distance":
+        return not f["remote"]
+    if rule == "schedule":
+        return f["required_overlap"] > 0
+    return True
+
+
+def _contributions(view: RoundView, vi: int, ni: int, dist: float) -> tuple[list[Contribution], float, float, float]:
+    a = np.array([vi], dtype=np.int64)
+    b = np.array([ni], dtype=np.int64)
+    comps = score_components(view.enc, a, b, np.array([dist]))
+    vu, nu, w = combine(comps, view.weights)
+    wts = view.weights
+    s = wts.volunteer_side
+    out = []
+    for side, names, total, part in (
+        ("volunteer", VOLUNTEER_COMPONENTS, wts.volunteer_total, s),
+        ("need", NEED_COMPONENTS, wts.need_total, 1.0 - s),
+    ):
+        for k in names:
+            share = part * getattr(wts, k) / total
+            value = float(comps[k][0])
+            out.append(Contribution(k, side, value, share, share * value))
+    out.sort(key=lambda c: (-c.points, c.component))
+    return out, float(vu[0]), float(nu[0]), float(w[0])
+
+
+def _options(result: MatchResult, view: RoundView, vi: int, ni: int) -> tuple[int, int, list[tuple[str, float]]]:
+    """Rank of need ``ni`` among the volunteer's live acceptable needs, their count, the best others."""
+    p = result.problem
+    e = np.flatnonzero((p.edge_left == vi) & ~view.excluded_edge)
+    e = e[np.lexsort((p.edge_right[e], -p.weight[e]))]
+    needs = p.edge_right[e]
+    hit = np.flatnonzero(needs == ni)
+    rank = int(hit[0]) + 1 if hit.size else 0
+    others = [(p.right_ids[int(j)], float(w)) for j, w in zip(needs, p.weight[e]) if j != ni][:3]
+    return rank, int(e.size), others
+
+
+def _candidates(result: MatchResult, vi: int, ni: int) -> tuple[int, int]:
+    p = result.problem
+    e = np.flatnonzero(p.edge_right == ni)
+    e = e[np.lexsort((p.edge_left[e], -p.weight[e]))]
+    hit = np.flatnonzero(p.edge_left[e] == vi)
+    return (int(hit[0]) + 1 if hit.size else 0), int(e.size)
+
+
+def explanation(
+    result: MatchResult,
+    volunteer_id: str,
+    need_id: str,
+    *,
+    audience: str = "volunteer",
+    lang: str = "en",
+) -> Explanation:
+    """The structured explanation of one pair for one reader.
+
+    Parameters
+    ----------
+    result : MatchResult
+    volunteer_id, need_id : str
+    audience : {"volunteer", "organisation"}
+        Who reads it: the volunteer (cause, place, time) or the need's organisation
+        (skills, checks, coverage).
+    lang : {"en", "ru"}
+
+    Returns
+    -------
+    Explanation
+
+    Raises
+    ------
+    InvalidInputError
+        If either id is not in the result's dataset.
+    UnknownMethodError
+        If ``audience`` or ``lang`` is not one of the listed values.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> r = mk.match(tiny_city(), as_of="2026-09-01")
+    >>> e = r.explanation("v4", "n3")
+    >>> e.status, e.acceptable, round(sum(c.points for c in e.contributions), 6) == round(e.score, 6)
+    ('proposed', True, True)
+    >>> r.explanation("v6", "n1").status
+    'not_acceptable'
+    """
+    check_choice("audience", audience, AUDIENCES, caller="explain")
+    check_lang(lang, "explain")
+    view = round_view(result)
+    vi = volunteer_index(view, volunteer_id, "explain")
+    ni = need_index(view, need_id, "explain")
+    p = result.problem
+    pos = int(p.edge_index(np.array([vi]), np.array([ni]))[0])
+    fails = pair_rule_failures(view.enc, np.array([vi]), np.array([ni]), view.day)
+    failed = [r for r in RULES if bool(fails[r][0])]
+    f = _facts(result, view, vi, ni)
+    acceptable = not failed
+    status = _status(result, view, volunteer_id, need_id, pos) if acceptable else "not_acceptable"
+    checks = tuple(
+        RuleCheck(r, r not in failed, T.rule_text(r, r not in failed, f, audience, lang))
+        for r in RULES
+        if r in failed or _applies(r, f)
+    )
+    contribs: list[Contribution] = []
+    vu = nu = w = None
+    if acceptable:
+        contribs, vu, nu, w = _contributions(view, vi, ni, f["distance_km"])
+    rank, n_options, others = _options(result, view, vi, ni)
+    c_rank, n_cand = _candidates(result, vi, ni) if audience == "organisation" else (0, 0)
+    titles = {nid: result.dataset.need(nid).title for nid, _ in others}
+    exp = Explanation(
+        volunteer_id=volunteer_id,
+        need_id=need_id,
+        audience=audience,
+        lang=lang,
+        status=status,
+        acceptable=acceptable,
+        score=w,
+        volunteer_utility=vu,
+        need_utility=nu,
+        contributions=tuple(contribs),
+        rules=checks,
+        rank=rank,
+        n_options=n_options,
+        other_options=tuple(others),
+        candidate_rank=c_rank,
+        n_candidates=n_cand,
+        facts=T.public_facts(f, audience),
+    )
+    text = T.render(exp, f, titles)
+    return Explanation(**{**exp.__dict__, "text": text})
+
+
+def explain(
+    result: MatchResult,
+    volunteer_id: str,
+    need_id: str,
+    *,
+    audience: str = "volunteer",
+    lang: str = "en",
+) -> str:
+    """Why a volunteer-need pair was proposed, or not, in words for its reader.
+
+    See :func:`explanation` for the parameters and the structured form.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> r = mk.match(tiny_city(), as_of="2026-09-01")
+    >>> print(r.explain("v4", "n3").splitlines()[0])
+    We suggest "Online reading tutor" with Kazan Volunteer Centre.
+    >>> print(r.explain("v4", "n3", lang="ru").splitlines()[0])
+    Мы предлагаем вам задачу «Online reading tutor» в организации «Kazan Volunteer Centre».
+    """
+    return explanation(result, volunteer_id, need_id, audience=audience, lang=lang).text

@@ -1,0 +1,296 @@
+"""Phrase tables and number formatting for explanations and diagnostics (en, ru).
+
+Everything a reader sees is assembled here from small phrases: numbers with the right
+plural form (Russian has three: ``1 волонтёр``, ``3 волонтёра``, ``5 волонтёров``; and
+``11``-``14`` take the third), verbs that agree with the number (``подходит 1``,
+``подходят 3``), distances with the local decimal mark (``1.5 km``, ``1,5 км``), weekly
+slots (``Saturday morning``, ``в субботу утром``) and tags (a few known ones are
+translated; others are shown as given, in quotes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ._exceptions import check_choice
+
+__all__ = [
+    "AUDIENCES",
+    "LANGS",
+    "check_lang",
+    "component_label",
+    "count",
+    "count_of",
+    "join",
+    "km",
+    "ordinal",
+    "plural",
+    "ru_verb",
+    "score",
+    "slot_label",
+    "tag_label",
+]
+
+LANGS: tuple[str, ...] = ("en", "ru")
+AUDIENCES: tuple[str, ...] = ("volunteer", "organisation")
+
+#: Noun forms: en (one, many); ru (one, few, many) for 1 / 2-4 / 5-20 and 0.
+_NOUNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "volunteer": {"en": ("volunteer", "volunteers"), "ru": ("волонтёр", "волонтёра", "волонтёров")},
+    "need": {"en": ("need", "needs"), "ru": ("задача", "задачи", "задач")},
+    "place": {"en": ("place", "places"), "ru": ("место", "места", "мест")},
+    "slot": {"en": ("weekly time", "weekly times"), "ru": ("смена", "смены", "смен")},
+    "option": {"en": ("option", "options"), "ru": ("вариант", "варианта", "вариантов")},
+    "offer": {"en": ("offer", "offers"), "ru": ("предложение", "предложения", "предложений")},
+    "km": {"en": ("km", "km"), "ru": ("км", "км", "км")},
+    "language": {"en": ("language", "languages"), "ru": ("язык", "языка", "языков")},
+    "skill": {"en": ("skill", "skills"), "ru": ("навык", "навыка", "навыков")},
+    "year": {"en": ("year", "years"), "ru": ("год", "года", "лет")},
+    "organisation": {"en": ("organisation", "organisations"),
+                     "ru": ("организация", "организации", "организаций")},
+}
+
+#: Russian genitive after "из" (one of ...): singular after 1, 21, ...; plural otherwise.
+_GENITIVE_RU: dict[str, tuple[str, str]] = {
+    "volunteer": ("волонтёра", "волонтёров"),
+    "need": ("задачи", "задач"),
+    "place": ("места", "мест"),
+    "slot": ("смены", "смен"),
+    "option": ("варианта", "вариантов"),
+    "skill": ("навыка", "навыков"),
+    "language": ("языка", "языков"),
+}
+
+_DAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "ru": ("в понедельник", "во вторник", "в среду", "в четверг", "в пятницу", "в субботу",
+           "в воскресенье"),
+}  # fmt: skip
+_DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_PARTS = {
+    "en": {"morning": "morning", "afternoon": "afternoon", "evening": "evening"},
+    "ru": {"morning": "утром", "afternoon": "днём", "evening": "вечером"},
+}
+
+#: Known tags, translated (others are shown as given).
+_TAGS: dict[str, dict[str, str]] = {
+    "ru": {
+        "background": "справка об отсутствии судимости",
+        "medical": "медицинская книжка",
+        "driving_licence": "водительские права",
+        "first_aid": "первая помощь",
+        "teaching": "преподавание",
+        "cooking": "кулинария",
+        "children": "дети",
+        "elderly": "пожилые люди",
+        "animals": "животные",
+        "environment": "экология",
+        "health": "здоровье",
+        "education": "образование",
+        "culture": "культура",
+        "sport": "спорт",
+        "disaster_relief": "помощь при бедствиях",
+        "homeless": "бездомные",
+        "disability": "люди с инвалидностью",
+        "veterans": "ветераны",
+        "ru": "русский",
+        "tt": "татарский",
+        "en": "английский",
+        "de": "немецкий",
+        "fr": "французский",
+    },
+    "en": {
+        "background": "background check",
+        "medical": "medical certificate",
+        "ru": "Russian",
+        "tt": "Tatar",
+        "en": "English",
+        "de": "German",
+        "fr": "French",
+    },
+}
+
+_COMPONENTS = {
+    "en": {
+        "interest": "interests and causes",
+        "distance": "closeness",
+        "schedule": "times that fit",
+        "preferred": "preferred organisation",
+        "skills": "desired skills",
+        "coverage": "share of the need's times covered",
+        "language": "languages beyond those required",
+    },
+    "ru": {
+        "interest": "интересы и тематика",
+        "distance": "близость",
+        "schedule": "совпадение расписания",
+        "preferred": "предпочитаемая организация",
+        "skills": "желательные навыки",
+        "coverage": "доля покрытого времени",
+        "language": "языки сверх обязательных",
+    },
+}
+
+_ORDINALS_EN = {1: "st", 2: "nd", 3: "rd"}
+
+
+def check_lang(lang: str, caller: str) -> str:
+    """``lang`` if it is one of :data:`LANGS`, else an error naming the caller."""
+    check_choice("lang", lang, LANGS, caller=caller)
+    return lang
+
+
+def plural(n: int, forms: Sequence[str], lang: str) -> str:
+    """The form of a noun that goes with the number ``n``.
+
+    Examples
+    --------
+    >>> [plural(n, ("волонтёр", "волонтёра", "волонтёров"), "ru") for n in (1, 2, 5, 11, 21, 112)]
+    ['волонтёр', 'волонтёра', 'волонтёров', 'волонтёров', 'волонтёр', 'волонтёров']
+    >>> plural(1, ("need", "needs"), "en"), plural(0, ("need", "needs"), "en")
+    ('need', 'needs')
+    """
+    n = abs(int(n))
+    if lang == "ru":
+        if 11 <= n % 100 <= 14:
+            return forms[2]
+        if n % 10 == 1:
+            return forms[0]
+        if 2 <= n % 10 <= 4:
+            return forms[1]
+        return forms[2]
+    return forms[0] if n == 1 else forms[1]
+
+
+def count(n: int, noun: str, lang: str) -> str:
+    """``n`` with its noun: ``12 volunteers``, ``1 need``, ``22 волонтёра``.
+
+    Examples
+    --------
+    >>> count(22, "volunteer", "ru"), count(1, "need", "en"), count(14, "place", "ru")
+    ('22 волонтёра', '1 need', '14 мест')
+    """
+    return f"{int(n)} {plural(n, _NOUNS[noun][lang], lang)}"
+
+
+def count_of(k: int, m: int, noun: str, lang: str) -> str:
+    """``k of m nouns``: ``1 of 2 weekly times``, ``1 из 21 смены``, ``2 из 5 смен``.
+
+    Examples
+    --------
+    >>> count_of(1, 2, "slot", "en"), count_of(1, 21, "slot", "ru"), count_of(2, 5, "slot", "ru")
+    ('1 of 2 weekly times', '1 из 21 смены', '2 из 5 смен')
+    """
+    if lang == "ru":
+        sg, pl = _GENITIVE_RU[noun]
+        m_abs = abs(int(m))
+        form = sg if m_abs % 10 == 1 and m_abs % 100 != 11 else pl
+        return f"{int(k)} из {int(m)} {form}"
+    return f"{int(k)} of {count(m, noun, lang)}"
+
+
+def ru_verb(n: int, singular: str, plural_form: str) -> str:
+    """The Russian verb form agreeing with a numeral subject (``1 подходит``, ``3 подходят``).
+
+    Examples
+    --------
+    >>> [ru_verb(n, "подходит", "подходят") for n in (1, 3, 11, 21)]
+    ['подходит', 'подходят', 'подходят', 'подходит']
+    """
+    n = abs(int(n))
+    return singular if n % 10 == 1 and n % 100 != 11 else plural_form
+
+
+def km(x: float, lang: str) -> str:
+    """A distance as people write it: ``1.3 km``, ``1,3 км`` (whole numbers without a decimal).
+
+    Examples
+    --------
+    >>> km(1.26, "en"), km(15.0, "ru"), km(0.04, "ru")
+    ('1.3 km', '15 км', '0,04 км')
+    """
+    digits = 2 if abs(x) < 0.1 else 1
+    text = f"{x:.{digits}f}".rstrip("0").rstrip(".")
+    if lang == "ru":
+        return text.replace(".", ",") + " км"
+    return text + " km"
+
+
+def score(x: float, lang: str) -> str:
+    """A score in [0, 1] with two decimals (comma in Russian).
+
+    Examples
+    --------
+    >>> score(0.7214, "en"), score(0.7214, "ru")
+    ('0.72', '0,72')
+    """
+    text = f"{x:.2f}"
+    return text.replace(".", ",") if lang == "ru" else text
+
+
+def ordinal(n: int, lang: str) -> str:
+    """``1st``, ``2nd``, ``11th``; ``1-й``, ``2-й`` in Russian.
+
+    Examples
+    --------
+    >>> [ordinal(n, "en") for n in (1, 2, 3, 4, 11, 12, 13, 21)]
+    ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st']
+    >>> ordinal(3, "ru")
+    '3-й'
+    """
+    if lang == "ru":
+        return f"{n}-й"
+    suffix = "th" if 11 <= n % 100 <= 13 else _ORDINALS_EN.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def slot_label(slot: str, lang: str) -> str:
+    """A weekly slot in words: ``Saturday morning``, ``в субботу утром``.
+
+    Examples
+    --------
+    >>> slot_label("sat-morning", "en"), slot_label("tue-evening", "ru")
+    ('Saturday morning', 'во вторник вечером')
+    """
+    day, part = slot.split("-", 1)
+    return f"{_DAYS[lang][_DAY_KEYS.index(day)]} {_PARTS[lang][part]}"
+
+
+def tag_label(tag: str, lang: str) -> str:
+    """A tag for people: known tags translated, others with underscores as spaces.
+
+    Examples
+    --------
+    >>> tag_label("background", "ru"), tag_label("driving_licence", "en"), tag_label("ru", "en")
+    ('справка об отсутствии судимости', 'driving licence', 'Russian')
+    """
+    known = _TAGS[lang].get(tag)
+    if known is not None:
+        return known
+    return tag.replace("_", " ")
+
+
+def join(items: Iterable[str], lang: str) -> str:
+    """``a``, ``a and b``, ``a, b and c`` (``и`` in Russian).
+
+    Examples
+    --------
+    >>> join(["a", "b", "c"], "en"), join(["a", "b"], "ru"), join([], "en")
+    ('a, b and c', 'a и b', '')
+    """
+    xs = list(items)
+    if len(xs) <= 1:
+        return "".join(xs)
+    word = " и " if lang == "ru" else " and "
+    return ", ".join(xs[:-1]) + word + xs[-1]
+
+
+def component_label(name: str, lang: str) -> str:
+    """What a score component measures, in words.
+
+    Examples
+    --------
+    >>> component_label("coverage", "ru")
+    'доля покрытого времени'
+    """
+    return _COMPONENTS[lang][name]
