@@ -41,6 +41,7 @@ __all__ = [
     "Group",
     "HungarianSolver",
     "MilpSolver",
+    "MinCostFlowResult",
     "MinShare",
     "Solver",
     "StableSolver",
@@ -146,7 +147,7 @@ def get_solver(name: str) -> Solver:
 
 from ._flow import FlowSolver  # noqa: E402
 from ._hungarian import HungarianSolver  # noqa: E402
-from ._mcf import min_cost_flow  # noqa: E402
+from ._mcf import MinCostFlowResult, min_cost_flow  # noqa: E402
 from ._milp import Group, MilpSolver, MinShare, clashes_from_slots  # noqa: E402
 from ._stable import StableSolver  # noqa: E402
 from .._stability import blocking_pairs  # noqa: E402

@@ -89,18 +89,18 @@ class StableSolver:
         vol_order = vol_order[free[vol_order]]
         need_order = need_order[free[need_order]]
         if self.proposing == "volunteer":
-            held = deferred_acceptance(
+            held, stats = deferred_acceptance(
                 problem.edge_left, problem.edge_right, vol_order, need_order,
                 left_cap, right_cap,
             )
         else:
-            held = deferred_acceptance(
+            held, stats = deferred_acceptance(
                 problem.edge_right, problem.edge_left, need_order, vol_order,
                 right_cap, left_cap,
             )
         return Assignment.from_edges(
             problem, held, method=self.name, status="stable",
-            info={"proposing": self.proposing},
+            info={"proposing": self.proposing, **stats},
         )
 
 
@@ -111,19 +111,20 @@ def deferred_acceptance(
     r_order: IntArray,
     proposer_cap: IntArray,
     receiver_cap: IntArray,
-) -> IntArray:
+) -> tuple[IntArray, dict[str, int]]:
     """Proposer-optimal many-to-many deferred acceptance over edge arrays.
 
     Edge ``e`` joins ``proposer[e]`` and ``receiver[e]``. ``p_order`` lists the edges
     that take part grouped by proposer, each proposer's from first to last choice;
     ``r_order`` lists the same edges grouped by receiver in the receiver's order.
-    Returns the positions of the held edges (unsorted).
+    Returns the positions of the held edges (unsorted) and counts of proposals and
+    rounds.
     """
     n_p = len(proposer_cap)
     n_r = len(receiver_cap)
     empty = np.zeros(0, dtype=np.int64)
     if len(p_order) == 0:
-        return empty
+        return empty, {"proposals": 0, "rounds": 0}
     counts = np.bincount(proposer[p_order], minlength=n_p)
     end = np.cumsum(counts)
     ptr = end - counts
@@ -135,15 +136,16 @@ def deferred_acceptance(
     held = empty
     touched = np.zeros(n_r, dtype=bool)
     pending = np.flatnonzero((proposer_cap > 0) & (counts > 0))
-    rounds = 0
+    proposals = rounds = 0
     while len(pending):
-        rounds += 1
         n_new = np.minimum(proposer_cap[pending] - held_count[pending], end[pending] - ptr[pending])
         go = n_new > 0
         pending, n_new = pending[go], n_new[go]
         if len(pending) == 0:
             break
         total = int(n_new.sum())
+        proposals += total
+        rounds += 1
         # positions ptr[p] .. ptr[p] + n_new[p] - 1 of every pending proposer p
         first = np.cumsum(n_new) - n_new
         pos = np.arange(total) - np.repeat(first - ptr[pending], n_new)
@@ -167,5 +169,5 @@ def deferred_acceptance(
         losers, lost = np.unique(proposer[rejected], return_counts=True)
         held_count[losers] -= lost
         pending = losers[ptr[losers] < end[losers]]
-    return held
+    return held, {"proposals": proposals, "rounds": rounds}
 
