@@ -1,23 +1,64 @@
-"""Round metrics: how well this round fills needs and serves volunteers."""
+"""Round metrics: how well one round fills needs and serves volunteers (see docs/metrics.md).
+
+All numbers are computed with array operations over needs, volunteers and edges:
+
+* **fill rate** = places filled (accepted placements + proposals + open offers that
+  hold a place, capped by capacity) / capacity, over open needs: overall, per
+  organisation, per district and per volunteer pool (the pool's share of filled places
+  and the share of its volunteers offered or placed);
+* **districts** are cells of a square grid of ``DISTRICT_KM`` km (on a local
+  equirectangular projection centred on the in-person needs): ``C`` is the centre cell,
+  ``N1E2`` one cell north and two east; remote needs form the district ``remote``;
+* **Gini** of the district fill rates (0: every district filled alike; 1: all in one);
+* **small organisations**: those with at most ``SMALL_ORGANISATION_PLACES`` open places;
+* **blocking pairs** of the proposal set (proposals, open offers and placements), by
+  :func:`matchkit.solvers.blocking_pairs` on the pairs not excluded by the ledger;
+* **churn**: the share of the previous round's proposals that are neither proposed
+  again, still open, nor accepted now;
+* **offers per volunteer** (primary and alternatives, among volunteers with any);
+* distance and score summaries with histograms.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._dataset import Dataset
-from ._problem import MatchProblem
+from ._problem import Assignment, MatchProblem
 from ._proposals import Proposal
+from ._rules import EARTH_RADIUS_KM
+from ._stability import blocking_pairs
 
-__all__ = ["round_metrics"]
+__all__ = [
+    "DISTANCE_BINS_KM",
+    "DISTRICT_KM",
+    "SCORE_BINS",
+    "SMALL_ORGANISATION_PLACES",
+    "churn",
+    "gini",
+    "need_districts",
+    "previous_pairs",
+    "round_metrics",
+]
 
 I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+
+#: Side of a district cell, in kilometres.
+DISTRICT_KM = 3.0
+#: An organisation with at most this many open places counts as small.
+SMALL_ORGANISATION_PLACES = 5
+#: Bin edges of the distance histogram (km); the last bin is open-ended.
+DISTANCE_BINS_KM: tuple[float, ...] = (0, 1, 2, 3, 5, 7, 10, 15, 20, 30)
+#: Bin edges of the score histogram.
+SCORE_BINS: tuple[float, ...] = tuple(round(0.1 * k, 1) for k in range(11))
 
 
-def _summary(x: NDArray[np.float64]) -> dict[str, float | None]:
+def _summary(x: F64) -> dict[str, float | None]:
     if x.size == 0:
         return {"mean": None, "median": None, "p90": None}
     return {
@@ -25,6 +66,106 @@ def _summary(x: NDArray[np.float64]) -> dict[str, float | None]:
         "median": float(np.median(x)),
         "p90": float(np.percentile(x, 90)),
     }
+
+
+def gini(x: Iterable[float]) -> float | None:
+    """Gini coefficient of non-negative values (None for no values, 0 if all are zero).
+
+    Examples
+    --------
+    >>> gini([0.5, 0.5, 0.5]), round(gini([0.0, 0.0, 1.0]), 3), round(gini([1, 2, 3, 4]), 3)
+    (0.0, 0.667, 0.25)
+    """
+    a = np.sort(np.asarray(list(x), dtype=np.float64))
+    n = a.size
+    if n == 0:
+        return None
+    total = a.sum()
+    if total <= 0:
+        return 0.0
+    ranks = np.arange(1, n + 1)
+    return float((2.0 * (ranks * a).sum()) / (n * total) - (n + 1.0) / n)
+
+
+def need_districts(dataset: Dataset, *, cell_km: float = DISTRICT_KM) -> list[str]:
+    """The district label of every need (dataset order): a grid cell, or ``remote``.
+
+    The grid is centred on the mean position of the in-person needs; cells are
+    ``cell_km`` wide. ``C`` is the centre cell; ``N2W1`` is two cells north, one west.
+
+    Examples
+    --------
+    >>> from matchkit.datasets import tiny_city
+    >>> need_districts(tiny_city())
+    ['E1', 'C', 'remote', 'S1', 'S1', 'C']
+    """
+    needs = dataset.needs
+    placed = np.array([n.location is not None and not n.remote for n in needs], dtype=bool)
+    lat = np.array([n.location.lat if n.location is not None else np.nan for n in needs], dtype=np.float64)
+    lon = np.array([n.location.lon if n.location is not None else np.nan for n in needs], dtype=np.float64)
+    out = ["remote"] * len(needs)
+    if not placed.any():
+        return out
+    lat0, lon0 = float(lat[placed].mean()), float(lon[placed].mean())
+    km_per_deg = np.pi * EARTH_RADIUS_KM / 180.0
+    y = (lat - lat0) * km_per_deg
+    x = (lon - lon0) * km_per_deg * np.cos(np.radians(lat0))
+    row = np.where(placed, np.floor(np.nan_to_num(y) / cell_km + 0.5), 0).astype(np.int64)
+    col = np.where(placed, np.floor(np.nan_to_num(x) / cell_km + 0.5), 0).astype(np.int64)
+    for j in np.flatnonzero(placed).tolist():
+        r, c = int(row[j]), int(col[j])
+        label = ("N" if r > 0 else "S") + str(abs(r)) if r else ""
+        label += ("E" if c > 0 else "W") + str(abs(c)) if c else ""
+        out[j] = label or "C"
+    return out
+
+
+def _rate_by(labels: Sequence[str], filled: I64, cap: I64, mask: NDArray[np.bool_]) -> dict[str, float]:
+    """Fill rate per label over the needs in ``mask``, labels sorted."""
+    keys = sorted({labels[j] for j in np.flatnonzero(mask).tolist()})
+    if not keys:
+        return {}
+    code = {k: i for i, k in enumerate(keys)}
+    idx = np.array([code.get(label, -1) for label in labels], dtype=np.int64)
+    sel = mask & (idx >= 0)
+    num = np.bincount(idx[sel], weights=filled[sel], minlength=len(keys))
+    den = np.bincount(idx[sel], weights=cap[sel], minlength=len(keys))
+    return {k: float(num[i] / den[i]) for i, k in enumerate(keys) if den[i] > 0}
+
+
+def _histogram(x: F64, edges: Sequence[float], open_end: bool) -> dict[str, list[float]]:
+    e = np.asarray(edges, dtype=np.float64)
+    if open_end:
+        e = np.append(e, np.inf)
+    counts, _ = np.histogram(x, bins=e)
+    return {"edges": [float(v) for v in edges], "counts": counts.astype(int).tolist()}
+
+
+def churn(previous: Iterable[tuple[str, str]], current: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """How many of the previous round's proposals are gone now.
+
+    ``previous``: the previous round's proposed pairs; ``current``: this round's
+    proposals (new and still open) and accepted placements. ``rate`` is None when there
+    was nothing before.
+
+    Examples
+    --------
+    >>> churn([("v1", "n1"), ("v2", "n1")], [("v1", "n1"), ("v3", "n2")])
+    {'previous': 2, 'kept': 1, 'rate': 0.5}
+    """
+    prev = set(previous)
+    kept = len(prev & set(current))
+    return {"previous": len(prev), "kept": kept, "rate": (1.0 - kept / len(prev)) if prev else None}
+
+
+def _blocking(problem: MatchProblem, held: I64, excluded_edge: NDArray[np.bool_] | None) -> int:
+    """Blocking pairs of the set of held edges, among pairs that may still be proposed."""
+    keep = np.ones(problem.n_edges, dtype=bool) if excluded_edge is None else ~excluded_edge
+    keep[held] = True
+    sub = problem.subset(keep)
+    new_pos = np.cumsum(keep) - 1
+    asg = Assignment.from_edges(sub, new_pos[held], method="proposals")
+    return int(blocking_pairs(sub, asg).shape[0])
 
 
 def round_metrics(
@@ -36,14 +177,28 @@ def round_metrics(
     reserved: tuple[I64, I64],
     proposals: Sequence[Proposal],
     open_needs: NDArray[np.bool_],
+    excluded_edge: NDArray[np.bool_] | None = None,
+    previous_pairs: Iterable[tuple[str, str]] | None = None,
+    placement_pairs: Sequence[tuple[str, str]] = (),
+    district_km: float = DISTRICT_KM,
+    small_places: int = SMALL_ORGANISATION_PLACES,
 ) -> dict[str, Any]:
-    """The headline numbers of one round (see docs/metrics.md)."""
+    """The numbers of one round (see the module notes and docs/metrics.md).
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> m = mk.match(tiny_city(), as_of="2026-09-01").metrics
+    >>> m["fill_rate"], m["fill_rate_by_district"], m["blocking_pairs"]
+    (0.8571428571428571, {'C': 1.0, 'E1': 1.0, 'remote': 0.6666666666666666}, 0)
+    """
     n_v, n_n = problem.n_left, problem.n_right
     placed_l, placed_r = placements
     resv_l, resv_r = reserved
     cap = problem.right_capacity
     open_cap = int(cap[open_needs].sum())
-    chosen_r = problem.edge_right[chosen]
+    chosen_l, chosen_r = problem.edge_left[chosen], problem.edge_right[chosen]
     filled = np.minimum(
         np.bincount(placed_r, minlength=n_n)
         + np.bincount(chosen_r, minlength=n_n)
@@ -51,9 +206,8 @@ def round_metrics(
         cap,
     )
     placed_only = np.minimum(np.bincount(placed_r, minlength=n_n), cap)
-    offered_v = (
-        np.bincount(problem.edge_left[chosen], minlength=n_v) + np.bincount(resv_l, minlength=n_v)
-    ) > 0
+    offered_v = (np.bincount(chosen_l, minlength=n_v) + np.bincount(resv_l, minlength=n_v)) > 0
+    served_v = offered_v | (np.bincount(placed_l, minlength=n_v) > 0)
     new = [p for p in proposals if p.status == "new"]
     scores = np.array([p.score for p in new], dtype=np.float64)
     dist = problem.components.get("distance_km")
@@ -62,6 +216,40 @@ def round_metrics(
         d = d[np.isfinite(d)]
     else:
         d = np.zeros(0)
+
+    org_of = [n.organisation_id for n in dataset.needs]
+    districts = need_districts(dataset, cell_km=district_km)
+    by_district = _rate_by(districts, filled, cap, open_needs)
+    org_places = _rate_by(org_of, cap, np.ones(n_n, dtype=np.int64), open_needs)  # places per org
+    small = {o for o, places in org_places.items() if places <= small_places}
+    small_mask = open_needs & np.array([o in small for o in org_of], dtype=bool)
+    small_cap = int(cap[small_mask].sum())
+    small_rates = np.array(list(_rate_by(org_of, filled, cap, small_mask).values()), dtype=np.float64)
+
+    pools = [v.pool or "(none)" for v in dataset.volunteers]
+    holder_l = np.concatenate([placed_l, chosen_l, resv_l])
+    pool_keys = sorted(set(pools))
+    pcode = {k: i for i, k in enumerate(pool_keys)}
+    pidx = np.array([pcode[p] for p in pools], dtype=np.int64)
+    n_pool = np.bincount(pidx, minlength=len(pool_keys))
+    served_pool = np.bincount(pidx[served_v], minlength=len(pool_keys))
+    held_pool = np.bincount(pidx[holder_l], minlength=len(pool_keys)) if holder_l.size else np.zeros(len(pool_keys))
+    total_held = max(int(holder_l.size), 1)
+
+    n_offers = np.zeros(n_v, dtype=np.int64)
+    vindex = {v: i for i, v in enumerate(problem.left_ids)}
+    for p in proposals:
+        i = vindex.get(p.volunteer_id)
+        if i is not None:
+            n_offers[i] += 1 + len(p.alternatives)
+    with_offers = n_offers[n_offers > 0]
+
+    held = np.concatenate([
+        chosen,
+        _positions(problem, placed_l, placed_r),
+        _positions(problem, resv_l, resv_r),
+    ])
+    current = [(p.volunteer_id, p.need_id) for p in proposals] + list(placement_pairs)
     return {
         "n_volunteers": n_v,
         "n_needs": n_n,
@@ -74,7 +262,57 @@ def round_metrics(
         "n_placements": int(placed_l.size),
         "fill_rate": float(filled[open_needs].sum() / open_cap) if open_cap else None,
         "placement_rate": float(placed_only[open_needs].sum() / open_cap) if open_cap else None,
+        "fill_rate_by_organisation": _rate_by(org_of, filled, cap, open_needs),
+        "fill_rate_by_district": by_district,
+        "district_km": float(district_km),
+        "gini_fill_by_district": gini(by_district.values()),
+        "pools": {
+            k: {
+                "volunteers": int(n_pool[i]),
+                "offered_or_placed": int(served_pool[i]),
+                "share_offered_or_placed": float(served_pool[i] / n_pool[i]) if n_pool[i] else None,
+                "share_of_filled_places": float(held_pool[i] / total_held) if holder_l.size else None,
+            }
+            for i, k in enumerate(pool_keys)
+        },
         "share_volunteers_offered": float(offered_v.mean()) if n_v else None,
-        "score": _summary(scores),
-        "distance_km": _summary(d),
+        "small_organisations": {
+            "max_places": small_places,
+            "n": len(small),
+            "fill_rate": float(filled[small_mask].sum() / small_cap) if small_cap else None,
+            "share_with_a_place_filled": float((small_rates > 0).mean()) if small_rates.size else None,
+        },
+        "score": {**_summary(scores), "histogram": _histogram(scores, SCORE_BINS, open_end=False)},
+        "distance_km": {**_summary(d), "histogram": _histogram(d, DISTANCE_BINS_KM, open_end=True)},
+        "blocking_pairs": _blocking(problem, np.unique(held), excluded_edge),
+        "offers_per_volunteer": {
+            "mean": float(with_offers.mean()) if with_offers.size else None,
+            "max": int(with_offers.max()) if with_offers.size else 0,
+            "counts": {int(k): int(c) for k, c in zip(*np.unique(with_offers, return_counts=True))},
+        },
+        "churn": churn(previous_pairs, current) if previous_pairs is not None else None,
     }
+
+
+def _positions(problem: MatchProblem, li: I64, ri: I64) -> I64:
+    if li.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    pos = problem.edge_index(li, ri)
+    return np.asarray(pos[pos >= 0], dtype=np.int64)
+
+
+def previous_pairs(previous: Any = None, ledger: Any = None, current_round: int | None = None) -> list[tuple[str, str]] | None:
+    """The previous round's proposed pairs: from a previous result, else from the ledger.
+
+    From the ledger: the primary offers (not shortlist alternatives) recorded in round
+    ``current_round - 1``. None when neither tells.
+    """
+    if previous is not None:
+        return [(p.volunteer_id, p.need_id) for p in previous.proposals]
+    if ledger is None or current_round is None or current_round <= 1:
+        return None
+    return [
+        (str(e.volunteer_id), str(e.need_id))
+        for e in ledger.events(kind="offered", round=current_round - 1)
+        if not e.payload.get("shortlist", False)
+    ]
