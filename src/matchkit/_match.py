@@ -27,7 +27,7 @@ from ._build import build_problem, resolve_as_of
 from ._dataset import Dataset
 from ._exceptions import InvalidInputError
 from ._ledger import Ledger
-from ._metrics import round_metrics
+from ._metrics import previous_pairs, round_metrics
 from ._models import NeedStatus
 from ._policy import policy_blocks
 from ._problem import Assignment, MatchProblem
@@ -297,6 +297,9 @@ def match(
         reserved=(resv_l, resv_r),
         proposals=proposals,
         open_needs=np.array([s is NeedStatus.OPEN for s in statuses], dtype=bool) & need_ok & ~ended,
+        excluded_edge=excluded_edge,
+        previous_pairs=previous_pairs(previous, ledger, rnd),
+        placement_pairs=view.placements,
     )
     metrics["objective"] = assignment.objective
     metrics["method"] = assignment.method
@@ -313,7 +316,8 @@ def match(
         assignment=assignment,
         round=rnd,
         free_problem=free_problem,
-        context={"key": key, "shortlist": shortlist, "budget": budget, "blocked": blocked},
+        context={"key": key, "shortlist": shortlist, "budget": budget, "blocked": blocked,
+                 "weights": weights, "excluded": frozenset(view.excluded)},
     )
 
 
