@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import matchkit as mk
 from matchkit import _io_save
-from matchkit._io_csv import MODELS, columns
+from matchkit._io_csv import KINDS, MODELS, columns
 from matchkit.testing import datasets
 
 FORMATS = ["csv", "json", "jsonl"]
@@ -520,10 +520,59 @@ def test_cli_validate_lists_every_problem(
         assert expected in err
 
 
-@pytest.mark.parametrize("kind", list(MODELS))
+@pytest.mark.parametrize("kind", KINDS)
 def test_schema_doc_names_every_column(kind: str) -> None:
     if not DOCS.exists():
         pytest.fail("docs/schema.md is missing")
     text = DOCS.read_text(encoding="utf-8")
     missing = [c.name for c in columns(MODELS[kind]) if f"`{c.name}`" not in text]
     assert not missing, f"docs/schema.md does not describe the {kind} columns {missing}"
+
+
+def _with_inkind() -> mk.Dataset:
+    return mk.Dataset.from_records(
+        organisations=[
+            {"id": "o1", "name": "Print shop", "kind": "business", "registered": True},
+            {"id": "o2", "name": "Paws", "kind": "cso", "registered": True},
+        ],
+        offers=[
+            {
+                "id": "f1",
+                "organisation_id": "o1",
+                "kind": "printing",
+                "item": "A4 leaflets",
+                "quantity": 500,
+                "unit": "sheets",
+                "contact_role": "manager",
+                "radius_km": 5,
+                "windows": ["2027-09-01/2027-10-31", "2027-12-01/2027-12-20"],
+                "area": {"lat": 55.8, "lon": 49.1},
+            }
+        ],
+        requests=[
+            {
+                "id": "r1",
+                "organisation_id": "o2",
+                "kind": "printing",
+                "quantity": 200,
+                "unit": "sheets",
+                "needed_by": "2027-09-15",
+                "place": {"lat": 55.79, "lon": 49.12},
+                "purpose": "clean-up day",
+            }
+        ],
+    )
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_extension_kinds_round_trip_and_do_not_linger(tmp_path: Path, fmt: str) -> None:
+    if "offers" not in MODELS:
+        pytest.skip("this build has no in-kind extension")
+    ds = _with_inkind()
+    names = [p.name for p in mk.save_dataset(ds, tmp_path, format=fmt)]
+    assert names[3:] == [f"offers.{fmt}", f"requests.{fmt}"]
+    assert mk.load_dataset(tmp_path) == ds
+    plain = _rich()
+    mk.save_dataset(plain, tmp_path, format=fmt)  # no offers: the old offers file goes
+    assert not (tmp_path / f"offers.{fmt}").exists()
+    assert mk.load_dataset(tmp_path) == plain

@@ -175,6 +175,12 @@ def columns(model: type[BaseModel]) -> tuple[Column, ...]:
 
 
 @cache
+def columns_by_name(model: type[BaseModel]) -> dict[str, Column]:
+    """Column name -> Column for ``model``."""
+    return {c.name: c for c in columns(model)}
+
+
+@cache
 def field_names(model: type[BaseModel]) -> dict[str, str]:
     """Model path (``"home.lat"``) -> column name (``"home_lat"``) for error messages."""
     out: dict[str, str] = {}
@@ -228,12 +234,17 @@ def record_from_cells(
     bad: set[str] = set()
     rid = cells.get("id")
     record_id = None if is_blank(rid) else str(rid).strip()
-    by_name = {c.name: c for c in columns(model)}
+    by_name = columns_by_name(model)
     for name, raw in cells.items():
         col = by_name[name]
-        value = _plain(raw)
-        if is_blank(value):
-            continue
+        if type(raw) is str:  # the CSV case, kept fast
+            if not raw.strip(_WHITESPACE):
+                continue
+            value: Any = raw
+        else:
+            value = _plain(raw)
+            if is_blank(value):
+                continue
         if col.kind == "set":
             if isinstance(value, str):
                 record[col.field] = [p for p in value.split(SET_SEPARATOR) if p.strip()]

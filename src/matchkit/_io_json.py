@@ -82,11 +82,14 @@ def _array(text: str, pos: int, source: str) -> tuple[list[tuple[int, Any]], int
     pos = _skip(text, pos + 1)
     if pos < len(text) and text[pos] == "]":
         return items, pos + 1
+    counted, line = 0, 1  # newlines are counted once, from the last record on
     while True:
         pos = _skip(text, pos)
         start = pos
         value, pos = _decode(text, pos, source)
-        items.append((line_of(text, start), value))
+        line += text.count("\n", counted, start)
+        counted = start
+        items.append((line, value))
         pos = _skip(text, pos)
         if pos < len(text) and text[pos] == ",":
             pos += 1
