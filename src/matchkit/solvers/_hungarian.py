@@ -106,8 +106,8 @@ class HungarianSolver:
         if len(edges) == 0:
             return Assignment.from_edges(problem, edges, method=self.name)
 
-        vols, cl = np.unique(el[edges], return_inverse=True)
-        needs, cr = np.unique(er[edges], return_inverse=True)
+        vols, cl = _compact(el[edges], problem.n_left)
+        needs, cr = _compact(er[edges], problem.n_right)
         nv, nn = len(vols), len(needs)
         rk = np.minimum(left_cap[vols], np.bincount(cl, minlength=nv))
         rc = np.minimum(right_cap[needs], np.bincount(cr, minlength=nn))
@@ -135,7 +135,8 @@ class HungarianSolver:
         row_owner = np.repeat(np.arange(nv), rk)
         col_owner = np.repeat(np.arange(nn), rc)
         if n_g == 0:
-            matrix = compact[row_owner][:, col_owner]
+            matrix = compact if n_rows == nv else compact[row_owner]
+            matrix = matrix if n_cols == nn else matrix[:, col_owner]
         else:
             matrix = np.zeros(shape)
             matrix[:n_rows, :n_cols] = compact[row_owner][:, col_owner]
@@ -147,18 +148,24 @@ class HungarianSolver:
         rows, cols = rows[chosen], cols[chosen]
         plain = (rows < n_rows) & (cols < n_cols)
         via_gadget = (rows < n_rows) & (cols >= n_cols)
-        # a plain cell belongs to exactly one direct edge: look it up by compact (v, n)
-        edge_id = np.full((nv, nn), -1, dtype=np.int64)
-        edge_id[cl[direct], cr[direct]] = edges[direct]
+        # a plain cell belongs to exactly one direct edge: look it up by (volunteer, need)
         picked = np.concatenate(
             [
-                edge_id[row_owner[rows[plain]], col_owner[cols[plain]]],
+                problem.edge_index(vols[row_owner[rows[plain]]], needs[col_owner[cols[plain]]]),
                 edges[gadget][cols[via_gadget] - n_cols],
             ]
         )
         return Assignment.from_edges(
             problem, picked, method=self.name, info={"matrix_shape": shape}
         )
+
+
+def _compact(index: IntArray, n: int) -> tuple[IntArray, IntArray]:
+    """The distinct values of ``index`` (sorted) and each entry's position among them."""
+    present = np.zeros(n, dtype=bool)
+    present[index] = True
+    remap = np.cumsum(present) - 1
+    return np.flatnonzero(present), remap[index]
 
 
 def _add_gadgets(
