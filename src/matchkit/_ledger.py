@@ -167,7 +167,7 @@ class Ledger:
         with self._write() as store:
             self._expire_due(store, when)
             if batch:
-                check_offers(replay_events(store.rows()), batch)
+                check_offers(replay_events(store.rows(), as_of=when), batch)
             rnd = store.last_round() + 1
             rows: list[tuple[str, int | None, str, str | None, str | None, str]] = [
                 (at_text, rnd, "round", None, None,

@@ -1,0 +1,687 @@
+"""Ledger: the event log, the decision rules, the state it replays into, the file format."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import matchkit as mk
+from matchkit import DecisionError, InvalidInputError, Ledger, Offer, UnknownMethodError
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def day(n: float) -> datetime:
+    return T0 + timedelta(days=n)
+
+
+def offer(v: str, n: str, *, cap: int = 1, maxp: int = 1, score: float = 0.5, **kw: Any) -> Offer:
+    return Offer(volunteer_id=v, need_id=n, score=score, capacity=cap, max_placements=maxp, **kw)
+
+
+@pytest.fixture
+def ledger() -> Ledger:
+    with Ledger(":memory:") as led:
+        yield led
+
+
+@pytest.fixture
+def one(ledger: Ledger) -> Ledger:
+    """A ledger with one round: v1 and v2 offered n1 (capacity 1), v1 offered n2 (capacity 2)."""
+    ledger.record_round(
+        [offer("v1", "n1"), offer("v2", "n1"), offer("v1", "n2", cap=2)], at=day(0)
+    )
+    return ledger
+
+
+# ---- the file ----------------------------------------------------------------------------
+
+
+def test_new_file_carries_schema_version_and_wal(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite"
+    Ledger(path).close()
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == Ledger.schema_version == 1
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert dict(con.execute("SELECT key, value FROM meta"))["format"] == "matchkit-ledger"
+    con.close()
+
+
+def test_reopened_file_replays_the_same_state(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite"
+    with Ledger(path) as led:
+        led.record_round([offer("v1", "n1"), offer("v2", "n2")], at=day(0))
+        led.accept("v1", "n1", at=day(1))
+        led.reject("v2", "n2", at=day(1))
+        before = led.state(as_of=day(2))
+    with Ledger(path) as led:
+        after = led.state(as_of=day(2))
+        assert len(led) == before.n_events == 5
+    assert after == before
+    assert after.placements == {("v1", "n1")} and after.rejected == {("v2", "n2")}
+
+
+def test_newer_schema_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite"
+    Ledger(path).close()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA user_version = 2")
+    con.close()
+    with pytest.raises(InvalidInputError, match="schema version 2, written by a newer matchkit"):
+        Ledger(path)
+
+
+def test_a_file_that_is_not_sqlite_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.sqlite"
+    path.write_text("these are notes, not a database\n" * 100)
+    with pytest.raises(InvalidInputError, match="is not a matchkit ledger"):
+        Ledger(path)
+
+
+def test_another_sqlite_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE people (name TEXT)")
+    con.commit()
+    con.close()
+    with pytest.raises(InvalidInputError, match="not a matchkit ledger \\(it has tables: people\\)"):
+        Ledger(path)
+
+
+def test_a_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="is a directory"):
+        Ledger(tmp_path)
+
+
+@pytest.mark.parametrize("sql", ["UPDATE events SET kind = 'accepted'", "DELETE FROM events"])
+def test_the_event_table_is_append_only(tmp_path: Path, sql: str) -> None:
+    path = tmp_path / "m.sqlite"
+    with Ledger(path) as led:
+        led.record_round([offer("v1", "n1")], at=day(0))
+    con = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        con.execute(sql)
+    con.close()
+
+
+def test_closed_ledger_refuses_writes() -> None:
+    led = Ledger(":memory:")
+    led.close()
+    led.close()  # closing twice is fine
+    with pytest.raises(InvalidInputError, match="is closed"):
+        led.record_round([], at=day(0))
+    assert "closed" in repr(led)
+
+
+# ---- rounds ------------------------------------------------------------------------------
+
+
+def test_round_records_offers_with_expiry_and_capacity(ledger: Ledger) -> None:
+    rnd = ledger.record_round(
+        [offer("v1", "n1", cap=3, maxp=2, score=0.75, rank=0),
+         offer("v1", "n2", rank=1, shortlist=True, extra={"distance_km": 2.5})],
+        at=day(0), ttl_days=5,
+    )
+    assert rnd == 1
+    events = list(ledger.events())
+    assert [e.kind.value for e in events] == ["round", "offered", "offered"]
+    assert all(e.round == 1 and e.at == day(0) for e in events)
+    assert events[0].payload == {"n_offers": 2, "ttl_days": 5}
+    first, second = events[1].payload, events[2].payload
+    assert first["expires_at"] == "2026-03-07T09:00:00.000000Z"
+    assert (first["score"], first["capacity"], first["max_placements"], first["rank"]) == (0.75, 3, 2, 0)
+    assert second["shortlist"] is True and second["distance_km"] == 2.5
+    assert ledger.record_round([], at=day(1)) == 2
+
+
+def test_round_takes_capacities_from_mappings_and_reads_objects(ledger: Ledger) -> None:
+    @dataclass
+    class Proposal:
+        volunteer_id: str
+        need_id: str
+        score: float
+        reasons: tuple[str, ...] = ()
+
+    ledger.record_round(
+        [Proposal("v1", "n1", 0.9, ("skills",)), {"volunteer_id": "v2", "need_id": "n1", "score": 0.4}],
+        at=day(0), capacity={"n1": 2}, max_placements={"v1": 1, "v2": 3},
+    )
+    state = ledger.state(as_of=day(1))
+    assert state.capacity == {"n1": 2} and state.max_placements == {"v1": 1, "v2": 3}
+
+
+@pytest.mark.parametrize(
+    ("offers", "kwargs", "message"),
+    [
+        ([{"volunteer_id": "v1", "need_id": "n1", "score": 0.5, "max_placements": 1}], {},
+         r"offer 0 \('v1', 'n1'\): field 'capacity' field required; give it in the offer or in record_round\(capacity="),
+        ([offer("v1", "n1"), offer("v1", "n1")], {}, "offers 0 and 1 are the same pair"),
+        ([{"volunteer_id": "", "need_id": "n1", "score": 0.5, "capacity": 1, "max_placements": 1}], {},
+         "field 'volunteer_id'"),
+        ([{"volunteer_id": "v1", "need_id": "n1", "score": float("nan"), "capacity": 1,
+           "max_placements": 1}], {}, "field 'score'"),
+        ([offer("v1", "n1", extra={"capacity": 9})], {}, "reserved keys"),
+        ([offer("v1", "n1", extra={"when": object()})], {}, "extra is not JSON"),
+        ([offer("v1", "n1")], {"ttl_days": 0}, "ttl_days must be a positive number"),
+        ({"volunteer_id": "v1"}, {}, "an iterable of offers"),
+    ],
+)
+def test_malformed_round_is_refused_and_writes_nothing(
+    ledger: Ledger, offers: Any, kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        ledger.record_round(offers, at=day(0), **kwargs)
+    assert len(ledger) == 0
+
+
+def _rejected(led: Ledger) -> None:
+    led.reject("v1", "n1", at=day(1))
+
+
+def _placed(led: Ledger) -> None:
+    led.accept("v1", "n1", at=day(1))
+
+
+def _left_by_volunteer(led: Ledger) -> None:
+    led.withdraw("v1", "n1", by="volunteer", at=day(1))
+
+
+def _need_full(led: Ledger) -> None:
+    led.accept("v2", "n1", at=day(1))
+
+
+def _volunteer_at_max(led: Ledger) -> None:
+    led.accept("v1", "n2", at=day(1))
+
+
+def _need_closed(led: Ledger) -> None:
+    led.record_need_transition("n1", "closed", by="org1", reason="done", from_status="open")
+
+
+def _nothing(led: Ledger) -> None:
+    pass
+
+
+@pytest.mark.parametrize(
+    ("setup", "pair", "message"),
+    [
+        (_rejected, ("v1", "n1"), "the volunteer rejected this pair; a rejection is final"),
+        (_placed, ("v1", "n1"), "already an accepted placement"),
+        (_left_by_volunteer, ("v1", "n1"), "the volunteer withdrew from this pair"),
+        (_nothing, ("v1", "n1"), r"already has an open offer \(round 1\)"),
+        (_need_full, ("v3", "n1"), r"the need is full \(1 accepted placements\)"),
+        (_volunteer_at_max, ("v1", "n3"), r"the volunteer is at max_placements \(1 accepted\)"),
+        (_need_closed, ("v3", "n1"), "the need is 'closed'; only open needs are offered"),
+    ],
+)
+def test_round_refuses_forbidden_offers_and_writes_nothing(
+    one: Ledger, setup: Any, pair: tuple[str, str], message: str
+) -> None:
+    setup(one)
+    n_before = len(one)
+    good = offer("v9", "n9")
+    with pytest.raises(DecisionError, match=message):
+        one.record_round([good, offer(*pair)], at=day(2))
+    assert len(one) == n_before
+    assert one.state(as_of=day(2)).rounds[-1].number == 1
+
+
+def test_round_re_offers_an_expired_pair_after_recording_its_expiry(one: Ledger) -> None:
+    assert one.record_round([offer("v1", "n1")], at=day(8)) == 2
+    kinds = [(e.kind.value, e.volunteer_id) for e in one.events(after=4)]
+    assert kinds[:3] == [("expired", "v1"), ("expired", "v2"), ("expired", "v1")]
+    state = one.state(as_of=day(9))
+    assert set(state.open_offers) == {("v1", "n1")} and state.open_offers["v1", "n1"].round == 2
+
+
+def test_round_re_offers_a_pair_the_need_withdrew(one: Ledger) -> None:
+    one.withdraw("v1", "n1", by="need", reason="paused", at=day(1))
+    one.record_round([offer("v1", "n1")], at=day(2))
+    assert one.state(as_of=day(3)).status_of("v1", "n1") == "open"
+
+
+# ---- decisions ---------------------------------------------------------------------------
+
+
+def test_accept_records_a_placement_and_is_idempotent(one: Ledger) -> None:
+    first = one.accept("v1", "n1", at=day(1))
+    n = len(one)
+    again = one.accept("v1", "n1", at=day(2))
+    assert again == first and len(one) == n
+    assert first.kind is mk.EventKind.ACCEPTED and first.round == 1
+    state = one.state(as_of=day(2))
+    assert state.placements == {("v1", "n1")} and state.free_capacity("n1") == 0
+
+
+def test_reject_is_final_and_idempotent(one: Ledger) -> None:
+    first = one.reject("v1", "n1", at=day(1), reason="too far")
+    n = len(one)
+    assert one.reject("v1", "n1", at=day(2)) == first and len(one) == n
+    assert first.payload == {"reason": "too far"}
+    state = one.state(as_of=day(2))
+    assert ("v1", "n1") in state.rejected and ("v1", "n1") in state.excluded
+
+
+def _expire_recorded(led: Ledger) -> None:
+    led.expire(day(7))
+
+
+def _withdrawn_by_need(led: Ledger) -> None:
+    led.withdraw("v1", "n1", by="need", at=day(1))
+
+
+@pytest.mark.parametrize(
+    ("setup", "verb", "pair", "at", "message"),
+    [
+        (_nothing, "accept", ("v9", "n1"), 1, r"unknown volunteer 'v9' \(never offered in this ledger\)"),
+        (_nothing, "accept", ("v1", "n9"), 1, r"unknown need 'n9' \(never offered"),
+        (_nothing, "reject", ("v8", "n9"), 1, "unknown volunteer 'v8' and need 'n9'"),
+        (_nothing, "accept", ("v2", "n2"), 1, "this pair was never offered"),
+        (_nothing, "accept", ("", "n1"), 1, "volunteer_id must be a non-empty string"),
+        (_nothing, "accept", ("v1", "n1"), 7, "the offer expired at 2026-03-09T09:00:00.000000Z"),
+        (_nothing, "reject", ("v1", "n1"), 8, "the offer expired at"),
+        (_expire_recorded, "accept", ("v1", "n1"), 8, "expired at .*a later round may offer it again"),
+        (_withdrawn_by_need, "accept", ("v1", "n1"), 2, "the offer was withdrawn by the need"),
+        (_withdrawn_by_need, "reject", ("v1", "n1"), 2, "the offer was withdrawn by the need"),
+        (_placed, "reject", ("v1", "n1"), 2, "it is an accepted placement; withdraw it instead"),
+        (_rejected, "accept", ("v1", "n1"), 2, "the volunteer rejected it; a rejection is final"),
+        (_rejected, "withdraw", ("v1", "n1"), 2, "the volunteer rejected it"),
+        (_need_full, "accept", ("v1", "n1"), 2, r"the need is full \(1 of 1 places taken by v2\)"),
+        (_placed, "accept", ("v1", "n2"), 2, r"already has 1 of 1 placements \(n1\); withdraw one first"),
+        (_nothing, "accept", ("v1", "n1"), -1, "before the offer was made"),
+        (_need_closed, "accept", ("v1", "n1"), 1, "the need is 'closed' since"),
+    ],
+)
+def test_invalid_decision_is_refused_and_writes_nothing(
+    one: Ledger, setup: Any, verb: str, pair: tuple[str, str], at: int, message: str
+) -> None:
+    setup(one)
+    n_before = len(one)
+    kwargs: dict[str, Any] = {"at": day(at)}
+    if verb == "withdraw":
+        kwargs["by"] = "volunteer"
+    with pytest.raises(DecisionError, match=message):
+        getattr(one, verb)(*pair, **kwargs)
+    assert len(one) == n_before
+
+
+def test_over_max_placements_counts_only_live_placements(ledger: Ledger) -> None:
+    ledger.record_round([offer("v1", "n1", maxp=1), offer("v1", "n2", maxp=1)], at=day(0))
+    ledger.accept("v1", "n1", at=day(1))
+    with pytest.raises(DecisionError, match="withdraw one first"):
+        ledger.accept("v1", "n2", at=day(1))
+    ledger.withdraw("v1", "n1", by="volunteer", at=day(2))
+    ledger.accept("v1", "n2", at=day(3))
+    assert ledger.state(as_of=day(3)).placements == {("v1", "n2")}
+
+
+def test_withdrawing_a_placement_frees_its_place(one: Ledger) -> None:
+    one.accept("v1", "n1", at=day(1))
+    ended = one.withdraw("v1", "n1", by="organisation", reason="need paused", at=day(2))
+    assert ended.payload == {"by": "organisation", "ended": "placement", "reason": "need paused"}
+    assert one.withdraw("v1", "n1", by="organisation") == ended  # idempotent
+    one.accept("v2", "n1", at=day(3))
+    state = one.state(as_of=day(3))
+    assert state.placements == {("v2", "n1")}
+    assert state.withdrawn == {("v1", "n1"): "organisation"}
+    assert ("v1", "n1") not in state.excluded
+
+
+def test_withdrawing_an_open_offer_by_the_volunteer_excludes_the_pair(one: Ledger) -> None:
+    ended = one.withdraw("v2", "n1", by="volunteer", at=day(1))
+    assert ended.payload["ended"] == "offer"
+    assert ("v2", "n1") in one.state(as_of=day(1)).excluded
+
+
+def test_withdraw_needs_a_known_party(one: Ledger) -> None:
+    with pytest.raises(UnknownMethodError, match="'by' parameter of Ledger.withdraw must be one of"):
+        one.withdraw("v1", "n1", by="nobody", at=day(1))
+
+
+def test_expire_marks_due_offers_once(one: Ledger) -> None:
+    one.accept("v1", "n1", at=day(1))
+    assert one.expire(day(6)) == 0
+    assert one.expire(day(7)) == 2  # v2/n1 and v1/n2; the placement does not expire
+    assert one.expire(day(30)) == 0
+    state = one.state(as_of=day(30))
+    assert state.expired == {("v2", "n1"), ("v1", "n2")} and state.placements == {("v1", "n1")}
+    assert state.round_counts[1] == {"offered": 3, "accepted": 1, "expired": 2}
+
+
+def test_state_counts_an_overdue_offer_as_expired_before_it_is_recorded(one: Ledger) -> None:
+    assert set(one.state(as_of=day(6)).open_offers) == {("v1", "n1"), ("v2", "n1"), ("v1", "n2")}
+    late = one.state(as_of=day(7))
+    assert not late.open_offers and len(late.expired) == 3
+
+
+# ---- the state ---------------------------------------------------------------------------
+
+
+def test_state_budgets_and_counts(ledger: Ledger) -> None:
+    ledger.record_round([offer("v1", "n1"), offer("v1", "n2"), offer("v2", "n1")], at=day(0))
+    ledger.reject("v1", "n2", at=day(1))
+    ledger.record_round([offer("v1", "n3"), offer("v3", "n3")], at=day(8), ttl_days=14)
+    state = ledger.state(as_of=day(9))
+    assert state.open_offers_per_volunteer == {"v1": 1, "v3": 1}
+    assert state.open_offers_per_need == {"n3": 2}
+    assert state.offers_since("v1", day(7)) == 1
+    assert state.offers_since("v1", day(0)) == 3 and state.offers_since("v1") == 3
+    assert state.offers_since(None, day(7)) == 2 and state.offers_since() == 5
+    assert [(r.number, r.n_offers, r.ttl_days) for r in state.rounds] == [(1, 3, 7), (2, 2, 14)]
+    assert state.round_counts == {1: {"offered": 3, "rejected": 1, "expired": 2}, 2: {"offered": 2}}
+    assert state.status_of("v1", "n2") == "rejected" and state.status_of("v9", "n9") is None
+    assert state.open_offers["v3", "n3"].expires_at == day(22)
+    assert state.free_capacity("n1") == 1 and state.free_capacity("n9") is None
+
+
+def test_state_is_immutable(one: Ledger) -> None:
+    state = one.state(as_of=day(1))
+    with pytest.raises(AttributeError, match="cannot assign"):
+        state.placements = frozenset()  # type: ignore[misc]
+    with pytest.raises(TypeError, match="does not support item assignment"):
+        state.open_offers["x", "y"] = None  # type: ignore[index]
+
+
+# ---- need lifecycle ----------------------------------------------------------------------
+
+
+def test_need_walks_its_lifecycle(ledger: Ledger) -> None:
+    ledger.record_need_transition("n1", "idea", by="org1", reason="proposed by residents", at=day(0))
+    ledger.record_need_transition("n1", mk.NeedStatus.VETTED, by="org2", reason="legal, useful", at=day(1))
+    ledger.record_need_transition("n1", "open", by="org1", reason="ready", at=day(2))
+    history = [(e.payload["from"], e.payload["to"], e.payload["by"]) for e in ledger.events(need_id="n1")]
+    assert history == [(None, "idea", "org1"), ("idea", "vetted", "org2"), ("vetted", "open", "org1")]
+    assert ledger.state(as_of=day(3)).need_status == {"n1": mk.NeedStatus.OPEN}
+    n = len(ledger)
+    assert ledger.record_need_transition("n1", "open", by="org1", reason="again").payload["to"] == "open"
+    assert len(ledger) == n
+
+
+@pytest.mark.parametrize(
+    ("steps", "to", "kwargs", "message"),
+    [
+        ([], "open", {}, r"has no recorded status; it cannot move to 'open'. Allowed next: idea"),
+        (["idea"], "open", {}, r"is 'idea'; it cannot move to 'open'. Allowed next: closed, vetted"),
+        (["idea", "closed"], "idea", {}, r"Allowed next: none \(closed is final\)"),
+        (["idea"], "vetted", {"from_status": "open"}, "from_status='open' but the ledger says it is 'idea'"),
+    ],
+)
+def test_need_transition_out_of_order_is_refused(
+    ledger: Ledger, steps: list[str], to: str, kwargs: dict[str, Any], message: str
+) -> None:
+    for s in steps:
+        ledger.record_need_transition("n1", s, by="org1", reason="step")
+    n = len(ledger)
+    with pytest.raises(DecisionError, match=message):
+        ledger.record_need_transition("n1", to, by="org1", reason="try", **kwargs)
+    assert len(ledger) == n
+
+
+@pytest.mark.parametrize(
+    ("to", "by", "reason", "message"),
+    [("opened", "org1", "x", "to_status must be one of 'idea'"),
+     ("idea", " ", "x", "by must name who decided"),
+     ("idea", "org1", "", "reason must say why")],
+)
+def test_need_transition_arguments_are_checked(ledger: Ledger, to: str, by: str, reason: str, message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        ledger.record_need_transition("n1", to, by=by, reason=reason)
+
+
+def test_need_from_the_dataset_starts_at_its_status(ledger: Ledger) -> None:
+    ev = ledger.record_need_transition("n1", "closed", by="org1", reason="filled", from_status="open")
+    assert ev.payload["from"] == "open"
+
+
+# ---- events, export, replay --------------------------------------------------------------
+
+
+def test_events_filter(one: Ledger) -> None:
+    one.accept("v1", "n1", at=day(1))
+    assert [e.volunteer_id for e in one.events(kind="offered", need_id="n1")] == ["v1", "v2"]
+    assert [e.kind.value for e in one.events(volunteer_id="v1", need_id="n1")] == ["offered", "accepted"]
+    assert [e.seq for e in one.events(after=3)] == [4, 5]
+    assert len(list(one.events(round=1))) == 5
+
+
+def test_export_jsonl_replays_to_the_same_state(one: Ledger, tmp_path: Path) -> None:
+    one.accept("v1", "n1", at=day(1))
+    one.record_need_transition("n1", "closed", by="org1", reason="filled", from_status="open", at=day(2))
+    path = tmp_path / "events.jsonl"
+    assert one.export_jsonl(path) == len(one) == 6
+    lines = path.read_text().splitlines()
+    assert json.loads(lines[0]) == {"format": "matchkit-ledger-events", "schema_version": 1, "n_events": 6}
+    assert json.loads(lines[1])["kind"] == "round" and json.loads(lines[1])["at"] == "2026-03-02T09:00:00.000000Z"
+    assert Ledger.replay(path, as_of=day(3)) == one.state(as_of=day(3))
+    assert Ledger.replay(one.events(), as_of=day(3)) == one.state(as_of=day(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["events.jsonl"]  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    ("mangle", "message"),
+    [
+        (lambda lines: ['{"hello": 1}', *lines[1:]], "line 1: not a matchkit ledger export header"),
+        (lambda lines: lines[:-1], "the header says 4 events, found 3; the file is incomplete"),
+        (lambda lines: [*lines[:2], "{not json", *lines[3:]], "line 3: not JSON"),
+        (lambda lines: [*lines[:2], '{"seq": 2, "kind": "hugged"}', *lines[3:]], "line 3: not a ledger event"),
+        (lambda lines: [lines[0].replace('"schema_version": 1', '"schema_version": 9'), *lines[1:]],
+         "schema version 9"),
+    ],
+)
+def test_replay_refuses_a_damaged_export(one: Ledger, tmp_path: Path, mangle: Any, message: str) -> None:
+    path = tmp_path / "events.jsonl"
+    one.export_jsonl(path)
+    path.write_text("\n".join(mangle(path.read_text().splitlines())) + "\n")
+    with pytest.raises(InvalidInputError, match=message):
+        Ledger.replay(path)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("2026-03-02T09:00:00Z", T0), ("2026-03-02T12:00:00+03:00", T0),
+     (datetime(2026, 3, 2, 9), T0), ("2026-03-02", T0 - timedelta(hours=9))],
+)
+def test_times_are_read_as_utc(ledger: Ledger, value: Any, expected: datetime) -> None:
+    ledger.record_round([offer("v1", "n1")], at=value)
+    assert next(ledger.events()).at == expected
+
+
+def test_bad_time_is_refused(ledger: Ledger) -> None:
+    with pytest.raises(InvalidInputError, match="at='next tuesday' is not an ISO 8601 date or time"):
+        ledger.record_round([], at="next tuesday")
+
+
+# ---- stateful property test: the ledger against a plain model ----------------------------
+
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule  # noqa: E402
+
+VOLUNTEERS = ("v0", "v1", "v2")
+NEEDS = ("n0", "n1")
+PAIRS = [(v, n) for v in VOLUNTEERS for n in NEEDS]
+CAPACITY = {"n0": 1, "n1": 2}
+MAX_PLACEMENTS = {"v0": 1, "v1": 2, "v2": 1}
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    """Random rounds and decisions; the ledger must agree with a dict-of-pairs model."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ledger = Ledger(":memory:")
+        self.now = 0  # days since T0
+        # pair -> [status, expires_day, by]
+        self.model: dict[tuple[str, str], list[Any]] = {}
+        self.ever_accepted: set[tuple[str, str]] = set()
+
+    def teardown(self) -> None:
+        self.ledger.close()
+
+    def status(self, pair: tuple[str, str]) -> str | None:
+        rec = self.model.get(pair)
+        if rec is None:
+            return None
+        if rec[0] == "open" and rec[1] <= self.now:
+            return "expired"
+        return str(rec[0])
+
+    def placed(self) -> set[tuple[str, str]]:
+        return {p for p in self.model if self.status(p) == "accepted"}
+
+    def full(self, v: str, n: str) -> bool:
+        placed = self.placed()
+        return (sum(1 for _, m in placed if m == n) >= CAPACITY[n]
+                or sum(1 for w, _ in placed if w == v) >= MAX_PLACEMENTS[v])
+
+    def check_refused(self, call: Any) -> None:
+        n = len(self.ledger)
+        with pytest.raises(DecisionError, match="cannot|offer"):
+            call()
+        assert len(self.ledger) == n
+
+    def pick(self, data: st.DataObject) -> tuple[str, str]:
+        """Mostly a pair the ledger knows (so decisions often succeed), sometimes any pair."""
+        known = sorted(self.model)
+        if known and data.draw(st.integers(0, 3)) > 0:
+            return data.draw(st.sampled_from(known))
+        return data.draw(st.sampled_from(PAIRS))
+
+    @rule(
+        pairs=st.lists(st.sampled_from(PAIRS), unique=True, min_size=1, max_size=4),
+        ttl=st.integers(1, 4),
+        keep_forbidden=st.integers(0, 3),
+    )
+    def make_round(self, pairs: list[tuple[str, str]], ttl: int, keep_forbidden: int) -> None:
+        def forbidden(p: tuple[str, str]) -> bool:
+            rec, s = self.model.get(p), self.status(p)
+            by_volunteer = s == "withdrawn" and rec is not None and rec[2] == "volunteer"
+            return s in ("open", "accepted", "rejected") or by_volunteer or self.full(*p)
+
+        if keep_forbidden > 0:  # one round in four keeps forbidden offers, to see them refused
+            pairs = [p for p in pairs if not forbidden(p)]
+
+        offers = [offer(v, n, cap=CAPACITY[n], maxp=MAX_PLACEMENTS[v]) for v, n in pairs]
+        call = lambda: self.ledger.record_round(offers, at=day(self.now), ttl_days=ttl)  # noqa: E731
+        if any(forbidden(p) for p in pairs):
+            self.check_refused(call)
+            return
+        call()
+        for p, rec in self.model.items():
+            if self.status(p) == "expired":
+                rec[0] = "expired"
+        for p in pairs:
+            self.model[p] = ["open", self.now + ttl, None]
+
+    @rule(data=st.data())
+    def accept(self, data: st.DataObject) -> None:
+        pair = self.pick(data)
+        s = self.status(pair)
+        call = lambda: self.ledger.accept(*pair, at=day(self.now))  # noqa: E731
+        if s == "accepted":
+            n = len(self.ledger)
+            call()
+            assert len(self.ledger) == n
+        elif s != "open" or self.full(*pair):
+            self.check_refused(call)
+        else:
+            call()
+            self.model[pair][0] = "accepted"
+            self.ever_accepted.add(pair)
+
+    @precondition(lambda self: any(self.status(p) == "open" for p in self.model))
+    @rule(data=st.data())
+    def accept_an_open_offer(self, data: st.DataObject) -> None:
+        pair = data.draw(st.sampled_from(sorted(p for p in self.model if self.status(p) == "open")))
+        call = lambda: self.ledger.accept(*pair, at=day(self.now))  # noqa: E731
+        if self.full(*pair):
+            self.check_refused(call)
+        else:
+            call()
+            self.model[pair][0] = "accepted"
+            self.ever_accepted.add(pair)
+
+    @rule(data=st.data())
+    def reject(self, data: st.DataObject) -> None:
+        pair = self.pick(data)
+        s = self.status(pair)
+        call = lambda: self.ledger.reject(*pair, at=day(self.now))  # noqa: E731
+        if s == "rejected":
+            n = len(self.ledger)
+            call()
+            assert len(self.ledger) == n
+        elif s != "open":
+            self.check_refused(call)
+        else:
+            call()
+            self.model[pair][0] = "rejected"
+
+    @rule(data=st.data(), by=st.sampled_from(["volunteer", "need", "organisation"]))
+    def withdraw(self, data: st.DataObject, by: str) -> None:
+        pair = self.pick(data)
+        s = self.status(pair)
+        call = lambda: self.ledger.withdraw(*pair, by=by, at=day(self.now))  # noqa: E731
+        if s == "withdrawn":
+            n = len(self.ledger)
+            call()
+            assert len(self.ledger) == n
+        elif s not in ("open", "accepted"):
+            self.check_refused(call)
+        else:
+            call()
+            self.model[pair][0:3:2] = ["withdrawn", by]
+
+    @rule()
+    def expire(self) -> None:
+        due = [p for p in self.model if self.model[p][0] == "open" and self.status(p) == "expired"]
+        assert self.ledger.expire(day(self.now)) == len(due)
+        for p in due:
+            self.model[p][0] = "expired"
+
+    @precondition(lambda self: self.now < 30)
+    @rule(days=st.integers(1, 2))
+    def wait(self, days: int) -> None:
+        self.now += days
+
+    @invariant()
+    def agrees_with_the_model(self) -> None:
+        state = self.ledger.state(as_of=day(self.now))
+        by_status: dict[str | None, set[tuple[str, str]]] = {}
+        for p in self.model:
+            by_status.setdefault(self.status(p), set()).add(p)
+        assert state.placements == by_status.get("accepted", set())
+        assert set(state.open_offers) == by_status.get("open", set())
+        assert state.rejected == by_status.get("rejected", set())
+        assert set(state.withdrawn) == by_status.get("withdrawn", set())
+        assert state.expired == by_status.get("expired", set())
+        self.capacities_hold_and_decisions_stick(state)
+
+    def capacities_hold_and_decisions_stick(self, state: mk.LedgerState) -> None:
+        for n, k in state.placements_per_need.items():
+            assert k <= CAPACITY[n]
+        for v, k in state.placements_per_volunteer.items():
+            assert k <= MAX_PLACEMENTS[v]
+        # an acceptance is only ever ended by an explicit withdrawal
+        for v, n in self.ever_accepted - state.placements:
+            seqs = {"accepted": 0, "withdrawn": 0}
+            for e in self.ledger.events(volunteer_id=v, need_id=n):
+                if e.kind.value in seqs:
+                    seqs[e.kind.value] = e.seq
+            assert seqs["withdrawn"] > seqs["accepted"] > 0
+        # a rejected pair has never been offered again
+        offered_after = {
+            (e.volunteer_id, e.need_id) for e in self.ledger.events(kind="offered")
+            if (e.volunteer_id, e.need_id) in state.rejected
+            and e.seq > max(r.seq for r in self.ledger.events(kind="rejected",
+                                                              volunteer_id=e.volunteer_id,
+                                                              need_id=e.need_id))
+        }
+        assert not offered_after
+
+
+TestLedgerMachine = LedgerMachine.TestCase
