@@ -24,6 +24,7 @@ __all__ = [
     "need_state",
     "need_text",
     "offered",
+    "rule_label",
     "volunteer_state",
     "volunteer_text",
 ]
@@ -292,3 +293,9 @@ def need_text(code: str, n: Need, free: int, n_vol: int, by: Mapping[str, int], 
         lines.append("Что бы это изменило:" if ru else "What would change it:")
         lines += [f"- {c.text}" for c in cfs]
     return "\n".join(lines)
+
+
+def rule_label(rule: str, subject: str, lang: str) -> str:
+    """A rule's short label: for a need (what excluded volunteers) or a volunteer (needs)."""
+    table = _FOR_NEED if subject == "need" else _FOR_VOLUNTEER
+    return table[lang][rule]

@@ -155,3 +155,61 @@ class MatchResult:
     def new_proposals(self) -> list[Proposal]:
         """Only the offers made in this round."""
         return [p for p in self.proposals if p.status == "new"]
+
+    # -- openness: explanations, diagnostics, report and exports (delegates) ------------
+
+    def explain(self, volunteer_id: str, need_id: str, *, audience: str = "volunteer", lang: str = "en") -> str:
+        """Why this pair was proposed or not, in words (see :func:`matchkit.explain`)."""
+        from ._explain import explain
+
+        return explain(self, volunteer_id, need_id, audience=audience, lang=lang)
+
+    def explanation(
+        self, volunteer_id: str, need_id: str, *, audience: str = "volunteer", lang: str = "en"
+    ) -> Any:
+        """The structured explanation of a pair (see :func:`matchkit.explanation`)."""
+        from ._explain import explanation
+
+        return explanation(self, volunteer_id, need_id, audience=audience, lang=lang)
+
+    def why_unmatched(self, volunteer_id: str, *, lang: str = "en") -> Any:
+        """Why a volunteer got no proposal (see :func:`matchkit.why_unmatched`)."""
+        from ._diagnostics import why_unmatched
+
+        return why_unmatched(self, volunteer_id, lang=lang)
+
+    def why_unfilled(self, need_id: str, *, lang: str = "en") -> Any:
+        """Why a need keeps free places (see :func:`matchkit.why_unfilled`)."""
+        from ._diagnostics import why_unfilled
+
+        return why_unfilled(self, need_id, lang=lang)
+
+    def to_html(self, path: Any, *, ledger: Any = None, lang: str = "en") -> Any:
+        """Write the round's report as one self-contained HTML file (see docs/metrics.md)."""
+        from ._report import write_html
+
+        return write_html(self, path, ledger=ledger, lang=lang)
+
+    def to_markdown(self, *, ledger: Any = None, lang: str = "en") -> str:
+        """The round's report as Markdown (for notebooks)."""
+        from ._report import render_markdown
+
+        return render_markdown(self, ledger=ledger, lang=lang)
+
+    def to_csv(self, directory: Any, *, lang: str = "en") -> Any:
+        """Write proposals, reasons and diagnostics as CSV files into ``directory``."""
+        from ._export import write_csv
+
+        return write_csv(self, directory, lang=lang)
+
+    def to_json(self, path: Any = None, *, lang: str = "en") -> Any:
+        """Proposals, reasons, diagnostics and metrics as JSON (written when ``path`` is given)."""
+        from ._export import write_json
+
+        return write_json(self, path, lang=lang)
+
+    def to_networkx(self) -> Any:
+        """The match graph as a ``networkx.Graph`` (see :func:`matchkit.to_networkx`)."""
+        from ._export import to_networkx
+
+        return to_networkx(self)

@@ -1,0 +1,241 @@
+"""Exports of a round: proposals, reasons and diagnostics as CSV and JSON; the graph to networkx.
+
+Tables (one row per item, stable column order):
+
+* ``proposals``: every offer, the primary one (``rank`` 0) and its alternatives
+  (``rank`` 1, 2, ...), with the score, both utilities and every score component;
+* ``reasons``: every unmatched volunteer and unfilled need with the round's reason code
+  and message;
+* ``diagnostics``: the same items diagnosed in full (``why_unmatched`` /
+  ``why_unfilled``): rule counts, binding rules and counterfactuals (JSON in CSV cells).
+
+CSV files are UTF-8 with a header row; JSON keeps numbers as numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from ._diagnostics import Diagnosis, why_unfilled, why_unmatched
+from ._scoring import COMPONENTS
+from ._texts import check_lang
+
+if TYPE_CHECKING:
+    from ._proposals import MatchResult
+
+__all__ = [
+    "diagnostics_rows",
+    "proposal_rows",
+    "reason_rows",
+    "to_networkx",
+    "write_csv",
+    "write_json",
+]
+
+PROPOSAL_COLUMNS: tuple[str, ...] = (
+    "volunteer_id", "need_id", "rank", "status", "round", "score", *[c for c in COMPONENTS],
+)  # fmt: skip
+REASON_COLUMNS: tuple[str, ...] = ("subject", "id", "code", "message")
+DIAGNOSTIC_COLUMNS: tuple[str, ...] = (
+    "subject", "id", "code", "text", "considered", "excluded_by", "only_rule", "counterfactuals", "competition",
+)  # fmt: skip
+
+
+def _clean(x: Any) -> Any:
+    """NaN becomes None (JSON null, empty CSV cell)."""
+    if isinstance(x, float) and math.isnan(x):
+        return None
+    return x
+
+
+def proposal_rows(result: MatchResult) -> list[dict[str, Any]]:
+    """One row per offer: primary (rank 0) then its alternatives (rank 1, 2, ...).
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> rows = proposal_rows(mk.match(tiny_city(), as_of="2026-09-01"))
+    >>> sorted((r["volunteer_id"], r["need_id"]) for r in rows)[:2]
+    [('v1', 'n6'), ('v2', 'n1')]
+    """
+    out = []
+    for p in result.proposals:
+        items = [(p.need_id, p.score, p.components)] + [(a.need_id, a.score, a.components) for a in p.alternatives]
+        for rank, (nid, score, comps) in enumerate(items):
+            row = {"volunteer_id": p.volunteer_id, "need_id": nid, "rank": rank, "status": p.status,
+                   "round": p.round, "score": float(score)}
+            row.update({c: _clean(comps.get(c)) for c in COMPONENTS})
+            out.append(row)
+    return out
+
+
+def reason_rows(result: MatchResult) -> list[dict[str, Any]]:
+    """One row per unmatched volunteer and per unfilled need, with the round's reason."""
+    rows = [{"subject": "volunteer", "id": vid, "code": r.code, "message": r.message}
+            for vid, r in sorted(result.unmatched.items())]
+    rows += [{"subject": "need", "id": nid, "code": r.code, "message": r.message}
+             for nid, r in sorted(result.unfilled.items())]
+    return rows
+
+
+def _diag_row(d: Diagnosis) -> dict[str, Any]:
+    return {
+        "subject": d.subject,
+        "id": d.id,
+        "code": d.code,
+        "text": d.text,
+        "considered": d.considered,
+        "excluded_by": dict(d.excluded_by),
+        "only_rule": dict(d.only_rule),
+        "counterfactuals": [
+            {"change": c.change, "value": c.value, "more": c.more, "free": c.free, "text": c.text}
+            for c in d.counterfactuals
+        ],
+        "competition": [
+            {"need_id": c.need_id, "your_score": c.your_score, "weakest_score": c.weakest_score,
+             "margin": c.margin, "full": c.full}
+            for c in d.competition
+        ],
+    }
+
+
+def diagnostics_rows(result: MatchResult, *, lang: str = "en") -> list[dict[str, Any]]:
+    """Full diagnoses of every unmatched volunteer and unfilled need (nested values)."""
+    check_lang(lang, "diagnostics_rows")
+    rows = [_diag_row(why_unmatched(result, vid, lang=lang)) for vid in sorted(result.unmatched)]
+    rows += [_diag_row(why_unfilled(result, nid, lang=lang)) for nid in sorted(result.unfilled)]
+    return rows
+
+
+def _write_csv_file(path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> Path:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(columns))
+        w.writeheader()
+        for row in rows:
+            w.writerow({k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else
+                            ("" if v is None else v)) for k, v in row.items()})
+    os.replace(tmp, path)
+    return path
+
+
+def write_csv(result: MatchResult, directory: str | os.PathLike[str], *, lang: str = "en") -> list[Path]:
+    """Write ``proposals.csv``, ``reasons.csv`` and ``diagnostics.csv`` into ``directory``.
+
+    The folder is created if missing. Nested diagnostic values (rule counts,
+    counterfactuals) are JSON inside their cells. Returns the paths written.
+
+    Examples
+    --------
+    >>> import tempfile, matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> r = mk.match(tiny_city(), as_of="2026-09-01")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     [p.name for p in r.to_csv(d)]
+    ['proposals.csv', 'reasons.csv', 'diagnostics.csv']
+    """
+    check_lang(lang, "to_csv")
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        _write_csv_file(out / "proposals.csv", PROPOSAL_COLUMNS, proposal_rows(result)),
+        _write_csv_file(out / "reasons.csv", REASON_COLUMNS, reason_rows(result)),
+        _write_csv_file(out / "diagnostics.csv", DIAGNOSTIC_COLUMNS, diagnostics_rows(result, lang=lang)),
+    ]
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, float):
+        return None if not math.isfinite(x) else x
+    if hasattr(x, "item") and callable(x.item):  # numpy scalars
+        return _jsonable(x.item())
+    return x
+
+
+def write_json(result: MatchResult, path: str | os.PathLike[str] | None = None, *, lang: str = "en") -> dict[str, Any]:
+    """The round as one JSON document: proposals, reasons, diagnostics and metrics.
+
+    Written (UTF-8, indented) when ``path`` is given; the document is returned either way.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> doc = mk.match(tiny_city(), as_of="2026-09-01").to_json()
+    >>> sorted(doc)
+    ['as_of', 'diagnostics', 'method', 'metrics', 'placements', 'proposals', 'reasons', 'round']
+    """
+    check_lang(lang, "to_json")
+    doc = _jsonable({
+        "as_of": result.as_of.isoformat(),
+        "method": result.method,
+        "round": result.round,
+        "proposals": proposal_rows(result),
+        "placements": [list(p) for p in result.placements],
+        "reasons": reason_rows(result),
+        "diagnostics": diagnostics_rows(result, lang=lang),
+        "metrics": result.metrics,
+    })
+    if path is not None:
+        out = Path(path)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
+        os.replace(tmp, out)
+    return doc
+
+
+def to_networkx(result: MatchResult) -> nx.Graph:
+    """The match graph: volunteers and needs as nodes, every acceptable pair as an edge.
+
+    Nodes are ``"volunteer:<id>"`` (``bipartite=0``) and ``"need:<id>"``
+    (``bipartite=1``), with ``kind``, ``id`` and capacity (``max_placements`` or
+    ``capacity``); needs also carry ``organisation_id``. Edges carry ``weight``,
+    ``volunteer_utility``, ``need_utility`` and ``status``: ``"proposed"``,
+    ``"alternative"``, ``"open"`` (an earlier offer still open), ``"placed"`` or ``""``.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> g = mk.match(tiny_city(), as_of="2026-09-01").to_networkx()
+    >>> g.number_of_edges(), g.edges["volunteer:v4", "need:n3"]["status"]
+    (8, 'proposed')
+    """
+    p = result.problem
+    g = nx.Graph()
+    g.add_nodes_from(
+        (f"volunteer:{v}", {"kind": "volunteer", "id": v, "bipartite": 0, "max_placements": int(c)})
+        for v, c in zip(p.left_ids, p.left_capacity.tolist())
+    )
+    g.add_nodes_from(
+        (f"need:{n.id}", {"kind": "need", "id": n.id, "bipartite": 1, "capacity": int(n.capacity),
+                          "organisation_id": n.organisation_id})
+        for n in result.dataset.needs
+    )
+    status: dict[tuple[str, str], str] = {pair: "placed" for pair in result.placements}
+    for prop in result.proposals:
+        status[(prop.volunteer_id, prop.need_id)] = "proposed" if prop.status == "new" else "open"
+        for a in prop.alternatives:
+            status[(prop.volunteer_id, a.need_id)] = "alternative" if prop.status == "new" else "open"
+    left = [p.left_ids[i] for i in p.edge_left.tolist()]
+    right = [p.right_ids[j] for j in p.edge_right.tolist()]
+    g.add_edges_from(
+        (f"volunteer:{v}", f"need:{n}",
+         {"weight": w, "volunteer_utility": vu, "need_utility": nu, "status": status.get((v, n), "")})
+        for v, n, w, vu, nu in zip(left, right, p.weight.tolist(), p.volunteer_utility.tolist(),
+                                   p.need_utility.tolist())
+    )
+    return g

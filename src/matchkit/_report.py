@@ -1,0 +1,352 @@
+"""The round's report: one self-contained HTML page (inline SVG charts) or Markdown.
+
+Pure rendering from a ``MatchResult`` (and optionally a ``Ledger``): no scripts, no
+fonts, no links to fetch, so the page opens offline and can be mailed as one file. It
+shows the headline numbers, fill rate by district, the distance histogram, the score
+distribution, volunteer pools, every unfilled open need with its binding rules and the
+best computed counterfactual, why volunteers went without an offer (counts only: the
+report names no volunteer), and the rounds over time when a ledger is given.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._diagnostics import Diagnosis, why_unfilled
+from ._diagnostics_texts import rule_label
+from ._texts import check_lang
+
+if TYPE_CHECKING:
+    from ._proposals import MatchResult
+
+__all__ = ["render_html", "render_markdown", "write_html"]
+
+#: At most this many unfilled needs get a full diagnosis in the report (most free places first).
+MAX_UNFILLED_ROWS = 60
+
+_H = {
+    "en": {
+        "title": "Matching round report", "summary": "Summary", "district": "Fill rate by district",
+        "distance": "Distance to proposed needs (km)", "score": "Score of proposals",
+        "unfilled": "Unfilled needs and what binds them", "unmatched": "Volunteers without an offer",
+        "pools": "Volunteer pools", "rounds": "Rounds over time", "need": "Need", "org": "Organisation",
+        "free": "Free places", "why": "Why", "binding": "Binding rules", "change": "What would change it",
+        "pool": "Pool", "volunteers": "Volunteers", "served": "Offered or placed",
+        "share_filled": "Share of filled places", "reason": "Reason", "count": "Count", "round": "Round",
+        "date": "Date", "metric": "Metric", "value": "Value", "none": "none",
+        "fill_rate": "Fill rate", "share_offered": "Volunteers offered something", "proposals": "New proposals",
+        "alternatives": "Alternatives offered", "open_offers": "Offers still open", "placements": "Placements",
+        "unmatched_n": "Volunteers without an offer", "unfilled_n": "Needs with free places",
+        "blocking": "Blocking pairs of the proposal set", "gini": "Gini of fill rate across districts",
+        "small": "Fill rate of small organisations", "churn": "Churn since the previous round",
+        "dist_line": "Distance (km): mean / median / p90", "score_line": "Score: mean / median / p90",
+        "offers": "Offers per volunteer with any: mean / max", "method": "Method", "as_of": "As of",
+        "cell": "districts are {km} km grid cells; C is the centre, N1E2 one cell north and two east",
+    },
+    "ru": {
+        "title": "Отчёт о раунде подбора", "summary": "Итоги", "district": "Заполненность по районам",
+        "distance": "Расстояние до предложенных задач (км)", "score": "Оценки предложений",
+        "unfilled": "Незаполненные задачи и что им мешает", "unmatched": "Волонтёры без предложений",
+        "pools": "Источники волонтёров", "rounds": "Раунды во времени", "need": "Задача",
+        "org": "Организация", "free": "Свободно мест", "why": "Причина", "binding": "Главные препятствия",
+        "change": "Что бы это изменило", "pool": "Источник", "volunteers": "Волонтёров",
+        "served": "С предложением или местом", "share_filled": "Доля заполненных мест", "reason": "Причина",
+        "count": "Сколько", "round": "Раунд", "date": "Дата", "metric": "Показатель", "value": "Значение",
+        "none": "нет", "fill_rate": "Заполненность мест", "share_offered": "Доля волонтёров с предложением",
+        "proposals": "Новых предложений", "alternatives": "Вариантов на выбор", "open_offers": "Ждут ответа",
+        "placements": "Принятых мест", "unmatched_n": "Волонтёров без предложений",
+        "unfilled_n": "Задач со свободными местами", "blocking": "Блокирующих пар",
+        "gini": "Индекс Джини заполненности по районам", "small": "Заполненность у малых организаций",
+        "churn": "Смена предложений с прошлого раунда", "dist_line": "Расстояние (км): среднее / медиана / p90",
+        "score_line": "Оценка: среднее / медиана / p90", "offers": "Предложений на волонтёра: среднее / максимум",
+        "method": "Метод", "as_of": "Дата раунда",
+        "cell": "районы — клетки сетки {km} км; C — центр, N1E2 — одна клетка к северу и две к востоку",
+    },
+}  # fmt: skip
+
+_REASONS = {
+    "en": {"no_acceptable_need": "no open need fits their conditions", "outcompeted": "their needs went to others",
+           "placed": "already placed as often as they asked", "all_declined": "declined every fitting need",
+           "offer_budget": "waiting to answer open offers"},
+    "ru": {"no_acceptable_need": "ни одна открытая задача не подходит", "outcompeted": "места достались другим",
+           "placed": "уже заняты столько раз, сколько хотели", "all_declined": "отказались от всех подходящих",
+           "offer_budget": "ждут ответа на открытые предложения"},
+}  # fmt: skip
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:60rem;color:#222;padding:0 1rem}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border-bottom:1px solid #eee;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#f5f5f5}td.n{text-align:right;font-variant-numeric:tabular-nums}
+svg{max-width:100%;height:auto}.note{color:#666;font-size:.85rem}
+svg text{font-size:11px;fill:#333}.bar{fill:#3b7dd8}.bar2{fill:#e08a2c}.bar3{fill:#4caf50}.bar4{fill:#c0392b}
+"""
+
+
+def _e(x: Any) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f}%"
+
+
+def _num(x: float | None, digits: int = 2) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def _hbars(labels: Sequence[str], values: Sequence[float], *, label: str, vmax: float = 1.0,
+           pct: bool = True) -> str:
+    """Horizontal bars, one row per label, with the value printed at the end."""
+    row, left, width = 18, 90, 420
+    h = row * len(labels) + 10
+    parts = [f'<svg role="img" aria-label="{_e(label)}" viewBox="0 0 {left + width + 70} {h}" '
+             f'width="{left + width + 70}" height="{h}" xmlns="http://www.w3.org/2000/svg">']
+    for k, (name, v) in enumerate(zip(labels, values)):
+        y = 5 + k * row
+        w = 0 if vmax <= 0 else max(0.0, min(v / vmax, 1.0)) * width
+        shown = _pct(v) if pct else f"{v:g}"
+        parts.append(
+            f'<g><title>{_e(name)}: {_e(shown)}</title><text x="{left - 6}" y="{y + 12}" text-anchor="end">{_e(name)}</text>'
+            f'<rect class="bar" x="{left}" y="{y + 2}" width="{w:.1f}" height="{row - 5}"/>'
+            f'<text x="{left + w + 4:.1f}" y="{y + 12}">{_e(shown)}</text></g>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _vbars(labels: Sequence[str], series: Sequence[Sequence[float]], *, label: str,
+           names: Sequence[str] = ()) -> str:
+    """Vertical (grouped) bars: one group per label, one bar per series."""
+    n = max(len(labels), 1)
+    k = max(len(series), 1)
+    width, height, bottom, top = 560, 180, 30, 16
+    group = width / n
+    bar = max(group * 0.8 / k, 1.0)
+    vmax = max((max(s) if len(s) else 0) for s in series) if series else 0
+    vmax = vmax or 1
+    parts = [f'<svg role="img" aria-label="{_e(label)}" viewBox="0 0 {width + 20} {height + bottom + top}" '
+             f'width="{width + 20}" height="{height + bottom + top}" xmlns="http://www.w3.org/2000/svg">']
+    for s_i, s in enumerate(series):
+        for g, v in enumerate(s):
+            hgt = height * v / vmax
+            x = 10 + g * group + group * 0.1 + s_i * bar
+            y = top + height - hgt
+            name = f"{names[s_i]} " if names else ""
+            parts.append(
+                f'<g><title>{_e(labels[g])}: {_e(name)}{v:g}</title>'
+                f'<rect class="bar{"" if s_i == 0 else s_i + 1}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{hgt:.1f}"/>'
+                f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">{v:g}</text></g>'
+            )
+    for g, name in enumerate(labels):
+        parts.append(f'<text x="{10 + g * group + group / 2:.1f}" y="{top + height + 16}" '
+                     f'text-anchor="middle">{_e(name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _bin_labels(edges: Sequence[float], open_end: bool) -> list[str]:
+    out = [f"{edges[i]:g}–{edges[i + 1]:g}" for i in range(len(edges) - 1)]
+    if open_end:
+        out.append(f"{edges[-1]:g}+")
+    return out
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[int] = ()) -> str:
+    th = "".join(f"<th>{_e(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f'<td{" class=n" if i in numeric else ""}>{_e(c)}</td>' for i, c in enumerate(r)) + "</tr>"
+        for r in rows
+    )
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _summary_rows(result: MatchResult, h: dict[str, str]) -> list[tuple[str, str]]:
+    m = result.metrics
+    d, s = m.get("distance_km", {}), m.get("score", {})
+    churn = m.get("churn")
+    opv = m.get("offers_per_volunteer", {})
+    small = m.get("small_organisations") or {}
+    return [
+        (h["as_of"], result.as_of.isoformat()),
+        (h["method"], result.method),
+        (h["fill_rate"], _pct(m.get("fill_rate"))),
+        (h["share_offered"], _pct(m.get("share_volunteers_offered"))),
+        (h["proposals"], str(m.get("n_new_proposals", 0))),
+        (h["alternatives"], str(m.get("n_alternatives", 0))),
+        (h["open_offers"], str(m.get("n_open_offers", 0))),
+        (h["placements"], str(m.get("n_placements", 0))),
+        (h["unmatched_n"], str(len(result.unmatched))),
+        (h["unfilled_n"], str(len(result.unfilled))),
+        (h["blocking"], str(m.get("blocking_pairs", "—"))),
+        (h["gini"], _num(m.get("gini_fill_by_district"))),
+        (h["small"], _pct(small.get("fill_rate"))),
+        (h["churn"], _pct(churn.get("rate")) if churn else "—"),
+        (h["dist_line"], " / ".join(_num(d.get(k), 1) for k in ("mean", "median", "p90"))),
+        (h["score_line"], " / ".join(_num(s.get(k)) for k in ("mean", "median", "p90"))),
+        (h["offers"], f"{_num(opv.get('mean'))} / {opv.get('max', 0)}"),
+    ]
+
+
+def _unfilled(result: MatchResult, lang: str) -> list[tuple[str, str, int, Diagnosis]]:
+    """(need title, organisation name, free places, diagnosis), most free places first."""
+    items = sorted(result.unfilled.items(), key=lambda kv: (-int(kv[1].details.get("free_places", 0)), kv[0]))
+    out = []
+    for nid, reason in items[:MAX_UNFILLED_ROWS]:
+        need = result.dataset.need(nid)
+        org = result.dataset.organisation(need.organisation_id).name
+        out.append((need.title, org, int(reason.details.get("free_places", 0)), why_unfilled(result, nid, lang=lang)))
+    return out
+
+
+def _binding(d: Diagnosis) -> str:
+    top = sorted(d.only_rule.items(), key=lambda x: (-x[1], x[0]))[:3]
+    return "; ".join(f"{rule_label(r, 'need', d.lang)}: {c}" for r, c in top)
+
+
+def _why(d: Diagnosis) -> str:
+    return d.text.splitlines()[0] if d.text else d.code
+
+
+def _rounds(ledger: Any) -> tuple[list[str], list[list[float]], list[str], list[tuple[Any, ...]]]:
+    state = ledger.state()
+    kinds = ["offered", "accepted", "rejected", "expired"]
+    labels, rows = [], []
+    series: list[list[float]] = [[] for _ in kinds]
+    for info in state.rounds:
+        counts = state.round_counts.get(info.number, {})
+        labels.append(str(info.number))
+        for s, k in zip(series, kinds):
+            s.append(float(counts.get(k, 0)))
+        rows.append((info.number, info.at.date().isoformat(), *[counts.get(k, 0) for k in kinds]))
+    return labels, series, kinds, rows
+
+
+def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") -> str:
+    """The report as one HTML document (a string). See :func:`write_html`."""
+    check_lang(lang, "to_html")
+    h = _H[lang]
+    m = result.metrics
+    out = [f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+           f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+           f"<title>{_e(h['title'])}</title><style>{_CSS}</style></head><body>",
+           f"<h1>{_e(h['title'])}</h1>",
+           f'<section id="summary"><h2>{_e(h["summary"])}</h2>'
+           + _table((h["metric"], h["value"]), _summary_rows(result, h), numeric=(1,)) + "</section>"]
+    by_d = m.get("fill_rate_by_district") or {}
+    out.append(f'<section id="fill-by-district"><h2>{_e(h["district"])}</h2>'
+               + (_hbars(list(by_d), list(by_d.values()), label=h["district"]) if by_d else f"<p>{_e(h['none'])}</p>")
+               + f'<p class="note">{_e(h["cell"].format(km=m.get("district_km", "?")))}</p></section>')
+    for key, sec, open_end in (("distance_km", "distance", True), ("score", "score", False)):
+        hist = (m.get(key) or {}).get("histogram")
+        chart = (_vbars(_bin_labels(hist["edges"], open_end), [hist["counts"]], label=h[sec])
+                 if hist and sum(hist["counts"]) else f"<p>{_e(h['none'])}</p>")
+        out.append(f'<section id="{sec}-histogram"><h2>{_e(h[sec])}</h2>{chart}</section>')
+    rows = [(t, o, free, _why(d), _binding(d), d.counterfactuals[0].text if d.counterfactuals else "")
+            for t, o, free, d in _unfilled(result, lang)]
+    out.append(f'<section id="unfilled"><h2>{_e(h["unfilled"])}</h2>'
+               + (_table((h["need"], h["org"], h["free"], h["why"], h["binding"], h["change"]), rows, numeric=(2,))
+                  if rows else f"<p>{_e(h['none'])}</p>") + "</section>")
+    codes = Counter(r.code for r in result.unmatched.values())
+    reasons = [(_REASONS[lang].get(c, c), k) for c, k in codes.most_common()]
+    out.append(f'<section id="unmatched"><h2>{_e(h["unmatched"])}</h2>'
+               + (_table((h["reason"], h["count"]), reasons, numeric=(1,)) if reasons else f"<p>{_e(h['none'])}</p>")
+               + "</section>")
+    pools = m.get("pools") or {}
+    prow = [(k, v["volunteers"], v["offered_or_placed"], _pct(v["share_offered_or_placed"]),
+             _pct(v["share_of_filled_places"])) for k, v in pools.items()]
+    out.append(f'<section id="pools"><h2>{_e(h["pools"])}</h2>'
+               + _table((h["pool"], h["volunteers"], h["served"], "%", h["share_filled"]), prow, numeric=(1, 2, 3, 4))
+               + "</section>")
+    if ledger is not None:
+        labels, series, kinds, rrows = _rounds(ledger)
+        chart = _vbars(labels, series, label=h["rounds"], names=kinds) if labels else f"<p>{_e(h['none'])}</p>"
+        out.append(f'<section id="rounds"><h2>{_e(h["rounds"])}</h2>{chart}'
+                   + _table((h["round"], h["date"], *kinds), rrows, numeric=(0, 2, 3, 4, 5)) + "</section>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def write_html(result: MatchResult, path: str | os.PathLike[str], *, ledger: Any = None, lang: str = "en") -> Path:
+    """Write the round's report as one self-contained HTML file; return its path.
+
+    Parameters
+    ----------
+    result : MatchResult
+    path : str or path-like
+        The file to write (its folder must exist).
+    ledger : Ledger, optional
+        Adds the rounds over time (offers, acceptances, rejections, expiries per round).
+    lang : {"en", "ru"}
+
+    Examples
+    --------
+    >>> import tempfile, os, matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> r = mk.match(tiny_city(), as_of="2026-09-01")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = r.to_html(os.path.join(d, "report.html"))
+    ...     "<svg" in p.read_text(encoding="utf-8")
+    True
+    """
+    text = render_html(result, ledger=ledger, lang=lang)
+    out = Path(path)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, out)
+    return out
+
+
+def _md_table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    def cell(x: Any) -> str:
+        return str(x).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(h) for h in head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def render_markdown(result: MatchResult, *, ledger: Any = None, lang: str = "en") -> str:
+    """The round's report as Markdown (the same sections as the HTML page, tables only).
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> md = mk.match(tiny_city(), as_of="2026-09-01").to_markdown()
+    >>> md.splitlines()[0]
+    '# Matching round report'
+    """
+    check_lang(lang, "to_markdown")
+    h = _H[lang]
+    m = result.metrics
+    parts = [f"# {h['title']}", f"## {h['summary']}", _md_table((h["metric"], h["value"]), _summary_rows(result, h))]
+    by_d = m.get("fill_rate_by_district") or {}
+    parts += [f"## {h['district']}", _md_table(("", h["fill_rate"]), [(k, _pct(v)) for k, v in by_d.items()]),
+              f"_{h['cell'].format(km=m.get('district_km', '?'))}_"]
+    for key, sec, open_end in (("distance_km", "distance", True), ("score", "score", False)):
+        hist = (m.get(key) or {}).get("histogram")
+        if hist:
+            parts += [f"## {h[sec]}", _md_table(("", h["count"]), list(zip(_bin_labels(hist["edges"], open_end),
+                                                                               hist["counts"])))]
+    rows = [(t, o, free, _why(d), _binding(d), d.counterfactuals[0].text if d.counterfactuals else "")
+            for t, o, free, d in _unfilled(result, lang)]
+    parts += [f"## {h['unfilled']}", _md_table((h["need"], h["org"], h["free"], h["why"], h["binding"], h["change"]), rows)
+              if rows else h["none"]]
+    codes = Counter(r.code for r in result.unmatched.values())
+    parts += [f"## {h['unmatched']}", _md_table((h["reason"], h["count"]),
+                                                [(_REASONS[lang].get(c, c), k) for c, k in codes.most_common()])]
+    pools = m.get("pools") or {}
+    parts += [f"## {h['pools']}", _md_table(
+        (h["pool"], h["volunteers"], h["served"], h["share_filled"]),
+        [(k, v["volunteers"], _pct(v["share_offered_or_placed"]), _pct(v["share_of_filled_places"]))
+         for k, v in pools.items()])]
+    if ledger is not None:
+        _, _, kinds, rrows = _rounds(ledger)
+        parts += [f"## {h['rounds']}", _md_table((h["round"], h["date"], *kinds), rrows)]
+    return "\n\n".join(parts) + "\n"
