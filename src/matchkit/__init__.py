@@ -51,6 +51,8 @@ from ._problem import Assignment, MatchProblem
 from ._schema import json_schema
 from ._weights import Weights
 from ._whynot import Exclusion, why_not
+from ._explain import Contribution, Explanation, RuleCheck, explain, explanation
+from ._diagnostics import Competition, Counterfactual, Diagnosis, why_unfilled, why_unmatched
 from ._vetting import (
     can_vet,
     close_need,
@@ -69,6 +71,16 @@ __all__ = [
     "Weights",
     "build_problem",
     "why_not",
+    "Competition",
+    "Contribution",
+    "Counterfactual",
+    "Diagnosis",
+    "Explanation",
+    "RuleCheck",
+    "explain",
+    "explanation",
+    "why_unfilled",
+    "why_unmatched",
     "SCHEMA_VERSION",
     "SLOTS",
     "Assignment",
