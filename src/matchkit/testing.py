@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 try:
@@ -79,7 +80,15 @@ SearchStrategy = st.SearchStrategy
 
 
 def _tags(vocab: Sequence[str]) -> SearchStrategy[tuple[str, ...]]:
-    return st.sets(st.sampled_from(vocab)).map(lambda s: tuple(sorted(s))) if vocab else st.just(())
+    return _tags_of(tuple(vocab))
+
+
+@lru_cache(maxsize=64)
+def _tags_of(vocab: tuple[str, ...]) -> SearchStrategy[tuple[str, ...]]:
+    # one integer draw per set (a bitmask over the vocabulary): cheap, and shrinks to ()
+    return st.integers(0, 2 ** len(vocab) - 1).map(
+        lambda m: tuple(v for j, v in enumerate(vocab) if m >> j & 1)
+    )
 
 
 def _place(lat: float, lon: float) -> Place:
@@ -110,6 +119,11 @@ def places(
     ...     assert -90 <= p.lat <= 90 and -180 <= p.lon <= 180
     >>> test_in_range()
     """
+    return _places(tuple((float(a), float(b)) for a, b in anchors), float(spread_deg))
+
+
+@lru_cache(maxsize=16)
+def _places(anchors: tuple[tuple[float, float], ...], spread_deg: float) -> SearchStrategy[Place]:
     anchor = st.sampled_from(list(anchors))
     offset = st.floats(-spread_deg, spread_deg, allow_nan=False)
     return st.one_of(
@@ -126,8 +140,9 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+@lru_cache(maxsize=16)
 def _birth_dates(as_of: date) -> SearchStrategy[date | None]:
-    age = st.integers(14, 80)
+    age = st.sampled_from([18, 14, 16, 17]) | st.integers(10, 80)  # the usual min_age limits first
     return st.one_of(
         age.map(lambda a: _years_before(as_of, a)),  # birthday on as_of
         age.map(lambda a: _years_before(as_of, a) + timedelta(days=1)),  # birthday tomorrow
@@ -136,6 +151,7 @@ def _birth_dates(as_of: date) -> SearchStrategy[date | None]:
     )
 
 
+@lru_cache(maxsize=16)
 def _ids(prefix: str) -> SearchStrategy[str]:
     return st.integers(0, 99).map(lambda i: f"{prefix}{i}")
 
