@@ -126,6 +126,54 @@ def _cmd_inkind(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from ._exceptions import InvalidDatasetError, InvalidInputError, MatchkitError
+    from ._io import load_dataset
+    from ._ledger import Ledger
+    from ._match import match
+
+    try:
+        ds = load_dataset(args.path)
+        with tempfile.TemporaryDirectory() as tmp:
+            ledger = None
+            if args.ledger is not None:
+                if not Path(args.ledger).is_file():
+                    raise InvalidInputError(f"--ledger {args.ledger}: no such file")
+                if args.record:
+                    ledger = Ledger(args.ledger)
+                else:  # plan on a copy: the report never writes to the ledger
+                    copy = Path(tmp) / "ledger.sqlite"
+                    shutil.copyfile(args.ledger, copy)
+                    ledger = Ledger(copy)
+            try:
+                result = match(ds, method=args.method, ledger=ledger, shortlist=args.shortlist,
+                               as_of=args.as_of)
+                out = Path(args.output)
+                if out.suffix.lower() in (".md", ".markdown"):
+                    out.write_text(result.to_markdown(ledger=ledger, lang=args.lang), encoding="utf-8")
+                else:
+                    result.to_html(out, ledger=ledger, lang=args.lang)
+            finally:
+                if ledger is not None:
+                    ledger.close()
+    except (InvalidDatasetError, InvalidInputError, MatchkitError, OSError) as err:
+        sys.stderr.write(f"{err}\n")
+        return 1
+    m = result.metrics
+    fill = m.get("fill_rate")
+    print(
+        f"{len(result.new_proposals)} proposal(s), {len(result.unmatched)} volunteer(s) without an "
+        f"offer, {len(result.unfilled)} need(s) with free places; fill rate "
+        f"{'n/a' if fill is None else f'{100 * fill:.1f}%'}"
+    )
+    print(f"wrote {out}")
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="matchkit",
@@ -204,6 +252,23 @@ def _build_parser() -> argparse.ArgumentParser:
         "-o", "--output", required=True, metavar="LETTERS_DIR", help="folder to write"
     )
     p.set_defaults(handler=_cmd_inkind)
+
+    p = sub.add_parser(
+        "report",
+        help="run a round on a dataset and write its report (HTML, or Markdown for .md)",
+        description="Loads DIR, plans one round (honouring --ledger, which is only read unless "
+        "--record is given) and writes one self-contained HTML page with charts, or Markdown "
+        "when the output ends in .md.",
+    )
+    p.add_argument("path", metavar="DIR", help="dataset folder (or .json document)")
+    p.add_argument("--ledger", default=None, metavar="FILE", help="the SQLite ledger of earlier rounds")
+    p.add_argument("--record", action="store_true", help="record this round's offers in the ledger")
+    p.add_argument("--as-of", default=None, metavar="DATE", help="day of the round (default: today)")
+    p.add_argument("--method", default="flow", help="solver: flow, hungarian, stable or milp")
+    p.add_argument("--shortlist", type=int, default=0, help="alternatives per proposal")
+    p.add_argument("--lang", choices=("en", "ru"), default="en")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="report.html or report.md")
+    p.set_defaults(handler=_cmd_report)
 
     return parser
 
