@@ -26,8 +26,15 @@ import scipy
 from scipy.optimize import linear_sum_assignment
 
 import matchkit as mk
-from matchkit.solvers import Group, HungarianSolver, MilpSolver, MinShare, StableSolver
-from matchkit.solvers import blocking_pairs, clashes_from_slots
+from matchkit.solvers import (
+    Group,
+    HungarianSolver,
+    MilpSolver,
+    MinShare,
+    StableSolver,
+    blocking_pairs,
+    clashes_from_slots,
+)
 
 
 # -- measuring -------------------------------------------------------------------------
@@ -96,26 +103,39 @@ def dense_costs(kind: str, n: int, seed: int) -> np.ndarray:
 
 def bench_hungarian(sizes: list[int], repeat: int) -> None:
     print("\n## hungarian: min-cost perfect assignment on dense n x n costs")
-    print("matchkit = MatchProblem.from_dense(C.max()+1-C) + solve(objective='cardinality');")
+    print(
+        "matchkit = MatchProblem.from_dense(C.max()+1-C) + solve(objective='cardinality');"
+    )
     print("its time includes building the problem. Ratio = matchkit / peer.\n")
     try:
         import lap  # type: ignore[import-not-found]
     except ImportError:
         lap = None
-    row(["costs", "n", "matchkit", "scipy LSA", "lap.lapjv", "mk/scipy", "mk/lap",
-         "Δpeak mk / scipy", "agree"])
+    row(
+        [
+            "costs",
+            "n",
+            "matchkit",
+            "scipy LSA",
+            "lap.lapjv",
+            "mk/scipy",
+            "mk/lap",
+            "Δpeak mk / scipy",
+            "agree",
+        ]
+    )
     row(["---"] * 9)
     for kind in ("uniform", "skills"):
         for n in sizes:
             cost = dense_costs(kind, n, seed=1)
             top = int(cost.max()) + 1
 
-            def ours() -> float:
+            def ours(cost: np.ndarray = cost, top: int = top, n: int = n) -> float:
                 p = mk.MatchProblem.from_dense(top - cost)
                 a = mk.solve(p, method=HungarianSolver(), objective="cardinality")
                 return n * top - a.objective
 
-            def theirs() -> float:
+            def theirs(cost: np.ndarray = cost) -> float:
                 r, c = linear_sum_assignment(cost)
                 return float(cost[r, c].sum())
 
@@ -125,13 +145,28 @@ def bench_hungarian(sizes: list[int], repeat: int) -> None:
             lap_cells = ["–", "–"]
             if lap is not None:
                 fcost = cost.astype(np.float64)
-                t_lap, _, v_lap = measure(lambda: lap.lapjv(fcost)[0], repeat)
+                t_lap, _, v_lap = measure(
+                    lambda fcost=fcost: lap.lapjv(fcost)[0], repeat
+                )
                 agree &= abs(v_lap - v_sp) < 1e-6
                 lap_cells = [fmt_t(t_lap), f"{t_mk / t_lap:.1f}x"]
             if not agree:
-                raise SystemExit(f"hungarian disagrees on {kind} n={n}: {v_mk} vs {v_sp}")
-            row([kind, n, fmt_t(t_mk), fmt_t(t_sp), lap_cells[0], f"{t_mk / t_sp:.2f}x",
-                 lap_cells[1], f"{m_mk:.0f} / {m_sp:.0f} MB", "yes"])
+                raise SystemExit(
+                    f"hungarian disagrees on {kind} n={n}: {v_mk} vs {v_sp}"
+                )
+            row(
+                [
+                    kind,
+                    n,
+                    fmt_t(t_mk),
+                    fmt_t(t_sp),
+                    lap_cells[0],
+                    f"{t_mk / t_sp:.2f}x",
+                    lap_cells[1],
+                    f"{m_mk:.0f} / {m_sp:.0f} MB",
+                    "yes",
+                ]
+            )
 
 
 # -- stable ----------------------------------------------------------------------------
@@ -177,25 +212,56 @@ def _in_big_thread(fn: Callable[[], Any]) -> Any:
     return out["v"]
 
 
-def bench_stable(sizes: list[tuple[int, int]], big: list[tuple[int, int]], repeat: int) -> None:
-    print("\n## stable: hospital/residents, resident-optimal (each resident ranks 10 hospitals)")
-    print("Both timings include building the input from arrays. Ratio = matching / matchkit.\n")
+def bench_stable(
+    sizes: list[tuple[int, int]], big: list[tuple[int, int]], repeat: int
+) -> None:
+    print(
+        "\n## stable: hospital/residents, resident-optimal (each resident ranks 10 hospitals)"
+    )
+    print(
+        "Both timings include building the input from arrays. Ratio = matching / matchkit.\n"
+    )
     try:
         import matching  # type: ignore[import-not-found]  # noqa: F401
+
         have_matching = True
     except ImportError:
         have_matching = False
-    row(["residents / hospitals", "proposals", "matchkit build+solve", "matching build",
-         "matching solve", "ratio", "Δpeak mk / matching", "agree"])
+    row(
+        [
+            "residents / hospitals",
+            "proposals",
+            "matchkit build+solve",
+            "matching build",
+            "matching solve",
+            "ratio",
+            "Δpeak mk / matching",
+            "agree",
+        ]
+    )
     row(["---"] * 8)
     for n_res, n_hosp in sizes + big:
         arrays = hr_instance(n_res, n_hosp, 10, seed=3)
         left, right, res_u, hosp_u, caps = arrays
 
-        def ours():
+        def ours(
+            left=left,
+            right=right,
+            res_u=res_u,
+            hosp_u=hosp_u,
+            caps=caps,
+            n_res=n_res,
+            n_hosp=n_hosp,
+        ):
             p = mk.MatchProblem.from_edges(
-                left, right, np.ones(len(left)), n_left=n_res, n_right=n_hosp,
-                right_capacity=caps, left_utility=res_u, right_utility=hosp_u,
+                left,
+                right,
+                np.ones(len(left)),
+                n_left=n_res,
+                n_right=n_hosp,
+                right_capacity=caps,
+                left_utility=res_u,
+                right_utility=hosp_u,
             )
             return p, mk.solve(p, method=StableSolver())
 
@@ -203,14 +269,25 @@ def bench_stable(sizes: list[tuple[int, int]], big: list[tuple[int, int]], repea
         assert len(blocking_pairs(p, a)) == 0
         cells = [f"{n_res:,} / {n_hosp:,}", f"{a.info['proposals']:,}", fmt_t(t_mk)]
         if have_matching and (n_res, n_hosp) in sizes:
-            t_b, m_b, game = measure(lambda: _in_big_thread(lambda: _matching_game(*arrays)), 1)
-            t_s, _, sol = measure(lambda: _in_big_thread(lambda: game.solve(optimal="resident")), 1)
-            theirs = sorted((int(r.name[1:]), int(h.name[1:])) for h, rs in sol.items() for r in rs)
+            t_b, m_b, game = measure(
+                lambda a=arrays: _in_big_thread(lambda: _matching_game(*a)), 1
+            )
+            t_s, _, sol = measure(
+                lambda g=game: _in_big_thread(lambda: g.solve(optimal="resident")), 1
+            )
+            theirs = sorted(
+                (int(r.name[1:]), int(h.name[1:])) for h, rs in sol.items() for r in rs
+            )
             agree = theirs == sorted(map(tuple, a.pairs.tolist()))
             if not agree:
                 raise SystemExit(f"stable disagrees with matching at {n_res} residents")
-            cells += [fmt_t(t_b), fmt_t(t_s), f"{(t_b + t_s) / t_mk:.0f}x",
-                      f"{m_mk:.0f} / {m_b:.0f} MB", "yes"]
+            cells += [
+                fmt_t(t_b),
+                fmt_t(t_s),
+                f"{(t_b + t_s) / t_mk:.0f}x",
+                f"{m_mk:.0f} / {m_b:.0f} MB",
+                "yes",
+            ]
         else:
             cells += ["–", "–", "–", f"{m_mk:.0f} MB", "0 blocking pairs"]
         row(cells)
@@ -220,8 +297,17 @@ def bench_stable(sizes: list[tuple[int, int]], big: list[tuple[int, int]], repea
 def bench_milp(sizes: list[tuple[int, int]], repeat: int) -> None:
     print("\n## milp: side constraints (clashes from slots, groups, a district floor)")
     print("Volunteers take up to 2 needs; ~20 candidate needs each; integer scores.\n")
-    row(["volunteers / needs", "edges", "flow", "milp (none)", "milp (sides)",
-         "objective flow / sides", "cost of the side constraints"])
+    row(
+        [
+            "volunteers / needs",
+            "edges",
+            "flow",
+            "milp (none)",
+            "milp (sides)",
+            "objective flow / sides",
+            "cost of the side constraints",
+        ]
+    )
     row(["---"] * 7)
     for n_v, n_n in sizes:
         rng = np.random.default_rng(5)
@@ -230,22 +316,37 @@ def bench_milp(sizes: list[tuple[int, int]], repeat: int) -> None:
         right = np.argsort(rng.random((n_v, n_n)), axis=1)[:, :k].reshape(-1)
         w = rng.integers(1, 101, len(left)).astype(np.float64)
         p = mk.MatchProblem.from_edges(
-            left, right, w, n_left=n_v, n_right=n_n,
-            left_capacity=rng.integers(1, 3, n_v), right_capacity=rng.integers(1, 6, n_n),
+            left,
+            right,
+            w,
+            n_left=n_v,
+            n_right=n_n,
+            left_capacity=rng.integers(1, 3, n_v),
+            right_capacity=rng.integers(1, 6, n_n),
         )
         slots = rng.random((n_n, 21)) < 0.08
         clashes = clashes_from_slots(slots)
         groups = [Group([2 * g, 2 * g + 1]) for g in range(n_v // 20)]
         district = MinShare(list(range(n_n // 10)), share=0.2, name="district-0")
         sides = MilpSolver(clashes=clashes, groups=groups, min_share=district)
-        t_f, _, a_f = measure(lambda: mk.solve(p, method="flow"), repeat)
-        t_0, _, a_0 = measure(lambda: mk.solve(p, method="milp"), repeat)
-        t_s, _, a_s = measure(lambda: mk.solve(p, method=sides), 1)
+        t_f, _, a_f = measure(lambda p=p: mk.solve(p, method="flow"), repeat)
+        t_0, _, a_0 = measure(lambda p=p: mk.solve(p, method="milp"), repeat)
+        t_s, _, a_s = measure(lambda p=p, s=sides: mk.solve(p, method=s), 1)
         if a_0.objective != a_f.objective:
-            raise SystemExit(f"milp without side constraints disagrees with flow at {n_v}")
-        row([f"{n_v:,} / {n_n:,}", f"{p.n_edges:,}", fmt_t(t_f), fmt_t(t_0), fmt_t(t_s),
-             f"{a_f.objective:,.0f} / {a_s.objective:,.0f}",
-             f"{100 * (1 - a_s.objective / a_f.objective):.2f}%"])
+            raise SystemExit(
+                f"milp without side constraints disagrees with flow at {n_v}"
+            )
+        row(
+            [
+                f"{n_v:,} / {n_n:,}",
+                f"{p.n_edges:,}",
+                fmt_t(t_f),
+                fmt_t(t_0),
+                fmt_t(t_s),
+                f"{a_f.objective:,.0f} / {a_s.objective:,.0f}",
+                f"{100 * (1 - a_s.objective / a_f.objective):.2f}%",
+            ]
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -256,18 +357,27 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
     print(f"# matchkit {mk.__version__} solver benchmarks")
-    print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__},"
-          f" {platform.machine()}, {__import__('os').cpu_count()} cores")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__},"
+        f" {platform.machine()}, {__import__('os').cpu_count()} cores"
+    )
     if "hungarian" in only:
-        bench_hungarian([300, 1000] if args.quick else [500, 1000, 2000, 4000], args.repeat)
+        bench_hungarian(
+            [300, 1000] if args.quick else [500, 1000, 2000, 4000], args.repeat
+        )
     if "stable" in only:
         if args.quick:
             bench_stable([(1_000, 100)], [(20_000, 2_000)], args.repeat)
         else:
-            bench_stable([(1_000, 100), (5_000, 500), (20_000, 2_000)],
-                         [(100_000, 10_000)], args.repeat)
+            bench_stable(
+                [(1_000, 100), (5_000, 500), (20_000, 2_000)],
+                [(100_000, 10_000)],
+                args.repeat,
+            )
     if "milp" in only:
-        bench_milp([(500, 50)] if args.quick else [(1_000, 100), (5_000, 500)], args.repeat)
+        bench_milp(
+            [(500, 50)] if args.quick else [(1_000, 100), (5_000, 500)], args.repeat
+        )
 
 
 if __name__ == "__main__":

@@ -66,16 +66,23 @@ def check_assignment(
     assert pairs.ndim == 2 and pairs.shape[1] == 2, (
         f"pairs must have shape (k, 2); got {pairs.shape} {how}"
     )
-    assert pairs.dtype.kind in "iu", f"pairs must hold integers; got dtype {pairs.dtype} {how}"
+    assert pairs.dtype.kind in "iu", (
+        f"pairs must hold integers; got dtype {pairs.dtype} {how}"
+    )
     assert edges.shape == (len(pairs),), (
         f"edges must have shape ({len(pairs)},) to match pairs; got {edges.shape} {how}"
     )
-    assert edges.dtype.kind in "iu", f"edges must hold integers; got dtype {edges.dtype} {how}"
+    assert edges.dtype.kind in "iu", (
+        f"edges must hold integers; got dtype {edges.dtype} {how}"
+    )
     k = len(pairs)
 
     # every pair is an edge, and `edges` points at it
     if k:
-        for col, n, side in ((0, problem.n_left, "volunteer"), (1, problem.n_right, "need")):
+        for col, n, side in (
+            (0, problem.n_left, "volunteer"),
+            (1, problem.n_right, "need"),
+        ):
             bad = (pairs[:, col] < 0) | (pairs[:, col] >= n)
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
@@ -114,8 +121,8 @@ def check_assignment(
         (0, problem.left_capacity, problem.left_ids, "volunteer"),
         (1, problem.right_capacity, problem.right_ids, "need"),
     ):
-        used = np.bincount(pairs[:, col].astype(np.int64), minlength=len(cap)) if k else 0
-        over = np.asarray(used > cap)
+        used = np.bincount(pairs[:, col].astype(np.int64), minlength=len(cap))
+        over = used > cap
         if over.any():
             i = int(np.flatnonzero(over)[0])
             raise AssertionError(

@@ -71,8 +71,12 @@ def preference_ranks(problem: MatchProblem) -> tuple[IntArray, IntArray]:
     n_edges = problem.n_edges
     vol_rank = np.empty(n_edges, dtype=np.int64)
     need_rank = np.empty(n_edges, dtype=np.int64)
-    vol_rank[vol_order] = np.arange(n_edges) - _group_start(problem.edge_left[vol_order])
-    need_rank[need_order] = np.arange(n_edges) - _group_start(problem.edge_right[need_order])
+    vol_rank[vol_order] = np.arange(n_edges) - _group_start(
+        problem.edge_left[vol_order]
+    )
+    need_rank[need_order] = np.arange(n_edges) - _group_start(
+        problem.edge_right[need_order]
+    )
     return vol_rank, need_rank
 
 

@@ -22,6 +22,10 @@ def _feasible_pins(left, right, cand, lcap, rcap):
     return pins
 
 
+SMALL_WEIGHTS = st.integers(-3, 12)
+SMALL_UTILITIES = st.integers(0, 4)
+
+
 @st.composite
 def problems(
     draw,
@@ -29,8 +33,8 @@ def problems(
     max_left: int = 6,
     max_right: int = 5,
     max_capacity: int = 3,
-    weights=st.integers(-3, 12),
-    utilities=st.integers(0, 4),
+    weights=SMALL_WEIGHTS,
+    utilities=SMALL_UTILITIES,
     pins: bool = True,
     max_edges: int | None = None,
 ):
@@ -38,7 +42,9 @@ def problems(
     n_left = draw(st.integers(0, max_left))
     n_right = draw(st.integers(0, max_right))
     cells = n_left * n_right
-    mask = np.array(draw(st.lists(st.booleans(), min_size=cells, max_size=cells)), dtype=bool)
+    mask = np.array(
+        draw(st.lists(st.booleans(), min_size=cells, max_size=cells)), dtype=bool
+    )
     if max_edges is not None and mask.sum() > max_edges:
         mask[np.flatnonzero(mask)[max_edges:]] = False
     left, right = np.divmod(np.flatnonzero(mask), max(n_right, 1))
@@ -51,15 +57,20 @@ def problems(
         dtype=np.int64,
     )
     rcap = np.array(
-        draw(st.lists(st.integers(0, max_capacity), min_size=n_right, max_size=n_right)),
+        draw(
+            st.lists(st.integers(0, max_capacity), min_size=n_right, max_size=n_right)
+        ),
         dtype=np.int64,
     )
     pinned = np.zeros(n_edges, dtype=bool)
     if pins and n_edges:
         cand = np.array(
-            draw(st.lists(st.booleans(), min_size=n_edges, max_size=n_edges)), dtype=bool
+            draw(st.lists(st.booleans(), min_size=n_edges, max_size=n_edges)),
+            dtype=bool,
         )
-        cand &= np.array(draw(st.lists(st.booleans(), min_size=n_edges, max_size=n_edges)))
+        cand &= np.array(
+            draw(st.lists(st.booleans(), min_size=n_edges, max_size=n_edges))
+        )
         pinned = _feasible_pins(left, right, cand, lcap, rcap)
     return mk.MatchProblem.from_edges(
         left,
@@ -92,7 +103,9 @@ def random_problem(
     w = rng.integers(-20, 101, len(left)).astype(np.float64)
     lcap = rng.integers(0, max_left_capacity + 1, n_left)
     rcap = rng.integers(0, max_right_capacity + 1, n_right)
-    pinned = _feasible_pins(left, right, rng.random(len(left)) < pin_fraction, lcap, rcap)
+    pinned = _feasible_pins(
+        left, right, rng.random(len(left)) < pin_fraction, lcap, rcap
+    )
     return mk.MatchProblem.from_edges(
         left,
         right,
@@ -107,7 +120,9 @@ def random_problem(
     )
 
 
-def brute_force(problem: mk.MatchProblem, objective: str = "weight") -> tuple[int, float]:
+def brute_force(
+    problem: mk.MatchProblem, objective: str = "weight"
+) -> tuple[int, float]:
     """(pairs, weight) of the best assignment by enumerating every subset of free edges.
 
     Under "weight" the best is the highest weight; under "cardinality" the most pairs,
@@ -122,7 +137,9 @@ def brute_force(problem: mk.MatchProblem, objective: str = "weight") -> tuple[in
     inc_l[np.arange(k), problem.edge_left[free]] = 1
     inc_r = np.zeros((k, problem.n_right), dtype=np.int64)
     inc_r[np.arange(k), problem.edge_right[free]] = 1
-    ok = ((subsets @ inc_l) <= lcap).all(axis=1) & ((subsets @ inc_r) <= rcap).all(axis=1)
+    ok = ((subsets @ inc_l) <= lcap).all(axis=1) & ((subsets @ inc_r) <= rcap).all(
+        axis=1
+    )
     base = float(problem.weight[problem.pinned].sum())
     n_pins = int(problem.pinned.sum())
     weight = subsets[ok] @ problem.weight[free] + base

@@ -38,7 +38,9 @@ def _all_assignments(problem: mk.MatchProblem):
     lcap, rcap = problem.residual_capacities()
     for bits in itertools.product([False, True], repeat=len(free)):
         chosen = free[np.array(bits, dtype=bool)] if len(free) else free
-        if (np.bincount(problem.edge_left[chosen], minlength=problem.n_left) <= lcap).all() and (
+        if (
+            np.bincount(problem.edge_left[chosen], minlength=problem.n_left) <= lcap
+        ).all() and (
             np.bincount(problem.edge_right[chosen], minlength=problem.n_right) <= rcap
         ).all():
             yield mk.Assignment.from_edges(problem, chosen, method="enumerated")
@@ -46,7 +48,9 @@ def _all_assignments(problem: mk.MatchProblem):
 
 @pytest.mark.parametrize("proposing", ["volunteer", "need"])
 @given(problem=problems(max_left=4, max_right=3, max_edges=9))
-def test_stable_is_proposer_optimal_among_all_stable_assignments(proposing: str, problem) -> None:
+def test_stable_is_proposer_optimal_among_all_stable_assignments(
+    proposing: str, problem
+) -> None:
     """Proposing side gets, agent by agent, its best set among all (tie-broken) stable
     assignments: its k-th best partner is never worse than in any other stable one."""
     got = mk.solve(problem, method=mk.solvers.StableSolver(proposing=proposing))
@@ -64,7 +68,9 @@ def test_stable_is_proposer_optimal_among_all_stable_assignments(proposing: str,
 
     mine = profile(got)
     stable_ones = [
-        a for a in _all_assignments(problem) if len(blocking_pairs(problem, a, break_ties=True)) == 0
+        a
+        for a in _all_assignments(problem)
+        if len(blocking_pairs(problem, a, break_ties=True)) == 0
     ]
     assert stable_ones, "a stable assignment always exists"
     for other in map(profile, stable_ones):

@@ -35,7 +35,9 @@ def test_every_method_passes_the_oracle(method: str, objective: str, problem) ->
 
 @pytest.mark.parametrize("method", OPTIMISING)
 @given(problem=problems())
-def test_weight_objective_never_chooses_a_non_positive_free_edge(method: str, problem) -> None:
+def test_weight_objective_never_chooses_a_non_positive_free_edge(
+    method: str, problem
+) -> None:
     a = mk.solve(problem, method=method)
     chosen_free = a.edges[~problem.pinned[a.edges]]
     assert (problem.weight[chosen_free] > 0).all()
@@ -54,7 +56,9 @@ def test_same_input_same_output(method: str) -> None:
 @pytest.mark.parametrize("method", METHODS)
 def test_decisions_are_honoured(method: str) -> None:
     w = np.array([[5.0, 4.0, 1.0], [6.0, 2.0, 3.0], [1.0, 1.0, 9.0]])
-    p = mk.MatchProblem.from_dense(w, left_ids=["a", "b", "c"], right_ids=["x", "y", "z"])
+    p = mk.MatchProblem.from_dense(
+        w, left_ids=["a", "b", "c"], right_ids=["x", "y", "z"]
+    )
     q = p.with_decisions(accepted=[("a", "z")], rejected=[("b", "x")])
     res = mk.solve(q, method=method)
     check_assignment(q, res)
@@ -88,7 +92,9 @@ def test_unknown_objective_is_refused() -> None:
 
 
 def test_solve_needs_a_problem() -> None:
-    with pytest.raises(mk.InvalidInputError, match="solve\\(\\) needs a MatchProblem; got ndarray"):
+    with pytest.raises(
+        mk.InvalidInputError, match="solve\\(\\) needs a MatchProblem; got ndarray"
+    ):
         mk.solve(np.ones((2, 2)))  # type: ignore[arg-type]
 
 
@@ -103,8 +109,13 @@ def test_configured_instance_is_used() -> None:
     vu = [1.0, 2.0, 2.0, 1.0]
     nu = [2.0, 1.0, 1.0, 2.0]
     p = mk.MatchProblem.from_edges(
-        [0, 0, 1, 1], [0, 1, 0, 1], [1.0] * 4, n_left=2, n_right=2,
-        left_utility=vu, right_utility=nu,
+        [0, 0, 1, 1],
+        [0, 1, 0, 1],
+        [1.0] * 4,
+        n_left=2,
+        n_right=2,
+        left_utility=vu,
+        right_utility=nu,
     )
     vol = mk.solve(p, method=StableSolver())
     need = mk.solve(p, method=StableSolver(proposing="need"))
@@ -136,7 +147,9 @@ def test_register_refuses_a_taken_name_and_a_nameless_class() -> None:
         def solve(self, problem, *, objective="weight"):  # pragma: no cover
             raise AssertionError
 
-    with pytest.raises(mk.InvalidInputError, match="non-empty string class attribute 'name'"):
+    with pytest.raises(
+        mk.InvalidInputError, match="non-empty string class attribute 'name'"
+    ):
         register(Nameless)
 
 
@@ -148,9 +161,18 @@ def test_get_solver_unknown_name() -> None:
 @pytest.mark.parametrize(
     ("factory", "message"),
     [
-        (lambda: StableSolver(proposing="needs"), "'proposing' parameter of StableSolver"),
-        (lambda: HungarianSolver(max_bytes=0), "'max_bytes' parameter of HungarianSolver"),
-        (lambda: HungarianSolver(max_bytes=1.5), "'max_bytes' parameter of HungarianSolver"),
+        (
+            lambda: StableSolver(proposing="needs"),
+            "'proposing' parameter of StableSolver",
+        ),
+        (
+            lambda: HungarianSolver(max_bytes=0),
+            "'max_bytes' parameter of HungarianSolver",
+        ),
+        (
+            lambda: HungarianSolver(max_bytes=1.5),
+            "'max_bytes' parameter of HungarianSolver",
+        ),
         (lambda: MilpSolver(time_limit=-1), "'time_limit' parameter of MilpSolver"),
     ],
 )

@@ -15,9 +15,24 @@ from matchkit.solvers import min_cost_flow
 
 SEEDS = range(8)
 SHAPES = {
-    "one-to-one": dict(n_left=30, n_right=30, max_left_capacity=1, max_right_capacity=1),
-    "many-to-one": dict(n_left=60, n_right=10, max_left_capacity=1, max_right_capacity=6),
-    "many-to-many": dict(n_left=40, n_right=12, max_left_capacity=3, max_right_capacity=5),
+    "one-to-one": {
+        "n_left": 30,
+        "n_right": 30,
+        "max_left_capacity": 1,
+        "max_right_capacity": 1,
+    },
+    "many-to-one": {
+        "n_left": 60,
+        "n_right": 10,
+        "max_left_capacity": 1,
+        "max_right_capacity": 6,
+    },
+    "many-to-many": {
+        "n_left": 40,
+        "n_right": 12,
+        "max_left_capacity": 3,
+        "max_right_capacity": 5,
+    },
 }
 METHODS = ["flow", "hungarian", "milp"]
 
@@ -57,7 +72,9 @@ def mcf_optimum(p: mk.MatchProblem) -> float:
     tail = np.concatenate([[s], np.full(nl, s), p.edge_left[keep], nl + np.arange(nr)])
     head = np.concatenate([[t], np.arange(nl), nl + p.edge_right[keep], np.full(nr, t)])
     cap = np.concatenate([[total], lcap, np.ones(int(keep.sum()), np.int64), rcap])
-    cost = np.concatenate([[0], np.zeros(nl), -p.weight[keep], np.zeros(nr)]).astype(np.int64)
+    cost = np.concatenate([[0], np.zeros(nl), -p.weight[keep], np.zeros(nr)]).astype(
+        np.int64
+    )
     supply = np.zeros(nl + nr + 2, np.int64)
     supply[s], supply[t] = total, -total
     return pinned - min_cost_flow(tail, head, cap, cost, supply).cost
@@ -75,7 +92,9 @@ def reference_optimum(seed: int, shape: str, reference: str) -> float:
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("shape", list(SHAPES))
 @pytest.mark.parametrize("seed", SEEDS)
-def test_weight_optimum_agrees(seed: int, shape: str, method: str, reference: str) -> None:
+def test_weight_optimum_agrees(
+    seed: int, shape: str, method: str, reference: str
+) -> None:
     p = random_problem(seed, **SHAPES[shape])
     a = mk.solve(p, method=method)
     check_assignment(p, a)
@@ -85,7 +104,9 @@ def test_weight_optimum_agrees(seed: int, shape: str, method: str, reference: st
 @pytest.mark.parametrize("method", ["hungarian", "milp"])
 @pytest.mark.parametrize("shape", list(SHAPES))
 @pytest.mark.parametrize("seed", SEEDS)
-def test_cardinality_optimum_agrees_with_flow(seed: int, shape: str, method: str) -> None:
+def test_cardinality_optimum_agrees_with_flow(
+    seed: int, shape: str, method: str
+) -> None:
     p = random_problem(seed, **SHAPES[shape])
     ref = mk.solve(p, method="flow", objective="cardinality")
     a = mk.solve(p, method=method, objective="cardinality")

@@ -28,7 +28,10 @@ def _problem(w, *, left_capacity=1, right_capacity=1, **kw):
 @pytest.mark.parametrize("seed", range(4))
 def test_no_side_constraint_same_objective_as_flow(seed: int) -> None:
     p = random_problem(seed)
-    assert mk.solve(p, method=MilpSolver()).objective == mk.solve(p, method="flow").objective
+    assert (
+        mk.solve(p, method=MilpSolver()).objective
+        == mk.solve(p, method="flow").objective
+    )
 
 
 # -- clashes ---------------------------------------------------------------------------
@@ -49,7 +52,11 @@ def test_clashes_by_index_and_from_slots_agree() -> None:
     p = _problem([[5, 4, 1], [1, 2, 3]], left_capacity=2, right_capacity=2)
     by_index = mk.solve(p, method=MilpSolver(clashes=clashes))
     by_id = mk.solve(p, method=MilpSolver(clashes=[["n0", "n1"]]))
-    assert by_index.pairs.tolist() == by_id.pairs.tolist() == [[0, 0], [0, 2], [1, 1], [1, 2]]
+    assert (
+        by_index.pairs.tolist()
+        == by_id.pairs.tolist()
+        == [[0, 0], [0, 2], [1, 1], [1, 2]]
+    )
 
 
 def test_clashes_from_a_boolean_slot_table() -> None:
@@ -58,19 +65,25 @@ def test_clashes_from_a_boolean_slot_table() -> None:
 
 
 def test_clash_between_two_accepted_pairs_is_infeasible() -> None:
-    p = _problem([[5, 4]], left_capacity=2).with_decisions(accepted=[("v0", "n0"), ("v0", "n1")])
-    with pytest.raises(mk.InfeasibleError, match=r"clash: accepted pairs \('v0', 'n0'\)"):
+    p = _problem([[5, 4]], left_capacity=2).with_decisions(
+        accepted=[("v0", "n0"), ("v0", "n1")]
+    )
+    with pytest.raises(
+        mk.InfeasibleError, match=r"clash: accepted pairs \('v0', 'n0'\)"
+    ):
         mk.solve(p, method=MilpSolver(clashes=[("n0", "n1")]))
 
 
 @given(problem=problems(max_left=4, max_right=4, max_edges=12), data=st.data())
-def test_clashes_hold_and_cost_nothing_when_no_one_has_two_places(problem, data) -> None:
+def test_clashes_hold_and_cost_nothing_when_no_one_has_two_places(
+    problem, data
+) -> None:
     n = problem.n_right
     pairs = data.draw(
         st.lists(
-            st.tuples(st.integers(0, max(n - 1, 0)), st.integers(0, max(n - 1, 0))).filter(
-                lambda t: t[0] != t[1]
-            ),
+            st.tuples(
+                st.integers(0, max(n - 1, 0)), st.integers(0, max(n - 1, 0))
+            ).filter(lambda t: t[0] != t[1]),
             max_size=4,
         )
         if n >= 2
@@ -86,10 +99,11 @@ def test_clashes_hold_and_cost_nothing_when_no_one_has_two_places(problem, data)
     check_assignment(problem, a)
     chosen = set(map(tuple, a.pairs.tolist()))
     for x, y in pairs:
-        both = [v for v in range(problem.n_left) if (v, x) in chosen and (v, y) in chosen]
+        both = [
+            v for v in range(problem.n_left) if (v, x) in chosen and (v, y) in chosen
+        ]
         pinned_both = [
-            v for v in both
-            if problem.pinned[problem.edge_index([v, v], [x, y])].all()
+            v for v in both if problem.pinned[problem.edge_index([v, v], [x, y])].all()
         ]
         assert both == pinned_both
     if (problem.left_capacity <= 1).all():
@@ -119,10 +133,18 @@ def test_group_member_without_an_edge_closes_that_need() -> None:
 
 def test_group_cannot_join_an_accepted_member() -> None:
     p = mk.MatchProblem.from_edges(
-        [0, 1], [0, 1], [1.0, 1.0], n_left=2, n_right=2, right_capacity=2,
-        left_ids=["ann", "bob"], pinned=[True, False],
+        [0, 1],
+        [0, 1],
+        [1.0, 1.0],
+        n_left=2,
+        n_right=2,
+        right_capacity=2,
+        left_ids=["ann", "bob"],
+        pinned=[True, False],
     )
-    with pytest.raises(mk.InfeasibleError, match=r"Group 'pair': accepted pair \('ann', '0'\)"):
+    with pytest.raises(
+        mk.InfeasibleError, match=r"Group 'pair': accepted pair \('ann', '0'\)"
+    ):
         mk.solve(p, method=MilpSolver(groups=[Group(["ann", "bob"], name="pair")]))
 
 
@@ -131,7 +153,9 @@ def test_min_count_moves_placements_to_a_district() -> None:
     w = [[5, 1], [5, 1], [5, 1]]
     p = _problem(w, right_capacity=3)
     assert mk.solve(p, method="milp").pairs[:, 1].tolist() == [0, 0, 0]
-    a = mk.solve(p, method=MilpSolver(min_share=MinShare(["n1"], count=2, name="north")))
+    a = mk.solve(
+        p, method=MilpSolver(min_share=MinShare(["n1"], count=2, name="north"))
+    )
     check_assignment(p, a)
     assert a.pairs[:, 1].tolist().count(1) == 2
     assert a.objective == 7.0
@@ -148,7 +172,11 @@ def test_min_share_is_a_fraction_of_all_placements() -> None:
 def test_min_share_can_be_met_by_placing_fewer() -> None:
     # need n1 only accepts v0; a 50% share is met by placing v0 at n1 and one other
     p = mk.MatchProblem.from_edges(
-        [0, 1, 2, 0], [0, 0, 0, 1], [5.0, 5.0, 5.0, 1.0], n_left=3, n_right=2,
+        [0, 1, 2, 0],
+        [0, 0, 0, 1],
+        [5.0, 5.0, 5.0, 1.0],
+        n_left=3,
+        n_right=2,
         right_capacity=3,
     )
     a = mk.solve(p, method=MilpSolver(min_share=MinShare([1], share=0.5)))
@@ -158,10 +186,14 @@ def test_min_share_can_be_met_by_placing_fewer() -> None:
 def test_infeasible_min_share_is_named() -> None:
     p = _problem([[5, 0], [5, 0]], right_capacity=2)  # n1 has no positive pair
     with pytest.raises(mk.InfeasibleError, match=r"MinShare 'south' \(count >= 1\)"):
-        mk.solve(p, method=MilpSolver(min_share=MinShare(["n1"], count=1, name="south")))
+        mk.solve(
+            p, method=MilpSolver(min_share=MinShare(["n1"], count=1, name="south"))
+        )
     # under "cardinality" zero-weight pairs are allowed, so the floor can be met
     a = mk.solve(
-        p, method=MilpSolver(min_share=MinShare(["n1"], count=1)), objective="cardinality"
+        p,
+        method=MilpSolver(min_share=MinShare(["n1"], count=1)),
+        objective="cardinality",
     )
     assert len(a) == 2
 

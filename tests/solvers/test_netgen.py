@@ -46,7 +46,9 @@ def test_netgen_2_published_optimum() -> None:
     assert res.cost == 6749969302
     # the flow itself is feasible: capacities and conservation
     assert ((res.flow >= 0) & (res.flow <= cap)).all()
-    net = np.bincount(tail, res.flow, len(supply)) - np.bincount(head, res.flow, len(supply))
+    net = np.bincount(tail, res.flow, len(supply)) - np.bincount(
+        head, res.flow, len(supply)
+    )
     assert np.array_equal(net.astype(np.int64), supply)
     assert int((res.flow * cost).sum()) == res.cost
 
@@ -68,7 +70,9 @@ def _networkx(tail, head, cap, cost, supply):
     for v, s in enumerate(supply):
         g.add_node(v, demand=-s)
     for u, v, c, w in zip(tail, head, cap, cost):
-        if u != v:  # networkx refuses self-loops in network_simplex's sense; costless here
+        if (
+            u != v
+        ):  # networkx refuses self-loops in network_simplex's sense; costless here
             g.add_edge(u, v, capacity=c, weight=w)
     return nx.network_simplex(g)[0]
 
@@ -91,15 +95,15 @@ def test_agrees_with_networkx_on_small_networks(net) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        (dict(supply=[1, 0]), "must sum to 0"),
-        (dict(capacity=[-1]), r"capacity\[0\] = -1 is negative"),
-        (dict(head=[5]), r"head\[0\] = 5 is not a node"),
-        (dict(cost=[1.5]), "cost must hold integers"),
-        (dict(capacity=[1, 2]), "must have 1 entries"),
+        ({"supply": [1, 0]}, "must sum to 0"),
+        ({"capacity": [-1]}, r"capacity\[0\] = -1 is negative"),
+        ({"head": [5]}, r"head\[0\] = 5 is not a node"),
+        ({"cost": [1.5]}, "cost must hold integers"),
+        ({"capacity": [1, 2]}, "must have 1 entries"),
     ],
 )
 def test_bad_input_is_refused(kwargs, message: str) -> None:
-    args = dict(tail=[0], head=[1], capacity=[1], cost=[1], supply=[1, -1])
+    args = {"tail": [0], "head": [1], "capacity": [1], "cost": [1], "supply": [1, -1]}
     args.update(kwargs)
     with pytest.raises(mk.InvalidInputError, match=message):
         min_cost_flow(**args)

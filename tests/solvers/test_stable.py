@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given
+from strategies import problems
 
 import matchkit as mk
 from matchkit._checks import check_assignment
 from matchkit.solvers import StableSolver, blocking_pairs
-from strategies import problems
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "stable_matching_instances.json"
 INSTANCES = json.loads(DATA.read_text())["instances"]
@@ -33,9 +33,16 @@ def _from_preferences(left_prefs, right_prefs, right_capacity=None):
     left, right, lu, ru = (np.array(c) for c in zip(*rows))
     cap = 1 if right_capacity is None else [right_capacity[x] for x in right_ids]
     return mk.MatchProblem.from_edges(
-        left, right, np.ones(len(left)), n_left=len(left_ids), n_right=len(right_ids),
-        right_capacity=cap, left_utility=lu, right_utility=ru,
-        left_ids=left_ids, right_ids=right_ids,
+        left,
+        right,
+        np.ones(len(left)),
+        n_left=len(left_ids),
+        n_right=len(right_ids),
+        right_capacity=cap,
+        left_utility=lu,
+        right_utility=ru,
+        left_ids=left_ids,
+        right_ids=right_ids,
     )
 
 
@@ -57,7 +64,9 @@ def test_published_examples(inst, key: str, proposing: str) -> None:
         p = _from_preferences(inst["suitor_prefs"], inst["reviewer_prefs"])
         expected = sorted(inst[key].items())
     else:
-        p = _from_preferences(inst["resident_prefs"], inst["hospital_prefs"], inst["capacities"])
+        p = _from_preferences(
+            inst["resident_prefs"], inst["hospital_prefs"], inst["capacities"]
+        )
         expected = sorted((r, h) for h, rs in inst[key].items() for r in rs)
     a = mk.solve(p, method=StableSolver(proposing=proposing))
     check_assignment(p, a)
@@ -82,7 +91,8 @@ def test_both_sides_place_the_same_agents(problem) -> None:
     n = StableSolver(proposing="need").solve(problem)
     for col, size in ((0, problem.n_left), (1, problem.n_right)):
         assert np.array_equal(
-            np.bincount(v.pairs[:, col], minlength=size), np.bincount(n.pairs[:, col], minlength=size)
+            np.bincount(v.pairs[:, col], minlength=size),
+            np.bincount(n.pairs[:, col], minlength=size),
         )
 
 
@@ -90,9 +100,15 @@ def test_many_to_many_capacities_and_tie_rule() -> None:
     # volunteer 0 has two places and likes all three needs equally: ties go to the lower
     # need index; need 2 has two places
     p = mk.MatchProblem.from_edges(
-        [0, 0, 0, 1, 1], [0, 1, 2, 1, 2], np.ones(5), n_left=2, n_right=3,
-        left_capacity=[2, 1], right_capacity=[1, 1, 2],
-        left_utility=[1.0, 1.0, 1.0, 0.0, 5.0], right_utility=[1.0, 0.0, 1.0, 3.0, 1.0],
+        [0, 0, 0, 1, 1],
+        [0, 1, 2, 1, 2],
+        np.ones(5),
+        n_left=2,
+        n_right=3,
+        left_capacity=[2, 1],
+        right_capacity=[1, 1, 2],
+        left_utility=[1.0, 1.0, 1.0, 0.0, 5.0],
+        right_utility=[1.0, 0.0, 1.0, 3.0, 1.0],
     )
     a = StableSolver().solve(p)
     assert a.pairs.tolist() == [[0, 0], [0, 1], [1, 2]]
@@ -120,14 +136,20 @@ def test_pinned_pairs_are_kept_and_never_compared() -> None:
 
 def _random_hr(seed: int, n_res: int = 40, n_hosp: int = 6, k: int = 3):
     rng = np.random.default_rng(seed)
-    res_prefs = {f"r{i}": [f"h{j}" for j in rng.choice(n_hosp, k, replace=False)] for i in range(n_res)}
+    res_prefs = {
+        f"r{i}": [f"h{j}" for j in rng.choice(n_hosp, k, replace=False)]
+        for i in range(n_res)
+    }
     score = {r: rng.permutation(n_res * n_hosp) for r in res_prefs}
     hosp_prefs = {}
     for j in range(n_hosp):
         h = f"h{j}"
         applicants = [r for r, prefs in res_prefs.items() if h in prefs]
         hosp_prefs[h] = sorted(applicants, key=lambda r: score[r][j])
-    caps = {f"h{j}": int(c) for j, c in enumerate(rng.integers(1, 2 * n_res // n_hosp, n_hosp))}
+    caps = {
+        f"h{j}": int(c)
+        for j, c in enumerate(rng.integers(1, 2 * n_res // n_hosp, n_hosp))
+    }
     return res_prefs, hosp_prefs, caps
 
 

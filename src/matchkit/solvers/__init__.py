@@ -113,7 +113,9 @@ def register(cls: S, *, replace: bool = False) -> S:
             f"{cls!r} cannot be registered: it needs a non-empty string class attribute 'name'"
         )
     if not callable(getattr(cls, "solve", None)):
-        raise InvalidInputError(f"{cls!r} cannot be registered: it has no solve() method")
+        raise InvalidInputError(
+            f"{cls!r} cannot be registered: it has no solve() method"
+        )
     if name in _REGISTRY and _REGISTRY[name] is not cls and not replace:
         raise InvalidInputError(
             f"a solver named {name!r} is already registered ({_REGISTRY[name]!r}); "
@@ -145,12 +147,12 @@ def get_solver(name: str) -> Solver:
     return _REGISTRY[name]()
 
 
-from ._flow import FlowSolver  # noqa: E402
-from ._hungarian import HungarianSolver  # noqa: E402
-from ._mcf import MinCostFlowResult, min_cost_flow  # noqa: E402
-from ._milp import Group, MilpSolver, MinShare, clashes_from_slots  # noqa: E402
-from ._stable import StableSolver  # noqa: E402
-from .._stability import blocking_pairs  # noqa: E402
+from .._stability import blocking_pairs
+from ._flow import FlowSolver
+from ._hungarian import HungarianSolver
+from ._mcf import MinCostFlowResult, min_cost_flow
+from ._milp import Group, MilpSolver, MinShare, clashes_from_slots
+from ._stable import StableSolver
 
 for _cls in (FlowSolver, HungarianSolver, StableSolver, MilpSolver):
     register(_cls)

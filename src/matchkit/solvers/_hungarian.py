@@ -96,7 +96,9 @@ class HungarianSolver:
         >>> mk.solve(p, method="hungarian", objective="cardinality").pairs.tolist()
         [[0, 1], [1, 0]]
         """
-        check_choice("objective", objective, _OBJECTIVES, caller="HungarianSolver.solve")
+        check_choice(
+            "objective", objective, _OBJECTIVES, caller="HungarianSolver.solve"
+        )
         left_cap, right_cap = problem.residual_capacities()
         el, er, w = problem.edge_left, problem.edge_right, problem.weight
         usable = ~problem.pinned & (left_cap[el] > 0) & (right_cap[er] > 0)
@@ -140,7 +142,9 @@ class HungarianSolver:
         else:
             matrix = np.zeros(shape)
             matrix[:n_rows, :n_cols] = compact[row_owner][:, col_owner]
-            _add_gadgets(matrix, n_rows, n_cols, cl[gadget], cr[gadget], value[gadget], rk, rc)
+            _add_gadgets(
+                matrix, n_rows, n_cols, cl[gadget], cr[gadget], value[gadget], rk, rc
+            )
         del compact
 
         rows, cols = linear_sum_assignment(matrix, maximize=True)
@@ -151,7 +155,9 @@ class HungarianSolver:
         # a plain cell belongs to exactly one direct edge: look it up by (volunteer, need)
         picked = np.concatenate(
             [
-                problem.edge_index(vols[row_owner[rows[plain]]], needs[col_owner[cols[plain]]]),
+                problem.edge_index(
+                    vols[row_owner[rows[plain]]], needs[col_owner[cols[plain]]]
+                ),
                 edges[gadget][cols[via_gadget] - n_cols],
             ]
         )

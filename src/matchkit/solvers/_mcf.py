@@ -38,15 +38,23 @@ def _int_array(value: ArrayLike, name: str, n: int | None = None) -> IntArray:
     if arr.ndim != 1:
         raise InvalidInputError(f"{name} must be 1-D; got shape {arr.shape}")
     if n is not None and len(arr) != n:
-        raise InvalidInputError(f"{name} must have {n} entries (one per arc); got {len(arr)}")
+        raise InvalidInputError(
+            f"{name} must have {n} entries (one per arc); got {len(arr)}"
+        )
     if arr.size and arr.dtype.kind not in "iu":
-        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+        if (
+            arr.dtype.kind == "f"
+            and np.all(np.isfinite(arr))
+            and np.all(arr == np.round(arr))
+        ):
             return arr.astype(np.int64)
         raise InvalidInputError(f"{name} must hold integers; got dtype {arr.dtype}")
     return arr.astype(np.int64)
 
 
-def _csr(rows: IntArray, cols: IntArray, data: NDArray[np.generic], n: int) -> sp.csr_matrix:
+def _csr(
+    rows: IntArray, cols: IntArray, data: NDArray[np.generic], n: int
+) -> sp.csr_matrix:
     """An n x n CSR matrix from entries already sorted by (row, column), no duplicates."""
     indptr = np.searchsorted(rows, np.arange(n + 1)).astype(np.int32)
     return sp.csr_matrix((data, cols.astype(np.int32), indptr), shape=(n, n))
@@ -111,7 +119,9 @@ def min_cost_flow(
         bad = (arr < 0) | (arr >= n)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InvalidInputError(f"{name}[{i}] = {int(arr[i])} is not a node in 0..{n - 1}")
+            raise InvalidInputError(
+                f"{name}[{i}] = {int(arr[i])} is not a node in 0..{n - 1}"
+            )
     if (cap < 0).any():
         i = int(np.flatnonzero(cap < 0)[0])
         raise InvalidInputError(f"capacity[{i}] = {int(cap[i])} is negative")
@@ -121,9 +131,11 @@ def min_cost_flow(
         )
 
     flow = np.where(cst < 0, cap, 0).astype(np.int64)  # saturate negative-cost arcs
-    excess = b - np.bincount(tail_a, flow, n).astype(np.int64) + np.bincount(
-        head_a, flow, n
-    ).astype(np.int64)
+    excess = (
+        b
+        - np.bincount(tail_a, flow, n).astype(np.int64)
+        + np.bincount(head_a, flow, n).astype(np.int64)
+    )
     # super source s = n, super sink t = n + 1 as extra arcs
     src, snk = n, n + 1
     pos, neg = np.flatnonzero(excess > 0), np.flatnonzero(excess < 0)
@@ -134,7 +146,9 @@ def min_cost_flow(
     f = np.concatenate([flow, np.zeros(len(pos) + len(neg), dtype=np.int64)])
     need = int(excess[pos].sum())
     if need > _INT32_MAX:
-        raise InvalidInputError(f"total supply {need} exceeds what one phase can route (2**31-1)")
+        raise InvalidInputError(
+            f"total supply {need} exceeds what one phase can route (2**31-1)"
+        )
     nn = n + 2
     pi = np.zeros(nn, dtype=np.int64)
     sent = 0
@@ -152,7 +166,9 @@ def min_cost_flow(
         # cheapest residual arc per (u, v) for Dijkstra
         order = np.lexsort((rcost, rv, ru))
         first = np.ones(len(order), dtype=bool)
-        first[1:] = (ru[order][1:] != ru[order][:-1]) | (rv[order][1:] != rv[order][:-1])
+        first[1:] = (ru[order][1:] != ru[order][:-1]) | (
+            rv[order][1:] != rv[order][:-1]
+        )
         k = order[first]
         graph = _csr(ru[k], rv[k], rcost[k].astype(np.float64), nn)
         dist = dijkstra(graph, directed=True, indices=src)
@@ -173,7 +189,9 @@ def min_cost_flow(
         summed = np.minimum(np.add.reduceat(acap, heads), need - sent).astype(np.int32)
         res = maximum_flow(_csr(au[heads], av[heads], summed, nn), src, snk)
         if res.flow_value <= 0:  # cannot happen with exact integer potentials
-            raise RuntimeError("min_cost_flow made no progress; please report this instance")
+            raise RuntimeError(
+                "min_cost_flow made no progress; please report this instance"
+            )
         # net flow of each (u, v) group, spread over its arcs in order
         net = res.flow.tocsr()
         net.sort_indices()

@@ -11,7 +11,12 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from .._exceptions import InfeasibleError, InvalidInputError, MatchkitError, check_choice
+from .._exceptions import (
+    InfeasibleError,
+    InvalidInputError,
+    MatchkitError,
+    check_choice,
+)
 from .._problem import Assignment, MatchProblem
 
 __all__ = ["Group", "MilpSolver", "MinShare", "clashes_from_slots"]
@@ -25,7 +30,9 @@ def _refs(values: Iterable[Any], what: str) -> tuple[Ref, ...]:
     out: list[Ref] = []
     for k, v in enumerate(values):
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (str, int, np.integer)):
-            raise InvalidInputError(f"{what}[{k}] = {v!r} must be an id (str) or an index (int)")
+            raise InvalidInputError(
+                f"{what}[{k}] = {v!r} must be an id (str) or an index (int)"
+            )
         out.append(v if isinstance(v, str) else int(v))
     if len(set(out)) != len(out):
         dup = next(v for v in out if out.count(v) > 1)
@@ -68,7 +75,9 @@ class Group:
 
     @property
     def label(self) -> str:
-        return repr(self.name) if self.name else f"of volunteers {list(self.volunteers)!r}"
+        return (
+            repr(self.name) if self.name else f"of volunteers {list(self.volunteers)!r}"
+        )
 
 
 @dataclass(frozen=True)
@@ -109,14 +118,22 @@ class MinShare:
     ) -> None:
         members = _refs(needs, "MinShare.needs")
         if not members:
-            raise InvalidInputError("MinShare.needs is empty; give the needs of the set")
+            raise InvalidInputError(
+                "MinShare.needs is empty; give the needs of the set"
+            )
         if count is None and share is None:
             raise InvalidInputError("MinShare needs count=..., share=... or both")
         if count is not None and (
-            isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0
+            isinstance(count, bool)
+            or not isinstance(count, (int, np.integer))
+            or count < 0
         ):
-            raise InvalidInputError(f"MinShare count must be an int >= 0; got {count!r}")
-        if share is not None and not (isinstance(share, (int, float)) and 0 < share <= 1):
+            raise InvalidInputError(
+                f"MinShare count must be an int >= 0; got {count!r}"
+            )
+        if share is not None and not (
+            isinstance(share, (int, float)) and 0 < share <= 1
+        ):
             raise InvalidInputError(f"MinShare share must be in (0, 1]; got {share!r}")
         object.__setattr__(self, "needs", members)
         object.__setattr__(self, "count", None if count is None else int(count))
@@ -149,11 +166,13 @@ def clashes_from_slots(slots: Sequence[Iterable[str]] | ArrayLike) -> IntArray:
     ...                     {"tue-evening"}, set()]).tolist()
     [[0, 1], [1, 2]]
     """
-    arr = np.asarray(slots, dtype=object) if not isinstance(slots, np.ndarray) else slots
+    arr = (
+        np.asarray(slots, dtype=object) if not isinstance(slots, np.ndarray) else slots
+    )
     if isinstance(arr, np.ndarray) and arr.ndim == 2 and arr.dtype.kind == "b":
         table = arr
     else:
-        sets = [set(s) for s in slots]  # type: ignore[union-attr]
+        sets = [set(s) for s in slots]  # type: ignore[union-attr, arg-type]
         names = sorted(set().union(*sets)) if sets else []
         col = {s: i for i, s in enumerate(names)}
         table = np.zeros((len(sets), len(names)), dtype=bool)
@@ -254,7 +273,8 @@ class MilpSolver:
                 raise InvalidInputError(f"min_share[{k}] must be a MinShare; got {m!r}")
         self.min_share: tuple[MinShare, ...] = tuple(shares)
         if time_limit is not None and not (
-            isinstance(time_limit, (int, float)) and not isinstance(time_limit, bool)
+            isinstance(time_limit, (int, float))
+            and not isinstance(time_limit, bool)
             and time_limit > 0
         ):
             raise InvalidInputError(
@@ -304,21 +324,33 @@ class _Model:
         self.objective = objective
         n = problem.n_edges
         self.lb = problem.pinned.astype(np.float64)
-        usable = np.ones(n, dtype=bool) if objective == "cardinality" else problem.weight > 0
+        usable = (
+            np.ones(n, dtype=bool) if objective == "cardinality" else problem.weight > 0
+        )
         self.ub = (usable | problem.pinned).astype(np.float64)
         eidx = np.arange(n)
         self.base = [
-            (sp.csr_array((np.ones(n), (problem.edge_left, eidx)), shape=(problem.n_left, n)),
-             np.zeros(problem.n_left), problem.left_capacity.astype(np.float64)),
-            (sp.csr_array((np.ones(n), (problem.edge_right, eidx)), shape=(problem.n_right, n)),
-             np.zeros(problem.n_right), problem.right_capacity.astype(np.float64)),
+            (
+                sp.csr_array(
+                    (np.ones(n), (problem.edge_left, eidx)), shape=(problem.n_left, n)
+                ),
+                np.zeros(problem.n_left),
+                problem.left_capacity.astype(np.float64),
+            ),
+            (
+                sp.csr_array(
+                    (np.ones(n), (problem.edge_right, eidx)), shape=(problem.n_right, n)
+                ),
+                np.zeros(problem.n_right),
+                problem.right_capacity.astype(np.float64),
+            ),
         ]
         self.side: list[tuple[str, Any, Any, Any]] = []  # (label, A, lo, hi)
         self.left_pos = {x: i for i, x in enumerate(problem.left_ids)}
         self.right_pos = {x: i for i, x in enumerate(problem.right_ids)}
 
     def _index(self, refs: Iterable[Ref], side: str, what: str) -> IntArray:
-        ids, pos, n = (
+        _ids, pos, n = (
             (self.p.left_ids, self.left_pos, self.p.n_left)
             if side == "volunteer"
             else (self.p.right_ids, self.right_pos, self.p.n_right)
@@ -327,11 +359,15 @@ class _Model:
         for r in refs:
             if isinstance(r, str):
                 if r not in pos:
-                    raise InvalidInputError(f"{what}: no {side} with id {r!r} in this problem")
+                    raise InvalidInputError(
+                        f"{what}: no {side} with id {r!r} in this problem"
+                    )
                 out.append(pos[r])
             else:
                 if not 0 <= int(r) < n:
-                    raise InvalidInputError(f"{what}: {side} index {r} is out of range 0..{n - 1}")
+                    raise InvalidInputError(
+                        f"{what}: {side} index {r} is out of range 0..{n - 1}"
+                    )
                 out.append(int(r))
         return np.asarray(out, dtype=np.int64)
 
@@ -353,7 +389,11 @@ class _Model:
         eb = p.edge_index(p.edge_left[ea], np.repeat(b, deg))
         ok = eb >= 0
         ea, eb = ea[ok], eb[ok]
-        live = (self.ub[ea] > 0) & (self.ub[eb] > 0) & (p.left_capacity[p.edge_left[ea]] >= 2)
+        live = (
+            (self.ub[ea] > 0)
+            & (self.ub[eb] > 0)
+            & (p.left_capacity[p.edge_left[ea]] >= 2)
+        )
         ea, eb = ea[live], eb[live]
         both = p.pinned[ea] & p.pinned[eb]
         if both.any():
@@ -397,8 +437,10 @@ class _Model:
         rest = t[1:].reshape(-1)
         k = len(rest)
         A = sp.csr_array(
-            (np.concatenate([np.ones(k), -np.ones(k)]),
-             (np.tile(np.arange(k), 2), np.concatenate([first, rest]))),
+            (
+                np.concatenate([np.ones(k), -np.ones(k)]),
+                (np.tile(np.arange(k), 2), np.concatenate([first, rest])),
+            ),
             shape=(k, p.n_edges),
         )
         self.side.append((f"Group {g.label}", A, np.zeros(k), np.zeros(k)))
@@ -409,18 +451,29 @@ class _Model:
         inside = np.isin(p.edge_right, needs).astype(np.float64)
         if m.count is not None:
             self.side.append(
-                (f"MinShare {m.label} (count >= {m.count})", sp.csr_array(inside[None, :]),
-                 np.array([float(m.count)]), np.array([np.inf]))
+                (
+                    f"MinShare {m.label} (count >= {m.count})",
+                    sp.csr_array(inside[None, :]),
+                    np.array([float(m.count)]),
+                    np.array([np.inf]),
+                )
             )
         if m.share is not None:
             row = inside - m.share
             self.side.append(
-                (f"MinShare {m.label} (share >= {m.share:g})", sp.csr_array(row[None, :]),
-                 np.array([0.0]), np.array([np.inf]))
+                (
+                    f"MinShare {m.label} (share >= {m.share:g})",
+                    sp.csr_array(row[None, :]),
+                    np.array([0.0]),
+                    np.array([np.inf]),
+                )
             )
 
     def _solve(
-        self, c: NDArray[np.float64], extra: list[tuple[Any, Any, Any]], time_limit: float | None
+        self,
+        c: NDArray[np.float64],
+        extra: list[tuple[Any, Any, Any]],
+        time_limit: float | None,
     ) -> tuple[Any, int]:
         rows = self.base + extra
         A = sp.vstack([r[0] for r in rows], format="csr")
@@ -451,7 +504,9 @@ class _Model:
             if x is None:
                 return None, "time_limit" if status == 1 else "infeasible"
             k = float(np.round(x).sum())
-            extra = extra + [(sp.csr_array(np.ones((1, n))), np.array([k]), np.array([k]))]
+            extra = extra + [
+                (sp.csr_array(np.ones((1, n))), np.array([k]), np.array([k]))
+            ]
         x, status = self._solve(-self.p.weight, extra, time_limit)
         if x is None:
             return None, "time_limit" if status == 1 else "infeasible"
@@ -463,8 +518,10 @@ class _Model:
             return "the problem has no feasible assignment (unexpected: check the pins)"
         culprits = []
         for label, A, lo, hi in self.side:
-            x, status = (None, 2) if self.p.n_edges == 0 else self._solve(
-                np.zeros(self.p.n_edges), [(A, lo, hi)], time_limit
+            x, status = (
+                (None, 2)
+                if self.p.n_edges == 0
+                else self._solve(np.zeros(self.p.n_edges), [(A, lo, hi)], time_limit)
             )
             if x is None and status != 1:
                 culprits.append(label)

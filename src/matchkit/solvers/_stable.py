@@ -90,16 +90,27 @@ class StableSolver:
         need_order = need_order[free[need_order]]
         if self.proposing == "volunteer":
             held, stats = deferred_acceptance(
-                problem.edge_left, problem.edge_right, vol_order, need_order,
-                left_cap, right_cap,
+                problem.edge_left,
+                problem.edge_right,
+                vol_order,
+                need_order,
+                left_cap,
+                right_cap,
             )
         else:
             held, stats = deferred_acceptance(
-                problem.edge_right, problem.edge_left, need_order, vol_order,
-                right_cap, left_cap,
+                problem.edge_right,
+                problem.edge_left,
+                need_order,
+                vol_order,
+                right_cap,
+                left_cap,
             )
         return Assignment.from_edges(
-            problem, held, method=self.name, status="stable",
+            problem,
+            held,
+            method=self.name,
+            status="stable",
             info={"proposing": self.proposing, **stats},
         )
 
@@ -138,7 +149,9 @@ def deferred_acceptance(
     pending = np.flatnonzero((proposer_cap > 0) & (counts > 0))
     proposals = rounds = 0
     while len(pending):
-        n_new = np.minimum(proposer_cap[pending] - held_count[pending], end[pending] - ptr[pending])
+        n_new = np.minimum(
+            proposer_cap[pending] - held_count[pending], end[pending] - ptr[pending]
+        )
         go = n_new > 0
         pending, n_new = pending[go], n_new[go]
         if len(pending) == 0:
@@ -170,4 +183,3 @@ def deferred_acceptance(
         held_count[losers] -= lost
         pending = losers[ptr[losers] < end[losers]]
     return held, {"proposals": proposals, "rounds": rounds}
-
