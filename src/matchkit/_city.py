@@ -19,7 +19,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._dataset import Dataset
-from ._models import SLOTS, Need, NeedStatus, Organisation, OrganisationKind, Place, Volunteer
+from ._models import (
+    SLOTS,
+    Need,
+    NeedStatus,
+    Organisation,
+    OrganisationKind,
+    Place,
+    Volunteer,
+)
 
 __all__ = ["CityConfig", "generate_city"]
 
@@ -440,7 +448,7 @@ def _volunteers(rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...], orgs: _
         preferred_organisations=pref_orgs,
         pool=pool_names,
     )
-    return _build(Volunteer, columns, n)  # type: ignore[no-any-return]
+    return _build(Volunteer, columns, n)
 
 
 TITLES: dict[str, tuple[str, ...]] = {
@@ -498,7 +506,6 @@ def _need_dates(rng: Rng, n: int, closed: BoolArray) -> tuple[IntArray, IntArray
 
 def _needs(rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...], orgs: _Orgs) -> list[Need]:
     n, causes = cfg.n_needs, cfg.causes
-    c = len(causes)
     if n == 0:
         return []
     ones = np.ones(n, dtype=np.int64)
@@ -528,7 +535,9 @@ def _needs(rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...], orgs: _Orgs)
     desired = _top_k(rng, np.where(required, -np.inf, skill_w), rng.choice([0, 1, 2], size=n, p=[0.45, 0.4, 0.15]))
     desired &= ~required
 
-    in_causes = lambda tags: cause_bits[:, [cause in tags for cause in causes]].any(axis=1)  # noqa: E731
+    def in_causes(tags: frozenset[str] | set[str]) -> BoolArray:
+        return cause_bits[:, [cause in tags for cause in causes]].any(axis=1)  # type: ignore[return-value]
+
     background = rng.random(n) < np.where(in_causes(BACKGROUND_CAUSES), 0.3, 0.04)
     medical = rng.random(n) < np.where(in_causes(MEDICAL_CAUSES), 0.35, 0.03)
     # work with minors needs the background check, mostly from 18; night work is adults only
@@ -620,7 +629,7 @@ def _needs(rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...], orgs: _Orgs)
         "proposed_by": [vol_ids[v] if p else None for v, p in zip(proposer, proposed)],
     }
     columns.update({k: v for k, v in extensions.items() if k in Need.model_fields})
-    return _build(Need, columns, n)  # type: ignore[no-any-return]
+    return _build(Need, columns, n)
 
 
 def generate_city(cfg: CityConfig) -> Dataset:

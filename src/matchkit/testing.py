@@ -74,6 +74,7 @@ ANCHORS: tuple[tuple[float, float], ...] = (
     (89.99, 0.0),
 )
 _ORG_IDS = ("o0", "o1", "o2")
+_ROUTES = ("organisation's bank account", "card 4111 1111 1111 1111 (personal)")
 _NAMES = ("Aigul", "Олег", "José", "Anne-Marie O'Neil")
 
 SearchStrategy = st.SearchStrategy
@@ -235,13 +236,16 @@ def needs(
     *,
     organisation_ids: Sequence[str] = _ORG_IDS,
     ids: SearchStrategy[str] | None = None,
+    volunteer_ids: Sequence[str] = (),
     as_of: date = AS_OF,
 ) -> Need:
     """Valid needs of the given organisations (and vetted by them, when vetted).
 
     Remote needs without a place, empty slot sets (flexible), ``min_overlap`` from 0 to
     5 (often above the number of slots), every status, end dates on, just before or
-    after ``as_of``.
+    after ``as_of``; the policy fields too (money routes, some of them personal-looking,
+    donations asked, work with minors, night work), and ideas ``proposed_by`` one of
+    ``volunteer_ids`` when some are given.
 
     Examples
     --------
@@ -280,6 +284,11 @@ def needs(
         handles_money=draw(st.booleans()),
         start_date=start,
         end_date=end,
+        account_route=draw(st.none() | st.sampled_from(_ROUTES)),
+        asks_donation=draw(st.booleans()),
+        involves_minors=draw(st.booleans()),
+        night_work=draw(st.booleans()),
+        proposed_by=draw(st.none() | st.sampled_from(list(volunteer_ids))) if volunteer_ids else None,
     )
 
 
@@ -313,7 +322,8 @@ def datasets(
     n_vols = draw(st.integers(min_volunteers, max_volunteers))
     vols = [draw(volunteers(ids=st.just(f"v{i}"), organisation_ids=org_ids, as_of=as_of)) for i in range(n_vols)]
     need_list = [
-        draw(needs(organisation_ids=org_ids, ids=st.just(f"n{i}"), as_of=as_of)) for i in range(n_needs)
+        draw(needs(organisation_ids=org_ids, ids=st.just(f"n{i}"), volunteer_ids=[v.id for v in vols], as_of=as_of))
+        for i in range(n_needs)
     ]
     return Dataset(volunteers=tuple(vols), organisations=tuple(orgs), needs=tuple(need_list))
 
@@ -331,7 +341,7 @@ def problems(
 ) -> MatchProblem:
     """Small MatchProblems for solver tests.
 
-    Random edge sets (empty and complete ones too), capacities 0 .. ``max_capacity``,
+    Random or complete edge sets (empty ones too), capacities 0 .. ``max_capacity``,
     integer weights (many ties) or float weights in [``min_weight``, 1], separate
     volunteer and need utilities (integers 0-4, so ties are common), and pinned edges
     chosen so that no capacity is exceeded.
@@ -363,7 +373,10 @@ def problems(
     n_left = draw(st.integers(0, max_volunteers))
     n_right = draw(st.integers(0, max_needs))
     cells = [(i, j) for i in range(n_left) for j in range(n_right)]
-    mask = draw(st.lists(st.booleans(), min_size=len(cells), max_size=len(cells)))
+    if draw(st.booleans()):
+        mask = draw(st.lists(st.booleans(), min_size=len(cells), max_size=len(cells)))
+    else:  # complete bipartite graphs (dense matrices) are common in solver tests
+        mask = [True] * len(cells)
     edges = [c for c, keep in zip(cells, mask) if keep]
     m = len(edges)
     integer = weights == "integer" or (weights == "mixed" and draw(st.booleans()))
