@@ -63,6 +63,7 @@ from ._vetting import (
     why_not_vetter,
 )
 from ._solve import solve
+from . import datasets  # public submodule: mk.datasets.synthetic_city(...)
 
 __version__ = "0.1.0"
 
