@@ -48,6 +48,9 @@ from ._nyc import NycImport, import_nyc_service
 from ._policy import POLICIES, PolicyFinding, PolicyRules, check_policies, policy_blocks
 from ._build import build_problem
 from ._problem import Assignment, MatchProblem
+from ._proposals import Alternative, MatchResult, OfferBudget, Proposal, Reason
+from ._match import match
+from ._simulate import Answer, simulate_answers
 from ._schema import json_schema
 from ._weights import Weights
 from ._whynot import Exclusion, why_not
@@ -68,6 +71,14 @@ from . import datasets  # public submodule: mk.datasets.synthetic_city(...)
 __version__ = "0.1.0"
 
 __all__ = [
+    "Answer",
+    "simulate_answers",
+    "Alternative",
+    "MatchResult",
+    "OfferBudget",
+    "Proposal",
+    "Reason",
+    "match",
     "Exclusion",
     "Weights",
     "build_problem",

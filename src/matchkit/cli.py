@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from collections.abc import Callable, Sequence
+from typing import Any
 
 __all__ = ["main"]
 
@@ -32,7 +34,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     except InvalidDatasetError as err:
         sys.stderr.write(f"{err}\n")
         return 1
-    extra = "".join(f", {len(items)} {kind}" for kind, items in ds if kind not in ("volunteers", "organisations", "needs"))
+    extra = "".join(
+        f", {len(items)} {kind}"
+        for kind, items in ds
+        if kind not in ("volunteers", "organisations", "needs")
+    )
     print(
         f"{args.path}: valid (schema v1): {len(ds.volunteers)} volunteers, "
         f"{len(ds.organisations)} organisations, {len(ds.needs)} needs{extra}"
@@ -174,12 +180,112 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from ._demo import run_demo
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    run = run_demo(
+        args.out,
+        n_volunteers=args.volunteers,
+        n_needs=args.needs,
+        n_rounds=args.rounds,
+        seed=args.seed,
+        shortlist=args.shortlist,
+        say=say,
+    )
+    result = run.result
+    if result is not None:
+        out = Path(args.out)
+        files = result.to_csv(out / "results")
+        html = result.to_html(out / "report.html", ledger=None)
+        say(f"wrote {len(files)} CSV file(s) to {out / 'results'} and the report {html}")
+        for line in _demo_explanations(result):
+            say(line)
+    return 0
+
+
+def _demo_explanations(result: Any) -> list[str]:
+    """A few explanations from the last round: a proposal, an unmatched volunteer, a need."""
+    lines: list[str] = []
+    new = result.new_proposals or result.proposals
+    if new:
+        p = max(new, key=lambda q: q.score)
+        lines.append("")
+        lines.append(f"why {p.volunteer_id} was offered {p.need_id} (to the volunteer, en):")
+        lines.append("  " + result.explain(p.volunteer_id, p.need_id, audience="volunteer", lang="en").replace("\n", "\n  "))
+        lines.append(f"the same, to the organisation (ru):")
+        lines.append("  " + result.explain(p.volunteer_id, p.need_id, audience="organisation", lang="ru").replace("\n", "\n  "))
+    for vid, reason in list(result.unmatched.items())[:1]:
+        lines.append("")
+        lines.append(f"why {vid} got no offer: {reason}")
+    for nid, reason in sorted(result.unfilled.items(), key=lambda kv: -kv[1].details.get("free_places", 0))[:1]:
+        lines.append("")
+        lines.append(f"why {nid} keeps free places:")
+        lines.append("  " + str(result.why_unfilled(nid)).replace("\n", "\n  "))
+    return lines
+
+
+def _cmd_match(args: argparse.Namespace) -> int:
+    from ._exceptions import InvalidDatasetError, MatchkitError
+    from ._io import load_dataset
+    from ._ledger import Ledger
+    from ._match import match
+
+    try:
+        ds = load_dataset(args.data)
+    except InvalidDatasetError as err:
+        print(err, file=sys.stderr)
+        return 1
+    ledger = Ledger(args.ledger) if args.ledger else None
+    try:
+        result = match(
+            ds,
+            method=args.method,
+            ledger=ledger,
+            shortlist=args.shortlist,
+            as_of=args.as_of,
+            top_k=args.top_k,
+        )
+    except MatchkitError as err:
+        print(f"matchkit: {err}", file=sys.stderr)
+        return 1
+    finally:
+        if ledger is not None:
+            ledger.close()
+    out = Path(args.output)
+    if out.suffix.lower() == ".json":
+        result.to_json(out)
+        written = [out]
+    elif out.suffix.lower() == ".csv":
+        from ._export import proposal_rows, _write_csv_file
+
+        rows = proposal_rows(result)
+        written = [_write_csv_file(out, list(rows[0]) if rows else ["volunteer_id", "need_id"], rows)]
+    else:
+        written = result.to_csv(out)
+    m = result.metrics
+    fill = m.get("fill_rate")
+    print(
+        f"{len(result.new_proposals)} new proposal(s)"
+        + (f" in round {result.round}" if result.round else "")
+        + f", {len(result.unmatched)} volunteer(s) without an offer, "
+        f"{len(result.unfilled)} need(s) with free places"
+        + (f", fill rate {fill:.1%}" if fill is not None else "")
+        + f"; wrote {', '.join(str(w) for w in written)}"
+    )
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="matchkit",
         description="Match volunteers with the needs of organisations, openly and by consent.",
     )
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument(
+        "--version", action="store_true", help="print the version and exit"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("schema", help="print the JSON Schema of data schema v1")
@@ -191,9 +297,15 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Exit 0 with a one-line summary when valid; exit 1 listing every problem "
         "(file, line, field, value, what was expected) on stderr.",
     )
-    p.add_argument("path", metavar="DIR", help="folder with volunteers, organisations, needs files")
-    p.add_argument("--format", choices=("csv", "json", "jsonl"), default=None,
-                   help="read only files of this format")
+    p.add_argument(
+        "path", metavar="DIR", help="folder with volunteers, organisations, needs files"
+    )
+    p.add_argument(
+        "--format",
+        choices=("csv", "json", "jsonl"),
+        default=None,
+        help="read only files of this format",
+    )
     p.set_defaults(handler=_cmd_validate)
 
     p = sub.add_parser(
@@ -203,15 +315,29 @@ def _build_parser() -> argparse.ArgumentParser:
         "or skipped is reported.",
     )
     p.add_argument("csv", metavar="CSV", help="the NYC Open Data CSV file")
-    p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to write")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="DIR", help="folder to write"
+    )
     p.add_argument("--format", choices=("csv", "json", "jsonl"), default="csv")
-    p.add_argument("--on-sentinel", choices=("cap", "skip"), default="cap",
-                   help="what to do with vol_requests 9999 (default: cap)")
-    p.add_argument("--capacity-cap", type=int, default=100,
-                   help="capacity given to a sentinel row (default: 100)")
-    p.add_argument("--on-blank-category", choices=("keep", "tag", "skip"), default="keep")
+    p.add_argument(
+        "--on-sentinel",
+        choices=("cap", "skip"),
+        default="cap",
+        help="what to do with vol_requests 9999 (default: cap)",
+    )
+    p.add_argument(
+        "--capacity-cap",
+        type=int,
+        default=100,
+        help="capacity given to a sentinel row (default: 100)",
+    )
+    p.add_argument(
+        "--on-blank-category", choices=("keep", "tag", "skip"), default="keep"
+    )
     p.add_argument("--on-missing-place", choices=("skip", "remote"), default="skip")
-    p.add_argument("-v", "--verbose", action="store_true", help="print every report line")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="print every report line"
+    )
     p.set_defaults(handler=_cmd_import_nyc)
 
     p = sub.add_parser(
@@ -269,6 +395,38 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("en", "ru"), default="en")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="report.html or report.md")
     p.set_defaults(handler=_cmd_report)
+
+
+    p = sub.add_parser(
+        "demo",
+        help="run the demo: a synthetic city matched end to end over rounds of offers",
+        description="Generate a seeded city, save and reload it, check policies, then run "
+        "rounds of offers on an embedded SQLite ledger with simulated volunteers who accept "
+        "or reject; print per-round figures and write results and a report.",
+    )
+    p.add_argument("--out", default="matchkit-demo", help="output folder (default: matchkit-demo)")
+    p.add_argument("--volunteers", type=int, default=5000, help="volunteers in the city (default 5000)")
+    p.add_argument("--needs", type=int, default=500, help="needs in the city (default 500)")
+    p.add_argument("--rounds", type=int, default=4, help="rounds of offers (default 4)")
+    p.add_argument("--shortlist", type=int, default=2, help="alternatives per offer (default 2)")
+    p.add_argument("--seed", type=int, default=7, help="seed of the city and the answers (default 7)")
+    p.set_defaults(handler=_cmd_demo)
+
+    for name, helptext in (
+        ("match", "match a dataset folder and write proposals (CSV or JSON)"),
+        ("propose", "like match, usually with --ledger: record this round's offers"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("data", help="dataset folder (volunteers, organisations, needs) or .json file")
+        p.add_argument("-o", "--output", default="proposals.csv",
+                       help="proposals.csv, result.json, or a folder for all CSV exports")
+        p.add_argument("--ledger", help="SQLite ledger file: honour and record decisions")
+        p.add_argument("--method", default="flow", help="flow, hungarian, stable or milp")
+        p.add_argument("--shortlist", type=int, default=0, help="alternatives per proposal")
+        p.add_argument("--as-of", dest="as_of", default=None, help="the round's date (YYYY-MM-DD)")
+        p.add_argument("--top-k", dest="top_k", type=int, default=None,
+                       help="keep each volunteer's k best pairs")
+        p.set_defaults(handler=_cmd_match)
 
     return parser
 

@@ -1,0 +1,140 @@
+"""The consent loop as a state machine: rounds and decisions in any order keep every promise.
+
+Over random sequences of rounds, acceptances, rejections, withdrawals and expiries:
+
+- no pair outside the hard rules is ever proposed (new proposals and alternatives);
+- capacities are never exceeded counting accepted placements, and the places held by
+  proposals, alternatives and placements together never exceed a need's capacity;
+- a rejected pair never returns;
+- an accepted placement is never dropped by a re-plan;
+- a re-plan changes only what was free: earlier open offers stay as they were.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+import matchkit as mk
+from matchkit.datasets import synthetic_city
+from matchkit.testing import datasets
+
+START = date(2026, 3, 2)
+
+
+def _city(seed: int) -> mk.Dataset:
+    return synthetic_city(40, 8, seed=seed)
+
+
+DATASETS = st.one_of(
+    datasets(min_volunteers=1, max_volunteers=7, min_needs=1, max_needs=5, as_of=START),
+    st.integers(0, 10_000).map(_city),
+)
+
+
+class ConsentLoop(RuleBasedStateMachine):
+    @initialize(ds=DATASETS, shortlist=st.integers(0, 2))
+    def setup(self, ds: mk.Dataset, shortlist: int) -> None:
+        self.ds = ds
+        self.shortlist = shortlist
+        self.ledger = mk.Ledger(":memory:")
+        self.day = START
+        self.ever_rejected: set[tuple[str, str]] = set()
+        self.accepted: set[tuple[str, str]] = set()  # accepted and not withdrawn
+        self.last: mk.MatchResult | None = None
+
+    def _state(self) -> mk.LedgerState:
+        return self.ledger.state(as_of=self._at())
+
+    def _at(self) -> str:
+        return f"{self.day.isoformat()}T12:00:00+00:00"
+
+    @rule(days=st.integers(0, 9))
+    def plan_round(self, days: int) -> None:
+        self.day += timedelta(days=days)
+        before = self.ledger.state(as_of=self.day.isoformat())
+        result = mk.match(self.ds, ledger=self.ledger, shortlist=self.shortlist, as_of=self.day)
+        self.last = result
+        new_pairs = []
+        for p in result.new_proposals:
+            new_pairs.append((p.volunteer_id, p.need_id))
+            new_pairs += [(p.volunteer_id, a.need_id) for a in p.alternatives]
+        # No pair outside the hard rules.
+        for v, n in new_pairs:
+            assert mk.why_not(self.ds, v, n, as_of=self.day) == [], (v, n)
+        # A rejected (or withdrawn) pair never returns; placed or open pairs are not re-offered.
+        assert not set(new_pairs) & self.ever_rejected
+        assert not set(new_pairs) & set(before.placements)
+        assert not set(new_pairs) & set(before.open_offers)
+        # Earlier open offers stay as they are (listed as open, untouched in the ledger).
+        after = self._state()
+        for pair in before.open_offers:
+            assert pair in after.open_offers or pair in after.expired or pair in after.placements
+        # Accepted placements are never dropped.
+        assert self.accepted <= set(after.placements)
+        # Nothing can overfill: placements + every open offer (proposals and alternatives)
+        # fit each need; volunteers never hold more proposals than places they have free.
+        held = Counter(n for _, n in after.placements)
+        held.update(n for _, n in new_pairs)
+        held.update(n for (v, n) in before.open_offers if (v, n) in after.open_offers)
+        for need in self.ds.needs:
+            assert held[need.id] <= need.capacity, need.id
+        primaries = Counter(p.volunteer_id for p in result.proposals)
+        placed = Counter(v for v, _ in after.placements)
+        for vol in self.ds.volunteers:
+            assert primaries[vol.id] + placed[vol.id] <= vol.max_placements, vol.id
+
+    def _open(self) -> list[tuple[str, str]]:
+        return sorted(self._state().open_offers)
+
+    @precondition(lambda self: bool(self._open()))
+    @rule(data=st.data())
+    def accept(self, data: st.DataObject) -> None:
+        pair = data.draw(st.sampled_from(self._open()))
+        try:
+            self.ledger.accept(*pair, at=self._at())
+        except mk.DecisionError as err:
+            # Refused only when capacity is taken: then nothing was written.
+            assert "capacity" in str(err) or "max_placements" in str(err) or "full" in str(err), err
+            return
+        self.accepted.add(pair)
+
+    @precondition(lambda self: bool(self._open()))
+    @rule(data=st.data())
+    def reject(self, data: st.DataObject) -> None:
+        pair = data.draw(st.sampled_from(self._open()))
+        self.ledger.reject(*pair, at=self._at())
+        self.ever_rejected.add(pair)
+
+    @precondition(lambda self: bool(self.accepted))
+    @rule(data=st.data())
+    def withdraw(self, data: st.DataObject) -> None:
+        pair = data.draw(st.sampled_from(sorted(self.accepted)))
+        self.ledger.withdraw(*pair, by="volunteer", at=self._at())
+        self.accepted.discard(pair)
+        self.ever_rejected.add(pair)
+
+    @invariant()
+    def capacities_hold(self) -> None:
+        if not hasattr(self, "ledger"):
+            return
+        state = self._state()
+        per_need = Counter(n for _, n in state.placements)
+        per_vol = Counter(v for v, _ in state.placements)
+        for need in self.ds.needs:
+            assert per_need[need.id] <= need.capacity
+        for vol in self.ds.volunteers:
+            assert per_vol[vol.id] <= vol.max_placements
+        assert self.accepted <= set(state.placements)
+
+    def teardown(self) -> None:
+        if hasattr(self, "ledger"):
+            self.ledger.close()
+
+
+ConsentLoop.TestCase.settings = settings(max_examples=25, stateful_step_count=12, deadline=None)
+TestConsentLoop = ConsentLoop.TestCase
