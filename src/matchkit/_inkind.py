@@ -17,13 +17,14 @@ request and an offer are compatible when, on the sending date ``as_of``:
 4. the request still arrives ``lead_time_days`` before it is needed:
    ``as_of + lead_time_days <= needed_by``.
 
-How a quantity is covered: each request is cut into *lots* and each lot goes to at most one
-offer; an offer takes as many lots as its quantity holds. Within one (kind, unit) group the lot
-size is the greatest common divisor of every quantity in the group, so the result is the exact
-maximum number of units that can be covered (a transportation problem). If that would make more
-than ``max_lots`` lots, a larger lot size is used: the result still never exceeds an offer or a
-request, but may leave a little unused. A request may be covered by several offers (one letter
-to each); state things that cannot be split as whole items (``1`` hall, ``1`` bus).
+How a quantity is covered: as a transportation problem, solved exactly with the solver
+layer's min-cost flow (:func:`matchkit.solvers.min_cost_flow`). Each request is a source of
+``quantity`` units, each offer a sink of at most ``quantity`` units, and every compatible pair
+an arc; a unit left uncovered costs 1, so the result covers the most units possible. A request
+may therefore be covered by several offers (one letter to each); state things that cannot be
+split as whole items (``1`` hall, ``1`` bus). A ``MatchProblem`` is not used here: its edges
+carry one unit each, so quantities would need one vertex per unit (a print run of 2,000 sheets
+would be 2,000 vertices), while the flow network has one arc per compatible pair.
 
 For every request that is too late for an offer it would otherwise fit, the result gives the
 latest date the request could have been sent, so the organisation learns to ask earlier.
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from typing import Annotated, Any
@@ -59,6 +60,7 @@ __all__ = [
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 _EARTH_RADIUS_KM = 6371.0088
 _NEVER = np.iinfo(np.int64).min // 4
+_SHOWN = 3  # offers named per reason before "and N more"
 
 
 class InkindKind(str, Enum):
@@ -249,16 +251,12 @@ class InkindResult:
         InkindRequest id to why it is not fully covered (only requests not fully covered).
     as_of : date
         The sending date.
-    lot_sizes : mapping of str to int
-        The lot size used per ``kind/unit`` group (see the module notes).
     """
 
     allocations: tuple[Allocation, ...]
     late: tuple[LateRequest, ...]
     reasons: Mapping[str, str]
     as_of: date
-    method: str = "flow"
-    lot_sizes: Mapping[str, int] = field(default_factory=dict)
 
     def covered(self, request_id: str) -> int:
         """Units of a request that offers cover."""
@@ -392,8 +390,6 @@ def match_inkind(
     organisations: Iterable[Organisation | Mapping[str, Any]],
     *,
     as_of: date | str,
-    method: str = "flow",
-    max_lots: int = 200_000,
 ) -> InkindResult:
     """Match in-kind requests to offers, covering as many units as possible.
 
@@ -404,11 +400,6 @@ def match_inkind(
         Every offer's and request's ``organisation_id`` must be among them.
     as_of : date or ISO string
         The day the requests would be sent.
-    method : str
-        The solver (see :func:`matchkit.solve`); ``"flow"`` by default.
-    max_lots : int
-        Upper bound on lots (see the module notes) before a coarser lot size is used.
-
     Returns
     -------
     InkindResult
@@ -445,8 +436,6 @@ def match_inkind(
     if not isinstance(day, date):
         raise InvalidDatasetError([Problem("as_of must be a date (YYYY-MM-DD)", value=as_of)],
                                   context="match_inkind arguments")
-    if max_lots < 1:
-        raise ValueError(f"max_lots must be at least 1; got {max_lots}")
     offs, reqs, _ = _check_inputs(offers, requests, organisations)
     today = day.toordinal()
 
@@ -458,15 +447,15 @@ def match_inkind(
 
     reasons: dict[str, list[str]] = {}
     late: list[LateRequest] = []
-    lot_sizes: dict[str, int] = {}
-    send_by: dict[tuple[int, int], date] = {}
-    # The lot graph, built group by group with numpy.
-    lot_req: list[NDArray[np.int64]] = []
-    lot_size: list[NDArray[np.int64]] = []
-    e_left: list[NDArray[np.int64]] = []
-    e_right: list[NDArray[np.int64]] = []
-    off_cap = np.zeros(len(offs), dtype=np.int64)
-    n_lots = 0
+    # Per request: its group's latest-send matrix and its row there; per offer: its column.
+    latest_of: list[NDArray[np.int64]] = []
+    req_group = np.full(len(reqs), -1, dtype=np.int64)
+    req_row = np.zeros(len(reqs), dtype=np.int64)
+    off_col = np.zeros(len(offs), dtype=np.int64)
+    fits: set[str] = set()
+    # The transportation network, built group by group with numpy (pairs as index arrays).
+    arc_req: list[NDArray[np.int64]] = []
+    arc_off: list[NDArray[np.int64]] = []
     for (kind, unit), (ri, oj) in sorted(groups.items()):
         if not oj:
             for i in ri:
@@ -487,65 +476,33 @@ def match_inkind(
         for a, b in zip(*np.nonzero(is_late)):
             late.append(LateRequest(greqs[a].id, goffs[b].id, date.fromordinal(int(t.latest[a, b])),
                                     greqs[a].needed_by, goffs[b].lead_time_days, day))
-        for a, b in zip(*np.nonzero(feasible)):
-            send_by[(ri[a], oj[b])] = date.fromordinal(int(t.latest[a, b]))
+        req_group[ri] = len(latest_of)
+        req_row[ri] = np.arange(len(ri))
+        off_col[oj] = np.arange(len(oj))
+        latest_of.append(t.latest)
+        fits.update(greqs[a].id for a in np.flatnonzero(feasible.any(axis=1)))
         _explain_group(greqs, goffs, area, t, feasible, today, reasons)
 
-        qr = np.array([r.quantity for r in greqs], dtype=np.int64)
-        qo = np.array([o.quantity for o in goffs], dtype=np.int64)
-        has_edge = feasible.any(axis=1)
-        if not has_edge.any():
-            continue
-        size = int(np.gcd.reduce(np.concatenate([qr[has_edge], qo])))
-        total = int(qr[has_edge].sum())
-        if total // size > max_lots:
-            size = -(-total // max_lots)
-        lot_sizes[f"{kind}/{unit}"] = size
-        off_cap[oj] = qo // size
-        counts = np.where(has_edge, -(-qr // size), 0)
-        first = n_lots + np.cumsum(counts) - counts
-        n_g = int(counts.sum())
-        owner = np.repeat(np.arange(len(greqs)), counts)
-        within = np.arange(n_g) - np.repeat(first - n_lots, counts)
-        sizes = np.minimum(size, qr[owner] - within * size)
-        lot_req.append(np.asarray(ri, dtype=np.int64)[owner])
-        lot_size.append(sizes)
         pr, po = np.nonzero(feasible)
-        reps = counts[pr]
-        pair = np.repeat(np.arange(len(pr)), reps)
-        offs_in = np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps)
-        e_left.append(first[pr][pair] + offs_in)
-        e_right.append(np.asarray(oj, dtype=np.int64)[po][pair])
-        n_lots += n_g
+        arc_req.append(np.asarray(ri, dtype=np.int64)[pr])
+        arc_off.append(np.asarray(oj, dtype=np.int64)[po])
 
     allocations: list[Allocation] = []
-    if n_lots:
-        from ._problem import MatchProblem
-        from ._solve import solve
-
-        l_req = np.concatenate(lot_req)
-        l_size = np.concatenate(lot_size)
-        left = np.concatenate(e_left)
-        right = np.concatenate(e_right)
-        problem = MatchProblem.from_edges(
-            left, right, l_size[left].astype(np.float64), n_left=n_lots, n_right=len(offs),
-            left_capacity=1, right_capacity=off_cap,
-            right_ids=[o.id for o in offs],
-        )
-        assignment = solve(problem, method=method)
-        pl, po = assignment.pairs[:, 0], assignment.pairs[:, 1]
-        key = l_req[pl] * len(offs) + po
-        uniq, inv = np.unique(key, return_inverse=True)
-        amount = np.zeros(len(uniq), dtype=np.int64)
-        np.add.at(amount, inv, l_size[pl])
-        for k, q in zip(uniq.tolist(), amount.tolist()):
-            i, j = divmod(k, len(offs))
-            allocations.append(Allocation(reqs[i].id, offs[j].id, int(q), offs[j].unit, send_by[(i, j)]))
+    pairs_r = np.concatenate(arc_req) if arc_req else np.zeros(0, dtype=np.int64)
+    pairs_o = np.concatenate(arc_off) if arc_off else np.zeros(0, dtype=np.int64)
+    if len(pairs_r):
+        flow = _transport(pairs_r, pairs_o, reqs, offs)
+        for k in np.flatnonzero(flow > 0):
+            i, j = int(pairs_r[k]), int(pairs_o[k])
+            last = latest_of[int(req_group[i])][req_row[i], off_col[j]]
+            allocations.append(
+                Allocation(reqs[i].id, offs[j].id, int(flow[k]), offs[j].unit,
+                           date.fromordinal(int(last)))
+            )
     allocations.sort(key=lambda a: (a.request_id, a.offer_id))
     covered: dict[str, int] = {}
     for a in allocations:
         covered[a.request_id] = covered.get(a.request_id, 0) + a.quantity
-    fits = {reqs[i].id for i, _ in send_by}
     final: dict[str, str] = {}
     for r in reqs:
         got = covered.get(r.id, 0)
@@ -559,7 +516,41 @@ def match_inkind(
             )
         final[r.id] = "; ".join(why) or "no fitting offer"
     late.sort(key=lambda x: (x.request_id, x.offer_id))
-    return InkindResult(tuple(allocations), tuple(late), final, day, method, lot_sizes)
+    return InkindResult(tuple(allocations), tuple(late), final, day)
+
+
+def _transport(
+    pairs_r: NDArray[np.int64],
+    pairs_o: NDArray[np.int64],
+    reqs: Sequence[InkindRequest],
+    offs: Sequence[InkindOffer],
+) -> NDArray[np.int64]:
+    """Units sent along each compatible pair: the most units coverable (min-cost flow).
+
+    Nodes: requests ``0..R-1``, offers ``R..R+O-1``, one sink ``R+O``. Arcs: each pair
+    (capacity: the request's quantity, cost 0), each offer to the sink (its quantity, cost
+    0), each request straight to the sink (its quantity, cost 1: units left uncovered).
+    """
+    from .solvers import min_cost_flow
+
+    n_r, n_o = len(reqs), len(offs)
+    qr = np.array([r.quantity for r in reqs], dtype=np.int64)
+    qo = np.array([o.quantity for o in offs], dtype=np.int64)
+    if int(qr.sum()) >= np.iinfo(np.int32).max:
+        raise InvalidDatasetError(
+            [Problem(f"requests ask for {int(qr.sum())} units in all; in-kind matching handles "
+                     "at most 2**31 - 1; split the requests into batches", source="requests")],
+            context="in-kind input",
+        )
+    sink = n_r + n_o
+    r_all = np.arange(n_r, dtype=np.int64)
+    tail = np.concatenate([pairs_r, n_r + np.arange(n_o), r_all])
+    head = np.concatenate([n_r + pairs_o, np.full(n_o, sink), np.full(n_r, sink)])
+    cap = np.concatenate([qr[pairs_r], qo, qr])
+    cost = np.concatenate([np.zeros(len(pairs_r) + n_o, dtype=np.int64), np.ones(n_r, np.int64)])
+    supply = np.concatenate([qr, np.zeros(n_o, dtype=np.int64), [-int(qr.sum())]])
+    result = min_cost_flow(tail, head, cap, cost, supply)
+    return result.flow[: len(pairs_r)]
 
 
 def _explain_group(
@@ -580,28 +571,33 @@ def _explain_group(
             reasons.setdefault(r.id, []).append(f"outside the service area of every {kind} offer")
             continue
         inside = np.flatnonzero(area[a])
+        why = reasons.setdefault(r.id, [])
         later = inside[(t.earliest[a, inside] != _NEVER) & (t.earliest[a, inside] > today)]
-        for b in later:
-            reasons.setdefault(r.id, []).append(
+        later = later[np.argsort(t.earliest[a, later], kind="stable")]
+        for b in later[:_SHOWN]:
+            why.append(
                 f"offer {goffs[b].id!r} takes requests from "
                 f"{date.fromordinal(int(t.earliest[a, b])).isoformat()}; send it between then and "
                 f"{date.fromordinal(int(t.latest[a, b])).isoformat()}"
             )
+        if len(later) > _SHOWN:
+            why.append(f"and {len(later) - _SHOWN} more offers that open later")
         past = inside[(t.latest[a, inside] != _NEVER) & (t.latest[a, inside] < today)]
         if len(past):
             best = past[np.argmax(t.latest[a, past])]
-            reasons.setdefault(r.id, []).append(
-                f"too late for every fitting offer: the last day to ask was "
+            why.append(
+                f"too late for {len(past)} fitting offer(s): the last day to ask was "
                 f"{date.fromordinal(int(t.latest[a, best])).isoformat()} (offer {goffs[best].id!r})"
             )
         never = inside[t.latest[a, inside] == _NEVER]
-        for b in never:
+        for b in never[:_SHOWN]:
             wins = ", ".join(str(w) for w in goffs[b].windows)
-            reasons.setdefault(r.id, []).append(
+            why.append(
                 f"offer {goffs[b].id!r} takes requests only in {wins}, none of which is "
                 f"{goffs[b].lead_time_days} days before {r.needed_by.isoformat()}"
             )
-
+        if len(never) > _SHOWN:
+            why.append(f"and {len(never) - _SHOWN} more offers whose windows never fit")
 
 
 # The package shows public names as ``matchkit.X``; doctest would then skip them here.
