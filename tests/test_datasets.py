@@ -316,3 +316,13 @@ def test_tiny_city_edge_cases_are_there() -> None:
     assert ds.need("n1").end_date == AS_OF and ds.need("n5").end_date < AS_OF
     assert ds.volunteer("v5").home == ds.need("n6").location
     assert ds.need("n3").location is None and ds.need("n3").slots == ()
+
+
+def test_only_ideas_break_the_policy_rules(city: mk.Dataset) -> None:
+    findings = mk.check_policies(city, as_of=AS_OF)
+    errors = [f for f in findings if f.severity == "error"]
+    assert errors and all(city.need(f.record_id).status is mk.NeedStatus.IDEA for f in errors)
+    minors = [n for n in city.needs if n.involves_minors]
+    assert minors and all("background" in n.required_checks for n in minors)
+    assert all(n.min_age == 18 for n in city.needs if n.night_work)
+    assert any(n.proposed_by for n in city.needs if n.status is mk.NeedStatus.IDEA)

@@ -125,8 +125,8 @@ def synthetic_city(
       licence: 55 % of workers, none of the minors; sign language: 0.5 %); the
       ``pool`` they came from (two universities, a city and a district centre, a
       seniors' centre, an online channel, a corporate programme; 5 % none) tilts their
-      causes and skills. Travel limits 2-25 km (median about 6), ``remote_ok`` for
-      about 60 %, ``max_placements`` 1 (80 %), 2 or 3. 8 % exclude a cause, 5 %
+      causes and skills. Travel limits 2-25 km (median about 5.5), ``remote_ok`` for
+      about two thirds, ``max_placements`` 1 (80 %), 2 or 3. 8 % exclude a cause, 5 %
       exclude organisations (businesses more often), 15 % prefer some.
     - **Causes.** Interests (1-4 per volunteer) follow the popularity of ``causes``:
       a list is taken as most popular first with weights 1, 1/2, 1/3, ... (Zipf); a
@@ -145,6 +145,12 @@ def synthetic_city(
       evenings, weekday daytime, a single slot, or none = flexible); 3 % set
       ``min_overlap`` above their number of slots. A quarter are one-off events around
       ``as_of``, the rest ongoing; some are already over at ``as_of``.
+    - **Policy fields.** Most children's needs work with minors (``involves_minors``,
+      with the background check); some night work (homeless, disaster relief, health;
+      18+); money-handling needs name an ``account_route`` of the organisation, except
+      a third of the money-handling ideas; 1 % ask for donations; 30 % of ideas are
+      ``proposed_by`` a volunteer. Needs past ``idea`` pass the vetting rules of
+      :func:`matchkit.check_policies`; ideas and a few warnings are left for it to find.
 
     Parameters
     ----------
