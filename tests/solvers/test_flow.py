@@ -177,6 +177,77 @@ def test_float_weights_within_documented_bound(seed: int) -> None:
         assert best - a.objective <= k_max / s + 1e-9
 
 
+@pytest.mark.parametrize("backend", ["auto", "auction", "lapjv"])
+@pytest.mark.parametrize("candidates", [1, 3, 8])
+@pytest.mark.parametrize("seed", range(4))
+def test_backends_match_lsa_on_tie_heavy_instances(seed: int, candidates: int,
+                                                   backend: str) -> None:
+    # Few candidates force the certificate to add edges; ties stress tie handling.
+    p = random_problem(400 + seed, 150, 25, density=0.3, rcap=(1, 6), weights="ties")
+    a = solve(p, backend=backend, candidates=candidates)
+    assert a.objective == pytest.approx(lsa_optimum(p))
+
+
+@pytest.mark.parametrize("objective", ["weight", "cardinality"])
+@pytest.mark.parametrize("seed", range(4))
+def test_needs_with_capacity_one_swap_sides(seed: int, objective: str) -> None:
+    # Volunteers take several places, every need takes one: the auction runs on needs.
+    p = random_problem(500 + seed, 12, 30, density=0.3, lcap=(1, 4), rcap=(1, 1), n_pins=seed)
+    a = solve(p, objective)
+    assert a.info["backend"] == "auction"
+    assert a.objective == pytest.approx(networkx_optimum(p, objective))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ortools_backend_agrees(seed: int) -> None:
+    pytest.importorskip("ortools")
+    p = random_problem(600 + seed, 40, 10, density=0.4, lcap=(1, 3), rcap=(1, 4), n_pins=2)
+    assert solve(p, backend="ortools").objective == pytest.approx(solve(p).objective)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_duals_certify_the_result(seed: int) -> None:
+    p = random_problem(700 + seed, 120, 20, density=0.3, rcap=(1, 6))
+    a = solve(p)
+    price, profit = a.info["need_price"], a.info["volunteer_profit"]
+    assert (price >= 0).all() and (profit >= 0).all()
+    slack = profit[p.edge_left] + price[p.edge_right] - p.weight
+    tol = 1.0 / a.info["scale"]
+    assert (slack >= -tol).all()  # every edge: u_i + p_j >= w_ij (up to the rounding unit)
+    assert np.allclose(slack[a.edges], 0.0)  # chosen edges are tight
+    matched = np.zeros(p.n_left, bool)
+    matched[a.pairs[:, 0]] = True
+    assert (profit[~matched] == 0).all()
+    full = np.bincount(a.pairs[:, 1], minlength=p.n_right) == p.right_capacity
+    assert (price[~full] == 0).all()
+
+
+def test_warm_start_from_duals_gives_the_same_optimum() -> None:
+    p = random_problem(800, 200, 30, density=0.2, rcap=(1, 6), weights="ties")
+    s = FlowSolver()
+    a = s.solve(p)
+    b = s._solve(p, need_price=a.info["need_price"])
+    check_assignment(p, b)
+    assert b.objective == pytest.approx(a.objective)
+    with pytest.raises(InvalidInputError, match="one value per need"):
+        s._solve(p, need_price=[1.0, 2.0])
+
+
+def test_failed_certificate_falls_back_to_an_exact_method(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import matchkit.solvers._flow as flow_module
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("certificate failed")
+
+    monkeypatch.setattr(flow_module, "solve_fast", broken)
+    p = random_problem(900, 50, 10, density=0.4, rcap=(1, 4))
+    a = solve(p)
+    assert a.info["backend"] == "lapjv" and "certificate failed" in a.info["fallback"]
+    assert a.objective == pytest.approx(lsa_optimum(p))
+
+
 def test_default_scale_keeps_whole_numbers_exact() -> None:
     p = random_problem(7, 20, 5, weights="int")
     assert solve(p).info["scale"] == 1
@@ -254,7 +325,24 @@ def test_too_large_scale_is_refused_with_advice() -> None:
 
 def test_name_and_repr() -> None:
     assert FlowSolver.name == "flow"
-    assert repr(FlowSolver(scale=100)) == "FlowSolver(scale=100)"
+    assert repr(FlowSolver(scale=100)) == "FlowSolver(scale=100, backend='auto', candidates=8)"
+
+
+@pytest.mark.parametrize("candidates", [0, -1, 1.5, True])
+def test_bad_candidates_is_refused(candidates: object) -> None:
+    with pytest.raises(InvalidInputError, match="'candidates' parameter of FlowSolver"):
+        FlowSolver(candidates=candidates)  # type: ignore[arg-type]
+
+
+def test_unknown_backend_lists_the_options() -> None:
+    with pytest.raises(UnknownMethodError, match="'auto', 'auction', 'lapjv', 'ortools'"):
+        FlowSolver(backend="simplex")
+
+
+def test_auction_needs_a_side_with_capacity_one() -> None:
+    p = random_problem(3, 10, 4, lcap=(2, 2), rcap=(2, 2))
+    with pytest.raises(InvalidInputError, match="capacity 1 on one side"):
+        FlowSolver(backend="auction").solve(p)
 
 
 # ---------------------------------------------------------------------------------------

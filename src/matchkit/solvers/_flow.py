@@ -8,15 +8,18 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._exceptions import InvalidInputError, check_choice
 from .._problem import Assignment, MatchProblem
-from ._flow_int import integer_problem
+from ._flow_fast import solve_fast
+from ._flow_int import IntProblem, integer_problem
 from ._flow_lapjv import solve_lapjv
 
 __all__ = ["FlowSolver"]
 
 _OBJECTIVES = ("weight", "cardinality")
+_BACKENDS = ("auto", "auction", "lapjv", "ortools")
 
 
 class FlowSolver:
@@ -58,7 +61,9 @@ class FlowSolver:
 
     name: ClassVar[str] = "flow"
 
-    def __init__(self, *, scale: int | None = None) -> None:
+    def __init__(
+        self, *, scale: int | None = None, backend: str = "auto", candidates: int = 8
+    ) -> None:
         if scale is not None:
             if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)):
                 raise InvalidInputError(
@@ -72,9 +77,23 @@ class FlowSolver:
                 )
             scale = int(scale)
         self.scale = scale
+        self.backend = check_choice("backend", backend, _BACKENDS, caller="FlowSolver")
+        if (
+            isinstance(candidates, bool)
+            or not isinstance(candidates, (int, np.integer))
+            or candidates < 1
+        ):
+            raise InvalidInputError(
+                f"The 'candidates' parameter of FlowSolver must be a positive int. "
+                f"Got {candidates!r}."
+            )
+        self.candidates = int(candidates)
 
     def __repr__(self) -> str:
-        return f"FlowSolver(scale={self.scale!r})"
+        return (
+            f"FlowSolver(scale={self.scale!r}, backend={self.backend!r}, "
+            f"candidates={self.candidates!r})"
+        )
 
     def solve(self, problem: MatchProblem, *, objective: str = "weight") -> Assignment:
         """Solve ``problem`` exactly and return the chosen pairs (pins included).
@@ -101,10 +120,91 @@ class FlowSolver:
         >>> FlowSolver().solve(p, objective="cardinality").pairs.tolist()
         [[0, 0], [1, 0]]
         """
+        return self._solve(problem, objective=objective)
+
+    def _solve(
+        self,
+        problem: MatchProblem,
+        *,
+        objective: str = "weight",
+        need_price: ArrayLike | None = None,
+    ) -> Assignment:
+        """``solve`` with a warm start: ``need_price`` (weight units, one per need) seeds
+        the auction's prices, e.g. the ``info["need_price"]`` of an earlier solve."""
         check_choice("objective", objective, _OBJECTIVES, caller="FlowSolver.solve")
         ip = integer_problem(problem, objective=objective, scale=self.scale)
-        local = solve_lapjv(ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity)
-        info: dict[str, Any] = {"scale": ip.scale, "backend": "lapjv"}
+        info: dict[str, Any] = {"scale": ip.scale}
+        backend = self.backend
+        lcap = ip.left_capacity[ip.left] if len(ip.left) else ip.left
+        rcap = ip.right_capacity[ip.right] if len(ip.right) else ip.right
+        unit_left = bool((lcap == 1).all())
+        unit_right = bool((rcap == 1).all())
+        if backend == "auto":
+            backend = "auction" if (unit_left or unit_right) else "lapjv"
+        if backend == "auction" and not (unit_left or unit_right):
+            raise InvalidInputError(
+                "FlowSolver(backend='auction') needs capacity 1 on one side (every "
+                "volunteer, or every need); use backend='auto' or 'lapjv'"
+            )
+        local: np.ndarray | None = None
+        if backend == "auction" and len(ip.left):
+            local = self._auction(ip, unit_left, need_price, objective, problem, info)
+        if local is None and backend == "ortools":
+            from ._flow_ortools import solve_ortools
+
+            local = solve_ortools(
+                ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity
+            )
+        if local is None:
+            local = solve_lapjv(
+                ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity
+            )
+            if "fallback" in info:
+                backend = "lapjv"
+        info["backend"] = backend
         return Assignment.from_edges(
             problem, ip.edges[local], method=self.name, status="optimal", info=info
         )
+
+    def _auction(
+        self,
+        ip: IntProblem,
+        unit_left: bool,
+        need_price: ArrayLike | None,
+        objective: str,
+        problem: MatchProblem,
+        info: dict[str, Any],
+    ) -> np.ndarray | None:
+        # The auction's bidders are the side with capacity 1 (volunteers if possible).
+        bid, obj = (ip.left, ip.right) if unit_left else (ip.right, ip.left)
+        obj_cap = ip.right_capacity if unit_left else ip.left_capacity
+        prices = None
+        if need_price is not None and unit_left:
+            npr = np.asarray(need_price, dtype=np.float64).reshape(-1)
+            if npr.shape != (problem.n_right,):
+                raise InvalidInputError(
+                    f"need_price must have one value per need, shape ({problem.n_right},); "
+                    f"got shape {npr.shape}"
+                )
+            needs = np.unique(obj)
+            mult = int(min(len(np.unique(bid)), obj_cap[needs].sum())) + 1
+            prices = np.rint(np.maximum(npr[needs], 0) * ip.scale * mult).astype(np.int64)
+        try:
+            res = solve_fast(bid, obj, ip.weight, obj_cap, k=self.candidates, prices=prices)
+        except (RuntimeError, AssertionError) as exc:  # certificate failed: exact fallback
+            info["fallback"] = f"auction: {exc}"
+            return None
+        info["certified"] = True
+        info["rounds"] = res.rounds
+        info["added_edges"] = res.added_edges
+        if objective == "weight":
+            unit = float(res.mult * ip.scale)
+            price = np.zeros(problem.n_right if unit_left else problem.n_left)
+            price[res.needs] = res.need_price / unit
+            profit = np.zeros(problem.n_left if unit_left else problem.n_right)
+            profit[res.volunteers] = res.volunteer_profit / unit
+            if unit_left:
+                info["need_price"], info["volunteer_profit"] = price, profit
+            else:
+                info["need_price"], info["volunteer_profit"] = profit, price
+        return res.chosen

@@ -1,0 +1,137 @@
+"""Benchmark: matchkit's flow method against OR-Tools SimpleMinCostFlow.
+
+The volunteer family: V volunteers (capacity 1), R roles with capacity U[1, 20], about
+50 candidate roles per volunteer (duplicates dropped), integer score U[0, 1000], seed 2.
+The scarce variant gives roles capacity U[1, 5], so about 70% of volunteers stay
+unmatched. Both solvers run in this one process on the same seeded instances; their
+objectives must be equal. Times are the best of ``--repeat`` runs; "peak" is the growth
+of the peak resident memory (VmHWM, reset before each solve where Linux allows it).
+
+Run::
+
+    python benchmarks/bench_flow.py                 # 10k and 100k, both families
+    python benchmarks/bench_flow.py --sizes 10000   # only 10k
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import matchkit as mk
+from matchkit.solvers._flow import FlowSolver
+
+
+def volunteer_family(n_volunteers: int, *, scarce: bool, seed: int = 2) -> mk.MatchProblem:
+    """The seeded volunteer -> role instance described in the module docstring."""
+    rng = np.random.default_rng(seed)
+    n_roles = max(1, n_volunteers // 10)
+    cap = rng.integers(1, 6 if scarce else 21, n_roles)
+    left = np.repeat(np.arange(n_volunteers, dtype=np.int64), 50)
+    right = rng.integers(0, n_roles, len(left))
+    score = rng.integers(0, 1001, len(left)).astype(np.float64)
+    key = left * n_roles + right
+    _, first = np.unique(key, return_index=True)  # drop duplicates, keep the first draw
+    return mk.MatchProblem.from_edges(
+        left[first], right[first], score[first], n_left=n_volunteers, n_right=n_roles,
+        left_capacity=1, right_capacity=cap,
+    )
+
+
+def ortools_objective(p: mk.MatchProblem) -> float:
+    """Maximum total score by OR-Tools' SimpleMinCostFlow (s -> v -> r -> t, bypass s -> t)."""
+    from ortools.graph.python import min_cost_flow
+
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    nl, nr = p.n_left, p.n_right
+    s, t = nl + nr, nl + nr + 1
+    vol = np.arange(nl)
+    role = np.arange(nr)
+    keep = p.weight > 0
+    tails = np.concatenate([np.full(nl, s), p.edge_left[keep], nl + role, [s]])
+    heads = np.concatenate([vol, nl + p.edge_right[keep], np.full(nr, t), [t]])
+    caps = np.concatenate([p.left_capacity, np.ones(int(keep.sum()), np.int64),
+                           p.right_capacity, [int(p.left_capacity.sum())]])
+    costs = np.concatenate([np.zeros(nl, np.int64), -p.weight[keep].astype(np.int64),
+                            np.zeros(nr, np.int64), [0]])
+    smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    supply = int(p.left_capacity.sum())
+    smcf.set_node_supply(s, supply)
+    smcf.set_node_supply(t, -supply)
+    status = smcf.solve()
+    if status != smcf.OPTIMAL:
+        raise RuntimeError(f"OR-Tools status {status}")
+    return float(-smcf.optimal_cost())
+
+
+def _vmhwm_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _reset_peak() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def measure(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
+    """Best time (s), peak memory growth (MB) and the last result of ``fn()``."""
+    best, peak, out = float("inf"), 0.0, None
+    for _ in range(repeat):
+        gc.collect()
+        _reset_peak()
+        before = _rss_mb()
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+        peak = max(peak, _vmhwm_mb() - before)
+    return best, peak, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--families", nargs="+", default=["plain", "scarce"])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-ortools", action="store_true")
+    args = ap.parse_args()
+    solver = FlowSolver()
+    print(f"{'instance':<28}{'flow s':>9}{'peak MB':>9}{'ortools s':>11}{'peak MB':>9}"
+          f"{'time ratio':>12}  objective")
+    for n in args.sizes:
+        for fam in args.families:
+            p = volunteer_family(n, scarce=fam == "scarce")
+            label = f"{fam} {n // 1000}k/{p.n_right // 1000}k/{p.n_edges / 1e3:.0f}k"
+            rep = args.repeat if n <= 20_000 else max(1, args.repeat - 2)
+            t_f, m_f, a = measure(lambda: solver.solve(p), rep)
+            line = f"{label:<28}{t_f:>9.3f}{m_f:>9.0f}"
+            if not args.no_ortools:
+                t_o, m_o, obj = measure(lambda: ortools_objective(p), rep)
+                if obj != a.objective:
+                    raise SystemExit(f"{label}: objectives differ: flow {a.objective}, "
+                                     f"ortools {obj}")
+                line += f"{t_o:>11.3f}{m_o:>9.0f}{t_f / t_o:>11.2f}x"
+            print(f"{line}  {a.objective:.0f}  ({a.info})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
