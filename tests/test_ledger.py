@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 import matchkit as mk
 from matchkit import DecisionError, InvalidInputError, Ledger, Offer, UnknownMethodError
@@ -499,9 +501,6 @@ def test_bad_time_is_refused(ledger: Ledger) -> None:
 
 # ---- stateful property test: the ledger against a plain model ----------------------------
 
-from hypothesis import strategies as st  # noqa: E402
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule  # noqa: E402
-
 VOLUNTEERS = ("v0", "v1", "v2")
 NEEDS = ("n0", "n1")
 PAIRS = [(v, n) for v in VOLUNTEERS for n in NEEDS]
@@ -567,7 +566,7 @@ class LedgerMachine(RuleBasedStateMachine):
             pairs = [p for p in pairs if not forbidden(p)]
 
         offers = [offer(v, n, cap=CAPACITY[n], maxp=MAX_PLACEMENTS[v]) for v, n in pairs]
-        call = lambda: self.ledger.record_round(offers, at=day(self.now), ttl_days=ttl)  # noqa: E731
+        call = lambda: self.ledger.record_round(offers, at=day(self.now), ttl_days=ttl)
         if any(forbidden(p) for p in pairs):
             self.check_refused(call)
             return
@@ -582,7 +581,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def accept(self, data: st.DataObject) -> None:
         pair = self.pick(data)
         s = self.status(pair)
-        call = lambda: self.ledger.accept(*pair, at=day(self.now))  # noqa: E731
+        call = lambda: self.ledger.accept(*pair, at=day(self.now))
         if s == "accepted":
             n = len(self.ledger)
             call()
@@ -598,7 +597,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def accept_an_open_offer(self, data: st.DataObject) -> None:
         pair = data.draw(st.sampled_from(sorted(p for p in self.model if self.status(p) == "open")))
-        call = lambda: self.ledger.accept(*pair, at=day(self.now))  # noqa: E731
+        call = lambda: self.ledger.accept(*pair, at=day(self.now))
         if self.full(*pair):
             self.check_refused(call)
         else:
@@ -610,7 +609,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def reject(self, data: st.DataObject) -> None:
         pair = self.pick(data)
         s = self.status(pair)
-        call = lambda: self.ledger.reject(*pair, at=day(self.now))  # noqa: E731
+        call = lambda: self.ledger.reject(*pair, at=day(self.now))
         if s == "rejected":
             n = len(self.ledger)
             call()
@@ -625,7 +624,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def withdraw(self, data: st.DataObject, by: str) -> None:
         pair = self.pick(data)
         s = self.status(pair)
-        call = lambda: self.ledger.withdraw(*pair, by=by, at=day(self.now))  # noqa: E731
+        call = lambda: self.ledger.withdraw(*pair, by=by, at=day(self.now))
         if s == "withdrawn":
             n = len(self.ledger)
             call()

@@ -1,0 +1,159 @@
+"""Several real processes decide on one ledger file at the same moment.
+
+Nothing may be lost (every decision a process saw succeed is in the file) and no need or
+volunteer may end over capacity, however the processes interleave.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import random
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from matchkit import DecisionError, Ledger, Offer
+
+N_PROCS = 6
+N_PRIVATE = 25
+HOT_CAPACITY = 3
+MULTI_MAX = 2
+
+
+def _offer(v: str, n: str, cap: int = 1, maxp: int = 1) -> Offer:
+    return Offer(volunteer_id=v, need_id=n, score=0.5, capacity=cap, max_placements=maxp)
+
+
+def _child(path: str, proc: int, barrier: Any, results: Any) -> None:
+    """One process: its own pairs, plus pairs every process fights over, in a shuffled order."""
+    ops: list[tuple[str, str, str]] = [("accept", f"p{proc}-v{j}", f"p{proc}-n{j}") for j in range(N_PRIVATE)]
+    ops += [
+        ("accept", f"h{proc}", "hot"),  # six volunteers, three places
+        ("accept", "s", "shared"),  # everyone accepts the same pair
+        ("accept" if proc % 2 == 0 else "reject", "c", "contested"),  # half accept, half reject
+        ("accept", "m", f"m{proc}"),  # one volunteer who takes at most two placements
+    ]
+    rng = random.Random(proc)
+    rng.shuffle(ops)
+    out = []
+    with Ledger(path, timeout=60) as ledger:
+        barrier.wait()
+        for verb, v, n in ops:
+            time.sleep(rng.random() * 0.004)  # let the others in between our decisions
+            try:
+                event = getattr(ledger, verb)(v, n)
+                out.append((verb, v, n, "ok", event.seq))
+            except DecisionError as err:
+                out.append((verb, v, n, "refused", str(err)))
+    results.put((proc, out))
+
+
+@pytest.fixture
+def ledger_file(tmp_path: Path) -> str:
+    path = tmp_path / "shared.sqlite"
+    offers = [_offer(f"p{p}-v{j}", f"p{p}-n{j}") for p in range(N_PROCS) for j in range(N_PRIVATE)]
+    offers += [_offer(f"h{p}", "hot", cap=HOT_CAPACITY) for p in range(N_PROCS)]
+    offers += [_offer("s", "shared"), _offer("c", "contested")]
+    offers += [_offer("m", f"m{p}", cap=N_PROCS, maxp=MULTI_MAX) for p in range(N_PROCS)]
+    with Ledger(path) as ledger:
+        ledger.record_round(offers)
+    return str(path)
+
+
+def _run(path: str) -> dict[int, list[tuple[Any, ...]]]:
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(N_PROCS)
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_child, args=(path, p, barrier, results)) for p in range(N_PROCS)]
+    for p in procs:
+        p.start()
+    collected = dict(results.get(timeout=120) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    return collected
+
+
+def test_processes_deciding_at_once_lose_nothing_and_never_overfill(ledger_file: str) -> None:
+    collected = _run(ledger_file)
+    outcomes = [r for rows in collected.values() for r in rows]
+
+    with Ledger(ledger_file) as ledger:
+        state = ledger.state()
+        decisions = [e for e in ledger.events() if e.kind.value in ("accepted", "rejected")]
+        assert ledger.integrity_check() == "ok"
+
+    # every decision a process saw committed is in the file, under the seq it was given
+    by_seq = {e.seq: e for e in decisions}
+    for verb, v, n, result, detail in outcomes:
+        if result == "ok":
+            e = by_seq[detail]
+            assert (e.kind.value, e.volunteer_id, e.need_id) == (verb + "ed", v, n)
+
+    # private pairs: all accepted, nothing lost
+    private = {(f"p{p}-v{j}", f"p{p}-n{j}") for p in range(N_PROCS) for j in range(N_PRIVATE)}
+    assert private <= state.placements
+
+    # the last places: exactly the capacity, and the winners are the processes told "ok"
+    hot = {(v, n) for v, n in state.placements if n == "hot"}
+    hot_ok = {(v, n) for verb, v, n, r, _ in outcomes if n == "hot" and r == "ok"}
+    assert len(hot) == HOT_CAPACITY and hot == hot_ok
+    refusals = [d for _, _, n, r, d in outcomes if n == "hot" and r == "refused"]
+    assert len(refusals) == N_PROCS - HOT_CAPACITY
+    assert all("the need is full (3 of 3 places taken" in d for d in refusals)
+
+    # the same pair accepted by everyone: one event, every process told "ok"
+    assert sum(1 for e in decisions if e.need_id == "shared") == 1
+    assert all(r == "ok" for _, _, n, r, _ in outcomes if n == "shared")
+
+    # accept against reject on one pair: one decision wins, the other side is refused
+    contested = [e for e in decisions if e.need_id == "contested"]
+    assert len(contested) == 1
+    winner = contested[0].kind.value[:-2]  # "accept" or "reject"
+    for verb, _, n, result, _ in outcomes:
+        if n == "contested":
+            assert result == ("ok" if verb == winner else "refused")
+
+    # one volunteer, six needs, at most two placements
+    assert sum(1 for v, _ in state.placements if v == "m") == MULTI_MAX
+    assert Counter(r for _, v, _, r, _ in outcomes if v == "m") == {"ok": MULTI_MAX, "refused": N_PROCS - MULTI_MAX}
+
+    # and no need or volunteer over capacity anywhere
+    for need, k in state.placements_per_need.items():
+        assert k <= state.capacity[need]
+    for vol, k in state.placements_per_volunteer.items():
+        assert k <= state.max_placements[vol]
+
+
+def _rounds_child(path: str, proc: int, barrier: Any, results: Any) -> None:
+    barrier.wait()  # everyone opens the file that does not exist yet, at once
+    with Ledger(path, timeout=60) as ledger:
+        rnd = ledger.record_round([_offer(f"r{proc}-v{j}", f"r{proc}-n{j}") for j in range(20)])
+        for j in range(0, 20, 2):
+            ledger.accept(f"r{proc}-v{j}", f"r{proc}-n{j}")
+    results.put((proc, rnd))
+
+
+def test_processes_creating_one_file_and_recording_rounds_at_once(tmp_path: Path) -> None:
+    path = str(tmp_path / "fresh.sqlite")
+    n = 4
+    ctx = mp.get_context("spawn")
+    barrier, results = ctx.Barrier(n), ctx.Queue()
+    procs = [ctx.Process(target=_rounds_child, args=(path, p, barrier, results)) for p in range(n)]
+    for p in procs:
+        p.start()
+    rounds = dict(results.get(timeout=120) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    assert sorted(rounds.values()) == list(range(1, n + 1))
+    with Ledger(path) as ledger:
+        state = ledger.state()
+        assert ledger.integrity_check() == "ok"
+    assert [(r.number, r.n_offers) for r in state.rounds] == [(k, 20) for k in range(1, n + 1)]
+    for proc, rnd in rounds.items():
+        assert state.round_counts[rnd] == {"offered": 20, "accepted": 10}
+        assert {(f"r{proc}-v{j}", f"r{proc}-n{j}") for j in range(0, 20, 2)} <= state.placements
