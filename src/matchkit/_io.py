@@ -512,3 +512,12 @@ def dataset_to_frames(dataset: Dataset) -> dict[str, Any]:
                 frame[col.name] = frame[col.name].astype("float64")
         frames[kind] = frame
     return frames
+
+
+# matchkit/__init__.py shows these functions as matchkit.X, which hides them from doctest's
+# module scan; list them so `pytest --doctest-modules` on this file runs their examples.
+__test__ = {
+    "load_dataset": load_dataset,
+    "dataset_from_frames": dataset_from_frames,
+    "dataset_to_frames": dataset_to_frames,
+}

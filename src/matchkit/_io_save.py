@@ -201,3 +201,8 @@ def _quiet_unlink(path: Path) -> None:
         path.unlink()
     except OSError:
         pass
+
+
+# matchkit/__init__.py shows save_dataset as matchkit.save_dataset, which hides it from
+# doctest's module scan; list it so `pytest --doctest-modules` on this file runs its example.
+__test__ = {"save_dataset": save_dataset}

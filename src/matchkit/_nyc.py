@@ -578,3 +578,8 @@ def _rows(reader: Any, header: list[str], source: str) -> Any:
             )
             continue
         yield line, dict(zip(header, cells))
+
+
+# matchkit/__init__.py shows import_nyc_service as matchkit.import_nyc_service, which hides
+# it from doctest's module scan; list it so `pytest --doctest-modules` on this file runs it.
+__test__ = {"import_nyc_service": import_nyc_service}
