@@ -127,7 +127,7 @@ def _condition(change: str, value: Any, lang: str) -> str:
         if change in ("drop_check", "drop_skill", "drop_language"):
             what = {"drop_check": "требования", "drop_skill": "обязательного навыка",
                     "drop_language": "обязательного языка"}[change]
-            return f"без {what} «{tag_label(str(value), 'ru')}»"
+            return f"без {what} «{tag_label(str(value), 'ru', change[5:] + 's')}»"
         return {"no_fixed_times": "без фиксированного времени",
                 "remote": "если задачу можно выполнять удалённо,"}[change]
     if change == "radius":
@@ -137,7 +137,7 @@ def _condition(change: str, value: Any, lang: str) -> str:
     if change in ("drop_check", "drop_skill", "drop_language"):
         what = {"drop_check": "the check", "drop_skill": "the required skill",
                 "drop_language": "the required language"}[change]
-        return f'without {what} "{tag_label(str(value), "en")}",'
+        return f'without {what} "{tag_label(str(value), "en", change[5:] + "s")}",'
     return {"no_fixed_times": "without fixed times,", "remote": "if it could be done remotely,"}[change]
 
 

@@ -36,8 +36,8 @@ def public_facts(f: F, audience: str) -> dict[str, Any]:
     return {k: f[k] for k in _ORG_FACTS}
 
 
-def _tags(tags: Any, lang: str) -> str:
-    return join((tag_label(t, lang) for t in tags), lang)
+def _tags(tags: Any, lang: str, kind: str = "") -> str:
+    return join((tag_label(t, lang, kind) for t in tags), lang)
 
 
 def _q(text: str, lang: str) -> str:
@@ -74,8 +74,8 @@ def _rule_en(rule: str, ok: bool, f: F, vol: bool) -> str:
         return f"{you} do not speak {_tags(f['missing_languages'], 'en')}"
     if rule == "checks":
         if ok:
-            return f"{has} the required checks ({_tags(f['checks'], 'en')})"
-        return f"{you} lack the required checks: {_tags(f['missing_checks'], 'en')}"
+            return f"{has} the required checks ({_tags(f['checks'], 'en', 'checks')})"
+        return f"{you} lack the required checks: {_tags(f['missing_checks'], 'en', 'checks')}"
     if rule == "age_unknown":
         who = "we do not know your birth date" if vol else "their age is unknown"
         return f"the need is for ages {f['min_age']} and over, and {who}"
@@ -128,8 +128,8 @@ def _rule_ru(rule: str, ok: bool, f: F, vol: bool) -> str:
         return f"{who} нет нужных языков: {_tags(f['missing_languages'], 'ru')}"
     if rule == "checks":
         if ok:
-            return f"{who} есть нужные документы ({_tags(f['checks'], 'ru')})"
-        return f"{who} нет нужных документов: {_tags(f['missing_checks'], 'ru')}"
+            return f"{who} есть нужные документы ({_tags(f['checks'], 'ru', 'checks')})"
+        return f"{who} нет нужных документов: {_tags(f['missing_checks'], 'ru', 'checks')}"
     limit = count(f["min_age"] or 0, "year", "ru")
     if rule == "age_unknown":
         what = "мы не знаем вашу дату рождения" if vol else "возраст волонтёра неизвестен"

@@ -92,16 +92,21 @@ def _e(x: Any) -> str:
     return html.escape(str(x), quote=True)
 
 
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.1f}%"
+def _pct(x: float | None, lang: str = "en") -> str:
+    if x is None:
+        return "—"
+    return f"{100 * x:.1f}".replace(".", ",") + " %" if lang == "ru" else f"{100 * x:.1f}%"
 
 
-def _num(x: float | None, digits: int = 2) -> str:
-    return "—" if x is None else f"{x:.{digits}f}"
+def _num(x: float | None, digits: int = 2, lang: str = "en") -> str:
+    if x is None:
+        return "—"
+    text = f"{x:.{digits}f}"
+    return text.replace(".", ",") if lang == "ru" else text
 
 
 def _hbars(labels: Sequence[str], values: Sequence[float], *, label: str, vmax: float = 1.0,
-           pct: bool = True) -> str:
+           pct: bool = True, lang: str = "en") -> str:
     """Horizontal bars, one row per label, with the value printed at the end."""
     row, left, width = 18, 90, 420
     h = row * len(labels) + 10
@@ -110,7 +115,7 @@ def _hbars(labels: Sequence[str], values: Sequence[float], *, label: str, vmax: 
     for k, (name, v) in enumerate(zip(labels, values)):
         y = 5 + k * row
         w = 0 if vmax <= 0 else max(0.0, min(v / vmax, 1.0)) * width
-        shown = _pct(v) if pct else f"{v:g}"
+        shown = _pct(v, lang) if pct else f"{v:g}"
         parts.append(
             f'<g><title>{_e(name)}: {_e(shown)}</title><text x="{left - 6}" y="{y + 12}" text-anchor="end">{_e(name)}</text>'
             f'<rect class="bar" x="{left}" y="{y + 2}" width="{w:.1f}" height="{row - 5}"/>'
@@ -166,7 +171,7 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _summary_rows(result: MatchResult, h: dict[str, str]) -> list[tuple[str, str]]:
+def _summary_rows(result: MatchResult, h: dict[str, str], lang: str) -> list[tuple[str, str]]:
     m = result.metrics
     d, s = m.get("distance_km", {}), m.get("score", {})
     churn = m.get("churn")
@@ -175,8 +180,8 @@ def _summary_rows(result: MatchResult, h: dict[str, str]) -> list[tuple[str, str
     return [
         (h["as_of"], result.as_of.isoformat()),
         (h["method"], result.method),
-        (h["fill_rate"], _pct(m.get("fill_rate"))),
-        (h["share_offered"], _pct(m.get("share_volunteers_offered"))),
+        (h["fill_rate"], _pct(m.get("fill_rate"), lang)),
+        (h["share_offered"], _pct(m.get("share_volunteers_offered"), lang)),
         (h["proposals"], str(m.get("n_new_proposals", 0))),
         (h["alternatives"], str(m.get("n_alternatives", 0))),
         (h["open_offers"], str(m.get("n_open_offers", 0))),
@@ -184,12 +189,12 @@ def _summary_rows(result: MatchResult, h: dict[str, str]) -> list[tuple[str, str
         (h["unmatched_n"], str(len(result.unmatched))),
         (h["unfilled_n"], str(len(result.unfilled))),
         (h["blocking"], str(m.get("blocking_pairs", "—"))),
-        (h["gini"], _num(m.get("gini_fill_by_district"))),
-        (h["small"], _pct(small.get("fill_rate"))),
-        (h["churn"], _pct(churn.get("rate")) if churn else "—"),
-        (h["dist_line"], " / ".join(_num(d.get(k), 1) for k in ("mean", "median", "p90"))),
-        (h["score_line"], " / ".join(_num(s.get(k)) for k in ("mean", "median", "p90"))),
-        (h["offers"], f"{_num(opv.get('mean'))} / {opv.get('max', 0)}"),
+        (h["gini"], _num(m.get("gini_fill_by_district"), lang=lang)),
+        (h["small"], _pct(small.get("fill_rate"), lang)),
+        (h["churn"], _pct(churn.get("rate"), lang) if churn else "—"),
+        (h["dist_line"], " / ".join(_num(d.get(k), 1, lang) for k in ("mean", "median", "p90"))),
+        (h["score_line"], " / ".join(_num(s.get(k), lang=lang) for k in ("mean", "median", "p90"))),
+        (h["offers"], f"{_num(opv.get('mean'), lang=lang)} / {opv.get('max', 0)}"),
     ]
 
 
@@ -210,7 +215,7 @@ def _binding(d: Diagnosis) -> str:
 
 
 def _why(d: Diagnosis) -> str:
-    return d.text.splitlines()[0] if d.text else d.code
+    return d.text.splitlines()[0].rstrip(":") if d.text else d.code
 
 
 def _rounds(ledger: Any) -> tuple[list[str], list[list[float]], list[str], list[tuple[Any, ...]]]:
@@ -237,10 +242,10 @@ def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") ->
            f"<title>{_e(h['title'])}</title><style>{_CSS}</style></head><body>",
            f"<h1>{_e(h['title'])}</h1>",
            f'<section id="summary"><h2>{_e(h["summary"])}</h2>'
-           + _table((h["metric"], h["value"]), _summary_rows(result, h), numeric=(1,)) + "</section>"]
+           + _table((h["metric"], h["value"]), _summary_rows(result, h, lang), numeric=(1,)) + "</section>"]
     by_d = m.get("fill_rate_by_district") or {}
     out.append(f'<section id="fill-by-district"><h2>{_e(h["district"])}</h2>'
-               + (_hbars(list(by_d), list(by_d.values()), label=h["district"]) if by_d else f"<p>{_e(h['none'])}</p>")
+               + (_hbars(list(by_d), list(by_d.values()), label=h["district"], lang=lang) if by_d else f"<p>{_e(h['none'])}</p>")
                + f'<p class="note">{_e(h["cell"].format(km=m.get("district_km", "?")))}</p></section>')
     for key, sec, open_end in (("distance_km", "distance", True), ("score", "score", False)):
         hist = (m.get(key) or {}).get("histogram")
@@ -258,8 +263,8 @@ def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") ->
                + (_table((h["reason"], h["count"]), reasons, numeric=(1,)) if reasons else f"<p>{_e(h['none'])}</p>")
                + "</section>")
     pools = m.get("pools") or {}
-    prow = [(k, v["volunteers"], v["offered_or_placed"], _pct(v["share_offered_or_placed"]),
-             _pct(v["share_of_filled_places"])) for k, v in pools.items()]
+    prow = [(k, v["volunteers"], v["offered_or_placed"], _pct(v["share_offered_or_placed"], lang),
+             _pct(v["share_of_filled_places"], lang)) for k, v in pools.items()]
     out.append(f'<section id="pools"><h2>{_e(h["pools"])}</h2>'
                + _table((h["pool"], h["volunteers"], h["served"], "%", h["share_filled"]), prow, numeric=(1, 2, 3, 4))
                + "</section>")
@@ -325,9 +330,9 @@ def render_markdown(result: MatchResult, *, ledger: Any = None, lang: str = "en"
     check_lang(lang, "to_markdown")
     h = _H[lang]
     m = result.metrics
-    parts = [f"# {h['title']}", f"## {h['summary']}", _md_table((h["metric"], h["value"]), _summary_rows(result, h))]
+    parts = [f"# {h['title']}", f"## {h['summary']}", _md_table((h["metric"], h["value"]), _summary_rows(result, h, lang))]
     by_d = m.get("fill_rate_by_district") or {}
-    parts += [f"## {h['district']}", _md_table(("", h["fill_rate"]), [(k, _pct(v)) for k, v in by_d.items()]),
+    parts += [f"## {h['district']}", _md_table(("", h["fill_rate"]), [(k, _pct(v, lang)) for k, v in by_d.items()]),
               f"_{h['cell'].format(km=m.get('district_km', '?'))}_"]
     for key, sec, open_end in (("distance_km", "distance", True), ("score", "score", False)):
         hist = (m.get(key) or {}).get("histogram")
@@ -344,7 +349,7 @@ def render_markdown(result: MatchResult, *, ledger: Any = None, lang: str = "en"
     pools = m.get("pools") or {}
     parts += [f"## {h['pools']}", _md_table(
         (h["pool"], h["volunteers"], h["served"], h["share_filled"]),
-        [(k, v["volunteers"], _pct(v["share_offered_or_placed"]), _pct(v["share_of_filled_places"]))
+        [(k, v["volunteers"], _pct(v["share_offered_or_placed"], lang), _pct(v["share_of_filled_places"], lang))
          for k, v in pools.items()])]
     if ledger is not None:
         _, _, kinds, rrows = _rounds(ledger)

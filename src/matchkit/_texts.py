@@ -75,8 +75,6 @@ _PARTS = {
 #: Known tags, translated (others are shown as given).
 _TAGS: dict[str, dict[str, str]] = {
     "ru": {
-        "background": "справка об отсутствии судимости",
-        "medical": "медицинская книжка",
         "driving_licence": "водительские права",
         "first_aid": "первая помощь",
         "teaching": "преподавание",
@@ -100,14 +98,18 @@ _TAGS: dict[str, dict[str, str]] = {
         "fr": "французский",
     },
     "en": {
-        "background": "background check",
-        "medical": "medical certificate",
         "ru": "Russian",
         "tt": "Tatar",
         "en": "English",
         "de": "German",
         "fr": "French",
     },
+}
+
+#: Known checks, translated (a check named like a skill means something else).
+_CHECKS: dict[str, dict[str, str]] = {
+    "ru": {"background": "справка об отсутствии судимости", "medical": "медицинская книжка"},
+    "en": {"background": "background check", "medical": "medical certificate"},
 }
 
 _COMPONENTS = {
@@ -256,15 +258,18 @@ def slot_label(slot: str, lang: str) -> str:
     return f"{_DAYS[lang][_DAY_KEYS.index(day)]} {_PARTS[lang][part]}"
 
 
-def tag_label(tag: str, lang: str) -> str:
+def tag_label(tag: str, lang: str, kind: str = "") -> str:
     """A tag for people: known tags translated, others with underscores as spaces.
+
+    ``kind="checks"`` reads the tag as a check (``background`` is a background check).
 
     Examples
     --------
-    >>> tag_label("background", "ru"), tag_label("driving_licence", "en"), tag_label("ru", "en")
+    >>> tag_label("background", "ru", "checks"), tag_label("driving_licence", "en"), tag_label("ru", "en")
     ('справка об отсутствии судимости', 'driving licence', 'Russian')
     """
-    known = _TAGS[lang].get(tag)
+    known = _CHECKS[lang].get(tag) if kind == "checks" else None
+    known = known or _TAGS[lang].get(tag)
     if known is not None:
         return known
     return tag.replace("_", " ")
