@@ -57,6 +57,14 @@ CASES: dict[str, Case] = {
         {"volunteers.csv": "id,skils\nv1,it\n"},
         [("volunteers.csv", 1, "skils", r"did you mean 'skills'\?")],
     ),
+    "column in capitals": Case(
+        {"volunteers.csv": "ID,Name\nv1,Ann\n"},
+        [
+            ("volunteers.csv", 1, "ID", r"did you mean 'id'\?"),
+            ("volunteers.csv", 1, "Name", r"did you mean 'name'\?"),
+            ("volunteers.csv", 1, "id", r"required column is missing"),
+        ],
+    ),
     "column twice": Case(
         {"volunteers.csv": "id,name,name\nv1,a,b\n"},
         [("volunteers.csv", 1, "name", r"appears twice in the header; keep one")],
@@ -557,3 +565,13 @@ def test_bad_paths_and_documents(tmp_path: Path, make: object, pattern: str) -> 
     path = make(tmp_path)  # type: ignore[operator]
     with pytest.raises(mk.InvalidDatasetError, match=pattern):
         mk.load_dataset(path)
+
+
+def test_file_name_in_capitals(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, Case({"needs.csv": None, "Needs.CSV": NEEDS}, []))
+    if (folder / "needs.csv").exists():
+        pytest.skip("this file system ignores the case of file names")
+    with pytest.raises(
+        mk.InvalidDatasetError, match=r"rename Needs\.CSV to needs\.csv"
+    ):
+        mk.load_dataset(folder)

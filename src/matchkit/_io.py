@@ -128,11 +128,21 @@ def _find_files(
             )
         elif not hits:
             wanted = " or ".join(f"{kind}.{ext}" for ext in formats)
+            near = sorted(
+                p.name
+                for p in folder.iterdir()
+                if p.name.lower() in {f"{kind}.{ext}" for ext in formats}
+            )
+            hint = (
+                f"; rename {near[0]} to {near[0].lower()} (names are lower case)"
+                if near
+                else ""
+            )
             problems.append(
                 Problem(
                     f"{wanted} is missing; every dataset folder holds volunteers, organisations "
                     "and needs (a file with no records is fine: a CSV header line, [] in JSON, "
-                    "an empty .jsonl file)",
+                    f"an empty .jsonl file){hint}",
                     source=str(folder),
                     field=kind,
                 )

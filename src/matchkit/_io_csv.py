@@ -489,7 +489,8 @@ def check_header(
             )
             skip.add(name)
         elif name not in known:
-            close = get_close_matches(name, list(known), n=1)
+            close = [k for k in known if k == name.lower().replace(" ", "_")]
+            close = close or get_close_matches(name.lower(), list(known), n=1)
             hint = (
                 f"did you mean {close[0]!r}?"
                 if close
