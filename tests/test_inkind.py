@@ -14,7 +14,9 @@ import matchkit as mk
 
 BASE = date(2027, 3, 1)
 ORGS = (
-    mk.Organisation(id="giver", name="City Print House", kind="business", registered=True),
+    mk.Organisation(
+        id="giver", name="City Print House", kind="business", registered=True
+    ),
     mk.Organisation(id="hall", name="City Hall", kind="public_body", registered=True),
     mk.Organisation(id="cso", name="Park Friends", kind="cso", registered=True),
 )
@@ -27,14 +29,17 @@ def day(n: int) -> date:
 
 def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0088 * math.asin(math.sqrt(min(1.0, a)))
 
 
 places = st.builds(
     lambda dlat, dlon: mk.Place(lat=CENTRE[0] + dlat, lon=CENTRE[1] + dlon),
-    st.floats(-0.2, 0.2), st.floats(-0.3, 0.3),
+    st.floats(-0.2, 0.2),
+    st.floats(-0.3, 0.3),
 )
 windows = st.lists(
     st.tuples(st.integers(-40, 60), st.integers(0, 30)).map(
@@ -50,9 +55,14 @@ units = st.sampled_from(["sheets", "Sheets ", "portions"])
 def offers(draw: st.DrawFn, i: int) -> mk.InkindOffer:
     local = draw(st.booleans())
     return mk.InkindOffer(
-        id=f"of{i}", organisation_id=draw(st.sampled_from(["giver", "hall"])), kind=draw(kinds),
-        item="leaflets", quantity=draw(st.integers(1, 12)), unit=draw(units),
-        lead_time_days=draw(st.integers(0, 20)), windows=draw(windows),
+        id=f"of{i}",
+        organisation_id=draw(st.sampled_from(["giver", "hall"])),
+        kind=draw(kinds),
+        item="leaflets",
+        quantity=draw(st.integers(1, 12)),
+        unit=draw(units),
+        lead_time_days=draw(st.integers(0, 20)),
+        windows=draw(windows),
         area=draw(places) if local else None,
         radius_km=draw(st.floats(0.0, 20.0)) if local else None,
         contact_role="manager",
@@ -62,14 +72,21 @@ def offers(draw: st.DrawFn, i: int) -> mk.InkindOffer:
 @st.composite
 def requests(draw: st.DrawFn, i: int) -> mk.InkindRequest:
     return mk.InkindRequest(
-        id=f"rq{i}", organisation_id="cso", kind=draw(kinds), quantity=draw(st.integers(1, 12)),
-        unit=draw(units), needed_by=day(draw(st.integers(-5, 60))), place=draw(places),
+        id=f"rq{i}",
+        organisation_id="cso",
+        kind=draw(kinds),
+        quantity=draw(st.integers(1, 12)),
+        unit=draw(units),
+        needed_by=day(draw(st.integers(-5, 60))),
+        place=draw(places),
         purpose="a clean-up day",
     )
 
 
 @st.composite
-def markets(draw: st.DrawFn) -> tuple[list[mk.InkindOffer], list[mk.InkindRequest], date]:
+def markets(
+    draw: st.DrawFn,
+) -> tuple[list[mk.InkindOffer], list[mk.InkindRequest], date]:
     n_off = draw(st.integers(0, 5))
     n_req = draw(st.integers(0, 6))
     offs = [draw(offers(i)) for i in range(n_off)]
@@ -89,7 +106,9 @@ def in_area(o: mk.InkindOffer, r: mk.InkindRequest) -> bool:
 
 def sendable(o: mk.InkindOffer, r: mk.InkindRequest, d: date) -> bool:
     """The reference rule, day by day: inside a window and lead_time before needed_by."""
-    return o.takes_requests_on(d) and d + timedelta(days=o.lead_time_days) <= r.needed_by
+    return (
+        o.takes_requests_on(d) and d + timedelta(days=o.lead_time_days) <= r.needed_by
+    )
 
 
 def fits(o: mk.InkindOffer, r: mk.InkindRequest, as_of: date) -> bool:
@@ -116,7 +135,9 @@ def test_allocations_only_between_fitting_pairs_and_within_quantities(market) ->
     for a in res.allocations:
         o, r = by_id_o[a.offer_id], by_id_r[a.request_id]
         assert a.quantity >= 1
-        assert fits(o, r, as_of), "an allocation breaks kind, unit, area, window or lead time"
+        assert fits(o, r, as_of), (
+            "an allocation breaks kind, unit, area, window or lead time"
+        )
         assert a.send_by >= as_of and sendable(o, r, a.send_by)
     for o in offs:
         assert res.given(o.id) <= o.quantity
@@ -162,49 +183,132 @@ def test_every_late_pair_gets_the_correct_latest_date(market) -> None:
 
 def test_worked_example_split_late_early_and_area() -> None:
     offs = [
-        mk.InkindOffer(id="a", organisation_id="giver", kind="printing", item="A4 leaflets",
-                       quantity=300, unit="sheets", lead_time_days=10, contact_role="manager"),
-        mk.InkindOffer(id="b", organisation_id="hall", kind="printing", item="A4 leaflets",
-                       quantity=400, unit="sheets", lead_time_days=5, contact_role="press office",
-                       windows=["2027-03-01/2027-03-31"]),
-        mk.InkindOffer(id="c", organisation_id="hall", kind="printing", item="posters",
-                       quantity=100, unit="sheets", lead_time_days=0, contact_role="press office",
-                       windows=["2027-04-01/2027-04-30"]),
-        mk.InkindOffer(id="far", organisation_id="giver", kind="food", item="soup",
-                       quantity=50, unit="portions", contact_role="chef",
-                       area={"lat": 59.9, "lon": 30.3}, radius_km=5),
+        mk.InkindOffer(
+            id="a",
+            organisation_id="giver",
+            kind="printing",
+            item="A4 leaflets",
+            quantity=300,
+            unit="sheets",
+            lead_time_days=10,
+            contact_role="manager",
+        ),
+        mk.InkindOffer(
+            id="b",
+            organisation_id="hall",
+            kind="printing",
+            item="A4 leaflets",
+            quantity=400,
+            unit="sheets",
+            lead_time_days=5,
+            contact_role="press office",
+            windows=["2027-03-01/2027-03-31"],
+        ),
+        mk.InkindOffer(
+            id="c",
+            organisation_id="hall",
+            kind="printing",
+            item="posters",
+            quantity=100,
+            unit="sheets",
+            lead_time_days=0,
+            contact_role="press office",
+            windows=["2027-04-01/2027-04-30"],
+        ),
+        mk.InkindOffer(
+            id="far",
+            organisation_id="giver",
+            kind="food",
+            item="soup",
+            quantity=50,
+            unit="portions",
+            contact_role="chef",
+            area={"lat": 59.9, "lon": 30.3},
+            radius_km=5,
+        ),
     ]
     here = {"lat": 55.79, "lon": 49.12}
     reqs = [
-        mk.InkindRequest(id="big", organisation_id="cso", kind="printing", quantity=600,
-                         unit="sheets", needed_by="2027-04-20", place=here, purpose="clean-up"),
-        mk.InkindRequest(id="soon", organisation_id="cso", kind="printing", quantity=50,
-                         unit="SHEETS", needed_by="2027-03-08", place=here, purpose="posters"),
-        mk.InkindRequest(id="soup", organisation_id="cso", kind="food", quantity=5,
-                         unit="portions", needed_by="2027-04-20", place=here, purpose="lunch"),
-        mk.InkindRequest(id="bus", organisation_id="cso", kind="transport", quantity=1,
-                         unit="bus", needed_by="2027-04-20", place=here, purpose="trip"),
+        mk.InkindRequest(
+            id="big",
+            organisation_id="cso",
+            kind="printing",
+            quantity=600,
+            unit="sheets",
+            needed_by="2027-04-20",
+            place=here,
+            purpose="clean-up",
+        ),
+        mk.InkindRequest(
+            id="soon",
+            organisation_id="cso",
+            kind="printing",
+            quantity=50,
+            unit="SHEETS",
+            needed_by="2027-03-08",
+            place=here,
+            purpose="posters",
+        ),
+        mk.InkindRequest(
+            id="soup",
+            organisation_id="cso",
+            kind="food",
+            quantity=5,
+            unit="portions",
+            needed_by="2027-04-20",
+            place=here,
+            purpose="lunch",
+        ),
+        mk.InkindRequest(
+            id="bus",
+            organisation_id="cso",
+            kind="transport",
+            quantity=1,
+            unit="bus",
+            needed_by="2027-04-20",
+            place=here,
+            purpose="trip",
+        ),
     ]
     res = mk.match_inkind(offs, reqs, ORGS, as_of="2027-03-05")
     got = {(a.request_id, a.offer_id): a.quantity for a in res.allocations}
     # 600 sheets need both a and b (split); "soon" is too late for a and b.
     assert got == {("big", "a"): 300, ("big", "b"): 300}
-    assert {(x.request_id, x.offer_id, x.latest_send.isoformat()) for x in res.late} == {
+    assert {
+        (x.request_id, x.offer_id, x.latest_send.isoformat()) for x in res.late
+    } == {
         ("soon", "a", "2027-02-26"),
         ("soon", "b", "2027-03-03"),
     }
     assert "outside the service area" in res.reasons["soup"]
     assert "no offer of transport" in res.reasons["bus"]
-    assert "offer 'c' takes requests only in 2027-04-01/2027-04-30" in res.reasons["soon"]
+    assert (
+        "offer 'c' takes requests only in 2027-04-01/2027-04-30" in res.reasons["soon"]
+    )
 
 
 def test_a_window_that_opens_later_is_explained() -> None:
-    off = mk.InkindOffer(id="c", organisation_id="hall", kind="venue", item="the assembly hall",
-                         quantity=1, unit="hall", windows=["2027-04-01/2027-04-30"],
-                         lead_time_days=7, contact_role="facilities manager")
-    req = mk.InkindRequest(id="r", organisation_id="cso", kind="venue", quantity=1, unit="hall",
-                           needed_by="2027-05-20", place={"lat": 55.8, "lon": 49.1},
-                           purpose="volunteer fair")
+    off = mk.InkindOffer(
+        id="c",
+        organisation_id="hall",
+        kind="venue",
+        item="the assembly hall",
+        quantity=1,
+        unit="hall",
+        windows=["2027-04-01/2027-04-30"],
+        lead_time_days=7,
+        contact_role="facilities manager",
+    )
+    req = mk.InkindRequest(
+        id="r",
+        organisation_id="cso",
+        kind="venue",
+        quantity=1,
+        unit="hall",
+        needed_by="2027-05-20",
+        place={"lat": 55.8, "lon": 49.1},
+        purpose="volunteer fair",
+    )
     res = mk.match_inkind([off], [req], ORGS, as_of="2027-03-05")
     assert res.allocations == () and res.late == ()
     assert res.reasons["r"] == (
@@ -215,16 +319,34 @@ def test_a_window_that_opens_later_is_explained() -> None:
 def test_requests_are_covered_by_the_dataset_too() -> None:
     ds = mk.Dataset(
         organisations=list(ORGS),
-        offers=[{"id": "o", "organisation_id": "giver", "kind": "food", "item": "pies",
-                 "quantity": 10, "unit": "pieces", "contact_role": "owner"}],
-        requests=[{"id": "r", "organisation_id": "cso", "kind": "food", "quantity": 4,
-                   "unit": "pieces", "needed_by": "2027-03-10", "place": {"lat": 55.8, "lon": 49.1},
-                   "purpose": "tea"}],
+        offers=[
+            {
+                "id": "o",
+                "organisation_id": "giver",
+                "kind": "food",
+                "item": "pies",
+                "quantity": 10,
+                "unit": "pieces",
+                "contact_role": "owner",
+            }
+        ],
+        requests=[
+            {
+                "id": "r",
+                "organisation_id": "cso",
+                "kind": "food",
+                "quantity": 4,
+                "unit": "pieces",
+                "needed_by": "2027-03-10",
+                "place": {"lat": 55.8, "lon": 49.1},
+                "purpose": "tea",
+            }
+        ],
     )
     res = mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of="2027-03-01")
-    assert [(a.request_id, a.offer_id, a.quantity, a.send_by) for a in res.allocations] == [
-        ("r", "o", 4, date(2027, 3, 10))
-    ]
+    assert [
+        (a.request_id, a.offer_id, a.quantity, a.send_by) for a in res.allocations
+    ] == [("r", "o", 4, date(2027, 3, 10))]
     assert ds.offer("o").item == "pies" and ds.request("r").quantity == 4
 
 
@@ -234,28 +356,62 @@ def test_requests_are_covered_by_the_dataset_too() -> None:
         ({"organisation_id": "nobody"}, [], r"organisation 'nobody' does not exist"),
         ({"quantity": 0}, [], r"offers\[0\].*quantity"),
         ({"area": {"lat": 55.0, "lon": 49.0}}, [], r"give both area"),
-        ({"windows": ["2027-05-01/2027-04-01"]}, [], r"window ends \(2027-04-01\) before"),
+        (
+            {"windows": ["2027-05-01/2027-04-01"]},
+            [],
+            r"window ends \(2027-04-01\) before",
+        ),
         ({"windows": ["2027-05-01"]}, [], r"not a date range; write it as START/END"),
         ({}, [{"id": "r"}, {"id": "r"}], r"duplicate id"),
     ],
 )
 def test_bad_input_names_the_record(offer: dict, requests_: list, message: str) -> None:
-    base = {"id": "o", "organisation_id": "giver", "kind": "food", "item": "pies",
-            "quantity": 10, "unit": "pieces", "contact_role": "owner"}
-    req = {"organisation_id": "cso", "kind": "food", "quantity": 1, "unit": "pieces",
-           "needed_by": "2027-03-10", "place": {"lat": 55.8, "lon": 49.1}, "purpose": "tea"}
+    base = {
+        "id": "o",
+        "organisation_id": "giver",
+        "kind": "food",
+        "item": "pies",
+        "quantity": 10,
+        "unit": "pieces",
+        "contact_role": "owner",
+    }
+    req = {
+        "organisation_id": "cso",
+        "kind": "food",
+        "quantity": 1,
+        "unit": "pieces",
+        "needed_by": "2027-03-10",
+        "place": {"lat": 55.8, "lon": 49.1},
+        "purpose": "tea",
+    }
     with pytest.raises(mk.InvalidDatasetError, match=message):
-        mk.match_inkind([{**base, **offer}], [{**req, **r} for r in requests_], ORGS,
-                        as_of="2027-03-01")
+        mk.match_inkind(
+            [{**base, **offer}],
+            [{**req, **r} for r in requests_],
+            ORGS,
+            as_of="2027-03-01",
+        )
 
 
 def test_dataset_cross_checks_offers_and_requests() -> None:
-    with pytest.raises(mk.InvalidDatasetError, match=r"requests\[0\] \(id 'r'\), field 'need_id'"):
+    with pytest.raises(
+        mk.InvalidDatasetError, match=r"requests\[0\] \(id 'r'\), field 'need_id'"
+    ):
         mk.Dataset(
             organisations=list(ORGS),
-            requests=[{"id": "r", "organisation_id": "cso", "kind": "food", "quantity": 4,
-                       "unit": "pieces", "needed_by": "2027-03-10", "need_id": "n404",
-                       "place": {"lat": 55.8, "lon": 49.1}, "purpose": "tea"}],
+            requests=[
+                {
+                    "id": "r",
+                    "organisation_id": "cso",
+                    "kind": "food",
+                    "quantity": 4,
+                    "unit": "pieces",
+                    "needed_by": "2027-03-10",
+                    "need_id": "n404",
+                    "place": {"lat": 55.8, "lon": 49.1},
+                    "purpose": "tea",
+                }
+            ],
         )
 
 
@@ -263,13 +419,34 @@ def test_dataset_cross_checks_offers_and_requests() -> None:
 def test_offers_and_requests_round_trip_through_files(tmp_path, fmt: str) -> None:
     ds = mk.Dataset(
         organisations=list(ORGS),
-        offers=[{"id": "o", "organisation_id": "giver", "kind": "printing", "item": "leaflets",
-                 "quantity": 10, "unit": "sheets", "contact_role": "owner", "lead_time_days": 3,
-                 "windows": ["2027-01-01/2027-03-31", "2027-09-01/2027-10-31"],
-                 "area": {"lat": 55.8, "lon": 49.1}, "radius_km": 12.5}],
-        requests=[{"id": "r", "organisation_id": "cso", "kind": "printing", "quantity": 4,
-                   "unit": "sheets", "needed_by": "2027-03-10", "address": "Park gate",
-                   "place": {"lat": 55.8, "lon": 49.1}, "purpose": "tea"}],
+        offers=[
+            {
+                "id": "o",
+                "organisation_id": "giver",
+                "kind": "printing",
+                "item": "leaflets",
+                "quantity": 10,
+                "unit": "sheets",
+                "contact_role": "owner",
+                "lead_time_days": 3,
+                "windows": ["2027-01-01/2027-03-31", "2027-09-01/2027-10-31"],
+                "area": {"lat": 55.8, "lon": 49.1},
+                "radius_km": 12.5,
+            }
+        ],
+        requests=[
+            {
+                "id": "r",
+                "organisation_id": "cso",
+                "kind": "printing",
+                "quantity": 4,
+                "unit": "sheets",
+                "needed_by": "2027-03-10",
+                "address": "Park gate",
+                "place": {"lat": 55.8, "lon": 49.1},
+                "purpose": "tea",
+            }
+        ],
     )
     mk.save_dataset(ds, tmp_path / "d", format=fmt)
     assert mk.load_dataset(tmp_path / "d") == ds

@@ -15,27 +15,68 @@ from matchkit.cli import main
 
 ORGS = [
     {"id": "giver", "name": "City Print House", "kind": "business", "registered": True},
-    {"id": "cso", "name": "Park Friends", "kind": "cso", "registered": True,
-     "vets_causes": ["environment"]},
+    {
+        "id": "cso",
+        "name": "Park Friends",
+        "kind": "cso",
+        "registered": True,
+        "vets_causes": ["environment"],
+    },
 ]
 KINDS = [k.value for k in mk.InkindKind]
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 
 
-def market(kind: str = "printing", *, quantity: int = 500, lead: int = 14, needed_by: str = "2027-04-20",
-           address: str | None = "Gorky Park gate", conditions: str | None = None) -> mk.Dataset:
+def market(
+    kind: str = "printing",
+    *,
+    quantity: int = 500,
+    lead: int = 14,
+    needed_by: str = "2027-04-20",
+    address: str | None = "Gorky Park gate",
+    conditions: str | None = None,
+) -> mk.Dataset:
     return mk.Dataset(
         organisations=ORGS,
-        needs=[{"id": "n1", "organisation_id": "cso", "title": "Spring clean-up", "remote": True,
-                "capacity": 20, "status": "open", "vetted_by": "cso",
-                "causes": ["environment"]}],
-        offers=[{"id": "of1", "organisation_id": "giver", "kind": kind, "item": "the thing",
-                 "quantity": 1000, "unit": "units", "lead_time_days": lead,
-                 "contact_role": "Head of partnerships", "conditions": conditions}],
-        requests=[{"id": "rq1", "organisation_id": "cso", "kind": kind, "quantity": quantity,
-                   "unit": "units", "needed_by": needed_by, "address": address,
-                   "place": {"lat": 55.73, "lon": 37.6}, "purpose": "a clean-up day",
-                   "need_id": "n1"}],
+        needs=[
+            {
+                "id": "n1",
+                "organisation_id": "cso",
+                "title": "Spring clean-up",
+                "remote": True,
+                "capacity": 20,
+                "status": "open",
+                "vetted_by": "cso",
+                "causes": ["environment"],
+            }
+        ],
+        offers=[
+            {
+                "id": "of1",
+                "organisation_id": "giver",
+                "kind": kind,
+                "item": "the thing",
+                "quantity": 1000,
+                "unit": "units",
+                "lead_time_days": lead,
+                "contact_role": "Head of partnerships",
+                "conditions": conditions,
+            }
+        ],
+        requests=[
+            {
+                "id": "rq1",
+                "organisation_id": "cso",
+                "kind": kind,
+                "quantity": quantity,
+                "unit": "units",
+                "needed_by": needed_by,
+                "address": address,
+                "place": {"lat": 55.73, "lon": 37.6},
+                "purpose": "a clean-up day",
+                "need_id": "n1",
+            }
+        ],
     )
 
 
@@ -46,15 +87,27 @@ def letters(ds: mk.Dataset, lang: str, as_of: str = "2027-03-01") -> list[mk.Let
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_letter_holds_what_how_much_when_where_for_whom_and_to_whom(kind: str, lang: str) -> None:
+def test_a_letter_holds_what_how_much_when_where_for_whom_and_to_whom(
+    kind: str, lang: str
+) -> None:
     (letter,) = letters(market(kind, conditions="pick-up from our yard"), lang)
     text = str(letter)
     sentence = _TEMPLATES[lang][kind][0].format(item="the thing", qty="500 units")
     assert sentence in text  # the kind's own wording, in the giver's item and unit
-    for fact in ("the thing", "500 units", format_date(date(2027, 4, 20), lang),
-                 "Gorky Park gate", "a clean-up day", "Park Friends", "Spring clean-up",
-                 "Head of partnerships", "City Print House", "pick-up from our yard",
-                 days_text(14, lang), days_text(50, lang)):
+    for fact in (
+        "the thing",
+        "500 units",
+        format_date(date(2027, 4, 20), lang),
+        "Gorky Park gate",
+        "a clean-up day",
+        "Park Friends",
+        "Spring clean-up",
+        "Head of partnerships",
+        "City Print House",
+        "pick-up from our yard",
+        days_text(14, lang),
+        days_text(50, lang),
+    ):
         assert fact in text, fact
     assert letter.to == "Head of partnerships, City Print House"
     assert bool(CYRILLIC.search(letter.body)) is (lang == "ru")
@@ -76,7 +129,9 @@ def test_without_an_address_the_coordinates_are_given(lang: str) -> None:
 
 
 @given(st.integers(0, 60), st.integers(0, 40), st.sampled_from(["en", "ru"]))
-def test_advice_gives_the_latest_send_date_of_every_late_pair(lead: int, as_of_day: int, lang: str) -> None:
+def test_advice_gives_the_latest_send_date_of_every_late_pair(
+    lead: int, as_of_day: int, lang: str
+) -> None:
     ds = market(lead=lead, needed_by="2027-03-20")
     as_of = date.fromordinal(date(2027, 2, 1).toordinal() + as_of_day)
     res = mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of=as_of)
@@ -97,31 +152,66 @@ def test_advice_gives_the_latest_send_date_of_every_late_pair(lead: int, as_of_d
 def test_advice_names_the_windows_in_russian() -> None:
     ds = mk.Dataset(
         organisations=ORGS,
-        offers=[{"id": "of1", "organisation_id": "giver", "kind": "venue", "item": "актовый зал",
-                 "quantity": 1, "unit": "зал", "lead_time_days": 10,
-                 "windows": ["2027-01-10/2027-02-20"], "contact_role": "заместитель директора"}],
-        requests=[{"id": "rq1", "organisation_id": "cso", "kind": "venue", "quantity": 1,
-                   "unit": "зал", "needed_by": "2027-04-01", "place": {"lat": 55.7, "lon": 37.6},
-                   "purpose": "ярмарка волонтёров"}],
+        offers=[
+            {
+                "id": "of1",
+                "organisation_id": "giver",
+                "kind": "venue",
+                "item": "актовый зал",
+                "quantity": 1,
+                "unit": "зал",
+                "lead_time_days": 10,
+                "windows": ["2027-01-10/2027-02-20"],
+                "contact_role": "заместитель директора",
+            }
+        ],
+        requests=[
+            {
+                "id": "rq1",
+                "organisation_id": "cso",
+                "kind": "venue",
+                "quantity": 1,
+                "unit": "зал",
+                "needed_by": "2027-04-01",
+                "place": {"lat": 55.7, "lon": 37.6},
+                "purpose": "ярмарка волонтёров",
+            }
+        ],
     )
     res = mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of="2027-03-01")
     (advice,) = mk.ask_earlier(res, ds, lang="ru")
-    assert "заявки принимают только с 10 января 2027 г. по 20 февраля 2027 г." in advice.text
-    assert "Последний день, когда его можно было отправить, — 20 февраля 2027 г." in advice.text
+    assert (
+        "заявки принимают только с 10 января 2027 г. по 20 февраля 2027 г."
+        in advice.text
+    )
+    assert (
+        "Последний день, когда его можно было отправить, — 20 февраля 2027 г."
+        in advice.text
+    )
     assert "опоздание — 9 дней" in advice.text
 
 
 @pytest.mark.parametrize(
     ("n", "en", "ru"),
-    [(0, "0 days", "0 дней"), (1, "1 day", "1 день"), (2, "2 days", "2 дня"),
-     (5, "5 days", "5 дней"), (11, "11 days", "11 дней"), (12, "12 days", "12 дней"),
-     (21, "21 days", "21 день"), (22, "22 days", "22 дня"), (111, "111 days", "111 дней")],
+    [
+        (0, "0 days", "0 дней"),
+        (1, "1 day", "1 день"),
+        (2, "2 days", "2 дня"),
+        (5, "5 days", "5 дней"),
+        (11, "11 days", "11 дней"),
+        (12, "12 days", "12 дней"),
+        (21, "21 days", "21 день"),
+        (22, "22 days", "22 дня"),
+        (111, "111 days", "111 дней"),
+    ],
 )
 def test_days_plural_forms(n: int, en: str, ru: str) -> None:
     assert (days_text(n, "en"), days_text(n, "ru")) == (en, ru)
 
 
-@pytest.mark.parametrize(("month", "ru"), [(1, "января"), (3, "марта"), (5, "мая"), (12, "декабря")])
+@pytest.mark.parametrize(
+    ("month", "ru"), [(1, "января"), (3, "марта"), (5, "мая"), (12, "декабря")]
+)
 def test_russian_months_are_genitive(month: int, ru: str) -> None:
     assert format_date(date(2027, month, 2), "ru") == f"2 {ru} 2027 г."
 
@@ -129,32 +219,71 @@ def test_russian_months_are_genitive(month: int, ru: str) -> None:
 def test_unknown_language_is_refused() -> None:
     ds = market()
     res = mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of="2027-03-01")
-    with pytest.raises(mk.UnknownMethodError, match=r"'lang' parameter of draft_letters must be one of 'en', 'ru'. Got 'de'"):
+    with pytest.raises(
+        mk.UnknownMethodError,
+        match=r"'lang' parameter of draft_letters must be one of 'en', 'ru'. Got 'de'",
+    ):
         mk.draft_letters(res, ds, lang="de")
 
 
 def test_letters_need_the_matched_dataset() -> None:
     ds = market()
     res = mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of="2027-03-01")
-    with pytest.raises(mk.InvalidInputError, match="pass the dataset whose offers and requests"):
+    with pytest.raises(
+        mk.InvalidInputError, match="pass the dataset whose offers and requests"
+    ):
         mk.draft_letters(res, mk.Dataset(organisations=ORGS))
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_cli_inkind_writes_letters_and_advice(tmp_path, capsys, lang: str) -> None:
     ds = market()
-    ds = ds.replace(requests=ds.requests + (ds.request("rq1").model_copy(
-        update={"id": "rq2", "needed_by": date(2027, 3, 5)}),))
+    ds = ds.replace(
+        requests=ds.requests
+        + (
+            ds.request("rq1").model_copy(
+                update={"id": "rq2", "needed_by": date(2027, 3, 5)}
+            ),
+        )
+    )
     mk.save_dataset(ds, tmp_path / "d", format="csv")
     out = tmp_path / "letters"
-    code = main(["inkind", str(tmp_path / "d"), "--as-of", "2027-03-01", "--lang", lang, "-o", str(out)])
+    code = main(
+        [
+            "inkind",
+            str(tmp_path / "d"),
+            "--as-of",
+            "2027-03-01",
+            "--lang",
+            lang,
+            "-o",
+            str(out),
+        ]
+    )
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == [f"ask-earlier.{lang}.txt", f"rq1__of1.{lang}.txt"]
-    assert format_date(date(2027, 2, 19), lang) in (out / f"ask-earlier.{lang}.txt").read_text("utf-8")
+    assert sorted(p.name for p in out.iterdir()) == [
+        f"ask-earlier.{lang}.txt",
+        f"rq1__of1.{lang}.txt",
+    ]
+    assert format_date(date(2027, 2, 19), lang) in (
+        out / f"ask-earlier.{lang}.txt"
+    ).read_text("utf-8")
     printed = capsys.readouterr().out
     assert "1 letter(s), 1 too late" in printed and "rq2: too late" in printed
 
 
 def test_cli_inkind_reports_bad_input(tmp_path, capsys) -> None:
-    assert main(["inkind", str(tmp_path / "missing"), "--as-of", "2027-03-01", "-o", str(tmp_path / "o")]) == 1
+    assert (
+        main(
+            [
+                "inkind",
+                str(tmp_path / "missing"),
+                "--as-of",
+                "2027-03-01",
+                "-o",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 1
+    )
     assert capsys.readouterr().err

@@ -13,19 +13,42 @@ from matchkit.cli import main
 
 AS_OF = "2027-03-01"
 ORGS = [
-    {"id": "club", "name": "Dog club", "kind": "cso", "registered": True,
-     "vets_causes": ["animals"]},
+    {
+        "id": "club",
+        "name": "Dog club",
+        "kind": "cso",
+        "registered": True,
+        "vets_causes": ["animals"],
+    },
     {"id": "informal", "name": "Neighbours", "kind": "cso", "registered": False},
-    {"id": "informal_vet", "name": "Informal vets", "kind": "cso", "registered": False,
-     "vets_causes": ["animals"]},
-    {"id": "vc", "name": "Volunteer centre", "kind": "volunteer_centre", "registered": True},
+    {
+        "id": "informal_vet",
+        "name": "Informal vets",
+        "kind": "cso",
+        "registered": False,
+        "vets_causes": ["animals"],
+    },
+    {
+        "id": "vc",
+        "name": "Volunteer centre",
+        "kind": "volunteer_centre",
+        "registered": True,
+    },
     {"id": "shop", "name": "Shop", "kind": "business", "registered": True},
 ]
 
 
 def dataset(**need: Any) -> mk.Dataset:
-    base = {"id": "n1", "organisation_id": "club", "title": "Walk dogs", "causes": ["animals"],
-            "remote": True, "capacity": 2, "status": "open", "vetted_by": "club"}
+    base = {
+        "id": "n1",
+        "organisation_id": "club",
+        "title": "Walk dogs",
+        "causes": ["animals"],
+        "remote": True,
+        "capacity": 2,
+        "status": "open",
+        "vetted_by": "club",
+    }
     return mk.Dataset(organisations=ORGS, needs=[{**base, **need}])
 
 
@@ -38,19 +61,39 @@ def codes(ds: mk.Dataset, **kw: Any) -> list[str]:
     [
         ({}, []),
         ({"handles_money": True}, ["money-without-account-route"]),
-        ({"handles_money": True, "account_route": "  "}, ["money-without-account-route"]),
-        ({"handles_money": True, "account_route": "the club's bank account, payment page"}, []),
-        ({"handles_money": True, "account_route": "card 4276 1234 5678 9012"},
-         ["money-route-looks-personal"]),
-        ({"handles_money": True, "account_route": "на личную карту координатора"},
-         ["money-route-looks-personal"]),
+        (
+            {"handles_money": True, "account_route": "  "},
+            ["money-without-account-route"],
+        ),
+        (
+            {
+                "handles_money": True,
+                "account_route": "the club's bank account, payment page",
+            },
+            [],
+        ),
+        (
+            {"handles_money": True, "account_route": "card 4276 1234 5678 9012"},
+            ["money-route-looks-personal"],
+        ),
+        (
+            {"handles_money": True, "account_route": "на личную карту координатора"},
+            ["money-route-looks-personal"],
+        ),
         ({"asks_donation": True}, ["asks-donation"]),
-        ({"involves_minors": True, "min_age": 18},
-         ["minors-without-background-check"]),
-        ({"involves_minors": True, "required_checks": ["background"], "min_age": 18}, []),
-        ({"involves_minors": True, "required_checks": ["background"]},
-         ["background-check-below-age"]),
-        ({"required_checks": ["background"], "min_age": 16}, ["background-check-below-age"]),
+        ({"involves_minors": True, "min_age": 18}, ["minors-without-background-check"]),
+        (
+            {"involves_minors": True, "required_checks": ["background"], "min_age": 18},
+            [],
+        ),
+        (
+            {"involves_minors": True, "required_checks": ["background"]},
+            ["background-check-below-age"],
+        ),
+        (
+            {"required_checks": ["background"], "min_age": 16},
+            ["background-check-below-age"],
+        ),
         ({"night_work": True}, ["night-work-open-to-minors"]),
         ({"night_work": True, "min_age": 17}, ["night-work-open-to-minors"]),
         ({"night_work": True, "min_age": 18}, []),
@@ -60,16 +103,26 @@ def codes(ds: mk.Dataset, **kw: Any) -> list[str]:
         ({"status": "vetted", "vetted_by": None}, ["not-vetted"]),
         ({"vetted_by": "shop"}, ["vetter-lacks-expertise"]),
         ({"causes": ["animals", "elderly"]}, ["vetter-lacks-expertise"]),
-        ({"organisation_id": "informal", "vetted_by": "informal_vet"},
-         ["unregistered-not-vetted-by-registered"]),
+        (
+            {"organisation_id": "informal", "vetted_by": "informal_vet"},
+            ["unregistered-not-vetted-by-registered"],
+        ),
         ({"organisation_id": "informal", "vetted_by": "vc"}, []),
         ({"status": "idea", "vetted_by": None}, []),
-        ({"status": "idea", "vetted_by": None, "causes": ["space"]}, []),  # the centre may vet
+        (
+            {"status": "idea", "vetted_by": None, "causes": ["space"]},
+            [],
+        ),  # the centre may vet
         ({"status": "closed", "handles_money": True}, []),
         ({"end_date": "2027-02-01", "handles_money": True}, []),
-        ({"end_date": "2027-03-01", "handles_money": True}, ["money-without-account-route"]),
-        ({"status": "idea", "vetted_by": None, "handles_money": True},
-         ["money-without-account-route"]),
+        (
+            {"end_date": "2027-03-01", "handles_money": True},
+            ["money-without-account-route"],
+        ),
+        (
+            {"status": "idea", "vetted_by": None, "handles_money": True},
+            ["money-without-account-route"],
+        ),
     ],
 )
 def test_rule_table(need: dict[str, Any], expected: list[str]) -> None:
@@ -78,25 +131,44 @@ def test_rule_table(need: dict[str, Any], expected: list[str]) -> None:
 
 def test_an_idea_nobody_can_vet_is_flagged() -> None:
     ds = mk.Dataset(
-        organisations=[{"id": "club", "name": "Dog club", "kind": "cso", "registered": True}],
-        needs=[{"id": "n1", "organisation_id": "club", "title": "Walk dogs", "causes": ["animals"],
-                "remote": True, "capacity": 2, "status": "idea"}],
+        organisations=[
+            {"id": "club", "name": "Dog club", "kind": "cso", "registered": True}
+        ],
+        needs=[
+            {
+                "id": "n1",
+                "organisation_id": "club",
+                "title": "Walk dogs",
+                "causes": ["animals"],
+                "remote": True,
+                "capacity": 2,
+                "status": "idea",
+            }
+        ],
     )
     (finding,) = mk.check_policies(ds, as_of=AS_OF)
     assert (finding.code, finding.severity, finding.kind, finding.record_id) == (
-        "no-possible-vetter", "warning", "need", "n1")
+        "no-possible-vetter",
+        "warning",
+        "need",
+        "n1",
+    )
     assert "add a volunteer centre" in finding.message
 
 
 needs = st.fixed_dictionaries(
     {
         "handles_money": st.booleans(),
-        "account_route": st.sampled_from([None, "organisation bank account", "личный счёт"]),
+        "account_route": st.sampled_from(
+            [None, "organisation bank account", "личный счёт"]
+        ),
         "asks_donation": st.booleans(),
         "involves_minors": st.booleans(),
         "night_work": st.booleans(),
         "min_age": st.one_of(st.none(), st.integers(0, 30)),
-        "required_checks": st.lists(st.sampled_from(["background", "medical"]), unique=True),
+        "required_checks": st.lists(
+            st.sampled_from(["background", "medical"]), unique=True
+        ),
     }
 )
 
@@ -136,17 +208,27 @@ def test_rules_turn_off_and_change_severity() -> None:
     ds = dataset(vetted_by=None, asks_donation=True)
     assert codes(ds) == ["asks-donation", "not-vetted"]
     assert codes(ds, rules={"disabled": {"asks-donation"}}) == ["not-vetted"]
-    relaxed = mk.check_policies(ds, as_of=AS_OF, rules=mk.PolicyRules(severity={"not-vetted": "info"}))
-    assert [(f.code, f.severity) for f in relaxed] == [("asks-donation", "warning"),
-                                                       ("not-vetted", "info")]
-    assert mk.policy_blocks(ds, as_of=AS_OF, rules={"severity": {"not-vetted": "info"}}) == {}
+    relaxed = mk.check_policies(
+        ds, as_of=AS_OF, rules=mk.PolicyRules(severity={"not-vetted": "info"})
+    )
+    assert [(f.code, f.severity) for f in relaxed] == [
+        ("asks-donation", "warning"),
+        ("not-vetted", "info"),
+    ]
+    assert (
+        mk.policy_blocks(ds, as_of=AS_OF, rules={"severity": {"not-vetted": "info"}})
+        == {}
+    )
 
 
 @pytest.mark.parametrize(
     ("rules", "message"),
     [
         ({"disabled": {"no-such-rule"}}, r"unknown policy code\(s\) 'no-such-rule'"),
-        ({"severity": {"asks-donation": "fatal"}}, r"severity of 'asks-donation' must be one of"),
+        (
+            {"severity": {"asks-donation": "fatal"}},
+            r"severity of 'asks-donation' must be one of",
+        ),
         ({"colour": "red"}, r"rules: .*colour"),
     ],
 )
@@ -158,14 +240,35 @@ def test_bad_rules_are_refused(rules: dict[str, Any], message: str) -> None:
 def test_in_kind_records_are_checked() -> None:
     ds = mk.Dataset(
         organisations=ORGS,
-        offers=[{"id": "of1", "organisation_id": "club", "kind": "food", "item": "tea",
-                 "quantity": 5, "unit": "cups", "contact_role": "chair",
-                 "windows": ["2026-01-01/2026-12-31"]}],
-        requests=[{"id": "rq1", "organisation_id": "shop", "kind": "food", "quantity": 5,
-                   "unit": "cups", "needed_by": "2027-02-01", "place": {"lat": 55.8, "lon": 49.1},
-                   "purpose": "staff party"}],
+        offers=[
+            {
+                "id": "of1",
+                "organisation_id": "club",
+                "kind": "food",
+                "item": "tea",
+                "quantity": 5,
+                "unit": "cups",
+                "contact_role": "chair",
+                "windows": ["2026-01-01/2026-12-31"],
+            }
+        ],
+        requests=[
+            {
+                "id": "rq1",
+                "organisation_id": "shop",
+                "kind": "food",
+                "quantity": 5,
+                "unit": "cups",
+                "needed_by": "2027-02-01",
+                "place": {"lat": 55.8, "lon": 49.1},
+                "purpose": "staff party",
+            }
+        ],
     )
-    got = [(f.kind, f.record_id, f.code, f.severity) for f in mk.check_policies(ds, as_of=AS_OF)]
+    got = [
+        (f.kind, f.record_id, f.code, f.severity)
+        for f in mk.check_policies(ds, as_of=AS_OF)
+    ]
     assert got == [
         ("offer", "of1", "offer-not-from-giver", "warning"),
         ("offer", "of1", "offer-windows-over", "info"),
@@ -176,7 +279,9 @@ def test_in_kind_records_are_checked() -> None:
 
 def test_findings_print_the_record_and_what_to_do() -> None:
     (finding,) = mk.check_policies(dataset(handles_money=True), as_of=AS_OF)
-    assert str(finding).startswith("error: need 'n1': handles money but states no account_route")
+    assert str(finding).startswith(
+        "error: need 'n1': handles money but states no account_route"
+    )
     assert str(finding).endswith("[money-without-account-route]")
 
 
@@ -187,8 +292,10 @@ def test_every_code_is_documented_in_the_module() -> None:
         assert f"``{code}``" in (policy.__doc__ or ""), code
 
 
-@pytest.mark.parametrize(("need", "exit_code"), [({}, 0), ({"vetted_by": None}, 1),
-                                                 ({"asks_donation": True}, 0)])
+@pytest.mark.parametrize(
+    ("need", "exit_code"),
+    [({}, 0), ({"vetted_by": None}, 1), ({"asks_donation": True}, 0)],
+)
 def test_cli_check(tmp_path, capsys, need: dict[str, Any], exit_code: int) -> None:
     mk.save_dataset(dataset(**need), tmp_path / "d", format="csv")
     assert main(["check", str(tmp_path / "d"), "--as-of", AS_OF]) == exit_code
@@ -198,6 +305,11 @@ def test_cli_check(tmp_path, capsys, need: dict[str, Any], exit_code: int) -> No
 
 def test_cli_check_can_disable_a_rule(tmp_path, capsys) -> None:
     mk.save_dataset(dataset(vetted_by=None), tmp_path / "d", format="json")
-    assert main(["check", str(tmp_path / "d"), "--as-of", AS_OF, "--disable", "not-vetted"]) == 0
+    assert (
+        main(
+            ["check", str(tmp_path / "d"), "--as-of", AS_OF, "--disable", "not-vetted"]
+        )
+        == 0
+    )
     assert main(["check", str(tmp_path / "d"), "--disable", "nope"]) == 1
     assert "unknown policy code(s) 'nope'" in capsys.readouterr().err

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ._exceptions import InvalidDatasetError, Problem
-from ._inkind import InkindOffer, InkindRequest
+from ._inkind_models import InkindOffer, InkindRequest
 from ._models import Need, Organisation, Volunteer
 
 __all__ = ["Dataset", "problems_from_validation_error"]

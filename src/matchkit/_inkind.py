@@ -1,14 +1,8 @@
 """In-kind help: offers from public bodies and businesses, requests from CSOs, matched early.
 
-An :class:`InkindOffer` is what a giver (a public body or a business) can give in kind: printing,
-transport, food, a venue, equipment. It says how much, in which unit, how many days ahead it
-must be asked (``lead_time_days``), when it takes requests at all (``windows``, such as a
-budget planning cycle), where it serves, and which role to write to. A :class:`InkindRequest` is
-what a CSO needs: the kind, how much, by when, where and what for.
-
-:func:`match_inkind` matches requests to offers through the solver layer
-(:class:`~matchkit.MatchProblem` and :func:`matchkit.solve`), quantities as capacities. A
-request and an offer are compatible when, on the sending date ``as_of``:
+The records are :class:`InkindOffer` and :class:`InkindRequest` (see ``_inkind_models``).
+:func:`match_inkind` matches requests to offers. A request and an offer are compatible when,
+on the sending date ``as_of``:
 
 1. they have the same ``kind`` and the same ``unit`` (compared without case);
 2. the request's place is inside the offer's service area (or the offer serves the whole city);
@@ -32,174 +26,32 @@ latest date the request could have been sent, so the organisation learns to ask 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, model_validator
 
 from ._exceptions import InvalidDatasetError, Problem
-from ._models import _CONFIG, Id, IsoDate, Organisation, Place, _iso_date
+from ._inkind_models import DateWindow, InkindKind, InkindOffer, InkindRequest
+from ._models import Organisation, _iso_date
 
 __all__ = [
     "Allocation",
     "DateWindow",
     "InkindKind",
-    "InkindResult",
-    "LateRequest",
     "InkindOffer",
     "InkindRequest",
+    "InkindResult",
+    "LateRequest",
     "match_inkind",
 ]
 
-_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 _EARTH_RADIUS_KM = 6371.0088
 _NEVER = np.iinfo(np.int64).min // 4
 _SHOWN = 3  # offers named per reason before "and N more"
-
-
-class InkindKind(str, Enum):
-    """What is given in kind."""
-
-    PRINTING = "printing"
-    TRANSPORT = "transport"
-    FOOD = "food"
-    VENUE = "venue"
-    EQUIPMENT = "equipment"
-    OTHER = "other"
-
-
-def _window_input(value: Any) -> Any:
-    if isinstance(value, str):
-        start, sep, end = value.strip().partition("/")
-        if not sep:
-            raise ValueError(
-                f"{value!r} is not a date range; write it as START/END, such as "
-                "2027-09-01/2027-10-31"
-            )
-        return {"start": start, "end": end}
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        return {"start": value[0], "end": value[1]}
-    return value
-
-
-class DateWindow(BaseModel):
-    """A range of days, both ends included. In CSV cells and strings: ``START/END``."""
-
-    model_config = _CONFIG
-
-    start: IsoDate
-    end: IsoDate
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_text(cls, value: Any) -> Any:
-        return _window_input(value)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> DateWindow:
-        if self.end < self.start:
-            raise ValueError(
-                f"window ends ({self.end.isoformat()}) before it starts ({self.start.isoformat()})"
-            )
-        return self
-
-    def __str__(self) -> str:
-        return f"{self.start.isoformat()}/{self.end.isoformat()}"
-
-    def __contains__(self, day: object) -> bool:
-        return isinstance(day, date) and self.start <= day <= self.end
-
-
-def _windows_input(value: Any) -> Any:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return tuple(p for p in (x.strip() for x in value.split(";")) if p)
-    return value
-
-
-Windows = Annotated[tuple[DateWindow, ...], BeforeValidator(_windows_input)]
-
-
-class InkindOffer(BaseModel):
-    """What a public body or a business can give in kind, and on what terms.
-
-    Examples
-    --------
-    >>> import matchkit as mk
-    >>> o = mk.InkindOffer(id="of1", organisation_id="print_house", kind="printing",
-    ...              item="A4 colour leaflets", quantity=2000, unit="sheets",
-    ...              lead_time_days=14, windows=["2027-01-10/2027-03-31"],
-    ...              contact_role="head of the press office")
-    >>> o.kind.value, str(o.windows[0]), o.area is None
-    ('printing', '2027-01-10/2027-03-31', True)
-    """
-
-    model_config = _CONFIG
-
-    id: Id
-    organisation_id: Id
-    kind: InkindKind
-    item: _Text = Field(description="what exactly is given, in the giver's own words")
-    quantity: int = Field(ge=1, description="how much in total, in `unit`")
-    unit: _Text
-    lead_time_days: int = Field(0, ge=0, description="days it must be asked before the need")
-    windows: Windows = Field(
-        (), description="date ranges in which it takes requests; none: any day"
-    )
-    area: Place | None = Field(None, description="centre of the service area; none: whole city")
-    radius_km: float | None = Field(None, ge=0.0, description="radius of the service area")
-    contact_role: _Text = Field(description="the role to address a request to")
-    conditions: str | None = Field(None, description="the giver's conditions, quoted in letters")
-
-    @model_validator(mode="after")
-    def _area(self) -> InkindOffer:
-        if (self.area is None) != (self.radius_km is None):
-            raise ValueError(
-                "give both area (area_lat, area_lon) and radius_km for a local service area, "
-                "or neither for an offer that serves the whole city"
-            )
-        if self.radius_km is not None and not math.isfinite(self.radius_km):
-            raise ValueError("radius_km must be a finite number of kilometres")
-        return self
-
-    def takes_requests_on(self, day: date) -> bool:
-        """Whether ``day`` falls inside one of the windows (always true without windows)."""
-        return not self.windows or any(day in w for w in self.windows)
-
-
-class InkindRequest(BaseModel):
-    """What a CSO asks for in kind.
-
-    Examples
-    --------
-    >>> import matchkit as mk
-    >>> r = mk.InkindRequest(id="rq1", organisation_id="park_friends", kind="printing",
-    ...                quantity=500, unit="sheets", needed_by="2027-04-20",
-    ...                place={"lat": 55.79, "lon": 49.12}, purpose="leaflets for a clean-up day")
-    >>> r.needed_by.isoformat()
-    '2027-04-20'
-    """
-
-    model_config = _CONFIG
-
-    id: Id
-    organisation_id: Id
-    kind: InkindKind
-    quantity: int = Field(ge=1)
-    unit: _Text
-    needed_by: IsoDate
-    place: Place
-    purpose: _Text = Field(description="what it is for, and for whom")
-    item: str | None = Field(None, description="what exactly, in the requester's words")
-    address: str | None = Field(None, description="where to deliver, as people write it")
-    need_id: Id | None = Field(None, description="the need (event) it supports, if any")
 
 
 @dataclass(frozen=True)
@@ -267,9 +119,12 @@ class InkindResult:
         return sum(a.quantity for a in self.allocations if a.offer_id == offer_id)
 
 
-def _coerce(kind: type[Any], items: Iterable[Any], source: str, problems: list[Problem]) -> list[Any]:
-    from ._dataset import problems_from_validation_error  # the shared error mapping
+def _coerce(
+    kind: type[Any], items: Iterable[Any], source: str, problems: list[Problem]
+) -> list[Any]:
     from pydantic import ValidationError
+
+    from ._dataset import problems_from_validation_error  # the shared error mapping
 
     out = []
     for i, item in enumerate(items):
@@ -287,13 +142,19 @@ def _coerce(kind: type[Any], items: Iterable[Any], source: str, problems: list[P
 
 
 def _haversine_km(
-    lat1: NDArray[np.float64], lon1: NDArray[np.float64], lat2: NDArray[np.float64], lon2: NDArray[np.float64]
+    lat1: NDArray[np.float64],
+    lon1: NDArray[np.float64],
+    lat2: NDArray[np.float64],
+    lon2: NDArray[np.float64],
 ) -> NDArray[np.float64]:
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dphi = p2 - p1
     dl = np.radians(lon2 - lon1)
     a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    out: NDArray[np.float64] = (
+        2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    )
+    return out
 
 
 def _unit_key(unit: str) -> str:
@@ -304,12 +165,16 @@ def _unit_key(unit: str) -> str:
 class _Timing:
     """Per (request, offer) pair of one group: the latest and earliest send dates (ordinals)."""
 
-    latest: NDArray[np.int64]  # last day in a window and lead_time before needed_by; _NEVER if none
+    latest: NDArray[
+        np.int64
+    ]  # last day in a window and lead_time before needed_by; _NEVER if none
     now_ok: NDArray[np.bool_]  # as_of itself is such a day
     earliest: NDArray[np.int64]  # first such day on or after as_of; _NEVER if none
 
 
-def _timing(reqs: Sequence[InkindRequest], offs: Sequence[InkindOffer], as_of: int) -> _Timing:
+def _timing(
+    reqs: Sequence[InkindRequest], offs: Sequence[InkindOffer], as_of: int
+) -> _Timing:
     need = np.array([r.needed_by.toordinal() for r in reqs], dtype=np.int64)
     lead = np.array([o.lead_time_days for o in offs], dtype=np.int64)
     deadline = need[:, None] - lead[None, :]  # (R, O): last day to send
@@ -341,7 +206,9 @@ def _timing(reqs: Sequence[InkindRequest], offs: Sequence[InkindOffer], as_of: i
     return _Timing(latest=latest, now_ok=now_ok, earliest=earliest)
 
 
-def _in_area(reqs: Sequence[InkindRequest], offs: Sequence[InkindOffer]) -> NDArray[np.bool_]:
+def _in_area(
+    reqs: Sequence[InkindRequest], offs: Sequence[InkindOffer]
+) -> NDArray[np.bool_]:
     out = np.ones((len(reqs), len(offs)), dtype=bool)
     local = [j for j, o in enumerate(offs) if o.area is not None]
     if not local:
@@ -362,22 +229,38 @@ def _check_inputs(
     problems: list[Problem] = []
     offs: list[InkindOffer] = _coerce(InkindOffer, offers, "offers", problems)
     reqs: list[InkindRequest] = _coerce(InkindRequest, requests, "requests", problems)
-    orgs: list[Organisation] = _coerce(Organisation, organisations, "organisations", problems)
+    orgs: list[Organisation] = _coerce(
+        Organisation, organisations, "organisations", problems
+    )
     org_ids = {o.id: o for o in orgs}
-    for source, items in (("offers", offs), ("requests", reqs)):
+    kinds: tuple[tuple[str, Sequence[InkindOffer | InkindRequest]], ...] = (
+        ("offers", offs),
+        ("requests", reqs),
+    )
+    for source, items in kinds:
         seen: set[str] = set()
         for i, item in enumerate(items):
             if item.id in seen:
                 problems.append(
-                    Problem(f"duplicate id: ids must be unique among {source}", source=source,
-                            row=i, field="id", record_id=item.id)
+                    Problem(
+                        f"duplicate id: ids must be unique among {source}",
+                        source=source,
+                        row=i,
+                        field="id",
+                        record_id=item.id,
+                    )
                 )
             seen.add(item.id)
             if item.organisation_id not in org_ids:
                 problems.append(
-                    Problem(f"organisation {item.organisation_id!r} does not exist; add it to "
-                            "organisations or correct the id", source=source, row=i,
-                            field="organisation_id", record_id=item.id)
+                    Problem(
+                        f"organisation {item.organisation_id!r} does not exist; add it to "
+                        "organisations or correct the id",
+                        source=source,
+                        row=i,
+                        field="organisation_id",
+                        record_id=item.id,
+                    )
                 )
     if problems:
         raise InvalidDatasetError(problems, context="in-kind input")
@@ -434,8 +317,10 @@ def match_inkind(
     """
     day = _iso_date(as_of) if isinstance(as_of, str) else as_of
     if not isinstance(day, date):
-        raise InvalidDatasetError([Problem("as_of must be a date (YYYY-MM-DD)", value=as_of)],
-                                  context="match_inkind arguments")
+        raise InvalidDatasetError(
+            [Problem("as_of must be a date (YYYY-MM-DD)", value=as_of)],
+            context="match_inkind arguments",
+        )
     offs, reqs, _ = _check_inputs(offers, requests, organisations)
     today = day.toordinal()
 
@@ -474,8 +359,16 @@ def match_inkind(
         feasible = area & t.now_ok
         is_late = area & (t.latest != _NEVER) & (t.latest < today)
         for a, b in zip(*np.nonzero(is_late)):
-            late.append(LateRequest(greqs[a].id, goffs[b].id, date.fromordinal(int(t.latest[a, b])),
-                                    greqs[a].needed_by, goffs[b].lead_time_days, day))
+            late.append(
+                LateRequest(
+                    greqs[a].id,
+                    goffs[b].id,
+                    date.fromordinal(int(t.latest[a, b])),
+                    greqs[a].needed_by,
+                    goffs[b].lead_time_days,
+                    day,
+                )
+            )
         req_group[ri] = len(latest_of)
         req_row[ri] = np.arange(len(ri))
         off_col[oj] = np.arange(len(oj))
@@ -496,8 +389,13 @@ def match_inkind(
             i, j = int(pairs_r[k]), int(pairs_o[k])
             last = latest_of[int(req_group[i])][req_row[i], off_col[j]]
             allocations.append(
-                Allocation(reqs[i].id, offs[j].id, int(flow[k]), offs[j].unit,
-                           date.fromordinal(int(last)))
+                Allocation(
+                    reqs[i].id,
+                    offs[j].id,
+                    int(flow[k]),
+                    offs[j].unit,
+                    date.fromordinal(int(last)),
+                )
             )
     allocations.sort(key=lambda a: (a.request_id, a.offer_id))
     covered: dict[str, int] = {}
@@ -538,8 +436,13 @@ def _transport(
     qo = np.array([o.quantity for o in offs], dtype=np.int64)
     if int(qr.sum()) >= np.iinfo(np.int32).max:
         raise InvalidDatasetError(
-            [Problem(f"requests ask for {int(qr.sum())} units in all; in-kind matching handles "
-                     "at most 2**31 - 1; split the requests into batches", source="requests")],
+            [
+                Problem(
+                    f"requests ask for {int(qr.sum())} units in all; in-kind matching handles "
+                    "at most 2**31 - 1; split the requests into batches",
+                    source="requests",
+                )
+            ],
             context="in-kind input",
         )
     sink = n_r + n_o
@@ -547,7 +450,9 @@ def _transport(
     tail = np.concatenate([pairs_r, n_r + np.arange(n_o), r_all])
     head = np.concatenate([n_r + pairs_o, np.full(n_o, sink), np.full(n_r, sink)])
     cap = np.concatenate([qr[pairs_r], qo, qr])
-    cost = np.concatenate([np.zeros(len(pairs_r) + n_o, dtype=np.int64), np.ones(n_r, np.int64)])
+    cost = np.concatenate(
+        [np.zeros(len(pairs_r) + n_o, dtype=np.int64), np.ones(n_r, np.int64)]
+    )
     supply = np.concatenate([qr, np.zeros(n_o, dtype=np.int64), [-int(qr.sum())]])
     result = min_cost_flow(tail, head, cap, cost, supply)
     return result.flow[: len(pairs_r)]
@@ -568,11 +473,15 @@ def _explain_group(
             continue
         kind = r.kind.value
         if not area[a].any():
-            reasons.setdefault(r.id, []).append(f"outside the service area of every {kind} offer")
+            reasons.setdefault(r.id, []).append(
+                f"outside the service area of every {kind} offer"
+            )
             continue
         inside = np.flatnonzero(area[a])
         why = reasons.setdefault(r.id, [])
-        later = inside[(t.earliest[a, inside] != _NEVER) & (t.earliest[a, inside] > today)]
+        later = inside[
+            (t.earliest[a, inside] != _NEVER) & (t.earliest[a, inside] > today)
+        ]
         later = later[np.argsort(t.earliest[a, later], kind="stable")]
         for b in later[:_SHOWN]:
             why.append(
@@ -601,4 +510,4 @@ def _explain_group(
 
 
 # The package shows public names as ``matchkit.X``; doctest would then skip them here.
-__test__ = {_n: globals()[_n] for _n in __all__ if callable(globals()[_n])}
+__test__ = {"match_inkind": match_inkind}

@@ -22,35 +22,94 @@ __all__ = ["LANGUAGES", "Advice", "Letter", "ask_earlier", "draft_letters"]
 
 LANGUAGES = ("en", "ru")
 
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
-_MONTHS_RU = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
-              "сентября", "октября", "ноября", "декабря")
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_MONTHS_RU = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
 
 _KIND_NAME = {
-    "en": {"printing": "printing", "transport": "transport", "food": "food", "venue": "a venue",
-           "equipment": "equipment", "other": "in-kind help"},
-    "ru": {"printing": "печать", "transport": "транспорт", "food": "питание",
-           "venue": "помещение", "equipment": "оборудование", "other": "помощь"},
+    "en": {
+        "printing": "printing",
+        "transport": "transport",
+        "food": "food",
+        "venue": "a venue",
+        "equipment": "equipment",
+        "other": "in-kind help",
+    },
+    "ru": {
+        "printing": "печать",
+        "transport": "транспорт",
+        "food": "питание",
+        "venue": "помещение",
+        "equipment": "оборудование",
+        "other": "помощь",
+    },
 }
 
 # Per kind: the request sentence, the label of the date and the label of the place.
 _TEMPLATES: dict[str, dict[str, tuple[str, str, str]]] = {
     "en": {
-        "printing": ("Could you print {item} for us: {qty}?", "Needed ready by", "Deliver to"),
-        "transport": ("Could you provide {item}: {qty}?", "Date of the trip", "Pick-up point"),
+        "printing": (
+            "Could you print {item} for us: {qty}?",
+            "Needed ready by",
+            "Deliver to",
+        ),
+        "transport": (
+            "Could you provide {item}: {qty}?",
+            "Date of the trip",
+            "Pick-up point",
+        ),
         "food": ("Could you provide {item}: {qty}?", "Needed on", "Deliver to"),
         "venue": ("Could you let us use {item}: {qty}?", "Date", "We need it near"),
         "equipment": ("Could you lend us {item}: {qty}?", "Needed by", "Deliver to"),
         "other": ("Could you provide {item}: {qty}?", "Needed by", "Place"),
     },
     "ru": {
-        "printing": ("Просим напечатать для нас {item}: {qty}.", "Тираж нужен к", "Куда доставить"),
-        "transport": ("Просим предоставить транспорт — {item}: {qty}.", "Дата поездки", "Место посадки"),
-        "food": ("Просим обеспечить питание — {item}: {qty}.", "Нужно к", "Куда доставить"),
+        "printing": (
+            "Просим напечатать для нас {item}: {qty}.",
+            "Тираж нужен к",
+            "Куда доставить",
+        ),
+        "transport": (
+            "Просим предоставить транспорт — {item}: {qty}.",
+            "Дата поездки",
+            "Место посадки",
+        ),
+        "food": (
+            "Просим обеспечить питание — {item}: {qty}.",
+            "Нужно к",
+            "Куда доставить",
+        ),
         "venue": ("Просим предоставить помещение — {item}: {qty}.", "Дата", "Район"),
-        "equipment": ("Просим предоставить во временное пользование {item}: {qty}.", "Нужно к",
-                      "Куда доставить"),
+        "equipment": (
+            "Просим предоставить во временное пользование {item}: {qty}.",
+            "Нужно к",
+            "Куда доставить",
+        ),
         "other": ("Просим предоставить {item}: {qty}.", "Нужно к", "Место"),
     },
 }
@@ -109,7 +168,10 @@ class Letter:
         return f"{_safe(self.request_id)}__{_safe(self.offer_id)}.{self.lang}.txt"
 
     def __str__(self) -> str:
-        head = ("Кому" if self.lang == "ru" else "To", "Тема" if self.lang == "ru" else "Subject")
+        head = (
+            "Кому" if self.lang == "ru" else "To",
+            "Тема" if self.lang == "ru" else "Subject",
+        )
         return f"{head[0]}: {self.to}\n{head[1]}: {self.subject}\n\n{self.body}"
 
 
@@ -145,7 +207,12 @@ def _quoted(text: str, lang: str) -> str:
 
 
 def _letter(
-    ds: Dataset, alloc: Allocation, offer: InkindOffer, req: InkindRequest, as_of: date, lang: str
+    ds: Dataset,
+    alloc: Allocation,
+    offer: InkindOffer,
+    req: InkindRequest,
+    as_of: date,
+    lang: str,
 ) -> Letter:
     giver = ds.organisation(offer.organisation_id)
     asker = ds.organisation(req.organisation_id)
@@ -162,19 +229,25 @@ def _letter(
     part = alloc.quantity < req.quantity
     if lang == "ru":
         to = f"{offer.contact_role}, {giver.name}"
-        subject = (f"Просьба о помощи: {_KIND_NAME['ru'][kind]} — {qty} "
-                   f"к {format_date(req.needed_by, 'ru')}")
+        subject = (
+            f"Просьба о помощи: {_KIND_NAME['ru'][kind]} — {qty} "
+            f"к {format_date(req.needed_by, 'ru')}"
+        )
         lines = [
             "Уважаемые коллеги!",
             "",
-            f"{asker.name} обращается к {giver.name} в рамках вашего предложения "
-            f"{_quoted(offer.item, 'ru')}.",
+            (
+                f"{asker.name} обращается к {giver.name} в рамках вашего предложения "
+                f"{_quoted(offer.item, 'ru')}."
+            ),
             "",
             sentence.format(item=offer.item, qty=qty),
         ]
         if part:
-            lines.append(f"Всего нам нужно {req.quantity} {req.unit}; остальное мы просим у других "
-                         "партнёров.")
+            lines.append(
+                f"Всего нам нужно {req.quantity} {req.unit}; остальное мы просим у других "
+                "партнёров."
+            )
         whom = f"{req.purpose} — {asker.name}"
         if need_title:
             whom += f", мероприятие {_quoted(need_title, 'ru')}"
@@ -202,8 +275,10 @@ def _letter(
         ]
     else:
         to = f"{offer.contact_role}, {giver.name}"
-        subject = (f"Request for {_KIND_NAME['en'][kind]}: {qty} by "
-                   f"{format_date(req.needed_by, 'en')}")
+        subject = (
+            f"Request for {_KIND_NAME['en'][kind]}: {qty} by "
+            f"{format_date(req.needed_by, 'en')}"
+        )
         lines = [
             f"Dear {offer.contact_role},",
             "",
@@ -212,8 +287,10 @@ def _letter(
             sentence.format(item=offer.item, qty=qty),
         ]
         if part:
-            lines.append(f"We need {req.quantity} {req.unit} in all and are asking other partners "
-                         "for the rest.")
+            lines.append(
+                f"We need {req.quantity} {req.unit} in all and are asking other partners "
+                "for the rest."
+            )
         whom = f"{req.purpose}, for {asker.name}"
         if need_title:
             whom += f" ({_quoted(need_title, 'en')})"
@@ -229,7 +306,9 @@ def _letter(
             f"{where_label}: {_place(req, 'en')}",
         ]
         if offer.conditions:
-            lines.append(f"Your conditions: {_end(offer.conditions)} We will keep to them.")
+            lines.append(
+                f"Your conditions: {_end(offer.conditions)} We will keep to them."
+            )
         if req.item:
             lines.append(f"In our words: {_end(req.item)}")
         lines += [
@@ -245,14 +324,20 @@ def _letter(
 def _check(result: InkindResult, dataset: Dataset, lang: str, caller: str) -> None:
     check_choice("lang", lang, LANGUAGES, caller=caller)
     if not isinstance(result, InkindResult):
-        raise InvalidInputError(f"{caller} needs the InkindResult of match_inkind; got "
-                                f"{type(result).__name__}")
+        raise InvalidInputError(
+            f"{caller} needs the InkindResult of match_inkind; got "
+            f"{type(result).__name__}"
+        )
     if not isinstance(dataset, Dataset):
-        raise InvalidInputError(f"{caller} needs the Dataset the offers and requests came from; "
-                                f"got {type(dataset).__name__}")
+        raise InvalidInputError(
+            f"{caller} needs the Dataset the offers and requests came from; "
+            f"got {type(dataset).__name__}"
+        )
 
 
-def _lookup(dataset: Dataset, request_id: str, offer_id: str) -> tuple[InkindRequest, InkindOffer]:
+def _lookup(
+    dataset: Dataset, request_id: str, offer_id: str
+) -> tuple[InkindRequest, InkindOffer]:
     try:
         return dataset.request(request_id), dataset.offer(offer_id)
     except KeyError as err:
@@ -261,7 +346,9 @@ def _lookup(dataset: Dataset, request_id: str, offer_id: str) -> tuple[InkindReq
         ) from None
 
 
-def draft_letters(result: InkindResult, dataset: Dataset, *, lang: str = "en") -> list[Letter]:
+def draft_letters(
+    result: InkindResult, dataset: Dataset, *, lang: str = "en"
+) -> list[Letter]:
     """One request letter per allocation, in the giver's terms.
 
     Parameters
@@ -307,9 +394,15 @@ def draft_letters(result: InkindResult, dataset: Dataset, *, lang: str = "en") -
 
 def _windows_text(offer: InkindOffer, lang: str) -> str:
     if lang == "ru":
-        spans = [f"с {format_date(w.start, 'ru')} по {format_date(w.end, 'ru')}" for w in offer.windows]
+        spans = [
+            f"с {format_date(w.start, 'ru')} по {format_date(w.end, 'ru')}"
+            for w in offer.windows
+        ]
         return " или ".join(spans)
-    spans = [f"from {format_date(w.start, 'en')} to {format_date(w.end, 'en')}" for w in offer.windows]
+    spans = [
+        f"from {format_date(w.start, 'en')} to {format_date(w.end, 'en')}"
+        for w in offer.windows
+    ]
     return " or ".join(spans)
 
 
@@ -345,7 +438,9 @@ def _advice(ds: Dataset, late: LateRequest, lang: str) -> Advice:
     return Advice(req.id, offer.id, lang, late.latest_send, text)
 
 
-def ask_earlier(result: InkindResult, dataset: Dataset, *, lang: str = "en") -> list[Advice]:
+def ask_earlier(
+    result: InkindResult, dataset: Dataset, *, lang: str = "en"
+) -> list[Advice]:
     """For each request too late for an offer: the latest day it could have been sent.
 
     Examples

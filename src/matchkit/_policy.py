@@ -61,25 +61,71 @@ from ._exceptions import InvalidInputError
 from ._models import Need, NeedStatus, OrganisationKind
 from ._vetting import vetters_for, why_not_vetter
 
-__all__ = ["POLICIES", "PolicyFinding", "PolicyRules", "check_policies", "policy_blocks"]
+__all__ = [
+    "POLICIES",
+    "PolicyFinding",
+    "PolicyRules",
+    "check_policies",
+    "policy_blocks",
+]
 
 SEVERITIES = ("error", "warning", "info")
 
 #: Every rule: code -> (default severity, record kind, one-line summary).
 POLICIES: Mapping[str, tuple[str, str, str]] = {
-    "money-without-account-route": ("error", "need", "money needs the organisation's account route"),
-    "money-route-looks-personal": ("warning", "need", "the account route looks personal"),
+    "money-without-account-route": (
+        "error",
+        "need",
+        "money needs the organisation's account route",
+    ),
+    "money-route-looks-personal": (
+        "warning",
+        "need",
+        "the account route looks personal",
+    ),
     "asks-donation": ("warning", "need", "the need asks volunteers to donate"),
-    "minors-without-background-check": ("error", "need", "work with minors without a background check"),
-    "background-check-below-age": ("warning", "need", "background check required below the age it is issued"),
+    "minors-without-background-check": (
+        "error",
+        "need",
+        "work with minors without a background check",
+    ),
+    "background-check-below-age": (
+        "warning",
+        "need",
+        "background check required below the age it is issued",
+    ),
     "night-work-open-to-minors": ("error", "need", "night work open to minors"),
-    "min-age-below-floor": ("warning", "need", "min_age below the youngest volunteering age"),
+    "min-age-below-floor": (
+        "warning",
+        "need",
+        "min_age below the youngest volunteering age",
+    ),
     "not-vetted": ("error", "need", "a vetted or open need without vetted_by"),
-    "vetter-lacks-expertise": ("error", "need", "vetted by an organisation that may not vet it"),
-    "unregistered-not-vetted-by-registered": ("error", "need", "unregistered organisation's need not vetted by a registered one"),
-    "no-possible-vetter": ("warning", "need", "no organisation of the dataset may vet this idea"),
-    "offer-not-from-giver": ("warning", "offer", "offer not from a public body or business"),
-    "request-not-from-cso": ("warning", "request", "request from a public body or business"),
+    "vetter-lacks-expertise": (
+        "error",
+        "need",
+        "vetted by an organisation that may not vet it",
+    ),
+    "unregistered-not-vetted-by-registered": (
+        "error",
+        "need",
+        "unregistered organisation's need not vetted by a registered one",
+    ),
+    "no-possible-vetter": (
+        "warning",
+        "need",
+        "no organisation of the dataset may vet this idea",
+    ),
+    "offer-not-from-giver": (
+        "warning",
+        "offer",
+        "offer not from a public body or business",
+    ),
+    "request-not-from-cso": (
+        "warning",
+        "request",
+        "request from a public body or business",
+    ),
     "offer-windows-over": ("info", "offer", "every window of the offer is over"),
     "request-past": ("info", "request", "the request's needed_by date has passed"),
 }
@@ -146,7 +192,13 @@ class PolicyRules:
     background_check: str = "background"
     background_check_min_age: int = 18
     personal_route_markers: tuple[str, ...] = (
-        "personal", "private", "volunteer", "my card", "личн", "частн", "волонт",
+        "personal",
+        "private",
+        "volunteer",
+        "my card",
+        "личн",
+        "частн",
+        "волонт",
     )
 
     def __post_init__(self) -> None:
@@ -184,50 +236,98 @@ def _rules(rules: PolicyRules | Mapping[str, Any] | None) -> PolicyRules:
             return PolicyRules(**rules)
         except TypeError as err:
             raise InvalidInputError(f"rules: {err}; see matchkit.PolicyRules") from None
-    raise InvalidInputError(f"rules must be a PolicyRules or a mapping; got {type(rules).__name__}")
+    raise InvalidInputError(
+        f"rules must be a PolicyRules or a mapping; got {type(rules).__name__}"
+    )
 
 
 def _need_content(need: Need, r: PolicyRules) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     route = (need.account_route or "").strip()
     if need.handles_money and not route:
-        out.append(("money-without-account-route",
+        out.append(
+            (
+                "money-without-account-route",
+                (
                     "handles money but states no account_route; money must go to the "
                     "organisation's own account, never to a volunteer's: set account_route to "
-                    "how it reaches the organisation (its bank account or payment page)"))
+                    "how it reaches the organisation (its bank account or payment page)"
+                ),
+            )
+        )
     if route:
         low = route.casefold()
-        marker = next((m for m in r.personal_route_markers if m.casefold() in low), None)
+        marker = next(
+            (m for m in r.personal_route_markers if m.casefold() in low), None
+        )
         if _CARD.search(route) or marker:
             what = f"the word {marker!r}" if marker else "a card number"
-            out.append(("money-route-looks-personal",
+            out.append(
+                (
+                    "money-route-looks-personal",
+                    (
                         f"account_route {route!r} holds {what}; it looks like a personal "
-                        "account. Use the organisation's own account or payment page"))
+                        "account. Use the organisation's own account or payment page"
+                    ),
+                )
+            )
     if need.asks_donation:
-        out.append(("asks-donation",
+        out.append(
+            (
+                "asks-donation",
+                (
                     "asks volunteers to donate; volunteers give their time. Remove the request "
-                    "for donations or publish it as a fundraising campaign of the organisation"))
+                    "for donations or publish it as a fundraising campaign of the organisation"
+                ),
+            )
+        )
     check = r.background_check
     floor = need.min_age
     if need.involves_minors and check not in need.required_checks:
-        out.append(("minors-without-background-check",
+        out.append(
+            (
+                "minors-without-background-check",
+                (
                     f"works with minors but does not require the {check!r} check; add "
-                    f"{check!r} to required_checks"))
-    if check in need.required_checks and (floor is None or floor < r.background_check_min_age):
+                    f"{check!r} to required_checks"
+                ),
+            )
+        )
+    if check in need.required_checks and (
+        floor is None or floor < r.background_check_min_age
+    ):
         age = "any age (no min_age)" if floor is None else f"age {floor}"
-        out.append(("background-check-below-age",
+        out.append(
+            (
+                "background-check-below-age",
+                (
                     f"requires the {check!r} check, issued from age {r.background_check_min_age}, "
                     f"but is open to volunteers of {age}; set min_age to "
-                    f"{r.background_check_min_age} or say how younger volunteers are checked"))
+                    f"{r.background_check_min_age} or say how younger volunteers are checked"
+                ),
+            )
+        )
     if need.night_work and (floor is None or floor < r.adult_age):
         age = "any age (no min_age)" if floor is None else f"age {floor}"
-        out.append(("night-work-open-to-minors",
+        out.append(
+            (
+                "night-work-open-to-minors",
+                (
                     f"has night work (22:00-06:00) but is open to volunteers of {age}; minors do "
-                    f"not work at night: set min_age to {r.adult_age}"))
+                    f"not work at night: set min_age to {r.adult_age}"
+                ),
+            )
+        )
     if floor is not None and floor < r.min_volunteer_age:
-        out.append(("min-age-below-floor",
+        out.append(
+            (
+                "min-age-below-floor",
+                (
                     f"min_age {floor} is below {r.min_volunteer_age}; children that young take "
-                    "part only with a parent or guardian: confirm this or raise min_age"))
+                    "part only with a parent or guardian: confirm this or raise min_age"
+                ),
+            )
+        )
     return out
 
 
@@ -236,26 +336,44 @@ def _need_vetting(ds: Dataset, need: Need) -> list[tuple[str, str]]:
     owner = ds.organisation(need.organisation_id)
     if need.status is NeedStatus.IDEA:
         if not vetters_for(ds, need.id):
-            out.append(("no-possible-vetter",
+            out.append(
+                (
+                    "no-possible-vetter",
+                    (
                         "no organisation of this dataset may vet this idea; add a volunteer "
                         "centre or an organisation whose vets_causes cover "
-                        f"{', '.join(repr(c) for c in need.causes) or 'its causes'}"))
+                        f"{', '.join(repr(c) for c in need.causes) or 'its causes'}"
+                    ),
+                )
+            )
         return out
     if need.vetted_by is None:
         who = vetters_for(ds, need.id)
         hint = f" ({', '.join(repr(o) for o in who[:5])} may)" if who else ""
-        out.append(("not-vetted",
+        out.append(
+            (
+                "not-vetted",
+                (
                     f"is {need.status.value!r} but nobody vetted it (no vetted_by); have an "
-                    f"organisation with the expertise vet it{hint} with vet_need, or set vetted_by"))
+                    f"organisation with the expertise vet it{hint} with vet_need, or set vetted_by"
+                ),
+            )
+        )
         return out
     vetter = ds.organisation(need.vetted_by)
     why = why_not_vetter(vetter, need)
     if why is not None:
         out.append(("vetter-lacks-expertise", f"vetted by {vetter.id!r}, but {why}"))
     if not owner.registered and not vetter.registered:
-        out.append(("unregistered-not-vetted-by-registered",
+        out.append(
+            (
+                "unregistered-not-vetted-by-registered",
+                (
                     f"its organisation {owner.id!r} is not registered and neither is its vetter "
-                    f"{vetter.id!r}; have a registered organisation vet it"))
+                    f"{vetter.id!r}; have a registered organisation vet it"
+                ),
+            )
+        )
     return out
 
 
@@ -293,7 +411,9 @@ def check_policies(
     [('money-without-account-route', 'error', 'n1')]
     """
     if not isinstance(dataset, Dataset):
-        raise InvalidInputError(f"check_policies needs a matchkit.Dataset; got {type(dataset).__name__}")
+        raise InvalidInputError(
+            f"check_policies needs a matchkit.Dataset; got {type(dataset).__name__}"
+        )
     r = _rules(rules)
     if as_of is None:
         day = date.today()
@@ -303,7 +423,9 @@ def check_policies(
         try:
             day = date.fromisoformat(str(as_of).strip())
         except ValueError:
-            raise InvalidInputError(f"as_of {as_of!r} is not an ISO 8601 date (YYYY-MM-DD)") from None
+            raise InvalidInputError(
+                f"as_of {as_of!r} is not an ISO 8601 date (YYYY-MM-DD)"
+            ) from None
     found: list[PolicyFinding] = []
 
     def add(kind: str, rid: str, items: list[tuple[str, str]]) -> None:
@@ -312,7 +434,9 @@ def check_policies(
                 found.append(PolicyFinding(code, r.severity_of(code), kind, rid, msg))
 
     for need in dataset.needs:
-        if need.status is NeedStatus.CLOSED or (need.end_date is not None and need.end_date < day):
+        if need.status is NeedStatus.CLOSED or (
+            need.end_date is not None and need.end_date < day
+        ):
             continue
         add("need", need.id, _need_content(need, r) + _need_vetting(dataset, need))
     givers = {OrganisationKind.PUBLIC_BODY, OrganisationKind.BUSINESS}
@@ -320,26 +444,50 @@ def check_policies(
         kind = dataset.organisation(offer.organisation_id).kind
         items = []
         if kind not in givers:
-            items.append(("offer-not-from-giver",
-                          f"comes from {offer.organisation_id!r}, a {kind.value}; in-kind offers "
-                          "are expected from public bodies and businesses: check the "
-                          "organisation's kind"))
+            items.append(
+                (
+                    "offer-not-from-giver",
+                    (
+                        f"comes from {offer.organisation_id!r}, a {kind.value}; in-kind offers "
+                        "are expected from public bodies and businesses: check the "
+                        "organisation's kind"
+                    ),
+                )
+            )
         if offer.windows and max(w.end for w in offer.windows) < day:
-            items.append(("offer-windows-over",
-                          f"every window ended before {day.isoformat()}; ask the giver for its "
-                          "next planning cycle and add it to windows"))
+            items.append(
+                (
+                    "offer-windows-over",
+                    (
+                        f"every window ended before {day.isoformat()}; ask the giver for its "
+                        "next planning cycle and add it to windows"
+                    ),
+                )
+            )
         add("offer", offer.id, items)
     for req in dataset.requests:
         kind = dataset.organisation(req.organisation_id).kind
         items = []
         if kind in givers:
-            items.append(("request-not-from-cso",
-                          f"comes from {req.organisation_id!r}, a {kind.value}; requests are "
-                          "expected from CSOs and volunteer centres: check the organisation's kind"))
+            items.append(
+                (
+                    "request-not-from-cso",
+                    (
+                        f"comes from {req.organisation_id!r}, a {kind.value}; requests are "
+                        "expected from CSOs and volunteer centres: check the organisation's kind"
+                    ),
+                )
+            )
         if req.needed_by < day:
-            items.append(("request-past",
-                          f"needed_by {req.needed_by.isoformat()} is before {day.isoformat()}; "
-                          "close it or move the date"))
+            items.append(
+                (
+                    "request-past",
+                    (
+                        f"needed_by {req.needed_by.isoformat()} is before {day.isoformat()}; "
+                        "close it or move the date"
+                    ),
+                )
+            )
         add("request", req.id, items)
     return found
 
@@ -369,7 +517,6 @@ def policy_blocks(
         if f.severity == "error" and f.kind == "need":
             out.setdefault(f.record_id, []).append(f"policy {f.code}: {f.message}")
     return {k: "; ".join(v) for k, v in out.items()}
-
 
 
 # The package shows public names as ``matchkit.X``; doctest would then skip them here.

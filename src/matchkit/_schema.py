@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ._inkind import InkindOffer, InkindRequest
+from ._inkind_models import InkindOffer, InkindRequest
 from ._models import SCHEMA_VERSION, Need, Organisation, Volunteer
 
 __all__ = ["json_schema"]

@@ -47,8 +47,9 @@ __all__ = [
 TimeLike = datetime | date | str | None
 
 
-
-def why_not_vetter(org: Organisation, need: Need, *, owner: Organisation | None = None) -> str | None:
+def why_not_vetter(
+    org: Organisation, need: Need, *, owner: Organisation | None = None
+) -> str | None:
     """Why ``org`` may not vet ``need`` (``None`` when it may). See :func:`can_vet`.
 
     Examples
@@ -82,7 +83,9 @@ def why_not_vetter(org: Organisation, need: Need, *, owner: Organisation | None 
     return None
 
 
-def can_vet(org: Organisation, need: Need, *, owner: Organisation | None = None) -> bool:
+def can_vet(
+    org: Organisation, need: Need, *, owner: Organisation | None = None
+) -> bool:
     """Whether ``org`` may vet ``need``.
 
     A volunteer centre may vet any need; any other organisation only a need whose causes
@@ -104,7 +107,9 @@ def can_vet(org: Organisation, need: Need, *, owner: Organisation | None = None)
 
 def _find(dataset: Dataset, need_id: str) -> Need:
     if not isinstance(dataset, Dataset):
-        raise InvalidInputError(f"expected a matchkit.Dataset; got {type(dataset).__name__}")
+        raise InvalidInputError(
+            f"expected a matchkit.Dataset; got {type(dataset).__name__}"
+        )
     try:
         return dataset.need(need_id)
     except KeyError:
@@ -154,11 +159,15 @@ def _move(
     at: TimeLike,
 ) -> Dataset:
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInputError("reason must say why the need moves (a non-empty string)")
+        raise InvalidInputError(
+            "reason must say why the need moves (a non-empty string)"
+        )
     from ._ledger_state import NEED_TRANSITIONS  # the one table of lifecycle moves
 
     if to not in NEED_TRANSITIONS[need.status]:
-        allowed = sorted(s.value for s in NEED_TRANSITIONS[need.status]) or ["none (closed is final)"]
+        allowed = sorted(s.value for s in NEED_TRANSITIONS[need.status]) or [
+            "none (closed is final)"
+        ]
         raise DecisionError(
             f"need {need.id!r} is {need.status.value!r}; it cannot move to {to.value!r}. "
             f"Allowed next: {', '.join(allowed)} (lifecycle idea -> vetted -> open -> closed)"
@@ -243,16 +252,28 @@ def vet_need(
         )
         raise DecisionError(f"need {need.id!r} cannot be vetted by {by!r}: {why}{hint}")
     return _move(
-        dataset, need, NeedStatus.VETTED, {"vetted_by": vetter.id},
-        by=vetter.id, reason=reason, ledger=ledger, at=at,
+        dataset,
+        need,
+        NeedStatus.VETTED,
+        {"vetted_by": vetter.id},
+        by=vetter.id,
+        reason=reason,
+        ledger=ledger,
+        at=at,
     )
 
 
-def _check_actor(dataset: Dataset, need: Need, by: str, verb: str, *, volunteer_ok: bool) -> None:
+def _check_actor(
+    dataset: Dataset, need: Need, by: str, verb: str, *, volunteer_ok: bool
+) -> None:
     allowed = {need.organisation_id}
     if need.vetted_by is not None:
         allowed.add(need.vetted_by)
-    allowed |= {o.id for o in dataset.organisations if o.kind is OrganisationKind.VOLUNTEER_CENTRE}
+    allowed |= {
+        o.id
+        for o in dataset.organisations
+        if o.kind is OrganisationKind.VOLUNTEER_CENTRE
+    }
     if volunteer_ok and need.proposed_by is not None:
         allowed.add(need.proposed_by)
     if by not in allowed:
@@ -295,7 +316,9 @@ def open_need(
             "vet it with vet_need first"
         )
     _check_actor(dataset, need, by, "open", volunteer_ok=False)
-    return _move(dataset, need, NeedStatus.OPEN, {}, by=by, reason=reason, ledger=ledger, at=at)
+    return _move(
+        dataset, need, NeedStatus.OPEN, {}, by=by, reason=reason, ledger=ledger, at=at
+    )
 
 
 def close_need(
@@ -324,8 +347,12 @@ def close_need(
     'closed'
     """
     need = _find(dataset, need_id)
-    _check_actor(dataset, need, by, "close", volunteer_ok=need.status is NeedStatus.IDEA)
-    return _move(dataset, need, NeedStatus.CLOSED, {}, by=by, reason=reason, ledger=ledger, at=at)
+    _check_actor(
+        dataset, need, by, "close", volunteer_ok=need.status is NeedStatus.IDEA
+    )
+    return _move(
+        dataset, need, NeedStatus.CLOSED, {}, by=by, reason=reason, ledger=ledger, at=at
+    )
 
 
 def propose_idea(
@@ -375,7 +402,9 @@ def propose_idea(
     fields.update(status=NeedStatus.IDEA, proposed_by=by, vetted_by=None)
     new = dataset.replace(needs=dataset.needs + (Need.model_validate(fields),))
     if ledger is not None:
-        ledger.record_need_transition(str(fields["id"]), NeedStatus.IDEA, by=by, reason=reason, at=at)
+        ledger.record_need_transition(
+            str(fields["id"]), NeedStatus.IDEA, by=by, reason=reason, at=at
+        )
     return new
 
 
