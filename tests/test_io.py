@@ -330,6 +330,21 @@ def test_csv_bom_crlf_spaces_and_blank_rows(tmp_path: Path) -> None:
     assert ds.volunteer("v1").home == mk.Place(lat=55.1, lon=49.2)
 
 
+def test_csv_spaces_around_cells(tmp_path: Path) -> None:
+    needs = "id, organisation_id, title, capacity, status, remote, start_date\nn1, o1, Walk, 3 , open , yes, 2027-01-01 \n"
+    _write(
+        tmp_path,
+        {"volunteers.csv": "id\n", "organisations.csv": ORGS_CSV, "needs.csv": needs},
+    )
+    need = mk.load_dataset(tmp_path).need("n1")
+    assert (need.capacity, need.status, need.remote, need.title) == (
+        3,
+        mk.NeedStatus.OPEN,
+        True,
+        "Walk",
+    )
+
+
 def test_csv_line_numbers_count_quoted_multiline_cells(tmp_path: Path) -> None:
     vols = 'id,name,home_lat,home_lon\nv1,"two\nlines",55,49\nv2,"three\nline\nname",123,49\n'
     _write(

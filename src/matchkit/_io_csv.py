@@ -238,9 +238,11 @@ def record_from_cells(
     for name, raw in cells.items():
         col = by_name[name]
         if type(raw) is str:  # the CSV case, kept fast
-            if not raw.strip(_WHITESPACE):
+            # Strip as the models strip text (Unicode White_Space), so that " open" or
+            # " 3" read like "open" and "3" in every column, not only in text columns.
+            value: Any = raw.strip(_WHITESPACE)
+            if not value:
                 continue
-            value: Any = raw
         else:
             value = _plain(raw)
             if is_blank(value):
