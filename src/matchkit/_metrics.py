@@ -133,6 +133,16 @@ def _rate_by(labels: Sequence[str], filled: I64, cap: I64, mask: NDArray[np.bool
     return {k: float(num[i] / den[i]) for i, k in enumerate(keys) if den[i] > 0}
 
 
+def _sum_by(labels: Sequence[str], values: I64, mask: NDArray[np.bool_]) -> dict[str, float]:
+    """Sum of ``values`` per label over the items in ``mask``."""
+    keys = sorted({labels[j] for j in np.flatnonzero(mask).tolist()})
+    code = {k: i for i, k in enumerate(keys)}
+    idx = np.array([code.get(label, -1) for label in labels], dtype=np.int64)
+    sel = mask & (idx >= 0)
+    total = np.bincount(idx[sel], weights=values[sel], minlength=len(keys))
+    return {k: float(total[i]) for i, k in enumerate(keys)}
+
+
 def _histogram(x: F64, edges: Sequence[float], open_end: bool) -> dict[str, list[float]]:
     e = np.asarray(edges, dtype=np.float64)
     if open_end:
@@ -220,7 +230,7 @@ def round_metrics(
     org_of = [n.organisation_id for n in dataset.needs]
     districts = need_districts(dataset, cell_km=district_km)
     by_district = _rate_by(districts, filled, cap, open_needs)
-    org_places = _rate_by(org_of, cap, np.ones(n_n, dtype=np.int64), open_needs)  # places per org
+    org_places = _sum_by(org_of, cap, open_needs)  # open places per organisation
     small = {o for o, places in org_places.items() if places <= small_places}
     small_mask = open_needs & np.array([o in small for o in org_of], dtype=bool)
     small_cap = int(cap[small_mask].sum())
