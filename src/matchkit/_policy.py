@@ -59,7 +59,7 @@ from typing import Any
 from ._dataset import Dataset
 from ._exceptions import InvalidInputError
 from ._models import Need, NeedStatus, OrganisationKind
-from ._vetting import vetters_for, why_not_vetter
+from ._vetting import can_vet, why_not_vetter
 
 __all__ = [
     "POLICIES",
@@ -331,11 +331,26 @@ def _need_content(need: Need, r: PolicyRules) -> list[tuple[str, str]]:
     return out
 
 
-def _need_vetting(ds: Dataset, need: Need) -> list[tuple[str, str]]:
+def _vetters(
+    ds: Dataset, need: Need, cache: dict[tuple[tuple[str, ...], bool], tuple[str, ...]]
+) -> tuple[str, ...]:
+    """Who may vet the need: depends only on its causes and whether its owner is registered."""
+    owner = ds.organisation(need.organisation_id)
+    key = (need.causes, owner.registered)
+    if key not in cache:
+        cache[key] = tuple(
+            o.id for o in ds.organisations if can_vet(o, need, owner=owner)
+        )
+    return cache[key]
+
+
+def _need_vetting(
+    ds: Dataset, need: Need, cache: dict[tuple[tuple[str, ...], bool], tuple[str, ...]]
+) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     owner = ds.organisation(need.organisation_id)
     if need.status is NeedStatus.IDEA:
-        if not vetters_for(ds, need.id):
+        if not _vetters(ds, need, cache):
             out.append(
                 (
                     "no-possible-vetter",
@@ -348,7 +363,7 @@ def _need_vetting(ds: Dataset, need: Need) -> list[tuple[str, str]]:
             )
         return out
     if need.vetted_by is None:
-        who = vetters_for(ds, need.id)
+        who = _vetters(ds, need, cache)
         hint = f" ({', '.join(repr(o) for o in who[:5])} may)" if who else ""
         out.append(
             (
@@ -427,6 +442,7 @@ def check_policies(
                 f"as_of {as_of!r} is not an ISO 8601 date (YYYY-MM-DD)"
             ) from None
     found: list[PolicyFinding] = []
+    cache: dict[tuple[tuple[str, ...], bool], tuple[str, ...]] = {}
 
     def add(kind: str, rid: str, items: list[tuple[str, str]]) -> None:
         for code, msg in items:
@@ -438,7 +454,11 @@ def check_policies(
             need.end_date is not None and need.end_date < day
         ):
             continue
-        add("need", need.id, _need_content(need, r) + _need_vetting(dataset, need))
+        add(
+            "need",
+            need.id,
+            _need_content(need, r) + _need_vetting(dataset, need, cache),
+        )
     givers = {OrganisationKind.PUBLIC_BODY, OrganisationKind.BUSINESS}
     for offer in dataset.offers:
         kind = dataset.organisation(offer.organisation_id).kind
