@@ -170,14 +170,31 @@ def bench_hungarian(sizes: list[int], repeat: int) -> None:
 
 
 # -- stable ----------------------------------------------------------------------------
-def hr_instance(n_res: int, n_hosp: int, k: int, seed: int):
-    """Each resident ranks k random hospitals; hospitals rank applicants by a random score."""
+def hr_instance(n_res: int, n_hosp: int, k: int, seed: int, scarce: bool = False):
+    """Each resident ranks k distinct random hospitals in random order; hospitals rank
+    applicants by a random score.
+
+    Capacities are U[1, 2 * n_res / n_hosp) (places for about everyone), or U[1, 5] when
+    ``scarce`` (places for about a third: most residents go through their whole list).
+    """
     rng = np.random.default_rng(seed)
+    draw = rng.integers(0, n_hosp, (n_res, 3 * k))
+    order = np.argsort(draw, axis=1, kind="stable")
+    sorted_draw = np.take_along_axis(draw, order, axis=1)
+    dup_sorted = np.zeros(draw.shape, dtype=bool)
+    dup_sorted[:, 1:] = sorted_draw[:, 1:] == sorted_draw[:, :-1]
+    dup = np.empty_like(dup_sorted)
+    np.put_along_axis(dup, order, dup_sorted, axis=1)
+    # the first k distinct hospitals in draw order (a random order already)
+    keep = np.argsort(dup, axis=1, kind="stable")[:, :k]
+    pick = np.take_along_axis(draw, keep, axis=1)
+    if (np.sort(pick, axis=1)[:, 1:] == np.sort(pick, axis=1)[:, :-1]).any():
+        raise RuntimeError("too few distinct hospitals drawn; raise the oversampling")
     left = np.repeat(np.arange(n_res), k)
-    right = np.argsort(rng.random((n_res, n_hosp)), axis=1)[:, :k].reshape(-1)
+    right = pick.reshape(-1)
     res_u = np.tile(np.arange(k, 0, -1), n_res).astype(np.float64)  # list order
     hosp_u = rng.permutation(len(left)).astype(np.float64)  # distinct scores
-    caps = rng.integers(1, max(2, 2 * n_res // n_hosp), n_hosp)
+    caps = rng.integers(1, 6 if scarce else max(2, 2 * n_res // n_hosp), n_hosp)
     return left, right, res_u, hosp_u, caps
 
 
@@ -213,7 +230,7 @@ def _in_big_thread(fn: Callable[[], Any]) -> Any:
 
 
 def bench_stable(
-    sizes: list[tuple[int, int]], big: list[tuple[int, int]], repeat: int
+    sizes: list[tuple[int, int]], big: list[tuple[int, int, bool]], repeat: int
 ) -> None:
     print(
         "\n## stable: hospital/residents, resident-optimal (each resident ranks 10 hospitals)"
@@ -240,8 +257,8 @@ def bench_stable(
         ]
     )
     row(["---"] * 8)
-    for n_res, n_hosp in sizes + big:
-        arrays = hr_instance(n_res, n_hosp, 10, seed=3)
+    for n_res, n_hosp, scarce in [(r, h, False) for r, h in sizes] + big:
+        arrays = hr_instance(n_res, n_hosp, 10, seed=3, scarce=scarce)
         left, right, res_u, hosp_u, caps = arrays
 
         def ours(
@@ -267,8 +284,9 @@ def bench_stable(
 
         t_mk, m_mk, (p, a) = measure(ours, repeat)
         assert len(blocking_pairs(p, a)) == 0
-        cells = [f"{n_res:,} / {n_hosp:,}", f"{a.info['proposals']:,}", fmt_t(t_mk)]
-        if have_matching and (n_res, n_hosp) in sizes:
+        label = f"{n_res:,} / {n_hosp:,}" + (" (scarce)" if scarce else "")
+        cells = [label, f"{a.info['proposals']:,}", fmt_t(t_mk)]
+        if have_matching and not scarce:
             t_b, m_b, game = measure(
                 lambda a=arrays: _in_big_thread(lambda: _matching_game(*a)), 1
             )
@@ -367,11 +385,11 @@ def main(argv: list[str] | None = None) -> None:
         )
     if "stable" in only:
         if args.quick:
-            bench_stable([(1_000, 100)], [(20_000, 2_000)], args.repeat)
+            bench_stable([(1_000, 100)], [(20_000, 2_000, False)], args.repeat)
         else:
             bench_stable(
                 [(1_000, 100), (5_000, 500), (20_000, 2_000)],
-                [(100_000, 10_000)],
+                [(100_000, 10_000, False), (100_000, 10_000, True)],
                 args.repeat,
             )
     if "milp" in only:

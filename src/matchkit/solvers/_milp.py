@@ -217,7 +217,8 @@ class MilpSolver:
     everyone unmatched satisfies clashes and groups (unless pinned pairs break them).
     An infeasible problem raises :class:`~matchkit.InfeasibleError` naming the
     constraint. ``"cardinality"`` is solved lexicographically: most pairs first, then
-    the best weight among those.
+    the best weight among those. Among equally good assignments the one HiGHS returns is
+    kept; it is deterministic for a given problem and scipy version.
 
     Examples
     --------
