@@ -24,7 +24,7 @@ from ._match import match
 from ._policy import check_policies
 from ._proposals import MatchResult
 from ._simulate import simulate_answers
-from .datasets import synthetic_city
+from .datasets import DEFAULT_AS_OF, synthetic_city
 
 __all__ = ["DemoRun", "run_demo"]
 
@@ -45,7 +45,7 @@ def run_demo(
     n_needs: int = 500,
     n_rounds: int = 4,
     seed: int = 7,
-    start: date = date(2026, 3, 2),
+    start: date = DEFAULT_AS_OF,
     shortlist: int = 2,
     say: Callable[[str], None] = lambda line: None,
 ) -> DemoRun:
