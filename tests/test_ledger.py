@@ -15,6 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 import matchkit as mk
 from matchkit import DecisionError, InvalidInputError, Ledger, Offer, UnknownMethodError
+from matchkit.cli import main as cli
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -684,3 +685,69 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 TestLedgerMachine = LedgerMachine.TestCase
+
+
+# ---- command line ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ledger_path(tmp_path: Path) -> str:
+    path = tmp_path / "m.sqlite"
+    with Ledger(path) as led:
+        led.record_round([offer("v1", "n1"), offer("v2", "n1"), offer("v3", "n2")], at=day(0))
+    return str(path)
+
+
+def test_cli_decide_records_and_is_idempotent(ledger_path: str, capsys: pytest.CaptureFixture[str]) -> None:
+    at = ["--at", day(1).isoformat()]
+    assert cli(["decide", "--ledger", ledger_path, "--accept", "v1", "n1", *at]) == 0
+    assert capsys.readouterr().out == "accepted v1 / n1 (round 1, event 5)\n"
+    assert cli(["decide", "--ledger", ledger_path, "--accept", "v1", "n1", *at]) == 0
+    assert "nothing written" in capsys.readouterr().out
+    assert cli(["decide", "--ledger", ledger_path, "--reject", "v3", "n2", "--reason", "far", *at]) == 0
+    assert cli(["decide", "--ledger", ledger_path, "--withdraw", "v2", "n1", "--by", "need", *at]) == 0
+    with Ledger(ledger_path) as led:
+        state = led.state(as_of=day(2))
+    assert state.placements == {("v1", "n1")} and state.rejected == {("v3", "n2")}
+    assert state.withdrawn == {("v2", "n1"): "need"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--accept", "v9", "n1"], "matchkit decide: refused: cannot accept volunteer 'v9' / need 'n1': unknown"),
+        (["--reject", "v2", "n2"], "this pair was never offered"),
+    ],
+)
+def test_cli_decide_refusal_exits_1_and_writes_nothing(
+    ledger_path: str, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert cli(["decide", "--ledger", ledger_path, *argv, "--at", day(1).isoformat()]) == 1
+    assert message in capsys.readouterr().err
+    with Ledger(ledger_path) as led:
+        assert len(led) == 4
+
+
+def test_cli_needs_an_existing_ledger(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = str(tmp_path / "none.sqlite")
+    assert cli(["decide", "--ledger", missing, "--accept", "v1", "n1"]) == 1
+    assert cli(["status", "--ledger", missing]) == 1
+    assert capsys.readouterr().err.count("no such file") == 2
+    assert not Path(missing).exists()
+
+
+def test_cli_status_prints_the_state(ledger_path: str, capsys: pytest.CaptureFixture[str]) -> None:
+    cli(["decide", "--ledger", ledger_path, "--accept", "v1", "n1", "--at", day(1).isoformat()])
+    cli(["decide", "--ledger", ledger_path, "--reject", "v3", "n2", "--at", day(1).isoformat()])
+    capsys.readouterr()
+    assert cli(["status", "--ledger", ledger_path, "--as-of", day(2).isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert "placements: 1\n  v1 -> n1\n" in out
+    assert "open offers: 1\n  v2 -> n1 (round 1, expires 2026-03-09 09:00)\n" in out
+    assert "exclusions (never offered again): 1\n  v3 -> n2 (rejected)\n" in out
+    assert out.rstrip().endswith("1  2026-03-02          3          1          1          0          0")
+    assert cli(["status", "--ledger", ledger_path, "--as-of", day(2).isoformat(), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["placements"] == [["v1", "n1"]] and doc["excluded"] == [["v3", "n2"]]
+    assert doc["rounds"] == [{"round": 1, "at": "2026-03-02T09:00:00+00:00", "offered": 3,
+                              "accepted": 1, "rejected": 1}]
