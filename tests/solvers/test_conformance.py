@@ -17,6 +17,7 @@ from matchkit.solvers import (
     StableSolver,
     get_solver,
     register,
+    unregister,
 )
 
 METHODS = list(SOLVERS)
@@ -197,3 +198,18 @@ def test_hungarian_never_takes_a_pair_twice_with_places_on_both_sides() -> None:
     check_assignment(p, a)
     assert a.objective == 13.0
     assert a.info["matrix_shape"][0] > 4  # the gadgets are there
+
+
+def test_a_registered_backend_is_solvable_by_name() -> None:
+    class Cautious(HungarianSolver):
+        name = "cautious"
+
+    register(Cautious)
+    try:
+        p = mk.MatchProblem.from_dense(np.array([[1.0, 2.0], [3.0, 1.0]]))
+        a = mk.solve(p, method="cautious")
+        assert a.objective == 5.0
+    finally:
+        assert unregister("cautious") is Cautious
+    with pytest.raises(mk.UnknownMethodError, match="Got 'cautious'"):
+        mk.solve(p, method="cautious")

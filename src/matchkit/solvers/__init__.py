@@ -50,6 +50,7 @@ __all__ = [
     "get_solver",
     "min_cost_flow",
     "register",
+    "unregister",
 ]
 
 
@@ -106,6 +107,8 @@ def register(cls: S, *, replace: bool = False) -> S:
     ...     name = "my-greedy"
     >>> register(Greedy) is Greedy, "my-greedy" in SOLVERS
     (True, True)
+    >>> unregister("my-greedy") is Greedy, "my-greedy" in SOLVERS
+    (True, False)
     """
     name = getattr(cls, "name", None)
     if not isinstance(name, str) or not name:
@@ -123,6 +126,26 @@ def register(cls: S, *, replace: bool = False) -> S:
         )
     _REGISTRY[name] = cls
     return cls
+
+
+def unregister(name: str) -> type[Solver]:
+    """Remove the solver registered as ``name`` from the registry and return its class.
+
+    Raises
+    ------
+    UnknownMethodError
+        If ``name`` is not registered.
+
+    Examples
+    --------
+    >>> from matchkit.solvers import HungarianSolver, register, unregister
+    >>> class Mine(HungarianSolver):
+    ...     name = "mine"
+    >>> unregister(register(Mine).name) is Mine
+    True
+    """
+    check_choice("name", name, tuple(_REGISTRY), caller="unregister")
+    return _REGISTRY.pop(name)
 
 
 def get_solver(name: str) -> Solver:
