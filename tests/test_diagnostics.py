@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import matchkit as mk
@@ -183,6 +183,7 @@ def test_the_city_yields_the_common_counterfactuals(city: mk.MatchResult) -> Non
     assert {"radius", "drop_check", "drop_skill"} <= set(_city_counterfactuals(city))
 
 
+@settings(max_examples=30)
 @given(datasets(min_volunteers=1, max_volunteers=6, min_needs=1, max_needs=4), st.sampled_from(["en", "ru"]))
 def test_every_counterfactual_is_exact_and_none_is_missed(ds: mk.Dataset, lang: str) -> None:
     result = mk.match(ds, as_of=AS_OF, policies=False)
@@ -208,6 +209,7 @@ def test_every_counterfactual_is_exact_and_none_is_missed(ds: mk.Dataset, lang: 
             assert str(c.more) in c.text
 
 
+@settings(max_examples=30)
 @given(datasets(min_volunteers=1, max_volunteers=6, min_needs=1, max_needs=4))
 def test_volunteer_counts_match_why_not(ds: mk.Dataset) -> None:
     result = mk.match(ds, as_of=AS_OF, policies=False)
