@@ -124,7 +124,9 @@ class AuctionState:
             # Profit after the bid: v2 - eps, but never below 0 (staying out is worth 0).
             bids = self.wts[bidders, am] - np.maximum(v2 - eps, 0)
             # Pool the held bids of every role that got a bid with the new bids.
-            uroles = np.unique(roles)
+            mark = np.zeros(len(self.cap), dtype=bool)
+            mark[roles] = True
+            uroles = np.flatnonzero(mark)
             lens = self.cap[uroles]
             s_start = self.slot0[uroles]
             tot = int(lens.sum())
@@ -193,7 +195,7 @@ class AuctionState:
         out[m] = self.wts[vols[m], self.col_of[vols[m]]] - self.price[r[m]]
         return out
 
-    def repair_unfilled(self, eps: int) -> bool:
+    def repair_unfilled(self, eps: int, single: bool = False) -> bool:
         """One reverse-auction round for roles that are not full but have a price > 0.
 
         Each such role ``j`` with ``m`` empty slots ranks its candidates by
@@ -201,8 +203,10 @@ class AuctionState:
         lowers its price to ``max(0, beta_(m+1) - eps)`` and takes its top ``m``
         candidates with ``beta_i`` above that price. Nobody's epsilon-complementary
         slackness breaks; every volunteer who moves gains at least ``eps``, so repeated
-        rounds end. Roles whose top candidates hold another such role are repaired in
-        separate rounds (lowest index first). Returns False when nothing was to repair.
+        rounds end. A top candidate holding another role repaired in the same round
+        stays and keeps that role's price from falling below its level; a round without
+        progress repairs the lowest-numbered role alone. Returns False when nothing was
+        to repair.
         """
         n_r = len(self.cap)
         badr = np.flatnonzero((self.count < self.cap) & (self.price[:n_r] > 0))
@@ -224,28 +228,31 @@ class AuctionState:
         vi, ci, rj, beta, hold = vi[order], ci[order], rj[order], beta[order], hold[order]
         rank = np.arange(len(rj)) - np.searchsorted(rj, rj, side="left")
         m = (self.cap - self.count)[rj]
-        # Roles linked through a top candidate who holds the other role must not move
-        # prices in the same round: keep a role if it has the lowest index among its links.
-        link = (hold >= 0) & flag[np.maximum(hold, 0)] & (rank <= m)
-        a, b = rj[link], hold[link]
-        low = np.full(n_r + 1, n_r, dtype=np.int64)
-        np.minimum.at(low, a, b)
-        np.minimum.at(low, b, a)
-        sel = np.zeros(n_r + 1, dtype=bool)
-        sel[badr] = badr < low[badr]
-        keep = sel[rj]
-        vi, ci, rj, beta, rank, m = vi[keep], ci[keep], rj[keep], beta[keep], rank[keep], m[keep]
-        fixr = np.flatnonzero(sel[:n_r])
-        # beta of the (m+1)-th candidate of each role (or none).
+        # A top candidate who holds another role repaired in this round ("stayer") does
+        # not move, and the price may not fall below what would tempt it.
+        stay = (hold >= 0) & flag[np.maximum(hold, 0)]
+        if single:
+            first = badr[0]
+            keep = rj == first
+            vi, ci, rj, beta, rank, m = vi[keep], ci[keep], rj[keep], beta[keep], rank[keep], m[keep]
+            stay = np.zeros(len(vi), dtype=bool)
+            fixr = badr[:1]
+        else:
+            fixr = badr
         nxt = np.full(n_r, -(2**62), dtype=np.int64)
         at = rank == m
         nxt[rj[at]] = beta[at]
-        newp = np.maximum(0, nxt[fixr] - eps)
+        top_stay = stay & (rank < m)
+        np.maximum.at(nxt, rj[top_stay], beta[top_stay])
+        old = self.price[fixr].copy()
+        newp = np.minimum(old, np.maximum(0, nxt[fixr] - eps))
         self.price[fixr] = newp
         self.base[fixr] = newp
         self.flatten_bids(fixr)
-        take = (rank < m) & (beta > self.price[rj])
+        take = (rank < m) & (beta > self.price[rj]) & ~stay
         vi, ci, rj = vi[take], ci[take], rj[take]
+        if not len(vi) and (newp == old).all():
+            return self.repair_unfilled(eps, single=True) if not single else True
         if len(vi):
             # A volunteer wanted by several roles goes where it gains most.
             gain = self.wts[vi, ci] - self.price[rj]
@@ -306,9 +313,18 @@ class AuctionState:
         return np.flatnonzero(best > self.profit() + eps)
 
 
+REPAIR_ALWAYS = True
+
+
 def run_phase(state: AuctionState, eps: int, bidders: IntArray) -> None:
-    """Bid until everyone is placed, then repair unfilled roles' prices (reverse rounds)."""
+    """Bid until everyone is placed, then repair unfilled roles' prices (reverse rounds).
+
+    Only the last phase (``eps = 1``) needs the repair for exactness; earlier phases
+    only shape the prices, and skip it.
+    """
     state.bid_until_assigned(bidders, eps)
+    if eps > 1 and not REPAIR_ALWAYS:
+        return
     for _ in range(1_000_000):
         if not state.repair_unfilled(eps):
             return

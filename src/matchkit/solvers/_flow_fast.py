@@ -43,6 +43,17 @@ class FastResult:
     added_edges: int
 
 
+def _compact(idx: IntArray) -> tuple[IntArray, IntArray]:
+    """Distinct values (ascending) and each element's rank among them, without sorting."""
+    if not len(idx):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    present = np.zeros(int(idx.max()) + 1, dtype=bool)
+    present[idx] = True
+    values = np.flatnonzero(present).astype(np.int64)
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    return values, rank[idx]
+
+
 def _top_k(vol: IntArray, w: IntArray, n_v: int, k: int) -> tuple[IntArray, IntArray]:
     """Row-wise top ``k`` edges by weight (edges sorted by volunteer). Returns a padded
     ``(n_v, K)`` matrix of edge positions (-1 = padding) and the chosen edge mask."""
@@ -104,7 +115,7 @@ def certify(
 
 def solve_fast(
     left: IntArray, right: IntArray, weight: IntArray, right_capacity: IntArray, *,
-    k: int = 8, theta: int = 6, prices: IntArray | None = None,
+    k: int = 8, theta: int = 10, prices: IntArray | None = None,
 ) -> FastResult:
     """Maximum-weight b-matching when every volunteer (``left``) has capacity 1.
 
@@ -119,10 +130,8 @@ def solve_fast(
             need_price=res.need_price, volunteers=res.volunteers, needs=res.needs,
             mult=res.mult, rounds=res.rounds, added_edges=res.added_edges,
         )
-    vols, vol = np.unique(left, return_inverse=True)
-    needs, role = np.unique(right, return_inverse=True)
-    vol = vol.astype(np.int64)
-    role = role.astype(np.int64)
+    vols, vol = _compact(left)
+    needs, role = _compact(right)
     n_v, n_r = len(vols), len(needs)
     cap = np.minimum(right_capacity[needs], np.bincount(role, minlength=n_r)).astype(np.int64)
     n_pairs = int(min(n_v, cap.sum()))
