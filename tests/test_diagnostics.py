@@ -28,7 +28,9 @@ def edges_of_need(ds: mk.Dataset, need_id: str, day: date) -> int:
     return int((p.edge_right == ds.index_of("needs", need_id)).sum())
 
 
-def edges_of_volunteer(ds: mk.Dataset, volunteer_id: str, day: date, skip: set[str]) -> int:
+def edges_of_volunteer(
+    ds: mk.Dataset, volunteer_id: str, day: date, skip: set[str]
+) -> int:
     p = mk.build_problem(ds, as_of=day)
     mine = p.edge_right[p.edge_left == ds.index_of("volunteers", volunteer_id)]
     return sum(1 for j in mine.tolist() if p.right_ids[j] not in skip)
@@ -37,7 +39,12 @@ def edges_of_volunteer(ds: mk.Dataset, volunteer_id: str, day: date, skip: set[s
 def relaxed(ds: mk.Dataset, need_id: str, change: str, value: object) -> mk.Dataset:
     """The dataset with one condition of the need (or every volunteer's radius) relaxed."""
     if change == "radius":
-        vols = [v.model_copy(update={"max_distance_km": max(v.max_distance_km, float(value))}) for v in ds.volunteers]
+        vols = [
+            v.model_copy(
+                update={"max_distance_km": max(v.max_distance_km, float(value))}
+            )
+            for v in ds.volunteers
+        ]
         return ds.replace(volunteers=vols)
     field, update = {
         "drop_check": ("required_checks", None),
@@ -57,11 +64,16 @@ def relaxed(ds: mk.Dataset, need_id: str, change: str, value: object) -> mk.Data
     return ds.replace(needs=needs)
 
 
-def rules_by_why_not(ds: mk.Dataset, pairs: list[tuple[str, str]], day: date) -> tuple[Counter, Counter]:
+def rules_by_why_not(
+    ds: mk.Dataset, pairs: list[tuple[str, str]], day: date
+) -> tuple[Counter, Counter]:
     by: Counter[str] = Counter()
     only: Counter[str] = Counter()
     for v, n in pairs:
-        rules = {e.rule for e in mk.why_not(ds, v, n, as_of=day)} - {"not_open", "ended"}
+        rules = {e.rule for e in mk.why_not(ds, v, n, as_of=day)} - {
+            "not_open",
+            "ended",
+        }
         by.update(rules)
         if len(rules) == 1:
             only.update(rules)
@@ -81,10 +93,18 @@ def city() -> mk.MatchResult:
 
 # -- volunteers ----------------------------------------------------------------------------
 
-def test_volunteer_with_no_acceptable_need_counts_rules_like_why_not(tiny: mk.MatchResult) -> None:
+
+def test_volunteer_with_no_acceptable_need_counts_rules_like_why_not(
+    tiny: mk.MatchResult,
+) -> None:
     d = tiny.why_unmatched("v6")
     ds = tiny.dataset
-    live = [n.id for n in ds.needs if n.status is mk.NeedStatus.OPEN and (n.end_date is None or n.end_date >= TINY_DAY)]
+    live = [
+        n.id
+        for n in ds.needs
+        if n.status is mk.NeedStatus.OPEN
+        and (n.end_date is None or n.end_date >= TINY_DAY)
+    ]
     by, only = rules_by_why_not(ds, [("v6", n) for n in live], TINY_DAY)
     assert d.code == "no_acceptable_need"
     assert d.considered == len(live) == 4
@@ -102,8 +122,12 @@ def test_outcompeted_margins_come_from_the_weakest_holder(city: mk.MatchResult) 
     p = city.problem
     holders: dict[int, list[float]] = {}
     for prop in city.proposals:
-        e = int(p.edge_index([city.dataset.index_of("volunteers", prop.volunteer_id)],
-                             [city.dataset.index_of("needs", prop.need_id)])[0])
+        e = int(
+            p.edge_index(
+                [city.dataset.index_of("volunteers", prop.volunteer_id)],
+                [city.dataset.index_of("needs", prop.need_id)],
+            )[0]
+        )
         holders.setdefault(int(p.edge_right[e]), []).append(float(p.weight[e]))
     vids = [v for v, r in city.unmatched.items() if r.code == "outcompeted"]
     assert vids
@@ -115,10 +139,14 @@ def test_outcompeted_margins_come_from_the_weakest_holder(city: mk.MatchResult) 
         assert c.weakest_score == pytest.approx(want) if want is not None else c.full
         if c.margin is not None:
             assert c.margin == pytest.approx(c.your_score - c.weakest_score)
-    assert [c.your_score for c in d.competition] == sorted((c.your_score for c in d.competition), reverse=True)
+    assert [c.your_score for c in d.competition] == sorted(
+        (c.your_score for c in d.competition), reverse=True
+    )
 
 
-def test_volunteer_radius_counterfactual_matches_a_rebuilt_dataset(city: mk.MatchResult) -> None:
+def test_volunteer_radius_counterfactual_matches_a_rebuilt_dataset(
+    city: mk.MatchResult,
+) -> None:
     ds = city.dataset
     skip = set(city.context.get("blocked", {}))
     found = 0
@@ -128,15 +156,26 @@ def test_volunteer_radius_counterfactual_matches_a_rebuilt_dataset(city: mk.Matc
         for cf in city.why_unmatched(vid).counterfactuals:
             if cf.change != "radius":
                 continue
-            vols = [v.model_copy(update={"max_distance_km": cf.value}) if v.id == vid else v for v in ds.volunteers]
-            assert edges_of_volunteer(ds.replace(volunteers=vols), vid, DEFAULT_AS_OF, skip) == cf.more
+            vols = [
+                v.model_copy(update={"max_distance_km": cf.value}) if v.id == vid else v
+                for v in ds.volunteers
+            ]
+            assert (
+                edges_of_volunteer(
+                    ds.replace(volunteers=vols), vid, DEFAULT_AS_OF, skip
+                )
+                == cf.more
+            )
             found += 1
         if found >= 3:
             break
-    assert found, "the city should have a volunteer whose radius alone keeps every need away"
+    assert found, (
+        "the city should have a volunteer whose radius alone keeps every need away"
+    )
 
 
 # -- needs ---------------------------------------------------------------------------------
+
 
 def test_filled_need_says_so(tiny: mk.MatchResult) -> None:
     assert tiny.why_unfilled("n6").code == "filled"
@@ -158,7 +197,9 @@ def test_need_rule_counts_match_why_not(city: mk.MatchResult) -> None:
     assert d.considered == len(ds.volunteers)
 
 
-def _city_counterfactuals(city: mk.MatchResult) -> dict[str, tuple[str, mk.Counterfactual]]:
+def _city_counterfactuals(
+    city: mk.MatchResult,
+) -> dict[str, tuple[str, mk.Counterfactual]]:
     out: dict[str, tuple[str, mk.Counterfactual]] = {}
     for nid, reason in sorted(city.unfilled.items()):
         if reason.code in DIAGNOSED:
@@ -167,15 +208,29 @@ def _city_counterfactuals(city: mk.MatchResult) -> dict[str, tuple[str, mk.Count
     return out
 
 
-@pytest.mark.parametrize("change", ["radius", "drop_check", "drop_skill", "drop_language", "drop_min_age",
-                                    "no_fixed_times", "remote"])
-def test_need_counterfactual_matches_a_rebuilt_dataset(city: mk.MatchResult, change: str) -> None:
+@pytest.mark.parametrize(
+    "change",
+    [
+        "radius",
+        "drop_check",
+        "drop_skill",
+        "drop_language",
+        "drop_min_age",
+        "no_fixed_times",
+        "remote",
+    ],
+)
+def test_need_counterfactual_matches_a_rebuilt_dataset(
+    city: mk.MatchResult, change: str
+) -> None:
     found = _city_counterfactuals(city)
     if change not in found:
         pytest.skip(f"no unfilled need of this city has a {change!r} counterfactual")
     nid, cf = found[change]
     before = edges_of_need(city.dataset, nid, DEFAULT_AS_OF)
-    after = edges_of_need(relaxed(city.dataset, nid, change, cf.value), nid, DEFAULT_AS_OF)
+    after = edges_of_need(
+        relaxed(city.dataset, nid, change, cf.value), nid, DEFAULT_AS_OF
+    )
     assert after - before == cf.more > 0
 
 
@@ -184,8 +239,13 @@ def test_the_city_yields_the_common_counterfactuals(city: mk.MatchResult) -> Non
 
 
 @settings(max_examples=30)
-@given(datasets(min_volunteers=1, max_volunteers=6, min_needs=1, max_needs=4), st.sampled_from(["en", "ru"]))
-def test_every_counterfactual_is_exact_and_none_is_missed(ds: mk.Dataset, lang: str) -> None:
+@given(
+    datasets(min_volunteers=1, max_volunteers=6, min_needs=1, max_needs=4),
+    st.sampled_from(["en", "ru"]),
+)
+def test_every_counterfactual_is_exact_and_none_is_missed(
+    ds: mk.Dataset, lang: str
+) -> None:
     result = mk.match(ds, as_of=AS_OF, policies=False)
     for nid, reason in result.unfilled.items():
         if reason.code not in DIAGNOSED:
@@ -196,7 +256,9 @@ def test_every_counterfactual_is_exact_and_none_is_missed(ds: mk.Dataset, lang: 
         before = edges_of_need(ds, nid, AS_OF)
         listed = {(c.change, c.value): c for c in d.counterfactuals}
         need = ds.need(nid)
-        tried = [("drop_check", t) for t in need.required_checks] + [("drop_skill", t) for t in need.required_skills]
+        tried = [("drop_check", t) for t in need.required_checks] + [
+            ("drop_skill", t) for t in need.required_skills
+        ]
         tried += [("drop_language", t) for t in need.languages]
         tried += [("drop_min_age", need.min_age)] if need.min_age is not None else []
         tried += [("remote", None)] if not need.remote else []
@@ -213,14 +275,21 @@ def test_every_counterfactual_is_exact_and_none_is_missed(ds: mk.Dataset, lang: 
 @given(datasets(min_volunteers=1, max_volunteers=6, min_needs=1, max_needs=4))
 def test_volunteer_counts_match_why_not(ds: mk.Dataset) -> None:
     result = mk.match(ds, as_of=AS_OF, policies=False)
-    live = [n.id for n in ds.needs if n.status is mk.NeedStatus.OPEN and (n.end_date is None or n.end_date >= AS_OF)]
-    for vid, reason in result.unmatched.items():
+    live = [
+        n.id
+        for n in ds.needs
+        if n.status is mk.NeedStatus.OPEN
+        and (n.end_date is None or n.end_date >= AS_OF)
+    ]
+    for vid in result.unmatched:
         d = result.why_unmatched(vid)
         if d.code not in ("no_acceptable_need", "outcompeted"):
             continue
         by, only = rules_by_why_not(ds, [(vid, n) for n in live], AS_OF)
         assert dict(d.excluded_by) == dict(by) and dict(d.only_rule) == dict(only)
-        assert d.details["acceptable_needs"] == edges_of_volunteer(ds, vid, AS_OF, set())
+        assert d.details["acceptable_needs"] == edges_of_volunteer(
+            ds, vid, AS_OF, set()
+        )
 
 
 def test_no_volunteer_text_names_another_volunteer(city: mk.MatchResult) -> None:
@@ -235,8 +304,14 @@ def test_no_volunteer_text_names_another_volunteer(city: mk.MatchResult) -> None
 
 
 @pytest.mark.parametrize("method", ["flow", "stable"])
-def test_diagnosis_of_every_unmatched_volunteer_agrees_with_the_round(method: str) -> None:
-    result = mk.match(synthetic_city(n_volunteers=150, n_needs=20, seed=5), as_of=DEFAULT_AS_OF, method=method)
+def test_diagnosis_of_every_unmatched_volunteer_agrees_with_the_round(
+    method: str,
+) -> None:
+    result = mk.match(
+        synthetic_city(n_volunteers=150, n_needs=20, seed=5),
+        as_of=DEFAULT_AS_OF,
+        method=method,
+    )
     codes = {vid: result.why_unmatched(vid).code for vid in result.unmatched}
     assert codes == {vid: r.code for vid, r in result.unmatched.items()}
 
@@ -247,11 +322,17 @@ def test_texts_in_russian_agree_with_numbers(tiny: mk.MatchResult) -> None:
     assert "ни одна из 4 открытых задач" in text
 
 
-@pytest.mark.parametrize(("call", "match"), [
-    (lambda r: r.why_unfilled("nope"), "no need with id 'nope'"),
-    (lambda r: r.why_unmatched("nobody"), "no volunteer with id 'nobody'"),
-    (lambda r: r.why_unmatched("v1", lang="de"), "'lang' parameter of why_unmatched"),
-])
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda r: r.why_unfilled("nope"), "no need with id 'nope'"),
+        (lambda r: r.why_unmatched("nobody"), "no volunteer with id 'nobody'"),
+        (
+            lambda r: r.why_unmatched("v1", lang="de"),
+            "'lang' parameter of why_unmatched",
+        ),
+    ],
+)
 def test_bad_arguments(tiny: mk.MatchResult, call: object, match: str) -> None:
     with pytest.raises(mk.MatchkitError, match=match):
         call(tiny)  # type: ignore[operator]

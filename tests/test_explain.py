@@ -11,7 +11,12 @@ from hypothesis import strategies as st
 
 import matchkit as mk
 from matchkit._texts import count, count_of, km, ordinal, plural, ru_verb, slot_label
-from matchkit.datasets import DEFAULT_AS_OF, TINY_CITY_ACCEPTABLE, synthetic_city, tiny_city
+from matchkit.datasets import (
+    DEFAULT_AS_OF,
+    TINY_CITY_ACCEPTABLE,
+    synthetic_city,
+    tiny_city,
+)
 from matchkit.testing import AS_OF, datasets
 
 DAY = date(2026, 9, 1)
@@ -26,18 +31,27 @@ def tiny() -> mk.MatchResult:
 
 @pytest.fixture(scope="module")
 def city() -> mk.MatchResult:
-    return mk.match(synthetic_city(n_volunteers=300, n_needs=40, seed=21), as_of=DEFAULT_AS_OF, shortlist=2)
+    return mk.match(
+        synthetic_city(n_volunteers=300, n_needs=40, seed=21),
+        as_of=DEFAULT_AS_OF,
+        shortlist=2,
+    )
 
 
 @pytest.mark.parametrize("pair", sorted(TINY_CITY_ACCEPTABLE))
 @pytest.mark.parametrize("audience", AUDIENCES)
 @pytest.mark.parametrize("lang", LANGS)
-def test_contributions_add_up_to_the_score(tiny: mk.MatchResult, pair: tuple[str, str], audience: str,
-                                           lang: str) -> None:
+def test_contributions_add_up_to_the_score(
+    tiny: mk.MatchResult, pair: tuple[str, str], audience: str, lang: str
+) -> None:
     e = tiny.explanation(*pair, audience=audience, lang=lang)
     p = tiny.problem
-    pos = int(p.edge_index([tiny.dataset.index_of("volunteers", pair[0])],
-                           [tiny.dataset.index_of("needs", pair[1])])[0])
+    pos = int(
+        p.edge_index(
+            [tiny.dataset.index_of("volunteers", pair[0])],
+            [tiny.dataset.index_of("needs", pair[1])],
+        )[0]
+    )
     assert e.acceptable and pos >= 0
     assert e.score == pytest.approx(float(p.weight[pos]))
     assert sum(c.points for c in e.contributions) == pytest.approx(e.score)
@@ -51,11 +65,17 @@ def test_status_follows_the_round(tiny: mk.MatchResult) -> None:
     for prop in tiny.proposals:
         assert tiny.explanation(prop.volunteer_id, prop.need_id).status == "proposed"
         for alt in prop.alternatives:
-            assert tiny.explanation(prop.volunteer_id, alt.need_id).status == "alternative"
+            assert (
+                tiny.explanation(prop.volunteer_id, alt.need_id).status == "alternative"
+            )
 
 
-@pytest.mark.parametrize("pair", [("v6", "n1"), ("v1", "n3"), ("v3", "n6"), ("v2", "n5"), ("v1", "n4")])
-def test_failed_rules_are_those_of_why_not(tiny: mk.MatchResult, pair: tuple[str, str]) -> None:
+@pytest.mark.parametrize(
+    "pair", [("v6", "n1"), ("v1", "n3"), ("v3", "n6"), ("v2", "n5"), ("v1", "n4")]
+)
+def test_failed_rules_are_those_of_why_not(
+    tiny: mk.MatchResult, pair: tuple[str, str]
+) -> None:
     e = tiny.explanation(*pair)
     want = {x.rule for x in mk.why_not(tiny.dataset, *pair, as_of=DAY)}
     assert not e.acceptable and e.status == "not_acceptable" and e.score is None
@@ -70,29 +90,62 @@ def test_options_are_ranked_by_score(tiny: mk.MatchResult) -> None:
     assert "Walk dogs at the shelter" in e.text
 
 
-@pytest.mark.parametrize(("lang", "audience", "first"), [
-    ("en", "volunteer", 'We suggest "Deliver groceries to seniors" with Kazan Volunteer Centre.'),
-    ("ru", "volunteer", "Мы предлагаем вам задачу «Deliver groceries to seniors» в организации "
-                        "«Kazan Volunteer Centre»."),
-    ("en", "organisation", 'We suggest Rustam for "Deliver groceries to seniors".'),
-    ("ru", "organisation", "Мы предлагаем для задачи «Deliver groceries to seniors» волонтёра Rustam."),
-])
+@pytest.mark.parametrize(
+    ("lang", "audience", "first"),
+    [
+        (
+            "en",
+            "volunteer",
+            'We suggest "Deliver groceries to seniors" with Kazan Volunteer Centre.',
+        ),
+        (
+            "ru",
+            "volunteer",
+            (
+                "Мы предлагаем вам задачу «Deliver groceries to seniors» в организации "
+                "«Kazan Volunteer Centre»."
+            ),
+        ),
+        ("en", "organisation", 'We suggest Rustam for "Deliver groceries to seniors".'),
+        (
+            "ru",
+            "organisation",
+            "Мы предлагаем для задачи «Deliver groceries to seniors» волонтёра Rustam.",
+        ),
+    ],
+)
 def test_first_line(tiny: mk.MatchResult, lang: str, audience: str, first: str) -> None:
-    assert tiny.explain("v2", "n2", audience=audience, lang=lang).splitlines()[0] == first
+    assert (
+        tiny.explain("v2", "n2", audience=audience, lang=lang).splitlines()[0] == first
+    )
 
 
 def test_volunteer_text_speaks_of_cause_place_and_time(tiny: mk.MatchResult) -> None:
     text = tiny.explain("v2", "n2")
-    assert "elderly" in text and "0 km from your home" in text and "Tuesday evening" in text
+    assert (
+        "elderly" in text
+        and "0 km from your home" in text
+        and "Tuesday evening" in text
+    )
     ru = tiny.explain("v2", "n2", lang="ru")
     assert "пожилые люди" in ru and "во вторник вечером" in ru and "0 км" in ru
 
 
-def test_organisation_text_speaks_of_skills_checks_coverage_but_not_age_or_distance(tiny: mk.MatchResult) -> None:
+def test_organisation_text_speaks_of_skills_checks_coverage_but_not_age_or_distance(
+    tiny: mk.MatchResult,
+) -> None:
     e = tiny.explanation("v2", "n2", audience="organisation")
-    assert "driving licence" in e.text and "background check" in e.text and "Coverage" in e.text
+    assert (
+        "driving licence" in e.text
+        and "background check" in e.text
+        and "Coverage" in e.text
+    )
     assert " km" not in e.text and "46" not in e.text  # no distance from home, no age
-    assert "age" not in e.facts and "distance_km" not in e.facts and "interests" not in e.facts
+    assert (
+        "age" not in e.facts
+        and "distance_km" not in e.facts
+        and "interests" not in e.facts
+    )
     assert (e.candidate_rank, e.n_candidates) == (1, 1)
 
 
@@ -113,11 +166,19 @@ def test_volunteer_never_learns_about_other_volunteers(city: mk.MatchResult) -> 
             assert (e.candidate_rank, e.n_candidates) == (0, 0)
 
 
-@given(datasets(min_volunteers=2, max_volunteers=6, min_needs=1, max_needs=4), st.sampled_from(LANGS),
-       st.data())
-def test_privacy_and_sums_on_any_dataset(ds: mk.Dataset, lang: str, data: st.DataObject) -> None:
+@given(
+    datasets(min_volunteers=2, max_volunteers=6, min_needs=1, max_needs=4),
+    st.sampled_from(LANGS),
+    st.data(),
+)
+def test_privacy_and_sums_on_any_dataset(
+    ds: mk.Dataset, lang: str, data: st.DataObject
+) -> None:
     # give everyone a distinctive name, so a leak cannot hide in ordinary words (ids are v0, v1, ...)
-    vols = [v.model_copy(update={"name": f"Person{k}Q"}) for k, v in enumerate(ds.volunteers)]
+    vols = [
+        v.model_copy(update={"name": f"Person{k}Q"})
+        for k, v in enumerate(ds.volunteers)
+    ]
     ds = ds.replace(volunteers=vols)
     result = mk.match(ds, as_of=AS_OF, policies=False)
     k = data.draw(st.integers(0, len(vols) - 1))
@@ -125,19 +186,32 @@ def test_privacy_and_sums_on_any_dataset(ds: mk.Dataset, lang: str, data: st.Dat
     vid, nid = vols[k].id, ds.needs[j].id
     e = result.explanation(vid, nid, lang=lang)
     d = result.why_unmatched(vid, lang=lang)
-    blob = e.text + repr(e.facts) + repr(e.other_options) + d.text + repr(d.competition) + repr(d.details)
+    blob = (
+        e.text
+        + repr(e.facts)
+        + repr(e.other_options)
+        + d.text
+        + repr(d.competition)
+        + repr(d.details)
+    )
     assert not re.search(r"\bv\d+\b|Person\d+Q", blob)
     assert e.acceptable == (not mk.why_not(ds, vid, nid, as_of=AS_OF))
     if e.acceptable:
         assert sum(c.points for c in e.contributions) == pytest.approx(e.score)
 
 
-@pytest.mark.parametrize(("call", "match"), [
-    (lambda r: r.explain("v1", "nope"), "no need with id 'nope'"),
-    (lambda r: r.explain("nobody", "n1"), "no volunteer with id 'nobody'"),
-    (lambda r: r.explain("v1", "n1", audience="press"), "'audience' parameter of explain"),
-    (lambda r: r.explain("v1", "n1", lang="fr"), "'lang' parameter of explain"),
-])
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda r: r.explain("v1", "nope"), "no need with id 'nope'"),
+        (lambda r: r.explain("nobody", "n1"), "no volunteer with id 'nobody'"),
+        (
+            lambda r: r.explain("v1", "n1", audience="press"),
+            "'audience' parameter of explain",
+        ),
+        (lambda r: r.explain("v1", "n1", lang="fr"), "'lang' parameter of explain"),
+    ],
+)
 def test_bad_arguments(tiny: mk.MatchResult, call: object, match: str) -> None:
     with pytest.raises(mk.MatchkitError, match=match):
         call(tiny)  # type: ignore[operator]
@@ -145,26 +219,56 @@ def test_bad_arguments(tiny: mk.MatchResult, call: object, match: str) -> None:
 
 # -- the phrase helpers ---------------------------------------------------------------------
 
-@pytest.mark.parametrize(("n", "want"), [
-    (0, "0 волонтёров"), (1, "1 волонтёр"), (2, "2 волонтёра"), (4, "4 волонтёра"), (5, "5 волонтёров"),
-    (11, "11 волонтёров"), (12, "12 волонтёров"), (14, "14 волонтёров"), (21, "21 волонтёр"),
-    (22, "22 волонтёра"), (25, "25 волонтёров"), (101, "101 волонтёр"), (111, "111 волонтёров"),
-    (1000, "1000 волонтёров"),
-])
+
+@pytest.mark.parametrize(
+    ("n", "want"),
+    [
+        (0, "0 волонтёров"),
+        (1, "1 волонтёр"),
+        (2, "2 волонтёра"),
+        (4, "4 волонтёра"),
+        (5, "5 волонтёров"),
+        (11, "11 волонтёров"),
+        (12, "12 волонтёров"),
+        (14, "14 волонтёров"),
+        (21, "21 волонтёр"),
+        (22, "22 волонтёра"),
+        (25, "25 волонтёров"),
+        (101, "101 волонтёр"),
+        (111, "111 волонтёров"),
+        (1000, "1000 волонтёров"),
+    ],
+)
 def test_russian_plural_of_volunteers(n: int, want: str) -> None:
     assert count(n, "volunteer", "ru") == want
 
 
-@pytest.mark.parametrize(("n", "want"), [(1, "подойдёт"), (2, "подойдут"), (11, "подойдут"), (21, "подойдёт"),
-                                         (31, "подойдёт"), (111, "подойдут")])
+@pytest.mark.parametrize(
+    ("n", "want"),
+    [
+        (1, "подойдёт"),
+        (2, "подойдут"),
+        (11, "подойдут"),
+        (21, "подойдёт"),
+        (31, "подойдёт"),
+        (111, "подойдут"),
+    ],
+)
 def test_russian_verb_agrees_with_the_number(n: int, want: str) -> None:
     assert ru_verb(n, "подойдёт", "подойдут") == want
 
 
-@pytest.mark.parametrize(("k", "m", "lang", "want"), [
-    (1, 1, "ru", "1 из 1 смены"), (2, 5, "ru", "2 из 5 смен"), (3, 21, "ru", "3 из 21 смены"),
-    (1, 11, "ru", "1 из 11 смен"), (1, 1, "en", "1 of 1 weekly time"), (2, 3, "en", "2 of 3 weekly times"),
-])
+@pytest.mark.parametrize(
+    ("k", "m", "lang", "want"),
+    [
+        (1, 1, "ru", "1 из 1 смены"),
+        (2, 5, "ru", "2 из 5 смен"),
+        (3, 21, "ru", "3 из 21 смены"),
+        (1, 11, "ru", "1 из 11 смен"),
+        (1, 1, "en", "1 of 1 weekly time"),
+        (2, 3, "en", "2 of 3 weekly times"),
+    ],
+)
 def test_k_of_m(k: int, m: int, lang: str, want: str) -> None:
     assert count_of(k, m, "slot", lang) == want
 
@@ -173,17 +277,45 @@ def test_k_of_m(k: int, m: int, lang: str, want: str) -> None:
 def test_plural_picks_one_of_the_three_russian_forms(n: int) -> None:
     form = plural(n, ("a", "b", "c"), "ru")
     last, last2 = n % 10, n % 100
-    assert form == ("c" if 11 <= last2 <= 14 else "a" if last == 1 else "b" if 2 <= last <= 4 else "c")
+    assert form == (
+        "c"
+        if 11 <= last2 <= 14
+        else "a"
+        if last == 1
+        else "b"
+        if 2 <= last <= 4
+        else "c"
+    )
 
 
-@pytest.mark.parametrize(("x", "lang", "want"), [(1.26, "en", "1.3 km"), (1.26, "ru", "1,3 км"),
-                                                 (15.0, "en", "15 km"), (0.04, "ru", "0,04 км")])
+@pytest.mark.parametrize(
+    ("x", "lang", "want"),
+    [
+        (1.26, "en", "1.3 km"),
+        (1.26, "ru", "1,3 км"),
+        (15.0, "en", "15 km"),
+        (0.04, "ru", "0,04 км"),
+    ],
+)
 def test_kilometres(x: float, lang: str, want: str) -> None:
     assert km(x, lang) == want
 
 
-@pytest.mark.parametrize(("n", "want"), [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"),
-                                         (12, "12th"), (13, "13th"), (21, "21st"), (22, "22nd"), (111, "111th")])
+@pytest.mark.parametrize(
+    ("n", "want"),
+    [
+        (1, "1st"),
+        (2, "2nd"),
+        (3, "3rd"),
+        (4, "4th"),
+        (11, "11th"),
+        (12, "12th"),
+        (13, "13th"),
+        (21, "21st"),
+        (22, "22nd"),
+        (111, "111th"),
+    ],
+)
 def test_english_ordinals(n: int, want: str) -> None:
     assert ordinal(n, "en") == want
 
@@ -192,4 +324,6 @@ def test_english_ordinals(n: int, want: str) -> None:
 def test_every_slot_has_words(slot: str) -> None:
     en, ru = slot_label(slot, "en"), slot_label(slot, "ru")
     assert en.split()[-1] in ("morning", "afternoon", "evening")
-    assert ru.split()[-1] in ("утром", "днём", "вечером") and ru.startswith(("в ", "во "))
+    assert ru.split()[-1] in ("утром", "днём", "вечером") and ru.startswith(
+        ("в ", "во ")
+    )

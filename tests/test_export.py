@@ -16,7 +16,11 @@ from matchkit.datasets import DEFAULT_AS_OF, synthetic_city, tiny_city
 
 @pytest.fixture(scope="module")
 def city() -> mk.MatchResult:
-    return mk.match(synthetic_city(n_volunteers=150, n_needs=20, seed=6), as_of=DEFAULT_AS_OF, shortlist=2)
+    return mk.match(
+        synthetic_city(n_volunteers=150, n_needs=20, seed=6),
+        as_of=DEFAULT_AS_OF,
+        shortlist=2,
+    )
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -24,29 +28,47 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def test_csv_files_hold_every_offer_reason_and_diagnosis(city: mk.MatchResult, tmp_path: Path) -> None:
+def test_csv_files_hold_every_offer_reason_and_diagnosis(
+    city: mk.MatchResult, tmp_path: Path
+) -> None:
     paths = city.to_csv(tmp_path / "out")
-    assert [p.name for p in paths] == ["proposals.csv", "reasons.csv", "diagnostics.csv"]
+    assert [p.name for p in paths] == [
+        "proposals.csv",
+        "reasons.csv",
+        "diagnostics.csv",
+    ]
     props = read_csv(paths[0])
     assert list(props[0]) == list(PROPOSAL_COLUMNS)
     assert len(props) == sum(1 + len(p.alternatives) for p in city.proposals)
     want = proposal_rows(city)
     for got, row in zip(props, want):
-        assert (got["volunteer_id"], got["need_id"], int(got["rank"])) == (row["volunteer_id"], row["need_id"],
-                                                                            row["rank"])
+        assert (got["volunteer_id"], got["need_id"], int(got["rank"])) == (
+            row["volunteer_id"],
+            row["need_id"],
+            row["rank"],
+        )
         assert float(got["score"]) == pytest.approx(row["score"])
         assert (got["distance_km"] == "") == (row["distance_km"] is None)
     reasons = read_csv(paths[1])
     assert len(reasons) == len(city.unmatched) + len(city.unfilled)
     assert {r["id"]: r["code"] for r in reasons if r["subject"] == "need"} == {
-        k: v.code for k, v in city.unfilled.items()}
+        k: v.code for k, v in city.unfilled.items()
+    }
     diags = read_csv(paths[2])
     assert list(diags[0]) == list(DIAGNOSTIC_COLUMNS)
     by_id = {(d["subject"], d["id"]): d for d in diags}
-    nid = next(n for n, r in city.unfilled.items() if r.code in ("no_acceptable_volunteer", "candidates_elsewhere"))
-    assert json.loads(by_id[("need", nid)]["excluded_by"]) == dict(city.why_unfilled(nid).excluded_by)
+    nid = next(
+        n
+        for n, r in city.unfilled.items()
+        if r.code in ("no_acceptable_volunteer", "candidates_elsewhere")
+    )
+    assert json.loads(by_id[("need", nid)]["excluded_by"]) == dict(
+        city.why_unfilled(nid).excluded_by
+    )
     cfs = json.loads(by_id[("need", nid)]["counterfactuals"])
-    assert [c["more"] for c in cfs] == [c.more for c in city.why_unfilled(nid).counterfactuals]
+    assert [c["more"] for c in cfs] == [
+        c.more for c in city.why_unfilled(nid).counterfactuals
+    ]
 
 
 def test_csv_in_russian_keeps_cyrillic(tmp_path: Path) -> None:
@@ -64,8 +86,12 @@ def test_json_document(city: mk.MatchResult, tmp_path: Path) -> None:
     assert len(doc["proposals"]) == sum(1 + len(p.alternatives) for p in city.proposals)
     assert doc["metrics"]["fill_rate"] == pytest.approx(city.metrics["fill_rate"])
     no_distance = {p["need_id"] for p in doc["proposals"] if p["distance_km"] is None}
-    assert no_distance and all(city.dataset.need(n).remote for n in no_distance)  # NaN became null
-    assert {d["id"] for d in doc["diagnostics"]} == set(city.unmatched) | set(city.unfilled)
+    assert no_distance and all(
+        city.dataset.need(n).remote for n in no_distance
+    )  # NaN became null
+    assert {d["id"] for d in doc["diagnostics"]} == set(city.unmatched) | set(
+        city.unfilled
+    )
 
 
 def test_json_without_a_path_writes_nothing(tmp_path: Path) -> None:
@@ -82,14 +108,21 @@ def test_networkx_graph_mirrors_the_problem(city: mk.MatchResult) -> None:
     volunteers = {n for n, d in g.nodes(data=True) if d["bipartite"] == 0}
     assert nx.is_bipartite(g) and len(volunteers) == p.n_left
     for e in range(0, p.n_edges, 17):
-        a, b = f"volunteer:{p.left_ids[int(p.edge_left[e])]}", f"need:{p.right_ids[int(p.edge_right[e])]}"
+        a, b = (
+            f"volunteer:{p.left_ids[int(p.edge_left[e])]}",
+            f"need:{p.right_ids[int(p.edge_right[e])]}",
+        )
         assert g.edges[a, b]["weight"] == pytest.approx(float(p.weight[e]))
     proposed = {(u, v) for u, v, s in g.edges(data="status") if s == "proposed"}
-    want = {(f"volunteer:{x.volunteer_id}", f"need:{x.need_id}") for x in city.proposals}
+    want = {
+        (f"volunteer:{x.volunteer_id}", f"need:{x.need_id}") for x in city.proposals
+    }
     assert {tuple(sorted(e)) for e in proposed} == {tuple(sorted(e)) for e in want}
     alts = sum(1 for *_, s in g.edges(data="status") if s == "alternative")
     assert alts == sum(len(x.alternatives) for x in city.proposals)
-    caps = {d["id"]: d["capacity"] for _, d in g.nodes(data=True) if d["kind"] == "need"}
+    caps = {
+        d["id"]: d["capacity"] for _, d in g.nodes(data=True) if d["kind"] == "need"
+    }
     assert caps == {n.id: n.capacity for n in city.dataset.needs}
 
 
@@ -104,10 +137,15 @@ def test_placements_and_open_offers_are_marked() -> None:
     still_open = [p for p in result.proposals if p.status == "open"]
     assert len(still_open) == len(first.proposals) - 1
     for p in still_open:
-        assert g.edges[f"volunteer:{p.volunteer_id}", f"need:{p.need_id}"]["status"] == "open"
+        assert (
+            g.edges[f"volunteer:{p.volunteer_id}", f"need:{p.need_id}"]["status"]
+            == "open"
+        )
 
 
-@pytest.mark.parametrize("call", [lambda r, d: r.to_csv(d, lang="xx"), lambda r, d: r.to_json(lang="xx")])
+@pytest.mark.parametrize(
+    "call", [lambda r, d: r.to_csv(d, lang="xx"), lambda r, d: r.to_json(lang="xx")]
+)
 def test_unknown_language(tmp_path: Path, call: object) -> None:
     result = mk.match(tiny_city(), as_of="2026-09-01")
     with pytest.raises(mk.UnknownMethodError, match="'lang' parameter"):

@@ -19,7 +19,11 @@ from matchkit.solvers import blocking_pairs
 
 @pytest.fixture(scope="module")
 def city() -> mk.MatchResult:
-    return mk.match(synthetic_city(n_volunteers=300, n_needs=40, seed=4), as_of=DEFAULT_AS_OF, shortlist=2)
+    return mk.match(
+        synthetic_city(n_volunteers=300, n_needs=40, seed=4),
+        as_of=DEFAULT_AS_OF,
+        shortlist=2,
+    )
 
 
 def filled_by_loop(result: mk.MatchResult) -> dict[str, int]:
@@ -34,8 +38,13 @@ def filled_by_loop(result: mk.MatchResult) -> dict[str, int]:
 
 def open_need_ids(result: mk.MatchResult) -> list[str]:
     blocked = set(result.context.get("blocked", {}))
-    return [n.id for n in result.dataset.needs if n.status is mk.NeedStatus.OPEN and n.id not in blocked
-            and (n.end_date is None or n.end_date >= result.as_of)]
+    return [
+        n.id
+        for n in result.dataset.needs
+        if n.status is mk.NeedStatus.OPEN
+        and n.id not in blocked
+        and (n.end_date is None or n.end_date >= result.as_of)
+    ]
 
 
 def test_fill_rates_match_a_loop(city: mk.MatchResult) -> None:
@@ -43,21 +52,29 @@ def test_fill_rates_match_a_loop(city: mk.MatchResult) -> None:
     filled = filled_by_loop(city)
     live = open_need_ids(city)
     cap = {n.id: n.capacity for n in ds.needs}
-    assert m["fill_rate"] == pytest.approx(sum(filled[n] for n in live) / sum(cap[n] for n in live))
+    assert m["fill_rate"] == pytest.approx(
+        sum(filled[n] for n in live) / sum(cap[n] for n in live)
+    )
     num: dict[str, float] = defaultdict(float)
     den: dict[str, float] = defaultdict(float)
     for n in live:
         org = ds.need(n).organisation_id
         num[org] += filled[n]
         den[org] += cap[n]
-    assert m["fill_rate_by_organisation"] == pytest.approx({o: num[o] / den[o] for o in den})
+    assert m["fill_rate_by_organisation"] == pytest.approx(
+        {o: num[o] / den[o] for o in den}
+    )
     labels = dict(zip(ds.need_ids, need_districts(ds)))
     num, den = defaultdict(float), defaultdict(float)
     for n in live:
         num[labels[n]] += filled[n]
         den[labels[n]] += cap[n]
-    assert m["fill_rate_by_district"] == pytest.approx({d: num[d] / den[d] for d in den})
-    assert m["gini_fill_by_district"] == pytest.approx(gini(num[d] / den[d] for d in den))
+    assert m["fill_rate_by_district"] == pytest.approx(
+        {d: num[d] / den[d] for d in den}
+    )
+    assert m["gini_fill_by_district"] == pytest.approx(
+        gini(num[d] / den[d] for d in den)
+    )
 
 
 def test_pools_and_offers_match_a_loop(city: mk.MatchResult) -> None:
@@ -71,18 +88,26 @@ def test_pools_and_offers_match_a_loop(city: mk.MatchResult) -> None:
         members = [v for v, p in pool.items() if p == name]
         assert row["volunteers"] == len(members)
         assert row["offered_or_placed"] == sum(v in served for v in members)
-    assert sum(row["share_of_filled_places"] for row in m["pools"].values()) == pytest.approx(1.0)
+    assert sum(
+        row["share_of_filled_places"] for row in m["pools"].values()
+    ) == pytest.approx(1.0)
     per = list(offers.values())
     assert m["offers_per_volunteer"]["mean"] == pytest.approx(sum(per) / len(per))
     assert m["offers_per_volunteer"]["counts"] == dict(Counter(per))
-    assert m["share_volunteers_offered"] == pytest.approx(len(offers) / len(ds.volunteers))
+    assert m["share_volunteers_offered"] == pytest.approx(
+        len(offers) / len(ds.volunteers)
+    )
 
 
 def test_histograms_count_every_proposal(city: mk.MatchResult) -> None:
     m = city.metrics
     new = [p for p in city.proposals if p.status == "new"]
     assert sum(m["score"]["histogram"]["counts"]) == len(new)
-    finite = [p.components["distance_km"] for p in new if not math.isnan(p.components["distance_km"])]
+    finite = [
+        p.components["distance_km"]
+        for p in new
+        if not math.isnan(p.components["distance_km"])
+    ]
     assert sum(m["distance_km"]["histogram"]["counts"]) == len(finite)
     assert m["distance_km"]["median"] == pytest.approx(float(np.median(finite)))
 
@@ -96,30 +121,41 @@ def test_small_organisations_match_a_loop(city: mk.MatchResult) -> None:
         org = ds.need(n).organisation_id
         places[org] += ds.need(n).capacity
         got[org] += filled[n]
-    small = [o for o, c in places.items() if c <= m["small_organisations"]["max_places"]]
+    small = [
+        o for o, c in places.items() if c <= m["small_organisations"]["max_places"]
+    ]
     s = m["small_organisations"]
     assert s["n"] == len(small)
     if small:
-        assert s["fill_rate"] == pytest.approx(sum(got[o] for o in small) / sum(places[o] for o in small))
-        assert s["share_with_a_place_filled"] == pytest.approx(sum(got[o] > 0 for o in small) / len(small))
+        assert s["fill_rate"] == pytest.approx(
+            sum(got[o] for o in small) / sum(places[o] for o in small)
+        )
+        assert s["share_with_a_place_filled"] == pytest.approx(
+            sum(got[o] > 0 for o in small) / len(small)
+        )
 
 
 def naive_blocking(result: mk.MatchResult) -> int:
     """Blocking pairs by the definition, one edge at a time (weak: strict preference)."""
     p = result.problem
-    chosen = {(result.dataset.index_of("volunteers", x.volunteer_id), result.dataset.index_of("needs", x.need_id))
-              for x in result.proposals}
+    chosen = {
+        (
+            result.dataset.index_of("volunteers", x.volunteer_id),
+            result.dataset.index_of("needs", x.need_id),
+        )
+        for x in result.proposals
+    }
     vu, nu = {}, {}
     for e in range(p.n_edges):
         key = (int(p.edge_left[e]), int(p.edge_right[e]))
         vu[key], nu[key] = float(p.volunteer_utility[e]), float(p.need_utility[e])
     count = 0
-    for (v, n) in vu:
+    for (v, n), mine_u in vu.items():
         if (v, n) in chosen:
             continue
         mine = [vu[c] for c in chosen if c[0] == v]
         theirs = [nu[c] for c in chosen if c[1] == n]
-        v_wants = len(mine) < p.left_capacity[v] or vu[(v, n)] > min(mine)
+        v_wants = len(mine) < p.left_capacity[v] or mine_u > min(mine)
         n_wants = len(theirs) < p.right_capacity[n] or nu[(v, n)] > min(theirs)
         count += v_wants and n_wants
     return count
@@ -127,7 +163,11 @@ def naive_blocking(result: mk.MatchResult) -> int:
 
 @pytest.mark.parametrize("method", ["flow", "stable", "hungarian"])
 def test_blocking_pairs_of_the_proposal_set(method: str) -> None:
-    result = mk.match(synthetic_city(n_volunteers=80, n_needs=12, seed=9), as_of=DEFAULT_AS_OF, method=method)
+    result = mk.match(
+        synthetic_city(n_volunteers=80, n_needs=12, seed=9),
+        as_of=DEFAULT_AS_OF,
+        method=method,
+    )
     assert result.metrics["blocking_pairs"] == naive_blocking(result)
     if method == "stable":
         assert result.metrics["blocking_pairs"] == 0
@@ -160,18 +200,32 @@ def test_churn_against_a_previous_result_on_the_same_day_is_zero() -> None:
     ds = tiny_city()
     r1 = mk.match(ds, as_of="2026-09-01")
     r2 = mk.match(ds, as_of="2026-09-01", previous=r1)
-    assert r2.metrics["churn"] == {"previous": len(r1.proposals), "kept": len(r1.proposals), "rate": 0.0}
+    assert r2.metrics["churn"] == {
+        "previous": len(r1.proposals),
+        "kept": len(r1.proposals),
+        "rate": 0.0,
+    }
 
 
-@pytest.mark.parametrize(("values", "want"), [([], None), ([0.0, 0.0], 0.0), ([0.3, 0.3, 0.3], 0.0),
-                                              ([0.0, 0.0, 0.0, 1.0], 0.75), ([1.0, 2.0, 3.0, 4.0], 0.25)])
+@pytest.mark.parametrize(
+    ("values", "want"),
+    [
+        ([], None),
+        ([0.0, 0.0], 0.0),
+        ([0.3, 0.3, 0.3], 0.0),
+        ([0.0, 0.0, 0.0, 1.0], 0.75),
+        ([1.0, 2.0, 3.0, 4.0], 0.25),
+    ],
+)
 def test_gini_known_values(values: list[float], want: float | None) -> None:
     got = gini(values)
     assert got == (None if want is None else pytest.approx(want))
 
 
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=30))
-def test_gini_is_the_mean_absolute_difference_over_twice_the_mean(values: list[float]) -> None:
+def test_gini_is_the_mean_absolute_difference_over_twice_the_mean(
+    values: list[float],
+) -> None:
     g = gini(values)
     mean = sum(values) / len(values)
     assert g is not None and 0.0 <= g <= 1.0 + 1e-12
@@ -183,7 +237,14 @@ def test_gini_is_the_mean_absolute_difference_over_twice_the_mean(values: list[f
 
 def test_districts_of_the_tiny_city() -> None:
     assert need_districts(tiny_city()) == ["E1", "C", "remote", "S1", "S1", "C"]
-    assert need_districts(tiny_city(), cell_km=100) == ["C", "C", "remote", "C", "C", "C"]
+    assert need_districts(tiny_city(), cell_km=100) == [
+        "C",
+        "C",
+        "remote",
+        "C",
+        "C",
+        "C",
+    ]
 
 
 @given(st.floats(0.5, 20))

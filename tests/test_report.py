@@ -16,8 +16,15 @@ from matchkit._report import render_html
 from matchkit.cli import main
 from matchkit.datasets import DEFAULT_AS_OF, synthetic_city, tiny_city
 
-SECTIONS = ("summary", "fill-by-district", "distance-histogram", "score-histogram", "unfilled", "unmatched",
-            "pools")
+SECTIONS = (
+    "summary",
+    "fill-by-district",
+    "distance-histogram",
+    "score-histogram",
+    "unfilled",
+    "unmatched",
+    "pools",
+)
 BAR_BLUE = (0x3B, 0x7D, 0xD8)
 
 
@@ -64,14 +71,18 @@ def rounds() -> tuple[mk.MatchResult, mk.Ledger]:
     return mk.match(ds, ledger=ledger, as_of="2026-09-04", shortlist=1), ledger
 
 
-def test_page_structure(rounds: tuple[mk.MatchResult, mk.Ledger], tmp_path: Path) -> None:
+def test_page_structure(
+    rounds: tuple[mk.MatchResult, mk.Ledger], tmp_path: Path
+) -> None:
     result, ledger = rounds
     path = result.to_html(tmp_path / "report.html", ledger=ledger)
     page = parse(path.read_text(encoding="utf-8"))
     assert page.sections == [*SECTIONS, "rounds"]
     assert page.tags.count("svg") == 4  # district, distance, score, rounds
     assert page.tags.count("rect") > 10
-    assert "script" not in page.tags and "link" not in page.tags and "img" not in page.tags
+    assert (
+        "script" not in page.tags and "link" not in page.tags and "img" not in page.tags
+    )
     assert not [v for k, v in page.attrs if k in ("src", "href") and v]
     text = " ".join(page.text)
     fill = result.metrics["fill_rate"]
@@ -81,13 +92,17 @@ def test_page_structure(rounds: tuple[mk.MatchResult, mk.Ledger], tmp_path: Path
     assert page.rows_in["rounds"] == 1 + 2
 
 
-def test_without_a_ledger_there_is_no_rounds_section(rounds: tuple[mk.MatchResult, mk.Ledger]) -> None:
+def test_without_a_ledger_there_is_no_rounds_section(
+    rounds: tuple[mk.MatchResult, mk.Ledger],
+) -> None:
     result, _ = rounds
     page = parse(render_html(result))
     assert page.sections == list(SECTIONS)
 
 
-def test_the_report_names_no_volunteer(rounds: tuple[mk.MatchResult, mk.Ledger]) -> None:
+def test_the_report_names_no_volunteer(
+    rounds: tuple[mk.MatchResult, mk.Ledger],
+) -> None:
     result, _ = rounds
     text = render_html(result) + result.to_markdown()
     assert not any(v.id in text for v in result.dataset.volunteers)
@@ -97,7 +112,12 @@ def test_the_report_names_no_volunteer(rounds: tuple[mk.MatchResult, mk.Ledger])
 def test_data_is_escaped(tmp_path: Path) -> None:
     ds = tiny_city()
     evil = "<script>alert('x')</script> & <b>co</b>"
-    ds = ds.replace(needs=[n.model_copy(update={"title": evil}) if n.id == "n3" else n for n in ds.needs])
+    ds = ds.replace(
+        needs=[
+            n.model_copy(update={"title": evil}) if n.id == "n3" else n
+            for n in ds.needs
+        ]
+    )
     result = mk.match(ds, as_of="2026-09-01")
     html_text = result.to_html(tmp_path / "r.html").read_text(encoding="utf-8")
     page = parse(html_text)
@@ -107,7 +127,9 @@ def test_data_is_escaped(tmp_path: Path) -> None:
 
 def test_russian_page(rounds: tuple[mk.MatchResult, mk.Ledger], tmp_path: Path) -> None:
     result, ledger = rounds
-    text = result.to_html(tmp_path / "ru.html", ledger=ledger, lang="ru").read_text(encoding="utf-8")
+    text = result.to_html(tmp_path / "ru.html", ledger=ledger, lang="ru").read_text(
+        encoding="utf-8"
+    )
     assert '<html lang="ru">' in text
     assert "Заполненность по районам" in text and "Незаполненные задачи" in text
     fill = f"{100 * result.metrics['fill_rate']:.1f}".replace(".", ",") + " %"
@@ -119,19 +141,28 @@ def test_markdown(rounds: tuple[mk.MatchResult, mk.Ledger]) -> None:
     md = result.to_markdown(ledger=ledger)
     heads = [line for line in md.splitlines() if line.startswith("#")]
     assert heads[0] == "# Matching round report"
-    assert "## Rounds over time" in heads and "## Unfilled needs and what binds them" in heads
+    assert (
+        "## Rounds over time" in heads
+        and "## Unfilled needs and what binds them" in heads
+    )
     table = [line for line in md.splitlines() if line.startswith("| ")]
     assert all(line.endswith(" |") for line in table)
 
 
 def test_markdown_escapes_pipes() -> None:
     ds = tiny_city()
-    ds = ds.replace(needs=[n.model_copy(update={"title": "a | b"}) if n.id == "n3" else n for n in ds.needs])
+    ds = ds.replace(
+        needs=[
+            n.model_copy(update={"title": "a | b"}) if n.id == "n3" else n
+            for n in ds.needs
+        ]
+    )
     md = mk.match(ds, as_of="2026-09-01").to_markdown()
     assert "a \\| b" in md
 
 
 # -- in a real browser -----------------------------------------------------------------------
+
 
 def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     """Decode an 8-bit RGB or RGBA PNG: (width, height, rows of raw bytes)."""
@@ -139,9 +170,9 @@ def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     pos, idat, width = 8, b"", 0
     height = depth = ctype = 0
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind = data[pos + 4:pos + 8]
-        body = data[pos + 8:pos + 8 + length]
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height, depth, ctype = struct.unpack(">IIBB", body[:10])
         elif kind == b"IDAT":
@@ -154,7 +185,7 @@ def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     rows, prev = [], bytearray(stride)
     for y in range(height):
         f = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for i in range(stride):
             a = line[i - bpp] if i >= bpp else 0
             b = prev[i]
@@ -168,40 +199,61 @@ def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
             elif f == 4:
                 p = a + b - c
                 pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+                line[i] = (
+                    line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)
+                ) & 255
         rows.append(bytes(line[j] for j in range(stride) if j % bpp < 3))
         prev = line
     return width, height, rows
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+]
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
-def test_chromium_renders_the_sections_and_the_bars(rounds: tuple[mk.MatchResult, mk.Ledger],
-                                                    tmp_path: Path) -> None:
+def test_chromium_renders_the_sections_and_the_bars(
+    rounds: tuple[mk.MatchResult, mk.Ledger], tmp_path: Path
+) -> None:
     result, ledger = rounds
     path = result.to_html(tmp_path / "report.html", ledger=ledger)
     url = path.resolve().as_uri()
-    dom = subprocess.run([CHROMIUM, *FLAGS, "--dump-dom", url], capture_output=True, text=True, timeout=120,
-                         check=True).stdout
+    dom = subprocess.run(
+        [CHROMIUM, *FLAGS, "--dump-dom", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     page = parse(dom)
     assert page.sections == [*SECTIONS, "rounds"]
     assert "Fill rate by district" in page.text and "Rounds over time" in page.text
     shot = tmp_path / "shot.png"
-    subprocess.run([CHROMIUM, *FLAGS, "--window-size=800,1000", f"--screenshot={shot}", url],
-                   capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [CHROMIUM, *FLAGS, "--window-size=800,1000", f"--screenshot={shot}", url],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     width, height, rows = _png_pixels(shot.read_bytes())
     assert (width, height) == (800, 1000)
     blue = bytes(BAR_BLUE)
-    painted = sum(row.count(blue) // 1 for row in rows)  # exact bar colour, anywhere in a row
+    painted = sum(
+        row.count(blue) // 1 for row in rows
+    )  # exact bar colour, anywhere in a row
     assert painted > 1000, "the bar charts should be drawn in the bar colour"
     white = sum(row.count(b"\xff\xff\xff") for row in rows)
     assert white > width * height // 4  # a page, not a blank or an error screen
 
 
 # -- command line -----------------------------------------------------------------------------
+
 
 def test_cli_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ds = synthetic_city(n_volunteers=80, n_needs=12, seed=3)
@@ -211,24 +263,64 @@ def test_cli_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         mk.match(ds, ledger=ledger, as_of=DEFAULT_AS_OF)
         n_events = len(ledger)
     out = tmp_path / "report.html"
-    rc = main(["report", str(tmp_path / "city"), "--ledger", str(ledger_path), "--as-of", "2026-09-03",
-               "-o", str(out)])
+    rc = main(
+        [
+            "report",
+            str(tmp_path / "city"),
+            "--ledger",
+            str(ledger_path),
+            "--as-of",
+            "2026-09-03",
+            "-o",
+            str(out),
+        ]
+    )
     assert rc == 0 and "wrote" in capsys.readouterr().out
     assert parse(out.read_text(encoding="utf-8")).sections == [*SECTIONS, "rounds"]
     with mk.Ledger(ledger_path) as ledger:
         assert len(ledger) == n_events  # only read
-    rc = main(["report", str(tmp_path / "city"), "--ledger", str(ledger_path), "--record", "--as-of",
-               "2026-09-03", "--lang", "ru", "-o", str(tmp_path / "report.md")])
+    rc = main(
+        [
+            "report",
+            str(tmp_path / "city"),
+            "--ledger",
+            str(ledger_path),
+            "--record",
+            "--as-of",
+            "2026-09-03",
+            "--lang",
+            "ru",
+            "-o",
+            str(tmp_path / "report.md"),
+        ]
+    )
     assert rc == 0
-    assert (tmp_path / "report.md").read_text(encoding="utf-8").startswith("# Отчёт о раунде подбора")
+    assert (
+        (tmp_path / "report.md")
+        .read_text(encoding="utf-8")
+        .startswith("# Отчёт о раунде подбора")
+    )
     with mk.Ledger(ledger_path) as ledger:
         assert len(ledger) > n_events
 
 
 def test_cli_report_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     mk.save_dataset(tiny_city(), tmp_path / "tiny")
-    assert main(["report", str(tmp_path / "missing"), "-o", str(tmp_path / "r.html")]) == 1
+    assert (
+        main(["report", str(tmp_path / "missing"), "-o", str(tmp_path / "r.html")]) == 1
+    )
     assert "does not exist" in capsys.readouterr().err
-    assert main(["report", str(tmp_path / "tiny"), "--ledger", str(tmp_path / "no.sqlite"),
-                 "-o", str(tmp_path / "r.html")]) == 1
+    assert (
+        main(
+            [
+                "report",
+                str(tmp_path / "tiny"),
+                "--ledger",
+                str(tmp_path / "no.sqlite"),
+                "-o",
+                str(tmp_path / "r.html"),
+            ]
+        )
+        == 1
+    )
     assert "no such file" in capsys.readouterr().err

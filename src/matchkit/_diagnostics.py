@@ -29,14 +29,20 @@ from numpy.typing import NDArray
 
 from . import _diagnostics_texts as T
 from ._encode import Encoded
-from ._rules import RULES, need_rule_failures, volunteer_rule_failures
 from ._roundview import RoundView, need_index, round_view, volunteer_index
+from ._rules import RULES, need_rule_failures, volunteer_rule_failures
 from ._texts import check_lang
 
 if TYPE_CHECKING:
     from ._proposals import MatchResult
 
-__all__ = ["Competition", "Counterfactual", "Diagnosis", "why_unfilled", "why_unmatched"]
+__all__ = [
+    "Competition",
+    "Counterfactual",
+    "Diagnosis",
+    "why_unfilled",
+    "why_unmatched",
+]
 
 B = NDArray[np.bool_]
 #: Rules about the need's own state, reported apart from the rules that compare a pair.
@@ -134,10 +140,16 @@ class Diagnosis:
         return self.text
 
 
-def _tally(fails: Mapping[str, B], among: B) -> tuple[dict[str, int], dict[str, int], B]:
+def _tally(
+    fails: Mapping[str, B], among: B
+) -> tuple[dict[str, int], dict[str, int], B]:
     """Per-rule counts among ``among``; also the mask of pairs failing no pair rule."""
     codes = [r for r in RULES if r not in _STATE_RULES]
-    stack = np.stack([fails[r] & among for r in codes]) if codes else np.zeros((0, among.size), bool)
+    stack = (
+        np.stack([fails[r] & among for r in codes])
+        if codes
+        else np.zeros((0, among.size), bool)
+    )
     n_fail = stack.sum(axis=0)
     by = {r: int(stack[k].sum()) for k, r in enumerate(codes) if stack[k].any()}
     only = {r: int((stack[k] & (n_fail == 1)).sum()) for k, r in enumerate(codes)}
@@ -171,8 +183,14 @@ def _clear_tag(enc: Encoded, name: str, kind: str, j: int, tag: str) -> Encoded:
 
 # -- needs -------------------------------------------------------------------------------
 
-def _need_relaxations(result: MatchResult, view: RoundView, j: int, fails: Mapping[str, B],
-                      free_places: int) -> list[tuple[str, Any, Encoded, Any]]:
+
+def _need_relaxations(
+    result: MatchResult,
+    view: RoundView,
+    j: int,
+    fails: Mapping[str, B],
+    free_places: int,
+) -> list[tuple[str, Any, Encoded, Any]]:
     """(change, value, encoding, radius) to try for need ``j``."""
     enc, n = view.enc, result.dataset.needs[j]
     tries: list[tuple[str, Any, Encoded, Any]] = []
@@ -185,22 +203,48 @@ def _need_relaxations(result: MatchResult, view: RoundView, j: int, fails: Mappi
         for radius in sorted({fill, *STANDARD_RADII_KM}):
             tries.append(("radius", radius, enc, np.maximum(enc.v_max_km, radius)))
     for tag in n.required_checks:
-        tries.append(("drop_check", tag, _clear_tag(enc, "n_required_checks", "checks", j, tag), None))
+        tries.append(
+            (
+                "drop_check",
+                tag,
+                _clear_tag(enc, "n_required_checks", "checks", j, tag),
+                None,
+            )
+        )
     for tag in n.required_skills:
-        tries.append(("drop_skill", tag, _clear_tag(enc, "n_required_skills", "skills", j, tag), None))
+        tries.append(
+            (
+                "drop_skill",
+                tag,
+                _clear_tag(enc, "n_required_skills", "skills", j, tag),
+                None,
+            )
+        )
     for tag in n.languages:
-        tries.append(("drop_language", tag, _clear_tag(enc, "n_languages", "languages", j, tag), None))
+        tries.append(
+            (
+                "drop_language",
+                tag,
+                _clear_tag(enc, "n_languages", "languages", j, tag),
+                None,
+            )
+        )
     if n.min_age is not None:
-        tries.append(("drop_min_age", n.min_age, _with_need_row(enc, j, n_min_age=-1), None))
+        tries.append(
+            ("drop_min_age", n.min_age, _with_need_row(enc, j, n_min_age=-1), None)
+        )
     if enc.n_required_overlap[j] > 0:
-        tries.append(("no_fixed_times", None, _with_need_row(enc, j, n_required_overlap=0), None))
+        tries.append(
+            ("no_fixed_times", None, _with_need_row(enc, j, n_required_overlap=0), None)
+        )
     if not n.remote:
         tries.append(("remote", None, _with_need_row(enc, j, n_remote=True), None))
     return tries
 
 
 def _count_fails(fails: Mapping[str, B]) -> NDArray[np.int64]:
-    return np.sum(np.stack(list(fails.values())), axis=0)
+    out: NDArray[np.int64] = np.stack(list(fails.values())).sum(axis=0, dtype=np.int64)
+    return out
 
 
 def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diagnosis:
@@ -239,8 +283,12 @@ def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diag
         return Diagnosis("need", need_id, "filled", lang, T.need_filled(n, lang))
     free = int(reason.details.get("free_places", 0))
     if reason.code in ("not_open", "ended", "policy"):
-        text = T.need_state(reason.code, n, result.context.get("blocked", {}).get(need_id, ""), lang)
-        return Diagnosis("need", need_id, reason.code, lang, text, details=dict(reason.details))
+        text = T.need_state(
+            reason.code, n, result.context.get("blocked", {}).get(need_id, ""), lang
+        )
+        return Diagnosis(
+            "need", need_id, reason.code, lang, text, details=dict(reason.details)
+        )
     enc = view.enc
     fails = need_rule_failures(enc, j, view.day)
     everyone = np.ones(enc.n_volunteers, dtype=bool)
@@ -248,13 +296,23 @@ def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diag
     cap_v = result.problem.left_capacity
     could_take = ~view.offered_v & (view.placed_v < cap_v)
     cfs = []
-    for change, value, enc2, radius in _need_relaxations(result, view, j, fails, max(free, 1)):
+    for change, value, enc2, radius in _need_relaxations(
+        result, view, j, fails, max(free, 1)
+    ):
         ok2 = _acceptable(need_rule_failures(enc2, j, view.day, max_distance_km=radius))
         more = ok2 & ~ok
         k = int(more.sum())
         if k:
             k_free = int((more & could_take).sum())
-            cfs.append(Counterfactual(change, value, k, k_free, T.counterfactual(change, value, k, k_free, lang)))
+            cfs.append(
+                Counterfactual(
+                    change,
+                    value,
+                    k,
+                    k_free,
+                    T.counterfactual(change, value, k, k_free, lang),
+                )
+            )
     cfs.sort(key=lambda c: (-c.more, c.change, str(c.value)))
     details: dict[str, Any] = dict(reason.details)
     if ok.any():
@@ -272,18 +330,36 @@ def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diag
             holding=int(holding.sum()),
             declined=int((ok & declined).sum()),
             fully_placed=int((rest & (view.placed_v >= cap_v)).sum()),
-            offered_elsewhere=int((rest & (view.placed_v < cap_v) & view.offered_v).sum()),
+            offered_elsewhere=int(
+                (rest & (view.placed_v < cap_v) & view.offered_v).sum()
+            ),
             without_offer=int((rest & could_take).sum()),
             not_scored=int((ok & ~in_problem).sum()),
         )
-    text = T.need_text(reason.code, n, free, int(enc.n_volunteers), by, only, cfs, details, lang)
-    return Diagnosis("need", need_id, reason.code, lang, text, int(enc.n_volunteers), by, only,
-                     tuple(cfs), (), details)
+    text = T.need_text(
+        reason.code, n, free, int(enc.n_volunteers), by, only, cfs, details, lang
+    )
+    return Diagnosis(
+        "need",
+        need_id,
+        reason.code,
+        lang,
+        text,
+        int(enc.n_volunteers),
+        by,
+        only,
+        tuple(cfs),
+        (),
+        details,
+    )
 
 
 # -- volunteers --------------------------------------------------------------------------
 
-def _competition(result: MatchResult, view: RoundView, i: int, lang: str) -> list[Competition]:
+
+def _competition(
+    result: MatchResult, view: RoundView, i: int, lang: str
+) -> list[Competition]:
     p = result.problem
     stable = result.method == "stable"
     measure = p.need_utility if stable else p.weight
@@ -298,12 +374,23 @@ def _competition(result: MatchResult, view: RoundView, i: int, lang: str) -> lis
         margin = None if weakest is None else float(measure[e]) - weakest
         nid = p.right_ids[j]
         title = result.dataset.needs[j].title
-        out.append(Competition(nid, float(measure[e]), weakest, margin, int(held.size), full,
-                               T.competition(title, float(measure[e]), weakest, margin, stable, lang)))
+        out.append(
+            Competition(
+                nid,
+                float(measure[e]),
+                weakest,
+                margin,
+                int(held.size),
+                full,
+                T.competition(title, float(measure[e]), weakest, margin, stable, lang),
+            )
+        )
     return out
 
 
-def why_unmatched(result: MatchResult, volunteer_id: str, *, lang: str = "en") -> Diagnosis:
+def why_unmatched(
+    result: MatchResult, volunteer_id: str, *, lang: str = "en"
+) -> Diagnosis:
     """Why a volunteer has no proposal this round, addressed to the volunteer.
 
     Either no open need is acceptable (which rules excluded how many needs, which rule
@@ -341,13 +428,21 @@ def why_unmatched(result: MatchResult, volunteer_id: str, *, lang: str = "en") -
     if mine:
         titles = [result.dataset.need(p.need_id).title for p in mine]
         n_alt = sum(len(p.alternatives) for p in mine)
-        return Diagnosis("volunteer", volunteer_id, "offered", lang, T.offered(titles, n_alt, lang))
+        return Diagnosis(
+            "volunteer", volunteer_id, "offered", lang, T.offered(titles, n_alt, lang)
+        )
     reason = result.unmatched.get(volunteer_id)
     code = reason.code if reason is not None else "outcompeted"
     if code in ("placed", "all_declined", "offer_budget"):
         assert reason is not None
-        return Diagnosis("volunteer", volunteer_id, code, lang, T.volunteer_state(code, reason.details, lang),
-                         details=dict(reason.details))
+        return Diagnosis(
+            "volunteer",
+            volunteer_id,
+            code,
+            lang,
+            T.volunteer_state(code, reason.details, lang),
+            details=dict(reason.details),
+        )
     enc = view.enc
     fails = volunteer_rule_failures(enc, i, view.day)
     live = ~fails["not_open"] & ~fails["ended"] & ~view.blocked_n
@@ -355,7 +450,9 @@ def why_unmatched(result: MatchResult, volunteer_id: str, *, lang: str = "en") -
     details: dict[str, Any] = {
         "open_needs": int(live.sum()),
         "acceptable_needs": int(ok.sum()),
-        "held_back_by_policy": int((~fails["not_open"] & ~fails["ended"] & view.blocked_n).sum()),
+        "held_back_by_policy": int(
+            (~fails["not_open"] & ~fails["ended"] & view.blocked_n).sum()
+        ),
     }
     comp: list[Competition] = []
     cfs: list[Counterfactual] = []
@@ -366,12 +463,24 @@ def why_unmatched(result: MatchResult, volunteer_id: str, *, lang: str = "en") -
         code = "no_acceptable_need"
         cfs = _volunteer_relaxations(view, i, fails, live, lang)
     text = T.volunteer_text(code, int(live.sum()), by, only, cfs, comp, details, lang)
-    return Diagnosis("volunteer", volunteer_id, code, lang, text, int(live.sum()), by, only,
-                     tuple(cfs), tuple(comp), details)
+    return Diagnosis(
+        "volunteer",
+        volunteer_id,
+        code,
+        lang,
+        text,
+        int(live.sum()),
+        by,
+        only,
+        tuple(cfs),
+        tuple(comp),
+        details,
+    )
 
 
-def _volunteer_relaxations(view: RoundView, i: int, fails: Mapping[str, B], live: B,
-                           lang: str) -> list[Counterfactual]:
+def _volunteer_relaxations(
+    view: RoundView, i: int, fails: Mapping[str, B], live: B, lang: str
+) -> list[Counterfactual]:
     enc = view.enc
     out = []
     only_distance = live & fails["distance"] & (_count_fails(fails) == 1)
@@ -379,11 +488,26 @@ def _volunteer_relaxations(view: RoundView, i: int, fails: Mapping[str, B], live
         from ._rules import volunteer_distances_km
 
         d = np.sort(volunteer_distances_km(enc, i)[only_distance])
-        radii = sorted({math.ceil(float(d[0]) * 10) / 10, math.ceil(float(d[min(2, d.size - 1)]) * 10) / 10})
+        radii = sorted(
+            {
+                math.ceil(float(d[0]) * 10) / 10,
+                math.ceil(float(d[min(2, d.size - 1)]) * 10) / 10,
+            }
+        )
         for radius in radii:
-            ok2 = live & _acceptable(volunteer_rule_failures(enc, i, view.day, max_distance_km=radius))
+            ok2 = live & _acceptable(
+                volunteer_rule_failures(enc, i, view.day, max_distance_km=radius)
+            )
             k = int(ok2.sum())
-            out.append(Counterfactual("radius", radius, k, k, T.counterfactual("radius", radius, k, k, lang, "volunteer")))
+            out.append(
+                Counterfactual(
+                    "radius",
+                    radius,
+                    k,
+                    k,
+                    T.counterfactual("radius", radius, k, k, lang, "volunteer"),
+                )
+            )
     if (live & fails["remote_not_ok"]).any():
         flipped = enc.v_remote_ok.copy()
         flipped[i] = True
@@ -391,6 +515,13 @@ def _volunteer_relaxations(view: RoundView, i: int, fails: Mapping[str, B], live
         ok2 = live & _acceptable(volunteer_rule_failures(enc2, i, view.day))
         k = int(ok2.sum())
         if k:
-            out.append(Counterfactual("accept_remote", None, k, k,
-                                      T.counterfactual("accept_remote", None, k, k, lang, "volunteer")))
+            out.append(
+                Counterfactual(
+                    "accept_remote",
+                    None,
+                    k,
+                    k,
+                    T.counterfactual("accept_remote", None, k, k, lang, "volunteer"),
+                )
+            )
     return out

@@ -93,27 +93,49 @@ def _q(text: str, lang: str) -> str:
     return f"«{text}»" if lang == "ru" else f'"{text}"'
 
 
-def _rule_lines(table: Mapping[str, str], by: Mapping[str, int], noun: str, lang: str) -> list[str]:
-    return [f"- {table[r]}: {count(c, noun, lang)}" for r, c in sorted(by.items(), key=lambda x: (-x[1], x[0]))]
+def _rule_lines(
+    table: Mapping[str, str], by: Mapping[str, int], noun: str, lang: str
+) -> list[str]:
+    return [
+        f"- {table[r]}: {count(c, noun, lang)}"
+        for r, c in sorted(by.items(), key=lambda x: (-x[1], x[0]))
+    ]
 
 
-def _only_line(table: Mapping[str, str], only: Mapping[str, int], noun: str, lang: str) -> str:
-    items = "; ".join(f"{table[r]} — {count(c, noun, lang)}" for r, c in sorted(only.items(), key=lambda x: (-x[1], x[0])))
-    lead = "Только одно условие мешает: " if lang == "ru" else "A single condition stands in the way: "
+def _only_line(
+    table: Mapping[str, str], only: Mapping[str, int], noun: str, lang: str
+) -> str:
+    items = "; ".join(
+        f"{table[r]} — {count(c, noun, lang)}"
+        for r, c in sorted(only.items(), key=lambda x: (-x[1], x[0]))
+    )
+    lead = (
+        "Только одно условие мешает: "
+        if lang == "ru"
+        else "A single condition stands in the way: "
+    )
     return lead + items + "."
 
 
-def counterfactual(change: str, value: Any, more: int, free: int, lang: str, subject: str = "need") -> str:
+def counterfactual(
+    change: str, value: Any, more: int, free: int, lang: str, subject: str = "need"
+) -> str:
     """One counterfactual as a sentence (``with a 15 km travel radius, 12 more volunteers qualify``)."""
     ru = lang == "ru"
     if subject == "volunteer":
         what = count(more, "need", lang)
         if change == "radius":
             r = km(value, lang)
-            return (f"если вы будете готовы ездить до {r}, {ru_verb(more, 'подойдёт', 'подойдут')} {what}" if ru
-                    else f"with a travel radius of {r}, {what} would fit you")
-        return (f"если вы согласитесь на удалённую работу, {ru_verb(more, 'подойдёт', 'подойдут')} {what}" if ru
-                else f"if you accepted remote work, {what} would fit you")
+            return (
+                f"если вы будете готовы ездить до {r}, {ru_verb(more, 'подойдёт', 'подойдут')} {what}"
+                if ru
+                else f"with a travel radius of {r}, {what} would fit you"
+            )
+        return (
+            f"если вы согласитесь на удалённую работу, {ru_verb(more, 'подойдёт', 'подойдут')} {what}"
+            if ru
+            else f"if you accepted remote work, {what} would fit you"
+        )
     return _need_counterfactual(change, value, more, free, lang)
 
 
@@ -125,53 +147,88 @@ def _condition(change: str, value: Any, lang: str) -> str:
         if change == "drop_min_age":
             return f"без ограничения по возрасту ({count(int(value), 'year', 'ru')})"
         if change in ("drop_check", "drop_skill", "drop_language"):
-            what = {"drop_check": "требования", "drop_skill": "обязательного навыка",
-                    "drop_language": "обязательного языка"}[change]
+            what = {
+                "drop_check": "требования",
+                "drop_skill": "обязательного навыка",
+                "drop_language": "обязательного языка",
+            }[change]
             return f"без {what} «{tag_label(str(value), 'ru', change[5:] + 's')}»"
-        return {"no_fixed_times": "без фиксированного времени",
-                "remote": "если задачу можно выполнять удалённо,"}[change]
+        return {
+            "no_fixed_times": "без фиксированного времени",
+            "remote": "если задачу можно выполнять удалённо,",
+        }[change]
     if change == "radius":
         return f"with a travel radius of at least {km(float(value), 'en')},"
     if change == "drop_min_age":
         return f"without the minimum age ({value}),"
     if change in ("drop_check", "drop_skill", "drop_language"):
-        what = {"drop_check": "the check", "drop_skill": "the required skill",
-                "drop_language": "the required language"}[change]
+        what = {
+            "drop_check": "the check",
+            "drop_skill": "the required skill",
+            "drop_language": "the required language",
+        }[change]
         return f'without {what} "{tag_label(str(value), "en", change[5:] + "s")}",'
-    return {"no_fixed_times": "without fixed times,", "remote": "if it could be done remotely,"}[change]
+    return {
+        "no_fixed_times": "without fixed times,",
+        "remote": "if it could be done remotely,",
+    }[change]
 
 
-def _need_counterfactual(change: str, value: Any, more: int, free: int, lang: str) -> str:
+def _need_counterfactual(
+    change: str, value: Any, more: int, free: int, lang: str
+) -> str:
     cond = _condition(change, value, lang)
     if lang == "ru":
         tail = f" (у {free} из них нет предложений в этом раунде)" if free else ""
         return f"{cond} {ru_verb(more, 'подойдёт', 'подойдут')} ещё {count(more, 'volunteer', 'ru')}{tail}"
     more_who = f"{more} more {'volunteer' if more == 1 else 'volunteers'}"
     verb = "qualifies" if more == 1 else "qualify"
-    tail = f" ({free} of them {'has' if free == 1 else 'have'} no offer this round)" if free else ""
+    tail = (
+        f" ({free} of them {'has' if free == 1 else 'have'} no offer this round)"
+        if free
+        else ""
+    )
     return f"{cond} {more_who} {verb}{tail}"
 
 
-def competition(title: str, yours: float, weakest: float | None, margin: float | None,
-                stable: bool, lang: str) -> str:
+def competition(
+    title: str,
+    yours: float,
+    weakest: float | None,
+    margin: float | None,
+    stable: bool,
+    lang: str,
+) -> str:
     """One need that went to others, with the margin."""
     ru = lang == "ru"
     t = _q(title, lang)
     if weakest is None or margin is None:
-        return (f"{t}: все места уже заняты принятыми или ожидающими ответа предложениями" if ru
-                else f"{t}: every place is taken by accepted placements or offers awaiting an answer")
+        return (
+            f"{t}: все места уже заняты принятыми или ожидающими ответа предложениями"
+            if ru
+            else f"{t}: every place is taken by accepted placements or offers awaiting an answer"
+        )
     y, w = score(yours, lang), score(weakest, lang)
     if margin < 0:
         gap = score(-margin, lang)
-        return (f"{t}: ваша оценка {y}, у получивших место — от {w} (на {gap} выше)" if ru
-                else f"{t}: your score {y}; those who got it scored from {w} ({gap} higher)")
+        return (
+            f"{t}: ваша оценка {y}, у получивших место — от {w} (на {gap} выше)"
+            if ru
+            else f"{t}: your score {y}; those who got it scored from {w} ({gap} higher)"
+        )
     if stable:
-        return (f"{t}: ваша оценка {y} не ниже самой низкой у получивших место ({w}), но вы предпочли другую задачу" if ru
-                else f"{t}: your score {y} is not below the lowest of those who got it ({w})")
-    return (f"{t}: ваша оценка {y} не ниже самой низкой у получивших место ({w}); "
-            "общий план раунда отдал место другим, чтобы заполнить больше мест" if ru
-            else f"{t}: your score {y} is not below the lowest of those who got it ({w}); "
-            "the plan for the whole round gave it to others so that more places are filled")
+        return (
+            f"{t}: ваша оценка {y} не ниже самой низкой у получивших место ({w}), но вы предпочли другую задачу"
+            if ru
+            else f"{t}: your score {y} is not below the lowest of those who got it ({w})"
+        )
+    return (
+        f"{t}: ваша оценка {y} не ниже самой низкой у получивших место ({w}); "
+        "общий план раунда отдал место другим, чтобы заполнить больше мест"
+        if ru
+        else f"{t}: your score {y} is not below the lowest of those who got it ({w}); "
+        "the plan for the whole round gave it to others so that more places are filled"
+    )
 
 
 def offered(titles: Sequence[str], n_alt: int, lang: str) -> str:
@@ -186,28 +243,51 @@ def offered(titles: Sequence[str], n_alt: int, lang: str) -> str:
 def volunteer_state(code: str, details: Mapping[str, Any], lang: str) -> str:
     ru = lang == "ru"
     if code == "placed":
-        k = int(details.get("placements", 0))
-        return (f"Вы уже участвуете в задачах столько раз, сколько хотели ({k})." if ru
-                else f"You are already placed as many times as you asked for ({k}).")
+        n = int(details.get("placements", 0))
+        return (
+            f"Вы уже участвуете в задачах столько раз, сколько хотели ({n})."
+            if ru
+            else f"You are already placed as many times as you asked for ({n})."
+        )
     if code == "all_declined":
         k = count(int(details.get("acceptable_needs", 0)), "need", lang)
-        return (f"Вы отказались от всех подходящих задач ({k}); мы их больше не предлагаем." if ru
-                else f"You declined every need that fits you ({k}); they are not offered again.")
+        return (
+            f"Вы отказались от всех подходящих задач ({k}); мы их больше не предлагаем."
+            if ru
+            else f"You declined every need that fits you ({k}); they are not offered again."
+        )
     k = count(int(details.get("open_offers", 0)), "offer", lang)
-    return (f"У вас есть предложения, ждущие ответа ({k}): новые придут, когда вы на них ответите." if ru
-            else f"You have {k} waiting for your answer; new offers come once you answer them.")
+    return (
+        f"У вас есть предложения, ждущие ответа ({k}): новые придут, когда вы на них ответите."
+        if ru
+        else f"You have {k} waiting for your answer; new offers come once you answer them."
+    )
 
 
-def volunteer_text(code: str, n_open: int, by: Mapping[str, int], only: Mapping[str, int],
-                   cfs: Sequence[Counterfactual], comp: Sequence[Competition],
-                   details: Mapping[str, Any], lang: str) -> str:
+def volunteer_text(
+    code: str,
+    n_open: int,
+    by: Mapping[str, int],
+    only: Mapping[str, int],
+    cfs: Sequence[Counterfactual],
+    comp: Sequence[Competition],
+    details: Mapping[str, Any],
+    lang: str,
+) -> str:
     ru = lang == "ru"
     table = _FOR_VOLUNTEER[lang]
     lines = []
     if code == "no_acceptable_need":
-        of = f"из {n_open} открытых задач" if n_open % 10 != 1 or n_open % 100 == 11 else f"из {n_open} открытой задачи"
-        lines.append(f"В этом раунде ни одна {of} не подходит под все условия." if ru
-                     else f"This round none of the {n_open} open {'need' if n_open == 1 else 'needs'} fits all the conditions.")
+        of = (
+            f"из {n_open} открытых задач"
+            if n_open % 10 != 1 or n_open % 100 == 11
+            else f"из {n_open} открытой задачи"
+        )
+        lines.append(
+            f"В этом раунде ни одна {of} не подходит под все условия."
+            if ru
+            else f"This round none of the {n_open} open {'need' if n_open == 1 else 'needs'} fits all the conditions."
+        )
         if by:
             lines.append("Что исключило задачи:" if ru else "What excluded them:")
             lines += _rule_lines(table, by, "need", lang)
@@ -218,74 +298,135 @@ def volunteer_text(code: str, n_open: int, by: Mapping[str, int], only: Mapping[
             lines.append(lead + "; ".join(c.text for c in cfs) + ".")
     else:
         k = count(int(details.get("acceptable_needs", 0)), "need", lang)
-        lines.append(f"Вам подходят {k}, но в этом раунде места в них достались другим:" if ru
-                     else f"{k} fit you, but this round their places went to others:")
+        lines.append(
+            f"Вам подходят {k}, но в этом раунде места в них достались другим:"
+            if ru
+            else f"{k} fit you, but this round their places went to others:"
+        )
         lines += [f"- {c.text}" for c in comp[:5]]
         if len(comp) > 5:
             more = count(len(comp) - 5, "need", lang)
             extra = len(comp) - 5
-            lines.append(f"- и ещё {more}" if ru else f"- and {extra} more {'need' if extra == 1 else 'needs'}")
+            lines.append(
+                f"- и ещё {more}"
+                if ru
+                else f"- and {extra} more {'need' if extra == 1 else 'needs'}"
+            )
     held = int(details.get("held_back_by_policy", 0))
     if held:
         h = count(held, "need", lang)
-        lines.append(f"Ещё {h} ждут проверки правил и пока не предлагаются." if ru
-                     else f"{h} more are held back by a policy check and not offered yet.")
+        lines.append(
+            f"Ещё {h} ждут проверки правил и пока не предлагаются."
+            if ru
+            else f"{h} more are held back by a policy check and not offered yet."
+        )
     return "\n".join(lines)
 
 
 def need_filled(n: Need, lang: str) -> str:
     c = count(n.capacity, "place", lang)
-    return (f"Все места задачи «{n.title}» ({c}) заняты или предложены." if lang == "ru"
-            else f'Every place of "{n.title}" ({c}) is taken or offered.')
+    return (
+        f"Все места задачи «{n.title}» ({c}) заняты или предложены."
+        if lang == "ru"
+        else f'Every place of "{n.title}" ({c}) is taken or offered.'
+    )
 
 
 def need_state(code: str, n: Need, policy: str, lang: str) -> str:
     ru = lang == "ru"
     t = _q(n.title, lang)
     if code == "not_open":
-        return (f"Задача {t} ещё не открыта (статус: {n.status.value}): её нужно проверить и открыть, "
-                "прежде чем просить волонтёров о помощи." if ru
-                else f"{t} is not open (status: {n.status.value}): it must be vetted and opened "
-                "before volunteers are asked.")
+        return (
+            f"Задача {t} ещё не открыта (статус: {n.status.value}): её нужно проверить и открыть, "
+            "прежде чем просить волонтёров о помощи."
+            if ru
+            else f"{t} is not open (status: {n.status.value}): it must be vetted and opened "
+            "before volunteers are asked."
+        )
     if code == "ended":
         end = n.end_date
         when = format_date(end, lang) if end is not None else "?"
-        return (f"Задача {t} завершилась {when}; продлите дату окончания, чтобы снова искать волонтёров." if ru
-                else f"{t} ended on {when}; extend its end date to match it again.")
-    return (f"Проверка правил не пропускает задачу {t}: {policy}" if ru
-            else f"A policy check keeps {t} from matching: {policy}")
+        return (
+            f"Задача {t} завершилась {when}; продлите дату окончания, чтобы снова искать волонтёров."
+            if ru
+            else f"{t} ended on {when}; extend its end date to match it again."
+        )
+    return (
+        f"Проверка правил не пропускает задачу {t}: {policy}"
+        if ru
+        else f"A policy check keeps {t} from matching: {policy}"
+    )
 
 
-def need_text(code: str, n: Need, free: int, n_vol: int, by: Mapping[str, int], only: Mapping[str, int],
-              cfs: Sequence[Counterfactual], details: Mapping[str, Any], lang: str) -> str:
+def need_text(
+    code: str,
+    n: Need,
+    free: int,
+    n_vol: int,
+    by: Mapping[str, int],
+    only: Mapping[str, int],
+    cfs: Sequence[Counterfactual],
+    details: Mapping[str, Any],
+    lang: str,
+) -> str:
     ru = lang == "ru"
     t = _q(n.title, lang)
     places = count(free, "place", lang)
     lines = []
     if code == "no_acceptable_volunteer":
-        lines.append(f"Ни один из {n_vol} волонтёров не подходит под все условия задачи {t}; свободно {places}." if ru
-                     else f"None of the {count(n_vol, 'volunteer', 'en')} meets all the conditions of {t}; "
-                     f"{places} {'stays' if free == 1 else 'stay'} free.")
+        lines.append(
+            f"Ни один из {n_vol} волонтёров не подходит под все условия задачи {t}; свободно {places}."
+            if ru
+            else f"None of the {count(n_vol, 'volunteer', 'en')} meets all the conditions of {t}; "
+            f"{places} {'stays' if free == 1 else 'stay'} free."
+        )
     else:
         k = int(details.get("acceptable", 0))
         who = count(k, "volunteer", lang)
-        lines.append(f"Условиям задачи {t} {ru_verb(k, 'подходит', 'подходят')} {who}, но свободно {places}:" if ru
-                     else f"{who} {'meets' if k == 1 else 'meet'} the conditions of {t}, "
-                     f"but {places} {'stays' if free == 1 else 'stay'} free:")
-        parts = [("holding", "уже участвуют или получили предложение", "hold a place or an offer for it"),
-                 ("fully_placed", "уже заняты столько раз, сколько хотели", "are placed as often as they asked"),
-                 ("offered_elsewhere", "получили предложения в другие задачи", "have offers for other needs"),
-                 ("declined", "отказались от неё", "declined it"),
-                 ("without_offer", "без предложений (лимит предложений или план раунда)",
-                  "have no offer (offer limits or the round's plan)"),
-                 ("not_scored", "не вошли в число лучших вариантов волонтёра (top_k)",
-                  "were not among the volunteer's best options (top_k)")]
+        lines.append(
+            f"Условиям задачи {t} {ru_verb(k, 'подходит', 'подходят')} {who}, но свободно {places}:"
+            if ru
+            else f"{who} {'meets' if k == 1 else 'meet'} the conditions of {t}, "
+            f"but {places} {'stays' if free == 1 else 'stay'} free:"
+        )
+        parts = [
+            (
+                "holding",
+                "уже участвуют или получили предложение",
+                "hold a place or an offer for it",
+            ),
+            (
+                "fully_placed",
+                "уже заняты столько раз, сколько хотели",
+                "are placed as often as they asked",
+            ),
+            (
+                "offered_elsewhere",
+                "получили предложения в другие задачи",
+                "have offers for other needs",
+            ),
+            ("declined", "отказались от неё", "declined it"),
+            (
+                "without_offer",
+                "без предложений (лимит предложений или план раунда)",
+                "have no offer (offer limits or the round's plan)",
+            ),
+            (
+                "not_scored",
+                "не вошли в число лучших вариантов волонтёра (top_k)",
+                "were not among the volunteer's best options (top_k)",
+            ),
+        ]
         for key, ru_text, en_text in parts:
             c = int(details.get(key, 0))
             if c:
-                lines.append(f"- {ru_text if ru else en_text}: {count(c, 'volunteer', lang)}")
+                lines.append(
+                    f"- {ru_text if ru else en_text}: {count(c, 'volunteer', lang)}"
+                )
     if by:
-        lines.append("Почему остальные не подходят:" if ru else "Why the others do not qualify:")
+        lines.append(
+            "Почему остальные не подходят:" if ru else "Why the others do not qualify:"
+        )
         lines += _rule_lines(_FOR_NEED[lang], by, "volunteer", lang)
     if only:
         lines.append(_only_line(_FOR_NEED[lang], only, "volunteer", lang))

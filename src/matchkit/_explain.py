@@ -25,10 +25,10 @@ import numpy as np
 
 from . import _explain_texts as T
 from ._exceptions import check_choice
-from ._rules import RULES, ages_at, pair_distances_km, pair_rule_failures, slots_covered
 from ._roundview import RoundView, need_index, round_view, volunteer_index
-from ._scoring import components as score_components
+from ._rules import RULES, ages_at, pair_distances_km, pair_rule_failures, slots_covered
 from ._scoring import combine
+from ._scoring import components as score_components
 from ._texts import AUDIENCES, check_lang
 from ._weights import NEED_COMPONENTS, VOLUNTEER_COMPONENTS
 
@@ -200,11 +200,13 @@ def _applies(rule: str, f: Mapping[str, Any]) -> bool:
     if rule == "distance":
         return not f["remote"]
     if rule == "schedule":
-        return f["required_overlap"] > 0
+        return bool(f["required_overlap"] > 0)
     return True
 
 
-def _contributions(view: RoundView, vi: int, ni: int, dist: float) -> tuple[list[Contribution], float, float, float]:
+def _contributions(
+    view: RoundView, vi: int, ni: int, dist: float
+) -> tuple[list[Contribution], float, float, float]:
     a = np.array([vi], dtype=np.int64)
     b = np.array([ni], dtype=np.int64)
     comps = score_components(view.enc, a, b, np.array([dist]))
@@ -224,7 +226,9 @@ def _contributions(view: RoundView, vi: int, ni: int, dist: float) -> tuple[list
     return out, float(vu[0]), float(nu[0]), float(w[0])
 
 
-def _options(result: MatchResult, view: RoundView, vi: int, ni: int) -> tuple[int, int, list[tuple[str, float]]]:
+def _options(
+    result: MatchResult, view: RoundView, vi: int, ni: int
+) -> tuple[int, int, list[tuple[str, float]]]:
     """Rank of need ``ni`` among the volunteer's live acceptable needs, their count, the best others."""
     p = result.problem
     e = np.flatnonzero((p.edge_left == vi) & ~view.excluded_edge)
@@ -232,7 +236,9 @@ def _options(result: MatchResult, view: RoundView, vi: int, ni: int) -> tuple[in
     needs = p.edge_right[e]
     hit = np.flatnonzero(needs == ni)
     rank = int(hit[0]) + 1 if hit.size else 0
-    others = [(p.right_ids[int(j)], float(w)) for j, w in zip(needs, p.weight[e]) if j != ni][:3]
+    others = [
+        (p.right_ids[int(j)], float(w)) for j, w in zip(needs, p.weight[e]) if j != ni
+    ][:3]
     return rank, int(e.size), others
 
 
@@ -296,9 +302,15 @@ def explanation(
     failed = [r for r in RULES if bool(fails[r][0])]
     f = _facts(result, view, vi, ni)
     acceptable = not failed
-    status = _status(result, view, volunteer_id, need_id, pos) if acceptable else "not_acceptable"
+    status = (
+        _status(result, view, volunteer_id, need_id, pos)
+        if acceptable
+        else "not_acceptable"
+    )
     checks = tuple(
-        RuleCheck(r, r not in failed, T.rule_text(r, r not in failed, f, audience, lang))
+        RuleCheck(
+            r, r not in failed, T.rule_text(r, r not in failed, f, audience, lang)
+        )
         for r in RULES
         if r in failed or _applies(r, f)
     )
@@ -307,7 +319,9 @@ def explanation(
     if acceptable:
         contribs, vu, nu, w = _contributions(view, vi, ni, f["distance_km"])
     rank, n_options, others = _options(result, view, vi, ni)
-    c_rank, n_cand = _candidates(result, vi, ni) if audience == "organisation" else (0, 0)
+    c_rank, n_cand = (
+        _candidates(result, vi, ni) if audience == "organisation" else (0, 0)
+    )
     titles = {nid: result.dataset.need(nid).title for nid, _ in others}
     exp = Explanation(
         volunteer_id=volunteer_id,

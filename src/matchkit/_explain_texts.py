@@ -12,7 +12,17 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._letters import format_date
-from ._texts import component_label, count, count_of, join, km, ordinal, score, slot_label, tag_label
+from ._texts import (
+    component_label,
+    count,
+    count_of,
+    join,
+    km,
+    ordinal,
+    score,
+    slot_label,
+    tag_label,
+)
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -50,6 +60,7 @@ def _slots(slots: Any, lang: str) -> str:
 
 # -- hard rules --------------------------------------------------------------------------
 
+
 def _rule_en(rule: str, ok: bool, f: F, vol: bool) -> str:
     you, has = ("you", "you have") if vol else ("they", "they have")
     if rule == "not_open":
@@ -58,12 +69,28 @@ def _rule_en(rule: str, ok: bool, f: F, vol: bool) -> str:
         return f"the need ended on {format_date(f['end_date'], 'en')}"
     if rule == "excluded_organisation":
         if vol:
-            return "you have not excluded this organisation" if ok else f"you excluded {f['organisation']}"
-        return "no personal exclusion of theirs applies" if ok else "it falls under the volunteer's own exclusions"
+            return (
+                "you have not excluded this organisation"
+                if ok
+                else f"you excluded {f['organisation']}"
+            )
+        return (
+            "no personal exclusion of theirs applies"
+            if ok
+            else "it falls under the volunteer's own exclusions"
+        )
     if rule == "excluded_cause":
         if vol:
-            return "you have not excluded its causes" if ok else "you excluded one of its causes"
-        return "no excluded cause applies" if ok else "it falls under the volunteer's own exclusions"
+            return (
+                "you have not excluded its causes"
+                if ok
+                else "you excluded one of its causes"
+            )
+        return (
+            "no excluded cause applies"
+            if ok
+            else "it falls under the volunteer's own exclusions"
+        )
     if rule == "skills":
         if ok:
             return f"{has} the required skills ({_tags(f['required_skills'], 'en')})"
@@ -86,17 +113,26 @@ def _rule_en(rule: str, ok: bool, f: F, vol: bool) -> str:
             return f"the need is for ages {f['min_age']} and over; you are {f['age']}"
         return f"they are under the minimum age of {f['min_age']}"
     if rule == "remote_not_ok":
-        return f"it is done remotely and {you} accept remote work" if ok else (
-            f"it is done remotely and {you} asked for in-person work only")
+        return (
+            f"it is done remotely and {you} accept remote work"
+            if ok
+            else (f"it is done remotely and {you} asked for in-person work only")
+        )
     if rule == "no_place":
         return "it is in person and the home or the need's place is unknown"
     if rule == "distance":
         if vol:
             d, r = km(f["distance_km"], "en"), km(f["max_distance_km"], "en")
-            return f"it is {d} from your home, within your {r}" if ok else (
-                f"it is {d} from your home, farther than your {r}")
-        return "your place is within their travel distance" if ok else (
-            "your place is farther than they travel")
+            return (
+                f"it is {d} from your home, within your {r}"
+                if ok
+                else (f"it is {d} from your home, farther than your {r}")
+            )
+        return (
+            "your place is within their travel distance"
+            if ok
+            else ("your place is farther than they travel")
+        )
     # schedule
     cov = count_of(f["covered"], len(f["slots"]), "slot", "en")
     if vol:
@@ -111,12 +147,26 @@ def _rule_ru(rule: str, ok: bool, f: F, vol: bool) -> str:
         return f"задача завершилась {format_date(f['end_date'], 'ru')}"
     if rule == "excluded_organisation":
         if vol:
-            return "вы не исключали эту организацию" if ok else f"вы исключили организацию {_q(f['organisation'], 'ru')}"
-        return "личные исключения волонтёра её не касаются" if ok else "она попадает под личные исключения волонтёра"
+            return (
+                "вы не исключали эту организацию"
+                if ok
+                else f"вы исключили организацию {_q(f['organisation'], 'ru')}"
+            )
+        return (
+            "личные исключения волонтёра её не касаются"
+            if ok
+            else "она попадает под личные исключения волонтёра"
+        )
     if rule == "excluded_cause":
         if vol:
-            return "вы не исключали её тематику" if ok else "вы исключили одну из её тем"
-        return "исключённые темы её не касаются" if ok else "она попадает под личные исключения волонтёра"
+            return (
+                "вы не исключали её тематику" if ok else "вы исключили одну из её тем"
+            )
+        return (
+            "исключённые темы её не касаются"
+            if ok
+            else "она попадает под личные исключения волонтёра"
+        )
     who = "у вас" if vol else "у волонтёра"
     if rule == "skills":
         if ok:
@@ -129,30 +179,50 @@ def _rule_ru(rule: str, ok: bool, f: F, vol: bool) -> str:
     if rule == "checks":
         if ok:
             return f"{who} есть нужные документы ({_tags(f['checks'], 'ru', 'checks')})"
-        return f"{who} нет нужных документов: {_tags(f['missing_checks'], 'ru', 'checks')}"
+        return (
+            f"{who} нет нужных документов: {_tags(f['missing_checks'], 'ru', 'checks')}"
+        )
     limit = count(f["min_age"] or 0, "year", "ru")
     if rule == "age_unknown":
-        what = "мы не знаем вашу дату рождения" if vol else "возраст волонтёра неизвестен"
+        what = (
+            "мы не знаем вашу дату рождения" if vol else "возраст волонтёра неизвестен"
+        )
         return f"минимальный возраст — {limit}, а {what}"
     if rule == "age":
         if ok:
             return f"минимальный возраст — {limit}, и {'вы ему соответствуете' if vol else 'волонтёр ему соответствует'}"
         if vol:
-            return f"минимальный возраст — {limit}, а вам {count(f['age'], 'year', 'ru')}"
+            return (
+                f"минимальный возраст — {limit}, а вам {count(f['age'], 'year', 'ru')}"
+            )
         return f"волонтёр младше минимального возраста ({limit})"
     if rule == "remote_not_ok":
         if ok:
-            return "задача удалённая, и " + ("вы готовы работать удалённо" if vol else "волонтёр готов работать удалённо")
-        return "задача удалённая, а " + ("вы выбрали только очную работу" if vol else "волонтёр выбрал только очную работу")
+            return "задача удалённая, и " + (
+                "вы готовы работать удалённо"
+                if vol
+                else "волонтёр готов работать удалённо"
+            )
+        return "задача удалённая, а " + (
+            "вы выбрали только очную работу"
+            if vol
+            else "волонтёр выбрал только очную работу"
+        )
     if rule == "no_place":
         return "задача очная, а место жительства или место задачи неизвестно"
     if rule == "distance":
         if vol:
             d, r = km(f["distance_km"], "ru"), km(f["max_distance_km"], "ru")
-            return f"до неё {d} от дома — в пределах ваших {r}" if ok else (
-                f"до неё {d} от дома — дальше ваших {r}")
-        return "ваше место в пределах расстояния, на которое волонтёр готов ездить" if ok else (
-            "ваше место дальше, чем волонтёр готов ездить")
+            return (
+                f"до неё {d} от дома — в пределах ваших {r}"
+                if ok
+                else (f"до неё {d} от дома — дальше ваших {r}")
+            )
+        return (
+            "ваше место в пределах расстояния, на которое волонтёр готов ездить"
+            if ok
+            else ("ваше место дальше, чем волонтёр готов ездить")
+        )
     cov = count_of(f["covered"], len(f["slots"]), "slot", "ru")
     subject = "вы свободны" if vol else "волонтёр свободен"
     return f"{subject} в {cov}, нужно не меньше {f['required_overlap']}"
@@ -207,24 +277,49 @@ def _cause_place_time(f: F, lang: str) -> list[str]:
     out = []
     if f["matched_causes"]:
         c = _tags(f["matched_causes"], lang)
-        out.append(f"Тематика совпадает с вашими интересами: {c}." if ru else f"It serves causes you care about: {c}.")
+        out.append(
+            f"Тематика совпадает с вашими интересами: {c}."
+            if ru
+            else f"It serves causes you care about: {c}."
+        )
     elif f["interests"] and f["causes"]:
         c = _tags(f["causes"], lang)
-        out.append(f"Её тематика ({c}) не из ваших интересов." if ru else f"Its causes ({c}) are not among your interests.")
+        out.append(
+            f"Её тематика ({c}) не из ваших интересов."
+            if ru
+            else f"Its causes ({c}) are not among your interests."
+        )
     if f["remote"]:
         out.append("Задача удалённая." if ru else "It is done remotely.")
     elif f["distance_km"] == f["distance_km"]:  # not NaN
         d = km(f["distance_km"], lang)
-        out.append(f"До неё {d} от вашего дома." if ru else f"It is {d} from your home.")
+        out.append(
+            f"До неё {d} от вашего дома." if ru else f"It is {d} from your home."
+        )
     if not f["slots"]:
-        out.append("Фиксированного времени нет — вы выбираете сами." if ru else "It has no fixed times: you choose when.")
+        out.append(
+            "Фиксированного времени нет — вы выбираете сами."
+            if ru
+            else "It has no fixed times: you choose when."
+        )
     else:
         when = _slots(f["slots"], lang)
-        free = _slots(f["free_slots"], lang) if f["free_slots"] else ("—" if ru else "none")
-        out.append(f"Время: {when}; вы свободны: {free}." if ru else f"It takes place on {when}; you are free on: {free}.")
+        free = (
+            _slots(f["free_slots"], lang)
+            if f["free_slots"]
+            else ("—" if ru else "none")
+        )
+        out.append(
+            f"Время: {when}; вы свободны: {free}."
+            if ru
+            else f"It takes place on {when}; you are free on: {free}."
+        )
     if f["preferred"]:
-        out.append(f"{_q(f['organisation'], lang)} — одна из выбранных вами организаций." if ru
-                   else f"{f['organisation']} is one of your preferred organisations.")
+        out.append(
+            f"{_q(f['organisation'], lang)} — одна из выбранных вами организаций."
+            if ru
+            else f"{f['organisation']} is one of your preferred organisations."
+        )
     return out
 
 
@@ -234,20 +329,36 @@ def _skills_checks_coverage(f: F, lang: str) -> list[str]:
     if f["desired_skills"]:
         k, m = len(f["has_desired"]), len(f["desired_skills"])
         got = _tags(f["has_desired"], lang) if k else ("нет" if ru else "none")
-        out.append(f"Желательные навыки: {count_of(k, m, 'skill', 'ru')} ({got})." if ru
-                   else f"Desired skills: has {count_of(k, m, 'skill', 'en')} ({got}).")
+        out.append(
+            f"Желательные навыки: {count_of(k, m, 'skill', 'ru')} ({got})."
+            if ru
+            else f"Desired skills: has {count_of(k, m, 'skill', 'en')} ({got})."
+        )
     if not f["checks"]:
-        out.append("Специальные документы не требуются." if ru else "No checks are required.")
+        out.append(
+            "Специальные документы не требуются." if ru else "No checks are required."
+        )
     if f["slots"]:
         cov = count_of(f["covered"], len(f["slots"]), "slot", lang)
         free = _slots(f["free_slots"], lang)
-        out.append(f"Покрытие времени: {cov} ({free})." if ru else f"Coverage: can come at {cov} ({free}).")
+        out.append(
+            f"Покрытие времени: {cov} ({free})."
+            if ru
+            else f"Coverage: can come at {cov} ({free})."
+        )
     else:
-        out.append("У задачи нет фиксированного времени." if ru else "The need has no fixed times.")
+        out.append(
+            "У задачи нет фиксированного времени."
+            if ru
+            else "The need has no fixed times."
+        )
     if f["extra_languages"]:
         n = count(f["extra_languages"], "language", lang)
-        out.append(f"Дополнительные языки (сверх обязательных): {f['extra_languages']}." if ru
-                   else f"Speaks {n} beyond those required.")
+        out.append(
+            f"Дополнительные языки (сверх обязательных): {f['extra_languages']}."
+            if ru
+            else f"Speaks {n} beyond those required."
+        )
     return out
 
 
@@ -255,8 +366,14 @@ def _score_line(e: Explanation, lang: str) -> str:
     ru = lang == "ru"
     assert e.score is not None
     vol = e.audience == "volunteer"
-    shown = [c for c in e.contributions if c.points >= 0.005 and (vol or c.side == "need" or c.points >= 0.05)]
-    parts = ", ".join(f"{component_label(c.component, lang)} +{score(c.points, lang)}" for c in shown)
+    shown = [
+        c
+        for c in e.contributions
+        if c.points >= 0.005 and (vol or c.side == "need" or c.points >= 0.05)
+    ]
+    parts = ", ".join(
+        f"{component_label(c.component, lang)} +{score(c.points, lang)}" for c in shown
+    )
     if ru:
         return f"Оценка соответствия — {score(e.score, 'ru')} из 1. Из чего она сложилась: {parts}."
     return f"Fit score {score(e.score, 'en')} of 1. What made it: {parts}."
@@ -265,9 +382,11 @@ def _score_line(e: Explanation, lang: str) -> str:
 def _rank_ru(rank: int, n: int, whose: str) -> str:
     """``на 2-м месте из 3 ваших вариантов`` (genitive agrees with the total)."""
     sg = n % 10 == 1 and n % 100 != 11
-    words = {"your": ("вашего варианта", "ваших вариантов"),
-             "their": ("его варианта", "его вариантов"),
-             "candidates": ("подходящего волонтёра", "подходящих волонтёров")}[whose]
+    words = {
+        "your": ("вашего варианта", "ваших вариантов"),
+        "their": ("его варианта", "его вариантов"),
+        "candidates": ("подходящего волонтёра", "подходящих волонтёров"),
+    }[whose]
     return f"на {rank}-м месте из {n} {words[0] if sg else words[1]}"
 
 
@@ -276,27 +395,48 @@ def _comparison(e: Explanation, titles: Mapping[str, str], lang: str) -> list[st
     out = []
     vol = e.audience == "volunteer"
     if e.rank and e.n_options == 1:
-        out.append("Это единственная задача, которая вам подходит." if ru and vol else
-                   "Это единственная задача, которая подходит этому волонтёру." if ru else
-                   "It is the only need that fits you." if vol else "It is the only need that fits them.")
+        out.append(
+            "Это единственная задача, которая вам подходит."
+            if ru and vol
+            else "Это единственная задача, которая подходит этому волонтёру."
+            if ru
+            else "It is the only need that fits you."
+            if vol
+            else "It is the only need that fits them."
+        )
     elif e.rank:
         if ru:
-            out.append(f"По оценке эта задача {_rank_ru(e.rank, e.n_options, 'your' if vol else 'their')}.")
+            out.append(
+                f"По оценке эта задача {_rank_ru(e.rank, e.n_options, 'your' if vol else 'their')}."
+            )
         else:
             whose = "your" if vol else "their"
-            out.append(f"By score it is the {ordinal(e.rank, 'en')} best of {whose} {count(e.n_options, 'option', 'en')}.")
+            out.append(
+                f"By score it is the {ordinal(e.rank, 'en')} best of {whose} {count(e.n_options, 'option', 'en')}."
+            )
     if vol and e.other_options:
-        items = ", ".join(f"{_q(titles[n], lang)} ({score(s, lang)})" for n, s in e.other_options)
-        out.append(f"Другие ваши варианты: {items}." if ru else f"Your other options: {items}.")
+        items = ", ".join(
+            f"{_q(titles[n], lang)} ({score(s, lang)})" for n, s in e.other_options
+        )
+        out.append(
+            f"Другие ваши варианты: {items}." if ru else f"Your other options: {items}."
+        )
     if not vol and e.candidate_rank:
         if e.n_candidates == 1:
-            out.append("Это единственный волонтёр, который подходит под ваши условия." if ru
-                       else "They are the only volunteer who meets your conditions.")
+            out.append(
+                "Это единственный волонтёр, который подходит под ваши условия."
+                if ru
+                else "They are the only volunteer who meets your conditions."
+            )
         elif ru:
-            out.append(f"По оценке этот волонтёр {_rank_ru(e.candidate_rank, e.n_candidates, 'candidates')}.")
+            out.append(
+                f"По оценке этот волонтёр {_rank_ru(e.candidate_rank, e.n_candidates, 'candidates')}."
+            )
         else:
-            out.append(f"Among the {count(e.n_candidates, 'volunteer', 'en')} who meet your conditions, "
-                       f"they rank {ordinal(e.candidate_rank, 'en')} by score.")
+            out.append(
+                f"Among the {count(e.n_candidates, 'volunteer', 'en')} who meet your conditions, "
+                f"they rank {ordinal(e.candidate_rank, 'en')} by score."
+            )
     return out
 
 
@@ -304,14 +444,19 @@ def render(e: Explanation, f: F, titles: Mapping[str, str]) -> str:
     """The whole explanation text (a head line, then one sentence per line)."""
     lang, aud = e.lang, e.audience
     head = _HEAD[(aud, lang)][e.status].format(
-        t=_q(f["title"], lang), o=_q(f["organisation"], lang) if lang == "ru" else f["organisation"],
+        t=_q(f["title"], lang),
+        o=_q(f["organisation"], lang) if lang == "ru" else f["organisation"],
         v=f["volunteer_name"],
     )
     lines = [head]
     if not e.acceptable:
         lines += [f"- {r.text}" for r in e.rules if not r.passed]
         return "\n".join(lines)
-    lines += _cause_place_time(f, lang) if aud == "volunteer" else _skills_checks_coverage(f, lang)
+    lines += (
+        _cause_place_time(f, lang)
+        if aud == "volunteer"
+        else _skills_checks_coverage(f, lang)
+    )
     lines.append(_score_line(e, lang))
     passed = [r.text for r in e.rules if r.passed]
     if passed:

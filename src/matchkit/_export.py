@@ -22,8 +22,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
 from ._diagnostics import Diagnosis, why_unfilled, why_unmatched
 from ._scoring import COMPONENTS
 from ._texts import check_lang
@@ -69,10 +67,18 @@ def proposal_rows(result: MatchResult) -> list[dict[str, Any]]:
     """
     out = []
     for p in result.proposals:
-        items = [(p.need_id, p.score, p.components)] + [(a.need_id, a.score, a.components) for a in p.alternatives]
+        items = [(p.need_id, p.score, p.components)] + [
+            (a.need_id, a.score, a.components) for a in p.alternatives
+        ]
         for rank, (nid, score, comps) in enumerate(items):
-            row = {"volunteer_id": p.volunteer_id, "need_id": nid, "rank": rank, "status": p.status,
-                   "round": p.round, "score": float(score)}
+            row = {
+                "volunteer_id": p.volunteer_id,
+                "need_id": nid,
+                "rank": rank,
+                "status": p.status,
+                "round": p.round,
+                "score": float(score),
+            }
             row.update({c: _clean(comps.get(c)) for c in COMPONENTS})
             out.append(row)
     return out
@@ -80,10 +86,14 @@ def proposal_rows(result: MatchResult) -> list[dict[str, Any]]:
 
 def reason_rows(result: MatchResult) -> list[dict[str, Any]]:
     """One row per unmatched volunteer and per unfilled need, with the round's reason."""
-    rows = [{"subject": "volunteer", "id": vid, "code": r.code, "message": r.message}
-            for vid, r in sorted(result.unmatched.items())]
-    rows += [{"subject": "need", "id": nid, "code": r.code, "message": r.message}
-             for nid, r in sorted(result.unfilled.items())]
+    rows = [
+        {"subject": "volunteer", "id": vid, "code": r.code, "message": r.message}
+        for vid, r in sorted(result.unmatched.items())
+    ]
+    rows += [
+        {"subject": "need", "id": nid, "code": r.code, "message": r.message}
+        for nid, r in sorted(result.unfilled.items())
+    ]
     return rows
 
 
@@ -97,12 +107,23 @@ def _diag_row(d: Diagnosis) -> dict[str, Any]:
         "excluded_by": dict(d.excluded_by),
         "only_rule": dict(d.only_rule),
         "counterfactuals": [
-            {"change": c.change, "value": c.value, "more": c.more, "free": c.free, "text": c.text}
+            {
+                "change": c.change,
+                "value": c.value,
+                "more": c.more,
+                "free": c.free,
+                "text": c.text,
+            }
             for c in d.counterfactuals
         ],
         "competition": [
-            {"need_id": c.need_id, "your_score": c.your_score, "weakest_score": c.weakest_score,
-             "margin": c.margin, "full": c.full}
+            {
+                "need_id": c.need_id,
+                "your_score": c.your_score,
+                "weakest_score": c.weakest_score,
+                "margin": c.margin,
+                "full": c.full,
+            }
             for c in d.competition
         ],
     }
@@ -111,24 +132,42 @@ def _diag_row(d: Diagnosis) -> dict[str, Any]:
 def diagnostics_rows(result: MatchResult, *, lang: str = "en") -> list[dict[str, Any]]:
     """Full diagnoses of every unmatched volunteer and unfilled need (nested values)."""
     check_lang(lang, "diagnostics_rows")
-    rows = [_diag_row(why_unmatched(result, vid, lang=lang)) for vid in sorted(result.unmatched)]
-    rows += [_diag_row(why_unfilled(result, nid, lang=lang)) for nid in sorted(result.unfilled)]
+    rows = [
+        _diag_row(why_unmatched(result, vid, lang=lang))
+        for vid in sorted(result.unmatched)
+    ]
+    rows += [
+        _diag_row(why_unfilled(result, nid, lang=lang))
+        for nid in sorted(result.unfilled)
+    ]
     return rows
 
 
-def _write_csv_file(path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> Path:
+def _write_csv_file(
+    path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> Path:
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(columns))
         w.writeheader()
         for row in rows:
-            w.writerow({k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else
-                            ("" if v is None else v)) for k, v in row.items()})
+            w.writerow(
+                {
+                    k: (
+                        json.dumps(v, ensure_ascii=False)
+                        if isinstance(v, (dict, list))
+                        else ("" if v is None else v)
+                    )
+                    for k, v in row.items()
+                }
+            )
     os.replace(tmp, path)
     return path
 
 
-def write_csv(result: MatchResult, directory: str | os.PathLike[str], *, lang: str = "en") -> list[Path]:
+def write_csv(
+    result: MatchResult, directory: str | os.PathLike[str], *, lang: str = "en"
+) -> list[Path]:
     """Write ``proposals.csv``, ``reasons.csv`` and ``diagnostics.csv`` into ``directory``.
 
     The folder is created if missing. Nested diagnostic values (rule counts,
@@ -149,7 +188,11 @@ def write_csv(result: MatchResult, directory: str | os.PathLike[str], *, lang: s
     return [
         _write_csv_file(out / "proposals.csv", PROPOSAL_COLUMNS, proposal_rows(result)),
         _write_csv_file(out / "reasons.csv", REASON_COLUMNS, reason_rows(result)),
-        _write_csv_file(out / "diagnostics.csv", DIAGNOSTIC_COLUMNS, diagnostics_rows(result, lang=lang)),
+        _write_csv_file(
+            out / "diagnostics.csv",
+            DIAGNOSTIC_COLUMNS,
+            diagnostics_rows(result, lang=lang),
+        ),
     ]
 
 
@@ -165,7 +208,9 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
-def write_json(result: MatchResult, path: str | os.PathLike[str] | None = None, *, lang: str = "en") -> dict[str, Any]:
+def write_json(
+    result: MatchResult, path: str | os.PathLike[str] | None = None, *, lang: str = "en"
+) -> dict[str, Any]:
     """The round as one JSON document: proposals, reasons, diagnostics and metrics.
 
     Written (UTF-8, indented) when ``path`` is given; the document is returned either way.
@@ -179,25 +224,30 @@ def write_json(result: MatchResult, path: str | os.PathLike[str] | None = None, 
     ['as_of', 'diagnostics', 'method', 'metrics', 'placements', 'proposals', 'reasons', 'round']
     """
     check_lang(lang, "to_json")
-    doc = _jsonable({
-        "as_of": result.as_of.isoformat(),
-        "method": result.method,
-        "round": result.round,
-        "proposals": proposal_rows(result),
-        "placements": [list(p) for p in result.placements],
-        "reasons": reason_rows(result),
-        "diagnostics": diagnostics_rows(result, lang=lang),
-        "metrics": result.metrics,
-    })
+    doc: dict[str, Any] = _jsonable(
+        {
+            "as_of": result.as_of.isoformat(),
+            "method": result.method,
+            "round": result.round,
+            "proposals": proposal_rows(result),
+            "placements": [list(p) for p in result.placements],
+            "reasons": reason_rows(result),
+            "diagnostics": diagnostics_rows(result, lang=lang),
+            "metrics": result.metrics,
+        }
+    )
     if path is not None:
         out = Path(path)
         tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
+        tmp.write_text(
+            json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False),
+            encoding="utf-8",
+        )
         os.replace(tmp, out)
     return doc
 
 
-def to_networkx(result: MatchResult) -> nx.Graph:
+def to_networkx(result: MatchResult) -> Any:
     """The match graph: volunteers and needs as nodes, every acceptable pair as an edge.
 
     Nodes are ``"volunteer:<id>"`` (``bipartite=0``) and ``"need:<id>"``
@@ -214,28 +264,58 @@ def to_networkx(result: MatchResult) -> nx.Graph:
     >>> g.number_of_edges(), g.edges["volunteer:v4", "need:n3"]["status"]
     (8, 'proposed')
     """
+    import networkx as nx  # type: ignore[import-untyped,unused-ignore]
+
     p = result.problem
     g = nx.Graph()
     g.add_nodes_from(
-        (f"volunteer:{v}", {"kind": "volunteer", "id": v, "bipartite": 0, "max_placements": int(c)})
+        (
+            f"volunteer:{v}",
+            {"kind": "volunteer", "id": v, "bipartite": 0, "max_placements": int(c)},
+        )
         for v, c in zip(p.left_ids, p.left_capacity.tolist())
     )
     g.add_nodes_from(
-        (f"need:{n.id}", {"kind": "need", "id": n.id, "bipartite": 1, "capacity": int(n.capacity),
-                          "organisation_id": n.organisation_id})
+        (
+            f"need:{n.id}",
+            {
+                "kind": "need",
+                "id": n.id,
+                "bipartite": 1,
+                "capacity": int(n.capacity),
+                "organisation_id": n.organisation_id,
+            },
+        )
         for n in result.dataset.needs
     )
     status: dict[tuple[str, str], str] = {pair: "placed" for pair in result.placements}
     for prop in result.proposals:
-        status[(prop.volunteer_id, prop.need_id)] = "proposed" if prop.status == "new" else "open"
+        status[(prop.volunteer_id, prop.need_id)] = (
+            "proposed" if prop.status == "new" else "open"
+        )
         for a in prop.alternatives:
-            status[(prop.volunteer_id, a.need_id)] = "alternative" if prop.status == "new" else "open"
+            status[(prop.volunteer_id, a.need_id)] = (
+                "alternative" if prop.status == "new" else "open"
+            )
     left = [p.left_ids[i] for i in p.edge_left.tolist()]
     right = [p.right_ids[j] for j in p.edge_right.tolist()]
     g.add_edges_from(
-        (f"volunteer:{v}", f"need:{n}",
-         {"weight": w, "volunteer_utility": vu, "need_utility": nu, "status": status.get((v, n), "")})
-        for v, n, w, vu, nu in zip(left, right, p.weight.tolist(), p.volunteer_utility.tolist(),
-                                   p.need_utility.tolist())
+        (
+            f"volunteer:{v}",
+            f"need:{n}",
+            {
+                "weight": w,
+                "volunteer_utility": vu,
+                "need_utility": nu,
+                "status": status.get((v, n), ""),
+            },
+        )
+        for v, n, w, vu, nu in zip(
+            left,
+            right,
+            p.weight.tolist(),
+            p.volunteer_utility.tolist(),
+            p.need_utility.tolist(),
+        )
     )
     return g

@@ -100,9 +100,17 @@ def need_districts(dataset: Dataset, *, cell_km: float = DISTRICT_KM) -> list[st
     ['E1', 'C', 'remote', 'S1', 'S1', 'C']
     """
     needs = dataset.needs
-    placed = np.array([n.location is not None and not n.remote for n in needs], dtype=bool)
-    lat = np.array([n.location.lat if n.location is not None else np.nan for n in needs], dtype=np.float64)
-    lon = np.array([n.location.lon if n.location is not None else np.nan for n in needs], dtype=np.float64)
+    placed = np.array(
+        [n.location is not None and not n.remote for n in needs], dtype=bool
+    )
+    lat = np.array(
+        [n.location.lat if n.location is not None else np.nan for n in needs],
+        dtype=np.float64,
+    )
+    lon = np.array(
+        [n.location.lon if n.location is not None else np.nan for n in needs],
+        dtype=np.float64,
+    )
     out = ["remote"] * len(needs)
     if not placed.any():
         return out
@@ -110,8 +118,12 @@ def need_districts(dataset: Dataset, *, cell_km: float = DISTRICT_KM) -> list[st
     km_per_deg = np.pi * EARTH_RADIUS_KM / 180.0
     y = (lat - lat0) * km_per_deg
     x = (lon - lon0) * km_per_deg * np.cos(np.radians(lat0))
-    row = np.where(placed, np.floor(np.nan_to_num(y) / cell_km + 0.5), 0).astype(np.int64)
-    col = np.where(placed, np.floor(np.nan_to_num(x) / cell_km + 0.5), 0).astype(np.int64)
+    row = np.where(placed, np.floor(np.nan_to_num(y) / cell_km + 0.5), 0).astype(
+        np.int64
+    )
+    col = np.where(placed, np.floor(np.nan_to_num(x) / cell_km + 0.5), 0).astype(
+        np.int64
+    )
     for j in np.flatnonzero(placed).tolist():
         r, c = int(row[j]), int(col[j])
         label = ("N" if r > 0 else "S") + str(abs(r)) if r else ""
@@ -120,7 +132,9 @@ def need_districts(dataset: Dataset, *, cell_km: float = DISTRICT_KM) -> list[st
     return out
 
 
-def _rate_by(labels: Sequence[str], filled: I64, cap: I64, mask: NDArray[np.bool_]) -> dict[str, float]:
+def _rate_by(
+    labels: Sequence[str], filled: I64, cap: I64, mask: NDArray[np.bool_]
+) -> dict[str, float]:
     """Fill rate per label over the needs in ``mask``, labels sorted."""
     keys = sorted({labels[j] for j in np.flatnonzero(mask).tolist()})
     if not keys:
@@ -133,7 +147,9 @@ def _rate_by(labels: Sequence[str], filled: I64, cap: I64, mask: NDArray[np.bool
     return {k: float(num[i] / den[i]) for i, k in enumerate(keys) if den[i] > 0}
 
 
-def _sum_by(labels: Sequence[str], values: I64, mask: NDArray[np.bool_]) -> dict[str, float]:
+def _sum_by(
+    labels: Sequence[str], values: I64, mask: NDArray[np.bool_]
+) -> dict[str, float]:
     """Sum of ``values`` per label over the items in ``mask``."""
     keys = sorted({labels[j] for j in np.flatnonzero(mask).tolist()})
     code = {k: i for i, k in enumerate(keys)}
@@ -143,7 +159,9 @@ def _sum_by(labels: Sequence[str], values: I64, mask: NDArray[np.bool_]) -> dict
     return {k: float(total[i]) for i, k in enumerate(keys)}
 
 
-def _histogram(x: F64, edges: Sequence[float], open_end: bool) -> dict[str, list[float]]:
+def _histogram(
+    x: F64, edges: Sequence[float], open_end: bool
+) -> dict[str, list[float]]:
     e = np.asarray(edges, dtype=np.float64)
     if open_end:
         e = np.append(e, np.inf)
@@ -151,7 +169,9 @@ def _histogram(x: F64, edges: Sequence[float], open_end: bool) -> dict[str, list
     return {"edges": [float(v) for v in edges], "counts": counts.astype(int).tolist()}
 
 
-def churn(previous: Iterable[tuple[str, str]], current: Iterable[tuple[str, str]]) -> dict[str, Any]:
+def churn(
+    previous: Iterable[tuple[str, str]], current: Iterable[tuple[str, str]]
+) -> dict[str, Any]:
     """How many of the previous round's proposals are gone now.
 
     ``previous``: the previous round's proposed pairs; ``current``: this round's
@@ -165,12 +185,22 @@ def churn(previous: Iterable[tuple[str, str]], current: Iterable[tuple[str, str]
     """
     prev = set(previous)
     kept = len(prev & set(current))
-    return {"previous": len(prev), "kept": kept, "rate": (1.0 - kept / len(prev)) if prev else None}
+    return {
+        "previous": len(prev),
+        "kept": kept,
+        "rate": (1.0 - kept / len(prev)) if prev else None,
+    }
 
 
-def _blocking(problem: MatchProblem, held: I64, excluded_edge: NDArray[np.bool_] | None) -> int:
+def _blocking(
+    problem: MatchProblem, held: I64, excluded_edge: NDArray[np.bool_] | None
+) -> int:
     """Blocking pairs of the set of held edges, among pairs that may still be proposed."""
-    keep = np.ones(problem.n_edges, dtype=bool) if excluded_edge is None else ~excluded_edge
+    keep = (
+        np.ones(problem.n_edges, dtype=bool)
+        if excluded_edge is None
+        else ~excluded_edge
+    )
     keep[held] = True
     sub = problem.subset(keep)
     new_pos = np.cumsum(keep) - 1
@@ -216,7 +246,9 @@ def round_metrics(
         cap,
     )
     placed_only = np.minimum(np.bincount(placed_r, minlength=n_n), cap)
-    offered_v = (np.bincount(chosen_l, minlength=n_v) + np.bincount(resv_l, minlength=n_v)) > 0
+    offered_v = (
+        np.bincount(chosen_l, minlength=n_v) + np.bincount(resv_l, minlength=n_v)
+    ) > 0
     served_v = offered_v | (np.bincount(placed_l, minlength=n_v) > 0)
     new = [p for p in proposals if p.status == "new"]
     scores = np.array([p.score for p in new], dtype=np.float64)
@@ -234,7 +266,9 @@ def round_metrics(
     small = {o for o, places in org_places.items() if places <= small_places}
     small_mask = open_needs & np.array([o in small for o in org_of], dtype=bool)
     small_cap = int(cap[small_mask].sum())
-    small_rates = np.array(list(_rate_by(org_of, filled, cap, small_mask).values()), dtype=np.float64)
+    small_rates = np.array(
+        list(_rate_by(org_of, filled, cap, small_mask).values()), dtype=np.float64
+    )
 
     pools = [v.pool or "(none)" for v in dataset.volunteers]
     holder_l = np.concatenate([placed_l, chosen_l, resv_l])
@@ -243,7 +277,11 @@ def round_metrics(
     pidx = np.array([pcode[p] for p in pools], dtype=np.int64)
     n_pool = np.bincount(pidx, minlength=len(pool_keys))
     served_pool = np.bincount(pidx[served_v], minlength=len(pool_keys))
-    held_pool = np.bincount(pidx[holder_l], minlength=len(pool_keys)) if holder_l.size else np.zeros(len(pool_keys))
+    held_pool = (
+        np.bincount(pidx[holder_l], minlength=len(pool_keys))
+        if holder_l.size
+        else np.zeros(len(pool_keys))
+    )
     total_held = max(int(holder_l.size), 1)
 
     n_offers = np.zeros(n_v, dtype=np.int64)
@@ -254,11 +292,13 @@ def round_metrics(
             n_offers[i] += 1 + len(p.alternatives)
     with_offers = n_offers[n_offers > 0]
 
-    held = np.concatenate([
-        chosen,
-        _positions(problem, placed_l, placed_r),
-        _positions(problem, resv_l, resv_r),
-    ])
+    held = np.concatenate(
+        [
+            chosen,
+            _positions(problem, placed_l, placed_r),
+            _positions(problem, resv_l, resv_r),
+        ]
+    )
     current = [(p.volunteer_id, p.need_id) for p in proposals] + list(placement_pairs)
     return {
         "n_volunteers": n_v,
@@ -271,7 +311,9 @@ def round_metrics(
         "n_open_offers": int(sum(1 for p in proposals if p.status == "open")),
         "n_placements": int(placed_l.size),
         "fill_rate": float(filled[open_needs].sum() / open_cap) if open_cap else None,
-        "placement_rate": float(placed_only[open_needs].sum() / open_cap) if open_cap else None,
+        "placement_rate": float(placed_only[open_needs].sum() / open_cap)
+        if open_cap
+        else None,
         "fill_rate_by_organisation": _rate_by(org_of, filled, cap, open_needs),
         "fill_rate_by_district": by_district,
         "district_km": float(district_km),
@@ -280,8 +322,12 @@ def round_metrics(
             k: {
                 "volunteers": int(n_pool[i]),
                 "offered_or_placed": int(served_pool[i]),
-                "share_offered_or_placed": float(served_pool[i] / n_pool[i]) if n_pool[i] else None,
-                "share_of_filled_places": float(held_pool[i] / total_held) if holder_l.size else None,
+                "share_offered_or_placed": float(served_pool[i] / n_pool[i])
+                if n_pool[i]
+                else None,
+                "share_of_filled_places": float(held_pool[i] / total_held)
+                if holder_l.size
+                else None,
             }
             for i, k in enumerate(pool_keys)
         },
@@ -289,16 +335,29 @@ def round_metrics(
         "small_organisations": {
             "max_places": small_places,
             "n": len(small),
-            "fill_rate": float(filled[small_mask].sum() / small_cap) if small_cap else None,
-            "share_with_a_place_filled": float((small_rates > 0).mean()) if small_rates.size else None,
+            "fill_rate": float(filled[small_mask].sum() / small_cap)
+            if small_cap
+            else None,
+            "share_with_a_place_filled": float((small_rates > 0).mean())
+            if small_rates.size
+            else None,
         },
-        "score": {**_summary(scores), "histogram": _histogram(scores, SCORE_BINS, open_end=False)},
-        "distance_km": {**_summary(d), "histogram": _histogram(d, DISTANCE_BINS_KM, open_end=True)},
+        "score": {
+            **_summary(scores),
+            "histogram": _histogram(scores, SCORE_BINS, open_end=False),
+        },
+        "distance_km": {
+            **_summary(d),
+            "histogram": _histogram(d, DISTANCE_BINS_KM, open_end=True),
+        },
         "blocking_pairs": _blocking(problem, np.unique(held), excluded_edge),
         "offers_per_volunteer": {
             "mean": float(with_offers.mean()) if with_offers.size else None,
             "max": int(with_offers.max()) if with_offers.size else 0,
-            "counts": {int(k): int(c) for k, c in zip(*np.unique(with_offers, return_counts=True))},
+            "counts": {
+                int(k): int(c)
+                for k, c in zip(*np.unique(with_offers, return_counts=True))
+            },
         },
         "churn": churn(previous_pairs, current) if previous_pairs is not None else None,
     }
@@ -311,7 +370,9 @@ def _positions(problem: MatchProblem, li: I64, ri: I64) -> I64:
     return np.asarray(pos[pos >= 0], dtype=np.int64)
 
 
-def previous_pairs(previous: Any = None, ledger: Any = None, current_round: int | None = None) -> list[tuple[str, str]] | None:
+def previous_pairs(
+    previous: Any = None, ledger: Any = None, current_round: int | None = None
+) -> list[tuple[str, str]] | None:
     """The previous round's proposed pairs: from a previous result, else from the ledger.
 
     From the ledger: the primary offers (not shortlist alternatives) recorded in round

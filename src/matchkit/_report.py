@@ -10,13 +10,13 @@ report names no volunteer), and the rounds over time when a ledger is given.
 
 from __future__ import annotations
 
-import html
 import os
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._charts import bin_labels, esc, hbars, num, pct, vbars
 from ._diagnostics import Diagnosis, why_unfilled
 from ._diagnostics_texts import rule_label
 from ._texts import check_lang
@@ -88,90 +88,25 @@ svg text{font-size:11px;fill:#333}.bar{fill:#3b7dd8}.bar2{fill:#e08a2c}.bar3{fil
 """
 
 
-def _e(x: Any) -> str:
-    return html.escape(str(x), quote=True)
-
-
-def _pct(x: float | None, lang: str = "en") -> str:
-    if x is None:
-        return "—"
-    return f"{100 * x:.1f}".replace(".", ",") + " %" if lang == "ru" else f"{100 * x:.1f}%"
-
-
-def _num(x: float | None, digits: int = 2, lang: str = "en") -> str:
-    if x is None:
-        return "—"
-    text = f"{x:.{digits}f}"
-    return text.replace(".", ",") if lang == "ru" else text
-
-
-def _hbars(labels: Sequence[str], values: Sequence[float], *, label: str, vmax: float = 1.0,
-           pct: bool = True, lang: str = "en") -> str:
-    """Horizontal bars, one row per label, with the value printed at the end."""
-    row, left, width = 18, 90, 420
-    h = row * len(labels) + 10
-    parts = [f'<svg role="img" aria-label="{_e(label)}" viewBox="0 0 {left + width + 70} {h}" '
-             f'width="{left + width + 70}" height="{h}" xmlns="http://www.w3.org/2000/svg">']
-    for k, (name, v) in enumerate(zip(labels, values)):
-        y = 5 + k * row
-        w = 0 if vmax <= 0 else max(0.0, min(v / vmax, 1.0)) * width
-        shown = _pct(v, lang) if pct else f"{v:g}"
-        parts.append(
-            f'<g><title>{_e(name)}: {_e(shown)}</title><text x="{left - 6}" y="{y + 12}" text-anchor="end">{_e(name)}</text>'
-            f'<rect class="bar" x="{left}" y="{y + 2}" width="{w:.1f}" height="{row - 5}"/>'
-            f'<text x="{left + w + 4:.1f}" y="{y + 12}">{_e(shown)}</text></g>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _vbars(labels: Sequence[str], series: Sequence[Sequence[float]], *, label: str,
-           names: Sequence[str] = ()) -> str:
-    """Vertical (grouped) bars: one group per label, one bar per series."""
-    n = max(len(labels), 1)
-    k = max(len(series), 1)
-    width, height, bottom, top = 560, 180, 30, 16
-    group = width / n
-    bar = max(group * 0.8 / k, 1.0)
-    vmax = max((max(s) if len(s) else 0) for s in series) if series else 0
-    vmax = vmax or 1
-    parts = [f'<svg role="img" aria-label="{_e(label)}" viewBox="0 0 {width + 20} {height + bottom + top}" '
-             f'width="{width + 20}" height="{height + bottom + top}" xmlns="http://www.w3.org/2000/svg">']
-    for s_i, s in enumerate(series):
-        for g, v in enumerate(s):
-            hgt = height * v / vmax
-            x = 10 + g * group + group * 0.1 + s_i * bar
-            y = top + height - hgt
-            name = f"{names[s_i]} " if names else ""
-            parts.append(
-                f'<g><title>{_e(labels[g])}: {_e(name)}{v:g}</title>'
-                f'<rect class="bar{"" if s_i == 0 else s_i + 1}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{hgt:.1f}"/>'
-                f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">{v:g}</text></g>'
-            )
-    for g, name in enumerate(labels):
-        parts.append(f'<text x="{10 + g * group + group / 2:.1f}" y="{top + height + 16}" '
-                     f'text-anchor="middle">{_e(name)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _bin_labels(edges: Sequence[float], open_end: bool) -> list[str]:
-    out = [f"{edges[i]:g}–{edges[i + 1]:g}" for i in range(len(edges) - 1)]
-    if open_end:
-        out.append(f"{edges[-1]:g}+")
-    return out
-
-
-def _table(head: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[int] = ()) -> str:
-    th = "".join(f"<th>{_e(h)}</th>" for h in head)
+def _table(
+    head: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[int] = ()
+) -> str:
+    th = "".join(f"<th>{esc(h)}</th>" for h in head)
     body = "".join(
-        "<tr>" + "".join(f'<td{" class=n" if i in numeric else ""}>{_e(c)}</td>' for i, c in enumerate(r)) + "</tr>"
+        "<tr>"
+        + "".join(
+            f"<td{' class=n' if i in numeric else ''}>{esc(c)}</td>"
+            for i, c in enumerate(r)
+        )
+        + "</tr>"
         for r in rows
     )
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _summary_rows(result: MatchResult, h: dict[str, str], lang: str) -> list[tuple[str, str]]:
+def _summary_rows(
+    result: MatchResult, h: dict[str, str], lang: str
+) -> list[tuple[str, str]]:
     m = result.metrics
     d, s = m.get("distance_km", {}), m.get("score", {})
     churn = m.get("churn")
@@ -180,8 +115,8 @@ def _summary_rows(result: MatchResult, h: dict[str, str], lang: str) -> list[tup
     return [
         (h["as_of"], result.as_of.isoformat()),
         (h["method"], result.method),
-        (h["fill_rate"], _pct(m.get("fill_rate"), lang)),
-        (h["share_offered"], _pct(m.get("share_volunteers_offered"), lang)),
+        (h["fill_rate"], pct(m.get("fill_rate"), lang)),
+        (h["share_offered"], pct(m.get("share_volunteers_offered"), lang)),
         (h["proposals"], str(m.get("n_new_proposals", 0))),
         (h["alternatives"], str(m.get("n_alternatives", 0))),
         (h["open_offers"], str(m.get("n_open_offers", 0))),
@@ -189,23 +124,39 @@ def _summary_rows(result: MatchResult, h: dict[str, str], lang: str) -> list[tup
         (h["unmatched_n"], str(len(result.unmatched))),
         (h["unfilled_n"], str(len(result.unfilled))),
         (h["blocking"], str(m.get("blocking_pairs", "—"))),
-        (h["gini"], _num(m.get("gini_fill_by_district"), lang=lang)),
-        (h["small"], _pct(small.get("fill_rate"), lang)),
-        (h["churn"], _pct(churn.get("rate"), lang) if churn else "—"),
-        (h["dist_line"], " / ".join(_num(d.get(k), 1, lang) for k in ("mean", "median", "p90"))),
-        (h["score_line"], " / ".join(_num(s.get(k), lang=lang) for k in ("mean", "median", "p90"))),
-        (h["offers"], f"{_num(opv.get('mean'), lang=lang)} / {opv.get('max', 0)}"),
+        (h["gini"], num(m.get("gini_fill_by_district"), lang=lang)),
+        (h["small"], pct(small.get("fill_rate"), lang)),
+        (h["churn"], pct(churn.get("rate"), lang) if churn else "—"),
+        (
+            h["dist_line"],
+            " / ".join(num(d.get(k), 1, lang) for k in ("mean", "median", "p90")),
+        ),
+        (
+            h["score_line"],
+            " / ".join(num(s.get(k), lang=lang) for k in ("mean", "median", "p90")),
+        ),
+        (h["offers"], f"{num(opv.get('mean'), lang=lang)} / {opv.get('max', 0)}"),
     ]
 
 
 def _unfilled(result: MatchResult, lang: str) -> list[tuple[str, str, int, Diagnosis]]:
     """(need title, organisation name, free places, diagnosis), most free places first."""
-    items = sorted(result.unfilled.items(), key=lambda kv: (-int(kv[1].details.get("free_places", 0)), kv[0]))
+    items = sorted(
+        result.unfilled.items(),
+        key=lambda kv: (-int(kv[1].details.get("free_places", 0)), kv[0]),
+    )
     out = []
     for nid, reason in items[:MAX_UNFILLED_ROWS]:
         need = result.dataset.need(nid)
         org = result.dataset.organisation(need.organisation_id).name
-        out.append((need.title, org, int(reason.details.get("free_places", 0)), why_unfilled(result, nid, lang=lang)))
+        out.append(
+            (
+                need.title,
+                org,
+                int(reason.details.get("free_places", 0)),
+                why_unfilled(result, nid, lang=lang),
+            )
+        )
     return out
 
 
@@ -218,7 +169,9 @@ def _why(d: Diagnosis) -> str:
     return d.text.splitlines()[0].rstrip(":") if d.text else d.code
 
 
-def _rounds(ledger: Any) -> tuple[list[str], list[list[float]], list[str], list[tuple[Any, ...]]]:
+def _rounds(
+    ledger: Any,
+) -> tuple[list[str], list[list[float]], list[str], list[tuple[Any, ...]]]:
     state = ledger.state()
     kinds = ["offered", "accepted", "rejected", "expired"]
     labels, rows = [], []
@@ -228,7 +181,13 @@ def _rounds(ledger: Any) -> tuple[list[str], list[list[float]], list[str], list[
         labels.append(str(info.number))
         for s, k in zip(series, kinds):
             s.append(float(counts.get(k, 0)))
-        rows.append((info.number, info.at.date().isoformat(), *[counts.get(k, 0) for k in kinds]))
+        rows.append(
+            (
+                info.number,
+                info.at.date().isoformat(),
+                *[counts.get(k, 0) for k in kinds],
+            )
+        )
     return labels, series, kinds, rows
 
 
@@ -237,47 +196,120 @@ def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") ->
     check_lang(lang, "to_html")
     h = _H[lang]
     m = result.metrics
-    out = [f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
-           f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-           f"<title>{_e(h['title'])}</title><style>{_CSS}</style></head><body>",
-           f"<h1>{_e(h['title'])}</h1>",
-           f'<section id="summary"><h2>{_e(h["summary"])}</h2>'
-           + _table((h["metric"], h["value"]), _summary_rows(result, h, lang), numeric=(1,)) + "</section>"]
+    out = [
+        (
+            f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{esc(h['title'])}</title><style>{_CSS}</style></head><body>"
+        ),
+        f"<h1>{esc(h['title'])}</h1>",
+        f'<section id="summary"><h2>{esc(h["summary"])}</h2>'
+        + _table(
+            (h["metric"], h["value"]), _summary_rows(result, h, lang), numeric=(1,)
+        )
+        + "</section>",
+    ]
     by_d = m.get("fill_rate_by_district") or {}
-    out.append(f'<section id="fill-by-district"><h2>{_e(h["district"])}</h2>'
-               + (_hbars(list(by_d), list(by_d.values()), label=h["district"], lang=lang) if by_d else f"<p>{_e(h['none'])}</p>")
-               + f'<p class="note">{_e(h["cell"].format(km=m.get("district_km", "?")))}</p></section>')
-    for key, sec, open_end in (("distance_km", "distance", True), ("score", "score", False)):
+    out.append(
+        f'<section id="fill-by-district"><h2>{esc(h["district"])}</h2>'
+        + (
+            hbars(list(by_d), list(by_d.values()), label=h["district"], lang=lang)
+            if by_d
+            else f"<p>{esc(h['none'])}</p>"
+        )
+        + f'<p class="note">{esc(h["cell"].format(km=m.get("district_km", "?")))}</p></section>'
+    )
+    for key, sec, open_end in (
+        ("distance_km", "distance", True),
+        ("score", "score", False),
+    ):
         hist = (m.get(key) or {}).get("histogram")
-        chart = (_vbars(_bin_labels(hist["edges"], open_end), [hist["counts"]], label=h[sec])
-                 if hist and sum(hist["counts"]) else f"<p>{_e(h['none'])}</p>")
-        out.append(f'<section id="{sec}-histogram"><h2>{_e(h[sec])}</h2>{chart}</section>')
-    rows = [(t, o, free, _why(d), _binding(d), d.counterfactuals[0].text if d.counterfactuals else "")
-            for t, o, free, d in _unfilled(result, lang)]
-    out.append(f'<section id="unfilled"><h2>{_e(h["unfilled"])}</h2>'
-               + (_table((h["need"], h["org"], h["free"], h["why"], h["binding"], h["change"]), rows, numeric=(2,))
-                  if rows else f"<p>{_e(h['none'])}</p>") + "</section>")
+        chart = (
+            vbars(bin_labels(hist["edges"], open_end), [hist["counts"]], label=h[sec])
+            if hist and sum(hist["counts"])
+            else f"<p>{esc(h['none'])}</p>"
+        )
+        out.append(
+            f'<section id="{sec}-histogram"><h2>{esc(h[sec])}</h2>{chart}</section>'
+        )
+    rows = [
+        (
+            t,
+            o,
+            free,
+            _why(d),
+            _binding(d),
+            d.counterfactuals[0].text if d.counterfactuals else "",
+        )
+        for t, o, free, d in _unfilled(result, lang)
+    ]
+    out.append(
+        f'<section id="unfilled"><h2>{esc(h["unfilled"])}</h2>'
+        + (
+            _table(
+                (h["need"], h["org"], h["free"], h["why"], h["binding"], h["change"]),
+                rows,
+                numeric=(2,),
+            )
+            if rows
+            else f"<p>{esc(h['none'])}</p>"
+        )
+        + "</section>"
+    )
     codes = Counter(r.code for r in result.unmatched.values())
     reasons = [(_REASONS[lang].get(c, c), k) for c, k in codes.most_common()]
-    out.append(f'<section id="unmatched"><h2>{_e(h["unmatched"])}</h2>'
-               + (_table((h["reason"], h["count"]), reasons, numeric=(1,)) if reasons else f"<p>{_e(h['none'])}</p>")
-               + "</section>")
+    out.append(
+        f'<section id="unmatched"><h2>{esc(h["unmatched"])}</h2>'
+        + (
+            _table((h["reason"], h["count"]), reasons, numeric=(1,))
+            if reasons
+            else f"<p>{esc(h['none'])}</p>"
+        )
+        + "</section>"
+    )
     pools = m.get("pools") or {}
-    prow = [(k, v["volunteers"], v["offered_or_placed"], _pct(v["share_offered_or_placed"], lang),
-             _pct(v["share_of_filled_places"], lang)) for k, v in pools.items()]
-    out.append(f'<section id="pools"><h2>{_e(h["pools"])}</h2>'
-               + _table((h["pool"], h["volunteers"], h["served"], "%", h["share_filled"]), prow, numeric=(1, 2, 3, 4))
-               + "</section>")
+    prow = [
+        (
+            k,
+            v["volunteers"],
+            v["offered_or_placed"],
+            pct(v["share_offered_or_placed"], lang),
+            pct(v["share_of_filled_places"], lang),
+        )
+        for k, v in pools.items()
+    ]
+    out.append(
+        f'<section id="pools"><h2>{esc(h["pools"])}</h2>'
+        + _table(
+            (h["pool"], h["volunteers"], h["served"], "%", h["share_filled"]),
+            prow,
+            numeric=(1, 2, 3, 4),
+        )
+        + "</section>"
+    )
     if ledger is not None:
         labels, series, kinds, rrows = _rounds(ledger)
-        chart = _vbars(labels, series, label=h["rounds"], names=kinds) if labels else f"<p>{_e(h['none'])}</p>"
-        out.append(f'<section id="rounds"><h2>{_e(h["rounds"])}</h2>{chart}'
-                   + _table((h["round"], h["date"], *kinds), rrows, numeric=(0, 2, 3, 4, 5)) + "</section>")
+        chart = (
+            vbars(labels, series, label=h["rounds"], names=kinds)
+            if labels
+            else f"<p>{esc(h['none'])}</p>"
+        )
+        out.append(
+            f'<section id="rounds"><h2>{esc(h["rounds"])}</h2>{chart}'
+            + _table((h["round"], h["date"], *kinds), rrows, numeric=(0, 2, 3, 4, 5))
+            + "</section>"
+        )
     out.append("</body></html>")
     return "\n".join(out)
 
 
-def write_html(result: MatchResult, path: str | os.PathLike[str], *, ledger: Any = None, lang: str = "en") -> Path:
+def write_html(
+    result: MatchResult,
+    path: str | os.PathLike[str],
+    *,
+    ledger: Any = None,
+    lang: str = "en",
+) -> Path:
     """Write the round's report as one self-contained HTML file; return its path.
 
     Parameters
@@ -316,7 +348,9 @@ def _md_table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def render_markdown(result: MatchResult, *, ledger: Any = None, lang: str = "en") -> str:
+def render_markdown(
+    result: MatchResult, *, ledger: Any = None, lang: str = "en"
+) -> str:
     """The round's report as Markdown (the same sections as the HTML page, tables only).
 
     Examples
@@ -330,28 +364,77 @@ def render_markdown(result: MatchResult, *, ledger: Any = None, lang: str = "en"
     check_lang(lang, "to_markdown")
     h = _H[lang]
     m = result.metrics
-    parts = [f"# {h['title']}", f"## {h['summary']}", _md_table((h["metric"], h["value"]), _summary_rows(result, h, lang))]
+    parts = [
+        f"# {h['title']}",
+        f"## {h['summary']}",
+        _md_table((h["metric"], h["value"]), _summary_rows(result, h, lang)),
+    ]
     by_d = m.get("fill_rate_by_district") or {}
-    parts += [f"## {h['district']}", _md_table(("", h["fill_rate"]), [(k, _pct(v, lang)) for k, v in by_d.items()]),
-              f"_{h['cell'].format(km=m.get('district_km', '?'))}_"]
-    for key, sec, open_end in (("distance_km", "distance", True), ("score", "score", False)):
+    parts += [
+        f"## {h['district']}",
+        _md_table(("", h["fill_rate"]), [(k, pct(v, lang)) for k, v in by_d.items()]),
+        f"_{h['cell'].format(km=m.get('district_km', '?'))}_",
+    ]
+    for key, sec, open_end in (
+        ("distance_km", "distance", True),
+        ("score", "score", False),
+    ):
         hist = (m.get(key) or {}).get("histogram")
         if hist:
-            parts += [f"## {h[sec]}", _md_table(("", h["count"]), list(zip(_bin_labels(hist["edges"], open_end),
-                                                                               hist["counts"])))]
-    rows = [(t, o, free, _why(d), _binding(d), d.counterfactuals[0].text if d.counterfactuals else "")
-            for t, o, free, d in _unfilled(result, lang)]
-    parts += [f"## {h['unfilled']}", _md_table((h["need"], h["org"], h["free"], h["why"], h["binding"], h["change"]), rows)
-              if rows else h["none"]]
+            parts += [
+                f"## {h[sec]}",
+                _md_table(
+                    ("", h["count"]),
+                    list(zip(bin_labels(hist["edges"], open_end), hist["counts"])),
+                ),
+            ]
+    rows = [
+        (
+            t,
+            o,
+            free,
+            _why(d),
+            _binding(d),
+            d.counterfactuals[0].text if d.counterfactuals else "",
+        )
+        for t, o, free, d in _unfilled(result, lang)
+    ]
+    parts += [
+        f"## {h['unfilled']}",
+        _md_table(
+            (h["need"], h["org"], h["free"], h["why"], h["binding"], h["change"]), rows
+        )
+        if rows
+        else h["none"],
+    ]
     codes = Counter(r.code for r in result.unmatched.values())
-    parts += [f"## {h['unmatched']}", _md_table((h["reason"], h["count"]),
-                                                [(_REASONS[lang].get(c, c), k) for c, k in codes.most_common()])]
+    parts += [
+        f"## {h['unmatched']}",
+        _md_table(
+            (h["reason"], h["count"]),
+            [(_REASONS[lang].get(c, c), k) for c, k in codes.most_common()],
+        ),
+    ]
     pools = m.get("pools") or {}
-    parts += [f"## {h['pools']}", _md_table(
-        (h["pool"], h["volunteers"], h["served"], h["share_filled"]),
-        [(k, v["volunteers"], _pct(v["share_offered_or_placed"], lang), _pct(v["share_of_filled_places"], lang))
-         for k, v in pools.items()])]
+    parts += [
+        f"## {h['pools']}",
+        _md_table(
+            (h["pool"], h["volunteers"], h["served"], h["share_filled"]),
+            [
+                (
+                    k,
+                    v["volunteers"],
+                    pct(v["share_offered_or_placed"], lang),
+                    pct(v["share_of_filled_places"], lang),
+                )
+                for k, v in pools.items()
+            ],
+        ),
+    ]
     if ledger is not None:
         _, _, kinds, rrows = _rounds(ledger)
-        parts += [f"## {h['rounds']}", _md_table((h["round"], h["date"], *kinds), rrows)]
+        parts += [
+            f"## {h['rounds']}",
+            _md_table((h["round"], h["date"], *kinds), rrows),
+        ]
     return "\n\n".join(parts) + "\n"

@@ -68,13 +68,16 @@ class RoundView:
     def holders_of(self, need_index: int, problem: Any) -> I64:
         """Edge positions holding the need's places."""
         e = self.holder_edge
-        return e[problem.edge_right[e] == need_index]
+        out: I64 = e[problem.edge_right[e] == need_index]
+        return out
 
 
 _CACHE: weakref.WeakKeyDictionary[Any, RoundView] = weakref.WeakKeyDictionary()
 
 
-def _edge_positions(problem: Any, pairs: Any, vindex: dict[str, int], nindex: dict[str, int]) -> I64:
+def _edge_positions(
+    problem: Any, pairs: Any, vindex: dict[str, int], nindex: dict[str, int]
+) -> I64:
     li, ri = [], []
     for v, n in pairs:
         if v in vindex and n in nindex:
@@ -82,7 +85,9 @@ def _edge_positions(problem: Any, pairs: Any, vindex: dict[str, int], nindex: di
             ri.append(nindex[n])
     if not li:
         return np.zeros(0, dtype=np.int64)
-    pos = problem.edge_index(np.asarray(li, dtype=np.int64), np.asarray(ri, dtype=np.int64))
+    pos = problem.edge_index(
+        np.asarray(li, dtype=np.int64), np.asarray(ri, dtype=np.int64)
+    )
     return np.asarray(pos[pos >= 0], dtype=np.int64)
 
 
@@ -104,11 +109,15 @@ def round_view(result: MatchResult) -> RoundView:
     offered = np.zeros(problem.n_left, dtype=bool)
     offered[[vindex[v] for v, _ in primary if v in vindex]] = True
     placed = np.bincount(
-        np.asarray([vindex[v] for v, _ in result.placements if v in vindex], dtype=np.int64),
+        np.asarray(
+            [vindex[v] for v, _ in result.placements if v in vindex], dtype=np.int64
+        ),
         minlength=problem.n_left,
     )
     excluded = np.zeros(problem.n_edges, dtype=bool)
-    excluded[_edge_positions(problem, result.context.get("excluded", ()), vindex, nindex)] = True
+    excluded[
+        _edge_positions(problem, result.context.get("excluded", ()), vindex, nindex)
+    ] = True
     blocked = np.zeros(problem.n_right, dtype=bool)
     for nid in result.context.get("blocked", {}):
         if nid in nindex:

@@ -36,18 +36,26 @@ AUDIENCES: tuple[str, ...] = ("volunteer", "organisation")
 
 #: Noun forms: en (one, many); ru (one, few, many) for 1 / 2-4 / 5-20 and 0.
 _NOUNS: dict[str, dict[str, tuple[str, ...]]] = {
-    "volunteer": {"en": ("volunteer", "volunteers"), "ru": ("волонтёр", "волонтёра", "волонтёров")},
+    "volunteer": {
+        "en": ("volunteer", "volunteers"),
+        "ru": ("волонтёр", "волонтёра", "волонтёров"),
+    },
     "need": {"en": ("need", "needs"), "ru": ("задача", "задачи", "задач")},
     "place": {"en": ("place", "places"), "ru": ("место", "места", "мест")},
     "slot": {"en": ("weekly time", "weekly times"), "ru": ("смена", "смены", "смен")},
     "option": {"en": ("option", "options"), "ru": ("вариант", "варианта", "вариантов")},
-    "offer": {"en": ("offer", "offers"), "ru": ("предложение", "предложения", "предложений")},
+    "offer": {
+        "en": ("offer", "offers"),
+        "ru": ("предложение", "предложения", "предложений"),
+    },
     "km": {"en": ("km", "km"), "ru": ("км", "км", "км")},
     "language": {"en": ("language", "languages"), "ru": ("язык", "языка", "языков")},
     "skill": {"en": ("skill", "skills"), "ru": ("навык", "навыка", "навыков")},
     "year": {"en": ("year", "years"), "ru": ("год", "года", "лет")},
-    "organisation": {"en": ("organisation", "organisations"),
-                     "ru": ("организация", "организации", "организаций")},
+    "organisation": {
+        "en": ("organisation", "organisations"),
+        "ru": ("организация", "организации", "организаций"),
+    },
 }
 
 #: Russian genitive after "из" (one of ...): singular after 1, 21, ...; plural otherwise.
@@ -108,7 +116,10 @@ _TAGS: dict[str, dict[str, str]] = {
 
 #: Known checks, translated (a check named like a skill means something else).
 _CHECKS: dict[str, dict[str, str]] = {
-    "ru": {"background": "справка об отсутствии судимости", "medical": "медицинская книжка"},
+    "ru": {
+        "background": "справка об отсутствии судимости",
+        "medical": "медицинская книжка",
+    },
     "en": {"background": "background check", "medical": "medical certificate"},
 }
 

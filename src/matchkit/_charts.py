@@ -1,0 +1,111 @@
+"""Inline SVG charts and number formats for the report (no scripts, no external files).
+
+Bars carry a ``<title>`` (shown as a tooltip) and print their value, so the numbers are
+readable without hovering and survive printing. Every text is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["bin_labels", "esc", "hbars", "num", "pct", "vbars"]
+
+
+def esc(x: Any) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def pct(x: float | None, lang: str = "en") -> str:
+    if x is None:
+        return "—"
+    return (
+        f"{100 * x:.1f}".replace(".", ",") + " %" if lang == "ru" else f"{100 * x:.1f}%"
+    )
+
+
+def num(x: float | None, digits: int = 2, lang: str = "en") -> str:
+    if x is None:
+        return "—"
+    text = f"{x:.{digits}f}"
+    return text.replace(".", ",") if lang == "ru" else text
+
+
+def hbars(
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    label: str,
+    vmax: float = 1.0,
+    percent: bool = True,
+    lang: str = "en",
+) -> str:
+    """Horizontal bars, one row per label, with the value printed at the end."""
+    row, left, width = 18, 90, 420
+    h = row * len(labels) + 10
+    parts = [
+        (
+            f'<svg role="img" aria-label="{esc(label)}" viewBox="0 0 {left + width + 70} {h}" '
+            f'width="{left + width + 70}" height="{h}" xmlns="http://www.w3.org/2000/svg">'
+        )
+    ]
+    for k, (name, v) in enumerate(zip(labels, values)):
+        y = 5 + k * row
+        w = 0 if vmax <= 0 else max(0.0, min(v / vmax, 1.0)) * width
+        shown = pct(v, lang) if percent else f"{v:g}"
+        parts.append(
+            f'<g><title>{esc(name)}: {esc(shown)}</title><text x="{left - 6}" y="{y + 12}" text-anchor="end">{esc(name)}</text>'
+            f'<rect class="bar" x="{left}" y="{y + 2}" width="{w:.1f}" height="{row - 5}"/>'
+            f'<text x="{left + w + 4:.1f}" y="{y + 12}">{esc(shown)}</text></g>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def vbars(
+    labels: Sequence[str],
+    series: Sequence[Sequence[float]],
+    *,
+    label: str,
+    names: Sequence[str] = (),
+) -> str:
+    """Vertical (grouped) bars: one group per label, one bar per series."""
+    n = max(len(labels), 1)
+    k = max(len(series), 1)
+    width, height, bottom, top = 560, 180, 30, 16
+    group = width / n
+    bar = max(group * 0.8 / k, 1.0)
+    vmax = max((max(s) if len(s) else 0) for s in series) if series else 0
+    vmax = vmax or 1
+    parts = [
+        (
+            f'<svg role="img" aria-label="{esc(label)}" viewBox="0 0 {width + 20} {height + bottom + top}" '
+            f'width="{width + 20}" height="{height + bottom + top}" xmlns="http://www.w3.org/2000/svg">'
+        )
+    ]
+    for s_i, s in enumerate(series):
+        for g, v in enumerate(s):
+            hgt = height * v / vmax
+            x = 10 + g * group + group * 0.1 + s_i * bar
+            y = top + height - hgt
+            name = f"{names[s_i]} " if names else ""
+            parts.append(
+                f"<g><title>{esc(labels[g])}: {esc(name)}{v:g}</title>"
+                f'<rect class="bar{"" if s_i == 0 else s_i + 1}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{hgt:.1f}"/>'
+                f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">{v:g}</text></g>'
+            )
+    for g, name in enumerate(labels):
+        parts.append(
+            f'<text x="{10 + g * group + group / 2:.1f}" y="{top + height + 16}" '
+            f'text-anchor="middle">{esc(name)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bin_labels(edges: Sequence[float], open_end: bool) -> list[str]:
+    out = [f"{edges[i]:g}–{edges[i + 1]:g}" for i in range(len(edges) - 1)]
+    if open_end:
+        out.append(f"{edges[-1]:g}+")
+    return out
