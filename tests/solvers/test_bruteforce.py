@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 from hypothesis import given
-from strategies import brute_force, problems
+from solver_problems import brute_force, problems
 
 import matchkit as mk
 from matchkit._stability import preference_ranks

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given
-from strategies import problems
+from solver_problems import problems
 
 import matchkit as mk
 from matchkit._checks import check_assignment
@@ -46,7 +46,7 @@ def test_weight_objective_never_chooses_a_non_positive_free_edge(
 
 @pytest.mark.parametrize("method", METHODS)
 def test_same_input_same_output(method: str) -> None:
-    from strategies import random_problem
+    from solver_problems import random_problem
 
     p = random_problem(11)
     a, b = mk.solve(p, method=method), mk.solve(p, method=method)

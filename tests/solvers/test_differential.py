@@ -7,7 +7,7 @@ import functools
 import networkx as nx
 import numpy as np
 import pytest
-from strategies import random_problem
+from solver_problems import random_problem
 
 import matchkit as mk
 from matchkit._checks import check_assignment

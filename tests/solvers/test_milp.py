@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import brute_force, problems, random_problem
+from solver_problems import brute_force, problems, random_problem
 
 import matchkit as mk
 from matchkit._checks import check_assignment

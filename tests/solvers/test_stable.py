@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given
-from strategies import problems
+from solver_problems import problems
 
 import matchkit as mk
 from matchkit._checks import check_assignment
