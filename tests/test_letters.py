@@ -287,3 +287,20 @@ def test_cli_inkind_reports_bad_input(tmp_path, capsys) -> None:
         == 1
     )
     assert capsys.readouterr().err
+
+
+def test_cli_inkind_says_when_offers_or_requests_are_missing(tmp_path, capsys) -> None:
+    ds = market()
+    mk.save_dataset(ds.replace(offers=()), tmp_path / "d", format="json")
+    code = main(
+        [
+            "inkind",
+            str(tmp_path / "d"),
+            "--as-of",
+            "2027-03-01",
+            "-o",
+            str(tmp_path / "o"),
+        ]
+    )
+    assert code == 0
+    assert "holds no offers: add offers files" in capsys.readouterr().err

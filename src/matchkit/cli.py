@@ -114,6 +114,12 @@ def _cmd_inkind(args: argparse.Namespace) -> int:
     except (InvalidDatasetError, InvalidInputError) as err:
         sys.stderr.write(f"{err}\n")
         return 1
+    if not ds.offers or not ds.requests:
+        missing = " and ".join(k for k in ("offers", "requests") if not getattr(ds, k))
+        sys.stderr.write(
+            f"{args.path} holds no {missing}: add {missing} files (CSV, JSON or JSONL; "
+            "see docs/vetting-and-inkind.md) to match in-kind help\n"
+        )
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     for letter in letters:
