@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 from ._exceptions import InvalidDatasetError, Problem
 from ._inkind_models import DateWindow, InkindKind, InkindOffer, InkindRequest
 from ._models import Organisation, _iso_date
+from ._rules import great_circle_km
 
 __all__ = [
     "Allocation",
@@ -49,7 +50,6 @@ __all__ = [
     "match_inkind",
 ]
 
-_EARTH_RADIUS_KM = 6371.0088
 _NEVER = np.iinfo(np.int64).min // 4
 _SHOWN = 3  # offers named per reason before "and N more"
 
@@ -141,22 +141,6 @@ def _coerce(
     return out
 
 
-def _haversine_km(
-    lat1: NDArray[np.float64],
-    lon1: NDArray[np.float64],
-    lat2: NDArray[np.float64],
-    lon2: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dl = np.radians(lon2 - lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    out: NDArray[np.float64] = (
-        2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-    )
-    return out
-
-
 def _unit_key(unit: str) -> str:
     return " ".join(unit.casefold().split())
 
@@ -218,7 +202,7 @@ def _in_area(
     olat = np.array([offs[j].area.lat for j in local])  # type: ignore[union-attr]
     olon = np.array([offs[j].area.lon for j in local])  # type: ignore[union-attr]
     rad = np.array([offs[j].radius_km for j in local], dtype=np.float64)
-    dist = _haversine_km(rlat[:, None], rlon[:, None], olat[None, :], olon[None, :])
+    dist = great_circle_km(rlat[:, None], rlon[:, None], olat[None, :], olon[None, :])
     out[:, local] = dist <= rad[None, :] + 1e-9
     return out
 
