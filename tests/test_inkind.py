@@ -456,3 +456,15 @@ def test_a_dataset_without_in_kind_records_iterates_as_before() -> None:
     ds = mk.Dataset(organisations=list(ORGS))
     assert [k for k, _ in ds] == ["volunteers", "organisations", "needs"]
     assert mk.Dataset.from_records(**ds.to_records()) == ds
+
+
+@pytest.mark.parametrize(
+    ("as_of", "message"),
+    [
+        ("2027-13-01", r"as_of of match_inkind: '2027-13-01' is not an ISO 8601 date"),
+        (None, r"must be a date \(YYYY-MM-DD\); got None"),
+    ],
+)
+def test_bad_as_of_is_refused(as_of: object, message: str) -> None:
+    with pytest.raises(mk.InvalidInputError, match=message):
+        mk.match_inkind([], [], ORGS, as_of=as_of)  # type: ignore[arg-type]

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._exceptions import InvalidDatasetError, Problem
+from ._exceptions import InvalidDatasetError, InvalidInputError, Problem
 from ._inkind_models import DateWindow, InkindKind, InkindOffer, InkindRequest
 from ._models import Organisation, _iso_date
 from ._rules import great_circle_km
@@ -299,11 +299,13 @@ def match_inkind(
     >>> res.late[0].latest_send.isoformat()
     '2027-04-29'
     """
-    day = _iso_date(as_of) if isinstance(as_of, str) else as_of
+    try:
+        day = _iso_date(as_of)
+    except ValueError as err:
+        raise InvalidInputError(f"as_of of match_inkind: {err}") from None
     if not isinstance(day, date):
-        raise InvalidDatasetError(
-            [Problem("as_of must be a date (YYYY-MM-DD)", value=as_of)],
-            context="match_inkind arguments",
+        raise InvalidInputError(
+            f"as_of of match_inkind must be a date (YYYY-MM-DD); got {as_of!r}"
         )
     offs, reqs, _ = _check_inputs(offers, requests, organisations)
     today = day.toordinal()
