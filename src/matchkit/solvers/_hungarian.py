@@ -104,16 +104,24 @@ class HungarianSolver:
         usable = ~problem.pinned & (left_cap[el] > 0) & (right_cap[er] > 0)
         if objective == "weight":
             usable &= w > 0
-        edges = np.flatnonzero(usable)
+        if usable.all():  # the common case: skip the gathers
+            edges = np.arange(problem.n_edges)
+            el_u, er_u, value = el, er, w.astype(np.float64)
+        else:
+            edges = np.flatnonzero(usable)
+            el_u, er_u, value = el[edges], er[edges], w[edges].astype(np.float64)
         if len(edges) == 0:
             return Assignment.from_edges(problem, edges, method=self.name)
 
-        vols, cl = _compact(el[edges], problem.n_left)
-        needs, cr = _compact(er[edges], problem.n_right)
+        vols, cl = _compact(el_u, problem.n_left)
+        needs, cr = _compact(er_u, problem.n_right)
         nv, nn = len(vols), len(needs)
         rk = np.minimum(left_cap[vols], np.bincount(cl, minlength=nv))
         rc = np.minimum(right_cap[needs], np.bincount(cr, minlength=nn))
-        gadget = (rk[cl] >= 2) & (rc[cr] >= 2)
+        if rk.max() >= 2 and rc.max() >= 2:
+            gadget = (rk[cl] >= 2) & (rc[cr] >= 2)
+        else:
+            gadget = np.zeros(len(edges), dtype=bool)
         n_rows, n_cols, n_g = int(rk.sum()), int(rc.sum()), int(gadget.sum())
         shape = (n_rows + n_g, n_cols + n_g)
         need_bytes = _COPIES * 8 * shape[0] * shape[1]
@@ -125,15 +133,19 @@ class HungarianSolver:
                 "pass HungarianSolver(max_bytes=...) with a higher limit"
             )
 
-        value = w[edges].astype(np.float64)
         if objective == "cardinality":
             k_max = min(n_rows, n_cols)
             spread = float(value.max() - value.min())
             value = (k_max * spread + 1.0) + (value - value.min())
 
-        compact = np.zeros((nv, nn))
-        direct = ~gadget
-        compact[cl[direct], cr[direct]] = value[direct]
+        if n_g == 0 and len(edges) == nv * nn:
+            # every (volunteer, need) pair, sorted row-major: the matrix is a reshape
+            compact = value.reshape(nv, nn)
+            direct = np.ones(len(edges), dtype=bool)
+        else:
+            compact = np.zeros((nv, nn))
+            direct = ~gadget
+            compact[cl[direct], cr[direct]] = value[direct]
         row_owner = np.repeat(np.arange(nv), rk)
         col_owner = np.repeat(np.arange(nn), rc)
         if n_g == 0:
