@@ -470,6 +470,9 @@ TITLES: dict[str, tuple[str, ...]] = {
 SKILL_DEMAND = {"driving_licence": 3.0, "first_aid": 3.0, "medical": 2.0, "teaching": 2.0, "cooking": 2.0,
                 "it": 1.5, "sign_language": 0.3}  # fmt: skip
 ADULT_SKILLS = ("driving_licence", "legal", "medical")
+#: how much each skill is asked for by remote needs (skills not listed: rarely)
+ONLINE_SKILL_DEMAND = {"it": 3.0, "translation": 2.5, "social_media": 2.5, "teaching": 2.0,
+                       "psychology": 1.5, "legal": 1.0, "photography": 0.5}  # fmt: skip
 
 
 def _need_slots(rng: Rng, n: int) -> BoolArray:
@@ -532,7 +535,16 @@ def _needs(rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...], orgs: _Orgs)
     typical = np.array([[s in CAUSE_SKILLS.get(cause, ()) for s in skill_names] for cause in causes])
     demand = np.log([SKILL_DEMAND.get(s, 1.0) for s in skill_names])[None, :]
     skill_w = demand + np.log(4.0) * ((cause_bits.astype(np.int64) @ typical.astype(np.int64)) > 0)
-    required = _top_k(rng, skill_w, rng.choice([0, 1, 2], size=n, p=[0.65, 0.28, 0.07]))
+    # Online volunteering is mostly skilled work (IT, translation, social media, teaching,
+    # psychology, legal advice), so remote needs ask for a skill far more often.
+    online = np.log([ONLINE_SKILL_DEMAND.get(s, 0.05) for s in skill_names])[None, :]
+    skill_w = np.where(remote[:, None], online + 0.5 * skill_w, skill_w)
+    n_required = np.where(
+        remote,
+        rng.choice([0, 1, 2], size=n, p=[0.2, 0.6, 0.2]),
+        rng.choice([0, 1, 2], size=n, p=[0.65, 0.28, 0.07]),
+    )
+    required = _top_k(rng, skill_w, n_required)
     desired = _top_k(rng, np.where(required, -np.inf, skill_w), rng.choice([0, 1, 2], size=n, p=[0.45, 0.4, 0.15]))
     desired &= ~required
 

@@ -101,7 +101,7 @@ def synthetic_city(
     seed: int = 0,
     *,
     center: tuple[float, float] = KAZAN_CENTER,
-    radius_km: float = 12.0,
+    radius_km: float | None = None,
     n_organisations: int | None = None,
     n_districts: int = 9,
     causes: Sequence[str] | Mapping[str, float] = DEFAULT_CAUSES,
@@ -160,8 +160,10 @@ def synthetic_city(
         Seed of ``np.random.default_rng``; the only source of randomness.
     center : (float, float)
         City centre as (lat, lon); default Kazan. :data:`NYC_CENTER` for New York.
-    radius_km : float
-        Radius of the city (> 0).
+    radius_km : float, optional
+        Radius of the city (> 0). Default: 12 km up to 10k volunteers, then growing with
+        the square root of ``n_volunteers`` (constant density: about 38 km at 100k, the
+        size of a large metropolitan area), so a bigger city is not a denser one.
     n_organisations : int, optional
         Default ``max(1, n_needs // 4)``; at least 1 when there are needs.
     n_districts : int
@@ -224,6 +226,9 @@ def synthetic_city(
         raise _fail("center", "a (lat, lon) pair of numbers", center) from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise _fail("center", "a (lat, lon) pair with lat in -90..90 and lon in -180..180", center)
+    if radius_km is None:
+        # Constant density: 12 km for up to 10k volunteers, growing like a real metro area.
+        radius_km = 12.0 * math.sqrt(max(n_volunteers, 10_000) / 10_000) if isinstance(n_volunteers, int) else 12.0
     if not isinstance(radius_km, (int, float)) or not (0 < radius_km <= 2000):
         raise _fail("radius_km", "a number of kilometres in (0, 2000]", radius_km)
     n_orgs = max(1, n_n // 4) if n_organisations is None else _count("n_organisations", n_organisations)
