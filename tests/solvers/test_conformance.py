@@ -213,3 +213,83 @@ def test_a_registered_backend_is_solvable_by_name() -> None:
         assert unregister("cautious") is Cautious
     with pytest.raises(mk.UnknownMethodError, match="Got 'cautious'"):
         mk.solve(p, method="cautious")
+
+
+def _broken(problem: mk.MatchProblem, **changes) -> mk.Assignment:
+    good = mk.Assignment.from_edges(problem, [0, 4], method="hand")
+    fields = {
+        "pairs": good.pairs,
+        "edges": good.edges,
+        "objective": good.objective,
+        "method": "hand",
+        "status": "optimal",
+    }
+    fields.update(changes)
+    return mk.Assignment(**fields)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"pairs": np.array([[0, 0], [1, 1]])},
+            r"pairs\[1\] = \('1', '1'\) is not an acceptable",
+        ),
+        ({"edges": np.array([0, 3])}, r"edges\[1\] = 3 but pairs\[1\] is edge 4"),
+        (
+            {"pairs": np.array([[2, 1], [0, 0]]), "edges": np.array([4, 0])},
+            r"pairs\[1\] = \(0, 0\) is out of order",
+        ),
+        (
+            {"pairs": np.array([[0, 0], [9, 0]])},
+            r"pairs\[1\] has volunteer index 9 outside",
+        ),
+        (
+            {"objective": 99.0},
+            "objective 99.0 is not the sum of the chosen weights 3.0",
+        ),
+        ({"status": "great"}, "status 'great' is not one of"),
+        (
+            {"pairs": np.zeros((2, 3), dtype=np.int64)},
+            r"pairs must have shape \(k, 2\)",
+        ),
+    ],
+)
+def test_the_oracle_catches_each_broken_invariant(changes, message: str) -> None:
+    # edges: 0=(0,0) 1=(0,1) 2=(1,0) 3=(2,0) 4=(2,1); (1,1) is not an edge
+    p = mk.MatchProblem.from_edges(
+        [0, 0, 1, 2, 2],
+        [0, 1, 0, 0, 1],
+        [1.0, 2.0, 3.0, 4.0, 2.0],
+        n_left=3,
+        n_right=2,
+        right_capacity=2,
+    )
+    with pytest.raises(AssertionError, match=message):
+        check_assignment(p, _broken(p, **changes))
+
+
+def test_the_oracle_catches_capacity_and_dropped_pins() -> None:
+    p = mk.MatchProblem.from_edges(
+        [0, 0, 1],
+        [0, 1, 0],
+        [1.0, 2.0, 3.0],
+        n_left=2,
+        n_right=2,
+        left_capacity=[2, 1],
+        pinned=[False, True, False],
+    )
+    over = mk.Assignment.from_edges(p, [0, 2], method="hand")  # need 0 holds two
+    with pytest.raises(
+        AssertionError, match="need '0' holds 2 pairs but its capacity is 1"
+    ):
+        check_assignment(p, over)
+    dropped = mk.Assignment(
+        pairs=np.array([[1, 0]]),
+        edges=np.array([2]),
+        objective=3.0,
+        method="hand",
+        status="optimal",
+    )
+    with pytest.raises(AssertionError, match=r"accepted pair \('0', '1'\) was dropped"):
+        check_assignment(p, dropped)
