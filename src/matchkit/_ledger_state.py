@@ -23,8 +23,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from enum import Enum
+from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -78,9 +79,7 @@ class EventKind(str, Enum):
     NEED_STATUS = "need_status"
 
 
-_PAIR_KINDS = frozenset(
-    {EventKind.OFFERED, EventKind.ACCEPTED, EventKind.REJECTED, EventKind.EXPIRED, EventKind.WITHDRAWN}
-)
+_DECISIONS = frozenset({"accepted", "rejected", "expired", "withdrawn"})
 
 
 def parse_time(value: datetime | date | str | None, *, name: str = "at") -> datetime:
@@ -114,6 +113,13 @@ def parse_time(value: datetime | date | str | None, *, name: str = "at") -> date
     raise InvalidInputError(
         f"{name} must be a datetime, a date or an ISO 8601 string; got {type(value).__name__}"
     )
+
+
+def _from_text(text: str) -> datetime:
+    """Read a time written by :func:`format_time` (fast path) or any ISO 8601 text."""
+    if len(text) == 27 and text[-1] == "Z":
+        return datetime.fromisoformat(text[:-1]).replace(tzinfo=timezone.utc)
+    return parse_time(text)
 
 
 def format_time(value: datetime) -> str:
@@ -195,9 +201,12 @@ class LedgerEvent:
             raise InvalidInputError(f"not a ledger event ({err}): {json.dumps(obj)[:200]}") from None
 
 
-@dataclass(frozen=True)
-class OpenOffer:
-    """An offer still waiting for the volunteer's answer."""
+class OpenOffer(NamedTuple):
+    """An offer still waiting for the volunteer's answer.
+
+    ``extra`` holds what the offer was recorded with beyond the standard fields (such as a
+    proposal group or score components); treat it as read-only.
+    """
 
     volunteer_id: str
     need_id: str
@@ -207,10 +216,10 @@ class OpenOffer:
     score: float
     rank: int | None = None
     shortlist: bool = False
+    extra: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class RoundInfo:
+class RoundInfo(NamedTuple):
     """One round of offers."""
 
     number: int
@@ -222,7 +231,7 @@ class RoundInfo:
 class PairRecord:
     """Where one (volunteer, need) pair stands, folded from its events in log order."""
 
-    __slots__ = ("by", "expires_at", "offered_at", "rank", "round", "score", "seq", "shortlist", "status")
+    __slots__ = ("by", "expires_at", "extra", "offered_at", "rank", "round", "score", "seq", "shortlist", "status")
 
     def __init__(self) -> None:
         self.status: str = ""
@@ -234,6 +243,7 @@ class PairRecord:
         self.shortlist = False
         self.by: str | None = None
         self.seq = 0
+        self.extra: Mapping[str, Any] | None = None
 
     def apply(self, seq: int, kind: str, rnd: int | None, at: str, payload: Mapping[str, Any]) -> None:
         """Advance the pair by one event (events of other pairs must not be passed)."""
@@ -245,6 +255,7 @@ class PairRecord:
             self.rank = payload.get("rank")
             self.shortlist = bool(payload.get("shortlist", False))
             self.by = None
+            self.extra = payload
         else:
             self.status = kind
             if kind == "withdrawn":
@@ -313,8 +324,15 @@ class LedgerState:
     rounds: tuple[RoundInfo, ...]
     round_counts: Mapping[int, Mapping[str, int]]
     n_events: int
-    _offer_times: Mapping[str, tuple[str, ...]] = field(repr=False)
-    _all_offer_times: tuple[str, ...] = field(repr=False)
+    _offer_log: Mapping[str, list[str]] = field(repr=False, compare=False)
+
+    @cached_property
+    def _offer_times(self) -> Mapping[str, list[str]]:
+        return {v: sorted(t) for v, t in self._offer_log.items()}
+
+    @cached_property
+    def _all_offer_times(self) -> list[str]:
+        return sorted(t for ts in self._offer_log.values() for t in ts)
 
     @property
     def placements_per_need(self) -> Mapping[str, int]:
@@ -372,7 +390,7 @@ class LedgerState:
         >>> s.offers_since("v1", s.as_of - timedelta(days=7))
         0
         """
-        times = self._all_offer_times if volunteer_id is None else self._offer_times.get(volunteer_id, ())
+        times = self._all_offer_times if volunteer_id is None else self._offer_times.get(volunteer_id, [])
         if since is None:
             return len(times)
         return len(times) - bisect.bisect_left(times, format_time(parse_time(since, name="since")))
@@ -406,45 +424,68 @@ def replay_events(
     capacity: dict[str, int] = {}
     max_placements: dict[str, int] = {}
     rounds: list[RoundInfo] = []
-    round_counts: dict[int, Counter[str]] = defaultdict(Counter)
+    round_counts: dict[Any, dict[str, int]] = {}
     offer_times: dict[str, list[str]] = defaultdict(list)
+    loads = json.loads
     n_events = 0
+    seq: int
+    at: str
+    kind: str
+    rnd: Any
+    vid: Any
+    nid: Any
+    payload: Any
     for ev in events:
-        if isinstance(ev, LedgerEvent):
+        n_events += 1
+        if type(ev) is tuple:
+            seq, at, rnd, kind, vid, nid, payload = ev
+            if type(payload) is str:
+                payload = loads(payload)
+        elif isinstance(ev, LedgerEvent):
             seq, at, rnd, kind = ev.seq, format_time(ev.at), ev.round, ev.kind.value
             vid, nid, payload = ev.volunteer_id, ev.need_id, ev.payload
         else:
             seq, at, rnd, kind, vid, nid, payload = ev
             if isinstance(payload, (str, bytes)):
-                payload = json.loads(payload)
-        n_events += 1
+                payload = loads(payload)
+        counts = round_counts.get(rnd)
+        if counts is None:
+            counts = round_counts[rnd] = {}
         if kind == "offered":
             pair = (vid, nid)
-            rec = pairs.get(pair)  # type: ignore[arg-type]
+            rec = pairs.get(pair)
             if rec is None:
-                rec = pairs[pair] = PairRecord()  # type: ignore[index]
+                rec = pairs[pair] = PairRecord()
             rec.apply(seq, kind, rnd, at, payload)
-            capacity[nid] = int(payload["capacity"])  # type: ignore[index]
-            max_placements[vid] = int(payload["max_placements"])  # type: ignore[index]
-            offer_times[vid].append(at)  # type: ignore[index]
-            round_counts[rnd]["offered"] += 1  # type: ignore[index]
-        elif kind in ("accepted", "rejected", "expired", "withdrawn"):
-            rec = pairs.get((vid, nid))  # type: ignore[arg-type]
+            capacity[nid] = int(payload["capacity"])
+            max_placements[vid] = int(payload["max_placements"])
+            offer_times[vid].append(at)
+            counts["offered"] = counts.get("offered", 0) + 1
+        elif kind in _DECISIONS:
+            rec = pairs.get((vid, nid))
             if rec is None:
                 raise InvalidInputError(
                     f"event {seq} ({kind}) decides the pair ({vid!r}, {nid!r}), which was never offered"
                 )
             rec.apply(seq, kind, rnd, at, payload)
-            round_counts[rnd][kind] += 1  # type: ignore[index]
+            counts[kind] = counts.get(kind, 0) + 1
         elif kind == "need_status":
-            need_status[nid] = NeedStatus(payload["to"])  # type: ignore[index]
+            need_status[nid] = NeedStatus(payload["to"])
         elif kind == "round":
             rounds.append(
-                RoundInfo(int(rnd), parse_time(at), int(payload["n_offers"]), float(payload["ttl_days"]))  # type: ignore[arg-type]
+                RoundInfo(int(rnd), _from_text(at), int(payload["n_offers"]), float(payload["ttl_days"]))
             )
-            _ = round_counts[rnd]  # type: ignore[index]  # an empty round still gets its (zero) row
         else:
             raise InvalidInputError(f"event {seq} has an unknown kind {kind!r}")
+    round_counts.pop(None, None)
+
+    times: dict[str, datetime] = {}
+
+    def when(text: str) -> datetime:
+        t = times.get(text)
+        if t is None:
+            t = times[text] = _from_text(text)
+        return t
 
     placements, rejected, expired, excluded = set(), set(), set(), set()
     open_offers: dict[Pair, OpenOffer] = {}
@@ -455,8 +496,8 @@ def replay_events(
             placements.add(pair)
         elif status == "open":
             open_offers[pair] = OpenOffer(
-                pair[0], pair[1], int(rec.round or 0), parse_time(rec.offered_at),
-                parse_time(rec.expires_at), rec.score, rec.rank, rec.shortlist,
+                pair[0], pair[1], int(rec.round or 0), when(rec.offered_at),
+                when(rec.expires_at), rec.score, rec.rank, rec.shortlist, _extra(rec.extra),
             )
         elif status == "rejected":
             rejected.add(pair)
@@ -467,7 +508,6 @@ def replay_events(
         if rec.excluded:
             excluded.add(pair)
 
-    times = {v: tuple(sorted(t)) for v, t in offer_times.items()}
     return LedgerState(
         as_of=as_of_dt,
         placements=frozenset(placements),
@@ -482,12 +522,20 @@ def replay_events(
         rounds=tuple(rounds),
         round_counts=_frozen_map({r: _frozen_map(c) for r, c in sorted(round_counts.items())}),
         n_events=n_events,
-        _offer_times=_frozen_map(times),
-        _all_offer_times=tuple(sorted(t for ts in offer_times.values() for t in ts)),
+        _offer_log=offer_times,
     )
 
 
 _RESERVED = frozenset({"score", "rank", "shortlist", "capacity", "max_placements", "expires_at", "ttl_days"})
+_NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
+_N_OFFER_KEYS = 6  # score, rank, shortlist, capacity, max_placements, expires_at
+
+
+def _extra(payload: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The caller's own keys of an offer payload (read-only)."""
+    if not payload or len(payload) <= _N_OFFER_KEYS:  # the six keys every offer has
+        return _NO_EXTRA
+    return MappingProxyType({k: v for k, v in payload.items() if k not in _RESERVED})
 
 
 def pair_text(volunteer_id: str, need_id: str) -> str:
@@ -612,3 +660,8 @@ def check_offers(state: LedgerState, batch: list[Offer]) -> None:
             raise DecisionError(
                 f"{where}: the volunteer is at max_placements ({o.max_placements} accepted)"
             )
+
+
+# matchkit/__init__ renames the module of public classes to "matchkit"; list them so that
+# ``pytest --doctest-modules`` on this file still finds their examples.
+__test__ = {"LedgerEvent": LedgerEvent, "LedgerState": LedgerState, "Offer": Offer}

@@ -43,7 +43,7 @@ _SCHEMA = (
     )""",
     "CREATE INDEX events_pair ON events (volunteer_id, need_id, seq)",
     "CREATE INDEX events_need ON events (need_id, kind, seq)",
-    "CREATE INDEX events_kind ON events (kind, seq)",
+    "CREATE INDEX events_volunteer ON events (volunteer_id, kind, seq)",
     (
         "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, "
         "'the matchkit ledger is append-only: events are never updated'); END"
@@ -235,8 +235,8 @@ class Store:
         """The latest offered ``capacity`` (of a need) or ``max_placements`` (of a volunteer)."""
         assert column in ("volunteer_id", "need_id") and key in ("capacity", "max_placements")
         sql = (
-            f"SELECT json_extract(payload, '$.{key}') FROM events WHERE {column} = ? "
-            "AND kind = 'offered' ORDER BY seq DESC LIMIT 1"
+            f"SELECT json_extract(payload, '$.{key}') FROM events WHERE seq = "
+            f"(SELECT MAX(seq) FROM events WHERE {column} = ? AND kind = 'offered')"
         )
         row = self.conn.execute(sql, (value,)).fetchone()
         return None if row is None else int(row[0])
@@ -244,8 +244,8 @@ class Store:
     def need_status(self, need_id: str) -> tuple[str, str] | None:
         """``(status, at)`` of the need's latest lifecycle transition, or None."""
         row = self.conn.execute(
-            "SELECT json_extract(payload, '$.to'), at FROM events WHERE need_id = ? "
-            "AND kind = 'need_status' ORDER BY seq DESC LIMIT 1",
+            "SELECT json_extract(payload, '$.to'), at FROM events WHERE seq = "
+            "(SELECT MAX(seq) FROM events WHERE need_id = ? AND kind = 'need_status')",
             (need_id,),
         ).fetchone()
         return None if row is None else (row[0], row[1])

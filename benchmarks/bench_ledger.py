@@ -1,0 +1,90 @@
+"""Ledger timings: a 100k-offer round, replaying the state, single decisions, JSONL export.
+
+Seeded instance: ``n_offers`` offers spread over ``n_volunteers`` volunteers and
+``n_needs`` needs, then ``n_decisions`` accepts/rejects, each its own durable transaction.
+Run: ``python benchmarks/bench_ledger.py [--offers 100000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from matchkit import DecisionError, Ledger, Offer
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--offers", type=int, default=100_000)
+    ap.add_argument("--volunteers", type=int, default=100_000)
+    ap.add_argument("--needs", type=int, default=10_000)
+    ap.add_argument("--decisions", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+
+    rng = np.random.default_rng(args.seed)
+    vol = rng.choice(args.volunteers, size=args.offers, replace=args.offers > args.volunteers)
+    need = rng.integers(0, args.needs, size=args.offers)
+    pairs = sorted(set(zip(vol.tolist(), need.tolist())))
+    score = rng.random(len(pairs))
+    offers = [
+        Offer(volunteer_id=f"v{v}", need_id=f"n{n}", score=float(s), capacity=10, max_placements=3)
+        for (v, n), s in zip(pairs, score)
+    ]
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.sqlite"
+        with Ledger(path) as ledger:
+            t = time.perf_counter()
+            ledger.record_round(offers, at="2026-03-02")
+            print(f"record_round: {len(offers):,} offers in {time.perf_counter() - t:.2f} s")
+
+            t = time.perf_counter()
+            state = ledger.state(as_of="2026-03-03")
+            print(f"state(): {state.n_events:,} events replayed in {time.perf_counter() - t:.2f} s "
+                  f"({len(state.open_offers):,} open offers)")
+
+            picks = rng.choice(len(pairs), size=min(args.decisions, len(pairs)), replace=False)
+            t = time.perf_counter()
+            refused = 0
+            for k, i in enumerate(picks.tolist()):
+                v, n = f"v{pairs[i][0]}", f"n{pairs[i][1]}"
+                try:
+                    if k % 3:
+                        ledger.accept(v, n, at="2026-03-04")
+                    else:
+                        ledger.reject(v, n, at="2026-03-04")
+                except DecisionError:
+                    refused += 1
+            dt = time.perf_counter() - t
+            print(f"decisions: {len(picks)} in {dt:.2f} s = {1000 * dt / len(picks):.1f} ms each "
+                  f"(durable commit each; {refused} refused over capacity)")
+
+            t = time.perf_counter()
+            ledger.expire("2026-03-20")
+            print(f"expire(): {time.perf_counter() - t:.2f} s")
+
+            t = time.perf_counter()
+            state = ledger.state(as_of="2026-03-21")
+            print(f"state() after: {state.n_events:,} events in {time.perf_counter() - t:.2f} s")
+
+            out = Path(tmp) / "events.jsonl"
+            t = time.perf_counter()
+            n = ledger.export_jsonl(out)
+            print(f"export_jsonl: {n:,} events in {time.perf_counter() - t:.2f} s, "
+                  f"{out.stat().st_size / 1e6:.1f} MB")
+            t = time.perf_counter()
+            again = Ledger.replay(out, as_of="2026-03-21")
+            print(f"Ledger.replay(JSONL): {time.perf_counter() - t:.2f} s; same state: {again == state}")
+        print(f"file: {path.stat().st_size / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
