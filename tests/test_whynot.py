@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from hypothesis import given
 from reference_rules import failures
-from strategies_scoring import scoring_cases
+from strategies_scoring import edge_rich_cases
 
 import matchkit as mk
 
@@ -22,7 +22,7 @@ def dataset(volunteer: dict, need: dict) -> mk.Dataset:
                       needs=[{**base, **need}])
 
 
-@given(scoring_cases())
+@given(edge_rich_cases())
 def test_why_not_equals_the_reference_and_the_edges(case):
     ds, day = case
     p = mk.build_problem(ds, as_of=day)

@@ -25,13 +25,14 @@ from ._weights import Weights
 
 __all__ = ["build_problem", "keep_top_k", "resolve_as_of", "top_k_mask"]
 
+#: With ``top_k``, buffered edges beyond ``2 * n_volunteers * top_k + PRUNE_SLACK`` are
+#: pruned to each volunteer's best ``top_k``.
+PRUNE_SLACK = 1 << 21
+#: Candidate pairs per chunk (bounds the memory of the scoring pass).
+CHUNK_SIZE = 1 << 20
+
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
-
-# What the blocking step guarantees, per kind of candidate chunk.
-_SKIP_LOCAL = ("not_open", "ended", "remote_not_ok", "no_place")
-_SKIP_REMOTE = ("not_open", "ended", "remote_not_ok", "no_place", "distance")
-
 
 def resolve_as_of(as_of: Any, caller: str) -> date:
     """``as_of`` as a date: today when None; a datetime gives its date."""
@@ -132,35 +133,23 @@ def build_problem(
         )
 
     enc = encode(dataset)
-    parts_v: list[I64] = []
-    parts_n: list[I64] = []
-    parts: dict[str, list[F64]] = {k: [] for k in (*COMPONENTS, "_vu", "_nu", "_w")}
-    for chunk in candidate_chunks(enc, day):
-        skip = _SKIP_REMOTE if chunk.remote else _SKIP_LOCAL
-        v, n, d = filter_pairs(enc, chunk.v, chunk.n, day, skip=skip)
+    acc = _Accumulator(enc.n_volunteers, None if top_k is None else int(top_k))
+    for chunk in candidate_chunks(enc, day, chunk_size=CHUNK_SIZE):
+        v, n, d = filter_pairs(enc, chunk.v, chunk.n, day, skip=chunk.checked)
         if v.size == 0:
             continue
         comps = components(enc, v, n, d)
         vu, nu, wt = combine(comps, w)
-        parts_v.append(v)
-        parts_n.append(n)
-        for k in COMPONENTS:
-            parts[k].append(comps[k])
-        parts["_vu"].append(vu)
-        parts["_nu"].append(nu)
-        parts["_w"].append(wt)
-
-    def cat(xs: list[Any], dtype: Any) -> NDArray[Any]:
-        return np.concatenate(xs) if xs else np.zeros(0, dtype=dtype)
-
-    left = cat(parts_v, np.int64)
-    right = cat(parts_n, np.int64)
+        cols = {k: comps[k].astype(np.float32) for k in COMPONENTS}
+        cols.update(_left=v, _right=n, _vu=vu, _nu=nu, _w=wt)
+        acc.add(cols)
+    cols = acc.result()
+    left, right = cols.pop("_left"), cols.pop("_right")
     order = np.argsort(left * max(enc.n_needs, 1) + right)
-    left, right = left[order], right[order]
-    cols = {k: cat(parts.pop(k), np.float64)[order] for k in list(parts)}
-    problem = MatchProblem(
-        edge_left=left,
-        edge_right=right,
+    cols = {k: x[order] for k, x in cols.items()}
+    return MatchProblem(
+        edge_left=left[order],
+        edge_right=right[order],
         weight=cols.pop("_w"),
         volunteer_utility=cols.pop("_vu"),
         need_utility=cols.pop("_nu"),
@@ -171,19 +160,68 @@ def build_problem(
         pinned=np.zeros(left.size, dtype=bool),
         components=cols,
     )
-    if top_k is not None:
-        problem = keep_top_k(problem, int(top_k))
-    return problem
+
+
+class _Accumulator:
+    """Collects scored edges chunk by chunk; with ``top_k``, prunes as it goes.
+
+    Pruning keeps each volunteer's ``top_k`` best edges seen so far. An edge outside the
+    top k of a subset is outside the top k of the whole (the order is total: weight,
+    then the need's position), so pruning early gives exactly the result of pruning at
+    the end, with memory bounded by about ``n_volunteers * top_k`` plus one chunk.
+    """
+
+    def __init__(self, n_left: int, top_k: int | None) -> None:
+        self.n_left = n_left
+        self.top_k = top_k
+        self.parts: list[dict[str, NDArray[Any]]] = []
+        self.pending = 0
+        self.limit = 0 if top_k is None else 2 * n_left * top_k + PRUNE_SLACK
+
+    def add(self, cols: dict[str, NDArray[Any]]) -> None:
+        self.parts.append(cols)
+        self.pending += cols["_left"].size
+        if self.top_k is not None and self.pending > self.limit:
+            merged = self._merge()
+            self.parts = [merged]
+            self.pending = merged["_left"].size
+
+    def _merge(self) -> dict[str, NDArray[Any]]:
+        cols = {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
+        self.parts = []
+        if self.top_k is not None:
+            keep = top_k_mask(
+                cols["_left"], cols["_w"], self.top_k, n_left=self.n_left, edge_right=cols["_right"]
+            )
+            cols = {k: x[keep] for k, x in cols.items()}
+        return cols
+
+    def result(self) -> dict[str, NDArray[Any]]:
+        if not self.parts:
+            empty: dict[str, NDArray[Any]] = {k: np.zeros(0, dtype=np.float32) for k in COMPONENTS}
+            empty.update(
+                _left=np.zeros(0, dtype=np.int64),
+                _right=np.zeros(0, dtype=np.int64),
+                **{k: np.zeros(0, dtype=np.float64) for k in ("_vu", "_nu", "_w")},
+            )
+            return empty
+        return self._merge()
 
 
 def top_k_mask(
-    edge_left: I64, weight: F64, k: int, *, n_left: int, pinned: NDArray[np.bool_] | None = None
+    edge_left: I64,
+    weight: F64,
+    k: int,
+    *,
+    n_left: int,
+    pinned: NDArray[np.bool_] | None = None,
+    edge_right: I64 | None = None,
 ) -> NDArray[np.bool_]:
     """Edges among their volunteer's ``k`` best by weight; pinned edges always, on top.
 
-    ``edge_left`` must be sorted (as in a MatchProblem, where edges are sorted by
-    (left, right)); ties in weight keep the lower right index. Pinned edges are kept and
-    do not count towards ``k``.
+    Ties in weight go to the lower need index (``edge_right``; without it, to the edge
+    that comes first). Pinned edges are kept and do not count towards ``k``. The edges
+    may come in any order.
 
     Examples
     --------
@@ -193,8 +231,9 @@ def top_k_mask(
     """
     n = edge_left.size
     pin = np.zeros(n, dtype=bool) if pinned is None else np.asarray(pinned, dtype=bool)
+    right = np.arange(n) if edge_right is None else edge_right
     # Pinned edges sort last within their volunteer so they do not take a rank.
-    order = np.lexsort((-weight, pin, edge_left))
+    order = np.lexsort((right, -weight, pin, edge_left))
     starts = np.searchsorted(edge_left[order], np.arange(n_left))
     rank = np.arange(n) - starts[edge_left[order]]
     keep = np.zeros(n, dtype=bool)
@@ -215,6 +254,11 @@ def keep_top_k(problem: MatchProblem, k: int) -> MatchProblem:
     if k < 1:
         raise InvalidInputError(f"k must be an integer >= 1; got {k!r}")
     mask = top_k_mask(
-        problem.edge_left, problem.weight, k, n_left=problem.n_left, pinned=problem.pinned
+        problem.edge_left,
+        problem.weight,
+        k,
+        n_left=problem.n_left,
+        pinned=problem.pinned,
+        edge_right=problem.edge_right,
     )
     return problem.subset(mask)

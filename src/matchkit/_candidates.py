@@ -34,8 +34,8 @@ from datetime import date
 import numpy as np
 from numpy.typing import NDArray
 
-from ._encode import Encoded
-from ._rules import EARTH_RADIUS_KM
+from ._encode import Encoded, popcount
+from ._rules import EARTH_RADIUS_KM, ages_at
 
 __all__ = ["CandidateChunk", "active_needs", "candidate_chunks", "chord_limit"]
 
@@ -45,18 +45,35 @@ B = NDArray[np.bool_]
 
 #: Smallest radius band (km); radii at or below it share the finest grid.
 MIN_CELL_KM = 0.05
+#: Radius classes per doubling of the radius (finer classes: fewer wasted candidates,
+#: more cell look-ups).
+CLASSES_PER_DOUBLING = 2
 #: Relative and absolute slack of the chord pre-test (the exact test follows it).
 _CHORD_REL = 1e-9
 _CHORD_ABS = 1e-12
 
 
+#: Rules every in-person candidate already passes (besides the chord pre-test).
+LOCAL_CHECKED = ("not_open", "ended", "remote_not_ok", "no_place")
+#: Rules every remote candidate already passes: all but the two exclusions.
+REMOTE_CHECKED = (
+    "not_open", "ended", "skills", "languages", "checks", "age_unknown", "age",
+    "remote_not_ok", "no_place", "distance", "schedule",
+)
+
+
 @dataclass(frozen=True)
 class CandidateChunk:
-    """Candidate pairs ``(v[i], n[i])``; ``remote`` tells which kind of need they are for."""
+    """Candidate pairs ``(v[i], n[i])`` for remote or in-person needs.
+
+    ``checked`` names the rules the blocking already guarantees for every pair of the
+    chunk; :func:`matchkit._rules.filter_pairs` may skip them.
+    """
 
     v: I64
     n: I64
     remote: bool
+    checked: tuple[str, ...]
 
 
 def active_needs(enc: Encoded, as_of: date) -> B:
@@ -98,7 +115,7 @@ class _Grid:
 
     def __init__(self, max_km: F64) -> None:
         r = np.maximum(max_km, 0.0)
-        cls = np.ceil(np.log2(np.maximum(r, MIN_CELL_KM) / MIN_CELL_KM)).astype(np.int64)
+        cls = np.ceil(np.log2(np.maximum(r, MIN_CELL_KM) / MIN_CELL_KM) * CLASSES_PER_DOUBLING).astype(np.int64)
         self.classes = np.unique(cls)
         self.volunteer_class = cls
         self.side = np.empty(len(self.classes))
@@ -197,18 +214,66 @@ def candidate_chunks(
     if local_needs.size and home.size:
         yield from _local(enc, local_needs, home, v_tags, n_tags, n_tag_total, chunk_size)
     if remote_needs.size and remote_vols.size:
-        counts = v_tags[remote_vols].sum(axis=0, dtype=np.int64)
-        key = _key_tags(n_tags[remote_needs], counts)
-        used = np.unique(key)
-        ev, et = _entries(v_tags[remote_vols], remote_vols, used, n_tag_total)
-        if ev.size == 0:
-            return
-        order = np.lexsort((ev, et))
-        ev, et = ev[order], et[order]
-        need, lo, ln = _ranges(et, key, remote_needs)
-        for cn, cs, cl in _chunks(need, lo, ln, chunk_size):
-            pos, n = _expand(cs, cl, cn)
-            yield CandidateChunk(ev[pos], n, True)
+        yield from _remote(enc, as_of, remote_needs, remote_vols, vb, nb, chunk_size)
+
+
+def _remote(
+    enc: Encoded,
+    as_of: date,
+    needs: I64,
+    vols: I64,
+    vb: NDArray[np.uint64],
+    nb: NDArray[np.uint64],
+    chunk_size: int,
+) -> Iterator[CandidateChunk]:
+    """Remote needs: every rule but the exclusions, once per distinct requirement.
+
+    Needs with the same required tags, minimum age, slots and overlap accept the same
+    ``remote_ok`` volunteers, so each distinct requirement is one pass of vector
+    operations over the volunteers' columns (no pairs are formed for the ones that fail).
+    """
+    ages = ages_at(enc, as_of)[vols]
+    avail = enc.v_availability[vols]
+    cols = [np.ascontiguousarray(vb[vols, w]) for w in range(vb.shape[1])]
+    sig = np.concatenate(
+        [
+            nb[needs].view(np.int64),
+            enc.n_min_age[needs, None],
+            enc.n_slots[needs, None].astype(np.int64),
+            enc.n_required_overlap[needs, None],
+        ],
+        axis=1,
+    )
+    uniq, group = np.unique(sig, axis=0, return_inverse=True)
+    group = group.reshape(-1)
+    members = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[members], np.arange(len(uniq) + 1))
+    buf_v: list[I64] = []
+    buf_n: list[I64] = []
+    size = 0
+    n_words = vb.shape[1]
+    for g in range(len(uniq)):
+        req = uniq[g, :n_words].view(np.uint64)
+        min_age, slots, overlap = (int(x) for x in uniq[g, n_words:])
+        ok = np.ones(vols.size, dtype=bool)
+        for w in np.flatnonzero(req).tolist():
+            ok &= (cols[w] & req[w]) == req[w]
+        if min_age >= 0:
+            ok &= ages >= min_age
+        if overlap > 0:
+            ok &= popcount(avail & np.uint32(slots)) >= overlap
+        v = vols[ok]
+        if v.size == 0:
+            continue
+        for j in needs[members[bounds[g] : bounds[g + 1]]].tolist():
+            buf_v.append(v)
+            buf_n.append(np.full(v.size, j, dtype=np.int64))
+            size += v.size
+            if size >= chunk_size:
+                yield CandidateChunk(np.concatenate(buf_v), np.concatenate(buf_n), True, REMOTE_CHECKED)
+                buf_v, buf_n, size = [], [], 0
+    if size:
+        yield CandidateChunk(np.concatenate(buf_v), np.concatenate(buf_n), True, REMOTE_CHECKED)
 
 
 def _entries(tags: B, vols: I64, used: I64, n_tag_total: int) -> tuple[I64, I64]:
@@ -252,9 +317,10 @@ def _local(
     entry_key = et * n_cells + cell_id.reshape(-1)
     order = np.lexsort((ev, entry_key))
     ev, entry_key = ev[order], entry_key[order]
-    e_xyz = enc.v_xyz[ev]
+    e_x, e_y, e_z = (np.ascontiguousarray(enc.v_xyz[ev, k]) for k in range(3))
     e_lim = chord_limit(enc.v_max_km[ev]) * (1 + _CHORD_REL) + _CHORD_ABS
     e_lim2 = e_lim * e_lim
+    n_x, n_y, n_z = (np.ascontiguousarray(enc.n_xyz[:, k]) for k in range(3))
 
     # Queries: every need x radius class x the 27 cubes around the need's cube.
     qn, qs, ql = [], [], []
@@ -276,7 +342,18 @@ def _local(
     length = np.concatenate(ql)
     for cn, cs, cl in _chunks(need, start, length, chunk_size):
         pos, n = _expand(cs, cl, cn)
-        d = e_xyz[pos] - enc.n_xyz[n]
-        chord2 = np.einsum("ij,ij->i", d, d)
+        # Squared chord between home and need, one coordinate at a time (1-D gathers are
+        # much faster than gathering rows of an (n, 3) array).
+        dx = e_x[pos]
+        dx -= np.repeat(n_x[cn], cl)
+        chord2 = dx * dx
+        dx = e_y[pos]
+        dx -= np.repeat(n_y[cn], cl)
+        dx *= dx
+        chord2 += dx
+        dx = e_z[pos]
+        dx -= np.repeat(n_z[cn], cl)
+        dx *= dx
+        chord2 += dx
         keep = np.flatnonzero(chord2 <= e_lim2[pos])
-        yield CandidateChunk(ev[pos[keep]], n[keep], False)
+        yield CandidateChunk(ev[pos[keep]], n[keep], False, LOCAL_CHECKED)

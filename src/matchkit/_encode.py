@@ -138,6 +138,7 @@ class Encoded:
     v_lat: F64
     v_lon: F64
     v_xyz: F64
+    v_cos_lat: F64
     v_max_km: F64
     v_remote_ok: B
     v_birth_year: I64
@@ -163,6 +164,7 @@ class Encoded:
     n_lat: F64
     n_lon: F64
     n_xyz: F64
+    n_cos_lat: F64
     n_causes: U64
     n_n_causes: I64
     n_required_skills: U64
@@ -266,6 +268,7 @@ def encode(
         v_lat=v_lat,
         v_lon=v_lon,
         v_xyz=v_xyz,
+        v_cos_lat=np.cos(v_lat),
         v_max_km=np.fromiter((v.max_distance_km for v in vols), dtype=np.float64, count=nv),
         v_remote_ok=np.fromiter((v.remote_ok for v in vols), dtype=bool, count=nv),
         v_birth_year=v_birth_year,
@@ -292,6 +295,7 @@ def encode(
         n_lat=n_lat,
         n_lon=n_lon,
         n_xyz=n_xyz,
+        n_cos_lat=np.cos(n_lat),
         n_causes=_bitsets([n.causes for n in nds], code["causes"]),
         n_n_causes=count((n.causes for n in nds), nn),
         n_required_skills=_bitsets([n.required_skills for n in nds], code["skills"]),

@@ -83,13 +83,26 @@ F64 = NDArray[np.float64]
 B = NDArray[np.bool_]
 
 
-def _haversine(lat1: F64, lon1: F64, lat2: F64, lon2: F64) -> F64:
-    """Great-circle distance in km between points given in radians (NaN in, NaN out)."""
+def _haversine(lat1: F64, lon1: F64, lat2: F64, lon2: F64, cos1: F64 | None = None,
+               cos2: F64 | None = None) -> F64:
+    """Great-circle distance in km between points given in radians (NaN in, NaN out).
+
+    ``cos1``, ``cos2`` may pass precomputed cosines of the latitudes (same values).
+    """
     s_lat = np.sin((lat2 - lat1) * 0.5)
     s_lon = np.sin((lon2 - lon1) * 0.5)
-    a = s_lat * s_lat + np.cos(lat1) * np.cos(lat2) * (s_lon * s_lon)
-    a = np.minimum(a, 1.0)
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))  # type: ignore[no-any-return]
+    c1 = np.cos(lat1) if cos1 is None else cos1
+    c2 = np.cos(lat2) if cos2 is None else cos2
+    s_lat *= s_lat
+    s_lon *= s_lon
+    a = c1 * c2
+    a *= s_lon
+    a += s_lat
+    np.minimum(a, 1.0, out=a)
+    np.sqrt(a, out=a)
+    np.arcsin(a, out=a)
+    a *= 2.0 * EARTH_RADIUS_KM
+    return a  # type: ignore[no-any-return]
 
 
 def great_circle_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> F64:
@@ -102,13 +115,11 @@ def great_circle_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: Arr
     >>> round(float(great_circle_km(55.79, 49.12, 55.75, 37.62)), 1)  # Kazan - Moscow
     718.5
     """
-    r = np.radians
-    return _haversine(
-        r(np.asarray(lat1, dtype=np.float64)),
-        r(np.asarray(lon1, dtype=np.float64)),
-        r(np.asarray(lat2, dtype=np.float64)),
-        r(np.asarray(lon2, dtype=np.float64)),
+    arrs = np.broadcast_arrays(
+        *(np.radians(np.asarray(x, dtype=np.float64)) for x in (lat1, lon1, lat2, lon2))
     )
+    flat = [a.reshape(-1) for a in arrs]
+    return _haversine(*flat).reshape(arrs[0].shape)
 
 
 def ages_at(enc: Encoded, as_of: date) -> I64:
@@ -124,7 +135,9 @@ def ages_at(enc: Encoded, as_of: date) -> I64:
 
 def pair_distances_km(enc: Encoded, v: I64, n: I64) -> F64:
     """Great-circle distance of each pair; NaN where a place is unknown."""
-    return _haversine(enc.v_lat[v], enc.v_lon[v], enc.n_lat[n], enc.n_lon[n])
+    return _haversine(
+        enc.v_lat[v], enc.v_lon[v], enc.n_lat[n], enc.n_lon[n], enc.v_cos_lat[v], enc.n_cos_lat[n]
+    )
 
 
 def need_distances_km(enc: Encoded, need_index: int) -> F64:
@@ -159,13 +172,28 @@ def _meets(vbits: NDArray[np.uint64], nbits: NDArray[np.uint64], v: I64, n: I64)
 
 
 def _org_member(keys: I64, enc: Encoded, v: I64, n: I64) -> B:
-    """True where the need's organisation is in the volunteer's organisation key set."""
+    """True where the need's organisation is in the volunteer's organisation key set.
+
+    Keys are ``volunteer * n_organisations + organisation``, sorted; only the pairs whose
+    volunteer has any key are looked up.
+    """
+    out = np.zeros(v.shape, dtype=bool)
     if keys.size == 0 or v.size == 0:
-        return np.zeros(v.shape, dtype=bool)
-    q = v * max(enc.n_organisations, 1) + enc.n_org[n]
+        return out
+    n_org = max(enc.n_organisations, 1)
+    has = enc._cache.get(id(keys))
+    if has is None:
+        has = np.zeros(enc.n_volunteers, dtype=bool)
+        has[keys // n_org] = True
+        enc._cache[id(keys)] = has
+    sub = np.flatnonzero(has[v])
+    if sub.size == 0:
+        return out
+    q = v[sub] * n_org + enc.n_org[n[sub]]
     pos = np.searchsorted(keys, q)
     np.minimum(pos, keys.size - 1, out=pos)
-    return keys[pos] == q  # type: ignore[no-any-return]
+    out[sub] = keys[pos] == q
+    return out
 
 
 class _Ctx:
