@@ -172,6 +172,7 @@ class CityConfig:
     primary_language: str
     as_of: date
     capacity: tuple[tuple[int, float], ...]
+    inkind: float = 1.0  # scale of the in-kind offers and requests (0: none)
 
 
 # -- small vectorised helpers ------------------------------------------------------------
@@ -645,10 +646,35 @@ def _needs(rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...], orgs: _Orgs)
     return _build(Need, columns, n)
 
 
+def _inkind(
+    rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...], orgs: _Orgs, needs: list[Need]
+) -> tuple[list[Any], list[Any]]:
+    """In-kind offers and requests (``_city_inkind``), placed in their organisations' districts."""
+    if cfg.inkind <= 0 or not orgs.models:
+        return [], []
+    from ._city_inkind import generate_inkind
+
+    lat, lon = _to_lat_lon(cfg, dist[0][orgs.district], dist[1][orgs.district])
+    main = np.argmax(orgs.main_causes, axis=1).tolist()
+    return generate_inkind(
+        rng,
+        scale=cfg.inkind,
+        as_of=cfg.as_of,
+        organisations=orgs.models,
+        org_place=np.column_stack([lat, lon]),
+        needs=needs,
+        main_cause=[cfg.causes[c] for c in main],
+        radius_km=cfg.radius_km,
+        jitter_km=dist[2][orgs.district],
+    )
+
+
 def generate_city(cfg: CityConfig) -> Dataset:
     """Draw a whole city from ``cfg`` (parameters already checked)."""
-    # one independent stream per part, so adding needs does not move the volunteers
-    r_city, r_orgs, r_vols, r_needs = (np.random.default_rng(s) for s in np.random.SeedSequence(cfg.seed).spawn(4))
+    # one independent stream per part, so adding needs does not move the volunteers; the
+    # in-kind stream is the fifth child, so the first four are those of a city without it
+    streams = np.random.SeedSequence(cfg.seed).spawn(5)
+    r_city, r_orgs, r_vols, r_needs, r_inkind = (np.random.default_rng(s) for s in streams)
     gc_was_on = gc.isenabled()
     gc.disable()  # hundreds of thousands of small acyclic objects: collecting only pauses
     try:
@@ -656,7 +682,14 @@ def generate_city(cfg: CityConfig) -> Dataset:
         orgs = _organisations(r_orgs, cfg, dist)
         volunteers = _volunteers(r_vols, cfg, dist, orgs)
         needs = _needs(r_needs, cfg, dist, orgs)
-        return Dataset(volunteers=tuple(volunteers), organisations=tuple(orgs.models), needs=tuple(needs))
+        offers, requests = _inkind(r_inkind, cfg, dist, orgs, needs)
+        return Dataset(
+            volunteers=tuple(volunteers),
+            organisations=tuple(orgs.models),
+            needs=tuple(needs),
+            offers=tuple(offers),
+            requests=tuple(requests),
+        )
     finally:
         if gc_was_on:
             gc.enable()

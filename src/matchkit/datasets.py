@@ -108,8 +108,9 @@ def synthetic_city(
     languages: Mapping[str, float] = DEFAULT_LANGUAGES,
     capacity_profile: str = "city",
     as_of: date = DEFAULT_AS_OF,
+    inkind: bool | float = True,
 ) -> Dataset:
-    """Generate a realistic, seeded city of volunteers, organisations and needs.
+    """Generate a realistic, seeded city of volunteers, organisations, needs and in-kind help.
 
     The same arguments give the same dataset on every machine and every day. The city:
 
@@ -151,6 +152,21 @@ def synthetic_city(
       a third of the money-handling ideas; 1 % ask for donations; 30 % of ideas are
       ``proposed_by`` a volunteer. Needs past ``idea`` pass the vetting rules of
       :func:`matchkit.check_policies`; ideas and a few warnings are left for it to find.
+    - **In-kind help** (``inkind``). Public bodies and businesses make about 1.5 offers
+      each (every giver at least one): printing (``sheets``), transport (``trips``), food
+      (``portions``), a venue (``hours``), equipment (``items``) or other help
+      (``hours``), one unit per kind, round quantities, the giver's own words for the item,
+      a kind-specific lead time between 0 and 30 days (transport and venues need the most
+      notice), 0-2 windows when they take requests (public bodies follow planning cycles
+      more often; a window may be over, current or still to come), half of them a local
+      service area (a place and ``radius_km``) and half city-wide, a contact role and
+      sometimes conditions. CSOs (and, less often, volunteer centres) make 0.3 requests
+      per need: the unit of their kind, a place in their district (or the need's), a
+      purpose, ``needed_by`` 0-120 days after ``as_of`` (a supported event's start date
+      when there is one), an address and their own words half of the time, and a
+      ``need_id`` for 40 % of those whose organisation has a live need. About 8 % are
+      made too late for every offer of their kind (due before the shortest notice).
+      ``matchkit.check_policies`` finds no in-kind warnings on them.
 
     Parameters
     ----------
@@ -177,11 +193,17 @@ def synthetic_city(
         Distribution of need capacities (see Notes).
     as_of : datetime.date
         Reference date; default :data:`DEFAULT_AS_OF`, a fixed date.
+    inkind : bool or float, default True
+        In-kind offers and requests: ``False`` (or 0) for none, ``True`` for the amounts
+        above, a number >= 0 to scale them (``2.0``: twice as many offers and requests).
+        They come from a random stream of their own: volunteers, organisations and needs
+        are the same whatever this is.
 
     Returns
     -------
     Dataset
-        Ids ``v0..``, ``o0..``, ``n0..`` (zero-padded to one width).
+        Ids ``v0..``, ``o0..``, ``n0..``, offers ``of0..`` and requests ``rq0..``
+        (zero-padded to one width per kind).
 
     Raises
     ------
@@ -213,6 +235,11 @@ def synthetic_city(
     True
     >>> sorted({n.status.value for n in city.needs})
     ['closed', 'idea', 'open', 'vetted']
+    >>> len(city.offers) > 0 and len(city.requests) > 0
+    True
+    >>> bare = synthetic_city(n_volunteers=500, n_needs=50, seed=7, inkind=False)
+    >>> bare.offers, bare.needs == city.needs
+    ((), True)
     >>> ny = synthetic_city(100, 10, seed=1, center=NYC_CENTER, radius_km=20,
     ...                     causes=NYC_CAUSES, languages={"en": 0.97, "es": 0.25})
     >>> set(ny.needs[0].causes) <= set(NYC_CAUSES)
@@ -247,6 +274,12 @@ def synthetic_city(
     check_choice("capacity_profile", capacity_profile, tuple(CAPACITY_PROFILES), caller="synthetic_city")
     if not isinstance(as_of, date):
         raise _fail("as_of", "a datetime.date", as_of)
+    if isinstance(inkind, bool):
+        scale = 1.0 if inkind else 0.0
+    elif isinstance(inkind, (int, float, np.integer, np.floating)) and math.isfinite(inkind) and 0 <= inkind <= 100:
+        scale = float(inkind)
+    else:
+        raise _fail("inkind", "True, False or a scale in [0, 100]", inkind)
     cause_tags = tuple(sorted(cause_w))
     lang_codes = tuple(sorted(lang_w))
     cfg = CityConfig(
@@ -264,6 +297,7 @@ def synthetic_city(
         primary_language=max(lang_codes, key=lambda c: (lang_w[c], c)),
         as_of=as_of,
         capacity=CAPACITY_PROFILES[capacity_profile],
+        inkind=scale,
     )
     return generate_city(cfg)
 

@@ -38,6 +38,7 @@ from ._checks import check_assignment
 from ._dataset import Dataset
 from ._models import Need, NeedStatus, Organisation, OrganisationKind, Place, Volunteer
 from ._problem import MatchProblem
+from ._testing_inkind import INKIND_KINDS, INKIND_UNITS, inkind_offers, inkind_requests
 from .datasets import DEFAULT_AS_OF
 
 __all__ = [
@@ -45,11 +46,15 @@ __all__ = [
     "AS_OF",
     "CAUSES",
     "CHECKS",
+    "INKIND_KINDS",
+    "INKIND_UNITS",
     "LANGUAGES",
     "SKILLS",
     "SLOTS",
     "check_assignment",
     "datasets",
+    "inkind_offers",
+    "inkind_requests",
     "needs",
     "organisations",
     "places",
@@ -302,8 +307,16 @@ def datasets(
     max_needs: int = 6,
     max_organisations: int = 3,
     as_of: date = AS_OF,
+    inkind: bool = False,
+    max_offers: int = 4,
+    max_requests: int = 4,
 ) -> Dataset:
     """Valid datasets: ids ``v0..``, ``o0..``, ``n0..``; references always resolve.
+
+    With ``inkind=True`` they also hold up to ``max_offers`` offers (``of0..``) and
+    ``max_requests`` requests (``rq0..``) of their organisations (see
+    :func:`inkind_offers`, :func:`inkind_requests`); off by default, so tests that do not
+    need them stay fast.
 
     Examples
     --------
@@ -314,6 +327,11 @@ def datasets(
     ... def test_refs(ds):
     ...     assert {n.organisation_id for n in ds.needs} <= set(ds.organisation_ids)
     >>> test_refs()
+    >>> @settings(max_examples=10, deadline=None)
+    ... @given(datasets(inkind=True))
+    ... def test_inkind_refs(ds):
+    ...     assert {r.need_id for r in ds.requests} <= {None, *ds.need_ids}
+    >>> test_inkind_refs()
     """
     n_needs = draw(st.integers(min_needs, max_needs))
     n_orgs = draw(st.integers(1 if n_needs else 0, max(max_organisations, 1 if n_needs else 0)))
@@ -325,7 +343,20 @@ def datasets(
         draw(needs(organisation_ids=org_ids, ids=st.just(f"n{i}"), volunteer_ids=[v.id for v in vols], as_of=as_of))
         for i in range(n_needs)
     ]
-    return Dataset(volunteers=tuple(vols), organisations=tuple(orgs), needs=tuple(need_list))
+    offers: list[Any] = []
+    reqs: list[Any] = []
+    if inkind and org_ids:
+        n_off = draw(st.integers(0, max_offers))
+        offers = [draw(inkind_offers(ids=st.just(f"of{i}"), organisation_ids=org_ids, as_of=as_of)) for i in range(n_off)]
+        n_req = draw(st.integers(0, max_requests))
+        need_ids = [n.id for n in need_list]
+        reqs = [
+            draw(inkind_requests(ids=st.just(f"rq{i}"), organisation_ids=org_ids, need_ids=need_ids, as_of=as_of))
+            for i in range(n_req)
+        ]
+    return Dataset(
+        volunteers=tuple(vols), organisations=tuple(orgs), needs=tuple(need_list), offers=tuple(offers), requests=tuple(reqs)
+    )
 
 
 @st.composite
