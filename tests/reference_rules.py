@@ -14,8 +14,11 @@ from datetime import date
 from matchkit import Dataset, Need, Volunteer, Weights
 
 EARTH_RADIUS_KM = 6371.0088
-SLOT_ORDER = [f"{d}-{p}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-              for p in ("morning", "afternoon", "evening")]
+SLOT_ORDER = [
+    f"{d}-{p}"
+    for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    for p in ("morning", "afternoon", "evening")
+]
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -96,7 +99,11 @@ def components(v: Volunteer, n: Need) -> dict[str, float]:
     else:
         dist_km = distance(v, n)
         assert dist_km is not None
-        closeness = 1.0 if v.max_distance_km == 0 else max(0.0, 1.0 - dist_km / v.max_distance_km)
+        closeness = (
+            1.0
+            if v.max_distance_km == 0
+            else max(0.0, 1.0 - dist_km / v.max_distance_km)
+        )
     avail, slots = set(v.availability), set(n.slots)
     if slots:
         schedule = len(avail & slots) / len(avail | slots)
@@ -131,7 +138,9 @@ def utilities(c: dict[str, float], w: Weights) -> tuple[float, float, float]:
     return vu, nu, w.volunteer_side * vu + (1 - w.volunteer_side) * nu
 
 
-def edges(ds: Dataset, day: date, w: Weights) -> dict[tuple[int, int], dict[str, float]]:
+def edges(
+    ds: Dataset, day: date, w: Weights
+) -> dict[tuple[int, int], dict[str, float]]:
     """Every acceptable pair (volunteer index, need index) -> components and utilities."""
     out = {}
     for i, v in enumerate(ds.volunteers):
@@ -140,5 +149,10 @@ def edges(ds: Dataset, day: date, w: Weights) -> dict[tuple[int, int], dict[str,
                 continue
             c = components(v, n)
             vu, nu, wt = utilities(c, w)
-            out[(i, j)] = {**c, "volunteer_utility": vu, "need_utility": nu, "weight": wt}
+            out[(i, j)] = {
+                **c,
+                "volunteer_utility": vu,
+                "need_utility": nu,
+                "weight": wt,
+            }
     return out

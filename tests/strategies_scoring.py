@@ -18,12 +18,22 @@ from matchkit import Dataset
 from matchkit._rules import great_circle_km
 from matchkit.testing import AS_OF, datasets
 
-AS_OF_DATES = [AS_OF, date(2025, 2, 28), date(2025, 3, 1), date(2024, 2, 29), date(2024, 2, 28)]
-_LEAP_BIRTHS = st.sampled_from([date(2008, 2, 29), date(2000, 2, 29), date(2012, 2, 29)])
+AS_OF_DATES = [
+    AS_OF,
+    date(2025, 2, 28),
+    date(2025, 3, 1),
+    date(2024, 2, 29),
+    date(2024, 2, 28),
+]
+_LEAP_BIRTHS = st.sampled_from(
+    [date(2008, 2, 29), date(2000, 2, 29), date(2012, 2, 29)]
+)
 
 
 @st.composite
-def scoring_cases(draw: st.DrawFn, max_volunteers: int = 5, max_needs: int = 4) -> tuple[Dataset, date]:
+def scoring_cases(
+    draw: st.DrawFn, max_volunteers: int = 5, max_needs: int = 4
+) -> tuple[Dataset, date]:
     """(dataset, as_of) with leap-day births and radii exactly at a pair's distance."""
     as_of = draw(st.sampled_from(AS_OF_DATES))
     ds = draw(datasets(max_volunteers=max_volunteers, max_needs=max_needs, as_of=as_of))
@@ -72,22 +82,33 @@ def _subset(pool: list[str], max_size: int) -> st.SearchStrategy[list[str]]:
 
 def _all_but(pool: list[str]) -> st.SearchStrategy[list[str]]:
     """All of ``pool``, or (less often) all but one tag."""
-    return st.integers(0, 2 * len(pool)).map(lambda i: [t for j, t in enumerate(pool) if j != i])
+    return st.integers(0, 2 * len(pool)).map(
+        lambda i: [t for j, t in enumerate(pool) if j != i]
+    )
 
 
 def _rarely(pool: list[str]) -> st.SearchStrategy[list[str]]:
     """Usually nothing, sometimes one tag of ``pool``."""
-    return st.integers(0, 6 * len(pool)).map(lambda i: [pool[i]] if i < len(pool) else [])
+    return st.integers(0, 6 * len(pool)).map(
+        lambda i: [pool[i]] if i < len(pool) else []
+    )
 
 
-def _mostly(value: object, others: list[object], odds: int = 3) -> st.SearchStrategy[object]:
+def _mostly(
+    value: object, others: list[object], odds: int = 3
+) -> st.SearchStrategy[object]:
     """``value`` most of the time, one of ``others`` about once in ``odds + 1`` draws."""
     n = len(others)
-    return st.integers(0, (odds + 1) * n - 1).map(lambda i: others[i] if i < n else value)
+    return st.integers(0, (odds + 1) * n - 1).map(
+        lambda i: others[i] if i < n else value
+    )
 
 
 _PLACE = st.fixed_dictionaries(
-    {"lat": st.floats(55.77, 55.82, allow_nan=False), "lon": st.floats(49.08, 49.16, allow_nan=False)}
+    {
+        "lat": st.floats(55.77, 55.82, allow_nan=False),
+        "lon": st.floats(49.08, 49.16, allow_nan=False),
+    }
 )
 _VOLUNTEER = st.fixed_dictionaries(
     {
@@ -132,18 +153,32 @@ _NEED = st.fixed_dictionaries(
 
 
 @st.composite
-def edge_rich_cases(draw: st.DrawFn, max_volunteers: int = 6, max_needs: int = 5) -> tuple[Dataset, date]:
+def edge_rich_cases(
+    draw: st.DrawFn, max_volunteers: int = 6, max_needs: int = 5
+) -> tuple[Dataset, date]:
     """(dataset, as_of) where most examples have several acceptable pairs."""
     as_of = draw(st.sampled_from(AS_OF_DATES))
     vols = []
-    for i, raw in enumerate(draw(st.lists(_VOLUNTEER, min_size=2, max_size=max_volunteers))):
-        rec = {k: v for k, v in raw.items() if k not in ("birth", "date", "leap", "years", "home", "place")}
+    for i, raw in enumerate(
+        draw(st.lists(_VOLUNTEER, min_size=2, max_size=max_volunteers))
+    ):
+        rec = {
+            k: v
+            for k, v in raw.items()
+            if k not in ("birth", "date", "leap", "years", "home", "place")
+        }
         rec["id"] = f"v{i}"
         if raw["home"] is not None:
             rec["home"] = raw["place"]
-        if raw["birth"] == "birthday":  # turns 14, 16 or 18 on as_of (1 March for 29 Feb)
+        if (
+            raw["birth"] == "birthday"
+        ):  # turns 14, 16 or 18 on as_of (1 March for 29 Feb)
             y = as_of.year - raw["years"]
-            rec["birth_date"] = date(y, 3, 1) if (as_of.month, as_of.day) == (2, 29) else as_of.replace(year=y)
+            rec["birth_date"] = (
+                date(y, 3, 1)
+                if (as_of.month, as_of.day) == (2, 29)
+                else as_of.replace(year=y)
+            )
         elif raw["birth"] is not None:
             rec["birth_date"] = raw[raw["birth"]]
         vols.append(rec)
@@ -163,7 +198,11 @@ def edge_rich_cases(draw: st.DrawFn, max_volunteers: int = 6, max_needs: int = 5
         for i, j in draw(st.lists(pairs, max_size=3)):
             home, loc = vols[i].get("home"), needs[j].get("location")
             if home is not None and loc is not None:
-                d = float(great_circle_km(home["lat"], home["lon"], loc["lat"], loc["lon"]))
+                d = float(
+                    great_circle_km(home["lat"], home["lon"], loc["lat"], loc["lon"])
+                )
                 vols[i]["max_distance_km"] = d
-    orgs = [{"id": o, "name": f"Org {o}", "kind": "cso", "registered": True} for o in ORGS]
+    orgs = [
+        {"id": o, "name": f"Org {o}", "kind": "cso", "registered": True} for o in ORGS
+    ]
     return Dataset(volunteers=vols, organisations=orgs, needs=needs), as_of

@@ -9,8 +9,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from reference_rules import edges as reference_edges
-from strategies_scoring import edge_rich_cases
 
 import matchkit as mk
 from matchkit import _build
@@ -19,6 +17,8 @@ from matchkit._candidates import candidate_chunks
 from matchkit._encode import encode
 from matchkit._rules import great_circle_km
 from matchkit._scoring import COMPONENTS
+from reference_rules import edges as reference_edges
+from strategies_scoring import edge_rich_cases
 
 DAY = date(2026, 5, 1)
 ORG = {"id": "o1", "name": "Park friends", "kind": "cso", "registered": True}
@@ -26,7 +26,11 @@ ORG = {"id": "o1", "name": "Park friends", "kind": "cso", "registered": True}
 
 def need(nid: str = "n1", **kw: object) -> dict[str, object]:
     rec: dict[str, object] = {
-        "id": nid, "organisation_id": "o1", "title": "Plant trees", "capacity": 2, "status": "open",
+        "id": nid,
+        "organisation_id": "o1",
+        "title": "Plant trees",
+        "capacity": 2,
+        "status": "open",
     }
     rec.update(kw)
     return rec
@@ -36,8 +40,11 @@ def edge_dict(p: mk.MatchProblem) -> dict[tuple[int, int], dict[str, float]]:
     out = {}
     for e, (a, b) in enumerate(zip(p.edge_left.tolist(), p.edge_right.tolist())):
         row = {k: float(v[e]) for k, v in p.components.items()}
-        row.update(volunteer_utility=float(p.volunteer_utility[e]),
-                   need_utility=float(p.need_utility[e]), weight=float(p.weight[e]))
+        row.update(
+            volunteer_utility=float(p.volunteer_utility[e]),
+            need_utility=float(p.need_utility[e]),
+            weight=float(p.weight[e]),
+        )
         out[(a, b)] = row
     return out
 
@@ -57,9 +64,14 @@ def assert_same(got: dict, want: dict) -> None:
 
 weights_strategy = st.builds(
     mk.Weights,
-    interest=st.floats(0, 3), distance=st.floats(0, 3), schedule=st.floats(0, 3),
-    preferred=st.floats(0.01, 3), skills=st.floats(0.01, 3), coverage=st.floats(0, 3),
-    language=st.floats(0, 3), volunteer_side=st.floats(0, 1),
+    interest=st.floats(0, 3),
+    distance=st.floats(0, 3),
+    schedule=st.floats(0, 3),
+    preferred=st.floats(0.01, 3),
+    skills=st.floats(0.01, 3),
+    coverage=st.floats(0, 3),
+    language=st.floats(0, 3),
+    volunteer_side=st.floats(0, 1),
 )
 
 
@@ -80,14 +92,24 @@ def test_build_problem_equals_the_scalar_reference(case, weights, k):
     assert set(p.components) == set(COMPONENTS) and not p.pinned.any()
     # Tiny chunks give the same candidates, each pair once.
     enc = encode(ds)
-    big = {(a, b) for c in candidate_chunks(enc, day) for a, b in zip(c.v.tolist(), c.n.tolist())}
-    small = [(a, b) for c in candidate_chunks(enc, day, chunk_size=k)
-             for a, b in zip(c.v.tolist(), c.n.tolist())]
+    big = {
+        (a, b)
+        for c in candidate_chunks(enc, day)
+        for a, b in zip(c.v.tolist(), c.n.tolist())
+    }
+    small = [
+        (a, b)
+        for c in candidate_chunks(enc, day, chunk_size=k)
+        for a, b in zip(c.v.tolist(), c.n.tolist())
+    ]
     assert len(small) == len(set(small)) and set(small) == big
     # top_k keeps min(k, degree) edges per volunteer, never worse than a dropped one.
     q = mk.build_problem(ds, weights=weights, as_of=day, top_k=k)
     deg = np.bincount(p.edge_left, minlength=p.n_left)
-    assert np.bincount(q.edge_left, minlength=q.n_left).tolist() == np.minimum(deg, k).tolist()
+    assert (
+        np.bincount(q.edge_left, minlength=q.n_left).tolist()
+        == np.minimum(deg, k).tolist()
+    )
     kept = set(zip(q.edge_left.tolist(), q.edge_right.tolist()))
     for e, pair in enumerate(zip(p.edge_left.tolist(), p.edge_right.tolist())):
         if pair not in kept:
@@ -97,10 +119,16 @@ def test_build_problem_equals_the_scalar_reference(case, weights, k):
         mp.setattr(_build, "CHUNK_SIZE", k)
         mp.setattr(_build, "PRUNE_SLACK", -(10**9))  # prune after every chunk
         r = mk.build_problem(ds, weights=weights, as_of=day, top_k=k)
-    assert r.edge_left.tolist() == q.edge_left.tolist() and r.edge_right.tolist() == q.edge_right.tolist()
+    assert (
+        r.edge_left.tolist() == q.edge_left.tolist()
+        and r.edge_right.tolist() == q.edge_right.tolist()
+    )
     assert r.weight.tolist() == q.weight.tolist()
     top = keep_top_k(p, k)
-    assert top.edge_right.tolist() == q.edge_right.tolist() and top.edge_left.tolist() == q.edge_left.tolist()
+    assert (
+        top.edge_right.tolist() == q.edge_right.tolist()
+        and top.edge_left.tolist() == q.edge_left.tolist()
+    )
 
 
 def test_distance_exactly_at_the_limit_is_acceptable():
@@ -150,11 +178,16 @@ def test_no_place_remote_and_empty_slots():
             {"id": "home", "home": loc, "remote_ok": False, "availability": []},
         ],
         organisations=[ORG],
-        needs=[need("inperson", location=loc), need("online", remote=True),
-               need("slotted", remote=True, slots=["sat-morning"], min_overlap=1)],
+        needs=[
+            need("inperson", location=loc),
+            need("online", remote=True),
+            need("slotted", remote=True, slots=["sat-morning"], min_overlap=1),
+        ],
     )
     p = mk.build_problem(ds, as_of=DAY)
-    got = sorted((p.left_ids[a], p.right_ids[b]) for a, b in zip(p.edge_left, p.edge_right))
+    got = sorted(
+        (p.left_ids[a], p.right_ids[b]) for a, b in zip(p.edge_left, p.edge_right)
+    )
     assert got == [("home", "inperson"), ("homeless", "online")]
     online = int(np.flatnonzero(np.asarray(p.right_ids)[p.edge_right] == "online")[0])
     assert np.isnan(p.components["distance_km"][online])
@@ -165,10 +198,26 @@ def test_no_place_remote_and_empty_slots():
 @pytest.mark.parametrize(
     ("home", "place", "radius"),
     [
-        ({"lat": 10.0, "lon": 179.99}, {"lat": 10.0, "lon": -179.99}, 5.0),  # antimeridian
-        ({"lat": 89.99, "lon": 0.0}, {"lat": 89.99, "lon": 180.0}, 3.0),  # across the pole
-        ({"lat": -33.9, "lon": 18.4}, {"lat": 55.75, "lon": 37.62}, 20_000.0),  # half the Earth
-        ({"lat": 0.0, "lon": 0.0}, {"lat": 0.0, "lon": 0.0}, 0.0),  # same place, radius 0
+        (
+            {"lat": 10.0, "lon": 179.99},
+            {"lat": 10.0, "lon": -179.99},
+            5.0,
+        ),  # antimeridian
+        (
+            {"lat": 89.99, "lon": 0.0},
+            {"lat": 89.99, "lon": 180.0},
+            3.0,
+        ),  # across the pole
+        (
+            {"lat": -33.9, "lon": 18.4},
+            {"lat": 55.75, "lon": 37.62},
+            20_000.0,
+        ),  # half the Earth
+        (
+            {"lat": 0.0, "lon": 0.0},
+            {"lat": 0.0, "lon": 0.0},
+            0.0,
+        ),  # same place, radius 0
     ],
 )
 def test_blocking_never_loses_a_pair(home, place, radius):
@@ -176,7 +225,10 @@ def test_blocking_never_loses_a_pair(home, place, radius):
     assert d <= radius
     vols = [{"id": "v1", "home": home, "max_distance_km": radius}]
     # Volunteers with other radii make several grid classes.
-    vols += [{"id": f"w{i}", "home": home, "max_distance_km": r} for i, r in enumerate((0.1, 7.0, 300.0))]
+    vols += [
+        {"id": f"w{i}", "home": home, "max_distance_km": r}
+        for i, r in enumerate((0.1, 7.0, 300.0))
+    ]
     ds = mk.Dataset(volunteers=vols, organisations=[ORG], needs=[need(location=place)])
     p = mk.build_problem(ds, as_of=DAY)
     assert "v1" in {p.left_ids[i] for i in p.edge_left}
@@ -191,8 +243,14 @@ def test_more_than_64_tags_use_several_words():
             {"id": "some", "skills": [tags[0], tags[70], tags[149]]},
         ],
         organisations=[ORG],
-        needs=[need("n1", remote=True, required_skills=[tags[0], tags[70], tags[149]],
-                    desired_skills=tags[1:140])],
+        needs=[
+            need(
+                "n1",
+                remote=True,
+                required_skills=[tags[0], tags[70], tags[149]],
+                desired_skills=tags[1:140],
+            )
+        ],
     )
     enc = encode(ds)
     assert enc.v_skills.shape[1] == 3
@@ -216,8 +274,16 @@ def test_top_k_never_drops_pinned_edges_and_breaks_ties_by_need_order():
     weight = np.array([0.5, 0.5, 0.1, 0.9])
     assert top_k_mask(left, weight, 1, n_left=1).tolist() == [False, False, False, True]
     pinned = np.array([False, False, True, False])
-    assert top_k_mask(left, weight, 2, n_left=1, pinned=pinned).tolist() == [True, False, True, True]
-    assert top_k_mask(np.array([0, 0]), np.array([0.5, 0.5]), 1, n_left=1).tolist() == [True, False]
+    assert top_k_mask(left, weight, 2, n_left=1, pinned=pinned).tolist() == [
+        True,
+        False,
+        True,
+        True,
+    ]
+    assert top_k_mask(np.array([0, 0]), np.array([0.5, 0.5]), 1, n_left=1).tolist() == [
+        True,
+        False,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -241,8 +307,11 @@ def test_not_a_dataset():
 
 
 def test_as_of_defaults_to_today_and_accepts_iso_strings():
-    ds = mk.Dataset(volunteers=[{"id": "v1"}], organisations=[ORG],
-                    needs=[need(remote=True, end_date=date.today().isoformat())])
+    ds = mk.Dataset(
+        volunteers=[{"id": "v1"}],
+        organisations=[ORG],
+        needs=[need(remote=True, end_date=date.today().isoformat())],
+    )
     assert mk.build_problem(ds).n_edges == 1
     assert mk.build_problem(ds, as_of="2999-01-01").n_edges == 0
 

@@ -8,8 +8,6 @@ from datetime import date
 import numpy as np
 import pytest
 from hypothesis import given
-from reference_rules import age_on, failures, haversine_km
-from strategies_scoring import dense_pairs, scoring_cases
 
 import matchkit as mk
 from matchkit import _encode
@@ -26,6 +24,8 @@ from matchkit._rules import (
     volunteer_distances_km,
     volunteer_rule_failures,
 )
+from reference_rules import age_on, failures, haversine_km
+from strategies_scoring import dense_pairs, scoring_cases
 
 DAY = date(2026, 5, 1)
 ORG = {"id": "o1", "name": "Park friends", "kind": "cso", "registered": True}
@@ -36,7 +36,9 @@ def test_rule_masks_equal_the_scalar_reference(case):
     ds, day = case
     enc = encode(ds)
     want = {
-        (i, j): failures(v, n, day) for i, v in enumerate(ds.volunteers) for j, n in enumerate(ds.needs)
+        (i, j): failures(v, n, day)
+        for i, v in enumerate(ds.volunteers)
+        for j, n in enumerate(ds.needs)
     }
     for j in range(len(ds.needs)):
         masks = need_rule_failures(enc, j, day)
@@ -56,19 +58,31 @@ def test_rule_masks_equal_the_scalar_reference(case):
 def test_great_circle_uses_the_mean_earth_radius():
     assert EARTH_RADIUS_KM == 6371.0088
     # One degree of latitude along a meridian.
-    assert float(great_circle_km(0, 0, 1, 0)) == pytest.approx(EARTH_RADIUS_KM * math.pi / 180, rel=1e-12)
+    assert float(great_circle_km(0, 0, 1, 0)) == pytest.approx(
+        EARTH_RADIUS_KM * math.pi / 180, rel=1e-12
+    )
     # Half the Earth: antipodes.
-    assert float(great_circle_km(0, 0, 0, 180)) == pytest.approx(EARTH_RADIUS_KM * math.pi, rel=1e-12)
+    assert float(great_circle_km(0, 0, 0, 180)) == pytest.approx(
+        EARTH_RADIUS_KM * math.pi, rel=1e-12
+    )
     # Across the antimeridian the short way round.
-    assert float(great_circle_km(0, 179.5, 0, -179.5)) == pytest.approx(EARTH_RADIUS_KM * math.pi / 180, rel=1e-9)
+    assert float(great_circle_km(0, 179.5, 0, -179.5)) == pytest.approx(
+        EARTH_RADIUS_KM * math.pi / 180, rel=1e-9
+    )
 
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [((55.79, 49.12), (55.75, 37.62)), ((-33.9, 18.4), (51.5, -0.12)), ((10.0, 10.0), (10.0, 10.0))],
+    [
+        ((55.79, 49.12), (55.75, 37.62)),
+        ((-33.9, 18.4), (51.5, -0.12)),
+        ((10.0, 10.0), (10.0, 10.0)),
+    ],
 )
 def test_great_circle_equals_the_scalar_haversine(a, b):
-    assert float(great_circle_km(*a, *b)) == pytest.approx(haversine_km(*a, *b), rel=1e-12, abs=1e-12)
+    assert float(great_circle_km(*a, *b)) == pytest.approx(
+        haversine_km(*a, *b), rel=1e-12, abs=1e-12
+    )
 
 
 @pytest.mark.parametrize(
@@ -105,23 +119,48 @@ def test_subset_rule_over_several_words(missing):
     ds = mk.Dataset(
         volunteers=[{"id": "v1", "skills": [t for t in tags if t != tags[missing]]}],
         organisations=[ORG],
-        needs=[{"id": "n1", "organisation_id": "o1", "title": "t", "capacity": 1, "status": "open",
-                "remote": True, "required_skills": required, "desired_skills": tags}],
+        needs=[
+            {
+                "id": "n1",
+                "organisation_id": "o1",
+                "title": "t",
+                "capacity": 1,
+                "status": "open",
+                "remote": True,
+                "required_skills": required,
+                "desired_skills": tags,
+            }
+        ],
     )
     enc = encode(ds)
     assert enc.n_required_skills.shape == (1, 3)
     assert need_rule_failures(enc, 0, DAY)["skills"].tolist() == [True]
-    ok = mk.Dataset(volunteers=[{"id": "v1", "skills": required}], organisations=[ORG], needs=ds.needs)
+    ok = mk.Dataset(
+        volunteers=[{"id": "v1", "skills": required}],
+        organisations=[ORG],
+        needs=ds.needs,
+    )
     assert need_rule_failures(encode(ok), 0, DAY)["skills"].tolist() == [False]
 
 
 def test_distance_override_for_what_if_questions():
     home = {"lat": 55.79, "lon": 49.12}
     ds = mk.Dataset(
-        volunteers=[{"id": f"v{i}", "home": {"lat": 55.79 + 0.05 * i, "lon": 49.12}} for i in range(4)],
+        volunteers=[
+            {"id": f"v{i}", "home": {"lat": 55.79 + 0.05 * i, "lon": 49.12}}
+            for i in range(4)
+        ],
         organisations=[ORG],
-        needs=[{"id": "n1", "organisation_id": "o1", "title": "t", "capacity": 1, "status": "open",
-                "location": home}],
+        needs=[
+            {
+                "id": "n1",
+                "organisation_id": "o1",
+                "title": "t",
+                "capacity": 1,
+                "status": "open",
+                "location": home,
+            }
+        ],
     )
     enc = encode(ds)
     d = need_distances_km(enc, 0)
@@ -136,18 +175,47 @@ def test_distance_override_for_what_if_questions():
 
 def test_pair_rule_failures_reports_every_rule_at_once():
     ds = mk.Dataset(
-        volunteers=[{"id": "v1", "remote_ok": False, "excluded_organisations": ["o1"],
-                     "excluded_causes": ["parks"]}],
+        volunteers=[
+            {
+                "id": "v1",
+                "remote_ok": False,
+                "excluded_organisations": ["o1"],
+                "excluded_causes": ["parks"],
+            }
+        ],
         organisations=[ORG],
-        needs=[{"id": "n1", "organisation_id": "o1", "title": "t", "capacity": 1, "status": "closed",
-                "remote": True, "causes": ["parks"], "required_skills": ["x"], "languages": ["ru"],
-                "required_checks": ["medical"], "min_age": 18, "slots": ["mon-morning"],
-                "end_date": "2020-01-01"}],
+        needs=[
+            {
+                "id": "n1",
+                "organisation_id": "o1",
+                "title": "t",
+                "capacity": 1,
+                "status": "closed",
+                "remote": True,
+                "causes": ["parks"],
+                "required_skills": ["x"],
+                "languages": ["ru"],
+                "required_checks": ["medical"],
+                "min_age": 18,
+                "slots": ["mon-morning"],
+                "end_date": "2020-01-01",
+            }
+        ],
     )
     masks = pair_rule_failures(encode(ds), [0], [0], DAY)
     failed = [c for c, m in masks.items() if m[0]]
-    assert failed == ["not_open", "ended", "excluded_organisation", "excluded_cause", "skills",
-                      "languages", "checks", "age_unknown", "remote_not_ok", "schedule"]
+    assert failed == [
+        "not_open",
+        "ended",
+        "excluded_organisation",
+        "excluded_cause",
+        "skills",
+        "languages",
+        "checks",
+        "age_unknown",
+        "remote_not_ok",
+        "schedule",
+    ]
 
 
 def test_popcount_without_bitwise_count(monkeypatch):

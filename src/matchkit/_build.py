@@ -34,6 +34,7 @@ CHUNK_SIZE = 1 << 20
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
 
+
 def resolve_as_of(as_of: Any, caller: str) -> date:
     """``as_of`` as a date: today when None; a datetime gives its date."""
     if as_of is None:
@@ -127,7 +128,9 @@ def build_problem(
         )
     w = _weights(weights)
     day = resolve_as_of(as_of, "build_problem")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1):
+    if top_k is not None and (
+        isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1
+    ):
         raise InvalidInputError(
             f"The 'top_k' parameter of build_problem must be None or an integer >= 1. Got {top_k!r}."
         )
@@ -140,9 +143,11 @@ def build_problem(
             continue
         comps = components(enc, v, n, d)
         vu, nu, wt = combine(comps, w)
-        cols = {k: comps[k].astype(np.float32) for k in COMPONENTS}
-        cols.update(_left=v, _right=n, _vu=vu, _nu=nu, _w=wt)
-        acc.add(cols)
+        chunk_cols: dict[str, NDArray[Any]] = {
+            k: comps[k].astype(np.float32) for k in COMPONENTS
+        }
+        chunk_cols.update(_left=v, _right=n, _vu=vu, _nu=nu, _w=wt)
+        acc.add(chunk_cols)
     cols = acc.result()
     left, right = cols.pop("_left"), cols.pop("_right")
     order = np.argsort(left * max(enc.n_needs, 1) + right)
@@ -191,14 +196,20 @@ class _Accumulator:
         self.parts = []
         if self.top_k is not None:
             keep = top_k_mask(
-                cols["_left"], cols["_w"], self.top_k, n_left=self.n_left, edge_right=cols["_right"]
+                cols["_left"],
+                cols["_w"],
+                self.top_k,
+                n_left=self.n_left,
+                edge_right=cols["_right"],
             )
             cols = {k: x[keep] for k, x in cols.items()}
         return cols
 
     def result(self) -> dict[str, NDArray[Any]]:
         if not self.parts:
-            empty: dict[str, NDArray[Any]] = {k: np.zeros(0, dtype=np.float32) for k in COMPONENTS}
+            empty: dict[str, NDArray[Any]] = {
+                k: np.zeros(0, dtype=np.float32) for k in COMPONENTS
+            }
             empty.update(
                 _left=np.zeros(0, dtype=np.int64),
                 _right=np.zeros(0, dtype=np.int64),
@@ -238,7 +249,7 @@ def top_k_mask(
     rank = np.arange(n) - starts[edge_left[order]]
     keep = np.zeros(n, dtype=bool)
     keep[order] = rank < k
-    return keep | pin
+    return keep | pin  # type: ignore[no-any-return]
 
 
 def keep_top_k(problem: MatchProblem, k: int) -> MatchProblem:

@@ -57,8 +57,17 @@ _CHORD_ABS = 1e-12
 LOCAL_CHECKED = ("not_open", "ended", "remote_not_ok", "no_place")
 #: Rules every remote candidate already passes: all but the two exclusions.
 REMOTE_CHECKED = (
-    "not_open", "ended", "skills", "languages", "checks", "age_unknown", "age",
-    "remote_not_ok", "no_place", "distance", "schedule",
+    "not_open",
+    "ended",
+    "skills",
+    "languages",
+    "checks",
+    "age_unknown",
+    "age",
+    "remote_not_ok",
+    "no_place",
+    "distance",
+    "schedule",
 )
 
 
@@ -78,7 +87,7 @@ class CandidateChunk:
 
 def active_needs(enc: Encoded, as_of: date) -> B:
     """Needs that can take anyone at ``as_of``: open and not over (rule 1)."""
-    return enc.n_open & (enc.n_end >= as_of.toordinal())  # type: ignore[no-any-return]
+    return enc.n_open & (enc.n_end >= as_of.toordinal())
 
 
 def chord_limit(max_km: F64) -> F64:
@@ -90,7 +99,9 @@ def chord_limit(max_km: F64) -> F64:
 def _required_bits(enc: Encoded) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
     """Combined required-tag bitsets (skills | languages | checks) of volunteers and needs."""
     vb = np.concatenate([enc.v_skills, enc.v_languages, enc.v_checks], axis=1)
-    nb = np.concatenate([enc.n_required_skills, enc.n_languages, enc.n_required_checks], axis=1)
+    nb = np.concatenate(
+        [enc.n_required_skills, enc.n_languages, enc.n_required_checks], axis=1
+    )
     return vb, nb
 
 
@@ -107,7 +118,7 @@ def _key_tags(need_tags: B, counts: I64) -> I64:
         return np.zeros(need_tags.shape[0], dtype=np.int64)
     cost = np.where(need_tags, counts[None, :], np.iinfo(np.int64).max)
     key = np.argmin(cost, axis=1).astype(np.int64)
-    return np.where(need_tags.any(axis=1), key, n_tags)
+    return np.where(need_tags.any(axis=1), key, n_tags)  # type: ignore[no-any-return]
 
 
 class _Grid:
@@ -115,7 +126,9 @@ class _Grid:
 
     def __init__(self, max_km: F64) -> None:
         r = np.maximum(max_km, 0.0)
-        cls = np.ceil(np.log2(np.maximum(r, MIN_CELL_KM) / MIN_CELL_KM) * CLASSES_PER_DOUBLING).astype(np.int64)
+        cls = np.ceil(
+            np.log2(np.maximum(r, MIN_CELL_KM) / MIN_CELL_KM) * CLASSES_PER_DOUBLING
+        ).astype(np.int64)
         self.classes = np.unique(cls)
         self.volunteer_class = cls
         self.side = np.empty(len(self.classes))
@@ -132,7 +145,7 @@ class _Grid:
         self.n_keys = off
 
     def coords(self, j: int, xyz: F64) -> I64:
-        return np.floor((xyz + 1.0) / self.side[j]).astype(np.int64) + 1
+        return np.floor((xyz + 1.0) / self.side[j]).astype(np.int64) + 1  # type: ignore[no-any-return]
 
     def key(self, j: int, c: I64) -> I64:
         m = int(self.m[j])
@@ -140,13 +153,12 @@ class _Grid:
 
 
 _NEIGHBOURS = np.array(
-    [(a, b, c) for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1)], dtype=np.int64
+    [(a, b, c) for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1)],
+    dtype=np.int64,
 )
 
 
-def _ranges(
-    entry_key: I64, queries: I64, need: I64
-) -> tuple[I64, I64, I64]:
+def _ranges(entry_key: I64, queries: I64, need: I64) -> tuple[I64, I64, I64]:
     lo = np.searchsorted(entry_key, queries, side="left")
     hi = np.searchsorted(entry_key, queries, side="right")
     ok = hi > lo
@@ -167,10 +179,17 @@ def _chunks(
 ) -> Iterator[tuple[I64, I64, I64]]:
     if need.size == 0:
         return
-    order = np.argsort(need, kind="stable")  # needs ascending: chunks stay need-contiguous
+    order = np.argsort(
+        need, kind="stable"
+    )  # needs ascending: chunks stay need-contiguous
     need, start, length = need[order], start[order], length[order]
     csum = np.cumsum(length)
-    cuts = np.searchsorted(csum, np.arange(chunk_size, int(csum[-1]), chunk_size), side="left") + 1
+    cuts = (
+        np.searchsorted(
+            csum, np.arange(chunk_size, int(csum[-1]), chunk_size), side="left"
+        )
+        + 1
+    )
     bounds = np.unique(np.concatenate([[0], cuts, [need.size]]))
     for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
         if b > a:
@@ -212,7 +231,9 @@ def candidate_chunks(
     remote_vols = np.flatnonzero(enc.v_remote_ok)
 
     if local_needs.size and home.size:
-        yield from _local(enc, local_needs, home, v_tags, n_tags, n_tag_total, chunk_size)
+        yield from _local(
+            enc, local_needs, home, v_tags, n_tags, n_tag_total, chunk_size
+        )
     if remote_needs.size and remote_vols.size:
         yield from _remote(enc, as_of, remote_needs, remote_vols, vb, nb, chunk_size)
 
@@ -270,16 +291,22 @@ def _remote(
             buf_n.append(np.full(v.size, j, dtype=np.int64))
             size += v.size
             if size >= chunk_size:
-                yield CandidateChunk(np.concatenate(buf_v), np.concatenate(buf_n), True, REMOTE_CHECKED)
+                yield CandidateChunk(
+                    np.concatenate(buf_v), np.concatenate(buf_n), True, REMOTE_CHECKED
+                )
                 buf_v, buf_n, size = [], [], 0
     if size:
-        yield CandidateChunk(np.concatenate(buf_v), np.concatenate(buf_n), True, REMOTE_CHECKED)
+        yield CandidateChunk(
+            np.concatenate(buf_v), np.concatenate(buf_n), True, REMOTE_CHECKED
+        )
 
 
 def _entries(tags: B, vols: I64, used: I64, n_tag_total: int) -> tuple[I64, I64]:
     """(volunteer, tag) entries for the tags in ``used`` (``n_tag_total`` = *any*)."""
     real = used[used < n_tag_total]
-    rows, cols = np.nonzero(tags[:, real]) if real.size else (np.zeros(0, np.int64),) * 2
+    rows, cols = (
+        np.nonzero(tags[:, real]) if real.size else (np.zeros(0, np.int64),) * 2
+    )
     ev = [vols[rows]]
     et = [real[cols]]
     if (used == n_tag_total).any():

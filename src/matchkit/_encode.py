@@ -42,7 +42,7 @@ F64 = NDArray[np.float64]
 B = NDArray[np.bool_]
 
 _HAS_BITWISE_COUNT = hasattr(np, "bitwise_count")
-_BYTE_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+_BYTE_POPCOUNT = np.array([i.bit_count() for i in range(256)], dtype=np.uint8)
 
 
 def popcount(x: NDArray[Any]) -> NDArray[np.uint8]:
@@ -59,15 +59,17 @@ def popcount(x: NDArray[Any]) -> NDArray[np.uint8]:
     if _HAS_BITWISE_COUNT:
         return np.bitwise_count(x)  # type: ignore[no-any-return]
     arr = np.ascontiguousarray(x)
-    table = _BYTE_POPCOUNT[arr.view(np.uint8)].reshape(arr.shape + (arr.dtype.itemsize,))
-    return table.sum(axis=-1, dtype=np.uint8)
+    table = _BYTE_POPCOUNT[arr.view(np.uint8)].reshape(
+        arr.shape + (arr.dtype.itemsize,)
+    )
+    return table.sum(axis=-1, dtype=np.uint8)  # type: ignore[no-any-return]
 
 
 def row_popcount(bits: U64) -> I64:
     """Set bits per row of a ``(n, n_words)`` bitset array, as int64."""
     if bits.shape[1] == 1:
         return popcount(bits[:, 0]).astype(np.int64)
-    return popcount(bits).sum(axis=1, dtype=np.int64)
+    return popcount(bits).sum(axis=1, dtype=np.int64)  # type: ignore[no-any-return]
 
 
 def _vocabulary(sets: Iterable[Iterable[str]]) -> tuple[str, ...]:
@@ -90,33 +92,47 @@ def _bitsets(sets: Sequence[Sequence[str]], vocab: dict[str, int]) -> U64:
                 rows.append(i)
                 codes.append(c)
     if codes:
-        r = np.asarray(rows, dtype=np.int64)
-        c = np.asarray(codes, dtype=np.int64)
-        flat = r * n_words + (c >> 6)
-        np.bitwise_or.at(out.reshape(-1), flat, np.left_shift(np.uint64(1), (c & 63).astype(np.uint64)))
+        r_arr = np.asarray(rows, dtype=np.int64)
+        c_arr = np.asarray(codes, dtype=np.int64)
+        flat = r_arr * n_words + (c_arr >> 6)
+        bits = np.left_shift(np.uint64(1), (c_arr & 63).astype(np.uint64))
+        np.bitwise_or.at(out.reshape(-1), flat, bits)
     return out
 
 
 def _slot_masks(sets: Sequence[Sequence[str]]) -> NDArray[np.uint32]:
     return np.fromiter(
-        (sum(1 << slot_index(s) for s in slots) for slots in sets), dtype=np.uint32, count=len(sets)
+        (sum(1 << slot_index(s) for s in slots) for slots in sets),
+        dtype=np.uint32,
+        count=len(sets),
     )
 
 
 def _places(places: Sequence[Any]) -> tuple[B, F64, F64, F64]:
     n = len(places)
     has = np.fromiter((p is not None for p in places), dtype=bool, count=n)
-    lat = np.fromiter((p.lat if p is not None else np.nan for p in places), dtype=np.float64, count=n)
-    lon = np.fromiter((p.lon if p is not None else np.nan for p in places), dtype=np.float64, count=n)
+    lat = np.fromiter(
+        (p.lat if p is not None else np.nan for p in places), dtype=np.float64, count=n
+    )
+    lon = np.fromiter(
+        (p.lon if p is not None else np.nan for p in places), dtype=np.float64, count=n
+    )
     lat = np.radians(lat)
     lon = np.radians(lon)
-    xyz = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=1)
+    xyz = np.stack(
+        [np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=1
+    )
     return has, lat, lon, xyz
 
 
 def _org_keys(sets: Sequence[Sequence[str]], org_index: dict[str, int]) -> I64:
     n_org = max(len(org_index), 1)
-    keys = [i * n_org + org_index[o] for i, s in enumerate(sets) for o in s if o in org_index]
+    keys = [
+        i * n_org + org_index[o]
+        for i, s in enumerate(sets)
+        for o in s
+        if o in org_index
+    ]
     return np.unique(np.asarray(keys, dtype=np.int64))
 
 
@@ -233,14 +249,20 @@ def encode(
     >>> enc.vocab["skills"], int(enc.v_skills[0, 0]), int(enc.v_availability[0])
     (('driving',), 1, 1)
     """
-    vols = dataset.volunteers if volunteers is None else tuple(dataset.volunteers[i] for i in volunteers)
+    vols = (
+        dataset.volunteers
+        if volunteers is None
+        else tuple(dataset.volunteers[i] for i in volunteers)
+    )
     nds = dataset.needs if needs is None else tuple(dataset.needs[i] for i in needs)
     org_index = {o.id: i for i, o in enumerate(dataset.organisations)}
     nv, nn = len(vols), len(nds)
 
     vocab = {
         "causes": _vocabulary(n.causes for n in nds),
-        "skills": _vocabulary(list(n.required_skills) + list(n.desired_skills) for n in nds),
+        "skills": _vocabulary(
+            list(n.required_skills) + list(n.desired_skills) for n in nds
+        ),
         "languages": _vocabulary(n.languages for n in nds),
         "checks": _vocabulary(n.required_checks for n in nds),
     }
@@ -252,8 +274,12 @@ def encode(
     v_has_home, v_lat, v_lon, v_xyz = _places([v.home for v in vols])
     n_has_place, n_lat, n_lon, n_xyz = _places([n.location for n in nds])
     births = [v.birth_date for v in vols]
-    v_birth_year = np.fromiter((b.year if b else -1 for b in births), dtype=np.int64, count=nv)
-    v_birth_md = np.fromiter((b.month * 100 + b.day if b else 0 for b in births), dtype=np.int64, count=nv)
+    v_birth_year = np.fromiter(
+        (b.year if b else -1 for b in births), dtype=np.int64, count=nv
+    )
+    v_birth_md = np.fromiter(
+        (b.month * 100 + b.day if b else 0 for b in births), dtype=np.int64, count=nv
+    )
 
     n_slots = _slot_masks([n.slots for n in nds])
     n_n_slots = popcount(n_slots).astype(np.int64)
@@ -269,7 +295,9 @@ def encode(
         v_lon=v_lon,
         v_xyz=v_xyz,
         v_cos_lat=np.cos(v_lat),
-        v_max_km=np.fromiter((v.max_distance_km for v in vols), dtype=np.float64, count=nv),
+        v_max_km=np.fromiter(
+            (v.max_distance_km for v in vols), dtype=np.float64, count=nv
+        ),
         v_remote_ok=np.fromiter((v.remote_ok for v in vols), dtype=bool, count=nv),
         v_birth_year=v_birth_year,
         v_birth_md=v_birth_md,
@@ -281,14 +309,26 @@ def encode(
         v_n_languages=count((v.languages for v in vols), nv),
         v_checks=_bitsets([v.checks for v in vols], code["checks"]),
         v_availability=_slot_masks([v.availability for v in vols]),
-        v_excluded_org_keys=_org_keys([v.excluded_organisations for v in vols], org_index),
-        v_preferred_org_keys=_org_keys([v.preferred_organisations for v in vols], org_index),
+        v_excluded_org_keys=_org_keys(
+            [v.excluded_organisations for v in vols], org_index
+        ),
+        v_preferred_org_keys=_org_keys(
+            [v.preferred_organisations for v in vols], org_index
+        ),
         v_n_preferred=count((v.preferred_organisations for v in vols), nv),
-        v_max_placements=np.fromiter((v.max_placements for v in vols), dtype=np.int64, count=nv),
-        n_org=np.fromiter((org_index[n.organisation_id] for n in nds), dtype=np.int64, count=nn),
-        n_open=np.fromiter((n.status is NeedStatus.OPEN for n in nds), dtype=bool, count=nn),
+        v_max_placements=np.fromiter(
+            (v.max_placements for v in vols), dtype=np.int64, count=nv
+        ),
+        n_org=np.fromiter(
+            (org_index[n.organisation_id] for n in nds), dtype=np.int64, count=nn
+        ),
+        n_open=np.fromiter(
+            (n.status is NeedStatus.OPEN for n in nds), dtype=bool, count=nn
+        ),
         n_end=np.fromiter(
-            (n.end_date.toordinal() if n.end_date else NO_END for n in nds), dtype=np.int64, count=nn
+            (n.end_date.toordinal() if n.end_date else NO_END for n in nds),
+            dtype=np.int64,
+            count=nn,
         ),
         n_remote=np.fromiter((n.remote for n in nds), dtype=bool, count=nn),
         n_has_place=n_has_place,
@@ -308,7 +348,9 @@ def encode(
         n_n_slots=n_n_slots,
         n_required_overlap=np.minimum(min_overlap, n_n_slots),
         n_min_age=np.fromiter(
-            (n.min_age if n.min_age is not None else -1 for n in nds), dtype=np.int64, count=nn
+            (n.min_age if n.min_age is not None else -1 for n in nds),
+            dtype=np.int64,
+            count=nn,
         ),
         n_capacity=np.fromiter((n.capacity for n in nds), dtype=np.int64, count=nn),
     )

@@ -83,8 +83,14 @@ F64 = NDArray[np.float64]
 B = NDArray[np.bool_]
 
 
-def _haversine(lat1: F64, lon1: F64, lat2: F64, lon2: F64, cos1: F64 | None = None,
-               cos2: F64 | None = None) -> F64:
+def _haversine(
+    lat1: F64,
+    lon1: F64,
+    lat2: F64,
+    lon2: F64,
+    cos1: F64 | None = None,
+    cos2: F64 | None = None,
+) -> F64:
     """Great-circle distance in km between points given in radians (NaN in, NaN out).
 
     ``cos1``, ``cos2`` may pass precomputed cosines of the latitudes (same values).
@@ -102,10 +108,12 @@ def _haversine(lat1: F64, lon1: F64, lat2: F64, lon2: F64, cos1: F64 | None = No
     np.sqrt(a, out=a)
     np.arcsin(a, out=a)
     a *= 2.0 * EARTH_RADIUS_KM
-    return a  # type: ignore[no-any-return]
+    return a
 
 
-def great_circle_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> F64:
+def great_circle_km(
+    lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike
+) -> F64:
     """Great-circle (haversine) distance in kilometres between points in degrees.
 
     Uses a sphere of radius ``EARTH_RADIUS_KM`` = 6371.0088 km. Broadcasts like numpy.
@@ -136,7 +144,12 @@ def ages_at(enc: Encoded, as_of: date) -> I64:
 def pair_distances_km(enc: Encoded, v: I64, n: I64) -> F64:
     """Great-circle distance of each pair; NaN where a place is unknown."""
     return _haversine(
-        enc.v_lat[v], enc.v_lon[v], enc.n_lat[n], enc.n_lon[n], enc.v_cos_lat[v], enc.n_cos_lat[n]
+        enc.v_lat[v],
+        enc.v_lon[v],
+        enc.n_lat[n],
+        enc.n_lon[n],
+        enc.v_cos_lat[v],
+        enc.n_cos_lat[n],
     )
 
 
@@ -171,7 +184,7 @@ def _meets(vbits: NDArray[np.uint64], nbits: NDArray[np.uint64], v: I64, n: I64)
     return ((nbits[n] & vbits[v]) != 0).any(axis=1)  # type: ignore[no-any-return]
 
 
-def _org_member(keys: I64, enc: Encoded, v: I64, n: I64) -> B:
+def _org_member(keys: I64, enc: Encoded, v: I64, n: I64, name: str) -> B:
     """True where the need's organisation is in the volunteer's organisation key set.
 
     Keys are ``volunteer * n_organisations + organisation``, sorted; only the pairs whose
@@ -181,11 +194,11 @@ def _org_member(keys: I64, enc: Encoded, v: I64, n: I64) -> B:
     if keys.size == 0 or v.size == 0:
         return out
     n_org = max(enc.n_organisations, 1)
-    has = enc._cache.get(id(keys))
+    has = enc._cache.get(name)
     if has is None:
         has = np.zeros(enc.n_volunteers, dtype=bool)
         has[keys // n_org] = True
-        enc._cache[id(keys)] = has
+        enc._cache[name] = has
     sub = np.flatnonzero(has[v])
     if sub.size == 0:
         return out
@@ -199,12 +212,18 @@ def _org_member(keys: I64, enc: Encoded, v: I64, n: I64) -> B:
 class _Ctx:
     """What the rules need besides the pairs: the date, ages, and an optional radius."""
 
-    def __init__(self, enc: Encoded, as_of: date, max_km: ArrayLike | None = None) -> None:
+    def __init__(
+        self, enc: Encoded, as_of: date, max_km: ArrayLike | None = None
+    ) -> None:
         self.enc = enc
         self.as_of_ordinal = as_of.toordinal()
         self.ages = ages_at(enc, as_of)
-        self.max_km = enc.v_max_km if max_km is None else np.broadcast_to(
-            np.asarray(max_km, dtype=np.float64), (enc.n_volunteers,)
+        self.max_km = (
+            enc.v_max_km
+            if max_km is None
+            else np.broadcast_to(
+                np.asarray(max_km, dtype=np.float64), (enc.n_volunteers,)
+            )
         )
 
 
@@ -212,15 +231,15 @@ Rule = Callable[[_Ctx, I64, I64], B]
 
 
 def _not_open(c: _Ctx, v: I64, n: I64) -> B:
-    return ~c.enc.n_open[n]  # type: ignore[no-any-return]
+    return ~c.enc.n_open[n]
 
 
 def _ended(c: _Ctx, v: I64, n: I64) -> B:
-    return c.enc.n_end[n] < c.as_of_ordinal  # type: ignore[no-any-return]
+    return c.enc.n_end[n] < c.as_of_ordinal
 
 
 def _excluded_organisation(c: _Ctx, v: I64, n: I64) -> B:
-    return _org_member(c.enc.v_excluded_org_keys, c.enc, v, n)
+    return _org_member(c.enc.v_excluded_org_keys, c.enc, v, n, "excluded_organisations")
 
 
 def _excluded_cause(c: _Ctx, v: I64, n: I64) -> B:
@@ -240,30 +259,30 @@ def _checks(c: _Ctx, v: I64, n: I64) -> B:
 
 
 def _age_unknown(c: _Ctx, v: I64, n: I64) -> B:
-    return (c.enc.n_min_age[n] >= 0) & (c.enc.v_birth_year[v] < 0)  # type: ignore[no-any-return]
+    return (c.enc.n_min_age[n] >= 0) & (c.enc.v_birth_year[v] < 0)
 
 
 def _age(c: _Ctx, v: I64, n: I64) -> B:
     age = c.ages[v]
-    return (age >= 0) & (age < c.enc.n_min_age[n])  # type: ignore[no-any-return]
+    return (age >= 0) & (age < c.enc.n_min_age[n])
 
 
 def _remote_not_ok(c: _Ctx, v: I64, n: I64) -> B:
-    return c.enc.n_remote[n] & ~c.enc.v_remote_ok[v]  # type: ignore[no-any-return]
+    return c.enc.n_remote[n] & ~c.enc.v_remote_ok[v]
 
 
 def _no_place(c: _Ctx, v: I64, n: I64) -> B:
-    return ~c.enc.n_remote[n] & ~(c.enc.v_has_home[v] & c.enc.n_has_place[n])  # type: ignore[no-any-return]
+    return ~c.enc.n_remote[n] & ~(c.enc.v_has_home[v] & c.enc.n_has_place[n])
 
 
 def _distance_fail(c: _Ctx, v: I64, n: I64, d: F64) -> B:
     """Pairs farther than the radius (in-person needs with both places known only)."""
     in_person = ~c.enc.n_remote[n] & c.enc.v_has_home[v] & c.enc.n_has_place[n]
-    return in_person & ~(d <= c.max_km[v])  # type: ignore[no-any-return]
+    return in_person & ~(d <= c.max_km[v])
 
 
 def _schedule(c: _Ctx, v: I64, n: I64) -> B:
-    return slots_covered(c.enc, v, n) < c.enc.n_required_overlap[n]  # type: ignore[no-any-return]
+    return slots_covered(c.enc, v, n) < c.enc.n_required_overlap[n]
 
 
 _PAIR_RULES: dict[str, Rule] = {
@@ -317,7 +336,11 @@ def pair_rule_failures(
 
 
 def need_rule_failures(
-    enc: Encoded, need_index: int, as_of: date, *, max_distance_km: ArrayLike | None = None
+    enc: Encoded,
+    need_index: int,
+    as_of: date,
+    *,
+    max_distance_km: ArrayLike | None = None,
 ) -> dict[str, B]:
     """Every rule's failure mask for one need against all volunteers.
 
@@ -350,7 +373,11 @@ def need_rule_failures(
 
 
 def volunteer_rule_failures(
-    enc: Encoded, volunteer_index: int, as_of: date, *, max_distance_km: ArrayLike | None = None
+    enc: Encoded,
+    volunteer_index: int,
+    as_of: date,
+    *,
+    max_distance_km: ArrayLike | None = None,
 ) -> dict[str, B]:
     """Every rule's failure mask for one volunteer against all needs.
 
@@ -389,9 +416,18 @@ def filter_pairs(
     ctx = _Ctx(enc, as_of)
     active = [code for code in _PAIR_RULES if code not in skip and _can_fail(enc, code)]
     # Cheap, selective rules first; each pass compacts the pairs.
-    for group in (("schedule", "age_unknown", "age"), ("skills", "languages", "checks"),
-                  ("excluded_cause", "excluded_organisation", "not_open", "ended",
-                   "remote_not_ok", "no_place")):
+    for group in (
+        ("schedule", "age_unknown", "age"),
+        ("skills", "languages", "checks"),
+        (
+            "excluded_cause",
+            "excluded_organisation",
+            "not_open",
+            "ended",
+            "remote_not_ok",
+            "no_place",
+        ),
+    ):
         codes = [c for c in group if c in active]
         if not codes or v.size == 0:
             continue

@@ -29,7 +29,7 @@ from ._encode import Encoded, popcount
 from ._rules import _org_member
 from ._weights import NEED_COMPONENTS, VOLUNTEER_COMPONENTS, Weights
 
-__all__ = ["COMPONENTS", "EXTRA_LANGUAGES_FULL", "NEUTRAL", "components", "combine"]
+__all__ = ["COMPONENTS", "EXTRA_LANGUAGES_FULL", "NEUTRAL", "combine", "components"]
 
 #: Names of the per-edge components, in the order they are stored.
 COMPONENTS: tuple[str, ...] = VOLUNTEER_COMPONENTS + NEED_COMPONENTS + ("distance_km",)
@@ -45,7 +45,7 @@ F64 = NDArray[np.float64]
 def _and_count(a: NDArray[np.uint64], b: NDArray[np.uint64], v: I64, n: I64) -> I64:
     if a.shape[1] == 1:
         return popcount(a[v, 0] & b[n, 0]).astype(np.int64)
-    return popcount(a[v] & b[n]).sum(axis=1, dtype=np.int64)
+    return popcount(a[v] & b[n]).sum(axis=1, dtype=np.int64)  # type: ignore[no-any-return]
 
 
 def _ratio(num: I64 | F64, den: I64 | F64, empty: float) -> F64:
@@ -56,9 +56,7 @@ def _ratio(num: I64 | F64, den: I64 | F64, empty: float) -> F64:
     return out
 
 
-def components(
-    enc: Encoded, v: I64, n: I64, distance_km: F64
-) -> dict[str, F64]:
+def components(enc: Encoded, v: I64, n: I64, distance_km: F64) -> dict[str, F64]:
     """Every score component of the acceptable pairs ``(v[i], n[i])``.
 
     Parameters
@@ -113,10 +111,16 @@ def components(
 
     preferred = np.where(
         enc.v_n_preferred[v] > 0,
-        _org_member(enc.v_preferred_org_keys, enc, v, n).astype(np.float64),
+        _org_member(
+            enc.v_preferred_org_keys, enc, v, n, "preferred_organisations"
+        ).astype(np.float64),
         NEUTRAL,
     )
-    skills = _ratio(_and_count(enc.v_skills, enc.n_desired_skills, v, n), enc.n_n_desired[n], NEUTRAL)
+    skills = _ratio(
+        _and_count(enc.v_skills, enc.n_desired_skills, v, n),
+        enc.n_n_desired[n],
+        NEUTRAL,
+    )
     extra = np.maximum(enc.v_n_languages[v] - enc.n_n_languages[n], 0)
     language = np.minimum(extra, EXTRA_LANGUAGES_FULL) / float(EXTRA_LANGUAGES_FULL)
     return {

@@ -16,7 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = ["NEED_COMPONENTS", "VOLUNTEER_COMPONENTS", "Weights"]
 
 #: Components averaged into ``volunteer_utility`` (how much the volunteer would want it).
-VOLUNTEER_COMPONENTS: tuple[str, ...] = ("interest", "distance", "schedule", "preferred")
+VOLUNTEER_COMPONENTS: tuple[str, ...] = (
+    "interest",
+    "distance",
+    "schedule",
+    "preferred",
+)
 #: Components averaged into ``need_utility`` (how well the volunteer fits the need).
 NEED_COMPONENTS: tuple[str, ...] = ("skills", "coverage", "language")
 
@@ -63,20 +68,36 @@ class Weights(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    interest: float = Field(0.4, ge=0.0, description="interests against causes")
-    distance: float = Field(0.3, ge=0.0, description="closeness within the travel radius")
-    schedule: float = Field(0.2, ge=0.0, description="weekly slots against availability")
-    preferred: float = Field(0.1, ge=0.0, description="preferred organisation")
-    skills: float = Field(0.5, ge=0.0, description="desired skills the volunteer has")
-    coverage: float = Field(0.35, ge=0.0, description="share of the need's slots covered")
-    language: float = Field(0.15, ge=0.0, description="languages beyond those required")
+    interest: float = Field(default=0.4, ge=0.0, description="interests against causes")
+    distance: float = Field(
+        default=0.3, ge=0.0, description="closeness within the travel radius"
+    )
+    schedule: float = Field(
+        default=0.2, ge=0.0, description="weekly slots against availability"
+    )
+    preferred: float = Field(default=0.1, ge=0.0, description="preferred organisation")
+    skills: float = Field(
+        default=0.5, ge=0.0, description="desired skills the volunteer has"
+    )
+    coverage: float = Field(
+        default=0.35, ge=0.0, description="share of the need's slots covered"
+    )
+    language: float = Field(
+        default=0.15, ge=0.0, description="languages beyond those required"
+    )
     volunteer_side: float = Field(
-        0.5, ge=0.0, le=1.0, description="share of volunteer_utility in the weight"
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="share of volunteer_utility in the weight",
     )
 
     @model_validator(mode="after")
     def _not_all_zero(self) -> Weights:
-        for side, names in (("volunteer", VOLUNTEER_COMPONENTS), ("need", NEED_COMPONENTS)):
+        for side, names in (
+            ("volunteer", VOLUNTEER_COMPONENTS),
+            ("need", NEED_COMPONENTS),
+        ):
             if not any(getattr(self, n) > 0 for n in names):
                 raise ValueError(
                     f"the {side} side weights ({', '.join(names)}) are all zero; give at "

@@ -48,8 +48,17 @@ def _km(x: float) -> str:
     return f"{x:.3f}".rstrip("0").rstrip(".") + " km"
 
 
-def _message(code: str, v: Volunteer, n: Need, ds: Dataset, day: date, age: int, d: float,
-             covered: int, required: int) -> str:
+def _message(
+    code: str,
+    v: Volunteer,
+    n: Need,
+    ds: Dataset,
+    day: date,
+    age: int,
+    d: float,
+    covered: int,
+    required: int,
+) -> str:
     if code == "not_open":
         return f"the need's status is {n.status.value!r}; only open needs are matched"
     if code == "ended":
@@ -60,7 +69,9 @@ def _message(code: str, v: Volunteer, n: Need, ds: Dataset, day: date, age: int,
         return f"the volunteer excluded the organisation {org.id!r} ({org.name})"
     if code == "excluded_cause":
         both = sorted(set(v.excluded_causes) & set(n.causes))
-        return f"the volunteer excluded the cause(s) {_quote(both)}, which the need serves"
+        return (
+            f"the volunteer excluded the cause(s) {_quote(both)}, which the need serves"
+        )
     if code == "skills":
         return f"the volunteer lacks the required skill(s) {_quote(sorted(set(n.required_skills) - set(v.skills)))}"
     if code == "languages":
@@ -133,7 +144,9 @@ def why_not(
     distance: the need is 22.239 km away, farther than the volunteer's travel radius of 10 km
     """
     if not isinstance(dataset, Dataset):
-        raise InvalidInputError(f"why_not expects a matchkit.Dataset; got {type(dataset).__name__}")
+        raise InvalidInputError(
+            f"why_not expects a matchkit.Dataset; got {type(dataset).__name__}"
+        )
     day = resolve_as_of(as_of, "why_not")
     vi = dataset.index_of("volunteers", volunteer_id)
     ni = dataset.index_of("needs", need_id)
@@ -146,8 +159,12 @@ def why_not(
     covered = int(slots_covered(enc, zero, zero)[0])
     required = int(enc.n_required_overlap[0])
     return [
-        Exclusion(code, _message(code, v, n, dataset, day, age, d, covered, required), v.id, n.id)
+        Exclusion(
+            code,
+            _message(code, v, n, dataset, day, age, d, covered, required),
+            v.id,
+            n.id,
+        )
         for code, mask in fails.items()
         if bool(mask[0])
     ]
-
