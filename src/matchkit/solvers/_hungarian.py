@@ -18,6 +18,7 @@ FloatArray = NDArray[np.float64]
 
 _OBJECTIVES = ("weight", "cardinality")
 _COPIES = 3  # our matrix, scipy's negated copy, and its transposed copy (worst case)
+_PER_EDGE = 6  # int64/float64 arrays per usable edge while the matrix is built
 
 
 class HungarianSolver:
@@ -33,9 +34,10 @@ class HungarianSolver:
     Parameters
     ----------
     max_bytes : int, default 2**31 (2 GiB)
-        Memory limit. The estimate, checked before anything is allocated, is
-        ``3 * 8 * rows * columns`` bytes (the float64 matrix plus the copies scipy may
-        make). Above it, :class:`~matchkit.CapacityError` is raised.
+        Memory limit. The estimate, checked before the matrix is allocated, is
+        ``8 * (3 * rows * columns + 6 * edges)`` bytes: the float64 matrix, the copies
+        scipy may make, and the per-edge arrays used to build it. Above it,
+        :class:`~matchkit.CapacityError` is raised.
 
     Notes
     -----
@@ -105,13 +107,14 @@ class HungarianSolver:
         if objective == "weight":
             usable &= w > 0
         if usable.all():  # the common case: skip the gathers
-            edges = np.arange(problem.n_edges)
+            edges = None  # every edge, in order
             el_u, er_u, value = el, er, w.astype(np.float64)
         else:
             edges = np.flatnonzero(usable)
             el_u, er_u, value = el[edges], er[edges], w[edges].astype(np.float64)
-        if len(edges) == 0:
-            return Assignment.from_edges(problem, edges, method=self.name)
+        n_usable = len(value)
+        if n_usable == 0:
+            return Assignment.from_edges(problem, [], method=self.name)
 
         vols, cl = _compact(el_u, problem.n_left)
         needs, cr = _compact(er_u, problem.n_right)
@@ -121,10 +124,10 @@ class HungarianSolver:
         if rk.max() >= 2 and rc.max() >= 2:
             gadget = (rk[cl] >= 2) & (rc[cr] >= 2)
         else:
-            gadget = np.zeros(len(edges), dtype=bool)
+            gadget = np.zeros(n_usable, dtype=bool)
         n_rows, n_cols, n_g = int(rk.sum()), int(rc.sum()), int(gadget.sum())
         shape = (n_rows + n_g, n_cols + n_g)
-        need_bytes = _COPIES * 8 * shape[0] * shape[1]
+        need_bytes = 8 * (_COPIES * shape[0] * shape[1] + _PER_EDGE * n_usable)
         if need_bytes > self.max_bytes:
             raise CapacityError(
                 f"the hungarian method would build a {shape[0]} x {shape[1]} matrix "
@@ -138,10 +141,10 @@ class HungarianSolver:
             spread = float(value.max() - value.min())
             value = (k_max * spread + 1.0) + (value - value.min())
 
-        if n_g == 0 and len(edges) == nv * nn:
+        if n_g == 0 and n_usable == nv * nn:
             # every (volunteer, need) pair, sorted row-major: the matrix is a reshape
             compact = value.reshape(nv, nn)
-            direct = np.ones(len(edges), dtype=bool)
+            direct = np.ones(n_usable, dtype=bool)
         else:
             compact = np.zeros((nv, nn))
             direct = ~gadget
@@ -170,7 +173,9 @@ class HungarianSolver:
                 problem.edge_index(
                     vols[row_owner[rows[plain]]], needs[col_owner[cols[plain]]]
                 ),
-                edges[gadget][cols[via_gadget] - n_cols],
+                (np.flatnonzero(gadget) if edges is None else edges[gadget])[
+                    cols[via_gadget] - n_cols
+                ],
             ]
         )
         return Assignment.from_edges(
