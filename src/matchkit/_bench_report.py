@@ -1,0 +1,111 @@
+"""The Markdown tables of ``matchkit bench``: the machine, then one table per family."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["fmt_seconds", "markdown"]
+
+#: The end-to-end targets of the 100k x 10k city (issue: 10 s, 2 GB peak, 2 cores).
+TARGET_SECONDS = 10.0
+TARGET_PEAK_MB = 2048.0
+
+
+def fmt_seconds(s: float | None) -> str:
+    """``12.3 ms`` below a second, ``1.23 s`` above.
+
+    Examples
+    --------
+    >>> fmt_seconds(0.0123), fmt_seconds(4.5)
+    ('12.3 ms', '4.50 s')
+    """
+    if s is None:
+        return "–"
+    return f"{s * 1e3:.1f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def _ratio(x: float | None) -> str:
+    if x is None:
+        return "–"
+    if x < 0.1:
+        return f"{x:.2g}x"
+    return f"{x:.2f}x" if x < 10 else f"{x:.0f}x"
+
+
+def _mb(x: Any) -> str:
+    try:
+        return "–" if x != x else f"{x:,.0f}"
+    except TypeError:
+        return "–"
+
+
+def _solver_table(rows: list[dict[str, Any]], orlib: bool, repeat: int) -> list[str]:
+    head = ["instance", "solver", "time", "time / ref", "Δpeak MB", "Δpeak / ref", "value", "agrees"]
+    if orlib:
+        head.insert(7, "published optimum")
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        if r["status"] != "ok":
+            cells = [r["instance"], r["solver"], r["status"], "", "", "", r.get("error", ""), ""]
+            if orlib:
+                cells.insert(7, "")
+        else:
+            ref = " (ref)" if r.get("reference_solver") == r["solver"] else ""
+            runs = " (1 run)" if repeat > 1 and r.get("runs", 1) == 1 else ""
+            cells = [
+                r["instance"], r["solver"] + ref, fmt_seconds(r["seconds"]) + runs,
+                _ratio(r.get("time_ratio")), _mb(r["delta_mb"]), _ratio(r.get("mem_ratio")),
+                f"{r['value']:,.0f}", "yes" if r.get("agrees") else "**NO**",
+            ]
+            if orlib:
+                cells.insert(7, str(r.get("optimum", "")))
+        out.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return out
+
+
+def _city_table(rows: list[dict[str, Any]]) -> list[str]:
+    stages = ("generate", "build", "solve", "propose", "write")
+    head = ["city (volunteers x needs)", *stages, "total", "peak RSS MB", "edges", "proposals", "target ≤10 s, ≤2 GB"]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        if r["status"] != "ok":
+            out.append(f"| {r['instance']} | {r['status']}: {r.get('error', '')} |" + " |" * (len(head) - 2))
+            continue
+        st = r["stages"]
+        big = r["instance"].startswith("100,000")
+        met = "–"
+        if big:
+            met = "met" if r["seconds"] <= TARGET_SECONDS and r["peak_mb"] <= TARGET_PEAK_MB else "**not met**"
+        cells = [r["instance"], *(fmt_seconds(st[s]) for s in stages), fmt_seconds(r["seconds"]),
+                 _mb(r["peak_mb"]), f"{r['info']['edges']:,}", f"{r['info']['proposals']:,}", met]
+        out.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return out
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    """The results document as Markdown: machine, then a table per family."""
+    m = doc["machine"]
+    pk = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
+    lines = [
+        "# matchkit bench" + (" (quick)" if doc.get("quick") else ""),
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['os']}, Python {m['python']}.",
+        f"Packages: {pk}.",
+        f"Started {doc['started']}; {'one fresh process per run' if doc.get('isolate') else 'one process'}; "
+        f"best of {doc['repeat']} (runs over 10 s once); total {doc.get('seconds', 0):.0f} s.",
+        "",
+        "Time and Δpeak (peak resident memory growth during the run) are given as ratios to",
+        "the reference, matchkit's default method on the same instance (above 1: slower or",
+        "bigger than matchkit). Values are recomputed from each solver's pairs.",
+    ]
+    families = doc["families"]
+    for name, about in families.items():
+        rows = [r for r in doc["results"] if r["family"] == name]
+        lines += ["", f"## {name}", "", about + ".", ""]
+        if name == "city":
+            lines += _city_table(rows)
+        else:
+            lines += _solver_table(rows, orlib=name == "orlib", repeat=doc["repeat"])
+    if doc.get("disagreements"):
+        lines += ["", "**Disagreements:** " + "; ".join(doc["disagreements"])]
+    return "\n".join(lines) + "\n"
