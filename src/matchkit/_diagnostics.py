@@ -317,7 +317,7 @@ def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diag
     details: dict[str, Any] = dict(reason.details)
     if ok.any():
         p = result.problem
-        e = np.flatnonzero(p.edge_right == j)
+        e = view.edges_of_need(j)
         in_problem = np.zeros(enc.n_volunteers, dtype=bool)
         in_problem[p.edge_left[e]] = True
         declined = np.zeros(enc.n_volunteers, dtype=bool)
@@ -363,7 +363,8 @@ def _competition(
     p = result.problem
     stable = result.method == "stable"
     measure = p.need_utility if stable else p.weight
-    mine = np.flatnonzero((p.edge_left == i) & ~view.excluded_edge)
+    mine = view.edges_of_volunteer(i)
+    mine = mine[~view.excluded_edge[mine]]
     out = []
     for e in mine[np.argsort(-measure[mine], kind="stable")].tolist():
         j = int(p.edge_right[e])
@@ -424,7 +425,7 @@ def why_unmatched(
     check_lang(lang, "why_unmatched")
     view = round_view(result)
     i = volunteer_index(view, volunteer_id, "why_unmatched")
-    mine = result.proposal_for(volunteer_id)
+    mine = view.proposals_of.get(volunteer_id, [])
     if mine:
         titles = [result.dataset.need(p.need_id).title for p in mine]
         n_alt = sum(len(p.alternatives) for p in mine)

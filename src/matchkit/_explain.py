@@ -130,11 +130,9 @@ class Explanation:
 
 
 def _status(result: MatchResult, view: RoundView, vid: str, nid: str, pos: int) -> str:
-    if (vid, nid) in set(result.placements):
+    if (vid, nid) in view.placements:
         return "placed"
-    for p in result.proposals:
-        if p.volunteer_id != vid:
-            continue
+    for p in view.proposals_of.get(vid, ()):
         if p.need_id == nid:
             return "proposed"
         if any(a.need_id == nid for a in p.alternatives):
@@ -231,7 +229,8 @@ def _options(
 ) -> tuple[int, int, list[tuple[str, float]]]:
     """Rank of need ``ni`` among the volunteer's live acceptable needs, their count, the best others."""
     p = result.problem
-    e = np.flatnonzero((p.edge_left == vi) & ~view.excluded_edge)
+    e = view.edges_of_volunteer(vi)
+    e = e[~view.excluded_edge[e]]
     e = e[np.lexsort((p.edge_right[e], -p.weight[e]))]
     needs = p.edge_right[e]
     hit = np.flatnonzero(needs == ni)
@@ -242,9 +241,11 @@ def _options(
     return rank, int(e.size), others
 
 
-def _candidates(result: MatchResult, vi: int, ni: int) -> tuple[int, int]:
+def _candidates(
+    result: MatchResult, view: RoundView, vi: int, ni: int
+) -> tuple[int, int]:
     p = result.problem
-    e = np.flatnonzero(p.edge_right == ni)
+    e = view.edges_of_need(ni)
     e = e[np.lexsort((p.edge_left[e], -p.weight[e]))]
     hit = np.flatnonzero(p.edge_left[e] == vi)
     return (int(hit[0]) + 1 if hit.size else 0), int(e.size)
@@ -320,7 +321,7 @@ def explanation(
         contribs, vu, nu, w = _contributions(view, vi, ni, f["distance_km"])
     rank, n_options, others = _options(result, view, vi, ni)
     c_rank, n_cand = (
-        _candidates(result, vi, ni) if audience == "organisation" else (0, 0)
+        _candidates(result, view, vi, ni) if audience == "organisation" else (0, 0)
     )
     titles = {nid: result.dataset.need(nid).title for nid, _ in others}
     exp = Explanation(

@@ -84,7 +84,8 @@ def gini(x: Iterable[float]) -> float | None:
     if total <= 0:
         return 0.0
     ranks = np.arange(1, n + 1)
-    return float((2.0 * (ranks * a).sum()) / (n * total) - (n + 1.0) / n)
+    g = float((2.0 * (ranks * a).sum()) / (n * total) - (n + 1.0) / n)
+    return min(max(g, 0.0), 1.0)  # round-off can step just outside
 
 
 def need_districts(dataset: Dataset, *, cell_km: float = DISTRICT_KM) -> list[str]:

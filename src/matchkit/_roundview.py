@@ -64,12 +64,31 @@ class RoundView:
     placed_v: I64
     excluded_edge: NDArray[np.bool_]
     blocked_n: NDArray[np.bool_]
+    v_start: I64
+    need_order: I64
+    n_start: I64
+    holder_by_need: I64
+    h_start: I64
+    proposals_of: dict[str, list[Any]]
+    placements: frozenset[tuple[str, str]]
 
-    def holders_of(self, need_index: int, problem: Any) -> I64:
+    def edges_of_volunteer(self, volunteer_index: int) -> I64:
+        """Edge positions of one volunteer (edges are sorted by volunteer)."""
+        a, b = (
+            int(self.v_start[volunteer_index]),
+            int(self.v_start[volunteer_index + 1]),
+        )
+        return np.arange(a, b, dtype=np.int64)
+
+    def edges_of_need(self, need_index: int) -> I64:
+        """Edge positions of one need, by volunteer."""
+        a, b = int(self.n_start[need_index]), int(self.n_start[need_index + 1])
+        return self.need_order[a:b]
+
+    def holders_of(self, need_index: int, problem: Any = None) -> I64:
         """Edge positions holding the need's places."""
-        e = self.holder_edge
-        out: I64 = e[problem.edge_right[e] == need_index]
-        return out
+        a, b = int(self.h_start[need_index]), int(self.h_start[need_index + 1])
+        return self.holder_by_need[a:b]
 
 
 _CACHE: weakref.WeakKeyDictionary[Any, RoundView] = weakref.WeakKeyDictionary()
@@ -122,7 +141,24 @@ def round_view(result: MatchResult) -> RoundView:
     for nid in result.context.get("blocked", {}):
         if nid in nindex:
             blocked[nindex[nid]] = True
+    need_order = np.argsort(problem.edge_right, kind="stable").astype(np.int64)
+    by_need = holder[np.argsort(problem.edge_right[holder], kind="stable")]
+    bounds = np.arange(problem.n_right + 1)
+    proposals_of: dict[str, list[Any]] = {}
+    for p in result.proposals:
+        proposals_of.setdefault(p.volunteer_id, []).append(p)
     view = RoundView(
+        v_start=np.searchsorted(
+            problem.edge_left, np.arange(problem.n_left + 1)
+        ).astype(np.int64),
+        need_order=need_order,
+        n_start=np.searchsorted(problem.edge_right[need_order], bounds).astype(
+            np.int64
+        ),
+        holder_by_need=by_need,
+        h_start=np.searchsorted(problem.edge_right[by_need], bounds).astype(np.int64),
+        proposals_of=proposals_of,
+        placements=frozenset(result.placements),
         enc=encode(result.dataset),
         day=result.as_of,
         weights=weights,
