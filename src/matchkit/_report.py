@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ._charts import bin_labels, esc, hbars, num, pct, vbars
 from ._diagnostics import Diagnosis, why_unfilled
 from ._diagnostics_texts import rule_label
+from ._report_inkind import inkind_html, inkind_markdown
 from ._texts import check_lang
 
 if TYPE_CHECKING:
@@ -299,6 +300,7 @@ def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") ->
             + _table((h["round"], h["date"], *kinds), rrows, numeric=(0, 2, 3, 4, 5))
             + "</section>"
         )
+    out.append(inkind_html(result, lang))  # policy findings and in-kind help
     out.append("</body></html>")
     return "\n".join(out)
 
@@ -437,4 +439,5 @@ def render_markdown(
             f"## {h['rounds']}",
             _md_table((h["round"], h["date"], *kinds), rrows),
         ]
+    parts += inkind_markdown(result, lang)  # policy findings and in-kind help
     return "\n\n".join(parts) + "\n"
