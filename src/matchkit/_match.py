@@ -27,6 +27,7 @@ from ._build import build_problem, resolve_as_of
 from ._dataset import Dataset
 from ._exceptions import InvalidInputError
 from ._ledger import Ledger
+from ._ledger_state import parse_time
 from ._metrics import previous_pairs, round_metrics
 from ._models import NeedStatus
 from ._policy import policy_blocks
@@ -123,6 +124,7 @@ def match(
     ttl_days: float = 7,
     policies: bool = True,
     previous: MatchResult | None = None,
+    at: datetime | str | None = None,
 ) -> MatchResult:
     """Propose placements for one round: build, honour the ledger, solve, explain.
 
@@ -154,6 +156,9 @@ def match(
     previous : MatchResult, optional
         The previous round's result on the same dataset and day: its scored pairs are
         reused instead of being built again (a warm re-plan).
+    at : datetime or ISO string, optional
+        When the round happens, for the ledger (default: now for today's rounds, else
+        00:00 UTC of ``as_of``). Several rounds on one day need distinct, increasing times.
 
     Returns
     -------
@@ -181,8 +186,12 @@ def match(
         budget = OfferBudget()
     elif not isinstance(budget, OfferBudget):
         budget = OfferBudget.model_validate(budget)
-    day = resolve_as_of(as_of, "match")
-    at = _round_time(day, as_of is not None)
+    if at is not None:
+        at = parse_time(at)
+        day = resolve_as_of(as_of if as_of is not None else at.date(), "match")
+    else:
+        day = resolve_as_of(as_of, "match")
+        at = _round_time(day, as_of is not None)
 
     # 1. scored pairs (reused when the previous round saw the same data on the same day)
     key = (id(dataset), day, repr(weights), top_k)
@@ -418,12 +427,19 @@ def _proposals(
     vindex = {v: i for i, v in enumerate(problem.left_ids)}
     nindex = {n: j for j, n in enumerate(problem.right_ids)}
 
+    # One vectorised lookup of every open offer's edge (an offer may no longer be an edge).
+    open_pairs = list(view.reserving)
+    li = np.array([vindex.get(v, -1) for v, _ in open_pairs], dtype=np.int64)
+    ri = np.array([nindex.get(n, -1) for _, n in open_pairs], dtype=np.int64)
+    known = (li >= 0) & (ri >= 0)
+    pos = np.full(len(open_pairs), -1, dtype=np.int64)
+    if known.any():
+        pos[known] = problem.edge_index(li[known], ri[known])
+    edge_of = dict(zip(open_pairs, pos.tolist()))
+
     def comps_of(v: str, n: str) -> dict[str, float]:
-        if v in vindex and n in nindex:
-            pos = problem.edge_index([vindex[v]], [nindex[n]])
-            if pos[0] >= 0:
-                return _components(problem, int(pos[0]))
-        return {}
+        e = edge_of.get((v, n), -1)
+        return _components(problem, e) if e >= 0 else {}
 
     # Earlier offers still open, regrouped as they were made: a proposal with its
     # alternatives (when the proposal itself was declined, its best open alternative leads).

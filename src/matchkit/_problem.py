@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -350,13 +351,18 @@ class MatchProblem:
         pr = np.bincount(self.edge_right[self.pinned], minlength=self.n_right)
         return self.left_capacity - pl, self.right_capacity - pr
 
+    @cached_property
+    def _edge_key(self) -> IntArray:
+        """One sortable key per edge (edges are sorted by (left, right), so keys are too)."""
+        return self.edge_left * max(self.n_right, 1) + self.edge_right
+
     def edge_index(self, left: ArrayLike, right: ArrayLike) -> IntArray:
         """Positions of the pairs ``(left[i], right[i])`` among the edges; -1 where absent."""
         li = np.asarray(left, dtype=np.int64).reshape(-1)
         ri = np.asarray(right, dtype=np.int64).reshape(-1)
         if li.size == 0:
             return np.zeros(0, dtype=np.int64)
-        key = self.edge_left * max(self.n_right, 1) + self.edge_right
+        key = self._edge_key
         q = li * max(self.n_right, 1) + ri
         pos = np.searchsorted(key, q)
         pos_c = np.minimum(pos, max(len(key) - 1, 0))
