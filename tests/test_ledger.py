@@ -122,6 +122,36 @@ def test_closed_ledger_refuses_writes() -> None:
     assert "closed" in repr(led)
 
 
+def test_state_sees_what_another_connection_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite"
+    with Ledger(path) as a, Ledger(path) as b:
+        a.record_round([offer("v1", "n1"), offer("v2", "n1", cap=2)], at=day(0))
+        assert b.state(as_of=day(1)).placements == frozenset()
+        a.accept("v1", "n1", at=day(1))
+        b.accept("v2", "n1", at=day(1))  # b's checks see a's placement (capacity 2: fits)
+        assert a.state(as_of=day(1)).placements == b.state(as_of=day(1)).placements == {
+            ("v1", "n1"), ("v2", "n1")}
+        with pytest.raises(DecisionError, match="already an accepted placement"):
+            b.record_round([offer("v1", "n1")], at=day(2))
+
+
+def test_state_follows_a_file_restored_from_an_older_backup(tmp_path: Path) -> None:
+    old, cur = tmp_path / "old.sqlite", tmp_path / "cur.sqlite"
+    with Ledger(old) as led:
+        led.record_round([offer("v1", "n1")], at=day(0))
+    with Ledger(cur) as led:
+        led.record_round([offer("v1", "n1")], at=day(0))
+        led.accept("v1", "n1", at=day(1))
+        assert led.state(as_of=day(1)).placements == {("v1", "n1")}
+        src, dst = sqlite3.connect(old), sqlite3.connect(cur)
+        src.backup(dst)
+        src.close()
+        dst.close()
+        restored = led.state(as_of=day(1))
+        assert restored.n_events == 2 and restored.placements == frozenset()
+        assert set(restored.open_offers) == {("v1", "n1")}
+
+
 # ---- rounds ------------------------------------------------------------------------------
 
 
@@ -751,3 +781,20 @@ def test_cli_status_prints_the_state(ledger_path: str, capsys: pytest.CaptureFix
     assert doc["placements"] == [["v1", "n1"]] and doc["excluded"] == [["v3", "n2"]]
     assert doc["rounds"] == [{"round": 1, "at": "2026-03-02T09:00:00+00:00", "offered": 3,
                               "accepted": 1, "rejected": 1}]
+
+
+def test_replay_reads_a_hand_written_export_with_other_time_zones(tmp_path: Path) -> None:
+    lines = [
+        {"format": "matchkit-ledger-events", "schema_version": 1, "n_events": 3},
+        {"seq": 1, "at": "2026-03-02T12:00:00+03:00", "kind": "round", "round": 1,
+         "payload": {"n_offers": 1, "ttl_days": 7}},
+        {"seq": 2, "at": "2026-03-02T12:00:00+03:00", "kind": "offered", "round": 1,
+         "volunteer_id": "v1", "need_id": "n1",
+         "payload": {"score": 1, "capacity": 1, "max_placements": 1, "expires_at": "2026-03-09T12:00:00+03:00"}},
+        {"seq": 3, "at": "2026-03-03", "kind": "accepted", "round": 1, "volunteer_id": "v1", "need_id": "n1"},
+    ]
+    path = tmp_path / "by-hand.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    state = Ledger.replay(path, as_of=day(1))
+    assert state.placements == {("v1", "n1")} and state.rounds[0].at == T0
+    assert Ledger.read_jsonl(path)[1].payload["expires_at"] == "2026-03-09T09:00:00.000000Z"

@@ -32,8 +32,8 @@ from ._inkind import (
 )
 from ._letters import Advice, Letter, ask_earlier, draft_letters
 from ._io import dataset_from_frames, dataset_to_frames, load_dataset, save_dataset
-from ._ledger import Ledger
-from ._ledger_state import EventKind, LedgerEvent, LedgerState, Offer, OpenOffer, RoundInfo
+from ._ledger import Ledger, Offer
+from ._ledger_state import EventKind, LedgerEvent, LedgerState, OpenOffer, RoundInfo
 from ._models import (
     SCHEMA_VERSION,
     SLOTS,

@@ -17,18 +17,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ._exceptions import DecisionError, InvalidInputError, check_choice
+from ._ledger_offers import Offer, check_offers, coerce_offers, pair_text
 from ._ledger_state import (
     NEED_TRANSITIONS,
     WITHDRAWN_BY,
     EventKind,
     LedgerEvent,
     LedgerState,
-    Offer,
     PairRecord,
-    check_offers,
-    coerce_offers,
+    Replayer,
     format_time,
-    pair_text,
     parse_time,
     replay_events,
 )
@@ -36,6 +34,7 @@ from ._ledger_store import (
     LEDGER_SCHEMA_VERSION,
     Store,
     read_jsonl,
+    read_jsonl_rows,
     row_to_event,
     write_jsonl,
 )
@@ -80,6 +79,7 @@ class Ledger:
     def __init__(self, path: str | os.PathLike[str] = "matches.sqlite", *, timeout: float = 30.0) -> None:
         self._store = Store(path, timeout=timeout)
         self._closed = False
+        self._replayer = Replayer()
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -165,9 +165,9 @@ class Ledger:
         at_text = format_time(when)
         expires_text = format_time(when + timedelta(days=ttl_days))
         with self._write() as store:
+            if batch:  # judged at `when`, where overdue offers already count as expired
+                check_offers(self._replayed(store).state(when), batch)
             self._expire_due(store, when)
-            if batch:
-                check_offers(replay_events(store.rows(), as_of=when), batch)
             rnd = store.last_round() + 1
             rows: list[tuple[str, int | None, str, str | None, str | None, str]] = [
                 (at_text, rnd, "round", None, None,
@@ -491,6 +491,21 @@ class Ledger:
                 f"{rec.expires_at}; a later round may offer it again"
             )
 
+    def _replayed(self, store: Store) -> Replayer:
+        """The replayer, fed with the events committed since it last read (call in a transaction).
+
+        The log only grows, so only events after the last ``seq`` read are new. Should the
+        file hold fewer events than were read (a backup copied over it), replay from scratch.
+        """
+        if store.max_seq() < self._replayer.last_seq:
+            self._replayer = Replayer()
+        try:
+            self._replayer.feed(store.rows("seq > ?", (self._replayer.last_seq,)))
+        except BaseException:
+            self._replayer = Replayer()
+            raise
+        return self._replayer
+
     @staticmethod
     def _event_at(store: Store, seq: int) -> LedgerEvent:
         return row_to_event(store.rows("seq = ?", (seq,)).fetchone())
@@ -507,7 +522,7 @@ class Ledger:
         """
         when = parse_time(as_of, name="as_of")
         with self._store.read() as _:
-            return replay_events(self._store.rows(), as_of=when)
+            return self._replayed(self._store).state(when)
 
     def events(
         self,
@@ -570,7 +585,7 @@ class Ledger:
     ) -> LedgerState:
         """Rebuild a :class:`LedgerState` from a JSONL export (a path) or from events."""
         if isinstance(source, (str, os.PathLike)):
-            source = Ledger.read_jsonl(source)
+            return replay_events(read_jsonl_rows(source), as_of=as_of)
         return replay_events(source, as_of=as_of)
 
     def integrity_check(self) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -27,25 +27,21 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from ._exceptions import DecisionError, InvalidInputError
-from ._models import Id, NeedStatus
+from ._exceptions import InvalidInputError
+from ._models import NeedStatus
 
 __all__ = [
     "NEED_TRANSITIONS",
+    "RESERVED_OFFER_KEYS",
     "WITHDRAWN_BY",
     "EventKind",
     "LedgerEvent",
     "LedgerState",
-    "Offer",
     "OpenOffer",
     "PairRecord",
+    "Replayer",
     "RoundInfo",
-    "check_offers",
-    "coerce_offers",
     "format_time",
-    "pair_text",
     "parse_time",
     "replay_events",
 ]
@@ -231,7 +227,10 @@ class RoundInfo(NamedTuple):
 class PairRecord:
     """Where one (volunteer, need) pair stands, folded from its events in log order."""
 
-    __slots__ = ("by", "expires_at", "extra", "offered_at", "rank", "round", "score", "seq", "shortlist", "status")
+    __slots__ = (
+        "by", "expires_at", "extra", "offer", "offered_at", "rank", "round", "score", "seq",
+        "shortlist", "status",
+    )
 
     def __init__(self) -> None:
         self.status: str = ""
@@ -244,10 +243,12 @@ class PairRecord:
         self.by: str | None = None
         self.seq = 0
         self.extra: Mapping[str, Any] | None = None
+        self.offer: OpenOffer | None = None  # built once, when a state first shows it open
 
     def apply(self, seq: int, kind: str, rnd: int | None, at: str, payload: Mapping[str, Any]) -> None:
         """Advance the pair by one event (events of other pairs must not be passed)."""
         self.seq = seq
+        self.offer = None
         if kind == "offered":
             self.status, self.round, self.offered_at = "open", rnd, at
             self.expires_at = payload["expires_at"]
@@ -324,7 +325,7 @@ class LedgerState:
     rounds: tuple[RoundInfo, ...]
     round_counts: Mapping[int, Mapping[str, int]]
     n_events: int
-    _offer_log: Mapping[str, list[str]] = field(repr=False, compare=False)
+    _offer_log: Mapping[str, tuple[str, ...]] = field(repr=False, compare=False)
 
     @cached_property
     def _offer_times(self) -> Mapping[str, list[str]]:
@@ -396,6 +397,144 @@ class LedgerState:
         return len(times) - bisect.bisect_left(times, format_time(parse_time(since, name="since")))
 
 
+class Replayer:
+    """Folds events into state incrementally: the log only grows, so feed only what is new.
+
+    ``feed`` takes events in log order (``seq`` increasing); ``state(as_of)`` returns an
+    immutable :class:`LedgerState` that later feeds do not change.
+    """
+
+    def __init__(self) -> None:
+        self.pairs: dict[Pair, PairRecord] = {}
+        self.need_status: dict[str, NeedStatus] = {}
+        self.capacity: dict[str, int] = {}
+        self.max_placements: dict[str, int] = {}
+        self.rounds: list[RoundInfo] = []
+        self.round_counts: dict[int, dict[str, int]] = {}
+        self.offer_times: dict[str, tuple[str, ...]] = {}
+        self.n_events = 0
+        self.last_seq = 0
+        self._times: dict[str, datetime] = {}
+
+    def feed(
+        self,
+        events: Iterable[LedgerEvent | tuple[int, str, int | None, str, str | None, str | None, Any]],
+    ) -> None:
+        """Apply events in log order; a malformed event raises InvalidInputError."""
+        pairs, capacity, max_placements = self.pairs, self.capacity, self.max_placements
+        round_counts, offer_times = self.round_counts, self.offer_times
+        loads = json.loads
+        seq: int
+        at: str
+        kind: str
+        rnd: Any
+        vid: Any
+        nid: Any
+        payload: Any
+        for ev in events:
+            if type(ev) is tuple:
+                seq, at, rnd, kind, vid, nid, payload = ev
+                if type(payload) is str:
+                    payload = loads(payload)
+            elif isinstance(ev, LedgerEvent):
+                seq, at, rnd, kind = ev.seq, format_time(ev.at), ev.round, ev.kind.value
+                vid, nid, payload = ev.volunteer_id, ev.need_id, ev.payload
+            else:
+                seq, at, rnd, kind, vid, nid, payload = ev
+                if isinstance(payload, (str, bytes)):
+                    payload = loads(payload)
+            self.n_events += 1
+            self.last_seq = seq
+            if kind == "offered":
+                pair = (vid, nid)
+                rec = pairs.get(pair)
+                if rec is None:
+                    rec = pairs[pair] = PairRecord()
+                rec.apply(seq, kind, rnd, at, payload)
+                capacity[nid] = int(payload["capacity"])
+                max_placements[vid] = int(payload["max_placements"])
+                offer_times[vid] = offer_times.get(vid, ()) + (at,)
+            elif kind in _DECISIONS:
+                rec = pairs.get((vid, nid))
+                if rec is None:
+                    raise InvalidInputError(
+                        f"event {seq} ({kind}) decides the pair ({vid!r}, {nid!r}), which was never offered"
+                    )
+                rec.apply(seq, kind, rnd, at, payload)
+            elif kind == "need_status":
+                self.need_status[nid] = NeedStatus(payload["to"])
+                continue
+            elif kind == "round":
+                self.rounds.append(
+                    RoundInfo(int(rnd), _from_text(at), int(payload["n_offers"]), float(payload["ttl_days"]))
+                )
+                round_counts.setdefault(rnd, {})
+                continue
+            else:
+                raise InvalidInputError(f"event {seq} has an unknown kind {kind!r}")
+            counts = round_counts.get(rnd)
+            if counts is None:
+                counts = round_counts[rnd] = {}
+            counts[kind] = counts.get(kind, 0) + 1
+
+    def _when(self, text: str) -> datetime:
+        t = self._times.get(text)
+        if t is None:
+            t = self._times[text] = _from_text(text)
+        return t
+
+    def state(self, as_of: datetime | date | str | None = None) -> LedgerState:
+        """The state judged at ``as_of`` (a snapshot: later feeds leave it unchanged)."""
+        as_of_dt = parse_time(as_of, name="as_of")
+        as_of_text = format_time(as_of_dt)
+        placements, rejected, expired, excluded = set(), set(), set(), set()
+        open_offers: dict[Pair, OpenOffer] = {}
+        withdrawn: dict[Pair, str] = {}
+        for pair, rec in self.pairs.items():
+            status = rec.status
+            if status == "open":
+                if rec.expires_at <= as_of_text:
+                    expired.add(pair)
+                else:
+                    offer = rec.offer
+                    if offer is None:
+                        offer = rec.offer = OpenOffer(
+                            pair[0], pair[1], int(rec.round or 0), self._when(rec.offered_at),
+                            self._when(rec.expires_at), rec.score, rec.rank, rec.shortlist,
+                            _extra(rec.extra),
+                        )
+                    open_offers[pair] = offer
+            elif status == "accepted":
+                placements.add(pair)
+            elif status == "rejected":
+                rejected.add(pair)
+                excluded.add(pair)
+            elif status == "expired":
+                expired.add(pair)
+            elif status == "withdrawn":
+                withdrawn[pair] = rec.by or ""
+                if rec.by == "volunteer":
+                    excluded.add(pair)
+        return LedgerState(
+            as_of=as_of_dt,
+            placements=frozenset(placements),
+            open_offers=_frozen_map(open_offers),
+            rejected=frozenset(rejected),
+            withdrawn=_frozen_map(withdrawn),
+            expired=frozenset(expired),
+            excluded=frozenset(excluded),
+            need_status=_frozen_map(self.need_status),
+            capacity=_frozen_map(self.capacity),
+            max_placements=_frozen_map(self.max_placements),
+            rounds=tuple(self.rounds),
+            round_counts=_frozen_map(
+                {r: _frozen_map(c) for r, c in sorted(self.round_counts.items())}
+            ),
+            n_events=self.n_events,
+            _offer_log=dict(self.offer_times),
+        )
+
+
 def replay_events(
     events: Iterable[LedgerEvent | tuple[int, str, int | None, str, str | None, str | None, Any]],
     *,
@@ -417,116 +556,12 @@ def replay_events(
     >>> sorted(replay_events(ev, as_of=t).placements)
     [('v1', 'n1')]
     """
-    as_of_dt = parse_time(as_of, name="as_of")
-    as_of_text = format_time(as_of_dt)
-    pairs: dict[Pair, PairRecord] = {}
-    need_status: dict[str, NeedStatus] = {}
-    capacity: dict[str, int] = {}
-    max_placements: dict[str, int] = {}
-    rounds: list[RoundInfo] = []
-    round_counts: dict[Any, dict[str, int]] = {}
-    offer_times: dict[str, list[str]] = defaultdict(list)
-    loads = json.loads
-    n_events = 0
-    seq: int
-    at: str
-    kind: str
-    rnd: Any
-    vid: Any
-    nid: Any
-    payload: Any
-    for ev in events:
-        n_events += 1
-        if type(ev) is tuple:
-            seq, at, rnd, kind, vid, nid, payload = ev
-            if type(payload) is str:
-                payload = loads(payload)
-        elif isinstance(ev, LedgerEvent):
-            seq, at, rnd, kind = ev.seq, format_time(ev.at), ev.round, ev.kind.value
-            vid, nid, payload = ev.volunteer_id, ev.need_id, ev.payload
-        else:
-            seq, at, rnd, kind, vid, nid, payload = ev
-            if isinstance(payload, (str, bytes)):
-                payload = loads(payload)
-        counts = round_counts.get(rnd)
-        if counts is None:
-            counts = round_counts[rnd] = {}
-        if kind == "offered":
-            pair = (vid, nid)
-            rec = pairs.get(pair)
-            if rec is None:
-                rec = pairs[pair] = PairRecord()
-            rec.apply(seq, kind, rnd, at, payload)
-            capacity[nid] = int(payload["capacity"])
-            max_placements[vid] = int(payload["max_placements"])
-            offer_times[vid].append(at)
-            counts["offered"] = counts.get("offered", 0) + 1
-        elif kind in _DECISIONS:
-            rec = pairs.get((vid, nid))
-            if rec is None:
-                raise InvalidInputError(
-                    f"event {seq} ({kind}) decides the pair ({vid!r}, {nid!r}), which was never offered"
-                )
-            rec.apply(seq, kind, rnd, at, payload)
-            counts[kind] = counts.get(kind, 0) + 1
-        elif kind == "need_status":
-            need_status[nid] = NeedStatus(payload["to"])
-        elif kind == "round":
-            rounds.append(
-                RoundInfo(int(rnd), _from_text(at), int(payload["n_offers"]), float(payload["ttl_days"]))
-            )
-        else:
-            raise InvalidInputError(f"event {seq} has an unknown kind {kind!r}")
-    round_counts.pop(None, None)
-
-    times: dict[str, datetime] = {}
-
-    def when(text: str) -> datetime:
-        t = times.get(text)
-        if t is None:
-            t = times[text] = _from_text(text)
-        return t
-
-    placements, rejected, expired, excluded = set(), set(), set(), set()
-    open_offers: dict[Pair, OpenOffer] = {}
-    withdrawn: dict[Pair, str] = {}
-    for pair, rec in pairs.items():
-        status = rec.status_at(as_of_text)
-        if status == "accepted":
-            placements.add(pair)
-        elif status == "open":
-            open_offers[pair] = OpenOffer(
-                pair[0], pair[1], int(rec.round or 0), when(rec.offered_at),
-                when(rec.expires_at), rec.score, rec.rank, rec.shortlist, _extra(rec.extra),
-            )
-        elif status == "rejected":
-            rejected.add(pair)
-        elif status == "expired":
-            expired.add(pair)
-        elif status == "withdrawn":
-            withdrawn[pair] = rec.by or ""
-        if rec.excluded:
-            excluded.add(pair)
-
-    return LedgerState(
-        as_of=as_of_dt,
-        placements=frozenset(placements),
-        open_offers=_frozen_map(open_offers),
-        rejected=frozenset(rejected),
-        withdrawn=_frozen_map(withdrawn),
-        expired=frozenset(expired),
-        excluded=frozenset(excluded),
-        need_status=_frozen_map(need_status),
-        capacity=_frozen_map(capacity),
-        max_placements=_frozen_map(max_placements),
-        rounds=tuple(rounds),
-        round_counts=_frozen_map({r: _frozen_map(c) for r, c in sorted(round_counts.items())}),
-        n_events=n_events,
-        _offer_log=offer_times,
-    )
+    replayer = Replayer()
+    replayer.feed(events)
+    return replayer.state(as_of)
 
 
-_RESERVED = frozenset({"score", "rank", "shortlist", "capacity", "max_placements", "expires_at", "ttl_days"})
+RESERVED_OFFER_KEYS = frozenset({"score", "rank", "shortlist", "capacity", "max_placements", "expires_at", "ttl_days"})
 _NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
 _N_OFFER_KEYS = 6  # score, rank, shortlist, capacity, max_placements, expires_at
 
@@ -535,133 +570,9 @@ def _extra(payload: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """The caller's own keys of an offer payload (read-only)."""
     if not payload or len(payload) <= _N_OFFER_KEYS:  # the six keys every offer has
         return _NO_EXTRA
-    return MappingProxyType({k: v for k, v in payload.items() if k not in _RESERVED})
-
-
-def pair_text(volunteer_id: str, need_id: str) -> str:
-    return f"volunteer {volunteer_id!r} / need {need_id!r}"
-
-
-class Offer(BaseModel):
-    """One proposal of a round, as the ledger records it.
-
-    Attributes
-    ----------
-    volunteer_id, need_id : str
-        The pair offered.
-    score : float
-        The pair's score (higher is better).
-    capacity : int
-        The need's capacity when offered; accepting beyond it is refused.
-    max_placements : int
-        The volunteer's ``max_placements`` when offered; accepting beyond it is refused.
-    rank : int or None
-        Position in the volunteer's shortlist (0 = the solver's choice), if any.
-    shortlist : bool
-        True for an alternative offered so the volunteer can choose.
-    extra : dict
-        Anything else to keep with the offer (JSON values), such as score components.
-
-    Examples
-    --------
-    >>> Offer(volunteer_id="v1", need_id="n1", score=0.8, capacity=2, max_placements=1).need_id
-    'n1'
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", from_attributes=True)
-
-    volunteer_id: Id
-    need_id: Id
-    score: float = Field(allow_inf_nan=False)
-    capacity: int = Field(ge=1)
-    max_placements: int = Field(ge=1)
-    rank: int | None = Field(None, ge=0)
-    shortlist: bool = False
-    extra: dict[str, Any] = Field(default_factory=dict)
-
-
-
-def coerce_offers(
-    offers: Iterable[Any], capacity: Mapping[str, int], max_placements: Mapping[str, int]
-) -> list[Offer]:
-    if isinstance(offers, (str, bytes, Mapping)):
-        raise InvalidInputError("offers must be an iterable of offers (a list), not a single value")
-    out: list[Offer] = []
-    seen: dict[tuple[str, str], int] = {}
-    for i, item in enumerate(offers):
-        if isinstance(item, Offer):
-            offer = item
-        else:
-            if isinstance(item, Mapping):
-                data = dict(item)
-            else:
-                data = {k: getattr(item, k) for k in Offer.model_fields if hasattr(item, k)}
-            vid, nid = data.get("volunteer_id"), data.get("need_id")
-            if "capacity" not in data and isinstance(nid, str) and nid in capacity:
-                data["capacity"] = capacity[nid]
-            if "max_placements" not in data and isinstance(vid, str) and vid in max_placements:
-                data["max_placements"] = max_placements[vid]
-            try:
-                offer = Offer.model_validate(data)
-            except ValidationError as err:
-                first = err.errors(include_url=False)[0]
-                field = ".".join(str(p) for p in first["loc"])
-                hint = ""
-                if field in ("capacity", "max_placements") and first["type"] == "missing":
-                    hint = f"; give it in the offer or in record_round({field}={{...}})"
-                raise InvalidInputError(
-                    f"offer {i} ({vid!r}, {nid!r}): field {field!r} {first['msg'].lower()}{hint}"
-                ) from None
-        clash = _RESERVED & offer.extra.keys()
-        if clash:
-            raise InvalidInputError(
-                f"offer {i} ({offer.volunteer_id!r}, {offer.need_id!r}): extra must not "
-                f"use the reserved keys {sorted(clash)}"
-            )
-        pair = (offer.volunteer_id, offer.need_id)
-        if pair in seen:
-            raise InvalidInputError(
-                f"offers {seen[pair]} and {i} are the same pair ({pair[0]!r}, {pair[1]!r}); "
-                "a round offers a pair at most once"
-            )
-        seen[pair] = i
-        out.append(offer)
-    try:
-        json.dumps([o.extra for o in out], allow_nan=False)
-    except (TypeError, ValueError) as err:
-        raise InvalidInputError(f"an offer's extra is not JSON: {err}") from None
-    return out
-
-
-def check_offers(state: LedgerState, batch: list[Offer]) -> None:
-    """Refuse (DecisionError) any offer of a round that the state forbids."""
-    placed_need = state.placements_per_need
-    placed_vol = state.placements_per_volunteer
-    for i, o in enumerate(batch):
-        pair = (o.volunteer_id, o.need_id)
-        where = f"offer {i} ({pair_text(*pair)})"
-        if pair in state.rejected:
-            raise DecisionError(f"{where}: the volunteer rejected this pair; a rejection is final")
-        if pair in state.excluded:
-            raise DecisionError(f"{where}: the volunteer withdrew from this pair; it is not offered again")
-        if pair in state.placements:
-            raise DecisionError(f"{where}: already an accepted placement; it stays as it is")
-        if pair in state.open_offers:
-            raise DecisionError(
-                f"{where}: already has an open offer (round {state.open_offers[pair].round}); "
-                "open offers stay as they are"
-            )
-        status = state.need_status.get(o.need_id)
-        if status is not None and status is not NeedStatus.OPEN:
-            raise DecisionError(f"{where}: the need is {status.value!r}; only open needs are offered")
-        if placed_need.get(o.need_id, 0) >= o.capacity:
-            raise DecisionError(f"{where}: the need is full ({o.capacity} accepted placements)")
-        if placed_vol.get(o.volunteer_id, 0) >= o.max_placements:
-            raise DecisionError(
-                f"{where}: the volunteer is at max_placements ({o.max_placements} accepted)"
-            )
+    return MappingProxyType({k: v for k, v in payload.items() if k not in RESERVED_OFFER_KEYS})
 
 
 # matchkit/__init__ renames the module of public classes to "matchkit"; list them so that
 # ``pytest --doctest-modules`` on this file still finds their examples.
-__test__ = {"LedgerEvent": LedgerEvent, "LedgerState": LedgerState, "Offer": Offer}
+__test__ = {"LedgerEvent": LedgerEvent, "LedgerState": LedgerState}

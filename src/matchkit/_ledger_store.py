@@ -21,7 +21,7 @@ from typing import Any
 from ._exceptions import InvalidInputError
 from ._ledger_state import EventKind, LedgerEvent, PairRecord, format_time, parse_time
 
-__all__ = ["LEDGER_SCHEMA_VERSION", "Store", "read_jsonl", "row_to_event", "write_jsonl"]
+__all__ = ["LEDGER_SCHEMA_VERSION", "Store", "read_jsonl", "read_jsonl_rows", "row_to_event", "write_jsonl"]
 
 #: Version of the ledger file layout (PRAGMA user_version).
 LEDGER_SCHEMA_VERSION = 1
@@ -55,7 +55,7 @@ _SCHEMA = (
 )
 
 _COLUMNS = "seq, at, round, kind, volunteer_id, need_id, payload"
-Row = tuple[int, str, "int | None", str, "str | None", "str | None", str]
+Row = tuple[int, str, "int | None", str, "str | None", "str | None", Any]
 
 
 def row_to_event(row: Sequence[Any]) -> LedgerEvent:
@@ -261,6 +261,9 @@ class Store:
         )
         return [(r[0], r[1], int(r[2]), r[3]) for r in self.conn.execute(sql, (as_of,))]
 
+    def max_seq(self) -> int:
+        return int(self.conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0)
+
     def last_round(self) -> int:
         row = self.conn.execute("SELECT MAX(round) FROM events WHERE kind = 'round'").fetchone()
         return int(row[0] or 0)
@@ -280,10 +283,12 @@ def write_jsonl(store: Store, path: str | os.PathLike[str]) -> int:
             header = {"format": _JSONL_FORMAT, "schema_version": LEDGER_SCHEMA_VERSION,
                       "n_events": len(rows)}
             fh.write(json.dumps(header) + "\n")
+            dumps = json.dumps
             for seq, at, rnd, kind, v, n, payload in rows:
-                line = {"seq": seq, "at": at, "kind": kind, "round": rnd,
-                        "volunteer_id": v, "need_id": n, "payload": json.loads(payload)}
-                fh.write(json.dumps(line, sort_keys=True) + "\n")
+                # the stored payload is already canonical JSON: splice it in as it is
+                head = dumps({"seq": seq, "at": at, "kind": kind, "round": rnd,
+                              "volunteer_id": v, "need_id": n})
+                fh.write(f"{head[:-1]}, \"payload\": {payload}}}\n")
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
@@ -294,8 +299,19 @@ def write_jsonl(store: Store, path: str | os.PathLike[str]) -> int:
     return len(rows)
 
 
-def read_jsonl(path: str | os.PathLike[str]) -> list[LedgerEvent]:
-    """Read the events of a JSONL export, checking its header and its event count."""
+def _canonical_time(text: Any, what: str) -> str:
+    if isinstance(text, str) and len(text) == 27 and text[-1] == "Z" and text[10] == "T":
+        return text
+    if not isinstance(text, str):
+        raise InvalidInputError(f"{what} must be an ISO 8601 text, got {text!r}")
+    return format_time(parse_time(text, name=what))
+
+
+_KIND_VALUES = frozenset(k.value for k in EventKind)
+
+
+def read_jsonl_rows(path: str | os.PathLike[str]) -> list[Row]:
+    """Read a JSONL export as replay rows, checking its header, each line and the count."""
     name = os.fspath(path)
     lines = Path(path).read_text(encoding="utf-8").splitlines()
     try:
@@ -309,19 +325,38 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[LedgerEvent]:
             f"{name!r} has schema version {header['schema_version']}; "
             f"this matchkit reads up to {LEDGER_SCHEMA_VERSION}: upgrade matchkit"
         )
-    events = []
+    rows: list[Row] = []
+    loads = json.loads
     for i, line in enumerate(lines[1:], start=2):
         try:
-            obj = json.loads(line)
+            obj = loads(line)
         except json.JSONDecodeError as err:
             raise InvalidInputError(f"{name!r}, line {i}: not JSON ({err})") from None
         try:
-            events.append(LedgerEvent.from_json(obj))
-        except InvalidInputError as err:
-            raise InvalidInputError(f"{name!r}, line {i}: {err}") from None
-    if len(events) != header.get("n_events"):
+            kind, payload = obj["kind"], obj.get("payload") or {}
+            if kind not in _KIND_VALUES:
+                raise ValueError(f"unknown kind {kind!r}")
+            if type(payload) is not dict:
+                raise ValueError("payload must be a JSON object")
+            if kind == "offered":
+                payload["expires_at"] = _canonical_time(payload["expires_at"], "expires_at")
+            rnd = obj.get("round")
+            rows.append((int(obj["seq"]), _canonical_time(obj["at"], "at"),
+                         None if rnd is None else int(rnd), kind,
+                         obj.get("volunteer_id"), obj.get("need_id"), payload))
+        except (KeyError, TypeError, ValueError, InvalidInputError) as err:
+            raise InvalidInputError(f"{name!r}, line {i}: not a ledger event ({err})") from None
+    if len(rows) != header.get("n_events"):
         raise InvalidInputError(
-            f"{name!r}: the header says {header.get('n_events')} events, found {len(events)}; "
+            f"{name!r}: the header says {header.get('n_events')} events, found {len(rows)}; "
             "the file is incomplete"
         )
-    return events
+    return rows
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> list[LedgerEvent]:
+    """Read the events of a JSONL export, checking its header and its event count."""
+    return [
+        LedgerEvent(seq, parse_time(at), EventKind(kind), rnd, v, n, payload)
+        for seq, at, rnd, kind, v, n, payload in read_jsonl_rows(path)
+    ]

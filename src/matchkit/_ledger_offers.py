@@ -1,0 +1,148 @@
+"""Offers: what a round records, checked at the edge (pydantic) and against the state.
+
+``coerce_offers`` validates a round's offers one by one (each problem names the offer's
+position and pair); ``check_offers`` refuses the offers the ledger's rules forbid.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ._exceptions import DecisionError, InvalidInputError
+from ._ledger_state import RESERVED_OFFER_KEYS, LedgerState
+from ._models import Id, NeedStatus
+
+__all__ = ["Offer", "check_offers", "coerce_offers", "pair_text"]
+
+
+def pair_text(volunteer_id: str, need_id: str) -> str:
+    return f"volunteer {volunteer_id!r} / need {need_id!r}"
+
+
+class Offer(BaseModel):
+    """One proposal of a round, as the ledger records it.
+
+    Attributes
+    ----------
+    volunteer_id, need_id : str
+        The pair offered.
+    score : float
+        The pair's score (higher is better).
+    capacity : int
+        The need's capacity when offered; accepting beyond it is refused.
+    max_placements : int
+        The volunteer's ``max_placements`` when offered; accepting beyond it is refused.
+    rank : int or None
+        Position in the volunteer's shortlist (0 = the solver's choice), if any.
+    shortlist : bool
+        True for an alternative offered so the volunteer can choose.
+    extra : dict
+        Anything else to keep with the offer (JSON values), such as score components.
+
+    Examples
+    --------
+    >>> Offer(volunteer_id="v1", need_id="n1", score=0.8, capacity=2, max_placements=1).need_id
+    'n1'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", from_attributes=True)
+
+    volunteer_id: Id
+    need_id: Id
+    score: float = Field(allow_inf_nan=False)
+    capacity: int = Field(ge=1)
+    max_placements: int = Field(ge=1)
+    rank: int | None = Field(None, ge=0)
+    shortlist: bool = False
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+
+def coerce_offers(
+    offers: Iterable[Any], capacity: Mapping[str, int], max_placements: Mapping[str, int]
+) -> list[Offer]:
+    if isinstance(offers, (str, bytes, Mapping)):
+        raise InvalidInputError("offers must be an iterable of offers (a list), not a single value")
+    out: list[Offer] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, item in enumerate(offers):
+        if isinstance(item, Offer):
+            offer = item
+        else:
+            if isinstance(item, Mapping):
+                data = dict(item)
+            else:
+                data = {k: getattr(item, k) for k in Offer.model_fields if hasattr(item, k)}
+            vid, nid = data.get("volunteer_id"), data.get("need_id")
+            if "capacity" not in data and isinstance(nid, str) and nid in capacity:
+                data["capacity"] = capacity[nid]
+            if "max_placements" not in data and isinstance(vid, str) and vid in max_placements:
+                data["max_placements"] = max_placements[vid]
+            try:
+                offer = Offer.model_validate(data)
+            except ValidationError as err:
+                first = err.errors(include_url=False)[0]
+                field = ".".join(str(p) for p in first["loc"])
+                hint = ""
+                if field in ("capacity", "max_placements") and first["type"] == "missing":
+                    hint = f"; give it in the offer or in record_round({field}={{...}})"
+                raise InvalidInputError(
+                    f"offer {i} ({vid!r}, {nid!r}): field {field!r} {first['msg'].lower()}{hint}"
+                ) from None
+        clash = RESERVED_OFFER_KEYS & offer.extra.keys()
+        if clash:
+            raise InvalidInputError(
+                f"offer {i} ({offer.volunteer_id!r}, {offer.need_id!r}): extra must not "
+                f"use the reserved keys {sorted(clash)}"
+            )
+        pair = (offer.volunteer_id, offer.need_id)
+        if pair in seen:
+            raise InvalidInputError(
+                f"offers {seen[pair]} and {i} are the same pair ({pair[0]!r}, {pair[1]!r}); "
+                "a round offers a pair at most once"
+            )
+        seen[pair] = i
+        out.append(offer)
+    try:
+        json.dumps([o.extra for o in out], allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise InvalidInputError(f"an offer's extra is not JSON: {err}") from None
+    return out
+
+
+def check_offers(state: LedgerState, batch: list[Offer]) -> None:
+    """Refuse (DecisionError) any offer of a round that the state forbids."""
+    placed_need = state.placements_per_need
+    placed_vol = state.placements_per_volunteer
+    for i, o in enumerate(batch):
+        pair = (o.volunteer_id, o.need_id)
+        where = f"offer {i} ({pair_text(*pair)})"
+        if pair in state.rejected:
+            raise DecisionError(f"{where}: the volunteer rejected this pair; a rejection is final")
+        if pair in state.excluded:
+            raise DecisionError(f"{where}: the volunteer withdrew from this pair; it is not offered again")
+        if pair in state.placements:
+            raise DecisionError(f"{where}: already an accepted placement; it stays as it is")
+        if pair in state.open_offers:
+            raise DecisionError(
+                f"{where}: already has an open offer (round {state.open_offers[pair].round}); "
+                "open offers stay as they are"
+            )
+        status = state.need_status.get(o.need_id)
+        if status is not None and status is not NeedStatus.OPEN:
+            raise DecisionError(f"{where}: the need is {status.value!r}; only open needs are offered")
+        if placed_need.get(o.need_id, 0) >= o.capacity:
+            raise DecisionError(f"{where}: the need is full ({o.capacity} accepted placements)")
+        if placed_vol.get(o.volunteer_id, 0) >= o.max_placements:
+            raise DecisionError(
+                f"{where}: the volunteer is at max_placements ({o.max_placements} accepted)"
+            )
+
+
+# matchkit/__init__ renames the module of public classes to "matchkit"; list them so that
+# ``pytest --doctest-modules`` on this file still finds their examples.
+__test__ = {"Offer": Offer}
