@@ -40,7 +40,7 @@ def _capacity(value: ArrayLike, n: int, name: str) -> IntArray:
         bad = ~np.isfinite(arr) | (arr != np.round(arr))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InvalidProblemError(f"{name}[{i}] = {arr[i]!r} is not a whole number")
+            raise InvalidProblemError(f"{name}[{i}] = {float(arr[i])!r} is not a whole number")
     elif arr.dtype.kind not in "iub":
         raise InvalidProblemError(f"{name} must hold integers; got dtype {arr.dtype}")
     out = arr.astype(np.int64)
@@ -62,7 +62,7 @@ def _float_edges(value: ArrayLike, n_edges: int, name: str) -> FloatArray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InvalidProblemError(
-            f"{name}[{i}] = {arr[i]!r} is not finite; leave a forbidden pair out instead of "
+            f"{name}[{i}] = {float(arr[i])!r} is not finite; leave a forbidden pair out instead of "
             "giving it an infinite or NaN weight"
         )
     return arr
@@ -306,7 +306,7 @@ class MatchProblem:
         if bad.any():
             r, c = (int(x) for x in np.argwhere(bad)[0])
             raise InvalidProblemError(
-                f"weights[{r}, {c}] = {w[r, c]!r} is not finite; mark forbidden pairs with "
+                f"weights[{r}, {c}] = {float(w[r, c])!r} is not finite; mark forbidden pairs with "
                 "allowed=False instead of an infinite or NaN weight"
             )
         li, ri = np.nonzero(mask)

@@ -1,0 +1,135 @@
+"""MatchProblem and Assignment: construction, validation that names the position, decisions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import matchkit as mk
+from matchkit.testing import problems
+
+BAD_EDGES = [
+    pytest.param(dict(left=[0, 1], right=[0], weight=[1.0, 2.0]), r"same length; got 2 and 1", id="length"),
+    pytest.param(dict(left=[0, 1], right=[0, 1], weight=[1.0]), r"weight must have one value per edge", id="weight-shape"),
+    pytest.param(dict(left=[0, 1], right=[0, 1], weight=[1.0, np.nan]), r"weight\[1\] = nan is not finite", id="nan"),
+    pytest.param(dict(left=[0, 1], right=[0, 1], weight=[np.inf, 1.0]), r"weight\[0\] = inf is not finite", id="inf"),
+    pytest.param(dict(left=[0, 5], right=[0, 1], weight=[1.0, 1.0]), r"left\[1\] = 5 is out of range; indices must be in 0..1", id="left-range"),
+    pytest.param(dict(left=[0, 1], right=[-1, 1], weight=[1.0, 1.0]), r"right\[0\] = -1 is out of range", id="right-negative"),
+    pytest.param(dict(left=[0, 1, 0], right=[1, 1, 1], weight=[1.0, 1.0, 2.0]), r"edge \(0, 1\) appears twice, at positions 0 and 2", id="duplicate"),
+    pytest.param(dict(left=[0.5], right=[0], weight=[1.0]), r"left must hold integer indices", id="float-index"),
+    pytest.param(dict(left=[0], right=[0], weight=[1.0], left_capacity=[1, -2]), r"left_capacity\[1\] = -2 is negative", id="negative-capacity"),
+    pytest.param(dict(left=[0], right=[0], weight=[1.0], right_capacity=[1.5, 1]), r"right_capacity\[0\] = 1.5 is not a whole number", id="fractional-capacity"),
+    pytest.param(dict(left=[0], right=[0], weight=[1.0], right_capacity=[1, 1, 1]), r"right_capacity must be a scalar or an array of shape \(2,\)", id="capacity-shape"),
+    pytest.param(dict(left=[0], right=[0], weight=[1.0], left_ids=["a"]), r"left_ids has 1 ids for 2 vertices", id="ids-count"),
+    pytest.param(dict(left=[0], right=[0], weight=[1.0], left_ids=["a", "a"]), r"left_ids holds the id 'a' more than once", id="ids-duplicate"),
+    pytest.param(dict(left=[0, 1], right=[0, 0], weight=[1.0, 1.0], pinned=[True, True]), r"need '0' has 2 accepted placements but capacity 1", id="pins-over-capacity"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), BAD_EDGES)
+def test_from_edges_names_the_offending_position(kwargs: dict, message: str) -> None:
+    args = {"n_left": 2, "n_right": 2, **kwargs}
+    with pytest.raises(mk.InvalidProblemError, match=message):
+        mk.MatchProblem.from_edges(args.pop("left"), args.pop("right"), args.pop("weight"), **args)
+
+
+@pytest.mark.parametrize(
+    ("weights", "kwargs", "message"),
+    [
+        pytest.param([1.0, 2.0], {}, r"must be a matrix \(2-D array\)", id="1d"),
+        pytest.param([[1.0, np.nan]], {}, r"weights\[0, 1\] = nan is not finite", id="nan"),
+        pytest.param([[1.0, 2.0]], {"allowed": [[True]]}, r"allowed must have the shape of weights \(1, 2\)", id="allowed-shape"),
+    ],
+)
+def test_from_dense_errors(weights: list, kwargs: dict, message: str) -> None:
+    with pytest.raises(mk.InvalidProblemError, match=message):
+        mk.MatchProblem.from_dense(np.asarray(weights, dtype=float), **kwargs)
+
+
+def test_from_dense_allowed_masks_pairs_and_ignores_their_values() -> None:
+    w = np.array([[4.0, np.nan], [2.0, 3.0]])
+    p = mk.MatchProblem.from_dense(w, allowed=~np.isnan(w), left_ids=["a", "b"], right_ids=["x", "y"])
+    assert p.n_edges == 3
+    assert list(zip(p.edge_left.tolist(), p.edge_right.tolist())) == [(0, 0), (1, 0), (1, 1)]
+    a = mk.solve(p, "flow")
+    assert a.id_pairs(p) == [("a", "x"), ("b", "y")]
+    assert a.objective == 7.0
+
+
+def test_edges_are_sorted_and_every_array_follows() -> None:
+    p = mk.MatchProblem.from_edges(
+        [1, 0, 1], [0, 1, 1], [3.0, 1.0, 2.0], n_left=2, n_right=2,
+        left_utility=[0.3, 0.1, 0.2], right_utility=[0.6, 0.4, 0.5],
+        components={"distance_km": [30.0, 10.0, 20.0]},
+    )
+    assert p.edge_left.tolist() == [0, 1, 1] and p.edge_right.tolist() == [1, 0, 1]
+    assert p.weight.tolist() == [1.0, 3.0, 2.0]
+    assert p.volunteer_utility.tolist() == [0.1, 0.3, 0.2]
+    assert p.need_utility.tolist() == [0.4, 0.6, 0.5]
+    assert p.components["distance_km"].tolist() == [10.0, 30.0, 20.0]
+
+
+def test_edge_index_finds_present_pairs_and_marks_absent_ones() -> None:
+    p = mk.MatchProblem.from_edges([0, 0, 2], [1, 3, 0], [1.0, 1.0, 1.0], n_left=3, n_right=4)
+    assert p.edge_index([2, 0, 1, 0], [0, 3, 1, 0]).tolist() == [2, 1, -1, -1]
+    assert p.edge_index([], []).tolist() == []
+
+
+def test_with_decisions_pins_accepted_removes_rejected_and_never_mutates() -> None:
+    p = mk.MatchProblem.from_dense(np.array([[1.0, 2.0], [3.0, 4.0]]), right_capacity=2)
+    q = p.with_decisions(accepted=[("0", "1")], rejected=[("1", "1")])
+    assert p.n_edges == 4 and not p.pinned.any()  # unchanged
+    pairs = set(zip(q.edge_left.tolist(), q.edge_right.tolist()))
+    assert pairs == {(0, 0), (0, 1), (1, 0)}
+    assert q.pinned.tolist() == [False, True, False]
+    a = mk.solve(q, "flow")
+    assert (0, 1) in map(tuple, a.pairs.tolist())
+
+
+def test_an_accepted_pair_that_is_no_edge_is_kept_all_the_same() -> None:
+    p = mk.MatchProblem.from_edges([0], [0], [5.0], n_left=2, n_right=2)
+    q = p.with_decisions(accepted=np.array([[1, 1]]))
+    assert q.n_edges == 2 and q.pinned.tolist() == [False, True]
+    for method in ("flow", "hungarian", "stable", "milp"):
+        assert (1, 1) in map(tuple, mk.solve(q, method).pairs.tolist()), method
+
+
+@pytest.mark.parametrize(
+    ("accepted", "rejected", "message"),
+    [
+        pytest.param([("0", "0")], [("0", "0")], r"is both accepted and rejected", id="both"),
+        pytest.param([("9", "0")], None, r"accepted: no volunteer with id '9'", id="unknown-volunteer"),
+        pytest.param(None, [("0", "z")], r"rejected: no need with id 'z'", id="unknown-need"),
+        pytest.param(np.array([[0, 7]]), None, r"accepted\[0\]: need index 7 is out of range", id="index-range"),
+    ],
+)
+def test_with_decisions_errors(accepted: object, rejected: object, message: str) -> None:
+    p = mk.MatchProblem.from_dense(np.ones((2, 2)))
+    with pytest.raises(mk.InvalidProblemError, match=message):
+        p.with_decisions(accepted=accepted, rejected=rejected)
+
+
+def test_rejecting_an_accepted_placement_is_refused() -> None:
+    p = mk.MatchProblem.from_dense(np.ones((1, 1))).with_decisions(accepted=[("0", "0")])
+    with pytest.raises(mk.InvalidProblemError, match=r"is an accepted placement and cannot be rejected"):
+        p.with_decisions(rejected=[("0", "0")])
+
+
+@given(problems())
+def test_residual_capacities_count_pins(p: mk.MatchProblem) -> None:
+    left, right = p.residual_capacities()
+    assert (left >= 0).all() and (right >= 0).all()
+    assert int(p.left_capacity.sum() - left.sum()) == int(p.pinned.sum())
+    assert int(p.right_capacity.sum() - right.sum()) == int(p.pinned.sum())
+
+
+@given(problems(), st.data())
+def test_assignment_from_edges_adds_pins_sorts_and_sums(p: mk.MatchProblem, data: st.DataObject) -> None:
+    chosen = data.draw(st.lists(st.integers(0, max(p.n_edges - 1, 0)), max_size=p.n_edges)) if p.n_edges else []
+    a = mk.Assignment.from_edges(p, chosen, method="test")
+    expected = sorted(set(chosen) | set(np.flatnonzero(p.pinned).tolist()))
+    assert a.edges.tolist() == expected
+    assert a.pairs.tolist() == [[int(p.edge_left[e]), int(p.edge_right[e])] for e in expected]
+    assert a.objective == pytest.approx(float(p.weight[expected].sum()))
