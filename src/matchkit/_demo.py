@@ -3,8 +3,10 @@
 It generates a seeded city, saves it as CSV, loads it back and validates it, checks the
 policies, then runs rounds on an embedded SQLite ledger: each round proposes (with a
 shortlist), simulated volunteers accept or reject, and the next round re-plans around
-their answers. It writes the proposals and a report, and returns what it did as text
-lines (the command line prints them; the library itself never prints).
+their answers. It writes the proposals and a report, matches the city's in-kind requests
+to offers and drafts the request letters (English and Russian) with "ask earlier" advice,
+and returns what it did as text lines (the command line prints them; the library itself
+never prints).
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import DecisionError
+from ._inkind import match_inkind
 from ._io import load_dataset, save_dataset
 from ._ledger import Ledger
+from ._letters import ask_earlier, draft_letters
 from ._match import match
 from ._policy import check_policies
 from ._proposals import MatchResult
@@ -136,4 +140,29 @@ def run_demo(
                 f"  {silent:>9}  {placed:>6}  {placed / cap:>8.1%}"
             )
         run.result = result
+
+    # -- in-kind help: ask public bodies and businesses early, in their terms ------------
+    t = time.perf_counter()
+    inkind = match_inkind(loaded.offers, loaded.requests, loaded.organisations, as_of=start)
+    letters_dir = out / "letters"
+    letters_dir.mkdir(exist_ok=True)
+    for old in letters_dir.glob("*.txt"):  # letters of an earlier run
+        old.unlink()
+    for lang in ("en", "ru"):
+        for letter in draft_letters(inkind, loaded, lang=lang):
+            (letters_dir / letter.filename).write_text(str(letter), encoding="utf-8")
+        advice = ask_earlier(inkind, loaded, lang=lang)
+        if advice:
+            text = "\n\n".join(a.text for a in advice) + "\n"
+            (letters_dir / f"ask-earlier.{lang}.txt").write_text(text, encoding="utf-8")
+    run.files["letters"] = letters_dir
+    covered = {a.request_id for a in inkind.allocations} - set(inkind.reasons)
+    late = {x.request_id for x in inkind.late} & set(inkind.reasons)
+    say(
+        f"in-kind: {len(covered)} of {len(loaded.requests)} request(s) fully covered by "
+        f"{len(loaded.offers)} offer(s), {sum(a.quantity for a in inkind.allocations)} of "
+        f"{sum(r.quantity for r in loaded.requests)} units; {len(inkind.allocations)} letter(s) "
+        f"in en and ru; {len(late)} late request(s) with the last day to ask "
+        f"(ask-earlier.*.txt); in {letters_dir} in {time.perf_counter() - t:.2f} s"
+    )
     return run
