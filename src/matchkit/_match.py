@@ -224,7 +224,7 @@ def match(
     allowed_offers = np.maximum(
         np.minimum(budget.max_open - open_v, budget.max_per_week - week_v), 0
     )
-    budget_bound = allowed_offers < cap_v
+    budget_bound = (allowed_offers == 0) & (cap_v > 0)
     cap_v = np.minimum(cap_v, allowed_offers)
     cap_n = np.maximum(problem.right_capacity - placed_n - reserved_n, 0)
     cap_n[~need_ok] = 0

@@ -1,0 +1,167 @@
+"""match(): one round on known cities, the ledger's rules, shortlists, budgets, reasons."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import matchkit as mk
+from matchkit.datasets import DEFAULT_AS_OF, TINY_CITY_ACCEPTABLE, synthetic_city, tiny_city
+
+
+def _pairs(result: mk.MatchResult) -> set[tuple[str, str]]:
+    return {(p.volunteer_id, p.need_id) for p in result.proposals}
+
+
+def test_tiny_city_reaches_its_documented_best_round() -> None:
+    result = mk.match(tiny_city(), as_of=DEFAULT_AS_OF, method="milp")
+    # Only the documented acceptable pairs can be proposed.
+    assert _pairs(result) <= set(TINY_CITY_ACCEPTABLE)
+    assert result.unmatched["v6"].code == "no_acceptable_need"
+    assert result.unfilled["n4"].code == "not_open"
+    assert result.unfilled["n5"].code == "ended"
+    assert "idea" in str(result.unfilled["n4"])
+
+
+@pytest.mark.parametrize("method", ["flow", "hungarian", "milp"])
+def test_optimising_methods_agree_on_the_round_objective(method: str) -> None:
+    ds = synthetic_city(300, 30, seed=5)
+    ref = mk.match(ds, as_of=DEFAULT_AS_OF, method="flow")
+    other = mk.match(ds, as_of=DEFAULT_AS_OF, method=method)
+    assert other.assignment.objective == pytest.approx(ref.assignment.objective, rel=1e-9, abs=1e-6)
+
+
+def test_stable_method_leaves_no_blocking_pair_in_the_round() -> None:
+    ds = synthetic_city(300, 30, seed=6)
+    result = mk.match(ds, as_of=DEFAULT_AS_OF, method="stable")
+    from matchkit._stability import blocking_pairs
+
+    assert len(blocking_pairs(result.free_problem, result.assignment)) == 0
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 3))
+def test_shortlists_can_never_overfill_a_need(seed: int, k: int) -> None:
+    ds = synthetic_city(120, 12, seed=seed)
+    result = mk.match(ds, as_of=DEFAULT_AS_OF, shortlist=k)
+    held: Counter[str] = Counter()
+    for p in result.proposals:
+        held[p.need_id] += 1
+        assert len(p.alternatives) <= k
+        assert p.need_id not in {a.need_id for a in p.alternatives}
+        for a in p.alternatives:
+            held[a.need_id] += 1
+            assert mk.why_not(ds, p.volunteer_id, a.need_id, as_of=DEFAULT_AS_OF) == []
+    # Even if every offer and every alternative were accepted, no need would overflow.
+    for need in ds.needs:
+        assert held[need.id] <= need.capacity
+
+
+def test_offer_budget_caps_open_offers_per_volunteer() -> None:
+    ds = synthetic_city(200, 20, seed=2)
+    with mk.Ledger(":memory:") as ledger:
+        r1 = mk.match(ds, ledger=ledger, as_of=DEFAULT_AS_OF, shortlist=3,
+                      budget=mk.OfferBudget(max_open=2, max_per_week=2))
+        for p in r1.new_proposals:
+            assert 1 + len(p.alternatives) <= 2
+        state = ledger.state(as_of=DEFAULT_AS_OF)
+        assert max(Counter(v for v, _ in state.open_offers).values()) <= 2
+        # Nothing answered: the next round the same day offers nobody anything new.
+        r2 = mk.match(ds, ledger=ledger, as_of=DEFAULT_AS_OF, at=f"{DEFAULT_AS_OF}T08:00:00+00:00",
+                      shortlist=3, budget=mk.OfferBudget(max_open=2, max_per_week=2))
+        assert r2.new_proposals == []
+        assert {p.volunteer_id for p in r2.proposals} == {p.volunteer_id for p in r1.new_proposals}
+        assert all(p.status == "open" for p in r2.proposals)
+
+
+def test_weekly_budget_counts_offers_of_the_last_seven_days() -> None:
+    ds = synthetic_city(60, 40, seed=4)  # plenty of places: only the budget holds offers back
+    budget = mk.OfferBudget(max_open=5, max_per_week=1)
+    with mk.Ledger(":memory:") as ledger:
+        r1 = mk.match(ds, ledger=ledger, as_of=DEFAULT_AS_OF, budget=budget)
+        offered = {p.volunteer_id for p in r1.new_proposals}
+        for p in r1.new_proposals:
+            ledger.reject(p.volunteer_id, p.need_id, at=f"{DEFAULT_AS_OF}T10:00:00+00:00")
+        day3 = DEFAULT_AS_OF + timedelta(days=3)
+        r2 = mk.match(ds, ledger=ledger, as_of=day3, budget=budget)
+        assert not offered & {p.volunteer_id for p in r2.new_proposals}
+        assert all(r2.unmatched[v].code in {"offer_budget", "all_declined"} for v in offered)
+        assert any(r2.unmatched[v].code == "offer_budget" for v in offered)
+        day8 = DEFAULT_AS_OF + timedelta(days=8)
+        r3 = mk.match(ds, ledger=ledger, as_of=day8, budget=budget)
+        assert offered & {p.volunteer_id for p in r3.new_proposals}
+
+
+def test_warm_replan_equals_cold_replan() -> None:
+    ds = synthetic_city(400, 40, seed=8)
+    with mk.Ledger(":memory:") as warm, mk.Ledger(":memory:") as cold:
+        first_w = mk.match(ds, ledger=warm, as_of=DEFAULT_AS_OF)
+        first_c = mk.match(ds, ledger=cold, as_of=DEFAULT_AS_OF)
+        for p in first_w.new_proposals[::7]:
+            for ledger in (warm, cold):
+                ledger.reject(p.volunteer_id, p.need_id, at=f"{DEFAULT_AS_OF}T05:00:00+00:00")
+        at = f"{DEFAULT_AS_OF}T06:00:00+00:00"
+        w = mk.match(ds, ledger=warm, as_of=DEFAULT_AS_OF, previous=first_w, at=at)
+        c = mk.match(ds, ledger=cold, as_of=DEFAULT_AS_OF, at=at)
+        assert w.problem is first_w.problem  # scores reused
+        assert c.problem is not first_c.problem
+        assert _pairs(w) == _pairs(c)
+        assert w.assignment.objective == pytest.approx(c.assignment.objective)
+
+
+def test_previous_result_of_another_day_is_not_reused() -> None:
+    ds = synthetic_city(100, 10, seed=1)
+    first = mk.match(ds, as_of=DEFAULT_AS_OF)
+    later = mk.match(ds, as_of=DEFAULT_AS_OF + timedelta(days=1), previous=first)
+    assert later.problem is not first.problem
+
+
+def test_policy_blocked_needs_are_skipped_and_reported() -> None:
+    ds = mk.Dataset(
+        volunteers=[{"id": "v1", "remote_ok": True}],
+        organisations=[{"id": "o1", "name": "Club", "kind": "cso", "registered": True,
+                        "vets_causes": ["sport"]}],
+        needs=[{"id": "n1", "organisation_id": "o1", "title": "Collect money", "remote": True,
+                "capacity": 1, "status": "open", "vetted_by": "o1", "causes": ["sport"],
+                "handles_money": True}],
+    )
+    result = mk.match(ds, as_of=DEFAULT_AS_OF)
+    assert result.proposals == []
+    assert result.unfilled["n1"].code == "policy"
+    unchecked = mk.match(ds, as_of=DEFAULT_AS_OF, policies=False)
+    assert _pairs(unchecked) == {("v1", "n1")}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        pytest.param({"shortlist": -1}, r"'shortlist' parameter of match must be an integer >= 0", id="shortlist"),
+        pytest.param({"as_of": "yesterday"}, r"'as_of' parameter of match must be a date", id="as_of"),
+        pytest.param({"method": "hungarain"}, r"must be one of 'flow'.*Got 'hungarain'", id="method"),
+    ],
+)
+def test_bad_arguments_are_named(kwargs: dict, message: str) -> None:
+    with pytest.raises(mk.InvalidInputError, match=message):
+        mk.match(tiny_city(), **kwargs)
+
+
+def test_match_refuses_something_that_is_not_a_dataset() -> None:
+    with pytest.raises(mk.InvalidInputError, match=r"match expects a matchkit.Dataset; got dict"):
+        mk.match({"volunteers": []})  # type: ignore[arg-type]
+
+
+def test_accepted_placement_stays_even_when_the_need_closes() -> None:
+    ds = tiny_city()
+    with mk.Ledger(":memory:") as ledger:
+        r1 = mk.match(ds, ledger=ledger, as_of=DEFAULT_AS_OF)
+        p = r1.new_proposals[0]
+        ledger.accept(p.volunteer_id, p.need_id, at=f"{DEFAULT_AS_OF}T09:00:00+00:00")
+        closed = ds.replace(needs=[n.model_copy(update={"status": "closed"}) if n.id == p.need_id else n
+                                   for n in ds.needs])
+        r2 = mk.match(closed, ledger=ledger, as_of=DEFAULT_AS_OF + timedelta(days=1))
+        assert (p.volunteer_id, p.need_id) in r2.placements
+        assert (p.volunteer_id, p.need_id) not in _pairs(r2)
