@@ -83,6 +83,20 @@ def main() -> None:
                   f"(durable commit each; {refused} refused over capacity)")
 
             with Clock() as c:
+                state = ledger.state(as_of="2026-03-05")
+            print(f"state() again, {len(picks)} events later (incremental): {c}")
+
+            with Ledger(path) as fresh, Clock() as c:
+                fresh.state(as_of="2026-03-05")
+            print(f"state() of a freshly opened ledger (full replay): {c}")
+
+            more = [Offer(volunteer_id=f"w{i}", need_id=f"n{i % args.needs}", score=0.5, capacity=10,
+                          max_placements=3) for i in range(1000)]
+            with Clock() as c:
+                ledger.record_round(more, at="2026-03-05")
+            print(f"record_round: 1,000 more offers on a {state.n_events:,}-event log in {c}")
+
+            with Clock() as c:
                 n_expired = ledger.expire("2026-03-20")
             print(f"expire(): {n_expired:,} offers in {c}")
 

@@ -798,3 +798,8 @@ def test_replay_reads_a_hand_written_export_with_other_time_zones(tmp_path: Path
     state = Ledger.replay(path, as_of=day(1))
     assert state.placements == {("v1", "n1")} and state.rounds[0].at == T0
     assert Ledger.read_jsonl(path)[1].payload["expires_at"] == "2026-03-09T09:00:00.000000Z"
+
+
+def test_a_path_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="cannot open ledger|is not a matchkit ledger"):
+        Ledger(tmp_path / "no-such-folder" / "m.sqlite")

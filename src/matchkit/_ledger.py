@@ -45,8 +45,6 @@ __all__ = ["Ledger", "Offer"]
 TimeLike = datetime | date | str | None
 
 
-
-
 class Ledger:
     """The durable, append-only record of offers and decisions.
 
@@ -576,20 +574,46 @@ class Ledger:
 
     @staticmethod
     def read_jsonl(path: str | os.PathLike[str]) -> list[LedgerEvent]:
-        """Read the events of a JSONL export (checks the header and the event count)."""
+        """Read the events of a JSONL export (checks the header and the event count).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> ledger = Ledger(":memory:")
+        >>> _ = ledger.record_round([], at="2026-03-01")
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     _ = ledger.export_jsonl(pathlib.Path(d) / "e.jsonl")
+        ...     [e.kind.value for e in Ledger.read_jsonl(pathlib.Path(d) / "e.jsonl")]
+        ['round']
+        """
         return read_jsonl(path)
 
     @staticmethod
     def replay(
         source: str | os.PathLike[str] | Iterable[LedgerEvent], *, as_of: TimeLike = None
     ) -> LedgerState:
-        """Rebuild a :class:`LedgerState` from a JSONL export (a path) or from events."""
+        """Rebuild a :class:`LedgerState` from a JSONL export (a path) or from events.
+
+        Examples
+        --------
+        >>> ledger = Ledger(":memory:")
+        >>> _ = ledger.record_round([Offer(volunteer_id="v1", need_id="n1", score=1.0,
+        ...                               capacity=1, max_placements=1)], at="2026-03-01")
+        >>> Ledger.replay(ledger.events(), as_of="2026-03-02") == ledger.state(as_of="2026-03-02")
+        True
+        """
         if isinstance(source, (str, os.PathLike)):
             return replay_events(read_jsonl_rows(source), as_of=as_of)
         return replay_events(source, as_of=as_of)
 
     def integrity_check(self) -> str:
-        """SQLite's ``PRAGMA integrity_check`` of the file (``"ok"`` when sound)."""
+        """SQLite's ``PRAGMA integrity_check`` of the file (``"ok"`` when sound).
+
+        Examples
+        --------
+        >>> Ledger(":memory:").integrity_check()
+        'ok'
+        """
         return self._store.integrity()
 
 

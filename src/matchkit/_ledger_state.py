@@ -356,14 +356,26 @@ class LedgerState:
         return _frozen_map(Counter(n for _, n in self.open_offers))
 
     def free_capacity(self, need_id: str) -> int | None:
-        """Places of ``need_id`` not taken by accepted placements (None if capacity unknown)."""
+        """Places of ``need_id`` not taken by accepted placements (None if capacity unknown).
+
+        Examples
+        --------
+        >>> replay_events([], as_of="2026-03-01").free_capacity("n1") is None
+        True
+        """
         cap = self.capacity.get(need_id)
         if cap is None:
             return None
         return max(0, cap - sum(1 for _, n in self.placements if n == need_id))
 
     def status_of(self, volunteer_id: str, need_id: str) -> str | None:
-        """``open``, ``accepted``, ``rejected``, ``expired``, ``withdrawn`` or None (never offered)."""
+        """``open``, ``accepted``, ``rejected``, ``expired``, ``withdrawn`` or None (never offered).
+
+        Examples
+        --------
+        >>> print(replay_events([], as_of="2026-03-01").status_of("v1", "n1"))
+        None
+        """
         pair = (volunteer_id, need_id)
         if pair in self.placements:
             return "accepted"
