@@ -91,16 +91,26 @@ def measure(fn: Callable[[], Any], repeat: int = 1, *, single_above: float = 10.
     return Measured(best, delta, peak, runs, result)
 
 
-def _limit_memory(max_bytes: int | None) -> Callable[[], None] | None:
-    if not max_bytes:
-        return None
-
+def _limit_memory(max_bytes: int | None) -> Callable[[], None]:
     def apply() -> None:  # runs in the child before exec
         import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
+        if max_bytes:
+            resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
+        _die_with_parent()
 
     return apply
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM when the benchmark process dies (no orphans)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def run_child(
