@@ -149,12 +149,14 @@ def build_problem(
         chunk_cols.update(_left=v, _right=n, _vu=vu, _nu=nu, _w=wt)
         acc.add(chunk_cols)
     cols = acc.result()
-    left, right = cols.pop("_left"), cols.pop("_right")
-    order = np.argsort(left * max(enc.n_needs, 1) + right)
-    cols = {k: x[order] for k, x in cols.items()}
+    order = np.argsort(cols["_left"] * max(enc.n_needs, 1) + cols["_right"])
+    for k in list(cols):  # one column at a time: peak memory is one extra column
+        cols[k] = cols[k][order]
+    del order
+    n_edges = cols["_w"].size
     return MatchProblem(
-        edge_left=left[order],
-        edge_right=right[order],
+        edge_left=cols.pop("_left"),
+        edge_right=cols.pop("_right"),
         weight=cols.pop("_w"),
         volunteer_utility=cols.pop("_vu"),
         need_utility=cols.pop("_nu"),
@@ -162,7 +164,7 @@ def build_problem(
         right_capacity=enc.n_capacity,
         left_ids=enc.volunteer_ids,
         right_ids=enc.need_ids,
-        pinned=np.zeros(left.size, dtype=bool),
+        pinned=np.zeros(n_edges, dtype=bool),
         components=cols,
     )
 
@@ -192,8 +194,9 @@ class _Accumulator:
             self.pending = merged["_left"].size
 
     def _merge(self) -> dict[str, NDArray[Any]]:
-        cols = {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
-        self.parts = []
+        # Column by column, dropping each column's parts once merged (peak: one column).
+        parts, self.parts = self.parts, []
+        cols = {k: np.concatenate([p.pop(k) for p in parts]) for k in list(parts[0])}
         if self.top_k is not None:
             keep = top_k_mask(
                 cols["_left"],
@@ -202,7 +205,8 @@ class _Accumulator:
                 n_left=self.n_left,
                 edge_right=cols["_right"],
             )
-            cols = {k: x[keep] for k, x in cols.items()}
+            for k in list(cols):
+                cols[k] = cols[k][keep]
         return cols
 
     def result(self) -> dict[str, NDArray[Any]]:

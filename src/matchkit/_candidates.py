@@ -49,8 +49,10 @@ MIN_CELL_KM = 0.05
 #: more cell look-ups).
 CLASSES_PER_DOUBLING = 2
 #: Relative and absolute slack of the chord pre-test (the exact test follows it).
-_CHORD_REL = 1e-9
-_CHORD_ABS = 1e-12
+#: (The pre-test runs in float32: its rounding, below 1e-7 of the unit radius, i.e.
+#: under a metre, is covered by the slack.)
+_CHORD_REL = 1e-6
+_CHORD_ABS = 4e-7
 
 
 #: Rules every in-person candidate already passes (besides the chord pre-test).
@@ -119,6 +121,21 @@ def _key_tags(need_tags: B, counts: I64) -> I64:
     cost = np.where(need_tags, counts[None, :], np.iinfo(np.int64).max)
     key = np.argmin(cost, axis=1).astype(np.int64)
     return np.where(need_tags.any(axis=1), key, n_tags)  # type: ignore[no-any-return]
+
+
+def _rotation_to_z(direction: F64) -> F64:
+    """An orthonormal 3x3 matrix taking ``direction`` to (0, 0, 1) (identity if it is 0)."""
+    norm = float(np.linalg.norm(direction))
+    if not np.isfinite(norm) or norm < 1e-9:
+        return np.eye(3)
+    e3 = direction / norm
+    helper = (
+        np.array([1.0, 0.0, 0.0]) if abs(e3[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    )
+    e1 = np.cross(helper, e3)
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(e3, e1)
+    return np.stack([e1, e2, e3])
 
 
 class _Grid:
@@ -331,6 +348,13 @@ def _local(
     if ev.size == 0:
         return
 
+    # Turn the sphere so that the homes' mean direction is the z axis: near it, the
+    # surface is almost the xy plane, so a need's 27 cubes cut it in about 9 squares
+    # (an oblique cut covers more area, and holds more candidates). Rotations keep
+    # distances, so the grid argument holds unchanged.
+    rot = _rotation_to_z(enc.v_xyz[home].mean(axis=0))
+    v_xyz = enc.v_xyz @ rot.T
+    n_xyz = enc.n_xyz @ rot.T
     grid = _Grid(enc.v_max_km[home])
     cls_of = np.empty(enc.n_volunteers, dtype=np.int64)
     cls_of[home] = np.searchsorted(grid.classes, grid.volunteer_class)
@@ -338,20 +362,21 @@ def _local(
     ecls = cls_of[ev]
     for j in range(len(grid.classes)):
         sel = np.flatnonzero(ecls == j)
-        cell_raw[sel] = grid.key(j, grid.coords(j, enc.v_xyz[ev[sel]]))
+        cell_raw[sel] = grid.key(j, grid.coords(j, v_xyz[ev[sel]]))
     cells, cell_id = np.unique(cell_raw, return_inverse=True)
     n_cells = cells.size
     entry_key = et * n_cells + cell_id.reshape(-1)
     order = np.lexsort((ev, entry_key))
     ev, entry_key = ev[order], entry_key[order]
-    e_x, e_y, e_z = (np.ascontiguousarray(enc.v_xyz[ev, k]) for k in range(3))
+    f32 = np.float32
+    e_x, e_y, e_z = (v_xyz[ev, k].astype(f32) for k in range(3))
     e_lim = chord_limit(enc.v_max_km[ev]) * (1 + _CHORD_REL) + _CHORD_ABS
-    e_lim2 = e_lim * e_lim
-    n_x, n_y, n_z = (np.ascontiguousarray(enc.n_xyz[:, k]) for k in range(3))
+    e_lim2 = (e_lim * e_lim).astype(f32)
+    n_x, n_y, n_z = (n_xyz[:, k].astype(f32) for k in range(3))
 
     # Queries: every need x radius class x the 27 cubes around the need's cube.
     qn, qs, ql = [], [], []
-    nxyz = enc.n_xyz[needs]
+    nxyz = n_xyz[needs]
     for j in range(len(grid.classes)):
         c = grid.coords(j, nxyz)[:, None, :] + _NEIGHBOURS[None, :, :]
         raw = grid.key(j, c).reshape(-1)
