@@ -160,7 +160,7 @@ def _contender(kind: str, name: str) -> Contender:
 
 
 _WARM: set[tuple[str, str]] = set()
-_TINY = {"assignment": ("dense-uniform", 12), "bmatching": ("volunteer", 60), "stable": ("stable", (60, 12))}
+_TINY = {"assignment": ("dense-uniform", 12), "bmatching": ("volunteer", 60), "stable": ("stable", (60, 60))}
 
 
 def _warm(c: Contender) -> None:

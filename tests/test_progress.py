@@ -1,0 +1,78 @@
+"""Progress lines: only on a terminal (or when forced), never before the delay."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import pytest
+
+from matchkit._progress import Progress, enabled_for, step, track
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("env", "stream", "expected"),
+    [(None, io.StringIO(), False), (None, _Tty(), True), ("0", _Tty(), False), ("1", io.StringIO(), True)],
+)
+def test_enabled_for(monkeypatch: pytest.MonkeyPatch, env: str | None, stream: io.StringIO, expected: bool) -> None:
+    if env is None:
+        monkeypatch.delenv("MATCHKIT_PROGRESS", raising=False)
+    else:
+        monkeypatch.setenv("MATCHKIT_PROGRESS", env)
+    assert enabled_for(stream) is expected
+
+
+def test_silent_when_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MATCHKIT_PROGRESS", raising=False)
+    out = io.StringIO()
+    with Progress(5, "x", stream=out, delay=0) as bar:
+        for _ in range(5):
+            bar.update()
+    with step("y", stream=out, delay=0):
+        pass
+    assert out.getvalue() == ""
+
+
+def test_nothing_before_the_delay() -> None:
+    out = _Tty()
+    with Progress(3, "quick", stream=out, delay=60) as bar:
+        bar.update()
+    assert out.getvalue() == ""
+
+
+def test_counter_line_and_final_newline() -> None:
+    out = _Tty()
+    with Progress(4, "solving", stream=out, delay=0) as bar:
+        bar.update(2, note="half")
+    text = out.getvalue()
+    assert text.endswith("\n")
+    last = text.rstrip("\n").split("\r")[-1]
+    assert last.startswith("solving: 2/4 (50%)") and "left" in last and last.rstrip().endswith("half")
+
+
+def test_unknown_total_shows_count() -> None:
+    bar = Progress(None, "reading", stream=_Tty(), delay=0)
+    bar.update(7)
+    assert bar.text().startswith("reading: 7 done, ")
+    bar.close()
+
+
+@pytest.mark.parametrize(("fail", "word"), [(False, "done in"), (True, "failed after")])
+def test_step_says_how_it_ended(fail: bool, word: str) -> None:
+    out = _Tty()
+    with pytest.raises(RuntimeError, match="boom") if fail else contextlib.nullcontext():
+        with step("building", stream=out, delay=0):
+            if fail:
+                raise RuntimeError("boom")
+    assert out.getvalue().rstrip("\n").split("\r")[-1].startswith(f"building: {word} ")
+
+
+def test_track_yields_everything() -> None:
+    out = _Tty()
+    assert list(track(iter(range(4)), "rounds", stream=out, delay=0)) == [0, 1, 2, 3]
+    assert "rounds: 4 done" in out.getvalue()
