@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._letters import format_date
 from ._models import Need
-from ._texts import count, km, ru_verb, score, tag_label
+from ._texts import count, genitive, km, ru_verb, score, tag_label
 
 if TYPE_CHECKING:
     from ._diagnostics import Competition, Counterfactual
@@ -336,12 +336,24 @@ def need_state(code: str, n: Need, policy: str, lang: str) -> str:
     ru = lang == "ru"
     t = _q(n.title, lang)
     if code == "not_open":
+        status = n.status.value
+        if status == "closed":
+            return f"Задача {t} закрыта." if ru else f"{t} is closed."
+        todo = {
+            "idea": (
+                "её должна проверить организация с нужной экспертизой, затем её нужно открыть",
+                "an organisation with the expertise must vet it, then it must be opened",
+            ),
+            "vetted": (
+                "она проверена, осталось её открыть",
+                "it is vetted and only needs opening",
+            ),
+        }.get(status, ("её нужно проверить и открыть", "it must be vetted and opened"))
         return (
-            f"Задача {t} ещё не открыта (статус: {n.status.value}): её нужно проверить и открыть, "
-            "прежде чем просить волонтёров о помощи."
+            f"Задача {t} ещё не открыта (статус: {status}): {todo[0]}, прежде чем просить "
+            "волонтёров о помощи."
             if ru
-            else f"{t} is not open (status: {n.status.value}): it must be vetted and opened "
-            "before volunteers are asked."
+            else f"{t} is not open yet (status: {status}): {todo[1]} before volunteers are asked."
         )
     if code == "ended":
         end = n.end_date
@@ -375,7 +387,8 @@ def need_text(
     lines = []
     if code == "no_acceptable_volunteer":
         lines.append(
-            f"Ни один из {n_vol} волонтёров не подходит под все условия задачи {t}; свободно {places}."
+            f"Ни один из {genitive(n_vol, 'volunteer')} не подходит под все условия задачи {t}; "
+            f"свободно {places}."
             if ru
             else f"None of the {count(n_vol, 'volunteer', 'en')} meets all the conditions of {t}; "
             f"{places} {'stays' if free == 1 else 'stay'} free."

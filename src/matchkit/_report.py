@@ -20,7 +20,7 @@ from ._charts import bin_labels, esc, hbars, num, pct, vbars
 from ._diagnostics import Diagnosis, why_unfilled
 from ._diagnostics_texts import rule_label
 from ._report_inkind import inkind_html, inkind_markdown
-from ._texts import check_lang
+from ._texts import check_lang, km
 
 if TYPE_CHECKING:
     from ._proposals import MatchResult
@@ -47,7 +47,7 @@ _H = {
         "small": "Fill rate of small organisations", "churn": "Churn since the previous round",
         "dist_line": "Distance (km): mean / median / p90", "score_line": "Score: mean / median / p90",
         "offers": "Offers per volunteer with any: mean / max", "method": "Method", "as_of": "As of",
-        "cell": "districts are {km} km grid cells; C is the centre, N1E2 one cell north and two east",
+        "cell": "districts are {km} grid cells; C is the centre, N1E2 one cell north and two east",
     },
     "ru": {
         "title": "Отчёт о раунде подбора", "summary": "Итоги", "district": "Заполненность по районам",
@@ -66,7 +66,7 @@ _H = {
         "churn": "Смена предложений с прошлого раунда", "dist_line": "Расстояние (км): среднее / медиана / p90",
         "score_line": "Оценка: среднее / медиана / p90", "offers": "Предложений на волонтёра: среднее / максимум",
         "method": "Метод", "as_of": "Дата раунда",
-        "cell": "районы — клетки сетки {km} км; C — центр, N1E2 — одна клетка к северу и две к востоку",
+        "cell": "районы — клетки сетки {km}; C — центр, N1E2 — одна клетка к северу и две к востоку",
     },
 }  # fmt: skip
 
@@ -218,7 +218,7 @@ def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") ->
             if by_d
             else f"<p>{esc(h['none'])}</p>"
         )
-        + f'<p class="note">{esc(h["cell"].format(km=m.get("district_km", "?")))}</p></section>'
+        + f'<p class="note">{esc(h["cell"].format(km=km(float(m.get("district_km", 0.0)), lang)))}</p></section>'
     )
     for key, sec, open_end in (
         ("distance_km", "distance", True),
@@ -375,7 +375,7 @@ def render_markdown(
     parts += [
         f"## {h['district']}",
         _md_table(("", h["fill_rate"]), [(k, pct(v, lang)) for k, v in by_d.items()]),
-        f"_{h['cell'].format(km=m.get('district_km', '?'))}_",
+        f"_{h['cell'].format(km=km(float(m.get('district_km', 0.0)), lang))}_",
     ]
     for key, sec, open_end in (
         ("distance_km", "distance", True),

@@ -21,6 +21,7 @@ __all__ = [
     "component_label",
     "count",
     "count_of",
+    "genitive",
     "join",
     "km",
     "ordinal",
@@ -195,11 +196,21 @@ def count_of(k: int, m: int, noun: str, lang: str) -> str:
     ('1 of 2 weekly times', '1 из 21 смены', '2 из 5 смен')
     """
     if lang == "ru":
-        sg, pl = _GENITIVE_RU[noun]
-        m_abs = abs(int(m))
-        form = sg if m_abs % 10 == 1 and m_abs % 100 != 11 else pl
-        return f"{int(k)} из {int(m)} {form}"
+        return f"{int(k)} из {genitive(m, noun)}"
     return f"{int(k)} of {count(m, noun, lang)}"
+
+
+def genitive(m: int, noun: str) -> str:
+    """Russian number and noun after "из" / "ни один из": ``21 волонтёра``, ``500 волонтёров``.
+
+    Examples
+    --------
+    >>> genitive(21, "volunteer"), genitive(500, "volunteer"), genitive(11, "need")
+    ('21 волонтёра', '500 волонтёров', '11 задач')
+    """
+    sg, pl = _GENITIVE_RU[noun]
+    m_abs = abs(int(m))
+    return f"{int(m)} {sg if m_abs % 10 == 1 and m_abs % 100 != 11 else pl}"
 
 
 def ru_verb(n: int, singular: str, plural_form: str) -> str:
