@@ -44,16 +44,26 @@ def main() -> None:
     args = ap.parse_args()
 
     rng = np.random.default_rng(args.seed)
-    vol = rng.choice(args.volunteers, size=args.offers, replace=args.offers > args.volunteers)
+    vol = rng.choice(
+        args.volunteers, size=args.offers, replace=args.offers > args.volunteers
+    )
     need = rng.integers(0, args.needs, size=args.offers)
     pairs = sorted(set(zip(vol.tolist(), need.tolist())))
     score = rng.random(len(pairs))
     offers = [
-        Offer(volunteer_id=f"v{v}", need_id=f"n{n}", score=float(s), capacity=10, max_placements=3)
+        Offer(
+            volunteer_id=f"v{v}",
+            need_id=f"n{n}",
+            score=float(s),
+            capacity=10,
+            max_placements=3,
+        )
         for (v, n), s in zip(pairs, score)
     ]
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.sqlite"
         with Ledger(path) as ledger:
@@ -63,10 +73,14 @@ def main() -> None:
 
             with Clock() as c:
                 state = ledger.state(as_of="2026-03-03")
-            print(f"state(): {state.n_events:,} events replayed in {c} "
-                  f"({len(state.open_offers):,} open offers)")
+            print(
+                f"state(): {state.n_events:,} events replayed in {c} "
+                f"({len(state.open_offers):,} open offers)"
+            )
 
-            picks = rng.choice(len(pairs), size=min(args.decisions, len(pairs)), replace=False)
+            picks = rng.choice(
+                len(pairs), size=min(args.decisions, len(pairs)), replace=False
+            )
             t = time.perf_counter()
             refused = 0
             for k, i in enumerate(picks.tolist()):
@@ -79,8 +93,10 @@ def main() -> None:
                 except DecisionError:
                     refused += 1
             dt = time.perf_counter() - t
-            print(f"decisions: {len(picks)} in {dt:.2f} s = {1000 * dt / len(picks):.1f} ms each "
-                  f"(durable commit each; {refused} refused over capacity)")
+            print(
+                f"decisions: {len(picks)} in {dt:.2f} s = {1000 * dt / len(picks):.1f} ms each "
+                f"(durable commit each; {refused} refused over capacity)"
+            )
 
             with Clock() as c:
                 state = ledger.state(as_of="2026-03-05")
@@ -90,11 +106,21 @@ def main() -> None:
                 fresh.state(as_of="2026-03-05")
             print(f"state() of a freshly opened ledger (full replay): {c}")
 
-            more = [Offer(volunteer_id=f"w{i}", need_id=f"n{i % args.needs}", score=0.5, capacity=10,
-                          max_placements=3) for i in range(1000)]
+            more = [
+                Offer(
+                    volunteer_id=f"w{i}",
+                    need_id=f"n{i % args.needs}",
+                    score=0.5,
+                    capacity=10,
+                    max_placements=3,
+                )
+                for i in range(1000)
+            ]
             with Clock() as c:
                 ledger.record_round(more, at="2026-03-05")
-            print(f"record_round: 1,000 more offers on a {state.n_events:,}-event log in {c}")
+            print(
+                f"record_round: 1,000 more offers on a {state.n_events:,}-event log in {c}"
+            )
 
             with Clock() as c:
                 n_expired = ledger.expire("2026-03-20")
@@ -107,7 +133,9 @@ def main() -> None:
             out = Path(tmp) / "events.jsonl"
             with Clock() as c:
                 n = ledger.export_jsonl(out)
-            print(f"export_jsonl: {n:,} events in {c}, {out.stat().st_size / 1e6:.1f} MB")
+            print(
+                f"export_jsonl: {n:,} events in {c}, {out.stat().st_size / 1e6:.1f} MB"
+            )
             with Clock() as c:
                 again = Ledger.replay(out, as_of="2026-03-21")
             print(f"Ledger.replay(JSONL): {c}; same state: {again == state}")

@@ -24,8 +24,12 @@ def day(n: float) -> datetime:
     return T0 + timedelta(days=n)
 
 
-def offer(v: str, n: str, *, cap: int = 1, maxp: int = 1, score: float = 0.5, **kw: Any) -> Offer:
-    return Offer(volunteer_id=v, need_id=n, score=score, capacity=cap, max_placements=maxp, **kw)
+def offer(
+    v: str, n: str, *, cap: int = 1, maxp: int = 1, score: float = 0.5, **kw: Any
+) -> Offer:
+    return Offer(
+        volunteer_id=v, need_id=n, score=score, capacity=cap, max_placements=maxp, **kw
+    )
 
 
 @pytest.fixture
@@ -50,9 +54,13 @@ def test_new_file_carries_schema_version_and_wal(tmp_path: Path) -> None:
     path = tmp_path / "m.sqlite"
     Ledger(path).close()
     con = sqlite3.connect(path)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == Ledger.schema_version == 1
+    assert (
+        con.execute("PRAGMA user_version").fetchone()[0] == Ledger.schema_version == 1
+    )
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert dict(con.execute("SELECT key, value FROM meta"))["format"] == "matchkit-ledger"
+    assert (
+        dict(con.execute("SELECT key, value FROM meta"))["format"] == "matchkit-ledger"
+    )
     con.close()
 
 
@@ -76,7 +84,9 @@ def test_newer_schema_version_is_refused(tmp_path: Path) -> None:
     con = sqlite3.connect(path)
     con.execute("PRAGMA user_version = 2")
     con.close()
-    with pytest.raises(InvalidInputError, match="schema version 2, written by a newer matchkit"):
+    with pytest.raises(
+        InvalidInputError, match="schema version 2, written by a newer matchkit"
+    ):
         Ledger(path)
 
 
@@ -93,7 +103,9 @@ def test_another_sqlite_database_is_refused(tmp_path: Path) -> None:
     con.execute("CREATE TABLE people (name TEXT)")
     con.commit()
     con.close()
-    with pytest.raises(InvalidInputError, match="not a matchkit ledger \\(it has tables: people\\)"):
+    with pytest.raises(
+        InvalidInputError, match="not a matchkit ledger \\(it has tables: people\\)"
+    ):
         Ledger(path)
 
 
@@ -102,7 +114,9 @@ def test_a_directory_is_refused(tmp_path: Path) -> None:
         Ledger(tmp_path)
 
 
-@pytest.mark.parametrize("sql", ["UPDATE events SET kind = 'accepted'", "DELETE FROM events"])
+@pytest.mark.parametrize(
+    "sql", ["UPDATE events SET kind = 'accepted'", "DELETE FROM events"]
+)
 def test_the_event_table_is_append_only(tmp_path: Path, sql: str) -> None:
     path = tmp_path / "m.sqlite"
     with Ledger(path) as led:
@@ -128,9 +142,14 @@ def test_state_sees_what_another_connection_wrote(tmp_path: Path) -> None:
         a.record_round([offer("v1", "n1"), offer("v2", "n1", cap=2)], at=day(0))
         assert b.state(as_of=day(1)).placements == frozenset()
         a.accept("v1", "n1", at=day(1))
-        b.accept("v2", "n1", at=day(1))  # b's checks see a's placement (capacity 2: fits)
-        assert a.state(as_of=day(1)).placements == b.state(as_of=day(1)).placements == {
-            ("v1", "n1"), ("v2", "n1")}
+        b.accept(
+            "v2", "n1", at=day(1)
+        )  # b's checks see a's placement (capacity 2: fits)
+        assert (
+            a.state(as_of=day(1)).placements
+            == b.state(as_of=day(1)).placements
+            == {("v1", "n1"), ("v2", "n1")}
+        )
         with pytest.raises(DecisionError, match="already an accepted placement"):
             b.record_round([offer("v1", "n1")], at=day(2))
 
@@ -157,9 +176,12 @@ def test_state_follows_a_file_restored_from_an_older_backup(tmp_path: Path) -> N
 
 def test_round_records_offers_with_expiry_and_capacity(ledger: Ledger) -> None:
     rnd = ledger.record_round(
-        [offer("v1", "n1", cap=3, maxp=2, score=0.75, rank=0),
-         offer("v1", "n2", rank=1, shortlist=True, extra={"distance_km": 2.5})],
-        at=day(0), ttl_days=5,
+        [
+            offer("v1", "n1", cap=3, maxp=2, score=0.75, rank=0),
+            offer("v1", "n2", rank=1, shortlist=True, extra={"distance_km": 2.5}),
+        ],
+        at=day(0),
+        ttl_days=5,
     )
     assert rnd == 1
     events = list(ledger.events())
@@ -168,7 +190,12 @@ def test_round_records_offers_with_expiry_and_capacity(ledger: Ledger) -> None:
     assert events[0].payload == {"n_offers": 2, "ttl_days": 5}
     first, second = events[1].payload, events[2].payload
     assert first["expires_at"] == "2026-03-07T09:00:00.000000Z"
-    assert (first["score"], first["capacity"], first["max_placements"], first["rank"]) == (0.75, 3, 2, 0)
+    assert (
+        first["score"],
+        first["capacity"],
+        first["max_placements"],
+        first["rank"],
+    ) == (0.75, 3, 2, 0)
     assert second["shortlist"] is True and second["distance_km"] == 2.5
     assert ledger.record_round([], at=day(1)) == 2
 
@@ -182,8 +209,13 @@ def test_round_takes_capacities_from_mappings_and_reads_objects(ledger: Ledger) 
         reasons: tuple[str, ...] = ()
 
     ledger.record_round(
-        [Proposal("v1", "n1", 0.9, ("skills",)), {"volunteer_id": "v2", "need_id": "n1", "score": 0.4}],
-        at=day(0), capacity={"n1": 2}, max_placements={"v1": 1, "v2": 3},
+        [
+            Proposal("v1", "n1", 0.9, ("skills",)),
+            {"volunteer_id": "v2", "need_id": "n1", "score": 0.4},
+        ],
+        at=day(0),
+        capacity={"n1": 2},
+        max_placements={"v1": 1, "v2": 3},
     )
     state = ledger.state(as_of=day(1))
     assert state.capacity == {"n1": 2} and state.max_placements == {"v1": 1, "v2": 3}
@@ -192,13 +224,49 @@ def test_round_takes_capacities_from_mappings_and_reads_objects(ledger: Ledger) 
 @pytest.mark.parametrize(
     ("offers", "kwargs", "message"),
     [
-        ([{"volunteer_id": "v1", "need_id": "n1", "score": 0.5, "max_placements": 1}], {},
-         r"offer 0 \('v1', 'n1'\): field 'capacity' field required; give it in the offer or in record_round\(capacity="),
-        ([offer("v1", "n1"), offer("v1", "n1")], {}, "offers 0 and 1 are the same pair"),
-        ([{"volunteer_id": "", "need_id": "n1", "score": 0.5, "capacity": 1, "max_placements": 1}], {},
-         "field 'volunteer_id'"),
-        ([{"volunteer_id": "v1", "need_id": "n1", "score": float("nan"), "capacity": 1,
-           "max_placements": 1}], {}, "field 'score'"),
+        (
+            [
+                {
+                    "volunteer_id": "v1",
+                    "need_id": "n1",
+                    "score": 0.5,
+                    "max_placements": 1,
+                }
+            ],
+            {},
+            r"offer 0 \('v1', 'n1'\): field 'capacity' field required; give it in the offer or in record_round\(capacity=",
+        ),
+        (
+            [offer("v1", "n1"), offer("v1", "n1")],
+            {},
+            "offers 0 and 1 are the same pair",
+        ),
+        (
+            [
+                {
+                    "volunteer_id": "",
+                    "need_id": "n1",
+                    "score": 0.5,
+                    "capacity": 1,
+                    "max_placements": 1,
+                }
+            ],
+            {},
+            "field 'volunteer_id'",
+        ),
+        (
+            [
+                {
+                    "volunteer_id": "v1",
+                    "need_id": "n1",
+                    "score": float("nan"),
+                    "capacity": 1,
+                    "max_placements": 1,
+                }
+            ],
+            {},
+            "field 'score'",
+        ),
         ([offer("v1", "n1", extra={"capacity": 9})], {}, "reserved keys"),
         ([offer("v1", "n1", extra={"when": object()})], {}, "extra is not JSON"),
         ([offer("v1", "n1")], {"ttl_days": 0}, "ttl_days must be a positive number"),
@@ -234,7 +302,9 @@ def _volunteer_at_max(led: Ledger) -> None:
 
 
 def _need_closed(led: Ledger) -> None:
-    led.record_need_transition("n1", "closed", by="org1", reason="done", from_status="open")
+    led.record_need_transition(
+        "n1", "closed", by="org1", reason="done", from_status="open"
+    )
 
 
 def _nothing(led: Ledger) -> None:
@@ -244,13 +314,25 @@ def _nothing(led: Ledger) -> None:
 @pytest.mark.parametrize(
     ("setup", "pair", "message"),
     [
-        (_rejected, ("v1", "n1"), "the volunteer rejected this pair; a rejection is final"),
+        (
+            _rejected,
+            ("v1", "n1"),
+            "the volunteer rejected this pair; a rejection is final",
+        ),
         (_placed, ("v1", "n1"), "already an accepted placement"),
         (_left_by_volunteer, ("v1", "n1"), "the volunteer withdrew from this pair"),
         (_nothing, ("v1", "n1"), r"already has an open offer \(round 1\)"),
         (_need_full, ("v3", "n1"), r"the need is full \(1 accepted placements\)"),
-        (_volunteer_at_max, ("v1", "n3"), r"the volunteer is at max_placements \(1 accepted\)"),
-        (_need_closed, ("v3", "n1"), "the need is 'closed'; only open needs are offered"),
+        (
+            _volunteer_at_max,
+            ("v1", "n3"),
+            r"the volunteer is at max_placements \(1 accepted\)",
+        ),
+        (
+            _need_closed,
+            ("v3", "n1"),
+            "the need is 'closed'; only open needs are offered",
+        ),
     ],
 )
 def test_round_refuses_forbidden_offers_and_writes_nothing(
@@ -265,12 +347,17 @@ def test_round_refuses_forbidden_offers_and_writes_nothing(
     assert one.state(as_of=day(2)).rounds[-1].number == 1
 
 
-def test_round_re_offers_an_expired_pair_after_recording_its_expiry(one: Ledger) -> None:
+def test_round_re_offers_an_expired_pair_after_recording_its_expiry(
+    one: Ledger,
+) -> None:
     assert one.record_round([offer("v1", "n1")], at=day(8)) == 2
     kinds = [(e.kind.value, e.volunteer_id) for e in one.events(after=4)]
     assert kinds[:3] == [("expired", "v1"), ("expired", "v2"), ("expired", "v1")]
     state = one.state(as_of=day(9))
-    assert set(state.open_offers) == {("v1", "n1")} and state.open_offers["v1", "n1"].round == 2
+    assert (
+        set(state.open_offers) == {("v1", "n1")}
+        and state.open_offers["v1", "n1"].round == 2
+    )
 
 
 def test_round_re_offers_a_pair_the_need_withdrew(one: Ledger) -> None:
@@ -312,21 +399,75 @@ def _withdrawn_by_need(led: Ledger) -> None:
 @pytest.mark.parametrize(
     ("setup", "verb", "pair", "at", "message"),
     [
-        (_nothing, "accept", ("v9", "n1"), 1, r"unknown volunteer 'v9' \(never offered in this ledger\)"),
+        (
+            _nothing,
+            "accept",
+            ("v9", "n1"),
+            1,
+            r"unknown volunteer 'v9' \(never offered in this ledger\)",
+        ),
         (_nothing, "accept", ("v1", "n9"), 1, r"unknown need 'n9' \(never offered"),
         (_nothing, "reject", ("v8", "n9"), 1, "unknown volunteer 'v8' and need 'n9'"),
         (_nothing, "accept", ("v2", "n2"), 1, "this pair was never offered"),
         (_nothing, "accept", ("", "n1"), 1, "volunteer_id must be a non-empty string"),
-        (_nothing, "accept", ("v1", "n1"), 7, "the offer expired at 2026-03-09T09:00:00.000000Z"),
+        (
+            _nothing,
+            "accept",
+            ("v1", "n1"),
+            7,
+            "the offer expired at 2026-03-09T09:00:00.000000Z",
+        ),
         (_nothing, "reject", ("v1", "n1"), 8, "the offer expired at"),
-        (_expire_recorded, "accept", ("v1", "n1"), 8, "expired at .*a later round may offer it again"),
-        (_withdrawn_by_need, "accept", ("v1", "n1"), 2, "the offer was withdrawn by the need"),
-        (_withdrawn_by_need, "reject", ("v1", "n1"), 2, "the offer was withdrawn by the need"),
-        (_placed, "reject", ("v1", "n1"), 2, "it is an accepted placement; withdraw it instead"),
-        (_rejected, "accept", ("v1", "n1"), 2, "the volunteer rejected it; a rejection is final"),
+        (
+            _expire_recorded,
+            "accept",
+            ("v1", "n1"),
+            8,
+            "expired at .*a later round may offer it again",
+        ),
+        (
+            _withdrawn_by_need,
+            "accept",
+            ("v1", "n1"),
+            2,
+            "the offer was withdrawn by the need",
+        ),
+        (
+            _withdrawn_by_need,
+            "reject",
+            ("v1", "n1"),
+            2,
+            "the offer was withdrawn by the need",
+        ),
+        (
+            _placed,
+            "reject",
+            ("v1", "n1"),
+            2,
+            "it is an accepted placement; withdraw it instead",
+        ),
+        (
+            _rejected,
+            "accept",
+            ("v1", "n1"),
+            2,
+            "the volunteer rejected it; a rejection is final",
+        ),
         (_rejected, "withdraw", ("v1", "n1"), 2, "the volunteer rejected it"),
-        (_need_full, "accept", ("v1", "n1"), 2, r"the need is full \(1 of 1 places taken by v2\)"),
-        (_placed, "accept", ("v1", "n2"), 2, r"already has 1 of 1 placements \(n1\); withdraw one first"),
+        (
+            _need_full,
+            "accept",
+            ("v1", "n1"),
+            2,
+            r"the need is full \(1 of 1 places taken by v2\)",
+        ),
+        (
+            _placed,
+            "accept",
+            ("v1", "n2"),
+            2,
+            r"already has 1 of 1 placements \(n1\); withdraw one first",
+        ),
         (_nothing, "accept", ("v1", "n1"), -1, "before the offer was made"),
         (_need_closed, "accept", ("v1", "n1"), 1, "the need is 'closed' since"),
     ],
@@ -345,7 +486,9 @@ def test_invalid_decision_is_refused_and_writes_nothing(
 
 
 def test_over_max_placements_counts_only_live_placements(ledger: Ledger) -> None:
-    ledger.record_round([offer("v1", "n1", maxp=1), offer("v1", "n2", maxp=1)], at=day(0))
+    ledger.record_round(
+        [offer("v1", "n1", maxp=1), offer("v1", "n2", maxp=1)], at=day(0)
+    )
     ledger.accept("v1", "n1", at=day(1))
     with pytest.raises(DecisionError, match="withdraw one first"):
         ledger.accept("v1", "n2", at=day(1))
@@ -357,7 +500,11 @@ def test_over_max_placements_counts_only_live_placements(ledger: Ledger) -> None
 def test_withdrawing_a_placement_frees_its_place(one: Ledger) -> None:
     one.accept("v1", "n1", at=day(1))
     ended = one.withdraw("v1", "n1", by="organisation", reason="need paused", at=day(2))
-    assert ended.payload == {"by": "organisation", "ended": "placement", "reason": "need paused"}
+    assert ended.payload == {
+        "by": "organisation",
+        "ended": "placement",
+        "reason": "need paused",
+    }
     assert one.withdraw("v1", "n1", by="organisation") == ended  # idempotent
     one.accept("v2", "n1", at=day(3))
     state = one.state(as_of=day(3))
@@ -366,14 +513,18 @@ def test_withdrawing_a_placement_frees_its_place(one: Ledger) -> None:
     assert ("v1", "n1") not in state.excluded
 
 
-def test_withdrawing_an_open_offer_by_the_volunteer_excludes_the_pair(one: Ledger) -> None:
+def test_withdrawing_an_open_offer_by_the_volunteer_excludes_the_pair(
+    one: Ledger,
+) -> None:
     ended = one.withdraw("v2", "n1", by="volunteer", at=day(1))
     assert ended.payload["ended"] == "offer"
     assert ("v2", "n1") in one.state(as_of=day(1)).excluded
 
 
 def test_withdraw_needs_a_known_party(one: Ledger) -> None:
-    with pytest.raises(UnknownMethodError, match="'by' parameter of Ledger.withdraw must be one of"):
+    with pytest.raises(
+        UnknownMethodError, match="'by' parameter of Ledger.withdraw must be one of"
+    ):
         one.withdraw("v1", "n1", by="nobody", at=day(1))
 
 
@@ -383,12 +534,20 @@ def test_expire_marks_due_offers_once(one: Ledger) -> None:
     assert one.expire(day(7)) == 2  # v2/n1 and v1/n2; the placement does not expire
     assert one.expire(day(30)) == 0
     state = one.state(as_of=day(30))
-    assert state.expired == {("v2", "n1"), ("v1", "n2")} and state.placements == {("v1", "n1")}
+    assert state.expired == {("v2", "n1"), ("v1", "n2")} and state.placements == {
+        ("v1", "n1")
+    }
     assert state.round_counts[1] == {"offered": 3, "accepted": 1, "expired": 2}
 
 
-def test_state_counts_an_overdue_offer_as_expired_before_it_is_recorded(one: Ledger) -> None:
-    assert set(one.state(as_of=day(6)).open_offers) == {("v1", "n1"), ("v2", "n1"), ("v1", "n2")}
+def test_state_counts_an_overdue_offer_as_expired_before_it_is_recorded(
+    one: Ledger,
+) -> None:
+    assert set(one.state(as_of=day(6)).open_offers) == {
+        ("v1", "n1"),
+        ("v2", "n1"),
+        ("v1", "n2"),
+    }
     late = one.state(as_of=day(7))
     assert not late.open_offers and len(late.expired) == 3
 
@@ -397,7 +556,9 @@ def test_state_counts_an_overdue_offer_as_expired_before_it_is_recorded(one: Led
 
 
 def test_state_budgets_and_counts(ledger: Ledger) -> None:
-    ledger.record_round([offer("v1", "n1"), offer("v1", "n2"), offer("v2", "n1")], at=day(0))
+    ledger.record_round(
+        [offer("v1", "n1"), offer("v1", "n2"), offer("v2", "n1")], at=day(0)
+    )
     ledger.reject("v1", "n2", at=day(1))
     ledger.record_round([offer("v1", "n3"), offer("v3", "n3")], at=day(8), ttl_days=14)
     state = ledger.state(as_of=day(9))
@@ -406,11 +567,40 @@ def test_state_budgets_and_counts(ledger: Ledger) -> None:
     assert state.offers_since("v1", day(7)) == 1
     assert state.offers_since("v1", day(0)) == 3 and state.offers_since("v1") == 3
     assert state.offers_since(None, day(7)) == 2 and state.offers_since() == 5
-    assert [(r.number, r.n_offers, r.ttl_days) for r in state.rounds] == [(1, 3, 7), (2, 2, 14)]
-    assert state.round_counts == {1: {"offered": 3, "rejected": 1, "expired": 2}, 2: {"offered": 2}}
-    assert state.status_of("v1", "n2") == "rejected" and state.status_of("v9", "n9") is None
+    assert [(r.number, r.n_offers, r.ttl_days) for r in state.rounds] == [
+        (1, 3, 7),
+        (2, 2, 14),
+    ]
+    assert state.round_counts == {
+        1: {"offered": 3, "rejected": 1, "expired": 2},
+        2: {"offered": 2},
+    }
+    assert (
+        state.status_of("v1", "n2") == "rejected"
+        and state.status_of("v9", "n9") is None
+    )
     assert state.open_offers["v3", "n3"].expires_at == day(22)
     assert state.free_capacity("n1") == 1 and state.free_capacity("n9") is None
+
+
+def test_state_keeps_each_offer_with_its_extra(ledger: Ledger) -> None:
+    ledger.record_round(
+        [
+            offer("v1", "n1", rank=0, extra={"group": "n1"}),
+            offer("v1", "n2", rank=1, shortlist=True, extra={"group": "n1"}),
+        ],
+        at=day(0),
+    )
+    ledger.accept("v1", "n2", at=day(1))
+    state = ledger.state(as_of=day(2))
+    assert state.accepted_offers["v1", "n2"].extra == {"group": "n1"}
+    assert (
+        state.accepted_offers["v1", "n2"].shortlist
+        and state.accepted_offers["v1", "n2"].rank == 1
+    )
+    assert state.open_offers["v1", "n1"] == mk.OpenOffer(
+        "v1", "n1", 1, day(0), day(7), 0.5, 0, False, {"group": "n1"}
+    )
 
 
 def test_state_is_immutable(one: Ledger) -> None:
@@ -425,24 +615,55 @@ def test_state_is_immutable(one: Ledger) -> None:
 
 
 def test_need_walks_its_lifecycle(ledger: Ledger) -> None:
-    ledger.record_need_transition("n1", "idea", by="org1", reason="proposed by residents", at=day(0))
-    ledger.record_need_transition("n1", mk.NeedStatus.VETTED, by="org2", reason="legal, useful", at=day(1))
+    ledger.record_need_transition(
+        "n1", "idea", by="org1", reason="proposed by residents", at=day(0)
+    )
+    ledger.record_need_transition(
+        "n1", mk.NeedStatus.VETTED, by="org2", reason="legal, useful", at=day(1)
+    )
     ledger.record_need_transition("n1", "open", by="org1", reason="ready", at=day(2))
-    history = [(e.payload["from"], e.payload["to"], e.payload["by"]) for e in ledger.events(need_id="n1")]
-    assert history == [(None, "idea", "org1"), ("idea", "vetted", "org2"), ("vetted", "open", "org1")]
+    history = [
+        (e.payload["from"], e.payload["to"], e.payload["by"])
+        for e in ledger.events(need_id="n1")
+    ]
+    assert history == [
+        (None, "idea", "org1"),
+        ("idea", "vetted", "org2"),
+        ("vetted", "open", "org1"),
+    ]
     assert ledger.state(as_of=day(3)).need_status == {"n1": mk.NeedStatus.OPEN}
     n = len(ledger)
-    assert ledger.record_need_transition("n1", "open", by="org1", reason="again").payload["to"] == "open"
+    assert (
+        ledger.record_need_transition("n1", "open", by="org1", reason="again").payload[
+            "to"
+        ]
+        == "open"
+    )
     assert len(ledger) == n
 
 
 @pytest.mark.parametrize(
     ("steps", "to", "kwargs", "message"),
     [
-        ([], "open", {}, r"has no recorded status; it cannot move to 'open'. Allowed next: idea"),
-        (["idea"], "open", {}, r"is 'idea'; it cannot move to 'open'. Allowed next: closed, vetted"),
+        (
+            [],
+            "open",
+            {},
+            r"has no recorded status; it cannot move to 'open'. Allowed next: idea",
+        ),
+        (
+            ["idea"],
+            "open",
+            {},
+            r"is 'idea'; it cannot move to 'open'. Allowed next: closed, vetted",
+        ),
         (["idea", "closed"], "idea", {}, r"Allowed next: none \(closed is final\)"),
-        (["idea"], "vetted", {"from_status": "open"}, "from_status='open' but the ledger says it is 'idea'"),
+        (
+            ["idea"],
+            "vetted",
+            {"from_status": "open"},
+            "from_status='open' but the ledger says it is 'idea'",
+        ),
     ],
 )
 def test_need_transition_out_of_order_is_refused(
@@ -458,17 +679,23 @@ def test_need_transition_out_of_order_is_refused(
 
 @pytest.mark.parametrize(
     ("to", "by", "reason", "message"),
-    [("opened", "org1", "x", "to_status must be one of 'idea'"),
-     ("idea", " ", "x", "by must name who decided"),
-     ("idea", "org1", "", "reason must say why")],
+    [
+        ("opened", "org1", "x", "to_status must be one of 'idea'"),
+        ("idea", " ", "x", "by must name who decided"),
+        ("idea", "org1", "", "reason must say why"),
+    ],
 )
-def test_need_transition_arguments_are_checked(ledger: Ledger, to: str, by: str, reason: str, message: str) -> None:
+def test_need_transition_arguments_are_checked(
+    ledger: Ledger, to: str, by: str, reason: str, message: str
+) -> None:
     with pytest.raises(InvalidInputError, match=message):
         ledger.record_need_transition("n1", to, by=by, reason=reason)
 
 
 def test_need_from_the_dataset_starts_at_its_status(ledger: Ledger) -> None:
-    ev = ledger.record_need_transition("n1", "closed", by="org1", reason="filled", from_status="open")
+    ev = ledger.record_need_transition(
+        "n1", "closed", by="org1", reason="filled", from_status="open"
+    )
     assert ev.payload["from"] == "open"
 
 
@@ -477,37 +704,70 @@ def test_need_from_the_dataset_starts_at_its_status(ledger: Ledger) -> None:
 
 def test_events_filter(one: Ledger) -> None:
     one.accept("v1", "n1", at=day(1))
-    assert [e.volunteer_id for e in one.events(kind="offered", need_id="n1")] == ["v1", "v2"]
-    assert [e.kind.value for e in one.events(volunteer_id="v1", need_id="n1")] == ["offered", "accepted"]
+    assert [e.volunteer_id for e in one.events(kind="offered", need_id="n1")] == [
+        "v1",
+        "v2",
+    ]
+    assert [e.kind.value for e in one.events(volunteer_id="v1", need_id="n1")] == [
+        "offered",
+        "accepted",
+    ]
     assert [e.seq for e in one.events(after=3)] == [4, 5]
     assert len(list(one.events(round=1))) == 5
 
 
 def test_export_jsonl_replays_to_the_same_state(one: Ledger, tmp_path: Path) -> None:
     one.accept("v1", "n1", at=day(1))
-    one.record_need_transition("n1", "closed", by="org1", reason="filled", from_status="open", at=day(2))
+    one.record_need_transition(
+        "n1", "closed", by="org1", reason="filled", from_status="open", at=day(2)
+    )
     path = tmp_path / "events.jsonl"
     assert one.export_jsonl(path) == len(one) == 6
     lines = path.read_text().splitlines()
-    assert json.loads(lines[0]) == {"format": "matchkit-ledger-events", "schema_version": 1, "n_events": 6}
-    assert json.loads(lines[1])["kind"] == "round" and json.loads(lines[1])["at"] == "2026-03-02T09:00:00.000000Z"
+    assert json.loads(lines[0]) == {
+        "format": "matchkit-ledger-events",
+        "schema_version": 1,
+        "n_events": 6,
+    }
+    assert (
+        json.loads(lines[1])["kind"] == "round"
+        and json.loads(lines[1])["at"] == "2026-03-02T09:00:00.000000Z"
+    )
     assert Ledger.replay(path, as_of=day(3)) == one.state(as_of=day(3))
     assert Ledger.replay(one.events(), as_of=day(3)) == one.state(as_of=day(3))
-    assert [p.name for p in tmp_path.iterdir()] == ["events.jsonl"]  # no temporary file left
+    assert [p.name for p in tmp_path.iterdir()] == [
+        "events.jsonl"
+    ]  # no temporary file left
 
 
 @pytest.mark.parametrize(
     ("mangle", "message"),
     [
-        (lambda lines: ['{"hello": 1}', *lines[1:]], "line 1: not a matchkit ledger export header"),
-        (lambda lines: lines[:-1], "the header says 4 events, found 3; the file is incomplete"),
+        (
+            lambda lines: ['{"hello": 1}', *lines[1:]],
+            "line 1: not a matchkit ledger export header",
+        ),
+        (
+            lambda lines: lines[:-1],
+            "the header says 4 events, found 3; the file is incomplete",
+        ),
         (lambda lines: [*lines[:2], "{not json", *lines[3:]], "line 3: not JSON"),
-        (lambda lines: [*lines[:2], '{"seq": 2, "kind": "hugged"}', *lines[3:]], "line 3: not a ledger event"),
-        (lambda lines: [lines[0].replace('"schema_version": 1', '"schema_version": 9'), *lines[1:]],
-         "schema version 9"),
+        (
+            lambda lines: [*lines[:2], '{"seq": 2, "kind": "hugged"}', *lines[3:]],
+            "line 3: not a ledger event",
+        ),
+        (
+            lambda lines: [
+                lines[0].replace('"schema_version": 1', '"schema_version": 9'),
+                *lines[1:],
+            ],
+            "schema version 9",
+        ),
     ],
 )
-def test_replay_refuses_a_damaged_export(one: Ledger, tmp_path: Path, mangle: Any, message: str) -> None:
+def test_replay_refuses_a_damaged_export(
+    one: Ledger, tmp_path: Path, mangle: Any, message: str
+) -> None:
     path = tmp_path / "events.jsonl"
     one.export_jsonl(path)
     path.write_text("\n".join(mangle(path.read_text().splitlines())) + "\n")
@@ -517,8 +777,12 @@ def test_replay_refuses_a_damaged_export(one: Ledger, tmp_path: Path, mangle: An
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("2026-03-02T09:00:00Z", T0), ("2026-03-02T12:00:00+03:00", T0),
-     (datetime(2026, 3, 2, 9), T0), ("2026-03-02", T0 - timedelta(hours=9))],
+    [
+        ("2026-03-02T09:00:00Z", T0),
+        ("2026-03-02T12:00:00+03:00", T0),
+        (datetime(2026, 3, 2, 9), T0),
+        ("2026-03-02", T0 - timedelta(hours=9)),
+    ],
 )
 def test_times_are_read_as_utc(ledger: Ledger, value: Any, expected: datetime) -> None:
     ledger.record_round([offer("v1", "n1")], at=value)
@@ -526,7 +790,9 @@ def test_times_are_read_as_utc(ledger: Ledger, value: Any, expected: datetime) -
 
 
 def test_bad_time_is_refused(ledger: Ledger) -> None:
-    with pytest.raises(InvalidInputError, match="at='next tuesday' is not an ISO 8601 date or time"):
+    with pytest.raises(
+        InvalidInputError, match="at='next tuesday' is not an ISO 8601 date or time"
+    ):
         ledger.record_round([], at="next tuesday")
 
 
@@ -566,8 +832,10 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def full(self, v: str, n: str) -> bool:
         placed = self.placed()
-        return (sum(1 for _, m in placed if m == n) >= CAPACITY[n]
-                or sum(1 for w, _ in placed if w == v) >= MAX_PLACEMENTS[v])
+        return (
+            sum(1 for _, m in placed if m == n) >= CAPACITY[n]
+            or sum(1 for w, _ in placed if w == v) >= MAX_PLACEMENTS[v]
+        )
 
     def check_refused(self, call: Any) -> None:
         n = len(self.ledger)
@@ -587,16 +855,26 @@ class LedgerMachine(RuleBasedStateMachine):
         ttl=st.integers(1, 4),
         keep_forbidden=st.integers(0, 3),
     )
-    def make_round(self, pairs: list[tuple[str, str]], ttl: int, keep_forbidden: int) -> None:
+    def make_round(
+        self, pairs: list[tuple[str, str]], ttl: int, keep_forbidden: int
+    ) -> None:
         def forbidden(p: tuple[str, str]) -> bool:
             rec, s = self.model.get(p), self.status(p)
-            by_volunteer = s == "withdrawn" and rec is not None and rec[2] == "volunteer"
-            return s in ("open", "accepted", "rejected") or by_volunteer or self.full(*p)
+            by_volunteer = (
+                s == "withdrawn" and rec is not None and rec[2] == "volunteer"
+            )
+            return (
+                s in ("open", "accepted", "rejected") or by_volunteer or self.full(*p)
+            )
 
-        if keep_forbidden > 0:  # one round in four keeps forbidden offers, to see them refused
+        if (
+            keep_forbidden > 0
+        ):  # one round in four keeps forbidden offers, to see them refused
             pairs = [p for p in pairs if not forbidden(p)]
 
-        offers = [offer(v, n, cap=CAPACITY[n], maxp=MAX_PLACEMENTS[v]) for v, n in pairs]
+        offers = [
+            offer(v, n, cap=CAPACITY[n], maxp=MAX_PLACEMENTS[v]) for v, n in pairs
+        ]
         call = lambda: self.ledger.record_round(offers, at=day(self.now), ttl_days=ttl)
         if any(forbidden(p) for p in pairs):
             self.check_refused(call)
@@ -627,7 +905,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(self.status(p) == "open" for p in self.model))
     @rule(data=st.data())
     def accept_an_open_offer(self, data: st.DataObject) -> None:
-        pair = data.draw(st.sampled_from(sorted(p for p in self.model if self.status(p) == "open")))
+        pair = data.draw(
+            st.sampled_from(sorted(p for p in self.model if self.status(p) == "open"))
+        )
         call = lambda: self.ledger.accept(*pair, at=day(self.now))
         if self.full(*pair):
             self.check_refused(call)
@@ -668,7 +948,11 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule()
     def expire(self) -> None:
-        due = [p for p in self.model if self.model[p][0] == "open" and self.status(p) == "expired"]
+        due = [
+            p
+            for p in self.model
+            if self.model[p][0] == "open" and self.status(p) == "expired"
+        ]
         assert self.ledger.expire(day(self.now)) == len(due)
         for p in due:
             self.model[p][0] = "expired"
@@ -705,11 +989,16 @@ class LedgerMachine(RuleBasedStateMachine):
             assert seqs["withdrawn"] > seqs["accepted"] > 0
         # a rejected pair has never been offered again
         offered_after = {
-            (e.volunteer_id, e.need_id) for e in self.ledger.events(kind="offered")
+            (e.volunteer_id, e.need_id)
+            for e in self.ledger.events(kind="offered")
             if (e.volunteer_id, e.need_id) in state.rejected
-            and e.seq > max(r.seq for r in self.ledger.events(kind="rejected",
-                                                              volunteer_id=e.volunteer_id,
-                                                              need_id=e.need_id))
+            and e.seq
+            > max(
+                r.seq
+                for r in self.ledger.events(
+                    kind="rejected", volunteer_id=e.volunteer_id, need_id=e.need_id
+                )
+            )
         }
         assert not offered_after
 
@@ -724,18 +1013,52 @@ TestLedgerMachine = LedgerMachine.TestCase
 def ledger_path(tmp_path: Path) -> str:
     path = tmp_path / "m.sqlite"
     with Ledger(path) as led:
-        led.record_round([offer("v1", "n1"), offer("v2", "n1"), offer("v3", "n2")], at=day(0))
+        led.record_round(
+            [offer("v1", "n1"), offer("v2", "n1"), offer("v3", "n2")], at=day(0)
+        )
     return str(path)
 
 
-def test_cli_decide_records_and_is_idempotent(ledger_path: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_decide_records_and_is_idempotent(
+    ledger_path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     at = ["--at", day(1).isoformat()]
     assert cli(["decide", "--ledger", ledger_path, "--accept", "v1", "n1", *at]) == 0
     assert capsys.readouterr().out == "accepted v1 / n1 (round 1, event 5)\n"
     assert cli(["decide", "--ledger", ledger_path, "--accept", "v1", "n1", *at]) == 0
     assert "nothing written" in capsys.readouterr().out
-    assert cli(["decide", "--ledger", ledger_path, "--reject", "v3", "n2", "--reason", "far", *at]) == 0
-    assert cli(["decide", "--ledger", ledger_path, "--withdraw", "v2", "n1", "--by", "need", *at]) == 0
+    assert (
+        cli(
+            [
+                "decide",
+                "--ledger",
+                ledger_path,
+                "--reject",
+                "v3",
+                "n2",
+                "--reason",
+                "far",
+                *at,
+            ]
+        )
+        == 0
+    )
+    assert (
+        cli(
+            [
+                "decide",
+                "--ledger",
+                ledger_path,
+                "--withdraw",
+                "v2",
+                "n1",
+                "--by",
+                "need",
+                *at,
+            ]
+        )
+        == 0
+    )
     with Ledger(ledger_path) as led:
         state = led.state(as_of=day(2))
     assert state.placements == {("v1", "n1")} and state.rejected == {("v3", "n2")}
@@ -745,20 +1068,27 @@ def test_cli_decide_records_and_is_idempotent(ledger_path: str, capsys: pytest.C
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--accept", "v9", "n1"], "matchkit decide: refused: cannot accept volunteer 'v9' / need 'n1': unknown"),
+        (
+            ["--accept", "v9", "n1"],
+            "matchkit decide: refused: cannot accept volunteer 'v9' / need 'n1': unknown",
+        ),
         (["--reject", "v2", "n2"], "this pair was never offered"),
     ],
 )
 def test_cli_decide_refusal_exits_1_and_writes_nothing(
     ledger_path: str, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
-    assert cli(["decide", "--ledger", ledger_path, *argv, "--at", day(1).isoformat()]) == 1
+    assert (
+        cli(["decide", "--ledger", ledger_path, *argv, "--at", day(1).isoformat()]) == 1
+    )
     assert message in capsys.readouterr().err
     with Ledger(ledger_path) as led:
         assert len(led) == 4
 
 
-def test_cli_needs_an_existing_ledger(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_needs_an_existing_ledger(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     missing = str(tmp_path / "none.sqlite")
     assert cli(["decide", "--ledger", missing, "--accept", "v1", "n1"]) == 1
     assert cli(["status", "--ledger", missing]) == 1
@@ -766,40 +1096,108 @@ def test_cli_needs_an_existing_ledger(tmp_path: Path, capsys: pytest.CaptureFixt
     assert not Path(missing).exists()
 
 
-def test_cli_status_prints_the_state(ledger_path: str, capsys: pytest.CaptureFixture[str]) -> None:
-    cli(["decide", "--ledger", ledger_path, "--accept", "v1", "n1", "--at", day(1).isoformat()])
-    cli(["decide", "--ledger", ledger_path, "--reject", "v3", "n2", "--at", day(1).isoformat()])
+def test_cli_status_prints_the_state(
+    ledger_path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli(
+        [
+            "decide",
+            "--ledger",
+            ledger_path,
+            "--accept",
+            "v1",
+            "n1",
+            "--at",
+            day(1).isoformat(),
+        ]
+    )
+    cli(
+        [
+            "decide",
+            "--ledger",
+            ledger_path,
+            "--reject",
+            "v3",
+            "n2",
+            "--at",
+            day(1).isoformat(),
+        ]
+    )
     capsys.readouterr()
     assert cli(["status", "--ledger", ledger_path, "--as-of", day(2).isoformat()]) == 0
     out = capsys.readouterr().out
     assert "placements: 1\n  v1 -> n1\n" in out
     assert "open offers: 1\n  v2 -> n1 (round 1, expires 2026-03-09 09:00)\n" in out
     assert "exclusions (never offered again): 1\n  v3 -> n2 (rejected)\n" in out
-    assert out.rstrip().endswith("1  2026-03-02          3          1          1          0          0")
-    assert cli(["status", "--ledger", ledger_path, "--as-of", day(2).isoformat(), "--json"]) == 0
+    assert out.rstrip().endswith(
+        "1  2026-03-02          3          1          1          0          0"
+    )
+    assert (
+        cli(
+            ["status", "--ledger", ledger_path, "--as-of", day(2).isoformat(), "--json"]
+        )
+        == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     assert doc["placements"] == [["v1", "n1"]] and doc["excluded"] == [["v3", "n2"]]
-    assert doc["rounds"] == [{"round": 1, "at": "2026-03-02T09:00:00+00:00", "offered": 3,
-                              "accepted": 1, "rejected": 1}]
+    assert doc["rounds"] == [
+        {
+            "round": 1,
+            "at": "2026-03-02T09:00:00+00:00",
+            "offered": 3,
+            "accepted": 1,
+            "rejected": 1,
+        }
+    ]
 
 
-def test_replay_reads_a_hand_written_export_with_other_time_zones(tmp_path: Path) -> None:
+def test_replay_reads_a_hand_written_export_with_other_time_zones(
+    tmp_path: Path,
+) -> None:
     lines = [
         {"format": "matchkit-ledger-events", "schema_version": 1, "n_events": 3},
-        {"seq": 1, "at": "2026-03-02T12:00:00+03:00", "kind": "round", "round": 1,
-         "payload": {"n_offers": 1, "ttl_days": 7}},
-        {"seq": 2, "at": "2026-03-02T12:00:00+03:00", "kind": "offered", "round": 1,
-         "volunteer_id": "v1", "need_id": "n1",
-         "payload": {"score": 1, "capacity": 1, "max_placements": 1, "expires_at": "2026-03-09T12:00:00+03:00"}},
-        {"seq": 3, "at": "2026-03-03", "kind": "accepted", "round": 1, "volunteer_id": "v1", "need_id": "n1"},
+        {
+            "seq": 1,
+            "at": "2026-03-02T12:00:00+03:00",
+            "kind": "round",
+            "round": 1,
+            "payload": {"n_offers": 1, "ttl_days": 7},
+        },
+        {
+            "seq": 2,
+            "at": "2026-03-02T12:00:00+03:00",
+            "kind": "offered",
+            "round": 1,
+            "volunteer_id": "v1",
+            "need_id": "n1",
+            "payload": {
+                "score": 1,
+                "capacity": 1,
+                "max_placements": 1,
+                "expires_at": "2026-03-09T12:00:00+03:00",
+            },
+        },
+        {
+            "seq": 3,
+            "at": "2026-03-03",
+            "kind": "accepted",
+            "round": 1,
+            "volunteer_id": "v1",
+            "need_id": "n1",
+        },
     ]
     path = tmp_path / "by-hand.jsonl"
     path.write_text("".join(json.dumps(x) + "\n" for x in lines))
     state = Ledger.replay(path, as_of=day(1))
     assert state.placements == {("v1", "n1")} and state.rounds[0].at == T0
-    assert Ledger.read_jsonl(path)[1].payload["expires_at"] == "2026-03-09T09:00:00.000000Z"
+    assert (
+        Ledger.read_jsonl(path)[1].payload["expires_at"]
+        == "2026-03-09T09:00:00.000000Z"
+    )
 
 
 def test_a_path_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInputError, match="cannot open ledger|is not a matchkit ledger"):
+    with pytest.raises(
+        InvalidInputError, match="cannot open ledger|is not a matchkit ledger"
+    ):
         Ledger(tmp_path / "no-such-folder" / "m.sqlite")

@@ -24,16 +24,24 @@ MULTI_MAX = 2
 
 
 def _offer(v: str, n: str, cap: int = 1, maxp: int = 1) -> Offer:
-    return Offer(volunteer_id=v, need_id=n, score=0.5, capacity=cap, max_placements=maxp)
+    return Offer(
+        volunteer_id=v, need_id=n, score=0.5, capacity=cap, max_placements=maxp
+    )
 
 
 def _child(path: str, proc: int, barrier: Any, results: Any) -> None:
     """One process: its own pairs, plus pairs every process fights over, in a shuffled order."""
-    ops: list[tuple[str, str, str]] = [("accept", f"p{proc}-v{j}", f"p{proc}-n{j}") for j in range(N_PRIVATE)]
+    ops: list[tuple[str, str, str]] = [
+        ("accept", f"p{proc}-v{j}", f"p{proc}-n{j}") for j in range(N_PRIVATE)
+    ]
     ops += [
         ("accept", f"h{proc}", "hot"),  # six volunteers, three places
         ("accept", "s", "shared"),  # everyone accepts the same pair
-        ("accept" if proc % 2 == 0 else "reject", "c", "contested"),  # half accept, half reject
+        (
+            "accept" if proc % 2 == 0 else "reject",
+            "c",
+            "contested",
+        ),  # half accept, half reject
         ("accept", "m", f"m{proc}"),  # one volunteer who takes at most two placements
     ]
     rng = random.Random(proc)
@@ -54,10 +62,16 @@ def _child(path: str, proc: int, barrier: Any, results: Any) -> None:
 @pytest.fixture
 def ledger_file(tmp_path: Path) -> str:
     path = tmp_path / "shared.sqlite"
-    offers = [_offer(f"p{p}-v{j}", f"p{p}-n{j}") for p in range(N_PROCS) for j in range(N_PRIVATE)]
+    offers = [
+        _offer(f"p{p}-v{j}", f"p{p}-n{j}")
+        for p in range(N_PROCS)
+        for j in range(N_PRIVATE)
+    ]
     offers += [_offer(f"h{p}", "hot", cap=HOT_CAPACITY) for p in range(N_PROCS)]
     offers += [_offer("s", "shared"), _offer("c", "contested")]
-    offers += [_offer("m", f"m{p}", cap=N_PROCS, maxp=MULTI_MAX) for p in range(N_PROCS)]
+    offers += [
+        _offer("m", f"m{p}", cap=N_PROCS, maxp=MULTI_MAX) for p in range(N_PROCS)
+    ]
     with Ledger(path) as ledger:
         ledger.record_round(offers)
     return str(path)
@@ -67,7 +81,10 @@ def _run(path: str) -> dict[int, list[tuple[Any, ...]]]:
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(N_PROCS)
     results = ctx.Queue()
-    procs = [ctx.Process(target=_child, args=(path, p, barrier, results)) for p in range(N_PROCS)]
+    procs = [
+        ctx.Process(target=_child, args=(path, p, barrier, results))
+        for p in range(N_PROCS)
+    ]
     for p in procs:
         p.start()
     collected = dict(results.get(timeout=120) for _ in procs)
@@ -77,13 +94,17 @@ def _run(path: str) -> dict[int, list[tuple[Any, ...]]]:
     return collected
 
 
-def test_processes_deciding_at_once_lose_nothing_and_never_overfill(ledger_file: str) -> None:
+def test_processes_deciding_at_once_lose_nothing_and_never_overfill(
+    ledger_file: str,
+) -> None:
     collected = _run(ledger_file)
     outcomes = [r for rows in collected.values() for r in rows]
 
     with Ledger(ledger_file) as ledger:
         state = ledger.state()
-        decisions = [e for e in ledger.events() if e.kind.value in ("accepted", "rejected")]
+        decisions = [
+            e for e in ledger.events() if e.kind.value in ("accepted", "rejected")
+        ]
         assert ledger.integrity_check() == "ok"
 
     # every decision a process saw committed is in the file, under the seq it was given
@@ -94,7 +115,9 @@ def test_processes_deciding_at_once_lose_nothing_and_never_overfill(ledger_file:
             assert (e.kind.value, e.volunteer_id, e.need_id) == (verb + "ed", v, n)
 
     # private pairs: all accepted, nothing lost
-    private = {(f"p{p}-v{j}", f"p{p}-n{j}") for p in range(N_PROCS) for j in range(N_PRIVATE)}
+    private = {
+        (f"p{p}-v{j}", f"p{p}-n{j}") for p in range(N_PROCS) for j in range(N_PRIVATE)
+    }
     assert private <= state.placements
 
     # the last places: exactly the capacity, and the winners are the processes told "ok"
@@ -119,7 +142,10 @@ def test_processes_deciding_at_once_lose_nothing_and_never_overfill(ledger_file:
 
     # one volunteer, six needs, at most two placements
     assert sum(1 for v, _ in state.placements if v == "m") == MULTI_MAX
-    assert Counter(r for _, v, _, r, _ in outcomes if v == "m") == {"ok": MULTI_MAX, "refused": N_PROCS - MULTI_MAX}
+    assert Counter(r for _, v, _, r, _ in outcomes if v == "m") == {
+        "ok": MULTI_MAX,
+        "refused": N_PROCS - MULTI_MAX,
+    }
 
     # and no need or volunteer over capacity anywhere
     for need, k in state.placements_per_need.items():
@@ -131,18 +157,25 @@ def test_processes_deciding_at_once_lose_nothing_and_never_overfill(ledger_file:
 def _rounds_child(path: str, proc: int, barrier: Any, results: Any) -> None:
     barrier.wait()  # everyone opens the file that does not exist yet, at once
     with Ledger(path, timeout=60) as ledger:
-        rnd = ledger.record_round([_offer(f"r{proc}-v{j}", f"r{proc}-n{j}") for j in range(20)])
+        rnd = ledger.record_round(
+            [_offer(f"r{proc}-v{j}", f"r{proc}-n{j}") for j in range(20)]
+        )
         for j in range(0, 20, 2):
             ledger.accept(f"r{proc}-v{j}", f"r{proc}-n{j}")
     results.put((proc, rnd))
 
 
-def test_processes_creating_one_file_and_recording_rounds_at_once(tmp_path: Path) -> None:
+def test_processes_creating_one_file_and_recording_rounds_at_once(
+    tmp_path: Path,
+) -> None:
     path = str(tmp_path / "fresh.sqlite")
     n = 4
     ctx = mp.get_context("spawn")
     barrier, results = ctx.Barrier(n), ctx.Queue()
-    procs = [ctx.Process(target=_rounds_child, args=(path, p, barrier, results)) for p in range(n)]
+    procs = [
+        ctx.Process(target=_rounds_child, args=(path, p, barrier, results))
+        for p in range(n)
+    ]
     for p in procs:
         p.start()
     rounds = dict(results.get(timeout=120) for _ in procs)
@@ -153,7 +186,11 @@ def test_processes_creating_one_file_and_recording_rounds_at_once(tmp_path: Path
     with Ledger(path) as ledger:
         state = ledger.state()
         assert ledger.integrity_check() == "ok"
-    assert [(r.number, r.n_offers) for r in state.rounds] == [(k, 20) for k in range(1, n + 1)]
+    assert [(r.number, r.n_offers) for r in state.rounds] == [
+        (k, 20) for k in range(1, n + 1)
+    ]
     for proc, rnd in rounds.items():
         assert state.round_counts[rnd] == {"offered": 20, "accepted": 10}
-        assert {(f"r{proc}-v{j}", f"r{proc}-n{j}") for j in range(0, 20, 2)} <= state.placements
+        assert {
+            (f"r{proc}-v{j}", f"r{proc}-n{j}") for j in range(0, 20, 2)
+        } <= state.placements

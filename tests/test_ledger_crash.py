@@ -19,7 +19,9 @@ import pytest
 
 from matchkit import Ledger
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
+pytestmark = pytest.mark.skipif(
+    not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL"
+)
 
 N_KILLS = 20
 
@@ -74,7 +76,9 @@ def _check(path: Path, reported: list[str]) -> None:
             rnd, size = int(rest[0]), int(rest[1])
             assert offered_per_round[rnd] == size, f"reported round {rnd} is missing"
         else:
-            assert (kind, rest[0], rest[1]) in decisions, f"reported {line!r} is missing"
+            assert (kind, rest[0], rest[1]) in decisions, (
+                f"reported {line!r} is missing"
+            )
 
 
 def test_killed_writer_leaves_every_committed_decision(tmp_path: Path) -> None:
@@ -85,7 +89,9 @@ def test_killed_writer_leaves_every_committed_decision(tmp_path: Path) -> None:
     for life in range(N_KILLS):
         child = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(path), str(life)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         assert child.stdout is not None
         first = child.stdout.readline()

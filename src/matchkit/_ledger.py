@@ -17,14 +17,21 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ._exceptions import DecisionError, InvalidInputError, check_choice
-from ._ledger_offers import Offer, check_offers, coerce_offers, pair_text
+from ._ledger_rules import (
+    Offer,
+    check_offers,
+    coerce_offers,
+    offered_pair,
+    pair_text,
+    require_not_before,
+    require_open,
+)
 from ._ledger_state import (
     NEED_TRANSITIONS,
     WITHDRAWN_BY,
     EventKind,
     LedgerEvent,
     LedgerState,
-    PairRecord,
     Replayer,
     format_time,
     parse_time,
@@ -74,7 +81,9 @@ class Ledger:
 
     schema_version = LEDGER_SCHEMA_VERSION
 
-    def __init__(self, path: str | os.PathLike[str] = "matches.sqlite", *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] = "matches.sqlite", *, timeout: float = 30.0
+    ) -> None:
         self._store = Store(path, timeout=timeout)
         self._closed = False
         self._replayer = Replayer()
@@ -156,8 +165,14 @@ class Ledger:
         >>> ledger.record_round([], at="2026-03-08")
         2
         """
-        if not (isinstance(ttl_days, (int, float)) and math.isfinite(ttl_days) and ttl_days > 0):
-            raise InvalidInputError(f"ttl_days must be a positive number of days; got {ttl_days!r}")
+        if not (
+            isinstance(ttl_days, (int, float))
+            and math.isfinite(ttl_days)
+            and ttl_days > 0
+        ):
+            raise InvalidInputError(
+                f"ttl_days must be a positive number of days; got {ttl_days!r}"
+            )
         when = parse_time(at)
         batch = coerce_offers(offers, capacity or {}, max_placements or {})
         at_text = format_time(when)
@@ -168,23 +183,45 @@ class Ledger:
             self._expire_due(store, when)
             rnd = store.last_round() + 1
             rows: list[tuple[str, int | None, str, str | None, str | None, str]] = [
-                (at_text, rnd, "round", None, None,
-                 json.dumps({"n_offers": len(batch), "ttl_days": ttl_days}, sort_keys=True))
+                (
+                    at_text,
+                    rnd,
+                    "round",
+                    None,
+                    None,
+                    json.dumps(
+                        {"n_offers": len(batch), "ttl_days": ttl_days}, sort_keys=True
+                    ),
+                )
             ]
             for o in batch:
                 payload = dict(o.extra)
                 payload.update(
-                    score=o.score, capacity=o.capacity, max_placements=o.max_placements,
-                    expires_at=expires_text, shortlist=o.shortlist, rank=o.rank,
+                    score=o.score,
+                    capacity=o.capacity,
+                    max_placements=o.max_placements,
+                    expires_at=expires_text,
+                    shortlist=o.shortlist,
+                    rank=o.rank,
                 )
-                rows.append((at_text, rnd, "offered", o.volunteer_id, o.need_id,
-                             json.dumps(payload, sort_keys=True, allow_nan=False)))
+                rows.append(
+                    (
+                        at_text,
+                        rnd,
+                        "offered",
+                        o.volunteer_id,
+                        o.need_id,
+                        json.dumps(payload, sort_keys=True, allow_nan=False),
+                    )
+                )
             store.append_many(rows)
         return rnd
 
     # ---- decisions -------------------------------------------------------------------
 
-    def accept(self, volunteer_id: str, need_id: str, *, at: TimeLike = None) -> LedgerEvent:
+    def accept(
+        self, volunteer_id: str, need_id: str, *, at: TimeLike = None
+    ) -> LedgerEvent:
         """Record that the volunteer accepted the offer; return the ``accepted`` event.
 
         Accepting an accepted pair again writes nothing and returns the first event.
@@ -205,10 +242,10 @@ class Ledger:
         """
         when = parse_time(at)
         with self._write() as store:
-            rec = self._offered_pair(store, volunteer_id, need_id, "accept")
+            rec = offered_pair(store, volunteer_id, need_id, "accept")
             if rec.status == "accepted":
                 return self._event_at(store, rec.seq)
-            self._require_open(rec, volunteer_id, need_id, when, "accept")
+            require_open(rec, volunteer_id, need_id, when, "accept")
             status = store.need_status(need_id)
             if status is not None and status[0] != NeedStatus.OPEN.value:
                 raise DecisionError(
@@ -222,7 +259,9 @@ class Ledger:
                     f"cannot accept {pair_text(volunteer_id, need_id)}: the need is full "
                     f"({len(taken)} of {cap} places taken by {', '.join(v for v, _ in taken)})"
                 )
-            limit = store.latest_limit("volunteer_id", volunteer_id, "max_placements") or 1
+            limit = (
+                store.latest_limit("volunteer_id", volunteer_id, "max_placements") or 1
+            )
             mine = store.placed("volunteer_id", volunteer_id)
             if len(mine) >= limit:
                 raise DecisionError(
@@ -230,11 +269,21 @@ class Ledger:
                     f"{len(mine)} of {limit} placements ({', '.join(n for _, n in mine)}); "
                     "withdraw one first"
                 )
-            return store.append(EventKind.ACCEPTED, when, rnd=rec.round,
-                                volunteer_id=volunteer_id, need_id=need_id)
+            return store.append(
+                EventKind.ACCEPTED,
+                when,
+                rnd=rec.round,
+                volunteer_id=volunteer_id,
+                need_id=need_id,
+            )
 
     def reject(
-        self, volunteer_id: str, need_id: str, *, at: TimeLike = None, reason: str | None = None
+        self,
+        volunteer_id: str,
+        need_id: str,
+        *,
+        at: TimeLike = None,
+        reason: str | None = None,
     ) -> LedgerEvent:
         """Record that the volunteer declined the offer (final for this pair).
 
@@ -256,7 +305,7 @@ class Ledger:
         """
         when = parse_time(at)
         with self._write() as store:
-            rec = self._offered_pair(store, volunteer_id, need_id, "reject")
+            rec = offered_pair(store, volunteer_id, need_id, "reject")
             if rec.status == "rejected":
                 return self._event_at(store, rec.seq)
             if rec.status == "accepted":
@@ -264,10 +313,16 @@ class Ledger:
                     f"cannot reject {pair_text(volunteer_id, need_id)}: it is an accepted "
                     "placement; withdraw it instead (ledger.withdraw(..., by='volunteer'))"
                 )
-            self._require_open(rec, volunteer_id, need_id, when, "reject")
+            require_open(rec, volunteer_id, need_id, when, "reject")
             payload = {"reason": reason} if reason else {}
-            return store.append(EventKind.REJECTED, when, rnd=rec.round,
-                                volunteer_id=volunteer_id, need_id=need_id, payload=payload)
+            return store.append(
+                EventKind.REJECTED,
+                when,
+                rnd=rec.round,
+                volunteer_id=volunteer_id,
+                need_id=need_id,
+                payload=payload,
+            )
 
     def withdraw(
         self,
@@ -301,20 +356,26 @@ class Ledger:
         check_choice("by", by, WITHDRAWN_BY, caller="Ledger.withdraw")
         when = parse_time(at)
         with self._write() as store:
-            rec = self._offered_pair(store, volunteer_id, need_id, "withdraw")
+            rec = offered_pair(store, volunteer_id, need_id, "withdraw")
             if rec.status == "withdrawn":
                 return self._event_at(store, rec.seq)
             if rec.status == "accepted":
                 ended = "placement"
-                self._not_before(rec, volunteer_id, need_id, when, "withdraw")
+                require_not_before(rec, volunteer_id, need_id, when, "withdraw")
             else:
-                self._require_open(rec, volunteer_id, need_id, when, "withdraw")
+                require_open(rec, volunteer_id, need_id, when, "withdraw")
                 ended = "offer"
             payload: dict[str, Any] = {"by": by, "ended": ended}
             if reason:
                 payload["reason"] = reason
-            return store.append(EventKind.WITHDRAWN, when, rnd=rec.round,
-                                volunteer_id=volunteer_id, need_id=need_id, payload=payload)
+            return store.append(
+                EventKind.WITHDRAWN,
+                when,
+                rnd=rec.round,
+                volunteer_id=volunteer_id,
+                need_id=need_id,
+                payload=payload,
+            )
 
     def expire(self, as_of: TimeLike = None) -> int:
         """Record as expired every open offer whose expiry is at or before ``as_of``.
@@ -341,10 +402,12 @@ class Ledger:
     def _expire_due(store: Store, when: datetime) -> int:
         due = store.due(format_time(when))
         at_text = format_time(when)
-        store.append_many([
-            (at_text, rnd, "expired", v, n, json.dumps({"expires_at": exp}))
-            for v, n, rnd, exp in due
-        ])
+        store.append_many(
+            [
+                (at_text, rnd, "expired", v, n, json.dumps({"expires_at": exp}))
+                for v, n, rnd, exp in due
+            ]
+        )
         return len(due)
 
     def record_need_transition(
@@ -390,11 +453,17 @@ class Ledger:
         'idea'
         """
         to = self._status(to_status, "to_status")
-        claimed = None if from_status is None else self._status(from_status, "from_status")
+        claimed = (
+            None if from_status is None else self._status(from_status, "from_status")
+        )
         if not isinstance(by, str) or not by.strip():
-            raise InvalidInputError("by must name who decided the transition (an organisation id)")
+            raise InvalidInputError(
+                "by must name who decided the transition (an organisation id)"
+            )
         if not isinstance(reason, str) or not reason.strip():
-            raise InvalidInputError("reason must say why the need moves (a non-empty string)")
+            raise InvalidInputError(
+                "reason must say why the need moves (a non-empty string)"
+            )
         when = parse_time(at)
         with self._write() as store:
             row = store.need_status(need_id)
@@ -413,15 +482,25 @@ class Ledger:
                     ).fetchone()[0]
                     return self._event_at(store, int(seq))
             elif to not in NEED_TRANSITIONS[start]:
-                allowed = sorted(s.value for s in NEED_TRANSITIONS[start]) or ["none (closed is final)"]
-                where = "has no recorded status" if start is None else f"is {start.value!r}"
+                allowed = sorted(s.value for s in NEED_TRANSITIONS[start]) or [
+                    "none (closed is final)"
+                ]
+                where = (
+                    "has no recorded status" if start is None else f"is {start.value!r}"
+                )
                 raise DecisionError(
                     f"need {need_id!r} {where}; it cannot move to {to.value!r}. "
                     f"Allowed next: {', '.join(allowed)} (lifecycle idea -> vetted -> open -> closed)"
                 )
-            payload = {"from": None if start is None else start.value, "to": to.value,
-                       "by": by.strip(), "reason": reason.strip()}
-            return store.append(EventKind.NEED_STATUS, when, need_id=need_id, payload=payload)
+            payload = {
+                "from": None if start is None else start.value,
+                "to": to.value,
+                "by": by.strip(),
+                "reason": reason.strip(),
+            }
+            return store.append(
+                EventKind.NEED_STATUS, when, need_id=need_id, payload=payload
+            )
 
     @staticmethod
     def _status(value: NeedStatus | str, name: str) -> NeedStatus:
@@ -429,7 +508,9 @@ class Ledger:
             return NeedStatus(value)
         except ValueError:
             options = ", ".join(repr(s.value) for s in NeedStatus)
-            raise InvalidInputError(f"{name} must be one of {options}; got {value!r}") from None
+            raise InvalidInputError(
+                f"{name} must be one of {options}; got {value!r}"
+            ) from None
 
     # ---- decision helpers ------------------------------------------------------------
 
@@ -437,57 +518,6 @@ class Ledger:
         if self._closed:
             raise InvalidInputError(f"ledger {self.path!r} is closed")
         return self._store.write()
-
-    @staticmethod
-    def _offered_pair(store: Store, volunteer_id: str, need_id: str, verb: str) -> PairRecord:
-        for name, value in (("volunteer_id", volunteer_id), ("need_id", need_id)):
-            if not isinstance(value, str) or not value:
-                raise DecisionError(f"cannot {verb}: {name} must be a non-empty string, got {value!r}")
-        rec = store.pair(volunteer_id, need_id)
-        if rec is not None:
-            return rec
-        unknown = [f"{kind} {value!r}" for kind, col, value in
-                   (("volunteer", "volunteer_id", volunteer_id), ("need", "need_id", need_id))
-                   if not store.known(col, value)]
-        if unknown:
-            raise DecisionError(
-                f"cannot {verb} {pair_text(volunteer_id, need_id)}: unknown "
-                f"{' and '.join(unknown)} (never offered in this ledger); check the ids"
-            )
-        raise DecisionError(
-            f"cannot {verb} {pair_text(volunteer_id, need_id)}: this pair was never offered; "
-            "only offers can be decided"
-        )
-
-    @staticmethod
-    def _not_before(rec: PairRecord, volunteer_id: str, need_id: str, when: datetime, verb: str) -> None:
-        if format_time(when) < rec.offered_at:
-            raise DecisionError(
-                f"cannot {verb} {pair_text(volunteer_id, need_id)} at {format_time(when)}: "
-                f"before the offer was made ({rec.offered_at})"
-            )
-
-    def _require_open(
-        self, rec: PairRecord, volunteer_id: str, need_id: str, when: datetime, verb: str
-    ) -> None:
-        pair = pair_text(volunteer_id, need_id)
-        if rec.status == "rejected":
-            raise DecisionError(f"cannot {verb} {pair}: the volunteer rejected it; a rejection is final")
-        if rec.status == "expired":
-            raise DecisionError(
-                f"cannot {verb} {pair}: the offer expired at {rec.expires_at}; "
-                "a later round may offer it again"
-            )
-        if rec.status == "withdrawn":
-            raise DecisionError(f"cannot {verb} {pair}: the offer was withdrawn by the {rec.by}")
-        if rec.status == "accepted":
-            raise DecisionError(f"cannot {verb} {pair}: it is already an accepted placement")
-        self._not_before(rec, volunteer_id, need_id, when, verb)
-        if rec.expires_at <= format_time(when):
-            raise DecisionError(
-                f"cannot {verb} {pair} at {format_time(when)}: the offer expired at "
-                f"{rec.expires_at}; a later round may offer it again"
-            )
 
     def _replayed(self, store: Store) -> Replayer:
         """The replayer, fed with the events committed since it last read (call in a transaction).
@@ -545,7 +575,11 @@ class Ledger:
         if kind is not None:
             where.append("kind = ?")
             params.append(EventKind(kind).value)
-        for column, value in (("volunteer_id", volunteer_id), ("need_id", need_id), ("round", round)):
+        for column, value in (
+            ("volunteer_id", volunteer_id),
+            ("need_id", need_id),
+            ("round", round),
+        ):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
@@ -590,7 +624,9 @@ class Ledger:
 
     @staticmethod
     def replay(
-        source: str | os.PathLike[str] | Iterable[LedgerEvent], *, as_of: TimeLike = None
+        source: str | os.PathLike[str] | Iterable[LedgerEvent],
+        *,
+        as_of: TimeLike = None,
     ) -> LedgerState:
         """Rebuild a :class:`LedgerState` from a JSONL export (a path) or from events.
 

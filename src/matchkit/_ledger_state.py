@@ -95,7 +95,9 @@ def parse_time(value: datetime | date | str | None, *, name: str = "at") -> date
     if isinstance(value, str):
         text = value.strip()
         try:
-            value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+            value = datetime.fromisoformat(
+                text[:-1] + "+00:00" if text.endswith("Z") else text
+            )
         except ValueError:
             raise InvalidInputError(
                 f"{name}={text!r} is not an ISO 8601 date or time; use e.g. '2026-03-01T09:00:00Z'"
@@ -194,11 +196,14 @@ class LedgerEvent:
                 payload=dict(payload),
             )
         except (KeyError, TypeError, ValueError) as err:
-            raise InvalidInputError(f"not a ledger event ({err}): {json.dumps(obj)[:200]}") from None
+            raise InvalidInputError(
+                f"not a ledger event ({err}): {json.dumps(obj)[:200]}"
+            ) from None
 
 
 class OpenOffer(NamedTuple):
-    """An offer still waiting for the volunteer's answer.
+    """An offer as recorded: waiting for an answer (``LedgerState.open_offers``) or the one a
+    placement was accepted from (``LedgerState.accepted_offers``).
 
     ``extra`` holds what the offer was recorded with beyond the standard fields (such as a
     proposal group or score components); treat it as read-only.
@@ -228,8 +233,17 @@ class PairRecord:
     """Where one (volunteer, need) pair stands, folded from its events in log order."""
 
     __slots__ = (
-        "by", "expires_at", "extra", "offer", "offered_at", "rank", "round", "score", "seq",
-        "shortlist", "status",
+        "by",
+        "expires_at",
+        "extra",
+        "offer",
+        "offered_at",
+        "rank",
+        "round",
+        "score",
+        "seq",
+        "shortlist",
+        "status",
     )
 
     def __init__(self) -> None:
@@ -243,9 +257,13 @@ class PairRecord:
         self.by: str | None = None
         self.seq = 0
         self.extra: Mapping[str, Any] | None = None
-        self.offer: OpenOffer | None = None  # built once, when a state first shows it open
+        self.offer: OpenOffer | None = (
+            None  # built once per event, when a state shows it
+        )
 
-    def apply(self, seq: int, kind: str, rnd: int | None, at: str, payload: Mapping[str, Any]) -> None:
+    def apply(
+        self, seq: int, kind: str, rnd: int | None, at: str, payload: Mapping[str, Any]
+    ) -> None:
         """Advance the pair by one event (events of other pairs must not be passed)."""
         self.seq = seq
         self.offer = None
@@ -271,7 +289,9 @@ class PairRecord:
     @property
     def excluded(self) -> bool:
         """Never to be offered again: rejected, or left by the volunteer."""
-        return self.status == "rejected" or (self.status == "withdrawn" and self.by == "volunteer")
+        return self.status == "rejected" or (
+            self.status == "withdrawn" and self.by == "volunteer"
+        )
 
 
 def _frozen_map(d: Mapping[Any, Any]) -> Mapping[Any, Any]:
@@ -289,6 +309,8 @@ class LedgerState:
         it counts as expired). Every recorded event counts, whatever its time.
     placements : frozenset of (volunteer_id, need_id)
         Accepted and not withdrawn. A re-plan must keep them.
+    accepted_offers : Mapping[(volunteer_id, need_id), OpenOffer]
+        For each placement, the offer it was accepted from (round, score, rank, extra).
     open_offers : Mapping[(volunteer_id, need_id), OpenOffer]
         Offered, not decided, not expired at ``as_of``.
     rejected : frozenset of pairs
@@ -314,6 +336,7 @@ class LedgerState:
 
     as_of: datetime
     placements: frozenset[Pair]
+    accepted_offers: Mapping[Pair, OpenOffer]
     open_offers: Mapping[Pair, OpenOffer]
     rejected: frozenset[Pair]
     withdrawn: Mapping[Pair, str]
@@ -390,7 +413,9 @@ class LedgerState:
         return None
 
     def offers_since(
-        self, volunteer_id: str | None = None, since: datetime | date | str | None = None
+        self,
+        volunteer_id: str | None = None,
+        since: datetime | date | str | None = None,
     ) -> int:
         """Offers made at or after ``since`` (all offers if None), to one volunteer or to all.
 
@@ -403,10 +428,16 @@ class LedgerState:
         >>> s.offers_since("v1", s.as_of - timedelta(days=7))
         0
         """
-        times = self._all_offer_times if volunteer_id is None else self._offer_times.get(volunteer_id, [])
+        times = (
+            self._all_offer_times
+            if volunteer_id is None
+            else self._offer_times.get(volunteer_id, [])
+        )
         if since is None:
             return len(times)
-        return len(times) - bisect.bisect_left(times, format_time(parse_time(since, name="since")))
+        return len(times) - bisect.bisect_left(
+            times, format_time(parse_time(since, name="since"))
+        )
 
 
 class Replayer:
@@ -430,7 +461,9 @@ class Replayer:
 
     def feed(
         self,
-        events: Iterable[LedgerEvent | tuple[int, str, int | None, str, str | None, str | None, Any]],
+        events: Iterable[
+            LedgerEvent | tuple[int, str, int | None, str, str | None, str | None, Any]
+        ],
     ) -> None:
         """Apply events in log order; a malformed event raises InvalidInputError."""
         pairs, capacity, max_placements = self.pairs, self.capacity, self.max_placements
@@ -478,7 +511,12 @@ class Replayer:
                 continue
             elif kind == "round":
                 self.rounds.append(
-                    RoundInfo(int(rnd), _from_text(at), int(payload["n_offers"]), float(payload["ttl_days"]))
+                    RoundInfo(
+                        int(rnd),
+                        _from_text(at),
+                        int(payload["n_offers"]),
+                        float(payload["ttl_days"]),
+                    )
                 )
                 round_counts.setdefault(rnd, {})
                 continue
@@ -495,12 +533,28 @@ class Replayer:
             t = self._times[text] = _from_text(text)
         return t
 
+    def _offer(self, pair: Pair, rec: PairRecord) -> OpenOffer:
+        """The pair's latest offer as a record (built once, until the pair's next event)."""
+        rec.offer = OpenOffer(
+            pair[0],
+            pair[1],
+            int(rec.round or 0),
+            self._when(rec.offered_at),
+            self._when(rec.expires_at),
+            rec.score,
+            rec.rank,
+            rec.shortlist,
+            _extra(rec.extra),
+        )
+        return rec.offer
+
     def state(self, as_of: datetime | date | str | None = None) -> LedgerState:
         """The state judged at ``as_of`` (a snapshot: later feeds leave it unchanged)."""
         as_of_dt = parse_time(as_of, name="as_of")
         as_of_text = format_time(as_of_dt)
         placements, rejected, expired, excluded = set(), set(), set(), set()
         open_offers: dict[Pair, OpenOffer] = {}
+        accepted_offers: dict[Pair, OpenOffer] = {}
         withdrawn: dict[Pair, str] = {}
         for pair, rec in self.pairs.items():
             status = rec.status
@@ -508,16 +562,10 @@ class Replayer:
                 if rec.expires_at <= as_of_text:
                     expired.add(pair)
                 else:
-                    offer = rec.offer
-                    if offer is None:
-                        offer = rec.offer = OpenOffer(
-                            pair[0], pair[1], int(rec.round or 0), self._when(rec.offered_at),
-                            self._when(rec.expires_at), rec.score, rec.rank, rec.shortlist,
-                            _extra(rec.extra),
-                        )
-                    open_offers[pair] = offer
+                    open_offers[pair] = rec.offer or self._offer(pair, rec)
             elif status == "accepted":
                 placements.add(pair)
+                accepted_offers[pair] = rec.offer or self._offer(pair, rec)
             elif status == "rejected":
                 rejected.add(pair)
                 excluded.add(pair)
@@ -530,6 +578,7 @@ class Replayer:
         return LedgerState(
             as_of=as_of_dt,
             placements=frozenset(placements),
+            accepted_offers=_frozen_map(accepted_offers),
             open_offers=_frozen_map(open_offers),
             rejected=frozenset(rejected),
             withdrawn=_frozen_map(withdrawn),
@@ -548,7 +597,9 @@ class Replayer:
 
 
 def replay_events(
-    events: Iterable[LedgerEvent | tuple[int, str, int | None, str, str | None, str | None, Any]],
+    events: Iterable[
+        LedgerEvent | tuple[int, str, int | None, str, str | None, str | None, Any]
+    ],
     *,
     as_of: datetime | date | str | None = None,
 ) -> LedgerState:
@@ -573,7 +624,17 @@ def replay_events(
     return replayer.state(as_of)
 
 
-RESERVED_OFFER_KEYS = frozenset({"score", "rank", "shortlist", "capacity", "max_placements", "expires_at", "ttl_days"})
+RESERVED_OFFER_KEYS = frozenset(
+    {
+        "score",
+        "rank",
+        "shortlist",
+        "capacity",
+        "max_placements",
+        "expires_at",
+        "ttl_days",
+    }
+)
 _NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
 _N_OFFER_KEYS = 6  # score, rank, shortlist, capacity, max_placements, expires_at
 
@@ -582,7 +643,9 @@ def _extra(payload: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """The caller's own keys of an offer payload (read-only)."""
     if not payload or len(payload) <= _N_OFFER_KEYS:  # the six keys every offer has
         return _NO_EXTRA
-    return MappingProxyType({k: v for k, v in payload.items() if k not in RESERVED_OFFER_KEYS})
+    return MappingProxyType(
+        {k: v for k, v in payload.items() if k not in RESERVED_OFFER_KEYS}
+    )
 
 
 # matchkit/__init__ renames the module of public classes to "matchkit"; list them so that

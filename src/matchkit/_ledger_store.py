@@ -21,7 +21,14 @@ from typing import Any
 from ._exceptions import InvalidInputError
 from ._ledger_state import EventKind, LedgerEvent, PairRecord, format_time, parse_time
 
-__all__ = ["LEDGER_SCHEMA_VERSION", "Store", "read_jsonl", "read_jsonl_rows", "row_to_event", "write_jsonl"]
+__all__ = [
+    "LEDGER_SCHEMA_VERSION",
+    "Store",
+    "read_jsonl",
+    "read_jsonl_rows",
+    "row_to_event",
+    "write_jsonl",
+]
 
 #: Version of the ledger file layout (PRAGMA user_version).
 LEDGER_SCHEMA_VERSION = 1
@@ -61,7 +68,9 @@ Row = tuple[int, str, "int | None", str, "str | None", "str | None", Any]
 def row_to_event(row: Sequence[Any]) -> LedgerEvent:
     """Build a :class:`LedgerEvent` from a ``_COLUMNS`` row."""
     seq, at, rnd, kind, vid, nid, payload = row
-    return LedgerEvent(int(seq), parse_time(at), EventKind(kind), rnd, vid, nid, json.loads(payload))
+    return LedgerEvent(
+        int(seq), parse_time(at), EventKind(kind), rnd, vid, nid, json.loads(payload)
+    )
 
 
 class Store:
@@ -71,11 +80,17 @@ class Store:
         self.path = os.fspath(path)
         self.memory = self.path == ":memory:" or self.path.startswith("file::memory:")
         if not self.memory and os.path.isdir(self.path):
-            raise InvalidInputError(f"ledger path {self.path!r} is a directory; give a file name")
+            raise InvalidInputError(
+                f"ledger path {self.path!r} is a directory; give a file name"
+            )
         try:
-            self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            self.conn = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None
+            )
         except sqlite3.Error as err:
-            raise InvalidInputError(f"cannot open ledger {self.path!r}: {err}") from None
+            raise InvalidInputError(
+                f"cannot open ledger {self.path!r}: {err}"
+            ) from None
         try:
             self._setup(timeout)
         except BaseException:
@@ -95,7 +110,9 @@ class Store:
         self._check_version(version)
         if not self.memory:
             mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":  # pragma: no cover - depends on the file system
+            if (
+                str(mode).lower() != "wal"
+            ):  # pragma: no cover - depends on the file system
                 raise InvalidInputError(
                     f"ledger {self.path!r}: the file system refused WAL journaling ({mode!r})"
                 )
@@ -106,7 +123,9 @@ class Store:
                 # Re-read inside the lock: another process may have created it meanwhile.
                 version = c.execute("PRAGMA user_version").fetchone()[0]
                 if version == 0:
-                    tables = c.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+                    tables = c.execute(
+                        "SELECT name FROM sqlite_master WHERE type='table'"
+                    ).fetchall()
                     if tables:
                         names = ", ".join(sorted(t[0] for t in tables))
                         raise InvalidInputError(
@@ -123,7 +142,9 @@ class Store:
         self._check_version(c.execute("PRAGMA user_version").fetchone()[0])
         fmt = c.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
         if fmt is None or fmt[0] != _FORMAT:
-            raise InvalidInputError(f"{self.path!r} is not a matchkit ledger (no format marker)")
+            raise InvalidInputError(
+                f"{self.path!r} is not a matchkit ledger (no format marker)"
+            )
 
     def _check_version(self, version: int) -> None:
         if version > LEDGER_SCHEMA_VERSION:
@@ -132,7 +153,9 @@ class Store:
                 f"this matchkit reads versions up to {LEDGER_SCHEMA_VERSION}: upgrade matchkit"
             )
         if version < 0:
-            raise InvalidInputError(f"ledger {self.path!r} has an invalid schema version {version}")
+            raise InvalidInputError(
+                f"ledger {self.path!r} has an invalid schema version {version}"
+            )
 
     def close(self) -> None:
         self.conn.close()
@@ -176,14 +199,23 @@ class Store:
         cur = self.conn.execute(
             "INSERT INTO events (at, recorded_at, round, kind, volunteer_id, need_id, payload) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (format_time(at), format_time(datetime.now(timezone.utc)), rnd, kind.value,
-             volunteer_id, need_id, text),
+            (
+                format_time(at),
+                format_time(datetime.now(timezone.utc)),
+                rnd,
+                kind.value,
+                volunteer_id,
+                need_id,
+                text,
+            ),
         )
         seq = cur.lastrowid
         assert seq is not None
         return LedgerEvent(seq, at, kind, rnd, volunteer_id, need_id, payload or {})
 
-    def append_many(self, rows: list[tuple[str, int | None, str, str | None, str | None, str]]) -> None:
+    def append_many(
+        self, rows: list[tuple[str, int | None, str, str | None, str | None, str]]
+    ) -> None:
         """Append ``(at, round, kind, volunteer_id, need_id, payload_json)`` rows in order."""
         now = format_time(datetime.now(timezone.utc))
         self.conn.executemany(
@@ -233,7 +265,10 @@ class Store:
 
     def latest_limit(self, column: str, value: str, key: str) -> int | None:
         """The latest offered ``capacity`` (of a need) or ``max_placements`` (of a volunteer)."""
-        assert column in ("volunteer_id", "need_id") and key in ("capacity", "max_placements")
+        assert column in ("volunteer_id", "need_id") and key in (
+            "capacity",
+            "max_placements",
+        )
         sql = (
             f"SELECT json_extract(payload, '$.{key}') FROM events WHERE seq = "
             f"(SELECT MAX(seq) FROM events WHERE {column} = ? AND kind = 'offered')"
@@ -265,7 +300,9 @@ class Store:
         return int(self.conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0)
 
     def last_round(self) -> int:
-        row = self.conn.execute("SELECT MAX(round) FROM events WHERE kind = 'round'").fetchone()
+        row = self.conn.execute(
+            "SELECT MAX(round) FROM events WHERE kind = 'round'"
+        ).fetchone()
         return int(row[0] or 0)
 
     def integrity(self) -> str:
@@ -277,18 +314,31 @@ def write_jsonl(store: Store, path: str | os.PathLike[str]) -> int:
     target = Path(path)
     with store.read():
         rows = store.rows().fetchall()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            header = {"format": _JSONL_FORMAT, "schema_version": LEDGER_SCHEMA_VERSION,
-                      "n_events": len(rows)}
+            header = {
+                "format": _JSONL_FORMAT,
+                "schema_version": LEDGER_SCHEMA_VERSION,
+                "n_events": len(rows),
+            }
             fh.write(json.dumps(header) + "\n")
             dumps = json.dumps
             for seq, at, rnd, kind, v, n, payload in rows:
                 # the stored payload is already canonical JSON: splice it in as it is
-                head = dumps({"seq": seq, "at": at, "kind": kind, "round": rnd,
-                              "volunteer_id": v, "need_id": n})
-                fh.write(f"{head[:-1]}, \"payload\": {payload}}}\n")
+                head = dumps(
+                    {
+                        "seq": seq,
+                        "at": at,
+                        "kind": kind,
+                        "round": rnd,
+                        "volunteer_id": v,
+                        "need_id": n,
+                    }
+                )
+                fh.write(f'{head[:-1]}, "payload": {payload}}}\n')
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
@@ -300,7 +350,12 @@ def write_jsonl(store: Store, path: str | os.PathLike[str]) -> int:
 
 
 def _canonical_time(text: Any, what: str) -> str:
-    if isinstance(text, str) and len(text) == 27 and text[-1] == "Z" and text[10] == "T":
+    if (
+        isinstance(text, str)
+        and len(text) == 27
+        and text[-1] == "Z"
+        and text[10] == "T"
+    ):
         return text
     if not isinstance(text, str):
         raise InvalidInputError(f"{what} must be an ISO 8601 text, got {text!r}")
@@ -319,7 +374,9 @@ def read_jsonl_rows(path: str | os.PathLike[str]) -> list[Row]:
     except json.JSONDecodeError:
         header = None
     if not isinstance(header, dict) or header.get("format") != _JSONL_FORMAT:
-        raise InvalidInputError(f"{name!r}, line 1: not a matchkit ledger export header")
+        raise InvalidInputError(
+            f"{name!r}, line 1: not a matchkit ledger export header"
+        )
     if int(header.get("schema_version", 0)) > LEDGER_SCHEMA_VERSION:
         raise InvalidInputError(
             f"{name!r} has schema version {header['schema_version']}; "
@@ -339,13 +396,25 @@ def read_jsonl_rows(path: str | os.PathLike[str]) -> list[Row]:
             if type(payload) is not dict:
                 raise ValueError("payload must be a JSON object")
             if kind == "offered":
-                payload["expires_at"] = _canonical_time(payload["expires_at"], "expires_at")
+                payload["expires_at"] = _canonical_time(
+                    payload["expires_at"], "expires_at"
+                )
             rnd = obj.get("round")
-            rows.append((int(obj["seq"]), _canonical_time(obj["at"], "at"),
-                         None if rnd is None else int(rnd), kind,
-                         obj.get("volunteer_id"), obj.get("need_id"), payload))
+            rows.append(
+                (
+                    int(obj["seq"]),
+                    _canonical_time(obj["at"], "at"),
+                    None if rnd is None else int(rnd),
+                    kind,
+                    obj.get("volunteer_id"),
+                    obj.get("need_id"),
+                    payload,
+                )
+            )
         except (KeyError, TypeError, ValueError, InvalidInputError) as err:
-            raise InvalidInputError(f"{name!r}, line {i}: not a ledger event ({err})") from None
+            raise InvalidInputError(
+                f"{name!r}, line {i}: not a ledger event ({err})"
+            ) from None
     if len(rows) != header.get("n_events"):
         raise InvalidInputError(
             f"{name!r}: the header says {header.get('n_events')} events, found {len(rows)}; "

@@ -1,22 +1,34 @@
-"""Offers: what a round records, checked at the edge (pydantic) and against the state.
+"""The ledger's rules: offers checked at the edge and against the state, decisions checked.
 
 ``coerce_offers`` validates a round's offers one by one (each problem names the offer's
-position and pair); ``check_offers`` refuses the offers the ledger's rules forbid.
+position and pair); ``check_offers`` refuses the offers the state forbids; ``offered_pair``,
+``require_open`` and ``require_not_before`` refuse decisions on pairs that cannot take them.
+Every refusal is a ``DecisionError`` raised before anything is written.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._exceptions import DecisionError, InvalidInputError
-from ._ledger_state import RESERVED_OFFER_KEYS, LedgerState
+from ._ledger_state import RESERVED_OFFER_KEYS, LedgerState, PairRecord, format_time
+from ._ledger_store import Store
 from ._models import Id, NeedStatus
 
-__all__ = ["Offer", "check_offers", "coerce_offers", "pair_text"]
+__all__ = [
+    "Offer",
+    "check_offers",
+    "coerce_offers",
+    "offered_pair",
+    "pair_text",
+    "require_not_before",
+    "require_open",
+]
 
 
 def pair_text(volunteer_id: str, need_id: str) -> str:
@@ -61,12 +73,15 @@ class Offer(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
-
 def coerce_offers(
-    offers: Iterable[Any], capacity: Mapping[str, int], max_placements: Mapping[str, int]
+    offers: Iterable[Any],
+    capacity: Mapping[str, int],
+    max_placements: Mapping[str, int],
 ) -> list[Offer]:
     if isinstance(offers, (str, bytes, Mapping)):
-        raise InvalidInputError("offers must be an iterable of offers (a list), not a single value")
+        raise InvalidInputError(
+            "offers must be an iterable of offers (a list), not a single value"
+        )
     out: list[Offer] = []
     seen: dict[tuple[str, str], int] = {}
     for i, item in enumerate(offers):
@@ -76,11 +91,17 @@ def coerce_offers(
             if isinstance(item, Mapping):
                 data = dict(item)
             else:
-                data = {k: getattr(item, k) for k in Offer.model_fields if hasattr(item, k)}
+                data = {
+                    k: getattr(item, k) for k in Offer.model_fields if hasattr(item, k)
+                }
             vid, nid = data.get("volunteer_id"), data.get("need_id")
             if "capacity" not in data and isinstance(nid, str) and nid in capacity:
                 data["capacity"] = capacity[nid]
-            if "max_placements" not in data and isinstance(vid, str) and vid in max_placements:
+            if (
+                "max_placements" not in data
+                and isinstance(vid, str)
+                and vid in max_placements
+            ):
                 data["max_placements"] = max_placements[vid]
             try:
                 offer = Offer.model_validate(data)
@@ -88,7 +109,10 @@ def coerce_offers(
                 first = err.errors(include_url=False)[0]
                 field = ".".join(str(p) for p in first["loc"])
                 hint = ""
-                if field in ("capacity", "max_placements") and first["type"] == "missing":
+                if (
+                    field in ("capacity", "max_placements")
+                    and first["type"] == "missing"
+                ):
                     hint = f"; give it in the offer or in record_round({field}={{...}})"
                 raise InvalidInputError(
                     f"offer {i} ({vid!r}, {nid!r}): field {field!r} {first['msg'].lower()}{hint}"
@@ -122,11 +146,17 @@ def check_offers(state: LedgerState, batch: list[Offer]) -> None:
         pair = (o.volunteer_id, o.need_id)
         where = f"offer {i} ({pair_text(*pair)})"
         if pair in state.rejected:
-            raise DecisionError(f"{where}: the volunteer rejected this pair; a rejection is final")
+            raise DecisionError(
+                f"{where}: the volunteer rejected this pair; a rejection is final"
+            )
         if pair in state.excluded:
-            raise DecisionError(f"{where}: the volunteer withdrew from this pair; it is not offered again")
+            raise DecisionError(
+                f"{where}: the volunteer withdrew from this pair; it is not offered again"
+            )
         if pair in state.placements:
-            raise DecisionError(f"{where}: already an accepted placement; it stays as it is")
+            raise DecisionError(
+                f"{where}: already an accepted placement; it stays as it is"
+            )
         if pair in state.open_offers:
             raise DecisionError(
                 f"{where}: already has an open offer (round {state.open_offers[pair].round}); "
@@ -134,13 +164,93 @@ def check_offers(state: LedgerState, batch: list[Offer]) -> None:
             )
         status = state.need_status.get(o.need_id)
         if status is not None and status is not NeedStatus.OPEN:
-            raise DecisionError(f"{where}: the need is {status.value!r}; only open needs are offered")
+            raise DecisionError(
+                f"{where}: the need is {status.value!r}; only open needs are offered"
+            )
         if placed_need.get(o.need_id, 0) >= o.capacity:
-            raise DecisionError(f"{where}: the need is full ({o.capacity} accepted placements)")
+            raise DecisionError(
+                f"{where}: the need is full ({o.capacity} accepted placements)"
+            )
         if placed_vol.get(o.volunteer_id, 0) >= o.max_placements:
             raise DecisionError(
                 f"{where}: the volunteer is at max_placements ({o.max_placements} accepted)"
             )
+
+
+def offered_pair(
+    store: Store, volunteer_id: str, need_id: str, verb: str
+) -> PairRecord:
+    """The pair's record, or a DecisionError naming the unknown id or the unoffered pair."""
+    for name, value in (("volunteer_id", volunteer_id), ("need_id", need_id)):
+        if not isinstance(value, str) or not value:
+            raise DecisionError(
+                f"cannot {verb}: {name} must be a non-empty string, got {value!r}"
+            )
+    rec = store.pair(volunteer_id, need_id)
+    if rec is not None:
+        return rec
+    unknown = [
+        f"{kind} {value!r}"
+        for kind, col, value in (
+            ("volunteer", "volunteer_id", volunteer_id),
+            ("need", "need_id", need_id),
+        )
+        if not store.known(col, value)
+    ]
+    if unknown:
+        raise DecisionError(
+            f"cannot {verb} {pair_text(volunteer_id, need_id)}: unknown "
+            f"{' and '.join(unknown)} (never offered in this ledger); check the ids"
+        )
+    raise DecisionError(
+        f"cannot {verb} {pair_text(volunteer_id, need_id)}: this pair was never offered; "
+        "only offers can be decided"
+    )
+
+
+def require_not_before(
+    rec: PairRecord, volunteer_id: str, need_id: str, when: datetime, verb: str
+) -> None:
+    """Refuse a decision dated before the offer it decides."""
+    if format_time(when) < rec.offered_at:
+        raise DecisionError(
+            f"cannot {verb} {pair_text(volunteer_id, need_id)} at {format_time(when)}: "
+            f"before the offer was made ({rec.offered_at})"
+        )
+
+
+def require_open(
+    rec: PairRecord,
+    volunteer_id: str,
+    need_id: str,
+    when: datetime,
+    verb: str,
+) -> None:
+    """Refuse a decision on an offer that is not open at ``when``."""
+    pair = pair_text(volunteer_id, need_id)
+    if rec.status == "rejected":
+        raise DecisionError(
+            f"cannot {verb} {pair}: the volunteer rejected it; a rejection is final"
+        )
+    if rec.status == "expired":
+        raise DecisionError(
+            f"cannot {verb} {pair}: the offer expired at {rec.expires_at}; "
+            "a later round may offer it again"
+        )
+    if rec.status == "withdrawn":
+        raise DecisionError(
+            f"cannot {verb} {pair}: the offer was withdrawn by the {rec.by}"
+        )
+    if rec.status == "accepted":
+        raise DecisionError(
+            f"cannot {verb} {pair}: it is already an accepted placement"
+        )
+    require_not_before(rec, volunteer_id, need_id, when, verb)
+    if rec.expires_at <= format_time(when):
+        raise DecisionError(
+            f"cannot {verb} {pair} at {format_time(when)}: the offer expired at "
+            f"{rec.expires_at}; a later round may offer it again"
+        )
 
 
 # matchkit/__init__ renames the module of public classes to "matchkit"; list them so that
