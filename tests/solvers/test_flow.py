@@ -374,3 +374,24 @@ def test_property_equals_brute_force(case: tuple[MatchProblem, str]) -> None:
     assert a.objective == pytest.approx(w)
     if objective == "cardinality":
         assert len(a) == k
+
+
+def test_auction_round_budget_is_enforced() -> None:
+    from matchkit.solvers._flow_fast import solve_fast
+
+    p = random_problem(950, 60, 10, density=0.5, rcap=(1, 3))
+    w = np.rint(p.weight).astype(np.int64)
+    keep = w > 0
+    with pytest.raises(RuntimeError, match="round budget of 1 exceeded"):
+        solve_fast(p.edge_left[keep], p.edge_right[keep], w[keep], p.right_capacity,
+                   max_rounds=1)
+
+
+@pytest.mark.parametrize(
+    ("lcap", "rcap", "backend"),
+    [((1, 1), (1, 1), "lapjv"), ((1, 1), (2, 4), "auction"), ((2, 3), (1, 1), "auction"),
+     ((2, 3), (2, 4), "lapjv")],
+)
+def test_auto_backend_choice(lcap, rcap, backend: str) -> None:
+    p = random_problem(960, 30, 20, density=0.3, lcap=lcap, rcap=rcap)
+    assert solve(p).info["backend"] == backend

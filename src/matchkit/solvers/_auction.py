@@ -51,6 +51,7 @@ class AuctionState:
     role_of: IntArray
     col_of: IntArray
     rounds: int = 0
+    max_rounds: int = 1 << 62
     csc_ptr: IntArray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     csc_v: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     csc_c: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -106,7 +107,7 @@ class AuctionState:
         big = np.int64(2**62)
         while len(bidders) and max_rounds != 0:
             max_rounds -= 1
-            self.rounds += 1
+            self._tick()
             vals = self.wts[bidders] - self.price[self.rows[bidders]]
             am = vals.argmax(axis=1)
             ar = np.arange(len(bidders))
@@ -175,6 +176,14 @@ class AuctionState:
             bidders = losers
         return bidders
 
+    def _tick(self) -> None:
+        self.rounds += 1
+        if self.rounds > self.max_rounds:
+            raise RuntimeError(
+                f"auction: round budget of {self.max_rounds} exceeded (this problem is "
+                "better served by the exact matching reduction)"
+            )
+
     def build_csc(self) -> None:
         """Role-side index of the candidate matrix: who can take each role."""
         n_r = len(self.cap)
@@ -212,6 +221,7 @@ class AuctionState:
         badr = np.flatnonzero((self.count < self.cap) & (self.price[:n_r] > 0))
         if not len(badr):
             return False
+        self._tick()
         flag = np.zeros(n_r + 1, dtype=bool)
         flag[badr] = True
         lens = self.csc_ptr[badr + 1] - self.csc_ptr[badr]
@@ -314,6 +324,7 @@ class AuctionState:
 
 
 REPAIR_ALWAYS = True
+WARM = True
 
 
 def run_phase(state: AuctionState, eps: int, bidders: IntArray) -> None:
@@ -340,7 +351,7 @@ def run_auction(state: AuctionState, *, max_weight: int, theta: int = 6) -> None
             bidders = np.flatnonzero(state.role_of == -1)
             first = False
         else:
-            bidders = state.violators(eps)
+            bidders = state.violators(eps) if WARM else np.arange(len(state.role_of))
             state.release(bidders)
             state.flatten_bids()
             bidders = np.flatnonzero(state.role_of == -1)

@@ -140,7 +140,9 @@ class FlowSolver:
         unit_left = bool((lcap == 1).all())
         unit_right = bool((rcap == 1).all())
         if backend == "auto":
-            backend = "auction" if (unit_left or unit_right) else "lapjv"
+            # Capacity 1 on both sides is a plain sparse assignment: LAPJVsp needs no
+            # cloning there and beats the auction's long repair chains.
+            backend = "auction" if (unit_left != unit_right) else "lapjv"
         if backend == "auction" and not (unit_left or unit_right):
             raise InvalidInputError(
                 "FlowSolver(backend='auction') needs capacity 1 on one side (every "

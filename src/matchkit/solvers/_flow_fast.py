@@ -65,7 +65,7 @@ def _top_k(vol: IntArray, w: IntArray, n_v: int, k: int) -> tuple[IntArray, IntA
         mat = np.full((n_v, max(d_max, 1)), -1, dtype=np.int64)
         mat[vol, col] = np.arange(len(vol))
     elif n_v * d_max <= 4 * len(vol) + 1_000_000:
-        wm = np.full((n_v, d_max), np.iinfo(np.int64).min, dtype=np.int64)
+        wm = np.full((n_v, d_max), -1, dtype=np.int64)  # below every weight (>= 1)
         wm[vol, col] = w
         part = np.argpartition(-wm, k - 1, axis=1)[:, :k]
         pos = start[:, None] + part
@@ -116,6 +116,7 @@ def certify(
 def solve_fast(
     left: IntArray, right: IntArray, weight: IntArray, right_capacity: IntArray, *,
     k: int = 8, theta: int = 10, prices: IntArray | None = None,
+    max_rounds: int | None = None,
 ) -> FastResult:
     """Maximum-weight b-matching when every volunteer (``left``) has capacity 1.
 
@@ -124,7 +125,7 @@ def solve_fast(
     if len(left) > 1 and (np.diff(left) < 0).any():
         perm = np.argsort(left, kind="stable")
         res = solve_fast(left[perm], right[perm], weight[perm], right_capacity, k=k,
-                         theta=theta, prices=prices)
+                         theta=theta, prices=prices, max_rounds=max_rounds)
         return FastResult(
             chosen=np.sort(perm[res.chosen]), volunteer_profit=res.volunteer_profit,
             need_price=res.need_price, volunteers=res.volunteers, needs=res.needs,
@@ -140,6 +141,8 @@ def solve_fast(
     mat, active = _top_k(vol, wm, n_v, k)
     rows, wts, eid = _pad(mat, role, wm, n_r)
     state = AuctionState.new(rows, wts, eid, cap, price=prices)
+    # Rounds (bidding and repair) before giving up for the exact matching reduction.
+    state.max_rounds = 3000 + n_v // 10 if max_rounds is None else max_rounds
     run_auction(state, max_weight=int(wm.max()), theta=theta)
     added = 0
     while True:
