@@ -327,3 +327,20 @@ def test_every_slot_has_words(slot: str) -> None:
     assert ru.split()[-1] in ("утром", "днём", "вечером") and ru.startswith(
         ("в ", "во ")
     )
+
+
+def test_statuses_after_decisions_in_the_ledger() -> None:
+    ds = tiny_city()
+    ledger = mk.Ledger(":memory:")
+    mk.match(ds, ledger=ledger, as_of=DAY)
+    ledger.accept("v4", "n3", at="2026-09-01T10:00")
+    ledger.reject("v2", "n2", at="2026-09-01T10:00")
+    result = mk.match(ds, ledger=ledger, as_of=DAY, at="2026-09-01T12:00")
+    assert result.explanation("v4", "n3").status == "placed"
+    declined = result.explanation("v2", "n2", lang="ru")
+    assert declined.status == "declined" and "отказались" in declined.text
+    assert (
+        declined.rank == 0
+    )  # a declined need is no longer among the volunteer's options
+    other = result.explanation("v2", "n1")
+    assert other.n_options == 1 and other.other_options == ()
