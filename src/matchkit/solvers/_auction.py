@@ -343,7 +343,18 @@ def run_phase(state: AuctionState, eps: int, bidders: IntArray) -> None:
 
 
 def run_auction(state: AuctionState, *, max_weight: int, theta: int = 6) -> None:
-    """Epsilon-scaling from about ``max_weight / theta`` down to 1, warm between phases."""
+    """Epsilon-scaling from about ``max_weight / theta`` down to 1, warm between phases.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows = np.array([[0, 1], [0, 2]])  # volunteer 1 has one candidate (2 = padding)
+    >>> wts = np.array([[50, 40], [60, 0]])
+    >>> st = AuctionState.new(rows, wts, np.array([[0, 1], [2, -1]]), np.array([1, 1]))
+    >>> run_auction(st, max_weight=60)
+    >>> st.role_of.tolist(), st.price[:2].tolist()
+    ([1, 0], [60, 40])
+    """
     eps = max(1, int(max_weight) // theta)
     first = True
     while True:

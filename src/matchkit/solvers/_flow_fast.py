@@ -100,7 +100,17 @@ def certify(
 ) -> IntArray:
     """Edges violating the certificate (empty: the assignment is optimal).
 
-    Raises AssertionError if the structural conditions fail (they hold by construction).
+    ``wm`` are the weights times ``mult``; ``u`` and ``p`` the volunteer profits and need
+    prices in the same units. Raises AssertionError if a structural condition fails
+    (signs, tight chosen edges, zero profit when unmatched, zero price when not full).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> vol, role = np.array([0, 1]), np.array([0, 0])
+    >>> certify(vol, role, np.array([30, 20]), np.array([0]), np.array([10, 0]),
+    ...         np.array([20]), np.array([1])).tolist()
+    []
     """
     n_r = len(cap)
     assert (u >= 0).all() and (p >= 0).all()
@@ -121,6 +131,16 @@ def solve_fast(
     """Maximum-weight b-matching when every volunteer (``left``) has capacity 1.
 
     ``left`` need not be sorted; the chosen positions refer to the given order.
+    Raises RuntimeError if the auction exceeds its round budget (``max_rounds``,
+    default ``3000 + n_volunteers // 10``); the caller then uses an exact fallback.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> left, right = np.array([0, 0, 1, 2]), np.array([0, 1, 0, 0])
+    >>> res = solve_fast(left, right, np.array([5, 4, 6, 1]), np.array([1, 1]))
+    >>> res.chosen.tolist(), res.need_price.tolist(), res.mult
+    ([1, 2], [18, 12], 3)
     """
     if len(left) > 1 and (np.diff(left) < 0).any():
         perm = np.argsort(left, kind="stable")
