@@ -15,7 +15,7 @@ default the copy in this repository's tests/data is used. The script
 from __future__ import annotations
 
 import argparse
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np

@@ -10,7 +10,13 @@ import pytest
 
 from matchkit import InvalidInputError
 from matchkit._bench import FAMILIES, _agree, make_instance, run_bench
-from matchkit._bench_instances import dense_costs, fingerprint, hospital_residents, read_orlib, volunteer_problem
+from matchkit._bench_instances import (
+    dense_costs,
+    fingerprint,
+    hospital_residents,
+    read_orlib,
+    volunteer_problem,
+)
 from matchkit._bench_measure import measure, run_child
 from matchkit._bench_peers import CONTENDERS, available
 from matchkit._bench_report import markdown

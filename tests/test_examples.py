@@ -25,7 +25,7 @@ CASES = {
 def _run(script: str, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
-        capture_output=True, text=True, cwd=cwd, timeout=120, env=env,
+        check=False, capture_output=True, text=True, cwd=cwd, timeout=120, env=env,
     )
 
 

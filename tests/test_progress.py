@@ -65,10 +65,10 @@ def test_unknown_total_shows_count() -> None:
 @pytest.mark.parametrize(("fail", "word"), [(False, "done in"), (True, "failed after")])
 def test_step_says_how_it_ended(fail: bool, word: str) -> None:
     out = _Tty()
-    with pytest.raises(RuntimeError, match="boom") if fail else contextlib.nullcontext():
-        with step("building", stream=out, delay=0):
-            if fail:
-                raise RuntimeError("boom")
+    raises = pytest.raises(RuntimeError, match="boom") if fail else contextlib.nullcontext()
+    with raises, step("building", stream=out, delay=0):
+        if fail:
+            raise RuntimeError("boom")
     assert out.getvalue().rstrip("\n").split("\r")[-1].startswith(f"building: {word} ")
 
 

@@ -25,8 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from ._bench_instances import dense_costs, fingerprint, hospital_residents, orlib_dirs, read_orlib
-from ._bench_instances import volunteer_problem
+from ._bench_instances import (
+    dense_costs,
+    fingerprint,
+    hospital_residents,
+    orlib_dirs,
+    read_orlib,
+    volunteer_problem,
+)
 from ._bench_measure import measure, run_child
 from ._bench_peers import CONTENDERS, Contender, available
 from ._bench_report import markdown
@@ -172,8 +178,8 @@ def _warm(c: Contender) -> None:
     family, size = _TINY[c.kind]
     try:
         c.run(make_instance(family, size))
-    except Exception:  # noqa: BLE001 - the measured run reports the error
-        pass
+    except Exception as err:  # noqa: BLE001 - the measured run reports the error
+        log.debug("warm-up of %s failed: %s", c.name, err)
 
 
 def _measure_solver(family: str, size: Any, name: str, repeat: int, orlib: str | None) -> dict[str, Any]:
@@ -182,7 +188,7 @@ def _measure_solver(family: str, size: Any, name: str, repeat: int, orlib: str |
     _warm(c)
     try:
         m = measure(lambda: c.run(inst), repeat)
-    except Exception as err:  # a peer failing is a result, not a crash of the benchmark
+    except Exception as err:  # noqa: BLE001 - a peer failing is a result, not a crash
         return {"status": "error", "error": f"{type(err).__name__}: {err}"[:300],
                 "instance_sha": _instance_sha(inst)}
     out = m.result
@@ -199,10 +205,10 @@ class _StageClock:
     def __init__(self) -> None:
         self.seconds = {"build": 0.0, "solve": 0.0}
 
-    def __enter__(self) -> _StageClock:
+    def __enter__(self) -> _StageClock:  # noqa: PYI034
         from . import _match
 
-        self._saved = (_match.build_problem, _match.solve)
+        self._saved = (getattr(_match, "build_problem"), getattr(_match, "solve"))  # noqa: B009
 
         def timed(key: str, fn: Callable[..., Any]) -> Callable[..., Any]:
             def wrapper(*a: Any, **k: Any) -> Any:
@@ -214,14 +220,15 @@ class _StageClock:
 
             return wrapper
 
-        _match.build_problem = timed("build", self._saved[0])  # type: ignore[assignment]
-        _match.solve = timed("solve", self._saved[1])  # type: ignore[assignment]
+        setattr(_match, "build_problem", timed("build", self._saved[0]))  # noqa: B010
+        setattr(_match, "solve", timed("solve", self._saved[1]))  # noqa: B010
         return self
 
     def __exit__(self, *exc: object) -> None:
         from . import _match
 
-        _match.build_problem, _match.solve = self._saved  # type: ignore[assignment]
+        setattr(_match, "build_problem", self._saved[0])  # noqa: B010
+        setattr(_match, "solve", self._saved[1])  # noqa: B010
 
 
 def _measure_city(size: Any, repeat: int) -> dict[str, Any]:

@@ -128,6 +128,7 @@ def run_child(
     try:
         done = subprocess.run(
             [sys.executable, "-c", code],
+            check=False,
             input=json.dumps(request),
             capture_output=True,
             text=True,

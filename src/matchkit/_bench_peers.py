@@ -90,21 +90,21 @@ def _mk_assignment(method: str) -> Callable[[np.ndarray], Outcome]:
 
 
 def _scipy_lsa(cost: np.ndarray) -> Outcome:
-    from scipy.optimize import linear_sum_assignment
+    from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped,unused-ignore]
 
     r, c = linear_sum_assignment(cost)
     return _perm_cost(cost, r, c)
 
 
 def _lap_lapjv(cost: np.ndarray) -> Outcome:
-    import lap
+    import lap  # type: ignore[import-untyped,unused-ignore]
 
     _, x, _ = lap.lapjv(cost.astype(np.float64))
     return _perm_cost(cost, np.arange(len(cost)), np.asarray(x))
 
 
 def _ortools_lsa(cost: np.ndarray) -> Outcome:
-    from ortools.graph.python import linear_sum_assignment as lsa
+    from ortools.graph.python import linear_sum_assignment as lsa  # type: ignore[import-untyped,unused-ignore]
 
     n = len(cost)
     s = lsa.SimpleLinearSumAssignment()
@@ -116,7 +116,7 @@ def _ortools_lsa(cost: np.ndarray) -> Outcome:
 
 
 def _networkx_assignment(cost: np.ndarray) -> Outcome:
-    import networkx as nx
+    import networkx as nx  # type: ignore[import-untyped,unused-ignore]
 
     n = len(cost)
     g = nx.DiGraph()
@@ -140,7 +140,7 @@ def _edge_value(p: MatchProblem, edges: np.ndarray) -> Outcome:
         np.bincount(ri, minlength=p.n_right) > p.right_capacity
     ).any():
         raise AssertionError("a capacity is exceeded")
-    return Outcome(float(p.weight[edges].sum()), fingerprint(edges), {"pairs": int(len(edges))})
+    return Outcome(float(p.weight[edges].sum()), fingerprint(edges), {"pairs": len(edges)})
 
 
 def _edges_of_pairs(p: MatchProblem, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
@@ -161,7 +161,7 @@ def _mk_bmatching(method: str) -> Callable[[MatchProblem], Outcome]:
 
 def _ortools_mcf(p: MatchProblem) -> Outcome:
     """s -> volunteer (its capacity), volunteer -> role (cost top - w), role -> t, bypass s -> t."""
-    from ortools.graph.python import min_cost_flow
+    from ortools.graph.python import min_cost_flow  # type: ignore[import-untyped,unused-ignore]
 
     smcf = min_cost_flow.SimpleMinCostFlow()
     nl, nr, ne = p.n_left, p.n_right, p.n_edges
@@ -186,8 +186,8 @@ def _ortools_mcf(p: MatchProblem) -> Outcome:
 def _scipy_sparse(p: MatchProblem) -> Outcome:
     """min_weight_full_bipartite_matching on role columns cloned c times, plus one private
     'unmatched' column per volunteer (the solver only accepts full matchings)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+    from scipy.sparse import coo_matrix  # type: ignore[import-untyped,unused-ignore]
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching  # type: ignore[import-untyped,unused-ignore]
 
     if (p.left_capacity != 1).any():
         raise NotImplementedError("volunteer capacities above 1")
@@ -211,7 +211,7 @@ def _scipy_sparse(p: MatchProblem) -> Outcome:
 
 
 def _lap_dense_clone(p: MatchProblem) -> Outcome:
-    import lap
+    import lap  # type: ignore[import-untyped,unused-ignore]
 
     if (p.left_capacity != 1).any():
         raise NotImplementedError("volunteer capacities above 1")
@@ -233,7 +233,7 @@ def _lap_dense_clone(p: MatchProblem) -> Outcome:
 
 
 def _networkx_mcf(p: MatchProblem) -> Outcome:
-    import networkx as nx
+    import networkx as nx  # type: ignore[import-untyped,unused-ignore]
 
     nl, nr = p.n_left, p.n_right
     top = int(p.weight.max()) + 1 if p.n_edges else 1
@@ -287,7 +287,7 @@ def _in_big_thread(fn: Callable[[], Any]) -> Any:
     def target() -> None:
         try:
             out["v"] = fn()
-        except BaseException as err:  # re-raised in the caller's thread
+        except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
             out["e"] = err
 
     try:
@@ -303,7 +303,7 @@ def _in_big_thread(fn: Callable[[], Any]) -> Any:
 
 
 def _matching_hr(hr: HospitalResidents) -> Outcome:
-    from matching.games import HospitalResident
+    from matching.games import HospitalResident  # type: ignore[import-untyped,unused-ignore]
 
     def build_and_solve() -> Any:
         res_prefs: dict[str, list[str]] = {}

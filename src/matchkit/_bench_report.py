@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 __all__ = ["fmt_seconds", "markdown"]
@@ -33,10 +34,9 @@ def _ratio(x: float | None) -> str:
 
 
 def _mb(x: Any) -> str:
-    try:
-        return "–" if x != x else f"{x:,.0f}"
-    except TypeError:
+    if not isinstance(x, (int, float)) or math.isnan(x):
         return "–"
+    return f"{x:,.0f}"
 
 
 def _solver_table(rows: list[dict[str, Any]], orlib: bool, repeat: int) -> list[str]:
@@ -65,7 +65,8 @@ def _solver_table(rows: list[dict[str, Any]], orlib: bool, repeat: int) -> list[
 
 def _city_table(rows: list[dict[str, Any]]) -> list[str]:
     stages = ("generate", "build", "solve", "propose", "write")
-    head = ["city (volunteers x needs)", *stages, "total", "peak RSS MB", "edges", "proposals", "target ≤10 s, ≤2 GB"]
+    head = ["city (volunteers x needs)", *stages, "total", "peak RSS MB", "edges", "proposals",
+            "target ≤10 s, ≤2 GB"]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         if r["status"] != "ok":
@@ -91,8 +92,11 @@ def markdown(doc: dict[str, Any]) -> str:
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['os']}, Python {m['python']}.",
         f"Packages: {pk}.",
-        f"Started {doc['started']}; {'one fresh process per run' if doc.get('isolate') else 'one process'}; "
-        f"best of {doc['repeat']} (runs over 10 s once); total {doc.get('seconds', 0):.0f} s.",
+        (
+            f"Started {doc['started']}; "
+            f"{'one fresh process per run' if doc.get('isolate') else 'one process'}; "
+            f"best of {doc['repeat']} (runs over 10 s once); total {doc.get('seconds', 0):.0f} s."
+        ),
         "",
         "Time and Δpeak (peak resident memory growth during the run) are given as ratios to",
         "the reference, matchkit's default method on the same instance (above 1: slower or",

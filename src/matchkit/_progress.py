@@ -103,7 +103,7 @@ class Progress:
         self._drawn = False
         self._width = 0
 
-    def __enter__(self) -> Progress:
+    def __enter__(self) -> Progress:  # noqa: PYI034
         return self
 
     def __exit__(
@@ -162,7 +162,7 @@ class Progress:
         self.enabled = False
 
 
-class step:  # noqa: N801 - used as a context manager, like open()
+class step:  # used as a context manager, like open()
     """Show ``label: 3.2 s`` while a single long step runs, then ``label: done in 4.0 s``.
 
     A background thread redraws the elapsed time; nothing is drawn for a step that
@@ -195,7 +195,7 @@ class step:  # noqa: N801 - used as a context manager, like open()
         while not self._stop.wait(0.2):
             self._bar.draw()
 
-    def __enter__(self) -> step:
+    def __enter__(self) -> step:  # noqa: PYI034
         if self._bar.enabled:
             self._thread = threading.Thread(target=self._tick, daemon=True)
             self._thread.start()
