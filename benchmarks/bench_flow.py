@@ -125,10 +125,10 @@ def main() -> None:
             p = volunteer_family(n, scarce=fam == "scarce")
             label = f"{fam} {n // 1000}k/{p.n_right // 1000}k/{p.n_edges / 1e3:.0f}k"
             rep = args.repeat if n <= 20_000 else max(1, args.repeat - 2)
-            t_f, m_f, a = measure(lambda: solver.solve(p), rep)
+            t_f, m_f, a = measure(lambda p=p: solver.solve(p), rep)
             line = f"{label:<28}{t_f:>9.3f}{m_f:>9.0f}"
             if not args.no_ortools:
-                t_o, m_o, obj = measure(lambda: ortools_objective(p), rep)
+                t_o, m_o, obj = measure(lambda p=p: ortools_objective(p), rep)
                 if obj != a.objective:
                     raise SystemExit(f"{label}: objectives differ: flow {a.objective}, "
                                      f"ortools {obj}")

@@ -82,7 +82,9 @@ def _top_k(vol: IntArray, w: IntArray, n_v: int, k: int) -> tuple[IntArray, IntA
     return mat, mask
 
 
-def _pad(mat: IntArray, role: IntArray, w: IntArray, n_r: int) -> tuple[IntArray, IntArray]:
+def _pad(
+    mat: IntArray, role: IntArray, w: IntArray, n_r: int
+) -> tuple[IntArray, IntArray, IntArray]:
     ok = mat >= 0
     safe = np.where(ok, mat, 0)
     rows = np.where(ok, role[safe], n_r)
@@ -91,7 +93,7 @@ def _pad(mat: IntArray, role: IntArray, w: IntArray, n_r: int) -> tuple[IntArray
     big = np.iinfo(np.int64).max
     order = np.lexsort((np.where(ok, mat, big), np.where(ok, -wts, big)), axis=-1)
     ar = np.arange(mat.shape[0])[:, None]
-    return rows[ar, order], wts[ar, order], mat[ar, order]  # type: ignore[return-value]
+    return rows[ar, order], wts[ar, order], mat[ar, order]
 
 
 def certify(

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching  # type: ignore[import-untyped]
 
 __all__ = ["solve_lapjv"]
 

@@ -35,7 +35,7 @@ def solve_ortools(
         not report an optimal flow.
     """
     try:
-        from ortools.graph.python import min_cost_flow
+        from ortools.graph.python import min_cost_flow  # type: ignore[import-untyped]
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise MatchkitError(
             "FlowSolver(backend='ortools') needs OR-Tools; install it with "
