@@ -139,3 +139,10 @@ def test_cli_bench(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(["bench", "--quick", "--family", "orlib", "--orlib", str(DATA), "--out", str(tmp_path)]) == 0
     assert "wrote" in capsys.readouterr().out and (tmp_path / "bench.md").is_file()
     assert cli(["bench", "--family", "nope"]) == 2
+
+
+def test_child_past_its_time_limit_is_stopped() -> None:
+    answer = run_child({"family": "city", "size": [20_000, 2_000], "solver": "matchkit match", "repeat": 1},
+                       timeout=2)
+    assert answer["status"] == "timeout" and answer["error"].startswith("stopped after 2 s")
+    assert set(answer["partial_stages"]) <= {"generate", "build", "solve", "write"}

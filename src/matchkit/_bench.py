@@ -202,8 +202,9 @@ def _measure_solver(family: str, size: Any, name: str, repeat: int, orlib: str |
 class _StageClock:
     """Times build_problem and solve inside match() by wrapping the names it calls."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_stage: Callable[[str, float], None] | None = None) -> None:
         self.seconds = {"build": 0.0, "solve": 0.0}
+        self.on_stage = on_stage
 
     def __enter__(self) -> _StageClock:  # noqa: PYI034
         from . import _match
@@ -217,6 +218,8 @@ class _StageClock:
                     return fn(*a, **k)
                 finally:
                     self.seconds[key] += time.perf_counter() - t0
+                    if self.on_stage is not None:
+                        self.on_stage(key, self.seconds[key])
 
             return wrapper
 
@@ -231,8 +234,14 @@ class _StageClock:
         setattr(_match, "solve", self._saved[1])  # noqa: B010
 
 
-def _measure_city(size: Any, repeat: int) -> dict[str, Any]:
-    """End to end: generate, build, solve, propose (the rest of match), write CSV files."""
+def _measure_city(
+    size: Any, repeat: int, on_stage: Callable[[str, float], None] | None = None
+) -> dict[str, Any]:
+    """End to end: generate, build, solve, propose (the rest of match), write CSV files.
+
+    ``on_stage(name, seconds)`` is called as each stage ends (a child process reports
+    them as it goes, so a run stopped by its time limit still tells where it was)."""
+    stage = on_stage or (lambda name, seconds: None)
     from ._bench_measure import _reset_peak, _status
     from ._match import match
     from .datasets import DEFAULT_AS_OF, synthetic_city
@@ -242,7 +251,8 @@ def _measure_city(size: Any, repeat: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     ds = synthetic_city(n_v, n_n, seed=0)
     t_gen = time.perf_counter() - t0
-    with _StageClock() as clock:
+    stage("generate", t_gen)
+    with _StageClock(stage) as clock:
         t1 = time.perf_counter()
         result = match(ds, as_of=DEFAULT_AS_OF)
         t_match = time.perf_counter() - t1
@@ -250,6 +260,7 @@ def _measure_city(size: Any, repeat: int) -> dict[str, Any]:
         t2 = time.perf_counter()
         result.to_csv(tmp)
         t_write = time.perf_counter() - t2
+    stage("write", t_write)
     total = time.perf_counter() - t0
     hwm = _status("VmHWM")
     stages = {
@@ -277,7 +288,12 @@ def child_main() -> int:
     req = json.loads(sys.stdin.read())
     size = tuple(req["size"]) if isinstance(req["size"], list) else req["size"]
     if req["family"] == "city":
-        out = _measure_city(size, req["repeat"])
+
+        def report(name: str, seconds: float) -> None:
+            sys.stdout.write(json.dumps({"stage": name, "seconds": seconds}) + "\n")
+            sys.stdout.flush()
+
+        out = _measure_city(size, req["repeat"], report)
     else:
         out = _measure_solver(req["family"], size, req["solver"], req["repeat"], req.get("orlib"))
     sys.stdout.write(json.dumps(out, default=float) + "\n")

@@ -136,9 +136,17 @@ def run_child(
             env=env,
             preexec_fn=_limit_memory(max_bytes) if os.name == "posix" else None,
         )
-    except subprocess.TimeoutExpired:
-        return {"status": "timeout", "error": f"stopped after {timeout:.0f} s"}
-    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+    except subprocess.TimeoutExpired as stopped:
+        out = stopped.stdout.decode() if isinstance(stopped.stdout, bytes) else (stopped.stdout or "")
+        stages: dict[str, float] = {}
+        for ln in out.splitlines():
+            if ln.startswith('{"stage"'):
+                rec = json.loads(ln)
+                stages[rec["stage"]] = rec["seconds"]
+        done_txt = ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
+        return {"status": "timeout", "error": f"stopped after {timeout:.0f} s"
+                + (f" (finished: {done_txt})" if done_txt else ""), "partial_stages": stages}
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{") and not ln.startswith('{"stage"')]
     if done.returncode != 0 or not lines:
         err = [ln for ln in done.stderr.strip().splitlines() if ln.strip()]
         why = err[-1] if err else f"exit code {done.returncode}"
