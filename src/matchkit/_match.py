@@ -100,14 +100,10 @@ class _LedgerView:
     @staticmethod
     def _groups(ledger: Ledger, state: Any) -> dict[Pair, str]:
         """Open offer (and placement) -> the need of the proposal it came with."""
-        wanted = set(state.open_offers) | set(state.placements)
         out: dict[Pair, str] = {}
-        if not wanted:
-            return out
-        for e in ledger.events(kind="offered"):
-            pair = (e.volunteer_id, e.need_id)
-            if pair in wanted:
-                out[pair] = str(e.payload.get("group", e.need_id))
+        for offers in (state.open_offers, state.accepted_offers):
+            for pair, offer in offers.items():
+                out[pair] = str(offer.extra.get("group", pair[1]))
         return out
 
 
