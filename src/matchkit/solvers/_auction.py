@@ -342,8 +342,14 @@ def run_phase(state: AuctionState, eps: int, bidders: IntArray) -> None:
     raise RuntimeError("auction: price repair did not settle")
 
 
-def run_auction(state: AuctionState, *, max_weight: int, theta: int = 6) -> None:
-    """Epsilon-scaling from about ``max_weight / theta`` down to 1, warm between phases.
+def run_auction(
+    state: AuctionState, *, max_weight: int, theta: int = 6, eps0: int | None = None
+) -> None:
+    """Epsilon-scaling from about ``max_weight / theta`` (or ``eps0``) down to 1.
+
+    Placements that still satisfy complementary slackness for the next eps are kept
+    between phases. A warm start (prices from an earlier solve) should pass a small
+    ``eps0``, so the first phase does not undo the prices.
 
     Examples
     --------
@@ -355,7 +361,7 @@ def run_auction(state: AuctionState, *, max_weight: int, theta: int = 6) -> None
     >>> st.role_of.tolist(), st.price[:2].tolist()
     ([1, 0], [60, 40])
     """
-    eps = max(1, int(max_weight) // theta)
+    eps = max(1, int(max_weight) // theta if eps0 is None else int(eps0))
     first = True
     while True:
         if first:

@@ -130,7 +130,8 @@ class FlowSolver:
         need_price: ArrayLike | None = None,
     ) -> Assignment:
         """``solve`` with a warm start: ``need_price`` (weight units, one per need) seeds
-        the auction's prices, e.g. the ``info["need_price"]`` of an earlier solve."""
+        the auction's prices, e.g. the ``info["need_price"]`` of an earlier solve. It is
+        used when volunteers are the bidding side (every volunteer has capacity 1)."""
         check_choice("objective", objective, _OBJECTIVES, caller="FlowSolver.solve")
         ip = integer_problem(problem, objective=objective, scale=self.scale)
         info: dict[str, Any] = {"scale": ip.scale}
@@ -188,13 +189,11 @@ class FlowSolver:
                     f"need_price must have one value per need, shape ({problem.n_right},); "
                     f"got shape {npr.shape}"
                 )
-            needs = np.unique(obj)
-            mult = int(min(len(np.unique(bid)), obj_cap[needs].sum())) + 1
-            prices = np.rint(np.maximum(npr[needs], 0) * ip.scale * mult).astype(np.int64)
+            prices = np.maximum(npr, 0.0) * ip.scale  # in units of the integer weights
         try:
             res = solve_fast(bid, obj, ip.weight, obj_cap, k=self.candidates, prices=prices)
-        except (RuntimeError, AssertionError) as exc:  # certificate failed: exact fallback
-            info["fallback"] = f"auction: {exc}"
+        except (RuntimeError, AssertionError) as exc:  # no certificate: exact fallback
+            info["fallback"] = str(exc) or type(exc).__name__
             return None
         info["certified"] = True
         info["rounds"] = res.rounds

@@ -127,13 +127,14 @@ def certify(
 
 def solve_fast(
     left: IntArray, right: IntArray, weight: IntArray, right_capacity: IntArray, *,
-    k: int = 8, theta: int = 10, prices: IntArray | None = None,
+    k: int = 8, theta: int = 10, prices: NDArray[np.float64] | None = None,
     max_rounds: int | None = None,
 ) -> FastResult:
     """Maximum-weight b-matching when every volunteer (``left``) has capacity 1.
 
     ``left`` need not be sorted; the chosen positions refer to the given order.
-    Raises RuntimeError if the auction exceeds its round budget (``max_rounds``,
+    ``prices`` (optional warm start) holds one starting price per need, indexed by
+    the need numbers in ``right``, in units of ``weight``. Raises RuntimeError if the auction exceeds its round budget (``max_rounds``,
     default ``3000 + n_volunteers // 10``); the caller then uses an exact fallback.
 
     Examples
@@ -162,10 +163,16 @@ def solve_fast(
     wm = weight.astype(np.int64) * mult
     mat, active = _top_k(vol, wm, n_v, k)
     rows, wts, eid = _pad(mat, role, wm, n_r)
-    state = AuctionState.new(rows, wts, eid, cap, price=prices)
+    start = None
+    if prices is not None:  # per original need, in units of the integer weights
+        start = np.rint(np.asarray(prices, dtype=np.float64)[needs] * mult).astype(np.int64)
+        start = np.clip(start, 0, int(wm.max()))
+    state = AuctionState.new(rows, wts, eid, cap, price=start)
     # Rounds (bidding and repair) before giving up for the exact matching reduction.
     state.max_rounds = 3000 + n_v // 10 if max_rounds is None else max_rounds
-    run_auction(state, max_weight=int(wm.max()), theta=theta)
+    # A warm start begins near the end of the scaling: eps of one weight unit.
+    run_auction(state, max_weight=int(wm.max()), theta=theta,
+                eps0=None if prices is None else mult)
     added = 0
     while True:
         m = np.flatnonzero(state.role_of >= 0)
