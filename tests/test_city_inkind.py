@@ -29,12 +29,22 @@ def test_offers_come_from_givers_and_requests_from_csos(city: mk.Dataset) -> Non
     kinds = {o.id: o.kind.value for o in city.organisations}
     assert city.offers and city.requests
     assert {kinds[o.organisation_id] for o in city.offers} <= GIVERS
-    assert {kinds[r.organisation_id] for r in city.requests} <= {"cso", "volunteer_centre"}
-    assert Counter(kinds[r.organisation_id] for r in city.requests).most_common(1)[0][0] == "cso"
+    assert {kinds[r.organisation_id] for r in city.requests} <= {
+        "cso",
+        "volunteer_centre",
+    }
+    assert (
+        Counter(kinds[r.organisation_id] for r in city.requests).most_common(1)[0][0]
+        == "cso"
+    )
     # every giver offers something
-    assert {o.organisation_id for o in city.offers} == {k for k, v in kinds.items() if v in GIVERS}
+    assert {o.organisation_id for o in city.offers} == {
+        k for k, v in kinds.items() if v in GIVERS
+    }
     in_kind_codes = {"offer-not-from-giver", "request-not-from-cso", "request-past"}
-    assert not [f for f in mk.check_policies(city, as_of=AS_OF) if f.code in in_kind_codes]
+    assert not [
+        f for f in mk.check_policies(city, as_of=AS_OF) if f.code in in_kind_codes
+    ]
 
 
 def test_every_kind_has_one_unit_both_sides_use(city: mk.Dataset) -> None:
@@ -69,14 +79,20 @@ def test_requests_are_due_within_120_days_and_name_live_needs(city: mk.Dataset) 
             need = city.need(r.need_id)
             assert need.organisation_id == r.organisation_id
             assert need.status.value in ("open", "vetted")
+            if need.location is not None:
+                assert r.place == need.location  # help where the event is
     with_need = sum(r.need_id is not None for r in city.requests) / len(city.requests)
     assert 0.1 < with_need < 0.5
 
 
-def test_some_requests_are_too_late_for_every_offer(city: mk.Dataset, result: mk.InkindResult) -> None:
+def test_some_requests_are_too_late_for_every_offer(
+    city: mk.Dataset, result: mk.InkindResult
+) -> None:
     def too_late_for_all(r: mk.InkindRequest) -> bool:
         same = [o for o in city.offers if o.kind == r.kind]
-        return bool(same) and all(AS_OF + timedelta(days=o.lead_time_days) > r.needed_by for o in same)
+        return bool(same) and all(
+            AS_OF + timedelta(days=o.lead_time_days) > r.needed_by for o in same
+        )
 
     late = [r for r in city.requests if too_late_for_all(r)]
     assert 0.03 * len(city.requests) < len(late) < 0.25 * len(city.requests)
@@ -86,7 +102,9 @@ def test_some_requests_are_too_late_for_every_offer(city: mk.Dataset, result: mk
     assert {x.request_id for x in result.late} & {r.id for r in late}
 
 
-def test_a_good_share_of_requests_is_covered(city: mk.Dataset, result: mk.InkindResult) -> None:
+def test_a_good_share_of_requests_is_covered(
+    city: mk.Dataset, result: mk.InkindResult
+) -> None:
     covered = {a.request_id for a in result.allocations}
     assert 0.2 < len(covered) / len(city.requests) < 0.95
 
@@ -107,7 +125,9 @@ def test_inkind_switches_off_or_scales_without_moving_the_rest(inkind: float) ->
     assert other.organisations == base.organisations
     assert other.needs == base.needs
     givers = sum(o.kind.value in GIVERS for o in base.organisations)
-    assert len(base.offers) == round(1.5 * givers) and len(base.requests) == round(0.3 * 120)
+    assert len(base.offers) == round(1.5 * givers) and len(base.requests) == round(
+        0.3 * 120
+    )
     assert len(other.offers) == round(1.5 * givers * inkind)
     assert len(other.requests) == round(0.3 * 120 * inkind)
 
@@ -120,12 +140,16 @@ def test_a_city_without_in_kind_help_saves_only_the_three_core_kinds() -> None:
 
 @pytest.mark.parametrize("inkind", ["yes", -1, float("nan"), 101, None])
 def test_bad_inkind_is_refused(inkind: object) -> None:
-    with pytest.raises(mk.InvalidInputError, match="'inkind' parameter of synthetic_city"):
+    with pytest.raises(
+        mk.InvalidInputError, match="'inkind' parameter of synthetic_city"
+    ):
         synthetic_city(10, 2, seed=0, inkind=inkind)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "jsonl"])
-def test_a_city_with_offers_and_requests_round_trips_in_every_format(tmp_path, fmt: str) -> None:
+def test_a_city_with_offers_and_requests_round_trips_in_every_format(
+    tmp_path, fmt: str
+) -> None:
     ds = synthetic_city(300, 100, seed=9)
     assert ds.offers and ds.requests
     assert any(o.windows for o in ds.offers) and any(o.area for o in ds.offers)

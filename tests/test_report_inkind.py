@@ -21,7 +21,10 @@ PLACE = {"lat": 55.7887, "lon": 49.1221}
 def city_with_inkind() -> mk.Dataset:
     """tiny_city, one need handling money without a route, a giver's offer and three requests."""
     ds = tiny_city()
-    needs = [n.model_copy(update={"handles_money": True}) if n.id == "n6" else n for n in ds.needs]
+    needs = [
+        n.model_copy(update={"handles_money": True}) if n.id == "n6" else n
+        for n in ds.needs
+    ]
     offers = [
         {"id": "bread", "organisation_id": "o4", "kind": "food", "item": "sandwiches <fresh>",
          "quantity": 50, "unit": "portions", "lead_time_days": 3, "contact_role": "manager"},
@@ -46,13 +49,15 @@ def result() -> mk.MatchResult:
 
 
 def cells(html: str, section: str) -> list[list[str]]:
-    body = re.search(rf'<section id="{section}">(.*?)</section>', html, re.S)
+    body = re.search(rf'<section id="{section}">(.*?)</section>', html, re.DOTALL)
     assert body, f"no section {section}"
-    rows = re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
-    return [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, re.S) for r in rows]
+    rows = re.findall(r"<tr>(.*?)</tr>", body.group(1), re.DOTALL)
+    return [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, re.DOTALL) for r in rows]
 
 
-def test_policy_counts_are_the_findings_by_code_and_severity(result: mk.MatchResult) -> None:
+def test_policy_counts_are_the_findings_by_code_and_severity(
+    result: mk.MatchResult,
+) -> None:
     findings = mk.check_policies(result.dataset, as_of=AS_OF)
     expected = Counter((f.code, f.severity) for f in findings)
     from matchkit._report import render_html
@@ -65,9 +70,13 @@ def test_policy_counts_are_the_findings_by_code_and_severity(result: mk.MatchRes
 def test_skipped_needs_are_listed_with_their_rule(result: mk.MatchResult) -> None:
     assert result.unfilled["n6"].code == "policy"
     tab = policy_and_inkind_summary(result)
-    assert tab.skipped == [("Festival tea stall", "Riverside Bakery", "money-without-account-route")]
+    assert tab.skipped == [
+        ("Festival tea stall", "Riverside Bakery", "money-without-account-route")
+    ]
     md = result.to_markdown()
-    assert "| Festival tea stall | Riverside Bakery | money-without-account-route |" in md
+    assert (
+        "| Festival tea stall | Riverside Bakery | money-without-account-route |" in md
+    )
 
 
 def test_no_need_is_listed_as_skipped_when_policies_are_off() -> None:
@@ -84,11 +93,19 @@ def test_inkind_summary_and_late_requests(result: mk.MatchResult) -> None:
     summary = dict(tab.inkind or [])
     assert summary["Requests"] == "3" and summary["Offers"] == "2"
     assert summary["Requests fully covered"] == "1"  # lunch; tea (2 days) is too late
-    assert summary["Units asked / covered"] == f"74 / {sum(a.quantity for a in res.allocations)}" == "74 / 30"
+    assert (
+        summary["Units asked / covered"]
+        == f"74 / {sum(a.quantity for a in res.allocations)}"
+        == "74 / 30"
+    )
     late = {row[0]: row for row in tab.late}
     assert set(late) == {"tea", "meeting"}
-    assert late["tea"][4] == "2026-08-30" and late["tea"][6] == 2  # 3 days before 2 September
-    assert late["meeting"][4] == "2026-08-16"  # inside the window, 20 days before 5 September
+    assert (
+        late["tea"][4] == "2026-08-30" and late["tea"][6] == 2
+    )  # 3 days before 2 September
+    assert (
+        late["meeting"][4] == "2026-08-16"
+    )  # inside the window, 20 days before 5 September
     assert summary["Requests not fully covered, too late for some offer"] == "2"
 
 
@@ -118,18 +135,24 @@ def test_a_synthetic_city_report_shows_both_sections() -> None:
     assert "## Policy findings" in md and "## In-kind help" in md
     tab = policy_and_inkind_summary(r)
     assert tab.n_skipped == len(r.context["blocked"])
-    res = mk.match_inkind(city.offers, city.requests, city.organisations, as_of=DEFAULT_AS_OF)
+    res = mk.match_inkind(
+        city.offers, city.requests, city.organisations, as_of=DEFAULT_AS_OF
+    )
     for row in tab.late:
         pairs = [x for x in res.late if x.request_id == row[0]]
         assert row[4] == max(x.latest_send for x in pairs).isoformat()
 
 
 @settings(max_examples=25, deadline=None)
-@given(datasets(max_volunteers=3, max_needs=4, inkind=True), st.sampled_from(["en", "ru"]))
+@given(
+    datasets(max_volunteers=3, max_needs=4, inkind=True), st.sampled_from(["en", "ru"])
+)
 def test_any_dataset_renders_and_counts_add_up(ds: mk.Dataset, lang: str) -> None:
     r = mk.match(ds, as_of=DEFAULT_AS_OF)
     tab = policy_and_inkind_summary(r, lang)
-    assert sum(row[3] for row in tab.findings) == len(mk.check_policies(ds, as_of=DEFAULT_AS_OF))
+    assert sum(row[3] for row in tab.findings) == len(
+        mk.check_policies(ds, as_of=DEFAULT_AS_OF)
+    )
     assert {row[0] for row in tab.skipped} <= {n.title for n in ds.needs}
     assert tab.n_skipped == len(mk.policy_blocks(ds, as_of=DEFAULT_AS_OF))
     assert (tab.inkind is None) == (not ds.offers and not ds.requests)

@@ -60,13 +60,20 @@ KINDS: dict[str, _Kind] = {
     ),
     "transport": _Kind(
         "trips",
-        ("a minibus with driver (18 seats)", "a city bus with driver", "a van for goods"),
+        (
+            "a minibus with driver (18 seats)",
+            "a city bus with driver",
+            "a van for goods",
+        ),
         (2, 4, 6, 10, 12),
         (1, 1, 2, 3),
         (10, 30),
         ("transport department", "head of the municipal car pool"),
         ("logistics manager", "fleet manager"),
-        ("a trip for volunteers to a {cause} event", "moving donated goods for {cause} work"),
+        (
+            "a trip for volunteers to a {cause} event",
+            "moving donated goods for {cause} work",
+        ),
         ("within the city limits only", "the driver's working hours: 9:00-18:00"),
     ),
     "food": _Kind(
@@ -77,7 +84,10 @@ KINDS: dict[str, _Kind] = {
         (1, 7),
         ("school catering service", "social nutrition department"),
         ("restaurant manager", "owner", "CSR manager"),
-        ("lunch for volunteers at a {cause} event", "food for the people a {cause} project serves"),
+        (
+            "lunch for volunteers at a {cause} event",
+            "food for the people a {cause} project serves",
+        ),
         ("collected by the requester", "no alcohol at the event"),
     ),
     "venue": _Kind(
@@ -110,7 +120,10 @@ KINDS: dict[str, _Kind] = {
         (0, 14),
         ("legal department", "public relations department"),
         ("head of the legal team", "creative director"),
-        ("professional help for a {cause} project", "photos of a {cause} event for a report"),
+        (
+            "professional help for a {cause} project",
+            "photos of a {cause} event for a report",
+        ),
         ("credit to the company in publications",),
     ),
 }
@@ -123,8 +136,18 @@ OFFER_KIND_SHARE = {
 #: How often CSOs ask for each kind, in INKIND_KINDS order.
 REQUEST_KIND_SHARE = (0.30, 0.15, 0.25, 0.15, 0.10, 0.05)
 #: P(0, 1, 2 windows): public bodies follow budget planning cycles more often.
-WINDOW_COUNT_SHARE = {OrganisationKind.PUBLIC_BODY: (0.3, 0.5, 0.2), OrganisationKind.BUSINESS: (0.6, 0.3, 0.1)}
-STREETS = ("Bauman St", "Pushkin St", "Tukay St", "Gorky St", "Karl Marx St", "Kremlyovskaya St")
+WINDOW_COUNT_SHARE = {
+    OrganisationKind.PUBLIC_BODY: (0.3, 0.5, 0.2),
+    OrganisationKind.BUSINESS: (0.6, 0.3, 0.1),
+}
+STREETS = (
+    "Bauman St",
+    "Pushkin St",
+    "Tukay St",
+    "Gorky St",
+    "Karl Marx St",
+    "Kremlyovskaya St",
+)
 
 
 def _ids(prefix: str, n: int) -> list[str]:
@@ -167,9 +190,23 @@ def generate_inkind(
     if scale <= 0 or not organisations:
         return [], []
     kinds = [o.kind for o in organisations]
-    givers = np.array([i for i, k in enumerate(kinds) if k in OFFER_KIND_SHARE], dtype=np.int64)
-    offers = _offers(rng, scale, as_of, organisations, givers, org_place, jitter_km, radius_km)
-    requests = _requests(rng, scale, as_of, organisations, offers, org_place, jitter_km, needs, main_cause)
+    givers = np.array(
+        [i for i, k in enumerate(kinds) if k in OFFER_KIND_SHARE], dtype=np.int64
+    )
+    offers = _offers(
+        rng, scale, as_of, organisations, givers, org_place, jitter_km, radius_km
+    )
+    requests = _requests(
+        rng,
+        scale,
+        as_of,
+        organisations,
+        offers,
+        org_place,
+        jitter_km,
+        needs,
+        main_cause,
+    )
     return offers, requests
 
 
@@ -192,7 +229,7 @@ def _offers(
     jitter_km: NDArray[np.float64],
     radius_km: float,
 ) -> list[InkindOffer]:
-    n = int(round(scale * OFFERS_PER_GIVER * len(givers)))
+    n = round(scale * OFFERS_PER_GIVER * len(givers))
     if not len(givers) or n == 0:
         return []
     # every giver makes at least one offer when there are enough; the rest go at random
@@ -202,7 +239,9 @@ def _offers(
     out = []
     for i, g in enumerate(who.tolist()):
         org = orgs[g]
-        k = INKIND_KINDS[int(rng.choice(len(INKIND_KINDS), p=OFFER_KIND_SHARE[org.kind]))]
+        k = INKIND_KINDS[
+            int(rng.choice(len(INKIND_KINDS), p=OFFER_KIND_SHARE[org.kind]))
+        ]
         spec = KINDS[k]
         public = org.kind is OrganisationKind.PUBLIC_BODY
         n_windows = int(rng.choice(3, p=WINDOW_COUNT_SHARE[org.kind]))
@@ -216,7 +255,9 @@ def _offers(
             "unit": spec.unit,
             "lead_time_days": int(rng.integers(spec.lead[0], spec.lead[1] + 1)),
             "windows": _windows(rng, n_windows, as_of),
-            "contact_role": _pick(rng, spec.roles_public if public else spec.roles_business),
+            "contact_role": _pick(
+                rng, spec.roles_public if public else spec.roles_business
+            ),
             "conditions": _pick(rng, spec.conditions) if rng.random() < 0.4 else None,
         }
         if local:  # serves its part of the city: 20-60 % of the city's radius around it
@@ -237,7 +278,7 @@ def _requests(
     needs: Sequence[Need],
     main_cause: Sequence[str],
 ) -> list[InkindRequest]:
-    n = int(round(scale * REQUESTS_PER_NEED * len(needs)))
+    n = round(scale * REQUESTS_PER_NEED * len(needs))
     weight = np.array(
         [1.0 if o.kind is OrganisationKind.CSO else 0.25 if o.kind is OrganisationKind.VOLUNTEER_CENTRE else 0.0
          for o in orgs]
@@ -276,18 +317,20 @@ def _requests(
             "kind": k,
             "quantity": int(_pick(rng, spec.request_qty)),
             "unit": spec.unit,
-            "purpose": _pick(rng, spec.purposes).format(cause=main_cause[g].replace("_", " ")),
+            "purpose": _pick(rng, spec.purposes).format(
+                cause=main_cause[g].replace("_", " ")
+            ),
         }
         own = supported.get(org.id, [])
-        need = _pick(rng, own) if own and rng.random() < 0.4 else None
+        event: Need | None = _pick(rng, own) if own and rng.random() < 0.4 else None
         place = None
-        if need is not None:
-            record["need_id"] = need.id
-            start = need.start_date
+        if event is not None:
+            record["need_id"] = event.id
+            start = event.start_date
             if not late and start is not None and as_of <= start <= horizon:
                 due = start  # the event's day
-            if need.location is not None:
-                place = {"lat": need.location.lat, "lon": need.location.lon}
+            if event.location is not None:
+                place = {"lat": event.location.lat, "lon": event.location.lon}
         record["needed_by"] = due
         record["place"] = place or _near(rng, org_place[g], float(jitter_km[g]))
         if rng.random() < 0.5:

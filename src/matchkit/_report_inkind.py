@@ -88,7 +88,9 @@ class _Tables:
     findings: list[tuple[str, str, str, int]]  # code, severity, summary, count
     skipped: list[tuple[str, str, str]]  # need title, organisation, why
     n_skipped: int
-    inkind: list[tuple[str, str]] | None  # summary rows; None without offers or requests
+    inkind: (
+        list[tuple[str, str]] | None
+    )  # summary rows; None without offers or requests
     late: list[tuple[str, str, str, str, str, str, int]]
     n_late: int
 
@@ -109,15 +111,33 @@ def policy_and_inkind_summary(result: MatchResult, lang: str = "en") -> _Tables:
     ds, day = result.dataset, result.as_of
     found: list[PolicyFinding] = check_policies(ds, as_of=day)
     counts = Counter((f.code, f.severity) for f in found)
-    order = sorted(counts.items(), key=lambda kv: (_SEVERITY_ORDER.get(kv[0][1], 3), -kv[1], kv[0][0]))
+    order = sorted(
+        counts.items(),
+        key=lambda kv: (_SEVERITY_ORDER.get(kv[0][1], 3), -kv[1], kv[0][0]),
+    )
     summary = _RU_SUMMARY if lang == "ru" else {c: v[2] for c, v in POLICIES.items()}
-    findings = [(code, t[sev], summary.get(code, POLICIES[code][2]), n) for (code, sev), n in order]
+    findings = [
+        (code, t[sev], summary.get(code, POLICIES[code][2]), n)
+        for (code, sev), n in order
+    ]
     blocked: dict[str, str] = dict(result.context.get("blocked", {}))
     skipped = []
     for nid in sorted(blocked)[:MAX_ROWS]:
         need = ds.need(nid)
-        codes = sorted({f.code for f in found if f.record_id == nid and f.kind == "need" and f.severity == "error"})
-        skipped.append((need.title, ds.organisation(need.organisation_id).name, ", ".join(codes) or blocked[nid]))
+        codes = sorted(
+            {
+                f.code
+                for f in found
+                if f.record_id == nid and f.kind == "need" and f.severity == "error"
+            }
+        )
+        skipped.append(
+            (
+                need.title,
+                ds.organisation(need.organisation_id).name,
+                ", ".join(codes) or blocked[nid],
+            )
+        )
     inkind_rows = None
     late_rows: list[tuple[str, str, str, str, str, str, int]] = []
     n_late = 0
@@ -130,7 +150,9 @@ def policy_and_inkind_summary(result: MatchResult, lang: str = "en") -> _Tables:
     return _Tables(findings, skipped, len(blocked), inkind_rows, late_rows, n_late)
 
 
-def _inkind_rows(result: MatchResult, res: InkindResult, t: dict[str, str]) -> list[tuple[str, str]]:
+def _inkind_rows(
+    result: MatchResult, res: InkindResult, t: dict[str, str]
+) -> list[tuple[str, str]]:
     reqs = result.dataset.requests
     covered = Counter[str]()
     for a in res.allocations:
@@ -145,11 +167,16 @@ def _inkind_rows(result: MatchResult, res: InkindResult, t: dict[str, str]) -> l
         (t["part"], str(part)),
         (t["units"], f"{asked} / {sum(covered.values())}"),
         (t["letters"], str(len(res.allocations))),
-        (t["late_n"], str(len({x.request_id for x in res.late if x.request_id in res.reasons}))),
+        (
+            t["late_n"],
+            str(len({x.request_id for x in res.late if x.request_id in res.reasons})),
+        ),
     ]
 
 
-def _late_rows(result: MatchResult, res: InkindResult) -> tuple[list[tuple[str, str, str, str, str, str, int]], int]:
+def _late_rows(
+    result: MatchResult, res: InkindResult
+) -> tuple[list[tuple[str, str, str, str, str, str, int]], int]:
     """One row per late request not fully covered: the offer whose last day to ask was latest."""
     best: dict[str, Any] = {}
     for x in res.late:
@@ -176,10 +203,17 @@ def _late_rows(result: MatchResult, res: InkindResult) -> tuple[list[tuple[str, 
     return rows, len(best)
 
 
-def _html_table(head: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[int] = ()) -> str:
+def _html_table(
+    head: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[int] = ()
+) -> str:
     th = "".join(f"<th>{esc(h)}</th>" for h in head)
     body = "".join(
-        "<tr>" + "".join(f"<td{' class=n' if i in numeric else ''}>{esc(c)}</td>" for i, c in enumerate(r)) + "</tr>"
+        "<tr>"
+        + "".join(
+            f"<td{' class=n' if i in numeric else ''}>{esc(c)}</td>"
+            for i, c in enumerate(r)
+        )
+        + "</tr>"
         for r in rows
     )
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
@@ -190,14 +224,26 @@ def _md_table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
         return str(x).replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(cell(h) for h in head) + " |", "|" + "---|" * len(head)]
-    return "\n".join(lines + ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows])
+    return "\n".join(
+        lines + ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
+    )
 
 
-def _heads(t: dict[str, str]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def _heads(
+    t: dict[str, str],
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     return (
         (t["code"], t["severity"], t["what"], t["count"]),
         (t["need"], t["org"], t["why"]),
-        (t["request"], t["org"], t["item"], t["needed"], t["last"], t["offer"], t["days"]),
+        (
+            t["request"],
+            t["org"],
+            t["item"],
+            t["needed"],
+            t["last"],
+            t["offer"],
+            t["days"],
+        ),
     )
 
 
@@ -228,7 +274,12 @@ def inkind_html(result: MatchResult, lang: str = "en") -> str:
             f'<section id="inkind"><h2>{esc(t["inkind"])}</h2>'
             + _html_table((t["metric"], t["value"]), tab.inkind, numeric=(1,))
             + f"<h3>{esc(t['late'])}</h3>"
-            + (_html_table(h_late, tab.late, numeric=(6,)) + f'<p class="note">{esc(t["late_note"])}</p>' if tab.late else none)
+            + (
+                _html_table(h_late, tab.late, numeric=(6,))
+                + f'<p class="note">{esc(t["late_note"])}</p>'
+                if tab.late
+                else none
+            )
             + _more_html(tab.n_late, len(tab.late), t)
             + "</section>"
         )
@@ -236,7 +287,11 @@ def inkind_html(result: MatchResult, lang: str = "en") -> str:
 
 
 def _more_html(total: int, shown: int, t: dict[str, str]) -> str:
-    return f'<p class="note">{esc(t["more"].format(n=total - shown))}</p>' if total > shown else ""
+    return (
+        f'<p class="note">{esc(t["more"].format(n=total - shown))}</p>'
+        if total > shown
+        else ""
+    )
 
 
 def inkind_markdown(result: MatchResult, lang: str = "en") -> list[str]:
@@ -251,13 +306,22 @@ def inkind_markdown(result: MatchResult, lang: str = "en") -> list[str]:
     """
     t, tab = _T[lang], policy_and_inkind_summary(result, lang)
     h_find, h_skip, h_late = _heads(t)
-    parts = [f"## {t['policy']}", _md_table(h_find, tab.findings) if tab.findings else t["none"]]
-    parts += [f"### {t['skipped']}", _md_table(h_skip, tab.skipped) if tab.skipped else t["none"]]
+    parts = [
+        f"## {t['policy']}",
+        _md_table(h_find, tab.findings) if tab.findings else t["none"],
+    ]
+    parts += [
+        f"### {t['skipped']}",
+        _md_table(h_skip, tab.skipped) if tab.skipped else t["none"],
+    ]
     if tab.n_skipped > len(tab.skipped):
         parts.append(t["more"].format(n=tab.n_skipped - len(tab.skipped)))
     if tab.inkind is not None:
         parts += [f"## {t['inkind']}", _md_table((t["metric"], t["value"]), tab.inkind)]
-        parts += [f"### {t['late']}", _md_table(h_late, tab.late) if tab.late else t["none"]]
+        parts += [
+            f"### {t['late']}",
+            _md_table(h_late, tab.late) if tab.late else t["none"],
+        ]
         if tab.late:
             parts.append(f"_{t['late_note']}_")
         if tab.n_late > len(tab.late):

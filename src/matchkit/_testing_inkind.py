@@ -40,7 +40,8 @@ def _near_kazan() -> st.SearchStrategy[Place]:
 
 def _windows(as_of: date) -> st.SearchStrategy[tuple[DateWindow, ...]]:
     window = st.tuples(
-        st.sampled_from([0, -30]) | st.integers(-60, 60), st.sampled_from([0, 30]) | st.integers(0, 60)
+        st.sampled_from([0, -30]) | st.integers(-60, 60),
+        st.sampled_from([0, 30]) | st.integers(0, 60),
     ).map(
         lambda t: DateWindow(
             start=as_of + timedelta(days=t[0]), end=as_of + timedelta(days=t[0] + t[1])
@@ -80,7 +81,9 @@ def inkind_offers(
     >>> test_valid()
     """
     if not organisation_ids:
-        raise ValueError("inkind_offers() needs at least one organisation id (the giver)")
+        raise ValueError(
+            "inkind_offers() needs at least one organisation id (the giver)"
+        )
     local = draw(st.booleans())
     return InkindOffer(
         id=draw(ids if ids is not None else st.integers(0, 99).map(lambda i: f"of{i}")),
@@ -92,9 +95,15 @@ def inkind_offers(
         lead_time_days=draw(st.sampled_from([0, 1, 14, 30]) | st.integers(0, 30)),
         windows=draw(_windows(as_of)),
         area=draw(_near_kazan()) if local else None,
-        radius_km=draw(st.sampled_from([0.0, 5.0]) | st.floats(0.0, 25.0)) if local else None,
-        contact_role=draw(st.sampled_from(["manager", "пресс-служба", "transport department"])),
-        conditions=draw(st.none() | st.sampled_from(["our logo on the back", "забрать самим"])),
+        radius_km=draw(st.sampled_from([0.0, 5.0]) | st.floats(0.0, 25.0))
+        if local
+        else None,
+        contact_role=draw(
+            st.sampled_from(["manager", "пресс-служба", "transport department"])
+        ),
+        conditions=draw(
+            st.none() | st.sampled_from(["our logo on the back", "забрать самим"])
+        ),
     )
 
 
@@ -131,7 +140,9 @@ def inkind_requests(
     >>> test_valid()
     """
     if not organisation_ids:
-        raise ValueError("inkind_requests() needs at least one organisation id (the requester)")
+        raise ValueError(
+            "inkind_requests() needs at least one organisation id (the requester)"
+        )
     due = draw(st.sampled_from([0, 1, 30]) | st.integers(-5, 60))
     return InkindRequest(
         id=draw(ids if ids is not None else st.integers(0, 99).map(lambda i: f"rq{i}")),
