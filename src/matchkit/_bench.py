@@ -74,7 +74,7 @@ FAMILIES: dict[str, Family] = {
                "hospital/residents, resident-optimal; each resident ranks 10 hospitals, seed 3"),
         Family("city", "city", ((10_000, 1_000), (100_000, 10_000)), ((2_000, 200),),
                "synthetic city end to end with matchkit.match (default method): generate, "
-               "build, solve, propose, write CSV"),
+               "build, solve, propose, write proposals.csv and reasons.csv"),
     )
 }
 
@@ -234,6 +234,22 @@ class _StageClock:
         setattr(_match, "solve", self._saved[1])  # noqa: B010
 
 
+def _write_results(result: Any, folder: Path) -> None:
+    """proposals.csv and reasons.csv, as ``matchkit match`` writes them. The per-entity
+    diagnostics (``result.to_csv`` adds diagnostics.csv) are an analysis export, not
+    part of a round, and are left out."""
+    from ._export import (
+        PROPOSAL_COLUMNS,
+        REASON_COLUMNS,
+        _write_csv_file,
+        proposal_rows,
+        reason_rows,
+    )
+
+    _write_csv_file(folder / "proposals.csv", PROPOSAL_COLUMNS, proposal_rows(result))
+    _write_csv_file(folder / "reasons.csv", REASON_COLUMNS, reason_rows(result))
+
+
 def _measure_city(
     size: Any, repeat: int, on_stage: Callable[[str, float], None] | None = None
 ) -> dict[str, Any]:
@@ -258,7 +274,7 @@ def _measure_city(
         t_match = time.perf_counter() - t1
     with tempfile.TemporaryDirectory() as tmp:
         t2 = time.perf_counter()
-        result.to_csv(tmp)
+        _write_results(result, Path(tmp))
         t_write = time.perf_counter() - t2
     stage("write", t_write)
     total = time.perf_counter() - t0
