@@ -157,3 +157,25 @@ def test_any_dataset_renders_and_counts_add_up(ds: mk.Dataset, lang: str) -> Non
     assert tab.n_skipped == len(mk.policy_blocks(ds, as_of=DEFAULT_AS_OF))
     assert (tab.inkind is None) == (not ds.offers and not ds.requests)
     r.to_markdown(lang=lang)
+
+
+def test_cli_report_shows_both_sections(tmp_path, capsys) -> None:
+    from matchkit.cli import main
+
+    mk.save_dataset(synthetic_city(200, 60, seed=5), tmp_path / "city", format="jsonl")
+    out = tmp_path / "report.md"
+    rc = main(
+        [
+            "report",
+            str(tmp_path / "city"),
+            "--as-of",
+            AS_OF,
+            "-o",
+            str(out),
+            "--lang",
+            "ru",
+        ]
+    )
+    assert rc == 0 and "wrote" in capsys.readouterr().out
+    text = out.read_text(encoding="utf-8")
+    assert "## Проверка правил" in text and "## Помощь вещами и услугами" in text
