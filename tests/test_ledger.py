@@ -1201,3 +1201,45 @@ def test_a_path_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
         InvalidInputError, match="cannot open ledger|is not a matchkit ledger"
     ):
         Ledger(tmp_path / "no-such-folder" / "m.sqlite")
+
+
+def test_batch_commits_every_decision_at_once_and_keeps_each_all_or_nothing(tmp_path) -> None:
+    path = tmp_path / "batch.sqlite"
+    with Ledger(path) as ledger:
+        ledger.record_round(
+            [Offer(volunteer_id=v, need_id="n1", score=1.0, capacity=2, max_placements=1)
+             for v in ("v1", "v2", "v3")],
+            at="2026-03-01",
+        )
+        n_before = len(ledger)
+        with ledger.batch():
+            ledger.accept("v1", "n1", at="2026-03-02")
+            ledger.accept("v2", "n1", at="2026-03-02")
+            with pytest.raises(DecisionError, match="the need is full"):
+                ledger.accept("v3", "n1", at="2026-03-02")
+            ledger.reject("v3", "n1", at="2026-03-02")
+        assert len(ledger) == n_before + 3
+    with Ledger(path) as again:  # committed to disk
+        state = again.state(as_of="2026-03-03")
+        assert sorted(state.placements) == [("v1", "n1"), ("v2", "n1")]
+        assert state.rejected == frozenset({("v3", "n1")})
+
+
+def test_batch_writes_nothing_when_an_error_escapes_it() -> None:
+    ledger = Ledger(":memory:")
+    ledger.record_round(
+        [Offer(volunteer_id="v1", need_id="n1", score=1.0, capacity=1, max_placements=1)],
+        at="2026-03-01",
+    )
+    n_before = len(ledger)
+    assert ledger.state(as_of="2026-03-01T12:00:00+00:00").open_offers
+    with pytest.raises(RuntimeError, match="stop"):
+        with ledger.batch():
+            ledger.accept("v1", "n1", at="2026-03-02")
+            ledger.state(as_of="2026-03-02T12:00:00+00:00")  # read inside the batch
+            raise RuntimeError("stop")
+    assert len(ledger) == n_before
+    state = ledger.state(as_of="2026-03-02T13:00:00+00:00")
+    assert state.placements == frozenset()
+    ledger.reject("v1", "n1", at="2026-03-02T14:00:00+00:00")
+    assert ledger.state(as_of="2026-03-03").rejected == frozenset({("v1", "n1")})

@@ -103,17 +103,18 @@ def run_demo(
             when = datetime.combine(day + timedelta(days=2), dtime(12, 0), tzinfo=timezone.utc)
             acc = rej = refused = 0
             answered = set()
-            for a in answers:
-                answered.add(a.volunteer_id)
-                try:
-                    if a.decision == "accept":
-                        ledger.accept(a.volunteer_id, a.need_id, at=when)
-                        acc += 1
-                    else:
-                        ledger.reject(a.volunteer_id, a.need_id, at=when)
-                        rej += 1
-                except DecisionError:
-                    refused += 1  # e.g. the last place went to someone quicker
+            with ledger.batch():  # a round of answers, committed at once
+                for a in answers:
+                    answered.add(a.volunteer_id)
+                    try:
+                        if a.decision == "accept":
+                            ledger.accept(a.volunteer_id, a.need_id, at=when)
+                            acc += 1
+                        else:
+                            ledger.reject(a.volunteer_id, a.need_id, at=when)
+                            rej += 1
+                    except DecisionError:
+                        refused += 1  # e.g. the last place went to someone quicker
             state = ledger.state(as_of=when)
             new = result.new_proposals
             n_alt = sum(len(p.alternatives) for p in new)

@@ -12,7 +12,7 @@ import json
 import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -513,6 +513,42 @@ class Ledger:
             ) from None
 
     # ---- decision helpers ------------------------------------------------------------
+
+    def batch(self) -> AbstractContextManager[Store]:
+        """Record many decisions in one transaction: one commit, one sync to disk.
+
+        Each decision inside is still checked and all or nothing on its own (a refused one
+        raises and writes nothing, the others stay); the batch commits when the block ends
+        without an error escaping it, and writes nothing at all if one does. Other
+        processes wait for the batch to end. Use it to record a whole round of answers.
+
+        Examples
+        --------
+        >>> ledger = Ledger(":memory:")
+        >>> _ = ledger.record_round(
+        ...     [Offer(volunteer_id=v, need_id="n1", score=1.0, capacity=1, max_placements=1)
+        ...      for v in ("v1", "v2")], at="2026-03-01")
+        >>> with ledger.batch():
+        ...     _ = ledger.accept("v1", "n1", at="2026-03-02")
+        ...     try:
+        ...         _ = ledger.accept("v2", "n1", at="2026-03-02")  # the need is full
+        ...     except DecisionError:
+        ...         _ = ledger.reject("v2", "n1", at="2026-03-02")
+        >>> sorted(ledger.state(as_of="2026-03-03").placements)
+        [('v1', 'n1')]
+        """
+        if self._closed:
+            raise InvalidInputError(f"ledger {self.path!r} is closed")
+        return self._batch()
+
+    @contextmanager
+    def _batch(self) -> Iterator[Store]:
+        try:
+            with self._store.batch() as store:
+                yield store
+        except BaseException:
+            self._replayer = Replayer()  # it may have read events that were rolled back
+            raise
 
     def _write(self) -> AbstractContextManager[Store]:
         if self._closed:

@@ -153,6 +153,7 @@ class LedgerEvent:
 
     Examples
     --------
+    >>> from matchkit._ledger_state import parse_time
     >>> e = LedgerEvent(1, parse_time("2026-03-01"), EventKind.ACCEPTED, 1, "v1", "n1", {})
     >>> e.to_json()["kind"], LedgerEvent.from_json(e.to_json()) == e
     ('accepted', True)

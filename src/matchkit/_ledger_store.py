@@ -162,8 +162,22 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Store]:
-        """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on any error."""
+        """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on any error.
+
+        Inside :meth:`batch`, a savepoint instead: this write is still all or nothing, and
+        the batch commits every write that succeeded at once.
+        """
         c = self.conn
+        if getattr(self, "_batch_depth", 0):
+            c.execute("SAVEPOINT matchkit_write")
+            try:
+                yield self
+            except BaseException:
+                c.execute("ROLLBACK TO matchkit_write")
+                c.execute("RELEASE matchkit_write")
+                raise
+            c.execute("RELEASE matchkit_write")
+            return
         c.execute("BEGIN IMMEDIATE")
         try:
             yield self
@@ -173,9 +187,35 @@ class Store:
         c.execute("COMMIT")
 
     @contextmanager
+    def batch(self) -> Iterator[Store]:
+        """One transaction around many writes (one commit, one sync to disk)."""
+        c = self.conn
+        depth = getattr(self, "_batch_depth", 0)
+        if depth:
+            self._batch_depth = depth + 1
+            try:
+                yield self
+            finally:
+                self._batch_depth = depth
+            return
+        c.execute("BEGIN IMMEDIATE")
+        self._batch_depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._batch_depth = 0
+            c.execute("ROLLBACK")
+            raise
+        self._batch_depth = 0
+        c.execute("COMMIT")
+
+    @contextmanager
     def read(self) -> Iterator[Store]:
         """A read transaction: every query inside sees one snapshot."""
         c = self.conn
+        if getattr(self, "_batch_depth", 0):
+            yield self  # inside a batch: its transaction is the snapshot
+            return
         c.execute("BEGIN")
         try:
             yield self
