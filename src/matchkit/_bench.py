@@ -297,6 +297,16 @@ def _measure_city(
     }
 
 
+def _city_in_process(size: Any, repeat: int) -> dict[str, Any]:
+    stages: dict[str, float] = {}
+    try:
+        return _measure_city(size, repeat, stages.__setitem__)
+    except Exception as err:  # noqa: BLE001 - reported as the row's result
+        done = ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
+        return {"status": "error", "error": f"{type(err).__name__}: {err}"[:300]
+                + (f" (stage times until then: {done})" if done else ""), "partial_stages": stages}
+
+
 def child_main() -> int:
     """Entry of a child process: read a request on stdin, write one JSON line."""
     import sys
@@ -411,7 +421,7 @@ def run_bench(
                     req = {"family": name, "size": size, "solver": solver, "repeat": rep, "orlib": orlib}
                     row.update(run_child(req, timeout=timeout, max_bytes=max_bytes))
                 elif c is None:
-                    row.update(_measure_city(size, rep))
+                    row.update(_city_in_process(size, rep))
                 else:
                     try:
                         row.update(_measure_solver(name, size, solver, rep, orlib))

@@ -113,6 +113,21 @@ def _die_with_parent() -> None:
         pass
 
 
+def _stages(out: str) -> dict[str, float]:
+    """The ``{"stage": ..., "seconds": ...}`` lines a child wrote before it stopped."""
+    stages: dict[str, float] = {}
+    for ln in out.splitlines():
+        if ln.startswith('{"stage"'):
+            rec = json.loads(ln)
+            stages[rec["stage"]] = rec["seconds"]
+    return stages
+
+
+def _finished(stages: dict[str, float]) -> str:
+    done = ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
+    return f" (stage times until then: {done})" if done else ""
+
+
 def run_child(
     request: dict[str, Any], *, timeout: float | None, max_bytes: int | None = None
 ) -> dict[str, Any]:
@@ -138,18 +153,14 @@ def run_child(
         )
     except subprocess.TimeoutExpired as stopped:
         out = stopped.stdout.decode() if isinstance(stopped.stdout, bytes) else (stopped.stdout or "")
-        stages: dict[str, float] = {}
-        for ln in out.splitlines():
-            if ln.startswith('{"stage"'):
-                rec = json.loads(ln)
-                stages[rec["stage"]] = rec["seconds"]
-        done_txt = ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
-        return {"status": "timeout", "error": f"stopped after {timeout:.0f} s"
-                + (f" (finished: {done_txt})" if done_txt else ""), "partial_stages": stages}
+        stages = _stages(out)
+        return {"status": "timeout", "error": f"stopped after {timeout:.0f} s" + _finished(stages),
+                "partial_stages": stages}
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{") and not ln.startswith('{"stage"')]
     if done.returncode != 0 or not lines:
         err = [ln for ln in done.stderr.strip().splitlines() if ln.strip()]
         why = err[-1] if err else f"exit code {done.returncode}"
-        return {"status": "error", "error": why[:300]}
+        stages = _stages(done.stdout)
+        return {"status": "error", "error": why[:300] + _finished(stages), "partial_stages": stages}
     answer: dict[str, Any] = json.loads(lines[-1])
     return answer
