@@ -221,7 +221,7 @@ def match(
         np.minimum(budget.max_open - open_v, budget.max_per_week - week_v), 0
     )
     budget_bound = (allowed_offers == 0) & (cap_v > 0)
-    cap_v = np.minimum(cap_v, allowed_offers)
+    cap_v = np.minimum(np.minimum(cap_v, allowed_offers), budget.max_new_per_round)
     cap_n = np.maximum(problem.right_capacity - placed_n - reserved_n, 0)
     cap_n[~need_ok] = 0
 
@@ -351,11 +351,13 @@ def _shortlists(
     allowed_offers: I64,
     k: int,
 ) -> dict[int, list[int]]:
-    """Alternatives per chosen edge: a second b-matching on the places left spare.
+    """Alternatives per chosen edge, drawn from the places left spare.
 
     Each need offers as alternatives at most the places that no proposal uses, so even if
     every proposed volunteer accepted and every alternative were taken up too, the need
-    would not be overfilled. Returns chosen edge -> alternative edges (best first).
+    would not be overfilled. The alternatives are chosen in passes, one per volunteer per
+    pass, each pass an optimal assignment of what is still spare (so every pass runs on the
+    fast one-sided path of the flow method). Returns chosen edge -> alternative edges.
     """
     n_v, n_n = problem.n_left, problem.n_right
     chosen_l = problem.edge_left[chosen]
@@ -369,8 +371,22 @@ def _shortlists(
     cand = cand[(room_v[problem.edge_left[cand]] > 0) & (spare_n[problem.edge_right[cand]] > 0)]
     if cand.size == 0:
         return {}
-    second = solve(_restricted(problem, cand, room_v, spare_n), "flow")
-    alt_edges = cand[second.edges]
+    picked: list[I64] = []
+    while cand.size:
+        one = np.minimum(room_v, 1)
+        got = cand[solve(_restricted(problem, cand, one, spare_n), "flow").edges]
+        if got.size == 0:
+            break
+        picked.append(got)
+        room_v = room_v - np.bincount(problem.edge_left[got], minlength=n_v)
+        spare_n = spare_n - np.bincount(problem.edge_right[got], minlength=n_n)
+        taken = np.zeros(problem.n_edges, dtype=bool)
+        taken[got] = True
+        cand = cand[~taken[cand]]
+        cand = cand[(room_v[problem.edge_left[cand]] > 0) & (spare_n[problem.edge_right[cand]] > 0)]
+    if not picked:
+        return {}
+    alt_edges = np.concatenate(picked)
     # Hand each volunteer's alternatives to their proposals in turn, best first.
     by_vol: dict[int, list[int]] = defaultdict(list)
     order = np.lexsort((-problem.weight[alt_edges], problem.edge_left[alt_edges]))

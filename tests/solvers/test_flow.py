@@ -335,7 +335,7 @@ def test_bad_candidates_is_refused(candidates: object) -> None:
 
 
 def test_unknown_backend_lists_the_options() -> None:
-    with pytest.raises(UnknownMethodError, match="'auto', 'auction', 'lapjv', 'ortools'"):
+    with pytest.raises(UnknownMethodError, match="'auto', 'auction', 'lp', 'lapjv', 'ortools'"):
         FlowSolver(backend="simplex")
 
 

@@ -15,11 +15,14 @@ from .._problem import Assignment, MatchProblem
 from ._flow_fast import solve_fast
 from ._flow_int import IntProblem, integer_problem
 from ._flow_lapjv import solve_lapjv
+from ._flow_lp import solve_lp
 
 __all__ = ["FlowSolver"]
 
 _OBJECTIVES = ("weight", "cardinality")
-_BACKENDS = ("auto", "auction", "lapjv", "ortools")
+_BACKENDS = ("auto", "auction", "lp", "lapjv", "ortools")
+#: Below this many free edges the cloning reduction is quick; above it the LP is used.
+_SMALL = 20_000
 
 
 class FlowSolver:
@@ -45,6 +48,12 @@ class FlowSolver:
     ``k_opt`` count the free (not pinned) pairs of the result and of a true optimum.
 
     *Pins.* Pinned edges are always in the result and use up capacity.
+
+    *Backends.* ``"auto"`` runs the certified auction when exactly one side has capacity
+    1 everywhere; otherwise, or when the auction cannot certify its answer within its
+    round budget, an exact reduction: for small problems the sparse full matching with
+    capacities cloned (``"lapjv"``), for larger ones the b-matching linear program solved
+    by HiGHS' dual simplex (``"lp"``; its vertices are integral, no capacity is cloned).
 
     *Determinism.* The same problem gives the same assignment: every step runs in a
     fixed order over volunteer and need indices, without randomness.
@@ -140,10 +149,14 @@ class FlowSolver:
         rcap = ip.right_capacity[ip.right] if len(ip.right) else ip.right
         unit_left = bool((lcap == 1).all())
         unit_right = bool((rcap == 1).all())
+        exact = "lp" if (len(ip.left) > _SMALL and objective == "weight") else "lapjv"
         if backend == "auto":
             # Capacity 1 on both sides is a plain sparse assignment: LAPJVsp needs no
             # cloning there and beats the auction's long repair chains.
-            backend = "auction" if (unit_left != unit_right) else "lapjv"
+            if unit_left != unit_right:
+                backend = "auction"
+            else:
+                backend = "lapjv" if (unit_left and unit_right) else exact
         if backend == "auction" and not (unit_left or unit_right):
             raise InvalidInputError(
                 "FlowSolver(backend='auction') needs capacity 1 on one side (every "
@@ -152,6 +165,14 @@ class FlowSolver:
         local: np.ndarray | None = None
         if backend == "auction" and len(ip.left):
             local = self._auction(ip, unit_left, need_price, objective, problem, info)
+        if local is None and backend == "auction" and exact == "lp":
+            backend = "lp"  # the auction gave up: the LP, then the cloning reduction
+        if local is None and backend == "lp":
+            local = solve_lp(
+                ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity
+            )
+            if local is None:
+                info["fallback"] = "lp: no integral optimum from HiGHS"
         if local is None and backend == "ortools":
             from ._flow_ortools import solve_ortools
 

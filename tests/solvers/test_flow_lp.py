@@ -1,0 +1,49 @@
+"""The flow method's LP backend (HiGHS dual simplex on the b-matching polytope) is exact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import matchkit as mk
+from matchkit.datasets import DEFAULT_AS_OF, synthetic_city
+from matchkit.solvers import FlowSolver
+from matchkit.testing import check_assignment, problems
+
+
+@given(problems(max_volunteers=6, max_needs=5, max_capacity=3))
+def test_lp_backend_equals_the_cloning_reduction(p: mk.MatchProblem) -> None:
+    for objective in ("weight", "cardinality"):
+        lp = FlowSolver(backend="lp").solve(p, objective=objective)
+        ref = FlowSolver(backend="lapjv").solve(p, objective=objective)
+        check_assignment(p, lp)
+        assert len(lp.pairs) == len(ref.pairs) or objective == "weight"
+        assert lp.objective == pytest.approx(ref.objective, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lp_backend_on_a_city_with_capacities_on_both_sides(seed: int) -> None:
+    ds = synthetic_city(1500, 150, seed=seed)
+    p = mk.build_problem(ds, as_of=DEFAULT_AS_OF)
+    assert (p.left_capacity > 1).any() and (p.right_capacity > 1).any()
+    lp = FlowSolver(backend="lp").solve(p)
+    check_assignment(p, lp)
+    assert lp.info["backend"] == "lp"
+    assert lp.objective == pytest.approx(mk.solve(p, "milp").objective, abs=1e-6)
+    assert lp.objective == pytest.approx(FlowSolver(backend="lapjv").solve(p).objective, abs=1e-6)
+
+
+def test_auto_uses_the_lp_for_large_problems_with_capacities_on_both_sides() -> None:
+    rng = np.random.default_rng(5)
+    n_left, n_right, n_edges = 3000, 300, 60_000
+    key = rng.choice(n_left * n_right, size=n_edges, replace=False)
+    p = mk.MatchProblem.from_edges(
+        key // n_right, key % n_right, rng.integers(1, 100, size=n_edges).astype(float),
+        n_left=n_left, n_right=n_right,
+        left_capacity=rng.integers(1, 4, size=n_left), right_capacity=rng.integers(1, 30, size=n_right),
+    )
+    a = mk.solve(p, "flow")
+    assert a.info["backend"] == "lp"
+    check_assignment(p, a)
+    assert a.objective == pytest.approx(FlowSolver(backend="lapjv").solve(p).objective)
