@@ -48,8 +48,41 @@ def test_default_import_counts(default: mk.NycImport) -> None:
     assert default.n_skipped == len(rows) - len(placed)
     assert len(default.dataset.organisations) == len(
         {r["org_content_id"] for r in placed}
-    )
+    ) + 1  # NYC Service itself, which vetted every listing
     assert default.dataset.volunteers == ()
+
+
+def test_listings_are_vetted_by_nyc_service_and_pass_the_policy_check(default: mk.NycImport) -> None:
+    ds = default.dataset
+    centre = ds.organisation("nyc-service")
+    assert centre.kind.value == "volunteer_centre" and centre.registered
+    assert all(n.vetted_by == "nyc-service" for n in ds.needs if n.status.value == "open")
+    assert all(mk.can_vet(centre, n) for n in ds.needs)
+    blocked = mk.policy_blocks(ds, as_of="2011-06-01")
+    assert not any("vet" in why for why in blocked.values())
+
+
+def test_without_a_vetting_organisation_open_listings_are_held_back() -> None:
+    plain = mk.import_nyc_service(SAMPLE, vetting_organisation=None)
+    assert all(n.vetted_by is None for n in plain.dataset.needs)
+    day = date(2011, 6, 1)
+    blocked = mk.policy_blocks(plain.dataset, as_of=day)
+    live = [n for n in plain.dataset.needs
+            if n.status.value == "open" and (n.end_date is None or n.end_date >= day)]
+    assert set(blocked) == {n.id for n in live}
+
+
+def test_nyc_needs_match_synthetic_new_yorkers(default: mk.NycImport) -> None:
+    from matchkit.datasets import NYC_CAUSES, NYC_CENTER, synthetic_city
+
+    people = synthetic_city(400, 0, seed=3, center=NYC_CENTER, radius_km=20, causes=NYC_CAUSES,
+                            as_of=date(2011, 6, 1))
+    ds = mk.Dataset(volunteers=people.volunteers, organisations=default.dataset.organisations,
+                    needs=default.dataset.needs)
+    result = mk.match(ds, as_of="2011-06-01")
+    assert result.new_proposals
+    for p in result.new_proposals[:50]:
+        assert mk.why_not(ds, p.volunteer_id, p.need_id, as_of="2011-06-01") == []
 
 
 def test_every_change_is_reported_with_row_id_and_field(default: mk.NycImport) -> None:
@@ -266,7 +299,7 @@ def test_cli_import_then_validate(
     )
     out = capsys.readouterr().out
     assert (
-        "665 opportunities read: 595 needs from 231 organisations, 70 rows skipped"
+        "665 opportunities read: 595 needs from 232 organisations, 70 rows skipped"
         in out
     )
     assert "70 x missing place" in out and "2 x sentinel capacity" in out
@@ -276,4 +309,4 @@ def test_cli_import_then_validate(
         "volunteers.jsonl",
     ]
     assert main(["validate", str(out_dir)]) == 0
-    assert "0 volunteers, 231 organisations, 595 needs" in capsys.readouterr().out
+    assert "0 volunteers, 232 organisations, 595 needs" in capsys.readouterr().out

@@ -129,6 +129,17 @@ def format_date(day: date, lang: str) -> str:
     return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
 
 
+def notice_text(n: int) -> str:
+    """English "n days' notice" with the right possessive: ``1 day's``, ``3 days'``.
+
+    Examples
+    --------
+    >>> notice_text(1), notice_text(30)
+    ("1 day's notice", "30 days' notice")
+    """
+    return f"{n} day's notice" if n == 1 else f"{n} days' notice"
+
+
 def days_text(n: int, lang: str) -> str:
     """``n`` days with the right plural form: ``1 day``, ``3 дня``, ``11 дней``, ``21 день``.
 
@@ -295,7 +306,7 @@ def _letter(
         if need_title:
             whom += f" ({_quoted(need_title, 'en')})"
         notice = (
-            f"You ask for {days_text(offer.lead_time_days, 'en')}' notice; we"
+            f"You ask for {notice_text(offer.lead_time_days)}; we"
             if offer.lead_time_days
             else "We"
         )
@@ -425,7 +436,7 @@ def _advice(ds: Dataset, late: LateRequest, lang: str) -> Advice:
             f"{latest}, а лучше раньше."
         )
     else:
-        rule = f"it needs {days_text(offer.lead_time_days, 'en')}' notice"
+        rule = f"it needs {notice_text(offer.lead_time_days)}"
         if offer.windows:
             rule += f" and takes requests only {_windows_text(offer, 'en')}"
         text = (

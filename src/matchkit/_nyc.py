@@ -31,10 +31,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from ._dataset import Dataset, problems_from_validation_error
-from ._exceptions import InvalidDatasetError, Problem, check_choice
+from ._exceptions import InvalidDatasetError, InvalidInputError, Problem, check_choice
 from ._io import read_text
 from ._io_json import FileProblem
-from ._models import Need, Organisation
+from ._models import Need, NeedStatus, Organisation
 
 __all__ = ["NycImport", "import_nyc_service"]
 
@@ -170,6 +170,7 @@ def import_nyc_service(
     on_blank_category: str = "keep",
     blank_category_cause: str = "uncategorised",
     on_missing_place: str = "skip",
+    vetting_organisation: str | None = "nyc-service",
 ) -> NycImport:
     """Read an NYC Service Volunteer Opportunities CSV into needs and organisations.
 
@@ -208,8 +209,10 @@ def import_nyc_service(
     -----
     Organisations are derived as ``kind="cso"``, ``registered=True``: the table lists
     organisations that NYC Service approved, but says nothing of their legal form. Status
-    ``approved`` becomes ``open`` (NYC Service vetted each listing; ``vetted_by`` is left
-    empty). ``recurrence_type`` (ongoing / onetime) has no field in schema v1 and is dropped;
+    ``approved`` becomes ``open``, vetted by ``vetting_organisation`` (default
+    ``"nyc-service"``, added as a volunteer centre: NYC Service approved each listing before
+    publishing it; ``None`` leaves ``vetted_by`` empty, and the policy check then holds the
+    needs back as unvetted). ``recurrence_type`` (ongoing / onetime) has no field in schema v1 and is dropped;
     ``start_date``/``end_date`` keep the listing's dates. The snapshot's end dates fall in
     2011-2012, so matching these needs requires an ``as_of`` in that range (for example
     ``date(2011, 6, 1)``); with today's date every need is over.
@@ -338,9 +341,31 @@ def import_nyc_service(
             )
         needs.append(need)
         recurrence[(row.get("recurrence_type") or "").strip() or "blank"] += 1
+    if vetting_organisation is not None and needs:
+        # Every listing was approved by NYC Service before publication: record that
+        # vetting, so the needs pass the policy check "open needs are vetted".
+        if vetting_organisation in orgs:
+            raise InvalidInputError(
+                f"vetting_organisation {vetting_organisation!r} is also an organisation id "
+                "in the file; choose another id"
+            )
+        causes = sorted({c for n in needs for c in n.causes})
+        orgs[vetting_organisation] = {
+            "id": vetting_organisation,
+            "name": "NYC Service",
+            "kind": "volunteer_centre",
+            "registered": True,
+            "vets_causes": causes,
+        }
+        needs = [
+            n.model_copy(update={"vetted_by": vetting_organisation})
+            if n.status is NeedStatus.OPEN
+            else n
+            for n in needs
+        ]
     organisations = tuple(Organisation.model_validate(o) for o in orgs.values())
     dataset = Dataset(organisations=organisations, needs=tuple(needs))
-    notes = _notes(needs, recurrence)
+    notes = _notes(needs, recurrence, vetting_organisation)
     return NycImport(
         dataset=dataset, report=tuple(report), notes=notes, n_rows=len(rows)
     )
@@ -536,14 +561,21 @@ def _dates(row: dict[str, str], note: Note) -> dict[str, date | None]:
     return dates
 
 
-def _notes(needs: list[Need], recurrence: Counter[str]) -> tuple[str, ...]:
+def _notes(
+    needs: list[Need], recurrence: Counter[str], vetting_organisation: str | None = None
+) -> tuple[str, ...]:
     notes = [
         (
             "organisations are derived from org_content_id/org_title as kind 'cso', "
             "registered True: NYC Service listed them, the table does not give their "
             "legal form"
         ),
-        "status 'approved' became 'open' (NYC Service vetted each listing; vetted_by is empty)",
+        (
+            f"status 'approved' became 'open', vetted_by {vetting_organisation!r} (NYC Service "
+            "approved each listing; it is added as a volunteer centre vetting their causes)"
+            if vetting_organisation
+            else "status 'approved' became 'open' (vetted_by left empty: vetting_organisation=None)"
+        ),
     ]
     if recurrence:
         notes.append(
