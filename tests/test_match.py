@@ -165,3 +165,12 @@ def test_accepted_placement_stays_even_when_the_need_closes() -> None:
         r2 = mk.match(closed, ledger=ledger, as_of=DEFAULT_AS_OF + timedelta(days=1))
         assert (p.volunteer_id, p.need_id) in r2.placements
         assert (p.volunteer_id, p.need_id) not in _pairs(r2)
+
+
+def test_one_new_proposal_per_round_when_asked() -> None:
+    ds = synthetic_city(300, 30, seed=9)
+    several = {v.id for v in ds.volunteers if v.max_placements > 1}
+    free = mk.match(ds, as_of=DEFAULT_AS_OF)
+    capped = mk.match(ds, as_of=DEFAULT_AS_OF, budget=mk.OfferBudget(max_new_per_round=1))
+    assert max(Counter(p.volunteer_id for p in capped.proposals).values()) == 1
+    assert max(Counter(p.volunteer_id for p in free.proposals if p.volunteer_id in several).values()) > 1

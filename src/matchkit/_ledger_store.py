@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -97,6 +98,20 @@ class Store:
             self.conn.close()
             raise
 
+    def _journal_wal(self, timeout: float) -> str:
+        """Switch to WAL. SQLite may answer "database is locked" at once (without waiting
+        for the busy timeout) while another process creates the same file: retry then."""
+        deadline = time.monotonic() + timeout
+        pause = 0.005
+        while True:
+            try:
+                return str(self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.2)
+
     def _setup(self, timeout: float) -> None:
         c = self.conn
         try:
@@ -109,7 +124,7 @@ class Store:
             ) from None
         self._check_version(version)
         if not self.memory:
-            mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._journal_wal(timeout)
             if (
                 str(mode).lower() != "wal"
             ):  # pragma: no cover - depends on the file system

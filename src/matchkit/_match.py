@@ -221,7 +221,9 @@ def match(
         np.minimum(budget.max_open - open_v, budget.max_per_week - week_v), 0
     )
     budget_bound = (allowed_offers == 0) & (cap_v > 0)
-    cap_v = np.minimum(np.minimum(cap_v, allowed_offers), budget.max_new_per_round)
+    cap_v = np.minimum(cap_v, allowed_offers)
+    if budget.max_new_per_round is not None:
+        cap_v = np.minimum(cap_v, budget.max_new_per_round)
     cap_n = np.maximum(problem.right_capacity - placed_n - reserved_n, 0)
     cap_n[~need_ok] = 0
 

@@ -28,10 +28,10 @@ class OfferBudget(BaseModel):
         Open (undecided) offers a volunteer may hold at once, alternatives included.
     max_per_week : int, default 8
         New offers a volunteer may receive in any 7 days, alternatives included.
-    max_new_per_round : int, default 1
+    max_new_per_round : int, optional
         New proposals (not counting their alternatives) a volunteer receives in one round.
-        A volunteer who asked for several placements gets them over successive rounds,
-        each after answering the last: one decision at a time, and nobody is flooded.
+        With 1, a volunteer who asked for several placements gets them over successive
+        rounds, one decision at a time. Default: as many as their free placements.
 
     Examples
     --------
@@ -44,7 +44,7 @@ class OfferBudget(BaseModel):
 
     max_open: int = Field(4, ge=1)
     max_per_week: int = Field(8, ge=1)
-    max_new_per_round: int = Field(1, ge=1)
+    max_new_per_round: int | None = Field(None, ge=1)
 
 
 @dataclass(frozen=True)
