@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ._bench_instances import HospitalResidents, fingerprint
+from ._exceptions import InvalidInputError
 from ._problem import MatchProblem
 
 __all__ = ["CONTENDERS", "Contender", "Outcome", "available"]
@@ -190,7 +191,7 @@ def _scipy_sparse(p: MatchProblem) -> Outcome:
     from scipy.sparse.csgraph import min_weight_full_bipartite_matching  # type: ignore[import-untyped,unused-ignore]
 
     if (p.left_capacity != 1).any():
-        raise NotImplementedError("volunteer capacities above 1")
+        raise InvalidInputError("this peer formulation needs volunteer capacities of 1")
     nl = p.n_left
     cap = p.right_capacity
     start = np.concatenate([[0], np.cumsum(cap)[:-1]])
@@ -214,7 +215,7 @@ def _lap_dense_clone(p: MatchProblem) -> Outcome:
     import lap  # type: ignore[import-untyped,unused-ignore]
 
     if (p.left_capacity != 1).any():
-        raise NotImplementedError("volunteer capacities above 1")
+        raise InvalidInputError("this peer formulation needs volunteer capacities of 1")
     cap = p.right_capacity
     start = np.concatenate([[0], np.cumsum(cap)[:-1]])
     top = float(p.weight.max()) + 1 if p.n_edges else 1.0
