@@ -28,13 +28,19 @@ import matchkit as mk
 from matchkit.datasets import DEFAULT_AS_OF, synthetic_city
 
 
-def run(n_volunteers: int, n_needs: int, seed: int = 3, reject_share: float = 0.10) -> dict[str, float]:
+def run(
+    n_volunteers: int,
+    n_needs: int,
+    seed: int = 3,
+    reject_share: float = 0.10,
+    top_k: int | None = None,
+) -> dict[str, float]:
     ds = synthetic_city(n_volunteers, n_needs, seed=seed)
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "round1.sqlite"
         with mk.Ledger(base) as ledger:
             t = time.perf_counter()
-            first = mk.match(ds, ledger=ledger, as_of=DEFAULT_AS_OF)
+            first = mk.match(ds, ledger=ledger, as_of=DEFAULT_AS_OF, top_k=top_k)
             t_first = time.perf_counter() - t
             rng = np.random.default_rng(seed)
             offers = first.new_proposals
@@ -57,6 +63,7 @@ def run(n_volunteers: int, n_needs: int, seed: int = 3, reject_share: float = 0.
                     as_of=DEFAULT_AS_OF,
                     previous=first if name == "warm" else None,
                     at=at,
+                    top_k=top_k,
                 )
                 times[name] = time.perf_counter() - t
         warm_pairs = sorted((p.volunteer_id, p.need_id) for p in results["warm"].new_proposals)
@@ -80,12 +87,18 @@ def run(n_volunteers: int, n_needs: int, seed: int = 3, reject_share: float = 0.
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10k x 1k only")
+    parser.add_argument("--only-large", action="store_true", help="100k x 10k only")
+    parser.add_argument("--top-k", type=int, default=None, help="keep each volunteer's k best pairs")
     args = parser.parse_args(argv)
     sizes = [(10_000, 1_000)] if args.quick else [(10_000, 1_000), (100_000, 10_000)]
+    if args.only_large:
+        sizes = [(100_000, 10_000)]
+    if args.top_k:
+        print(f"(top_k={args.top_k}: each volunteer's {args.top_k} best pairs)")
     print("| city | pairs | round-1 offers | rejected | re-planned offers | cold (s) | warm (s) | warm / cold |")
     print("|---|---|---|---|---|---|---|---|")
     for nv, nn in sizes:
-        r = run(nv, nn)
+        r = run(nv, nn, top_k=args.top_k)
         print(
             f"| {nv:,} x {nn:,} | {r['edges']:,} | {r['round1_offers']:,} | {r['rejected']:,} | "
             f"{r['replanned_offers']:,} | {r['cold_s']:.2f} | {r['warm_s']:.2f} | {r['ratio']:.2f}x |",

@@ -227,15 +227,14 @@ def match(
     cap_n = np.maximum(problem.right_capacity - placed_n - reserved_n, 0)
     cap_n[~need_ok] = 0
 
-    taken = np.zeros(problem.n_edges, dtype=bool)
-    for pairs in (view.placements, view.reserving, view.excluded):
-        li, ri = _pair_indices(pairs, vindex, nindex)
-        pos = problem.edge_index(li, ri)
-        taken[pos[pos >= 0]] = True
-    excluded_l, excluded_r = _pair_indices(view.excluded, vindex, nindex)
-    excluded_pos = problem.edge_index(excluded_l, excluded_r)
+    # Edges already decided (placed, excluded) or held by an open offer are not free.
+    excluded_pos = problem.edge_index(*_pair_indices(view.excluded, vindex, nindex))
     excluded_edge = np.zeros(problem.n_edges, dtype=bool)
     excluded_edge[excluded_pos[excluded_pos >= 0]] = True
+    taken = excluded_edge.copy()
+    for li, ri in ((placed_l, placed_r), (resv_l, resv_r)):
+        pos = problem.edge_index(li, ri)
+        taken[pos[pos >= 0]] = True
 
     # 4. solve on free capacity
     free = ~taken & (cap_v[problem.edge_left] > 0) & (cap_n[problem.edge_right] > 0)
