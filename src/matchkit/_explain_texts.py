@@ -448,6 +448,8 @@ def render(e: Explanation, f: F, titles: Mapping[str, str]) -> str:
         o=_q(f["organisation"], lang) if lang == "ru" else f["organisation"],
         v=f["volunteer_name"],
     )
+    if head.endswith(".."):  # a name ending in an initial ("Nikita E.") ends the sentence
+        head = head[:-1]
     lines = [head]
     if not e.acceptable:
         lines += [f"- {r.text}" for r in e.rules if not r.passed]
