@@ -12,6 +12,7 @@ Over random sequences of rounds, acceptances, rejections, withdrawals and expiri
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from datetime import date, timedelta
 
@@ -136,5 +137,8 @@ class ConsentLoop(RuleBasedStateMachine):
             self.ledger.close()
 
 
-ConsentLoop.TestCase.settings = settings(max_examples=25, stateful_step_count=12, deadline=None)
+_THOROUGH = os.environ.get("MATCHKIT_HYPOTHESIS_PROFILE") == "thorough"
+ConsentLoop.TestCase.settings = settings(
+    max_examples=400 if _THOROUGH else 25, stateful_step_count=25 if _THOROUGH else 12, deadline=None
+)
 TestConsentLoop = ConsentLoop.TestCase
