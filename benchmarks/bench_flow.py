@@ -24,23 +24,13 @@ from typing import Any
 import numpy as np
 
 import matchkit as mk
+from matchkit._bench_instances import volunteer_problem
 from matchkit.solvers._flow import FlowSolver
 
 
 def volunteer_family(n_volunteers: int, *, scarce: bool, seed: int = 2) -> mk.MatchProblem:
     """The seeded volunteer -> role instance described in the module docstring."""
-    rng = np.random.default_rng(seed)
-    n_roles = max(1, n_volunteers // 10)
-    cap = rng.integers(1, 6 if scarce else 21, n_roles)
-    left = np.repeat(np.arange(n_volunteers, dtype=np.int64), 50)
-    right = rng.integers(0, n_roles, len(left))
-    score = rng.integers(0, 1001, len(left)).astype(np.float64)
-    key = left * n_roles + right
-    _, first = np.unique(key, return_index=True)  # drop duplicates, keep the first draw
-    return mk.MatchProblem.from_edges(
-        left[first], right[first], score[first], n_left=n_volunteers, n_right=n_roles,
-        left_capacity=1, right_capacity=cap,
-    )
+    return volunteer_problem(n_volunteers, scarce=scarce, seed=seed)
 
 
 def ortools_objective(p: mk.MatchProblem) -> float:
