@@ -26,6 +26,7 @@ import scipy
 from scipy.optimize import linear_sum_assignment
 
 import matchkit as mk
+from matchkit._bench_instances import dense_costs
 from matchkit.solvers import (
     Group,
     HungarianSolver,
@@ -91,16 +92,6 @@ def fmt_t(seconds: float) -> str:
 
 
 # -- hungarian -------------------------------------------------------------------------
-def dense_costs(kind: str, n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    if kind == "uniform":
-        return rng.integers(0, 1001, (n, n))
-    # structured, tie-heavy: L1 distance between 8-dim skill profiles with levels 0..4
-    a = rng.integers(0, 5, (n, 8))
-    b = rng.integers(0, 5, (n, 8))
-    return np.abs(a[:, None, :] - b[None, :, :]).sum(axis=2)
-
-
 def bench_hungarian(sizes: list[int], repeat: int) -> None:
     print("\n## hungarian: min-cost perfect assignment on dense n x n costs")
     print(
@@ -116,7 +107,7 @@ def bench_hungarian(sizes: list[int], repeat: int) -> None:
     head += ["solve/scipy", "solve/lap", "Δpeak solve / scipy", "agree"]
     row(head)
     row(["---"] * len(head))
-    for kind in ("uniform", "skills"):
+    for kind in ("uniform", "ties"):
         for n in sizes:
             cost = dense_costs(kind, n, seed=1)
             top = int(cost.max()) + 1
