@@ -237,7 +237,11 @@ class MatchProblem:
             if v.shape[:1] != (n_edges,):
                 raise InvalidProblemError(f"component {k!r} must have one value per edge")
 
-        order = np.lexsort((ri, li))
+        key = li * max(n_right, 1) + ri
+        if n_edges < 2 or bool(np.all(key[1:] > key[:-1])):
+            order = np.arange(n_edges)  # already sorted and unique (from_dense, build_problem)
+        else:
+            order = np.argsort(key, kind="stable")
         ls, rs = li[order], ri[order]
         if n_edges > 1:
             dup = (ls[1:] == ls[:-1]) & (rs[1:] == rs[:-1])
