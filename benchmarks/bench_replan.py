@@ -81,6 +81,7 @@ def run(
         "cold_s": times["cold"],
         "warm_s": times["warm"],
         "ratio": times["warm"] / times["cold"],
+        "backend": str(results["warm"].assignment.info.get("backend", "")),
     }
 
 
@@ -95,13 +96,13 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [(100_000, 10_000)]
     if args.top_k:
         print(f"(top_k={args.top_k}: each volunteer's {args.top_k} best pairs)")
-    print("| city | pairs | round-1 offers | rejected | re-planned offers | cold (s) | warm (s) | warm / cold |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| city | pairs | round-1 offers | rejected | re-planned offers | flow backend | cold (s) | warm (s) | warm / cold |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for nv, nn in sizes:
         r = run(nv, nn, top_k=args.top_k)
         print(
             f"| {nv:,} x {nn:,} | {r['edges']:,} | {r['round1_offers']:,} | {r['rejected']:,} | "
-            f"{r['replanned_offers']:,} | {r['cold_s']:.2f} | {r['warm_s']:.2f} | {r['ratio']:.2f}x |",
+            f"{r['replanned_offers']:,} | {r['backend']} | {r['cold_s']:.2f} | {r['warm_s']:.2f} | {r['ratio']:.2f}x |",
             flush=True,
         )
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -9,6 +11,7 @@ from hypothesis import given
 import matchkit as mk
 from matchkit.datasets import DEFAULT_AS_OF, synthetic_city
 from matchkit.solvers import FlowSolver
+from matchkit.solvers._flow_ortools import ortools_installed
 from matchkit.testing import check_assignment, problems
 
 
@@ -34,16 +37,40 @@ def test_lp_backend_on_a_city_with_capacities_on_both_sides(seed: int) -> None:
     assert lp.objective == pytest.approx(FlowSolver(backend="lapjv").solve(p).objective, abs=1e-6)
 
 
-def test_auto_uses_the_lp_for_large_problems_with_capacities_on_both_sides() -> None:
+def _large_both_sided() -> mk.MatchProblem:
     rng = np.random.default_rng(5)
     n_left, n_right, n_edges = 3000, 300, 60_000
     key = rng.choice(n_left * n_right, size=n_edges, replace=False)
-    p = mk.MatchProblem.from_edges(
+    return mk.MatchProblem.from_edges(
         key // n_right, key % n_right, rng.integers(1, 100, size=n_edges).astype(float),
         n_left=n_left, n_right=n_right,
         left_capacity=rng.integers(1, 4, size=n_left), right_capacity=rng.integers(1, 30, size=n_right),
     )
+
+
+@pytest.fixture
+def without_ortools(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("MATCHKIT_NO_ORTOOLS", "1")
+    ortools_installed.cache_clear()
+    yield
+    ortools_installed.cache_clear()
+
+
+def test_auto_uses_the_lp_for_large_problems_with_capacities_on_both_sides(
+    without_ortools: None,
+) -> None:
+    p = _large_both_sided()
     a = mk.solve(p, "flow")
     assert a.info["backend"] == "lp"
     check_assignment(p, a)
     assert a.objective == pytest.approx(FlowSolver(backend="lapjv").solve(p).objective)
+
+
+def test_auto_prefers_ortools_when_installed_and_reaches_the_same_optimum() -> None:
+    pytest.importorskip("ortools")
+    ortools_installed.cache_clear()
+    p = _large_both_sided()
+    a = mk.solve(p, "flow")
+    assert a.info["backend"] == "ortools"
+    check_assignment(p, a)
+    assert a.objective == pytest.approx(FlowSolver(backend="lp").solve(p).objective)

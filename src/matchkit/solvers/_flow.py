@@ -16,6 +16,7 @@ from ._flow_fast import solve_fast
 from ._flow_int import IntProblem, integer_problem
 from ._flow_lapjv import solve_lapjv
 from ._flow_lp import solve_lp
+from ._flow_ortools import ortools_installed
 
 __all__ = ["FlowSolver"]
 
@@ -54,6 +55,11 @@ class FlowSolver:
     round budget, an exact reduction: for small problems the sparse full matching with
     capacities cloned (``"lapjv"``), for larger ones the b-matching linear program solved
     by HiGHS' dual simplex (``"lp"``; its vertices are integral, no capacity is cloned).
+    When OR-Tools is installed (``pip install "matchkit[ortools]"``), ``"auto"`` uses its
+    min-cost flow (``"ortools"``) instead of the LP: the same optimum, reached 15x faster
+    on a 10k-volunteer city and in seconds where the LP takes minutes (100k volunteers
+    with capacities on both sides). Among several optimal assignments the two may pick
+    different ones; ``info["backend"]`` says which ran.
 
     *Determinism.* The same problem gives the same assignment: every step runs in a
     fixed order over volunteer and need indices, without randomness.
@@ -150,6 +156,8 @@ class FlowSolver:
         unit_left = bool((lcap == 1).all())
         unit_right = bool((rcap == 1).all())
         exact = "lp" if (len(ip.left) > _SMALL and objective == "weight") else "lapjv"
+        if len(ip.left) > _SMALL and ortools_installed():
+            exact = "ortools"  # the optional accelerated path: same optimum, much faster
         if backend == "auto":
             # Capacity 1 on both sides is a plain sparse assignment: LAPJVsp needs no
             # cloning there and beats the auction's long repair chains.
@@ -165,8 +173,8 @@ class FlowSolver:
         local: np.ndarray | None = None
         if backend == "auction" and len(ip.left):
             local = self._auction(ip, unit_left, need_price, objective, problem, info)
-        if local is None and backend == "auction" and exact == "lp":
-            backend = "lp"  # the auction gave up: the LP, then the cloning reduction
+        if local is None and backend == "auction" and exact != "lapjv":
+            backend = exact  # the auction gave up: OR-Tools or the LP, then the cloning
         if local is None and backend == "lp":
             local = solve_lp(
                 ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity

@@ -9,14 +9,33 @@ weights the default path uses, so both give the same optimum.
 
 from __future__ import annotations
 
+import functools
+import os
+
 import numpy as np
 from numpy.typing import NDArray
 
 from .._exceptions import MatchkitError
 
-__all__ = ["solve_ortools"]
+__all__ = ["ortools_installed", "solve_ortools"]
 
 IntArray = NDArray[np.int64]
+
+
+@functools.cache
+def ortools_installed() -> bool:
+    """Whether OR-Tools' min-cost flow can be imported (checked once per process).
+
+    ``MATCHKIT_NO_ORTOOLS=1`` in the environment makes it False, so the default path can
+    be measured or tested on a machine that has OR-Tools.
+    """
+    if os.environ.get("MATCHKIT_NO_ORTOOLS", "") not in ("", "0"):
+        return False
+    try:
+        from ortools.graph.python import min_cost_flow  # type: ignore[import-untyped]  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def solve_ortools(
