@@ -94,6 +94,21 @@ def test_json_document(city: mk.MatchResult, tmp_path: Path) -> None:
     )
 
 
+def test_without_diagnostics_the_other_files_are_the_same_and_no_stale_file_stays(
+    city: mk.MatchResult, tmp_path: Path
+) -> None:
+    full = city.to_csv(tmp_path / "full")
+    (tmp_path / "lean").mkdir()
+    (tmp_path / "lean" / "diagnostics.csv").write_text("from an older round\n", encoding="utf-8")
+    lean = city.to_csv(tmp_path / "lean", diagnostics=False)
+    assert [p.name for p in lean] == ["proposals.csv", "reasons.csv"]
+    assert not (tmp_path / "lean" / "diagnostics.csv").exists()
+    for a, b in zip(full, lean):
+        assert a.read_bytes() == b.read_bytes()
+    doc = city.to_json(diagnostics=False)
+    assert doc["diagnostics"] == [] and doc["reasons"] == city.to_json()["reasons"]
+
+
 def test_json_without_a_path_writes_nothing(tmp_path: Path) -> None:
     doc = mk.match(tiny_city(), as_of="2026-09-01").to_json()
     json.dumps(doc, allow_nan=False)  # strictly valid JSON

@@ -235,19 +235,9 @@ class _StageClock:
 
 
 def _write_results(result: Any, folder: Path) -> None:
-    """proposals.csv and reasons.csv, as ``matchkit match`` writes them. The per-entity
-    diagnostics (``result.to_csv`` adds diagnostics.csv) are an analysis export, not
-    part of a round, and are left out."""
-    from ._export import (
-        PROPOSAL_COLUMNS,
-        REASON_COLUMNS,
-        _write_csv_file,
-        proposal_rows,
-        reason_rows,
-    )
-
-    _write_csv_file(folder / "proposals.csv", PROPOSAL_COLUMNS, proposal_rows(result))
-    _write_csv_file(folder / "reasons.csv", REASON_COLUMNS, reason_rows(result))
+    """proposals.csv and reasons.csv. The full per-entity diagnoses (diagnostics.csv)
+    are an analysis export, not part of a round, and are left out."""
+    result.to_csv(folder, diagnostics=False)
 
 
 def _measure_city(

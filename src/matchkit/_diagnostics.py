@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 B = NDArray[np.bool_]
+I64 = NDArray[np.int64]
 #: Rules about the need's own state, reported apart from the rules that compare a pair.
 _STATE_RULES = ("not_open", "ended")
 #: Travel radii (km) tried for every need besides the one that would fill it.
@@ -345,28 +346,46 @@ def _competition(
     measure = p.need_utility if stable else p.weight
     mine = view.edges_of_volunteer(i)
     mine = mine[~view.excluded_edge[mine]]
+    mine = mine[np.argsort(-measure[mine], kind="stable")]
+    js = p.edge_right[mine]
+    # Holders of each need, without volunteer i, and the weakest of them: one pass over
+    # the holder lists of the needs concerned (segments of ``holder_by_need``).
+    lo, hi = view.h_start[js], view.h_start[js + 1]
+    held_edges, owner = _segments(lo, hi - lo)
+    others = p.edge_left[view.holder_by_need[held_edges]] != i
+    seg = owner[others]
+    held_n = np.bincount(seg, minlength=js.size)
+    weakest_all = np.full(js.size, np.inf)
+    np.minimum.at(weakest_all, seg, measure[view.holder_by_need[held_edges[others]]])
     out = []
-    for e in mine[np.argsort(-measure[mine], kind="stable")].tolist():
-        j = int(p.edge_right[e])
-        held = view.holders_of(j, p)
-        held = held[p.edge_left[held] != i]
-        full = held.size == 0
-        weakest = None if full else float(measure[held].min())
-        margin = None if weakest is None else float(measure[e]) - weakest
-        nid = p.right_ids[j]
-        title = result.dataset.needs[j].title
+    needs = result.dataset.needs
+    for e, j, n_held, low in zip(
+        mine.tolist(), js.tolist(), held_n.tolist(), weakest_all.tolist()
+    ):
+        full = n_held == 0
+        score = float(measure[e])
+        weakest = None if full else low
+        margin = None if weakest is None else score - weakest
         out.append(
             Competition(
-                nid,
-                float(measure[e]),
+                p.right_ids[j],
+                score,
                 weakest,
                 margin,
-                int(held.size),
+                int(n_held),
                 full,
-                T.competition(title, float(measure[e]), weakest, margin, stable, lang),
+                T.competition(needs[j].title, score, weakest, margin, stable, lang),
             )
         )
     return out
+
+
+def _segments(start: I64, length: I64) -> tuple[I64, I64]:
+    """Positions of the ranges ``[start, start + length)``, concatenated, and their range."""
+    total = int(length.sum())
+    owner = np.repeat(np.arange(length.size), length)
+    offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(length) - length, length)
+    return start[owner] + offset, owner
 
 
 def why_unmatched(

@@ -166,12 +166,23 @@ def _write_csv_file(
 
 
 def write_csv(
-    result: MatchResult, directory: str | os.PathLike[str], *, lang: str = "en"
+    result: MatchResult,
+    directory: str | os.PathLike[str],
+    *,
+    lang: str = "en",
+    diagnostics: bool = True,
 ) -> list[Path]:
     """Write ``proposals.csv``, ``reasons.csv`` and ``diagnostics.csv`` into ``directory``.
 
     The folder is created if missing. Nested diagnostic values (rule counts,
     counterfactuals) are JSON inside their cells. Returns the paths written.
+
+    A full diagnosis costs about a millisecond per unmatched volunteer or unfilled need
+    (every open need is checked against them again), so a round of 100k volunteers
+    spends minutes on ``diagnostics.csv``. ``diagnostics=False`` leaves that file out (and
+    removes one an earlier export left in ``directory``, which would describe another
+    round); ``reasons.csv`` still gives everyone's short reason, and
+    ``result.why_unmatched(id)`` diagnoses anyone on demand.
 
     Examples
     --------
@@ -179,21 +190,27 @@ def write_csv(
     >>> from matchkit.datasets import tiny_city
     >>> r = mk.match(tiny_city(), as_of="2026-09-01")
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     [p.name for p in r.to_csv(d)]
-    ['proposals.csv', 'reasons.csv', 'diagnostics.csv']
+    ...     [p.name for p in r.to_csv(d)], [p.name for p in r.to_csv(d, diagnostics=False)]
+    (['proposals.csv', 'reasons.csv', 'diagnostics.csv'], ['proposals.csv', 'reasons.csv'])
     """
     check_lang(lang, "to_csv")
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    return [
-        _write_csv_file(out / "proposals.csv", PROPOSAL_COLUMNS, proposal_rows(result)),
-        _write_csv_file(out / "reasons.csv", REASON_COLUMNS, reason_rows(result)),
-        _write_csv_file(
-            out / "diagnostics.csv",
-            DIAGNOSTIC_COLUMNS,
-            diagnostics_rows(result, lang=lang),
-        ),
+    # Every row is computed before the first file is written, so an error leaves no mix
+    # of this round's files and an older round's.
+    tables = [
+        (out / "proposals.csv", PROPOSAL_COLUMNS, proposal_rows(result)),
+        (out / "reasons.csv", REASON_COLUMNS, reason_rows(result)),
     ]
+    if diagnostics:
+        tables.append(
+            (out / "diagnostics.csv", DIAGNOSTIC_COLUMNS, diagnostics_rows(result, lang=lang))
+        )
+    written = [_write_csv_file(path, columns, rows) for path, columns, rows in tables]
+    if not diagnostics:
+        # A diagnostics.csv left by an earlier export would describe another round.
+        (out / "diagnostics.csv").unlink(missing_ok=True)
+    return written
 
 
 def _jsonable(x: Any) -> Any:
@@ -209,11 +226,16 @@ def _jsonable(x: Any) -> Any:
 
 
 def write_json(
-    result: MatchResult, path: str | os.PathLike[str] | None = None, *, lang: str = "en"
+    result: MatchResult,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    lang: str = "en",
+    diagnostics: bool = True,
 ) -> dict[str, Any]:
     """The round as one JSON document: proposals, reasons, diagnostics and metrics.
 
     Written (UTF-8, indented) when ``path`` is given; the document is returned either way.
+    ``diagnostics=False`` leaves the full diagnoses out (see :func:`write_csv`).
 
     Examples
     --------
@@ -232,7 +254,7 @@ def write_json(
             "proposals": proposal_rows(result),
             "placements": [list(p) for p in result.placements],
             "reasons": reason_rows(result),
-            "diagnostics": diagnostics_rows(result, lang=lang),
+            "diagnostics": diagnostics_rows(result, lang=lang) if diagnostics else [],
             "metrics": result.metrics,
         }
     )

@@ -201,17 +201,21 @@ class MatchResult:
 
         return render_markdown(self, ledger=ledger, lang=lang)
 
-    def to_csv(self, directory: Any, *, lang: str = "en") -> Any:
-        """Write proposals, reasons and diagnostics as CSV files into ``directory``."""
+    def to_csv(self, directory: Any, *, lang: str = "en", diagnostics: bool = True) -> Any:
+        """Write proposals, reasons and diagnostics as CSV files into ``directory``.
+
+        ``diagnostics=False`` skips the full diagnoses (``diagnostics.csv``), which cost
+        about a millisecond per unmatched volunteer or unfilled need.
+        """
         from ._export import write_csv
 
-        return write_csv(self, directory, lang=lang)
+        return write_csv(self, directory, lang=lang, diagnostics=diagnostics)
 
-    def to_json(self, path: Any = None, *, lang: str = "en") -> Any:
+    def to_json(self, path: Any = None, *, lang: str = "en", diagnostics: bool = True) -> Any:
         """Proposals, reasons, diagnostics and metrics as JSON (written when ``path`` is given)."""
         from ._export import write_json
 
-        return write_json(self, path, lang=lang)
+        return write_json(self, path, lang=lang, diagnostics=diagnostics)
 
     def to_networkx(self) -> Any:
         """The match graph as a ``networkx.Graph`` (see :func:`matchkit.to_networkx`)."""
