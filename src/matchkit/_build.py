@@ -4,6 +4,9 @@ Pipeline (no dense volunteers x needs matrix, no per-pair Python loop)::
 
     encode (columnar arrays) -> candidate_chunks (blocking) -> filter_pairs (rules 1-6)
     -> components (score per edge) -> combine (utilities, weight) -> sort -> [top_k]
+
+The components themselves are not stored: ``MatchProblem.components`` recomputes them
+for the edges a round explains (see :class:`matchkit._scoring.LazyComponents`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from ._encode import encode
 from ._exceptions import InvalidInputError
 from ._problem import MatchProblem
 from ._rules import filter_pairs
-from ._scoring import COMPONENTS, combine, components
+from ._scoring import LazyComponents, combine, components
 from ._weights import Weights
 
 __all__ = ["build_problem", "keep_top_k", "resolve_as_of", "top_k_mask"]
@@ -141,13 +144,8 @@ def build_problem(
         v, n, d = filter_pairs(enc, chunk.v, chunk.n, day, skip=chunk.checked)
         if v.size == 0:
             continue
-        comps = components(enc, v, n, d)
-        vu, nu, wt = combine(comps, w)
-        chunk_cols: dict[str, NDArray[Any]] = {
-            k: comps[k].astype(np.float32) for k in COMPONENTS
-        }
-        chunk_cols.update(_left=v, _right=n, _vu=vu, _nu=nu, _w=wt)
-        acc.add(chunk_cols)
+        vu, nu, wt = combine(components(enc, v, n, d), w)
+        acc.add({"_left": v, "_right": n, "_vu": vu, "_nu": nu, "_w": wt})
     cols = acc.result()
     order = np.argsort(cols["_left"] * max(enc.n_needs, 1) + cols["_right"])
     for k in list(cols):  # one column at a time: peak memory is one extra column
@@ -155,17 +153,17 @@ def build_problem(
     del order
     n_edges = cols["_w"].size
     return MatchProblem(
-        edge_left=cols.pop("_left"),
-        edge_right=cols.pop("_right"),
-        weight=cols.pop("_w"),
-        volunteer_utility=cols.pop("_vu"),
-        need_utility=cols.pop("_nu"),
+        edge_left=cols["_left"],
+        edge_right=cols["_right"],
+        weight=cols["_w"],
+        volunteer_utility=cols["_vu"],
+        need_utility=cols["_nu"],
         left_capacity=enc.v_max_placements,
         right_capacity=enc.n_capacity,
         left_ids=enc.volunteer_ids,
         right_ids=enc.need_ids,
         pinned=np.zeros(n_edges, dtype=bool),
-        components=cols,
+        components=LazyComponents(enc, cols["_left"], cols["_right"]),
     )
 
 
@@ -212,13 +210,10 @@ class _Accumulator:
     def result(self) -> dict[str, NDArray[Any]]:
         if not self.parts:
             empty: dict[str, NDArray[Any]] = {
-                k: np.zeros(0, dtype=np.float32) for k in COMPONENTS
+                "_left": np.zeros(0, dtype=np.int64),
+                "_right": np.zeros(0, dtype=np.int64),
             }
-            empty.update(
-                _left=np.zeros(0, dtype=np.int64),
-                _right=np.zeros(0, dtype=np.int64),
-                **{k: np.zeros(0, dtype=np.float64) for k in ("_vu", "_nu", "_w")},
-            )
+            empty.update({k: np.zeros(0, dtype=np.float64) for k in ("_vu", "_nu", "_w")})
             return empty
         return self._merge()
 

@@ -31,7 +31,7 @@ from ._ledger_state import parse_time
 from ._metrics import previous_pairs, round_metrics
 from ._models import NeedStatus
 from ._policy import policy_blocks
-from ._problem import Assignment, MatchProblem
+from ._problem import Assignment, MatchProblem, components_at
 from ._proposals import Alternative, MatchResult, OfferBudget, Proposal, Reason
 from ._reasons import unfilled_reasons, unmatched_reasons
 from ._solve import solve
@@ -404,11 +404,21 @@ def _shortlists(
     return dict(out)
 
 
-def _components(problem: MatchProblem, e: int) -> dict[str, float]:
-    comps = {k: float(v[e]) for k, v in problem.components.items()}
-    comps["volunteer_utility"] = float(problem.volunteer_utility[e])
-    comps["need_utility"] = float(problem.need_utility[e])
-    return comps
+class _EdgeComponents:
+    """Components of the edges a round reports, computed in one batch."""
+
+    def __init__(self, problem: MatchProblem, edges: I64) -> None:
+        edges = np.unique(np.asarray(edges, dtype=np.int64))
+        self.problem = problem
+        self.row = {int(e): i for i, e in enumerate(edges.tolist())}
+        self.cols = components_at(problem, edges)
+
+    def __call__(self, e: int) -> dict[str, float]:
+        i = self.row[e]
+        comps = {k: float(v[i]) for k, v in self.cols.items()}
+        comps["volunteer_utility"] = float(self.problem.volunteer_utility[e])
+        comps["need_utility"] = float(self.problem.need_utility[e])
+        return comps
 
 
 def _proposals(
@@ -418,25 +428,6 @@ def _proposals(
     view: _LedgerView,
 ) -> list[Proposal]:
     out: list[Proposal] = []
-    for e in chosen.tolist():
-        alts = tuple(
-            Alternative(
-                need_id=problem.right_ids[int(problem.edge_right[a])],
-                score=float(problem.weight[a]),
-                components=_components(problem, a),
-            )
-            for a in alternatives.get(e, ())
-        )
-        out.append(
-            Proposal(
-                volunteer_id=problem.left_ids[int(problem.edge_left[e])],
-                need_id=problem.right_ids[int(problem.edge_right[e])],
-                score=float(problem.weight[e]),
-                components=_components(problem, e),
-                alternatives=alts,
-                status="new",
-            )
-        )
     vindex = {v: i for i, v in enumerate(problem.left_ids)}
     nindex = {n: j for j, n in enumerate(problem.right_ids)}
 
@@ -449,10 +440,34 @@ def _proposals(
     if known.any():
         pos[known] = problem.edge_index(li[known], ri[known])
     edge_of = dict(zip(open_pairs, pos.tolist()))
+    alt_edges = [a for alts in alternatives.values() for a in alts]
+    _components = _EdgeComponents(
+        problem, np.concatenate([chosen, np.asarray(alt_edges, dtype=np.int64), pos[pos >= 0]])
+    )
+
+    for e in chosen.tolist():
+        alts = tuple(
+            Alternative(
+                need_id=problem.right_ids[int(problem.edge_right[a])],
+                score=float(problem.weight[a]),
+                components=_components(a),
+            )
+            for a in alternatives.get(e, ())
+        )
+        out.append(
+            Proposal(
+                volunteer_id=problem.left_ids[int(problem.edge_left[e])],
+                need_id=problem.right_ids[int(problem.edge_right[e])],
+                score=float(problem.weight[e]),
+                components=_components(e),
+                alternatives=alts,
+                status="new",
+            )
+        )
 
     def comps_of(v: str, n: str) -> dict[str, float]:
         e = edge_of.get((v, n), -1)
-        return _components(problem, e) if e >= 0 else {}
+        return _components(e) if e >= 0 else {}
 
     # Earlier offers still open, regrouped as they were made: a proposal with its
     # alternatives (when the proposal itself was declined, its best open alternative leads).

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._dataset import Dataset
-from ._problem import Assignment, MatchProblem
+from ._problem import Assignment, MatchProblem, components_at
 from ._proposals import Proposal
 from ._rules import EARTH_RADIUS_KM
 from ._stability import blocking_pairs
@@ -253,9 +253,8 @@ def round_metrics(
     served_v = offered_v | (np.bincount(placed_l, minlength=n_v) > 0)
     new = [p for p in proposals if p.status == "new"]
     scores = np.array([p.score for p in new], dtype=np.float64)
-    dist = problem.components.get("distance_km")
-    if dist is not None and chosen.size:
-        d = np.asarray(dist, dtype=np.float64)[chosen]
+    if "distance_km" in problem.components and chosen.size:
+        d = np.asarray(components_at(problem, chosen)["distance_km"], dtype=np.float64)
         d = d[np.isfinite(d)]
     else:
         d = np.zeros(0)

@@ -232,7 +232,8 @@ class MatchProblem:
         )
         if pin.shape != (n_edges,):
             raise InvalidProblemError(f"pinned must have shape ({n_edges},); got {pin.shape}")
-        comps = {k: np.asarray(v) for k, v in (components or {}).items()}
+        lazy = _is_lazy(components)
+        comps = {} if lazy else {k: np.asarray(v) for k, v in (components or {}).items()}
         for k, v in comps.items():
             if v.shape[:1] != (n_edges,):
                 raise InvalidProblemError(f"component {k!r} must have one value per edge")
@@ -263,7 +264,11 @@ class MatchProblem:
             left_ids=_ids(left_ids, n_left, "left_ids"),
             right_ids=_ids(right_ids, n_right, "right_ids"),
             pinned=pin[order],
-            components={k: v[order] for k, v in comps.items()},
+            components=(
+                components.rebind(ls, rs)  # type: ignore[union-attr]
+                if lazy
+                else {k: v[order] for k, v in comps.items()}
+            ),
         )
         problem._check_pins()
         return problem
@@ -457,10 +462,14 @@ class MatchProblem:
         zeros = np.zeros(n_new)
         left = np.concatenate([self.edge_left[keep], new_l])
         right = np.concatenate([self.edge_right[keep], new_r])
-        comps = {
-            k: np.concatenate([v[keep], np.zeros((n_new,) + v.shape[1:], dtype=v.dtype)])
-            for k, v in self.components.items()
-        }
+        comps = (
+            self.components.rebind(left, right)  # type: ignore[attr-defined]
+            if _is_lazy(self.components)
+            else {
+                k: np.concatenate([v[keep], np.zeros((n_new,) + v.shape[1:], dtype=v.dtype)])
+                for k, v in self.components.items()
+            }
+        )
         return MatchProblem.from_edges(
             left,
             right,
@@ -491,8 +500,34 @@ class MatchProblem:
             left_ids=self.left_ids,
             right_ids=self.right_ids,
             pinned=self.pinned[keep],
-            components={k: v[keep] for k, v in self.components.items()},
+            components=(
+                self.components.rebind(self.edge_left[keep], self.edge_right[keep])  # type: ignore[attr-defined]
+                if _is_lazy(self.components)
+                else {k: v[keep] for k, v in self.components.items()}
+            ),
         )
+
+
+def _is_lazy(components: Any) -> bool:
+    """Components computed on demand (``build_problem``'s) rather than stored arrays."""
+    return hasattr(components, "rebind") and hasattr(components, "take")
+
+
+def components_at(problem: MatchProblem, positions: ArrayLike) -> dict[str, NDArray[Any]]:
+    """Every score component of the edges at ``positions`` (computed if not stored).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = MatchProblem.from_edges([0, 1], [0, 0], [0.5, 0.7], n_left=2, n_right=1,
+    ...                             components={"interest": [0.1, 0.9]})
+    >>> components_at(p, [1])["interest"].tolist()
+    [0.9]
+    """
+    pos = np.asarray(positions, dtype=np.int64).reshape(-1)
+    if _is_lazy(problem.components):
+        return problem.components.take(pos)  # type: ignore[attr-defined,no-any-return]
+    return {k: np.asarray(v)[pos] for k, v in problem.components.items()}
 
 
 @dataclass(frozen=True, eq=False)

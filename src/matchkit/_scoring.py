@@ -25,11 +25,20 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from collections.abc import Iterator, Mapping
+
 from ._encode import Encoded, popcount
-from ._rules import _org_member
+from ._rules import _org_member, pair_distances_km
 from ._weights import NEED_COMPONENTS, VOLUNTEER_COMPONENTS, Weights
 
-__all__ = ["COMPONENTS", "EXTRA_LANGUAGES_FULL", "NEUTRAL", "combine", "components"]
+__all__ = [
+    "COMPONENTS",
+    "EXTRA_LANGUAGES_FULL",
+    "NEUTRAL",
+    "LazyComponents",
+    "combine",
+    "components",
+]
 
 #: Names of the per-edge components, in the order they are stored.
 COMPONENTS: tuple[str, ...] = VOLUNTEER_COMPONENTS + NEED_COMPONENTS + ("distance_km",)
@@ -170,3 +179,46 @@ def _mean(comps: dict[str, F64], names: tuple[str, ...], weights: Weights) -> F6
     assert out is not None  # Weights guarantees a positive weight per side
     np.clip(out, 0.0, 1.0, out=out)
     return out
+
+
+class LazyComponents(Mapping[str, NDArray[np.float32]]):
+    """The score components of a problem's edges, computed when they are read.
+
+    ``build_problem`` keeps only the weight and the two utilities per edge; the
+    components of the few edges a round explains are recomputed from the encoded
+    dataset (:meth:`take`), which costs far less than storing eight more columns for
+    every edge. Reading a whole column (``lazy["interest"]``) computes every column for
+    every edge once and keeps them. Values are float32, like stored components.
+    """
+
+    def __init__(self, enc: Encoded, edge_left: I64, edge_right: I64) -> None:
+        self._enc = enc
+        self._left = edge_left
+        self._right = edge_right
+        self._full: dict[str, NDArray[np.float32]] | None = None
+
+    def take(self, positions: I64) -> dict[str, NDArray[np.float32]]:
+        """Every component of the edges at ``positions``."""
+        pos = np.asarray(positions, dtype=np.int64)
+        if self._full is not None:
+            return {k: col[pos] for k, col in self._full.items()}
+        v, n = self._left[pos], self._right[pos]
+        comps = components(self._enc, v, n, pair_distances_km(self._enc, v, n))
+        return {k: comps[k].astype(np.float32) for k in COMPONENTS}
+
+    def rebind(self, edge_left: I64, edge_right: I64) -> LazyComponents:
+        """The same components for another list of edges (of the same dataset)."""
+        return LazyComponents(self._enc, edge_left, edge_right)
+
+    def __getitem__(self, key: str) -> NDArray[np.float32]:
+        if key not in COMPONENTS:
+            raise KeyError(key)
+        if self._full is None:
+            self._full = self.take(np.arange(self._left.size, dtype=np.int64))
+        return self._full[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMPONENTS)
+
+    def __len__(self) -> int:
+        return len(COMPONENTS)
