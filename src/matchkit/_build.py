@@ -11,6 +11,9 @@ for the edges a round explains (see :class:`matchkit._scoring.LazyComponents`).
 
 from __future__ import annotations
 
+import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any
 
@@ -36,6 +39,20 @@ CHUNK_SIZE = 1 << 20
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
+
+
+def _threads() -> int:
+    """Worker threads for scoring: ``MATCHKIT_THREADS``, else the CPUs (at most 4)."""
+    raw = os.environ.get("MATCHKIT_THREADS", "").strip()
+    if raw:
+        try:
+            return max(1, int(raw))
+        except ValueError:
+            raise InvalidInputError(
+                f"MATCHKIT_THREADS must be a whole number of threads (1 = no threads); "
+                f"got {raw!r}"
+            ) from None
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def resolve_as_of(as_of: Any, caller: str) -> date:
@@ -140,17 +157,41 @@ def build_problem(
 
     enc = encode(dataset)
     acc = _Accumulator(enc.n_volunteers, None if top_k is None else int(top_k))
-    for chunk in candidate_chunks(enc, day, chunk_size=CHUNK_SIZE):
+
+    def score(chunk: Any) -> dict[str, NDArray[Any]] | None:
         v, n, d = filter_pairs(enc, chunk.v, chunk.n, day, skip=chunk.checked)
         if v.size == 0:
-            continue
+            return None
         vu, nu, wt = combine(components(enc, v, n, d), w)
-        acc.add({"_left": v, "_right": n, "_vu": vu, "_nu": nu, "_w": wt})
-    cols = acc.result()
-    order = np.argsort(cols["_left"] * max(enc.n_needs, 1) + cols["_right"])
-    for k in list(cols):  # one column at a time: peak memory is one extra column
-        cols[k] = cols[k][order]
-    del order
+        return {"_left": v, "_right": n, "_vu": vu, "_nu": nu, "_w": wt}
+
+    # numpy releases the GIL inside its loops, so chunks are scored on worker threads
+    # while the main thread generates the next candidates. Results are taken in chunk
+    # order, so the problem is the same whatever the number of threads.
+    workers = _threads()
+    chunks = candidate_chunks(enc, day, chunk_size=CHUNK_SIZE)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        if workers == 1:
+            for chunk in chunks:
+                acc.add(score(chunk))
+        else:
+            pending: deque[Future[dict[str, NDArray[Any]] | None]] = deque()
+            for chunk in chunks:
+                pending.append(pool.submit(score, chunk))
+                while len(pending) > workers:
+                    acc.add(pending.popleft().result())
+            while pending:
+                acc.add(pending.popleft().result())
+        cols = acc.result()
+        order = _argsort_keys(cols["_left"] * max(enc.n_needs, 1) + cols["_right"])
+        # Gathers are random access, bound by memory latency: one column per thread,
+        # ``workers`` columns at a time (peak memory: that many extra columns).
+        names = list(cols)
+        for a in range(0, len(names), workers):
+            batch = names[a : a + workers]
+            for k, col in zip(batch, pool.map(lambda k: cols[k][order], batch)):
+                cols[k] = col
+        del order
     n_edges = cols["_w"].size
     return MatchProblem(
         edge_left=cols["_left"],
@@ -165,6 +206,30 @@ def build_problem(
         pinned=np.zeros(n_edges, dtype=bool),
         components=LazyComponents(enc, cols["_left"], cols["_right"]),
     )
+
+
+def _argsort_keys(key: I64) -> I64:
+    """``np.argsort(key)`` for non-negative distinct keys, faster where they fit.
+
+    Each key is packed with its position into one int64 (key in the high bits), so a
+    plain sort (much faster than an argsort) yields the positions in key order.
+
+    Examples
+    --------
+    >>> _argsort_keys(np.array([30, 10, 20])).tolist()
+    [1, 2, 0]
+    """
+    n = key.size
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    bits = int(n - 1).bit_length()
+    if int(key.max()).bit_length() + bits > 62:
+        return np.argsort(key)  # type: ignore[no-any-return]
+    packed = key << bits
+    packed |= np.arange(n, dtype=np.int64)
+    packed.sort()
+    packed &= (1 << bits) - 1
+    return packed
 
 
 class _Accumulator:
@@ -183,7 +248,9 @@ class _Accumulator:
         self.pending = 0
         self.limit = 0 if top_k is None else 2 * n_left * top_k + PRUNE_SLACK
 
-    def add(self, cols: dict[str, NDArray[Any]]) -> None:
+    def add(self, cols: dict[str, NDArray[Any]] | None) -> None:
+        if cols is None:
+            return
         self.parts.append(cols)
         self.pending += cols["_left"].size
         if self.top_k is not None and self.pending > self.limit:
