@@ -319,3 +319,28 @@ def test_as_of_defaults_to_today_and_accepts_iso_strings():
 def test_empty_dataset():
     p = mk.build_problem(mk.Dataset())
     assert (p.n_left, p.n_right, p.n_edges) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("top_k", [None, 3])
+def test_the_number_of_scoring_threads_does_not_change_the_problem(
+    monkeypatch: pytest.MonkeyPatch, top_k: int | None
+) -> None:
+    from matchkit.datasets import DEFAULT_AS_OF, synthetic_city
+
+    ds = synthetic_city(400, 50, seed=21)
+    monkeypatch.setattr(_build, "CHUNK_SIZE", 500)  # many chunks in flight
+    monkeypatch.setattr(_build, "PRUNE_SLACK", 0)  # prune as often as possible
+    built = {}
+    for threads in ("1", "3"):
+        monkeypatch.setenv("MATCHKIT_THREADS", threads)
+        built[threads] = mk.build_problem(ds, as_of=DEFAULT_AS_OF, top_k=top_k)
+    one, three = built["1"], built["3"]
+    assert one.n_edges > (1000 if top_k is None else 700)
+    for name in ("edge_left", "edge_right", "weight", "volunteer_utility", "need_utility"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(three, name))
+
+
+def test_a_bad_thread_count_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MATCHKIT_THREADS", "many")
+    with pytest.raises(mk.InvalidInputError, match="MATCHKIT_THREADS"):
+        mk.build_problem(mk.datasets.tiny_city(), as_of=date(2026, 9, 1))
