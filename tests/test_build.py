@@ -344,3 +344,34 @@ def test_a_bad_thread_count_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MATCHKIT_THREADS", "many")
     with pytest.raises(mk.InvalidInputError, match="MATCHKIT_THREADS"):
         mk.build_problem(mk.datasets.tiny_city(), as_of=date(2026, 9, 1))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5),  # volunteer
+            st.integers(0, 7),  # need
+            st.sampled_from([0.0, 0.25, 0.5, 1.0, -3.0, 1e6, 0.1 + 0.2]),  # tie-heavy weights
+            st.booleans(),  # pinned
+        ),
+        max_size=60,
+        unique_by=lambda e: (e[0], e[1]),
+    ),
+    st.integers(1, 6),
+    st.booleans(),
+)
+def test_top_k_mask_equals_a_per_volunteer_sort(edges, k, with_right) -> None:
+    left = np.array([e[0] for e in edges], dtype=np.int64)
+    right = np.array([e[1] for e in edges], dtype=np.int64)
+    weight = np.array([e[2] for e in edges], dtype=np.float64)
+    pinned = np.array([e[3] for e in edges], dtype=bool)
+    got = top_k_mask(
+        left, weight, k, n_left=6, pinned=pinned, edge_right=right if with_right else None
+    )
+    expected = pinned.copy()
+    for vol in range(6):
+        mine = [i for i in range(len(edges)) if left[i] == vol and not pinned[i]]
+        tie = (lambda i: right[i]) if with_right else (lambda i: i)
+        for i in sorted(mine, key=lambda i: (-weight[i], tie(i)))[:k]:
+            expected[i] = True
+    assert got.tolist() == expected.tolist()

@@ -52,3 +52,12 @@ def test_unknown_component_is_a_key_error(problem: mk.MatchProblem) -> None:
     with pytest.raises(KeyError):
         problem.components["no-such-component"]
     assert problem.components.get("no-such-component") is None
+
+
+def test_membership_and_reading_a_few_edges_compute_no_whole_column() -> None:
+    p = mk.build_problem(synthetic_city(200, 30, seed=4), as_of=DEFAULT_AS_OF)
+    assert "distance_km" in p.components and "nope" not in p.components
+    components_at(p, np.arange(5))
+    assert p.components._full is None  # type: ignore[attr-defined]
+    p.components["interest"]
+    assert p.components._full is not None  # type: ignore[attr-defined]

@@ -300,6 +300,11 @@ def top_k_mask(
     that comes first). Pinned edges are kept and do not count towards ``k``. The edges
     may come in any order.
 
+    No full sort: weights are binned (a monotone map, so a bin holds a weight range),
+    each volunteer's counts per bin give the bin where its ``k``-th best edge falls,
+    edges in better bins are kept, worse ones dropped, and only the edges of that one
+    boundary bin are ranked exactly.
+
     Examples
     --------
     >>> import numpy as np
@@ -309,13 +314,43 @@ def top_k_mask(
     n = edge_left.size
     pin = np.zeros(n, dtype=bool) if pinned is None else np.asarray(pinned, dtype=bool)
     right = np.arange(n) if edge_right is None else edge_right
-    # Pinned edges sort last within their volunteer so they do not take a rank.
-    order = np.lexsort((right, -weight, pin, edge_left))
-    starts = np.searchsorted(edge_left[order], np.arange(n_left))
-    rank = np.arange(n) - starts[edge_left[order]]
-    keep = np.zeros(n, dtype=bool)
-    keep[order] = rank < k
-    return keep | pin  # type: ignore[no-any-return]
+    free = np.flatnonzero(~pin)
+    deg = np.bincount(edge_left[free], minlength=n_left)
+    keep = pin.copy()
+    over = deg[edge_left[free]] > k
+    keep[free[~over]] = True
+    rest = free[over]
+    if rest.size == 0:
+        return keep
+    # Bin 0 holds the heaviest weights. The map is monotone (equal weights share a bin).
+    w = weight[rest]
+    lo, hi = float(w.min()), float(w.max())
+    scale = (_TOP_K_BINS - 1e-6) / (hi - lo) if hi > lo else 0.0
+    b = (_TOP_K_BINS - 1) - np.minimum(
+        ((w - lo) * scale).astype(np.int64), _TOP_K_BINS - 1
+    )
+    who = edge_left[rest]
+    counts = np.bincount(who * _TOP_K_BINS + b, minlength=n_left * _TOP_K_BINS)
+    cum = np.cumsum(counts.reshape(n_left, _TOP_K_BINS), axis=1)
+    # The bin where each volunteer's k-th best edge falls (volunteers without edges
+    # here get bin 0 and are never looked up).
+    boundary = np.argmax(cum >= k, axis=1)
+    before = np.where(boundary > 0, cum[np.arange(n_left), np.maximum(boundary - 1, 0)], 0)
+    bb = boundary[who]
+    keep[rest[b < bb]] = True
+    edge = np.flatnonzero(b == bb)
+    if edge.size:
+        sub = rest[edge]
+        order = np.lexsort((right[sub], -weight[sub], edge_left[sub]))
+        owner = who[edge][order]
+        first = np.searchsorted(owner, owner, side="left")
+        rank = np.arange(order.size) - first
+        keep[sub[order[rank < (k - before[owner])]]] = True
+    return keep
+
+
+#: Weight bins of :func:`top_k_mask` (only the boundary bin is ranked exactly).
+_TOP_K_BINS = 64
 
 
 def keep_top_k(problem: MatchProblem, k: int) -> MatchProblem:

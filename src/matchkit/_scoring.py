@@ -217,6 +217,9 @@ class LazyComponents(Mapping[str, NDArray[np.float32]]):
             self._full = self.take(np.arange(self._left.size, dtype=np.int64))
         return self._full[key]
 
+    def __contains__(self, key: object) -> bool:
+        return key in COMPONENTS  # without computing anything
+
     def __iter__(self) -> Iterator[str]:
         return iter(COMPONENTS)
 
