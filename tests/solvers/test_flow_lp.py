@@ -69,8 +69,22 @@ def test_auto_uses_the_lp_for_large_problems_with_capacities_on_both_sides(
 def test_auto_prefers_ortools_when_installed_and_reaches_the_same_optimum() -> None:
     pytest.importorskip("ortools")
     ortools_installed.cache_clear()
+    if not ortools_installed():
+        pytest.skip("MATCHKIT_NO_ORTOOLS is set")
     p = _large_both_sided()
     a = mk.solve(p, "flow")
     assert a.info["backend"] == "ortools"
     check_assignment(p, a)
     assert a.objective == pytest.approx(FlowSolver(backend="lp").solve(p).objective)
+
+
+def test_a_huge_lp_solve_logs_what_to_do(
+    without_ortools: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from matchkit.solvers import _flow
+
+    monkeypatch.setattr(_flow, "_SLOW_LP", 1000)
+    with caplog.at_level("WARNING", logger="matchkit"):
+        a = mk.solve(_large_both_sided(), "flow")
+    assert a.info["backend"] == "lp"
+    assert any("matchkit[ortools]" in r.getMessage() for r in caplog.records)

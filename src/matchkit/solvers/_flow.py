@@ -5,6 +5,7 @@ See ``docs/flow.md`` for how it works, the exactness bound and measured figures.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 import numpy as np
@@ -24,6 +25,10 @@ _OBJECTIVES = ("weight", "cardinality")
 _BACKENDS = ("auto", "auction", "lp", "lapjv", "ortools")
 #: Below this many free edges the cloning reduction is quick; above it the LP is used.
 _SMALL = 20_000
+#: Above this many free edges the LP takes minutes: a warning says what to do.
+_SLOW_LP = 2_000_000
+
+log = logging.getLogger("matchkit")
 
 
 class FlowSolver:
@@ -176,6 +181,14 @@ class FlowSolver:
         if local is None and backend == "auction" and exact != "lapjv":
             backend = exact  # the auction gave up: OR-Tools or the LP, then the cloning
         if local is None and backend == "lp":
+            if len(ip.left) > _SLOW_LP and self.backend == "auto":
+                log.warning(
+                    "flow: solving %d pairs with capacities on both sides through the LP; "
+                    "this can take many minutes. Install OR-Tools (pip install "
+                    "'matchkit[ortools]') to solve it in seconds, or shrink the problem "
+                    "with top_k.",
+                    len(ip.left),
+                )
             local = solve_lp(
                 ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity
             )

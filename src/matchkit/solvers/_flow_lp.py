@@ -62,7 +62,13 @@ def solve_lp(
         b_ub=b,
         bounds=(0.0, 1.0),
         method="highs-ds",
-        options={"dual_feasibility_tolerance": 1e-9, "primal_feasibility_tolerance": 1e-9},
+        # Presolve finds little to remove in a b-matching and costs more than it saves
+        # (10k-volunteer city: 3.7 s without it, 6.3 s with it).
+        options={
+            "presolve": False,
+            "dual_feasibility_tolerance": 1e-9,
+            "primal_feasibility_tolerance": 1e-9,
+        },
     )
     if res.status != 0 or res.x is None:
         return None
