@@ -282,7 +282,8 @@ def _measure_city(
         "peak_mb": hwm / 2**20 if hwm else float("nan"),
         "value": float(result.metrics["objective"]), "pairs_sha": "",
         "info": {"edges": result.problem.n_edges, "proposals": len(result.proposals),
-                 "fill_rate": result.metrics.get("fill_rate")},
+                 "fill_rate": result.metrics.get("fill_rate"),
+                 "backend": str(result.assignment.info.get("backend", result.method))},
         "instance_sha": "",
     }
 
@@ -451,4 +452,6 @@ def _line(row: dict[str, Any]) -> str:
     extra = ""
     if "stages" in row:
         extra = "  " + ", ".join(f"{k} {v:.2f} s" for k, v in row["stages"].items())
+        if row.get("info", {}).get("backend"):
+            extra += f" (flow backend: {row['info']['backend']})"
     return f"{head} {row['seconds']:>9.3f} s {row['delta_mb']:>8.0f} MB  value {row['value']:,.6g}{extra}"

@@ -71,13 +71,14 @@ def big_row(r: dict[str, Any]) -> bool:
 def _city_table(rows: list[dict[str, Any]]) -> list[str]:
     stages = ("generate", "build", "solve", "propose", "write")
     head = ["city (volunteers x needs)", *stages, "total", "peak RSS MB", "edges", "proposals",
-            "target ≤10 s, ≤2 GB"]
+            "flow backend", "target ≤10 s, ≤2 GB"]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         if r["status"] != "ok":
             part = r.get("partial_stages") or {}
             cells = [r["instance"], *(fmt_seconds(part[s]) if s in part else "" for s in stages),
-                     f"{r['status']}: {r.get('error', '')}", "", "", "", "**not met**" if big_row(r) else "–"]
+                     f"{r['status']}: {r.get('error', '')}", "", "", "", "",
+                     "**not met**" if big_row(r) else "–"]
             out.append("| " + " | ".join(cells) + " |")
             continue
         st = r["stages"]
@@ -85,7 +86,8 @@ def _city_table(rows: list[dict[str, Any]]) -> list[str]:
         if big_row(r):
             met = "met" if r["seconds"] <= TARGET_SECONDS and r["peak_mb"] <= TARGET_PEAK_MB else "**not met**"
         cells = [r["instance"], *(fmt_seconds(st[s]) for s in stages), fmt_seconds(r["seconds"]),
-                 _mb(r["peak_mb"]), f"{r['info']['edges']:,}", f"{r['info']['proposals']:,}", met]
+                 _mb(r["peak_mb"]), f"{r['info']['edges']:,}", f"{r['info']['proposals']:,}",
+                 r["info"].get("backend", ""), met]
         out.append("| " + " | ".join(str(c) for c in cells) + " |")
     return out
 
