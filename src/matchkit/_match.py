@@ -328,13 +328,18 @@ def match(
 
 
 def _restricted(problem: MatchProblem, pos: I64, cap_v: I64, cap_n: I64) -> MatchProblem:
-    """The problem on edges ``pos`` with the given capacities (no pins)."""
+    """The problem on edges ``pos`` (ascending) with the given capacities (no pins)."""
+    every = pos.size == problem.n_edges  # every edge: share the arrays (never written to)
+
+    def pick(a: NDArray[Any]) -> NDArray[Any]:
+        return a if every else a[pos]
+
     return MatchProblem(
-        edge_left=problem.edge_left[pos],
-        edge_right=problem.edge_right[pos],
-        weight=problem.weight[pos],
-        volunteer_utility=problem.volunteer_utility[pos],
-        need_utility=problem.need_utility[pos],
+        edge_left=pick(problem.edge_left),
+        edge_right=pick(problem.edge_right),
+        weight=pick(problem.weight),
+        volunteer_utility=pick(problem.volunteer_utility),
+        need_utility=pick(problem.need_utility),
         left_capacity=cap_v.astype(np.int64),
         right_capacity=cap_n.astype(np.int64),
         left_ids=problem.left_ids,

@@ -25,6 +25,8 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching  # type: ignore[import-untyped]
 
+from ._flow_int import vertex_numbers
+
 __all__ = ["solve_lapjv"]
 
 IntArray = NDArray[np.int64]
@@ -72,8 +74,8 @@ def solve_lapjv(
     if n_e == 0:
         return np.zeros(0, dtype=np.int64)
     # Compact vertex numbering over the vertices that have an edge.
-    lv, li = np.unique(left, return_inverse=True)
-    rv, ri = np.unique(right, return_inverse=True)
+    lv, li = vertex_numbers(left, len(left_capacity))
+    rv, ri = vertex_numbers(right, len(right_capacity))
     a = np.minimum(left_capacity[lv], np.bincount(li, minlength=len(lv)))
     c = np.minimum(right_capacity[rv], np.bincount(ri, minlength=len(rv)))
     row0 = np.cumsum(a) - a  # first row of each volunteer
