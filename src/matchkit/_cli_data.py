@@ -1,0 +1,179 @@
+"""Dataset commands of the command line: ``schema``, ``validate``, ``import-nyc``, ``check``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+__all__ = ["register"]
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from ._schema import json_schema
+
+    json.dump(json_schema(), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from ._exceptions import InvalidDatasetError
+    from ._io import load_dataset
+
+    try:
+        ds = load_dataset(args.path, format=args.format)
+    except InvalidDatasetError as err:
+        sys.stderr.write(f"{err}\n")
+        return 1
+    extra = "".join(
+        f", {len(items)} {kind}"
+        for kind, items in ds
+        if kind not in ("volunteers", "organisations", "needs")
+    )
+    print(
+        f"{args.path}: valid (schema v1): {len(ds.volunteers)} volunteers, "
+        f"{len(ds.organisations)} organisations, {len(ds.needs)} needs{extra}"
+    )
+    return 0
+
+
+def _cmd_import_nyc(args: argparse.Namespace) -> int:
+    from ._exceptions import InvalidDatasetError, InvalidInputError
+    from ._io import save_dataset
+    from ._nyc import import_nyc_service
+
+    try:
+        result = import_nyc_service(
+            args.csv,
+            on_sentinel=args.on_sentinel,
+            capacity_cap=args.capacity_cap,
+            on_blank_category=args.on_blank_category,
+            on_missing_place=args.on_missing_place,
+        )
+        written = save_dataset(result.dataset, args.output, format=args.format)
+    except (InvalidDatasetError, InvalidInputError) as err:
+        sys.stderr.write(f"{err}\n")
+        return 1
+    print(result.summary())
+    if args.verbose:
+        for problem in result.report:
+            print(f"  {problem}")
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from ._exceptions import InvalidDatasetError, InvalidInputError
+    from ._io import load_dataset
+    from ._policy import check_policies
+
+    try:
+        ds = load_dataset(args.path)
+        findings = check_policies(
+            ds, as_of=args.as_of, rules={"disabled": frozenset(args.disable)}
+        )
+    except (InvalidDatasetError, InvalidInputError) as err:
+        sys.stderr.write(f"{err}\n")
+        return 1
+    for finding in findings:
+        print(finding)
+    counts = {
+        s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")
+    }
+    print(
+        f"{args.path}: {counts['error']} error(s), {counts['warning']} warning(s), "
+        f"{counts['info']} note(s)"
+    )
+    return 1 if counts["error"] else 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``schema``, ``validate``, ``import-nyc`` and ``check`` subcommands.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The subparsers of the ``matchkit`` parser.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="matchkit")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["check", "city", "--disable", "asks-donation"])
+    >>> args.handler.__name__, args.disable
+    ('_cmd_check', ['asks-donation'])
+    """
+    p = sub.add_parser("schema", help="print the JSON Schema of data schema v1")
+    p.set_defaults(handler=_cmd_schema)
+
+    p = sub.add_parser(
+        "validate",
+        help="check a dataset folder (or .json document); list every problem",
+        description="Exit 0 with a one-line summary when valid; exit 1 listing every problem "
+        "(file, line, field, value, what was expected) on stderr.",
+    )
+    p.add_argument(
+        "path", metavar="DIR", help="folder with volunteers, organisations, needs files"
+    )
+    p.add_argument(
+        "--format",
+        choices=("csv", "json", "jsonl"),
+        default=None,
+        help="read only files of this format",
+    )
+    p.set_defaults(handler=_cmd_validate)
+
+    p = sub.add_parser(
+        "import-nyc",
+        help="import an NYC Service Volunteer Opportunities CSV as a dataset",
+        description="Opportunities become needs, organisations are derived; every row changed "
+        "or skipped is reported.",
+    )
+    p.add_argument("csv", metavar="CSV", help="the NYC Open Data CSV file")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="DIR", help="folder to write"
+    )
+    p.add_argument("--format", choices=("csv", "json", "jsonl"), default="csv")
+    p.add_argument(
+        "--on-sentinel",
+        choices=("cap", "skip"),
+        default="cap",
+        help="what to do with vol_requests 9999 (default: cap)",
+    )
+    p.add_argument(
+        "--capacity-cap",
+        type=int,
+        default=100,
+        help="capacity given to a sentinel row (default: 100)",
+    )
+    p.add_argument(
+        "--on-blank-category", choices=("keep", "tag", "skip"), default="keep"
+    )
+    p.add_argument("--on-missing-place", choices=("skip", "remote"), default="skip")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="print every report line"
+    )
+    p.set_defaults(handler=_cmd_import_nyc)
+
+    p = sub.add_parser(
+        "check",
+        help="check a dataset against the policies (vetting, money, minors, donations)",
+        description="Print every policy finding; exit 1 if any is an error.",
+    )
+    p.add_argument("path", metavar="DIR", help="dataset folder (or .json document)")
+    p.add_argument(
+        "--as-of",
+        default=None,
+        metavar="DATE",
+        help="day of the check (default: today)",
+    )
+    p.add_argument(
+        "--disable",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="skip a rule (repeatable), such as --disable asks-donation",
+    )
+    p.set_defaults(handler=_cmd_check)

@@ -1,0 +1,85 @@
+"""The ``inkind`` command: match in-kind requests to offers and write the letters."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["register"]
+
+
+def _cmd_inkind(args: argparse.Namespace) -> int:
+    from ._exceptions import InvalidDatasetError, InvalidInputError
+    from ._inkind import match_inkind
+    from ._io import load_dataset
+    from ._letters import ask_earlier, draft_letters
+
+    try:
+        ds = load_dataset(args.path)
+        result = match_inkind(
+            ds.offers, ds.requests, ds.organisations, as_of=args.as_of
+        )
+        letters = draft_letters(result, ds, lang=args.lang)
+        advice = ask_earlier(result, ds, lang=args.lang)
+    except (InvalidDatasetError, InvalidInputError) as err:
+        sys.stderr.write(f"{err}\n")
+        return 1
+    if not ds.offers or not ds.requests:
+        missing = " and ".join(k for k in ("offers", "requests") if not getattr(ds, k))
+        sys.stderr.write(
+            f"{args.path} holds no {missing}: add {missing} files (CSV, JSON or JSONL; "
+            "see docs/vetting-and-inkind.md) to match in-kind help\n"
+        )
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    for letter in letters:
+        (out / letter.filename).write_text(str(letter), encoding="utf-8")
+    if advice:
+        text = "\n\n".join(a.text for a in advice) + "\n"
+        (out / f"ask-earlier.{args.lang}.txt").write_text(text, encoding="utf-8")
+    late = f"{len(advice)} too late (see ask-earlier.{args.lang}.txt)" if advice else "none too late"
+    print(
+        f"{len(ds.requests)} request(s), {len(ds.offers)} offer(s) as of "
+        f"{result.as_of.isoformat()}: {len(letters)} letter(s), {late}"
+    )
+    for request_id, why in result.reasons.items():
+        print(f"  {request_id}: {why}")
+    print(f"wrote {out}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``inkind`` subcommand.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The subparsers of the ``matchkit`` parser.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="matchkit")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["inkind", "city", "--as-of", "2026-03-01", "-o", "letters"])
+    >>> args.handler.__name__, args.lang
+    ('_cmd_inkind', 'en')
+    """
+    p = sub.add_parser(
+        "inkind",
+        help="match in-kind requests to offers; write request letters and ask-earlier advice",
+        description="Reads offers and requests from the dataset folder, matches them as of "
+        "DATE, and writes one letter per matched request and the advice for late ones.",
+    )
+    p.add_argument(
+        "path", metavar="DIR", help="dataset folder with offers and requests files"
+    )
+    p.add_argument(
+        "--as-of", required=True, metavar="DATE", help="the day the letters are sent"
+    )
+    p.add_argument("--lang", choices=("en", "ru"), default="en")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="LETTERS_DIR", help="folder to write"
+    )
+    p.set_defaults(handler=_cmd_inkind)

@@ -1,0 +1,256 @@
+"""Commands that plan a round of offers: ``report``, ``demo``, ``match`` and ``propose``.
+
+``match``/``propose`` and ``report`` declare their shared round options (``--ledger``,
+``--as-of``, ``--method``, ``--shortlist``) through one helper, :func:`_add_round_options`;
+each command keeps its own wording of their help.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["register"]
+
+# The round options as every round-planning command parses them: flag -> dest, type, default.
+_ROUND_OPTIONS: dict[str, dict[str, Any]] = {
+    "--ledger": {"default": None},
+    "--as-of": {"dest": "as_of", "default": None},
+    "--method": {"default": "flow"},
+    "--shortlist": {"type": int, "default": 0},
+}
+# How each command words them in its --help: (metavar, help); metavar None is argparse's own.
+_ROUND_TEXTS: dict[str, dict[str, tuple[str | None, str]]] = {
+    "report": {
+        "--ledger": ("FILE", "the SQLite ledger of earlier rounds"),
+        "--as-of": ("DATE", "day of the round (default: today)"),
+        "--method": (None, "solver: flow, hungarian, stable or milp"),
+        "--shortlist": (None, "alternatives per proposal"),
+    },
+    "match": {
+        "--ledger": (None, "SQLite ledger file: honour and record decisions"),
+        "--as-of": (None, "the round's date (YYYY-MM-DD)"),
+        "--method": (None, "flow, hungarian, stable or milp"),
+        "--shortlist": (None, "alternatives per proposal"),
+    },
+}
+
+
+def _add_round_options(
+    p: argparse.ArgumentParser, wording: Literal["report", "match"], *flags: str
+) -> None:
+    """Declare the round options ``flags`` on ``p``, in that order, with ``wording``'s help."""
+    for flag in flags:
+        metavar, help_text = _ROUND_TEXTS[wording][flag]
+        p.add_argument(flag, **_ROUND_OPTIONS[flag], metavar=metavar, help=help_text)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
+    from ._exceptions import InvalidDatasetError, InvalidInputError, MatchkitError
+    from ._io import load_dataset
+    from ._ledger import Ledger
+    from ._match import match
+
+    try:
+        ds = load_dataset(args.path)
+        with tempfile.TemporaryDirectory() as tmp:
+            ledger = None
+            if args.ledger is not None:
+                if not Path(args.ledger).is_file():
+                    raise InvalidInputError(f"--ledger {args.ledger}: no such file")
+                if args.record:
+                    ledger = Ledger(args.ledger)
+                else:  # plan on a copy: the report never writes to the ledger
+                    copy = Path(tmp) / "ledger.sqlite"
+                    shutil.copyfile(args.ledger, copy)
+                    ledger = Ledger(copy)
+            try:
+                result = match(ds, method=args.method, ledger=ledger, shortlist=args.shortlist,
+                               as_of=args.as_of)
+                out = Path(args.output)
+                if out.suffix.lower() in (".md", ".markdown"):
+                    out.write_text(result.to_markdown(ledger=ledger, lang=args.lang), encoding="utf-8")
+                else:
+                    result.to_html(out, ledger=ledger, lang=args.lang)
+            finally:
+                if ledger is not None:
+                    ledger.close()
+    except (InvalidDatasetError, InvalidInputError, MatchkitError, OSError) as err:
+        sys.stderr.write(f"{err}\n")
+        return 1
+    m = result.metrics
+    fill = m.get("fill_rate")
+    print(
+        f"{len(result.new_proposals)} proposal(s), {len(result.unmatched)} volunteer(s) without an "
+        f"offer, {len(result.unfilled)} need(s) with free places; fill rate "
+        f"{'n/a' if fill is None else f'{100 * fill:.1f}%'}"
+    )
+    print(f"wrote {out}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from ._demo import run_demo
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    run = run_demo(
+        args.out,
+        n_volunteers=args.volunteers,
+        n_needs=args.needs,
+        n_rounds=args.rounds,
+        seed=args.seed,
+        shortlist=args.shortlist,
+        say=say,
+    )
+    result = run.result
+    if result is not None:
+        out = Path(args.out)
+        files = result.to_csv(out / "results")
+        html = result.to_html(out / "report.html", ledger=None)
+        say(f"wrote {len(files)} CSV file(s) to {out / 'results'} and the report {html}")
+        for line in _demo_explanations(result):
+            say(line)
+    return 0
+
+
+def _demo_explanations(result: Any) -> list[str]:
+    """A few explanations from the last round: a proposal, an unmatched volunteer, a need."""
+    lines: list[str] = []
+    new = result.new_proposals or result.proposals
+    if new:
+        p = max(new, key=lambda q: q.score)
+        lines.append("")
+        lines.append(f"why {p.volunteer_id} was offered {p.need_id} (to the volunteer, en):")
+        lines.append("  " + result.explain(p.volunteer_id, p.need_id, audience="volunteer", lang="en").replace("\n", "\n  "))
+        lines.append("the same, to the organisation (ru):")
+        lines.append("  " + result.explain(p.volunteer_id, p.need_id, audience="organisation", lang="ru").replace("\n", "\n  "))
+    for vid, reason in list(result.unmatched.items())[:1]:
+        lines.append("")
+        lines.append(f"why {vid} got no offer: {reason}")
+    for nid, reason in sorted(result.unfilled.items(), key=lambda kv: -kv[1].details.get("free_places", 0))[:1]:
+        lines.append("")
+        lines.append(f"why {nid} keeps free places:")
+        lines.append("  " + str(result.why_unfilled(nid)).replace("\n", "\n  "))
+    return lines
+
+
+def _cmd_match(args: argparse.Namespace) -> int:
+    from ._exceptions import InvalidDatasetError, MatchkitError
+    from ._io import load_dataset
+    from ._ledger import Ledger
+    from ._match import match
+
+    try:
+        ds = load_dataset(args.data)
+    except InvalidDatasetError as err:
+        print(err, file=sys.stderr)
+        return 1
+    ledger = Ledger(args.ledger) if args.ledger else None
+    try:
+        result = match(
+            ds,
+            method=args.method,
+            ledger=ledger,
+            shortlist=args.shortlist,
+            as_of=args.as_of,
+            top_k=args.top_k,
+        )
+    except MatchkitError as err:
+        print(f"matchkit: {err}", file=sys.stderr)
+        return 1
+    finally:
+        if ledger is not None:
+            ledger.close()
+    out = Path(args.output)
+    if out.suffix.lower() == ".json":
+        result.to_json(out)
+        written = [out]
+    elif out.suffix.lower() == ".csv":
+        from ._export import _write_csv_file, proposal_rows
+
+        rows = proposal_rows(result)
+        written = [_write_csv_file(out, list(rows[0]) if rows else ["volunteer_id", "need_id"], rows)]
+    else:
+        written = result.to_csv(out)
+    m = result.metrics
+    fill = m.get("fill_rate")
+    print(
+        f"{len(result.new_proposals)} new proposal(s)"
+        + (f" in round {result.round}" if result.round else "")
+        + f", {len(result.unmatched)} volunteer(s) without an offer, "
+        f"{len(result.unfilled)} need(s) with free places"
+        + (f", fill rate {fill:.1%}" if fill is not None else "")
+        + f"; wrote {', '.join(str(w) for w in written)}"
+    )
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``report``, ``demo``, ``match`` and ``propose`` subcommands.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The subparsers of the ``matchkit`` parser.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="matchkit")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["propose", "city", "--ledger", "l.sqlite", "--shortlist", "2"])
+    >>> args.handler.__name__, args.ledger, args.shortlist, args.as_of, args.method
+    ('_cmd_match', 'l.sqlite', 2, None, 'flow')
+    >>> args = parser.parse_args(["report", "city", "--as-of", "2026-03-01", "-o", "r.md"])
+    >>> args.handler.__name__, args.ledger, args.shortlist, args.as_of, args.record
+    ('_cmd_report', None, 0, '2026-03-01', False)
+    """
+    p = sub.add_parser(
+        "report",
+        help="run a round on a dataset and write its report (HTML, or Markdown for .md)",
+        description="Loads DIR, plans one round (honouring --ledger, which is only read unless "
+        "--record is given) and writes one self-contained HTML page with charts, or Markdown "
+        "when the output ends in .md.",
+    )
+    p.add_argument("path", metavar="DIR", help="dataset folder (or .json document)")
+    _add_round_options(p, "report", "--ledger")
+    p.add_argument("--record", action="store_true", help="record this round's offers in the ledger")
+    _add_round_options(p, "report", "--as-of", "--method", "--shortlist")
+    p.add_argument("--lang", choices=("en", "ru"), default="en")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="report.html or report.md")
+    p.set_defaults(handler=_cmd_report)
+
+    p = sub.add_parser(
+        "demo",
+        help="run the demo: a synthetic city matched end to end over rounds of offers",
+        description="Generate a seeded city, save and reload it, check policies, then run "
+        "rounds of offers on an embedded SQLite ledger with simulated volunteers who accept "
+        "or reject; print per-round figures and write results and a report.",
+    )
+    p.add_argument("--out", default="matchkit-demo", help="output folder (default: matchkit-demo)")
+    p.add_argument("--volunteers", type=int, default=5000, help="volunteers in the city (default 5000)")
+    p.add_argument("--needs", type=int, default=500, help="needs in the city (default 500)")
+    p.add_argument("--rounds", type=int, default=4, help="rounds of offers (default 4)")
+    p.add_argument("--shortlist", type=int, default=2, help="alternatives per offer (default 2)")
+    p.add_argument("--seed", type=int, default=7, help="seed of the city and the answers (default 7)")
+    p.set_defaults(handler=_cmd_demo)
+
+    for name, helptext in (
+        ("match", "match a dataset folder and write proposals (CSV or JSON)"),
+        ("propose", "like match, usually with --ledger: record this round's offers"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("data", help="dataset folder (volunteers, organisations, needs) or .json file")
+        p.add_argument("-o", "--output", default="proposals.csv",
+                       help="proposals.csv, result.json, or a folder for all CSV exports")
+        _add_round_options(p, "match", "--ledger", "--method", "--shortlist", "--as-of")
+        p.add_argument("--top-k", dest="top_k", type=int, default=None,
+                       help="keep each volunteer's k best pairs")
+        p.set_defaults(handler=_cmd_match)
