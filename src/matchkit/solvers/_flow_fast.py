@@ -187,7 +187,7 @@ def solve_fast(
     eps0 = None if prices is None else mult
     if theta is None:
         theta = SCALING_THETA
-        if prices is None and cap.sum() >= AMPLE * n_v:
+        if cap.sum() >= AMPLE * n_v:
             eps0 = 1  # ample places: one phase at the final eps (see AMPLE)
     run_auction(state, max_weight=int(wm.max()), theta=theta, eps0=eps0)
     added = 0
