@@ -351,7 +351,7 @@ def test_a_bad_thread_count_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
         st.tuples(
             st.integers(0, 5),  # volunteer
             st.integers(0, 7),  # need
-            st.sampled_from([0.0, 0.25, 0.5, 1.0, -3.0, 1e6, 0.1 + 0.2]),  # tie-heavy weights
+            st.sampled_from([0.0, 0.25, 0.5, 1.0, -3.0, 1e6, 0.1 + 0.2, 5e-324, 1.7e308, -1.7e308]),
             st.booleans(),  # pinned
         ),
         max_size=60,

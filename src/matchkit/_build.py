@@ -325,9 +325,18 @@ def top_k_mask(
     # Bin 0 holds the heaviest weights. The map is monotone (equal weights share a bin).
     w = weight[rest]
     lo, hi = float(w.min()), float(w.max())
-    scale = (_TOP_K_BINS - 1e-6) / (hi - lo) if hi > lo else 0.0
+    # The position of w in [lo, hi] as a fraction in [0, 1], by monotone steps only.
+    # Halves keep the differences finite for any finite weights; a spread so small that
+    # halving loses it cannot overflow unhalved.
+    span = hi * 0.5 - lo * 0.5
+    if span > 0:
+        frac = (w * 0.5 - lo * 0.5) / span
+    elif hi > lo:
+        frac = (w - lo) / (hi - lo)
+    else:
+        frac = np.zeros(w.size)
     b = (_TOP_K_BINS - 1) - np.minimum(
-        ((w - lo) * scale).astype(np.int64), _TOP_K_BINS - 1
+        (frac * (_TOP_K_BINS - 1e-6)).astype(np.int64), _TOP_K_BINS - 1
     )
     who = edge_left[rest]
     counts = np.bincount(who * _TOP_K_BINS + b, minlength=n_left * _TOP_K_BINS)

@@ -22,10 +22,10 @@ Need side (how well the volunteer fits the need):
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+
 import numpy as np
 from numpy.typing import NDArray
-
-from collections.abc import Iterator, Mapping
 
 from ._encode import Encoded, popcount
 from ._rules import _org_member, pair_distances_km
