@@ -69,6 +69,9 @@ class IntProblem:
 
 
 def _is_integral(w: NDArray[np.float64]) -> bool:
+    head = w[:4096]  # float weights show it at once: no pass over all of them
+    if not np.array_equal(head, np.round(head)):
+        return False
     return bool(np.all(w == np.round(w))) and (w.size == 0 or float(np.abs(w).max()) < 2**53)
 
 
@@ -105,7 +108,8 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
     usable = ~problem.pinned
     if problem.n_edges:
         usable &= (lcap[problem.edge_left] > 0) & (rcap[problem.edge_right] > 0)
-    w = problem.weight[usable]
+    every = bool(usable.all())  # then no compressed copies (large first rounds)
+    w = problem.weight if every else problem.weight[usable]
     maxabs = float(np.abs(w).max()) if w.size else 0.0
     n_pairs = int(min(lcap.clip(0).sum(), rcap.clip(0).sum(), w.size))
     # Every sum of chosen weights (and of dual prices) must stay exact: <= 2**52.
@@ -135,7 +139,9 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
     offset = 0
     if objective == "weight":
         keep = wi > 0
-        edges, wi = edges[keep], wi[keep]
+        if not keep.all():
+            edges, wi = edges[keep], wi[keep]
+            every = False
     elif wi.size:
         lo, hi = int(wi.min()), int(wi.max())
         span = hi - lo + 1
@@ -150,8 +156,8 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
         wi = wi + offset
     return IntProblem(
         edges=edges,
-        left=problem.edge_left[edges],
-        right=problem.edge_right[edges],
+        left=problem.edge_left if every else problem.edge_left[edges],
+        right=problem.edge_right if every else problem.edge_right[edges],
         weight=wi,
         left_capacity=lcap,
         right_capacity=rcap,
