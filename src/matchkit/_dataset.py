@@ -7,10 +7,15 @@ records against each other: ids unique per kind, every need's ``organisation_id`
 
 from __future__ import annotations
 
+import functools
+import types
+import typing
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from datetime import date
+from enum import Enum
+from typing import Any, TypeVar, Union
 
 from pydantic import BaseModel, ValidationError
 
@@ -57,14 +62,57 @@ def problems_from_validation_error(
     return out
 
 
+@functools.cache
+def _typed_fields(kind: type[BaseModel]) -> tuple[tuple[str, tuple[type, ...]], ...]:
+    """Fields of ``kind`` whose validated values have a checkable scalar type.
+
+    Enums, dates, times and numbers: ``None`` allowed where the field is optional.
+    """
+    def plain(a: Any) -> Any:
+        return typing.get_args(a)[0] if typing.get_origin(a) is typing.Annotated else a
+
+    out = []
+    for name, info in kind.model_fields.items():
+        ann = plain(info.annotation)
+        union = typing.get_origin(ann) in (Union, types.UnionType)
+        args = tuple(plain(a) for a in typing.get_args(ann)) if union else (ann,)
+        scalar = tuple(
+            a for a in args
+            if isinstance(a, type) and (issubclass(a, (Enum, date, int, float)) or a is type(None))
+        )
+        if scalar and len(scalar) == len(args):
+            out.append((name, scalar))
+    return tuple(out)
+
+
+def _unvalidated(item: BaseModel) -> bool:
+    """True when a record's scalar fields do not have their validated types.
+
+    pydantic's ``model_copy(update=...)`` does not validate the update, so
+    ``need.model_copy(update={"status": "closed"})`` holds the string ``"closed"``, not
+    ``NeedStatus.CLOSED``. Such records are validated again (a few ``isinstance`` checks
+    per record; validated records pass untouched). Only types are checked: an update of
+    the right type but out of range (a negative capacity) is not caught here.
+    """
+    for name, allowed in _typed_fields(type(item)):
+        value = getattr(item, name)
+        if not isinstance(value, allowed) or (
+            isinstance(value, bool) and bool not in allowed and int in allowed
+        ):
+            return True
+    return False
+
+
 def _coerce(
     kind: type[M], items: Iterable[Any], source: str, problems: list[Problem]
 ) -> tuple[M, ...]:
     out: list[M] = []
     for i, item in enumerate(items):
         if isinstance(item, kind):
-            out.append(item)
-            continue
+            if not _unvalidated(item):
+                out.append(item)
+                continue
+            item = {name: getattr(item, name) for name in type(item).model_fields}
         rid = item.get("id") if isinstance(item, Mapping) else None
         try:
             out.append(kind.model_validate(item))

@@ -1,0 +1,63 @@
+"""Records changed with pydantic's model_copy(update=...) are validated again by Dataset."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+import matchkit as mk
+from matchkit import NeedStatus
+from matchkit.datasets import tiny_city
+
+
+@pytest.fixture(scope="module")
+def city() -> mk.Dataset:
+    return tiny_city()
+
+
+def _with_need(ds: mk.Dataset, need: mk.Need) -> mk.Dataset:
+    needs = [need if n.id == need.id else n for n in ds.needs]
+    return mk.Dataset(volunteers=ds.volunteers, organisations=ds.organisations, needs=needs)
+
+
+@pytest.mark.parametrize(
+    ("update", "field", "expected"),
+    [
+        ({"status": "closed"}, "status", NeedStatus.CLOSED),
+        ({"end_date": "2026-12-31"}, "end_date", datetime.date(2026, 12, 31)),
+        ({"capacity": "3"}, "capacity", 3),
+        ({"min_age": 18.0}, "min_age", 18),
+    ],
+)
+def test_an_unvalidated_update_is_validated(
+    city: mk.Dataset, update: dict, field: str, expected: object
+) -> None:
+    need = city.needs[0].model_copy(update=update)
+    assert getattr(need, field) != expected or type(getattr(need, field)) is not type(expected)
+    ds = _with_need(city, need)
+    got = getattr(ds.need(need.id), field)
+    assert got == expected and type(got) is type(expected)
+
+
+def test_a_closed_need_set_by_model_copy_is_not_matched(city: mk.Dataset) -> None:
+    before = mk.match(city, as_of="2026-09-01")
+    taken = before.new_proposals[0].need_id
+    need = city.need(taken).model_copy(update={"status": "closed"})
+    after = mk.match(_with_need(city, need), as_of="2026-09-01")
+    assert taken not in {p.need_id for p in after.new_proposals}
+    assert after.unfilled.get(taken) is None or after.unfilled[taken].code == "not_open"
+
+
+def test_an_invalid_update_is_reported_with_the_record(city: mk.Dataset) -> None:
+    need = city.needs[1].model_copy(update={"capacity": "many"})
+    with pytest.raises(mk.InvalidDatasetError, match=f"{need.id}.*capacity|capacity.*{need.id}"):
+        _with_need(city, need)
+
+
+def test_validated_records_are_kept_as_they_are(city: mk.Dataset) -> None:
+    ds = mk.Dataset(
+        volunteers=city.volunteers, organisations=city.organisations, needs=city.needs
+    )
+    assert all(a is b for a, b in zip(ds.needs, city.needs))
+    assert all(a is b for a, b in zip(ds.volunteers, city.volunteers))
