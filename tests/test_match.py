@@ -174,3 +174,35 @@ def test_one_new_proposal_per_round_when_asked() -> None:
     capped = mk.match(ds, as_of=DEFAULT_AS_OF, budget=mk.OfferBudget(max_new_per_round=1))
     assert max(Counter(p.volunteer_id for p in capped.proposals).values()) == 1
     assert max(Counter(p.volunteer_id for p in free.proposals if p.volunteer_id in several).values()) > 1
+
+
+def test_an_alternative_left_open_after_its_group_is_accepted_is_not_offered_again() -> None:
+    """A volunteer with two places accepts one offer of a group and leaves its
+    alternative open: the next round must neither offer that pair again (the ledger
+    would refuse it) nor fail."""
+    vetted = {"status": "open", "remote": True, "capacity": 1, "vetted_by": "vc",
+              "organisation_id": "o1"}
+    ds = mk.Dataset(
+        volunteers=[{"id": "v1", "remote_ok": True, "max_placements": 2, "interests": ["a"]}],
+        organisations=[
+            {"id": "o1", "name": "Org", "kind": "cso", "registered": True},
+            {"id": "vc", "name": "Centre", "kind": "volunteer_centre", "registered": True},
+        ],
+        needs=[
+            {"id": "n1", "title": "One", "causes": ["a"], **vetted},
+            {"id": "n2", "title": "Two", "causes": ["a", "b"], **vetted},
+            {"id": "n3", "title": "Three", "causes": ["c"], **vetted},
+        ],
+    )
+    ledger = mk.Ledger(":memory:")
+    first = mk.match(ds, ledger=ledger, as_of="2026-09-01", shortlist=1)
+    with_alt = [p for p in first.new_proposals if p.alternatives]
+    without = [p for p in first.new_proposals if not p.alternatives]
+    assert len(with_alt) == 1 and len(without) == 1
+    ledger.accept("v1", with_alt[0].need_id, at="2026-09-01T06:00:00+00:00")
+    ledger.reject("v1", without[0].need_id, at="2026-09-01T06:00:00+00:00")
+    second = mk.match(ds, ledger=ledger, as_of="2026-09-01", shortlist=1,
+                      at="2026-09-01T07:00:00+00:00")
+    alternative = with_alt[0].alternatives[0].need_id
+    assert ("v1", alternative) in ledger.state(as_of="2026-09-01T08:00:00+00:00").open_offers
+    assert not second.new_proposals

@@ -200,7 +200,8 @@ def _measure_solver(family: str, size: Any, name: str, repeat: int, orlib: str |
 
 
 class _StageClock:
-    """Times build_problem and solve inside match() by wrapping the names it calls."""
+    """Times the build (round_problem) and solve inside match() by wrapping the names it
+    calls."""
 
     def __init__(self, on_stage: Callable[[str, float], None] | None = None) -> None:
         self.seconds = {"build": 0.0, "solve": 0.0}
@@ -209,7 +210,7 @@ class _StageClock:
     def __enter__(self) -> _StageClock:  # noqa: PYI034
         from . import _match
 
-        self._saved = (getattr(_match, "build_problem"), getattr(_match, "solve"))  # noqa: B009
+        self._saved = (getattr(_match, "round_problem"), getattr(_match, "solve"))  # noqa: B009
 
         def timed(key: str, fn: Callable[..., Any]) -> Callable[..., Any]:
             def wrapper(*a: Any, **k: Any) -> Any:
@@ -223,14 +224,14 @@ class _StageClock:
 
             return wrapper
 
-        setattr(_match, "build_problem", timed("build", self._saved[0]))  # noqa: B010
+        setattr(_match, "round_problem", timed("build", self._saved[0]))  # noqa: B010
         setattr(_match, "solve", timed("solve", self._saved[1]))  # noqa: B010
         return self
 
     def __exit__(self, *exc: object) -> None:
         from . import _match
 
-        setattr(_match, "build_problem", self._saved[0])  # noqa: B010
+        setattr(_match, "round_problem", self._saved[0])  # noqa: B010
         setattr(_match, "solve", self._saved[1])  # noqa: B010
 
 

@@ -22,14 +22,14 @@ from numpy.typing import NDArray
 
 from ._candidates import candidate_chunks
 from ._dataset import Dataset
-from ._encode import encode
+from ._encode import Encoded, encode
 from ._exceptions import InvalidInputError
 from ._problem import MatchProblem
 from ._rules import filter_pairs
 from ._scoring import LazyComponents, combine, components
 from ._weights import Weights
 
-__all__ = ["build_problem", "keep_top_k", "resolve_as_of", "top_k_mask"]
+__all__ = ["build_encoded", "build_problem", "keep_top_k", "resolve_as_of", "top_k_mask"]
 
 #: With ``top_k``, buffered edges beyond ``2 * n_volunteers * top_k + PRUNE_SLACK`` are
 #: pruned to each volunteer's best ``top_k``.
@@ -155,21 +155,46 @@ def build_problem(
             f"The 'top_k' parameter of build_problem must be None or an integer >= 1. Got {top_k!r}."
         )
 
-    enc = encode(dataset)
-    acc = _Accumulator(enc.n_volunteers, None if top_k is None else int(top_k))
+    return build_encoded(encode(dataset), w, day, None if top_k is None else int(top_k))
+
+
+def build_encoded(
+    enc: Encoded,
+    w: Weights,
+    day: date,
+    top_k: int | None,
+    *,
+    protect: I64 | None = None,
+    volunteers: NDArray[np.bool_] | None = None,
+) -> MatchProblem:
+    """:func:`build_problem` on an encoded dataset, with two options for rounds.
+
+    ``protect`` holds sorted pair keys ``volunteer * n_needs + need``: with ``top_k``,
+    these pairs (decided ones) are kept and do not count towards a volunteer's ``k``.
+    ``volunteers`` (a mask) scores only those volunteers' pairs.
+    """
+    acc = _Accumulator(enc.n_volunteers, top_k)
+    n_needs = max(enc.n_needs, 1)
+    guard = protect is not None and protect.size > 0 and top_k is not None
 
     def score(chunk: Any) -> dict[str, NDArray[Any]] | None:
         v, n, d = filter_pairs(enc, chunk.v, chunk.n, day, skip=chunk.checked)
         if v.size == 0:
             return None
         vu, nu, wt = combine(components(enc, v, n, d), w)
-        return {"_left": v, "_right": n, "_vu": vu, "_nu": nu, "_w": wt}
+        cols = {"_left": v, "_right": n, "_vu": vu, "_nu": nu, "_w": wt}
+        if guard:
+            assert protect is not None
+            key = v * n_needs + n
+            at = np.minimum(np.searchsorted(protect, key), protect.size - 1)
+            cols["_pin"] = protect[at] == key
+        return cols
 
     # numpy releases the GIL inside its loops, so chunks are scored on worker threads
     # while the main thread generates the next candidates. Results are taken in chunk
     # order, so the problem is the same whatever the number of threads.
     workers = _threads()
-    chunks = candidate_chunks(enc, day, chunk_size=CHUNK_SIZE)
+    chunks = candidate_chunks(enc, day, chunk_size=CHUNK_SIZE, volunteers=volunteers)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         if workers == 1:
             for chunk in chunks:
@@ -183,7 +208,8 @@ def build_problem(
             while pending:
                 acc.add(pending.popleft().result())
         cols = acc.result()
-        order = _argsort_keys(cols["_left"] * max(enc.n_needs, 1) + cols["_right"])
+        cols.pop("_pin", None)
+        order = _argsort_keys(cols["_left"] * n_needs + cols["_right"])
         # Gathers are random access, bound by memory latency: one column per thread,
         # ``workers`` columns at a time (peak memory: that many extra columns).
         names = list(cols)
@@ -268,6 +294,7 @@ class _Accumulator:
                 cols["_w"],
                 self.top_k,
                 n_left=self.n_left,
+                pinned=cols.get("_pin"),
                 edge_right=cols["_right"],
             )
             for k in list(cols):

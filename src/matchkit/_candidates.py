@@ -214,9 +214,16 @@ def _chunks(
 
 
 def candidate_chunks(
-    enc: Encoded, as_of: date, *, chunk_size: int = 1 << 20
+    enc: Encoded,
+    as_of: date,
+    *,
+    chunk_size: int = 1 << 20,
+    volunteers: B | None = None,
 ) -> Iterator[CandidateChunk]:
     """Candidate pairs for every active need, in chunks of about ``chunk_size`` pairs.
+
+    ``volunteers`` (a mask over the volunteers) limits the candidates to those
+    volunteers, e.g. to score again the rows of a few volunteers.
 
     Every acceptable pair is among the candidates (no false negatives); candidates still
     have to pass :func:`matchkit._rules.filter_pairs`. In-person candidates have already
@@ -244,8 +251,9 @@ def candidate_chunks(
     n_tags = _unpack(nb)
     n_tag_total = v_tags.shape[1]
 
-    home = np.flatnonzero(enc.v_has_home)
-    remote_vols = np.flatnonzero(enc.v_remote_ok)
+    only = np.ones(enc.n_volunteers, dtype=bool) if volunteers is None else volunteers
+    home = np.flatnonzero(enc.v_has_home & only)
+    remote_vols = np.flatnonzero(enc.v_remote_ok & only)
 
     if local_needs.size and home.size:
         yield from _local(

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._build import build_problem, resolve_as_of
+from ._build import resolve_as_of
+from ._build import _weights as resolve_weights
 from ._dataset import Dataset
 from ._exceptions import InvalidInputError
 from ._ledger import Ledger
@@ -34,6 +35,7 @@ from ._policy import policy_blocks
 from ._problem import Assignment, MatchProblem, components_at
 from ._proposals import Alternative, MatchResult, OfferBudget, Proposal, Reason
 from ._reasons import unfilled_reasons, unmatched_reasons
+from ._round_problem import decided_keys, round_problem
 from ._solve import solve
 from ._weights import Weights
 
@@ -74,12 +76,14 @@ class _LedgerView:
         self.open_count: Counter[str] = Counter()
         self.week_count: Counter[str] = Counter()
         self.groups: dict[Pair, str] = {}
+        self.open_pairs: list[Pair] = []
         self.state = None
         if ledger is None:
             return
         state = ledger.state(as_of=at)
         self.state = state
         self.placements = sorted(state.placements)
+        self.open_pairs = sorted(state.open_offers)
         self.excluded = set(state.rejected) | set(state.excluded) | set(state.withdrawn)
         groups = self.groups = self._groups(ledger, state)
         accepted_groups = {(v, groups.get((v, n), n)) for v, n in state.placements}
@@ -142,7 +146,10 @@ def match(
         The day of the round: ages, end dates and offer times are judged at it (default
         today). With an explicit ``as_of`` the round is recorded at 00:00 UTC of that day.
     top_k : int, optional
-        Keep only each volunteer's ``top_k`` best pairs (see :func:`build_problem`).
+        Keep only each volunteer's ``top_k`` best pairs among those not yet decided
+        (see :func:`build_problem`): rejected, withdrawn and accepted pairs stay in the
+        problem but do not take any of the ``top_k`` places, so turning offers down
+        never leaves a volunteer with fewer pairs to be offered.
     budget : OfferBudget, optional
         Caps on open offers and new offers per week per volunteer.
     ttl_days : float, default 7
@@ -189,12 +196,20 @@ def match(
         day = resolve_as_of(as_of, "match")
         at = _round_time(day, as_of is not None)
 
-    # 1. scored pairs (reused when the previous round saw the same data on the same day)
+    view = _LedgerView(ledger, at)
+
+    # 1. scored pairs (reused when the previous round saw the same data on the same day);
+    # with top_k, decided pairs do not take any of a volunteer's k places
     key = (id(dataset), day, repr(weights), top_k)
+    decided = (
+        decided_keys(dataset, set(view.placements) | view.excluded)
+        if top_k is not None
+        else np.zeros(0, dtype=np.int64)
+    )
+    reuse = None
     if previous is not None and previous.context.get("key") == key and previous.dataset is dataset:
-        problem = previous.problem
-    else:
-        problem = build_problem(dataset, weights=weights, as_of=day, top_k=top_k)
+        reuse = (previous.problem, previous.context.get("decided", np.zeros(0, dtype=np.int64)))
+    problem = round_problem(dataset, resolve_weights(weights), day, top_k, decided, reuse)
     n_v, n_n = problem.n_left, problem.n_right
     vindex = {v: i for i, v in enumerate(problem.left_ids)}
     nindex = {n: j for j, n in enumerate(problem.right_ids)}
@@ -206,7 +221,6 @@ def match(
         need_ok[nindex[nid]] = False
 
     # 3. the ledger
-    view = _LedgerView(ledger, at)
     placed_l, placed_r = _pair_indices(view.placements, vindex, nindex)
     resv_l, resv_r, resv_primary = _reserving_arrays(view, vindex, nindex)
     placed_v = np.bincount(placed_l, minlength=n_v)
@@ -232,7 +246,10 @@ def match(
     excluded_edge = np.zeros(problem.n_edges, dtype=bool)
     excluded_edge[excluded_pos[excluded_pos >= 0]] = True
     taken = excluded_edge.copy()
-    for li, ri in ((placed_l, placed_r), (resv_l, resv_r)):
+    # Every open offer is taken, also one that holds no place any more (an alternative
+    # whose group the volunteer accepted): the pair is on offer already.
+    open_l, open_r = _pair_indices(view.open_pairs, vindex, nindex)
+    for li, ri in ((placed_l, placed_r), (resv_l, resv_r), (open_l, open_r)):
         pos = problem.edge_index(li, ri)
         taken[pos[pos >= 0]] = True
 
@@ -322,7 +339,8 @@ def match(
         assignment=assignment,
         round=rnd,
         free_problem=free_problem,
-        context={"key": key, "shortlist": shortlist, "budget": budget, "blocked": blocked,
+        context={"key": key, "decided": decided, "shortlist": shortlist, "budget": budget,
+                 "blocked": blocked,
                  "weights": weights, "excluded": frozenset(view.excluded)},
     )
 

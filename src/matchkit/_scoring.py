@@ -206,6 +206,11 @@ class LazyComponents(Mapping[str, NDArray[np.float32]]):
         comps = components(self._enc, v, n, pair_distances_km(self._enc, v, n))
         return {k: comps[k].astype(np.float32) for k in COMPONENTS}
 
+    @property
+    def encoded(self) -> Encoded:
+        """The encoded dataset the components are computed from."""
+        return self._enc
+
     def rebind(self, edge_left: I64, edge_right: I64) -> LazyComponents:
         """The same components for another list of edges (of the same dataset)."""
         return LazyComponents(self._enc, edge_left, edge_right)
