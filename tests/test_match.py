@@ -206,3 +206,17 @@ def test_an_alternative_left_open_after_its_group_is_accepted_is_not_offered_aga
     alternative = with_alt[0].alternatives[0].need_id
     assert ("v1", alternative) in ledger.state(as_of="2026-09-01T08:00:00+00:00").open_offers
     assert not second.new_proposals
+
+
+def test_a_volunteer_whose_needs_all_wait_for_vetting_is_told_so() -> None:
+    ds = mk.Dataset(
+        volunteers=[{"id": "v1", "remote_ok": True}],
+        organisations=[{"id": "o1", "name": "Org", "kind": "cso", "registered": True}],
+        needs=[{"id": "n1", "organisation_id": "o1", "title": "One", "capacity": 1,
+                "status": "open", "remote": True}],  # open, but nobody vetted it
+    )
+    result = mk.match(ds, as_of="2026-09-01")
+    assert result.unmatched["v1"].code == "held_back"
+    assert "held back by policy" in result.unmatched["v1"].message
+    assert result.unfilled["n1"].code == "policy"
+    assert result.why_unmatched("v1").details["held_back_by_policy"] == 1

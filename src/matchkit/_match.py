@@ -288,6 +288,9 @@ def match(
     degree_v = np.bincount(problem.edge_left, minlength=n_v)
     degree_n = np.bincount(problem.edge_right, minlength=n_n)
     live_v = np.bincount(problem.edge_left[~excluded_edge], minlength=n_v)
+    unblocked_v = np.bincount(
+        problem.edge_left[~excluded_edge & need_ok[problem.edge_right]], minlength=n_v
+    )
     unmatched = unmatched_reasons(
         problem,
         offered=offered_v,
@@ -296,6 +299,7 @@ def match(
         live_degree=live_v,
         budget_bound=budget_bound,
         open_offers=open_v,
+        open_degree=unblocked_v,
     )
     free_places = np.maximum(problem.right_capacity - placed_n - primary_n, 0)
     statuses = [n.status for n in dataset.needs]

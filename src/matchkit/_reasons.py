@@ -31,8 +31,14 @@ def unmatched_reasons(
     live_degree: I64,
     budget_bound: NDArray[np.bool_],
     open_offers: I64,
+    open_degree: I64 | None = None,
 ) -> dict[str, Reason]:
-    """A reason for every volunteer with no new or open offer this round."""
+    """A reason for every volunteer with no new or open offer this round.
+
+    ``open_degree`` counts each volunteer's undecided acceptable needs that no policy
+    check holds back; where it is 0 but ``live_degree`` is not, the reason is
+    ``held_back``.
+    """
     out: dict[str, Reason] = {}
     for i in np.flatnonzero(offered == 0).tolist():
         vid = problem.left_ids[i]
@@ -56,6 +62,13 @@ def unmatched_reasons(
                 f"they rejected or left every acceptable need ({int(degree[i])}); "
                 "nothing is proposed again to them",
                 {"acceptable_needs": int(degree[i])},
+            )
+        elif open_degree is not None and open_degree[i] == 0:
+            out[vid] = Reason(
+                "held_back",
+                f"their {int(live_degree[i])} acceptable need(s) are held back by policy "
+                "checks (for example, not vetted yet); they are offered once that is fixed",
+                {"acceptable_needs": int(live_degree[i])},
             )
         elif budget_bound[i]:
             out[vid] = Reason(

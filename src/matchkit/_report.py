@@ -73,10 +73,12 @@ _H = {
 _REASONS = {
     "en": {"no_acceptable_need": "no open need fits their conditions", "outcompeted": "their needs went to others",
            "placed": "already placed as often as they asked", "all_declined": "declined every fitting need",
-           "offer_budget": "waiting to answer open offers"},
+           "offer_budget": "waiting to answer open offers",
+           "held_back": "their needs wait for a policy check (e.g. vetting)"},
     "ru": {"no_acceptable_need": "ни одна открытая задача не подходит", "outcompeted": "места достались другим",
            "placed": "уже заняты столько раз, сколько хотели", "all_declined": "отказались от всех подходящих",
-           "offer_budget": "ждут ответа на открытые предложения"},
+           "offer_budget": "ждут ответа на открытые предложения",
+           "held_back": "их задачи ждут проверки (например, экспертизы)"},
 }  # fmt: skip
 
 _CSS = """
