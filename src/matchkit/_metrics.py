@@ -203,12 +203,8 @@ def _blocking(
         else ~excluded_edge
     )
     keep[held] = True
-    if keep.all():  # nothing excluded: no copy of the problem
-        return int(blocking_pairs(problem, Assignment.from_edges(problem, held, method="proposals")).shape[0])
-    sub = problem.subset(keep)
-    new_pos = np.cumsum(keep) - 1
-    asg = Assignment.from_edges(sub, new_pos[held], method="proposals")
-    return int(blocking_pairs(sub, asg).shape[0])
+    asg = Assignment.from_edges(problem, held, method="proposals")
+    return int(blocking_pairs(problem, asg, among=keep).shape[0])
 
 
 def round_metrics(

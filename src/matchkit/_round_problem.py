@@ -71,21 +71,34 @@ def round_problem(
     redo[changed // n_needs] = True
     enc = _encoded(problem, dataset)
     part = build_encoded(enc, weights, day, top_k, protect=decided, volunteers=redo)
-    keep = ~redo[problem.edge_left]
-    left = np.concatenate([problem.edge_left[keep], part.edge_left])
-    right = np.concatenate([problem.edge_right[keep], part.edge_right])
-    return MatchProblem.from_edges(
-        left,
-        right,
-        np.concatenate([problem.weight[keep], part.weight]),
-        n_left=problem.n_left,
-        n_right=problem.n_right,
+    keep = np.flatnonzero(~redo[problem.edge_left])
+    # Both edge lists are sorted by (volunteer, need) and share no volunteer: merge them
+    # by position instead of sorting again.
+    key_a = problem.edge_left[keep] * n_needs + problem.edge_right[keep]
+    key_b = part.edge_left * n_needs + part.edge_right
+    n_a, n_b = key_a.size, key_b.size
+    at_a = np.arange(n_a) + np.searchsorted(key_b, key_a)
+    at_b = np.arange(n_b) + np.searchsorted(key_a, key_b)
+
+    def merged(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]:
+        out = np.empty(n_a + n_b, dtype=a.dtype)
+        out[at_a] = a[keep]
+        out[at_b] = b
+        return out
+
+    left = merged(problem.edge_left, part.edge_left)
+    right = merged(problem.edge_right, part.edge_right)
+    return MatchProblem(
+        edge_left=left,
+        edge_right=right,
+        weight=merged(problem.weight, part.weight),
+        volunteer_utility=merged(problem.volunteer_utility, part.volunteer_utility),
+        need_utility=merged(problem.need_utility, part.need_utility),
         left_capacity=problem.left_capacity,
         right_capacity=problem.right_capacity,
-        left_utility=np.concatenate([problem.volunteer_utility[keep], part.volunteer_utility]),
-        right_utility=np.concatenate([problem.need_utility[keep], part.need_utility]),
         left_ids=problem.left_ids,
         right_ids=problem.right_ids,
+        pinned=np.zeros(n_a + n_b, dtype=bool),
         components=LazyComponents(enc, left, right),
     )
 

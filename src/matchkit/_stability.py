@@ -93,7 +93,11 @@ def _group_start(sorted_keys: IntArray) -> IntArray:
 
 
 def blocking_pairs(
-    problem: MatchProblem, assignment: Assignment, *, break_ties: bool = False
+    problem: MatchProblem,
+    assignment: Assignment,
+    *,
+    break_ties: bool = False,
+    among: NDArray[np.bool_] | None = None,
 ) -> IntArray:
     """The pairs that block ``assignment``, as (volunteer index, need index) rows.
 
@@ -107,6 +111,9 @@ def blocking_pairs(
         False: a side wants a pair only if it *strictly* prefers it by utility (weak
         stability; equal utilities never block). True: compare by the tie-broken ranks
         the stable method uses (ascending index of the other side), a stricter test.
+    among : bool array of shape (n_edges,), optional
+        Only these edges may block (for example, pairs nobody has declined); the same as
+        dropping the others from the problem first, without the copy.
 
     Returns
     -------
@@ -152,4 +159,6 @@ def blocking_pairs(
         np.minimum.at(worst, idx[compared], score[compared])
         wants.append((used[idx] < cap[idx]) | (score > worst[idx]))
     block = ~matched & wants[0] & wants[1]
+    if among is not None:
+        block &= np.asarray(among, dtype=bool)
     return np.stack([problem.edge_left[block], problem.edge_right[block]], axis=1)
