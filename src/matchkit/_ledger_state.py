@@ -441,6 +441,21 @@ class LedgerState:
         )
 
 
+    def offers_since_each(self, since: datetime | date | str) -> dict[str, int]:
+        """:meth:`offers_since` for every volunteer with an offer, in one pass.
+
+        Examples
+        --------
+        >>> replay_events([], as_of="2026-03-01").offers_since_each("2026-02-22")
+        {}
+        """
+        cut = format_time(parse_time(since, name="since"))
+        return {
+            v: len(times) - bisect.bisect_left(times, cut)
+            for v, times in self._offer_times.items()
+        }
+
+
 class Replayer:
     """Folds events into state incrementally: the log only grows, so feed only what is new.
 

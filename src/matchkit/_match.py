@@ -97,9 +97,9 @@ class _LedgerView:
             self.pending_groups[v] += 1
         for v, _ in self.reserving:
             self.open_count[v] += 1
-        since = at - timedelta(days=7)
+        made = state.offers_since_each(at - timedelta(days=7))
         for v in {p[0] for p in state.open_offers} | set(state.max_placements):
-            self.week_count[v] = state.offers_since(v, since)
+            self.week_count[v] = made.get(v, 0)
 
     @staticmethod
     def _groups(ledger: Ledger, state: Any) -> dict[Pair, str]:
