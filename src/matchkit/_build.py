@@ -365,13 +365,16 @@ def top_k_mask(
     b = (_TOP_K_BINS - 1) - np.minimum(
         (frac * (_TOP_K_BINS - 1e-6)).astype(np.int64), _TOP_K_BINS - 1
     )
-    who = edge_left[rest]
-    counts = np.bincount(who * _TOP_K_BINS + b, minlength=n_left * _TOP_K_BINS)
-    cum = np.cumsum(counts.reshape(n_left, _TOP_K_BINS), axis=1)
-    # The bin where each volunteer's k-th best edge falls (volunteers without edges
-    # here get bin 0 and are never looked up).
+    # Number the volunteers concerned 0..m-1, so the bin table is m x bins, not n_left.
+    present = np.zeros(n_left, dtype=bool)
+    present[edge_left[rest]] = True
+    who = (np.cumsum(present) - 1)[edge_left[rest]]
+    m = int(present.sum())
+    counts = np.bincount(who * _TOP_K_BINS + b, minlength=m * _TOP_K_BINS)
+    cum = np.cumsum(counts.reshape(m, _TOP_K_BINS), axis=1)
+    # The bin where each volunteer's k-th best edge falls (each has more than k edges).
     boundary = np.argmax(cum >= k, axis=1)
-    before = np.where(boundary > 0, cum[np.arange(n_left), np.maximum(boundary - 1, 0)], 0)
+    before = np.where(boundary > 0, cum[np.arange(m), np.maximum(boundary - 1, 0)], 0)
     bb = boundary[who]
     keep[rest[b < bb]] = True
     edge = np.flatnonzero(b == bb)
