@@ -1,6 +1,7 @@
 """The consent loop as a state machine: rounds and decisions in any order keep every promise.
 
-Over random sequences of rounds, acceptances, rejections, withdrawals and expiries:
+Over random sequences of rounds, acceptances, rejections, withdrawals and expiries, with
+and without ``top_k``, each round re-planned warm from the previous one where it can be:
 
 - no pair outside the hard rules is ever proposed (new proposals and alternatives);
 - capacities are never exceeded counting accepted placements, and the places held by
@@ -38,10 +39,11 @@ DATASETS = st.one_of(
 
 
 class ConsentLoop(RuleBasedStateMachine):
-    @initialize(ds=DATASETS, shortlist=st.integers(0, 2))
-    def setup(self, ds: mk.Dataset, shortlist: int) -> None:
+    @initialize(ds=DATASETS, shortlist=st.integers(0, 2), top_k=st.sampled_from([None, 1, 3]))
+    def setup(self, ds: mk.Dataset, shortlist: int, top_k: int | None) -> None:
         self.ds = ds
         self.shortlist = shortlist
+        self.top_k = top_k
         self.ledger = mk.Ledger(":memory:")
         self.day = START
         self.ever_rejected: set[tuple[str, str]] = set()
@@ -58,7 +60,10 @@ class ConsentLoop(RuleBasedStateMachine):
     def plan_round(self, days: int) -> None:
         self.day += timedelta(days=days)
         before = self.ledger.state(as_of=self.day.isoformat())
-        result = mk.match(self.ds, ledger=self.ledger, shortlist=self.shortlist, as_of=self.day)
+        result = mk.match(
+            self.ds, ledger=self.ledger, shortlist=self.shortlist, as_of=self.day,
+            top_k=self.top_k, previous=self.last,
+        )
         self.last = result
         new_pairs = []
         for p in result.new_proposals:
