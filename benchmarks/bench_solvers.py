@@ -12,12 +12,9 @@ time; a disagreement between solvers is an error.
 from __future__ import annotations
 
 import argparse
-import gc
 import platform
 import sys
 import threading
-import time
-import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +23,8 @@ import scipy
 from scipy.optimize import linear_sum_assignment
 
 import matchkit as mk
-from matchkit._bench_instances import dense_costs
+from matchkit._bench_instances import dense_costs, hospital_residents
+from matchkit._bench_measure import measure as measure_run
 from matchkit.solvers import (
     Group,
     HungarianSolver,
@@ -39,48 +37,10 @@ from matchkit.solvers import (
 
 
 # -- measuring -------------------------------------------------------------------------
-def _reset_peak() -> int | None:
-    """Reset the kernel's peak-RSS mark; return the current RSS in bytes (Linux only)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-        return _status("VmRSS")
-    except OSError:
-        return None
-
-
-def _status(field: str) -> int | None:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
 def measure(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
-    """(best seconds, peak memory growth in MB, last result) of ``fn``."""
-    best = float("inf")
-    result = None
-    peak_mb = float("nan")
-    for k in range(repeat):
-        gc.collect()
-        before = _reset_peak()
-        if before is None:
-            tracemalloc.start()
-        t = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t)
-        if k == 0:
-            if before is None:
-                peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
-                tracemalloc.stop()
-            else:
-                hwm = _status("VmHWM") or before
-                peak_mb = (hwm - before) / 2**20
-    return best, peak_mb, result
+    """(best seconds, peak memory growth in MB, last result) of ``fn``, every run kept."""
+    m = measure_run(fn, repeat, single_above=float("inf"))
+    return m.seconds, m.delta_mb, m.result
 
 
 def row(cells: list[Any]) -> None:
@@ -150,34 +110,6 @@ def bench_hungarian(sizes: list[int], repeat: int) -> None:
 
 
 # -- stable ----------------------------------------------------------------------------
-def hr_instance(n_res: int, n_hosp: int, k: int, seed: int, scarce: bool = False):
-    """Each resident ranks k distinct random hospitals in random order; hospitals rank
-    applicants by a random score.
-
-    Capacities are U[1, 2 * n_res / n_hosp) (places for about everyone), or U[1, 5] when
-    ``scarce`` (places for about a third: most residents go through their whole list).
-    """
-    rng = np.random.default_rng(seed)
-    draw = rng.integers(0, n_hosp, (n_res, 3 * k))
-    order = np.argsort(draw, axis=1, kind="stable")
-    sorted_draw = np.take_along_axis(draw, order, axis=1)
-    dup_sorted = np.zeros(draw.shape, dtype=bool)
-    dup_sorted[:, 1:] = sorted_draw[:, 1:] == sorted_draw[:, :-1]
-    dup = np.empty_like(dup_sorted)
-    np.put_along_axis(dup, order, dup_sorted, axis=1)
-    # the first k distinct hospitals in draw order (a random order already)
-    keep = np.argsort(dup, axis=1, kind="stable")[:, :k]
-    pick = np.take_along_axis(draw, keep, axis=1)
-    if (np.sort(pick, axis=1)[:, 1:] == np.sort(pick, axis=1)[:, :-1]).any():
-        raise RuntimeError("too few distinct hospitals drawn; raise the oversampling")
-    left = np.repeat(np.arange(n_res), k)
-    right = pick.reshape(-1)
-    res_u = np.tile(np.arange(k, 0, -1), n_res).astype(np.float64)  # list order
-    hosp_u = rng.permutation(len(left)).astype(np.float64)  # distinct scores
-    caps = rng.integers(1, 6 if scarce else max(2, 2 * n_res // n_hosp), n_hosp)
-    return left, right, res_u, hosp_u, caps
-
-
 def _matching_game(left, right, res_u, hosp_u, caps):
     from matching.games import HospitalResident  # type: ignore[import-not-found]
 
@@ -241,8 +173,9 @@ def bench_stable(
     )
     row(["---"] * 8)
     for n_res, n_hosp, scarce in [(r, h, False) for r, h in sizes] + big:
-        arrays = hr_instance(n_res, n_hosp, 10, seed=3, scarce=scarce)
-        left, right, res_u, hosp_u, caps = arrays
+        hr = hospital_residents(n_res, n_hosp, k=10, seed=3, scarce=scarce)
+        left, right = hr.left, hr.right
+        res_u, hosp_u, caps = hr.resident_utility, hr.hospital_utility, hr.capacity
 
         def ours(
             left=left,
@@ -271,7 +204,7 @@ def bench_stable(
         cells = [label, f"{a.info['proposals']:,}", fmt_t(t_mk)]
         if have_matching and not scarce and (n_res, n_hosp) in sizes:
             t_b, m_b, game = measure(
-                lambda a=arrays: _in_big_thread(lambda: _matching_game(*a)), 1
+                lambda a=(left, right, res_u, hosp_u, caps): _in_big_thread(lambda: _matching_game(*a)), 1
             )
             t_s, _, sol = measure(
                 lambda g=game: _in_big_thread(lambda: g.solve(optimal="resident")), 1

@@ -1,4 +1,5 @@
-"""Inline SVG charts and number formats for the report (no scripts, no external files).
+"""Inline SVG charts, tables and number formats for the reports (no scripts, no external
+files).
 
 Bars carry a ``<title>`` (shown as a tooltip) and print their value, so the numbers are
 readable without hovering and survive printing. Every text is HTML-escaped.
@@ -10,11 +11,49 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["bin_labels", "esc", "hbars", "num", "pct", "vbars"]
+__all__ = ["bin_labels", "esc", "hbars", "html_table", "md_table", "num", "pct", "vbars"]
 
 
 def esc(x: Any) -> str:
     return html.escape(str(x), quote=True)
+
+
+def html_table(
+    head: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[int] = ()
+) -> str:
+    """An HTML table, every cell escaped; columns in ``numeric`` align right.
+
+    >>> html_table(("a",), [(1,)], numeric=(0,))
+    '<table><thead><tr><th>a</th></tr></thead><tbody><tr><td class=n>1</td></tr></tbody></table>'
+    """
+    th = "".join(f"<th>{esc(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td{' class=n' if i in numeric else ''}>{esc(c)}</td>"
+            for i, c in enumerate(r)
+        )
+        + "</tr>"
+        for r in rows
+    )
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def md_table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A Markdown table; ``|`` and line breaks in cells are escaped.
+
+    >>> print(md_table(("a", "b"), [(1, "x|y")]))
+    | a | b |
+    |---|---|
+    | 1 | x\\|y |
+    """
+
+    def cell(x: Any) -> str:
+        return str(x).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(h) for h in head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
 
 
 def pct(x: float | None, lang: str = "en") -> str:

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._charts import bin_labels, esc, hbars, num, pct, vbars
+from ._charts import bin_labels, esc, hbars, html_table, md_table, num, pct, vbars
 from ._diagnostics import Diagnosis, why_unfilled
 from ._diagnostics_texts import rule_label
 from ._report_inkind import inkind_html, inkind_markdown
@@ -89,22 +88,6 @@ th{background:#f5f5f5}td.n{text-align:right;font-variant-numeric:tabular-nums}
 svg{max-width:100%;height:auto}.note{color:#666;font-size:.85rem}
 svg text{font-size:11px;fill:#333}.bar{fill:#3b7dd8}.bar2{fill:#e08a2c}.bar3{fill:#4caf50}.bar4{fill:#c0392b}
 """
-
-
-def _table(
-    head: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[int] = ()
-) -> str:
-    th = "".join(f"<th>{esc(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td{' class=n' if i in numeric else ''}>{esc(c)}</td>"
-            for i, c in enumerate(r)
-        )
-        + "</tr>"
-        for r in rows
-    )
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _summary_rows(
@@ -207,7 +190,7 @@ def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") ->
         ),
         f"<h1>{esc(h['title'])}</h1>",
         f'<section id="summary"><h2>{esc(h["summary"])}</h2>'
-        + _table(
+        + html_table(
             (h["metric"], h["value"]), _summary_rows(result, h, lang), numeric=(1,)
         )
         + "</section>",
@@ -249,7 +232,7 @@ def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") ->
     out.append(
         f'<section id="unfilled"><h2>{esc(h["unfilled"])}</h2>'
         + (
-            _table(
+            html_table(
                 (h["need"], h["org"], h["free"], h["why"], h["binding"], h["change"]),
                 rows,
                 numeric=(2,),
@@ -264,7 +247,7 @@ def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") ->
     out.append(
         f'<section id="unmatched"><h2>{esc(h["unmatched"])}</h2>'
         + (
-            _table((h["reason"], h["count"]), reasons, numeric=(1,))
+            html_table((h["reason"], h["count"]), reasons, numeric=(1,))
             if reasons
             else f"<p>{esc(h['none'])}</p>"
         )
@@ -283,7 +266,7 @@ def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") ->
     ]
     out.append(
         f'<section id="pools"><h2>{esc(h["pools"])}</h2>'
-        + _table(
+        + html_table(
             (h["pool"], h["volunteers"], h["served"], "%", h["share_filled"]),
             prow,
             numeric=(1, 2, 3, 4),
@@ -299,7 +282,7 @@ def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") ->
         )
         out.append(
             f'<section id="rounds"><h2>{esc(h["rounds"])}</h2>{chart}'
-            + _table((h["round"], h["date"], *kinds), rrows, numeric=(0, 2, 3, 4, 5))
+            + html_table((h["round"], h["date"], *kinds), rrows, numeric=(0, 2, 3, 4, 5))
             + "</section>"
         )
     out.append(inkind_html(result, lang))  # policy findings and in-kind help
@@ -343,15 +326,6 @@ def write_html(
     return out
 
 
-def _md_table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    def cell(x: Any) -> str:
-        return str(x).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(cell(h) for h in head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
 def render_markdown(
     result: MatchResult, *, ledger: Any = None, lang: str = "en"
 ) -> str:
@@ -371,12 +345,12 @@ def render_markdown(
     parts = [
         f"# {h['title']}",
         f"## {h['summary']}",
-        _md_table((h["metric"], h["value"]), _summary_rows(result, h, lang)),
+        md_table((h["metric"], h["value"]), _summary_rows(result, h, lang)),
     ]
     by_d = m.get("fill_rate_by_district") or {}
     parts += [
         f"## {h['district']}",
-        _md_table(("", h["fill_rate"]), [(k, pct(v, lang)) for k, v in by_d.items()]),
+        md_table(("", h["fill_rate"]), [(k, pct(v, lang)) for k, v in by_d.items()]),
         f"_{h['cell'].format(km=km(float(m.get('district_km', 0.0)), lang))}_",
     ]
     for key, sec, open_end in (
@@ -387,7 +361,7 @@ def render_markdown(
         if hist:
             parts += [
                 f"## {h[sec]}",
-                _md_table(
+                md_table(
                     ("", h["count"]),
                     list(zip(bin_labels(hist["edges"], open_end), hist["counts"])),
                 ),
@@ -405,7 +379,7 @@ def render_markdown(
     ]
     parts += [
         f"## {h['unfilled']}",
-        _md_table(
+        md_table(
             (h["need"], h["org"], h["free"], h["why"], h["binding"], h["change"]), rows
         )
         if rows
@@ -414,7 +388,7 @@ def render_markdown(
     codes = Counter(r.code for r in result.unmatched.values())
     parts += [
         f"## {h['unmatched']}",
-        _md_table(
+        md_table(
             (h["reason"], h["count"]),
             [(_REASONS[lang].get(c, c), k) for c, k in codes.most_common()],
         ),
@@ -422,7 +396,7 @@ def render_markdown(
     pools = m.get("pools") or {}
     parts += [
         f"## {h['pools']}",
-        _md_table(
+        md_table(
             (h["pool"], h["volunteers"], h["served"], h["share_filled"]),
             [
                 (
@@ -439,7 +413,7 @@ def render_markdown(
         _, _, kinds, rrows = _rounds(ledger)
         parts += [
             f"## {h['rounds']}",
-            _md_table((h["round"], h["date"], *kinds), rrows),
+            md_table((h["round"], h["date"], *kinds), rrows),
         ]
     parts += inkind_markdown(result, lang)  # policy findings and in-kind help
     return "\n\n".join(parts) + "\n"

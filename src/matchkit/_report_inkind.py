@@ -11,11 +11,10 @@ could have been sent.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._charts import esc
+from ._charts import esc, html_table, md_table
 from ._policy import POLICIES, PolicyFinding, check_policies
 
 if TYPE_CHECKING:
@@ -203,32 +202,6 @@ def _late_rows(
     return rows, len(best)
 
 
-def _html_table(
-    head: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[int] = ()
-) -> str:
-    th = "".join(f"<th>{esc(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td{' class=n' if i in numeric else ''}>{esc(c)}</td>"
-            for i, c in enumerate(r)
-        )
-        + "</tr>"
-        for r in rows
-    )
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _md_table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    def cell(x: Any) -> str:
-        return str(x).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(cell(h) for h in head) + " |", "|" + "---|" * len(head)]
-    return "\n".join(
-        lines + ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
-    )
-
-
 def _heads(
     t: dict[str, str],
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -263,19 +236,19 @@ def inkind_html(result: MatchResult, lang: str = "en") -> str:
     none = f"<p>{esc(t['none'])}</p>"
     out = [
         f'<section id="policy"><h2>{esc(t["policy"])}</h2>'
-        + (_html_table(h_find, tab.findings, numeric=(3,)) if tab.findings else none)
+        + (html_table(h_find, tab.findings, numeric=(3,)) if tab.findings else none)
         + f"<h3>{esc(t['skipped'])}</h3>"
-        + (_html_table(h_skip, tab.skipped) if tab.skipped else none)
+        + (html_table(h_skip, tab.skipped) if tab.skipped else none)
         + _more_html(tab.n_skipped, len(tab.skipped), t)
         + "</section>"
     ]
     if tab.inkind is not None:
         out.append(
             f'<section id="inkind"><h2>{esc(t["inkind"])}</h2>'
-            + _html_table((t["metric"], t["value"]), tab.inkind, numeric=(1,))
+            + html_table((t["metric"], t["value"]), tab.inkind, numeric=(1,))
             + f"<h3>{esc(t['late'])}</h3>"
             + (
-                _html_table(h_late, tab.late, numeric=(6,))
+                html_table(h_late, tab.late, numeric=(6,))
                 + f'<p class="note">{esc(t["late_note"])}</p>'
                 if tab.late
                 else none
@@ -308,19 +281,19 @@ def inkind_markdown(result: MatchResult, lang: str = "en") -> list[str]:
     h_find, h_skip, h_late = _heads(t)
     parts = [
         f"## {t['policy']}",
-        _md_table(h_find, tab.findings) if tab.findings else t["none"],
+        md_table(h_find, tab.findings) if tab.findings else t["none"],
     ]
     parts += [
         f"### {t['skipped']}",
-        _md_table(h_skip, tab.skipped) if tab.skipped else t["none"],
+        md_table(h_skip, tab.skipped) if tab.skipped else t["none"],
     ]
     if tab.n_skipped > len(tab.skipped):
         parts.append(t["more"].format(n=tab.n_skipped - len(tab.skipped)))
     if tab.inkind is not None:
-        parts += [f"## {t['inkind']}", _md_table((t["metric"], t["value"]), tab.inkind)]
+        parts += [f"## {t['inkind']}", md_table((t["metric"], t["value"]), tab.inkind)]
         parts += [
             f"### {t['late']}",
-            _md_table(h_late, tab.late) if tab.late else t["none"],
+            md_table(h_late, tab.late) if tab.late else t["none"],
         ]
         if tab.late:
             parts.append(f"_{t['late_note']}_")

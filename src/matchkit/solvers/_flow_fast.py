@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from .._numbering import compact_ids
 from ._auction import AuctionState, run_auction, run_phase
 
 __all__ = ["FastResult", "certify", "solve_fast"]
@@ -41,17 +42,6 @@ class FastResult:
     mult: int
     rounds: int
     added_edges: int
-
-
-def _compact(idx: IntArray) -> tuple[IntArray, IntArray]:
-    """Distinct values (ascending) and each element's rank among them, without sorting."""
-    if not len(idx):
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    present = np.zeros(int(idx.max()) + 1, dtype=bool)
-    present[idx] = True
-    values = np.flatnonzero(present).astype(np.int64)
-    rank = np.cumsum(present, dtype=np.int64) - 1
-    return values, rank[idx]
 
 
 def _top_k(vol: IntArray, w: IntArray, n_v: int, k: int) -> tuple[IntArray, IntArray]:
@@ -167,8 +157,8 @@ def solve_fast(
             need_price=res.need_price, volunteers=res.volunteers, needs=res.needs,
             mult=res.mult, rounds=res.rounds, added_edges=res.added_edges,
         )
-    vols, vol = _compact(left)
-    needs, role = _compact(right)
+    vols, vol = compact_ids(left)
+    needs, role = compact_ids(right)
     n_v, n_r = len(vols), len(needs)
     cap = np.minimum(right_capacity[needs], np.bincount(role, minlength=n_r)).astype(np.int64)
     n_pairs = int(min(n_v, cap.sum()))

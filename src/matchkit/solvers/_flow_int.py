@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from .._exceptions import InvalidInputError
 from .._problem import MatchProblem
 
-__all__ = ["IntProblem", "integer_problem", "vertex_numbers"]
+__all__ = ["IntProblem", "integer_problem"]
 
 IntArray = NDArray[np.int64]
 
@@ -165,21 +165,3 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
         offset=int(offset),
     )
 
-
-def vertex_numbers(index: IntArray, n: int) -> tuple[IntArray, IntArray]:
-    """Compact numbering of the vertices that occur in ``index`` (values in ``[0, n)``).
-
-    The same as ``np.unique(index, return_inverse=True)`` (vertices ascending), in two
-    linear passes instead of a sort.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> ids, pos = vertex_numbers(np.array([7, 2, 7, 5]), 9)
-    >>> ids.tolist(), pos.tolist()
-    ([2, 5, 7], [2, 0, 2, 1])
-    """
-    present = np.zeros(n, dtype=bool)
-    present[index] = True
-    number = np.cumsum(present) - 1
-    return np.flatnonzero(present).astype(np.int64), number[index].astype(np.int64)

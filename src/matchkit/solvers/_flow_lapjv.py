@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching  # type: ignore[import-untyped]
 
-from ._flow_int import vertex_numbers
+from .._numbering import compact_ids
 
 __all__ = ["solve_lapjv"]
 
@@ -74,8 +74,8 @@ def solve_lapjv(
     if n_e == 0:
         return np.zeros(0, dtype=np.int64)
     # Compact vertex numbering over the vertices that have an edge.
-    lv, li = vertex_numbers(left, len(left_capacity))
-    rv, ri = vertex_numbers(right, len(right_capacity))
+    lv, li = compact_ids(left, len(left_capacity))
+    rv, ri = compact_ids(right, len(right_capacity))
     a = np.minimum(left_capacity[lv], np.bincount(li, minlength=len(lv)))
     c = np.minimum(right_capacity[rv], np.bincount(ri, minlength=len(rv)))
     row0 = np.cumsum(a) - a  # first row of each volunteer

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from scipy.optimize import linprog  # type: ignore[import-untyped]
 from scipy.sparse import csc_matrix  # type: ignore[import-untyped]
 
-from ._flow_int import vertex_numbers
+from .._numbering import compact_ids
 
 __all__ = ["solve_lp"]
 
@@ -52,8 +52,8 @@ def solve_lp(
         return np.zeros(0, dtype=np.int64)
     if n > MAX_EDGES:
         return None
-    lu, li = vertex_numbers(left, len(left_capacity))
-    ru, ri = vertex_numbers(right, len(right_capacity))
+    lu, li = compact_ids(left, len(left_capacity))
+    ru, ri = compact_ids(right, len(right_capacity))
     rows = np.concatenate([li, len(lu) + ri])
     cols = np.concatenate([np.arange(n), np.arange(n)])
     a = csc_matrix((np.ones(2 * n), (rows, cols)), shape=(len(lu) + len(ru), n))

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._exceptions import MatchkitError
-from ._flow_int import vertex_numbers
+from .._numbering import compact_ids
 
 __all__ = ["ortools_installed", "solve_ortools"]
 
@@ -63,8 +63,8 @@ def solve_ortools(
         ) from exc
     if len(left) == 0:
         return np.zeros(0, dtype=np.int64)
-    lv, li = vertex_numbers(left, len(left_capacity))
-    rv, ri = vertex_numbers(right, len(right_capacity))
+    lv, li = compact_ids(left, len(left_capacity))
+    rv, ri = compact_ids(right, len(right_capacity))
     n_l, n_r = len(lv), len(rv)
     s, t = n_l + n_r, n_l + n_r + 1
     a = left_capacity[lv].astype(np.int64)

@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
 from .._exceptions import CapacityError, InvalidInputError, check_choice
+from .._numbering import compact_ids
 from .._problem import Assignment, MatchProblem
 
 __all__ = ["HungarianSolver"]
@@ -116,8 +117,8 @@ class HungarianSolver:
         if n_usable == 0:
             return Assignment.from_edges(problem, [], method=self.name)
 
-        vols, cl = _compact(el_u, problem.n_left)
-        needs, cr = _compact(er_u, problem.n_right)
+        vols, cl = compact_ids(el_u, problem.n_left)
+        needs, cr = compact_ids(er_u, problem.n_right)
         nv, nn = len(vols), len(needs)
         rk = np.minimum(left_cap[vols], np.bincount(cl, minlength=nv))
         rc = np.minimum(right_cap[needs], np.bincount(cr, minlength=nn))
@@ -181,14 +182,6 @@ class HungarianSolver:
         return Assignment.from_edges(
             problem, picked, method=self.name, info={"matrix_shape": shape}
         )
-
-
-def _compact(index: IntArray, n: int) -> tuple[IntArray, IntArray]:
-    """The distinct values of ``index`` (sorted) and each entry's position among them."""
-    present = np.zeros(n, dtype=bool)
-    present[index] = True
-    remap = np.cumsum(present) - 1
-    return np.flatnonzero(present), remap[index]
 
 
 def _add_gadgets(
