@@ -44,7 +44,7 @@ def run(
             t_first = time.perf_counter() - t
             rng = np.random.default_rng(seed)
             offers = first.new_proposals
-            pick = rng.choice(len(offers), size=int(round(reject_share * len(offers))), replace=False)
+            pick = rng.choice(len(offers), size=round(reject_share * len(offers)), replace=False)
             for i in sorted(pick.tolist()):
                 ledger.reject(offers[i].volunteer_id, offers[i].need_id, at=f"{DEFAULT_AS_OF}T06:00:00+00:00")
         copies = {}

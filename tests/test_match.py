@@ -10,7 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import matchkit as mk
-from matchkit.datasets import DEFAULT_AS_OF, TINY_CITY_ACCEPTABLE, synthetic_city, tiny_city
+from matchkit.datasets import (
+    DEFAULT_AS_OF,
+    TINY_CITY_ACCEPTABLE,
+    synthetic_city,
+    tiny_city,
+)
 
 
 def _pairs(result: mk.MatchResult) -> set[tuple[str, str]]:

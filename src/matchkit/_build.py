@@ -24,12 +24,20 @@ from ._candidates import candidate_chunks
 from ._dataset import Dataset
 from ._encode import Encoded, encode
 from ._exceptions import InvalidInputError
+from ._numbering import compact_ids
 from ._problem import MatchProblem
 from ._rules import filter_pairs
 from ._scoring import LazyComponents, combine, components
 from ._weights import Weights
 
-__all__ = ["build_encoded", "build_problem", "keep_top_k", "resolve_as_of", "top_k_mask"]
+__all__ = [
+    "build_encoded",
+    "build_problem",
+    "keep_top_k",
+    "resolve_as_of",
+    "resolve_weights",
+    "top_k_mask",
+]
 
 #: With ``top_k``, buffered edges beyond ``2 * n_volunteers * top_k + PRUNE_SLACK`` are
 #: pruned to each volunteer's best ``top_k``.
@@ -74,7 +82,8 @@ def resolve_as_of(as_of: Any, caller: str) -> date:
     )
 
 
-def _weights(weights: Any) -> Weights:
+def resolve_weights(weights: Any) -> Weights:
+    """``weights`` as a Weights: the defaults for None; a dict is validated."""
     if weights is None:
         return Weights()
     if isinstance(weights, Weights):
@@ -146,7 +155,7 @@ def build_problem(
             f"build_problem expects a matchkit.Dataset; got {type(dataset).__name__}. "
             "Build one with matchkit.Dataset(volunteers=..., organisations=..., needs=...)."
         )
-    w = _weights(weights)
+    w = resolve_weights(weights)
     day = resolve_as_of(as_of, "build_problem")
     if top_k is not None and (
         isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1
@@ -215,7 +224,7 @@ def build_encoded(
         names = list(cols)
         for a in range(0, len(names), workers):
             batch = names[a : a + workers]
-            for k, col in zip(batch, pool.map(lambda k: cols[k][order], batch)):
+            for k, col in zip(batch, pool.map(lambda k, o=order: cols[k][o], batch)):
                 cols[k] = col
         del order
     n_edges = cols["_w"].size
@@ -250,7 +259,7 @@ def _argsort_keys(key: I64) -> I64:
         return np.arange(n, dtype=np.int64)
     bits = int(n - 1).bit_length()
     if int(key.max()).bit_length() + bits > 62:
-        return np.argsort(key)  # type: ignore[no-any-return]
+        return np.argsort(key)
     packed = key << bits
     packed |= np.arange(n, dtype=np.int64)
     packed.sort()
@@ -366,10 +375,8 @@ def top_k_mask(
         (frac * (_TOP_K_BINS - 1e-6)).astype(np.int64), _TOP_K_BINS - 1
     )
     # Number the volunteers concerned 0..m-1, so the bin table is m x bins, not n_left.
-    present = np.zeros(n_left, dtype=bool)
-    present[edge_left[rest]] = True
-    who = (np.cumsum(present) - 1)[edge_left[rest]]
-    m = int(present.sum())
+    owners, who = compact_ids(edge_left[rest], n_left)
+    m = owners.size
     counts = np.bincount(who * _TOP_K_BINS + b, minlength=m * _TOP_K_BINS)
     cum = np.cumsum(counts.reshape(m, _TOP_K_BINS), axis=1)
     # The bin where each volunteer's k-th best edge falls (each has more than k edges).

@@ -203,13 +203,13 @@ def _need_relaxations(
         fill = math.ceil(float(d[min(free_places, d.size) - 1]) * 10) / 10
         for radius in sorted({fill, *STANDARD_RADII_KM}):
             tries.append(("radius", radius, enc, np.maximum(enc.v_max_km, radius)))
-    for code, tags, field, vocab in (
+    for code, tags, column, vocab in (
         ("drop_check", n.required_checks, "n_required_checks", "checks"),
         ("drop_skill", n.required_skills, "n_required_skills", "skills"),
         ("drop_language", n.languages, "n_languages", "languages"),
     ):
         for tag in tags:
-            tries.append((code, tag, _clear_tag(enc, field, vocab, j, tag), None))
+            tries.append((code, tag, _clear_tag(enc, column, vocab, j, tag), None))
     if n.min_age is not None:
         tries.append(
             ("drop_min_age", n.min_age, _with_need_row(enc, j, n_min_age=-1), None)

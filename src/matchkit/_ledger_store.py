@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import time
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone

@@ -23,8 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._build import resolve_as_of
-from ._build import _weights as resolve_weights
+from ._build import resolve_as_of, resolve_weights
 from ._dataset import Dataset
 from ._exceptions import InvalidInputError
 from ._ledger import Ledger
@@ -32,8 +31,8 @@ from ._ledger_state import parse_time
 from ._metrics import previous_pairs, round_metrics
 from ._models import NeedStatus
 from ._policy import policy_blocks
-from ._problem import Assignment, MatchProblem, components_at
-from ._proposals import Alternative, MatchResult, OfferBudget, Proposal, Reason
+from ._problem import MatchProblem, components_at
+from ._proposals import Alternative, MatchResult, OfferBudget, Proposal
 from ._reasons import unfilled_reasons, unmatched_reasons
 from ._round_problem import decided_keys, round_problem
 from ._solve import solve

@@ -247,10 +247,10 @@ class MatchProblem:
         if n_edges > 1:
             dup = (ls[1:] == ls[:-1]) & (rs[1:] == rs[:-1])
             if dup.any():
-                k = int(np.flatnonzero(dup)[0])
-                a, b = sorted((int(order[k]), int(order[k + 1])))
+                at = int(np.flatnonzero(dup)[0])
+                a, b = sorted((int(order[at]), int(order[at + 1])))
                 raise InvalidProblemError(
-                    f"edge ({int(ls[k])}, {int(rs[k])}) appears twice, at positions {a} and {b}; "
+                    f"edge ({int(ls[at])}, {int(rs[at])}) appears twice, at positions {a} and {b}; "
                     "give each pair once"
                 )
         problem = cls(
