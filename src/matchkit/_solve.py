@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._exceptions import InvalidInputError, check_choice
+from ._memory import without_hugepage_advice
 from ._problem import Assignment, MatchProblem
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ __all__ = ["solve"]
 OBJECTIVES = ("weight", "cardinality")
 
 
+@without_hugepage_advice
 def solve(
     problem: MatchProblem, method: str | Solver = "flow", *, objective: str = "weight"
 ) -> Assignment:
