@@ -1233,13 +1233,61 @@ def test_batch_writes_nothing_when_an_error_escapes_it() -> None:
     )
     n_before = len(ledger)
     assert ledger.state(as_of="2026-03-01T12:00:00+00:00").open_offers
-    with pytest.raises(RuntimeError, match="stop"):
-        with ledger.batch():
-            ledger.accept("v1", "n1", at="2026-03-02")
-            ledger.state(as_of="2026-03-02T12:00:00+00:00")  # read inside the batch
-            raise RuntimeError("stop")
+    with pytest.raises(RuntimeError, match="stop"), ledger.batch():
+        ledger.accept("v1", "n1", at="2026-03-02")
+        ledger.state(as_of="2026-03-02T12:00:00+00:00")  # read inside the batch
+        raise RuntimeError("stop")
     assert len(ledger) == n_before
     state = ledger.state(as_of="2026-03-02T13:00:00+00:00")
     assert state.placements == frozenset()
     ledger.reject("v1", "n1", at="2026-03-02T14:00:00+00:00")
     assert ledger.state(as_of="2026-03-03").rejected == frozenset({("v1", "n1")})
+
+
+# ---- the live state of an open ledger ----------------------------------------------------
+
+
+def test_live_state_after_rounds_equals_a_replay_of_the_file(tmp_path: Path) -> None:
+    """A round's offers are handed to the open ledger's state without being read back;
+    that state must equal what a fresh replay of the file gives, extras included (also
+    extras that JSON does not return as they were given, such as tuples)."""
+    path = tmp_path / "live.sqlite"
+    extras = [{"group": "n1"}, {"group": "n1", "tags": ("a", "b")}, {}, {"note": None}]
+    with Ledger(path) as led:
+        led.record_round(
+            [offer(f"v{i}", "n1", cap=4, extra=e) for i, e in enumerate(extras)], at=day(0)
+        )
+        led.reject("v0", "n1", at=day(1))
+        led.record_round([offer("v0", "n2", score=0.25)], at=day(2))
+        led.accept("v0", "n2", at=day(3))
+        led.record_round([], at=day(4))
+        live = led.state(as_of=day(5))
+    with Ledger(path) as again:
+        replayed = again.state(as_of=day(5))
+    assert live == replayed
+    assert live.open_offers["v1", "n1"].extra == {"group": "n1", "tags": ["a", "b"]}
+    assert live.open_offers == replayed.open_offers
+    assert live.accepted_offers == replayed.accepted_offers
+    assert live.rounds == replayed.rounds and live.round_counts == replayed.round_counts
+
+
+def test_state_is_reused_until_something_is_recorded(one: Ledger) -> None:
+    first = one.state(as_of=day(1))
+    assert one.state(as_of=day(1)) is first
+    assert one.state(as_of=day(1.5)) is not first
+    one.accept("v1", "n1", at=day(1))
+    after = one.state(as_of=day(1.5))
+    assert after.placements == {("v1", "n1")} and first.placements == frozenset()
+
+
+def test_a_round_that_fails_to_commit_leaves_no_trace_in_the_live_state() -> None:
+    """A round inside a batch that is rolled back: its offers were fed to the live state
+    before the commit; the state must forget them."""
+    ledger = Ledger(":memory:")
+    with pytest.raises(RuntimeError, match="stop"), ledger.batch():
+        ledger.record_round([offer("v1", "n1")], at=day(0))
+        assert ledger.state(as_of=day(0.5)).open_offers
+        raise RuntimeError("stop")
+    state = ledger.state(as_of=day(0.5))
+    assert state.open_offers == {} and state.rounds == () and len(ledger) == 0
+    assert ledger.record_round([offer("v1", "n1")], at=day(1)) == 1

@@ -28,6 +28,7 @@ from ._dataset import Dataset
 from ._exceptions import InvalidInputError
 from ._ledger import Ledger
 from ._ledger_state import parse_time
+from ._memory import without_hugepage_advice
 from ._metrics import previous_pairs, round_metrics
 from ._models import NeedStatus
 from ._policy import policy_blocks
@@ -110,6 +111,7 @@ class _LedgerView:
         return out
 
 
+@without_hugepage_advice
 def match(
     dataset: Dataset,
     *,
@@ -214,7 +216,13 @@ def match(
     nindex = {n: j for j, n in enumerate(problem.right_ids)}
 
     # 2. policies
-    blocked: dict[str, str] = policy_blocks(dataset, as_of=day) if policies else {}
+    # (they depend on the dataset and the day only: the previous round's are reused)
+    if not policies:
+        blocked: dict[str, str] = {}
+    elif reuse is not None and previous is not None and previous.context.get("policies", True):
+        blocked = dict(previous.context.get("blocked", {}))
+    else:
+        blocked = policy_blocks(dataset, as_of=day)
     need_ok = np.ones(n_n, dtype=bool)
     for nid in blocked:
         need_ok[nindex[nid]] = False
@@ -343,7 +351,7 @@ def match(
         round=rnd,
         free_problem=free_problem,
         context={"key": key, "decided": decided, "shortlist": shortlist, "budget": budget,
-                 "blocked": blocked,
+                 "blocked": blocked, "policies": policies,
                  "weights": weights, "excluded": frozenset(view.excluded)},
     )
 
@@ -439,12 +447,13 @@ class _EdgeComponents:
         cols = components_at(problem, edges)
         cols["volunteer_utility"] = problem.volunteer_utility[edges]
         cols["need_utility"] = problem.need_utility[edges]
-        # Python floats once per column: far cheaper than indexing numpy per value.
-        self.cols = {k: np.asarray(v, dtype=np.float64).tolist() for k, v in cols.items()}
+        # Python floats, one tuple per edge, made in C: far cheaper than indexing numpy
+        # per value or building each dict key by key.
+        self.keys = tuple(cols)
+        self.rows = list(zip(*(np.asarray(v, dtype=np.float64).tolist() for v in cols.values())))
 
     def __call__(self, e: int) -> dict[str, float]:
-        i = self.row[e]
-        return {k: v[i] for k, v in self.cols.items()}
+        return dict(zip(self.keys, self.rows[self.row[e]]))
 
 
 def _proposals(
