@@ -90,3 +90,43 @@ def test_heavy_steps_run_without_it() -> None:
         _memory._switch = real
     assert seen and all(seen)
     assert multiarray._get_madvise_hugepage() is True
+
+
+def test_collection_paused_inside_and_resumed_after() -> None:
+    import gc
+
+    from matchkit._memory import collection_paused
+
+    assert gc.isenabled()
+    with collection_paused():
+        assert not gc.isenabled()
+        with collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError, match="boom"), collection_paused():
+        raise ValueError("boom")
+    assert gc.isenabled()
+
+
+def test_collection_left_off_when_the_application_turned_it_off() -> None:
+    import gc
+
+    from matchkit._memory import collection_paused
+
+    gc.disable()
+    try:
+        with collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_match_leaves_the_collector_on() -> None:
+    import gc
+
+    import matchkit as mk
+
+    mk.match(mk.datasets.tiny_city(), as_of="2026-06-01")
+    assert gc.isenabled()

@@ -24,7 +24,7 @@ from ._candidates import candidate_chunks
 from ._dataset import Dataset
 from ._encode import Encoded, encode
 from ._exceptions import InvalidInputError
-from ._memory import without_hugepage_advice
+from ._memory import as_heavy_step
 from ._numbering import compact_ids
 from ._problem import MatchProblem
 from ._rules import filter_pairs
@@ -168,7 +168,7 @@ def build_problem(
     return build_encoded(encode(dataset), w, day, None if top_k is None else int(top_k))
 
 
-@without_hugepage_advice
+@as_heavy_step
 def build_encoded(
     enc: Encoded,
     w: Weights,

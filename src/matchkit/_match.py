@@ -28,7 +28,7 @@ from ._dataset import Dataset
 from ._exceptions import InvalidInputError
 from ._ledger import Ledger
 from ._ledger_state import parse_time
-from ._memory import without_hugepage_advice
+from ._memory import as_heavy_step
 from ._metrics import previous_pairs, round_metrics
 from ._models import NeedStatus
 from ._policy import policy_blocks
@@ -111,7 +111,7 @@ class _LedgerView:
         return out
 
 
-@without_hugepage_advice
+@as_heavy_step
 def match(
     dataset: Dataset,
     *,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._exceptions import InvalidInputError, check_choice
-from ._memory import without_hugepage_advice
+from ._memory import as_heavy_step
 from ._problem import Assignment, MatchProblem
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ __all__ = ["solve"]
 OBJECTIVES = ("weight", "cardinality")
 
 
-@without_hugepage_advice
+@as_heavy_step
 def solve(
     problem: MatchProblem, method: str | Solver = "flow", *, objective: str = "weight"
 ) -> Assignment:
