@@ -11,11 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import matchkit as mk
-from matchkit import _build
+from matchkit import _build, _candidates
 from matchkit._build import keep_top_k, top_k_mask
 from matchkit._candidates import candidate_chunks
 from matchkit._encode import encode
-from matchkit._rules import great_circle_km
+from matchkit._rules import filter_pairs, great_circle_km
 from matchkit._scoring import COMPONENTS
 from reference_rules import edges as reference_edges
 from strategies_scoring import edge_rich_cases
@@ -103,6 +103,23 @@ def test_build_problem_equals_the_scalar_reference(case, weights, k):
         for a, b in zip(c.v.tolist(), c.n.tolist())
     ]
     assert len(small) == len(set(small)) and set(small) == big
+    # A subset of volunteers, looked up from the needs' side or from the volunteers'
+    # side (the path for few volunteers), gives the same acceptable pairs as the full
+    # build restricted to them, each pair once.
+    if enc.n_volunteers:
+        mask = np.zeros(enc.n_volunteers, dtype=bool)
+        mask[:: max(1, k % 3 + 1)] = True
+        wanted = {(a, b) for a, b in zip(p.edge_left.tolist(), p.edge_right.tolist()) if mask[a]}
+        for few in (0, 10**9):  # 0: always from the volunteers' side; 10**9: never
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(_candidates, "FEW_VOLUNTEERS", few)
+                pairs = [
+                    (a, b)
+                    for c in candidate_chunks(enc, day, chunk_size=k, volunteers=mask)
+                    for a, b in zip(*filter_pairs(enc, c.v, c.n, day, skip=c.checked)[:2])
+                ]
+            assert len(pairs) == len(set(pairs))
+            assert set(pairs) == wanted
     # top_k keeps min(k, degree) edges per volunteer, never worse than a dropped one.
     q = mk.build_problem(ds, weights=weights, as_of=day, top_k=k)
     deg = np.bincount(p.edge_left, minlength=p.n_left)

@@ -55,6 +55,11 @@ _CHORD_REL = 1e-6
 _CHORD_ABS = 4e-7
 
 
+#: Candidates for fewer than 1/FEW_VOLUNTEERS of the volunteers are looked up from the
+#: volunteers' side (each volunteer's 27 cubes in a grid of the needs) rather than from
+#: the needs' side, whose cost does not shrink with the number of volunteers.
+FEW_VOLUNTEERS = 8
+
 #: Rules every in-person candidate already passes (besides the chord pre-test).
 LOCAL_CHECKED = ("not_open", "ended", "remote_not_ok", "no_place")
 #: Rules every remote candidate already passes: all but the two exclusions.
@@ -256,9 +261,12 @@ def candidate_chunks(
     remote_vols = np.flatnonzero(enc.v_remote_ok & only)
 
     if local_needs.size and home.size:
-        yield from _local(
-            enc, local_needs, home, v_tags, n_tags, n_tag_total, chunk_size
-        )
+        if volunteers is not None and home.size * FEW_VOLUNTEERS < enc.n_volunteers:
+            yield from _local_from_volunteers(enc, local_needs, home, chunk_size)
+        else:
+            yield from _local(
+                enc, local_needs, home, v_tags, n_tags, n_tag_total, chunk_size
+            )
     if remote_needs.size and remote_vols.size:
         yield from _remote(enc, as_of, remote_needs, remote_vols, vb, nb, chunk_size)
 
@@ -417,3 +425,50 @@ def _local(
         chord2 += dx
         keep = np.flatnonzero(chord2 <= e_lim2[pos])
         yield CandidateChunk(ev[pos[keep]], n[keep], False, LOCAL_CHECKED)
+
+
+def _local_from_volunteers(
+    enc: Encoded, needs: I64, vols: I64, chunk_size: int
+) -> Iterator[CandidateChunk]:
+    """In-person candidates of a few volunteers, looked up from the volunteers' side.
+
+    The same grid argument as :func:`_local`, turned around: per radius class, the
+    active needs are filed by cube, and each volunteer of the class reads the 27 cubes
+    around their home. Tags are not used to narrow the lookup (the rules check them
+    all later), so only the chord pre-test cuts the candidates.
+    """
+    rot = _rotation_to_z(enc.v_xyz[vols].mean(axis=0))
+    v_xyz = enc.v_xyz[vols] @ rot.T
+    n_xyz = enc.n_xyz[needs] @ rot.T
+    grid = _Grid(enc.v_max_km[vols])
+    cls = np.searchsorted(grid.classes, grid.volunteer_class)
+    f32 = np.float32
+    e_lim = chord_limit(enc.v_max_km[vols]) * (1 + _CHORD_REL) + _CHORD_ABS
+    e_lim2 = (e_lim * e_lim).astype(f32)
+    v_c = [v_xyz[:, k].astype(f32) for k in range(3)]
+    n_c = [n_xyz[:, k].astype(f32) for k in range(3)]
+    for j in range(len(grid.classes)):
+        sel = np.flatnonzero(cls == j)
+        if sel.size == 0:
+            continue
+        need_key = grid.key(j, grid.coords(j, n_xyz))
+        order = np.argsort(need_key, kind="stable")
+        sorted_key = need_key[order]
+        c = grid.coords(j, v_xyz[sel])[:, None, :] + _NEIGHBOURS[None, :, :]
+        raw = grid.key(j, c).reshape(-1)
+        who = np.repeat(sel, 27)
+        a, lo, ln = _ranges(sorted_key, raw, who)
+        for cv, cs, cl in _chunks(a, lo, ln, chunk_size):
+            pos, v_local = _expand(cs, cl, cv)
+            n_local = order[pos]
+            # Volunteer minus need, one coordinate at a time, as in _local.
+            dx = v_c[0][v_local] - n_c[0][n_local]
+            chord2 = dx * dx
+            dx = v_c[1][v_local] - n_c[1][n_local]
+            chord2 += dx * dx
+            dx = v_c[2][v_local] - n_c[2][n_local]
+            chord2 += dx * dx
+            keep = np.flatnonzero(chord2 <= e_lim2[v_local])
+            yield CandidateChunk(
+                vols[v_local[keep]], needs[n_local[keep]], False, LOCAL_CHECKED
+            )
