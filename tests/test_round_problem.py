@@ -96,3 +96,87 @@ def test_decided_pairs_do_not_count_towards_k() -> None:
     decided_v = np.bincount(p.edge_left[~live], minlength=p.n_left)
     available = degree - decided_v
     np.testing.assert_array_equal(live_degree, np.minimum(2, available))
+
+
+def _reject_all_new(ledger: mk.Ledger, result: mk.MatchResult, at: str) -> None:
+    with ledger.batch():
+        for p in result.new_proposals:
+            ledger.reject(p.volunteer_id, p.need_id, at=at)
+            for a in p.alternatives:
+                ledger.reject(p.volunteer_id, a.need_id, at=at)
+
+
+@pytest.mark.parametrize("reserve", [0, 1, 3, 8])
+def test_warm_rounds_in_a_chain_equal_cold_ones_while_the_reserve_runs_out(
+    reserve: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every round rejects every new offer and alternative, so each volunteer uses up
+    their reserve of next best pairs at some round and is scored again; each warm round
+    (from the previous warm one) must build exactly the cold problem and make the same
+    offers. Both ways of re-planning a volunteer must run."""
+    from matchkit import _round_problem
+
+    monkeypatch.setattr(_round_problem, "RESERVE", reserve)
+    rescored = []
+    real = _round_problem.build_encoded
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if kwargs.get("volunteers") is not None:
+            rescored.append(int(kwargs["volunteers"].sum()))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_round_problem, "build_encoded", counting)
+    ds = synthetic_city(300, 40, seed=5)
+    ledgers = {"warm": mk.Ledger(":memory:"), "cold": mk.Ledger(":memory:")}
+    last: dict[str, mk.MatchResult] = {}
+    for rnd in range(4):
+        at = AT + f"0{rnd + 1}:00:00+00:00"
+        for name, ledger in ledgers.items():
+            last[name] = mk.match(
+                ds, ledger=ledger, as_of=DEFAULT_AS_OF, top_k=3, shortlist=1, at=at,
+                previous=last.get("warm") if name == "warm" else None,
+            )
+        warm, cold = last["warm"].problem, last["cold"].problem
+        for field in ("edge_left", "edge_right", "weight", "volunteer_utility", "need_utility"):
+            np.testing.assert_array_equal(getattr(warm, field), getattr(cold, field))
+        assert [(p.volunteer_id, p.need_id) for p in last["warm"].new_proposals] == [
+            (p.volunteer_id, p.need_id) for p in last["cold"].new_proposals
+        ]
+        for name, ledger in ledgers.items():
+            _reject_all_new(ledger, last[name], AT + f"0{rnd + 1}:30:00+00:00")
+    if reserve <= 1:
+        assert rescored, "no volunteer was ever scored again"
+    if reserve == 8:  # 4 rounds reject at most 8 pairs of anyone: the reserve suffices
+        assert rescored == [], "a volunteer was scored again though their reserve sufficed"
+
+
+def test_a_placement_the_need_withdrew_is_re_ranked_warm_as_cold() -> None:
+    """A withdrawn placement leaves the decided pairs: it competes for the top k again,
+    and may rank below pairs the warm round never scored; warm must still equal cold."""
+    ds = synthetic_city(300, 40, seed=6)
+    ledgers = {"warm": mk.Ledger(":memory:"), "cold": mk.Ledger(":memory:")}
+    first = {n: mk.match(ds, ledger=led, as_of=DEFAULT_AS_OF, top_k=2, at=AT + "01:00:00+00:00")
+             for n, led in ledgers.items()}
+    offers = first["warm"].new_proposals[:40]
+    for led in ledgers.values():
+        with led.batch():
+            for p in offers:
+                led.accept(p.volunteer_id, p.need_id, at=AT + "02:00:00+00:00")
+    second = {
+        n: mk.match(ds, ledger=led, as_of=DEFAULT_AS_OF, top_k=2, at=AT + "03:00:00+00:00",
+                    previous=first[n] if n == "warm" else None)
+        for n, led in ledgers.items()
+    }
+    for led in ledgers.values():
+        with led.batch():
+            for p in offers[:20]:
+                led.withdraw(p.volunteer_id, p.need_id, by="need", at=AT + "04:00:00+00:00")
+    third = {
+        n: mk.match(ds, ledger=led, as_of=DEFAULT_AS_OF, top_k=2, at=AT + "05:00:00+00:00",
+                    previous=second[n] if n == "warm" else None)
+        for n, led in ledgers.items()
+    }
+    for result in (second, third):
+        warm, cold = result["warm"].problem, result["cold"].problem
+        for field in ("edge_left", "edge_right", "weight"):
+            np.testing.assert_array_equal(getattr(warm, field), getattr(cold, field))

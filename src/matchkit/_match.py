@@ -209,8 +209,12 @@ def match(
     )
     reuse = None
     if previous is not None and previous.context.get("key") == key and previous.dataset is dataset:
-        reuse = (previous.problem, previous.context.get("decided", np.zeros(0, dtype=np.int64)))
-    problem = round_problem(dataset, resolve_weights(weights), day, top_k, decided, reuse)
+        reuse = (
+            previous.problem,
+            previous.context.get("decided", np.zeros(0, dtype=np.int64)),
+            previous.context.get("reserve"),
+        )
+    problem, reserve = round_problem(dataset, resolve_weights(weights), day, top_k, decided, reuse)
     n_v, n_n = problem.n_left, problem.n_right
     vindex = {v: i for i, v in enumerate(problem.left_ids)}
     nindex = {n: j for j, n in enumerate(problem.right_ids)}
@@ -350,7 +354,7 @@ def match(
         assignment=assignment,
         round=rnd,
         free_problem=free_problem,
-        context={"key": key, "decided": decided, "shortlist": shortlist, "budget": budget,
+        context={"key": key, "decided": decided, "reserve": reserve, "shortlist": shortlist, "budget": budget,
                  "blocked": blocked, "policies": policies,
                  "weights": weights, "excluded": frozenset(view.excluded)},
     )
