@@ -265,7 +265,7 @@ def match(
         taken[pos[pos >= 0]] = True
 
     # 4. solve on free capacity
-    free = ~taken & (cap_v[problem.edge_left] > 0) & (cap_n[problem.edge_right] > 0)
+    free = ~taken & (cap_v > 0)[problem.edge_left] & (cap_n > 0)[problem.edge_right]
     free_pos = np.flatnonzero(free)
     free_problem = _restricted(problem, free_pos, cap_v, cap_n)
     assignment = solve(free_problem, method)
@@ -298,10 +298,14 @@ def match(
     )
     degree_v = np.bincount(problem.edge_left, minlength=n_v)
     degree_n = np.bincount(problem.edge_right, minlength=n_n)
-    live_v = np.bincount(problem.edge_left[~excluded_edge], minlength=n_v)
-    unblocked_v = np.bincount(
-        problem.edge_left[~excluded_edge & need_ok[problem.edge_right]], minlength=n_v
-    )
+    excluded_at = np.flatnonzero(excluded_edge)  # few: count them instead of the rest
+    live_v = degree_v - np.bincount(problem.edge_left[excluded_at], minlength=n_v)
+    if need_ok.all():
+        unblocked_v = live_v
+    else:
+        unblocked_v = np.bincount(
+            problem.edge_left[~excluded_edge & need_ok[problem.edge_right]], minlength=n_v
+        )
     unmatched = unmatched_reasons(
         problem,
         offered=offered_v,

@@ -157,7 +157,10 @@ def blocking_pairs(
         used = np.bincount(idx[matched], minlength=len(cap))
         worst = np.full(len(cap), np.inf)
         np.minimum.at(worst, idx[compared], score[compared])
-        wants.append((used[idx] < cap[idx]) | (score > worst[idx]))
+        # One threshold per vertex: a side with a free place wants any pair (scores are
+        # finite), a full one only pairs better than its worst; one gather per edge.
+        threshold = np.where(used < cap, -np.inf, worst)
+        wants.append(score > threshold[idx])
     block = ~matched & wants[0] & wants[1]
     if among is not None:
         block &= np.asarray(among, dtype=bool)
