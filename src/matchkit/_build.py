@@ -184,8 +184,8 @@ def build_encoded(
     these pairs (decided ones) are kept and do not count towards a volunteer's ``k``.
     ``volunteers`` (a mask) scores only those volunteers' pairs.
     """
-    acc = _Accumulator(enc.n_volunteers, top_k)
     n_needs = max(enc.n_needs, 1)
+    acc = _Accumulator(enc.n_volunteers, n_needs, top_k)
     guard = protect is not None and protect.size > 0 and top_k is not None
 
     def score(chunk: Any) -> dict[str, NDArray[Any]] | None:
@@ -193,10 +193,13 @@ def build_encoded(
         if v.size == 0:
             return None
         vu, nu, wt = combine(components(enc, v, n, d), w)
-        cols = {"_left": v, "_right": n, "_vu": vu, "_nu": nu, "_w": wt}
+        # One key column (volunteer * n_needs + need) instead of two index columns: the
+        # final sort yields the sorted keys, and the indices follow from them without
+        # gathering two more columns in a random order.
+        key = v * n_needs + n
+        cols = {"_key": key, "_vu": vu, "_nu": nu, "_w": wt}
         if guard:
             assert protect is not None
-            key = v * n_needs + n
             at = np.minimum(np.searchsorted(protect, key), protect.size - 1)
             cols["_pin"] = protect[at] == key
         return cols
@@ -220,7 +223,10 @@ def build_encoded(
                 acc.add(pending.popleft().result())
         cols = acc.result()
         cols.pop("_pin", None)
-        order = _argsort_keys(cols["_left"] * n_needs + cols["_right"])
+        order, key = _argsort_keys(cols.pop("_key"), with_keys=True)
+        left = key // n_needs
+        key -= left * n_needs  # the need of each edge, in place
+        right = key
         # Gathers are random access, bound by memory latency: one column per thread,
         # ``workers`` columns at a time (peak memory: that many extra columns).
         names = list(cols)
@@ -231,8 +237,8 @@ def build_encoded(
         del order
     n_edges = cols["_w"].size
     return MatchProblem(
-        edge_left=cols["_left"],
-        edge_right=cols["_right"],
+        edge_left=left,
+        edge_right=right,
         weight=cols["_w"],
         volunteer_utility=cols["_vu"],
         need_utility=cols["_nu"],
@@ -241,30 +247,40 @@ def build_encoded(
         left_ids=enc.volunteer_ids,
         right_ids=enc.need_ids,
         pinned=np.zeros(n_edges, dtype=bool),
-        components=LazyComponents(enc, cols["_left"], cols["_right"]),
+        components=LazyComponents(enc, left, right),
     )
 
 
-def _argsort_keys(key: I64) -> I64:
+def _argsort_keys(key: I64, *, with_keys: bool = False) -> Any:
     """``np.argsort(key)`` for non-negative distinct keys, faster where they fit.
 
     Each key is packed with its position into one int64 (key in the high bits), so a
-    plain sort (much faster than an argsort) yields the positions in key order.
+    plain sort (much faster than an argsort) yields the positions in key order. With
+    ``with_keys``, returns ``(order, key[order])``; the sorted keys come out of the
+    packed values without a gather. ``key`` may be overwritten then.
 
     Examples
     --------
     >>> _argsort_keys(np.array([30, 10, 20])).tolist()
     [1, 2, 0]
+    >>> [a.tolist() for a in _argsort_keys(np.array([30, 10, 20]), with_keys=True)]
+    [[1, 2, 0], [10, 20, 30]]
     """
     n = key.size
     if n < 2:
-        return np.arange(n, dtype=np.int64)
+        order = np.arange(n, dtype=np.int64)
+        return (order, key.copy()) if with_keys else order
     bits = int(n - 1).bit_length()
     if int(key.max()).bit_length() + bits > 62:
-        return np.argsort(key)
+        order = np.argsort(key)
+        return (order, key[order]) if with_keys else order
     packed = key << bits
     packed |= np.arange(n, dtype=np.int64)
     packed.sort()
+    if with_keys:
+        np.right_shift(packed, bits, out=key)
+        packed &= (1 << bits) - 1
+        return packed, key
     packed &= (1 << bits) - 1
     return packed
 
@@ -278,8 +294,9 @@ class _Accumulator:
     the end, with memory bounded by about ``n_volunteers * top_k`` plus one chunk.
     """
 
-    def __init__(self, n_left: int, top_k: int | None) -> None:
+    def __init__(self, n_left: int, n_needs: int, top_k: int | None) -> None:
         self.n_left = n_left
+        self.n_needs = n_needs
         self.top_k = top_k
         self.parts: list[dict[str, NDArray[Any]]] = []
         self.pending = 0
@@ -289,24 +306,25 @@ class _Accumulator:
         if cols is None:
             return
         self.parts.append(cols)
-        self.pending += cols["_left"].size
+        self.pending += cols["_key"].size
         if self.top_k is not None and self.pending > self.limit:
             merged = self._merge()
             self.parts = [merged]
-            self.pending = merged["_left"].size
+            self.pending = merged["_key"].size
 
     def _merge(self) -> dict[str, NDArray[Any]]:
         # Column by column, dropping each column's parts once merged (peak: one column).
         parts, self.parts = self.parts, []
         cols = {k: np.concatenate([p.pop(k) for p in parts]) for k in list(parts[0])}
         if self.top_k is not None:
+            left = cols["_key"] // self.n_needs
             keep = top_k_mask(
-                cols["_left"],
+                left,
                 cols["_w"],
                 self.top_k,
                 n_left=self.n_left,
                 pinned=cols.get("_pin"),
-                edge_right=cols["_right"],
+                edge_right=cols["_key"] - left * self.n_needs,
             )
             for k in list(cols):
                 cols[k] = cols[k][keep]
@@ -314,10 +332,7 @@ class _Accumulator:
 
     def result(self) -> dict[str, NDArray[Any]]:
         if not self.parts:
-            empty: dict[str, NDArray[Any]] = {
-                "_left": np.zeros(0, dtype=np.int64),
-                "_right": np.zeros(0, dtype=np.int64),
-            }
+            empty: dict[str, NDArray[Any]] = {"_key": np.zeros(0, dtype=np.int64)}
             empty.update({k: np.zeros(0, dtype=np.float64) for k in ("_vu", "_nu", "_w")})
             return empty
         return self._merge()
