@@ -1291,3 +1291,20 @@ def test_a_round_that_fails_to_commit_leaves_no_trace_in_the_live_state() -> Non
     state = ledger.state(as_of=day(0.5))
     assert state.open_offers == {} and state.rounds == () and len(ledger) == 0
     assert ledger.record_round([offer("v1", "n1")], at=day(1)) == 1
+
+
+def test_live_extras_keep_the_key_order_of_a_replay(tmp_path: Path) -> None:
+    path = tmp_path / "order.sqlite"
+    with Ledger(path) as led:
+        led.record_round([offer("v1", "n1", extra={"z": 1, "a": 2})], at=day(0))
+        live = list(led.state(as_of=day(1)).open_offers["v1", "n1"].extra)
+    with Ledger(path) as again:
+        assert list(again.state(as_of=day(1)).open_offers["v1", "n1"].extra) == live == ["a", "z"]
+
+
+def test_a_refused_round_keeps_the_live_state(one: Ledger) -> None:
+    one.state(as_of=day(0.5))
+    live = one._replayer
+    with pytest.raises(DecisionError):
+        one.record_round([offer("v1", "n1")], at=day(0.5))  # already open
+    assert one._replayer is live and live.n_events == len(one)

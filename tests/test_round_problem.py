@@ -180,3 +180,78 @@ def test_a_placement_the_need_withdrew_is_re_ranked_warm_as_cold() -> None:
         warm, cold = result["warm"].problem, result["cold"].problem
         for field in ("edge_left", "edge_right", "weight"):
             np.testing.assert_array_equal(getattr(warm, field), getattr(cold, field))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_warm_problems_equal_cold_ones_when_decided_pairs_come_and_go(seed: int) -> None:
+    """round_problem on random sequences of decided sets that grow and shrink (a round
+    whose ``previous=`` came from another ledger) with a small reserve: every warm
+    problem equals the cold one. A pair that leaves the decided set may rank below pairs
+    the reserve never held; its volunteer must then be scored again."""
+    from matchkit import _round_problem as rp
+    from matchkit._build import resolve_weights
+    from matchkit._ledger_state import parse_time
+
+    rng = np.random.default_rng(seed)
+    ds = synthetic_city(200, 30, seed=seed)
+    day = parse_time(DEFAULT_AS_OF).date()
+    w = resolve_weights(None)
+    full = mk.build_problem(ds, as_of=day)
+    keys = full.edge_left * full.n_right + full.edge_right
+    busy = np.flatnonzero(np.bincount(full.edge_left, minlength=full.n_left) >= 6)
+    pool = keys[np.isin(full.edge_left, busy[:20])]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rp, "RESERVE", 2)
+        decided = np.zeros(0, dtype=np.int64)
+        problem, reserve = rp.round_problem(ds, w, day, 1, decided, None)
+        for _ in range(6):
+            grow = rng.choice(pool, size=6, replace=False)
+            keep = decided[rng.random(decided.size) < 0.6]  # some pairs leave
+            new = np.unique(np.concatenate([keep, grow]))
+            problem, reserve = rp.round_problem(
+                ds, w, day, 1, new, (problem, decided, reserve)
+            )
+            cold, _ = rp.round_problem(ds, w, day, 1, new, None)
+            for field in ("edge_left", "edge_right", "weight", "volunteer_utility"):
+                np.testing.assert_array_equal(getattr(problem, field), getattr(cold, field))
+            decided = new
+
+
+def test_match_refuses_a_bad_top_k() -> None:
+    ds = synthetic_city(50, 10, seed=1)
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(mk.InvalidInputError, match="top_k"):
+            mk.match(ds, as_of=DEFAULT_AS_OF, top_k=bad)  # type: ignore[arg-type]
+
+
+def test_a_weak_pair_that_is_no_longer_decided_does_not_stand_in_for_unscored_ones() -> None:
+    """k=1, a reserve of 2. A weak pair (7th best) of each busy volunteer is decided, then
+    no longer (as when ``previous=`` came from another ledger), then their 3 best are
+    decided. Kept among the known pairs, the weak pair would be taken for the best one
+    left, though the 4th to 6th best were never scored in; cold picks the 4th best."""
+    from matchkit import _round_problem as rp
+    from matchkit._build import resolve_weights
+    from matchkit._ledger_state import parse_time
+
+    ds = synthetic_city(300, 40, seed=5)
+    day = parse_time(DEFAULT_AS_OF).date()
+    w = resolve_weights(None)
+    full = mk.build_problem(ds, as_of=day)
+    nn = full.n_right
+    deg = np.bincount(full.edge_left, minlength=full.n_left)
+    weak, best = [], []
+    for v in np.flatnonzero(deg >= 8)[:10].tolist():
+        rows = np.flatnonzero(full.edge_left == v)
+        order = rows[np.lexsort((full.edge_right[rows], -full.weight[rows]))]
+        weak.append(v * nn + int(full.edge_right[order[6]]))
+        best += [v * nn + int(full.edge_right[e]) for e in order[:3]]
+    assert weak
+    d0, d1, d2 = np.sort(weak), np.zeros(0, dtype=np.int64), np.sort(best)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rp, "RESERVE", 2)
+        p0, r0 = rp.round_problem(ds, w, day, 1, d0, None)
+        p1, r1 = rp.round_problem(ds, w, day, 1, d1, (p0, d0, r0))
+        p2, _ = rp.round_problem(ds, w, day, 1, d2, (p1, d1, r1))
+        cold, _ = rp.round_problem(ds, w, day, 1, d2, None)
+    for field in ("edge_left", "edge_right", "weight"):
+        np.testing.assert_array_equal(getattr(p2, field), getattr(cold, field))

@@ -90,6 +90,7 @@ class Ledger:
         self._store = Store(path, timeout=timeout)
         self._closed = False
         self._replayer = Replayer()
+        self._fed = False  # record_round fed its rows before they were committed
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -180,11 +181,15 @@ class Ledger:
         batch = coerce_offers(offers, capacity or {}, max_placements or {})
         at_text = format_time(when)
         expires_text = format_time(when + timedelta(days=ttl_days))
+        self._fed = False
         try:
             rnd = self._record(batch, when, at_text, expires_text, ttl_days)
         except BaseException:
-            self._replayer = Replayer()  # it may have been fed events that were not committed
+            if self._fed:  # it was fed this round's events, which were not committed
+                self._replayer = Replayer()
             raise
+        finally:
+            self._fed = False
         return rnd
 
     def _record(
@@ -259,7 +264,10 @@ class Ledger:
         events = []
         for i, ((at, rnd, kind, vid, nid, text), payload) in enumerate(zip(rows, payloads)):
             plain = all(type(x) in _PLAIN for x in payload.values())
-            events.append((first + i, at, rnd, kind, vid, nid, payload if plain else text))
+            # Keys in the order a replay of the file gives them (written with sort_keys).
+            as_read = dict(sorted(payload.items())) if plain else text
+            events.append((first + i, at, rnd, kind, vid, nid, as_read))
+        self._fed = True
         try:
             replayer.feed(events)
         except BaseException:

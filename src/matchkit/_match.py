@@ -28,7 +28,7 @@ from ._dataset import Dataset
 from ._exceptions import InvalidInputError
 from ._ledger import Ledger
 from ._ledger_state import parse_time
-from ._memory import as_heavy_step
+from ._memory import heavy_step
 from ._metrics import previous_pairs, round_metrics
 from ._models import NeedStatus
 from ._policy import policy_blocks
@@ -111,7 +111,6 @@ class _LedgerView:
         return out
 
 
-@as_heavy_step
 def match(
     dataset: Dataset,
     *,
@@ -186,6 +185,12 @@ def match(
         raise InvalidInputError(
             f"The 'shortlist' parameter of match must be an integer >= 0. Got {shortlist!r}."
         )
+    if top_k is not None and (
+        isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1
+    ):
+        raise InvalidInputError(
+            f"The 'top_k' parameter of match must be None or an integer >= 1. Got {top_k!r}."
+        )
     if budget is None:
         budget = OfferBudget()
     elif not isinstance(budget, OfferBudget):
@@ -197,171 +202,178 @@ def match(
         day = resolve_as_of(as_of, "match")
         at = _round_time(day, as_of is not None)
 
-    view = _LedgerView(ledger, at)
+    # Object-heavy steps run with huge-page advice off and collection paused (see
+    # _memory); the solver, which may be the user's, runs outside those blocks.
+    with heavy_step():
+        view = _LedgerView(ledger, at)
 
-    # 1. scored pairs (reused when the previous round saw the same data on the same day);
-    # with top_k, decided pairs do not take any of a volunteer's k places
-    key = (id(dataset), day, repr(weights), top_k)
-    decided = (
-        decided_keys(dataset, set(view.placements) | view.excluded)
-        if top_k is not None
-        else np.zeros(0, dtype=np.int64)
-    )
-    reuse = None
-    if previous is not None and previous.context.get("key") == key and previous.dataset is dataset:
-        reuse = (
-            previous.problem,
-            previous.context.get("decided", np.zeros(0, dtype=np.int64)),
-            previous.context.get("reserve"),
+        # 1. scored pairs (reused when the previous round saw the same data on the same day);
+        # with top_k, decided pairs do not take any of a volunteer's k places
+        key = (id(dataset), day, repr(weights), top_k)
+        decided = (
+            decided_keys(dataset, set(view.placements) | view.excluded)
+            if top_k is not None
+            else np.zeros(0, dtype=np.int64)
         )
-    problem, reserve = round_problem(dataset, resolve_weights(weights), day, top_k, decided, reuse)
-    n_v, n_n = problem.n_left, problem.n_right
-    vindex = {v: i for i, v in enumerate(problem.left_ids)}
-    nindex = {n: j for j, n in enumerate(problem.right_ids)}
+        reuse = None
+        if previous is not None and previous.context.get("key") == key and previous.dataset is dataset:
+            reuse = (
+                previous.problem,
+                previous.context.get("decided", np.zeros(0, dtype=np.int64)),
+                previous.context.get("reserve"),
+            )
+        problem, reserve = round_problem(
+            dataset, resolve_weights(weights), day, top_k, decided, reuse,
+            reserve=ledger is not None,
+        )
+        n_v, n_n = problem.n_left, problem.n_right
+        vindex = {v: i for i, v in enumerate(problem.left_ids)}
+        nindex = {n: j for j, n in enumerate(problem.right_ids)}
 
-    # 2. policies
-    # (they depend on the dataset and the day only: the previous round's are reused)
-    if not policies:
-        blocked: dict[str, str] = {}
-    elif reuse is not None and previous is not None and previous.context.get("policies", True):
-        blocked = dict(previous.context.get("blocked", {}))
-    else:
-        blocked = policy_blocks(dataset, as_of=day)
-    need_ok = np.ones(n_n, dtype=bool)
-    for nid in blocked:
-        need_ok[nindex[nid]] = False
+        # 2. policies
+        # (they depend on the dataset and the day only: the previous round's are reused)
+        if not policies:
+            blocked: dict[str, str] = {}
+        elif reuse is not None and previous is not None and previous.context.get("policies", True):
+            blocked = dict(previous.context.get("blocked", {}))
+        else:
+            blocked = policy_blocks(dataset, as_of=day)
+        need_ok = np.ones(n_n, dtype=bool)
+        for nid in blocked:
+            need_ok[nindex[nid]] = False
 
-    # 3. the ledger
-    placed_l, placed_r = _pair_indices(view.placements, vindex, nindex)
-    resv_l, resv_r, resv_primary = _reserving_arrays(view, vindex, nindex)
-    placed_v = np.bincount(placed_l, minlength=n_v)
-    placed_n = np.bincount(placed_r, minlength=n_n)
-    reserved_n = np.bincount(resv_r, minlength=n_n)
-    pending_v = np.array([view.pending_groups.get(v, 0) for v in problem.left_ids], dtype=np.int64)
-    open_v = np.array([view.open_count.get(v, 0) for v in problem.left_ids], dtype=np.int64)
-    week_v = np.array([view.week_count.get(v, 0) for v in problem.left_ids], dtype=np.int64)
+        # 3. the ledger
+        placed_l, placed_r = _pair_indices(view.placements, vindex, nindex)
+        resv_l, resv_r, resv_primary = _reserving_arrays(view, vindex, nindex)
+        placed_v = np.bincount(placed_l, minlength=n_v)
+        placed_n = np.bincount(placed_r, minlength=n_n)
+        reserved_n = np.bincount(resv_r, minlength=n_n)
+        pending_v = np.array([view.pending_groups.get(v, 0) for v in problem.left_ids], dtype=np.int64)
+        open_v = np.array([view.open_count.get(v, 0) for v in problem.left_ids], dtype=np.int64)
+        week_v = np.array([view.week_count.get(v, 0) for v in problem.left_ids], dtype=np.int64)
 
-    cap_v = np.maximum(problem.left_capacity - placed_v - pending_v, 0)
-    allowed_offers = np.maximum(
-        np.minimum(budget.max_open - open_v, budget.max_per_week - week_v), 0
-    )
-    budget_bound = (allowed_offers == 0) & (cap_v > 0)
-    cap_v = np.minimum(cap_v, allowed_offers)
-    if budget.max_new_per_round is not None:
-        cap_v = np.minimum(cap_v, budget.max_new_per_round)
-    cap_n = np.maximum(problem.right_capacity - placed_n - reserved_n, 0)
-    cap_n[~need_ok] = 0
+        cap_v = np.maximum(problem.left_capacity - placed_v - pending_v, 0)
+        allowed_offers = np.maximum(
+            np.minimum(budget.max_open - open_v, budget.max_per_week - week_v), 0
+        )
+        budget_bound = (allowed_offers == 0) & (cap_v > 0)
+        cap_v = np.minimum(cap_v, allowed_offers)
+        if budget.max_new_per_round is not None:
+            cap_v = np.minimum(cap_v, budget.max_new_per_round)
+        cap_n = np.maximum(problem.right_capacity - placed_n - reserved_n, 0)
+        cap_n[~need_ok] = 0
 
-    # Edges already decided (placed, excluded) or held by an open offer are not free.
-    excluded_pos = problem.edge_index(*_pair_indices(view.excluded, vindex, nindex))
-    excluded_edge = np.zeros(problem.n_edges, dtype=bool)
-    excluded_edge[excluded_pos[excluded_pos >= 0]] = True
-    taken = excluded_edge.copy()
-    # Every open offer is taken, also one that holds no place any more (an alternative
-    # whose group the volunteer accepted): the pair is on offer already.
-    open_l, open_r = _pair_indices(view.open_pairs, vindex, nindex)
-    for li, ri in ((placed_l, placed_r), (resv_l, resv_r), (open_l, open_r)):
-        pos = problem.edge_index(li, ri)
-        taken[pos[pos >= 0]] = True
+        # Edges already decided (placed, excluded) or held by an open offer are not free.
+        excluded_pos = problem.edge_index(*_pair_indices(view.excluded, vindex, nindex))
+        excluded_edge = np.zeros(problem.n_edges, dtype=bool)
+        excluded_edge[excluded_pos[excluded_pos >= 0]] = True
+        taken = excluded_edge.copy()
+        # Every open offer is taken, also one that holds no place any more (an alternative
+        # whose group the volunteer accepted): the pair is on offer already.
+        open_l, open_r = _pair_indices(view.open_pairs, vindex, nindex)
+        for li, ri in ((placed_l, placed_r), (resv_l, resv_r), (open_l, open_r)):
+            pos = problem.edge_index(li, ri)
+            taken[pos[pos >= 0]] = True
 
-    # 4. solve on free capacity
-    free = ~taken & (cap_v > 0)[problem.edge_left] & (cap_n > 0)[problem.edge_right]
-    free_pos = np.flatnonzero(free)
-    free_problem = _restricted(problem, free_pos, cap_v, cap_n)
+        # 4. solve on free capacity
+        free = ~taken & (cap_v > 0)[problem.edge_left] & (cap_n > 0)[problem.edge_right]
+        free_pos = np.flatnonzero(free)
+        free_problem = _restricted(problem, free_pos, cap_v, cap_n)
     assignment = solve(free_problem, method)
-    chosen = free_pos[assignment.edges]
+    with heavy_step():
+        chosen = free_pos[assignment.edges]
 
-    # 5. shortlists from places no proposal uses
-    alternatives: dict[int, list[int]] = {}
-    if shortlist > 0 and chosen.size:
-        alternatives = _shortlists(problem, free_pos, chosen, cap_v, cap_n, allowed_offers, shortlist)
+        # 5. shortlists from places no proposal uses
+        alternatives: dict[int, list[int]] = {}
+        if shortlist > 0 and chosen.size:
+            alternatives = _shortlists(problem, free_pos, chosen, cap_v, cap_n, allowed_offers, shortlist)
 
-    proposals = _proposals(problem, chosen, alternatives, view)
+        proposals = _proposals(problem, chosen, alternatives, view)
 
-    # 6. record and explain
-    rnd = None
-    if ledger is not None and any(p.status == "new" for p in proposals):
-        rnd = ledger.record_round(
-            _offers(problem, proposals), at=at, ttl_days=ttl_days
+        # 6. record and explain
+        rnd = None
+        if ledger is not None and any(p.status == "new" for p in proposals):
+            rnd = ledger.record_round(
+                _offers(problem, proposals), at=at, ttl_days=ttl_days
+            )
+            proposals = [
+                p if p.status != "new" else _with_round(p, rnd) for p in proposals
+            ]
+        elif ledger is not None:
+            rnd = ledger.record_round([], at=at, ttl_days=ttl_days)
+
+        chosen_l = problem.edge_left[chosen]
+        chosen_r = problem.edge_right[chosen]
+        offered_v = np.bincount(chosen_l, minlength=n_v) + np.bincount(resv_l, minlength=n_v)
+        primary_n = np.bincount(chosen_r, minlength=n_n) + np.bincount(
+            resv_r[resv_primary], minlength=n_n
         )
-        proposals = [
-            p if p.status != "new" else _with_round(p, rnd) for p in proposals
-        ]
-    elif ledger is not None:
-        rnd = ledger.record_round([], at=at, ttl_days=ttl_days)
-
-    chosen_l = problem.edge_left[chosen]
-    chosen_r = problem.edge_right[chosen]
-    offered_v = np.bincount(chosen_l, minlength=n_v) + np.bincount(resv_l, minlength=n_v)
-    primary_n = np.bincount(chosen_r, minlength=n_n) + np.bincount(
-        resv_r[resv_primary], minlength=n_n
-    )
-    degree_v = np.bincount(problem.edge_left, minlength=n_v)
-    degree_n = np.bincount(problem.edge_right, minlength=n_n)
-    excluded_at = np.flatnonzero(excluded_edge)  # few: count them instead of the rest
-    live_v = degree_v - np.bincount(problem.edge_left[excluded_at], minlength=n_v)
-    if need_ok.all():
-        unblocked_v = live_v
-    else:
-        unblocked_v = np.bincount(
-            problem.edge_left[~excluded_edge & need_ok[problem.edge_right]], minlength=n_v
+        degree_v = np.bincount(problem.edge_left, minlength=n_v)
+        degree_n = np.bincount(problem.edge_right, minlength=n_n)
+        excluded_at = np.flatnonzero(excluded_edge)  # few: count them instead of the rest
+        live_v = degree_v - np.bincount(problem.edge_left[excluded_at], minlength=n_v)
+        if need_ok.all():
+            unblocked_v = live_v
+        else:
+            unblocked_v = np.bincount(
+                problem.edge_left[~excluded_edge & need_ok[problem.edge_right]], minlength=n_v
+            )
+        unmatched = unmatched_reasons(
+            problem,
+            offered=offered_v,
+            placed=placed_v,
+            degree=degree_v,
+            live_degree=live_v,
+            budget_bound=budget_bound,
+            open_offers=open_v,
+            open_degree=unblocked_v,
         )
-    unmatched = unmatched_reasons(
-        problem,
-        offered=offered_v,
-        placed=placed_v,
-        degree=degree_v,
-        live_degree=live_v,
-        budget_bound=budget_bound,
-        open_offers=open_v,
-        open_degree=unblocked_v,
-    )
-    free_places = np.maximum(problem.right_capacity - placed_n - primary_n, 0)
-    statuses = [n.status for n in dataset.needs]
-    ended = np.array(
-        [n.end_date is not None and n.end_date < day for n in dataset.needs], dtype=bool
-    )
-    unfilled = unfilled_reasons(
-        dataset,
-        problem,
-        free_places=free_places,
-        placed=placed_n,
-        degree=degree_n,
-        statuses=statuses,
-        ended=ended,
-        blocked=blocked,
-    )
-    metrics = round_metrics(
-        dataset,
-        problem,
-        chosen=chosen,
-        placements=(placed_l, placed_r),
-        reserved=(resv_l, resv_r),
-        proposals=proposals,
-        open_needs=np.array([s is NeedStatus.OPEN for s in statuses], dtype=bool) & need_ok & ~ended,
-        excluded_edge=excluded_edge,
-        previous_pairs=previous_pairs(previous, ledger, rnd),
-        placement_pairs=view.placements,
-    )
-    metrics["objective"] = assignment.objective
-    metrics["method"] = assignment.method
-    return MatchResult(
-        dataset=dataset,
-        as_of=day,
-        method=assignment.method,
-        proposals=proposals,
-        unmatched=unmatched,
-        unfilled=unfilled,
-        placements=list(view.placements),
-        metrics=metrics,
-        problem=problem,
-        assignment=assignment,
-        round=rnd,
-        free_problem=free_problem,
-        context={"key": key, "decided": decided, "reserve": reserve, "shortlist": shortlist, "budget": budget,
-                 "blocked": blocked, "policies": policies,
-                 "weights": weights, "excluded": frozenset(view.excluded)},
-    )
+        free_places = np.maximum(problem.right_capacity - placed_n - primary_n, 0)
+        statuses = [n.status for n in dataset.needs]
+        ended = np.array(
+            [n.end_date is not None and n.end_date < day for n in dataset.needs], dtype=bool
+        )
+        unfilled = unfilled_reasons(
+            dataset,
+            problem,
+            free_places=free_places,
+            placed=placed_n,
+            degree=degree_n,
+            statuses=statuses,
+            ended=ended,
+            blocked=blocked,
+        )
+        metrics = round_metrics(
+            dataset,
+            problem,
+            chosen=chosen,
+            placements=(placed_l, placed_r),
+            reserved=(resv_l, resv_r),
+            proposals=proposals,
+            open_needs=np.array([s is NeedStatus.OPEN for s in statuses], dtype=bool) & need_ok & ~ended,
+            excluded_edge=excluded_edge,
+            previous_pairs=previous_pairs(previous, ledger, rnd),
+            placement_pairs=view.placements,
+        )
+        metrics["objective"] = assignment.objective
+        metrics["method"] = assignment.method
+        return MatchResult(
+            dataset=dataset,
+            as_of=day,
+            method=assignment.method,
+            proposals=proposals,
+            unmatched=unmatched,
+            unfilled=unfilled,
+            placements=list(view.placements),
+            metrics=metrics,
+            problem=problem,
+            assignment=assignment,
+            round=rnd,
+            free_problem=free_problem,
+            context={"key": key, "decided": decided, "reserve": reserve, "shortlist": shortlist, "budget": budget,
+                     "blocked": blocked, "policies": policies,
+                     "weights": weights, "excluded": frozenset(view.excluded)},
+        )
 
 
 def _restricted(problem: MatchProblem, pos: I64, cap_v: I64, cap_n: I64) -> MatchProblem:
@@ -559,15 +571,15 @@ def _offers(problem: MatchProblem, proposals: list[Proposal]) -> list[dict[str, 
             continue
         group = {"group": p.need_id}
         out.append(
-            dict(volunteer_id=p.volunteer_id, need_id=p.need_id, score=p.score,
-                 capacity=ncap[p.need_id], max_placements=vcap[p.volunteer_id],
-                 rank=0, shortlist=False, extra=group)
+            {"volunteer_id": p.volunteer_id, "need_id": p.need_id, "score": p.score,
+                 "capacity": ncap[p.need_id], "max_placements": vcap[p.volunteer_id],
+                 "rank": 0, "shortlist": False, "extra": group}
         )
         for r, a in enumerate(p.alternatives, start=1):
             out.append(
-                dict(volunteer_id=p.volunteer_id, need_id=a.need_id, score=a.score,
-                     capacity=ncap[a.need_id], max_placements=vcap[p.volunteer_id],
-                     rank=r, shortlist=True, extra=group)
+                {"volunteer_id": p.volunteer_id, "need_id": a.need_id, "score": a.score,
+                     "capacity": ncap[a.need_id], "max_placements": vcap[p.volunteer_id],
+                     "rank": r, "shortlist": True, "extra": group}
             )
     return out
 

@@ -21,7 +21,10 @@ the block automatic collections are paused (``gc.disable``); objects are still f
 reference counting as they go out of use, and the few reference cycles made meanwhile
 are collected by the next collection after the block. Freezing the old objects instead
 (``gc.freeze``) was tried: the collections of the new objects alone still cost most of it.
-It changes nothing when the collector is already off.
+It changes nothing when the collector is already off. The switch is process-wide: other
+threads' collections wait too while a block runs. So the blocks hold only matchkit's own
+work (building, the ledger, proposals, reasons, metrics), never a solver (which may be
+the user's) or other user code.
 """
 
 from __future__ import annotations
@@ -115,7 +118,8 @@ def collection_paused() -> Iterator[None]:
         with _lock:
             _gc_depth -= 1
             if _gc_depth == 0 and _gc_paused:
-                gc.enable()
+                if not gc.isenabled():  # as the first block left it
+                    gc.enable()
                 _gc_paused = False
 
 

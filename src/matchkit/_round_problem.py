@@ -1,15 +1,16 @@
 """The scored pairs of a round: built, or reused from the previous round.
 
 With ``top_k``, each volunteer keeps their ``k`` best pairs *among those still open to
-them*: pairs already decided (rejected, withdrawn, expired, accepted) are kept in the
-problem, so explanations can name them, but do not take one of the ``k`` places.
+them*: pairs already decided (rejected, withdrawn, accepted; an expired offer may be
+made again, so it is not decided) are kept in the problem, so explanations can name them, but do not take one of the ``k`` places.
 A volunteer who turns offers down therefore still has ``k`` pairs to be offered.
 
 A warm re-plan (``match(previous=...)``) reuses the previous round's pairs. Without
 ``top_k`` they are reused as they are. With ``top_k``, each round also keeps a *reserve*:
 every volunteer's next ``RESERVE`` best undecided pairs. Only volunteers whose decided
 pairs changed are looked at again: most take their next best pairs from the reserve;
-those whose reserve ran out (or who have a pair that is no longer decided) have their
+those whose reserve ran out (or who have a pair that is no longer decided, as when the
+previous round came from another ledger) have their
 row scored again. Either way the result is the problem a cold build would give
 (tested, over chains of rounds that use the reserve up).
 """
@@ -78,15 +79,18 @@ def round_problem(
     top_k: int | None,
     decided: I64,
     previous: tuple[MatchProblem, I64, Reserve | None] | None,
+    *,
+    reserve: bool = True,
 ) -> tuple[MatchProblem, Reserve | None]:
-    """The round's problem and, with ``top_k``, its reserve.
+    """The round's problem and, with ``top_k`` and ``reserve``, its reserve.
 
-    ``previous`` is (problem, its decided keys, its reserve) when reusable.
+    ``previous`` is (problem, its decided keys, its reserve) when reusable. Without a
+    ledger nothing is ever decided, so ``match`` asks for a reserve only with one.
     """
     if previous is None:
         enc = encode(dataset)
-        if top_k is None:
-            return build_encoded(enc, weights, day, None, protect=decided), None
+        if top_k is None or not reserve:
+            return build_encoded(enc, weights, day, top_k, protect=decided), None
         return _split(
             build_encoded(enc, weights, day, top_k + RESERVE, protect=decided), top_k, decided
         )
@@ -173,9 +177,10 @@ def _resolvable(
     before. So the known pairs suffice when all of them are known (``complete``), or when
     at least ``k`` known pairs are undecided both before and now. A newly decided pair
     must be known too (it is kept in the problem): otherwise the row is scored again.
-    So is the row of a volunteer with a pair that is no longer decided (a placement the
-    need withdrew): that pair may rank below pairs that are not known, and keeping it
-    among the known ones would break the first sentence for the next round.
+    So is the row of a volunteer with a pair that is no longer decided (decisions only
+    add pairs within one ledger, but ``previous=`` may come from a round on another
+    ledger): that pair may rank below pairs that are not known, and keeping it among the
+    known ones would break the first sentence for the next round.
     """
     n_needs = max(problem.n_right, 1)
     n_left = problem.n_left

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._exceptions import InvalidInputError, check_choice
-from ._memory import as_heavy_step
 from ._problem import Assignment, MatchProblem
 
 if TYPE_CHECKING:
@@ -16,7 +15,6 @@ __all__ = ["solve"]
 OBJECTIVES = ("weight", "cardinality")
 
 
-@as_heavy_step
 def solve(
     problem: MatchProblem, method: str | Solver = "flow", *, objective: str = "weight"
 ) -> Assignment:
