@@ -17,6 +17,7 @@ import os
 from collections import Counter
 from datetime import date, timedelta
 
+import numpy as np
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -28,6 +29,8 @@ from hypothesis.stateful import (
 )
 
 import matchkit as mk
+from matchkit._build import resolve_weights
+from matchkit._round_problem import round_problem
 from matchkit.datasets import synthetic_city
 from matchkit.testing import datasets
 
@@ -71,6 +74,14 @@ class ConsentLoop(RuleBasedStateMachine):
             top_k=self.top_k, previous=self.last,
         )
         self.last = result
+        if self.top_k is not None:
+            # Warm or not, the round's problem is the one a cold build gives.
+            cold, _ = round_problem(
+                self.ds, resolve_weights(None), self.day, self.top_k,
+                result.context["decided"], None,
+            )
+            for name in ("edge_left", "edge_right", "weight"):
+                assert np.array_equal(getattr(result.problem, name), getattr(cold, name)), name
         new_pairs = []
         for p in result.new_proposals:
             new_pairs.append((p.volunteer_id, p.need_id))
