@@ -224,7 +224,7 @@ def match(
             )
         problem, reserve = round_problem(
             dataset, resolve_weights(weights), day, top_k, decided, reuse,
-            reserve=ledger is not None,
+            keep_reserve=ledger is not None,
         )
         n_v, n_n = problem.n_left, problem.n_right
         vindex = {v: i for i, v in enumerate(problem.left_ids)}

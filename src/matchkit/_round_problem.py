@@ -2,17 +2,18 @@
 
 With ``top_k``, each volunteer keeps their ``k`` best pairs *among those still open to
 them*: pairs already decided (rejected, withdrawn, accepted; an expired offer may be
-made again, so it is not decided) are kept in the problem, so explanations can name them, but do not take one of the ``k`` places.
-A volunteer who turns offers down therefore still has ``k`` pairs to be offered.
+made again, so it is not decided) are kept in the problem, so explanations can name
+them, but do not take one of the ``k`` places. A volunteer who turns offers down
+therefore still has ``k`` pairs to be offered.
 
 A warm re-plan (``match(previous=...)``) reuses the previous round's pairs. Without
 ``top_k`` they are reused as they are. With ``top_k``, each round also keeps a *reserve*:
 every volunteer's next ``RESERVE`` best undecided pairs. Only volunteers whose decided
 pairs changed are looked at again: most take their next best pairs from the reserve;
 those whose reserve ran out (or who have a pair that is no longer decided, as when the
-previous round came from another ledger) have their
-row scored again. Either way the result is the problem a cold build would give
-(tested, over chains of rounds that use the reserve up).
+previous round came from another ledger) have their row scored again. Either way the
+result is the problem a cold build would give (tested, over chains of rounds that use
+the reserve up, and in the stateful test of the consent loop).
 """
 
 from __future__ import annotations
@@ -80,16 +81,17 @@ def round_problem(
     decided: I64,
     previous: tuple[MatchProblem, I64, Reserve | None] | None,
     *,
-    reserve: bool = True,
+    keep_reserve: bool = True,
 ) -> tuple[MatchProblem, Reserve | None]:
-    """The round's problem and, with ``top_k`` and ``reserve``, its reserve.
+    """The round's problem and, with ``top_k`` and ``keep_reserve``, its reserve.
 
-    ``previous`` is (problem, its decided keys, its reserve) when reusable. Without a
-    ledger nothing is ever decided, so ``match`` asks for a reserve only with one.
+    ``previous`` is (problem, its decided keys, its reserve) when reusable; a warm round
+    keeps a reserve when the previous one had one. Without a ledger nothing is ever
+    decided, so ``match`` asks for a reserve only with one.
     """
     if previous is None:
         enc = encode(dataset)
-        if top_k is None or not reserve:
+        if top_k is None or not keep_reserve:
             return build_encoded(enc, weights, day, top_k, protect=decided), None
         return _split(
             build_encoded(enc, weights, day, top_k + RESERVE, protect=decided), top_k, decided
@@ -135,7 +137,6 @@ def round_problem(
             enc, weights, day, top_k + RESERVE, protect=decided, volunteers=redo
         )
         sub_p, sub_r = _split(part, top_k, decided)
-        assert sub_r is not None
         parts_p.append(_rows(sub_p, np.ones(sub_p.n_edges, dtype=bool)))
         parts_r.append(_rows(sub_r.edges, np.ones(sub_r.edges.n_edges, dtype=bool)))
         complete[redo] = sub_r.complete[redo]
@@ -152,7 +153,7 @@ def round_problem(
 _COLUMNS = ("left", "right", "weight", "vu", "nu")
 
 
-def _split(big: MatchProblem, k: int, decided: I64) -> tuple[MatchProblem, Reserve | None]:
+def _split(big: MatchProblem, k: int, decided: I64) -> tuple[MatchProblem, Reserve]:
     """A problem built with ``k + RESERVE`` -> the problem with ``k`` and the reserve."""
     n_needs = max(big.n_right, 1)
     pin = _member(big.edge_left * n_needs + big.edge_right, decided)
@@ -197,7 +198,7 @@ def _resolvable(
     lost = np.zeros(n_left, dtype=bool)
     lost[unknown // n_needs] = True
     lost[np.setdiff1d(before, decided) // n_needs] = True
-    return affected & (reserve.complete | (sure >= k)) & ~lost  # type: ignore[no-any-return]
+    return affected & (reserve.complete | (sure >= k)) & ~lost
 
 
 def _member(keys: I64, sorted_keys: I64) -> NDArray[np.bool_]:
