@@ -15,6 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 import matchkit as mk
 from matchkit import DecisionError, InvalidInputError, Ledger, Offer, UnknownMethodError
+from matchkit._ledger_state import replay_events
 from matchkit.cli import main as cli
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -973,6 +974,8 @@ class LedgerMachine(RuleBasedStateMachine):
         assert state.rejected == by_status.get("rejected", set())
         assert set(state.withdrawn) == by_status.get("withdrawn", set())
         assert state.expired == by_status.get("expired", set())
+        # The live state (fed rounds as they were written) equals a replay of the log.
+        assert state == replay_events(list(self.ledger.events()), as_of=day(self.now))
         self.capacities_hold_and_decisions_stick(state)
 
     def capacities_hold_and_decisions_stick(self, state: mk.LedgerState) -> None:
