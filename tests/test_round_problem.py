@@ -74,6 +74,11 @@ def test_a_warm_re_plan_builds_the_problem_a_cold_one_does(top_k: int, seed: int
     assert [(p.volunteer_id, p.need_id) for p in rounds["warm"].new_proposals] == [
         (p.volunteer_id, p.need_id) for p in rounds["cold"].new_proposals
     ]
+    # Every proposal, the open ones a warm round takes over from round 1 included, is
+    # the one a cold round builds: needs, alternatives, scores, components, status, round.
+    # (Compared by repr: a remote pair's distance_km is NaN, which equals nothing.)
+    assert repr(rounds["warm"].proposals) == repr(rounds["cold"].proposals)
+    assert any(p.status == "open" for p in rounds["warm"].proposals)
 
 
 def test_decided_pairs_do_not_count_towards_k() -> None:
@@ -142,6 +147,7 @@ def test_warm_rounds_in_a_chain_equal_cold_ones_while_the_reserve_runs_out(
         assert [(p.volunteer_id, p.need_id) for p in last["warm"].new_proposals] == [
             (p.volunteer_id, p.need_id) for p in last["cold"].new_proposals
         ]
+        assert repr(last["warm"].proposals) == repr(last["cold"].proposals)
         for name, ledger in ledgers.items():
             _reject_all_new(ledger, last[name], AT + f"0{rnd + 1}:30:00+00:00")
     if reserve <= 1:

@@ -16,7 +16,8 @@ One round, in order:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -288,7 +289,8 @@ def match(
         if shortlist > 0 and chosen.size:
             alternatives = _shortlists(problem, free_pos, chosen, cap_v, cap_n, allowed_offers, shortlist)
 
-        proposals = _proposals(problem, chosen, alternatives, view)
+        earlier = previous.proposals if reuse is not None and previous is not None else ()
+        proposals = _proposals(problem, chosen, alternatives, view, earlier)
 
         # 6. record and explain
         rnd = None
@@ -481,19 +483,50 @@ def _proposals(
     chosen: I64,
     alternatives: Mapping[int, list[int]],
     view: _LedgerView,
+    earlier: Sequence[Proposal] = (),
 ) -> list[Proposal]:
+    """This round's new proposals, then the earlier offers still open, regrouped.
+
+    ``earlier`` are the previous round's proposals on the same problem's pairs (a warm
+    re-plan): an open group whose offers are exactly those of an earlier proposal (same
+    needs, same round) is that proposal again, marked open, without building it anew.
+    """
     out: list[Proposal] = []
     vindex = {v: i for i, v in enumerate(problem.left_ids)}
     nindex = {n: j for j, n in enumerate(problem.right_ids)}
 
-    # One vectorised lookup of every open offer's edge (an offer may no longer be an edge).
-    open_pairs = list(view.reserving)
+    # Earlier offers still open, regrouped as they were made: a proposal with its
+    # alternatives (when the proposal itself was declined, its best open alternative leads).
+    grouped: dict[Pair, list[Any]] = defaultdict(list)
+    for pair, offer in view.reserving.items():
+        grouped[(pair[0], view.groups.get(pair, pair[1]))].append(offer)
+    known = {(p.volunteer_id, p.need_id, p.round): p for p in earlier}
+    kept: dict[Pair, Proposal] = {}
+    for group, offers in grouped.items():
+        offers.sort(key=lambda o: (o.shortlist, o.rank if o.rank is not None else 0, o.need_id))
+        lead = offers[0]
+        q = known.get((group[0], lead.need_id, lead.round))
+        if (
+            q is not None
+            and len(q.alternatives) == len(offers) - 1
+            and all(a.need_id == o.need_id for a, o in zip(q.alternatives, offers[1:]))
+        ):
+            kept[group] = q if q.status == "open" else replace(q, status="open")
+
+    # One vectorised lookup of the edges whose components are needed: the new proposals
+    # and their alternatives, and the open offers not kept (an offer may no longer be an edge).
+    open_pairs = [
+        (o.volunteer_id, o.need_id)
+        for group, offers in grouped.items()
+        if group not in kept
+        for o in offers
+    ]
     li = np.array([vindex.get(v, -1) for v, _ in open_pairs], dtype=np.int64)
     ri = np.array([nindex.get(n, -1) for _, n in open_pairs], dtype=np.int64)
-    known = (li >= 0) & (ri >= 0)
+    found = (li >= 0) & (ri >= 0)
     pos = np.full(len(open_pairs), -1, dtype=np.int64)
-    if known.any():
-        pos[known] = problem.edge_index(li[known], ri[known])
+    if found.any():
+        pos[found] = problem.edge_index(li[found], ri[found])
     edge_of = dict(zip(open_pairs, pos.tolist()))
     alt_edges = [a for alts in alternatives.values() for a in alts]
     _components = _EdgeComponents(
@@ -524,13 +557,11 @@ def _proposals(
         e = edge_of.get((v, n), -1)
         return _components(e) if e >= 0 else {}
 
-    # Earlier offers still open, regrouped as they were made: a proposal with its
-    # alternatives (when the proposal itself was declined, its best open alternative leads).
-    grouped: dict[Pair, list[Any]] = defaultdict(list)
-    for pair, offer in view.reserving.items():
-        grouped[(pair[0], view.groups.get(pair, pair[1]))].append(offer)
-    for (v, _g), offers in sorted(grouped.items()):
-        offers.sort(key=lambda o: (o.shortlist, o.rank if o.rank is not None else 0, o.need_id))
+    for group, offers in sorted(grouped.items()):
+        if group in kept:
+            out.append(kept[group])
+            continue
+        v = group[0]
         lead, rest = offers[0], offers[1:]
         out.append(
             Proposal(
