@@ -104,10 +104,23 @@ def chord_limit(max_km: F64) -> F64:
 
 
 def _required_bits(enc: Encoded) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
-    """Combined required-tag bitsets (skills | languages | checks) of volunteers and needs."""
-    vb = np.concatenate([enc.v_skills, enc.v_languages, enc.v_checks], axis=1)
+    """Combined required-tag bitsets of volunteers and needs.
+
+    Skills, languages and checks, and one word of schedule slots: a need whose required
+    overlap is at least its number of slots needs the volunteer free in *every* one of
+    them, so each of its slots is a required tag too (its rarest tag may be a slot).
+    Needs that take any ``k`` of more slots require no slot here.
+    """
+    every_slot = (enc.n_n_slots > 0) & (enc.n_required_overlap >= enc.n_n_slots)
+    vb = np.concatenate(
+        [enc.v_skills, enc.v_languages, enc.v_checks,
+         enc.v_availability.astype(np.uint64)[:, None]],
+        axis=1,
+    )
     nb = np.concatenate(
-        [enc.n_required_skills, enc.n_languages, enc.n_required_checks], axis=1
+        [enc.n_required_skills, enc.n_languages, enc.n_required_checks,
+         np.where(every_slot, enc.n_slots, 0).astype(np.uint64)[:, None]],
+        axis=1,
     )
     return vb, nb
 
