@@ -47,6 +47,10 @@ DATASETS = st.one_of(
 )
 
 
+class _RollBack(Exception):
+    """Raised to undo a round recorded only for comparison."""
+
+
 class ConsentLoop(RuleBasedStateMachine):
     @initialize(ds=DATASETS, shortlist=st.integers(0, 2), top_k=st.sampled_from([None, 1, 3]))
     def setup(self, ds: mk.Dataset, shortlist: int, top_k: int | None) -> None:
@@ -69,10 +73,27 @@ class ConsentLoop(RuleBasedStateMachine):
     def plan_round(self, days: int) -> None:
         self.day += timedelta(days=days)
         before = self.ledger.state(as_of=self.day.isoformat())
+        cold = None
+        if self.last is not None:
+            # The cold twin of this warm round, rolled back: the same state, built anew.
+            try:
+                with self.ledger.batch():
+                    cold = mk.match(
+                        self.ds, ledger=self.ledger, shortlist=self.shortlist,
+                        as_of=self.day, top_k=self.top_k,
+                    )
+                    raise _RollBack
+            except _RollBack:
+                pass
         result = mk.match(
             self.ds, ledger=self.ledger, shortlist=self.shortlist, as_of=self.day,
             top_k=self.top_k, previous=self.last,
         )
+        if cold is not None:
+            # Warm or cold, the same proposals: new and open, with scores, components,
+            # alternatives and rounds (repr: a remote pair's NaN distance equals nothing).
+            assert repr(result.proposals) == repr(cold.proposals)
+            assert result.unmatched == cold.unmatched
         self.last = result
         if self.top_k is not None:
             # Warm or not, the round's problem is the one a cold build gives.

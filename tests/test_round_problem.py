@@ -261,3 +261,55 @@ def test_a_weak_pair_that_is_no_longer_decided_does_not_stand_in_for_unscored_on
         cold, _ = rp.round_problem(ds, w, day, 1, d2, None)
     for field in ("edge_left", "edge_right", "weight"):
         np.testing.assert_array_equal(getattr(p2, field), getattr(cold, field))
+
+
+def _one_volunteer(causes: list[list[str]], max_placements: int = 1) -> mk.Dataset:
+    return mk.Dataset(
+        volunteers=[{"id": "v1", "remote_ok": True, "interests": ["parks", "food", "art"],
+                     "max_placements": max_placements}],
+        organisations=[
+            {"id": "o1", "name": "Parks", "kind": "cso", "registered": True},
+            {"id": "vc", "name": "Centre", "kind": "volunteer_centre", "registered": True},
+        ],
+        needs=[{"id": f"n{i + 1}", "organisation_id": "o1", "title": f"Task {i}", "capacity": 1,
+                "status": "open", "remote": True, "causes": c, "vetted_by": "vc"}
+               for i, c in enumerate(causes)],
+    )
+
+
+def test_an_open_offer_that_enters_the_top_k_gets_its_components_warm_as_cold() -> None:
+    """An offer made under a larger k is open but outside a round with a smaller k (no
+    components); a rejection brings it into the top k. The warm round must not take
+    over the earlier proposal without components."""
+    ds = _one_volunteer([["parks", "food", "art"], ["parks", "food"], ["parks"], ["sport"]], 3)
+    out = {}
+    for name in ("warm", "cold"):
+        ledger = mk.Ledger(":memory:")
+        mk.match(ds, ledger=ledger, as_of=DEFAULT_AS_OF, top_k=3, at=AT + "00:30:00+00:00")
+        second = mk.match(ds, ledger=ledger, as_of=DEFAULT_AS_OF, top_k=2, at=AT + "01:00:00+00:00")
+        assert [len(p.components) > 0 for p in second.proposals].count(False) == 1
+        ledger.reject("v1", "n1", at=AT + "02:00:00+00:00")
+        out[name] = mk.match(
+            ds, ledger=ledger, as_of=DEFAULT_AS_OF, top_k=2, at=AT + "03:00:00+00:00",
+            previous=second if name == "warm" else None,
+        )
+    assert repr(out["warm"].proposals) == repr(out["cold"].proposals)
+    assert all(p.components for p in out["warm"].proposals)
+
+
+def test_a_previous_round_from_another_ledger_does_not_lend_its_scores() -> None:
+    """Both ledgers have a round 1 offering (v1, n1), at different scores: the open offer
+    is reported with the score its own ledger recorded."""
+    ds = _one_volunteer([["parks"]])
+    r1 = mk.match(ds, ledger=mk.Ledger(":memory:"), as_of=DEFAULT_AS_OF, at=AT + "01:00:00+00:00")
+    res = {}
+    for name in ("warm", "cold"):
+        other = mk.Ledger(":memory:")
+        other.record_round(
+            [mk.Offer(volunteer_id="v1", need_id="n1", score=0.5, capacity=1, max_placements=1)],
+            at=AT + "00:30:00+00:00",
+        )
+        res[name] = mk.match(ds, ledger=other, as_of=DEFAULT_AS_OF, at=AT + "02:00:00+00:00",
+                             previous=r1 if name == "warm" else None)
+    assert [p.score for p in res["warm"].proposals] == [p.score for p in res["cold"].proposals] == [0.5]
+    assert repr(res["warm"].proposals) == repr(res["cold"].proposals)

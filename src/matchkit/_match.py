@@ -487,13 +487,24 @@ def _proposals(
 ) -> list[Proposal]:
     """This round's new proposals, then the earlier offers still open, regrouped.
 
-    ``earlier`` are the previous round's proposals on the same problem's pairs (a warm
-    re-plan): an open group whose offers are exactly those of an earlier proposal (same
-    needs, same round) is that proposal again, marked open, without building it anew.
+    ``earlier`` are the previous round's proposals (a warm re-plan). An open group is
+    taken over from an earlier proposal when it is what this round would build anyway:
+    the same needs in the same order, the same round, the same recorded scores, and
+    components exactly where the pair is an edge of this round's problem.
     """
     out: list[Proposal] = []
     vindex = {v: i for i, v in enumerate(problem.left_ids)}
     nindex = {n: j for j, n in enumerate(problem.right_ids)}
+
+    # One vectorised lookup of every open offer's edge (an offer may no longer be an edge).
+    open_pairs = list(view.reserving)
+    li = np.array([vindex.get(v, -1) for v, _ in open_pairs], dtype=np.int64)
+    ri = np.array([nindex.get(n, -1) for _, n in open_pairs], dtype=np.int64)
+    found = (li >= 0) & (ri >= 0)
+    pos = np.full(len(open_pairs), -1, dtype=np.int64)
+    if found.any():
+        pos[found] = problem.edge_index(li[found], ri[found])
+    edge_of = dict(zip(open_pairs, pos.tolist()))
 
     # Earlier offers still open, regrouped as they were made: a proposal with its
     # alternatives (when the proposal itself was declined, its best open alternative leads).
@@ -506,31 +517,30 @@ def _proposals(
         offers.sort(key=lambda o: (o.shortlist, o.rank if o.rank is not None else 0, o.need_id))
         lead = offers[0]
         q = known.get((group[0], lead.need_id, lead.round))
-        if (
-            q is not None
-            and len(q.alternatives) == len(offers) - 1
-            and all(a.need_id == o.need_id for a, o in zip(q.alternatives, offers[1:]))
+        if q is None or len(q.alternatives) != len(offers) - 1:
+            continue
+        shown = [(q.need_id, q.score, q.components)]
+        shown += [(a.need_id, a.score, a.components) for a in q.alternatives]
+        if all(
+            n == o.need_id
+            and score == float(o.score)
+            and bool(comps) == (edge_of.get((group[0], o.need_id), -1) >= 0)
+            for (n, score, comps), o in zip(shown, offers)
         ):
             kept[group] = q if q.status == "open" else replace(q, status="open")
 
-    # One vectorised lookup of the edges whose components are needed: the new proposals
-    # and their alternatives, and the open offers not kept (an offer may no longer be an edge).
-    open_pairs = [
-        (o.volunteer_id, o.need_id)
+    # Components of the new proposals, their alternatives and the open offers not kept.
+    rebuilt = [
+        edge_of[(o.volunteer_id, o.need_id)]
         for group, offers in grouped.items()
         if group not in kept
         for o in offers
     ]
-    li = np.array([vindex.get(v, -1) for v, _ in open_pairs], dtype=np.int64)
-    ri = np.array([nindex.get(n, -1) for _, n in open_pairs], dtype=np.int64)
-    found = (li >= 0) & (ri >= 0)
-    pos = np.full(len(open_pairs), -1, dtype=np.int64)
-    if found.any():
-        pos[found] = problem.edge_index(li[found], ri[found])
-    edge_of = dict(zip(open_pairs, pos.tolist()))
     alt_edges = [a for alts in alternatives.values() for a in alts]
+    needed = np.asarray(rebuilt, dtype=np.int64)
     _components = _EdgeComponents(
-        problem, np.concatenate([chosen, np.asarray(alt_edges, dtype=np.int64), pos[pos >= 0]])
+        problem,
+        np.concatenate([chosen, np.asarray(alt_edges, dtype=np.int64), needed[needed >= 0]]),
     )
 
     for e in chosen.tolist():
