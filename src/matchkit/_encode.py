@@ -21,13 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._dataset import Dataset
-from ._models import NeedStatus, slot_index
+from ._models import SLOT_INDEX, NeedStatus
 
 __all__ = ["NO_END", "SET_KINDS", "Encoded", "encode", "popcount", "row_popcount"]
 
@@ -79,33 +80,36 @@ def _vocabulary(sets: Iterable[Iterable[str]]) -> tuple[str, ...]:
     return tuple(sorted(tags))
 
 
+def _flat_codes(sets: Sequence[Sequence[str]], code: dict[str, int]) -> tuple[I64, I64]:
+    """(row, code) of every tag of every row that ``code`` knows, without a Python loop
+    per tag: the rows are flattened in C and the codes looked up by ``map``."""
+    lengths = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
+    flat = list(chain.from_iterable(sets))
+    codes = np.fromiter(map(code.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+    rows = np.repeat(np.arange(len(sets), dtype=np.int64), lengths)
+    known = codes >= 0
+    return rows[known], codes[known]
+
+
 def _bitsets(sets: Sequence[Sequence[str]], vocab: dict[str, int]) -> U64:
     """Rows of tags -> (n, n_words) uint64 bitsets; tags outside ``vocab`` are dropped."""
     n_words = max(1, -(-len(vocab) // 64))
     out = np.zeros((len(sets), n_words), dtype=np.uint64)
-    rows: list[int] = []
-    codes: list[int] = []
-    for i, s in enumerate(sets):
-        for t in s:
-            c = vocab.get(t)
-            if c is not None:
-                rows.append(i)
-                codes.append(c)
-    if codes:
-        r_arr = np.asarray(rows, dtype=np.int64)
-        c_arr = np.asarray(codes, dtype=np.int64)
-        flat = r_arr * n_words + (c_arr >> 6)
-        bits = np.left_shift(np.uint64(1), (c_arr & 63).astype(np.uint64))
+    rows, codes = _flat_codes(sets, vocab)
+    if codes.size:
+        flat = rows * n_words + (codes >> 6)
+        bits = np.left_shift(np.uint64(1), (codes & 63).astype(np.uint64))
         np.bitwise_or.at(out.reshape(-1), flat, bits)
     return out
 
 
 def _slot_masks(sets: Sequence[Sequence[str]]) -> NDArray[np.uint32]:
-    return np.fromiter(
-        (sum(1 << slot_index(s) for s in slots) for slots in sets),
-        dtype=np.uint32,
-        count=len(sets),
-    )
+    """Rows of slot names -> uint32 masks (bit ``slot_index(slot)``)."""
+    out = np.zeros(len(sets), dtype=np.uint32)
+    rows, codes = _flat_codes(sets, SLOT_INDEX)
+    if codes.size:
+        np.bitwise_or.at(out, rows, np.left_shift(np.uint32(1), codes.astype(np.uint32)))
+    return out
 
 
 def _places(places: Sequence[Any]) -> tuple[B, F64, F64, F64]:

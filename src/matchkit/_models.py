@@ -43,7 +43,8 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PARTS_OF_DAY = ("morning", "afternoon", "evening")
 #: The 21 weekly slots, in week order: ``mon-morning`` ... ``sun-evening``.
 SLOTS: tuple[str, ...] = tuple(f"{d}-{p}" for d in DAYS for p in PARTS_OF_DAY)
-_SLOT_INDEX = {s: i for i, s in enumerate(SLOTS)}
+#: Slot name -> its position in :data:`SLOTS`.
+SLOT_INDEX = {s: i for i, s in enumerate(SLOTS)}
 
 
 def _as_sequence(value: Any) -> Any:
@@ -83,13 +84,13 @@ def _slots(values: tuple[str, ...]) -> tuple[str, ...]:
     out = []
     for v in values:
         v = v.strip().lower()
-        if v not in _SLOT_INDEX:
+        if v not in SLOT_INDEX:
             raise ValueError(
                 f"{v!r} is not a slot; a slot is a day and a part of day such as 'mon-morning', "
                 f"'sat-evening' (days: {', '.join(DAYS)}; parts: {', '.join(PARTS_OF_DAY)})"
             )
         out.append(v)
-    return tuple(sorted(set(out), key=_SLOT_INDEX.__getitem__))
+    return tuple(sorted(set(out), key=SLOT_INDEX.__getitem__))
 
 
 def _iso_date(value: Any) -> Any:
@@ -282,4 +283,4 @@ class Need(BaseModel):
 
 def slot_index(slot: str) -> int:
     """Position of a slot in :data:`SLOTS` (0 = ``mon-morning``)."""
-    return _SLOT_INDEX[slot]
+    return SLOT_INDEX[slot]
