@@ -1,0 +1,265 @@
+"""A round's proposals: the free problem, shortlists, proposals and the offers to record.
+
+From the solver's chosen edges to :class:`Proposal` objects (new ones, then the earlier
+offers still open, regrouped), the alternatives of a shortlist, and the rows
+``Ledger.record_round`` writes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._problem import MatchProblem, components_at
+from ._proposals import Alternative, Proposal
+from ._round_ledger import LedgerView, Pair
+from ._solve import solve
+
+__all__ = ["ledger_offers", "restricted", "round_proposals", "shortlists", "with_round"]
+
+I64 = NDArray[np.int64]
+
+
+def restricted(problem: MatchProblem, pos: I64, cap_v: I64, cap_n: I64) -> MatchProblem:
+    """The problem on edges ``pos`` (ascending) with the given capacities (no pins)."""
+    every = pos.size == problem.n_edges  # every edge: share the arrays (never written to)
+
+    def pick(a: NDArray[Any]) -> NDArray[Any]:
+        return a if every else a[pos]
+
+    return MatchProblem(
+        edge_left=pick(problem.edge_left),
+        edge_right=pick(problem.edge_right),
+        weight=pick(problem.weight),
+        volunteer_utility=pick(problem.volunteer_utility),
+        need_utility=pick(problem.need_utility),
+        left_capacity=cap_v.astype(np.int64),
+        right_capacity=cap_n.astype(np.int64),
+        left_ids=problem.left_ids,
+        right_ids=problem.right_ids,
+        pinned=np.zeros(pos.size, dtype=bool),
+    )
+
+
+def shortlists(
+    problem: MatchProblem,
+    free_pos: I64,
+    chosen: I64,
+    cap_v: I64,
+    cap_n: I64,
+    allowed_offers: I64,
+    k: int,
+) -> dict[int, list[int]]:
+    """Alternatives per chosen edge, drawn from the places left spare.
+
+    Each need offers as alternatives at most the places that no proposal uses, so even if
+    every proposed volunteer accepted and every alternative were taken up too, the need
+    would not be overfilled. The alternatives are chosen in passes, one per volunteer per
+    pass, each pass an optimal assignment of what is still spare (so every pass runs on the
+    fast one-sided path of the flow method). Returns chosen edge -> alternative edges.
+    """
+    n_v, n_n = problem.n_left, problem.n_right
+    chosen_l = problem.edge_left[chosen]
+    n_primary = np.bincount(chosen_l, minlength=n_v)
+    spare_n = cap_n - np.bincount(problem.edge_right[chosen], minlength=n_n)
+    room_v = np.minimum(k * n_primary, allowed_offers - n_primary)
+    room_v = np.maximum(room_v, 0)
+    is_chosen = np.zeros(problem.n_edges, dtype=bool)
+    is_chosen[chosen] = True
+    cand = free_pos[~is_chosen[free_pos]]
+    cand = cand[(room_v[problem.edge_left[cand]] > 0) & (spare_n[problem.edge_right[cand]] > 0)]
+    if cand.size == 0:
+        return {}
+    picked: list[I64] = []
+    while cand.size:
+        one = np.minimum(room_v, 1)
+        got = cand[solve(restricted(problem, cand, one, spare_n), "flow").edges]
+        if got.size == 0:
+            break
+        picked.append(got)
+        room_v = room_v - np.bincount(problem.edge_left[got], minlength=n_v)
+        spare_n = spare_n - np.bincount(problem.edge_right[got], minlength=n_n)
+        taken = np.zeros(problem.n_edges, dtype=bool)
+        taken[got] = True
+        cand = cand[~taken[cand]]
+        cand = cand[(room_v[problem.edge_left[cand]] > 0) & (spare_n[problem.edge_right[cand]] > 0)]
+    if not picked:
+        return {}
+    alt_edges = np.concatenate(picked)
+    # Hand each volunteer's alternatives to their proposals in turn, best first.
+    by_vol: dict[int, list[int]] = defaultdict(list)
+    order = np.lexsort((-problem.weight[alt_edges], problem.edge_left[alt_edges]))
+    for e in alt_edges[order].tolist():
+        by_vol[int(problem.edge_left[e])].append(e)
+    primaries: dict[int, list[int]] = defaultdict(list)
+    for e in chosen.tolist():
+        primaries[int(problem.edge_left[e])].append(e)
+    out: dict[int, list[int]] = defaultdict(list)
+    for v, alts in by_vol.items():
+        prim = primaries[v]
+        for i, e in enumerate(alts):
+            out[prim[i % len(prim)]].append(e)
+    return dict(out)
+
+
+class _EdgeComponents:
+    """Components of the edges a round reports, computed in one batch."""
+
+    def __init__(self, problem: MatchProblem, edges: I64) -> None:
+        edges = np.unique(np.asarray(edges, dtype=np.int64))
+        self.row = {int(e): i for i, e in enumerate(edges.tolist())}
+        cols = components_at(problem, edges)
+        cols["volunteer_utility"] = problem.volunteer_utility[edges]
+        cols["need_utility"] = problem.need_utility[edges]
+        # Python floats, one tuple per edge, made in C: far cheaper than indexing numpy
+        # per value or building each dict key by key.
+        self.keys = tuple(cols)
+        self.rows = list(zip(*(np.asarray(v, dtype=np.float64).tolist() for v in cols.values())))
+
+    def __call__(self, e: int) -> dict[str, float]:
+        return dict(zip(self.keys, self.rows[self.row[e]]))
+
+
+def round_proposals(
+    problem: MatchProblem,
+    chosen: I64,
+    alternatives: Mapping[int, list[int]],
+    view: LedgerView,
+    earlier: Sequence[Proposal] = (),
+) -> list[Proposal]:
+    """This round's new proposals, then the earlier offers still open, regrouped.
+
+    ``earlier`` are the previous round's proposals (a warm re-plan). An open group is
+    taken over from an earlier proposal when it is what this round would build anyway:
+    the same needs in the same order, the same round, the same recorded scores, and
+    components exactly where the pair is an edge of this round's problem.
+    """
+    out: list[Proposal] = []
+    vindex = {v: i for i, v in enumerate(problem.left_ids)}
+    nindex = {n: j for j, n in enumerate(problem.right_ids)}
+
+    # One vectorised lookup of every open offer's edge (an offer may no longer be an edge).
+    open_pairs = list(view.reserving)
+    li = np.array([vindex.get(v, -1) for v, _ in open_pairs], dtype=np.int64)
+    ri = np.array([nindex.get(n, -1) for _, n in open_pairs], dtype=np.int64)
+    found = (li >= 0) & (ri >= 0)
+    pos = np.full(len(open_pairs), -1, dtype=np.int64)
+    if found.any():
+        pos[found] = problem.edge_index(li[found], ri[found])
+    edge_of = dict(zip(open_pairs, pos.tolist()))
+
+    # Earlier offers still open, regrouped as they were made: a proposal with its
+    # alternatives (when the proposal itself was declined, its best open alternative leads).
+    grouped: dict[Pair, list[Any]] = defaultdict(list)
+    for pair, offer in view.reserving.items():
+        grouped[(pair[0], view.groups.get(pair, pair[1]))].append(offer)
+    known = {(p.volunteer_id, p.need_id, p.round): p for p in earlier}
+    kept: dict[Pair, Proposal] = {}
+    for group, offers in grouped.items():
+        offers.sort(key=lambda o: (o.shortlist, o.rank if o.rank is not None else 0, o.need_id))
+        lead = offers[0]
+        q = known.get((group[0], lead.need_id, lead.round))
+        if q is None or len(q.alternatives) != len(offers) - 1:
+            continue
+        shown = [(q.need_id, q.score, q.components)]
+        shown += [(a.need_id, a.score, a.components) for a in q.alternatives]
+        if all(
+            n == o.need_id
+            and score == float(o.score)
+            and bool(comps) == (edge_of.get((group[0], o.need_id), -1) >= 0)
+            for (n, score, comps), o in zip(shown, offers)
+        ):
+            kept[group] = q if q.status == "open" else replace(q, status="open")
+
+    # Components of the new proposals, their alternatives and the open offers not kept.
+    rebuilt = [
+        edge_of[(o.volunteer_id, o.need_id)]
+        for group, offers in grouped.items()
+        if group not in kept
+        for o in offers
+    ]
+    alt_edges = [a for alts in alternatives.values() for a in alts]
+    needed = np.asarray(rebuilt, dtype=np.int64)
+    _components = _EdgeComponents(
+        problem,
+        np.concatenate([chosen, np.asarray(alt_edges, dtype=np.int64), needed[needed >= 0]]),
+    )
+
+    for e in chosen.tolist():
+        alts = tuple(
+            Alternative(
+                need_id=problem.right_ids[int(problem.edge_right[a])],
+                score=float(problem.weight[a]),
+                components=_components(a),
+            )
+            for a in alternatives.get(e, ())
+        )
+        out.append(
+            Proposal(
+                volunteer_id=problem.left_ids[int(problem.edge_left[e])],
+                need_id=problem.right_ids[int(problem.edge_right[e])],
+                score=float(problem.weight[e]),
+                components=_components(e),
+                alternatives=alts,
+                status="new",
+            )
+        )
+
+    def comps_of(v: str, n: str) -> dict[str, float]:
+        e = edge_of.get((v, n), -1)
+        return _components(e) if e >= 0 else {}
+
+    for group, offers in sorted(grouped.items()):
+        if group in kept:
+            out.append(kept[group])
+            continue
+        v = group[0]
+        lead, rest = offers[0], offers[1:]
+        out.append(
+            Proposal(
+                volunteer_id=v,
+                need_id=lead.need_id,
+                score=float(lead.score),
+                components=comps_of(v, lead.need_id),
+                alternatives=tuple(
+                    Alternative(need_id=o.need_id, score=float(o.score), components=comps_of(v, o.need_id))
+                    for o in rest
+                ),
+                status="open",
+                round=lead.round,
+            )
+        )
+    return out
+
+
+def with_round(p: Proposal, rnd: int) -> Proposal:
+    """The proposal as recorded in ledger round ``rnd``."""
+    return replace(p, round=rnd)
+
+
+def ledger_offers(problem: MatchProblem, proposals: list[Proposal]) -> list[dict[str, Any]]:
+    """Ledger offers of the new proposals: primary (rank 0) then alternatives (rank 1..)."""
+    vcap = dict(zip(problem.left_ids, problem.left_capacity.tolist()))
+    ncap = dict(zip(problem.right_ids, problem.right_capacity.tolist()))
+    out: list[dict[str, Any]] = []
+    for p in proposals:
+        if p.status != "new":
+            continue
+        group = {"group": p.need_id}
+        out.append(
+            {"volunteer_id": p.volunteer_id, "need_id": p.need_id, "score": p.score,
+                 "capacity": ncap[p.need_id], "max_placements": vcap[p.volunteer_id],
+                 "rank": 0, "shortlist": False, "extra": group}
+        )
+        for r, a in enumerate(p.alternatives, start=1):
+            out.append(
+                {"volunteer_id": p.volunteer_id, "need_id": a.need_id, "score": a.score,
+                     "capacity": ncap[a.need_id], "max_placements": vcap[p.volunteer_id],
+                     "rank": r, "shortlist": True, "extra": group}
+            )
+    return out
