@@ -376,6 +376,46 @@ def test_property_equals_brute_force(case: tuple[MatchProblem, str]) -> None:
         assert len(a) == k
 
 
+def test_an_auction_that_gives_up_retries_with_every_edge_before_the_lp(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without OR-Tools the exact fallback of a large problem is the LP, which is slow on
+    city-shaped problems; the auction first tries again with no pruned candidate lists.
+    Its answer is certified and equals the LP's."""
+    import matchkit.solvers._flow as flow_module
+
+    real = flow_module.solve_fast
+    ks: list[int] = []
+
+    def first_try_fails(*args: object, k: int, **kwargs: object):  # type: ignore[no-untyped-def]
+        ks.append(k)
+        if len(ks) == 1:
+            raise RuntimeError("round budget of 1 exceeded")
+        return real(*args, k=k, **kwargs)
+
+    monkeypatch.setattr(flow_module, "solve_fast", first_try_fails)
+    monkeypatch.setattr(flow_module, "ortools_installed", lambda: False)
+    p = random_problem(7, 700, 60, density=0.6, rcap=(1, 4))
+    assert p.n_edges > flow_module._SMALL
+    a = FlowSolver().solve(p)
+    degree = int(np.bincount(p.edge_left[p.weight > 0]).max())
+    assert ks == [8, degree]
+    assert a.info["backend"] == "auction" and a.info["retried_with_every_edge"]
+    assert "fallback" not in a.info
+    check_assignment(p, a)
+    assert a.objective == pytest.approx(FlowSolver(backend="lp").solve(p).objective)
+    # With OR-Tools as the exact path there is no second try.
+    ks.clear()
+    monkeypatch.setattr(flow_module, "ortools_installed", lambda: True)
+    monkeypatch.setattr(
+        "matchkit.solvers._flow_ortools.solve_ortools",
+        lambda *args: flow_module.solve_lp(*args),
+    )
+    b = FlowSolver().solve(p)
+    assert ks == [8] and b.info["backend"] == "ortools"
+    assert b.objective == pytest.approx(a.objective)
+
+
 def test_auction_round_budget_is_enforced() -> None:
     from matchkit.solvers._flow_fast import solve_fast
 
