@@ -187,12 +187,17 @@ class FlowSolver:
             backend = exact  # the auction gave up: OR-Tools or the LP, then the cloning
         if local is None and backend == "lp":
             if len(ip.left) > _SLOW_LP and self.backend == "auto":
+                why = (
+                    "the auction could not certify an answer"
+                    if unit_left or unit_right
+                    else "capacities on both sides"
+                )
                 log.warning(
-                    "flow: solving %d pairs with capacities on both sides through the LP; "
-                    "this can take many minutes. Install OR-Tools (pip install "
-                    "'matchkit[ortools]') to solve it in seconds, or shrink the problem "
-                    "with top_k.",
+                    "flow: solving %d pairs through the LP (%s); this can take many "
+                    "minutes. Install OR-Tools (pip install 'matchkit[ortools]') to solve "
+                    "it in seconds, or shrink the problem with top_k.",
                     len(ip.left),
+                    why,
                 )
             local = solve_lp(
                 ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity
