@@ -25,7 +25,7 @@ from ._dataset import Dataset
 from ._encode import Encoded, encode
 from ._exceptions import InvalidInputError
 from ._memory import as_heavy_step
-from ._numbering import compact_ids
+from ._numbering import compact_ids, in_sorted
 from ._problem import MatchProblem
 from ._rules import filter_pairs
 from ._scoring import LazyComponents, combine, components
@@ -35,6 +35,7 @@ __all__ = [
     "build_encoded",
     "build_problem",
     "keep_top_k",
+    "lazy_problem",
     "resolve_as_of",
     "resolve_weights",
     "top_k_mask",
@@ -197,11 +198,10 @@ def build_encoded(
         # final sort yields the sorted keys, and the indices follow from them without
         # gathering two more columns in a random order.
         key = v * n_needs + n
-        cols = {"_key": key, "_vu": vu, "_nu": nu, "_w": wt}
+        cols: dict[str, NDArray[Any]] = {"_key": key, "_vu": vu, "_nu": nu, "_w": wt}
         if guard:
             assert protect is not None
-            at = np.minimum(np.searchsorted(protect, key), protect.size - 1)
-            cols["_pin"] = protect[at] == key
+            cols["_pin"] = in_sorted(key, protect)
         return cols
 
     # numpy releases the GIL inside its loops, so chunks are scored on worker threads
@@ -235,18 +235,30 @@ def build_encoded(
             for k, col in zip(batch, pool.map(lambda k, o=order: cols[k][o], batch)):
                 cols[k] = col
         del order
-    n_edges = cols["_w"].size
+    return lazy_problem(enc, left, right, cols["_w"], cols["_vu"], cols["_nu"])
+
+
+def lazy_problem(
+    enc: Encoded,
+    left: I64,
+    right: I64,
+    weight: F64,
+    volunteer_utility: F64,
+    need_utility: F64,
+) -> MatchProblem:
+    """The problem of ``enc``'s volunteers and needs on these edges (sorted by volunteer,
+    then need), with no pins and components recomputed when read."""
     return MatchProblem(
         edge_left=left,
         edge_right=right,
-        weight=cols["_w"],
-        volunteer_utility=cols["_vu"],
-        need_utility=cols["_nu"],
+        weight=weight,
+        volunteer_utility=volunteer_utility,
+        need_utility=need_utility,
         left_capacity=enc.v_max_placements,
         right_capacity=enc.n_capacity,
         left_ids=enc.volunteer_ids,
         right_ids=enc.need_ids,
-        pinned=np.zeros(n_edges, dtype=bool),
+        pinned=np.zeros(left.size, dtype=bool),
         components=LazyComponents(enc, left, right),
     )
 

@@ -230,7 +230,7 @@ def match(
             alternatives = shortlists(problem, free_pos, chosen, cap_v, cap_n, allowed_offers, shortlist)
 
         earlier = previous.proposals if reuse is not None and previous is not None else ()
-        proposals = round_proposals(problem, chosen, alternatives, view, earlier)
+        proposals = round_proposals(problem, chosen, alternatives, view, vindex, nindex, earlier)
 
         # 6. record and explain
         rnd = None

@@ -1,11 +1,11 @@
-"""Compact numbering of the ids that occur in an index array (no sort)."""
+"""Integer index helpers: compact numbering of ids, membership in a sorted key array."""
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["compact_ids"]
+__all__ = ["compact_ids", "in_sorted"]
 
 IntArray = NDArray[np.int64]
 
@@ -29,3 +29,18 @@ def compact_ids(index: IntArray, n: int | None = None) -> tuple[IntArray, IntArr
     present[index] = True
     number = np.cumsum(present, dtype=np.int64) - 1
     return np.flatnonzero(present).astype(np.int64), number[index]
+
+
+def in_sorted(keys: IntArray, sorted_keys: IntArray) -> NDArray[np.bool_]:
+    """For each of ``keys``, whether it occurs in the ascending array ``sorted_keys``.
+
+    Examples
+    --------
+    >>> in_sorted(np.array([3, 4, 9]), np.array([1, 3, 9])).tolist()
+    [True, False, True]
+    """
+    keys = np.asarray(keys)
+    if sorted_keys.size == 0:
+        return np.zeros(keys.shape, dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.size - 1)
+    return sorted_keys[at] == keys  # type: ignore[no-any-return]

@@ -8,7 +8,7 @@ each volunteer's offer counts for the budget.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,23 +17,28 @@ from numpy.typing import NDArray
 
 from ._ledger import Ledger
 
-__all__ = ["LedgerView", "Pair", "pair_indices", "reserving_arrays"]
+__all__ = ["LedgerView", "Pair", "id_indices", "pair_indices", "reserving_arrays"]
 
 I64 = NDArray[np.int64]
 Pair = tuple[str, str]
 
 
-def pair_indices(
-    pairs: Any, vindex: Mapping[str, int], nindex: Mapping[str, int]
+def id_indices(
+    pairs: Sequence[Pair], vindex: Mapping[str, int], nindex: Mapping[str, int]
 ) -> tuple[I64, I64]:
-    li, ri = [], []
-    for v, n in pairs:
-        a = vindex.get(v)
-        b = nindex.get(n)
-        if a is not None and b is not None:
-            li.append(a)
-            ri.append(b)
-    return np.asarray(li, dtype=np.int64), np.asarray(ri, dtype=np.int64)
+    """Each pair's volunteer and need index; -1 where an id is not in the round."""
+    li = np.fromiter((vindex.get(v, -1) for v, _ in pairs), dtype=np.int64, count=len(pairs))
+    ri = np.fromiter((nindex.get(n, -1) for _, n in pairs), dtype=np.int64, count=len(pairs))
+    return li, ri
+
+
+def pair_indices(
+    pairs: Iterable[Pair], vindex: Mapping[str, int], nindex: Mapping[str, int]
+) -> tuple[I64, I64]:
+    """Volunteer and need indices of the pairs whose ids are both in the round."""
+    li, ri = id_indices(list(pairs), vindex, nindex)
+    known = (li >= 0) & (ri >= 0)
+    return li[known], ri[known]
 
 
 class LedgerView:
@@ -56,7 +61,7 @@ class LedgerView:
         self.placements = sorted(state.placements)
         self.open_pairs = sorted(state.open_offers)
         self.excluded = set(state.rejected) | set(state.excluded) | set(state.withdrawn)
-        groups = self.groups = self._groups(ledger, state)
+        groups = self.groups = self._groups(state)
         accepted_groups = {(v, groups.get((v, n), n)) for v, n in state.placements}
         for pair, offer in state.open_offers.items():
             v = pair[0]
@@ -73,7 +78,7 @@ class LedgerView:
             self.week_count[v] = made.get(v, 0)
 
     @staticmethod
-    def _groups(ledger: Ledger, state: Any) -> dict[Pair, str]:
+    def _groups(state: Any) -> dict[Pair, str]:
         """Open offer (and placement) -> the need of the proposal it came with."""
         out: dict[Pair, str] = {}
         for offers in (state.open_offers, state.accepted_offers):
@@ -86,15 +91,9 @@ def reserving_arrays(
     view: LedgerView, vindex: Mapping[str, int], nindex: Mapping[str, int]
 ) -> tuple[I64, I64, NDArray[np.bool_]]:
     """Indices of the open offers that hold a place, and which of them are primary."""
-    li, ri, primary = [], [], []
-    for (v, n), offer in view.reserving.items():
-        a, b = vindex.get(v), nindex.get(n)
-        if a is not None and b is not None:
-            li.append(a)
-            ri.append(b)
-            primary.append(not offer.shortlist)
-    return (
-        np.asarray(li, dtype=np.int64),
-        np.asarray(ri, dtype=np.int64),
-        np.asarray(primary, dtype=bool),
+    li, ri = id_indices(list(view.reserving), vindex, nindex)
+    primary = np.fromiter(
+        (not o.shortlist for o in view.reserving.values()), dtype=bool, count=len(li)
     )
+    known = (li >= 0) & (ri >= 0)
+    return li[known], ri[known], primary[known]

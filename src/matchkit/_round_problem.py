@@ -25,9 +25,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._build import build_encoded, top_k_mask
+from ._build import build_encoded, lazy_problem, top_k_mask
 from ._dataset import Dataset
 from ._encode import Encoded, encode
+from ._numbering import in_sorted
 from ._problem import MatchProblem
 from ._scoring import LazyComponents
 from ._weights import Weights
@@ -125,7 +126,7 @@ def round_problem(
             [_rows(problem, resolved[problem.edge_left]),
              _rows(reserve.edges, resolved[reserve.edges.edge_left])]
         )
-        pin = _member(known["left"] * n_needs + known["right"], decided)
+        pin = in_sorted(known["left"] * n_needs + known["right"], decided)
         mask = top_k_mask(
             known["left"], known["weight"], top_k, n_left=problem.n_left, pinned=pin,
             edge_right=known["right"],
@@ -141,13 +142,13 @@ def round_problem(
         parts_r.append(_rows(sub_r.edges, np.ones(sub_r.edges.n_edges, dtype=bool)))
         complete[redo] = sub_r.complete[redo]
     new_p = _merged(_rows(problem, ~affected[problem.edge_left]), _sorted(_concat(parts_p)), n_needs)
-    out = _problem(new_p, problem, enc)
+    out = _problem(new_p, enc)
     if reserve is None:
         return out, None
     new_r = _merged(
         _rows(reserve.edges, ~affected[reserve.edges.edge_left]), _sorted(_concat(parts_r)), n_needs
     )
-    return out, Reserve(_problem(new_r, problem, enc), complete)
+    return out, Reserve(_problem(new_r, enc), complete)
 
 
 _COLUMNS = ("left", "right", "weight", "vu", "nu")
@@ -156,7 +157,7 @@ _COLUMNS = ("left", "right", "weight", "vu", "nu")
 def _split(big: MatchProblem, k: int, decided: I64) -> tuple[MatchProblem, Reserve]:
     """A problem built with ``k + RESERVE`` -> the problem with ``k`` and the reserve."""
     n_needs = max(big.n_right, 1)
-    pin = _member(big.edge_left * n_needs + big.edge_right, decided)
+    pin = in_sorted(big.edge_left * n_needs + big.edge_right, decided)
     mask = top_k_mask(
         big.edge_left, big.weight, k, n_left=big.n_left, pinned=pin, edge_right=big.edge_right
     )
@@ -191,22 +192,14 @@ def _resolvable(
         pos = np.flatnonzero(affected[edges.edge_left])
         key = edges.edge_left[pos] * n_needs + edges.edge_right[pos]
         known_keys.append(key)
-        open_both = ~_member(key, before) & ~_member(key, decided)
+        open_both = ~in_sorted(key, before) & ~in_sorted(key, decided)
         sure += np.bincount(edges.edge_left[pos[open_both]], minlength=n_left)
     newly = np.setdiff1d(decided, before)
-    unknown = newly[~_member(newly, np.sort(np.concatenate(known_keys)))]
+    unknown = newly[~in_sorted(newly, np.sort(np.concatenate(known_keys)))]
     lost = np.zeros(n_left, dtype=bool)
     lost[unknown // n_needs] = True
     lost[np.setdiff1d(before, decided) // n_needs] = True
     return affected & (reserve.complete | (sure >= k)) & ~lost
-
-
-def _member(keys: I64, sorted_keys: I64) -> NDArray[np.bool_]:
-    """``keys`` found in the sorted array ``sorted_keys``."""
-    if sorted_keys.size == 0:
-        return np.zeros(keys.size, dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.size - 1)
-    return sorted_keys[at] == keys  # type: ignore[no-any-return]
 
 
 def _rows(p: MatchProblem, mask: NDArray[np.bool_]) -> dict[str, NDArray[Any]]:
@@ -260,20 +253,8 @@ def _merged(
     return out
 
 
-def _problem(cols: dict[str, NDArray[Any]], like: MatchProblem, enc: Encoded) -> MatchProblem:
-    return MatchProblem(
-        edge_left=cols["left"],
-        edge_right=cols["right"],
-        weight=cols["weight"],
-        volunteer_utility=cols["vu"],
-        need_utility=cols["nu"],
-        left_capacity=like.left_capacity,
-        right_capacity=like.right_capacity,
-        left_ids=like.left_ids,
-        right_ids=like.right_ids,
-        pinned=np.zeros(cols["left"].size, dtype=bool),
-        components=LazyComponents(enc, cols["left"], cols["right"]),
-    )
+def _problem(cols: dict[str, NDArray[Any]], enc: Encoded) -> MatchProblem:
+    return lazy_problem(enc, cols["left"], cols["right"], cols["weight"], cols["vu"], cols["nu"])
 
 
 def _encoded(problem: MatchProblem, dataset: Dataset) -> Encoded:

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from ._problem import MatchProblem, components_at
 from ._proposals import Alternative, Proposal
-from ._round_ledger import LedgerView, Pair
+from ._round_ledger import LedgerView, Pair, id_indices
 from ._solve import solve
 
 __all__ = ["ledger_offers", "restricted", "round_proposals", "shortlists", "with_round"]
@@ -130,6 +130,8 @@ def round_proposals(
     chosen: I64,
     alternatives: Mapping[int, list[int]],
     view: LedgerView,
+    vindex: Mapping[str, int],
+    nindex: Mapping[str, int],
     earlier: Sequence[Proposal] = (),
 ) -> list[Proposal]:
     """This round's new proposals, then the earlier offers still open, regrouped.
@@ -140,13 +142,10 @@ def round_proposals(
     components exactly where the pair is an edge of this round's problem.
     """
     out: list[Proposal] = []
-    vindex = {v: i for i, v in enumerate(problem.left_ids)}
-    nindex = {n: j for j, n in enumerate(problem.right_ids)}
 
     # One vectorised lookup of every open offer's edge (an offer may no longer be an edge).
     open_pairs = list(view.reserving)
-    li = np.array([vindex.get(v, -1) for v, _ in open_pairs], dtype=np.int64)
-    ri = np.array([nindex.get(n, -1) for _, n in open_pairs], dtype=np.int64)
+    li, ri = id_indices(open_pairs, vindex, nindex)
     found = (li >= 0) & (ri >= 0)
     pos = np.full(len(open_pairs), -1, dtype=np.int64)
     if found.any():
