@@ -12,12 +12,15 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._exceptions import InvalidInputError, check_choice
+from .._memory import no_hugepage_advice
 from .._problem import Assignment, MatchProblem
 from ._flow_fast import solve_fast
 from ._flow_int import IntProblem, integer_problem
 from ._flow_lapjv import solve_lapjv
 from ._flow_lp import solve_lp
 from ._flow_ortools import ortools_installed
+from ._flow_pricing import MIN_EDGES as _PRICING_MIN_EDGES
+from ._flow_pricing import Exact, solve_priced
 
 __all__ = ["FlowSolver"]
 
@@ -155,12 +158,21 @@ class FlowSolver:
         """``solve`` with a warm start: ``need_price`` (weight units, one per need) seeds
         the auction's prices, e.g. the ``info["need_price"]`` of an earlier solve. It is
         used when volunteers are the bidding side (every volunteer has capacity 1)."""
+        # numpy's huge-page advice stalls page faults in the large arrays built here
+        # (see ``matchkit._memory``); the backends are libraries, no user code runs inside.
+        with no_hugepage_advice():
+            return self._run(problem, objective, need_price)
+
+    def _run(
+        self, problem: MatchProblem, objective: str, need_price: ArrayLike | None
+    ) -> Assignment:
         check_choice("objective", objective, _OBJECTIVES, caller="FlowSolver.solve")
         ip = integer_problem(problem, objective=objective, scale=self.scale)
         info: dict[str, Any] = {"scale": ip.scale}
         backend = self.backend
-        lcap = ip.left_capacity[ip.left] if len(ip.left) else ip.left
-        rcap = ip.right_capacity[ip.right] if len(ip.right) else ip.right
+        # Capacity 1 at every volunteer (need) that has an edge.
+        lcap = ip.left_capacity[np.bincount(ip.left, minlength=problem.n_left) > 0]
+        rcap = ip.right_capacity[np.bincount(ip.right, minlength=problem.n_right) > 0]
         unit_left = bool((lcap == 1).all())
         unit_right = bool((rcap == 1).all())
         exact = "lp" if (len(ip.left) > _SMALL and objective == "weight") else "lapjv"
@@ -185,20 +197,32 @@ class FlowSolver:
             )
         if local is None and backend == "auction" and exact != "lapjv":
             backend = exact  # the auction gave up: OR-Tools or the LP, then the cloning
+        if (
+            local is None
+            and backend == "lp"
+            and len(ip.left) > _SLOW_LP
+            and self.backend == "auto"
+        ):
+            why = (
+                "the auction could not certify an answer"
+                if unit_left or unit_right
+                else "capacities on both sides"
+            )
+            log.warning(
+                "flow: solving %d pairs through the LP (%s); this can take minutes. "
+                "Install OR-Tools (pip install 'matchkit[ortools]') to solve it in "
+                "seconds, or shrink the problem with top_k.",
+                len(ip.left),
+                why,
+            )
+        if (
+            local is None
+            and self.backend == "auto"
+            and backend in ("ortools", "lp")
+            and len(ip.left) >= _PRICING_MIN_EDGES
+        ):
+            local = self._priced(ip, backend, objective, problem, info)
         if local is None and backend == "lp":
-            if len(ip.left) > _SLOW_LP and self.backend == "auto":
-                why = (
-                    "the auction could not certify an answer"
-                    if unit_left or unit_right
-                    else "capacities on both sides"
-                )
-                log.warning(
-                    "flow: solving %d pairs through the LP (%s); this can take many "
-                    "minutes. Install OR-Tools (pip install 'matchkit[ortools]') to solve "
-                    "it in seconds, or shrink the problem with top_k.",
-                    len(ip.left),
-                    why,
-                )
             local = solve_lp(
                 ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity
             )
@@ -220,6 +244,33 @@ class FlowSolver:
         return Assignment.from_edges(
             problem, ip.edges[local], method=self.name, status="optimal", info=info
         )
+
+    def _priced(
+        self,
+        ip: IntProblem,
+        backend: str,
+        objective: str,
+        problem: MatchProblem,
+        info: dict[str, Any],
+    ) -> np.ndarray | None:
+        # Large problems: the backend solves a subgraph and prices prove the answer
+        # optimal on every edge (``_flow_pricing``); None: solve every edge instead.
+        exact: Exact = solve_lp
+        if backend == "ortools":
+            from ._flow_ortools import solve_ortools
+
+            exact = solve_ortools
+        res = solve_priced(
+            ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity, exact, info
+        )
+        if res is None:
+            return None
+        local, u, p = res
+        info["certified"] = True
+        if objective == "weight":
+            info["need_price"] = p / float(ip.scale)
+            info["volunteer_profit"] = u / float(ip.scale)
+        return local
 
     def _auction(
         self,

@@ -106,8 +106,8 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
     """
     lcap, rcap = problem.residual_capacities()
     usable = ~problem.pinned
-    if problem.n_edges:
-        usable &= (lcap[problem.edge_left] > 0) & (rcap[problem.edge_right] > 0)
+    if problem.n_edges and not ((lcap > 0).all() and (rcap > 0).all()):
+        usable &= (lcap > 0)[problem.edge_left] & (rcap > 0)[problem.edge_right]
     every = bool(usable.all())  # then no compressed copies (large first rounds)
     w = problem.weight if every else problem.weight[usable]
     maxabs = float(np.abs(w).max()) if w.size else 0.0
@@ -134,8 +134,10 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
             f"the flow method (|weight * scale| <= {limit} for this problem size); use "
             f"scale={fit} or smaller, or rescale the weights"
         )
-    wi = np.rint(w * scale).astype(np.int64)
-    edges = np.flatnonzero(usable).astype(np.int64)
+    scaled = np.multiply(w, scale)  # one temporary, rounded in place
+    wi = np.rint(scaled, out=scaled).astype(np.int64)
+    del scaled
+    edges = np.arange(w.size, dtype=np.int64) if every else np.flatnonzero(usable)
     offset = 0
     if objective == "weight":
         keep = wi > 0

@@ -1,0 +1,235 @@
+"""Pricing in the flow method: a subgraph solved exactly, proven optimal on every edge."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from solver_problems import brute_force
+
+import matchkit as mk
+from matchkit.datasets import DEFAULT_AS_OF, synthetic_city
+from matchkit.solvers import FlowSolver
+from matchkit.solvers import _flow as flow_module
+from matchkit.solvers import _flow_pricing as pricing
+from matchkit.solvers._flow_int import integer_problem
+from matchkit.solvers._flow_lp import solve_lp
+from matchkit.solvers._flow_ortools import ortools_installed
+from matchkit.testing import check_assignment, problems
+
+
+@pytest.fixture
+def priced(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Pricing on every problem the LP or OR-Tools would solve, however small."""
+    monkeypatch.setattr(flow_module, "_PRICING_MIN_EDGES", 0)
+    monkeypatch.setattr(flow_module, "_SMALL", 0)
+    yield
+
+
+def many_choices(seed: int, n_left: int = 300, n_right: int = 30, ties: bool = False):
+    """Volunteers with many acceptable needs each, capacities on both sides."""
+    rng = np.random.default_rng(seed)
+    left, right = np.nonzero(rng.random((n_left, n_right)) < 0.7)
+    # Popular needs are worth more to everyone, as in a city: optimal pairs sit deep in
+    # the volunteers' lists.
+    appeal = rng.integers(0, 60, n_right)
+    w = (appeal[right] + rng.integers(0, 40, left.size)).astype(float)
+    if ties:
+        w = np.ones(left.size)
+    return mk.MatchProblem.from_edges(
+        left, right, w, n_left=n_left, n_right=n_right,
+        left_capacity=rng.integers(1, 4, n_left), right_capacity=rng.integers(1, 8, n_right),
+    )
+
+
+def networkx_optimum(p: mk.MatchProblem) -> float:
+    g = nx.DiGraph()
+    total = int(p.left_capacity.sum())
+    for i in range(p.n_left):
+        g.add_edge("s", ("v", i), capacity=int(p.left_capacity[i]), weight=0)
+    for j in range(p.n_right):
+        g.add_edge(("n", j), "t", capacity=int(p.right_capacity[j]), weight=0)
+    for i, j, w in zip(p.edge_left, p.edge_right, p.weight):
+        if w > 0:
+            g.add_edge(("v", int(i)), ("n", int(j)), capacity=1, weight=-int(w))
+    g.add_edge("s", "t", capacity=total, weight=0)
+    g.nodes["s"]["demand"], g.nodes["t"]["demand"] = -total, total
+    return -float(nx.cost_of_flow(g, nx.min_cost_flow(g)))
+
+
+def assert_prices_certify(p: mk.MatchProblem, a: mk.Assignment) -> None:
+    """The prices in ``info`` prove ``a`` optimal on every edge (LP duality)."""
+    price, profit = a.info["need_price"], a.info["volunteer_profit"]
+    assert (price >= 0).all() and (profit >= 0).all()
+    reduced = p.weight - profit[p.edge_left] - price[p.edge_right]
+    unit = 1.0 / a.info["scale"]
+    chosen = np.zeros(p.n_edges, bool)
+    chosen[a.edges] = True
+    assert (reduced[~chosen] <= unit / 2).all()  # no unchosen edge is worth taking
+    assert (reduced[chosen] >= -unit / 2).all()  # no chosen edge costs more than it gives
+    used_l = np.bincount(a.pairs[:, 0], minlength=p.n_left)
+    used_r = np.bincount(a.pairs[:, 1], minlength=p.n_right)
+    assert (profit[used_l < p.left_capacity] == 0).all()
+    assert (price[used_r < p.right_capacity] == 0).all()
+
+
+@pytest.mark.parametrize("backend", ["lp", "ortools"])
+@pytest.mark.parametrize("seed", range(4))
+def test_priced_solve_equals_networkx_and_is_certified(
+    priced: None, monkeypatch: pytest.MonkeyPatch, seed: int, backend: str
+) -> None:
+    if backend == "ortools":
+        pytest.importorskip("ortools")
+        if not ortools_installed():
+            pytest.skip("MATCHKIT_NO_ORTOOLS is set")
+    else:
+        monkeypatch.setattr(flow_module, "ortools_installed", lambda: False)
+    p = many_choices(seed)
+    a = FlowSolver().solve(p)
+    check_assignment(p, a)
+    assert a.info["backend"] == backend and a.info["pricing_rounds"] >= 1
+    assert a.info["pricing_edges"] < 0.4 * p.n_edges  # it solved a part of the edges
+    assert a.objective == pytest.approx(networkx_optimum(p))
+    assert_prices_certify(p, a)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_city_is_priced_by_default_and_equals_the_full_lp(seed: int) -> None:
+    p = mk.build_problem(synthetic_city(4000, 400, seed=seed), as_of=DEFAULT_AS_OF)
+    assert p.n_edges >= pricing.MIN_EDGES
+    a = mk.solve(p, "flow")
+    check_assignment(p, a)
+    assert a.info["pricing_rounds"] >= 1
+    full = FlowSolver(backend="lp").solve(p)  # an explicit backend solves every edge
+    assert "pricing_rounds" not in full.info
+    assert a.objective == pytest.approx(full.objective, abs=1e-9)
+    assert_prices_certify(p, a)
+
+
+@settings(max_examples=60)
+@given(problems(max_volunteers=4, max_needs=3, max_capacity=3, weights="integer"))
+def test_priced_solve_equals_brute_force(p: mk.MatchProblem) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(flow_module, "_PRICING_MIN_EDGES", 0)
+        mp.setattr(flow_module, "_SMALL", 0)
+        mp.setattr(flow_module, "ortools_installed", lambda: False)
+        mp.setattr(pricing, "MAX_SHARE", 1.0)  # price even where the start holds it all
+        mp.setattr(pricing, "PER_VOLUNTEER", 1)  # a small start: rounds must add edges
+        mp.setattr(pricing, "PER_PLACE", 0)
+        for objective in ("weight", "cardinality"):
+            a = FlowSolver().solve(p, objective=objective)
+            check_assignment(p, a)
+            k, w = brute_force(p, objective)
+            assert a.objective == pytest.approx(w)
+            if objective == "cardinality":
+                assert len(a) == k
+
+
+@st.composite
+def chosen_sets(draw: st.DrawFn):
+    """A small problem with positive integer weights and any feasible set of its edges."""
+    n_left, n_right = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    cells = [(i, j) for i in range(n_left) for j in range(n_right)]
+    edges = draw(st.lists(st.sampled_from(cells), unique=True, min_size=1, max_size=8))
+    w = np.array(draw(st.lists(st.integers(1, 9), min_size=len(edges), max_size=len(edges))))
+    lcap = np.array(draw(st.lists(st.integers(1, 2), min_size=n_left, max_size=n_left)))
+    rcap = np.array(draw(st.lists(st.integers(1, 3), min_size=n_right, max_size=n_right)))
+    left = np.array([e[0] for e in edges])
+    right = np.array([e[1] for e in edges])
+    chosen = np.array(draw(st.lists(st.booleans(), min_size=len(edges), max_size=len(edges))))
+    for side, cap in ((left, lcap), (right, rcap)):
+        for v in range(len(cap)):  # drop chosen edges beyond a capacity
+            over = np.flatnonzero(chosen & (side == v))[cap[v]:]
+            chosen[over] = False
+    return left, right, w, chosen, lcap, rcap
+
+
+def best_weight(left, right, w, lcap, rcap) -> int:
+    best = 0
+    for pick in itertools.product([False, True], repeat=len(w)):
+        m = np.array(pick)
+        if (np.bincount(left[m], minlength=len(lcap)) <= lcap).all() and (
+            np.bincount(right[m], minlength=len(rcap)) <= rcap
+        ).all():
+            best = max(best, int(w[m].sum()))
+    return best
+
+
+@given(chosen_sets())
+def test_prices_exist_exactly_for_optimal_sets(case) -> None:
+    left, right, w, chosen, lcap, rcap = case
+    prices = pricing.least_prices(left, right, w, chosen, lcap, rcap)
+    optimal = int(w[chosen].sum()) == best_weight(left, right, w, lcap, rcap)
+    assert (prices is not None) == optimal
+    if prices is not None:
+        u, p = prices
+        reduced = w - u[left] - p[right]
+        assert (reduced[~chosen] <= 0).all() and (reduced[chosen] >= 0).all()
+        assert (u >= 0).all() and (p >= 0).all()
+        assert int(u @ lcap + p @ rcap + reduced[chosen].sum()) == int(w[chosen].sum())
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_start_holds_each_side_heaviest_edges(seed: int) -> None:
+    p = many_choices(seed)
+    ip = integer_problem(p, objective="weight", scale=None)
+    keep = pricing.starting_edges(
+        ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity
+    )
+    for owner, want in (
+        (ip.left, np.full(p.n_left, pricing.PER_VOLUNTEER)),
+        (ip.right, pricing.PER_PLACE * (ip.right_capacity + 1)),
+    ):
+        for v in range(len(want)):
+            mine = np.flatnonzero(owner == v)
+            w = np.sort(ip.weight[mine])[::-1]
+            if w.size:
+                kth = w[min(want[v], w.size) - 1]
+                assert keep[mine[ip.weight[mine] >= kth]].all()
+    assert keep.sum() < p.n_edges
+
+
+def test_a_wrong_subgraph_answer_is_not_certified() -> None:
+    p = many_choices(7)
+    calls: list[int] = []
+
+    def first_half(left, right, weight, lcap, rcap):  # not optimal on its subgraph
+        calls.append(len(left))
+        local = solve_lp(left, right, weight, lcap, rcap)
+        return local[: len(local) // 2]
+
+    ip = integer_problem(p, objective="weight", scale=None)
+    info: dict = {}
+    assert pricing.solve_priced(
+        ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity, first_half, info
+    ) is None
+    assert calls == [calls[0]] and calls[0] < p.n_edges  # one subgraph, then given up
+    assert "not optimal" in info["pricing"]
+
+
+def test_ties_everywhere_skip_pricing_and_stay_exact(priced: None) -> None:
+    # One weight only: the heaviest bucket holds every edge, so the subgraph would not
+    # be small; the solver goes straight to every edge.
+    p = many_choices(3, ties=True)
+    a = FlowSolver().solve(p)
+    assert "pricing_rounds" not in a.info and "edges needed" in a.info["pricing"]
+    assert a.objective == pytest.approx(networkx_optimum(p))
+
+
+def test_rounds_that_run_out_fall_back_to_every_edge(
+    priced: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(flow_module, "ortools_installed", lambda: False)
+    monkeypatch.setattr(pricing, "MAX_ROUNDS", 1)
+    monkeypatch.setattr(pricing, "PER_VOLUNTEER", 1)
+    monkeypatch.setattr(pricing, "PER_PLACE", 0)
+    p = many_choices(4)
+    a = FlowSolver().solve(p)
+    assert a.objective == pytest.approx(networkx_optimum(p))
+    assert "pricing_rounds" not in a.info and "need_price" not in a.info
+    assert "rounds" in a.info["pricing"]
