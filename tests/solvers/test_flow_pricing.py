@@ -78,33 +78,44 @@ def assert_prices_certify(p: mk.MatchProblem, a: mk.Assignment) -> None:
     assert (price[used_r < p.right_capacity] == 0).all()
 
 
-@pytest.mark.parametrize("backend", ["lp", "ortools"])
 @pytest.mark.parametrize("seed", range(4))
-def test_priced_solve_equals_networkx_and_is_certified(
-    priced: None, monkeypatch: pytest.MonkeyPatch, seed: int, backend: str
+def test_priced_lp_equals_networkx_and_is_certified(
+    priced: None, monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
-    if backend == "ortools":
-        pytest.importorskip("ortools")
-        if not ortools_installed():
-            pytest.skip("MATCHKIT_NO_ORTOOLS is set")
-    else:
-        monkeypatch.setattr(flow_module, "ortools_installed", lambda: False)
+    monkeypatch.setattr(flow_module, "ortools_installed", lambda: False)
     p = many_choices(seed)
     a = FlowSolver().solve(p)
     check_assignment(p, a)
-    assert a.info["backend"] == backend and a.info["pricing_rounds"] >= 1
+    assert a.info["backend"] == "lp" and a.info["pricing_rounds"] >= 1
     assert a.info["pricing_edges"] < 0.4 * p.n_edges  # it solved a part of the edges
     assert a.objective == pytest.approx(networkx_optimum(p))
     assert_prices_certify(p, a)
 
 
+@pytest.mark.parametrize("seed", range(2))
+def test_priced_ortools_equals_the_full_lp_and_is_certified(priced: None, seed: int) -> None:
+    pytest.importorskip("ortools")
+    if not ortools_installed():
+        pytest.skip("MATCHKIT_NO_ORTOOLS is set")
+    p = many_choices(seed, n_left=800, n_right=150)  # a start of 10 % of the edges
+    a = FlowSolver().solve(p)
+    check_assignment(p, a)
+    assert a.info["backend"] == "ortools" and a.info["pricing_rounds"] >= 1
+    assert a.info["pricing_edges"] < 0.15 * p.n_edges
+    assert a.objective == pytest.approx(FlowSolver(backend="lp").solve(p).objective)
+    assert_prices_certify(p, a)
+
+
 @pytest.mark.parametrize("seed", range(3))
-def test_a_city_is_priced_by_default_and_equals_the_full_lp(seed: int) -> None:
+def test_a_city_is_priced_by_default_and_equals_the_full_lp(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    monkeypatch.setattr(flow_module, "ortools_installed", lambda: False)
     p = mk.build_problem(synthetic_city(4000, 400, seed=seed), as_of=DEFAULT_AS_OF)
     assert p.n_edges >= pricing.MIN_EDGES
     a = mk.solve(p, "flow")
     check_assignment(p, a)
-    assert a.info["pricing_rounds"] >= 1
+    assert a.info["backend"] == "lp" and a.info["pricing_rounds"] >= 1
     full = FlowSolver(backend="lp").solve(p)  # an explicit backend solves every edge
     assert "pricing_rounds" not in full.info
     assert a.objective == pytest.approx(full.objective, abs=1e-9)
@@ -118,7 +129,7 @@ def test_priced_solve_equals_brute_force(p: mk.MatchProblem) -> None:
         mp.setattr(flow_module, "_PRICING_MIN_EDGES", 0)
         mp.setattr(flow_module, "_SMALL", 0)
         mp.setattr(flow_module, "ortools_installed", lambda: False)
-        mp.setattr(pricing, "MAX_SHARE", 1.0)  # price even where the start holds it all
+        mp.setattr(flow_module, "_PRICING_MAX_SHARE", {"lp": 1.0})  # even a start of all
         mp.setattr(pricing, "PER_VOLUNTEER", 1)  # a small start: rounds must add edges
         mp.setattr(pricing, "PER_PLACE", 0)
         for objective in ("weight", "cardinality"):

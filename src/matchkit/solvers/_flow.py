@@ -19,6 +19,7 @@ from ._flow_int import IntProblem, integer_problem
 from ._flow_lapjv import solve_lapjv
 from ._flow_lp import solve_lp
 from ._flow_ortools import ortools_installed
+from ._flow_pricing import MAX_SHARE as _PRICING_MAX_SHARE
 from ._flow_pricing import MIN_EDGES as _PRICING_MIN_EDGES
 from ._flow_pricing import Exact, solve_priced
 
@@ -261,7 +262,8 @@ class FlowSolver:
 
             exact = solve_ortools
         res = solve_priced(
-            ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity, exact, info
+            ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity, exact, info,
+            max_share=_PRICING_MAX_SHARE[backend],
         )
         if res is None:
             return None
