@@ -141,6 +141,56 @@ def test_priced_solve_equals_brute_force(p: mk.MatchProblem) -> None:
                 assert len(a) == k
 
 
+@settings(max_examples=80)
+@given(problems(max_volunteers=4, max_needs=3, max_capacity=3, weights="mixed"))
+def test_pricing_itself_equals_brute_force_for_both_objectives(p: mk.MatchProblem) -> None:
+    # solve_priced on the reduced problem directly, from a start of one edge per
+    # volunteer, so that rounds must bring edges in; pins and float weights included.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pricing, "PER_VOLUNTEER", 1)
+        mp.setattr(pricing, "PER_PLACE", 0)
+        for objective in ("weight", "cardinality"):
+            ip = integer_problem(p, objective=objective, scale=None)
+            if len(ip.left) == 0:
+                continue
+            info: dict = {}
+            res = pricing.solve_priced(
+                ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity,
+                solve_lp, info, max_share=1.0,
+            )
+            assert res is not None and info["pricing_rounds"] >= 1
+            local, u, price = res
+            chosen = np.zeros(len(ip.left), bool)
+            chosen[local] = True
+            reduced = ip.weight - u[ip.left] - price[ip.right]
+            assert (reduced[~chosen] <= 0).all() and (reduced[chosen] >= 0).all()
+            # The reduced problem's optimum: the same integer weight as an exact solve.
+            ref = solve_lp(ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity)
+            assert int(ip.weight[local].sum()) == int(ip.weight[ref].sum())
+            if objective == "weight" and ip.scale == 1:
+                pins = float(p.weight[p.pinned].sum())
+                assert float(p.weight[ip.edges[local]].sum()) + pins == pytest.approx(
+                    brute_force(p, "weight")[1]
+                )
+            if objective == "cardinality":
+                assert len(local) + int(p.pinned.sum()) == brute_force(p, objective)[0]
+
+
+def test_one_outlying_weight_does_not_inflate_the_start() -> None:
+    p = many_choices(0, n_left=800, n_right=150)
+    w = p.weight.copy()
+    w[0] = 5000.0
+    q = mk.MatchProblem.from_edges(
+        p.edge_left, p.edge_right, w, n_left=p.n_left, n_right=p.n_right,
+        left_capacity=p.left_capacity, right_capacity=p.right_capacity,
+    )
+    ip = integer_problem(q, objective="weight", scale=None)
+    keep = pricing.starting_edges(
+        ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity
+    )
+    assert keep.mean() < 0.15
+
+
 @st.composite
 def chosen_sets(draw: st.DrawFn):
     """A small problem with positive integer weights and any feasible set of its edges."""
@@ -148,8 +198,8 @@ def chosen_sets(draw: st.DrawFn):
     cells = [(i, j) for i in range(n_left) for j in range(n_right)]
     edges = draw(st.lists(st.sampled_from(cells), unique=True, min_size=1, max_size=8))
     w = np.array(draw(st.lists(st.integers(1, 9), min_size=len(edges), max_size=len(edges))))
-    lcap = np.array(draw(st.lists(st.integers(1, 2), min_size=n_left, max_size=n_left)))
-    rcap = np.array(draw(st.lists(st.integers(1, 3), min_size=n_right, max_size=n_right)))
+    lcap = np.array(draw(st.lists(st.integers(0, 2), min_size=n_left, max_size=n_left)))
+    rcap = np.array(draw(st.lists(st.integers(0, 3), min_size=n_right, max_size=n_right)))
     left = np.array([e[0] for e in edges])
     right = np.array([e[1] for e in edges])
     chosen = np.array(draw(st.lists(st.booleans(), min_size=len(edges), max_size=len(edges))))

@@ -210,8 +210,8 @@ class FlowSolver:
                 else "capacities on both sides"
             )
             log.warning(
-                "flow: solving %d pairs through the LP (%s); this can take minutes. "
-                "Install OR-Tools (pip install 'matchkit[ortools]') to solve it in "
+                "flow: solving %d pairs through the LP (%s); this can take a minute or "
+                "more. Install OR-Tools (pip install 'matchkit[ortools]') to solve it in "
                 "seconds, or shrink the problem with top_k.",
                 len(ip.left),
                 why,

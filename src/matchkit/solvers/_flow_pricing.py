@@ -5,8 +5,8 @@ needs, 18.8 M edges for 70k chosen pairs. The exact backends (OR-Tools' min-cost
 the LP) spend their time on all of them. Here they solve a subgraph instead:
 
 1. **Start.** Each volunteer's ``PER_VOLUNTEER`` heaviest edges and each need's
-   ``PER_PLACE * (capacity + 1)`` heaviest edges (by weight buckets, so a few more where
-   weights tie within a bucket).
+   ``PER_PLACE * (capacity + 1)`` heaviest edges (by weight buckets cut at quantiles,
+   so a few more where weights share a bucket).
 2. **Solve** the subgraph exactly with the backend.
 3. **Prices.** Compute dual prices of that optimum: ``u`` per volunteer, ``p`` per need,
    both ``>= 0``, ``u = 0`` for a volunteer with free capacity, ``p = 0`` for a need
@@ -19,9 +19,12 @@ the LP) spend their time on all of them. Here they solve a subgraph instead:
    Otherwise every edge that violates it, and every edge within ``MARGIN`` of the
    weight range of violating it, joins the subgraph, and step 2 runs again.
 
-If the subgraph grows past ``MAX_SHARE`` of the edges (per backend), or the rounds run out, the
-caller solves the whole graph. The answer is deterministic (the same problem gives the
-same subgraphs), and the backend's own tie-breaking picks among several optima.
+If the subgraph grows past ``MAX_SHARE`` of the edges (per backend), or the rounds run
+out, or no prices certify the backend's answer on its subgraph, the caller solves the
+whole graph. The answer is deterministic (the same problem gives the same subgraphs),
+and the backend's own tie-breaking picks among several optima. It serves every problem
+the flow method sends to the LP or OR-Tools: capacities on both sides, or an auction
+that gave up.
 """
 
 from __future__ import annotations
@@ -46,8 +49,10 @@ MIN_EDGES = 50_000
 PER_VOLUNTEER = 4
 #: ... and each need's ``PER_PLACE * (capacity + 1)`` heaviest edges.
 PER_PLACE = 6
-#: Weight buckets used to find those edges without a sort.
+#: Weight buckets (by quantiles of a sample of this many weights) used to find those
+#: edges without a sort.
 BUCKETS = 64
+SAMPLE = 1 << 16
 #: Edges within this share of the weight range of violating the certificate join too.
 MARGIN = 0.05
 #: A subgraph above this share of the edges is not worth it: solve them all. The LP's
@@ -57,6 +62,8 @@ MARGIN = 0.05
 MAX_SHARE = {"lp": 0.4, "ortools": 0.15}
 #: Solves of the subgraph before giving up (three sufficed on every city measured).
 MAX_ROUNDS = 8
+#: Bellman-Ford passes before the prices are given up (a city settles in 20-30).
+MAX_PASSES = 1000
 
 log = logging.getLogger("matchkit")
 
@@ -81,12 +88,11 @@ def starting_edges(
     >>> int(m.sum()) <= 24, bool(m[7]), bool(m[23])
     (True, True, True)
     """
-    lo, hi = int(weight.min()), int(weight.max())
-    frac = np.subtract(weight, lo, dtype=np.float64)
-    frac *= (BUCKETS - 1e-9) / (hi - lo + 1)
-    # 0 .. BUCKETS - 1, heavier weights in higher buckets
-    bucket = frac.astype(np.uint8)
-    del frac
+    # Buckets by quantiles of a sample, so one outlying weight does not squeeze the rest
+    # into a few buckets: 0 .. BUCKETS - 1, heavier weights in higher buckets.
+    sample = weight[:: max(1, weight.size // SAMPLE)]
+    bounds = np.unique(np.quantile(sample, np.arange(1, BUCKETS) / BUCKETS))
+    bucket = np.searchsorted(bounds, weight, side="right").astype(np.uint8)
     per_volunteer = np.full(len(left_capacity), PER_VOLUNTEER)
     keep = _top_buckets(left, len(left_capacity), per_volunteer, bucket)
     per_need = PER_PLACE * (right_capacity + 1)
@@ -128,7 +134,8 @@ def least_prices(
     exists (and the passes settle) exactly when ``chosen`` is optimal; the upper bounds,
     ``q <= 0`` and ``p = 0`` at needs with free places, then hold too, and are checked.
     None means the passes did not settle within ``max_passes`` (default: the number of
-    vertices, Bellman-Ford's bound) or a bound failed: ``chosen`` is not optimal.
+    vertices plus one, Bellman-Ford's bound, at most ``MAX_PASSES``) or a bound failed:
+    ``chosen`` is not optimal, or its prices are too slow to find.
 
     Examples
     --------
@@ -156,30 +163,39 @@ def least_prices(
     c_heads, c_starts = _segments(c_l)
     q = np.where(full_l, _NEG, 0).astype(np.int64)
     p = np.zeros(n_r, dtype=np.int64)
-    passes = n_l + n_r + 1 if max_passes is None else max_passes
+    passes = min(n_l + n_r + 1, MAX_PASSES) if max_passes is None else max_passes
+    # Prices only rise, so a bound broken once stays broken: stop at once. A volunteer
+    # with free capacity must keep q = 0 (it starts there), every volunteer q <= 0, a
+    # need with free places p = 0 (it starts there).
     for _ in range(passes):
         changed = False
         if u_l.size:
             best = np.maximum.reduceat(q[u_l] + u_w, u_starts)
             grow = best > p[u_heads]
             if grow.any():
-                p[u_heads[grow]] = best[grow]
+                heads = u_heads[grow]
+                if not full_r[heads].all():
+                    return None
+                p[heads] = best[grow]
                 changed = True
         if c_l.size:
             best = np.maximum.reduceat(p[c_r] - c_w, c_starts)
             grow = best > q[c_heads]
             if grow.any():
+                if (best[grow] > 0).any():
+                    return None
                 q[c_heads[grow]] = best[grow]
                 changed = True
         if not changed:
             break
     else:
         return None
-    # A volunteer with free capacity must keep q = 0 (it starts there), any volunteer
-    # q <= 0, a need with free places p = 0 (it starts there).
-    if (q > 0).any() or (p[~full_r] > 0).any():
-        return None
-    q[q == _NEG] = 0  # full without a chosen edge: capacity 0, no edge to price
+    # Volunteers without capacity (full, nothing chosen) are priced by their edges alone.
+    idle = q == _NEG
+    if idle.any():
+        q[idle] = 0
+        at = idle[u_l]
+        np.minimum.at(q, u_l[at], p[u_r[at]] - u_w[at])
     return -q, p
 
 
@@ -227,8 +243,11 @@ def solve_priced(
         prices = least_prices(
             left[idx], right[idx], weight[idx], chosen, left_capacity, right_capacity
         )
-        if prices is None:  # the backend's answer was not optimal on its own subgraph
-            info["pricing"] = "the backend's answer on a subgraph was not optimal there"
+        if prices is None:
+            info["pricing"] = (
+                "no prices certify the backend's answer on a subgraph (not optimal there, "
+                f"or not settled within {MAX_PASSES} passes)"
+            )
             log.warning("flow: %s; solving every edge", info["pricing"])
             return None
         u, p = prices
