@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -173,7 +172,7 @@ def round_proposals(
             and bool(comps) == (edge_of.get((group[0], o.need_id), -1) >= 0)
             for (n, score, comps), o in zip(shown, offers)
         ):
-            kept[group] = q if q.status == "open" else replace(q, status="open")
+            kept[group] = q if q.status == "open" else _evolved(q, status="open")
 
     # Components of the new proposals, their alternatives and the open offers not kept.
     rebuilt = [
@@ -238,7 +237,16 @@ def round_proposals(
 
 def with_round(p: Proposal, rnd: int) -> Proposal:
     """The proposal as recorded in ledger round ``rnd``."""
-    return replace(p, round=rnd)
+    return _evolved(p, round=rnd)
+
+
+def _evolved(p: Proposal, **changes: Any) -> Proposal:
+    """``dataclasses.replace(p, **changes)`` for valid values, without its per-field
+    introspection: a warm round at 100k carries 63k proposals over (0.45 s -> 0.05 s)."""
+    new = object.__new__(Proposal)
+    new.__dict__.update(p.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 def ledger_offers(problem: MatchProblem, proposals: list[Proposal]) -> list[dict[str, Any]]:
