@@ -159,6 +159,17 @@ def round_proposals(
     known = {(p.volunteer_id, p.need_id, p.round): p for p in earlier}
     kept: dict[Pair, Proposal] = {}
     for group, offers in grouped.items():
+        if len(offers) == 1:  # most groups: one offer, no alternatives (a fast path)
+            lead = offers[0]
+            q = known.get((group[0], lead.need_id, lead.round))
+            if (
+                q is not None
+                and not q.alternatives
+                and q.score == float(lead.score)
+                and bool(q.components) == (edge_of.get((group[0], lead.need_id), -1) >= 0)
+            ):
+                kept[group] = q if q.status == "open" else _evolved(q, status="open")
+            continue
         offers.sort(key=lambda o: (o.shortlist, o.rank if o.rank is not None else 0, o.need_id))
         lead = offers[0]
         q = known.get((group[0], lead.need_id, lead.round))
