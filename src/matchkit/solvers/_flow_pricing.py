@@ -96,26 +96,32 @@ def starting_edges(
     sample = weight[:: max(1, weight.size // SAMPLE)]
     lo = float(weight.min())
     top = max(float(np.quantile(sample, TOP_QUANTILE)), lo + 1.0)
-    frac = np.subtract(weight, lo, dtype=np.float64)
+    # One scratch buffer for the fractions, then for each side's keys (fresh large
+    # arrays cost page faults on every use).
+    scratch = np.empty(weight.size, dtype=np.int64)
+    frac = scratch.view(np.float64)
+    np.subtract(weight, lo, out=frac, casting="unsafe")
     frac *= BUCKETS / (top - lo)
     np.minimum(frac, BUCKETS - 1, out=frac)
     bucket = frac.astype(np.uint8)
-    del frac
     per_volunteer = np.full(len(left_capacity), PER_VOLUNTEER)
-    keep = _top_buckets(left, len(left_capacity), per_volunteer, bucket)
+    keep = _top_buckets(left, len(left_capacity), per_volunteer, bucket, scratch)
     per_need = PER_PLACE * (right_capacity + 1)
-    keep |= _top_buckets(right, len(right_capacity), per_need, bucket)
+    keep |= _top_buckets(right, len(right_capacity), per_need, bucket, scratch)
     return keep
 
 
 def _top_buckets(
-    owner: IntArray, n_owner: int, want: IntArray, bucket: NDArray[np.uint8]
+    owner: IntArray,
+    n_owner: int,
+    want: IntArray,
+    bucket: NDArray[np.uint8],
+    scratch: IntArray,
 ) -> BoolArray:
     """Edges in each owner's heaviest buckets, down to the one holding its ``want``-th."""
-    key = owner * BUCKETS
+    key = np.multiply(owner, BUCKETS, out=scratch)
     key += bucket
     counts = np.bincount(key, minlength=n_owner * BUCKETS)
-    del key
     from_top = np.cumsum(counts.reshape(n_owner, BUCKETS)[:, ::-1], axis=1)
     needed = (from_top < np.asarray(want)[:, None]).sum(axis=1) + 1
     lowest = (BUCKETS - np.minimum(needed, BUCKETS)).astype(np.uint8)
@@ -237,20 +243,25 @@ def solve_priced(
         return None
     sel = starting_edges(left, right, weight, left_capacity, right_capacity)
     margin = int(MARGIN * (int(weight.max()) - int(weight.min()) + 1))
+    # Buffers reused every round: fresh arrays of every edge cost page faults each time.
+    reduced = np.empty(n, dtype=np.int64)
+    spare = np.empty(n, dtype=np.int64)
+    flags = np.empty(n, dtype=bool)
+    outside = ~sel
     for rounds in range(1, MAX_ROUNDS + 1):
         idx = np.flatnonzero(sel)
         if idx.size > max_share * n:
             info["pricing"] = f"not worth it: {idx.size} of {n} edges needed"
             return None
-        local = exact(left[idx], right[idx], weight[idx], left_capacity, right_capacity)
+        sub_l, sub_r, sub_w = left[idx], right[idx], weight[idx]
+        local = exact(sub_l, sub_r, sub_w, left_capacity, right_capacity)
         if local is None:
             info["pricing"] = "the backend gave no answer on a subgraph"
             return None
         chosen = np.zeros(idx.size, dtype=bool)
         chosen[local] = True
-        prices = least_prices(
-            left[idx], right[idx], weight[idx], chosen, left_capacity, right_capacity
-        )
+        prices = least_prices(sub_l, sub_r, sub_w, chosen, left_capacity, right_capacity)
+        del sub_l, sub_r, sub_w
         if prices is None:
             info["pricing"] = (
                 "no prices certify the backend's answer on a subgraph (not optimal there, "
@@ -260,13 +271,17 @@ def solve_priced(
             return None
         u, p = prices
         # Reduced weights W - u - p on every edge: > 0 on an unchosen one breaks the proof.
-        reduced = u[left]
-        reduced += p[right]
+        np.take(u, left, out=reduced, mode="clip")  # "raise" would buffer the output
+        np.take(p, right, out=spare, mode="clip")
+        reduced += spare
         np.subtract(weight, reduced, out=reduced)
-        if not np.any((reduced > 0) & ~sel):
+        np.greater(reduced, 0, out=flags)
+        flags &= outside
+        if not flags.any():
             info["pricing_rounds"], info["pricing_edges"] = rounds, int(idx.size)
             return idx[local], u, p
-        sel |= reduced > -margin
-        del reduced
+        np.greater(reduced, -margin, out=flags)
+        sel |= flags
+        np.logical_not(sel, out=outside)
     info["pricing"] = f"no proof within {MAX_ROUNDS} rounds"
     return None
