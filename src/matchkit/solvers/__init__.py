@@ -13,7 +13,8 @@ Registered methods: ``"flow"`` (the default; exact maximum-weight b-matching on 
 sparse problems), ``"hungarian"`` (scipy's ``linear_sum_assignment`` on a cloned dense
 matrix), ``"stable"`` (deferred acceptance; a stable, not an optimal, matching) and
 ``"milp"`` (HiGHS, with side constraints a flow cannot express). The default may change
-between versions and should not be relied on where the method matters.
+between versions and should not be relied on where the method matters. Each method
+imports the parts of scipy it uses on first use, so importing matchkit stays quick.
 
 Examples
 --------

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching  # type: ignore[import-untyped]
 
 from .._numbering import compact_ids
 
@@ -119,6 +117,9 @@ def solve_lapjv(
 
     n_rows = n_vrows + n_g
     n_cols = n_slots + n_g + n_vrows
+    from scipy.sparse import csr_matrix  # type: ignore[import-untyped,unused-ignore]
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching  # type: ignore[import-untyped,unused-ignore]
+
     mat = csr_matrix(
         (np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
         shape=(n_rows, n_cols),

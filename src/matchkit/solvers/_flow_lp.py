@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import linprog  # type: ignore[import-untyped]
-from scipy.sparse import csc_matrix  # type: ignore[import-untyped]
 
 from .._numbering import compact_ids
 
@@ -52,6 +50,9 @@ def solve_lp(
         return np.zeros(0, dtype=np.int64)
     if n > MAX_EDGES:
         return None
+    from scipy.optimize import linprog  # type: ignore[import-untyped,unused-ignore]
+    from scipy.sparse import csc_matrix  # type: ignore[import-untyped,unused-ignore]
+
     lu, li = compact_ids(left, len(left_capacity))
     ru, ri = compact_ids(right, len(right_capacity))
     rows = np.concatenate([li, len(lu) + ri])

@@ -6,7 +6,6 @@ from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import linear_sum_assignment
 
 from .._exceptions import CapacityError, InvalidInputError, check_choice
 from .._numbering import compact_ids
@@ -162,6 +161,8 @@ class HungarianSolver:
                 matrix, n_rows, n_cols, cl[gadget], cr[gadget], value[gadget], rk, rc
             )
         del compact
+
+        from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped,unused-ignore]
 
         rows, cols = linear_sum_assignment(matrix, maximize=True)
         chosen = matrix[rows, cols] > 0

@@ -10,13 +10,15 @@ the number of augmenting paths.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
-from scipy.sparse.csgraph import dijkstra, maximum_flow
 
 from .._exceptions import InfeasibleError, InvalidInputError
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp  # type: ignore[import-untyped,unused-ignore]
 
 __all__ = ["MinCostFlowResult", "min_cost_flow"]
 
@@ -56,6 +58,8 @@ def _csr(
     rows: IntArray, cols: IntArray, data: NDArray[np.generic], n: int
 ) -> sp.csr_matrix:
     """An n x n CSR matrix from entries already sorted by (row, column), no duplicates."""
+    import scipy.sparse as sp  # type: ignore[import-untyped,unused-ignore]
+
     indptr = np.searchsorted(rows, np.arange(n + 1)).astype(np.int32)
     return sp.csr_matrix((data, cols.astype(np.int32), indptr), shape=(n, n))
 
@@ -108,6 +112,8 @@ def min_cost_flow(
     >>> r.flow.tolist(), r.cost
     ([2, 1, 2, 1], 8)
     """
+    from scipy.sparse.csgraph import dijkstra, maximum_flow  # type: ignore[import-untyped,unused-ignore]
+
     tail_a = _int_array(tail, "tail")
     n_arcs = len(tail_a)
     head_a = _int_array(head, "head", n_arcs)

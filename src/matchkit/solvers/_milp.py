@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .._exceptions import (
     InfeasibleError,
@@ -321,6 +319,7 @@ class _Model:
     """The MILP of one problem: bounds, constraint rows, and the labels of side rows."""
 
     def __init__(self, problem: MatchProblem, objective: str) -> None:
+        import scipy.sparse as sp  # type: ignore[import-untyped,unused-ignore]
         self.p = problem
         self.objective = objective
         n = problem.n_edges
@@ -377,6 +376,7 @@ class _Model:
         return f"({p.left_ids[p.edge_left[e]]!r}, {p.right_ids[p.edge_right[e]]!r})"
 
     def add_clashes(self, clashes: NDArray[Any]) -> None:
+        import scipy.sparse as sp  # type: ignore[import-untyped,unused-ignore]
         if len(clashes) == 0:
             return
         p = self.p
@@ -410,6 +410,7 @@ class _Model:
         self.side.append(("the clashes", A, np.zeros(m), np.ones(m)))
 
     def add_group(self, g: Group) -> None:
+        import scipy.sparse as sp  # type: ignore[import-untyped,unused-ignore]
         p = self.p
         members = self._index(g.volunteers, "volunteer", f"Group {g.label}")
         mine = np.isin(p.edge_left, members) & (self.ub > 0)
@@ -447,6 +448,7 @@ class _Model:
         self.side.append((f"Group {g.label}", A, np.zeros(k), np.zeros(k)))
 
     def add_min_share(self, m: MinShare) -> None:
+        import scipy.sparse as sp  # type: ignore[import-untyped,unused-ignore]
         p = self.p
         needs = self._index(m.needs, "need", f"MinShare {m.label}")
         inside = np.isin(p.edge_right, needs).astype(np.float64)
@@ -476,6 +478,8 @@ class _Model:
         extra: list[tuple[Any, Any, Any]],
         time_limit: float | None,
     ) -> tuple[Any, int]:
+        import scipy.sparse as sp  # type: ignore[import-untyped,unused-ignore]
+        from scipy.optimize import Bounds, LinearConstraint, milp  # type: ignore[import-untyped,unused-ignore]
         rows = self.base + extra
         A = sp.vstack([r[0] for r in rows], format="csr")
         lo = np.concatenate([r[1] for r in rows])
@@ -493,6 +497,7 @@ class _Model:
         return res.x, int(res.status)
 
     def run(self, time_limit: float | None) -> tuple[Any, str]:
+        import scipy.sparse as sp  # type: ignore[import-untyped,unused-ignore]
         n = self.p.n_edges
         if n == 0:
             extra = [(A, lo, hi) for _, A, lo, hi in self.side]
