@@ -47,13 +47,6 @@ DIAGNOSTIC_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def _clean(x: Any) -> Any:
-    """NaN becomes None (JSON null, empty CSV cell)."""
-    if isinstance(x, float) and math.isnan(x):
-        return None
-    return x
-
-
 def proposal_rows(result: MatchResult) -> list[dict[str, Any]]:
     """One row per offer: primary (rank 0) then its alternatives (rank 1, 2, ...).
 
@@ -79,7 +72,9 @@ def proposal_rows(result: MatchResult) -> list[dict[str, Any]]:
                 "round": p.round,
                 "score": float(score),
             }
-            row.update({c: _clean(comps.get(c)) for c in COMPONENTS})
+            for c in COMPONENTS:  # NaN (x != x) becomes None: JSON null, an empty CSV cell
+                x = comps.get(c)
+                row[c] = None if x != x else x  # noqa: PLR0124 (the NaN test, inline)
             out.append(row)
     return out
 
@@ -147,20 +142,23 @@ def _write_csv_file(
     path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]
 ) -> Path:
     tmp = path.with_name(path.name + ".tmp")
+    cols = list(columns)
     with tmp.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(columns))
-        w.writeheader()
-        for row in rows:
-            w.writerow(
-                {
-                    k: (
-                        json.dumps(v, ensure_ascii=False)
-                        if isinstance(v, (dict, list))
-                        else ("" if v is None else v)
-                    )
-                    for k, v in row.items()
-                }
-            )
+        w = csv.writer(fh)
+        w.writerow(cols)
+        # Lists in column order through writerows (a C loop); None is an empty cell,
+        # nested values (diagnostics only) are JSON.
+        w.writerows(
+            [
+                ""
+                if v is None
+                else json.dumps(v, ensure_ascii=False)
+                if isinstance(v, (dict, list))
+                else v
+                for v in map(row.get, cols)
+            ]
+            for row in rows
+        )
     os.replace(tmp, path)
     return path
 
