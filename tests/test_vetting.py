@@ -101,6 +101,7 @@ def test_vet_need_succeeds_exactly_when_the_organisation_may_vet(
     )
     allowed = covers and (owner.registered or org.registered)
     assert mk.can_vet(org, need, owner=owner) is allowed
+    assert (mk.why_not_vetter(org, need, owner=owner) is None) is allowed
     assert (by in mk.vetters_for(ds, "n1")) is allowed
     if allowed:
         new = mk.vet_need(ds, "n1", by=by, reason="checked with the city")
