@@ -140,7 +140,9 @@ def blocking_pairs(
     matched = np.zeros(n_edges, dtype=bool)
     matched[np.asarray(assignment.edges, dtype=np.int64)] = True
     matched |= problem.pinned
-    compared = matched & ~problem.pinned
+    # Matched edges are few: their positions once, instead of masks over every edge.
+    matched_at = np.flatnonzero(matched)
+    compared_at = matched_at[~problem.pinned[matched_at]]
     if break_ties:
         vol_rank, need_rank = preference_ranks(problem)
         vol_score = -vol_rank.astype(np.float64)
@@ -154,14 +156,16 @@ def blocking_pairs(
         (problem.edge_left, problem.left_capacity, vol_score),
         (problem.edge_right, problem.right_capacity, need_score),
     ):
-        used = np.bincount(idx[matched], minlength=len(cap))
+        used = np.bincount(idx[matched_at], minlength=len(cap))
         worst = np.full(len(cap), np.inf)
-        np.minimum.at(worst, idx[compared], score[compared])
+        np.minimum.at(worst, idx[compared_at], score[compared_at])
         # One threshold per vertex: a side with a free place wants any pair (scores are
         # finite), a full one only pairs better than its worst; one gather per edge.
         threshold = np.where(used < cap, -np.inf, worst)
         wants.append(score > threshold[idx])
-    block = ~matched & wants[0] & wants[1]
+    block = wants[0]
+    block &= wants[1]
+    block[matched_at] = False
     if among is not None:
         block &= np.asarray(among, dtype=bool)
     return np.stack([problem.edge_left[block], problem.edge_right[block]], axis=1)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 from solver_problems import problems
 
 import matchkit as mk
@@ -166,3 +167,46 @@ def test_agrees_with_the_matching_package(seed: int, optimal: str) -> None:
     proposing = "volunteer" if optimal == "resident" else "need"
     ours = StableSolver(proposing=proposing).solve(p)
     assert sorted(ours.id_pairs(p)) == theirs
+
+
+def _blocking_reference(p: mk.MatchProblem, edges: list[int]) -> list[list[int]]:
+    """Blocking pairs by the definition, edge by edge: an unmatched pair whose two sides
+    each have a free place or strictly prefer it to their worst compared (unpinned)
+    match. Pinned pairs use capacity and are never compared."""
+    held = set(edges) | {e for e in range(p.n_edges) if p.pinned[e]}
+    out = []
+    for e in range(p.n_edges):
+        if e in held:
+            continue
+        wants = []
+        for idx, cap, score in (
+            (p.edge_left, p.left_capacity, p.volunteer_utility),
+            (p.edge_right, p.right_capacity, p.need_utility),
+        ):
+            mine = [f for f in held if idx[f] == idx[e]]
+            if len(mine) < cap[idx[e]]:
+                wants.append(True)
+                continue
+            compared = [score[f] for f in mine if not p.pinned[f]]
+            wants.append(bool(compared) and score[e] > min(compared))
+        if all(wants):
+            out.append([int(p.edge_left[e]), int(p.edge_right[e])])
+    return sorted(out)
+
+
+@given(problem=problems(max_left=6, max_right=5), data=st.data())
+def test_blocking_pairs_equal_the_definition(problem, data) -> None:
+    # Any assignment within the capacities, not only stable ones.
+    lcap, rcap = problem.residual_capacities()
+    free = [e for e in range(problem.n_edges) if not problem.pinned[e]]
+    order = data.draw(st.permutations(free))
+    keep = data.draw(st.lists(st.booleans(), min_size=len(order), max_size=len(order)))
+    edges = []
+    for e, k in zip(order, keep):
+        i, j = int(problem.edge_left[e]), int(problem.edge_right[e])
+        if k and lcap[i] > 0 and rcap[j] > 0:
+            lcap[i] -= 1
+            rcap[j] -= 1
+            edges.append(e)
+    a = mk.Assignment.from_edges(problem, sorted(edges), method="hand")
+    assert blocking_pairs(problem, a).tolist() == _blocking_reference(problem, edges)
