@@ -24,7 +24,7 @@ from ._candidates import candidate_chunks
 from ._dataset import Dataset
 from ._encode import Encoded, encode
 from ._exceptions import InvalidInputError
-from ._memory import as_heavy_step
+from ._memory import as_heavy_step, release_free_memory
 from ._numbering import compact_ids, in_sorted
 from ._problem import MatchProblem
 from ._rules import filter_pairs
@@ -221,6 +221,8 @@ def build_encoded(
                     acc.add(pending.popleft().result())
             while pending:
                 acc.add(pending.popleft().result())
+        # The chunks' temporaries are free now, but the threads' heap arenas keep them.
+        release_free_memory()
         cols = acc.result()
         cols.pop("_pin", None)
         order, key = _argsort_keys(cols.pop("_key"), with_keys=True)
@@ -235,6 +237,7 @@ def build_encoded(
             for k, col in zip(batch, pool.map(lambda k, o=order: cols[k][o], batch)):
                 cols[k] = col
         del order
+    release_free_memory()
     return lazy_problem(enc, left, right, cols["_w"], cols["_vu"], cols["_nu"])
 
 

@@ -72,7 +72,9 @@ def proposal_rows(result: MatchResult) -> list[dict[str, Any]]:
                 "round": p.round,
                 "score": float(score),
             }
-            for c in COMPONENTS:  # NaN (x != x) becomes None: JSON null, an empty CSV cell
+            # Components are Python floats (or absent): NaN (x != x) becomes None, JSON
+            # null and an empty CSV cell.
+            for c in COMPONENTS:
                 x = comps.get(c)
                 row[c] = None if x != x else x  # noqa: PLR0124 (the NaN test, inline)
             out.append(row)

@@ -25,12 +25,18 @@ It changes nothing when the collector is already off. The switch is process-wide
 threads' collections wait too while a block runs. So the blocks hold only matchkit's own
 work (building, the ledger, proposals, reasons, metrics), never a solver (which may be
 the user's) or other user code.
+
+:func:`release_free_memory` hands memory that is free inside the C heap back to the
+system (glibc's ``malloc_trim``) after a step that made and dropped many arrays.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import gc
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,7 +45,13 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["as_heavy_step", "collection_paused", "heavy_step", "no_hugepage_advice"]
+__all__ = [
+    "as_heavy_step",
+    "collection_paused",
+    "heavy_step",
+    "no_hugepage_advice",
+    "release_free_memory",
+]
 
 _lock = threading.Lock()
 _depth = 0
@@ -139,3 +151,35 @@ def as_heavy_step(fn: F) -> F:
             return fn(*args, **kwargs)
 
     return inner  # type: ignore[return-value]
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (checked once)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None)
+        fn = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_size_t]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def release_free_memory() -> None:
+    """Hand memory that is free inside the C heap back to the system (glibc only).
+
+    numpy arrays below glibc's mmap threshold (which grows up to 32 MB as large blocks
+    are freed) live in the heap, and the worker threads' arenas keep them once freed: a
+    100k build left about 0.4-0.7 GB resident that nothing used. ``malloc_trim(0)`` returns
+    those pages; it changes no value and costs milliseconds. Elsewhere it does nothing.
+
+    Examples
+    --------
+    >>> release_free_memory()
+    """
+    fn = _malloc_trim()
+    if fn is not None:
+        fn(0)
