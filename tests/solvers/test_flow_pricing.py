@@ -47,6 +47,12 @@ def many_choices(seed: int, n_left: int = 300, n_right: int = 30, ties: bool = F
     )
 
 
+def small_start(mp: pytest.MonkeyPatch) -> None:
+    """A start of one edge per volunteer and each need's top bucket: rounds must add edges."""
+    mp.setattr(pricing, "PER_VOLUNTEER", 1)
+    mp.setattr(pricing, "PER_PLACE", 0)
+
+
 def networkx_optimum(p: mk.MatchProblem) -> float:
     g = nx.DiGraph()
     total = int(p.left_capacity.sum())
@@ -130,8 +136,7 @@ def test_priced_solve_equals_brute_force(p: mk.MatchProblem) -> None:
         mp.setattr(flow_module, "_SMALL", 0)
         mp.setattr(flow_module, "ortools_installed", lambda: False)
         mp.setattr(flow_module, "_PRICING_MAX_SHARE", {"lp": 1.0})  # even a start of all
-        mp.setattr(pricing, "PER_VOLUNTEER", 1)  # a small start: rounds must add edges
-        mp.setattr(pricing, "PER_PLACE", 0)
+        small_start(mp)
         for objective in ("weight", "cardinality"):
             a = FlowSolver().solve(p, objective=objective)
             check_assignment(p, a)
@@ -147,8 +152,7 @@ def test_pricing_itself_equals_brute_force_for_both_objectives(p: mk.MatchProble
     # solve_priced on the reduced problem directly, from a start of one edge per
     # volunteer, so that rounds must bring edges in; pins and float weights included.
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pricing, "PER_VOLUNTEER", 1)
-        mp.setattr(pricing, "PER_PLACE", 0)
+        small_start(mp)
         for objective in ("weight", "cardinality"):
             ip = integer_problem(p, objective=objective, scale=None)
             if len(ip.left) == 0:
@@ -287,8 +291,7 @@ def test_rounds_that_run_out_fall_back_to_every_edge(
 ) -> None:
     monkeypatch.setattr(flow_module, "ortools_installed", lambda: False)
     monkeypatch.setattr(pricing, "MAX_ROUNDS", 1)
-    monkeypatch.setattr(pricing, "PER_VOLUNTEER", 1)
-    monkeypatch.setattr(pricing, "PER_PLACE", 0)
+    small_start(monkeypatch)
     p = many_choices(4)
     a = FlowSolver().solve(p)
     assert a.objective == pytest.approx(networkx_optimum(p))
