@@ -118,6 +118,41 @@ def test_warm_replan_equals_cold_replan() -> None:
         assert w.assignment.objective == pytest.approx(c.assignment.objective)
 
 
+@pytest.mark.parametrize("backend", ["lp", "ortools"])
+def test_warm_replan_equals_cold_replan_when_the_solve_prices(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The flow method's pricing (a subgraph solved, then proven on all pairs) on every
+    # solve of the round, from a small start so that rounds add pairs: warm and cold
+    # still make the same offers, because the subgraphs depend on the problem alone.
+    from matchkit.solvers import _flow, _flow_pricing
+    from matchkit.solvers._flow_ortools import ortools_installed
+
+    if backend == "ortools" and not ortools_installed():
+        pytest.skip("OR-Tools is not installed")
+    if backend == "lp":
+        monkeypatch.setattr(_flow, "ortools_installed", lambda: False)
+    monkeypatch.setattr(_flow, "_PRICING_MIN_EDGES", 0)
+    monkeypatch.setattr(_flow, "_SMALL", 0)
+    monkeypatch.setattr(_flow, "_PRICING_MAX_SHARE", {"lp": 1.0, "ortools": 1.0})
+    monkeypatch.setattr(_flow_pricing, "PER_VOLUNTEER", 1)
+    monkeypatch.setattr(_flow_pricing, "PER_PLACE", 1)
+    ds = synthetic_city(600, 60, seed=4)
+    with mk.Ledger(":memory:") as warm, mk.Ledger(":memory:") as cold:
+        first_w = mk.match(ds, ledger=warm, as_of=DEFAULT_AS_OF)
+        mk.match(ds, ledger=cold, as_of=DEFAULT_AS_OF)
+        assert first_w.assignment.info["pricing_rounds"] >= 2
+        for p in first_w.new_proposals[::5]:
+            for ledger in (warm, cold):
+                ledger.reject(p.volunteer_id, p.need_id, at=f"{DEFAULT_AS_OF}T05:00:00+00:00")
+        at = f"{DEFAULT_AS_OF}T06:00:00+00:00"
+        w = mk.match(ds, ledger=warm, as_of=DEFAULT_AS_OF, previous=first_w, at=at)
+        c = mk.match(ds, ledger=cold, as_of=DEFAULT_AS_OF, at=at)
+        assert w.assignment.info["pricing_rounds"] >= 1
+        assert _pairs(w) == _pairs(c)
+        assert w.assignment.objective == pytest.approx(c.assignment.objective)
+
+
 def test_previous_result_of_another_day_is_not_reused() -> None:
     ds = synthetic_city(100, 10, seed=1)
     first = mk.match(ds, as_of=DEFAULT_AS_OF)
