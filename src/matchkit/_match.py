@@ -30,7 +30,7 @@ from ._models import NeedStatus
 from ._policy import policy_blocks
 from ._proposals import MatchResult, OfferBudget
 from ._reasons import unfilled_reasons, unmatched_reasons
-from ._round_ledger import LedgerView, pair_indices, reserving_arrays
+from ._round_ledger import LedgerView, pair_indices, per_volunteer, reserving_arrays
 from ._round_problem import decided_keys, round_problem
 from ._round_proposals import (
     ledger_offers,
@@ -189,9 +189,9 @@ def match(
         placed_v = np.bincount(placed_l, minlength=n_v)
         placed_n = np.bincount(placed_r, minlength=n_n)
         reserved_n = np.bincount(resv_r, minlength=n_n)
-        pending_v = np.array([view.pending_groups.get(v, 0) for v in problem.left_ids], dtype=np.int64)
-        open_v = np.array([view.open_count.get(v, 0) for v in problem.left_ids], dtype=np.int64)
-        week_v = np.array([view.week_count.get(v, 0) for v in problem.left_ids], dtype=np.int64)
+        pending_v = per_volunteer(view.pending_groups, vindex, n_v)
+        open_v = per_volunteer(view.open_count, vindex, n_v)
+        week_v = per_volunteer(view.week_count, vindex, n_v)
 
         cap_v = np.maximum(problem.left_capacity - placed_v - pending_v, 0)
         allowed_offers = np.maximum(
@@ -250,8 +250,7 @@ def match(
         primary_n = np.bincount(chosen_r, minlength=n_n) + np.bincount(
             resv_r[resv_primary], minlength=n_n
         )
-        degree_v = np.bincount(problem.edge_left, minlength=n_v)
-        degree_n = np.bincount(problem.edge_right, minlength=n_n)
+        degree_v, degree_n = problem._degrees
         excluded_at = np.flatnonzero(excluded_edge)  # few: count them instead of the rest
         live_v = degree_v - np.bincount(problem.edge_left[excluded_at], minlength=n_v)
         if need_ok.all():

@@ -361,6 +361,14 @@ class MatchProblem:
         return self.left_capacity - pl, self.right_capacity - pr
 
     @cached_property
+    def _degrees(self) -> tuple[IntArray, IntArray]:
+        """Edges per volunteer and per need (kept: a warm round reuses its problem)."""
+        return (
+            np.bincount(self.edge_left, minlength=self.n_left),
+            np.bincount(self.edge_right, minlength=self.n_right),
+        )
+
+    @cached_property
     def _edge_key(self) -> IntArray:
         """One sortable key per edge (edges are sorted by (left, right), so keys are too)."""
         return self.edge_left * max(self.n_right, 1) + self.edge_right

@@ -18,7 +18,14 @@ from numpy.typing import NDArray
 
 from ._ledger import Ledger
 
-__all__ = ["LedgerView", "Pair", "id_indices", "pair_indices", "reserving_arrays"]
+__all__ = [
+    "LedgerView",
+    "Pair",
+    "id_indices",
+    "pair_indices",
+    "per_volunteer",
+    "reserving_arrays",
+]
 
 I64 = NDArray[np.int64]
 Pair = tuple[str, str]
@@ -36,6 +43,23 @@ def id_indices(
     li = np.fromiter(map(vindex.get, vs, repeat(-1)), dtype=np.int64, count=n)
     ri = np.fromiter(map(nindex.get, ns, repeat(-1)), dtype=np.int64, count=n)
     return li, ri
+
+
+def per_volunteer(counts: Mapping[str, int], vindex: Mapping[str, int], n: int) -> I64:
+    """A count per volunteer index from counts by id (ids not in the round are ignored).
+
+    Examples
+    --------
+    >>> per_volunteer({"b": 2, "x": 5}, {"a": 0, "b": 1}, 2).tolist()
+    [0, 2]
+    """
+    out = np.zeros(n, dtype=np.int64)
+    if counts:
+        at = np.fromiter(map(vindex.get, counts.keys(), repeat(-1)), dtype=np.int64, count=len(counts))
+        value = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+        known = at >= 0
+        out[at[known]] = value[known]
+    return out
 
 
 def pair_indices(
