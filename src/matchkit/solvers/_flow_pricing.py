@@ -37,7 +37,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MIN_EDGES", "Exact", "least_prices", "solve_priced", "starting_edges"]
+__all__ = [
+    "MAX_SHARE",
+    "MIN_EDGES",
+    "Exact",
+    "least_prices",
+    "solve_priced",
+    "starting_edges",
+]
 
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
