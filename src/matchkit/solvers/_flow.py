@@ -243,7 +243,7 @@ class FlowSolver:
                 backend = "lapjv"
         info["backend"] = backend
         return Assignment.from_edges(
-            problem, ip.edges[local], method=self.name, status="optimal", info=info
+            problem, ip.original(local), method=self.name, status="optimal", info=info
         )
 
     def _priced(

@@ -44,8 +44,9 @@ class IntProblem:
 
     Attributes
     ----------
-    edges : ndarray of int64
-        Positions (in the original problem) of the usable free edges, ascending.
+    kept : ndarray of int64 or None
+        Positions (in the original problem) of the usable free edges, ascending; None
+        when every edge is usable (no array of all positions is made: see :attr:`edges`).
     left, right : ndarray of int64
         Endpoints of those edges (volunteer and need indices of the original problem).
     weight : ndarray of int64
@@ -58,7 +59,7 @@ class IntProblem:
         Weight added to every edge by the cardinality transform (0 for "weight").
     """
 
-    edges: IntArray
+    kept: IntArray | None
     left: IntArray
     right: IntArray
     weight: IntArray
@@ -66,6 +67,15 @@ class IntProblem:
     right_capacity: IntArray
     scale: int
     offset: int
+
+    @property
+    def edges(self) -> IntArray:
+        """Positions (in the original problem) of the usable free edges, ascending."""
+        return np.arange(self.left.size, dtype=np.int64) if self.kept is None else self.kept
+
+    def original(self, local: IntArray) -> IntArray:
+        """Positions in the original problem of the edges at ``local`` positions here."""
+        return local if self.kept is None else self.kept[local]
 
 
 def _is_integral(w: NDArray[np.float64]) -> bool:
@@ -103,6 +113,10 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
     >>> ip = integer_problem(p, objective="weight", scale=None)
     >>> ip.edges.tolist(), ip.weight.tolist(), ip.scale
     ([0, 2], [2621440, 4194304], 1048576)
+    >>> every = integer_problem(mk.MatchProblem.from_edges([0, 1], [0, 0], [3.0, 2.0],
+    ...                         n_left=2, n_right=1), objective="weight", scale=None)
+    >>> every.kept is None, every.edges.tolist(), every.original(np.array([1])).tolist()
+    (True, [0, 1], [1])
     """
     lcap, rcap = problem.residual_capacities()
     usable = ~problem.pinned
@@ -137,12 +151,13 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
     scaled = np.multiply(w, scale)  # one temporary, rounded in place
     wi = np.rint(scaled, out=scaled).astype(np.int64)
     del scaled
-    edges = np.arange(w.size, dtype=np.int64) if every else np.flatnonzero(usable)
+    edges = None if every else np.flatnonzero(usable)
     offset = 0
     if objective == "weight":
         keep = wi > 0
         if not keep.all():
-            edges, wi = edges[keep], wi[keep]
+            edges = np.flatnonzero(keep) if edges is None else edges[keep]
+            wi = wi[keep]
             every = False
     elif wi.size:
         lo, hi = int(wi.min()), int(wi.max())
@@ -157,7 +172,7 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
         offset = 1 - lo + big
         wi = wi + offset
     return IntProblem(
-        edges=edges,
+        kept=edges,
         left=problem.edge_left if every else problem.edge_left[edges],
         right=problem.edge_right if every else problem.edge_right[edges],
         weight=wi,
