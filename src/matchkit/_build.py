@@ -223,7 +223,7 @@ def build_encoded(
                 acc.add(pending.popleft().result())
         # The chunks' temporaries are free now, but the threads' heap arenas keep them.
         release_free_memory()
-        cols = acc.result(pool if workers > 1 else None, workers)
+        cols = acc.result()
         cols.pop("_pin", None)
         order, key = _argsort_keys(cols.pop("_key"), with_keys=True)
         left = key // n_needs
@@ -327,25 +327,10 @@ class _Accumulator:
             self.parts = [merged]
             self.pending = merged["_key"].size
 
-    def _merge(
-        self, pool: ThreadPoolExecutor | None = None, workers: int = 1
-    ) -> dict[str, NDArray[Any]]:
-        # Column by column, dropping each column's parts once merged (peak: one column
-        # more; with a pool, one more per thread, as many columns at a time: numpy copies
-        # without holding the GIL).
+    def _merge(self) -> dict[str, NDArray[Any]]:
+        # Column by column, dropping each column's parts once merged (peak: one column).
         parts, self.parts = self.parts, []
-        names = list(parts[0])
-        step = 1 if pool is None else max(1, workers)
-        cols: dict[str, NDArray[Any]] = {}
-        for a in range(0, len(names), step):
-            batch = names[a : a + step]
-            pieces = [[p.pop(k) for p in parts] for k in batch]
-            if pool is None:
-                merged = [np.concatenate(pieces[0])]
-            else:
-                merged = list(pool.map(np.concatenate, pieces))
-            del pieces
-            cols.update(zip(batch, merged))
+        cols = {k: np.concatenate([p.pop(k) for p in parts]) for k in list(parts[0])}
         if self.top_k is not None:
             left = cols["_key"] // self.n_needs
             keep = top_k_mask(
@@ -360,14 +345,12 @@ class _Accumulator:
                 cols[k] = cols[k][keep]
         return cols
 
-    def result(
-        self, pool: ThreadPoolExecutor | None = None, workers: int = 1
-    ) -> dict[str, NDArray[Any]]:
+    def result(self) -> dict[str, NDArray[Any]]:
         if not self.parts:
             empty: dict[str, NDArray[Any]] = {"_key": np.zeros(0, dtype=np.int64)}
             empty.update({k: np.zeros(0, dtype=np.float64) for k in ("_vu", "_nu", "_w")})
             return empty
-        return self._merge(pool, workers)
+        return self._merge()
 
 
 def top_k_mask(
