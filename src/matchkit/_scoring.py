@@ -38,6 +38,7 @@ __all__ = [
     "LazyComponents",
     "combine",
     "components",
+    "weight_of",
 ]
 
 #: Names of the per-edge components, in the order they are stored.
@@ -161,10 +162,29 @@ def combine(comps: dict[str, F64], weights: Weights) -> tuple[F64, F64, F64]:
     """
     vu = _mean(comps, VOLUNTEER_COMPONENTS, weights)
     nu = _mean(comps, NEED_COMPONENTS, weights)
-    s = weights.volunteer_side
-    w = s * vu + (1.0 - s) * nu
+    return vu, nu, weight_of(vu, nu, weights.volunteer_side)
+
+
+def weight_of(vu: F64, nu: F64, volunteer_side: float) -> F64:
+    """The weight ``s * vu + (1 - s) * nu`` clipped to [0, 1] (``s``: the volunteer side).
+
+    The same bits wherever it is computed, so the build may keep the utilities alone and
+    compute the weights once, in the problem's order.
+
+    Examples
+    --------
+    >>> weight_of(np.array([1.0, 0.0]), np.array([0.5, 0.5]), 0.5).tolist()
+    [0.75, 0.25]
+    """
+    s = volunteer_side
+    w = np.empty(vu.shape, dtype=np.float64)
+    step = 1 << 20  # in slices: no temporaries of every edge at the end of a build
+    for a in range(0, vu.size, step):
+        part = w[a : a + step]
+        np.multiply(vu[a : a + step], s, out=part)
+        part += (1.0 - s) * nu[a : a + step]
     np.clip(w, 0.0, 1.0, out=w)
-    return vu, nu, w
+    return w
 
 
 def _mean(comps: dict[str, F64], names: tuple[str, ...], weights: Weights) -> F64:
