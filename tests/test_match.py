@@ -101,21 +101,28 @@ def test_weekly_budget_counts_offers_of_the_last_seven_days() -> None:
         assert offered & {p.volunteer_id for p in r3.new_proposals}
 
 
-def test_warm_replan_equals_cold_replan() -> None:
-    ds = synthetic_city(400, 40, seed=8)
+def _replan_warm_and_cold(ds: mk.Dataset, every: int) -> tuple[mk.MatchResult, ...]:
+    """Round 1 on two ledgers, every ``every``-th offer rejected on both, then a warm
+    re-plan (ledger open, ``previous=``) and a cold one: (first warm, first cold, warm,
+    cold)."""
     with mk.Ledger(":memory:") as warm, mk.Ledger(":memory:") as cold:
         first_w = mk.match(ds, ledger=warm, as_of=DEFAULT_AS_OF)
         first_c = mk.match(ds, ledger=cold, as_of=DEFAULT_AS_OF)
-        for p in first_w.new_proposals[::7]:
+        for p in first_w.new_proposals[::every]:
             for ledger in (warm, cold):
                 ledger.reject(p.volunteer_id, p.need_id, at=f"{DEFAULT_AS_OF}T05:00:00+00:00")
         at = f"{DEFAULT_AS_OF}T06:00:00+00:00"
         w = mk.match(ds, ledger=warm, as_of=DEFAULT_AS_OF, previous=first_w, at=at)
         c = mk.match(ds, ledger=cold, as_of=DEFAULT_AS_OF, at=at)
-        assert w.problem is first_w.problem  # scores reused
-        assert c.problem is not first_c.problem
-        assert _pairs(w) == _pairs(c)
-        assert w.assignment.objective == pytest.approx(c.assignment.objective)
+    return first_w, first_c, w, c
+
+
+def test_warm_replan_equals_cold_replan() -> None:
+    first_w, first_c, w, c = _replan_warm_and_cold(synthetic_city(400, 40, seed=8), 7)
+    assert w.problem is first_w.problem  # scores reused
+    assert c.problem is not first_c.problem
+    assert _pairs(w) == _pairs(c)
+    assert w.assignment.objective == pytest.approx(c.assignment.objective)
 
 
 @pytest.mark.parametrize("backend", ["lp", "ortools"])
@@ -137,20 +144,11 @@ def test_warm_replan_equals_cold_replan_when_the_solve_prices(
     monkeypatch.setattr(_flow, "_PRICING_MAX_SHARE", {"lp": 1.0, "ortools": 1.0})
     monkeypatch.setattr(_flow_pricing, "PER_VOLUNTEER", 1)
     monkeypatch.setattr(_flow_pricing, "PER_PLACE", 1)
-    ds = synthetic_city(600, 60, seed=4)
-    with mk.Ledger(":memory:") as warm, mk.Ledger(":memory:") as cold:
-        first_w = mk.match(ds, ledger=warm, as_of=DEFAULT_AS_OF)
-        mk.match(ds, ledger=cold, as_of=DEFAULT_AS_OF)
-        assert first_w.assignment.info["pricing_rounds"] >= 2
-        for p in first_w.new_proposals[::5]:
-            for ledger in (warm, cold):
-                ledger.reject(p.volunteer_id, p.need_id, at=f"{DEFAULT_AS_OF}T05:00:00+00:00")
-        at = f"{DEFAULT_AS_OF}T06:00:00+00:00"
-        w = mk.match(ds, ledger=warm, as_of=DEFAULT_AS_OF, previous=first_w, at=at)
-        c = mk.match(ds, ledger=cold, as_of=DEFAULT_AS_OF, at=at)
-        assert w.assignment.info["pricing_rounds"] >= 1
-        assert _pairs(w) == _pairs(c)
-        assert w.assignment.objective == pytest.approx(c.assignment.objective)
+    first_w, _, w, c = _replan_warm_and_cold(synthetic_city(600, 60, seed=4), 5)
+    assert first_w.assignment.info["pricing_rounds"] >= 2
+    assert w.assignment.info["pricing_rounds"] >= 1
+    assert _pairs(w) == _pairs(c)
+    assert w.assignment.objective == pytest.approx(c.assignment.objective)
 
 
 def test_previous_result_of_another_day_is_not_reused() -> None:
