@@ -452,7 +452,8 @@ class LedgerState:
         cut = format_time(parse_time(since, name="since"))
         # One pass over the log: no volunteer's times need sorting for a count.
         return {
-            v: sum(t >= cut for t in times) for v, times in self._offer_log.items()
+            v: int(times[0] >= cut) if len(times) == 1 else sum(t >= cut for t in times)
+            for v, times in self._offer_log.items()
         }
 
 

@@ -28,10 +28,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._dataset import Dataset
-from ._problem import Assignment, MatchProblem, components_at
+from ._problem import MatchProblem, components_at
 from ._proposals import Proposal
 from ._rules import EARTH_RADIUS_KM
-from ._stability import blocking_pairs
+from ._stability import blocking_positions
 
 __all__ = [
     "DISTANCE_BINS_KM",
@@ -197,14 +197,10 @@ def _blocking(
     problem: MatchProblem, held: I64, excluded_edge: NDArray[np.bool_] | None
 ) -> int:
     """Blocking pairs of the set of held edges, among pairs that may still be proposed."""
-    keep = (
-        np.ones(problem.n_edges, dtype=bool)
-        if excluded_edge is None
-        else ~excluded_edge
-    )
-    keep[held] = True
-    asg = Assignment.from_edges(problem, held, method="proposals")
-    return int(blocking_pairs(problem, asg, among=keep).shape[0])
+    pos = blocking_positions(problem, held)
+    if excluded_edge is not None:
+        pos = pos[~excluded_edge[pos]]  # held edges never block, excluded or not
+    return int(pos.size)
 
 
 def round_metrics(

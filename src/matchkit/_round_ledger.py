@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -89,31 +90,42 @@ class LedgerView:
         state = ledger.state(as_of=at)
         self.state = state
         self.placements = sorted(state.placements)
-        self.open_pairs = sorted(state.open_offers)
+        open_offers = state.open_offers
+        self.open_pairs = sorted(open_offers)
         self.excluded = set(state.rejected) | set(state.excluded) | set(state.withdrawn)
         groups = self.groups = self._groups(state)
+        reserving = dict(open_offers)
         accepted_groups = {(v, groups.get((v, n), n)) for v, n in state.placements}
-        for pair, offer in state.open_offers.items():
-            v = pair[0]
-            g = groups.get(pair, pair[1])
-            if (v, g) in accepted_groups:
-                continue  # the volunteer already chose within this group
-            self.reserving[pair] = offer
-        for v, g in {(p[0], groups.get(p, p[1])) for p in self.reserving}:
-            self.pending_groups[v] += 1
-        for v, _ in self.reserving:
-            self.open_count[v] += 1
+        if accepted_groups:
+            placed = {v for v, _ in accepted_groups}
+            for pair in [p for p in reserving if p[0] in placed]:
+                if (pair[0], groups.get(pair, pair[1])) in accepted_groups:
+                    del reserving[pair]  # the volunteer already chose within this group
+        self.reserving = reserving
+        # Counted in C (tens of thousands of open offers): a volunteer's pending groups
+        # are its open pairs with each alternative folded into its group's need.
+        pending = set(reserving).difference(groups)
+        pending.update((p[0], groups[p]) for p in groups.keys() & reserving.keys())
+        first = itemgetter(0)
+        self.pending_groups = Counter(map(first, pending))
+        self.open_count = Counter(map(first, reserving))
         made = state.offers_since_each(at - timedelta(days=7))
-        for v in {p[0] for p in state.open_offers} | set(state.max_placements):
-            self.week_count[v] = made.get(v, 0)
+        self.week_count = Counter(
+            {v: made.get(v, 0) for v in set(map(first, open_offers)).union(state.max_placements)}
+        )
 
     @staticmethod
     def _groups(state: Any) -> dict[Pair, str]:
-        """Open offer (and placement) -> the need of the proposal it came with."""
+        """Open offer (and placement) -> the need of the proposal it came with, where that
+        is not the pair's own need (``groups.get(pair, pair[1])`` reads it)."""
         out: dict[Pair, str] = {}
         for offers in (state.open_offers, state.accepted_offers):
             for pair, offer in offers.items():
-                out[pair] = str(offer.extra.get("group", pair[1]))
+                extra = offer.extra
+                if extra and "group" in extra:
+                    group = str(extra["group"])
+                    if group != pair[1]:
+                        out[pair] = group
         return out
 
 
