@@ -256,9 +256,15 @@ def match(
         if need_ok.all():
             unblocked_v = live_v
         else:
-            unblocked_v = np.bincount(
-                problem.edge_left[~excluded_edge & need_ok[problem.edge_right]], minlength=n_v
-            )
+            # edges to needs that policy checks hold back, per volunteer: a pass over every
+            # edge, so a warm round takes the previous round's count when they are the same
+            held = previous.context.get("held_back") if reuse is not None and previous is not None else None
+            if held is None or not np.array_equal(held[0], need_ok):
+                held = (need_ok, np.bincount(
+                    problem.edge_left[~need_ok[problem.edge_right]], minlength=n_v
+                ))
+            held_ex = excluded_at[~need_ok[problem.edge_right[excluded_at]]]
+            unblocked_v = live_v - held[1] + np.bincount(problem.edge_left[held_ex], minlength=n_v)
         unmatched = unmatched_reasons(
             problem,
             offered=offered_v,
@@ -313,7 +319,8 @@ def match(
             free_problem=free_problem,
             context={"key": key, "decided": decided, "reserve": reserve, "shortlist": shortlist, "budget": budget,
                      "blocked": blocked, "policies": policies,
-                     "weights": weights, "excluded": frozenset(view.excluded)},
+                     "weights": weights, "excluded": frozenset(view.excluded),
+                     "held_back": None if need_ok.all() else held},
         )
 
 
