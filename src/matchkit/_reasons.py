@@ -39,52 +39,77 @@ def unmatched_reasons(
     check holds back; where it is 0 but ``live_degree`` is not, the reason is
     ``held_back``.
     """
+    idx = np.flatnonzero(offered == 0)
+    cap = problem.left_capacity[idx]
+    n_placed, n_degree, n_live = placed[idx], degree[idx], live_degree[idx]
+    no_open = (
+        open_degree[idx] == 0 if open_degree is not None else np.zeros(idx.size, dtype=bool)
+    )
+    # The first rule that applies, in this order, picks the reason (one code per volunteer).
+    code = np.select(
+        [n_placed >= cap, n_degree == 0, n_live == 0, no_open, budget_bound[idx]],
+        [0, 1, 2, 3, 4],
+        default=5,
+    )
+    # The number each message shows; messages are shared between equal numbers.
+    shown = np.choose(code, [n_placed, n_degree, n_degree, n_live, open_offers[idx], n_live])
+    ids = problem.left_ids
+    messages: dict[tuple[int, int, int], str] = {}
     out: dict[str, Reason] = {}
-    for i in np.flatnonzero(offered == 0).tolist():
-        vid = problem.left_ids[i]
-        cap = int(problem.left_capacity[i])
-        if placed[i] >= cap:
-            out[vid] = Reason(
-                "placed",
-                f"already placed: {int(placed[i])} accepted placement(s), the most they asked for",
-                {"placements": int(placed[i]), "max_placements": cap},
-            )
-        elif degree[i] == 0:
-            out[vid] = Reason(
-                "no_acceptable_need",
-                "no open need is acceptable under the hard rules (causes they exclude, skills, "
-                "languages, checks, age, distance, schedule); see why_not() for a given need",
-                {"acceptable_needs": 0},
-            )
-        elif live_degree[i] == 0:
-            out[vid] = Reason(
-                "all_declined",
-                f"they rejected or left every acceptable need ({int(degree[i])}); "
-                "nothing is proposed again to them",
-                {"acceptable_needs": int(degree[i])},
-            )
-        elif open_degree is not None and open_degree[i] == 0:
-            out[vid] = Reason(
-                "held_back",
-                f"their {int(live_degree[i])} acceptable need(s) are held back by policy "
-                "checks (for example, not vetted yet); they are offered once that is fixed",
-                {"acceptable_needs": int(live_degree[i])},
-            )
-        elif budget_bound[i]:
-            out[vid] = Reason(
-                "offer_budget",
-                f"their offer budget is used up ({int(open_offers[i])} open offer(s) or the "
-                "weekly limit reached); new offers wait until they answer",
-                {"open_offers": int(open_offers[i])},
-            )
+    for i, c, k, p, m in zip(
+        idx.tolist(), code.tolist(), shown.tolist(), n_placed.tolist(), cap.tolist()
+    ):
+        text = messages.get((c, k, m))
+        if text is None:
+            text = messages[(c, k, m)] = _unmatched_text(c, k, m)
+        if c == 0:
+            details: dict[str, int] = {"placements": p, "max_placements": m}
+        elif c == 4:
+            details = {"open_offers": k}
         else:
-            out[vid] = Reason(
-                "outcompeted",
-                f"their {int(live_degree[i])} acceptable need(s) went to volunteers who fit "
-                "them better, or have no free place left",
-                {"acceptable_needs": int(live_degree[i])},
-            )
+            details = {"acceptable_needs": k}
+        out[ids[i]] = Reason(_UNMATCHED_CODES[c], text, details)
     return out
+
+
+_UNMATCHED_CODES = (
+    "placed",
+    "no_acceptable_need",
+    "all_declined",
+    "held_back",
+    "offer_budget",
+    "outcompeted",
+)
+
+
+def _unmatched_text(code: int, k: int, max_placements: int) -> str:
+    """The message of an unmatched reason (``k`` is the number it shows)."""
+    if code == 0:
+        return f"already placed: {k} accepted placement(s), the most they asked for"
+    if code == 1:
+        return (
+            "no open need is acceptable under the hard rules (causes they exclude, skills, "
+            "languages, checks, age, distance, schedule); see why_not() for a given need"
+        )
+    if code == 2:
+        return (
+            f"they rejected or left every acceptable need ({k}); "
+            "nothing is proposed again to them"
+        )
+    if code == 3:
+        return (
+            f"their {k} acceptable need(s) are held back by policy "
+            "checks (for example, not vetted yet); they are offered once that is fixed"
+        )
+    if code == 4:
+        return (
+            f"their offer budget is used up ({k} open offer(s) or the "
+            "weekly limit reached); new offers wait until they answer"
+        )
+    return (
+        f"their {k} acceptable need(s) went to volunteers who fit "
+        "them better, or have no free place left"
+    )
 
 
 _STATUS_TEXT = {
