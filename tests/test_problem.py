@@ -75,6 +75,25 @@ def test_edge_index_finds_present_pairs_and_marks_absent_ones() -> None:
     p = mk.MatchProblem.from_edges([0, 0, 2], [1, 3, 0], [1.0, 1.0, 1.0], n_left=3, n_right=4)
     assert p.edge_index([2, 0, 1, 0], [0, 3, 1, 0]).tolist() == [2, 1, -1, -1]
     assert p.edge_index([], []).tolist() == []
+    # an index out of range is absent, never another pair's position
+    assert p.edge_index([0, 3, -1, 1], [5, 0, 1, -3]).tolist() == [-1, -1, -1, -1]
+
+
+@given(problems(max_volunteers=12, max_needs=12), st.data())
+def test_edge_index_is_the_position_of_each_pair(p: mk.MatchProblem, data: st.DataObject) -> None:
+    position = {
+        pair: i for i, pair in enumerate(zip(p.edge_left.tolist(), p.edge_right.tolist()))
+    }
+    queries = data.draw(
+        st.lists(
+            st.tuples(st.integers(-2, p.n_left + 2), st.integers(-2, p.n_right + 2)),
+            max_size=40,
+        )
+    )
+    queries += list(position)  # every edge too
+    left = [a for a, _ in queries]
+    right = [b for _, b in queries]
+    assert p.edge_index(left, right).tolist() == [position.get(q, -1) for q in queries]
 
 
 def test_with_decisions_pins_accepted_removes_rejected_and_never_mutates() -> None:

@@ -369,22 +369,38 @@ class MatchProblem:
         )
 
     @cached_property
-    def _edge_key(self) -> IntArray:
-        """One sortable key per edge (edges are sorted by (left, right), so keys are too)."""
-        return self.edge_left * max(self.n_right, 1) + self.edge_right
+    def _left_start(self) -> IntArray:
+        """Where each volunteer's edges start, and the end (edges are sorted by (left, right))."""
+        out = np.zeros(self.n_left + 1, dtype=np.int64)
+        np.cumsum(self._degrees[0], out=out[1:])
+        return out
 
     def edge_index(self, left: ArrayLike, right: ArrayLike) -> IntArray:
         """Positions of the pairs ``(left[i], right[i])`` among the edges; -1 where absent."""
         li = np.asarray(left, dtype=np.int64).reshape(-1)
         ri = np.asarray(right, dtype=np.int64).reshape(-1)
-        if li.size == 0:
-            return np.zeros(0, dtype=np.int64)
-        key = self._edge_key
-        q = li * max(self.n_right, 1) + ri
-        pos = np.searchsorted(key, q)
-        pos_c = np.minimum(pos, max(len(key) - 1, 0))
-        found = (pos < len(key)) & (key[pos_c] == q) if len(key) else np.zeros(len(q), bool)
-        return np.where(found, pos_c, -1).astype(np.int64)
+        if li.size == 0 or self.n_edges == 0:
+            return np.full(li.size, -1, dtype=np.int64)
+        # A binary search in each volunteer's own edges, all pairs at once: a dozen steps
+        # over the queries, no key array over every edge.
+        known = (li >= 0) & (li < self.n_left)
+        li_k = np.where(known, li, 0)
+        start = self._left_start
+        lo, hi = start[li_k], start[li_k + 1]
+        hi[~known] = lo[~known]
+        right_of = self.edge_right
+        last = self.n_edges - 1
+        while True:
+            open_ = lo < hi
+            if not open_.any():
+                break
+            mid = (lo + hi) >> 1
+            below = right_of[np.minimum(mid, last)] < ri
+            lo = np.where(open_ & below, mid + 1, lo)
+            hi = np.where(open_ & ~below, mid, hi)
+        end = start[li_k + 1]
+        found = known & (lo < end) & (right_of[np.minimum(lo, last)] == ri)
+        return np.where(found, lo, -1).astype(np.int64)
 
     def _pairs_as_indices(self, pairs: Any, what: str) -> IntArray:
         if pairs is None:
