@@ -297,3 +297,19 @@ def test_rounds_that_run_out_fall_back_to_every_edge(
     assert a.objective == pytest.approx(networkx_optimum(p))
     assert "pricing_rounds" not in a.info and "need_price" not in a.info
     assert "rounds" in a.info["pricing"]
+
+
+def test_widening_adds_the_near_edges_of_violating_vertices_within_a_budget() -> None:
+    # edges: 0 (v0,n0) 1 (v0,n1) 2 (v1,n1) 3 (v2,n2) 4 (v3,n0); edge 0 violates
+    left = np.array([0, 0, 1, 2, 3])
+    right = np.array([0, 1, 1, 2, 0])
+    sel = np.array([False, False, False, False, False])
+    wide = np.array([True, True, True, True, False])
+    broken_at = np.array([0])
+    pricing._widen(sel, wide.copy(), broken_at, left, right, 4, 3, most=10)
+    # edge 1 shares v0, edge 0 itself; edge 2 and 3 touch neither v0 nor n0; edge 4 is
+    # not near enough
+    assert sel.tolist() == [True, True, False, False, False]
+    sel[:] = False
+    pricing._widen(sel, wide.copy(), broken_at, left, right, 4, 3, most=1)
+    assert not sel.any()  # two edges would join, more than the budget: none does
