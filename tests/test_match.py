@@ -101,23 +101,26 @@ def test_weekly_budget_counts_offers_of_the_last_seven_days() -> None:
         assert offered & {p.volunteer_id for p in r3.new_proposals}
 
 
-def _replan_warm_and_cold(ds: mk.Dataset, every: int) -> tuple[mk.MatchResult, ...]:
+def _replan_warm_and_cold(
+    ds: mk.Dataset, every: int, top_k: int | None = None
+) -> tuple[mk.MatchResult, ...]:
     """Round 1 on two ledgers, every ``every``-th offer rejected on both, then a warm
     re-plan (ledger open, ``previous=``) and a cold one: (first warm, first cold, warm,
     cold)."""
     with mk.Ledger(":memory:") as warm, mk.Ledger(":memory:") as cold:
-        first_w = mk.match(ds, ledger=warm, as_of=DEFAULT_AS_OF)
-        first_c = mk.match(ds, ledger=cold, as_of=DEFAULT_AS_OF)
+        first_w = mk.match(ds, ledger=warm, as_of=DEFAULT_AS_OF, top_k=top_k)
+        first_c = mk.match(ds, ledger=cold, as_of=DEFAULT_AS_OF, top_k=top_k)
         for p in first_w.new_proposals[::every]:
             for ledger in (warm, cold):
                 ledger.reject(p.volunteer_id, p.need_id, at=f"{DEFAULT_AS_OF}T05:00:00+00:00")
         at = f"{DEFAULT_AS_OF}T06:00:00+00:00"
-        w = mk.match(ds, ledger=warm, as_of=DEFAULT_AS_OF, previous=first_w, at=at)
-        c = mk.match(ds, ledger=cold, as_of=DEFAULT_AS_OF, at=at)
+        w = mk.match(ds, ledger=warm, as_of=DEFAULT_AS_OF, previous=first_w, at=at, top_k=top_k)
+        c = mk.match(ds, ledger=cold, as_of=DEFAULT_AS_OF, at=at, top_k=top_k)
     return first_w, first_c, w, c
 
 
-def test_warm_replan_equals_cold_replan() -> None:
+@pytest.mark.parametrize(("top_k", "every"), [(None, 7), (1, 3), (2, 3)])
+def test_warm_replan_equals_cold_replan(top_k: int | None, every: int) -> None:
     ds = synthetic_city(400, 40, seed=8)
     # night work open to minors (no adult min_age): a policy check holds these needs back
     ds = ds.replace(
@@ -125,8 +128,11 @@ def test_warm_replan_equals_cold_replan() -> None:
                for i, n in enumerate(ds.needs)]
     )
     assert mk.policy_blocks(ds, as_of=DEFAULT_AS_OF)
-    first_w, first_c, w, c = _replan_warm_and_cold(ds, 7)
-    assert w.problem is first_w.problem  # scores reused
+    first_w, first_c, w, c = _replan_warm_and_cold(ds, every, top_k)
+    if top_k is None:
+        assert w.problem is first_w.problem  # scores reused
+    else:  # the rejecting volunteers' pairs were ranked again: a new problem
+        assert w.problem is not first_w.problem
     assert c.problem is not first_c.problem
     assert _pairs(w) == _pairs(c)
     assert w.assignment.objective == pytest.approx(c.assignment.objective)

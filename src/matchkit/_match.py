@@ -257,8 +257,11 @@ def match(
             unblocked_v = live_v
         else:
             # edges to needs that policy checks hold back, per volunteer: a pass over every
-            # edge, so a warm round takes the previous round's count when they are the same
-            held = previous.context.get("held_back") if reuse is not None and previous is not None else None
+            # edge, so a warm round takes the previous round's count when its problem is
+            # the same object (with top_k, decisions give a warm round a new one)
+            held = None
+            if previous is not None and previous.problem is problem:
+                held = previous.context.get("held_back")
             if held is None or not np.array_equal(held[0], need_ok):
                 held = (need_ok, np.bincount(
                     problem.edge_left[~need_ok[problem.edge_right]], minlength=n_v

@@ -304,12 +304,12 @@ def test_widening_adds_the_near_edges_of_violating_vertices_within_a_budget() ->
     left = np.array([0, 0, 1, 2, 3])
     right = np.array([0, 1, 1, 2, 0])
     sel = np.array([False, False, False, False, False])
-    wide = np.array([True, True, True, True, False])
+    wide = np.array([True, True, True, True, False])  # (near enough, outside sel)
     broken_at = np.array([0])
-    pricing._widen(sel, wide.copy(), broken_at, left, right, 4, 3, most=10)
+    assert pricing._widen(sel, wide, broken_at, left, right, 4, 3, most=10)
     # edge 1 shares v0, edge 0 itself; edge 2 and 3 touch neither v0 nor n0; edge 4 is
     # not near enough
     assert sel.tolist() == [True, True, False, False, False]
     sel[:] = False
-    pricing._widen(sel, wide.copy(), broken_at, left, right, 4, 3, most=1)
+    assert not pricing._widen(sel, wide, broken_at, left, right, 4, 3, most=1)
     assert not sel.any()  # two edges would join, more than the budget: none does

@@ -242,20 +242,22 @@ def _widen(
     n_left: int,
     n_right: int,
     most: float,
-) -> None:
-    """Add to ``sel`` the ``wide`` edges of the volunteers and needs of the edges at
-    ``broken_at``, unless there are more than ``most`` of them (then add none)."""
+) -> bool:
+    """Add to ``sel`` the ``wide`` edges (outside it) of the volunteers and needs of the
+    edges at ``broken_at``, unless there are more than ``most`` of them (then add none).
+    Returns whether any was added."""
+    cand = np.flatnonzero(wide)
+    if cand.size == 0:
+        return False
     touched_v = np.zeros(n_left, dtype=bool)
     touched_v[left[broken_at]] = True
     touched_n = np.zeros(n_right, dtype=bool)
     touched_n[right[broken_at]] = True
-    wide &= ~sel  # (the buffer is rewritten by the next round's check)
-    cand = np.flatnonzero(wide)
-    if cand.size == 0:
-        return
     cand = cand[touched_v[left[cand]] | touched_n[right[cand]]]
-    if cand.size <= most:
-        sel[cand] = True
+    if cand.size == 0 or cand.size > most:
+        return False
+    sel[cand] = True
+    return True
 
 
 def _segments(sorted_owner: IntArray) -> tuple[IntArray, IntArray]:
@@ -340,9 +342,11 @@ def solve_priced(
             info["pricing_rounds"], info["pricing_edges"] = rounds, int(idx.size)
             return idx[local], u, p
         sel |= near
-        room = min(LOCAL_GROWTH * idx.size, max_share * n - np.count_nonzero(sel))
-        _widen(sel, wide, np.concatenate(broken_at), left, right, len(left_capacity),
-               len(right_capacity), room)
         np.logical_not(sel, out=outside)
+        room = min(LOCAL_GROWTH * idx.size, max_share * n - (n - np.count_nonzero(outside)))
+        wide &= outside  # (in place: the next round's check writes it anew)
+        if _widen(sel, wide, np.concatenate(broken_at), left, right, len(left_capacity),
+                  len(right_capacity), room):
+            np.logical_not(sel, out=outside)
     info["pricing"] = f"no proof within {MAX_ROUNDS} rounds"
     return None
