@@ -18,7 +18,7 @@ import csv
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,26 +58,26 @@ def proposal_rows(result: MatchResult) -> list[dict[str, Any]]:
     >>> sorted((r["volunteer_id"], r["need_id"]) for r in rows)[:2]
     [('v1', 'n6'), ('v2', 'n1')]
     """
+    return [dict(zip(PROPOSAL_COLUMNS, line)) for line in _proposal_lines(result, None)]
+
+
+def _proposal_lines(result: MatchResult, missing: Any) -> list[list[Any]]:
+    """:func:`proposal_rows` as lists in ``PROPOSAL_COLUMNS`` order, ``missing`` for an
+    absent value (no dict per row: a 100k round has about 80k rows)."""
     out = []
     for p in result.proposals:
         items = [(p.need_id, p.score, p.components)] + [
             (a.need_id, a.score, a.components) for a in p.alternatives
         ]
+        vid, status = p.volunteer_id, p.status
+        rnd = missing if p.round is None else p.round
         for rank, (nid, score, comps) in enumerate(items):
-            row = {
-                "volunteer_id": p.volunteer_id,
-                "need_id": nid,
-                "rank": rank,
-                "status": p.status,
-                "round": p.round,
-                "score": float(score),
-            }
-            # Components are Python floats (or absent): NaN (x != x) becomes None, JSON
+            # Components are Python floats (or absent): NaN (x != x) is missing too, JSON
             # null and an empty CSV cell.
-            for c in COMPONENTS:
-                x = comps.get(c)
-                row[c] = None if x != x else x  # noqa: PLR0124 (the NaN test, inline)
-            out.append(row)
+            out.append(
+                [vid, nid, rank, status, rnd, float(score)]
+                + [missing if x is None or x != x else x for x in map(comps.get, COMPONENTS)]  # noqa: PLR0124
+            )
     return out
 
 
@@ -143,14 +143,13 @@ def diagnostics_rows(result: MatchResult, *, lang: str = "en") -> list[dict[str,
 def _write_csv_file(
     path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]
 ) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
     cols = list(columns)
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(cols)
-        # Lists in column order through writerows (a C loop); None is an empty cell,
-        # nested values (diagnostics only) are JSON.
-        w.writerows(
+    # Lists in column order; None is an empty cell, nested values (diagnostics only) are
+    # JSON.
+    return _write_csv_lines(
+        path,
+        cols,
+        (
             [
                 ""
                 if v is None
@@ -160,7 +159,18 @@ def _write_csv_file(
                 for v in map(row.get, cols)
             ]
             for row in rows
-        )
+        ),
+    )
+
+
+def _write_csv_lines(path: Path, columns: Sequence[str], lines: Iterable[Sequence[Any]]) -> Path:
+    """Write a header and lines (values in column order, written as ``csv`` writes them)
+    to a temporary file, then move it over ``path``."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(list(columns))
+        w.writerows(lines)  # a C loop
     os.replace(tmp, path)
     return path
 
@@ -199,14 +209,15 @@ def write_csv(
     # Every row is computed before the first file is written, so an error leaves no mix
     # of this round's files and an older round's.
     tables = [
-        (out / "proposals.csv", PROPOSAL_COLUMNS, proposal_rows(result)),
         (out / "reasons.csv", REASON_COLUMNS, reason_rows(result)),
     ]
     if diagnostics:
         tables.append(
             (out / "diagnostics.csv", DIAGNOSTIC_COLUMNS, diagnostics_rows(result, lang=lang))
         )
-    written = [_write_csv_file(path, columns, rows) for path, columns, rows in tables]
+    lines = _proposal_lines(result, "")  # (in column order already: no dict per row)
+    written = [_write_csv_lines(out / "proposals.csv", PROPOSAL_COLUMNS, lines)]
+    written += [_write_csv_file(path, columns, rows) for path, columns, rows in tables]
     if not diagnostics:
         # A diagnostics.csv left by an earlier export would describe another round.
         (out / "diagnostics.csv").unlink(missing_ok=True)
