@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._diagnostics import Diagnosis, why_unfilled, why_unmatched
+from ._memory import as_heavy_step
 from ._scoring import COMPONENTS
 from ._texts import check_lang
 
@@ -175,6 +176,9 @@ def _write_csv_lines(path: Path, columns: Sequence[str], lines: Iterable[Sequenc
     return path
 
 
+# Exports build an object per row: collection paused while they do (0.98 -> 0.71-0.80 s
+# for the 100k round's proposals.csv and reasons.csv).
+@as_heavy_step
 def write_csv(
     result: MatchResult,
     directory: str | os.PathLike[str],
@@ -236,6 +240,7 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
+@as_heavy_step
 def write_json(
     result: MatchResult,
     path: str | os.PathLike[str] | None = None,
