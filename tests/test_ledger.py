@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 import matchkit as mk
 from matchkit import DecisionError, InvalidInputError, Ledger, Offer, UnknownMethodError
-from matchkit._ledger_state import replay_events
+from matchkit._ledger_state import parse_time, replay_events
 from matchkit.cli import main as cli
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -1313,3 +1314,44 @@ def test_a_refused_round_keeps_the_live_state(one: Ledger) -> None:
     with pytest.raises(DecisionError):
         one.record_round([offer("v1", "n1")], at=day(0.5))  # already open
     assert one._replayer is live and live.n_events == len(one)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_expire_writes_exactly_the_overdue_open_offers_in_log_order(data: st.DataObject) -> None:
+    # Rounds with several time-to-live values, decisions in between, then expiry at some
+    # day: the expired events are the offers whose pair's latest event is the offer and
+    # whose expiry has come, in the order the offers were made (from the log itself).
+    vols, needs = ["v1", "v2", "v3"], ["n1", "n2"]
+    ledger = Ledger(":memory:")
+    for r in range(data.draw(st.integers(1, 4))):
+        pairs = data.draw(
+            st.lists(st.sampled_from([(v, n) for v in vols for n in needs]), unique=True, max_size=4)
+        )
+        state = ledger.state(as_of=day(2 * r))
+        fresh = [p for p in pairs if p not in state.open_offers and p not in state.placements
+                 and p not in state.excluded]
+        ledger.record_round(
+            [Offer(volunteer_id=v, need_id=n, score=0.5, capacity=3, max_placements=3)
+             for v, n in fresh],
+            at=day(2 * r), ttl_days=data.draw(st.sampled_from([1, 3, 7])),
+        )
+        for v, n in fresh:
+            if data.draw(st.booleans()):
+                ledger.reject(v, n, at=day(2 * r))
+    when = day(data.draw(st.integers(0, 12)))
+    latest: dict[tuple[str, str], mk.LedgerEvent] = {}
+    for e in ledger.events():
+        if e.volunteer_id is not None and e.need_id is not None:
+            latest[(e.volunteer_id, e.need_id)] = e
+    cut = parse_time(when)
+    want = sorted(
+        (e.seq, e.volunteer_id, e.need_id)
+        for e in latest.values()
+        if e.kind.value == "offered" and parse_time(e.payload["expires_at"]) <= cut
+    )
+    before = max((e.seq for e in ledger.events()), default=0)
+    assert ledger.expire(when) == len(want)
+    written = [(e.volunteer_id, e.need_id) for e in ledger.events(after=before)]
+    assert written == [(v, n) for _, v, n in want]
+    assert all(e.kind.value == "expired" for e in ledger.events(after=before))

@@ -455,14 +455,20 @@ class Ledger:
         with self._write() as store:
             return self._expire_due(store, when)
 
-    @staticmethod
-    def _expire_due(store: Store, when: datetime) -> int:
-        due = store.due(format_time(when))
+    def _expire_due(self, store: Store, when: datetime) -> int:
         at_text = format_time(when)
+        # Open offers whose expiry has come, from the replayer (read up to the last event
+        # inside this transaction), in log order: a query over the log would read every
+        # offer ever made, each round (a year of weekly 100k rounds: millions).
+        due = sorted(
+            (rec.seq, pair[0], pair[1], int(rec.round or 0), rec.expires_at)
+            for pair, rec in self._replayed(store).pairs.items()
+            if rec.status == "open" and rec.expires_at <= at_text
+        )
         store.append_many(
             [
                 (at_text, rnd, "expired", v, n, json.dumps({"expires_at": exp}))
-                for v, n, rnd, exp in due
+                for _, v, n, rnd, exp in due
             ]
         )
         return len(due)

@@ -340,17 +340,6 @@ class Store:
         ).fetchone()
         return None if row is None else (row[0], row[1])
 
-    def due(self, as_of: str) -> list[tuple[str, str, int, str]]:
-        """Open offers whose expiry is at or before ``as_of``: (v, n, round, expires_at)."""
-        sql = (
-            "SELECT o.volunteer_id, o.need_id, o.round, json_extract(o.payload, '$.expires_at') "
-            "FROM events o WHERE o.kind = 'offered' "
-            "AND json_extract(o.payload, '$.expires_at') <= ? "
-            "AND NOT EXISTS (SELECT 1 FROM events d WHERE d.volunteer_id = o.volunteer_id "
-            "AND d.need_id = o.need_id AND d.seq > o.seq) ORDER BY o.seq"
-        )
-        return [(r[0], r[1], int(r[2]), r[3]) for r in self.conn.execute(sql, (as_of,))]
-
     def max_seq(self) -> int:
         return int(self.conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0)
 
