@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import matchkit as mk
-from matchkit._metrics import churn, gini, need_districts
+from matchkit._metrics import churn, gini, need_districts, previous_pairs
 from matchkit.datasets import DEFAULT_AS_OF, synthetic_city, tiny_city
 from matchkit.solvers import blocking_pairs
 
@@ -194,6 +194,18 @@ def test_churn_with_a_ledger_counts_rejected_offers() -> None:
     assert c["previous"] == len(firsts)
     assert c["kept"] == len(firsts) - 15
     assert c["rate"] == pytest.approx(15 / len(firsts))
+
+
+def test_previous_pairs_from_the_ledger_are_the_previous_rounds_proposals() -> None:
+    # shortlists: the alternatives are offered too, but are not the round's proposals
+    ds = synthetic_city(n_volunteers=200, n_needs=30, seed=2)
+    ledger = mk.Ledger(":memory:")
+    r1 = mk.match(ds, ledger=ledger, as_of="2026-09-01", shortlist=2)
+    assert any(p.alternatives for p in r1.proposals)
+    want = [(p.volunteer_id, p.need_id) for p in r1.proposals]
+    assert previous_pairs(ledger=ledger, current_round=2) == want
+    assert previous_pairs(r1) == want
+    assert previous_pairs(ledger=ledger, current_round=1) is None
 
 
 def test_churn_against_a_previous_result_on_the_same_day_is_zero() -> None:

@@ -685,6 +685,10 @@ class Ledger:
         rows = self._store.rows(" AND ".join(where), params).fetchall()
         return (row_to_event(r) for r in rows)
 
+    def _primary_offers(self, rnd: int) -> list[tuple[str, str]]:
+        """The pairs offered in round ``rnd`` as proposals (not shortlist alternatives)."""
+        return self._store.primary_offers(rnd)
+
     def export_jsonl(self, path: str | os.PathLike[str]) -> int:
         """Write every event to a JSONL file, atomically; return the number of events.
 

@@ -288,6 +288,15 @@ class Store:
             sql += f" WHERE {where}"
         return self.conn.execute(sql + " ORDER BY seq", tuple(params))
 
+    def primary_offers(self, rnd: int) -> list[tuple[str, str]]:
+        """The (volunteer, need) pairs offered in round ``rnd`` as proposals, not as
+        shortlist alternatives, in log order (no event objects: a round holds 70k)."""
+        sql = (
+            "SELECT volunteer_id, need_id FROM events WHERE kind = 'offered' AND round = ? "
+            "AND NOT coalesce(json_extract(payload, '$.shortlist'), 0) ORDER BY seq"
+        )
+        return [(str(v), str(n)) for v, n in self.conn.execute(sql, (rnd,))]
+
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
 

@@ -376,8 +376,4 @@ def previous_pairs(
         return [(p.volunteer_id, p.need_id) for p in previous.proposals]
     if ledger is None or current_round is None or current_round <= 1:
         return None
-    return [
-        (str(e.volunteer_id), str(e.need_id))
-        for e in ledger.events(kind="offered", round=current_round - 1)
-        if not e.payload.get("shortlist", False)
-    ]
+    return ledger._primary_offers(current_round - 1)
