@@ -204,7 +204,9 @@ class Ledger:
             if batch:  # judged at `when`, where overdue offers already count as expired
                 check_offers(self._replayed(store).state(when), batch)
             self._expire_due(store, when)
-            rnd = store.last_round() + 1
+            # (the replayer has read every round inside this transaction: no query over
+            # the whole log; rounds are few)
+            rnd = max((r.number for r in self._replayed(store).rounds), default=0) + 1
             rows: list[tuple[str, int | None, str, str | None, str | None, str]] = [
                 (
                     at_text,

@@ -352,12 +352,6 @@ class Store:
     def max_seq(self) -> int:
         return int(self.conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0)
 
-    def last_round(self) -> int:
-        row = self.conn.execute(
-            "SELECT MAX(round) FROM events WHERE kind = 'round'"
-        ).fetchone()
-        return int(row[0] or 0)
-
     def integrity(self) -> str:
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
 
