@@ -192,7 +192,8 @@ def blocking_positions(
             np.take(threshold, idx[a:b], out=gathered[: b - a], mode="clip")
             np.greater(score[a:b], gathered[: b - a], out=out[: b - a])
         wants[: b - a] &= other[: b - a]
+        # a matched edge never blocks (matched_at is sorted: this slice's are a range)
+        lo, hi = np.searchsorted(matched_at, (a, b))
+        wants[matched_at[lo:hi] - a] = False
         found.append(np.flatnonzero(wants[: b - a]) + a)
-    pos = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
-    # a matched edge never blocks
-    return pos[~np.isin(pos, matched_at, assume_unique=True)]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
