@@ -246,17 +246,23 @@ def _widen(
     """Add to ``sel`` the ``wide`` edges (outside it) of the volunteers and needs of the
     edges at ``broken_at``, unless there are more than ``most`` of them (then add none).
     Returns whether any was added."""
-    cand = np.flatnonzero(wide)
-    if cand.size == 0:
-        return False
     touched_v = np.zeros(n_left, dtype=bool)
     touched_v[left[broken_at]] = True
     touched_n = np.zeros(n_right, dtype=bool)
     touched_n[right[broken_at]] = True
-    cand = cand[touched_v[left[cand]] | touched_n[right[cand]]]
-    if cand.size == 0 or cand.size > most:
+    # In slices, so that a wide margin over many edges never makes arrays of them all.
+    picked, total = [], 0
+    for a in range(0, len(wide), CHECK_SLICE):
+        cand = np.flatnonzero(wide[a : a + CHECK_SLICE])
+        cand += a
+        cand = cand[touched_v[left[cand]] | touched_n[right[cand]]]
+        total += cand.size
+        if total > most:
+            return False
+        picked.append(cand)
+    if total == 0:
         return False
-    sel[cand] = True
+    sel[np.concatenate(picked)] = True
     return True
 
 
