@@ -35,6 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._encode import Encoded, popcount
+from ._numbering import group_order
 from ._rules import EARTH_RADIUS_KM, ages_at
 
 __all__ = ["CandidateChunk", "active_needs", "candidate_chunks", "chord_limit"]
@@ -214,9 +215,8 @@ def _chunks(
 ) -> Iterator[tuple[I64, I64, I64]]:
     if need.size == 0:
         return
-    order = np.argsort(
-        need, kind="stable"
-    )  # needs ascending: chunks stay need-contiguous
+    # needs ascending: chunks stay need-contiguous
+    order = group_order(need, int(need.max()) + 1)
     need, start, length = need[order], start[order], length[order]
     csum = np.cumsum(length)
     cuts = (

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from ._encode import Encoded, encode
 from ._exceptions import InvalidInputError
+from ._numbering import group_order
 from ._weights import Weights
 
 if TYPE_CHECKING:
@@ -141,8 +142,8 @@ def round_view(result: MatchResult) -> RoundView:
     for nid in result.context.get("blocked", {}):
         if nid in nindex:
             blocked[nindex[nid]] = True
-    need_order = np.argsort(problem.edge_right, kind="stable").astype(np.int64)
-    by_need = holder[np.argsort(problem.edge_right[holder], kind="stable")]
+    need_order = group_order(problem.edge_right, problem.n_right)
+    by_need = holder[group_order(problem.edge_right[holder], problem.n_right)]
     bounds = np.arange(problem.n_right + 1)
     proposals_of: dict[str, list[Any]] = {}
     for p in result.proposals:

@@ -39,6 +39,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._numbering import group_order
+
 __all__ = [
     "MAX_SHARE",
     "MIN_EDGES",
@@ -188,9 +190,9 @@ def least_prices(
     # Unchosen edges grouped by need, chosen ones by volunteer: each pass is two
     # segment maxima (reduceat) instead of scattered updates.
     un = np.flatnonzero(~chosen)
-    un = un[np.argsort(right[un], kind="stable")]
+    un = un[group_order(right[un], n_r)]
     ch = np.flatnonzero(chosen)
-    ch = ch[np.argsort(left[ch], kind="stable")]
+    ch = ch[group_order(left[ch], n_l)]
     u_l, u_w, u_r = left[un], weight[un], right[un]
     c_l, c_w, c_r = left[ch], weight[ch], right[ch]
     u_heads, u_starts = _segments(u_r)

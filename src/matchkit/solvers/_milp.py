@@ -15,6 +15,7 @@ from .._exceptions import (
     MatchkitError,
     check_choice,
 )
+from .._numbering import group_order
 from .._problem import Assignment, MatchProblem
 
 __all__ = ["Group", "MilpSolver", "MinShare", "clashes_from_slots"]
@@ -382,7 +383,7 @@ class _Model:
         p = self.p
         a = self._index(clashes[:, 0].tolist(), "need", "clashes")
         b = self._index(clashes[:, 1].tolist(), "need", "clashes")
-        by_need = np.argsort(p.edge_right, kind="stable")
+        by_need = group_order(p.edge_right, p.n_right)
         start = np.searchsorted(p.edge_right[by_need], np.arange(p.n_right + 1))
         deg = np.diff(start)[a]
         k = int(deg.sum())

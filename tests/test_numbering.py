@@ -1,0 +1,32 @@
+"""The integer index helpers against their numpy definitions."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from matchkit._numbering import compact_ids, group_order, in_sorted
+
+
+@given(st.integers(1, 70_000), st.lists(st.integers(0, 69_999), max_size=60), st.booleans())
+def test_group_order_is_the_stable_argsort(n_groups: int, raw: list[int], sort_first: bool) -> None:
+    keys = np.array([k % n_groups for k in raw], dtype=np.int64)
+    if sort_first:
+        keys.sort()
+    assert group_order(keys, n_groups).tolist() == np.argsort(keys, kind="stable").tolist()
+
+
+@given(st.lists(st.integers(0, 50), max_size=40))
+def test_compact_ids_is_unique_with_inverse(raw: list[int]) -> None:
+    index = np.array(raw, dtype=np.int64)
+    ids, pos = compact_ids(index)
+    want_ids, want_pos = np.unique(index, return_inverse=True)
+    assert ids.tolist() == want_ids.tolist() and pos.tolist() == want_pos.tolist()
+
+
+@given(st.lists(st.integers(0, 30), max_size=20), st.sets(st.integers(0, 30), max_size=20))
+def test_in_sorted_is_membership(keys: list[int], pool: set[int]) -> None:
+    sorted_keys = np.array(sorted(pool), dtype=np.int64)
+    got = in_sorted(np.array(keys, dtype=np.int64), sorted_keys).tolist()
+    assert got == [k in pool for k in keys]
