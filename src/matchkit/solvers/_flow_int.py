@@ -124,7 +124,7 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
         usable &= (lcap > 0)[problem.edge_left] & (rcap > 0)[problem.edge_right]
     every = bool(usable.all())  # then no compressed copies (large first rounds)
     w = problem.weight if every else problem.weight[usable]
-    maxabs = float(np.abs(w).max()) if w.size else 0.0
+    maxabs = max(float(w.max()), -float(w.min())) if w.size else 0.0  # (no |w| copy)
     n_pairs = int(min(lcap.clip(0).sum(), rcap.clip(0).sum(), w.size))
     # Every sum of chosen weights (and of dual prices) must stay exact: <= 2**52.
     limit = min(MAX_INT_WEIGHT, 2**52 // max(n_pairs, 1))
@@ -148,8 +148,8 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
             f"the flow method (|weight * scale| <= {limit} for this problem size); use "
             f"scale={fit} or smaller, or rescale the weights"
         )
-    scaled = np.multiply(w, scale)  # one temporary, rounded in place
-    wi = np.rint(scaled, out=scaled).astype(np.int64)
+    scaled = np.multiply(w, scale)  # one temporary, rounded into the int64 result
+    wi = np.rint(scaled, out=np.empty(scaled.shape, dtype=np.int64), casting="unsafe")
     del scaled
     edges = None if every else np.flatnonzero(usable)
     offset = 0
