@@ -1355,3 +1355,47 @@ def test_expire_writes_exactly_the_overdue_open_offers_in_log_order(data: st.Dat
     written = [(e.volunteer_id, e.need_id) for e in ledger.events(after=before)]
     assert written == [(v, n) for _, v, n in want]
     assert all(e.kind.value == "expired" for e in ledger.events(after=before))
+
+
+def test_a_backup_restored_under_an_open_ledger_is_read_again_before_writing(
+    tmp_path: Path,
+) -> None:
+    # Ledger `a` has read four events; the file is then replaced by an older copy, and
+    # another process writes until the file has four events again (different ones). What
+    # `a` writes next (expiries, the round's number) must follow the file, not what it
+    # read before.
+    path, backup = tmp_path / "ledger.sqlite", tmp_path / "backup.sqlite"
+    a = Ledger(path)
+    a.record_round([offer("v1", "n1", cap=3, maxp=3)], at=day(0), ttl_days=7)
+    with sqlite3.connect(path) as src, sqlite3.connect(backup) as dst:
+        src.backup(dst)
+    a.record_round([offer("v2", "n1", cap=3, maxp=3)], at=day(1), ttl_days=1)
+    assert ("v2", "n1") in a.state(as_of=day(1)).open_offers
+    with sqlite3.connect(backup) as src, sqlite3.connect(path) as dst:
+        src.backup(dst)
+    with Ledger(path) as b:
+        b.accept("v1", "n1", at=day(2))
+        b.record_round([], at=day(3))
+    assert a.expire(day(10)) == 0  # v1/n1 is a placement now; v2/n1 was never offered here
+    assert a.record_round([], at=day(11)) == 3  # rounds 1 and 2 are in the file
+    a.close()
+    fresh = Ledger(path)
+    assert fresh.state(as_of=day(11)).placements == {("v1", "n1")}
+    assert [e.round for e in fresh.events(kind="round")] == [1, 2, 3]
+    fresh.close()
+
+
+@pytest.mark.parametrize(
+    "value", [True, False, None, 0, 1, 0.0, 2.5, "", "x", "false", [], [0], {}, {"a": 1}]
+)
+def test_shortlist_flags_read_in_sql_are_true_as_the_replayer_reads_them(value: Any) -> None:
+    from matchkit._ledger_store import _json_truthy
+
+    payload = json.dumps({"shortlist": value})
+    with sqlite3.connect(":memory:") as conn:
+        kind, raw = conn.execute(
+            "SELECT json_type(?, '$.shortlist'), json_extract(?, '$.shortlist')",
+            (payload, payload),
+        ).fetchone()
+    assert _json_truthy(kind, raw) == bool(value)
+    assert _json_truthy(None, None) is False  # no flag at all

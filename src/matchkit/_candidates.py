@@ -216,7 +216,7 @@ def _chunks(
     if need.size == 0:
         return
     # needs ascending: chunks stay need-contiguous
-    order = group_order(need, int(need.max()) + 1)
+    order = group_order(need)
     need, start, length = need[order], start[order], length[order]
     csum = np.cumsum(length)
     cuts = (

@@ -90,6 +90,7 @@ class Ledger:
         self._store = Store(path, timeout=timeout)
         self._closed = False
         self._replayer = Replayer()
+        self._tip: tuple[Any, ...] | None = None  # the last event the replayer read
         self._fed = False  # record_round fed its rows before they were committed
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -275,6 +276,7 @@ class Ledger:
         except BaseException:
             self._replayer = Replayer()
             raise
+        self._tip = store.tip(replayer.last_seq)
 
     # ---- decisions -------------------------------------------------------------------
 
@@ -624,15 +626,19 @@ class Ledger:
         """The replayer, fed with the events committed since it last read (call in a transaction).
 
         The log only grows, so only events after the last ``seq`` read are new. Should the
-        file hold fewer events than were read (a backup copied over it), replay from scratch.
+        event last read be gone or different (a backup copied over the file, a transaction
+        rolled back after it was read), replay from scratch: the replayer decides what a
+        round writes (expiries, its number), so it must be the file's own history.
         """
-        if store.max_seq() < self._replayer.last_seq:
+        last = self._replayer.last_seq
+        if last and (store.max_seq() < last or store.tip(last) != self._tip):
             self._replayer = Replayer()
         try:
             self._replayer.feed(store.rows("seq > ?", (self._replayer.last_seq,)))
         except BaseException:
             self._replayer = Replayer()
             raise
+        self._tip = store.tip(self._replayer.last_seq) if self._replayer.last_seq else None
         return self._replayer
 
     @staticmethod

@@ -292,10 +292,15 @@ class Store:
         """The (volunteer, need) pairs offered in round ``rnd`` as proposals, not as
         shortlist alternatives, in log order (no event objects: a round holds 70k)."""
         sql = (
-            "SELECT volunteer_id, need_id FROM events WHERE kind = 'offered' AND round = ? "
-            "AND NOT coalesce(json_extract(payload, '$.shortlist'), 0) ORDER BY seq"
+            "SELECT volunteer_id, need_id, json_type(payload, '$.shortlist'), "
+            "json_extract(payload, '$.shortlist') FROM events "
+            "WHERE kind = 'offered' AND round = ? ORDER BY seq"
         )
-        return [(str(v), str(n)) for v, n in self.conn.execute(sql, (rnd,))]
+        return [
+            (str(v), str(n))
+            for v, n, kind, value in self.conn.execute(sql, (rnd,))
+            if not _json_truthy(kind, value)
+        ]
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
@@ -348,6 +353,16 @@ class Store:
             (need_id,),
         ).fetchone()
         return None if row is None else (row[0], row[1])
+
+    def tip(self, seq: int) -> tuple[Any, ...] | None:
+        """The event at ``seq`` as stored (with the time it was written), or None: what a
+        reader compares to tell the log it read from a log that replaced it."""
+        row = self.conn.execute(
+            "SELECT at, recorded_at, round, kind, volunteer_id, need_id, payload "
+            "FROM events WHERE seq = ?",
+            (seq,),
+        ).fetchone()
+        return None if row is None else tuple(row)
 
     def max_seq(self) -> int:
         return int(self.conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0)
@@ -476,3 +491,19 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[LedgerEvent]:
         LedgerEvent(seq, parse_time(at), EventKind(kind), rnd, v, n, payload)
         for seq, at, rnd, kind, v, n, payload in read_jsonl_rows(path)
     ]
+
+
+def _json_truthy(kind: str | None, value: Any) -> bool:
+    """Python's truth of a JSON value from SQLite's ``json_type`` and ``json_extract``
+    (absent: false), as the replayer reads the payload."""
+    if kind in (None, "null", "false"):
+        return False
+    if kind in ("integer", "real"):
+        return bool(value)
+    if kind == "text":
+        return value != ""
+    if kind == "array":
+        return value != "[]"
+    if kind == "object":
+        return value != "{}"
+    return True  # "true"

@@ -142,8 +142,8 @@ def round_view(result: MatchResult) -> RoundView:
     for nid in result.context.get("blocked", {}):
         if nid in nindex:
             blocked[nindex[nid]] = True
-    need_order = group_order(problem.edge_right, problem.n_right)
-    by_need = holder[group_order(problem.edge_right[holder], problem.n_right)]
+    need_order = group_order(problem.edge_right)
+    by_need = holder[group_order(problem.edge_right[holder])]
     bounds = np.arange(problem.n_right + 1)
     proposals_of: dict[str, list[Any]] = {}
     for p in result.proposals:

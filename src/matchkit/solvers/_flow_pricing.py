@@ -190,9 +190,9 @@ def least_prices(
     # Unchosen edges grouped by need, chosen ones by volunteer: each pass is two
     # segment maxima (reduceat) instead of scattered updates.
     un = np.flatnonzero(~chosen)
-    un = un[group_order(right[un], n_r)]
+    un = un[group_order(right[un])]
     ch = np.flatnonzero(chosen)
-    ch = ch[group_order(left[ch], n_l)]
+    ch = ch[group_order(left[ch])]
     u_l, u_w, u_r = left[un], weight[un], right[un]
     c_l, c_w, c_r = left[ch], weight[ch], right[ch]
     u_heads, u_starts = _segments(u_r)

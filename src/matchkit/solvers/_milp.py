@@ -383,7 +383,7 @@ class _Model:
         p = self.p
         a = self._index(clashes[:, 0].tolist(), "need", "clashes")
         b = self._index(clashes[:, 1].tolist(), "need", "clashes")
-        by_need = group_order(p.edge_right, p.n_right)
+        by_need = group_order(p.edge_right)
         start = np.searchsorted(p.edge_right[by_need], np.arange(p.n_right + 1))
         deg = np.diff(start)[a]
         k = int(deg.sum())
