@@ -1399,3 +1399,25 @@ def test_shortlist_flags_read_in_sql_are_true_as_the_replayer_reads_them(value: 
         ).fetchone()
     assert _json_truthy(kind, raw) == bool(value)
     assert _json_truthy(None, None) is False  # no flag at all
+
+
+def test_a_long_log_reopens_to_the_state_of_a_replay_event_by_event(tmp_path: Path) -> None:
+    # Above a few dozen events the payloads are decoded in one go when a ledger opens.
+    path = tmp_path / "long.sqlite"
+    with Ledger(path) as led:
+        for r in range(3):
+            led.record_round(
+                [offer(f"v{i}", f"n{r}", cap=40, maxp=3, extra={"group": f"n{r}", "k": i})
+                 for i in range(30)],
+                at=day(r),
+            )
+            for i in range(0, 30, 4):
+                led.reject(f"v{i}", f"n{r}", at=day(r + 0.5))
+        live = led.state(as_of=day(4))
+        events = list(led.events())
+    assert len(events) > 64
+    with Ledger(path) as again:
+        reopened = again.state(as_of=day(4))
+    assert reopened == live == replay_events(events, as_of=day(4))
+    assert reopened.open_offers == live.open_offers
+    assert reopened.open_offers["v1", "n2"].extra == {"group": "n2", "k": 1}
