@@ -54,14 +54,14 @@ def unmatched_reasons(
     # The number each message shows; messages are shared between equal numbers.
     shown = np.choose(code, [n_placed, n_degree, n_degree, n_live, open_offers[idx], n_live])
     ids = problem.left_ids
-    messages: dict[tuple[int, int, int], str] = {}
+    messages: dict[tuple[int, int], str] = {}
     out: dict[str, Reason] = {}
     for i, c, k, p, m in zip(
         idx.tolist(), code.tolist(), shown.tolist(), n_placed.tolist(), cap.tolist()
     ):
-        text = messages.get((c, k, m))
+        text = messages.get((c, k))
         if text is None:
-            text = messages[(c, k, m)] = _unmatched_text(c, k, m)
+            text = messages[(c, k)] = _unmatched_text(c, k)
         if c == 0:
             details: dict[str, int] = {"placements": p, "max_placements": m}
         elif c == 4:
@@ -82,7 +82,7 @@ _UNMATCHED_CODES = (
 )
 
 
-def _unmatched_text(code: int, k: int, max_placements: int) -> str:
+def _unmatched_text(code: int, k: int) -> str:
     """The message of an unmatched reason (``k`` is the number it shows)."""
     if code == 0:
         return f"already placed: {k} accepted placement(s), the most they asked for"
