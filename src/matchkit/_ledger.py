@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timedelta
@@ -769,11 +770,11 @@ class Ledger:
 __test__ = {"Ledger": Ledger}
 
 
-def _decoded(cursor: Any) -> list[tuple[Any, ...]]:
+def _decoded(cursor: sqlite3.Cursor) -> list[tuple[Any, ...]]:
     """Event rows with their payloads decoded in one ``json.loads`` of a JSON array: a
     log of 77k events opens in about a third less time than with one call per payload.
     Should that fail, the rows go as read, and the replayer names the bad event."""
-    rows = cursor.fetchall()
+    rows: list[tuple[Any, ...]] = cursor.fetchall()
     if len(rows) < 64:
         return rows
     try:

@@ -501,9 +501,9 @@ def _json_truthy(kind: str | None, value: Any) -> bool:
     if kind in ("integer", "real"):
         return bool(value)
     if kind == "text":
-        return value != ""
+        return bool(value != "")
     if kind == "array":
-        return value != "[]"
+        return bool(value != "[]")
     if kind == "object":
-        return value != "{}"
+        return bool(value != "{}")
     return True  # "true"

@@ -376,4 +376,5 @@ def previous_pairs(
         return [(p.volunteer_id, p.need_id) for p in previous.proposals]
     if ledger is None or current_round is None or current_round <= 1:
         return None
-    return ledger._primary_offers(current_round - 1)
+    pairs: list[tuple[str, str]] = ledger._primary_offers(current_round - 1)
+    return pairs
