@@ -1421,3 +1421,54 @@ def test_a_long_log_reopens_to_the_state_of_a_replay_event_by_event(tmp_path: Pa
     assert reopened == live == replay_events(events, as_of=day(4))
     assert reopened.open_offers == live.open_offers
     assert reopened.open_offers["v1", "n2"].extra == {"group": "n2", "k": 1}
+
+
+def test_an_open_ledger_reads_only_new_events_after_its_own_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The ledger keeps what it read and what it wrote; a full replay on each call would
+    # cost 0.5 s per round at 77k events, with no other sign.
+    import matchkit._ledger as ledger_module
+
+    made: list[int] = []
+    real = ledger_module.Replayer
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def __init__(self) -> None:
+            made.append(1)
+            super().__init__()
+
+    monkeypatch.setattr(ledger_module, "Replayer", Counting)
+    with Ledger(tmp_path / "l.sqlite") as led:
+        led.state(as_of=day(0))
+        made.clear()
+        led.record_round([offer("v1", "n1", cap=2), offer("v2", "n1", cap=2)], at=day(0))
+        led.state(as_of=day(0.5))
+        led.accept("v1", "n1", at=day(1))
+        led.reject("v2", "n1", at=day(1))
+        led.record_round([offer("v3", "n1", cap=2)], at=day(2))
+        led.expire(day(3))
+        assert led.state(as_of=day(3)).placements == {("v1", "n1")}
+    assert made == []
+
+
+def test_primary_offers_skip_every_truthy_shortlist_flag(tmp_path: Path) -> None:
+    # Flags of hand-written files (the API writes booleans) are read as the replayer does.
+    flags = {"a": True, "b": False, "c": "x", "d": "", "e": [0], "f": [], "g": 0, "h": None}
+    with Ledger(tmp_path / "l.sqlite") as led:
+        with led._store.write() as store:
+            store.append_many(
+                [
+                    (
+                        "2026-03-02T09:00:00.000000Z", 1, "offered", f"v_{k}", "n1",
+                        json.dumps({"shortlist": v, "score": 0.5, "capacity": 9,
+                                    "max_placements": 1, "expires_at": "2026-03-09T09:00:00.000000Z"}),
+                    )
+                    for k, v in flags.items()
+                ]
+                + [("2026-03-02T09:00:00.000000Z", 1, "offered", "v_none", "n1", json.dumps(
+                    {"score": 0.5, "capacity": 9, "max_placements": 1,
+                     "expires_at": "2026-03-09T09:00:00.000000Z"}))]
+            )
+        primary = [v for v, _ in led._primary_offers(1)]
+    assert primary == ["v_b", "v_d", "v_f", "v_g", "v_h", "v_none"]

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from matchkit._numbering import compact_ids, group_order, in_sorted
 
 
 @given(
-    st.lists(st.integers(-3, 70_000), max_size=60),
+    st.one_of(
+        st.lists(st.integers(-3, 70_000), max_size=60),
+        st.lists(st.integers(0, 5), min_size=20, max_size=200),  # many equal keys
+        st.lists(st.sampled_from([0, 7, 65_535, 65_536]), max_size=80),  # the 16-bit edge
+    ),
     st.sampled_from([np.int64, np.int32, np.uint32]),
     st.booleans(),
 )
+@example([65_536, 0, 65_535, 7, 0], np.int64, False)
+@example([3, 1, 3, 1, 2, 1], np.int64, False)
 def test_group_order_is_the_stable_argsort(raw: list[int], dtype: type, sort_first: bool) -> None:
     keys = np.array(raw, dtype=np.int64)
     if dtype is np.uint32:

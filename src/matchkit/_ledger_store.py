@@ -495,7 +495,8 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[LedgerEvent]:
 
 def _json_truthy(kind: str | None, value: Any) -> bool:
     """Python's truth of a JSON value from SQLite's ``json_type`` and ``json_extract``
-    (absent: false), as the replayer reads the payload."""
+    (absent: false), as the replayer reads the payload. (A payload that repeats the key,
+    which matchkit never writes, is read with its first value here, its last there.)"""
     if kind in (None, "null", "false"):
         return False
     if kind in ("integer", "real"):
