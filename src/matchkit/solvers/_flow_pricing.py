@@ -70,10 +70,9 @@ TOP_QUANTILE = 0.999
 MARGIN = 0.05
 #: ... and, around the volunteers and needs of the violating edges, edges within this
 #: wider share, when that adds at most ``LOCAL_GROWTH`` times the subgraph's edges (and
-#: keeps it within ``MAX_SHARE``): prices
-#: move where the answer changes, so this often saves a solve when few edges violate
-#: (the 100k city's re-plan: two solves, not three); when many do, it would only inflate
-#: the subgraph, so then the plain margin applies.
+#: keeps it within ``MAX_SHARE``): prices move where the answer changes, so this can save
+#: a solve when few edges violate (two of eight 10k cities, one of two 100k re-plans);
+#: when many do, it would only inflate the subgraph, so then the plain margin applies.
 LOCAL_MARGIN = 0.2
 LOCAL_GROWTH = 0.5
 #: A subgraph above this share of the edges is not worth it: solve them all. The LP's
