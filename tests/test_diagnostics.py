@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from datetime import date
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -336,3 +337,19 @@ def test_texts_in_russian_agree_with_numbers(tiny: mk.MatchResult) -> None:
 def test_bad_arguments(tiny: mk.MatchResult, call: object, match: str) -> None:
     with pytest.raises(mk.MatchkitError, match=match):
         call(tiny)  # type: ignore[operator]
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10_000))
+def test_the_round_view_groups_each_needs_edges_in_edge_order(seed: int) -> None:
+    from matchkit._roundview import round_view
+
+    ds = synthetic_city(60, 12, seed=seed)
+    r = mk.match(ds, as_of=DEFAULT_AS_OF)
+    view = round_view(r)
+    assert view.enc is r.problem.components.encoded  # the build's encoding, reused
+    right = r.problem.edge_right
+    for j in range(r.problem.n_right):
+        assert view.edges_of_need(j).tolist() == np.flatnonzero(right == j).tolist()
+    for i in range(r.problem.n_left):
+        assert view.edges_of_volunteer(i).tolist() == np.flatnonzero(r.problem.edge_left == i).tolist()

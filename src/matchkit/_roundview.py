@@ -11,6 +11,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from numpy.typing import NDArray
 
 from ._encode import Encoded, encode
 from ._exceptions import InvalidInputError
+from ._memory import as_heavy_step
 from ._numbering import group_order
 from ._weights import Weights
 
@@ -66,8 +68,7 @@ class RoundView:
     excluded_edge: NDArray[np.bool_]
     blocked_n: NDArray[np.bool_]
     v_start: I64
-    need_order: I64
-    n_start: I64
+    problem: Any  # for the edges by need, grouped on first use
     holder_by_need: I64
     h_start: I64
     proposals_of: dict[str, list[Any]]
@@ -83,8 +84,14 @@ class RoundView:
 
     def edges_of_need(self, need_index: int) -> I64:
         """Edge positions of one need, by volunteer."""
-        a, b = int(self.n_start[need_index]), int(self.n_start[need_index + 1])
-        return self.need_order[a:b]
+        need_order, n_start = self._by_need
+        a, b = int(n_start[need_index]), int(n_start[need_index + 1])
+        return need_order[a:b]
+
+    @cached_property
+    def _by_need(self) -> tuple[I64, I64]:
+        # Grouping 19 M edges by need takes a second: only when a need is asked about.
+        return _by_need(self.problem, self.v_start)
 
     def holders_of(self, need_index: int, problem: Any = None) -> I64:
         """Edge positions holding the need's places."""
@@ -111,11 +118,47 @@ def _edge_positions(
     return np.asarray(pos[pos >= 0], dtype=np.int64)
 
 
+def _by_need(problem: Any, v_start: I64) -> tuple[I64, I64]:
+    """Edge positions grouped by need (each need's in edge order) and where each need's
+    start: the volunteers' CSR turned into the needs' CSC in one counting pass (19 M
+    edges: 1.2 s, against 2.1 s for a stable sort by need and a search)."""
+    from scipy.sparse import csr_matrix
+
+    if problem.n_edges == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(problem.n_right + 1, dtype=np.int64)
+    by_volunteer = csr_matrix(
+        (np.arange(problem.n_edges, dtype=np.int64), problem.edge_right, v_start),
+        shape=(problem.n_left, problem.n_right),
+    )
+    by_need = by_volunteer.tocsc()
+    return by_need.data.astype(np.int64, copy=False), by_need.indptr.astype(np.int64)
+
+
+def _encoded(result: MatchResult) -> Encoded:
+    """The encoded dataset: the one the problem's components are computed from when it
+    covers the result's whole dataset (no second encoding of 110k records), else anew."""
+    comps = result.problem.components
+    enc = getattr(comps, "encoded", None)
+    ds = result.dataset
+    if (
+        isinstance(enc, Encoded)
+        and enc.volunteer_ids == tuple(v.id for v in ds.volunteers)
+        and enc.need_ids == tuple(n.id for n in ds.needs)
+    ):
+        return enc
+    return encode(ds)
+
+
 def round_view(result: MatchResult) -> RoundView:
     """The (cached) :class:`RoundView` of a result."""
     view = _CACHE.get(result)
-    if view is not None:
-        return view
+    if view is None:
+        view = _CACHE[result] = _built_view(result)
+    return view
+
+
+@as_heavy_step  # (77k proposals and pairs made at once: collection paused)
+def _built_view(result: MatchResult) -> RoundView:
     problem = result.problem
     vindex = {v: i for i, v in enumerate(problem.left_ids)}
     nindex = {n: j for j, n in enumerate(problem.right_ids)}
@@ -142,25 +185,20 @@ def round_view(result: MatchResult) -> RoundView:
     for nid in result.context.get("blocked", {}):
         if nid in nindex:
             blocked[nindex[nid]] = True
-    need_order = group_order(problem.edge_right)
+    v_start = problem._left_start
     by_need = holder[group_order(problem.edge_right[holder])]
     bounds = np.arange(problem.n_right + 1)
     proposals_of: dict[str, list[Any]] = {}
     for p in result.proposals:
         proposals_of.setdefault(p.volunteer_id, []).append(p)
     view = RoundView(
-        v_start=np.searchsorted(
-            problem.edge_left, np.arange(problem.n_left + 1)
-        ).astype(np.int64),
-        need_order=need_order,
-        n_start=np.searchsorted(problem.edge_right[need_order], bounds).astype(
-            np.int64
-        ),
+        v_start=v_start,
+        problem=problem,
         holder_by_need=by_need,
         h_start=np.searchsorted(problem.edge_right[by_need], bounds).astype(np.int64),
         proposals_of=proposals_of,
         placements=frozenset(result.placements),
-        enc=encode(result.dataset),
+        enc=_encoded(result),
         day=result.as_of,
         weights=weights,
         vindex=vindex,
@@ -171,7 +209,6 @@ def round_view(result: MatchResult) -> RoundView:
         excluded_edge=excluded,
         blocked_n=blocked,
     )
-    _CACHE[result] = view
     return view
 
 
