@@ -122,7 +122,7 @@ def _by_need(problem: Any, v_start: I64) -> tuple[I64, I64]:
     """Edge positions grouped by need (each need's in edge order) and where each need's
     start: the volunteers' CSR turned into the needs' CSC in one counting pass (19 M
     edges: 1.2 s, against 2.1 s for a stable sort by need and a search)."""
-    from scipy.sparse import csr_matrix
+    from scipy.sparse import csr_matrix  # type: ignore[import-untyped,unused-ignore]
 
     if problem.n_edges == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(problem.n_right + 1, dtype=np.int64)
