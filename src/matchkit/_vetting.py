@@ -62,20 +62,19 @@ def why_not_vetter(
     >>> mk.why_not_vetter(zoo, need)
     "organisation 'zoo' has no expertise to vet cause(s) 'elderly' (it vets: 'animals')"
     """
-    if org.kind is not OrganisationKind.VOLUNTEER_CENTRE:
+    if _lacks_expertise(org, need):
         if not org.vets_causes:
             return (
                 f"organisation {org.id!r} declares no vetting expertise (vets_causes is empty); "
                 "ask a volunteer centre or an organisation that vets these causes"
             )
         missing = sorted(set(need.causes) - set(org.vets_causes))
-        if missing:
-            return (
-                f"organisation {org.id!r} has no expertise to vet cause(s) "
-                f"{', '.join(repr(c) for c in missing)} (it vets: "
-                f"{', '.join(repr(c) for c in org.vets_causes)})"
-            )
-    if owner is not None and not owner.registered and not org.registered:
+        return (
+            f"organisation {org.id!r} has no expertise to vet cause(s) "
+            f"{', '.join(repr(c) for c in missing)} (it vets: "
+            f"{', '.join(repr(c) for c in org.vets_causes)})"
+        )
+    if owner is not None and _unregistered_both(org, owner):
         return (
             f"the need's organisation {owner.id!r} is not registered, so a registered "
             f"organisation must vet it; {org.id!r} is not registered either"
@@ -102,13 +101,23 @@ def can_vet(
     >>> mk.can_vet(centre, need)
     True
     """
-    # The conditions of why_not_vetter without its messages: policy checks ask this for
-    # every organisation and every kind of need (210k times in a 100k city).
-    if org.kind is not OrganisationKind.VOLUNTEER_CENTRE and (
+    # why_not_vetter's conditions without its messages: policy checks ask this for every
+    # organisation and every kind of need (210k times in a 100k city).
+    return not _lacks_expertise(org, need) and not (
+        owner is not None and _unregistered_both(org, owner)
+    )
+
+
+def _lacks_expertise(org: Organisation, need: Need) -> bool:
+    """Not a volunteer centre, and its ``vets_causes`` are empty or miss a need's cause."""
+    return org.kind is not OrganisationKind.VOLUNTEER_CENTRE and (
         not org.vets_causes or not set(need.causes).issubset(org.vets_causes)
-    ):
-        return False
-    return owner is None or owner.registered or org.registered
+    )
+
+
+def _unregistered_both(org: Organisation, owner: Organisation) -> bool:
+    """The need's organisation (``owner``) is not registered, and neither is ``org``."""
+    return not owner.registered and not org.registered
 
 
 def _find(dataset: Dataset, need_id: str) -> Need:

@@ -15,7 +15,6 @@ from .._exceptions import (
     MatchkitError,
     check_choice,
 )
-from .._numbering import group_order
 from .._problem import Assignment, MatchProblem
 
 __all__ = ["Group", "MilpSolver", "MinShare", "clashes_from_slots"]
@@ -383,8 +382,7 @@ class _Model:
         p = self.p
         a = self._index(clashes[:, 0].tolist(), "need", "clashes")
         b = self._index(clashes[:, 1].tolist(), "need", "clashes")
-        by_need = group_order(p.edge_right)
-        start = np.searchsorted(p.edge_right[by_need], np.arange(p.n_right + 1))
+        by_need, start = p._by_need
         deg = np.diff(start)[a]
         k = int(deg.sum())
         ea = by_need[np.repeat(start[a] - (np.cumsum(deg) - deg), deg) + np.arange(k)]
