@@ -30,7 +30,7 @@ from ._models import NeedStatus
 from ._policy import policy_blocks
 from ._proposals import MatchResult, OfferBudget
 from ._reasons import unfilled_reasons, unmatched_reasons
-from ._round_ledger import LedgerView, pair_indices, per_volunteer, reserving_arrays
+from ._round_ledger import LedgerView, pair_indices, per_volunteer, reserving_offers
 from ._round_problem import decided_keys, round_problem
 from ._round_proposals import (
     ledger_offers,
@@ -185,7 +185,8 @@ def match(
 
         # 3. the ledger
         placed_l, placed_r = pair_indices(view.placements, vindex, nindex)
-        resv_l, resv_r, resv_primary = reserving_arrays(view, vindex, nindex)
+        resv = reserving_offers(view, vindex, nindex, problem.edge_index)
+        resv_l, resv_r, resv_primary = resv.left, resv.right, resv.primary
         placed_v = np.bincount(placed_l, minlength=n_v)
         placed_n = np.bincount(placed_r, minlength=n_n)
         reserved_n = np.bincount(resv_r, minlength=n_n)
@@ -211,9 +212,10 @@ def match(
         taken = excluded_edge.copy()
         # Every open offer is taken, also one that holds no place any more (an alternative
         # whose group the volunteer accepted): the pair is on offer already.
-        open_l, open_r = pair_indices(view.open_pairs, vindex, nindex)
-        for li, ri in ((placed_l, placed_r), (resv_l, resv_r), (open_l, open_r)):
-            pos = problem.edge_index(li, ri)
+        placed_pos = problem.edge_index(placed_l, placed_r)
+        reserving = view.reserving
+        idle_l, idle_r = pair_indices([p for p in view.open_pairs if p not in reserving], vindex, nindex)
+        for pos in (placed_pos, resv.pos, problem.edge_index(idle_l, idle_r)):
             taken[pos[pos >= 0]] = True
 
         # 4. solve on free capacity
@@ -230,7 +232,7 @@ def match(
             alternatives = shortlists(problem, free_pos, chosen, cap_v, cap_n, allowed_offers, shortlist)
 
         earlier = previous.proposals if reuse is not None and previous is not None else ()
-        proposals = round_proposals(problem, chosen, alternatives, view, vindex, nindex, earlier)
+        proposals = round_proposals(problem, chosen, alternatives, view, resv.edge_of, earlier)
 
         # 6. record and explain
         rnd = None
@@ -299,6 +301,8 @@ def match(
             chosen=chosen,
             placements=(placed_l, placed_r),
             reserved=(resv_l, resv_r),
+            held=np.concatenate([placed_pos[placed_pos >= 0], resv.pos[resv.pos >= 0]]),
+            vindex=vindex,
             proposals=proposals,
             open_needs=np.array([s is NeedStatus.OPEN for s in statuses], dtype=bool) & need_ok & ~ended,
             excluded_edge=excluded_edge,

@@ -21,7 +21,7 @@ All numbers are computed with array operations over needs, volunteers and edges:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -215,10 +215,15 @@ def round_metrics(
     excluded_edge: NDArray[np.bool_] | None = None,
     previous_pairs: Iterable[tuple[str, str]] | None = None,
     placement_pairs: Sequence[tuple[str, str]] = (),
+    held: I64 | None = None,
+    vindex: Mapping[str, int] | None = None,
     district_km: float = DISTRICT_KM,
     small_places: int = SMALL_ORGANISATION_PLACES,
 ) -> dict[str, Any]:
     """The numbers of one round (see the module notes and docs/metrics.md).
+
+    ``held`` (edge positions of the placements and of the offers that hold a place) and
+    ``vindex`` (volunteer id -> index) are found here when the caller has not got them.
 
     Examples
     --------
@@ -279,20 +284,19 @@ def round_metrics(
     total_held = max(int(holder_l.size), 1)
 
     n_offers = np.zeros(n_v, dtype=np.int64)
-    vindex = {v: i for i, v in enumerate(problem.left_ids)}
+    if vindex is None:
+        vindex = {v: i for i, v in enumerate(problem.left_ids)}
     for p in proposals:
         i = vindex.get(p.volunteer_id)
         if i is not None:
             n_offers[i] += 1 + len(p.alternatives)
     with_offers = n_offers[n_offers > 0]
 
-    held = np.concatenate(
-        [
-            chosen,
-            _positions(problem, placed_l, placed_r),
-            _positions(problem, resv_l, resv_r),
-        ]
-    )
+    if held is None:
+        held = np.concatenate(
+            [_positions(problem, placed_l, placed_r), _positions(problem, resv_l, resv_r)]
+        )
+    held = np.concatenate([chosen, held])
     current = [(p.volunteer_id, p.need_id) for p in proposals] + list(placement_pairs)
     return {
         "n_volunteers": n_v,

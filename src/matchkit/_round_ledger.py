@@ -8,11 +8,11 @@ each volunteer's offer counts for the budget.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,10 +22,11 @@ from ._ledger import Ledger
 __all__ = [
     "LedgerView",
     "Pair",
+    "Reserving",
     "id_indices",
     "pair_indices",
     "per_volunteer",
-    "reserving_arrays",
+    "reserving_offers",
 ]
 
 I64 = NDArray[np.int64]
@@ -129,13 +130,38 @@ class LedgerView:
         return out
 
 
-def reserving_arrays(
-    view: LedgerView, vindex: Mapping[str, int], nindex: Mapping[str, int]
-) -> tuple[I64, I64, NDArray[np.bool_]]:
-    """Indices of the open offers that hold a place, and which of them are primary."""
-    li, ri = id_indices(list(view.reserving), vindex, nindex)
+class Reserving(NamedTuple):
+    """The open offers that hold a place, looked up once per round (the solve, the
+    proposals and the metrics all read them)."""
+
+    left: I64
+    """Volunteer index of each offer whose ids are both in the round."""
+    right: I64
+    """Need index of each such offer."""
+    primary: NDArray[np.bool_]
+    """Whether each such offer is a primary one (not a shortlist alternative)."""
+    pos: I64
+    """Edge position of each such offer; -1 where the pair is not an edge of the problem."""
+    edge_of: dict[Pair, int]
+    """Every reserving pair -> its edge position, or -1."""
+
+
+def reserving_offers(
+    view: LedgerView,
+    vindex: Mapping[str, int],
+    nindex: Mapping[str, int],
+    edge_index: Callable[[I64, I64], I64],
+) -> Reserving:
+    """Indices and edge positions of the open offers that hold a place, in one lookup."""
+    pairs = list(view.reserving)
+    li, ri = id_indices(pairs, vindex, nindex)
     primary = np.fromiter(
         (not o.shortlist for o in view.reserving.values()), dtype=bool, count=len(li)
     )
     known = (li >= 0) & (ri >= 0)
-    return li[known], ri[known], primary[known]
+    pos = np.full(len(pairs), -1, dtype=np.int64)
+    if known.any():
+        pos[known] = edge_index(li[known], ri[known])
+    return Reserving(
+        li[known], ri[known], primary[known], pos[known], dict(zip(pairs, pos.tolist()))
+    )
