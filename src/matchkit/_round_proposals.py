@@ -145,17 +145,29 @@ def round_proposals(
 
     # Earlier offers still open, regrouped as they were made: a proposal with its
     # alternatives (when the proposal itself was declined, its best open alternative leads).
-    groups = view.groups
+    groups, reserving = view.groups, view.reserving
     grouped: dict[Pair, list[Any]]
-    if groups:
-        grouped = defaultdict(list)
-        for pair, offer in view.reserving.items():
-            grouped[(pair[0], groups.get(pair, pair[1]))].append(offer)
-    else:  # no alternatives open: every offer is a group of its own
-        grouped = {pair: [offer] for pair, offer in view.reserving.items()}
     known = {(p.volunteer_id, p.need_id, p.round): p for p in earlier}
     kept: dict[Pair, Proposal] = {}
-    for group, offers in grouped.items():
+    if groups:
+        grouped = defaultdict(list)
+        for pair, offer in reserving.items():
+            grouped[(pair[0], groups.get(pair, pair[1]))].append(offer)
+    else:
+        # No alternatives open: every offer is a group of its own, taken in pair order
+        # (``open_pairs`` is sorted), and the test below is that of the general case.
+        grouped = {p: [o] for p in view.open_pairs if (o := reserving.get(p)) is not None}
+        if known:
+            for pair, (offer,) in grouped.items():
+                q = known.get((pair[0], pair[1], offer.round))
+                if (
+                    q is not None
+                    and not q.alternatives
+                    and q.score == offer.score
+                    and bool(q.components) == (edge_of[pair] >= 0)
+                ):
+                    kept[pair] = q if q.status == "open" else _evolved(q, status="open")
+    for group, offers in grouped.items() if groups else ():
         if len(offers) > 1:  # (most groups hold one offer: nothing to order)
             offers.sort(key=lambda o: (o.shortlist, o.rank if o.rank is not None else 0, o.need_id))
         v, lead = group[0], offers[0]
@@ -206,7 +218,7 @@ def round_proposals(
         e = edge_of.get((v, n), -1)
         return _components(e) if e >= 0 else {}
 
-    for group, offers in sorted(grouped.items()):
+    for group, offers in sorted(grouped.items()) if groups else grouped.items():
         if group in kept:
             out.append(kept[group])
             continue
