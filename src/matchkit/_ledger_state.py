@@ -553,18 +553,22 @@ class Replayer:
 
     def _offer(self, pair: Pair, rec: PairRecord) -> OpenOffer:
         """The pair's latest offer as a record (built once, until the pair's next event)."""
-        rec.offer = OpenOffer(
-            pair[0],
-            pair[1],
-            int(rec.round or 0),
-            self._when(rec.offered_at),
-            self._when(rec.expires_at),
-            rec.score,
-            rec.rank,
-            rec.shortlist,
-            _extra(rec.extra),
+        times = self._times
+        offer = rec.offer = _new_offer(
+            OpenOffer,
+            (
+                pair[0],
+                pair[1],
+                int(rec.round or 0),
+                times.get(rec.offered_at) or self._when(rec.offered_at),
+                times.get(rec.expires_at) or self._when(rec.expires_at),
+                rec.score,
+                rec.rank,
+                rec.shortlist,
+                _extra(rec.extra),
+            ),
         )
-        return rec.offer
+        return offer
 
     def state(self, as_of: datetime | date | str | None = None) -> LedgerState:
         """The state judged at ``as_of`` (a snapshot: later feeds leave it unchanged).
@@ -669,13 +673,18 @@ _NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
 _N_OFFER_KEYS = 6  # score, rank, shortlist, capacity, max_placements, expires_at
 
 
+_new_offer = tuple.__new__  # an OpenOffer from a full tuple, without NamedTuple's keywords
+
+
 def _extra(payload: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """The caller's own keys of an offer payload (read-only)."""
     if not payload or len(payload) <= _N_OFFER_KEYS:  # the six keys every offer has
         return _NO_EXTRA
-    return MappingProxyType(
-        {k: v for k, v in payload.items() if k not in RESERVED_OFFER_KEYS}
-    )
+    own = payload.keys() - RESERVED_OFFER_KEYS
+    if len(own) == 1:  # (a proposal's group: tens of thousands per round)
+        (key,) = own
+        return MappingProxyType({key: payload[key]})
+    return MappingProxyType({k: v for k, v in payload.items() if k in own})
 
 
 # matchkit/__init__ renames the module of public classes to "matchkit"; list them so that
