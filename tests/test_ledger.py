@@ -605,6 +605,38 @@ def test_state_keeps_each_offer_with_its_extra(ledger: Ledger) -> None:
     )
 
 
+def test_a_volunteer_accepts_one_offer_of_a_proposal_and_its_alternatives(
+    ledger: Ledger,
+) -> None:
+    # v1 may hold two placements; n1 comes with the alternative n2, and n3 is a second
+    # proposal. Taking n1 and then n2 as well would leave n3 open with no place for it.
+    group = {"group": "n1"}
+    ledger.record_round(
+        [
+            offer("v1", "n1", maxp=2, rank=0, extra=group),
+            offer("v1", "n2", maxp=2, rank=1, shortlist=True, extra=group),
+            offer("v1", "n3", maxp=2, rank=0, extra={"group": "n3"}),
+            offer("v2", "n2", maxp=2, rank=0),  # no group: each offer is its own
+        ],
+        at=day(0),
+    )
+    ledger.accept("v1", "n1", at=day(1))
+    n_events = len(list(ledger.events()))
+    with pytest.raises(DecisionError, match=r"already accepted 'n1'.*group 'n1'.*withdraw 'n1'"):
+        ledger.accept("v1", "n2", at=day(1))
+    assert len(list(ledger.events())) == n_events  # nothing written
+    assert ledger.state(as_of=day(1)).status_of("v1", "n2") == "open"
+    ledger.accept("v1", "n3", at=day(1))  # another proposal: fine
+    ledger.accept("v2", "n2", at=day(1))
+    # Once n1 is given up, its alternative may be taken instead.
+    ledger.withdraw("v1", "n1", by="volunteer", at=day(2))
+    with pytest.raises(DecisionError, match="full"):  # (v2 holds n2's one place)
+        ledger.accept("v1", "n2", at=day(2))
+    ledger.withdraw("v2", "n2", by="volunteer", at=day(2))
+    ledger.accept("v1", "n2", at=day(3))
+    assert ledger.state(as_of=day(3)).placements == {("v1", "n2"), ("v1", "n3")}
+
+
 def test_state_is_immutable(one: Ledger) -> None:
     state = one.state(as_of=day(1))
     with pytest.raises(AttributeError, match="cannot assign"):

@@ -142,8 +142,11 @@ class ConsentLoop(RuleBasedStateMachine):
         try:
             self.ledger.accept(*pair, at=self._at())
         except mk.DecisionError as err:
-            # Refused only when capacity is taken: then nothing was written.
-            assert any(w in str(err) for w in ("capacity", "placements", "full")), err
+            # Refused only when capacity is taken, or when the volunteer already accepted
+            # from the same proposal (alternatives are instead of it): nothing was written.
+            assert any(
+                w in str(err) for w in ("capacity", "placements", "full", "choose one")
+            ), err
             return
         self.accepted.add(pair)
 

@@ -26,6 +26,7 @@ from ._ledger_rules import (
     pair_text,
     require_not_before,
     require_open,
+    require_other_group,
 )
 from ._ledger_state import (
     NEED_TRANSITIONS,
@@ -292,7 +293,10 @@ class Ledger:
         ------
         DecisionError
             Unknown ids, a pair never offered, an offer rejected, expired or withdrawn, a
-            need at capacity or a volunteer at ``max_placements``; nothing is written.
+            need at capacity, a volunteer at ``max_placements``, or an offer from a
+            proposal the volunteer already accepted from (offers that share a ``group``
+            are one proposal and its alternatives: the volunteer picks one); nothing is
+            written.
 
         Examples
         --------
@@ -325,6 +329,7 @@ class Ledger:
                 store.latest_limit("volunteer_id", volunteer_id, "max_placements") or 1
             )
             mine = store.placed("volunteer_id", volunteer_id)
+            require_other_group(store, rec, volunteer_id, need_id, mine, "accept")
             if len(mine) >= limit:
                 raise DecisionError(
                     f"cannot accept {pair_text(volunteer_id, need_id)}: the volunteer already has "

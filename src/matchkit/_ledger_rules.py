@@ -2,7 +2,8 @@
 
 ``coerce_offers`` validates a round's offers one by one (each problem names the offer's
 position and pair); ``check_offers`` refuses the offers the state forbids; ``offered_pair``,
-``require_open`` and ``require_not_before`` refuse decisions on pairs that cannot take them.
+``require_open``, ``require_not_before`` and ``require_other_group`` refuse decisions on
+pairs that cannot take them.
 Every refusal is a ``DecisionError`` raised before anything is written.
 """
 
@@ -24,10 +25,12 @@ __all__ = [
     "Offer",
     "check_offers",
     "coerce_offers",
+    "group_of",
     "offered_pair",
     "pair_text",
     "require_not_before",
     "require_open",
+    "require_other_group",
 ]
 
 
@@ -251,6 +254,33 @@ def require_open(
             f"cannot {verb} {pair} at {format_time(when)}: the offer expired at "
             f"{rec.expires_at}; a later round may offer it again"
         )
+
+
+def group_of(rec: PairRecord | None, need_id: str) -> str:
+    """The proposal an offer came with: its ``group`` (the lead need), else its own need."""
+    extra = rec.extra if rec is not None else None
+    return str(extra["group"]) if extra and "group" in extra else need_id
+
+
+def require_other_group(
+    store: Store,
+    rec: PairRecord,
+    volunteer_id: str,
+    need_id: str,
+    placed: Iterable[tuple[str, str]],
+    verb: str,
+) -> None:
+    """Refuse a second acceptance within one proposal (``placed``: the volunteer's
+    placements): its alternatives are offered instead of it, never in addition."""
+    group = group_of(rec, need_id)
+    for v, n in placed:
+        if group_of(store.pair(v, n), n) == group:
+            raise DecisionError(
+                f"cannot {verb} {pair_text(volunteer_id, need_id)}: the volunteer already "
+                f"accepted {n!r}, offered with it as one proposal and its alternatives "
+                f"(group {group!r}), of which they choose one; withdraw {n!r} first to "
+                "take this one instead"
+            )
 
 
 # matchkit/__init__ renames the module of public classes to "matchkit"; list them so that
