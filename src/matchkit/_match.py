@@ -25,7 +25,7 @@ from ._exceptions import InvalidInputError
 from ._ledger import Ledger
 from ._ledger_state import parse_time
 from ._memory import heavy_step
-from ._metrics import previous_pairs, round_metrics
+from ._metrics import dataset_facts, previous_pairs, round_metrics
 from ._models import NeedStatus
 from ._policy import policy_blocks
 from ._proposals import MatchResult, OfferBudget
@@ -168,8 +168,11 @@ def match(
             keep_reserve=ledger is not None,
         )
         n_v, n_n = problem.n_left, problem.n_right
-        vindex = {v: i for i, v in enumerate(problem.left_ids)}
-        nindex = {n: j for j, n in enumerate(problem.right_ids)}
+        # (what depends on the dataset alone is taken over from the previous round)
+        kept = previous.context if reuse is not None and previous is not None else {}
+        vindex = kept.get("vindex") or {v: i for i, v in enumerate(problem.left_ids)}
+        nindex = kept.get("nindex") or {n: j for j, n in enumerate(problem.right_ids)}
+        facts = kept.get("facts") or dataset_facts(dataset)
 
         # 2. policies
         # (they depend on the dataset and the day only: the previous round's are reused)
@@ -303,6 +306,7 @@ def match(
             reserved=(resv_l, resv_r),
             held=np.concatenate([placed_pos[placed_pos >= 0], resv.pos[resv.pos >= 0]]),
             vindex=vindex,
+            facts=facts,
             proposals=proposals,
             open_needs=np.array([s is NeedStatus.OPEN for s in statuses], dtype=bool) & need_ok & ~ended,
             excluded_edge=excluded_edge,
@@ -327,7 +331,8 @@ def match(
             context={"key": key, "decided": decided, "reserve": reserve, "shortlist": shortlist, "budget": budget,
                      "blocked": blocked, "policies": policies,
                      "weights": weights, "excluded": frozenset(view.excluded),
-                     "held_back": None if need_ok.all() else held},
+                     "held_back": None if need_ok.all() else held,
+                     "vindex": vindex, "nindex": nindex, "facts": facts},
         )
 
 

@@ -22,7 +22,7 @@ All numbers are computed with array operations over needs, volunteers and edges:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,7 +38,9 @@ __all__ = [
     "DISTRICT_KM",
     "SCORE_BINS",
     "SMALL_ORGANISATION_PLACES",
+    "DatasetFacts",
     "churn",
+    "dataset_facts",
     "gini",
     "need_districts",
     "previous_pairs",
@@ -203,6 +205,28 @@ def _blocking(
     return int(pos.size)
 
 
+class DatasetFacts(NamedTuple):
+    """What the metrics read from the dataset alone (a warm round takes them over)."""
+
+    org_of: list[str]
+    """Each need's organisation."""
+    districts: list[str]
+    """Each need's district (:func:`need_districts`)."""
+    district_km: float
+    pools: list[str]
+    """Each volunteer's pool, ``(none)`` where unset."""
+
+
+def dataset_facts(dataset: Dataset, district_km: float = DISTRICT_KM) -> DatasetFacts:
+    """The dataset's own inputs to :func:`round_metrics`."""
+    return DatasetFacts(
+        [n.organisation_id for n in dataset.needs],
+        need_districts(dataset, cell_km=district_km),
+        district_km,
+        [v.pool or "(none)" for v in dataset.volunteers],
+    )
+
+
 def round_metrics(
     dataset: Dataset,
     problem: MatchProblem,
@@ -217,13 +241,15 @@ def round_metrics(
     placement_pairs: Sequence[tuple[str, str]] = (),
     held: I64 | None = None,
     vindex: Mapping[str, int] | None = None,
+    facts: DatasetFacts | None = None,
     district_km: float = DISTRICT_KM,
     small_places: int = SMALL_ORGANISATION_PLACES,
 ) -> dict[str, Any]:
     """The numbers of one round (see the module notes and docs/metrics.md).
 
-    ``held`` (edge positions of the placements and of the offers that hold a place) and
-    ``vindex`` (volunteer id -> index) are found here when the caller has not got them.
+    ``held`` (edge positions of the placements and of the offers that hold a place),
+    ``vindex`` (volunteer id -> index) and ``facts`` (:func:`dataset_facts`) are found
+    here when the caller has not got them.
 
     Examples
     --------
@@ -258,8 +284,9 @@ def round_metrics(
     else:
         d = np.zeros(0)
 
-    org_of = [n.organisation_id for n in dataset.needs]
-    districts = need_districts(dataset, cell_km=district_km)
+    if facts is None or facts.district_km != district_km:
+        facts = dataset_facts(dataset, district_km)
+    org_of, districts, pools = facts.org_of, facts.districts, facts.pools
     by_district = _rate_by(districts, filled, cap, open_needs)
     org_places = _sum_by(org_of, cap, open_needs)  # open places per organisation
     small = {o for o, places in org_places.items() if places <= small_places}
@@ -269,7 +296,6 @@ def round_metrics(
         list(_rate_by(org_of, filled, cap, small_mask).values()), dtype=np.float64
     )
 
-    pools = [v.pool or "(none)" for v in dataset.volunteers]
     holder_l = np.concatenate([placed_l, chosen_l, resv_l])
     pool_keys = sorted(set(pools))
     pcode = {k: i for i, k in enumerate(pool_keys)}
