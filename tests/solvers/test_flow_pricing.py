@@ -313,3 +313,55 @@ def test_widening_adds_the_near_edges_of_violating_vertices_within_a_budget() ->
     sel[:] = False
     assert not pricing._widen(sel, wide, broken_at, left, right, 4, 3, most=1)
     assert not sel.any()  # two edges would join, more than the budget: none does
+
+
+def _start_by_definition(left, right, weight, lcap, rcap):
+    """The start, owner by owner: buckets as documented, then each owner's edges in the
+    buckets down to the one holding its wanted-th heaviest edge."""
+    sample = weight[:: max(1, weight.size // pricing.SAMPLE)]
+    lo = float(np.quantile(sample, 1.0 - pricing.TOP_QUANTILE))
+    top = max(float(np.quantile(sample, pricing.TOP_QUANTILE)), lo + 1.0)
+    frac = np.clip((weight - lo) * (pricing.BUCKETS / (top - lo)), 0, pricing.BUCKETS - 1)
+    bucket = frac.astype(np.uint8)
+    keep = np.zeros(weight.size, dtype=bool)
+    for owner, want in (
+        (left, np.full(len(lcap), pricing.PER_VOLUNTEER)),
+        (right, pricing.PER_PLACE * (rcap + 1)),
+    ):
+        for v in range(len(want)):
+            mine = np.flatnonzero(owner == v)
+            if mine.size:
+                kth = np.sort(bucket[mine])[::-1][min(want[v], mine.size) - 1]
+                keep[mine[bucket[mine] >= kth]] = True
+    return keep
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    n_left=st.integers(1, 12),
+    n_right=st.integers(1, 6),
+    density=st.floats(0.05, 1.0),
+    slice_=st.integers(1, 9),
+    shuffle=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_the_start_in_slices_is_the_start_by_definition(
+    n_left: int, n_right: int, density: float, slice_: int, shuffle: bool, seed: int,
+) -> None:
+    # Tiny slices: owners fill several slices, slices end inside owners' edges, and
+    # shuffled owners take the path for edges out of volunteer order.
+    rng = np.random.default_rng(seed)
+    left, right = np.nonzero(rng.random((n_left, n_right)) < density)
+    if left.size == 0:
+        return
+    weight = rng.integers(-5, 40, left.size).astype(np.int64)
+    if shuffle:
+        order = rng.permutation(left.size)
+        left, right, weight = left[order], right[order], weight[order]
+    lcap = rng.integers(0, 3, n_left)
+    rcap = rng.integers(0, 3, n_right)
+    expected = _start_by_definition(left, right, weight, lcap, rcap)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pricing, "CHECK_SLICE", slice_)
+        got = pricing.starting_edges(left, right, weight, lcap, rcap)
+    assert np.array_equal(got, expected)

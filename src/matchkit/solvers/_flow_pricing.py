@@ -117,39 +117,78 @@ def starting_edges(
     sample = weight[:: max(1, weight.size // SAMPLE)]
     lo = float(np.quantile(sample, 1.0 - TOP_QUANTILE))
     top = max(float(np.quantile(sample, TOP_QUANTILE)), lo + 1.0)
-    # One scratch buffer for the fractions, then for each side's keys (fresh large
-    # arrays cost page faults on every use).
-    scratch = np.empty(weight.size, dtype=np.int64)
-    frac = scratch.view(np.float64)
-    np.subtract(weight, lo, out=frac, casting="unsafe")
-    frac *= BUCKETS / (top - lo)
-    np.clip(frac, 0, BUCKETS - 1, out=frac)
-    bucket = frac.astype(np.uint8)
+    # Everything runs in slices through small buffers: fresh arrays over every edge cost
+    # a page fault per 4 kB each time (at 19 M edges, 144 MB of keys and a 51 MB table).
+    n = weight.size
+    bucket = np.empty(n, dtype=np.uint8)
+    frac = np.empty(min(n, CHECK_SLICE), dtype=np.float64)
+    for a in range(0, n, CHECK_SLICE):
+        f = frac[: min(n - a, CHECK_SLICE)]
+        np.subtract(weight[a : a + f.size], lo, out=f, casting="unsafe")
+        f *= BUCKETS / (top - lo)
+        np.clip(f, 0, BUCKETS - 1, out=f)
+        bucket[a : a + f.size] = f  # (truncated, as astype would)
     per_volunteer = np.full(len(left_capacity), PER_VOLUNTEER)
-    keep = _top_buckets(left, len(left_capacity), per_volunteer, bucket, scratch)
+    low_v = _lowest_buckets(left, len(left_capacity), per_volunteer, bucket)
     per_need = PER_PLACE * (right_capacity + 1)
-    keep |= _top_buckets(right, len(right_capacity), per_need, bucket, scratch)
+    low_n = _lowest_buckets(right, len(right_capacity), per_need, bucket)
+    keep = np.empty(n, dtype=bool)
+    for a in range(0, n, CHECK_SLICE):
+        b = min(a + CHECK_SLICE, n)
+        np.greater_equal(bucket[a:b], low_v[left[a:b]], out=keep[a:b])
+        keep[a:b] |= bucket[a:b] >= low_n[right[a:b]]
     return keep
 
 
-def _top_buckets(
-    owner: IntArray,
-    n_owner: int,
-    want: IntArray,
-    bucket: NDArray[np.uint8],
-    scratch: IntArray,
-) -> BoolArray:
-    """Edges in each owner's heaviest buckets, down to the one holding its ``want``-th."""
-    key = np.multiply(owner, BUCKETS, out=scratch)
+def _lowest_buckets(
+    owner: IntArray, n_owner: int, want: IntArray, bucket: NDArray[np.uint8]
+) -> NDArray[np.uint8]:
+    """Per owner, the lowest bucket to keep: the one holding its ``want``-th heaviest edge
+    (0 when it has fewer edges)."""
+    lowest = np.zeros(n_owner, dtype=np.uint8)
+    n = owner.size
+    if n == 0:
+        return lowest
+    # Owners in ascending order (a MatchProblem's volunteers): each slice ends where an
+    # owner's edges end, so it counts its own owners' buckets in a small table. Otherwise
+    # (or on finding them out of order) one table of every owner's counts.
+    a = 0
+    while a < n:
+        t = min(a + CHECK_SLICE, n)
+        b = n if t == n else int(np.searchsorted(owner[a:], owner[t], side="left")) + a
+        if b == a:  # one owner fills the slice: take all of its edges
+            b = max(int(np.searchsorted(owner[a:], owner[a], side="right")) + a, a + 1)
+        part = owner[a:b]
+        if (a > 0 and part[0] <= owner[a - 1]) or bool((part[1:] < part[:-1]).any()):
+            return _lowest_buckets_unsorted(owner, n_owner, want, bucket)
+        first, last = int(part[0]), int(part[-1])
+        key = part - first
+        key *= BUCKETS
+        key += bucket[a:b]
+        counts = np.bincount(key, minlength=(last - first + 1) * BUCKETS)
+        _settle(counts, want[first : last + 1], lowest[first : last + 1])
+        a = b
+    return lowest
+
+
+def _lowest_buckets_unsorted(
+    owner: IntArray, n_owner: int, want: IntArray, bucket: NDArray[np.uint8]
+) -> NDArray[np.uint8]:
+    key = np.multiply(owner, BUCKETS)
     key += bucket
-    # Counts from the heaviest bucket down, accumulated in place (a second table of
-    # n_owner x BUCKETS would be 51 MB of fresh pages at 100k volunteers).
-    from_top = np.bincount(key, minlength=n_owner * BUCKETS).reshape(n_owner, BUCKETS)[:, ::-1]
+    lowest = np.zeros(n_owner, dtype=np.uint8)
+    _settle(np.bincount(key, minlength=n_owner * BUCKETS), want, lowest)
+    return lowest
+
+
+def _settle(counts: IntArray, want: IntArray, out: NDArray[np.uint8]) -> None:
+    """``out``: per owner (a row of ``BUCKETS`` counts), the bucket holding its
+    ``want``-th heaviest edge, counted from the top."""
+    # Counts from the heaviest bucket down, accumulated in place.
+    from_top = counts.reshape(-1, BUCKETS)[:, ::-1]
     np.cumsum(from_top, axis=1, out=from_top)
     needed = (from_top < np.asarray(want)[:, None]).sum(axis=1) + 1
-    lowest = (BUCKETS - np.minimum(needed, BUCKETS)).astype(np.uint8)
-    out: BoolArray = bucket >= lowest[owner]
-    return out
+    out[:] = BUCKETS - np.minimum(needed, BUCKETS)
 
 
 def least_prices(
