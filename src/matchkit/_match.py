@@ -210,20 +210,23 @@ def match(
 
         # Edges already decided (placed, excluded) or held by an open offer are not free.
         excluded_pos = problem.edge_index(*pair_indices(view.excluded, vindex, nindex))
+        excluded_at = np.unique(excluded_pos[excluded_pos >= 0])  # few, ascending
         excluded_edge = np.zeros(problem.n_edges, dtype=bool)
-        excluded_edge[excluded_pos[excluded_pos >= 0]] = True
-        taken = excluded_edge.copy()
+        excluded_edge[excluded_at] = True
+        placed_pos = problem.edge_index(placed_l, placed_r)
         # Every open offer is taken, also one that holds no place any more (an alternative
         # whose group the volunteer accepted): the pair is on offer already.
-        placed_pos = problem.edge_index(placed_l, placed_r)
         reserving = view.reserving
         idle_l, idle_r = pair_indices([p for p in view.open_pairs if p not in reserving], vindex, nindex)
-        for pos in (placed_pos, resv.pos, problem.edge_index(idle_l, idle_r)):
-            taken[pos[pos >= 0]] = True
 
-        # 4. solve on free capacity
-        free = ~taken & (cap_v > 0)[problem.edge_left] & (cap_n > 0)[problem.edge_right]
+        # 4. solve on free capacity: the edges between volunteers and needs with room, less
+        # those decided or on offer (marked in place: masks of every edge cost page faults)
+        free = np.take(cap_v > 0, problem.edge_left)
+        free &= np.take(cap_n > 0, problem.edge_right)
+        for pos in (excluded_at, placed_pos, resv.pos, problem.edge_index(idle_l, idle_r)):
+            free[pos[pos >= 0]] = False
         free_pos = np.flatnonzero(free)
+        del free
         free_problem = restricted(problem, free_pos, cap_v, cap_n)
     assignment = solve(free_problem, method)
     with heavy_step():
@@ -256,7 +259,6 @@ def match(
             resv_r[resv_primary], minlength=n_n
         )
         degree_v, degree_n = problem._degrees
-        excluded_at = np.flatnonzero(excluded_edge)  # few: count them instead of the rest
         live_v = degree_v - np.bincount(problem.edge_left[excluded_at], minlength=n_v)
         if need_ok.all():
             unblocked_v = live_v
