@@ -256,9 +256,9 @@ def require_open(
         )
 
 
-def group_of(rec: PairRecord | None, need_id: str) -> str:
-    """The proposal an offer came with: its ``group`` (the lead need), else its own need."""
-    extra = rec.extra if rec is not None else None
+def group_of(extra: Mapping[str, Any] | None, need_id: str) -> str:
+    """The proposal an offer came with, from the offer's ``extra`` (or payload): its
+    ``group`` (the lead need), else the offer's own need."""
     return str(extra["group"]) if extra and "group" in extra else need_id
 
 
@@ -272,9 +272,10 @@ def require_other_group(
 ) -> None:
     """Refuse a second acceptance within one proposal (``placed``: the volunteer's
     placements): its alternatives are offered instead of it, never in addition."""
-    group = group_of(rec, need_id)
+    group = group_of(rec.extra, need_id)
     for v, n in placed:
-        if group_of(store.pair(v, n), n) == group:
+        other = store.pair(v, n)
+        if group_of(other.extra if other is not None else None, n) == group:
             raise DecisionError(
                 f"cannot {verb} {pair_text(volunteer_id, need_id)}: the volunteer already "
                 f"accepted {n!r}, offered with it as one proposal and its alternatives "

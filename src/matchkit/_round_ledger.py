@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._ledger import Ledger
+from ._ledger_rules import group_of
 
 __all__ = [
     "LedgerView",
@@ -122,11 +123,9 @@ class LedgerView:
         out: dict[Pair, str] = {}
         for offers in (state.open_offers, state.accepted_offers):
             for pair, offer in offers.items():
-                extra = offer.extra
-                if extra and "group" in extra:
-                    group = str(extra["group"])
-                    if group != pair[1]:
-                        out[pair] = group
+                group = group_of(offer.extra, pair[1])
+                if group != pair[1]:
+                    out[pair] = group
         return out
 
 

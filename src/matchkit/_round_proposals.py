@@ -155,19 +155,9 @@ def round_proposals(
             grouped[(pair[0], groups.get(pair, pair[1]))].append(offer)
     else:
         # No alternatives open: every offer is a group of its own, taken in pair order
-        # (``open_pairs`` is sorted), and the test below is that of the general case.
+        # (``open_pairs`` is sorted, so the groups need no sort below).
         grouped = {p: [o] for p in view.open_pairs if (o := reserving.get(p)) is not None}
-        if known:
-            for pair, (offer,) in grouped.items():
-                q = known.get((pair[0], pair[1], offer.round))
-                if (
-                    q is not None
-                    and not q.alternatives
-                    and q.score == offer.score
-                    and bool(q.components) == (edge_of[pair] >= 0)
-                ):
-                    kept[pair] = q if q.status == "open" else _evolved(q, status="open")
-    for group, offers in grouped.items() if groups else ():
+    for group, offers in grouped.items():
         if len(offers) > 1:  # (most groups hold one offer: nothing to order)
             offers.sort(key=lambda o: (o.shortlist, o.rank if o.rank is not None else 0, o.need_id))
         v, lead = group[0], offers[0]

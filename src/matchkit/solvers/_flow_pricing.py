@@ -174,6 +174,7 @@ def _lowest_buckets(
 def _lowest_buckets_unsorted(
     owner: IntArray, n_owner: int, want: IntArray, bucket: NDArray[np.uint8]
 ) -> NDArray[np.uint8]:
+    """:func:`_lowest_buckets` for owners in any order: one table of every owner's counts."""
     key = np.multiply(owner, BUCKETS)
     key += bucket
     lowest = np.zeros(n_owner, dtype=np.uint8)
