@@ -605,6 +605,27 @@ def test_state_keeps_each_offer_with_its_extra(ledger: Ledger) -> None:
     )
 
 
+def test_offers_of_one_group_read_equal_extras_that_cannot_be_changed(
+    tmp_path: Path,
+) -> None:
+    """Offers sharing a group get equal read-only extras, live and after a replay; an
+    extra that is not text, or has other keys, stays the offer's own."""
+    path = tmp_path / "groups.sqlite"
+    extras = [{"group": "n1"}, {"group": "n1"}, {"group": 7}, {"group": "n1", "k": 1}]
+    with Ledger(path) as led:
+        led.record_round(
+            [offer(f"v{i}", "n1", cap=4, extra=e) for i, e in enumerate(extras)], at=day(0)
+        )
+        live = led.state(as_of=day(1)).open_offers
+    with Ledger(path) as again:
+        replayed = again.state(as_of=day(1)).open_offers
+    for state in (live, replayed):
+        assert [dict(state[f"v{i}", "n1"].extra) for i in range(4)] == extras
+        with pytest.raises(TypeError):
+            state["v0", "n1"].extra["group"] = "n2"  # type: ignore[index]
+    assert dict(live["v1", "n1"].extra) == {"group": "n1"}
+
+
 def test_a_volunteer_accepts_one_offer_of_a_proposal_and_its_alternatives(
     ledger: Ledger,
 ) -> None:

@@ -475,6 +475,7 @@ class Replayer:
         self.n_events = 0
         self.last_seq = 0
         self._times: dict[str, datetime] = {}
+        self._extras: dict[tuple[str, Any], Mapping[str, Any]] = {}
         self._memo: tuple[str, int, LedgerState] | None = None
 
     def feed(
@@ -545,6 +546,15 @@ class Replayer:
                 counts = round_counts[rnd] = {}
             counts[kind] = counts.get(kind, 0) + 1
 
+    def build_offers(self, pairs: Iterable[Pair]) -> None:
+        """Build the records of these pairs' latest offers now (a round's own offers, as
+        the round is recorded), so that the next state does not build them all at once."""
+        records = self.pairs
+        for pair in pairs:
+            rec = records[pair]
+            if rec.offer is None:
+                self._offer(pair, rec)
+
     def _when(self, text: str) -> datetime:
         t = self._times.get(text)
         if t is None:
@@ -565,7 +575,7 @@ class Replayer:
                 rec.score,
                 rec.rank,
                 rec.shortlist,
-                _extra(rec.extra),
+                _extra(rec.extra, self._extras),
             ),
         )
         return offer
@@ -676,14 +686,24 @@ _N_OFFER_KEYS = 6  # score, rank, shortlist, capacity, max_placements, expires_a
 _new_offer = tuple.__new__  # an OpenOffer from a full tuple, without NamedTuple's keywords
 
 
-def _extra(payload: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    """The caller's own keys of an offer payload (read-only)."""
+def _extra(
+    payload: Mapping[str, Any] | None, shared: dict[tuple[str, Any], Mapping[str, Any]]
+) -> Mapping[str, Any]:
+    """The caller's own keys of an offer payload (read-only). A single key with a text
+    value (a proposal's group: tens of thousands of offers, a need id each) gives one
+    mapping per distinct value, kept in ``shared``."""
     if not payload or len(payload) <= _N_OFFER_KEYS:  # the six keys every offer has
         return _NO_EXTRA
     own = payload.keys() - RESERVED_OFFER_KEYS
-    if len(own) == 1:  # (a proposal's group: tens of thousands per round)
+    if len(own) == 1:
         (key,) = own
-        return MappingProxyType({key: payload[key]})
+        value = payload[key]
+        if type(value) is not str:
+            return MappingProxyType({key: value})
+        one = shared.get((key, value))
+        if one is None:
+            one = shared[(key, value)] = MappingProxyType({key: value})
+        return one
     return MappingProxyType({k: v for k, v in payload.items() if k in own})
 
 

@@ -252,7 +252,11 @@ def _evolved(p: Proposal, **changes: Any) -> Proposal:
     """``dataclasses.replace(p, **changes)`` for valid values, without its per-field
     introspection: a warm round at 100k carries 63k proposals over (0.45 s -> 0.05 s)."""
     new = object.__new__(type(p))
-    object.__setattr__(new, "__dict__", {**p.__dict__, **changes})
+    # (filled in place, in the same key order, the instance keeps the class's shared
+    # keys: half the memory of a dict of its own)
+    fields = new.__dict__
+    fields.update(p.__dict__)
+    fields.update(changes)
     return new
 
 
