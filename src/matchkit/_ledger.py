@@ -277,7 +277,9 @@ class Ledger:
             replayer.feed(events)
             # (their records, built now by the round that made them: the next round's
             # state then builds only what changed since, not every open offer)
-            replayer.build_offers([(r[3], r[4]) for r in rows if r[2] == "offered"])
+            replayer.build_offers(
+                [(str(r[3]), str(r[4])) for r in rows if r[2] == "offered"]
+            )
         except BaseException:
             self._replayer = Replayer()
             raise
