@@ -36,7 +36,7 @@ from matchkit._build import _threads
 from matchkit._candidates import candidate_chunks
 from matchkit._encode import encode, popcount
 from matchkit._memory import heavy_step
-from matchkit._rules import filter_pairs
+from matchkit._rules_filter import filter_pairs
 from matchkit._scoring import combine, components
 from matchkit.datasets import DEFAULT_AS_OF, synthetic_city
 

@@ -15,7 +15,8 @@ from matchkit import _build, _candidates
 from matchkit._build import keep_top_k, top_k_mask
 from matchkit._candidates import candidate_chunks
 from matchkit._encode import encode
-from matchkit._rules import filter_pairs, great_circle_km
+from matchkit._rules import great_circle_km
+from matchkit._rules_filter import filter_pairs
 from matchkit._scoring import COMPONENTS
 from reference_rules import edges as reference_edges
 from strategies_scoring import edge_rich_cases

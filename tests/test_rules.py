@@ -16,7 +16,6 @@ from matchkit._rules import (
     EARTH_RADIUS_KM,
     RULES,
     ages_at,
-    filter_pairs,
     great_circle_km,
     need_distances_km,
     need_rule_failures,
@@ -24,6 +23,7 @@ from matchkit._rules import (
     volunteer_distances_km,
     volunteer_rule_failures,
 )
+from matchkit._rules_filter import filter_pairs
 from reference_rules import age_on, failures, haversine_km
 from strategies_scoring import dense_pairs, scoring_cases
 
@@ -225,3 +225,51 @@ def test_popcount_without_bitwise_count(monkeypatch):
     monkeypatch.setattr(_encode, "_HAS_BITWISE_COUNT", False)
     assert popcount(x).tolist() == want
     assert popcount(np.array([2**21 - 1], dtype=np.uint32)).tolist() == [21]
+
+
+@pytest.mark.parametrize("n_tags", [6, 80])
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_path_keeps_the_pairs_no_rule_fails_with_packed_or_wide_tags(n_tags, seed):
+    """The fast path tests the tag rules together where their vocabularies fit one word
+    (6 tags per kind), one by one where not (80 skills desired), and the two age
+    rules as one: with unknown birth dates, birthdays on the day and volunteers born
+    after it, it keeps exactly the pairs no rule mask marks."""
+    rng = np.random.default_rng(seed)
+    skills = [f"s{i}" for i in range(n_tags)]
+    langs = [a + b for a in "abcdefghijklmnopqrstuvwxyz" for b in "aeiou"][:n_tags]
+    checks = [f"c{i}" for i in range(n_tags)]
+
+    def some(tags, k):
+        return sorted(rng.choice(tags, size=int(rng.integers(0, k + 1)), replace=False).tolist())
+
+    births = [None, date(2008, 5, 1), date(2012, 5, 2), date(2026, 5, 2), date(2027, 1, 1),
+              date(1990, 1, 1), date(2010, 5, 1)]
+    volunteers = [  # (the first seven have every tag: only their age can fail them)
+        {"id": f"v{i}", "remote_ok": True, "skills": skills if i < 7 else some(skills, n_tags // 2),
+         "languages": langs if i < 7 else some(langs, n_tags // 2),
+         "checks": checks if i < 7 else some(checks, n_tags // 2),
+         "birth_date": births[i % len(births)]}
+        for i in range(21)
+    ]
+    needs = [
+        {"id": f"n{j}", "organisation_id": "o1", "title": "t", "capacity": 1,
+         "status": "open", "remote": True, "required_skills": some(skills, 2),
+         "desired_skills": some(skills, n_tags),
+         "languages": some(langs, 1), "required_checks": some(checks, 1),
+         "min_age": [None, 0, 14, 16, 18][j % 5]}
+        for j in range(15)
+    ]
+    ds = mk.Dataset(volunteers=volunteers, organisations=[ORG], needs=needs)
+    enc = encode(ds)
+    n_vocab = sum(len(enc.vocab[k]) for k in ("skills", "languages", "checks"))
+    assert (n_vocab <= 64) == (n_tags == 6)
+    v, n = dense_pairs(len(volunteers), len(needs))
+    masks = pair_rule_failures(enc, v, n, DAY)
+    fails = np.zeros(v.size, dtype=bool)
+    for m in masks.values():
+        fails |= m
+    assert masks["age"].any() and masks["age_unknown"].any() and masks["skills"].any()
+    kv, kn, _ = filter_pairs(enc, v, n, DAY)
+    assert list(zip(kv.tolist(), kn.tolist())) == [
+        (int(a), int(b)) for a, b in zip(v[~fails], n[~fails])
+    ]

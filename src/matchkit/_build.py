@@ -27,8 +27,8 @@ from ._exceptions import InvalidInputError
 from ._memory import as_heavy_step, release_free_memory
 from ._numbering import compact_ids, in_sorted
 from ._problem import MatchProblem
-from ._rules import filter_pairs
-from ._scoring import LazyComponents, combine, components, weight_of
+from ._rules_filter import filter_pairs
+from ._scoring import LazyComponents, components, utilities, weight_of
 from ._weights import Weights
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "lazy_problem",
     "resolve_as_of",
     "resolve_weights",
+    "score_chunk",
     "top_k_mask",
 ]
 
@@ -190,21 +191,7 @@ def build_encoded(
     guard = protect is not None and protect.size > 0 and top_k is not None
 
     def score(chunk: Any) -> dict[str, NDArray[Any]] | None:
-        v, n, d = filter_pairs(enc, chunk.v, chunk.n, day, skip=chunk.checked)
-        if v.size == 0:
-            return None
-        vu, nu, _ = combine(components(enc, v, n, d), w)
-        # One key column (volunteer * n_needs + need) instead of two index columns: the
-        # final sort yields the sorted keys, and the indices follow from them without
-        # gathering two more columns in a random order. The weight is not kept: it is
-        # computed again from the utilities in the final order (the same bits), which
-        # saves a column in memory (150 MB at 19 M edges) and a gather.
-        key = v * n_needs + n
-        cols: dict[str, NDArray[Any]] = {"_key": key, "_vu": vu, "_nu": nu}
-        if guard:
-            assert protect is not None
-            cols["_pin"] = in_sorted(key, protect)
-        return cols
+        return score_chunk(enc, chunk, day, w, protect if guard else None)
 
     # numpy releases the GIL inside its loops, so chunks are scored on worker threads
     # while the main thread generates the next candidates. Results are taken in chunk
@@ -242,6 +229,29 @@ def build_encoded(
     release_free_memory()
     weight = weight_of(cols["_vu"], cols["_nu"], w.volunteer_side)
     return lazy_problem(enc, left, right, weight, cols["_vu"], cols["_nu"])
+
+
+def score_chunk(
+    enc: Encoded, chunk: Any, day: date, w: Weights, protect: I64 | None = None
+) -> dict[str, NDArray[Any]] | None:
+    """One chunk of candidates through the hard rules and the scores: the acceptable
+    pairs as keys ``volunteer * n_needs + need`` (``_key``) with their utilities
+    (``_vu``, ``_nu``), and with ``protect`` (sorted keys) whether each is one (``_pin``);
+    None when no pair is acceptable."""
+    v, n, d = filter_pairs(enc, chunk.v, chunk.n, day, skip=chunk.checked)
+    if v.size == 0:
+        return None
+    vu, nu = utilities(components(enc, v, n, d), w)
+    # One key column (volunteer * n_needs + need) instead of two index columns: the
+    # final sort yields the sorted keys, and the indices follow from them without
+    # gathering two more columns in a random order. The weight is not kept: it is
+    # computed again from the utilities in the final order (the same bits), which
+    # saves a column in memory (150 MB at 19 M edges) and a gather.
+    key = v * max(enc.n_needs, 1) + n
+    cols: dict[str, NDArray[Any]] = {"_key": key, "_vu": vu, "_nu": nu}
+    if protect is not None:
+        cols["_pin"] = in_sorted(key, protect)
+    return cols
 
 
 def lazy_problem(

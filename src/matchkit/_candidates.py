@@ -84,7 +84,7 @@ class CandidateChunk:
     """Candidate pairs ``(v[i], n[i])`` for remote or in-person needs.
 
     ``checked`` names the rules the blocking already guarantees for every pair of the
-    chunk; :func:`matchkit._rules.filter_pairs` may skip them.
+    chunk; :func:`matchkit._rules_filter.filter_pairs` may skip them.
     """
 
     v: I64
@@ -244,7 +244,7 @@ def candidate_chunks(
     volunteers, e.g. to score again the rows of a few volunteers.
 
     Every acceptable pair is among the candidates (no false negatives); candidates still
-    have to pass :func:`matchkit._rules.filter_pairs`. In-person candidates have already
+    have to pass :func:`matchkit._rules_filter.filter_pairs`. In-person candidates have already
     passed the chord pre-test. Each pair appears at most once.
 
     Examples

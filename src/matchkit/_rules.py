@@ -35,7 +35,7 @@ Ages are whole years at ``as_of``: the birthday counts on the day itself; someon
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
@@ -47,7 +47,6 @@ __all__ = [
     "EARTH_RADIUS_KM",
     "RULES",
     "ages_at",
-    "filter_pairs",
     "great_circle_km",
     "need_distances_km",
     "need_rule_failures",
@@ -172,15 +171,15 @@ def slots_covered(enc: Encoded, v: I64, n: I64) -> I64:
 
 def _missing(vbits: NDArray[np.uint64], nbits: NDArray[np.uint64], v: I64, n: I64) -> B:
     """True where the need's set is not a subset of the volunteer's set."""
-    if nbits.shape[1] == 1:
-        return (nbits[n, 0] & ~vbits[v, 0]) != 0  # type: ignore[no-any-return]
+    if nbits.shape[1] == 1:  # (a column, then a gather: three times faster than [v, 0])
+        return (nbits[:, 0][n] & ~vbits[:, 0][v]) != 0  # type: ignore[no-any-return]
     return ((nbits[n] & ~vbits[v]) != 0).any(axis=1)  # type: ignore[no-any-return]
 
 
 def _meets(vbits: NDArray[np.uint64], nbits: NDArray[np.uint64], v: I64, n: I64) -> B:
     """True where the two sets share a tag."""
     if nbits.shape[1] == 1:
-        return (nbits[n, 0] & vbits[v, 0]) != 0  # type: ignore[no-any-return]
+        return (nbits[:, 0][n] & vbits[:, 0][v]) != 0  # type: ignore[no-any-return]
     return ((nbits[n] & vbits[v]) != 0).any(axis=1)  # type: ignore[no-any-return]
 
 
@@ -387,80 +386,3 @@ def volunteer_rule_failures(
     n = np.arange(enc.n_needs, dtype=np.int64)
     v = np.full(enc.n_needs, volunteer_index, dtype=np.int64)
     return pair_rule_failures(enc, v, n, as_of, max_distance_km=max_distance_km)
-
-
-def filter_pairs(
-    enc: Encoded,
-    v: I64,
-    n: I64,
-    as_of: date,
-    *,
-    skip: Collection[str] = (),
-) -> tuple[I64, I64, F64]:
-    """Keep the acceptable pairs; the fast path of :func:`pair_rule_failures`.
-
-    Rules run cheapest and most selective first and the pairs are compacted as they go,
-    so later rules see fewer pairs. Rules whose code is in ``skip`` are not evaluated:
-    the caller guarantees them (the blocking step does for ``not_open``, ``ended``,
-    ``remote_not_ok`` and ``no_place``). Rules no need of the dataset can fail are
-    skipped too.
-
-    Returns
-    -------
-    v, n : int64 arrays
-        The acceptable pairs, in their input order.
-    distance_km : float64 array
-        Their great-circle distance (NaN where a place is unknown; for remote needs the
-        distance is reported when both places are known but never checked).
-    """
-    ctx = _Ctx(enc, as_of)
-    active = [code for code in _PAIR_RULES if code not in skip and _can_fail(enc, code)]
-    # Cheap, selective rules first; each pass compacts the pairs. The schedule alone
-    # fails about half the candidates of a city, so it runs alone on all of them.
-    for group in (
-        ("schedule",),
-        ("age_unknown", "age", "skills", "languages", "checks"),
-        (
-            "excluded_cause",
-            "excluded_organisation",
-            "not_open",
-            "ended",
-            "remote_not_ok",
-            "no_place",
-        ),
-    ):
-        codes = [c for c in group if c in active]
-        if not codes or v.size == 0:
-            continue
-        bad = _PAIR_RULES[codes[0]](ctx, v, n)
-        for code in codes[1:]:
-            bad |= _PAIR_RULES[code](ctx, v, n)
-        if bad.any():
-            keep = np.flatnonzero(~bad)
-            v, n = v[keep], n[keep]
-    d = pair_distances_km(enc, v, n)
-    if "distance" not in skip:
-        bad = _distance_fail(ctx, v, n, d)
-        if bad.any():
-            keep = np.flatnonzero(~bad)
-            v, n, d = v[keep], n[keep], d[keep]
-    return v, n, d
-
-
-def _can_fail(enc: Encoded, code: str) -> bool:
-    """False when no need in the dataset can fail this rule (the rule is then skipped)."""
-    if code == "excluded_organisation":
-        return enc.v_excluded_org_keys.size > 0
-    if code == "excluded_cause":
-        return bool(enc.v_excluded_causes.any() and enc.n_causes.any())
-    if code == "skills":
-        return bool(enc.n_required_skills.any())
-    if code == "languages":
-        return bool(enc.n_languages.any())
-    if code == "checks":
-        return bool(enc.n_required_checks.any())
-    if code in ("age", "age_unknown"):
-        return bool((enc.n_min_age >= 0).any())
-    if code == "schedule":
-        return bool((enc.n_required_overlap > 0).any())
-    return True

@@ -22,6 +22,7 @@ Need side (how well the volunteer fits the need):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 
 import numpy as np
@@ -38,6 +39,7 @@ __all__ = [
     "LazyComponents",
     "combine",
     "components",
+    "utilities",
     "weight_of",
 ]
 
@@ -53,13 +55,32 @@ F64 = NDArray[np.float64]
 
 
 def _and_count(a: NDArray[np.uint64], b: NDArray[np.uint64], v: I64, n: I64) -> I64:
-    if a.shape[1] == 1:
-        return popcount(a[v, 0] & b[n, 0]).astype(np.int64)
+    if a.shape[1] == 1:  # (a column, then a gather: three times faster than a[v, 0])
+        return popcount(a[:, 0][v] & b[:, 0][n]).astype(np.int64)
     return popcount(a[v] & b[n]).sum(axis=1, dtype=np.int64)  # type: ignore[no-any-return]
 
 
-def _ratio(num: I64 | F64, den: I64 | F64, empty: float) -> F64:
-    """num / den, ``empty`` where den == 0."""
+#: Counts up to this are divided through a table of every quotient (a bitset word holds
+#: at most 64 tags): one gather instead of a conversion, a fill and a masked division.
+_TABLE_MAX = 64
+
+
+@functools.cache
+def _quotients(empty: float) -> F64:
+    """``table[num * (_TABLE_MAX + 1) + den]`` = num / den (``empty`` where den == 0),
+    the same bits as numpy's division."""
+    num, den = np.divmod(np.arange((_TABLE_MAX + 1) ** 2), _TABLE_MAX + 1)
+    out = np.full(num.shape, empty, dtype=np.float64)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def _ratio(num: I64, den: I64, empty: float) -> F64:
+    """num / den for counts 0 <= num <= den (``empty`` where den == 0)."""
+    if den.size and int(den.max()) <= _TABLE_MAX:  # (a larger num would fail the take)
+        at = num * (_TABLE_MAX + 1)
+        at += den
+        return _quotients(empty).take(at)
     den_f = np.asarray(den, dtype=np.float64)
     out = np.full(den_f.shape, empty, dtype=np.float64)
     np.divide(num, den_f, out=out, where=den_f > 0)
@@ -160,9 +181,17 @@ def combine(comps: dict[str, F64], weights: Weights) -> tuple[F64, F64, F64]:
     >>> [x.tolist() for x in combine(comps, mk.Weights())]
     [[1.0], [1.0], [1.0]]
     """
-    vu = _mean(comps, VOLUNTEER_COMPONENTS, weights)
-    nu = _mean(comps, NEED_COMPONENTS, weights)
+    vu, nu = utilities(comps, weights)
     return vu, nu, weight_of(vu, nu, weights.volunteer_side)
+
+
+def utilities(comps: dict[str, F64], weights: Weights) -> tuple[F64, F64]:
+    """``(volunteer_utility, need_utility)``: :func:`combine` without the weight (a
+    build keeps the utilities alone and computes the weights once, at its end)."""
+    return (
+        _mean(comps, VOLUNTEER_COMPONENTS, weights),
+        _mean(comps, NEED_COMPONENTS, weights),
+    )
 
 
 def weight_of(vu: F64, nu: F64, volunteer_side: float) -> F64:
