@@ -203,3 +203,20 @@ def test_volunteer_side_moves_the_weight():
     assert combine(comps, mk.Weights(volunteer_side=1.0))[2].tolist() == [1.0]
     assert combine(comps, mk.Weights(volunteer_side=0.0))[2].tolist() == [0.0]
     assert combine(comps, mk.Weights(volunteer_side=0.25))[2].tolist() == [0.25]
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 200), st.integers(0, 200)), max_size=40),
+    st.sampled_from([NEUTRAL, 1.0]),
+)
+def test_ratios_of_counts_are_exact_quotients_from_the_table_or_not(pairs, empty):
+    """Small counts are divided through a table, larger ones by numpy: either way each
+    value has the bits of num / den, and ``empty`` where den is 0."""
+    from matchkit._scoring import _TABLE_MAX, _ratio
+
+    num = np.array([min(a, b) for a, b in pairs], dtype=np.int64)
+    den = np.array([b for _, b in pairs], dtype=np.int64)
+    want = [a / b if b else empty for a, b in zip(num.tolist(), den.tolist())]
+    assert _ratio(num, den, empty).tolist() == want
+    small = den <= _TABLE_MAX
+    assert _ratio(num[small], den[small], empty).tolist() == [w for w, s in zip(want, small) if s]
