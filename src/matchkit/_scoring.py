@@ -219,12 +219,20 @@ def weight_of(vu: F64, nu: F64, volunteer_side: float) -> F64:
 def _mean(comps: dict[str, F64], names: tuple[str, ...], weights: Weights) -> F64:
     total = float(sum(getattr(weights, k) for k in names))
     out: F64 | None = None
+    term: F64 | None = None
+    # Term by term into two buffers (the same operations in the same order as
+    # ``out = out + comps[k] * share``, so the same bits, without an array per term).
     for k in names:
         wk = getattr(weights, k)
         if wk == 0:
             continue
-        term = comps[k] * (wk / total)
-        out = term if out is None else out + term
+        if out is None:
+            out = np.multiply(comps[k], wk / total)
+            continue
+        if term is None:
+            term = np.empty_like(out)
+        np.multiply(comps[k], wk / total, out=term)
+        out += term
     assert out is not None  # Weights guarantees a positive weight per side
     np.clip(out, 0.0, 1.0, out=out)
     return out
