@@ -273,3 +273,37 @@ def test_fast_path_keeps_the_pairs_no_rule_fails_with_packed_or_wide_tags(n_tags
     assert list(zip(kv.tolist(), kn.tolist())) == [
         (int(a), int(b)) for a, b in zip(v[~fails], n[~fails])
     ]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_organisation_sets_are_read_the_same_by_either_lookup(seed, monkeypatch):
+    """Membership of a need's organisation in a volunteer's set: compared with each of a
+    few organisations, or searched among every key when some volunteer has many."""
+    from matchkit import _rules
+
+    rng = np.random.default_rng(seed)
+    orgs = [{"id": f"o{k}", "name": f"Org {k}", "kind": "cso", "registered": True}
+            for k in range(9)]
+    volunteers = [
+        {"id": f"v{i}", "remote_ok": True,
+         "preferred_organisations": sorted(rng.choice(
+             [o["id"] for o in orgs], size=int(rng.integers(0, 5)), replace=False).tolist()),
+         "excluded_organisations": [f"o{i % 9}"] if i % 3 else []}
+        for i in range(25)
+    ]
+    needs = [{"id": f"n{j}", "organisation_id": f"o{j % 9}", "title": "t", "capacity": 1,
+              "status": "open", "remote": True} for j in range(18)]
+    ds = mk.Dataset(volunteers=volunteers, organisations=orgs, needs=needs)
+    v, n = dense_pairs(len(volunteers), len(needs))
+    want = np.array([needs[j]["organisation_id"] in volunteers[i]["preferred_organisations"]
+                     for i, j in zip(v.tolist(), n.tolist())])
+    for few in (4, 0):  # (0: every volunteer has more: the search over every key)
+        monkeypatch.setattr(_rules, "FEW_ORGANISATIONS", few)
+        enc = encode(ds)
+        got = _rules._org_member(enc.v_preferred_org_keys, enc, v, n, "preferred")
+        assert got.tolist() == want.tolist()
+        masks = pair_rule_failures(enc, v, n, DAY)
+        assert masks["excluded_organisation"].tolist() == [
+            needs[j]["organisation_id"] in volunteers[i]["excluded_organisations"]
+            for i, j in zip(v.tolist(), n.tolist())
+        ]

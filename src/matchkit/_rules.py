@@ -183,6 +183,10 @@ def _meets(vbits: NDArray[np.uint64], nbits: NDArray[np.uint64], v: I64, n: I64)
     return ((nbits[n] & vbits[v]) != 0).any(axis=1)  # type: ignore[no-any-return]
 
 
+#: Up to this many organisations per volunteer, membership is tested against each.
+FEW_ORGANISATIONS = 4
+
+
 def _org_member(keys: I64, enc: Encoded, v: I64, n: I64, name: str) -> B:
     """True where the need's organisation is in the volunteer's organisation key set.
 
@@ -193,18 +197,33 @@ def _org_member(keys: I64, enc: Encoded, v: I64, n: I64, name: str) -> B:
     if keys.size == 0 or v.size == 0:
         return out
     n_org = max(enc.n_organisations, 1)
-    has = enc._cache.get(name)
-    if has is None:
-        has = np.zeros(enc.n_volunteers, dtype=bool)
-        has[keys // n_org] = True
-        enc._cache[name] = has
+    index = enc._cache.get(name)
+    if index is None:  # each volunteer's keys are a run of the sorted keys
+        counts = np.bincount(keys // n_org, minlength=enc.n_volunteers)
+        start = np.zeros(enc.n_volunteers + 1, dtype=np.int64)
+        np.cumsum(counts, out=start[1:])
+        index = enc._cache[name] = (counts > 0, start, int(counts.max()), keys % n_org)
+    has, start, most, orgs = index
     sub = np.flatnonzero(has[v])
     if sub.size == 0:
         return out
-    q = v[sub] * n_org + enc.n_org[n[sub]]
-    pos = np.searchsorted(keys, q)
-    np.minimum(pos, keys.size - 1, out=pos)
-    out[sub] = keys[pos] == q
+    vs, org = v[sub], enc.n_org[n[sub]]
+    if most > FEW_ORGANISATIONS:
+        q = vs * n_org + org
+        pos = np.searchsorted(keys, q)
+        np.minimum(pos, keys.size - 1, out=pos)
+        out[sub] = keys[pos] == q
+        return out
+    # A few organisations per volunteer: compare with each of them (a binary search
+    # over every key costs three times as much).
+    first = start[vs]
+    count = start[vs + 1] - first
+    hit = orgs[first] == org  # (every volunteer here has a key)
+    for j in range(1, most):
+        at = first + j
+        np.minimum(at, keys.size - 1, out=at)
+        hit |= (orgs[at] == org) & (count > j)
+    out[sub] = hit
     return out
 
 
