@@ -300,7 +300,9 @@ def _distance_fail(c: _Ctx, v: I64, n: I64, d: F64) -> B:
 
 
 def _schedule(c: _Ctx, v: I64, n: I64) -> B:
-    return slots_covered(c.enc, v, n) < c.enc.n_required_overlap[n]
+    covered = c.enc.v_availability[v]
+    covered &= c.enc.n_slots[n]
+    return popcount(covered) < c.enc.n_required_overlap[n]  # (small counts, no copy)
 
 
 _PAIR_RULES: dict[str, Rule] = {

@@ -75,10 +75,11 @@ def _quotients(empty: float) -> F64:
     return out
 
 
-def _ratio(num: I64, den: I64, empty: float) -> F64:
+def _ratio(num: NDArray[np.integer], den: NDArray[np.integer], empty: float) -> F64:
     """num / den for counts 0 <= num <= den (``empty`` where den == 0)."""
     if den.size and int(den.max()) <= _TABLE_MAX:  # (a larger num would fail the take)
-        at = num * (_TABLE_MAX + 1)
+        at = num.astype(np.intp)
+        at *= _TABLE_MAX + 1
         at += den
         return _quotients(empty).take(at)
     den_f = np.asarray(den, dtype=np.float64)
@@ -134,8 +135,9 @@ def components(enc: Encoded, v: I64, n: I64, distance_km: F64) -> dict[str, F64]
 
     avail = enc.v_availability[v]
     slots = enc.n_slots[n]
-    both = popcount(avail & slots).astype(np.int64)
-    either = popcount(avail | slots).astype(np.int64)
+    both = popcount(avail & slots)  # (small counts: _ratio widens them)
+    avail |= slots
+    either = popcount(avail)
     n_slots = enc.n_n_slots[n]
     schedule = np.where(n_slots > 0, _ratio(both, either, 1.0), 1.0)
     coverage = _ratio(both, n_slots, 1.0)
