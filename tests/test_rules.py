@@ -19,6 +19,7 @@ from matchkit._rules import (
     great_circle_km,
     need_distances_km,
     need_rule_failures,
+    pair_distances_km,
     pair_rule_failures,
     volunteer_distances_km,
     volunteer_rule_failures,
@@ -51,8 +52,12 @@ def test_rule_masks_equal_the_scalar_reference(case):
             assert [c for c, m in masks.items() if m[j]] == want[(i, j)], (i, j)
     # The fast path keeps exactly the pairs no rule excludes.
     v, n = dense_pairs(len(ds.volunteers), len(ds.needs))
-    kv, kn, _ = filter_pairs(enc, v, n, day)
+    kv, kn, kd = filter_pairs(enc, v, n, day)
     assert set(zip(kv.tolist(), kn.tolist())) == {p for p, f in want.items() if not f}
+    # ... with the distance of in-person needs, NaN for remote ones
+    remote = enc.n_remote[kn]
+    assert np.isnan(kd[remote]).all()
+    np.testing.assert_array_equal(kd[~remote], pair_distances_km(enc, kv, kn)[~remote])
 
 
 def test_great_circle_uses_the_mean_earth_radius():

@@ -235,7 +235,12 @@ class _Ctx:
     ) -> None:
         self.enc = enc
         self.as_of_ordinal = as_of.toordinal()
-        self.ages = ages_at(enc, as_of)
+        # (once per encoded dataset and day: a build makes a context per chunk)
+        name = f"ages:{self.as_of_ordinal}"
+        ages = enc._cache.get(name)
+        if ages is None:
+            ages = enc._cache[name] = ages_at(enc, as_of)
+        self.ages = ages
         self.max_km = (
             enc.v_max_km
             if max_km is None

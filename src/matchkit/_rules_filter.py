@@ -74,8 +74,8 @@ def filter_pairs(
     v, n : int64 arrays
         The acceptable pairs, in their input order.
     distance_km : float64 array
-        Their great-circle distance (NaN where a place is unknown; for remote needs the
-        distance is reported when both places are known but never checked).
+        Their great-circle distance; NaN where a place is unknown and for remote needs
+        (whose distance is never checked nor scored).
 
     Examples
     --------
@@ -94,7 +94,10 @@ def filter_pairs(
     ([0], [0])
     """
     ctx = _Ctx(enc, as_of)
-    active = [code for code in _PAIR_RULES if code not in skip and _can_fail(enc, code)]
+    able = enc._cache.get("rules_that_can_fail")
+    if able is None:  # (once per encoded dataset: a build filters chunk by chunk)
+        able = enc._cache["rules_that_can_fail"] = [c for c in _PAIR_RULES if _can_fail(enc, c)]
+    active = [code for code in able if code not in skip]
     # Cheap, selective rules first; each pass compacts the pairs.
     for group in GROUPS:
         codes = [c for c in group if c in active]
@@ -107,13 +110,26 @@ def filter_pairs(
         if bad.any():
             keep = np.flatnonzero(~bad)
             v, n = v[keep], n[keep]
-    d = pair_distances_km(enc, v, n)
+    d = _in_person_distances_km(enc, v, n)
     if "distance" not in skip:
         bad = _distance_fail(ctx, v, n, d)
         if bad.any():
             keep = np.flatnonzero(~bad)
             v, n, d = v[keep], n[keep], d[keep]
     return v, n, d
+
+
+def _in_person_distances_km(enc: Encoded, v: I64, n: I64) -> F64:
+    """:func:`pair_distances_km` of the pairs with an in-person need, NaN for the rest
+    (a chunk of remote candidates computes none)."""
+    remote = enc.n_remote[n]
+    if not remote.any():
+        return pair_distances_km(enc, v, n)
+    d = np.full(v.size, np.nan)
+    in_person = np.flatnonzero(~remote)
+    if in_person.size:
+        d[in_person] = pair_distances_km(enc, v[in_person], n[in_person])
+    return d
 
 
 def _tests(enc: Encoded, codes: Sequence[str]) -> list[Rule]:

@@ -53,6 +53,9 @@ EXTRA_LANGUAGES_FULL = 2
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
 
+#: ``language`` by extra languages, 0 .. EXTRA_LANGUAGES_FULL.
+_LANGUAGE_SHARES = np.arange(EXTRA_LANGUAGES_FULL + 1) / float(EXTRA_LANGUAGES_FULL)
+
 
 def _and_count(a: NDArray[np.uint64], b: NDArray[np.uint64], v: I64, n: I64) -> I64:
     if a.shape[1] == 1:  # (a column, then a gather: three times faster than a[v, 0])
@@ -144,18 +147,17 @@ def components(enc: Encoded, v: I64, n: I64, distance_km: F64) -> dict[str, F64]
 
     preferred = np.where(
         enc.v_n_preferred[v] > 0,
-        _org_member(
-            enc.v_preferred_org_keys, enc, v, n, "preferred_organisations"
-        ).astype(np.float64),
+        _org_member(enc.v_preferred_org_keys, enc, v, n, "preferred_organisations"),
         NEUTRAL,
-    )
+    )  # (True -> 1.0)
     skills = _ratio(
         _and_count(enc.v_skills, enc.n_desired_skills, v, n),
         enc.n_n_desired[n],
         NEUTRAL,
     )
-    extra = np.maximum(enc.v_n_languages[v] - enc.n_n_languages[n], 0)
-    language = np.minimum(extra, EXTRA_LANGUAGES_FULL) / float(EXTRA_LANGUAGES_FULL)
+    extra = enc.v_n_languages[v] - enc.n_n_languages[n]
+    np.clip(extra, 0, EXTRA_LANGUAGES_FULL, out=extra)
+    language = _LANGUAGE_SHARES.take(extra)
     return {
         "interest": interest,
         "distance": closeness,
