@@ -174,11 +174,18 @@ def _lowest_buckets(
 def _lowest_buckets_unsorted(
     owner: IntArray, n_owner: int, want: IntArray, bucket: NDArray[np.uint8]
 ) -> NDArray[np.uint8]:
-    """:func:`_lowest_buckets` for owners in any order: one table of every owner's counts."""
-    key = np.multiply(owner, BUCKETS)
-    key += bucket
+    """:func:`_lowest_buckets` for owners in any order: one table of every owner's counts,
+    counted slice by slice through a small buffer of keys (keys of every edge would be a
+    fresh array of 150 MB at 19 M edges, faulted in page by page: 0.46 s against 0.2 s)."""
+    counts = np.zeros(n_owner * BUCKETS, dtype=np.int64)
+    key = np.empty(min(owner.size, CHECK_SLICE), dtype=np.int64)
+    for a in range(0, owner.size, CHECK_SLICE):
+        k = key[: min(owner.size - a, CHECK_SLICE)]
+        np.multiply(owner[a : a + k.size], BUCKETS, out=k)
+        k += bucket[a : a + k.size]
+        counts += np.bincount(k, minlength=counts.size)
     lowest = np.zeros(n_owner, dtype=np.uint8)
-    _settle(np.bincount(key, minlength=n_owner * BUCKETS), want, lowest)
+    _settle(counts, want, lowest)
     return lowest
 
 
