@@ -309,13 +309,17 @@ def round_metrics(
     )
     total_held = max(int(holder_l.size), 1)
 
-    n_offers = np.zeros(n_v, dtype=np.int64)
     if vindex is None:
         vindex = {v: i for i, v in enumerate(problem.left_ids)}
-    for p in proposals:
-        i = vindex.get(p.volunteer_id)
-        if i is not None:
-            n_offers[i] += 1 + len(p.alternatives)
+    # Offers (a proposal and its alternatives) per volunteer, counted in one pass.
+    at = np.fromiter(
+        (vindex.get(p.volunteer_id, -1) for p in proposals), dtype=np.int64, count=len(proposals)
+    )
+    size = np.fromiter(
+        (1 + len(p.alternatives) for p in proposals), dtype=np.int64, count=len(proposals)
+    )
+    known = at >= 0
+    n_offers = np.bincount(at[known], weights=size[known], minlength=n_v).astype(np.int64)
     with_offers = n_offers[n_offers > 0]
 
     if held is None:

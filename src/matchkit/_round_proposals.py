@@ -8,7 +8,7 @@ offers still open, regrouped), the alternatives of a shortlist, and the rows
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -141,41 +141,48 @@ def round_proposals(
     the same needs in the same order, the same round, the same recorded scores, and
     components exactly where the pair is an edge of this round's problem.
     """
-    out: list[Proposal] = []
-
     # Earlier offers still open, regrouped as they were made: a proposal with its
     # alternatives (when the proposal itself was declined, its best open alternative leads).
     groups, reserving = view.groups, view.reserving
     grouped: dict[Pair, list[Any]]
-    known = {(p.volunteer_id, p.need_id, p.round): p for p in earlier}
-    kept: dict[Pair, Proposal] = {}
+    in_order: Iterable[tuple[Pair, list[Any]]]
     if groups:
         grouped = defaultdict(list)
         for pair, offer in reserving.items():
             grouped[(pair[0], groups.get(pair, pair[1]))].append(offer)
+        in_order = sorted(grouped.items())
     else:
         # No alternatives open: every offer is a group of its own, taken in pair order
-        # (``open_pairs`` is sorted, so the groups need no sort below).
+        # (``open_pairs`` is sorted, so the groups need no sort).
         grouped = {p: [o] for p in view.open_pairs if (o := reserving.get(p)) is not None}
-    for group, offers in grouped.items():
+        in_order = grouped.items()
+    # One pass in the final order: a group is taken over from the earlier proposal that
+    # shows it as it is, else built below (its place kept in ``still_open``).
+    known = {(p.volunteer_id, p.need_id, p.round): p for p in earlier}
+    still_open: list[Proposal | None] = []
+    to_build: list[tuple[int, Pair, list[Any]]] = []
+    for group, offers in in_order:
         if len(offers) > 1:  # (most groups hold one offer: nothing to order)
             offers.sort(key=lambda o: (o.shortlist, o.rank if o.rank is not None else 0, o.need_id))
         v, lead = group[0], offers[0]
         q = known.get((v, lead.need_id, lead.round))
-        if q is None or len(q.alternatives) != len(offers) - 1:
-            continue
-        if _shows(q, lead, v, edge_of) and (
-            len(offers) == 1
-            or all(_shows(a, o, v, edge_of) for a, o in zip(q.alternatives, offers[1:]))
+        if (
+            q is not None
+            and len(q.alternatives) == len(offers) - 1
+            and _shows(q, lead, v, edge_of)
+            and (
+                len(offers) == 1
+                or all(_shows(a, o, v, edge_of) for a, o in zip(q.alternatives, offers[1:]))
+            )
         ):
-            kept[group] = q if q.status == "open" else _evolved(q, status="open")
+            still_open.append(q if q.status == "open" else _evolved(q, status="open"))
+        else:
+            to_build.append((len(still_open), group, offers))
+            still_open.append(None)
 
     # Components of the new proposals, their alternatives and the open offers not kept.
     rebuilt = [
-        edge_of[(o.volunteer_id, o.need_id)]
-        for group, offers in grouped.items()
-        if group not in kept
-        for o in offers
+        edge_of[(o.volunteer_id, o.need_id)] for _, _, offers in to_build for o in offers
     ]
     alt_edges = [a for alts in alternatives.values() for a in alts]
     needed = np.asarray(rebuilt, dtype=np.int64)
@@ -184,6 +191,7 @@ def round_proposals(
         np.concatenate([chosen, np.asarray(alt_edges, dtype=np.int64), needed[needed >= 0]]),
     )
 
+    out: list[Proposal] = []
     for e in chosen.tolist():
         alts = tuple(
             Alternative(
@@ -208,26 +216,22 @@ def round_proposals(
         e = edge_of.get((v, n), -1)
         return _components(e) if e >= 0 else {}
 
-    for group, offers in sorted(grouped.items()) if groups else grouped.items():
-        if group in kept:
-            out.append(kept[group])
-            continue
+    for i, group, offers in to_build:
         v = group[0]
         lead, rest = offers[0], offers[1:]
-        out.append(
-            Proposal(
-                volunteer_id=v,
-                need_id=lead.need_id,
-                score=float(lead.score),
-                components=comps_of(v, lead.need_id),
-                alternatives=tuple(
-                    Alternative(need_id=o.need_id, score=float(o.score), components=comps_of(v, o.need_id))
-                    for o in rest
-                ),
-                status="open",
-                round=lead.round,
-            )
+        still_open[i] = Proposal(
+            volunteer_id=v,
+            need_id=lead.need_id,
+            score=float(lead.score),
+            components=comps_of(v, lead.need_id),
+            alternatives=tuple(
+                Alternative(need_id=o.need_id, score=float(o.score), components=comps_of(v, o.need_id))
+                for o in rest
+            ),
+            status="open",
+            round=lead.round,
         )
+    out.extend(p for p in still_open if p is not None)
     return out
 
 
