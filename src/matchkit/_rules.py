@@ -41,7 +41,7 @@ from datetime import date
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._encode import Encoded, popcount
+from ._encode import Encoded, narrow_counts, popcount
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -307,7 +307,7 @@ def _distance_fail(c: _Ctx, v: I64, n: I64, d: F64) -> B:
 def _schedule(c: _Ctx, v: I64, n: I64) -> B:
     covered = c.enc.v_availability[v]
     covered &= c.enc.n_slots[n]
-    return popcount(covered) < c.enc.n_required_overlap[n]  # (small counts, no copy)
+    return popcount(covered) < narrow_counts(c.enc, "n_required_overlap")[n]
 
 
 _PAIR_RULES: dict[str, Rule] = {
