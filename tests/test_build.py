@@ -393,3 +393,52 @@ def test_top_k_mask_equals_a_per_volunteer_sort(edges, k, with_right) -> None:
         for i in sorted(mine, key=lambda i: (-weight[i], tie(i)))[:k]:
             expected[i] = True
     assert got.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_pruning_while_streaming_keeps_protected_pairs_and_the_same_top_k(
+    monkeypatch: pytest.MonkeyPatch, k: int
+) -> None:
+    """Pruned after every small chunk, with the floors it leaves dropping later edges as
+    they arrive, the build keeps every protected pair and exactly the top ``k`` of the
+    rest that one pruning at the end keeps."""
+    from matchkit._build import build_encoded
+    from matchkit._encode import encode
+    from matchkit.datasets import DEFAULT_AS_OF, synthetic_city
+
+    ds = synthetic_city(300, 40, seed=5)
+    full = mk.build_problem(ds, as_of=DEFAULT_AS_OF)
+    keys = full.edge_left * full.n_right + full.edge_right
+    protect = np.sort(keys[::7])
+    built = {}
+    monkeypatch.setenv("MATCHKIT_THREADS", "1")
+    for name, chunk, slack in (("streaming", 64, -(10**9)), ("at the end", 1 << 20, 10**9)):
+        monkeypatch.setattr(_build, "CHUNK_SIZE", chunk)
+        monkeypatch.setattr(_build, "PRUNE_SLACK", slack)
+        built[name] = build_encoded(
+            encode(ds), mk.Weights(), DEFAULT_AS_OF, k, protect=protect
+        )
+    a, b = built["streaming"], built["at the end"]
+    for col in ("edge_left", "edge_right", "weight", "volunteer_utility", "need_utility"):
+        np.testing.assert_array_equal(getattr(a, col), getattr(b, col))
+    got = a.edge_left * a.n_right + a.edge_right
+    assert np.isin(protect, got).all()
+    assert a.n_edges < full.n_edges
+
+
+def test_an_edge_at_a_floor_still_wins_on_its_need(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A floor drops later edges below it; one equal to it may still rank first (the
+    need that comes first wins a tie), and a pinned one is always kept."""
+    monkeypatch.setattr(_build, "PRUNE_SLACK", -(10**9))  # prune after every part
+    acc = _build._Accumulator(n_left=2, n_needs=10, top_k=1, volunteer_side=0.5)
+
+    def part(keys, w, pin=None):
+        cols = {"_key": np.array(keys), "_vu": np.array(w, float), "_nu": np.array(w, float)}
+        if pin is not None:
+            cols["_pin"] = np.array(pin)
+        return cols
+
+    acc.add(part([5, 12], [0.5, 0.5], [False, False]))  # volunteer 0: need 5; 1: need 2
+    acc.add(part([3, 7, 11], [0.5, 0.25, 0.25], [False, True, False]))
+    got = acc.result()
+    assert sorted(got["_key"].tolist()) == [3, 7, 12]

@@ -42,8 +42,8 @@ __all__ = [
     "top_k_mask",
 ]
 
-#: With ``top_k``, buffered edges beyond ``2 * n_volunteers * top_k + PRUNE_SLACK`` are
-#: pruned to each volunteer's best ``top_k``.
+#: With ``top_k``, the buffered edges are pruned to each volunteer's best ``top_k`` once
+#: those added since the last pruning exceed ``n_volunteers * top_k + PRUNE_SLACK``.
 PRUNE_SLACK = 1 << 21
 #: Candidate pairs per chunk (bounds the memory of the scoring pass).
 CHUNK_SIZE = 1 << 20
@@ -214,9 +214,11 @@ def build_encoded(
         release_free_memory()
         cols = acc.result()
         cols.pop("_pin", None)
+        cols.pop("_w", None)  # (computed again below, in the final order)
         order, key = _argsort_keys(cols.pop("_key"), with_keys=True)
-        left = key // n_needs
-        key -= left * n_needs  # the need of each edge, in place
+        # Volunteer and need of each edge in one pass, the need in place of the key.
+        left = np.empty_like(key)
+        np.divmod(key, n_needs, out=(left, key))
         right = key
         # Gathers are random access, bound by memory latency: one column per thread,
         # ``workers`` columns at a time (peak memory: that many extra columns).
@@ -320,6 +322,10 @@ class _Accumulator:
     top k of a subset is outside the top k of the whole (the order is total: weight,
     then the need's position), so pruning early gives exactly the result of pruning at
     the end, with memory bounded by about ``n_volunteers * top_k`` plus one chunk.
+
+    After a pruning, each volunteer that kept ``top_k`` edges has a floor, the weight of
+    the worst of them: a later edge below it is beaten by all ``top_k`` (an edge at the
+    floor may still win on the need's position), so it is dropped as it arrives.
     """
 
     def __init__(
@@ -331,34 +337,49 @@ class _Accumulator:
         self.top_k = top_k
         self.parts: list[dict[str, NDArray[Any]]] = []
         self.pending = 0
-        self.limit = 0 if top_k is None else 2 * n_left * top_k + PRUNE_SLACK
+        # Pruned when the edges added since the last pruning exceed this: memory stays
+        # within about twice ``n_volunteers * top_k``, and pruning early sets the floors.
+        self.growth = 0 if top_k is None else n_left * top_k + PRUNE_SLACK
+        self.kept = 0
+        self.floor: F64 | None = None
 
     def add(self, cols: dict[str, NDArray[Any]] | None) -> None:
         if cols is None:
             return
+        if self.top_k is not None:
+            # (the weight, kept while pruning needs it; the same bits as the final one)
+            cols["_w"] = weight_of(cols["_vu"], cols["_nu"], self.volunteer_side)
+            if self.floor is not None:
+                ok = cols["_w"] >= self.floor[cols["_key"] // self.n_needs]
+                if "_pin" in cols:
+                    ok |= cols["_pin"]
+                if not ok.all():
+                    at = np.flatnonzero(ok)
+                    cols = {k: c[at] for k, c in cols.items()}
         self.parts.append(cols)
         self.pending += cols["_key"].size
-        if self.top_k is not None and self.pending > self.limit:
+        if self.top_k is not None and self.pending - self.kept > self.growth:
             merged = self._merge()
             self.parts = [merged]
-            self.pending = merged["_key"].size
+            self.pending = self.kept = merged["_key"].size
 
     def _merge(self) -> dict[str, NDArray[Any]]:
         # Column by column, dropping each column's parts once merged (peak: one column).
         parts, self.parts = self.parts, []
         cols = {k: np.concatenate([p.pop(k) for p in parts]) for k in list(parts[0])}
         if self.top_k is not None:
-            left = cols["_key"] // self.n_needs
+            left, right = np.divmod(cols["_key"], self.n_needs)
             keep = top_k_mask(
                 left,
-                weight_of(cols["_vu"], cols["_nu"], self.volunteer_side),
+                cols["_w"],
                 self.top_k,
                 n_left=self.n_left,
                 pinned=cols.get("_pin"),
-                edge_right=cols["_key"] - left * self.n_needs,
+                edge_right=right,
             )
             for k in list(cols):
                 cols[k] = cols[k][keep]
+            self.floor = _floors(left[keep], cols["_w"], cols.get("_pin"), self.n_left, self.top_k)
         return cols
 
     def result(self) -> dict[str, NDArray[Any]]:
@@ -367,6 +388,19 @@ class _Accumulator:
             empty.update({k: np.zeros(0, dtype=np.float64) for k in ("_vu", "_nu")})
             return empty
         return self._merge()
+
+
+def _floors(
+    left: I64, weight: F64, pinned: NDArray[np.bool_] | None, n_left: int, k: int
+) -> F64:
+    """Per volunteer, the least weight of its unpinned edges where it has ``k`` of them
+    (after pruning to its ``k`` best), else -inf."""
+    if pinned is not None and pinned.any():
+        left, weight = left[~pinned], weight[~pinned]
+    least = np.full(n_left, np.inf)
+    np.minimum.at(least, left, weight)
+    least[np.bincount(left, minlength=n_left) < k] = -np.inf
+    return least
 
 
 def top_k_mask(
@@ -396,14 +430,21 @@ def top_k_mask(
     [False, True, True, True]
     """
     n = edge_left.size
-    pin = np.zeros(n, dtype=bool) if pinned is None else np.asarray(pinned, dtype=bool)
     right = np.arange(n) if edge_right is None else edge_right
-    free = np.flatnonzero(~pin)
-    deg = np.bincount(edge_left[free], minlength=n_left)
-    keep = pin.copy()
-    over = deg[edge_left[free]] > k
-    keep[free[~over]] = True
-    rest = free[over]
+    if pinned is None or not np.any(pinned):  # (no index array of every edge)
+        keep = np.zeros(n, dtype=bool)
+        deg = np.bincount(edge_left, minlength=n_left).astype(np.int32)
+        over = deg.take(edge_left) > k
+        np.logical_not(over, out=keep)
+        rest = np.flatnonzero(over)
+    else:
+        pin = np.asarray(pinned, dtype=bool)
+        free = np.flatnonzero(~pin)
+        deg = np.bincount(edge_left[free], minlength=n_left).astype(np.int32)
+        keep = pin.copy()
+        over = deg.take(edge_left[free]) > k
+        keep[free[~over]] = True
+        rest = free[over]
     if rest.size == 0:
         return keep
     # Bin 0 holds the heaviest weights. The map is monotone (equal weights share a bin).
@@ -419,9 +460,11 @@ def top_k_mask(
         frac = (w - lo) / (hi - lo)
     else:
         frac = np.zeros(w.size)
-    b = (_TOP_K_BINS - 1) - np.minimum(
-        (frac * (_TOP_K_BINS - 1e-6)).astype(np.int64), _TOP_K_BINS - 1
-    )
+    # (clipped as floats, then truncated: the same bins as truncating first, and numpy's
+    # float minimum is several times faster than its int64 one)
+    frac *= _TOP_K_BINS - 1e-6
+    np.minimum(frac, _TOP_K_BINS - 1, out=frac)
+    b = (_TOP_K_BINS - 1) - frac.astype(np.int64)
     # Number the volunteers concerned 0..m-1, so the bin table is m x bins, not n_left.
     owners, who = compact_ids(edge_left[rest], n_left)
     m = owners.size
