@@ -1525,3 +1525,34 @@ def test_primary_offers_skip_every_truthy_shortlist_flag(tmp_path: Path) -> None
             )
         primary = [v for v, _ in led._primary_offers(1)]
     assert primary == ["v_b", "v_d", "v_f", "v_g", "v_h", "v_none"]
+
+
+def test_offers_since_each_counts_the_offers_of_the_window(tmp_path: Path) -> None:
+    """Every volunteer's offers made since a time: all of them when the window opens
+    before the first offer, only the later ones otherwise, the same live and replayed."""
+    path = tmp_path / "week.sqlite"
+    with Ledger(path) as led:
+        led.record_round([offer("v1", "n1", cap=3), offer("v2", "n1", cap=3)], at=day(0))
+        led.record_round([offer("v1", "n2", cap=2)], at=day(8))
+        live = led.state(as_of=day(9))
+    with Ledger(path) as again:
+        replayed = again.state(as_of=day(9))
+    for state in (live, replayed):
+        assert state.offers_since_each(day(-1)) == {"v1": 2, "v2": 1}
+        assert state.offers_since_each(day(0)) == {"v1": 2, "v2": 1}
+        assert state.offers_since_each(day(2)) == {"v1": 1, "v2": 0}
+        assert state.offers_since_each(day(8.5)) == {"v1": 0, "v2": 0}
+        assert state.offers_since("v1", day(2)) == 1
+
+
+def test_offers_since_each_finds_the_first_offer_in_a_log_out_of_time_order() -> None:
+    """A hand-made log may list a later offer first: the window still counts by time."""
+    payload = {"score": 0.5, "capacity": 2, "max_placements": 2,
+               "expires_at": "2026-04-01T00:00:00.000000Z"}
+    events = [
+        mk.LedgerEvent(1, day(8), mk.EventKind.OFFERED, 1, "v1", "n1", payload),
+        mk.LedgerEvent(2, day(0), mk.EventKind.OFFERED, 1, "v1", "n2", payload),
+    ]
+    state = replay_events(events, as_of=day(9))
+    assert state.offers_since_each(day(2)) == {"v1": 1}
+    assert state.offers_since_each(day(-1)) == {"v1": 2}

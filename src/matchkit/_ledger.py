@@ -51,6 +51,10 @@ from ._models import NeedStatus
 
 __all__ = ["Ledger", "Offer"]
 
+#: An offer's payload as JSON (one encoder for a round's offers: ``json.dumps`` with
+#: options builds a new one per call).
+_payload_text = json.JSONEncoder(sort_keys=True, allow_nan=False).encode
+
 #: Payload values that come back from JSON as they went in.
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
@@ -241,7 +245,7 @@ class Ledger:
                         "offered",
                         o.volunteer_id,
                         o.need_id,
-                        json.dumps(payload, sort_keys=True, allow_nan=False),
+                        _payload_text(payload),
                     )
                 )
             self._append_and_feed(store, rows, payloads)

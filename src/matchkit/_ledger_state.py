@@ -350,6 +350,8 @@ class LedgerState:
     round_counts: Mapping[int, Mapping[str, int]]
     n_events: int
     _offer_log: Mapping[str, tuple[str, ...]] = field(repr=False, compare=False)
+    _first_offer: str = field(default="", repr=False, compare=False)
+    """The time of the earliest offer (as text), "" if none."""
 
     @cached_property
     def _offer_times(self) -> Mapping[str, list[str]]:
@@ -450,6 +452,8 @@ class LedgerState:
         {}
         """
         cut = format_time(parse_time(since, name="since"))
+        if self._first_offer and self._first_offer >= cut:  # (every offer counts)
+            return {v: len(times) for v, times in self._offer_log.items()}
         # One pass over the log: no volunteer's times need sorting for a count.
         return {
             v: int(times[0] >= cut) if len(times) == 1 else sum(t >= cut for t in times)
@@ -474,6 +478,7 @@ class Replayer:
         self.offer_times: dict[str, tuple[str, ...]] = {}
         self.n_events = 0
         self.last_seq = 0
+        self.first_offer = ""  # the earliest offer's time (text), "" before any
         self._times: dict[str, datetime] = {}
         self._extras: dict[tuple[str, Any], Mapping[str, Any]] = {}
         self._memo: tuple[str, int, LedgerState] | None = None
@@ -518,6 +523,8 @@ class Replayer:
                 capacity[nid] = int(payload["capacity"])
                 max_placements[vid] = int(payload["max_placements"])
                 offer_times[vid] = offer_times.get(vid, ()) + (at,)
+                if at < self.first_offer or not self.first_offer:
+                    self.first_offer = at
             elif kind in _DECISIONS:
                 rec = pairs.get((vid, nid))
                 if rec is None:
@@ -637,6 +644,7 @@ class Replayer:
             ),
             n_events=self.n_events,
             _offer_log=dict(self.offer_times),
+            _first_offer=self.first_offer,
         )
 
 

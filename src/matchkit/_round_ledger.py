@@ -111,10 +111,9 @@ class LedgerView:
         first = itemgetter(0)
         self.pending_groups = Counter(map(first, pending))
         self.open_count = Counter(map(first, reserving))
+        # (volunteers with no offer in the week count 0: only the others are listed)
         made = state.offers_since_each(at - timedelta(days=7))
-        self.week_count = Counter(
-            {v: made.get(v, 0) for v in set(map(first, open_offers)).union(state.max_placements)}
-        )
+        self.week_count = Counter({v: c for v, c in made.items() if c})
 
     @staticmethod
     def _groups(state: Any) -> dict[Pair, str]:
