@@ -431,18 +431,18 @@ def top_k_mask(
     """
     n = edge_left.size
     right = np.arange(n) if edge_right is None else edge_right
-    if pinned is None or not np.any(pinned):  # (no index array of every edge)
-        keep = np.zeros(n, dtype=bool)
-        deg = np.bincount(edge_left, minlength=n_left).astype(np.int32)
-        over = deg.take(edge_left) > k
-        np.logical_not(over, out=keep)
+    pin = None if pinned is None else np.asarray(pinned, dtype=bool)
+    # The unpinned edges' positions; None for every edge (no index array of them all).
+    free = np.flatnonzero(~pin) if pin is not None and pin.any() else None
+    free_left = edge_left if free is None else edge_left[free]
+    deg = np.bincount(free_left, minlength=n_left).astype(np.int32)
+    over = deg.take(free_left) > k
+    if free is None:
+        keep = ~over
         rest = np.flatnonzero(over)
     else:
-        pin = np.asarray(pinned, dtype=bool)
-        free = np.flatnonzero(~pin)
-        deg = np.bincount(edge_left[free], minlength=n_left).astype(np.int32)
+        assert pin is not None
         keep = pin.copy()
-        over = deg.take(edge_left[free]) > k
         keep[free[~over]] = True
         rest = free[over]
     if rest.size == 0:
