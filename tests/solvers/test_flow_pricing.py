@@ -365,3 +365,18 @@ def test_the_start_in_slices_is_the_start_by_definition(
         mp.setattr(pricing, "CHECK_SLICE", slice_)
         got = pricing.starting_edges(left, right, weight, lcap, rcap)
     assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("step", [1, 3, 7, 1 << 20])
+def test_weights_scaled_slice_by_slice_equal_the_rounded_products(monkeypatch, step):
+    """Integer weights are rint(weight * scale) whatever the slices they are made in."""
+    from matchkit.solvers import _flow_int
+
+    monkeypatch.setattr(_flow_int, "_SLICE", step)
+    rng = np.random.default_rng(step)
+    w = rng.random(50) * 2 - 0.25
+    p = mk.MatchProblem.from_edges(np.arange(50) // 5, np.arange(50) % 5, w, n_left=10, n_right=5)
+    ip = integer_problem(p, objective="weight", scale=None)
+    want = np.rint(w * ip.scale).astype(np.int64)
+    assert ip.weight.tolist() == want[want > 0].tolist()
+    assert ip.edges.tolist() == np.flatnonzero(want > 0).tolist()

@@ -78,6 +78,10 @@ class IntProblem:
         return local if self.kept is None else self.kept[local]
 
 
+#: Weights scaled per slice (see :func:`integer_problem`).
+_SLICE = 1 << 20
+
+
 def _is_integral(w: NDArray[np.float64]) -> bool:
     head = w[:4096]  # float weights show it at once: no pass over all of them
     if not np.array_equal(head, np.round(head)):
@@ -148,9 +152,14 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
             f"the flow method (|weight * scale| <= {limit} for this problem size); use "
             f"scale={fit} or smaller, or rescale the weights"
         )
-    scaled = np.multiply(w, scale)  # one temporary, rounded into the int64 result
-    wi = np.rint(scaled, out=np.empty(scaled.shape, dtype=np.int64), casting="unsafe")
-    del scaled
+    # Scaled and rounded into the int64 result slice by slice through a small buffer (a
+    # temporary of every weight would fault 150 MB in at 19 M edges).
+    wi = np.empty(w.shape, dtype=np.int64)
+    buf = np.empty(min(w.size, _SLICE), dtype=np.float64)
+    for a in range(0, w.size, _SLICE):
+        part = buf[: min(w.size - a, _SLICE)]
+        np.multiply(w[a : a + part.size], scale, out=part)
+        np.rint(part, out=wi[a : a + part.size], casting="unsafe")
     edges = None if every else np.flatnonzero(usable)
     offset = 0
     if objective == "weight":
