@@ -312,3 +312,15 @@ def test_organisation_sets_are_read_the_same_by_either_lookup(seed, monkeypatch)
             needs[j]["organisation_id"] in volunteers[i]["excluded_organisations"]
             for i, j in zip(v.tolist(), n.tolist())
         ]
+
+
+def test_the_fast_path_runs_every_rule():
+    """Every rule code belongs to one group of the fast path (the distance runs last, on
+    its own): a rule added to the masks but not to the groups would be skipped there."""
+    from matchkit import _rules
+    from matchkit._rules_filter import GROUPS
+
+    grouped = [c for group in GROUPS for c in group]
+    assert len(grouped) == len(set(grouped))
+    assert set(grouped) == set(_rules._PAIR_RULES)
+    assert set(grouped) | {"distance"} == set(RULES)

@@ -343,10 +343,12 @@ def _start_by_definition(left, right, weight, lcap, rcap):
     density=st.floats(0.05, 1.0),
     slice_=st.integers(1, 9),
     shuffle=st.booleans(),
+    small_table=st.booleans(),
     seed=st.integers(0, 2**16),
 )
 def test_the_start_in_slices_is_the_start_by_definition(
-    n_left: int, n_right: int, density: float, slice_: int, shuffle: bool, seed: int,
+    n_left: int, n_right: int, density: float, slice_: int, shuffle: bool,
+    small_table: bool, seed: int,
 ) -> None:
     # Tiny slices: owners fill several slices, slices end inside owners' edges, and
     # shuffled owners take the path for edges out of volunteer order.
@@ -363,6 +365,8 @@ def test_the_start_in_slices_is_the_start_by_definition(
     expected = _start_by_definition(left, right, weight, lcap, rcap)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pricing, "CHECK_SLICE", slice_)
+        # (owners out of order: their counts slice by slice, or in one pass)
+        mp.setattr(pricing, "SMALL_TABLE", 10**9 if small_table else 0)
         got = pricing.starting_edges(left, right, weight, lcap, rcap)
     assert np.array_equal(got, expected)
 
