@@ -25,12 +25,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._build import build_encoded, lazy_problem, top_k_mask
+from ._build import build_encoded, lazy_problem
 from ._dataset import Dataset
 from ._encode import Encoded, encode
 from ._numbering import in_sorted
 from ._problem import MatchProblem
 from ._scoring import LazyComponents
+from ._top_k import top_k_mask
 from ._weights import Weights
 
 __all__ = ["RESERVE", "Reserve", "decided_keys", "round_problem"]
