@@ -81,23 +81,30 @@ def top_k_mask(
     if rest.size == 0:
         return keep
     # Bin 0 holds the heaviest weights. The map is monotone (equal weights share a bin).
-    w = weight[rest]
+    w = np.asarray(weight[rest], dtype=np.float64)  # (a copy: worked on in place below)
     lo, hi = float(w.min()), float(w.max())
     # The position of w in [lo, hi] as a fraction in [0, 1], by monotone steps only.
     # Halves keep the differences finite for any finite weights; a spread so small that
     # halving loses it cannot overflow unhalved.
+    # (in place in the gathered weights: the same steps as ``(w * 0.5 - lo * 0.5) / span``
+    # without a temporary per step)
     span = hi * 0.5 - lo * 0.5
+    frac = w
     if span > 0:
-        frac = (w * 0.5 - lo * 0.5) / span
+        frac *= 0.5
+        frac -= lo * 0.5
+        frac /= span
     elif hi > lo:
-        frac = (w - lo) / (hi - lo)
+        frac -= lo
+        frac /= hi - lo
     else:
-        frac = np.zeros(w.size)
+        frac[:] = 0.0
     # (clipped as floats, then truncated: the same bins as truncating first, and numpy's
     # float minimum is several times faster than its int64 one)
     frac *= _TOP_K_BINS - 1e-6
     np.minimum(frac, _TOP_K_BINS - 1, out=frac)
-    b = (_TOP_K_BINS - 1) - frac.astype(np.int64)
+    b = frac.astype(np.int32)
+    np.subtract(_TOP_K_BINS - 1, b, out=b)
     # Number the volunteers concerned 0..m-1, so the bin table is m x bins, not n_left.
     owners, who = compact_ids(edge_left[rest], n_left)
     m = owners.size
