@@ -324,3 +324,19 @@ def test_the_fast_path_runs_every_rule():
     assert len(grouped) == len(set(grouped))
     assert set(grouped) == set(_rules._PAIR_RULES)
     assert set(grouped) | {"distance"} == set(RULES)
+
+
+def test_one_encoded_dataset_judges_ages_at_each_day_asked():
+    """The ages kept with an encoded dataset belong to one day: asked about another, the
+    rules judge that day (a volunteer turning 18 on 2 May, a need from 18)."""
+    ds = mk.Dataset(
+        volunteers=[{"id": "v1", "remote_ok": True, "birth_date": date(2008, 5, 2)}],
+        organisations=[ORG],
+        needs=[{"id": "n1", "organisation_id": "o1", "title": "t", "capacity": 1,
+                "status": "open", "remote": True, "min_age": 18}],
+    )
+    enc = encode(ds)
+    v, n = np.array([0]), np.array([0])
+    for day, kept in ((date(2026, 5, 1), 0), (date(2026, 5, 2), 1), (date(2026, 5, 1), 0)):
+        assert filter_pairs(enc, v, n, day)[0].size == kept, day
+        assert pair_rule_failures(enc, v, n, day)["age"].tolist() == [kept == 0], day

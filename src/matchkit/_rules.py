@@ -235,12 +235,12 @@ class _Ctx:
     ) -> None:
         self.enc = enc
         self.as_of_ordinal = as_of.toordinal()
-        # (once per encoded dataset and day: a build makes a context per chunk)
-        name = f"ages:{self.as_of_ordinal}"
-        ages = enc._cache.get(name)
-        if ages is None:
-            ages = enc._cache[name] = ages_at(enc, as_of)
-        self.ages = ages
+        # (once per encoded dataset and day, the last day's kept: a build makes a context
+        # per chunk)
+        kept = enc._cache.get("ages")
+        if kept is None or kept[0] != self.as_of_ordinal:
+            kept = enc._cache["ages"] = (self.as_of_ordinal, ages_at(enc, as_of))
+        self.ages = kept[1]
         self.max_km = (
             enc.v_max_km
             if max_km is None

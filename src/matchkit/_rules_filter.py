@@ -183,13 +183,12 @@ def _packed_tags(
 
 def _too_young(c: _Ctx, v: I64, n: I64) -> B:
     """The rules ``age_unknown`` and ``age`` together."""
-    name = f"age_key:{c.as_of_ordinal}"
-    key = c.enc._cache.get(name)
-    if key is None:
+    kept = c.enc._cache.get("age_key")  # (the last day's kept)
+    if kept is None or kept[0] != c.as_of_ordinal:
         key = np.where(c.ages >= 0, c.ages, _BEYOND_ANY_AGE)
         key[c.enc.v_birth_year < 0] = -1
-        c.enc._cache[name] = key
-    return key[v] < c.enc.n_min_age[n]
+        kept = c.enc._cache["age_key"] = (c.as_of_ordinal, key)
+    return kept[1][v] < c.enc.n_min_age[n]
 
 
 def _can_fail(enc: Encoded, code: str) -> bool:
