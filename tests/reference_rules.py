@@ -39,8 +39,12 @@ def age_on(birth: date, day: date) -> int:
 
 
 def within(d: float, limit: float) -> bool:
-    """d <= limit; equal up to float rounding of the two haversine implementations counts."""
-    return d <= limit or math.isclose(d, limit, rel_tol=1e-12, abs_tol=1e-12)
+    """d <= limit; equal up to float rounding of the two haversine implementations counts.
+
+    The tolerance is relative only: the two round alike to within a few units in the last
+    place of the distance, however small. (An absolute tolerance also let a distance of
+    1e-60 km count as within a radius of 0, which the rule rightly refuses.)"""
+    return d <= limit or math.isclose(d, limit, rel_tol=1e-12)
 
 
 def distance(v: Volunteer, n: Need) -> float | None:

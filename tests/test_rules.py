@@ -340,3 +340,18 @@ def test_one_encoded_dataset_judges_ages_at_each_day_asked():
     for day, kept in ((date(2026, 5, 1), 0), (date(2026, 5, 2), 1), (date(2026, 5, 1), 0)):
         assert filter_pairs(enc, v, n, day)[0].size == kept, day
         assert pair_rule_failures(enc, v, n, day)["age"].tolist() == [kept == 0], day
+
+
+def test_a_radius_of_zero_refuses_a_need_a_hair_away_as_the_reference_does():
+    """Found by the property test: a need 1e-62 degrees from home is farther than a
+    radius of 0 km; the reference agrees (its rounding tolerance is relative only)."""
+    ds = mk.Dataset(
+        volunteers=[{"id": "v0", "home": {"lat": 0.0, "lon": 179.999}, "max_distance_km": 0.0}],
+        organisations=[ORG],
+        needs=[{"id": "n0", "organisation_id": "o1", "title": "t", "capacity": 1,
+                "status": "open", "location": {"lat": 2.23591442425708e-62, "lon": 179.999}}],
+    )
+    enc = encode(ds)
+    assert failures(ds.volunteers[0], ds.needs[0], DAY) == ["distance"]
+    assert need_rule_failures(enc, 0, DAY)["distance"].tolist() == [True]
+    assert filter_pairs(enc, np.array([0]), np.array([0]), DAY)[0].size == 0
