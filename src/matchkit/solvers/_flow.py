@@ -172,10 +172,9 @@ class FlowSolver:
         info: dict[str, Any] = {"scale": ip.scale}
         backend = self.backend
         # Capacity 1 at every volunteer (need) that has an edge.
-        lcap = ip.left_capacity[np.bincount(ip.left, minlength=problem.n_left) > 0]
-        rcap = ip.right_capacity[np.bincount(ip.right, minlength=problem.n_right) > 0]
-        unit_left = bool((lcap == 1).all())
-        unit_right = bool((rcap == 1).all())
+        # (a table of flags read at every edge: no counts of every volunteer's edges)
+        unit_left = not np.take(ip.left_capacity != 1, ip.left).any()
+        unit_right = not np.take(ip.right_capacity != 1, ip.right).any()
         exact = "lp" if (len(ip.left) > _SMALL and objective == "weight") else "lapjv"
         if len(ip.left) > _SMALL and ortools_installed():
             exact = "ortools"  # the optional accelerated path: same optimum, much faster
