@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -164,9 +165,12 @@ def volunteer_distances_km(enc: Encoded, volunteer_index: int) -> F64:
     return pair_distances_km(enc, v, np.arange(enc.n_needs))
 
 
-def slots_covered(enc: Encoded, v: I64, n: I64) -> I64:
-    """How many of the need's slots each pair's volunteer is available for."""
-    return popcount(enc.v_availability[v] & enc.n_slots[n]).astype(np.int64)
+def slots_covered(enc: Encoded, v: I64, n: I64) -> NDArray[np.uint8]:
+    """How many of the need's slots each pair's volunteer is available for (small
+    counts, as uint8)."""
+    covered = enc.v_availability[v]
+    covered &= enc.n_slots[n]
+    return popcount(covered)
 
 
 def _missing(vbits: NDArray[np.uint64], nbits: NDArray[np.uint64], v: I64, n: I64) -> B:
@@ -227,6 +231,15 @@ def _org_member(keys: I64, enc: Encoded, v: I64, n: I64, name: str) -> B:
     return out
 
 
+def day_cached(enc: Encoded, name: str, day: int, make: Callable[[], Any]) -> Any:
+    """``make()`` kept with the encoded dataset for one day (``day``: an ordinal): the
+    last day asked for is kept, so entries do not pile up on a long-lived dataset."""
+    kept = enc._cache.get(name)
+    if kept is None or kept[0] != day:
+        kept = enc._cache[name] = (day, make())
+    return kept[1]
+
+
 class _Ctx:
     """What the rules need besides the pairs: the date, ages, and an optional radius."""
 
@@ -235,12 +248,8 @@ class _Ctx:
     ) -> None:
         self.enc = enc
         self.as_of_ordinal = as_of.toordinal()
-        # (once per encoded dataset and day, the last day's kept: a build makes a context
-        # per chunk)
-        kept = enc._cache.get("ages")
-        if kept is None or kept[0] != self.as_of_ordinal:
-            kept = enc._cache["ages"] = (self.as_of_ordinal, ages_at(enc, as_of))
-        self.ages = kept[1]
+        # (a build makes a context per chunk)
+        self.ages: I64 = day_cached(enc, "ages", self.as_of_ordinal, lambda: ages_at(enc, as_of))
         self.max_km = (
             enc.v_max_km
             if max_km is None
@@ -305,9 +314,7 @@ def _distance_fail(c: _Ctx, v: I64, n: I64, d: F64) -> B:
 
 
 def _schedule(c: _Ctx, v: I64, n: I64) -> B:
-    covered = c.enc.v_availability[v]
-    covered &= c.enc.n_slots[n]
-    return popcount(covered) < narrow_counts(c.enc, "n_required_overlap")[n]
+    return slots_covered(c.enc, v, n) < narrow_counts(c.enc, "n_required_overlap")[n]
 
 
 _PAIR_RULES: dict[str, Rule] = {

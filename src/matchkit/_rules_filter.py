@@ -25,7 +25,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._encode import Encoded
-from ._rules import _PAIR_RULES, Rule, _Ctx, _distance_fail, pair_distances_km
+from ._rules import (
+    _PAIR_RULES,
+    Rule,
+    _Ctx,
+    _distance_fail,
+    day_cached,
+    pair_distances_km,
+)
 
 __all__ = ["filter_pairs"]
 
@@ -183,12 +190,16 @@ def _packed_tags(
 
 def _too_young(c: _Ctx, v: I64, n: I64) -> B:
     """The rules ``age_unknown`` and ``age`` together."""
-    kept = c.enc._cache.get("age_key")  # (the last day's kept)
-    if kept is None or kept[0] != c.as_of_ordinal:
-        key = np.where(c.ages >= 0, c.ages, _BEYOND_ANY_AGE)
-        key[c.enc.v_birth_year < 0] = -1
-        kept = c.enc._cache["age_key"] = (c.as_of_ordinal, key)
-    return kept[1][v] < c.enc.n_min_age[n]
+    key = day_cached(c.enc, "age_key", c.as_of_ordinal, lambda: _age_key(c))
+    return key[v] < c.enc.n_min_age[n]  # type: ignore[no-any-return]
+
+
+def _age_key(c: _Ctx) -> I64:
+    """Per volunteer: -1 where the birth date is unknown, the age where it is 0 or more,
+    a number above every minimum age where it is below 0."""
+    key = np.where(c.ages >= 0, c.ages, _BEYOND_ANY_AGE)
+    key[c.enc.v_birth_year < 0] = -1
+    return key
 
 
 def _can_fail(enc: Encoded, code: str) -> bool:

@@ -187,16 +187,15 @@ def _lowest_buckets_unsorted(
     if n_owner * BUCKETS > SMALL_TABLE:
         key = np.multiply(owner, BUCKETS)
         key += bucket
-        lowest = np.zeros(n_owner, dtype=np.uint8)
-        _settle(np.bincount(key, minlength=n_owner * BUCKETS), want, lowest)
-        return lowest
-    counts = np.zeros(n_owner * BUCKETS, dtype=np.int64)
-    key = np.empty(min(owner.size, CHECK_SLICE), dtype=np.int64)
-    for a in range(0, owner.size, CHECK_SLICE):
-        k = key[: min(owner.size - a, CHECK_SLICE)]
-        np.multiply(owner[a : a + k.size], BUCKETS, out=k)
-        k += bucket[a : a + k.size]
-        counts += np.bincount(k, minlength=counts.size)
+        counts = np.bincount(key, minlength=n_owner * BUCKETS)
+    else:
+        counts = np.zeros(n_owner * BUCKETS, dtype=np.int64)
+        key = np.empty(min(owner.size, CHECK_SLICE), dtype=np.int64)
+        for a in range(0, owner.size, CHECK_SLICE):
+            k = key[: min(owner.size - a, CHECK_SLICE)]
+            np.multiply(owner[a : a + k.size], BUCKETS, out=k)
+            k += bucket[a : a + k.size]
+            counts += np.bincount(k, minlength=counts.size)
     lowest = np.zeros(n_owner, dtype=np.uint8)
     _settle(counts, want, lowest)
     return lowest
