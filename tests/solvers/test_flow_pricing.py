@@ -299,6 +299,27 @@ def test_rounds_that_run_out_fall_back_to_every_edge(
     assert "rounds" in a.info["pricing"]
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_city_shrinks_its_subgraph_once_and_keeps_the_optimum(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    # After the first round few edges are near the prices: they replace the subgraph,
+    # and the answer is still the optimum of every edge, with its certificate.
+    monkeypatch.setattr(flow_module, "ortools_installed", lambda: False)
+    p = mk.build_problem(synthetic_city(4000, 400, seed=seed), as_of=DEFAULT_AS_OF)
+    a = mk.solve(p, "flow")
+    check_assignment(p, a)
+    assert a.info["pricing_shrunk"] == 1 and a.info["pricing_rounds"] >= 2
+    assert a.objective == pytest.approx(FlowSolver(backend="lp").solve(p).objective, abs=1e-9)
+    assert_prices_certify(p, a)
+    # Growing instead: the same optimum, on a larger last subgraph.
+    monkeypatch.setattr(pricing, "SHRINK_BELOW", 0.0)
+    grown = mk.solve(p, "flow")
+    assert "pricing_shrunk" not in grown.info
+    assert a.info["pricing_edges"] < grown.info["pricing_edges"]
+    assert grown.objective == pytest.approx(a.objective, abs=1e-9)
+
+
 def test_widening_adds_the_near_edges_of_violating_vertices_within_a_budget() -> None:
     # edges: 0 (v0,n0) 1 (v0,n1) 2 (v1,n1) 3 (v2,n2) 4 (v3,n0); edge 0 violates
     left = np.array([0, 0, 1, 2, 3])
