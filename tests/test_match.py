@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from datetime import timedelta
 
@@ -142,6 +143,21 @@ def test_warm_replan_equals_cold_replan(top_k: int | None, every: int) -> None:
     assert _reasons(w.unfilled) == _reasons(c.unfilled)
     for key in ("blocking_pairs", "fill_rate", "n_open_offers", "offers_per_volunteer"):
         assert w.metrics[key] == c.metrics[key], key
+
+
+def test_proposals_are_whole_dataclass_instances_however_they_are_made() -> None:
+    # New proposals and the open offers a cold round rebuilds are made without
+    # Proposal's own __init__: each must still have every field, in order, and equal
+    # what Proposal(...) makes of them.
+    first_w, _, w, c = _replan_warm_and_cold(synthetic_city(400, 40, seed=8), 7, None)
+    names = [f.name for f in dataclasses.fields(mk.Proposal)]
+    statuses = Counter()
+    for result in (first_w, w, c):
+        for p in result.proposals:
+            assert list(vars(p)) == names
+            assert p == mk.Proposal(**{k: getattr(p, k) for k in names})
+            statuses[p.status] += 1
+    assert statuses["new"] and statuses["open"]
 
 
 def _reasons(reasons: dict[str, mk.Reason]) -> dict[str, tuple[str, str, dict[str, object]]]:

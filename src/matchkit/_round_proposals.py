@@ -192,23 +192,32 @@ def round_proposals(
     )
 
     out: list[Proposal] = []
-    for e in chosen.tolist():
+    left_ids, right_ids = problem.left_ids, problem.right_ids
+    # Ids and scores as Python values in one pass each (indexing numpy per value costs
+    # more), and the proposals made without the frozen dataclass's per-field __init__.
+    for e, v, n, score in zip(
+        chosen.tolist(),
+        problem.edge_left[chosen].tolist(),
+        problem.edge_right[chosen].tolist(),
+        problem.weight[chosen].tolist(),
+    ):
         alts = tuple(
             Alternative(
-                need_id=problem.right_ids[int(problem.edge_right[a])],
+                need_id=right_ids[int(problem.edge_right[a])],
                 score=float(problem.weight[a]),
                 components=_components(a),
             )
             for a in alternatives.get(e, ())
-        )
+        ) if alternatives else ()
         out.append(
-            Proposal(
-                volunteer_id=problem.left_ids[int(problem.edge_left[e])],
-                need_id=problem.right_ids[int(problem.edge_right[e])],
-                score=float(problem.weight[e]),
+            _made(
+                volunteer_id=left_ids[v],
+                need_id=right_ids[n],
+                score=score,
                 components=_components(e),
                 alternatives=alts,
                 status="new",
+                round=None,
             )
         )
 
@@ -219,7 +228,7 @@ def round_proposals(
     for i, group, offers in to_build:
         v = group[0]
         lead, rest = offers[0], offers[1:]
-        still_open[i] = Proposal(
+        still_open[i] = _made(
             volunteer_id=v,
             need_id=lead.need_id,
             score=float(lead.score),
@@ -250,6 +259,14 @@ def _shows(
 def with_round(p: Proposal, rnd: int) -> Proposal:
     """The proposal as recorded in ledger round ``rnd``."""
     return _evolved(p, round=rnd)
+
+
+def _made(**fields: Any) -> Proposal:
+    """``Proposal(**fields)`` for valid values of every field, in their order, without
+    the frozen dataclass's per-field ``__init__``."""
+    new = object.__new__(Proposal)
+    new.__dict__.update(fields)
+    return new
 
 
 def _evolved(p: Proposal, **changes: Any) -> Proposal:
