@@ -156,6 +156,49 @@ def test_an_idea_nobody_can_vet_is_flagged() -> None:
     assert "add a volunteer centre" in finding.message
 
 
+CAUSES = ["animals", "education", "elderly"]
+organisations = st.lists(
+    st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(["cso", "public_body", "business", "volunteer_centre"]),
+            "registered": st.booleans(),
+            "vets_causes": st.lists(st.sampled_from(CAUSES), unique=True),
+        }
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+ideas = st.lists(
+    st.tuples(st.integers(0, 7), st.lists(st.sampled_from(CAUSES), unique=True)),
+    min_size=1,
+    max_size=6,
+)
+
+
+@given(organisations, ideas)
+def test_who_may_vet_an_idea_is_what_can_vet_says(orgs: list[dict[str, Any]], ideas) -> None:
+    # The index of organisations by the causes they vet gives the same vetters, in the
+    # same order, as asking can_vet of every organisation.
+    from matchkit._policy import _Vetters
+
+    ds = mk.Dataset(
+        organisations=[{"id": f"o{i}", "name": f"O{i}", **o} for i, o in enumerate(orgs)],
+        needs=[
+            {"id": f"n{k}", "organisation_id": f"o{owner % len(orgs)}", "title": "Help",
+             "causes": causes, "remote": True, "capacity": 1, "status": "idea"}
+            for k, (owner, causes) in enumerate(ideas)
+        ],
+    )
+    vetters = _Vetters(ds)
+    for need in ds.needs:
+        owner = ds.organisation(need.organisation_id)
+        expected = tuple(o.id for o in ds.organisations if mk.can_vet(o, need, owner=owner))
+        assert vetters(need) == expected
+        assert vetters(need) == expected  # and again, from what it has kept
+
+
 needs = st.fixed_dictionaries(
     {
         "handles_money": st.booleans(),
