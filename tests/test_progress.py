@@ -76,3 +76,41 @@ def test_track_yields_everything() -> None:
     out = _Tty()
     assert list(track(iter(range(4)), "rounds", stream=out, delay=0)) == [0, 1, 2, 3]
     assert "rounds: 4 done" in out.getvalue()
+
+
+@pytest.mark.parametrize("command", ["match", "report"])
+def test_the_command_line_shows_its_long_steps_on_stderr(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    import matchkit as mk
+    from matchkit import _progress
+    from matchkit.cli import main
+
+    mk.save_dataset(mk.datasets.tiny_city(), tmp_path / "city")
+    out = tmp_path / ("report.md" if command == "report" else "proposals.csv")
+    argv = [command, str(tmp_path / "city"), "--as-of", "2026-09-01", "-o", str(out)]
+    monkeypatch.setattr(_progress, "DELAY", 0.0)  # every step counts as long
+    monkeypatch.setenv("MATCHKIT_PROGRESS", "1")
+    assert main(argv) == 0
+    # (each line redrawn after "\r", ended by "\n")
+    ended = [line.split("\r")[-1] for line in capsys.readouterr().err.split("\n")[:-1]]
+    assert [line.split(": done in ")[0] for line in ended] == [
+        f"loading {tmp_path / 'city'}",
+        "matching 6 volunteers and 6 needs",
+        f"writing {out}",
+    ]
+    # Not a terminal (as here without the override): nothing on stderr.
+    monkeypatch.delenv("MATCHKIT_PROGRESS")
+    assert main(argv) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_match_logs_what_it_did(caplog: pytest.LogCaptureFixture) -> None:
+    import matchkit as mk
+
+    with caplog.at_level("INFO", logger="matchkit"):
+        result = mk.match(mk.datasets.tiny_city(), as_of="2026-09-01")
+    (record,) = [r for r in caplog.records if r.getMessage().startswith("match: ")]
+    text = record.getMessage()
+    assert "6 volunteers x 6 needs" in text
+    assert f"{len(result.new_proposals)} new proposals" in text

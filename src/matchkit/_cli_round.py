@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
+from ._progress import step
+
 __all__ = ["register"]
 
 # The round options as every round-planning command parses them: flag -> dest, type, default.
@@ -57,7 +59,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from ._match import match
 
     try:
-        ds = load_dataset(args.path)
+        with step(f"loading {args.path}"):
+            ds = load_dataset(args.path)
         with tempfile.TemporaryDirectory() as tmp:
             ledger = None
             if args.ledger is not None:
@@ -70,13 +73,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
                     shutil.copyfile(args.ledger, copy)
                     ledger = Ledger(copy)
             try:
-                result = match(ds, method=args.method, ledger=ledger, shortlist=args.shortlist,
-                               as_of=args.as_of)
+                with step(f"matching {len(ds.volunteers)} volunteers and {len(ds.needs)} needs"):
+                    result = match(ds, method=args.method, ledger=ledger, shortlist=args.shortlist,
+                                   as_of=args.as_of)
                 out = Path(args.output)
-                if out.suffix.lower() in (".md", ".markdown"):
-                    out.write_text(result.to_markdown(ledger=ledger, lang=args.lang), encoding="utf-8")
-                else:
-                    result.to_html(out, ledger=ledger, lang=args.lang)
+                with step(f"writing {out}"):
+                    if out.suffix.lower() in (".md", ".markdown"):
+                        out.write_text(result.to_markdown(ledger=ledger, lang=args.lang), encoding="utf-8")
+                    else:
+                        result.to_html(out, ledger=ledger, lang=args.lang)
             finally:
                 if ledger is not None:
                     ledger.close()
@@ -147,21 +152,24 @@ def _cmd_match(args: argparse.Namespace) -> int:
     from ._ledger import Ledger
     from ._match import match
 
+    # Each long step shows its elapsed time on stderr (a terminal only; see _progress).
     try:
-        ds = load_dataset(args.data)
+        with step(f"loading {args.data}"):
+            ds = load_dataset(args.data)
     except InvalidDatasetError as err:
         print(err, file=sys.stderr)
         return 1
     ledger = Ledger(args.ledger) if args.ledger else None
     try:
-        result = match(
-            ds,
-            method=args.method,
-            ledger=ledger,
-            shortlist=args.shortlist,
-            as_of=args.as_of,
-            top_k=args.top_k,
-        )
+        with step(f"matching {len(ds.volunteers)} volunteers and {len(ds.needs)} needs"):
+            result = match(
+                ds,
+                method=args.method,
+                ledger=ledger,
+                shortlist=args.shortlist,
+                as_of=args.as_of,
+                top_k=args.top_k,
+            )
     except MatchkitError as err:
         print(f"matchkit: {err}", file=sys.stderr)
         return 1
@@ -169,16 +177,17 @@ def _cmd_match(args: argparse.Namespace) -> int:
         if ledger is not None:
             ledger.close()
     out = Path(args.output)
-    if out.suffix.lower() == ".json":
-        result.to_json(out)
-        written = [out]
-    elif out.suffix.lower() == ".csv":
-        from ._export import _write_csv_file, proposal_rows
+    with step(f"writing {out}"):
+        if out.suffix.lower() == ".json":
+            result.to_json(out)
+            written = [out]
+        elif out.suffix.lower() == ".csv":
+            from ._export import _write_csv_file, proposal_rows
 
-        rows = proposal_rows(result)
-        written = [_write_csv_file(out, list(rows[0]) if rows else ["volunteer_id", "need_id"], rows)]
-    else:
-        written = result.to_csv(out)
+            rows = proposal_rows(result)
+            written = [_write_csv_file(out, list(rows[0]) if rows else ["volunteer_id", "need_id"], rows)]
+        else:
+            written = result.to_csv(out)
     m = result.metrics
     fill = m.get("fill_rate")
     print(

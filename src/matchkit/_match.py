@@ -15,7 +15,9 @@ One round, in order:
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, time, timezone
+from time import perf_counter
 
 import numpy as np
 
@@ -43,6 +45,8 @@ from ._solve import solve
 from ._weights import Weights
 
 __all__ = ["match"]
+
+log = logging.getLogger("matchkit")
 
 
 def _round_time(as_of: date, explicit: bool) -> datetime:
@@ -145,6 +149,7 @@ def match(
 
     # Object-heavy steps run with huge-page advice off and collection paused (see
     # _memory); the solver, which may be the user's, runs outside those blocks.
+    started = perf_counter()
     with heavy_step():
         view = LedgerView(ledger, at)
 
@@ -228,7 +233,9 @@ def match(
         free_pos = np.flatnonzero(free)
         del free
         free_problem = restricted(problem, free_pos, cap_v, cap_n)
+    built = perf_counter()
     assignment = solve(free_problem, method)
+    solved = perf_counter()
     with heavy_step():
         chosen = free_pos[assignment.edges]
 
@@ -317,6 +324,16 @@ def match(
         )
         metrics["objective"] = assignment.objective
         metrics["method"] = assignment.method
+        log.info(
+            "match: %d volunteers x %d needs, %d acceptable pairs (%d free) ready in %.2f s; "
+            "%s solved them in %.2f s; %d new proposals, %d open offers kept, %d volunteers "
+            "without an offer, %d needs with free places (%.2f s in all)",
+            n_v, n_n, problem.n_edges, free_pos.size, built - started,
+            " ".join(str(x) for x in (assignment.method, assignment.info.get("backend", "")) if x),
+            solved - built,
+            metrics["n_new_proposals"], metrics["n_open_offers"], len(unmatched),
+            len(unfilled), perf_counter() - started,
+        )
         return MatchResult(
             dataset=dataset,
             as_of=day,

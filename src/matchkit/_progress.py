@@ -25,6 +25,9 @@ __all__ = ["Progress", "enabled_for", "step", "track"]
 
 T = TypeVar("T")
 
+#: Seconds a :func:`step` runs before its line appears.
+DELAY = 1.0
+
 
 def enabled_for(stream: IO[str] | None) -> bool:
     """Whether progress should be drawn on ``stream``: a terminal, unless overridden.
@@ -184,9 +187,10 @@ class step:  # used as a context manager, like open()
         *,
         stream: IO[str] | None = None,
         enabled: bool | None = None,
-        delay: float = 1.0,
+        delay: float | None = None,
     ) -> None:
         self.label = label
+        delay = DELAY if delay is None else delay
         self._bar = Progress(None, label, stream=stream, enabled=enabled, delay=delay)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
