@@ -1,7 +1,7 @@
 """A plain, scalar reference of the hard rules and the score components.
 
-One pair at a time, straight from DESIGN.md ("When a pair is acceptable") and
-docs/scoring.md, with Python sets and the ``math`` module: slow and obviously correct.
+One pair at a time, straight from the rules and components as docs/scoring.md states
+them, with Python sets and the ``math`` module: slow and obviously correct.
 The vectorised code in matchkit must agree with it.
 """
 

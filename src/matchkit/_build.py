@@ -110,7 +110,7 @@ def build_problem(
 ) -> MatchProblem:
     """Score every acceptable volunteer-need pair of a dataset into a MatchProblem.
 
-    A pair outside the hard rules (DESIGN.md, rules 1-6) is never an edge. Rule 7
+    A pair outside the hard rules (docs/scoring.md, rules 1-6) is never an edge. Rule 7
     (placements already accepted, needs already full, rejected pairs) is applied to the
     problem with :meth:`MatchProblem.with_decisions`.
 

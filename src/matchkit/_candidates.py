@@ -1,6 +1,6 @@
 """Blocking: the candidate pairs worth checking, without the dense volunteers x needs matrix.
 
-A pair can only be acceptable if (DESIGN.md rules 1, 3 and 5):
+A pair can only be acceptable if (rules 1, 3 and 5 of docs/scoring.md):
 
 * the need is active (``open`` and not over at ``as_of``);
 * the volunteer has every tag the need requires (skills, languages, checks), in

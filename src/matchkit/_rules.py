@@ -1,6 +1,6 @@
 """The hard rules of acceptability, vectorised, with one failure mask per rule.
 
-DESIGN.md, "When a pair is acceptable", rules 1-6, over arrays of pairs
+The hard rules 1-6 (docs/scoring.md, "The hard rules and their codes"), over arrays of pairs
 ``(v[i], n[i])`` (volunteer and need positions in an :class:`~matchkit._encode.Encoded`).
 Rule 7 (placements already accepted, needs already full, rejected pairs) depends on the
 decisions taken so far and is applied on the ``MatchProblem`` (pinned edges and
@@ -61,7 +61,7 @@ __all__ = [
 #: Mean Earth radius (IUGG), in kilometres, used for every great-circle distance.
 EARTH_RADIUS_KM = 6371.0088
 
-#: Rule code -> plain description, in the order of DESIGN.md's rules.
+#: Rule code -> plain description, in the order of the rules (docs/scoring.md).
 RULES: dict[str, str] = {
     "not_open": "the need is not open",
     "ended": "the need has ended",

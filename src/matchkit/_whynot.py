@@ -106,7 +106,7 @@ def why_not(
 ) -> list[Exclusion]:
     """Every hard rule that excludes the pair (volunteer, need); empty if it is acceptable.
 
-    Checks DESIGN.md rules 1-6 at ``as_of`` (default: today), in the order of
+    Checks the hard rules 1-6 (docs/scoring.md) at ``as_of`` (default: today), in the order of
     ``matchkit._rules.RULES``. Rule 7 (placements already accepted, full needs, rejected
     pairs) depends on the decisions recorded so far and is not judged here.
 
