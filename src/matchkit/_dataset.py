@@ -275,27 +275,163 @@ class Dataset:
 
     # -- lookups -----------------------------------------------------------------------
     def volunteer(self, volunteer_id: str) -> Volunteer:
-        """The volunteer with this id (KeyError naming it if there is none)."""
+        """The volunteer with this id (KeyError naming it if there is none).
+
+        Parameters
+        ----------
+        volunteer_id : str
+
+        Returns
+        -------
+        Volunteer
+
+        Raises
+        ------
+        KeyError
+            If no volunteer has this id.
+
+        Examples
+        --------
+        >>> from matchkit.datasets import tiny_city
+        >>> city = tiny_city()
+        >>> city.volunteer("v2").name, city.volunteer("v2").max_placements
+        ('Rustam', 2)
+        >>> try:
+        ...     city.volunteer("v9")
+        ... except KeyError as e:
+        ...     print(e)
+        "no volunteer with id 'v9' in this dataset"
+        """
         return self.volunteers[self._lookup("volunteers", volunteer_id)]
 
     def organisation(self, organisation_id: str) -> Organisation:
-        """The organisation with this id (KeyError naming it if there is none)."""
+        """The organisation with this id (KeyError naming it if there is none).
+
+        Parameters
+        ----------
+        organisation_id : str
+
+        Returns
+        -------
+        Organisation
+
+        Raises
+        ------
+        KeyError
+            If no organisation has this id.
+
+        Examples
+        --------
+        >>> from matchkit.datasets import tiny_city
+        >>> o = tiny_city().organisation("o3")
+        >>> o.name, o.kind.value, o.registered
+        ('Green Courtyards', 'cso', False)
+        """
         return self.organisations[self._lookup("organisations", organisation_id)]
 
     def need(self, need_id: str) -> Need:
-        """The need with this id (KeyError naming it if there is none)."""
+        """The need with this id (KeyError naming it if there is none).
+
+        Parameters
+        ----------
+        need_id : str
+
+        Returns
+        -------
+        Need
+
+        Raises
+        ------
+        KeyError
+            If no need has this id.
+
+        Examples
+        --------
+        >>> from matchkit.datasets import tiny_city
+        >>> n = tiny_city().need("n6")
+        >>> n.title, n.organisation_id, n.capacity, n.slots
+        ('Festival tea stall', 'o4', 1, ('sat-afternoon',))
+        """
         return self.needs[self._lookup("needs", need_id)]
 
     def offer(self, offer_id: str) -> InkindOffer:
-        """The in-kind offer with this id (KeyError naming it if there is none)."""
+        """The in-kind offer with this id (KeyError naming it if there is none).
+
+        Parameters
+        ----------
+        offer_id : str
+
+        Returns
+        -------
+        InkindOffer
+
+        Raises
+        ------
+        KeyError
+            If no offer has this id.
+
+        Examples
+        --------
+        >>> from matchkit.datasets import synthetic_city
+        >>> city = synthetic_city(50, 10, seed=1)
+        >>> last = city.offers[-1]
+        >>> city.offer(last.id) == last
+        True
+        """
         return self.offers[self._lookup("offers", offer_id)]
 
     def request(self, request_id: str) -> InkindRequest:
-        """The in-kind request with this id (KeyError naming it if there is none)."""
+        """The in-kind request with this id (KeyError naming it if there is none).
+
+        Parameters
+        ----------
+        request_id : str
+
+        Returns
+        -------
+        InkindRequest
+
+        Raises
+        ------
+        KeyError
+            If no request has this id.
+
+        Examples
+        --------
+        >>> from matchkit.datasets import synthetic_city
+        >>> city = synthetic_city(50, 10, seed=1)
+        >>> last = city.requests[-1]
+        >>> city.request(last.id) == last
+        True
+        """
         return self.requests[self._lookup("requests", request_id)]
 
     def index_of(self, kind: str, item_id: str) -> int:
-        """Position of an id within ``volunteers``, ``organisations`` or ``needs``."""
+        """Position of an id within ``volunteers``, ``organisations`` or ``needs``.
+
+        Parameters
+        ----------
+        kind : {"volunteers", "organisations", "needs", "offers", "requests"}
+        item_id : str
+
+        Returns
+        -------
+        int
+            The index into ``getattr(self, kind)``.
+
+        Raises
+        ------
+        KeyError
+            If no record of that kind has this id.
+
+        Examples
+        --------
+        >>> from matchkit.datasets import tiny_city
+        >>> city = tiny_city()
+        >>> i = city.index_of("needs", "n6")
+        >>> i, city.needs[i].id
+        (5, 'n6')
+        """
         return self._lookup(kind, item_id)
 
     def _lookup(self, kind: str, item_id: str) -> int:
@@ -366,14 +502,57 @@ class Dataset:
         )
 
     def to_records(self) -> dict[str, list[dict[str, Any]]]:
-        """Plain JSON-ready dicts, one list per kind (dates as ISO strings, sets as lists)."""
+        """Plain JSON-ready dicts, one list per kind (dates as ISO strings, sets as lists).
+
+        Fields left unset (None) are omitted. ``offers`` and ``requests`` appear only when
+        the dataset holds any. :meth:`from_records` reads the result back.
+
+        Returns
+        -------
+        dict of str to list of dict
+
+        Examples
+        --------
+        >>> import matchkit as mk
+        >>> from matchkit.datasets import tiny_city
+        >>> records = tiny_city().to_records()
+        >>> sorted(records), records["volunteers"][0]["birth_date"]
+        (['needs', 'organisations', 'volunteers'], '2008-09-01')
+        >>> mk.Dataset.from_records(**records) == tiny_city()
+        True
+        """
         return {
             kind: [m.model_dump(mode="json", exclude_none=True) for m in items]
             for kind, items in self
         }
 
     def replace(self, **changes: Any) -> Dataset:
-        """A new dataset with some kinds replaced (validated again)."""
+        """A new dataset with some kinds replaced (validated again).
+
+        Parameters
+        ----------
+        **changes
+            ``volunteers``, ``organisations``, ``needs``, ``offers`` or ``requests``: the
+            new records (models or dicts) of that kind.
+
+        Returns
+        -------
+        Dataset
+            The original is unchanged.
+
+        Raises
+        ------
+        InvalidDatasetError
+            If the new records are invalid, or no longer agree with the rest.
+
+        Examples
+        --------
+        >>> from matchkit.datasets import tiny_city
+        >>> city = tiny_city()
+        >>> smaller = city.replace(needs=[n for n in city.needs if n.status.value == "open"])
+        >>> len(city.needs), len(smaller.needs), len(smaller.volunteers)
+        (6, 5, 6)
+        """
         parts: dict[str, Any] = {
             "volunteers": self.volunteers,
             "organisations": self.organisations,
@@ -383,3 +562,8 @@ class Dataset:
         }
         parts.update(changes)
         return Dataset(**parts)
+
+
+# matchkit/__init__ renames the module of public classes to "matchkit"; list them so that
+# ``pytest --doctest-modules`` on this file still finds the examples of their methods.
+__test__ = {"Dataset": Dataset}

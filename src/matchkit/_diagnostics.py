@@ -70,6 +70,15 @@ class Counterfactual:
         For a need: how many of those volunteers have no offer and no full set of
         placements this round (they could take it now). For a volunteer: equals ``more``.
     text : str
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> r = mk.match(tiny_city(), as_of="2026-09-01", method="stable")
+    >>> c = r.why_unfilled("n6").counterfactuals[0]
+    >>> c.change, c.more, c.free, c.text
+    ('no_fixed_times', 1, 0, 'without fixed times, 1 more volunteer qualifies')
     """
 
     change: str
@@ -88,6 +97,18 @@ class Competition:
     (negative: they fit better). With the ``stable`` method scores are the need's side of
     the fit (``need_utility``), which is what a need ranks volunteers by. ``full`` is
     True when every place was already taken by earlier placements or open offers.
+
+    Examples
+    --------
+    With the ``stable`` method v3 loses the dog walks to two volunteers the need ranks
+    at least as high:
+
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> r = mk.match(tiny_city(), as_of="2026-09-01", method="stable")
+    >>> c = r.why_unmatched("v3").competition[0]
+    >>> c.need_id, c.your_score, c.weakest_score, c.margin, c.holders, c.full
+    ('n1', 0.5, 0.5, 0.0, 2, False)
     """
 
     need_id: str
@@ -123,6 +144,16 @@ class Diagnosis:
     competition : tuple of Competition
     details : mapping
         The numbers behind the text.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> d = mk.match(tiny_city(), as_of="2026-09-01").why_unmatched("v6")
+    >>> d.subject, d.code, d.considered, dict(d.only_rule)
+    ('volunteer', 'no_acceptable_need', 4, {'age_unknown': 1})
+    >>> print(d.text.splitlines()[0])
+    This round none of the 4 open needs fits all the conditions.
     """
 
     subject: str

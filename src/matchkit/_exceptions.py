@@ -41,39 +41,150 @@ __all__ = [
 
 
 class MatchkitError(Exception):
-    """Root of every error matchkit raises on purpose."""
+    """Root of every error matchkit raises on purpose.
+
+    Examples
+    --------
+    One ``except`` clause catches every deliberate error:
+
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> try:
+    ...     mk.match(tiny_city(), as_of="2026-09-01", method="fastest")
+    ... except mk.MatchkitError as e:
+    ...     print(type(e).__name__)
+    UnknownMethodError
+    """
 
 
 class InvalidInputError(MatchkitError, ValueError):
-    """The input (data, arrays or an argument) is not acceptable."""
+    """The input (data, arrays or an argument) is not acceptable.
+
+    It is also a ``ValueError``, so code that catches ``ValueError`` keeps working.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> try:
+    ...     mk.match(tiny_city(), as_of="yesterday")
+    ... except mk.InvalidInputError as e:
+    ...     print(str(e).split(" (")[0], isinstance(e, ValueError))
+    The 'as_of' parameter of match must be a date True
+    """
 
 
 class InvalidProblemError(InvalidInputError):
-    """The arrays given to build a MatchProblem are inconsistent."""
+    """The arrays given to build a MatchProblem are inconsistent.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> try:
+    ...     mk.MatchProblem.from_dense([[1.0, float("nan")]])
+    ... except mk.InvalidProblemError as e:
+    ...     print(str(e).split(";")[0])
+    weights[0, 1] = nan is not finite
+    """
 
 
 class UnknownMethodError(InvalidInputError):
-    """A choice argument (a method, a format, an audience) is not one of its options."""
+    """A choice argument (a method, a format, an audience) is not one of its options.
+
+    The message lists every valid option.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> p = mk.MatchProblem.from_dense([[4.0, 1.0], [2.0, 3.0]])
+    >>> try:
+    ...     mk.solve(p, method="fastest")
+    ... except mk.UnknownMethodError as e:
+    ...     print(e)
+    The 'method' parameter of solve must be one of 'flow', 'hungarian', 'stable', 'milp'. Got 'fastest'.
+    """
 
 
 class InfeasibleError(MatchkitError):
-    """A complete assignment was required and none exists."""
+    """A complete assignment was required and none exists.
+
+    Examples
+    --------
+    Two placements into a need with room for one cannot be had:
+
+    >>> import matchkit as mk
+    >>> from matchkit.solvers import MilpSolver, MinShare
+    >>> p = mk.MatchProblem.from_dense([[4.0, 1.0], [2.0, 3.0]], right_ids=["park", "zoo"])
+    >>> try:
+    ...     mk.solve(p, method=MilpSolver(min_share=MinShare(["zoo"], count=2)))
+    ... except mk.InfeasibleError as e:
+    ...     print(str(e).split(" within")[0])
+    no assignment satisfies MinShare over needs ['zoo'] (count >= 2)
+    """
 
 
 class CapacityError(MatchkitError):
-    """The chosen method cannot hold this problem (for example in memory)."""
+    """The chosen method cannot hold this problem (for example in memory).
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.solvers import HungarianSolver
+    >>> p = mk.MatchProblem.from_dense([[4.0, 1.0], [2.0, 3.0]])
+    >>> try:
+    ...     mk.solve(p, method=HungarianSolver(max_bytes=1))
+    ... except mk.CapacityError as e:
+    ...     print("max_bytes=1" in str(e), "method='flow'" in str(e))
+    True True
+    """
 
 
 class DecisionError(MatchkitError, ValueError):
-    """A decision (accept, reject, withdraw) that the ledger refuses; nothing was written."""
+    """A decision (accept, reject, withdraw) that the ledger refuses; nothing was written.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> with mk.Ledger(":memory:") as ledger:
+    ...     _ = ledger.record_round([mk.Offer(volunteer_id="v1", need_id="n1", score=0.9,
+    ...                                       capacity=1, max_placements=1)], at="2026-03-01")
+    ...     _ = ledger.reject("v1", "n1", at="2026-03-02")
+    ...     try:
+    ...         ledger.accept("v1", "n1", at="2026-03-03")
+    ...     except mk.DecisionError as e:
+    ...         print(e, len(ledger))
+    cannot accept volunteer 'v1' / need 'n1': the volunteer rejected it; a rejection is final 3
+    """
 
 
 class MatchkitWarning(UserWarning):
-    """Root of matchkit's warnings. matchkit never changes the global warning filters."""
+    """Root of matchkit's warnings. matchkit never changes the global warning filters.
+
+    Examples
+    --------
+    Silence (or raise) every matchkit warning with one filter:
+
+    >>> import warnings, matchkit as mk
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", mk.MatchkitWarning)
+    ...     warnings.warn("an odd value", mk.DataWarning)  # ignored: a subclass
+    >>> issubclass(mk.MatchkitWarning, UserWarning)
+    True
+    """
 
 
 class DataWarning(MatchkitWarning):
-    """The input was accepted, but part of it was odd (and was reported, not silently kept)."""
+    """The input was accepted, but part of it was odd (and was reported, not silently kept).
+
+    Examples
+    --------
+    >>> import warnings, matchkit as mk
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("a volunteer's max_distance_km of 900 looks too large", mk.DataWarning)
+    >>> [w.category.__name__ for w in caught]
+    ['DataWarning']
+    """
 
 
 @dataclass(frozen=True)
@@ -94,6 +205,19 @@ class Problem:
         The offending value, if there is one.
     record_id : str or None
         The id of the record concerned, when known.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> try:
+    ...     mk.Dataset(needs=[{"id": "n1", "organisation_id": "o1", "title": "Walk dogs",
+    ...                        "remote": True, "capacity": 0, "status": "open"}])
+    ... except mk.InvalidDatasetError as e:
+    ...     p = e.problems[0]
+    >>> p.source, p.row, p.record_id, p.field, p.value
+    ('needs', 0, 'n1', 'capacity', 0)
+    >>> print(p)
+    needs[0] (id 'n1'), field 'capacity': Input should be greater than or equal to 1 (got 0)
     """
 
     message: str
@@ -130,6 +254,15 @@ class InvalidDatasetError(InvalidInputError):
     """A dataset (or a file of it) failed validation.
 
     ``problems`` lists every problem found, not only the first one.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> try:
+    ...     mk.Dataset(needs=[{"id": "n1"}])
+    ... except mk.InvalidDatasetError as e:
+    ...     print(len(e.problems), sorted(p.field for p in e.problems))
+    4 ['capacity', 'organisation_id', 'status', 'title']
     """
 
     def __init__(self, problems: Iterable[Problem], *, context: str = "dataset") -> None:

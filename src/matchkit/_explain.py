@@ -56,6 +56,16 @@ class Contribution:
         ``1 - volunteer_side`` on the need side). Shares of all components sum to 1.
     points : float
         ``share * value``: what it adds to the score. Points sum to the score.
+
+    Examples
+    --------
+    >>> import math, matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> e = mk.match(tiny_city(), as_of="2026-09-01").explanation("v1", "n6")
+    >>> [(c.component, c.side, round(c.points, 3)) for c in e.contributions[:2]]
+    [('coverage', 'need', 0.175), ('skills', 'need', 0.125)]
+    >>> math.isclose(sum(c.points for c in e.contributions), e.score)
+    True
     """
 
     component: str
@@ -67,7 +77,24 @@ class Contribution:
 
 @dataclass(frozen=True)
 class RuleCheck:
-    """One hard rule checked for the pair: ``passed`` and a sentence for the reader."""
+    """One hard rule checked for the pair: ``passed`` and a sentence for the reader.
+
+    Attributes
+    ----------
+    rule : str
+        The rule's code, such as ``"languages"``, ``"age"`` or ``"distance"``.
+    passed : bool
+    text : str
+        The sentence for the reader (in the explanation's language and audience).
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> e = mk.match(tiny_city(), as_of="2026-09-01").explanation("v6", "n2")
+    >>> [(c.rule, c.text) for c in e.rules if not c.passed]
+    [('age_unknown', 'the need is for ages 18 and over, and we do not know your birth date')]
+    """
 
     rule: str
     passed: bool
@@ -104,6 +131,16 @@ class Explanation:
         volunteers by score, and how many there are (0 otherwise). Counts, never ids.
     text : str
         The explanation in words.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> e = mk.match(tiny_city(), as_of="2026-09-01").explanation("v1", "n6")
+    >>> e.status, e.acceptable, round(e.score, 2), e.rank, e.n_options
+    ('proposed', True, 0.53, 2, 2)
+    >>> print(str(e).splitlines()[0])
+    We suggest "Festival tea stall" with Riverside Bakery.
     """
 
     volunteer_id: str

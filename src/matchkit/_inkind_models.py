@@ -31,7 +31,16 @@ _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class InkindKind(str, Enum):
-    """What is given in kind."""
+    """What is given in kind.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> [k.value for k in mk.InkindKind]
+    ['printing', 'transport', 'food', 'venue', 'equipment', 'other']
+    >>> mk.InkindKind("venue") is mk.InkindKind.VENUE
+    True
+    """
 
     PRINTING = "printing"
     TRANSPORT = "transport"
@@ -56,7 +65,17 @@ def _window_input(value: Any) -> Any:
 
 
 class DateWindow(BaseModel):
-    """A range of days, both ends included. In CSV cells and strings: ``START/END``."""
+    """A range of days, both ends included. In CSV cells and strings: ``START/END``.
+
+    Examples
+    --------
+    >>> import datetime, matchkit as mk
+    >>> w = mk.DateWindow.model_validate("2027-01-10/2027-03-31")
+    >>> str(w), datetime.date(2027, 3, 31) in w, datetime.date(2027, 4, 1) in w
+    ('2027-01-10/2027-03-31', True, False)
+    >>> w == mk.DateWindow(start="2027-01-10", end="2027-03-31")
+    True
+    """
 
     model_config = _CONFIG
 
@@ -145,7 +164,25 @@ class InkindOffer(BaseModel):
         return self
 
     def takes_requests_on(self, day: date) -> bool:
-        """Whether ``day`` falls inside one of the windows (always true without windows)."""
+        """Whether ``day`` falls inside one of the windows (always true without windows).
+
+        Parameters
+        ----------
+        day : datetime.date
+
+        Returns
+        -------
+        bool
+
+        Examples
+        --------
+        >>> import datetime, matchkit as mk
+        >>> o = mk.InkindOffer(id="of1", organisation_id="ph", kind="printing", item="leaflets",
+        ...                    quantity=2000, unit="sheets", contact_role="press office",
+        ...                    windows="2027-01-10/2027-03-31; 2027-09-01/2027-10-31")
+        >>> [o.takes_requests_on(datetime.date(2027, m, 15)) for m in (2, 5, 10)]
+        [True, False, True]
+        """
         return not self.windows or any(day in w for w in self.windows)
 
 

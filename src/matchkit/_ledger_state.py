@@ -64,7 +64,16 @@ NEED_TRANSITIONS: Mapping[NeedStatus | None, frozenset[NeedStatus]] = MappingPro
 
 
 class EventKind(str, Enum):
-    """What an event records."""
+    """What an event records.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> [k.value for k in mk.EventKind]
+    ['round', 'offered', 'accepted', 'rejected', 'expired', 'withdrawn', 'need_status']
+    >>> mk.EventKind("accepted") is mk.EventKind.ACCEPTED
+    True
+    """
 
     ROUND = "round"
     OFFERED = "offered"
@@ -168,7 +177,23 @@ class LedgerEvent:
     payload: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The event as one JSON object (the JSONL export line)."""
+        """The event as one JSON object (the JSONL export line).
+
+        Returns
+        -------
+        dict
+            ``seq``, ``at`` (fixed-width UTC text), ``kind``, ``round``,
+            ``volunteer_id``, ``need_id`` and ``payload``.
+
+        Examples
+        --------
+        >>> import matchkit as mk
+        >>> from matchkit._ledger_state import parse_time
+        >>> e = mk.LedgerEvent(3, parse_time("2026-03-02"), mk.EventKind.REJECTED, 1, "v1", "n1")
+        >>> doc = e.to_json()
+        >>> doc["at"], doc["kind"], doc["volunteer_id"], mk.LedgerEvent.from_json(doc) == e
+        ('2026-03-02T00:00:00.000000Z', 'rejected', 'v1', True)
+        """
         return {
             "seq": self.seq,
             "at": format_time(self.at),
@@ -181,7 +206,30 @@ class LedgerEvent:
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> LedgerEvent:
-        """Read an event written by :meth:`to_json`; a bad field raises InvalidInputError."""
+        """Read an event written by :meth:`to_json`; a bad field raises InvalidInputError.
+
+        Parameters
+        ----------
+        obj : mapping
+            One JSON object, such as a line of a JSONL export, parsed.
+
+        Returns
+        -------
+        LedgerEvent
+
+        Examples
+        --------
+        >>> import matchkit as mk
+        >>> e = mk.LedgerEvent.from_json({"seq": 1, "at": "2026-03-01T09:00:00Z",
+        ...                               "kind": "round", "round": 1, "payload": {"n_offers": 6}})
+        >>> e.kind, e.at.isoformat(), e.volunteer_id
+        (<EventKind.ROUND: 'round'>, '2026-03-01T09:00:00+00:00', None)
+        >>> try:
+        ...     mk.LedgerEvent.from_json({"seq": 2, "kind": "maybe"})
+        ... except mk.InvalidInputError as err:
+        ...     print(str(err).split(" (")[0])
+        not a ledger event
+        """
         try:
             kind = EventKind(obj["kind"])
             payload = obj.get("payload") or {}
@@ -208,6 +256,16 @@ class OpenOffer(NamedTuple):
 
     ``extra`` holds what the offer was recorded with beyond the standard fields (such as a
     proposal group or score components); treat it as read-only.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> with mk.Ledger(":memory:") as ledger:
+    ...     _ = mk.match(tiny_city(), as_of="2026-09-01", ledger=ledger)
+    ...     o = ledger.state(as_of="2026-09-03").open_offers[("v1", "n6")]
+    >>> o.round, o.expires_at.date().isoformat(), round(o.score, 2), o.shortlist
+    (1, '2026-09-08', 0.53, False)
     """
 
     volunteer_id: str
@@ -222,7 +280,29 @@ class OpenOffer(NamedTuple):
 
 
 class RoundInfo(NamedTuple):
-    """One round of offers."""
+    """One round of offers.
+
+    Attributes
+    ----------
+    number : int
+        1 for the first round, then 2, 3, ...
+    at : datetime
+        When the round was recorded (aware, UTC).
+    n_offers : int
+        Offers made in the round.
+    ttl_days : float
+        Days its offers stay open.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> with mk.Ledger(":memory:") as ledger:
+    ...     _ = mk.match(tiny_city(), as_of="2026-09-01", ledger=ledger)
+    ...     info = ledger.state(as_of="2026-09-03").rounds[0]
+    >>> info.number, info.at.isoformat(), info.n_offers, info.ttl_days
+    (1, '2026-09-01T00:00:00+00:00', 6, 7.0)
+    """
 
     number: int
     at: datetime
@@ -333,6 +413,17 @@ class LedgerState:
         Per round, how many events of each kind (``offered``, ``accepted``, ...).
     n_events : int
         How many events were replayed.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> with mk.Ledger(":memory:") as ledger:
+    ...     _ = mk.match(tiny_city(), as_of="2026-09-01", ledger=ledger)
+    ...     _ = ledger.accept("v4", "n3", at="2026-09-02")
+    ...     state = ledger.state(as_of="2026-09-03")
+    >>> sorted(state.placements), len(state.open_offers), state.n_events
+    ([('v4', 'n3')], 5, 8)
     """
 
     as_of: datetime

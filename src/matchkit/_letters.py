@@ -164,7 +164,26 @@ def days_text(n: int, lang: str) -> str:
 
 @dataclass(frozen=True)
 class Letter:
-    """A request letter to one giver for one request (or part of it)."""
+    """A request letter to one giver for one request (or part of it).
+
+    Attributes
+    ----------
+    request_id, offer_id : str
+    lang : {"en", "ru"}
+    to : str
+        The role the offer says to write to.
+    subject, body : str
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> letter = mk.Letter("rq1", "of1", "en", "Head of the press office",
+    ...                    "Request for printing", "Dear colleagues, ...")
+    >>> letter.filename
+    'rq1__of1.en.txt'
+    >>> print(str(letter).splitlines()[0])
+    To: Head of the press office
+    """
 
     request_id: str
     offer_id: str
@@ -188,7 +207,27 @@ class Letter:
 
 @dataclass(frozen=True)
 class Advice:
-    """Why a request was too late for an offer, and the latest day it could have been sent."""
+    """Why a request was too late for an offer, and the latest day it could have been sent.
+
+    Attributes
+    ----------
+    request_id, offer_id : str
+    lang : {"en", "ru"}
+    latest_send : datetime.date
+        The last day the request could have been sent to meet the offer's lead time.
+    text : str
+        The advice, addressed to the requesting organisation.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import synthetic_city
+    >>> city = synthetic_city(50, 10, seed=1)
+    >>> res = mk.match_inkind(city.offers, city.requests, city.organisations, as_of="2026-09-01")
+    >>> advice = mk.ask_earlier(res, city)[0]
+    >>> advice.latest_send == res.late[0].latest_send, advice.text.startswith("Request ")
+    (True, True)
+    """
 
     request_id: str
     offer_id: str

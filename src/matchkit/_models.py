@@ -142,7 +142,20 @@ _CONFIG = ConfigDict(
 
 
 class Place(BaseModel):
-    """A point on the Earth, in decimal degrees (WGS 84)."""
+    """A point on the Earth, in decimal degrees (WGS 84).
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> centre = mk.Place(lat=55.7887, lon=49.1221)
+    >>> centre.lat, centre.lon
+    (55.7887, 49.1221)
+    >>> try:
+    ...     mk.Place(lat=95, lon=0)
+    ... except ValueError as e:
+    ...     print(e.errors()[0]["loc"], e.errors()[0]["msg"])
+    ('lat',) Input should be less than or equal to 90
+    """
 
     model_config = _CONFIG
 
@@ -158,7 +171,16 @@ class Place(BaseModel):
 
 
 class OrganisationKind(str, Enum):
-    """Who an organisation is."""
+    """Who an organisation is.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> [k.value for k in mk.OrganisationKind]
+    ['cso', 'public_body', 'business', 'volunteer_centre']
+    >>> mk.OrganisationKind("cso") is mk.OrganisationKind.CSO
+    True
+    """
 
     CSO = "cso"
     PUBLIC_BODY = "public_body"
@@ -167,7 +189,17 @@ class OrganisationKind(str, Enum):
 
 
 class NeedStatus(str, Enum):
-    """Lifecycle of a need: ``idea -> vetted -> open -> closed``. Only ``open`` needs are matched."""
+    """Lifecycle of a need: ``idea -> vetted -> open -> closed``. Only ``open`` needs are matched.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> [s.value for s in mk.NeedStatus]
+    ['idea', 'vetted', 'open', 'closed']
+    >>> from matchkit.datasets import tiny_city
+    >>> tiny_city().need("n4").status is mk.NeedStatus.IDEA
+    True
+    """
 
     IDEA = "idea"
     VETTED = "vetted"
@@ -180,6 +212,14 @@ class Volunteer(BaseModel):
 
     Sets (interests, skills, ...) are stored sorted and without duplicates. Ages are computed
     at the run's ``as_of`` date, never here.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> v = mk.Volunteer(id="v1", interests=["parks", "animals", "parks"], languages=["EN", "ru"],
+    ...                  availability=["sat-morning", "mon-evening"])
+    >>> v.interests, v.languages, v.availability, v.max_distance_km
+    (('animals', 'parks'), ('en', 'ru'), ('mon-evening', 'sat-morning'), 10.0)
     """
 
     model_config = _CONFIG
@@ -217,7 +257,16 @@ class Volunteer(BaseModel):
 
 
 class Organisation(BaseModel):
-    """A CSO, public body, business or volunteer centre."""
+    """A CSO, public body, business or volunteer centre.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> o = mk.Organisation(id="o1", name="Food bank", kind="cso", registered=True,
+    ...                     vets_causes=["hunger"])
+    >>> o.kind is mk.OrganisationKind.CSO, o.vets_causes
+    (True, ('hunger',))
+    """
 
     model_config = _CONFIG
 
@@ -229,7 +278,21 @@ class Organisation(BaseModel):
 
 
 class Need(BaseModel):
-    """Something an organisation needs volunteers for."""
+    """Something an organisation needs volunteers for.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> n = mk.Need(id="n1", organisation_id="o1", title="Sort donations", remote=True,
+    ...             capacity=2, status="open", slots=["sat-morning"])
+    >>> n.status is mk.NeedStatus.OPEN, n.capacity, n.slots
+    (True, 2, ('sat-morning',))
+    >>> try:
+    ...     mk.Need(id="n2", organisation_id="o1", title="Walk dogs", capacity=1, status="open")
+    ... except ValueError as e:
+    ...     print(e.errors()[0]["msg"].split(":")[0])
+    Value error, a need without a location must be remote
+    """
 
     model_config = _CONFIG
 

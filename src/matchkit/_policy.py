@@ -149,6 +149,17 @@ class PolicyFinding:
         Its id.
     message : str
         What is wrong and what to do.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> city = tiny_city()
+    >>> night = city.replace(needs=[n.model_copy(update={"night_work": True}) if n.id == "n1"
+    ...                             else n for n in city.needs])
+    >>> f = mk.check_policies(night, as_of="2026-09-01")[0]
+    >>> f.code, f.severity, f.kind, f.record_id
+    ('night-work-open-to-minors', 'error', 'need', 'n1')
     """
 
     code: str
@@ -219,11 +230,46 @@ class PolicyRules:
                 )
 
     def enabled(self, code: str) -> bool:
-        """Whether the rule ``code`` runs."""
+        """Whether the rule ``code`` runs.
+
+        Parameters
+        ----------
+        code : str
+            A key of :data:`POLICIES`.
+
+        Returns
+        -------
+        bool
+
+        Examples
+        --------
+        >>> import matchkit as mk
+        >>> rules = mk.PolicyRules(disabled={"asks-donation"})
+        >>> rules.enabled("asks-donation"), rules.enabled("not-vetted")
+        (False, True)
+        """
         return code not in self.disabled
 
     def severity_of(self, code: str) -> str:
-        """The severity a finding of rule ``code`` gets."""
+        """The severity a finding of rule ``code`` gets.
+
+        Parameters
+        ----------
+        code : str
+            A key of :data:`POLICIES`.
+
+        Returns
+        -------
+        {"error", "warning", "info"}
+            The override if there is one, else the rule's default.
+
+        Examples
+        --------
+        >>> import matchkit as mk
+        >>> rules = mk.PolicyRules(severity={"not-vetted": "warning"})
+        >>> rules.severity_of("not-vetted"), rules.severity_of("night-work-open-to-minors")
+        ('warning', 'error')
+        """
         return self.severity.get(code, POLICIES[code][0])
 
 

@@ -108,6 +108,15 @@ class MatchProblem:
         Accepted pairs: every method keeps them; they consume capacity.
     components : mapping of str to ndarray of shape (n_edges,)
         Per-edge score components kept for explanations (may be empty).
+
+    Examples
+    --------
+    >>> import numpy as np, matchkit as mk
+    >>> p = mk.MatchProblem.from_dense(np.array([[4.0, 1.0], [2.0, 3.0]]), right_capacity=[1, 2])
+    >>> p
+    MatchProblem(n_left=2, n_right=2, n_edges=4, n_pinned=0)
+    >>> p.edge_left.tolist(), p.edge_right.tolist(), p.right_capacity.tolist()
+    ([0, 0, 1, 1], [0, 1, 0, 1], [1, 2])
     """
 
     edge_left: IntArray
@@ -355,7 +364,21 @@ class MatchProblem:
                 )
 
     def residual_capacities(self) -> tuple[IntArray, IntArray]:
-        """Capacities left once pinned edges are counted: ``(left, right)``."""
+        """Capacities left once pinned edges are counted: ``(left, right)``.
+
+        Returns
+        -------
+        left, right : ndarray of int64
+            Free places per volunteer and per need.
+
+        Examples
+        --------
+        >>> import numpy as np, matchkit as mk
+        >>> p = mk.MatchProblem.from_dense(np.array([[4.0, 1.0], [2.0, 3.0]]), right_capacity=[1, 2])
+        >>> left, right = p.with_decisions(accepted=[("0", "1")]).residual_capacities()
+        >>> left.tolist(), right.tolist()
+        ([0, 1], [1, 1])
+        """
         pl = np.bincount(self.edge_left[self.pinned], minlength=self.n_left)
         pr = np.bincount(self.edge_right[self.pinned], minlength=self.n_right)
         return self.left_capacity - pl, self.right_capacity - pr
@@ -392,7 +415,25 @@ class MatchProblem:
         return by_need.data.astype(np.int64, copy=False), by_need.indptr.astype(np.int64)
 
     def edge_index(self, left: ArrayLike, right: ArrayLike) -> IntArray:
-        """Positions of the pairs ``(left[i], right[i])`` among the edges; -1 where absent."""
+        """Positions of the pairs ``(left[i], right[i])`` among the edges; -1 where absent.
+
+        Parameters
+        ----------
+        left, right : array-like of int, shape (k,)
+            Row (volunteer) and column (need) indices of the pairs to find.
+
+        Returns
+        -------
+        ndarray of shape (k,), int64
+
+        Examples
+        --------
+        >>> import matchkit as mk
+        >>> p = mk.MatchProblem.from_edges([0, 0, 1], [0, 1, 1], [3.0, 2.0, 5.0],
+        ...                                n_left=2, n_right=2)
+        >>> p.edge_index([1, 0, 1], [1, 1, 0]).tolist()
+        [2, 1, -1]
+        """
         li = np.asarray(left, dtype=np.int64).reshape(-1)
         ri = np.asarray(right, dtype=np.int64).reshape(-1)
         if li.size == 0 or self.n_edges == 0:
@@ -527,7 +568,26 @@ class MatchProblem:
         )
 
     def subset(self, keep: BoolArray) -> MatchProblem:
-        """A new problem with only the edges where ``keep`` is true (pinned edges always stay)."""
+        """A new problem with only the edges where ``keep`` is true (pinned edges always stay).
+
+        Parameters
+        ----------
+        keep : ndarray of shape (n_edges,), bool
+
+        Returns
+        -------
+        MatchProblem
+            Same vertices, ids and capacities; nothing is changed in place.
+
+        Examples
+        --------
+        >>> import numpy as np, matchkit as mk
+        >>> p = mk.MatchProblem.from_dense(np.array([[4.0, 1.0], [2.0, 3.0]]))
+        >>> p = p.with_decisions(accepted=[("0", "1")])
+        >>> q = p.subset(p.weight > 2.5)
+        >>> q.n_edges, q.weight.tolist(), int(q.pinned.sum())
+        (3, [4.0, 1.0, 3.0], 1)
+        """
         keep = np.asarray(keep, dtype=bool) | self.pinned
         return MatchProblem(
             edge_left=self.edge_left[keep],
@@ -586,6 +646,14 @@ class Assignment:
         The method that produced it.
     status : str
         ``"optimal"`` (the optimising methods), ``"stable"`` (the stable method).
+
+    Examples
+    --------
+    >>> import numpy as np, matchkit as mk
+    >>> p = mk.MatchProblem.from_dense(np.array([[4.0, 1.0], [2.0, 3.0]]))
+    >>> a = mk.solve(p)
+    >>> a.pairs.tolist(), a.edges.tolist(), a.objective, len(a)
+    ([[0, 0], [1, 1]], [0, 3], 7.0, 2)
     """
 
     pairs: IntArray
@@ -605,7 +673,31 @@ class Assignment:
         status: str = "optimal",
         info: Mapping[str, Any] | None = None,
     ) -> Assignment:
-        """Build an assignment from chosen edge positions (any order; pins are added)."""
+        """Build an assignment from chosen edge positions (any order; pins are added).
+
+        Parameters
+        ----------
+        problem : MatchProblem
+        edges : array-like of int
+            Positions among ``problem``'s edges. They are not checked against the
+            capacities: the caller vouches for them.
+        method : str
+            Recorded as ``Assignment.method``.
+        status : str, default "optimal"
+        info : mapping, optional
+            Anything the method wants to report.
+
+        Returns
+        -------
+        Assignment
+
+        Examples
+        --------
+        >>> import numpy as np, matchkit as mk
+        >>> p = mk.MatchProblem.from_dense(np.array([[4.0, 1.0], [2.0, 3.0]]))
+        >>> mk.Assignment.from_edges(p, [3, 0], method="by hand")
+        Assignment(n_pairs=2, objective=7, method='by hand', status='optimal')
+        """
         e = np.asarray(edges, dtype=np.int64).reshape(-1)
         e = np.union1d(e, np.flatnonzero(problem.pinned)).astype(np.int64)  # sorted, unique
         pairs = np.stack([problem.edge_left[e], problem.edge_right[e]], axis=1)
@@ -628,5 +720,28 @@ class Assignment:
         )
 
     def id_pairs(self, problem: MatchProblem) -> list[tuple[str, str]]:
-        """The chosen pairs as ``(volunteer_id, need_id)``."""
+        """The chosen pairs as ``(volunteer_id, need_id)``.
+
+        Parameters
+        ----------
+        problem : MatchProblem
+            The problem the assignment was solved on (it holds the ids).
+
+        Returns
+        -------
+        list of (str, str)
+
+        Examples
+        --------
+        >>> import matchkit as mk
+        >>> from matchkit.datasets import tiny_city
+        >>> p = mk.build_problem(tiny_city(), as_of="2026-09-01")
+        >>> mk.solve(p).id_pairs(p)[:3]
+        [('v1', 'n6'), ('v2', 'n1'), ('v2', 'n2')]
+        """
         return [(problem.left_ids[a], problem.right_ids[b]) for a, b in self.pairs.tolist()]
+
+
+# matchkit/__init__ renames the module of public classes to "matchkit"; list them so that
+# ``pytest --doctest-modules`` on this file still finds the examples of their methods.
+__test__ = {"Assignment": Assignment, "MatchProblem": MatchProblem}

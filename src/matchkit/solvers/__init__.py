@@ -63,12 +63,49 @@ class Solver(Protocol):
     ----------
     name : str
         The registry name (class attribute), also written to ``Assignment.method``.
+
+    Examples
+    --------
+    Any class with a ``name`` and a ``solve`` method is a solver (checked structurally):
+
+    >>> import matchkit as mk
+    >>> from matchkit.solvers import FlowSolver, Solver
+    >>> class Nobody:
+    ...     name = "nobody"
+    ...     def solve(self, problem, *, objective="weight"):
+    ...         return mk.Assignment.from_edges(problem, [], method=self.name)
+    >>> isinstance(Nobody(), Solver), isinstance(FlowSolver(), Solver)
+    (True, True)
+    >>> p = mk.MatchProblem.from_dense([[4.0, 1.0], [2.0, 3.0]])
+    >>> len(mk.solve(p, method=Nobody()))
+    0
     """
 
     name: ClassVar[str]
 
     def solve(self, problem: MatchProblem, *, objective: str = "weight") -> Assignment:
-        """Solve ``problem``; return the chosen pairs (pinned pairs included)."""
+        """Solve ``problem``; return the chosen pairs (pinned pairs included).
+
+        Parameters
+        ----------
+        problem : MatchProblem
+        objective : {"weight", "cardinality"}, default "weight"
+            Maximise the total weight, or the number of pairs first (then the weight).
+
+        Returns
+        -------
+        Assignment
+            With ``method`` set to the solver's ``name``.
+
+        Examples
+        --------
+        >>> import matchkit as mk
+        >>> from matchkit.solvers import get_solver
+        >>> p = mk.MatchProblem.from_dense([[4.0, 1.0], [2.0, 3.0]])
+        >>> a = get_solver("flow").solve(p)
+        >>> a.pairs.tolist(), a.objective, a.method
+        ([[0, 0], [1, 1]], 7.0, 'flow')
+        """
         ...
 
 

@@ -291,10 +291,33 @@ class MilpSolver:
     def solve(self, problem: MatchProblem, *, objective: str = "weight") -> Assignment:
         """Return an optimal assignment of ``problem`` under the side constraints.
 
+        Parameters
+        ----------
+        problem : MatchProblem
+        objective : {"weight", "cardinality"}, default "weight"
+
+        Returns
+        -------
+        Assignment
+            ``status`` is ``"optimal"``, or ``"feasible"`` when ``time_limit`` stopped
+            HiGHS early.
+
         Raises
         ------
         InfeasibleError
             If no assignment satisfies the side constraints; the message names them.
+
+        Examples
+        --------
+        Ann can take both needs, but they clash, so she keeps the better one:
+
+        >>> import numpy as np, matchkit as mk
+        >>> from matchkit.solvers import MilpSolver
+        >>> p = mk.MatchProblem.from_dense(np.array([[5.0, 4.0]]), left_capacity=2,
+        ...                                left_ids=["ann"], right_ids=["park", "zoo"])
+        >>> a = MilpSolver(clashes=[("park", "zoo")]).solve(p)
+        >>> a.id_pairs(p), a.objective, a.status
+        ([('ann', 'park')], 5.0, 'optimal')
         """
         check_choice("objective", objective, _OBJECTIVES, caller="MilpSolver.solve")
         model = _Model(problem, objective)
