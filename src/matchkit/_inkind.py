@@ -59,6 +59,16 @@ class Allocation:
     """Part (or all) of a request that one offer covers.
 
     ``send_by`` is the last day the request can still be sent to this offer.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import synthetic_city
+    >>> city = synthetic_city(100, 20, seed=5)
+    >>> res = mk.match_inkind(city.offers, city.requests, city.organisations, as_of="2026-09-01")
+    >>> a = res.allocations[1]
+    >>> a.request_id, a.offer_id, a.quantity, a.unit, a.send_by.isoformat()
+    ('rq4', 'of0', 200, 'sheets', '2026-11-27')
     """
 
     request_id: str
@@ -74,6 +84,16 @@ class LateRequest:
 
     ``latest_send`` is the last day it could have been sent: inside one of the offer's windows
     and ``lead_time_days`` before ``needed_by``.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import synthetic_city
+    >>> city = synthetic_city(50, 10, seed=1)
+    >>> res = mk.match_inkind(city.offers, city.requests, city.organisations, as_of="2026-09-01")
+    >>> late = res.late[0]
+    >>> late.request_id, late.offer_id, late.latest_send.isoformat(), late.days_late
+    ('rq2', 'of1', '2026-08-05', 27)
     """
 
     request_id: str
@@ -103,6 +123,17 @@ class InkindResult:
         InkindRequest id to why it is not fully covered (only requests not fully covered).
     as_of : date
         The sending date.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import synthetic_city
+    >>> city = synthetic_city(100, 20, seed=5)
+    >>> res = mk.match_inkind(city.offers, city.requests, city.organisations, as_of="2026-09-01")
+    >>> [(a.request_id, a.offer_id, a.quantity) for a in res.allocations]
+    [('rq1', 'of0', 300), ('rq4', 'of0', 200)]
+    >>> print(res.reasons["rq4"])
+    covered 200 of 300 sheets: the fitting offers' quantities are taken by other requests
     """
 
     allocations: tuple[Allocation, ...]
@@ -111,11 +142,33 @@ class InkindResult:
     as_of: date
 
     def covered(self, request_id: str) -> int:
-        """Units of a request that offers cover."""
+        """Units of a request that offers cover.
+
+        Examples
+        --------
+        >>> import matchkit as mk
+        >>> from matchkit.datasets import synthetic_city
+        >>> city = synthetic_city(100, 20, seed=5)
+        >>> res = mk.match_inkind(city.offers, city.requests, city.organisations,
+        ...                       as_of="2026-09-01")
+        >>> res.covered("rq4"), city.request("rq4").quantity, res.covered("rq2")
+        (200, 300, 0)
+        """
         return sum(a.quantity for a in self.allocations if a.request_id == request_id)
 
     def given(self, offer_id: str) -> int:
-        """Units of an offer that requests use."""
+        """Units of an offer that requests use.
+
+        Examples
+        --------
+        >>> import matchkit as mk
+        >>> from matchkit.datasets import synthetic_city
+        >>> city = synthetic_city(100, 20, seed=5)
+        >>> res = mk.match_inkind(city.offers, city.requests, city.organisations,
+        ...                       as_of="2026-09-01")
+        >>> res.given("of0"), city.offer("of0").quantity, res.given("of1")
+        (500, 500, 0)
+        """
         return sum(a.quantity for a in self.allocations if a.offer_id == offer_id)
 
 
@@ -496,4 +549,9 @@ def _explain_group(
 
 
 # The package shows public names as ``matchkit.X``; doctest would then skip them here.
-__test__ = {"match_inkind": match_inkind}
+__test__ = {
+    "Allocation": Allocation,
+    "InkindResult": InkindResult,
+    "LateRequest": LateRequest,
+    "match_inkind": match_inkind,
+}

@@ -107,7 +107,22 @@ class Ledger:
         return self._store.path
 
     def close(self) -> None:
-        """Close the file. Every decision already returned is on disk; closing adds nothing."""
+        """Close the file. Every decision already returned is on disk; closing adds nothing.
+
+        Closing twice is harmless; ``with Ledger(...) as ledger:`` closes on leaving.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     ledger = Ledger(pathlib.Path(d) / "matches.sqlite")
+        ...     _ = ledger.record_round([], at="2026-03-01")
+        ...     ledger.close(); ledger.close()
+        ...     with Ledger(pathlib.Path(d) / "matches.sqlite") as again:
+        ...         n = len(again)
+        >>> n, repr(ledger).endswith("closed)")
+        (1, True)
+        """
         if not self._closed:
             self._store.close()
             self._closed = True

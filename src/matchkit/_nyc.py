@@ -93,6 +93,22 @@ class NycImport:
         range of end dates and the ``as_of`` that matching needs).
     n_rows : int
         Opportunities read.
+
+    Examples
+    --------
+    >>> import matchkit as mk, pathlib, tempfile
+    >>> text = ("opportunity_id,vol_requests,title,category_desc,org_title,org_content_id,"
+    ...         "locality,Latitude,Longitude,start_date_date,end_date_date,status\\n"
+    ...         "1,5,Clean-up,Environment,Park Friends,3350,,40.7,-73.9,"
+    ...         "May 1 2011,May 1 2012,approved\\n"
+    ...         "2,4,Reading,Education,City Library,3351,,,,May 1 2011,June 30 2011,approved\\n")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = (pathlib.Path(d) / "nyc.csv").write_text(text)
+    ...     imported = mk.import_nyc_service(pathlib.Path(d) / "nyc.csv")
+    >>> imported.n_rows, imported.n_skipped, [n.id for n in imported.dataset.needs]
+    (2, 1, ['1'])
+    >>> imported.report[0].record_id, imported.report[0].message.split(":")[0]
+    ('2', 'missing place')
     """
 
     dataset: Dataset
@@ -106,7 +122,26 @@ class NycImport:
         return self.n_rows - len(self.dataset.needs)
 
     def summary(self) -> str:
-        """A few lines for people: counts, then what was done how often."""
+        """A few lines for people: counts, then what was done how often.
+
+        Then come the ``notes``, one line each (the example prints the first three lines).
+
+        Examples
+        --------
+        >>> import matchkit as mk, pathlib, tempfile
+        >>> text = ("opportunity_id,vol_requests,title,category_desc,org_title,org_content_id,"
+        ...         "locality,Latitude,Longitude,start_date_date,end_date_date,status\\n"
+        ...         "1,9999,Clean-up,Environment,Park Friends,3350,,40.7,-73.9,"
+        ...         "May 1 2011,May 1 2012,approved\\n"
+        ...         "2,4,Reading,Education,Library,3351,,,,May 1 2011,June 30 2011,approved\\n")
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     _ = (pathlib.Path(d) / "nyc.csv").write_text(text)
+        ...     imported = mk.import_nyc_service(pathlib.Path(d) / "nyc.csv")
+        >>> print("\\n".join(imported.summary().splitlines()[:3]))
+        2 opportunities read: 1 needs from 2 organisations, 1 rows skipped
+             1 x missing place
+             1 x sentinel capacity
+        """
         head = (
             f"{self.n_rows} opportunities read: {len(self.dataset.needs)} needs from "
             f"{len(self.dataset.organisations)} organisations, {self.n_skipped} rows skipped"
@@ -614,4 +649,4 @@ def _rows(reader: Any, header: list[str], source: str) -> Any:
 
 # matchkit/__init__.py shows import_nyc_service as matchkit.import_nyc_service, which hides
 # it from doctest's module scan; list it so `pytest --doctest-modules` on this file runs it.
-__test__ = {"import_nyc_service": import_nyc_service}
+__test__ = {"NycImport": NycImport, "import_nyc_service": import_nyc_service}

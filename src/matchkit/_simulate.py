@@ -21,7 +21,18 @@ __all__ = ["Answer", "simulate_answers"]
 
 @dataclass(frozen=True)
 class Answer:
-    """A simulated volunteer's answer to one offer: ``"accept"`` or ``"reject"``."""
+    """A simulated volunteer's answer to one offer: ``"accept"`` or ``"reject"``.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> result = mk.match(mk.datasets.tiny_city(), as_of="2026-09-01", shortlist=1)
+    >>> answers = mk.simulate_answers(result, seed=0)
+    >>> answers[0]
+    Answer(volunteer_id='v1', need_id='n6', decision='accept')
+    >>> [(a.need_id, a.decision) for a in answers if a.volunteer_id == "v2"]
+    [('n1', 'reject'), ('n2', 'accept')]
+    """
 
     volunteer_id: str
     need_id: str
@@ -88,3 +99,8 @@ def simulate_answers(
             decision = "accept" if (accepted and k == pick) else "reject"
             out.append(Answer(p.volunteer_id, need_id, decision))
     return out
+
+
+# matchkit/__init__ renames the module of public names to "matchkit"; list them so that
+# ``pytest --doctest-modules`` on this file still finds their examples.
+__test__ = {"Answer": Answer, "simulate_answers": simulate_answers}

@@ -29,6 +29,16 @@ class Exclusion:
         What is wrong, in plain words, with the figures involved.
     volunteer_id, need_id : str
         The pair.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> e = mk.why_not(tiny_city(), "v3", "n6", as_of="2026-09-01")[0]
+    >>> e.rule, e.volunteer_id, e.need_id
+    ('age', 'v3', 'n6')
+    >>> print(e)
+    age: the need requires age 18 or over; the volunteer is 15 on 2026-09-01
     """
 
     rule: str
@@ -168,3 +178,8 @@ def why_not(
         for code, mask in fails.items()
         if bool(mask[0])
     ]
+
+
+# matchkit/__init__ renames the module of public names to "matchkit"; list them so that
+# ``pytest --doctest-modules`` on this file still finds their examples.
+__test__ = {"Exclusion": Exclusion, "why_not": why_not}
