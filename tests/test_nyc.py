@@ -310,3 +310,23 @@ def test_cli_import_then_validate(
     ]
     assert main(["validate", str(out_dir)]) == 0
     assert "0 volunteers, 232 organisations, 595 needs" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("ends", "example"),
+    [
+        (["March 02 2011"], "as_of=date(2011, 3, 2)"),  # June 1 would be after every end
+        (["March 02 2011", "October 02 2012"], "as_of=date(2011, 6, 1)"),
+    ],
+)
+def test_the_suggested_as_of_keeps_the_listings_open(
+    tmp_path: Path, ends: list[str], example: str
+) -> None:
+    path = tmp_path / "nyc.csv"
+    rows = "".join(
+        f"{i},2,T,Health,O,9,{LOCALITY},,,March 01 2011,{end},approved,onetime\n"
+        for i, end in enumerate(ends, start=1)
+    )
+    path.write_text(HEADER + rows, encoding="utf-8")
+    (note,) = [n for n in mk.import_nyc_service(path).notes if "end dates run" in n]
+    assert example in note

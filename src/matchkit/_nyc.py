@@ -621,10 +621,14 @@ def _notes(
     ends = [n.end_date for n in needs if n.end_date is not None]
     if ends:
         first, last = min(ends), max(ends)
+        # (mid-year of the first year when that is within the dates, else the first date)
+        example = date(first.year, 6, 1)
+        if not first <= example <= last:
+            example = first
         notes.append(
             f"end dates run from {first.isoformat()} to {last.isoformat()}: match with an "
-            f"as_of on or before {last.isoformat()} (for example as_of=date({first.year}, 6, "
-            "1)), otherwise every need is over"
+            f"as_of on or before {last.isoformat()} (for example as_of=date({example.year}, "
+            f"{example.month}, {example.day})), otherwise every need is over"
         )
     return tuple(notes)
 
