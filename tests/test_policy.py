@@ -181,7 +181,7 @@ ideas = st.lists(
 def test_who_may_vet_an_idea_is_what_can_vet_says(orgs: list[dict[str, Any]], ideas) -> None:
     # The index of organisations by the causes they vet gives the same vetters, in the
     # same order, as asking can_vet of every organisation.
-    from matchkit._policy import _Vetters
+    from matchkit._vetting import VetterIndex
 
     ds = mk.Dataset(
         organisations=[{"id": f"o{i}", "name": f"O{i}", **o} for i, o in enumerate(orgs)],
@@ -191,7 +191,7 @@ def test_who_may_vet_an_idea_is_what_can_vet_says(orgs: list[dict[str, Any]], id
             for k, (owner, causes) in enumerate(ideas)
         ],
     )
-    vetters = _Vetters(ds)
+    vetters = VetterIndex(ds)
     for need in ds.needs:
         owner = ds.organisation(need.organisation_id)
         expected = tuple(o.id for o in ds.organisations if mk.can_vet(o, need, owner=owner))

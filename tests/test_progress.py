@@ -114,3 +114,25 @@ def test_match_logs_what_it_did(caplog: pytest.LogCaptureFixture) -> None:
     text = record.getMessage()
     assert "6 volunteers x 6 needs" in text
     assert f"{len(result.new_proposals)} new proposals" in text
+
+
+@pytest.mark.parametrize("level", ["INFO", "WARNING"])
+def test_a_solver_with_no_info_still_matches_and_logs(
+    caplog: pytest.LogCaptureFixture, level: str
+) -> None:
+    import matchkit as mk
+    from matchkit.solvers import FlowSolver, Solver
+
+    class Bare(Solver):  # a user's solver that says nothing about itself
+        name = "bare"
+
+        def solve(self, problem, *, objective="weight"):
+            a = FlowSolver().solve(problem, objective=objective)
+            return mk.Assignment(pairs=a.pairs, edges=a.edges, objective=a.objective,
+                                 method="bare", status="optimal", info=None)
+
+    with caplog.at_level(level, logger="matchkit"):
+        result = mk.match(mk.datasets.tiny_city(), as_of="2026-09-01", method=Bare())
+    assert result.new_proposals
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("match: ")]
+    assert [("bare solved them" in m) for m in lines] == ([True] if level == "INFO" else [])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time, timezone
 from time import perf_counter
+from typing import Any
 
 import numpy as np
 
@@ -324,16 +325,9 @@ def match(
         )
         metrics["objective"] = assignment.objective
         metrics["method"] = assignment.method
-        log.info(
-            "match: %d volunteers x %d needs, %d acceptable pairs (%d free) ready in %.2f s; "
-            "%s solved them in %.2f s; %d new proposals, %d open offers kept, %d volunteers "
-            "without an offer, %d needs with free places (%.2f s in all)",
-            n_v, n_n, problem.n_edges, free_pos.size, built - started,
-            " ".join(str(x) for x in (assignment.method, assignment.info.get("backend", "")) if x),
-            solved - built,
-            metrics["n_new_proposals"], metrics["n_open_offers"], len(unmatched),
-            len(unfilled), perf_counter() - started,
-        )
+        if log.isEnabledFor(logging.INFO):
+            _log_round(n_v, n_n, problem.n_edges, free_pos.size, assignment, metrics,
+                       len(unmatched), len(unfilled), (started, built, solved))
         return MatchResult(
             dataset=dataset,
             as_of=day,
@@ -355,3 +349,19 @@ def match(
         )
 
 
+def _log_round(
+    n_v: int, n_n: int, n_edges: int, n_free: int, assignment: Any, metrics: dict[str, Any],
+    n_unmatched: int, n_unfilled: int, times: tuple[float, float, float],
+) -> None:
+    """One INFO line on the round (a user's solver may give no ``info``)."""
+    started, built, solved = times
+    info = getattr(assignment, "info", None) or {}
+    solver = " ".join(str(x) for x in (getattr(assignment, "method", ""), info.get("backend", "")) if x)
+    log.info(
+        "match: %d volunteers x %d needs, %d acceptable pairs (%d free) ready in %.2f s; "
+        "%s solved them in %.2f s; %d new proposals, %d open offers kept, %d volunteers "
+        "without an offer, %d needs with free places (%.2f s in all)",
+        n_v, n_n, n_edges, n_free, built - started, solver or "the solver", solved - built,
+        metrics["n_new_proposals"], metrics["n_open_offers"], n_unmatched, n_unfilled,
+        perf_counter() - started,
+    )

@@ -25,7 +25,7 @@ __all__ = ["Progress", "enabled_for", "step", "track"]
 
 T = TypeVar("T")
 
-#: Seconds a :func:`step` runs before its line appears.
+#: Seconds a step or a count runs before its line appears (unless given ``delay``).
 DELAY = 1.0
 
 
@@ -71,7 +71,8 @@ class Progress:
         Where to draw (default ``sys.stderr``).
     enabled : bool, optional
         Force on or off; default :func:`enabled_for` ``(stream)``.
-    delay : float, default 1.0
+    delay : float, optional
+        Seconds before the line appears (default ``DELAY``, 1 s).
         Nothing is drawn before this many seconds have passed.
 
     Examples
@@ -92,13 +93,13 @@ class Progress:
         *,
         stream: IO[str] | None = None,
         enabled: bool | None = None,
-        delay: float = 1.0,
+        delay: float | None = None,
     ) -> None:
         self.total = total
         self.label = label
         self.stream = sys.stderr if stream is None else stream
         self.enabled = enabled_for(self.stream) if enabled is None else enabled
-        self.delay = delay
+        self.delay = DELAY if delay is None else delay
         self.count = 0
         self.note = ""
         self._start = time.perf_counter()
@@ -190,7 +191,6 @@ class step:  # used as a context manager, like open()
         delay: float | None = None,
     ) -> None:
         self.label = label
-        delay = DELAY if delay is None else delay
         self._bar = Progress(None, label, stream=stream, enabled=enabled, delay=delay)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -230,7 +230,7 @@ def track(
     total: int | None = None,
     stream: IO[str] | None = None,
     enabled: bool | None = None,
-    delay: float = 1.0,
+    delay: float | None = None,
 ) -> Iterator[T]:
     """Yield ``items`` while counting them on a :class:`Progress` line.
 

@@ -99,8 +99,3 @@ def simulate_answers(
             decision = "accept" if (accepted and k == pick) else "reject"
             out.append(Answer(p.volunteer_id, need_id, decision))
     return out
-
-
-# matchkit/__init__ renames the module of public names to "matchkit"; list them so that
-# ``pytest --doctest-modules`` on this file still finds their examples.
-__test__ = {"Answer": Answer, "simulate_answers": simulate_answers}

@@ -178,8 +178,3 @@ def why_not(
         for code, mask in fails.items()
         if bool(mask[0])
     ]
-
-
-# matchkit/__init__ renames the module of public names to "matchkit"; list them so that
-# ``pytest --doctest-modules`` on this file still finds their examples.
-__test__ = {"Exclusion": Exclusion, "why_not": why_not}

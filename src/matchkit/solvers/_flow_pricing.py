@@ -71,8 +71,8 @@ TOP_QUANTILE = 0.999
 #: Edges within this share of the weight range of violating the certificate join too.
 MARGIN = 0.05
 #: ... and, around the volunteers and needs of the violating edges, edges within this
-#: wider share, when that adds at most ``LOCAL_GROWTH`` times the subgraph's edges (and
-#: keeps it within ``MAX_SHARE``): prices move where the answer changes, so this can save
+#: wider share, when that adds at most ``LOCAL_GROWTH`` times the subgraph's edges (the
+#: subgraph just solved, also when the next one shrank; and keeps it within ``MAX_SHARE``): prices move where the answer changes, so this can save
 #: a solve when few edges violate (two of eight 10k cities, one of two 100k re-plans);
 #: when many do, it would only inflate the subgraph, so then the plain margin applies.
 LOCAL_MARGIN = 0.2
@@ -363,7 +363,8 @@ def solve_priced(
     (then solve every edge). ``exact`` solves a subgraph (same arguments, positions into
     it). Above ``max_share`` of the edges a subgraph is not worth it. ``info`` gets
     ``pricing_rounds`` and ``pricing_edges`` (the last subgraph), or ``pricing``: why it
-    gave up; and ``pricing_shrunk``, the round after which the subgraph shrank, if it did."""
+    gave up; and on success ``pricing_shrunk``, the round after which the subgraph shrank,
+    if it did."""
     n = len(left)
     if n == 0:
         return None
@@ -379,7 +380,7 @@ def solve_priced(
     near = np.empty(n, dtype=bool)
     wide = np.empty(n, dtype=bool)
     outside = ~sel
-    shrunk = False
+    shrunk_at = 0
     for rounds in range(1, MAX_ROUNDS + 1):
         idx = np.flatnonzero(sel)
         if idx.size > max_share * n:
@@ -420,15 +421,19 @@ def solve_priced(
             np.greater(r, -local_margin, out=wide[a:b])
         if not broken_at:
             info["pricing_rounds"], info["pricing_edges"] = rounds, int(idx.size)
+            if shrunk_at:
+                info["pricing_shrunk"] = shrunk_at
             return idx[local], u, p
         n_near = np.count_nonzero(near)
         log.debug("flow pricing: round %d on %d edges, %d outside break the proof, %d "
                   "within the margin", rounds, idx.size, sum(b.size for b in broken_at), n_near)
-        if not shrunk and n_near <= SHRINK_BELOW * idx.size:
+        if not shrunk_at and rounds < MAX_ROUNDS and n_near <= SHRINK_BELOW * idx.size:
             # The next subgraph is the edges within the margin of the prices (and the chosen
-            # ones), without the many edges the prices show far from mattering.
-            shrunk = True
-            info["pricing_shrunk"] = rounds
+            # ones), without the many edges the prices show far from mattering. The local
+            # widening below keeps the budget of the subgraph it replaces: where prices
+            # still move, it saves a solve (the 100k re-plan: three solves, not four; with
+            # a budget from the shrunk subgraph, 0.84 s against 0.66-0.70 s).
+            shrunk_at = rounds
             np.copyto(sel, near)
             sel[idx[local]] = True
         else:
