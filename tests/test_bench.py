@@ -96,6 +96,37 @@ def test_run_bench_writes_json_and_markdown(tmp_path: Path) -> None:
     assert len(lines) == len(doc["results"])
 
 
+def test_a_city_round_is_checked_against_ortools_on_its_own_pairs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matchkit import _bench_peers
+
+    pytest.importorskip("ortools")
+    doc = run_bench(quick=True, families=["city"], out=tmp_path)
+    (row,) = doc["results"]
+    assert row["peer"]["status"] == "ok" and row["peer"]["agrees"] and row["agrees"]
+    assert "agrees |" in (tmp_path / "bench.md").read_text()
+    # A peer answer worth less than the round's is a disagreement, named as such.
+    real = _bench_peers._ortools_mcf
+
+    def short(p):  # drops one chosen pair
+        out = real(p)
+        return _bench_peers.Outcome(out.value - 1.0, out.pairs, out.info)
+
+    monkeypatch.setattr(_bench_peers, "_ortools_mcf", short)
+    doc = run_bench(quick=True, families=["city"])
+    assert doc["results"][0]["peer"]["agrees"] is False
+    assert doc["disagreements"] == ["city 2,000 x 200: matchkit match"]
+
+
+def test_the_city_check_is_skipped_above_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from matchkit import _bench_peers
+
+    monkeypatch.setattr(_bench_peers, "CITY_PEER_MAX_PAIRS", 10)
+    (row,) = run_bench(quick=True, families=["city"])["results"]
+    assert row["peer"]["status"] == "skipped" and row["agrees"]
+
+
 def test_markdown_marks_a_missed_target() -> None:
     row = {"family": "city", "instance": "100,000 x 10,000", "solver": "matchkit match", "status": "ok",
            "seconds": 30.0, "peak_mb": 900.0, "delta_mb": 800.0, "value": 1.0, "runs": 1,

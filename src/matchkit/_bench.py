@@ -34,7 +34,7 @@ from ._bench_instances import (
     volunteer_problem,
 )
 from ._bench_measure import measure, run_child
-from ._bench_peers import CONTENDERS, Contender, available
+from ._bench_peers import CONTENDERS, Contender, available, city_peer
 from ._bench_report import markdown
 from ._exceptions import InvalidInputError
 
@@ -242,9 +242,14 @@ def _write_results(result: Any, folder: Path) -> None:
 
 
 def _measure_city(
-    size: Any, repeat: int, on_stage: Callable[[str, float], None] | None = None
+    size: Any,
+    repeat: int,
+    on_stage: Callable[[str, float], None] | None = None,
+    *,
+    limits: bool = True,
 ) -> dict[str, Any]:
-    """End to end: generate, build, solve, propose (the rest of match), write CSV files.
+    """End to end: generate, build, solve, propose (the rest of match), write CSV files;
+    then, outside the measured time and memory, the peer check (:func:`city_peer`).
 
     ``on_stage(name, seconds)`` is called as each stage ends (a child process reports
     them as it goes, so a run stopped by its time limit still tells where it was)."""
@@ -270,6 +275,7 @@ def _measure_city(
     stage("write", t_write)
     total = time.perf_counter() - t0
     hwm = _status("VmHWM")
+    peer = city_peer(result, limits=limits)
     stages = {
         "generate": t_gen,
         "build": clock.seconds["build"],
@@ -285,14 +291,14 @@ def _measure_city(
         "info": {"edges": result.problem.n_edges, "proposals": len(result.proposals),
                  "fill_rate": result.metrics.get("fill_rate"),
                  "backend": str(result.assignment.info.get("backend", result.method))},
-        "instance_sha": "",
+        "instance_sha": "", "peer": peer,
     }
 
 
-def _city_in_process(size: Any, repeat: int) -> dict[str, Any]:
+def _city_in_process(size: Any, repeat: int, limits: bool = True) -> dict[str, Any]:
     stages: dict[str, float] = {}
     try:
-        return _measure_city(size, repeat, stages.__setitem__)
+        return _measure_city(size, repeat, stages.__setitem__, limits=limits)
     except Exception as err:  # noqa: BLE001 - reported as the row's result
         done = ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
         return {"status": "error", "error": f"{type(err).__name__}: {err}"[:300]
@@ -311,7 +317,7 @@ def child_main() -> int:
             sys.stdout.write(json.dumps({"stage": name, "seconds": seconds}) + "\n")
             sys.stdout.flush()
 
-        out = _measure_city(size, req["repeat"], report)
+        out = _measure_city(size, req["repeat"], report, limits=req.get("limits", True))
     else:
         out = _measure_solver(req["family"], size, req["solver"], req["repeat"], req.get("orlib"))
     sys.stdout.write(json.dumps(out, default=float) + "\n")
@@ -321,6 +327,11 @@ def child_main() -> int:
 def _agree(kind: str, rows: list[dict[str, Any]]) -> None:
     """Mark each ok row with ``agrees`` and the ratios against the reference row."""
     ok = [r for r in rows if r["status"] == "ok"]
+    if kind == "city":  # no peer row: the round's pairs solved again (see city_peer)
+        for r in ok:
+            peer = r.get("peer") or {}
+            r["agrees"] = bool(peer.get("agrees", True)) if peer.get("status") == "ok" else True
+        return
     if not ok:
         return
     ref = next((r for r in ok if r.get("reference")), ok[0])
@@ -410,10 +421,11 @@ def run_bench(
                 elif c is not None and quick and c.slow:
                     row.update(status="skipped", error="slow: left out of --quick")
                 elif isolate:
-                    req = {"family": name, "size": size, "solver": solver, "repeat": rep, "orlib": orlib}
+                    req = {"family": name, "size": size, "solver": solver, "repeat": rep, "orlib": orlib,
+                           "limits": limits}
                     row.update(run_child(req, timeout=timeout, max_bytes=max_bytes))
                 elif c is None:
-                    row.update(_city_in_process(size, rep))
+                    row.update(_city_in_process(size, rep, limits))
                 else:
                     try:
                         row.update(_measure_solver(name, size, solver, rep, orlib))
@@ -455,4 +467,10 @@ def _line(row: dict[str, Any]) -> str:
         extra = "  " + ", ".join(f"{k} {v:.2f} s" for k, v in row["stages"].items())
         if row.get("info", {}).get("backend"):
             extra += f" (flow backend: {row['info']['backend']})"
+        peer = row.get("peer") or {}
+        if peer.get("status") == "ok":
+            extra += (f"; OR-Tools on its pairs {peer['seconds']:.2f} s, "
+                      + ("agrees" if peer.get("agrees") else "DISAGREES"))
+        elif peer:
+            extra += f"; OR-Tools on its pairs {peer.get('status')}: {peer.get('error', '')}"
     return f"{head} {row['seconds']:>9.3f} s {row['delta_mb']:>8.0f} MB  value {row['value']:,.6g}{extra}"

@@ -71,13 +71,13 @@ def big_row(r: dict[str, Any]) -> bool:
 def _city_table(rows: list[dict[str, Any]]) -> list[str]:
     stages = ("generate", "build", "solve", "propose", "write")
     head = ["city (volunteers x needs)", *stages, "total", "peak RSS MB", "edges", "proposals",
-            "flow backend", "target ≤10 s, ≤2 GB"]
+            "flow backend", "OR-Tools on the round's pairs", "target ≤10 s, ≤2 GB"]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         if r["status"] != "ok":
             part = r.get("partial_stages") or {}
             cells = [r["instance"], *(fmt_seconds(part[s]) if s in part else "" for s in stages),
-                     f"{r['status']}: {r.get('error', '')}", "", "", "", "",
+                     f"{r['status']}: {r.get('error', '')}", "", "", "", "", "",
                      "**not met**" if big_row(r) else "–"]
             out.append("| " + " | ".join(cells) + " |")
             continue
@@ -87,9 +87,18 @@ def _city_table(rows: list[dict[str, Any]]) -> list[str]:
             met = "met" if r["seconds"] <= TARGET_SECONDS and r["peak_mb"] <= TARGET_PEAK_MB else "**not met**"
         cells = [r["instance"], *(fmt_seconds(st[s]) for s in stages), fmt_seconds(r["seconds"]),
                  _mb(r["peak_mb"]), f"{r['info']['edges']:,}", f"{r['info']['proposals']:,}",
-                 r["info"].get("backend", ""), met]
+                 r["info"].get("backend", ""), _peer_cell(r.get("peer")), met]
         out.append("| " + " | ".join(str(c) for c in cells) + " |")
     return out
+
+
+def _peer_cell(peer: dict[str, Any] | None) -> str:
+    """The city's peer check: the solve's time and whether the objectives agree."""
+    if not peer:
+        return ""
+    if peer.get("status") != "ok":
+        return f"{peer.get('status')}: {peer.get('error', '')}"
+    return f"{fmt_seconds(peer['seconds'])}, " + ("agrees" if peer.get("agrees") else "**DISAGREES**")
 
 
 def markdown(doc: dict[str, Any]) -> str:
