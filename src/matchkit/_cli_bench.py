@@ -67,7 +67,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "memory are reported as ratios; results go to bench.json and bench.md. Exit 1 if "
         "solvers disagree.",
     )
-    p.add_argument("--quick", action="store_true", help="small sizes only (about a minute)")
+    p.add_argument("--quick", action="store_true", help="small sizes only (a few seconds)")
     p.add_argument("--family", action="append", default=[], metavar="NAME",
                    help="run only this family (repeatable; --list shows them)")
     p.add_argument("--out", default=None, metavar="DIR", help="write bench.json and bench.md here")
