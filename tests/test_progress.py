@@ -136,3 +136,24 @@ def test_a_solver_with_no_info_still_matches_and_logs(
     assert result.new_proposals
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("match: ")]
     assert [("bare solved them" in m) for m in lines] == ([True] if level == "INFO" else [])
+
+
+def test_a_warning_during_a_step_gets_a_line_of_its_own(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+    import time
+
+    from matchkit._progress import LineSafeHandler
+
+    log = logging.getLogger("matchkit.progress-test")
+    handler = LineSafeHandler()
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        with step("matching", enabled=True, delay=0):
+            time.sleep(0.3)  # (the step's thread draws its line meanwhile)
+            log.warning("solving every edge")
+    finally:
+        log.removeHandler(handler)
+    shown = [line.split("\r")[-1] for line in capsys.readouterr().err.split("\n")]
+    assert "solving every edge" in shown  # not glued to the progress line
+    assert shown[-2].startswith("matching: done in") and shown[-1] == ""

@@ -13,6 +13,7 @@ them on. Nothing appears for a step that ends within ``delay`` seconds (default 
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -21,12 +22,17 @@ from collections.abc import Iterable, Iterator
 from types import TracebackType
 from typing import IO, TypeVar
 
-__all__ = ["Progress", "enabled_for", "step", "track"]
+__all__ = ["LineSafeHandler", "Progress", "enabled_for", "install_log_handler", "step", "track"]
 
 T = TypeVar("T")
 
 #: Seconds a step or a count runs before its line appears (unless given ``delay``).
 DELAY = 1.0
+
+# The line on screen now (drawn, not yet ended), and a lock shared by the redraws of a
+# step's thread and the log records written between them.
+_on_screen: Progress | None = None
+_screen = threading.RLock()
 
 
 def enabled_for(stream: IO[str] | None) -> bool:
@@ -149,21 +155,28 @@ class Progress:
         t = self.elapsed
         if not force and (t < self.delay or t - self._last_draw < 0.1):
             return
-        line = self.text()
-        pad = " " * max(0, self._width - len(line))
-        self.stream.write("\r" + line + pad)
-        self.stream.flush()
-        self._width = len(line)
-        self._last_draw = t
-        self._drawn = True
+        global _on_screen
+        with _screen:
+            line = self.text()
+            pad = " " * max(0, self._width - len(line))
+            self.stream.write("\r" + line + pad)
+            self.stream.flush()
+            self._width = len(line)
+            self._last_draw = t
+            self._drawn = True
+            _on_screen = self
 
     def close(self) -> None:
         """Draw the final line and end it, if anything was drawn (or it took long enough)."""
-        if self.enabled and (self._drawn or self.elapsed >= self.delay):
-            self.draw(force=True)
-            self.stream.write("\n")
-            self.stream.flush()
-        self.enabled = False
+        global _on_screen
+        with _screen:
+            if self.enabled and (self._drawn or self.elapsed >= self.delay):
+                self.draw(force=True)
+                self.stream.write("\n")
+                self.stream.flush()
+            if _on_screen is self:
+                _on_screen = None
+            self.enabled = False
 
 
 class step:  # used as a context manager, like open()
@@ -249,3 +262,45 @@ def track(
         for item in items:
             yield item
             bar.update()
+
+
+class LineSafeHandler(logging.Handler):
+    """Write log records to stderr on lines of their own, also while a progress line is
+    shown: the line is cleared, the record written, and the line drawn again below it.
+
+    Examples
+    --------
+    >>> import logging
+    >>> LineSafeHandler().format(logging.makeLogRecord({"msg": "solving every edge"}))
+    'solving every edge'
+    """
+
+    def __init__(self, level: int = logging.WARNING) -> None:
+        super().__init__(level)
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+            stream = sys.stderr  # (looked up each time: it may have been replaced)
+            with _screen:
+                bar = _on_screen if _on_screen is not None and _on_screen.stream is stream else None
+                if bar is not None:
+                    stream.write("\r" + " " * bar._width + "\r")
+                stream.write(text + "\n")
+                stream.flush()
+                if bar is not None:
+                    bar.draw(force=True)
+        except Exception:  # noqa: BLE001 - as logging.StreamHandler does
+            self.handleError(record)
+
+
+def install_log_handler() -> None:
+    """For the command line: matchkit's warnings on stderr through a
+    :class:`LineSafeHandler`, unless logging is configured already (then nothing changes).
+    Without a handler, Python would print them with its last-resort handler, in the middle
+    of a progress line."""
+    log = logging.getLogger("matchkit")
+    if log.handlers or logging.getLogger().handlers:
+        return
+    log.addHandler(LineSafeHandler())

@@ -48,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    from ._progress import install_log_handler
+
+    install_log_handler()
     try:
         return handler(args)
     except BrokenPipeError:
