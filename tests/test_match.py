@@ -297,3 +297,50 @@ def test_a_volunteer_whose_needs_all_wait_for_vetting_is_told_so() -> None:
     assert "held back by policy" in result.unmatched["v1"].message
     assert result.unfilled["n1"].code == "policy"
     assert result.why_unmatched("v1").details["held_back_by_policy"] == 1
+
+
+_ORG = [{"id": "o1", "name": "Org", "kind": "volunteer_centre", "registered": True}]
+
+
+def _need(nid: str, capacity: int = 1) -> dict[str, object]:
+    return {"id": nid, "organisation_id": "o1", "title": nid, "remote": True,
+            "capacity": capacity, "status": "open", "vetted_by": "o1"}
+
+
+def _people(*ids: str) -> list[dict[str, object]]:
+    return [{"id": v} for v in ids]
+
+
+def test_a_placement_at_a_need_that_left_the_dataset_still_uses_the_volunteer() -> None:
+    ledger = mk.Ledger(":memory:")
+    mk.match(mk.Dataset(volunteers=_people("v1"), organisations=_ORG, needs=[_need("n1")]),
+             ledger=ledger, as_of="2026-09-01")
+    ledger.accept("v1", "n1", at="2026-09-02")
+    later = mk.Dataset(volunteers=_people("v1"), organisations=_ORG, needs=[_need("n2")])
+    result = mk.match(later, ledger=ledger, as_of="2026-09-03")  # (it used to offer n2)
+    assert result.new_proposals == [] and result.unmatched["v1"].code == "placed"
+
+
+def test_places_held_by_volunteers_who_left_the_dataset_stay_held() -> None:
+    # n1 has 3 places: v1 placed, v2 and v3 hold offers. v1 and v2 leave the dataset:
+    # their place and offer still count, so the newcomer v4 is not offered n1.
+    ledger = mk.Ledger(":memory:")
+    mk.match(mk.Dataset(volunteers=_people("v1", "v2", "v3"), organisations=_ORG,
+                        needs=[_need("n1", 3)]), ledger=ledger, as_of="2026-09-01")
+    ledger.accept("v1", "n1", at="2026-09-02")
+    later = mk.Dataset(volunteers=_people("v3", "v4"), organisations=_ORG, needs=[_need("n1", 3)])
+    result = mk.match(later, ledger=ledger, as_of="2026-09-03")
+    assert result.new_proposals == []
+    assert result.unfilled == {} or result.unfilled["n1"].details["free_places"] == 0
+    for v in ("v2", "v3"):  # both can still say yes
+        ledger.accept(v, "n1", at="2026-09-04")
+    assert len(ledger.state().placements) == 3
+
+
+def test_a_need_the_ledger_closed_is_not_offered() -> None:
+    ds = mk.Dataset(volunteers=_people("v1"), organisations=_ORG, needs=[_need("n1")])
+    ledger = mk.Ledger(":memory:")
+    ledger.record_need_transition("n1", "closed", by="o1", reason="done", from_status="open",
+                                  at="2026-09-01")
+    result = mk.match(ds, ledger=ledger, as_of="2026-09-02")  # (it used to crash recording)
+    assert result.proposals == [] and result.unfilled["n1"].code == "not_open"

@@ -33,7 +33,13 @@ from ._models import NeedStatus
 from ._policy import policy_blocks
 from ._proposals import MatchResult, OfferBudget
 from ._reasons import unfilled_reasons, unmatched_reasons
-from ._round_ledger import LedgerView, pair_indices, per_volunteer, reserving_offers
+from ._round_ledger import (
+    LedgerView,
+    pair_indices,
+    per_volunteer,
+    reserving_offers,
+    side_counts,
+)
 from ._round_problem import decided_keys, round_problem
 from ._round_proposals import (
     ledger_offers,
@@ -191,14 +197,20 @@ def match(
         need_ok = np.ones(n_n, dtype=bool)
         for nid in blocked:
             need_ok[nindex[nid]] = False
+        # A need the ledger last recorded as not open (closed, or an idea again) is not
+        # offered, whatever the dataset file says: the ledger would refuse the offer.
+        for nid, status in view.need_status.items():
+            if status is not NeedStatus.OPEN and nid in nindex:
+                need_ok[nindex[nid]] = False
 
         # 3. the ledger
         placed_l, placed_r = pair_indices(view.placements, vindex, nindex)
-        resv = reserving_offers(view, vindex, nindex, problem.edge_index)
-        resv_l, resv_r, resv_primary = resv.left, resv.right, resv.primary
-        placed_v = np.bincount(placed_l, minlength=n_v)
-        placed_n = np.bincount(placed_r, minlength=n_n)
-        reserved_n = np.bincount(resv_r, minlength=n_n)
+        resv = reserving_offers(view, vindex, nindex, problem.edge_index, n_n)
+        resv_l, resv_r = resv.left, resv.right
+        # Capacity in use counts every placement and held place on each side still in the
+        # dataset, also when the other side has left it (the ledger still counts them).
+        placed_v, placed_n = side_counts(view.placements, vindex, nindex, n_v, n_n)
+        reserved_n = resv.per_need
         pending_v = per_volunteer(view.pending_groups, vindex, n_v)
         open_v = per_volunteer(view.open_count, vindex, n_v)
         week_v = per_volunteer(view.week_count, vindex, n_v)
@@ -263,9 +275,7 @@ def match(
         chosen_l = problem.edge_left[chosen]
         chosen_r = problem.edge_right[chosen]
         offered_v = np.bincount(chosen_l, minlength=n_v) + np.bincount(resv_l, minlength=n_v)
-        primary_n = np.bincount(chosen_r, minlength=n_n) + np.bincount(
-            resv_r[resv_primary], minlength=n_n
-        )
+        primary_n = np.bincount(chosen_r, minlength=n_n) + resv.primary_per_need
         degree_v, degree_n = problem._degrees
         live_v = degree_v - np.bincount(problem.edge_left[excluded_at], minlength=n_v)
         if need_ok.all():
@@ -294,7 +304,7 @@ def match(
             open_degree=unblocked_v,
         )
         free_places = np.maximum(problem.right_capacity - placed_n - primary_n, 0)
-        statuses = [n.status for n in dataset.needs]
+        statuses = [view.need_status.get(n.id, n.status) for n in dataset.needs]
         ended = np.array(
             [n.end_date is not None and n.end_date < day for n in dataset.needs], dtype=bool
         )

@@ -99,7 +99,8 @@ def _unmatched_text(code: int, k: int) -> str:
     if code == 3:
         return (
             f"their {k} acceptable need(s) are held back by policy "
-            "checks (for example, not vetted yet); they are offered once that is fixed"
+            "checks (for example, not vetted yet) or recorded in the ledger as no longer "
+            "open; they are offered once that is fixed"
         )
     if code == 4:
         return (

@@ -65,6 +65,20 @@ def per_volunteer(counts: Mapping[str, int], vindex: Mapping[str, int], n: int) 
     return out
 
 
+def side_counts(
+    pairs: Iterable[Pair], vindex: Mapping[str, int], nindex: Mapping[str, int],
+    n_volunteers: int, n_needs: int,
+) -> tuple[I64, I64]:
+    """Pairs per volunteer and per need of the round, counted on each side whose id is in
+    it, also when the other side's is not (a placement at a need that has left the dataset
+    still uses the volunteer's capacity, and the other way round)."""
+    li, ri = id_indices(list(pairs), vindex, nindex)
+    return (
+        np.bincount(li[li >= 0], minlength=n_volunteers),
+        np.bincount(ri[ri >= 0], minlength=n_needs),
+    )
+
+
 def pair_indices(
     pairs: Iterable[Pair], vindex: Mapping[str, int], nindex: Mapping[str, int]
 ) -> tuple[I64, I64]:
@@ -86,11 +100,13 @@ class LedgerView:
         self.week_count: Counter[str] = Counter()
         self.groups: dict[Pair, str] = {}
         self.open_pairs: list[Pair] = []
+        self.need_status: dict[str, Any] = {}  # as the ledger last recorded it
         self.state = None
         if ledger is None:
             return
         state = ledger.state(as_of=at)
         self.state = state
+        self.need_status = dict(state.need_status)
         self.placements = sorted(state.placements)
         open_offers = state.open_offers
         self.open_pairs = sorted(open_offers)
@@ -142,6 +158,11 @@ class Reserving(NamedTuple):
     """Edge position of each such offer; -1 where the pair is not an edge of the problem."""
     edge_of: dict[Pair, int]
     """Every reserving pair -> its edge position, or -1."""
+    per_need: I64
+    """Places held per need, by every offer whose need is in the round (also when its
+    volunteer has left the dataset: the ledger still holds the place)."""
+    primary_per_need: I64
+    """The same, counting primary offers only."""
 
 
 def reserving_offers(
@@ -149,6 +170,7 @@ def reserving_offers(
     vindex: Mapping[str, int],
     nindex: Mapping[str, int],
     edge_index: Callable[[I64, I64], I64],
+    n_needs: int,
 ) -> Reserving:
     """Indices and edge positions of the open offers that hold a place, in one lookup."""
     pairs = list(view.reserving)
@@ -160,6 +182,9 @@ def reserving_offers(
     pos = np.full(len(pairs), -1, dtype=np.int64)
     if known.any():
         pos[known] = edge_index(li[known], ri[known])
+    has_need = ri >= 0
     return Reserving(
-        li[known], ri[known], primary[known], pos[known], dict(zip(pairs, pos.tolist()))
+        li[known], ri[known], primary[known], pos[known], dict(zip(pairs, pos.tolist())),
+        np.bincount(ri[has_need], minlength=n_needs),
+        np.bincount(ri[has_need & primary], minlength=n_needs),
     )
