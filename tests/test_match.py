@@ -344,3 +344,39 @@ def test_a_need_the_ledger_closed_is_not_offered() -> None:
                                   at="2026-09-01")
     result = mk.match(ds, ledger=ledger, as_of="2026-09-02")  # (it used to crash recording)
     assert result.proposals == [] and result.unfilled["n1"].code == "not_open"
+
+
+def test_a_lowered_capacity_withdraws_the_newest_offers_beyond_it() -> None:
+    # n1 (4 places): v1 and v2 accept, v3 and v4 wait. The capacity drops to 3: one open
+    # offer is withdrawn by the need (never a placement), and at most 3 can ever be placed.
+    vols = _people("v1", "v2", "v3", "v4")
+    ledger = mk.Ledger(":memory:")
+    mk.match(mk.Dataset(volunteers=vols, organisations=_ORG, needs=[_need("n1", 4)]),
+             ledger=ledger, as_of="2026-09-01")
+    for v in ("v1", "v2"):
+        ledger.accept(v, "n1", at="2026-09-02")
+    result = mk.match(mk.Dataset(volunteers=vols, organisations=_ORG, needs=[_need("n1", 3)]),
+                      ledger=ledger, as_of="2026-09-03")
+    state = ledger.state(as_of="2026-09-03T12:00:00+00:00")
+    assert sorted(state.placements) == [("v1", "n1"), ("v2", "n1")]  # kept
+    assert len(state.open_offers) == 1 and len(state.withdrawn) == 1
+    assert [p.status for p in result.proposals] == ["open"]
+    (left,) = state.open_offers
+    ledger.accept(*left, at="2026-09-04")
+    gone = next(iter(state.withdrawn))
+    with pytest.raises(mk.DecisionError, match="withdrawn by the need"):
+        ledger.accept(*gone, at="2026-09-04")
+
+
+def test_a_lowered_max_placements_withdraws_the_volunteers_newest_offers() -> None:
+    ledger = mk.Ledger(":memory:")
+    needs = [_need("n1"), _need("n2"), _need("n3")]
+    v1 = {"id": "v1", "max_placements": 3}
+    mk.match(mk.Dataset(volunteers=[v1], organisations=_ORG, needs=needs), ledger=ledger,
+             as_of="2026-09-01", budget=mk.OfferBudget(max_open=3, max_per_week=3))
+    ledger.accept("v1", "n1", at="2026-09-02")
+    fewer = mk.Dataset(volunteers=[{**v1, "max_placements": 1}], organisations=_ORG, needs=needs)
+    mk.match(fewer, ledger=ledger, as_of="2026-09-03")
+    state = ledger.state(as_of="2026-09-03T12:00:00+00:00")
+    assert list(state.placements) == [("v1", "n1")]
+    assert not state.open_offers  # both other offers withdrawn: one placement is the most

@@ -39,6 +39,7 @@ from ._round_ledger import (
     per_volunteer,
     reserving_offers,
     side_counts,
+    withdraw_beyond_limits,
 )
 from ._round_problem import decided_keys, round_problem
 from ._round_proposals import (
@@ -204,14 +205,32 @@ def match(
                 need_ok[nindex[nid]] = False
 
         # 3. the ledger
-        placed_l, placed_r = pair_indices(view.placements, vindex, nindex)
-        resv = reserving_offers(view, vindex, nindex, problem.edge_index, n_n)
+        settled = ledger is None
+        while True:
+            placed_l, placed_r = pair_indices(view.placements, vindex, nindex)
+            resv = reserving_offers(view, vindex, nindex, problem.edge_index, n_n)
+            # Capacity in use counts every placement and held place on each side still in
+            # the dataset, also when the other side has left it (the ledger counts them).
+            placed_v, placed_n = side_counts(view.placements, vindex, nindex, n_v, n_n)
+            reserved_n = resv.per_need
+            pending_v = per_volunteer(view.pending_groups, vindex, n_v)
+            if settled:
+                break
+            # Open offers beyond a capacity or max_placements that the dataset has lowered
+            # since they were made are withdrawn, then the ledger is read again (once).
+            settled = True
+            over_n = np.flatnonzero((reserved_n > 0) & (placed_n + reserved_n > problem.right_capacity))
+            over_v = np.flatnonzero((pending_v > 0) & (placed_v + pending_v > problem.left_capacity))
+            if over_n.size == 0 and over_v.size == 0:
+                break
+            withdraw_beyond_limits(
+                ledger, view,
+                {problem.right_ids[j]: int(problem.right_capacity[j]) for j in over_n},
+                {problem.left_ids[i]: int(problem.left_capacity[i]) for i in over_v},
+                at,
+            )
+            view = LedgerView(ledger, at)
         resv_l, resv_r = resv.left, resv.right
-        # Capacity in use counts every placement and held place on each side still in the
-        # dataset, also when the other side has left it (the ledger still counts them).
-        placed_v, placed_n = side_counts(view.placements, vindex, nindex, n_v, n_n)
-        reserved_n = resv.per_need
-        pending_v = per_volunteer(view.pending_groups, vindex, n_v)
         open_v = per_volunteer(view.open_count, vindex, n_v)
         week_v = per_volunteer(view.week_count, vindex, n_v)
 

@@ -28,6 +28,8 @@ __all__ = [
     "pair_indices",
     "per_volunteer",
     "reserving_offers",
+    "side_counts",
+    "withdraw_beyond_limits",
 ]
 
 I64 = NDArray[np.int64]
@@ -188,3 +190,51 @@ def reserving_offers(
         np.bincount(ri[has_need], minlength=n_needs),
         np.bincount(ri[has_need & primary], minlength=n_needs),
     )
+
+
+def withdraw_beyond_limits(
+    ledger: Ledger,
+    view: LedgerView,
+    capacity: Mapping[str, int],
+    max_placements: Mapping[str, int],
+    at: datetime,
+) -> int:
+    """Withdraw the open offers that lowered limits no longer leave room for.
+
+    ``capacity`` holds the needs whose capacity (as the dataset now gives it) is below
+    their placements plus the places their open offers hold: their newest offers beyond it
+    are withdrawn (``by="need"``). ``max_placements`` holds the volunteers whose limit is
+    below their placements plus their pending offer groups: their newest groups beyond it
+    are (``by="volunteer"``). Accepting them would go beyond the new limits, which the
+    ledger, knowing the limits the offers were made with, would allow. Placements are
+    never withdrawn. Returns how many offers were.
+    """
+    groups, reserving = view.groups, view.reserving
+    placed_n = Counter(n for _, n in view.placements if n in capacity)
+    placed_v = Counter(v for v, _ in view.placements if v in max_placements)
+
+    def age(pairs: Sequence[Pair]) -> tuple[int, bool, Pair]:  # (newest last)
+        return max((reserving[p].round, reserving[p].shortlist, p) for p in pairs)
+
+    ends: dict[Pair, tuple[str, str]] = {}
+    by_need: dict[str, list[Pair]] = {}
+    by_group: dict[str, dict[str, list[Pair]]] = {}
+    for pair in reserving:
+        if pair[1] in capacity:
+            by_need.setdefault(pair[1], []).append(pair)
+        if pair[0] in max_placements:
+            by_group.setdefault(pair[0], {}).setdefault(groups.get(pair, pair[1]), []).append(pair)
+    for nid, pairs in by_need.items():
+        excess = placed_n[nid] + len(pairs) - capacity[nid]
+        for pair in sorted(pairs, key=lambda p: age([p]), reverse=True)[: max(excess, 0)]:
+            ends[pair] = ("need", f"the need's capacity is now {capacity[nid]}")
+    for vid, held in by_group.items():
+        kept = [ps for ps in held.values() if not any(p in ends for p in ps)]
+        excess = placed_v[vid] + len(kept) - max_placements[vid]
+        for pairs in sorted(kept, key=age, reverse=True)[: max(excess, 0)]:
+            for pair in pairs:
+                ends[pair] = ("volunteer", f"their max_placements is now {max_placements[vid]}")
+    with ledger.batch():
+        for (vid, nid), (by, reason) in sorted(ends.items()):
+            ledger.withdraw(vid, nid, by=by, reason=reason, at=at)
+    return len(ends)
