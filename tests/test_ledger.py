@@ -1155,6 +1155,21 @@ def test_cli_needs_an_existing_ledger(
     assert not Path(missing).exists()
 
 
+@pytest.mark.parametrize("command", ["propose", "match"])
+def test_cli_round_with_something_that_is_not_a_ledger_says_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    mk.save_dataset(mk.datasets.tiny_city(), tmp_path / "city")
+    for bad in (tmp_path / "city" / "volunteers.csv", tmp_path / "city"):
+        argv = [command, str(tmp_path / "city"), "--ledger", str(bad), "--as-of", "2026-09-01",
+                "-o", str(tmp_path / "p.csv")]
+        assert cli(argv) == 1
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+        assert str(bad.name) in err
+    assert not (tmp_path / "p.csv").exists()
+
+
 def test_cli_status_prints_the_state(
     ledger_path: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

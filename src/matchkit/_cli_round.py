@@ -159,7 +159,11 @@ def _cmd_match(args: argparse.Namespace) -> int:
     except InvalidDatasetError as err:
         print(err, file=sys.stderr)
         return 1
-    ledger = Ledger(args.ledger) if args.ledger else None
+    try:
+        ledger = Ledger(args.ledger) if args.ledger else None
+    except (MatchkitError, OSError) as err:
+        print(f"matchkit: {err}", file=sys.stderr)
+        return 1
     try:
         with step(f"matching {len(ds.volunteers)} volunteers and {len(ds.needs)} needs"):
             result = match(
