@@ -1571,3 +1571,18 @@ def test_offers_since_each_finds_the_first_offer_in_a_log_out_of_time_order() ->
     state = replay_events(events, as_of=day(9))
     assert state.offers_since_each(day(2)) == {"v1": 1}
     assert state.offers_since_each(day(-1)) == {"v1": 2}
+
+
+def test_a_write_held_elsewhere_past_the_timeout_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    a, b = Ledger(path, timeout=0.1), Ledger(path, timeout=0.1)
+    a.record_round([Offer(volunteer_id=f"v{i}", need_id="n1", score=1.0, capacity=2,
+                          max_placements=1) for i in range(2)], at="2026-09-01")
+    with b.batch():
+        b.accept("v0", "n1", at="2026-09-02")
+        with pytest.raises(mk.MatchkitError, match=r"busy.*l\.sqlite|l\.sqlite.*busy") as err:
+            a.accept("v1", "n1", at="2026-09-02")
+        assert "timeout" in str(err.value)
+    assert a.accept("v1", "n1", at="2026-09-02").kind.value == "accepted"  # and then it can
+    a.close()
+    b.close()

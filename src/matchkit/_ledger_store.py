@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ._exceptions import InvalidInputError
+from ._exceptions import InvalidInputError, MatchkitError
 from ._ledger_state import EventKind, LedgerEvent, PairRecord, format_time, parse_time
 
 __all__ = [
@@ -79,6 +79,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float) -> None:
         self.path = os.fspath(path)
+        self.timeout = timeout
         self.memory = self.path == ":memory:" or self.path.startswith("file::memory:")
         if not self.memory and os.path.isdir(self.path):
             raise InvalidInputError(
@@ -193,13 +194,28 @@ class Store:
                 raise
             c.execute("RELEASE matchkit_write")
             return
-        c.execute("BEGIN IMMEDIATE")
+        self._begin()
         try:
             yield self
         except BaseException:
             c.execute("ROLLBACK")
             raise
         c.execute("COMMIT")
+
+    def _begin(self) -> None:
+        """Start a write transaction; a write held elsewhere past the timeout is an error
+        that names the file and what to do (not SQLite's bare "database is locked")."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) and "busy" not in str(err):
+                raise
+            raise MatchkitError(
+                f"ledger {self.path!r} is busy: another connection (process, thread or "
+                f"Ledger object) has held a write for over {self.timeout:g} s; nothing was "
+                "written. Try again when it is done, or open the ledger with a longer "
+                "timeout (Ledger(path, timeout=...))"
+            ) from err
 
     @contextmanager
     def batch(self) -> Iterator[Store]:
@@ -213,7 +229,7 @@ class Store:
             finally:
                 self._batch_depth = depth
             return
-        c.execute("BEGIN IMMEDIATE")
+        self._begin()
         self._batch_depth = 1
         try:
             yield self
