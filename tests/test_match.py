@@ -380,3 +380,26 @@ def test_a_lowered_max_placements_withdraws_the_volunteers_newest_offers() -> No
     state = ledger.state(as_of="2026-09-03T12:00:00+00:00")
     assert list(state.placements) == [("v1", "n1")]
     assert not state.open_offers  # both other offers withdrawn: one placement is the most
+
+
+@pytest.mark.parametrize(("by", "again"), [("organisation", True), ("need", True), ("volunteer", False)])
+def test_a_pair_withdrawn_by_the_need_side_may_be_offered_again(by: str, again: bool) -> None:
+    ds = mk.Dataset(volunteers=_people("v1"), organisations=_ORG, needs=[_need("n1")])
+    ledger = mk.Ledger(":memory:")
+    mk.match(ds, ledger=ledger, as_of="2026-09-01")
+    ledger.withdraw("v1", "n1", by=by, at="2026-09-02")
+    result = mk.match(ds, ledger=ledger, as_of="2026-09-03")
+    assert [(p.volunteer_id, p.need_id) for p in result.new_proposals] == ([("v1", "n1")] if again else [])
+
+
+def test_an_open_alternative_left_after_its_group_was_accepted_counts_towards_max_open() -> None:
+    needs = [_need(f"n{i}") for i in range(1, 7)]
+    ds = mk.Dataset(volunteers=[{"id": "v1", "max_placements": 3}], organisations=_ORG, needs=needs)
+    budget = mk.OfferBudget(max_open=2, max_per_week=10, max_new_per_round=1)
+    ledger = mk.Ledger(":memory:")
+    first = mk.match(ds, ledger=ledger, as_of="2026-09-01", shortlist=1, budget=budget)
+    assert len(first.proposals[0].alternatives) == 1
+    ledger.accept("v1", first.proposals[0].need_id, at="2026-09-02")
+    mk.match(ds, ledger=ledger, as_of="2026-09-03", shortlist=1, budget=budget)
+    held = [p for p in ledger.state(as_of="2026-09-03T12:00:00+00:00").open_offers if p[0] == "v1"]
+    assert len(held) <= budget.max_open

@@ -4,9 +4,11 @@ One round, in order:
 
 1. score every acceptable pair (``build_problem``), or reuse the previous round's scores;
 2. drop needs that fail a policy check (``check_policies``);
-3. read the ledger: accepted placements are locked and use capacity on both sides;
-   rejected and withdrawn pairs are gone for good; open offers stay as they are and
-   reserve their places; the offer budget caps what a volunteer may receive;
+3. read the ledger: accepted placements are locked and use capacity on both sides (also
+   when the other side has left the dataset); rejected pairs and those the volunteer
+   withdrew from are gone for good; open offers stay as they are and reserve their
+   places, except those beyond a capacity or ``max_placements`` the dataset has lowered,
+   which are withdrawn first; the offer budget caps what a volunteer may receive;
 4. solve on the free capacity only;
 5. with ``shortlist=k``, offer each volunteer up to k alternatives, drawn from places no
    proposal uses, so that no need can be overfilled whatever the volunteers choose;
@@ -90,9 +92,11 @@ def match(
     weights : Weights, optional
         How score components combine (default ``Weights()``).
     ledger : Ledger, optional
-        When given: accepted placements stay locked and use capacity, rejected and
-        withdrawn pairs are never proposed again, open offers stay as they are, only free
-        capacity is re-planned, and this round's offers are recorded.
+        When given: accepted placements stay locked and use capacity, rejected pairs and
+        those the volunteer withdrew from are never proposed again, open offers stay as
+        they are (those beyond a capacity or ``max_placements`` lowered since are
+        withdrawn), only free capacity is re-planned, and this round's offers are
+        recorded.
     shortlist : int, default 0
         Up to this many alternatives per proposal, so the volunteer can choose.
     as_of : date or ISO string, optional

@@ -112,7 +112,9 @@ class LedgerView:
         self.placements = sorted(state.placements)
         open_offers = state.open_offers
         self.open_pairs = sorted(open_offers)
-        self.excluded = set(state.rejected) | set(state.excluded) | set(state.withdrawn)
+        # Rejected pairs and those the volunteer withdrew from are never offered again; a
+        # pair the need or its organisation withdrew may be, once there is room again.
+        self.excluded = set(state.rejected) | set(state.excluded)
         groups = self.groups = self._groups(state)
         reserving = dict(open_offers)
         accepted_groups = {(v, groups.get((v, n), n)) for v, n in state.placements}
@@ -128,7 +130,9 @@ class LedgerView:
         pending.update((p[0], groups[p]) for p in groups.keys() & reserving.keys())
         first = itemgetter(0)
         self.pending_groups = Counter(map(first, pending))
-        self.open_count = Counter(map(first, reserving))
+        # (every open offer counts towards max_open, also an alternative whose group the
+        # volunteer has accepted: it stays open in the ledger)
+        self.open_count = Counter(map(first, open_offers))
         # (volunteers with no offer in the week count 0: only the others are listed)
         made = state.offers_since_each(at - timedelta(days=7))
         self.week_count = Counter({v: c for v, c in made.items() if c})
