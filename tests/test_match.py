@@ -403,3 +403,16 @@ def test_an_open_alternative_left_after_its_group_was_accepted_counts_towards_ma
     mk.match(ds, ledger=ledger, as_of="2026-09-03", shortlist=1, budget=budget)
     held = [p for p in ledger.state(as_of="2026-09-03T12:00:00+00:00").open_offers if p[0] == "v1"]
     assert len(held) <= budget.max_open
+
+
+@pytest.mark.parametrize("change", [{"status": "closed"}, {"end_date": "2026-09-02"}])
+def test_open_offers_of_a_need_that_closed_or_ended_are_withdrawn(change: dict[str, str]) -> None:
+    vols = _people("v1")
+    ledger = mk.Ledger(":memory:")
+    mk.match(mk.Dataset(volunteers=vols, organisations=_ORG, needs=[_need("n1", 2)]),
+             ledger=ledger, as_of="2026-09-01")
+    later = mk.Dataset(volunteers=vols, organisations=_ORG, needs=[{**_need("n1", 2), **change}])
+    result = mk.match(later, ledger=ledger, as_of="2026-09-03")
+    assert result.proposals == []
+    with pytest.raises(mk.DecisionError, match="withdrawn by the need"):
+        ledger.accept("v1", "n1", at="2026-09-04")

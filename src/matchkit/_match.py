@@ -209,6 +209,11 @@ def match(
                 need_ok[nindex[nid]] = False
 
         # 3. the ledger
+        taking_offers = np.array(
+            [n.status is NeedStatus.OPEN and (n.end_date is None or n.end_date >= day)
+             for n in dataset.needs],
+            dtype=bool,
+        ) if ledger is not None and view.reserving else np.ones(n_n, dtype=bool)
         settled = ledger is None
         while True:
             placed_l, placed_r = pair_indices(view.placements, vindex, nindex)
@@ -223,13 +228,15 @@ def match(
             # Open offers beyond a capacity or max_placements that the dataset has lowered
             # since they were made are withdrawn, then the ledger is read again (once).
             settled = True
-            over_n = np.flatnonzero((reserved_n > 0) & (placed_n + reserved_n > problem.right_capacity))
+            # (a need the dataset no longer has open, or that is over, has no room at all)
+            room_n = np.where(taking_offers, problem.right_capacity, 0)
+            over_n = np.flatnonzero((reserved_n > 0) & (placed_n + reserved_n > room_n))
             over_v = np.flatnonzero((pending_v > 0) & (placed_v + pending_v > problem.left_capacity))
             if over_n.size == 0 and over_v.size == 0:
                 break
             withdraw_beyond_limits(
                 ledger, view,
-                {problem.right_ids[j]: int(problem.right_capacity[j]) for j in over_n},
+                {problem.right_ids[j]: int(room_n[j]) for j in over_n},
                 {problem.left_ids[i]: int(problem.left_capacity[i]) for i in over_v},
                 at,
             )

@@ -205,8 +205,9 @@ def withdraw_beyond_limits(
 ) -> int:
     """Withdraw the open offers that lowered limits no longer leave room for.
 
-    ``capacity`` holds the needs whose capacity (as the dataset now gives it) is below
-    their placements plus the places their open offers hold: their newest offers beyond it
+    ``capacity`` holds the needs whose capacity (as the dataset now gives it; 0 for a need
+    no longer open or over) is below their placements plus the places their open offers
+    hold: their newest offers beyond it
     are withdrawn (``by="need"``). ``max_placements`` holds the volunteers whose limit is
     below their placements plus their pending offer groups: their newest groups beyond it
     are (``by="volunteer"``). Accepting them would go beyond the new limits, which the
@@ -231,7 +232,8 @@ def withdraw_beyond_limits(
     for nid, pairs in by_need.items():
         excess = placed_n[nid] + len(pairs) - capacity[nid]
         for pair in sorted(pairs, key=lambda p: age([p]), reverse=True)[: max(excess, 0)]:
-            ends[pair] = ("need", f"the need's capacity is now {capacity[nid]}")
+            ends[pair] = ("need", f"the need's capacity is now {capacity[nid]}"
+                          if capacity[nid] else "the need takes no more volunteers now")
     for vid, held in by_group.items():
         kept = [ps for ps in held.values() if not any(p in ends for p in ps)]
         excess = placed_v[vid] + len(kept) - max_placements[vid]
