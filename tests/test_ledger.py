@@ -1586,3 +1586,13 @@ def test_a_write_held_elsewhere_past_the_timeout_is_a_clear_error(tmp_path: Path
     assert a.accept("v1", "n1", at="2026-09-02").kind.value == "accepted"  # and then it can
     a.close()
     b.close()
+
+
+def test_a_ledger_file_cut_short_is_called_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as ledger:
+        mk.match(mk.datasets.synthetic_city(300, 40, seed=5), ledger=ledger, as_of="2026-09-01")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InvalidInputError, match="is damaged.*backup"):
+        Ledger(path)

@@ -119,6 +119,12 @@ class Store:
             c.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             version = c.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as err:
+            if "malformed" in str(err):  # a database file, damaged (cut short, overwritten)
+                raise InvalidInputError(
+                    f"ledger {self.path!r} is damaged (SQLite says: {err}); restore it from a "
+                    "backup copy (events last exported with Ledger.export_jsonl can be read "
+                    "with Ledger.read_jsonl), and keep the damaged file for inspection"
+                ) from None
             raise InvalidInputError(
                 f"{self.path!r} is not a matchkit ledger (SQLite says: {err}); "
                 "give a new file name or the path of an existing ledger"
