@@ -1596,3 +1596,14 @@ def test_a_ledger_file_cut_short_is_called_damaged(tmp_path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(InvalidInputError, match="is damaged.*backup"):
         Ledger(path)
+
+
+def test_cli_refuses_an_empty_file_as_a_ledger_and_leaves_it_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    assert cli(["status", "--ledger", str(empty)]) == 1
+    assert cli(["decide", "--ledger", str(empty), "--accept", "v1", "n1"]) == 1
+    assert capsys.readouterr().err.count("the file is empty") == 2
+    assert empty.stat().st_size == 0

@@ -18,6 +18,11 @@ def _open_ledger(path: str) -> Any:
 
     if not Path(path).is_file():
         raise InvalidInputError(f"--ledger {path}: no such file (a ledger is created by a round of offers)")
+    if Path(path).stat().st_size == 0:  # (SQLite would make it a new, empty ledger)
+        raise InvalidInputError(
+            f"--ledger {path}: the file is empty, not a ledger (a ledger is created by a round "
+            "of offers: matchkit propose DIR --ledger FILE)"
+        )
     return Ledger(path)
 
 
