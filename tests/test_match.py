@@ -416,3 +416,26 @@ def test_open_offers_of_a_need_that_closed_or_ended_are_withdrawn(change: dict[s
     assert result.proposals == []
     with pytest.raises(mk.DecisionError, match="withdrawn by the need"):
         ledger.accept("v1", "n1", at="2026-09-04")
+
+
+def test_a_lowered_capacity_also_withdraws_alternatives_left_open_by_a_taken_group() -> None:
+    # Round 1: v1 gets n1 with n2 as its alternative, v2 gets n2 (2 places). v1 takes n1,
+    # so its n2 alternative holds no place but stays open. n2 drops to 1 place: the ledger
+    # still knows 2, so v1 could withdraw n1 and take n2 beside v2. The alternative goes.
+    vols = _people("v1", "v2")
+    ledger = mk.Ledger(":memory:")
+    first = mk.match(mk.Dataset(volunteers=vols, organisations=_ORG,
+                                needs=[_need("n1", 1), _need("n2", 2)]),
+                     ledger=ledger, as_of="2026-09-01", shortlist=1)
+    assert [(p.volunteer_id, p.need_id, [a.need_id for a in p.alternatives])
+            for p in first.proposals] == [("v1", "n1", ["n2"]), ("v2", "n2", [])]
+    ledger.accept("v1", "n1", at="2026-09-02")
+    mk.match(mk.Dataset(volunteers=vols, organisations=_ORG, needs=[_need("n1", 1), _need("n2", 1)]),
+             ledger=ledger, as_of="2026-09-03", shortlist=1)
+    state = ledger.state(as_of="2026-09-03T12:00:00+00:00")
+    assert dict(state.withdrawn) == {("v1", "n2"): "need"}
+    assert ("v2", "n2") in state.open_offers  # the place it holds fits
+    ledger.withdraw("v1", "n1", by="volunteer", at="2026-09-04")
+    with pytest.raises(mk.DecisionError, match="withdrawn by the need"):
+        ledger.accept("v1", "n2", at="2026-09-04")
+    ledger.accept("v2", "n2", at="2026-09-04")

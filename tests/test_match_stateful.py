@@ -8,7 +8,10 @@ and without ``top_k``, each round re-planned warm from the previous one where it
   proposals, alternatives and placements together never exceed a need's capacity;
 - a rejected pair never returns;
 - an accepted placement is never dropped by a re-plan;
-- a re-plan changes only what was free: earlier open offers stay as they were.
+- a re-plan changes only what was free: earlier open offers stay as they were, except
+  those a need's capacity or a volunteer's ``max_placements``, lowered in the dataset
+  just before the round (never below what is placed), no longer leaves room for: they
+  are withdrawn, and what is placed and held still fits the new limits.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class ConsentLoop(RuleBasedStateMachine):
         self.ever_rejected: set[tuple[str, str]] = set()
         self.accepted: set[tuple[str, str]] = set()  # accepted and not withdrawn
         self.last: mk.MatchResult | None = None
+        self.lowered = False  # a limit was lowered just before this round
 
     def _state(self) -> mk.LedgerState:
         return self.ledger.state(as_of=self._at())
@@ -117,7 +121,11 @@ class ConsentLoop(RuleBasedStateMachine):
         # Earlier open offers stay as they are (listed as open, untouched in the ledger).
         after = self._state()
         for pair in before.open_offers:
-            assert pair in after.open_offers or pair in after.expired or pair in after.placements
+            assert (
+                pair in after.open_offers or pair in after.expired or pair in after.placements
+                or (self.lowered and pair in after.withdrawn)
+            ), pair
+        self.lowered = False
         # Accepted placements are never dropped.
         assert self.accepted <= set(after.placements)
         # Nothing can overfill: placements + every open offer (proposals and alternatives)
@@ -131,6 +139,38 @@ class ConsentLoop(RuleBasedStateMachine):
         placed = Counter(v for v, _ in after.placements)
         for vol in self.ds.volunteers:
             assert primaries[vol.id] + placed[vol.id] <= vol.max_placements, vol.id
+
+    @rule(data=st.data(), days=st.integers(0, 3))
+    def lower_a_limit_then_plan(self, data: st.DataObject, days: int) -> None:
+        # An organisation takes fewer volunteers, or a volunteer fewer placements (never
+        # fewer than already placed); the next round must leave no room to go beyond it.
+        state = self._state()
+        placed, waiting = state.placements, state.open_offers
+        # (mostly sides that hold open offers, lowered to what is placed: the cases that
+        # need offers withdrawn)
+        if data.draw(st.booleans(), label="need"):
+            held = {n for _, n in waiting}
+            need = data.draw(st.sampled_from(
+                [n for n in self.ds.needs if n.id in held] or list(self.ds.needs)))
+            floor = min(max(1, sum(1 for _, n in placed if n == need.id)), need.capacity)
+            cap = data.draw(st.one_of(st.just(floor), st.integers(floor, need.capacity)))
+            self.ds = self.ds.replace(needs=[
+                n.model_copy(update={"capacity": cap}) if n.id == need.id else n
+                for n in self.ds.needs
+            ])
+        else:
+            held = {v for v, _ in waiting}
+            vol = data.draw(st.sampled_from(
+                [v for v in self.ds.volunteers if v.id in held] or list(self.ds.volunteers)))
+            floor = min(max(1, sum(1 for v, _ in placed if v == vol.id)), vol.max_placements)
+            most = data.draw(st.one_of(st.just(floor), st.integers(floor, vol.max_placements)))
+            self.ds = self.ds.replace(volunteers=[
+                v.model_copy(update={"max_placements": most}) if v.id == vol.id else v
+                for v in self.ds.volunteers
+            ])
+        self.last = None  # another dataset: no warm round
+        self.lowered = True
+        self.plan_round(days)
 
     def _open(self) -> list[tuple[str, str]]:
         return sorted(self._state().open_offers)

@@ -220,8 +220,13 @@ def match(
             resv = reserving_offers(view, vindex, nindex, problem.edge_index, n_n)
             # Capacity in use counts every placement and held place on each side still in
             # the dataset, also when the other side has left it (the ledger counts them).
+            # On a need, every open offer holds a place, also an alternative whose group the
+            # volunteer has taken: they may still withdraw and take it instead.
             placed_v, placed_n = side_counts(view.placements, vindex, nindex, n_v, n_n)
             reserved_n = resv.per_need
+            if len(view.open_pairs) > len(view.reserving):  # (alternatives of taken groups)
+                idle = [p for p in view.open_pairs if p not in view.reserving]
+                reserved_n = reserved_n + side_counts(idle, vindex, nindex, n_v, n_n)[1]
             pending_v = per_volunteer(view.pending_groups, vindex, n_v)
             if settled:
                 break

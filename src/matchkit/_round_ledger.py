@@ -165,7 +165,7 @@ class Reserving(NamedTuple):
     edge_of: dict[Pair, int]
     """Every reserving pair -> its edge position, or -1."""
     per_need: I64
-    """Places held per need, by every offer whose need is in the round (also when its
+    """Places held per need, by every such offer whose need is in the round (also when its
     volunteer has left the dataset: the ledger still holds the place)."""
     primary_per_need: I64
     """The same, counting primary offers only."""
@@ -207,10 +207,11 @@ def withdraw_beyond_limits(
 
     ``capacity`` holds the needs whose capacity (as the dataset now gives it; 0 for a need
     no longer open or over) is below their placements plus the places their open offers
-    hold: their newest offers beyond it
-    are withdrawn (``by="need"``). ``max_placements`` holds the volunteers whose limit is
-    below their placements plus their pending offer groups: their newest groups beyond it
-    are (``by="volunteer"``). Accepting them would go beyond the new limits, which the
+    hold (every open offer holds one): first their open alternatives whose group the
+    volunteer has taken, then their newest offers, are withdrawn down to the capacity
+    (``by="need"``). ``max_placements`` holds the
+    volunteers whose limit is below their placements plus their pending offer groups:
+    their newest groups beyond it are (``by="volunteer"``). Accepting them would go beyond the new limits, which the
     ledger, knowing the limits the offers were made with, would allow. Placements are
     never withdrawn. Returns how many offers were.
     """
@@ -224,14 +225,19 @@ def withdraw_beyond_limits(
     ends: dict[Pair, tuple[str, str]] = {}
     by_need: dict[str, list[Pair]] = {}
     by_group: dict[str, dict[str, list[Pair]]] = {}
-    for pair in reserving:
+    for pair in view.open_pairs:  # (held places, and alternatives whose group was taken)
         if pair[1] in capacity:
             by_need.setdefault(pair[1], []).append(pair)
+    for pair in reserving:
         if pair[0] in max_placements:
             by_group.setdefault(pair[0], {}).setdefault(groups.get(pair, pair[1]), []).append(pair)
     for nid, pairs in by_need.items():
+        # Alternatives whose group was taken go first (the least likely to be taken up),
+        # then the newest offers.
+        idle = [p for p in pairs if p not in reserving]
+        held = sorted((p for p in pairs if p in reserving), key=lambda p: age([p]), reverse=True)
         excess = placed_n[nid] + len(pairs) - capacity[nid]
-        for pair in sorted(pairs, key=lambda p: age([p]), reverse=True)[: max(excess, 0)]:
+        for pair in (idle + held)[: max(excess, 0)]:
             ends[pair] = ("need", f"the need's capacity is now {capacity[nid]}"
                           if capacity[nid] else "the need takes no more volunteers now")
     for vid, held in by_group.items():
