@@ -439,3 +439,24 @@ def test_a_lowered_capacity_also_withdraws_alternatives_left_open_by_a_taken_gro
     with pytest.raises(mk.DecisionError, match="withdrawn by the need"):
         ledger.accept("v1", "n2", at="2026-09-04")
     ledger.accept("v2", "n2", at="2026-09-04")
+
+
+def test_a_group_cut_by_its_need_still_counts_against_a_lowered_max_placements() -> None:
+    # v1 holds two offer groups: n1 (with the alternative n2) and n3. n2 closes and v1's
+    # limit drops to 1: the n1 group keeps its primary, so one whole group must go too.
+    from datetime import datetime, timezone
+
+    from matchkit._round_ledger import LedgerView, withdraw_beyond_limits
+
+    ledger = mk.Ledger(":memory:")
+    offer = {"score": 1.0, "capacity": 1, "max_placements": 2}
+    ledger.record_round([
+        mk.Offer(volunteer_id="v1", need_id="n1", rank=0, extra={"group": "n1"}, **offer),
+        mk.Offer(volunteer_id="v1", need_id="n2", rank=1, shortlist=True, extra={"group": "n1"}, **offer),
+        mk.Offer(volunteer_id="v1", need_id="n3", rank=0, extra={"group": "n3"}, **offer),
+    ], at="2026-09-01")
+    at = datetime(2026, 9, 2, tzinfo=timezone.utc)
+    ended = withdraw_beyond_limits(ledger, LedgerView(ledger, at), {"n2": 0}, {"v1": 1}, at)
+    after = LedgerView(ledger, at)
+    assert ended == 2 and after.pending_groups["v1"] == 1
+    assert ledger.state(as_of=at).withdrawn[("v1", "n2")] == "need"

@@ -213,7 +213,7 @@ def match(
             [n.status is NeedStatus.OPEN and (n.end_date is None or n.end_date >= day)
              for n in dataset.needs],
             dtype=bool,
-        ) if ledger is not None and view.reserving else np.ones(n_n, dtype=bool)
+        ) if ledger is not None and view.open_pairs else np.ones(n_n, dtype=bool)
         settled = ledger is None
         while True:
             placed_l, placed_r = pair_indices(view.placements, vindex, nindex)

@@ -241,7 +241,9 @@ def withdraw_beyond_limits(
             ends[pair] = ("need", f"the need's capacity is now {capacity[nid]}"
                           if capacity[nid] else "the need takes no more volunteers now")
     for vid, held in by_group.items():
-        kept = [ps for ps in held.values() if not any(p in ends for p in ps)]
+        # (a group the need side cut stays the volunteer's while any of its offers is open)
+        kept = [[p for p in ps if p not in ends] for ps in held.values()]
+        kept = [ps for ps in kept if ps]
         excess = placed_v[vid] + len(kept) - max_placements[vid]
         for pairs in sorted(kept, key=age, reverse=True)[: max(excess, 0)]:
             for pair in pairs:
