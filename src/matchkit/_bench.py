@@ -35,7 +35,7 @@ from ._bench_instances import (
 )
 from ._bench_measure import measure, run_child
 from ._bench_peers import CONTENDERS, Contender, available, city_peer
-from ._bench_report import markdown
+from ._bench_report import markdown, peer_text
 from ._exceptions import InvalidInputError
 
 __all__ = ["FAMILIES", "Family", "child_main", "machine", "run_bench"]
@@ -467,10 +467,6 @@ def _line(row: dict[str, Any]) -> str:
         extra = "  " + ", ".join(f"{k} {v:.2f} s" for k, v in row["stages"].items())
         if row.get("info", {}).get("backend"):
             extra += f" (flow backend: {row['info']['backend']})"
-        peer = row.get("peer") or {}
-        if peer.get("status") == "ok":
-            extra += (f"; OR-Tools on its pairs {peer['seconds']:.2f} s, "
-                      + ("agrees" if peer.get("agrees") else "DISAGREES"))
-        elif peer:
-            extra += f"; OR-Tools on its pairs {peer.get('status')}: {peer.get('error', '')}"
+        if row.get("peer"):
+            extra += f"; OR-Tools on its pairs {peer_text(row['peer'], strong='')}"
     return f"{head} {row['seconds']:>9.3f} s {row['delta_mb']:>8.0f} MB  value {row['value']:,.6g}{extra}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["fmt_seconds", "markdown"]
+__all__ = ["fmt_seconds", "markdown", "peer_text"]
 
 #: The end-to-end targets of the 100k x 10k city (issue: 10 s, 2 GB peak, 2 cores).
 TARGET_SECONDS = 10.0
@@ -87,18 +87,20 @@ def _city_table(rows: list[dict[str, Any]]) -> list[str]:
             met = "met" if r["seconds"] <= TARGET_SECONDS and r["peak_mb"] <= TARGET_PEAK_MB else "**not met**"
         cells = [r["instance"], *(fmt_seconds(st[s]) for s in stages), fmt_seconds(r["seconds"]),
                  _mb(r["peak_mb"]), f"{r['info']['edges']:,}", f"{r['info']['proposals']:,}",
-                 r["info"].get("backend", ""), _peer_cell(r.get("peer")), met]
+                 r["info"].get("backend", ""), peer_text(r.get("peer")), met]
         out.append("| " + " | ".join(str(c) for c in cells) + " |")
     return out
 
 
-def _peer_cell(peer: dict[str, Any] | None) -> str:
-    """The city's peer check: the solve's time and whether the objectives agree."""
+def peer_text(peer: dict[str, Any] | None, *, strong: str = "**") -> str:
+    """The city's peer check: the solve's time and whether the objectives agree (a
+    disagreement between ``strong`` marks)."""
     if not peer:
         return ""
     if peer.get("status") != "ok":
         return f"{peer.get('status')}: {peer.get('error', '')}"
-    return f"{fmt_seconds(peer['seconds'])}, " + ("agrees" if peer.get("agrees") else "**DISAGREES**")
+    verdict = "agrees" if peer.get("agrees") else f"{strong}DISAGREES{strong}"
+    return f"{fmt_seconds(peer['seconds'])}, {verdict}"
 
 
 def markdown(doc: dict[str, Any]) -> str:

@@ -209,12 +209,10 @@ def match(
                 need_ok[nindex[nid]] = False
 
         # 3. the ledger
-        taking_offers = np.array(
-            [n.status is NeedStatus.OPEN and (n.end_date is None or n.end_date >= day)
-             for n in dataset.needs],
-            dtype=bool,
-        ) if ledger is not None and view.open_pairs else np.ones(n_n, dtype=bool)
-        settled = ledger is None
+        ended = np.array(
+            [n.end_date is not None and n.end_date < day for n in dataset.needs], dtype=bool
+        )
+        settled = False
         while True:
             placed_l, placed_r = pair_indices(view.placements, vindex, nindex)
             resv = reserving_offers(view, vindex, nindex, problem.edge_index, n_n)
@@ -224,16 +222,18 @@ def match(
             # volunteer has taken: they may still withdraw and take it instead.
             placed_v, placed_n = side_counts(view.placements, vindex, nindex, n_v, n_n)
             reserved_n = resv.per_need
-            if len(view.open_pairs) > len(view.reserving):  # (alternatives of taken groups)
-                idle = [p for p in view.open_pairs if p not in view.reserving]
-                reserved_n = reserved_n + side_counts(idle, vindex, nindex, n_v, n_n)[1]
+            if view.idle:  # (alternatives of taken groups)
+                reserved_n = reserved_n + side_counts(view.idle, vindex, nindex, n_v, n_n)[1]
             pending_v = per_volunteer(view.pending_groups, vindex, n_v)
-            if settled:
+            if settled or ledger is None:
                 break
             # Open offers beyond a capacity or max_placements that the dataset has lowered
             # since they were made are withdrawn, then the ledger is read again (once).
             settled = True
             # (a need the dataset no longer has open, or that is over, has no room at all)
+            taking_offers = ~ended & np.array(
+                [n.status is NeedStatus.OPEN for n in dataset.needs], dtype=bool
+            )
             room_n = np.where(taking_offers, problem.right_capacity, 0)
             over_n = np.flatnonzero((reserved_n > 0) & (placed_n + reserved_n > room_n))
             over_v = np.flatnonzero((pending_v > 0) & (placed_v + pending_v > problem.left_capacity))
@@ -269,8 +269,7 @@ def match(
         placed_pos = problem.edge_index(placed_l, placed_r)
         # Every open offer is taken, also one that holds no place any more (an alternative
         # whose group the volunteer accepted): the pair is on offer already.
-        reserving = view.reserving
-        idle_l, idle_r = pair_indices([p for p in view.open_pairs if p not in reserving], vindex, nindex)
+        idle_l, idle_r = pair_indices(view.idle, vindex, nindex)
 
         # 4. solve on free capacity: the edges between volunteers and needs with room, less
         # those decided or on offer (marked in place: masks of every edge cost page faults)
@@ -340,9 +339,6 @@ def match(
         )
         free_places = np.maximum(problem.right_capacity - placed_n - primary_n, 0)
         statuses = [view.need_status.get(n.id, n.status) for n in dataset.needs]
-        ended = np.array(
-            [n.end_date is not None and n.end_date < day for n in dataset.needs], dtype=bool
-        )
         unfilled = unfilled_reasons(
             dataset,
             problem,

@@ -102,6 +102,7 @@ class LedgerView:
         self.week_count: Counter[str] = Counter()
         self.groups: dict[Pair, str] = {}
         self.open_pairs: list[Pair] = []
+        self.idle: list[Pair] = []  # open alternatives whose group the volunteer has taken
         self.need_status: dict[str, Any] = {}  # as the ledger last recorded it
         self.state = None
         if ledger is None:
@@ -124,6 +125,8 @@ class LedgerView:
                 if (pair[0], groups.get(pair, pair[1])) in accepted_groups:
                     del reserving[pair]  # the volunteer already chose within this group
         self.reserving = reserving
+        if len(reserving) < len(open_offers):
+            self.idle = [p for p in self.open_pairs if p not in reserving]
         # Counted in C (tens of thousands of open offers): a volunteer's pending groups
         # are its open pairs with each alternative folded into its group's need.
         pending = set(reserving).difference(groups)
@@ -209,11 +212,11 @@ def withdraw_beyond_limits(
     no longer open or over) is below their placements plus the places their open offers
     hold (every open offer holds one): first their open alternatives whose group the
     volunteer has taken, then their newest offers, are withdrawn down to the capacity
-    (``by="need"``). ``max_placements`` holds the
-    volunteers whose limit is below their placements plus their pending offer groups:
-    their newest groups beyond it are (``by="volunteer"``). Accepting them would go beyond the new limits, which the
-    ledger, knowing the limits the offers were made with, would allow. Placements are
-    never withdrawn. Returns how many offers were.
+    (``by="need"``). ``max_placements`` holds the volunteers whose limit is below their
+    placements plus their pending offer groups: their newest groups beyond it are
+    (``by="volunteer"``). Accepting them would go beyond the new limits, which the ledger,
+    knowing the limits the offers were made with, would allow. Placements are never
+    withdrawn. Returns how many offers were.
     """
     groups, reserving = view.groups, view.reserving
     placed_n = Counter(n for _, n in view.placements if n in capacity)
@@ -235,14 +238,14 @@ def withdraw_beyond_limits(
         # Alternatives whose group was taken go first (the least likely to be taken up),
         # then the newest offers.
         idle = [p for p in pairs if p not in reserving]
-        held = sorted((p for p in pairs if p in reserving), key=lambda p: age([p]), reverse=True)
+        newest = sorted((p for p in pairs if p in reserving), key=lambda p: age([p]), reverse=True)
         excess = placed_n[nid] + len(pairs) - capacity[nid]
-        for pair in (idle + held)[: max(excess, 0)]:
+        for pair in (idle + newest)[: max(excess, 0)]:
             ends[pair] = ("need", f"the need's capacity is now {capacity[nid]}"
                           if capacity[nid] else "the need takes no more volunteers now")
-    for vid, held in by_group.items():
+    for vid, of_v in by_group.items():
         # (a group the need side cut stays the volunteer's while any of its offers is open)
-        kept = [[p for p in ps if p not in ends] for ps in held.values()]
+        kept = [[p for p in ps if p not in ends] for ps in of_v.values()]
         kept = [ps for ps in kept if ps]
         excess = placed_v[vid] + len(kept) - max_placements[vid]
         for pairs in sorted(kept, key=age, reverse=True)[: max(excess, 0)]:
