@@ -358,6 +358,28 @@ def test_the_number_of_scoring_threads_does_not_change_the_problem(
         np.testing.assert_array_equal(getattr(one, name), getattr(three, name))
 
 
+@pytest.mark.parametrize("bucket", [1, 37, 1000])
+def test_sorting_by_volunteer_ranges_gives_one_sort_of_every_edge(
+    monkeypatch: pytest.MonkeyPatch, bucket: int
+) -> None:
+    """The build sorts each chunk, then volunteer ranges of about BUCKET_EDGES edges on
+    their own: ranges of one edge (more ranges than volunteers, many empty), of a few
+    dozen, and a few ranges give the problem of one chunk sorted at once."""
+    from matchkit.datasets import DEFAULT_AS_OF, synthetic_city
+
+    ds = synthetic_city(400, 50, seed=21)
+    monkeypatch.setenv("MATCHKIT_THREADS", "2")
+    monkeypatch.setattr(_build, "CHUNK_SIZE", 1 << 30)
+    monkeypatch.setattr(_build, "BUCKET_EDGES", 1 << 30)
+    whole = mk.build_problem(ds, as_of=DEFAULT_AS_OF)
+    monkeypatch.setattr(_build, "CHUNK_SIZE", 300)
+    monkeypatch.setattr(_build, "BUCKET_EDGES", bucket)
+    cut = mk.build_problem(ds, as_of=DEFAULT_AS_OF)
+    assert whole.n_edges > 1000
+    for name in ("edge_left", "edge_right", "weight", "volunteer_utility", "need_utility"):
+        np.testing.assert_array_equal(getattr(whole, name), getattr(cut, name))
+
+
 def test_a_bad_thread_count_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MATCHKIT_THREADS", "many")
     with pytest.raises(mk.InvalidInputError, match="MATCHKIT_THREADS"):

@@ -49,6 +49,8 @@ __all__ = [
 PRUNE_SLACK = 1 << 21
 #: Candidate pairs per chunk (bounds the memory of the scoring pass).
 CHUNK_SIZE = 1 << 20
+#: Edges per volunteer range of the final sort (see :func:`_assemble`).
+BUCKET_EDGES = 1 << 19
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
@@ -193,7 +195,12 @@ def build_encoded(
     guard = protect is not None and protect.size > 0 and top_k is not None
 
     def score(chunk: Any) -> dict[str, NDArray[Any]] | None:
-        return score_chunk(enc, chunk, day, w, protect if guard else None)
+        cols = score_chunk(enc, chunk, day, w, protect if guard else None)
+        if cols is not None and top_k is None:
+            # Sorted on the worker, so the end merges sorted runs (see _assemble).
+            order, cols["_key"] = _argsort_keys(cols["_key"], with_keys=True)
+            cols["_vu"], cols["_nu"] = cols["_vu"][order], cols["_nu"][order]
+        return cols
 
     # numpy releases the GIL inside its loops, so chunks are scored on worker threads
     # while the main thread generates the next candidates. Results are taken in chunk
@@ -214,25 +221,94 @@ def build_encoded(
                 acc.add(pending.popleft().result())
         # The chunks' temporaries are free now, but the threads' heap arenas keep them.
         release_free_memory()
-        cols = acc.result()
-        cols.pop("_pin", None)
-        cols.pop("_w", None)  # (computed again below, in the final order)
-        order, key = _argsort_keys(cols.pop("_key"), with_keys=True)
-        # Volunteer and need of each edge in one pass, the need in place of the key.
-        left = np.empty_like(key)
-        np.divmod(key, n_needs, out=(left, key))
-        right = key
-        # Gathers are random access, bound by memory latency: one column per thread,
-        # ``workers`` columns at a time (peak memory: that many extra columns).
-        names = list(cols)
-        for a in range(0, len(names), workers):
-            batch = names[a : a + workers]
-            for k, col in zip(batch, pool.map(lambda k, o=order: cols[k][o], batch)):
-                cols[k] = col
-        del order
+        if top_k is None:
+            parts, acc.parts = acc.parts, []
+            edges = _assemble(parts, enc.n_volunteers, n_needs, w.volunteer_side, pool)
+            del parts
+        else:
+            edges = _pruned_edges(acc.result(), n_needs, w.volunteer_side, pool, workers)
     release_free_memory()
-    weight = weight_of(cols["_vu"], cols["_nu"], w.volunteer_side)
-    return lazy_problem(enc, left, right, weight, cols["_vu"], cols["_nu"])
+    return lazy_problem(enc, *edges)
+
+
+def _assemble(
+    parts: list[dict[str, NDArray[Any]]],
+    n_left: int,
+    n_needs: int,
+    volunteer_side: float,
+    pool: ThreadPoolExecutor,
+) -> tuple[I64, I64, F64, F64, F64]:
+    """Chunks sorted each by key -> every edge in key order: (left, right, weight,
+    volunteer utility, need utility), as :func:`lazy_problem` takes them.
+
+    The keys are cut into volunteer ranges of about ``BUCKET_EDGES`` edges; each range
+    is gathered from the chunks, sorted and written into its own slice of the result on
+    the pool's threads. Against one sort of every key and gathers over every edge, this
+    makes no arrays of every edge besides the result (each would be fresh memory,
+    faulted in page by page), sorts on every thread, and gathers within a range that
+    stays in cache. (100k city, 19 M edges: 1.4-1.7 s for the sort, gathers and weights
+    after scoring, now 0.38-0.49 s; the build from 5.2-6.2 s to 3.6-4.0 s.)
+    """
+    keys = [p["_key"] for p in parts]
+    n = sum(int(k.size) for k in keys)
+    n_buckets = max(1, -(-n // BUCKET_EDGES))
+    # Volunteer boundaries as keys (volunteer * n_needs + need), evenly spread.
+    bounds = np.arange(n_buckets + 1, dtype=np.int64) * n_left // n_buckets * n_needs
+    cuts = [np.searchsorted(k, bounds).tolist() for k in keys]
+    sizes = [sum(c[b + 1] - c[b] for c in cuts) for b in range(n_buckets)]
+    ends = np.cumsum(sizes, dtype=np.int64).tolist()
+    left = np.empty(n, dtype=np.int64)
+    right = np.empty(n, dtype=np.int64)
+    vu, nu, weight = (np.empty(n, dtype=np.float64) for _ in range(3))
+
+    def one(b: int) -> None:
+        z = ends[b]
+        a = z - sizes[b]
+        if z == a:
+            return
+        pieces = [(p, c[b], c[b + 1]) for p, c in zip(parts, cuts) if c[b + 1] > c[b]]
+        order, key = _argsort_keys(
+            np.concatenate([p["_key"][i:j] for p, i, j in pieces]), with_keys=True
+        )
+        np.divmod(key, n_needs, out=(left[a:z], right[a:z]))
+        del key
+        for name, out in (("_vu", vu), ("_nu", nu)):
+            col = np.concatenate([p[name][i:j] for p, i, j in pieces])
+            # (positions from the sort, in range; "raise" would buffer the output)
+            np.take(col, order, out=out[a:z], mode="clip")
+        weight_of(vu[a:z], nu[a:z], volunteer_side, out=weight[a:z])
+
+    for _ in pool.map(one, range(n_buckets)):
+        pass
+    return left, right, weight, vu, nu
+
+
+def _pruned_edges(
+    cols: dict[str, NDArray[Any]],
+    n_needs: int,
+    volunteer_side: float,
+    pool: ThreadPoolExecutor,
+    workers: int,
+) -> tuple[I64, I64, F64, F64, F64]:
+    """The edges kept by ``top_k`` pruning (in chunk order) -> in key order, as
+    :func:`_assemble` gives them."""
+    cols.pop("_pin", None)
+    cols.pop("_w", None)  # (computed again below, in the final order)
+    order, key = _argsort_keys(cols.pop("_key"), with_keys=True)
+    # Volunteer and need of each edge in one pass, the need in place of the key.
+    left = np.empty_like(key)
+    np.divmod(key, n_needs, out=(left, key))
+    right = key
+    # Gathers are random access, bound by memory latency: one column per thread,
+    # ``workers`` columns at a time (peak memory: that many extra columns).
+    names = list(cols)
+    for a in range(0, len(names), workers):
+        batch = names[a : a + workers]
+        for k, col in zip(batch, pool.map(lambda k, o=order: cols[k][o], batch)):
+            cols[k] = col
+    del order
+    weight = weight_of(cols["_vu"], cols["_nu"], volunteer_side)
+    return left, right, weight, cols["_vu"], cols["_nu"]
 
 
 def score_chunk(

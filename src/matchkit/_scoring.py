@@ -200,11 +200,11 @@ def utilities(comps: dict[str, F64], weights: Weights) -> tuple[F64, F64]:
     )
 
 
-def weight_of(vu: F64, nu: F64, volunteer_side: float) -> F64:
+def weight_of(vu: F64, nu: F64, volunteer_side: float, out: F64 | None = None) -> F64:
     """The weight ``s * vu + (1 - s) * nu`` clipped to [0, 1] (``s``: the volunteer side).
 
     The same bits wherever it is computed, so the build may keep the utilities alone and
-    compute the weights once, in the problem's order.
+    compute the weights once, in the problem's order. ``out`` receives them if given.
 
     Examples
     --------
@@ -212,7 +212,7 @@ def weight_of(vu: F64, nu: F64, volunteer_side: float) -> F64:
     [0.75, 0.25]
     """
     s = volunteer_side
-    w = np.empty(vu.shape, dtype=np.float64)
+    w = np.empty(vu.shape, dtype=np.float64) if out is None else out
     step = 1 << 20  # in slices: no temporaries of every edge at the end of a build
     for a in range(0, vu.size, step):
         part = w[a : a + step]
