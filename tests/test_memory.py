@@ -157,3 +157,23 @@ def test_free_heap_pages_go_back_to_the_system() -> None:
 def test_release_is_a_no_op_without_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_memory, "_malloc_trim", lambda: None)
     _memory.release_free_memory()
+
+
+def test_one_heap_is_asked_for_unless_the_environment_chose(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert _memory.share_the_main_heap() is False  # glibc read the user's choice
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    glibc = _memory._malloc_trim() is not None
+    assert _memory.share_the_main_heap() is glibc
+    monkeypatch.setattr(_memory.sys, "platform", "darwin")
+    assert _memory.share_the_main_heap() is False
+
+
+def test_the_command_line_asks_for_one_heap(monkeypatch: pytest.MonkeyPatch) -> None:
+    from matchkit import cli
+
+    calls: list[bool] = []
+    monkeypatch.setattr(_memory, "share_the_main_heap", lambda: calls.append(True) or True)
+    assert cli.main(["schema"]) == 0 and calls == [True]

@@ -309,6 +309,9 @@ def child_main() -> int:
     """Entry of a child process: read a request on stdin, write one JSON line."""
     import sys
 
+    from ._memory import share_the_main_heap
+
+    share_the_main_heap()  # as the command line does
     req = json.loads(sys.stdin.read())
     size = tuple(req["size"]) if isinstance(req["size"], list) else req["size"]
     if req["family"] == "city":

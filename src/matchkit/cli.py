@@ -48,9 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    from ._memory import share_the_main_heap
     from ._progress import install_log_handler
 
     install_log_handler()
+    share_the_main_heap()  # (this process runs matchkit alone)
     try:
         return handler(args)
     except BrokenPipeError:
