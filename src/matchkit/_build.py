@@ -12,7 +12,6 @@ for the edges a round explains (see :class:`matchkit._scoring.LazyComponents`).
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
@@ -30,6 +29,7 @@ from ._numbering import in_sorted
 from ._problem import MatchProblem
 from ._rules_filter import filter_pairs
 from ._scoring import LazyComponents, components, utilities, weight_of
+from ._threads import worker_threads
 from ._top_k import floors, keep_top_k, top_k_mask
 from ._weights import Weights
 
@@ -54,20 +54,6 @@ BUCKET_EDGES = 1 << 19
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
-
-
-def _threads() -> int:
-    """Worker threads for scoring: ``MATCHKIT_THREADS``, else the CPUs (at most 4)."""
-    raw = os.environ.get("MATCHKIT_THREADS", "").strip()
-    if raw:
-        try:
-            return max(1, int(raw))
-        except ValueError:
-            raise InvalidInputError(
-                f"MATCHKIT_THREADS must be a whole number of threads (1 = no threads); "
-                f"got {raw!r}"
-            ) from None
-    return max(1, min(4, os.cpu_count() or 1))
 
 
 def resolve_as_of(as_of: Any, caller: str) -> date:
@@ -205,7 +191,7 @@ def build_encoded(
     # numpy releases the GIL inside its loops, so chunks are scored on worker threads
     # while the main thread generates the next candidates. Results are taken in chunk
     # order, so the problem is the same whatever the number of threads.
-    workers = _threads()
+    workers = worker_threads()
     chunks = candidate_chunks(enc, day, chunk_size=CHUNK_SIZE, volunteers=volunteers)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         if workers == 1:

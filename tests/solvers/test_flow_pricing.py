@@ -320,6 +320,25 @@ def test_a_city_shrinks_its_subgraph_once_and_keeps_the_optimum(
     assert grown.objective == pytest.approx(a.objective, abs=1e-9)
 
 
+def test_the_check_split_among_threads_gives_the_same_rounds_and_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The certificate runs on each thread's share of the slices: with shares of a few
+    # slices each (one of them shorter), every round finds the same edges.
+    monkeypatch.setattr(flow_module, "ortools_installed", lambda: False)
+    p = mk.build_problem(synthetic_city(4000, 400, seed=1), as_of=DEFAULT_AS_OF)
+    monkeypatch.setattr(pricing, "CHECK_SLICE", 997)
+    seen = {}
+    for threads in ("1", "2", "3"):
+        monkeypatch.setenv("MATCHKIT_THREADS", threads)
+        a = mk.solve(p, "flow")
+        seen[threads] = (a.info["pricing_rounds"], a.info["pricing_edges"], a.pairs.tolist())
+    assert p.n_edges > 20 * 997 and seen["1"][0] >= 2
+    assert seen["1"] == seen["2"] == seen["3"]
+    check_assignment(p, a)
+    assert_prices_certify(p, a)
+
+
 def test_widening_adds_the_near_edges_of_violating_vertices_within_a_budget() -> None:
     # edges: 0 (v0,n0) 1 (v0,n1) 2 (v1,n1) 3 (v2,n2) 4 (v3,n0); edge 0 violates
     left = np.array([0, 0, 1, 2, 3])

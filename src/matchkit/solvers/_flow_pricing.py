@@ -35,12 +35,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .._numbering import group_order
+from .._threads import worker_threads
 
 __all__ = [
     "MAX_SHARE",
@@ -372,77 +375,111 @@ def solve_priced(
     span = int(weight.max()) - int(weight.min()) + 1
     margin, local_margin = int(MARGIN * span), int(LOCAL_MARGIN * span)
     # The check runs in slices through small buffers reused every round (arrays of every
-    # edge would add 300 MB at 19 M edges, and fresh ones fault their pages in each time).
+    # edge would add 300 MB at 19 M edges, and fresh ones fault their pages in each time),
+    # on up to ``worker_threads()`` threads, each over a run of whole slices.
     step = min(n, CHECK_SLICE)
-    reduced = np.empty(step, dtype=np.int64)
-    spare = np.empty(step, dtype=np.int64)
-    broken = np.empty(step, dtype=bool)
+    n_slices = -(-n // step)
+    parts = max(1, min(worker_threads(), n_slices))
+    bounds = [min(n, (n_slices * i // parts) * step) for i in range(parts + 1)]
+    buffers = [
+        (np.empty(step, dtype=np.int64), np.empty(step, dtype=np.int64),
+         np.empty(step, dtype=bool))
+        for _ in range(parts)
+    ]
+    shares = (bounds[:-1], bounds[1:], buffers)  # each thread's first and last edge
     near = np.empty(n, dtype=bool)
     wide = np.empty(n, dtype=bool)
     outside = ~sel
     shrunk_at = 0
-    for rounds in range(1, MAX_ROUNDS + 1):
-        idx = np.flatnonzero(sel)
-        if idx.size > max_share * n:
-            info["pricing"] = f"not worth it: {idx.size} of {n} edges needed"
-            return None
-        sub_l, sub_r, sub_w = left[idx], right[idx], weight[idx]
-        local = exact(sub_l, sub_r, sub_w, left_capacity, right_capacity)
-        if local is None:
-            info["pricing"] = "the backend gave no answer on a subgraph"
-            return None
-        chosen = np.zeros(idx.size, dtype=bool)
-        chosen[local] = True
-        prices = least_prices(sub_l, sub_r, sub_w, chosen, left_capacity, right_capacity)
-        del sub_l, sub_r, sub_w
-        if prices is None:
-            info["pricing"] = (
-                "no prices certify the backend's answer on a subgraph (not optimal there, "
-                f"or not settled within {MAX_PASSES} passes)"
-            )
-            log.warning("flow: %s; solving every edge", info["pricing"])
-            return None
-        u, p = prices
-        # Reduced weights W - u - p on every edge: > 0 on an unchosen one breaks the proof.
-        broken_at = []
-        for a in range(0, n, step):
-            b = min(a + step, n)
-            r, sp_, bk = reduced[: b - a], spare[: b - a], broken[: b - a]
-            # (indices are the problem's own, in range; "raise" would buffer the output)
-            np.take(u, left[a:b], out=r, mode="clip")
-            np.take(p, right[a:b], out=sp_, mode="clip")
-            r += sp_
-            np.subtract(weight[a:b], r, out=r)
-            np.greater(r, 0, out=bk)
-            bk &= outside[a:b]
-            if bk.any():
-                broken_at.append(np.flatnonzero(bk) + a)
-            np.greater(r, -margin, out=near[a:b])
-            np.greater(r, -local_margin, out=wide[a:b])
-        if not broken_at:
-            info["pricing_rounds"], info["pricing_edges"] = rounds, int(idx.size)
-            if shrunk_at:
-                info["pricing_shrunk"] = shrunk_at
-            return idx[local], u, p
-        n_near = np.count_nonzero(near)
-        log.debug("flow pricing: round %d on %d edges, %d outside break the proof, %d "
-                  "within the margin", rounds, idx.size, sum(b.size for b in broken_at), n_near)
-        if not shrunk_at and rounds < MAX_ROUNDS and n_near <= SHRINK_BELOW * idx.size:
-            # The next subgraph is the edges within the margin of the prices (and the chosen
-            # ones), without the many edges the prices show far from mattering. The local
-            # widening below keeps the budget of the subgraph it replaces: where prices
-            # still move, it saves a solve (the 100k re-plan: three solves, not four; with
-            # a budget from the shrunk subgraph, 0.84 s against 0.66-0.70 s).
-            shrunk_at = rounds
-            np.copyto(sel, near)
-            sel[idx[local]] = True
-        else:
-            sel |= near
-        np.logical_not(sel, out=outside)
-        room = min(LOCAL_GROWTH * idx.size, max_share * n - (n - np.count_nonzero(outside)))
-        wide &= outside  # (in place: the next round's check writes it anew)
-        if _widen(sel, wide, np.concatenate(broken_at), left, right, len(left_capacity),
-                  len(right_capacity), room):
+    with ThreadPoolExecutor(max_workers=parts) as pool:
+        run = pool.map if parts > 1 else map
+        for rounds in range(1, MAX_ROUNDS + 1):
+            idx = np.flatnonzero(sel)
+            if idx.size > max_share * n:
+                info["pricing"] = f"not worth it: {idx.size} of {n} edges needed"
+                return None
+            sub_l, sub_r, sub_w = left[idx], right[idx], weight[idx]
+            local = exact(sub_l, sub_r, sub_w, left_capacity, right_capacity)
+            if local is None:
+                info["pricing"] = "the backend gave no answer on a subgraph"
+                return None
+            chosen = np.zeros(idx.size, dtype=bool)
+            chosen[local] = True
+            prices = least_prices(sub_l, sub_r, sub_w, chosen, left_capacity, right_capacity)
+            del sub_l, sub_r, sub_w
+            if prices is None:
+                info["pricing"] = (
+                    "no prices certify the backend's answer on a subgraph (not optimal there, "
+                    f"or not settled within {MAX_PASSES} passes)"
+                )
+                log.warning("flow: %s; solving every edge", info["pricing"])
+                return None
+            u, p = prices
+            # Reduced weights W - u - p on every edge: > 0 on an unchosen one breaks the
+            # proof. Each thread checks its share of the edges in its own buffers.
+            check = partial(_check, left, right, weight, u, p, outside, near, wide, margin,
+                            local_margin)
+            broken_at = [b for found in run(check, *shares) for b in found]
+            if not broken_at:
+                info["pricing_rounds"], info["pricing_edges"] = rounds, int(idx.size)
+                if shrunk_at:
+                    info["pricing_shrunk"] = shrunk_at
+                return idx[local], u, p
+            n_near = np.count_nonzero(near)
+            log.debug("flow pricing: round %d on %d edges, %d outside break the proof, %d "
+                      "within the margin", rounds, idx.size, sum(b.size for b in broken_at), n_near)
+            if not shrunk_at and rounds < MAX_ROUNDS and n_near <= SHRINK_BELOW * idx.size:
+                # The next subgraph is the edges within the margin of the prices (and the chosen
+                # ones), without the many edges the prices show far from mattering. The local
+                # widening below keeps the budget of the subgraph it replaces: where prices
+                # still move, it saves a solve (the 100k re-plan: three solves, not four; with
+                # a budget from the shrunk subgraph, 0.84 s against 0.66-0.70 s).
+                shrunk_at = rounds
+                np.copyto(sel, near)
+                sel[idx[local]] = True
+            else:
+                sel |= near
             np.logical_not(sel, out=outside)
+            room = min(LOCAL_GROWTH * idx.size, max_share * n - (n - np.count_nonzero(outside)))
+            wide &= outside  # (in place: the next round's check writes it anew)
+            if _widen(sel, wide, np.concatenate(broken_at), left, right, len(left_capacity),
+                      len(right_capacity), room):
+                np.logical_not(sel, out=outside)
     info["pricing"] = f"no proof within {MAX_ROUNDS} rounds"
     return None
+
+
+def _check(
+    left: IntArray,
+    right: IntArray,
+    weight: IntArray,
+    u: IntArray,
+    p: IntArray,
+    outside: BoolArray,
+    near: BoolArray,
+    wide: BoolArray,
+    margin: int,
+    local_margin: int,
+    lo: int,
+    hi: int,
+    buffers: tuple[IntArray, IntArray, BoolArray],
+) -> list[IntArray]:
+    """The certificate over edges ``lo:hi``, slice by slice: the positions of the edges
+    outside the subgraph that break it; ``near`` and ``wide`` are written there."""
+    reduced, spare, broken = buffers
+    found = []
+    for a in range(lo, hi, CHECK_SLICE):
+        b = min(a + CHECK_SLICE, hi)
+        r, sp_, bk = reduced[: b - a], spare[: b - a], broken[: b - a]
+        # (indices are the problem's own, in range; "raise" would buffer the output)
+        np.take(u, left[a:b], out=r, mode="clip")
+        np.take(p, right[a:b], out=sp_, mode="clip")
+        r += sp_
+        np.subtract(weight[a:b], r, out=r)
+        np.greater(r, 0, out=bk)
+        bk &= outside[a:b]
+        if bk.any():
+            found.append(np.flatnonzero(bk) + a)
+        np.greater(r, -margin, out=near[a:b])
+        np.greater(r, -local_margin, out=wide[a:b])
+    return found
