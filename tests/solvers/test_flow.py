@@ -205,6 +205,31 @@ def test_ortools_backend_agrees(seed: int) -> None:
     assert solve(p, backend="ortools").objective == pytest.approx(solve(p).objective)
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_ortools_without_nodes_for_sides_that_never_fill_equals_brute_force(seed: int) -> None:
+    # Volunteers and needs with as many edges as capacity, one more, or fewer: those
+    # that can never fill up have no node in OR-Tools' network.
+    pytest.importorskip("ortools")
+    from matchkit.solvers._flow_ortools import solve_ortools
+
+    rng = np.random.default_rng(seed)
+    n_l, n_r = int(rng.integers(2, 6)), int(rng.integers(2, 5))
+    pairs = [(i, j) for i in range(n_l) for j in range(n_r) if rng.random() < 0.6][:14]
+    if not pairs:
+        return
+    left, right = (np.array(x, dtype=np.int64) for x in zip(*pairs))
+    w = rng.integers(-3, 20, left.size)
+    deg_l, deg_r = np.bincount(left, minlength=n_l), np.bincount(right, minlength=n_r)
+    lcap = np.maximum(deg_l + rng.integers(-2, 2, n_l), 0)
+    rcap = np.maximum(deg_r + rng.integers(-2, 2, n_r), 0)
+    got = solve_ortools(left, right, w, lcap, rcap)
+    assert (np.bincount(left[got], minlength=n_l) <= lcap).all()
+    assert (np.bincount(right[got], minlength=n_r) <= rcap).all()
+    p = MatchProblem.from_edges(left, right, w.astype(float), n_left=n_l, n_right=n_r,
+                                left_capacity=lcap, right_capacity=rcap)
+    assert float(w[got].sum()) == brute_force(p, "weight")[1]
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_duals_certify_the_result(seed: int) -> None:
     p = random_problem(700 + seed, 120, 20, density=0.3, rcap=(1, 6))

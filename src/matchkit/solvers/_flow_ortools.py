@@ -4,7 +4,9 @@ Imported only when ``FlowSolver(backend="ortools")`` solves something; OR-Tools 
 dependency of matchkit. The network is a circulation: source -> volunteer (capacity
 ``a_i``) -> need (capacity 1 per edge, cost ``-W``) -> sink (capacity ``c_j``) -> back
 to the source (capacity: the smaller side's total), with no supplies. A pair is used
-only where its cycle lowers the cost, so anyone may stay unmatched. (The same network
+only where its cycle lowers the cost, so anyone may stay unmatched. A volunteer or need
+with no more edges than capacity has no node: its edges leave the source or enter the
+sink directly. (The same network
 with a supply at the source and a bypass arc source -> sink took 15-20 % longer: 1.12-1.20
 s against 0.95 s on a 100k city's first pricing subgraph, 0.92 M pairs.) Costs are the
 same integer weights the default path uses, so both give the same optimum.
@@ -19,7 +21,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._exceptions import MatchkitError
-from .._numbering import compact_ids
 
 __all__ = ["ortools_installed", "solve_ortools"]
 
@@ -66,24 +67,36 @@ def solve_ortools(
         ) from exc
     if len(left) == 0:
         return np.zeros(0, dtype=np.int64)
-    lv, li = compact_ids(left, len(left_capacity))
-    rv, ri = compact_ids(right, len(right_capacity))
+    n_e = len(left)
+    # A volunteer with no more edges than capacity never fills up: its node is left out
+    # and its edges leave the source directly (in the same way, needs and the sink). On
+    # a 100k city's last pricing subgraphs that is 35k of 84k volunteers, and OR-Tools
+    # took 0.43-0.47 s instead of 0.52-0.57 s.
+    node_l = np.bincount(left, minlength=len(left_capacity)) > left_capacity
+    node_r = np.bincount(right, minlength=len(right_capacity)) > right_capacity
+    lv = np.flatnonzero(node_l)
+    rv = np.flatnonzero(node_r)
     n_l, n_r = len(lv), len(rv)
     s, t = n_l + n_r, n_l + n_r + 1
+    number_l = np.full(len(left_capacity), s, dtype=np.int64)
+    number_l[lv] = np.arange(n_l)
+    number_r = np.full(len(right_capacity), t, dtype=np.int64)
+    number_r[rv] = np.arange(n_l, n_l + n_r)
     a = left_capacity[lv].astype(np.int64)
     c = right_capacity[rv].astype(np.int64)
-    # No b-matching has more pairs than either side's capacity: the return arc needs no
-    # more than the smaller side's total.
-    back = int(min(a.sum(), c.sum()))
-    n_e = len(left)
-    tails = np.concatenate([np.full(n_l, s), li, n_l + np.arange(n_r), [t]]).astype(np.int64)
-    heads = np.concatenate([np.arange(n_l), n_l + ri, np.full(n_r, t), [s]]).astype(np.int64)
+    # No b-matching has more pairs than either side's capacity, nor than its edges: the
+    # return arc needs no more.
+    back = int(min(left_capacity.sum(), right_capacity.sum(), n_e))
+    tails = np.concatenate([np.full(n_l, s), number_l[left], n_l + np.arange(n_r), [t]])
+    heads = np.concatenate([np.arange(n_l), number_r[right], np.full(n_r, t), [s]])
     caps = np.concatenate([a, np.ones(n_e, np.int64), c, [back]]).astype(np.int64)
     costs = np.concatenate(
         [np.zeros(n_l, np.int64), -weight.astype(np.int64), np.zeros(n_r, np.int64), [0]]
     ).astype(np.int64)
     smcf = min_cost_flow.SimpleMinCostFlow()
-    arcs = smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    arcs = smcf.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int64), heads.astype(np.int64), caps, costs
+    )
     status = smcf.solve()
     if status != smcf.OPTIMAL:
         raise MatchkitError(f"OR-Tools min-cost flow ended with status {status!r}")
