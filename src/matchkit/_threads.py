@@ -8,10 +8,15 @@ way, and the flow method's pricing checks slices of the edges.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from ._exceptions import InvalidInputError
 
-__all__ = ["worker_threads"]
+__all__ = ["in_runs", "worker_threads"]
+
+T = TypeVar("T")
 
 
 def worker_threads() -> int:
@@ -32,3 +37,27 @@ def worker_threads() -> int:
                 f"got {raw!r}"
             ) from None
     return max(1, min(4, os.cpu_count() or 1))
+
+
+def in_runs(fn: Callable[[int, int], T], n: int, step: int) -> list[T]:
+    """``fn(lo, hi)`` over ``0 .. n`` cut into one run of whole ``step``-slices per worker
+    thread (:func:`worker_threads`, at most one per slice); the results in run order.
+
+    ``fn`` must be safe to run on several threads at once: each run writes its own part
+    of any shared output.
+
+    Examples
+    --------
+    >>> in_runs(lambda lo, hi: (lo, hi), 10, 4)[-1][1]
+    10
+    >>> sum(hi - lo for lo, hi in in_runs(lambda lo, hi: (lo, hi), 10, 4))
+    10
+    """
+    n_slices = -(-n // step) if n > 0 else 1
+    parts = max(1, min(worker_threads(), n_slices))
+    bounds = [min(n, n_slices * i // parts * step) for i in range(parts + 1)]
+    bounds[-1] = n
+    if parts == 1:
+        return [fn(0, n)]
+    with ThreadPoolExecutor(max_workers=parts) as pool:
+        return list(pool.map(fn, bounds[:-1], bounds[1:]))

@@ -376,7 +376,7 @@ def _start_by_definition(left, right, weight, lcap, rcap):
     return keep
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     n_left=st.integers(1, 12),
     n_right=st.integers(1, 6),
@@ -385,13 +385,17 @@ def _start_by_definition(left, right, weight, lcap, rcap):
     shuffle=st.booleans(),
     small_table=st.booleans(),
     seed=st.integers(0, 2**16),
+    threads=st.sampled_from(["1", "2", "3"]),
+    per_volunteer=st.integers(1, 4),
+    per_place=st.integers(1, 6),
 )
 def test_the_start_in_slices_is_the_start_by_definition(
     n_left: int, n_right: int, density: float, slice_: int, shuffle: bool,
-    small_table: bool, seed: int,
+    small_table: bool, seed: int, threads: str, per_volunteer: int, per_place: int,
 ) -> None:
     # Tiny slices: owners fill several slices, slices end inside owners' edges, and
-    # shuffled owners take the path for edges out of volunteer order.
+    # shuffled owners take the path for edges out of volunteer order; threads take runs
+    # of slices, starting where an owner's edges start.
     rng = np.random.default_rng(seed)
     left, right = np.nonzero(rng.random((n_left, n_right)) < density)
     if left.size == 0:
@@ -402,25 +406,33 @@ def test_the_start_in_slices_is_the_start_by_definition(
         left, right, weight = left[order], right[order], weight[order]
     lcap = rng.integers(0, 3, n_left)
     rcap = rng.integers(0, 3, n_right)
-    expected = _start_by_definition(left, right, weight, lcap, rcap)
     with pytest.MonkeyPatch.context() as mp:
+        # (few wanted edges, so that owners' counts decide which edges stay out)
+        mp.setattr(pricing, "PER_VOLUNTEER", per_volunteer)
+        mp.setattr(pricing, "PER_PLACE", per_place)
+        expected = _start_by_definition(left, right, weight, lcap, rcap)
         mp.setattr(pricing, "CHECK_SLICE", slice_)
         # (owners out of order: their counts slice by slice, or in one pass)
         mp.setattr(pricing, "SMALL_TABLE", 10**9 if small_table else 0)
+        mp.setenv("MATCHKIT_THREADS", threads)
         got = pricing.starting_edges(left, right, weight, lcap, rcap)
     assert np.array_equal(got, expected)
 
 
 @pytest.mark.parametrize("step", [1, 3, 7, 1 << 20])
-def test_weights_scaled_slice_by_slice_equal_the_rounded_products(monkeypatch, step):
-    """Integer weights are rint(weight * scale) whatever the slices they are made in."""
+@pytest.mark.parametrize("threads", ["1", "3"])
+def test_weights_scaled_slice_by_slice_equal_the_rounded_products(monkeypatch, step, threads):
+    """Integer weights are rint(weight * scale) whatever the slices and threads they are
+    made in; those not above 0 are left out, however few (one in the last slice)."""
     from matchkit.solvers import _flow_int
 
     monkeypatch.setattr(_flow_int, "_SLICE", step)
+    monkeypatch.setenv("MATCHKIT_THREADS", threads)
     rng = np.random.default_rng(step)
-    w = rng.random(50) * 2 - 0.25
-    p = mk.MatchProblem.from_edges(np.arange(50) // 5, np.arange(50) % 5, w, n_left=10, n_right=5)
-    ip = integer_problem(p, objective="weight", scale=None)
-    want = np.rint(w * ip.scale).astype(np.int64)
-    assert ip.weight.tolist() == want[want > 0].tolist()
-    assert ip.edges.tolist() == np.flatnonzero(want > 0).tolist()
+    for w in (rng.random(50) * 2 - 0.25, np.r_[rng.random(49) + 0.01, 0.0]):
+        p = mk.MatchProblem.from_edges(np.arange(50) // 5, np.arange(50) % 5, w,
+                                       n_left=10, n_right=5)
+        ip = integer_problem(p, objective="weight", scale=None)
+        want = np.rint(w * ip.scale).astype(np.int64)
+        assert ip.weight.tolist() == want[want > 0].tolist()
+        assert ip.edges.tolist() == np.flatnonzero(want > 0).tolist()

@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from .._exceptions import InvalidInputError
 from .._problem import MatchProblem
+from .._threads import in_runs
 
 __all__ = ["IntProblem", "integer_problem"]
 
@@ -153,18 +154,26 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
             f"scale={fit} or smaller, or rescale the weights"
         )
     # Scaled and rounded into the int64 result slice by slice through a small buffer (a
-    # temporary of every weight would fault 150 MB in at 19 M edges).
+    # temporary of every weight would fault 150 MB in at 19 M edges), on the worker
+    # threads, each over its run of slices; each tells whether its weights are all > 0.
     wi = np.empty(w.shape, dtype=np.int64)
-    buf = np.empty(min(w.size, _SLICE), dtype=np.float64)
-    for a in range(0, w.size, _SLICE):
-        part = buf[: min(w.size - a, _SLICE)]
-        np.multiply(w[a : a + part.size], scale, out=part)
-        np.rint(part, out=wi[a : a + part.size], casting="unsafe")
+
+    def scale_run(start: int, stop: int) -> bool:
+        buf = np.empty(min(stop - start, _SLICE), dtype=np.float64)
+        positive = True
+        for a in range(start, stop, _SLICE):
+            part = buf[: min(stop - a, _SLICE)]
+            np.multiply(w[a : a + part.size], scale, out=part)
+            np.rint(part, out=wi[a : a + part.size], casting="unsafe")
+            positive = positive and bool(wi[a : a + part.size].min() > 0)
+        return positive
+
+    all_positive = all(in_runs(scale_run, w.size, _SLICE))
     edges = None if every else np.flatnonzero(usable)
     offset = 0
     if objective == "weight":
-        keep = wi > 0
-        if not keep.all():
+        if not all_positive:
+            keep = wi > 0
             edges = np.flatnonzero(keep) if edges is None else edges[keep]
             wi = wi[keep]
             every = False

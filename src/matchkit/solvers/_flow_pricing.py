@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -43,7 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._numbering import group_order
-from .._threads import worker_threads
+from .._threads import in_runs
 
 __all__ = [
     "MAX_SHARE",
@@ -137,25 +136,35 @@ def starting_edges(
     lo = float(np.quantile(sample, 1.0 - TOP_QUANTILE))
     top = max(float(np.quantile(sample, TOP_QUANTILE)), lo + 1.0)
     # Everything runs in slices through small buffers: fresh arrays over every edge cost
-    # a page fault per 4 kB each time (at 19 M edges, 144 MB of keys and a 51 MB table).
+    # a page fault per 4 kB each time (at 19 M edges, 144 MB of keys and a 51 MB table);
+    # and on the worker threads, each over its run of slices.
     n = weight.size
     bucket = np.empty(n, dtype=np.uint8)
-    frac = np.empty(min(n, CHECK_SLICE), dtype=np.float64)
-    for a in range(0, n, CHECK_SLICE):
-        f = frac[: min(n - a, CHECK_SLICE)]
-        np.subtract(weight[a : a + f.size], lo, out=f, casting="unsafe")
-        f *= BUCKETS / (top - lo)
-        np.clip(f, 0, BUCKETS - 1, out=f)
-        bucket[a : a + f.size] = f  # (truncated, as astype would)
+    per_unit = BUCKETS / (top - lo)
+
+    def to_buckets(start: int, stop: int) -> None:
+        frac = np.empty(min(stop - start, CHECK_SLICE), dtype=np.float64)
+        for a in range(start, stop, CHECK_SLICE):
+            f = frac[: min(stop - a, CHECK_SLICE)]
+            np.subtract(weight[a : a + f.size], lo, out=f, casting="unsafe")
+            f *= per_unit
+            np.clip(f, 0, BUCKETS - 1, out=f)
+            bucket[a : a + f.size] = f  # (truncated, as astype would)
+
+    in_runs(to_buckets, n, CHECK_SLICE)
     per_volunteer = np.full(len(left_capacity), PER_VOLUNTEER)
     low_v = _lowest_buckets(left, len(left_capacity), per_volunteer, bucket)
     per_need = PER_PLACE * (right_capacity + 1)
     low_n = _lowest_buckets(right, len(right_capacity), per_need, bucket)
     keep = np.empty(n, dtype=bool)
-    for a in range(0, n, CHECK_SLICE):
-        b = min(a + CHECK_SLICE, n)
-        np.greater_equal(bucket[a:b], low_v[left[a:b]], out=keep[a:b])
-        keep[a:b] |= bucket[a:b] >= low_n[right[a:b]]
+
+    def mark(start: int, stop: int) -> None:
+        for a in range(start, stop, CHECK_SLICE):
+            b = min(a + CHECK_SLICE, stop)
+            np.greater_equal(bucket[a:b], low_v[left[a:b]], out=keep[a:b])
+            keep[a:b] |= bucket[a:b] >= low_n[right[a:b]]
+
+    in_runs(mark, n, CHECK_SLICE)
     return keep
 
 
@@ -168,25 +177,35 @@ def _lowest_buckets(
     n = owner.size
     if n == 0:
         return lowest
+
     # Owners in ascending order (a MatchProblem's volunteers): each slice ends where an
-    # owner's edges end, so it counts its own owners' buckets in a small table. Otherwise
-    # (or on finding them out of order) one table of every owner's counts.
-    a = 0
-    while a < n:
-        t = min(a + CHECK_SLICE, n)
-        b = n if t == n else int(np.searchsorted(owner[a:], owner[t], side="left")) + a
-        if b == a:  # one owner fills the slice: take all of its edges
-            b = max(int(np.searchsorted(owner[a:], owner[a], side="right")) + a, a + 1)
-        part = owner[a:b]
-        if (a > 0 and part[0] <= owner[a - 1]) or bool((part[1:] < part[:-1]).any()):
-            return _lowest_buckets_unsorted(owner, n_owner, want, bucket)
-        first, last = int(part[0]), int(part[-1])
-        key = part - first
-        key *= BUCKETS
-        key += bucket[a:b]
-        counts = np.bincount(key, minlength=(last - first + 1) * BUCKETS)
-        _settle(counts, want[first : last + 1], lowest[first : last + 1])
-        a = b
+    # owner's edges end, so it counts its own owners' buckets in a small table; each
+    # thread takes the owners that start in its run. Otherwise (or on finding them out of
+    # order) one table of every owner's counts.
+    def first_of_owner(at: int) -> int:
+        return at if at in (0, n) else int(np.searchsorted(owner, owner[at], side="left"))
+
+    def settle_run(start: int, stop: int) -> bool:
+        a, stop = first_of_owner(start), first_of_owner(stop)
+        while a < stop:
+            t = min(a + CHECK_SLICE, stop)
+            b = stop if t == stop else int(np.searchsorted(owner[a:], owner[t], side="left")) + a
+            if b == a:  # one owner fills the slice: take all of its edges
+                b = max(int(np.searchsorted(owner[a:], owner[a], side="right")) + a, a + 1)
+            part = owner[a:b]
+            if (a > 0 and part[0] <= owner[a - 1]) or bool((part[1:] < part[:-1]).any()):
+                return False
+            first, last = int(part[0]), int(part[-1])
+            key = part - first
+            key *= BUCKETS
+            key += bucket[a:b]
+            counts = np.bincount(key, minlength=(last - first + 1) * BUCKETS)
+            _settle(counts, want[first : last + 1], lowest[first : last + 1])
+            a = b
+        return True
+
+    if not all(in_runs(settle_run, n, CHECK_SLICE)):
+        return _lowest_buckets_unsorted(owner, n_owner, want, bucket)
     return lowest
 
 
@@ -203,13 +222,21 @@ def _lowest_buckets_unsorted(
         key += bucket
         counts = np.bincount(key, minlength=n_owner * BUCKETS)
     else:
-        counts = np.zeros(n_owner * BUCKETS, dtype=np.int64)
-        key = np.empty(min(owner.size, CHECK_SLICE), dtype=np.int64)
-        for a in range(0, owner.size, CHECK_SLICE):
-            k = key[: min(owner.size - a, CHECK_SLICE)]
-            np.multiply(owner[a : a + k.size], BUCKETS, out=k)
-            k += bucket[a : a + k.size]
-            counts += np.bincount(k, minlength=counts.size)
+
+        def count_run(start: int, stop: int) -> IntArray:
+            counts = np.zeros(n_owner * BUCKETS, dtype=np.int64)
+            key = np.empty(min(stop - start, CHECK_SLICE), dtype=np.int64)
+            for a in range(start, stop, CHECK_SLICE):
+                k = key[: min(stop - a, CHECK_SLICE)]
+                np.multiply(owner[a : a + k.size], BUCKETS, out=k)
+                k += bucket[a : a + k.size]
+                counts += np.bincount(k, minlength=counts.size)
+            return counts
+
+        tables = in_runs(count_run, owner.size, CHECK_SLICE)  # (one per thread)
+        counts = tables[0]
+        for more in tables[1:]:
+            counts += more
     lowest = np.zeros(n_owner, dtype=np.uint8)
     _settle(counts, want, lowest)
     return lowest
@@ -374,77 +401,64 @@ def solve_priced(
     sel = starting_edges(left, right, weight, left_capacity, right_capacity)
     span = int(weight.max()) - int(weight.min()) + 1
     margin, local_margin = int(MARGIN * span), int(LOCAL_MARGIN * span)
-    # The check runs in slices through small buffers reused every round (arrays of every
-    # edge would add 300 MB at 19 M edges, and fresh ones fault their pages in each time),
-    # on up to ``worker_threads()`` threads, each over a run of whole slices.
-    step = min(n, CHECK_SLICE)
-    n_slices = -(-n // step)
-    parts = max(1, min(worker_threads(), n_slices))
-    bounds = [min(n, (n_slices * i // parts) * step) for i in range(parts + 1)]
-    buffers = [
-        (np.empty(step, dtype=np.int64), np.empty(step, dtype=np.int64),
-         np.empty(step, dtype=bool))
-        for _ in range(parts)
-    ]
-    shares = (bounds[:-1], bounds[1:], buffers)  # each thread's first and last edge
+    # The check runs in slices through small buffers (arrays of every edge would add 300
+    # MB at 19 M edges, and fresh ones fault their pages in each time), on the worker
+    # threads, each over its run of slices.
     near = np.empty(n, dtype=bool)
     wide = np.empty(n, dtype=bool)
     outside = ~sel
     shrunk_at = 0
-    with ThreadPoolExecutor(max_workers=parts) as pool:
-        run = pool.map if parts > 1 else map
-        for rounds in range(1, MAX_ROUNDS + 1):
-            idx = np.flatnonzero(sel)
-            if idx.size > max_share * n:
-                info["pricing"] = f"not worth it: {idx.size} of {n} edges needed"
-                return None
-            sub_l, sub_r, sub_w = left[idx], right[idx], weight[idx]
-            local = exact(sub_l, sub_r, sub_w, left_capacity, right_capacity)
-            if local is None:
-                info["pricing"] = "the backend gave no answer on a subgraph"
-                return None
-            chosen = np.zeros(idx.size, dtype=bool)
-            chosen[local] = True
-            prices = least_prices(sub_l, sub_r, sub_w, chosen, left_capacity, right_capacity)
-            del sub_l, sub_r, sub_w
-            if prices is None:
-                info["pricing"] = (
-                    "no prices certify the backend's answer on a subgraph (not optimal there, "
-                    f"or not settled within {MAX_PASSES} passes)"
-                )
-                log.warning("flow: %s; solving every edge", info["pricing"])
-                return None
-            u, p = prices
-            # Reduced weights W - u - p on every edge: > 0 on an unchosen one breaks the
-            # proof. Each thread checks its share of the edges in its own buffers.
-            check = partial(_check, left, right, weight, u, p, outside, near, wide, margin,
-                            local_margin)
-            broken_at = [b for found in run(check, *shares) for b in found]
-            if not broken_at:
-                info["pricing_rounds"], info["pricing_edges"] = rounds, int(idx.size)
-                if shrunk_at:
-                    info["pricing_shrunk"] = shrunk_at
-                return idx[local], u, p
-            n_near = np.count_nonzero(near)
-            log.debug("flow pricing: round %d on %d edges, %d outside break the proof, %d "
-                      "within the margin", rounds, idx.size, sum(b.size for b in broken_at), n_near)
-            if not shrunk_at and rounds < MAX_ROUNDS and n_near <= SHRINK_BELOW * idx.size:
-                # The next subgraph is the edges within the margin of the prices (and the chosen
-                # ones), without the many edges the prices show far from mattering. The local
-                # widening below keeps the budget of the subgraph it replaces: where prices
-                # still move, it saves a solve (the 100k re-plan: three solves, not four; with
-                # a budget from the shrunk subgraph, 0.84 s against 0.66-0.70 s).
-                shrunk_at = rounds
-                np.copyto(sel, near)
-                sel[idx[local]] = True
-            else:
-                sel |= near
+    for rounds in range(1, MAX_ROUNDS + 1):
+        idx = np.flatnonzero(sel)
+        if idx.size > max_share * n:
+            info["pricing"] = f"not worth it: {idx.size} of {n} edges needed"
+            return None
+        sub_l, sub_r, sub_w = left[idx], right[idx], weight[idx]
+        local = exact(sub_l, sub_r, sub_w, left_capacity, right_capacity)
+        if local is None:
+            info["pricing"] = "the backend gave no answer on a subgraph"
+            return None
+        chosen = np.zeros(idx.size, dtype=bool)
+        chosen[local] = True
+        prices = least_prices(sub_l, sub_r, sub_w, chosen, left_capacity, right_capacity)
+        del sub_l, sub_r, sub_w
+        if prices is None:
+            info["pricing"] = (
+                "no prices certify the backend's answer on a subgraph (not optimal there, "
+                f"or not settled within {MAX_PASSES} passes)"
+            )
+            log.warning("flow: %s; solving every edge", info["pricing"])
+            return None
+        u, p = prices
+        # Reduced weights W - u - p on every edge: > 0 on an unchosen one breaks the proof.
+        check = partial(_check, left, right, weight, u, p, outside, near, wide, margin,
+                        local_margin)
+        broken_at = [b for found in in_runs(check, n, CHECK_SLICE) for b in found]
+        if not broken_at:
+            info["pricing_rounds"], info["pricing_edges"] = rounds, int(idx.size)
+            if shrunk_at:
+                info["pricing_shrunk"] = shrunk_at
+            return idx[local], u, p
+        n_near = np.count_nonzero(near)
+        log.debug("flow pricing: round %d on %d edges, %d outside break the proof, %d "
+                  "within the margin", rounds, idx.size, sum(b.size for b in broken_at), n_near)
+        if not shrunk_at and rounds < MAX_ROUNDS and n_near <= SHRINK_BELOW * idx.size:
+            # The next subgraph is the edges within the margin of the prices (and the chosen
+            # ones), without the many edges the prices show far from mattering. The local
+            # widening below keeps the budget of the subgraph it replaces: where prices
+            # still move, it saves a solve (the 100k re-plan: three solves, not four; with
+            # a budget from the shrunk subgraph, 0.84 s against 0.66-0.70 s).
+            shrunk_at = rounds
+            np.copyto(sel, near)
+            sel[idx[local]] = True
+        else:
+            sel |= near
+        np.logical_not(sel, out=outside)
+        room = min(LOCAL_GROWTH * idx.size, max_share * n - (n - np.count_nonzero(outside)))
+        wide &= outside  # (in place: the next round's check writes it anew)
+        if _widen(sel, wide, np.concatenate(broken_at), left, right, len(left_capacity),
+                  len(right_capacity), room):
             np.logical_not(sel, out=outside)
-            room = min(LOCAL_GROWTH * idx.size, max_share * n - (n - np.count_nonzero(outside)))
-            wide &= outside  # (in place: the next round's check writes it anew)
-            if _widen(sel, wide, np.concatenate(broken_at), left, right, len(left_capacity),
-                      len(right_capacity), room):
-                np.logical_not(sel, out=outside)
     info["pricing"] = f"no proof within {MAX_ROUNDS} rounds"
     return None
 
@@ -462,11 +476,12 @@ def _check(
     local_margin: int,
     lo: int,
     hi: int,
-    buffers: tuple[IntArray, IntArray, BoolArray],
 ) -> list[IntArray]:
     """The certificate over edges ``lo:hi``, slice by slice: the positions of the edges
     outside the subgraph that break it; ``near`` and ``wide`` are written there."""
-    reduced, spare, broken = buffers
+    step = min(hi - lo, CHECK_SLICE)
+    reduced, spare = np.empty(step, dtype=np.int64), np.empty(step, dtype=np.int64)
+    broken = np.empty(step, dtype=bool)
     found = []
     for a in range(lo, hi, CHECK_SLICE):
         b = min(a + CHECK_SLICE, hi)
