@@ -320,6 +320,26 @@ def test_a_city_shrinks_its_subgraph_once_and_keeps_the_optimum(
     assert grown.objective == pytest.approx(a.objective, abs=1e-9)
 
 
+def test_a_subgraph_far_from_the_proof_shrinks_from_a_larger_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The plain rule is off (SHRINK_BELOW = 0): the subgraph shrinks after the first
+    # round only when enough edges break the proof (FAR_OFF) for the wider share.
+    monkeypatch.setattr(flow_module, "ortools_installed", lambda: False)
+    p = mk.build_problem(synthetic_city(4000, 400, seed=0), as_of=DEFAULT_AS_OF)
+    lp = FlowSolver(backend="lp").solve(p).objective
+    monkeypatch.setattr(pricing, "SHRINK_BELOW", 0.0)
+    monkeypatch.setattr(pricing, "FAR_OFF", 0.0)
+    far = mk.solve(p, "flow")
+    assert far.info["pricing_shrunk"] == 1
+    monkeypatch.setattr(pricing, "FAR_OFF", 1.0)
+    near = mk.solve(p, "flow")
+    assert "pricing_shrunk" not in near.info
+    for a in (far, near):
+        assert a.objective == pytest.approx(lp, abs=1e-9)
+        assert_prices_certify(p, a)
+
+
 def test_the_check_split_among_threads_gives_the_same_rounds_and_answer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
