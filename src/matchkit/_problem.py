@@ -386,17 +386,15 @@ class MatchProblem:
     @cached_property
     def _degrees(self) -> tuple[IntArray, IntArray]:
         """Edges per volunteer and per need (kept: a warm round reuses its problem)."""
-        return (
-            np.bincount(self.edge_left, minlength=self.n_left),
-            np.bincount(self.edge_right, minlength=self.n_right),
-        )
+        return np.diff(self._left_start), np.bincount(self.edge_right, minlength=self.n_right)
 
     @cached_property
     def _left_start(self) -> IntArray:
-        """Where each volunteer's edges start, and the end (edges are sorted by (left, right))."""
-        out = np.zeros(self.n_left + 1, dtype=np.int64)
-        np.cumsum(self._degrees[0], out=out[1:])
-        return out
+        """Where each volunteer's edges start, and the end (edges are sorted by (left,
+        right)): a binary search per volunteer, not a pass over every edge."""
+        return np.searchsorted(
+            self.edge_left, np.arange(self.n_left + 1, dtype=np.int64)
+        ).astype(np.int64)
 
     @cached_property
     def _by_need(self) -> tuple[IntArray, IntArray]:
