@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._problem import Assignment, MatchProblem
+from ._threads import in_runs
 
 __all__ = ["blocking_pairs", "blocking_positions"]
 
@@ -179,21 +180,26 @@ def blocking_positions(
         # finite), a full one only pairs better than its worst.
         sides.append((idx, score, np.where(used < cap, -np.inf, worst)))
 
-    step = min(max(n_edges, 1), SLICE)
-    gathered = np.empty(step, dtype=np.float64)
-    wants = np.empty(step, dtype=bool)
-    other = np.empty(step, dtype=bool)
-    found = []
-    for a in range(0, n_edges, step):
-        b = min(a + step, n_edges)
-        for k, (idx, score, threshold) in enumerate(sides):
-            out = wants if k == 0 else other
-            # (indices are the problem's own, validated in range; "raise" would buffer)
-            np.take(threshold, idx[a:b], out=gathered[: b - a], mode="clip")
-            np.greater(score[a:b], gathered[: b - a], out=out[: b - a])
-        wants[: b - a] &= other[: b - a]
-        # a matched edge never blocks (matched_at is sorted: this slice's are a range)
-        lo, hi = np.searchsorted(matched_at, (a, b))
-        wants[matched_at[lo:hi] - a] = False
-        found.append(np.flatnonzero(wants[: b - a]) + a)
+    def run(start: int, stop: int) -> list[IntArray]:
+        # slice by slice through buffers of its own (each worker thread takes a run)
+        step = max(min(stop - start, SLICE), 1)
+        gathered = np.empty(step, dtype=np.float64)
+        wants = np.empty(step, dtype=bool)
+        other = np.empty(step, dtype=bool)
+        found = []
+        for a in range(start, stop, step):
+            b = min(a + step, stop)
+            for k, (idx, score, threshold) in enumerate(sides):
+                out = wants if k == 0 else other
+                # (indices are the problem's own, validated in range; "raise" would buffer)
+                np.take(threshold, idx[a:b], out=gathered[: b - a], mode="clip")
+                np.greater(score[a:b], gathered[: b - a], out=out[: b - a])
+            wants[: b - a] &= other[: b - a]
+            # a matched edge never blocks (matched_at is sorted: this slice's are a range)
+            lo, hi = np.searchsorted(matched_at, (a, b))
+            wants[matched_at[lo:hi] - a] = False
+            found.append(np.flatnonzero(wants[: b - a]) + a)
+        return found
+
+    found = [f for part in in_runs(run, n_edges, SLICE) for f in part]
     return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)

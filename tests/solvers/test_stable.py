@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from solver_problems import problems
 
 import matchkit as mk
+from matchkit import _stability
 from matchkit._checks import check_assignment
 from matchkit.solvers import StableSolver, blocking_pairs
 
@@ -194,8 +195,13 @@ def _blocking_reference(p: mk.MatchProblem, edges: list[int]) -> list[list[int]]
     return sorted(out)
 
 
-@given(problem=problems(max_left=6, max_right=5), data=st.data())
-def test_blocking_pairs_equal_the_definition(problem, data) -> None:
+@given(
+    problem=problems(max_left=6, max_right=5),
+    data=st.data(),
+    slice_=st.integers(1, 7),
+    threads=st.sampled_from(["1", "2", "3"]),
+)
+def test_blocking_pairs_equal_the_definition(problem, data, slice_, threads) -> None:
     # Any assignment within the capacities, not only stable ones.
     lcap, rcap = problem.residual_capacities()
     free = [e for e in range(problem.n_edges) if not problem.pinned[e]]
@@ -209,4 +215,9 @@ def test_blocking_pairs_equal_the_definition(problem, data) -> None:
             rcap[j] -= 1
             edges.append(e)
     a = mk.Assignment.from_edges(problem, sorted(edges), method="hand")
-    assert blocking_pairs(problem, a).tolist() == _blocking_reference(problem, edges)
+    # (checked in slices of a few edges, on worker threads taking runs of slices)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_stability, "SLICE", slice_)
+        mp.setenv("MATCHKIT_THREADS", threads)
+        got = blocking_pairs(problem, a).tolist()
+    assert got == _blocking_reference(problem, edges)
