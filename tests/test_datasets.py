@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import matchkit as mk
 from matchkit import datasets
@@ -326,3 +328,13 @@ def test_only_ideas_break_the_policy_rules(city: mk.Dataset) -> None:
     assert minors and all("background" in n.required_checks for n in minors)
     assert all(n.min_age == 18 for n in city.needs if n.night_work)
     assert any(n.proposed_by for n in city.needs if n.status is mk.NeedStatus.IDEA)
+
+
+@given(k=st.integers(0, 21), masks=st.lists(st.integers(0, 2**21 - 1), max_size=40))
+def test_tag_tuples_list_each_masks_entries_in_vocabulary_order(k, masks) -> None:
+    from matchkit._city import _tuples
+
+    vocab = [f"t{i}" for i in range(k)]
+    m = np.array(masks, dtype=np.int64) & ((1 << k) - 1)
+    want = [tuple(v for j, v in enumerate(vocab) if (x >> j) & 1) for x in m.tolist()]
+    assert _tuples(m, vocab) == want
