@@ -17,8 +17,9 @@ pseudo-tag *any*, used by needs that require nothing), grouped by *cell*:
   Every coordinate difference is at most the chord, and the chord is at most the arc, so
   a volunteer within reach of a need sits in one of the 27 cubes around the need's cube:
   the blocking never loses an acceptable pair, anywhere on Earth (poles and the
-  antimeridian included). The candidates are then cut by the chord (a cheap, slightly
-  generous test); the exact great-circle test comes later, in :mod:`._rules`;
+  antimeridian included). The candidates are then cut by the chord in the plane of the
+  homes (a cheap, slightly generous test: the sphere is turned so that the homes lie
+  close to that plane); the exact great-circle test comes later, in :mod:`._rules`;
 * remote: every ``remote_ok`` volunteer sits in one cell, looked up by the need's key tag.
 
 Candidate pairs come out in chunks of bounded size, so memory stays proportional to the
@@ -398,10 +399,10 @@ def _local(
     order = np.lexsort((ev, entry_key))
     ev, entry_key = ev[order], entry_key[order]
     f32 = np.float32
-    e_x, e_y, e_z = (v_xyz[ev, k].astype(f32) for k in range(3))
+    e_x, e_y = (v_xyz[ev, k].astype(f32) for k in range(2))
     e_lim = chord_limit(enc.v_max_km[ev]) * (1 + _CHORD_REL) + _CHORD_ABS
     e_lim2 = (e_lim * e_lim).astype(f32)
-    n_x, n_y, n_z = (n_xyz[:, k].astype(f32) for k in range(3))
+    n_x, n_y = (n_xyz[:, k].astype(f32) for k in range(2))
 
     # Queries: every need x radius class x the 27 cubes around the need's cube.
     qn, qs, ql = [], [], []
@@ -432,10 +433,9 @@ def _local(
         dx -= np.repeat(n_y[cn], cl)
         dx *= dx
         chord2 += dx
-        dx = e_z[pos]
-        dx -= np.repeat(n_z[cn], cl)
-        dx *= dx
-        chord2 += dx
+        # (The z term is left out: it is >= 0, so the test only lets more pairs through
+        # to the exact one, and after the rotation the homes lie close to the xy plane:
+        # 100k city, 52.5 M candidates, 25.16 M kept either way.)
         keep = np.flatnonzero(chord2 <= e_lim2[pos])
         yield CandidateChunk(ev[pos[keep]], n[keep], False, LOCAL_CHECKED)
 
