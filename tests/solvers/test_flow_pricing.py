@@ -340,6 +340,23 @@ def test_a_subgraph_far_from_the_proof_shrinks_from_a_larger_share(
         assert_prices_certify(p, a)
 
 
+def test_nearly_final_prices_shrink_the_subgraph_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # After the first shrink, a round whose prices few edges break shrinks again to the
+    # edges near them: the same optimum, certified, on a smaller last subgraph.
+    monkeypatch.setattr(flow_module, "ortools_installed", lambda: False)
+    p = mk.build_problem(synthetic_city(4000, 400, seed=0), as_of=DEFAULT_AS_OF)
+    lp = FlowSolver(backend="lp").solve(p).objective
+    last = {}
+    for share in (0.0, 1.0):  # never, or whenever any edge breaks it
+        monkeypatch.setattr(pricing, "NEARLY_FINAL", share)
+        a = mk.solve(p, "flow")
+        assert a.info["pricing_rounds"] >= 3 and a.info["pricing_shrunk"] == 1
+        assert a.objective == pytest.approx(lp, abs=1e-9)
+        assert_prices_certify(p, a)
+        last[share] = a.info["pricing_edges"]
+    assert last[1.0] < last[0.0]
+
+
 def test_the_check_split_among_threads_gives_the_same_rounds_and_answer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
