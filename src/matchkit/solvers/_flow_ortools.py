@@ -87,16 +87,14 @@ def solve_ortools(
     # No b-matching has more pairs than either side's capacity, nor than its edges: the
     # return arc needs no more.
     back = int(min(left_capacity.sum(), right_capacity.sum(), n_e))
-    tails = np.concatenate([np.full(n_l, s), number_l[left], n_l + np.arange(n_r), [t]])
-    heads = np.concatenate([np.arange(n_l), number_r[right], np.full(n_r, t), [s]])
-    caps = np.concatenate([a, np.ones(n_e, np.int64), c, [back]]).astype(np.int64)
-    costs = np.concatenate(
-        [np.zeros(n_l, np.int64), -weight.astype(np.int64), np.zeros(n_r, np.int64), [0]]
-    ).astype(np.int64)
+    i64 = np.int64
+    tails = np.concatenate([np.full(n_l, s), number_l[left], n_l + np.arange(n_r), [t]], dtype=i64)
+    heads = np.concatenate([np.arange(n_l), number_r[right], np.full(n_r, t), [s]], dtype=i64)
+    caps = np.concatenate([a, np.ones(n_e, i64), c, [back]], dtype=i64)
+    costs = np.concatenate([np.zeros(n_l, i64), weight, np.zeros(n_r, i64), [0]], dtype=i64)
+    np.negative(costs, out=costs)  # (the arcs cost -W; zeros stay zeros)
     smcf = min_cost_flow.SimpleMinCostFlow()
-    arcs = smcf.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int64), heads.astype(np.int64), caps, costs
-    )
+    arcs = smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     status = smcf.solve()
     if status != smcf.OPTIMAL:
         raise MatchkitError(f"OR-Tools min-cost flow ended with status {status!r}")
