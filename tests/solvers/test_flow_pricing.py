@@ -376,7 +376,13 @@ def test_the_check_split_among_threads_gives_the_same_rounds_and_answer(
     assert_prices_certify(p, a)
 
 
-def test_widening_adds_the_near_edges_of_violating_vertices_within_a_budget() -> None:
+@pytest.mark.parametrize(("slice_", "threads"), [(1 << 20, "1"), (1, "3"), (2, "2")])
+def test_widening_adds_the_near_edges_of_violating_vertices_within_a_budget(
+    monkeypatch: pytest.MonkeyPatch, slice_: int, threads: str
+) -> None:
+    # (in slices of one or two edges too, on threads each taking a run of them)
+    monkeypatch.setattr(pricing, "CHECK_SLICE", slice_)
+    monkeypatch.setenv("MATCHKIT_THREADS", threads)
     # edges: 0 (v0,n0) 1 (v0,n1) 2 (v1,n1) 3 (v2,n2) 4 (v3,n0); edge 0 violates
     left = np.array([0, 0, 1, 2, 3])
     right = np.array([0, 1, 1, 2, 0])

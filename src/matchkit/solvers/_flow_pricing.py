@@ -372,17 +372,23 @@ def _widen(
     touched_v[left[broken_at]] = True
     touched_n = np.zeros(n_right, dtype=bool)
     touched_n[right[broken_at]] = True
-    # In slices, so that a wide margin over many edges never makes arrays of them all.
-    picked, total = [], 0
-    for a in range(0, len(wide), CHECK_SLICE):
-        cand = np.flatnonzero(wide[a : a + CHECK_SLICE])
-        cand += a
-        cand = cand[touched_v[left[cand]] | touched_n[right[cand]]]
-        total += cand.size
-        if total > most:
-            return False
-        picked.append(cand)
-    if total == 0:
+    # In slices, so that a wide margin over many edges never makes arrays of them all, on
+    # the worker threads (each stops once its own share is over the budget).
+    def run(start: int, stop: int) -> list[IntArray]:
+        picked, total = [], 0
+        for a in range(start, stop, CHECK_SLICE):
+            cand = np.flatnonzero(wide[a : min(a + CHECK_SLICE, stop)])
+            cand += a
+            cand = cand[touched_v[left[cand]] | touched_n[right[cand]]]
+            total += cand.size
+            picked.append(cand)
+            if total > most:
+                break
+        return picked
+
+    picked = [c for part in in_runs(run, len(wide), CHECK_SLICE) for c in part]
+    total = sum(c.size for c in picked)
+    if total == 0 or total > most:
         return False
     sel[np.concatenate(picked)] = True
     return True
