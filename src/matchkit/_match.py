@@ -23,6 +23,7 @@ from time import perf_counter
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._build import resolve_as_of, resolve_weights
 from ._dataset import Dataset
@@ -272,19 +273,30 @@ def match(
         idle_l, idle_r = pair_indices(view.idle, vindex, nindex)
 
         # 4. solve on free capacity: the edges between volunteers and needs with room, less
-        # those decided or on offer (marked in place: masks of every edge cost page faults)
-        free = np.take(cap_v > 0, problem.edge_left)
-        free &= np.take(cap_n > 0, problem.edge_right)
-        for pos in (excluded_at, placed_pos, resv.pos, problem.edge_index(idle_l, idle_r)):
-            free[pos[pos >= 0]] = False
-        free_pos = np.flatnonzero(free)
-        del free
+        # those decided or on offer (marked in place: masks of every edge cost page faults).
+        # When that is every edge (a first round), None stands for their positions.
+        taken = [pos[pos >= 0] for pos in
+                 (excluded_at, placed_pos, resv.pos, problem.edge_index(idle_l, idle_r))]
+        degree_v, degree_n = problem._degrees
+        free_pos: NDArray[np.int64] | None = None
+        if (
+            any(pos.size for pos in taken)
+            or not (cap_v > 0)[degree_v > 0].all()
+            or not (cap_n > 0)[degree_n > 0].all()
+        ):
+            free = np.take(cap_v > 0, problem.edge_left)
+            free &= np.take(cap_n > 0, problem.edge_right)
+            for pos in taken:
+                free[pos] = False
+            free_pos = np.flatnonzero(free)
+            del free
         free_problem = restricted(problem, free_pos, cap_v, cap_n)
     built = perf_counter()
     assignment = solve(free_problem, method)
     solved = perf_counter()
     with heavy_step():
-        chosen = free_pos[assignment.edges]
+        edges = np.asarray(assignment.edges, dtype=np.int64)
+        chosen = edges.copy() if free_pos is None else free_pos[edges]
 
         # 5. shortlists from places no proposal uses
         alternatives: dict[int, list[int]] = {}
@@ -367,7 +379,8 @@ def match(
         metrics["objective"] = assignment.objective
         metrics["method"] = assignment.method
         if log.isEnabledFor(logging.INFO):
-            _log_round(n_v, n_n, problem.n_edges, free_pos.size, assignment, metrics,
+            n_free = problem.n_edges if free_pos is None else free_pos.size
+            _log_round(n_v, n_n, problem.n_edges, n_free, assignment, metrics,
                        len(unmatched), len(unfilled), (started, built, solved))
         return MatchResult(
             dataset=dataset,

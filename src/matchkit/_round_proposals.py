@@ -24,9 +24,11 @@ __all__ = ["ledger_offers", "restricted", "round_proposals", "shortlists", "with
 I64 = NDArray[np.int64]
 
 
-def restricted(problem: MatchProblem, pos: I64, cap_v: I64, cap_n: I64) -> MatchProblem:
-    """The problem on edges ``pos`` (ascending) with the given capacities (no pins)."""
-    every = pos.size == problem.n_edges  # every edge: share the arrays (never written to)
+def restricted(problem: MatchProblem, pos: I64 | None, cap_v: I64, cap_n: I64) -> MatchProblem:
+    """The problem on edges ``pos`` (ascending; None: every edge) with the given capacities
+    (no pins)."""
+    # every edge: share the arrays (never written to)
+    every = pos is None or pos.size == problem.n_edges
 
     def pick(a: NDArray[Any]) -> NDArray[Any]:
         return a if every else a[pos]
@@ -41,13 +43,13 @@ def restricted(problem: MatchProblem, pos: I64, cap_v: I64, cap_n: I64) -> Match
         right_capacity=cap_n.astype(np.int64),
         left_ids=problem.left_ids,
         right_ids=problem.right_ids,
-        pinned=np.zeros(pos.size, dtype=bool),
+        pinned=np.zeros(problem.n_edges if pos is None else pos.size, dtype=bool),
     )
 
 
 def shortlists(
     problem: MatchProblem,
-    free_pos: I64,
+    free_pos: I64 | None,
     chosen: I64,
     cap_v: I64,
     cap_n: I64,
@@ -70,7 +72,7 @@ def shortlists(
     room_v = np.maximum(room_v, 0)
     is_chosen = np.zeros(problem.n_edges, dtype=bool)
     is_chosen[chosen] = True
-    cand = free_pos[~is_chosen[free_pos]]
+    cand = np.flatnonzero(~is_chosen) if free_pos is None else free_pos[~is_chosen[free_pos]]
     cand = cand[(room_v[problem.edge_left[cand]] > 0) & (spare_n[problem.edge_right[cand]] > 0)]
     if cand.size == 0:
         return {}
