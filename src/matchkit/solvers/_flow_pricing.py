@@ -21,7 +21,8 @@ the LP) spend their time on all of them. Here they solve a subgraph instead:
    volunteers and needs, within the wider ``LOCAL_MARGIN``, budget permitting), and
    step 2 runs again. Once, when the edges within the margin are few next to the
    subgraph (``SHRINK_BELOW``; ``SHRINK_FAR`` when many edges break the proof), they
-   replace it instead of joining it.
+   replace it instead of joining it; after that, again whenever very few edges break
+   the proof (``NEARLY_FINAL``).
 
 If the subgraph grows past ``MAX_SHARE`` of the edges (per backend), or the rounds run
 out, or no prices certify the backend's answer on its subgraph, the caller solves the
