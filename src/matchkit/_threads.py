@@ -1,8 +1,10 @@
 """How many worker threads matchkit's vectorised steps use.
 
 numpy releases the interpreter lock inside its loops, so slices of one large array
-operation can run on several threads at once: the build scores chunks of candidates this
-way, and the flow method's pricing checks slices of the edges.
+operation can run on several threads at once. The build scores chunks of candidates and
+sorts volunteer ranges this way; passes over every edge (the flow method's integer
+weights and pricing, the count of blocking pairs) take runs of slices through
+:func:`in_runs`.
 """
 
 from __future__ import annotations

@@ -3,13 +3,13 @@
 Imported only when ``FlowSolver(backend="ortools")`` solves something; OR-Tools is not a
 dependency of matchkit. The network is a circulation: source -> volunteer (capacity
 ``a_i``) -> need (capacity 1 per edge, cost ``-W``) -> sink (capacity ``c_j``) -> back
-to the source (capacity: the smaller side's total), with no supplies. A pair is used
-only where its cycle lowers the cost, so anyone may stay unmatched. A volunteer or need
-with no more edges than capacity has no node: its edges leave the source or enter the
-sink directly. (The same network
-with a supply at the source and a bypass arc source -> sink took 15-20 % longer: 1.12-1.20
-s against 0.95 s on a 100k city's first pricing subgraph, 0.92 M pairs.) Costs are the
-same integer weights the default path uses, so both give the same optimum.
+to the source (capacity: the most pairs a b-matching can have), with no supplies. A
+pair is used only where its cycle lowers the cost, so anyone may stay unmatched. A
+volunteer or need with no more edges than capacity has no node: its edges leave the
+source or enter the sink directly. (The same network with a supply at the source and a
+bypass arc source -> sink took 15-20 % longer: 1.12-1.20 s against 0.95 s on a 100k
+city's first pricing subgraph, 0.92 M pairs.) Costs are the same integer weights the
+default path uses, so both give the same optimum.
 """
 
 from __future__ import annotations
