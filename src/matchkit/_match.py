@@ -322,7 +322,6 @@ def match(
         chosen_r = problem.edge_right[chosen]
         offered_v = np.bincount(chosen_l, minlength=n_v) + np.bincount(resv_l, minlength=n_v)
         primary_n = np.bincount(chosen_r, minlength=n_n) + resv.primary_per_need
-        degree_v, degree_n = problem._degrees
         live_v = degree_v - np.bincount(problem.edge_left[excluded_at], minlength=n_v)
         if need_ok.all():
             unblocked_v = live_v
