@@ -212,7 +212,10 @@ def _top_k(rng: Rng, log_weight: FloatArray, k: IntArray) -> BoolArray:
     """Per row, pick ``k[i]`` columns without replacement, with probability ~ weight (Gumbel top-k)."""
     n, m = log_weight.shape
     keys = log_weight + rng.gumbel(size=(n, m))
-    ranks = np.argsort(np.argsort(-keys, axis=1, kind="stable"), axis=1, kind="stable")
+    # Each entry's rank in its row (stable, heaviest first): one sort, then its inverse.
+    order = np.argsort(-keys, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(m)[None, :], axis=1)
     return ranks < np.minimum(k, m)[:, None]
 
 
