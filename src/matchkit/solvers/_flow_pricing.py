@@ -47,6 +47,7 @@ from .._numbering import group_order
 from .._threads import in_runs
 
 __all__ = [
+    "FAR_OFF",
     "MAX_SHARE",
     "MIN_EDGES",
     "NEARLY_FINAL",
