@@ -65,10 +65,13 @@ class Counterfactual:
     value : str or float or None
         The radius in km, or the tag dropped.
     more : int
-        How many more volunteers (for a need) or needs (for a volunteer) would be acceptable.
+        How many more volunteers (for a need) or needs (for a volunteer) would be
+        acceptable. For ``"remote"`` it is net of the volunteers who take no remote work
+        and would drop out; a change that gains none in all is not listed.
     free : int
         For a need: how many of those volunteers have no offer and no full set of
-        placements this round (they could take it now). For a volunteer: equals ``more``.
+        placements this round (they could take it now; for ``"remote"``, net of those
+        who would drop out, from 0 to ``more``). For a volunteer: equals ``more``.
     text : str
 
     Examples
@@ -312,10 +315,12 @@ def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diag
         result, view, j, fails, max(free, 1)
     ):
         ok2 = _acceptable(need_rule_failures(enc2, j, view.day, max_distance_km=radius))
-        more = ok2 & ~ok
-        k = int(more.sum())
-        if k:
-            k_free = int((more & could_take).sum())
+        # Net of those who would drop out: a need done remotely loses the volunteers
+        # who take no remote work (every other relaxation only adds).
+        k = int(ok2.sum()) - int(ok.sum())
+        if k > 0:
+            k_free = int((ok2 & could_take).sum()) - int((ok & could_take).sum())
+            k_free = min(max(k_free, 0), k)
             cfs.append(
                 Counterfactual(
                     change,
