@@ -33,7 +33,7 @@ def restricted(problem: MatchProblem, pos: I64 | None, cap_v: I64, cap_n: I64) -
     def pick(a: NDArray[Any]) -> NDArray[Any]:
         return a if every else a[pos]
 
-    return MatchProblem(
+    out = MatchProblem(
         edge_left=pick(problem.edge_left),
         edge_right=pick(problem.edge_right),
         weight=pick(problem.weight),
@@ -45,6 +45,13 @@ def restricted(problem: MatchProblem, pos: I64 | None, cap_v: I64, cap_n: I64) -
         right_ids=problem.right_ids,
         pinned=np.zeros(problem.n_edges if pos is None else pos.size, dtype=bool),
     )
+    if every:
+        # The same edges: edge counts already known are the restricted problem's too
+        # (the solver reads them instead of passing over every edge).
+        for name in ("_left_start", "_degrees"):
+            if name in problem.__dict__:
+                out.__dict__[name] = problem.__dict__[name]
+    return out
 
 
 def shortlists(

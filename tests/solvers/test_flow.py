@@ -460,3 +460,26 @@ def test_auction_round_budget_is_enforced() -> None:
 def test_auto_backend_choice(lcap, rcap, backend: str) -> None:
     p = random_problem(960, 30, 20, density=0.3, lcap=lcap, rcap=rcap)
     assert solve(p).info["backend"] == backend
+
+
+@pytest.mark.parametrize("counts_known", [False, True])
+def test_sides_without_edges_do_not_change_the_backend_choice(counts_known: bool) -> None:
+    # Capacity 1 at every volunteer and need that has an edge: a plain assignment, also
+    # when a volunteer and a need without edges have room for more (or for none).
+    p = MatchProblem.from_edges([0, 0, 1, 2], [0, 1, 1, 2], [3.0, 1.0, 2.0, 5.0],
+                                n_left=4, n_right=4, left_capacity=[1, 1, 1, 3],
+                                right_capacity=[1, 1, 1, 0])
+    if counts_known:
+        _ = p._degrees  # (as match has them: the solver reads them)
+    a = solve(p)
+    assert a.info["backend"] == "lapjv"
+    assert sorted(a.edges.tolist()) == [0, 2, 3]
+    # A side without room that has an edge keeps that edge out, whatever is known.
+    for rcap in ([1, 1, 0], [2, 1, 0]):  # (a plain assignment, and the auction)
+        q = MatchProblem.from_edges([0, 0, 1, 2], [0, 1, 1, 2], [3.0, 1.0, 2.0, 5.0],
+                                    n_left=4, n_right=3, left_capacity=[1, 1, 1, 3],
+                                    right_capacity=rcap)
+        if counts_known:
+            _ = q._degrees
+        b = solve(q)
+        assert sorted(b.edges.tolist()) == [0, 2]  # (not 3: its need has no room)

@@ -172,9 +172,13 @@ class FlowSolver:
         info: dict[str, Any] = {"scale": ip.scale}
         backend = self.backend
         # Capacity 1 at every volunteer (need) that has an edge.
-        # (a table of flags read at every edge: no counts of every volunteer's edges)
-        unit_left = not np.take(ip.left_capacity != 1, ip.left).any()
-        unit_right = not np.take(ip.right_capacity != 1, ip.right).any()
+        if ip.kept is None:  # every edge: the problem's edge counts (often known) tell
+            deg_l, deg_r = problem._degrees
+            unit_left = not ((ip.left_capacity != 1) & (deg_l > 0)).any()
+            unit_right = not ((ip.right_capacity != 1) & (deg_r > 0)).any()
+        else:  # (a table of flags read at every edge kept)
+            unit_left = not np.take(ip.left_capacity != 1, ip.left).any()
+            unit_right = not np.take(ip.right_capacity != 1, ip.right).any()
         exact = "lp" if (len(ip.left) > _SMALL and objective == "weight") else "lapjv"
         if len(ip.left) > _SMALL and ortools_installed():
             exact = "ortools"  # the optional accelerated path: same optimum, much faster

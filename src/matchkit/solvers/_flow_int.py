@@ -126,7 +126,11 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
     lcap, rcap = problem.residual_capacities()
     usable = ~problem.pinned
     if problem.n_edges and not ((lcap > 0).all() and (rcap > 0).all()):
-        usable &= (lcap > 0)[problem.edge_left] & (rcap > 0)[problem.edge_right]
+        # Sides without room usually have no edges at all (needs held back, volunteers
+        # out of offers): the edge counts tell, without a pass over every edge.
+        deg_l, deg_r = problem._degrees
+        if ((lcap <= 0) & (deg_l > 0)).any() or ((rcap <= 0) & (deg_r > 0)).any():
+            usable &= (lcap > 0)[problem.edge_left] & (rcap > 0)[problem.edge_right]
     every = bool(usable.all())  # then no compressed copies (large first rounds)
     w = problem.weight if every else problem.weight[usable]
     maxabs = max(float(w.max()), -float(w.min())) if w.size else 0.0  # (no |w| copy)
