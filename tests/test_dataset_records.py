@@ -61,3 +61,22 @@ def test_validated_records_are_kept_as_they_are(city: mk.Dataset) -> None:
     )
     assert all(a is b for a, b in zip(ds.needs, city.needs))
     assert all(a is b for a, b in zip(ds.volunteers, city.volunteers))
+
+
+@pytest.mark.parametrize("kind", ["volunteers", "organisations", "needs"])
+def test_a_repeated_id_is_reported_at_its_second_record(city: mk.Dataset, kind: str) -> None:
+    items = list(getattr(city, kind))
+    twice = [*items[:2], items[0], *items[2:]]  # the first record again, at position 2
+    with pytest.raises(mk.InvalidDatasetError) as err:
+        city.replace(**{kind: twice})
+    (problem,) = err.value.problems
+    assert (problem.source, problem.row, problem.field, problem.record_id) == (
+        kind, 2, "id", items[0].id)
+    assert "appears 2 times" in str(problem)
+
+
+def test_ids_are_looked_up_in_their_own_kind(city: mk.Dataset) -> None:
+    for i, v in enumerate(city.volunteers):
+        assert city.volunteer(v.id) is v and city.volunteers.index(v) == i
+    for n in city.needs:
+        assert city.need(n.id) is n and city.organisation(n.organisation_id).id == n.organisation_id

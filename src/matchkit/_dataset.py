@@ -176,25 +176,23 @@ class Dataset:
         object.__setattr__(self, "needs", needs)
         object.__setattr__(self, "offers", _coerce(InkindOffer, self.offers, "offers", problems))
         object.__setattr__(self, "requests", _coerce(InkindRequest, self.requests, "requests", problems))
-        problems += self._cross_check()
+        # Each kind's id -> position: with fewer entries than records, some id repeats.
+        index = {
+            kind: dict(zip(_ids(items), range(len(items))))
+            for kind, items in (("volunteers", vols), ("organisations", orgs), ("needs", needs),
+                                ("offers", self.offers), ("requests", self.requests))
+        }
+        problems += self._cross_check(index)
         if problems:
             raise InvalidDatasetError(problems)
-        object.__setattr__(
-            self,
-            "_index",
-            {
-                "volunteers": {v.id: i for i, v in enumerate(vols)},
-                "organisations": {o.id: i for i, o in enumerate(orgs)},
-                "needs": {n.id: i for i, n in enumerate(needs)},
-                "offers": {o.id: i for i, o in enumerate(self.offers)},
-                "requests": {r.id: i for i, r in enumerate(self.requests)},
-            },
-        )
+        object.__setattr__(self, "_index", index)
 
-    def _cross_check(self) -> list[Problem]:
+    def _cross_check(self, index: dict[str, dict[str, int]]) -> list[Problem]:
         problems: list[Problem] = []
         for kind in ("volunteers", "organisations", "needs", "offers", "requests"):
             items = getattr(self, kind)
+            if len(index[kind]) == len(items):
+                continue  # (every id once)
             counts = Counter(_ids(items))
             seen: set[str] = set()
             for i, item in enumerate(items):
@@ -210,8 +208,7 @@ class Dataset:
                         )
                     )
                 seen.add(item.id)
-        org_ids = set(_ids(self.organisations))
-        vol_ids = set(_ids(self.volunteers))
+        org_ids, vol_ids = index["organisations"], index["volunteers"]
         for i, need in enumerate(self.needs):
             if need.organisation_id not in org_ids:
                 problems.append(
@@ -246,7 +243,7 @@ class Dataset:
                         record_id=need.id,
                     )
                 )
-        need_ids = set(_ids(self.needs))
+        need_ids = index["needs"]
         for kind in ("offers", "requests"):
             for i, item in enumerate(getattr(self, kind)):
                 if item.organisation_id not in org_ids:
