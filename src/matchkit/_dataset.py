@@ -46,9 +46,7 @@ def problems_from_validation_error(
         path = ".".join(str(p) for p in e["loc"])
         if field_names:
             path = field_names.get(path, path)
-        msg = e["msg"]
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
+        msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "missing":
             msg = "is required but missing; add it"
         elif e["type"] == "extra_forbidden":
