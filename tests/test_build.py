@@ -378,6 +378,12 @@ def test_sorting_by_volunteer_ranges_gives_one_sort_of_every_edge(
     assert whole.n_edges > 1000
     for name in ("edge_left", "edge_right", "weight", "volunteer_utility", "need_utility"):
         np.testing.assert_array_equal(getattr(whole, name), getattr(cut, name))
+    # The edges per need, counted range by range, are those of every edge.
+    for p in (whole, cut):
+        assert "_degrees" in p.__dict__  # (counted by the build, not afterwards)
+        per_volunteer, per_need = p._degrees
+        np.testing.assert_array_equal(per_need, np.bincount(p.edge_right, minlength=p.n_right))
+        np.testing.assert_array_equal(per_volunteer, np.bincount(p.edge_left, minlength=p.n_left))
 
 
 def test_a_bad_thread_count_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
