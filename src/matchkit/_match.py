@@ -31,7 +31,7 @@ from ._exceptions import InvalidInputError
 from ._ledger import Ledger
 from ._ledger_state import parse_time
 from ._memory import heavy_step
-from ._metrics import dataset_facts, previous_pairs, round_metrics
+from ._metrics import blocking_count, dataset_facts, previous_pairs, round_metrics
 from ._models import NeedStatus
 from ._policy import policy_blocks
 from ._proposals import MatchResult, OfferBudget
@@ -53,6 +53,7 @@ from ._round_proposals import (
     with_round,
 )
 from ._solve import solve
+from ._threads import meanwhile
 from ._weights import Weights
 
 __all__ = ["match"]
@@ -303,6 +304,13 @@ def match(
         if shortlist > 0 and chosen.size:
             alternatives = shortlists(problem, free_pos, chosen, cap_v, cap_n, allowed_offers, shortlist)
 
+        # The blocking pairs (a pass over every edge, in numpy) are counted meanwhile, on
+        # a thread of their own, beside the Python that makes the proposals.
+        holding = np.concatenate([placed_pos[placed_pos >= 0], resv.pos[resv.pos >= 0]])
+        blocking = meanwhile(
+            blocking_count, problem, np.unique(np.concatenate([chosen, holding])), excluded_edge
+        )
+
         earlier = previous.proposals if reuse is not None and previous is not None else ()
         proposals = round_proposals(problem, chosen, alternatives, view, resv.edge_of, earlier)
 
@@ -366,7 +374,8 @@ def match(
             chosen=chosen,
             placements=(placed_l, placed_r),
             reserved=(resv_l, resv_r),
-            held=np.concatenate([placed_pos[placed_pos >= 0], resv.pos[resv.pos >= 0]]),
+            held=holding,
+            blocking=blocking(),
             vindex=vindex,
             facts=facts,
             proposals=proposals,

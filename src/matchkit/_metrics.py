@@ -39,6 +39,7 @@ __all__ = [
     "SCORE_BINS",
     "SMALL_ORGANISATION_PLACES",
     "DatasetFacts",
+    "blocking_count",
     "churn",
     "dataset_facts",
     "gini",
@@ -195,10 +196,11 @@ def churn(
     }
 
 
-def _blocking(
+def blocking_count(
     problem: MatchProblem, held: I64, excluded_edge: NDArray[np.bool_] | None
 ) -> int:
-    """Blocking pairs of the set of held edges, among pairs that may still be proposed."""
+    """Blocking pairs of the set of held edges (unique positions), among pairs that may
+    still be proposed."""
     pos = blocking_positions(problem, held)
     if excluded_edge is not None:
         pos = pos[~excluded_edge[pos]]  # held edges never block, excluded or not
@@ -244,12 +246,14 @@ def round_metrics(
     facts: DatasetFacts | None = None,
     district_km: float = DISTRICT_KM,
     small_places: int = SMALL_ORGANISATION_PLACES,
+    blocking: int | None = None,
 ) -> dict[str, Any]:
     """The numbers of one round (see the module notes and docs/metrics.md).
 
     ``held`` (edge positions of the placements and of the offers that hold a place),
-    ``vindex`` (volunteer id -> index) and ``facts`` (:func:`dataset_facts`) are found
-    here when the caller has not got them.
+    ``vindex`` (volunteer id -> index), ``facts`` (:func:`dataset_facts`) and
+    ``blocking`` (:func:`blocking_count` of the held and chosen edges) are found here
+    when the caller has not got them.
 
     Examples
     --------
@@ -378,7 +382,11 @@ def round_metrics(
             **_summary(d),
             "histogram": _histogram(d, DISTANCE_BINS_KM, open_end=True),
         },
-        "blocking_pairs": _blocking(problem, np.unique(held), excluded_edge),
+        "blocking_pairs": (
+            blocking_count(problem, np.unique(held), excluded_edge)
+            if blocking is None
+            else blocking
+        ),
         "offers_per_volunteer": {
             "mean": float(with_offers.mean()) if with_offers.size else None,
             "max": int(with_offers.max()) if with_offers.size else 0,

@@ -4,19 +4,20 @@ numpy releases the interpreter lock inside its loops, so slices of one large arr
 operation can run on several threads at once. The build scores chunks of candidates and
 sorts volunteer ranges this way; passes over every edge (the flow method's integer
 weights and pricing, the count of blocking pairs) take runs of slices through
-:func:`in_runs`.
+:func:`in_runs`; :func:`meanwhile` runs one such step beside the Python of another.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ._exceptions import InvalidInputError
 
-__all__ = ["in_runs", "worker_threads"]
+__all__ = ["in_runs", "meanwhile", "worker_threads"]
 
 T = TypeVar("T")
 
@@ -63,3 +64,39 @@ def in_runs(fn: Callable[[int, int], T], n: int, step: int) -> list[T]:
         return [fn(0, n)]
     with ThreadPoolExecutor(max_workers=parts) as pool:
         return list(pool.map(fn, bounds[:-1], bounds[1:]))
+
+
+def meanwhile(fn: Callable[..., T], *args: Any) -> Callable[[], T]:
+    """Start ``fn(*args)`` on a thread of its own; the function returned waits for it and
+    gives its result, or raises its error. With one worker thread (:func:`worker_threads`)
+    ``fn`` runs at once, on the caller's thread.
+
+    For vectorised work beside Python work: numpy's loops release the interpreter lock.
+
+    Examples
+    --------
+    >>> total = meanwhile(sum, range(10))
+    >>> total()
+    45
+    """
+    if worker_threads() == 1:
+        value = fn(*args)
+        return lambda: value
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn(*args)
+        except BaseException as exc:  # (handed to the caller)  # noqa: BLE001
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="matchkit-meanwhile", daemon=True)
+    thread.start()
+
+    def result() -> T:
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]  # type: ignore[no-any-return]
+
+    return result
