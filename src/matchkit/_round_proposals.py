@@ -119,8 +119,8 @@ class _EdgeComponents:
     """Components of the edges a round reports, computed in one batch."""
 
     def __init__(self, problem: MatchProblem, edges: I64) -> None:
-        edges = np.unique(np.asarray(edges, dtype=np.int64))
-        self.row = {int(e): i for i, e in enumerate(edges.tolist())}
+        self.edges = edges = np.unique(np.asarray(edges, dtype=np.int64))
+        self._row: dict[int, int] | None = None
         cols = components_at(problem, edges)
         cols["volunteer_utility"] = problem.volunteer_utility[edges]
         cols["need_utility"] = problem.need_utility[edges]
@@ -130,7 +130,15 @@ class _EdgeComponents:
         self.rows = list(zip(*(np.asarray(v, dtype=np.float64).tolist() for v in cols.values())))
 
     def __call__(self, e: int) -> dict[str, float]:
-        return dict(zip(self.keys, self.rows[self.row[e]]))
+        if self._row is None:
+            self._row = dict(zip(self.edges.tolist(), range(self.edges.size)))
+        return dict(zip(self.keys, self.rows[self._row[e]]))
+
+    def of(self, edges: I64) -> list[dict[str, float]]:
+        """The components of each of ``edges`` (all among those computed), in order."""
+        rows, keys = self.rows, self.keys
+        at = np.searchsorted(self.edges, edges).tolist()
+        return [dict(zip(keys, rows[i])) for i in at]
 
 
 def round_proposals(
@@ -202,13 +210,16 @@ def round_proposals(
 
     out: list[Proposal] = []
     left_ids, right_ids = problem.left_ids, problem.right_ids
-    # Ids and scores as Python values in one pass each (indexing numpy per value costs
-    # more), and the proposals made without the frozen dataclass's per-field __init__.
-    for e, v, n, score in zip(
+    # Ids, scores and components as Python values in one pass each (indexing numpy per
+    # value costs more), and the proposals made without the frozen dataclass's
+    # per-field __init__, their fields filled in order (see _filled).
+    new = object.__new__
+    for e, v, n, score, comps in zip(
         chosen.tolist(),
         problem.edge_left[chosen].tolist(),
         problem.edge_right[chosen].tolist(),
         problem.weight[chosen].tolist(),
+        _components.of(chosen),
     ):
         alts = tuple(
             Alternative(
@@ -218,17 +229,16 @@ def round_proposals(
             )
             for a in alternatives.get(e, ())
         ) if alternatives else ()
-        out.append(
-            _made(
-                volunteer_id=left_ids[v],
-                need_id=right_ids[n],
-                score=score,
-                components=_components(e),
-                alternatives=alts,
-                status="new",
-                round=None,
-            )
-        )
+        p = new(Proposal)
+        fields = p.__dict__
+        fields["volunteer_id"] = left_ids[v]
+        fields["need_id"] = right_ids[n]
+        fields["score"] = score
+        fields["components"] = comps
+        fields["alternatives"] = alts
+        fields["status"] = "new"
+        fields["round"] = None
+        out.append(p)
 
     def comps_of(v: str, n: str) -> dict[str, float]:
         e = edge_of.get((v, n), -1)
