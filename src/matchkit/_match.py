@@ -333,6 +333,11 @@ def match(
         live_v = degree_v - np.bincount(problem.edge_left[excluded_at], minlength=n_v)
         if need_ok.all():
             unblocked_v = live_v
+        elif not degree_n[~need_ok].any():
+            # no edge leads to a need held back (policy checks usually stop needs that
+            # have none): nothing is held back from anyone
+            held = (need_ok, np.zeros(n_v, dtype=np.int64))
+            unblocked_v = live_v
         else:
             # edges to needs that policy checks hold back, per volunteer: a pass over every
             # edge, so a warm round takes the previous round's count when its problem is
