@@ -331,7 +331,6 @@ def round_metrics(
             [_positions(problem, placed_l, placed_r), _positions(problem, resv_l, resv_r)]
         )
     held = np.concatenate([chosen, held])
-    current = [(p.volunteer_id, p.need_id) for p in proposals] + list(placement_pairs)
     return {
         "n_volunteers": n_v,
         "n_needs": n_n,
@@ -395,7 +394,14 @@ def round_metrics(
                 for k, c in zip(*np.unique(with_offers, return_counts=True))
             },
         },
-        "churn": churn(previous_pairs, current) if previous_pairs is not None else None,
+        "churn": (
+            churn(
+                previous_pairs,
+                [(p.volunteer_id, p.need_id) for p in proposals] + list(placement_pairs),
+            )
+            if previous_pairs is not None
+            else None
+        ),
     }
 
 
