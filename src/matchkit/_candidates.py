@@ -274,6 +274,10 @@ def candidate_chunks(
     home = np.flatnonzero(enc.v_has_home & only)
     remote_vols = np.flatnonzero(enc.v_remote_ok & only)
 
+    # Remote candidates first: they come at once, so the caller's workers score them
+    # while the in-person index is built.
+    if remote_needs.size and remote_vols.size:
+        yield from _remote(enc, as_of, remote_needs, remote_vols, vb, nb, chunk_size)
     if local_needs.size and home.size:
         if volunteers is not None and home.size * FEW_VOLUNTEERS < enc.n_volunteers:
             yield from _local_from_volunteers(enc, local_needs, home, chunk_size)
@@ -281,8 +285,6 @@ def candidate_chunks(
             yield from _local(
                 enc, local_needs, home, v_tags, n_tags, n_tag_total, chunk_size
             )
-    if remote_needs.size and remote_vols.size:
-        yield from _remote(enc, as_of, remote_needs, remote_vols, vb, nb, chunk_size)
 
 
 def _remote(
