@@ -1,8 +1,10 @@
-"""Every name in each public ``__all__`` resolves, and private modules stay private."""
+"""Every name in each public ``__all__`` resolves, and private modules stay private;
+every public function, class and method shows a runnable example."""
 
 from __future__ import annotations
 
 import importlib
+import inspect
 
 import pytest
 
@@ -33,3 +35,40 @@ def test_public_names_show_the_package() -> None:
 
     assert repr(mk.Dataset).startswith("<class 'matchkit.Dataset'")
     assert mk.MatchProblem.__module__ == "matchkit"
+
+
+def _undocumented(module_name: str) -> list[str]:
+    """Public functions, classes and their public methods whose docstring has no example."""
+    module = importlib.import_module(module_name)
+    missing = []
+    for name in module.__all__:
+        obj = getattr(module, name)
+        if not (inspect.isfunction(obj) or inspect.isclass(obj)):
+            continue  # (constants)
+        if ">>>" not in (inspect.getdoc(obj) or ""):
+            missing.append(name)
+        if inspect.isclass(obj):
+            for attr, member in vars(obj).items():
+                fn = getattr(member, "__func__", member)  # (class and static methods)
+                public = not attr.startswith("_") and inspect.isfunction(fn)
+                if public and ">>>" not in (inspect.getdoc(fn) or ""):
+                    missing.append(f"{name}.{attr}")
+    return missing
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_every_public_function_has_an_example(module_name: str) -> None:
+    # (the examples themselves run under pytest --doctest-modules)
+    pytest.importorskip(module_name)
+    assert _undocumented(module_name) == []
+
+
+def test_an_undocumented_function_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    from matchkit import datasets
+
+    def bare() -> None:
+        """No example here."""
+
+    monkeypatch.setattr(datasets, "bare", bare, raising=False)
+    monkeypatch.setattr(datasets, "__all__", [*datasets.__all__, "bare"])
+    assert _undocumented("matchkit.datasets") == ["bare"]
