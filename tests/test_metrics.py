@@ -274,3 +274,20 @@ def test_needs_at_one_place_share_a_district(cell: float) -> None:
 
 def test_churn_helper() -> None:
     assert churn([], [("v", "n")]) == {"previous": 0, "kept": 0, "rate": None}
+
+
+def test_round_metrics_counts_the_blocking_pairs_when_not_given() -> None:
+    from matchkit._metrics import round_metrics
+
+    result = mk.match(synthetic_city(n_volunteers=80, n_needs=12, seed=9), as_of=DEFAULT_AS_OF)
+    p = result.problem
+    chosen = np.sort(p.edge_index(
+        [result.dataset.index_of("volunteers", x.volunteer_id) for x in result.proposals],
+        [result.dataset.index_of("needs", x.need_id) for x in result.proposals],
+    ))
+    none = np.zeros(0, dtype=np.int64)
+    m = round_metrics(
+        result.dataset, p, chosen=chosen, placements=(none, none), reserved=(none, none),
+        proposals=result.proposals, open_needs=np.ones(p.n_right, dtype=bool),
+    )
+    assert m["blocking_pairs"] == result.metrics["blocking_pairs"] == naive_blocking(result)

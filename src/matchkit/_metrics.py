@@ -326,11 +326,12 @@ def round_metrics(
     n_offers = np.bincount(at[known], weights=size[known], minlength=n_v).astype(np.int64)
     with_offers = n_offers[n_offers > 0]
 
-    if held is None:
-        held = np.concatenate(
-            [_positions(problem, placed_l, placed_r), _positions(problem, resv_l, resv_r)]
-        )
-    held = np.concatenate([chosen, held])
+    if blocking is None:
+        if held is None:
+            held = np.concatenate(
+                [_positions(problem, placed_l, placed_r), _positions(problem, resv_l, resv_r)]
+            )
+        blocking = blocking_count(problem, np.unique(np.concatenate([chosen, held])), excluded_edge)
     return {
         "n_volunteers": n_v,
         "n_needs": n_n,
@@ -381,11 +382,7 @@ def round_metrics(
             **_summary(d),
             "histogram": _histogram(d, DISTANCE_BINS_KM, open_end=True),
         },
-        "blocking_pairs": (
-            blocking_count(problem, np.unique(held), excluded_edge)
-            if blocking is None
-            else blocking
-        ),
+        "blocking_pairs": blocking,
         "offers_per_volunteer": {
             "mean": float(with_offers.mean()) if with_offers.size else None,
             "max": int(with_offers.max()) if with_offers.size else 0,
