@@ -10,7 +10,7 @@ and built with ``model_construct``; ``tests/test_datasets.py`` re-validates them
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -260,9 +260,13 @@ def _dates(as_of: date, offset_days: IntArray) -> list[date]:
     return day.astype(object).tolist()  # type: ignore[no-any-return]
 
 
+def _id_format(prefix: str, n: int) -> Callable[[int], str]:
+    """The id of record ``i`` of ``n``: ``prefix`` and ``i`` zero-padded to one width."""
+    return f"{prefix}{{:0{len(str(max(n - 1, 0)))}d}}".format
+
+
 def _ids(prefix: str, n: int) -> list[str]:
-    width = len(str(max(n - 1, 0)))
-    return [f"{prefix}{i:0{width}d}" for i in range(n)]
+    return list(map(_id_format(prefix, n), range(n)))
 
 
 _STATE = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
@@ -652,13 +656,13 @@ def _needs(rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...], orgs: _Orgs)
     route_pick = rng.integers(0, len(routes), size=n).tolist()
     proposer = rng.integers(0, max(cfg.n_volunteers, 1), size=n).tolist()
     proposed = (idea & (rng.random(n) < 0.3) & (cfg.n_volunteers > 0)).tolist()
-    vol_ids = _ids("v", cfg.n_volunteers)
+    vol_id = _id_format("v", cfg.n_volunteers)  # (only the proposers' are needed)
     extensions = {
         "account_route": [routes[k] if r else None for k, r in zip(route_pick, route.tolist())],
         "asks_donation": (rng.random(n) < 0.01).tolist(),
         "involves_minors": minors.tolist(),
         "night_work": night.tolist(),
-        "proposed_by": [vol_ids[v] if p else None for v, p in zip(proposer, proposed)],
+        "proposed_by": [vol_id(v) if p else None for v, p in zip(proposer, proposed)],
     }
     columns.update({k: v for k, v in extensions.items() if k in Need.model_fields})
     return _build(Need, columns, n)
