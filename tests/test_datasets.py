@@ -332,9 +332,9 @@ def test_only_ideas_break_the_policy_rules(city: mk.Dataset) -> None:
 
 @given(k=st.integers(0, 21), masks=st.lists(st.integers(0, 2**21 - 1), max_size=40))
 def test_tag_tuples_list_each_masks_entries_in_vocabulary_order(k, masks) -> None:
-    from matchkit._city import _tuples
+    from matchkit._city_records import tuples
 
     vocab = [f"t{i}" for i in range(k)]
     m = np.array(masks, dtype=np.int64) & ((1 << k) - 1)
     want = [tuple(v for j, v in enumerate(vocab) if (x >> j) & 1) for x in m.tolist()]
-    assert _tuples(m, vocab) == want
+    assert tuples(m, vocab) == want

@@ -2,15 +2,15 @@
 
 Everything random is drawn from one ``np.random.Generator`` in a fixed order, so a seed
 gives the same city on every machine. Set-valued fields are drawn as boolean matrices
-over a sorted vocabulary, packed into bitmasks, and turned into the sorted tuples the
-models store (one tuple per distinct mask, shared). Records are valid by construction
-and built with ``model_construct``; ``tests/test_datasets.py`` re-validates them.
+over a sorted vocabulary; :mod:`._city_records` turns the arrays into records (valid by
+construction, built without validation; ``tests/test_datasets.py`` validates them
+again).
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._city_records import build_records, dates, id_format, ids, pack, places, tuples
 from ._dataset import Dataset
 from ._models import (
     SLOTS,
@@ -25,7 +26,6 @@ from ._models import (
     NeedStatus,
     Organisation,
     OrganisationKind,
-    Place,
     Volunteer,
 )
 
@@ -180,34 +180,6 @@ def _label(tag: str) -> str:
     return tag.replace("_", " ").capitalize()
 
 
-def _pack(bits: BoolArray) -> IntArray:
-    """Boolean matrix (n, k) -> int64 bitmask per row (bit j = column j)."""
-    weights = np.left_shift(np.int64(1), np.arange(bits.shape[1], dtype=np.int64))
-    return (bits.astype(np.int64) * weights).sum(axis=1) if bits.shape[1] else np.zeros(len(bits), np.int64)
-
-
-def _tuples(masks: IntArray, vocab: Sequence[str]) -> list[tuple[str, ...]]:
-    """Bitmasks -> tuples of vocabulary entries in vocabulary order (one tuple per mask value).
-
-    Each distinct mask is put together a byte at a time from tables of the 256 tuples
-    of each byte's eight entries (the 21 weekly slots of 100k volunteers take about
-    90k distinct masks: entry by entry, that was 0.2 s).
-    """
-    uniq, inverse = np.unique(masks, return_inverse=True)
-    bytes_ = [
-        [tuple(v for j, v in enumerate(vocab[b : b + 8]) if (x >> j) & 1) for x in range(256)]
-        for b in range(0, len(vocab), 8)
-    ]
-    table = []
-    for m in uniq.tolist():
-        t: tuple[str, ...] = ()
-        for part in bytes_:
-            t += part[m & 255]
-            m >>= 8
-        table.append(t)
-    return [table[i] for i in inverse.reshape(-1).tolist()]
-
-
 def _top_k(rng: Rng, log_weight: FloatArray, k: IntArray) -> BoolArray:
     """Per row, pick ``k[i]`` columns without replacement, with probability ~ weight (Gumbel top-k)."""
     n, m = log_weight.shape
@@ -255,62 +227,6 @@ def _points(rng: Rng, dist: tuple[FloatArray, ...], which: IntArray) -> tuple[Fl
     )
 
 
-def _dates(as_of: date, offset_days: IntArray) -> list[date]:
-    day = np.datetime64(as_of.isoformat(), "D") + offset_days.astype("timedelta64[D]")
-    return day.astype(object).tolist()  # type: ignore[no-any-return]
-
-
-def _id_format(prefix: str, n: int) -> Callable[[int], str]:
-    """The id of record ``i`` of ``n``: ``prefix`` and ``i`` zero-padded to one width."""
-    return f"{prefix}{{:0{len(str(max(n - 1, 0)))}d}}".format
-
-
-def _ids(prefix: str, n: int) -> list[str]:
-    return list(map(_id_format(prefix, n), range(n)))
-
-
-_STATE = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
-
-
-def _build(model: type[Any], columns: Mapping[str, Sequence[Any]], n: int) -> list[Any]:
-    """``n`` models from columns holding every field (valid by construction).
-
-    Same result as ``model.model_construct`` with all fields given, several times
-    faster; the first record is built both ways and compared, and any difference (a
-    pydantic release storing more state) falls back to ``model_construct``.
-    """
-    keys = list(model.model_fields)
-    if n == 0:
-        return []
-    for k in keys:  # fields this generator does not know (schema extensions) get defaults
-        if k not in columns:
-            columns = {**columns, k: [model.model_fields[k].get_default(call_default_factory=True)] * n}
-    rows = zip(*(columns[k] for k in keys))
-    first = dict(zip(keys, next(rows)))
-    reference = model.model_construct(**first)
-    new, setattr_ = object.__new__, object.__setattr__
-
-    def fast(values: dict[str, Any]) -> Any:
-        obj = new(model)
-        setattr_(obj, "__dict__", values)
-        setattr_(obj, "__pydantic_fields_set__", set(keys))
-        setattr_(obj, "__pydantic_extra__", None)
-        setattr_(obj, "__pydantic_private__", None)
-        return obj
-
-    probe = fast(dict(first))
-    same = all(getattr(probe, a, None) == getattr(reference, a, None) for a in _STATE)
-    if not same or model.__pydantic_post_init__ or any(f.alias for f in model.model_fields.values()):
-        return [reference] + [model.model_construct(**dict(zip(keys, row))) for row in rows]
-    return [probe] + [fast(dict(zip(keys, row))) for row in rows]
-
-
-def _places(lat: list[float], lon: list[float], keep: list[bool]) -> list[Place | None]:
-    kept = {"lat": [a for a, k in zip(lat, keep) if k], "lon": [b for b, k in zip(lon, keep) if k]}
-    built = iter(_build(Place, kept, sum(keep)))
-    return [next(built) if k else None for k in keep]
-
-
 # -- the three kinds ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Orgs:
@@ -349,16 +265,16 @@ def _organisations(rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...]) -> _
     for j in np.flatnonzero(~vets[centre].any(axis=0)).tolist() if n else []:
         vets[int(rng.choice(np.flatnonzero(centre))), j] = True  # some centre vets each cause
     popularity = rng.lognormal(0.0, 1.0, size=n)
-    vet_tags = _tuples(_pack(vets), cfg.causes)
+    vet_tags = tuples(pack(vets), cfg.causes)
     first = np.argmax(main, axis=1).tolist() if n else []
     columns = {
-        "id": _ids("o", n),
+        "id": ids("o", n),
         "name": [f"{_label(cfg.causes[f])} {KIND_SUFFIX[kinds_all[k]]} {i}" for i, (f, k) in enumerate(zip(first, kind.tolist()))],
         "kind": [kinds_all[k] for k in kind.tolist()],
         "registered": registered.tolist(),
         "vets_causes": vet_tags,
     }
-    models: list[Organisation] = _build(Organisation, columns, n)
+    models: list[Organisation] = build_records(Organisation, columns, n)
     return _Orgs(models, district, main, vets, centre, popularity)
 
 
@@ -369,7 +285,7 @@ def _volunteers(rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...], orgs: _
     # ages: uniform within a persona, except fewer of the oldest workers and retirees
     age = lo + np.floor((hi - lo + 1) * rng.random(n) ** np.where(persona >= 2, 1.3, 1.0))
     age_days = (age * 365.25 + rng.integers(0, 365, size=n)).astype(np.int64)
-    birth = _dates(cfg.as_of, -age_days)
+    birth = dates(cfg.as_of, -age_days)
     known_birth = rng.random(n) >= 0.02
 
     # homes: a district by density, a scatter of 8 % over the whole disc (the outskirts)
@@ -451,20 +367,20 @@ def _volunteers(rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...], orgs: _
     first = rng.integers(0, len(FIRST_NAMES), size=n).tolist()
     last = rng.integers(0, len(INITIALS), size=n).tolist()
     columns: dict[str, list[Any]] = {
-        "interests": _tuples(_pack(interests), causes),
-        "excluded_causes": _tuples(_pack(excluded), causes),
-        "skills": _tuples(_pack(skills), sorted(SKILLS)),
-        "checks": _tuples(_pack(checks), sorted(CHECKS)),
-        "languages": _tuples(_pack(langs), cfg.languages),
-        "availability": _tuples(_pack(avail), SLOTS),
+        "interests": tuples(pack(interests), causes),
+        "excluded_causes": tuples(pack(excluded), causes),
+        "skills": tuples(pack(skills), sorted(SKILLS)),
+        "checks": tuples(pack(checks), sorted(CHECKS)),
+        "languages": tuples(pack(langs), cfg.languages),
+        "availability": tuples(pack(avail), SLOTS),
     }
     pool_names = [None if np_ else POOLS[p] for p, np_ in zip(pool.tolist(), no_pool.tolist())]
-    ids = _ids("v", n)
+    vol_ids = ids("v", n)
     columns.update(
-        id=ids,
+        id=vol_ids,
         name=[f"{FIRST_NAMES[a]} {INITIALS[b]}." for a, b in zip(first, last)],
         birth_date=[b if k else None for b, k in zip(birth, known_birth.tolist())],
-        home=_places(lat, lon, has_home.tolist()),
+        home=places(lat, lon, has_home.tolist()),
         max_distance_km=max_km.tolist(),
         remote_ok=remote_ok.tolist(),
         max_placements=max_place.tolist(),
@@ -472,7 +388,7 @@ def _volunteers(rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...], orgs: _
         preferred_organisations=pref_orgs,
         pool=pool_names,
     )
-    return _build(Volunteer, columns, n)
+    return build_records(Volunteer, columns, n)
 
 
 TITLES: dict[str, tuple[str, ...]] = {
@@ -606,7 +522,7 @@ def _needs(rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...], orgs: _Orgs)
     # vetted_by: an organisation that vets every cause of the need, or a volunteer centre
     # that vets one of them (not the need's own organisation when there is another)
     vetted = status != status_all.index(NeedStatus.IDEA)
-    need_mask, org_mask = _pack(cause_bits), _pack(orgs.vets)
+    need_mask, org_mask = pack(cause_bits), pack(orgs.vets)
     groups, group_of = np.unique(need_mask, return_inverse=True)
     group_of = group_of.reshape(-1)
     vetter = np.zeros(n, dtype=np.int64)
@@ -621,12 +537,12 @@ def _needs(rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...], orgs: _Orgs)
         vetter[rows] = pick
     title_pick = rng.integers(0, 3, size=n).tolist()
     columns: dict[str, list[Any]] = {
-        "causes": _tuples(_pack(cause_bits), causes),
-        "required_skills": _tuples(_pack(required), skill_names),
-        "desired_skills": _tuples(_pack(desired), skill_names),
-        "required_checks": _tuples(_pack(checks), sorted(CHECKS)),
-        "languages": _tuples(_pack(langs), cfg.languages),
-        "slots": _tuples(_pack(slots), SLOTS),
+        "causes": tuples(pack(cause_bits), causes),
+        "required_skills": tuples(pack(required), skill_names),
+        "desired_skills": tuples(pack(desired), skill_names),
+        "required_checks": tuples(pack(checks), sorted(CHECKS)),
+        "languages": tuples(pack(langs), cfg.languages),
+        "slots": tuples(pack(slots), SLOTS),
     }
     org_ids = [o.id for o in orgs.models]
     titles = [
@@ -634,10 +550,10 @@ def _needs(rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...], orgs: _Orgs)
         for c in causes
     ]
     columns.update(
-        id=_ids("n", n),
+        id=ids("n", n),
         organisation_id=[org_ids[i] for i in org.tolist()],
         title=[titles[c][t] for c, t in zip(np.argmax(first, axis=1).tolist(), title_pick)],
-        location=_places(lat, lon, has_location.tolist()),
+        location=places(lat, lon, has_location.tolist()),
         remote=remote.tolist(),
         min_overlap=min_overlap.tolist(),
         capacity=capacity.tolist(),
@@ -645,8 +561,8 @@ def _needs(rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...], orgs: _Orgs)
         status=[status_all[s] for s in status.tolist()],
         vetted_by=[org_ids[v] if k else None for v, k in zip(vetter.tolist(), vetted.tolist())],
         handles_money=handles_money.tolist(),
-        start_date=[d if k else None for d, k in zip(_dates(cfg.as_of, start), has_start.tolist())],
-        end_date=[d if k else None for d, k in zip(_dates(cfg.as_of, end), has_end.tolist())],
+        start_date=[d if k else None for d, k in zip(dates(cfg.as_of, start), has_start.tolist())],
+        end_date=[d if k else None for d, k in zip(dates(cfg.as_of, end), has_end.tolist())],
     )
     # schema extensions (policy fields), filled when the installed models have them;
     # a third of the money-handling ideas have not said yet where the money goes
@@ -656,7 +572,7 @@ def _needs(rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...], orgs: _Orgs)
     route_pick = rng.integers(0, len(routes), size=n).tolist()
     proposer = rng.integers(0, max(cfg.n_volunteers, 1), size=n).tolist()
     proposed = (idea & (rng.random(n) < 0.3) & (cfg.n_volunteers > 0)).tolist()
-    vol_id = _id_format("v", cfg.n_volunteers)  # (only the proposers' are needed)
+    vol_id = id_format("v", cfg.n_volunteers)  # (only the proposers' are needed)
     extensions = {
         "account_route": [routes[k] if r else None for k, r in zip(route_pick, route.tolist())],
         "asks_donation": (rng.random(n) < 0.01).tolist(),
@@ -665,7 +581,7 @@ def _needs(rng: Rng, cfg: CityConfig, dist: tuple[FloatArray, ...], orgs: _Orgs)
         "proposed_by": [vol_id(v) if p else None for v, p in zip(proposer, proposed)],
     }
     columns.update({k: v for k, v in extensions.items() if k in Need.model_fields})
-    return _build(Need, columns, n)
+    return build_records(Need, columns, n)
 
 
 def _inkind(

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._city_records import ids
 from ._inkind_models import InkindOffer, InkindRequest
 from ._models import Need, NeedStatus, Organisation, OrganisationKind
 
@@ -150,11 +151,6 @@ STREETS = (
 )
 
 
-def _ids(prefix: str, n: int) -> list[str]:
-    width = len(str(max(n - 1, 0)))
-    return [f"{prefix}{i:0{width}d}" for i in range(n)]
-
-
 def _pick(rng: Rng, items: Sequence[Any]) -> Any:
     return items[int(rng.integers(0, len(items)))]
 
@@ -235,7 +231,7 @@ def _offers(
     # every giver makes at least one offer when there are enough; the rest go at random
     first = rng.permutation(givers)[: min(n, len(givers))]
     who = np.concatenate([first, rng.choice(givers, size=n - len(first))])
-    ids = _ids("of", n)
+    offer_ids = ids("of", n)
     out = []
     for i, g in enumerate(who.tolist()):
         org = orgs[g]
@@ -247,7 +243,7 @@ def _offers(
         n_windows = int(rng.choice(3, p=WINDOW_COUNT_SHARE[org.kind]))
         local = rng.random() < 0.5
         record: dict[str, Any] = {
-            "id": ids[i],
+            "id": offer_ids[i],
             "organisation_id": org.id,
             "kind": k,
             "item": _pick(rng, spec.items),
@@ -299,7 +295,7 @@ def _requests(
     late_kinds = sorted(k for k, d in min_lead.items() if d >= 1)
 
     who = rng.choice(len(orgs), size=n, p=weight / weight.sum())
-    ids = _ids("rq", n)
+    request_ids = ids("rq", n)
     out = []
     for i, g in enumerate(who.tolist()):
         org = orgs[g]
@@ -312,7 +308,7 @@ def _requests(
             due = as_of + timedelta(days=int(rng.integers(0, 121)))
         spec = KINDS[k]
         record: dict[str, Any] = {
-            "id": ids[i],
+            "id": request_ids[i],
             "organisation_id": org.id,
             "kind": k,
             "quantity": int(_pick(rng, spec.request_qty)),
