@@ -53,6 +53,7 @@ def tuples(masks: IntArray, vocab: Sequence[str]) -> list[tuple[str, ...]]:
 
 
 def dates(as_of: date, offset_days: IntArray) -> list[date]:
+    """The dates ``offset_days`` days after ``as_of``."""
     day = np.datetime64(as_of.isoformat(), "D") + offset_days.astype("timedelta64[D]")
     return day.astype(object).tolist()  # type: ignore[no-any-return]
 
@@ -63,6 +64,7 @@ def id_format(prefix: str, n: int) -> Callable[[int], str]:
 
 
 def ids(prefix: str, n: int) -> list[str]:
+    """The ids of ``n`` records (:func:`id_format`)."""
     return list(map(id_format(prefix, n), range(n)))
 
 
@@ -103,6 +105,7 @@ def build_records(model: type[Any], columns: Mapping[str, Sequence[Any]], n: int
 
 
 def places(lat: list[float], lon: list[float], keep: list[bool]) -> list[Place | None]:
+    """A place per position where ``keep`` is true, else None."""
     kept = {"lat": [a for a, k in zip(lat, keep) if k], "lon": [b for b, k in zip(lon, keep) if k]}
     built = iter(build_records(Place, kept, sum(keep)))
     return [next(built) if k else None for k in keep]
