@@ -179,3 +179,19 @@ def test_child_past_its_time_limit_is_stopped() -> None:
                        timeout=2)
     assert answer["status"] == "timeout" and answer["error"].startswith("stopped after 2 s")
     assert set(answer["partial_stages"]) <= {"generate", "build", "solve", "write"}
+
+
+def test_a_city_round_reports_its_system_time_per_stage() -> None:
+    import sys
+
+    from matchkit._bench_report import system_text
+
+    (row,) = run_bench(quick=True, families=["city"])["results"]
+    stages = row["stages_system"]
+    if sys.platform == "win32":  # (no resource module)
+        assert stages == {} and system_text(row) == ""
+        return
+    assert set(stages) == {"generate", "build", "solve", "propose", "write"}
+    assert all(v >= 0 for v in stages.values()) and row["page_faults"] > 0
+    assert system_text(row).startswith(f"{sum(stages.values()):.2f} s (build {stages['build']:.2f} s), ")
+    assert system_text({"stages_system": {}}) == ""

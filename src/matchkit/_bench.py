@@ -33,9 +33,9 @@ from ._bench_instances import (
     read_orlib,
     volunteer_problem,
 )
-from ._bench_measure import measure, run_child
+from ._bench_measure import measure, run_child, system_time
 from ._bench_peers import CONTENDERS, Contender, available, city_peer
-from ._bench_report import markdown, peer_text
+from ._bench_report import markdown, peer_text, system_text
 from ._exceptions import InvalidInputError
 
 __all__ = ["FAMILIES", "Family", "child_main", "machine", "run_bench"]
@@ -201,10 +201,11 @@ def _measure_solver(family: str, size: Any, name: str, repeat: int, orlib: str |
 
 class _StageClock:
     """Times the build (round_problem) and solve inside match() by wrapping the names it
-    calls."""
+    calls; ``system`` gets their kernel CPU time where the platform tells it."""
 
     def __init__(self, on_stage: Callable[[str, float], None] | None = None) -> None:
         self.seconds = {"build": 0.0, "solve": 0.0}
+        self.system = {"build": 0.0, "solve": 0.0}
         self.on_stage = on_stage
 
     def __enter__(self) -> _StageClock:  # noqa: PYI034
@@ -214,11 +215,14 @@ class _StageClock:
 
         def timed(key: str, fn: Callable[..., Any]) -> Callable[..., Any]:
             def wrapper(*a: Any, **k: Any) -> Any:
-                t0 = time.perf_counter()
+                t0, s0 = time.perf_counter(), system_time()
                 try:
                     return fn(*a, **k)
                 finally:
                     self.seconds[key] += time.perf_counter() - t0
+                    s1 = system_time()
+                    if s0 is not None and s1 is not None:
+                        self.system[key] += s1[0] - s0[0]
                     if self.on_stage is not None:
                         self.on_stage(key, self.seconds[key])
 
@@ -260,20 +264,24 @@ def _measure_city(
 
     n_v, n_n = int(size[0]), int(size[1])
     before = _reset_peak()
+    sys0 = system_time()
     t0 = time.perf_counter()
     ds = synthetic_city(n_v, n_n, seed=0)
     t_gen = time.perf_counter() - t0
+    sys1 = system_time()
     stage("generate", t_gen)
     with _StageClock(stage) as clock:
         t1 = time.perf_counter()
         result = match(ds, as_of=DEFAULT_AS_OF)
         t_match = time.perf_counter() - t1
+    sys2 = system_time()
     with tempfile.TemporaryDirectory() as tmp:
         t2 = time.perf_counter()
         _write_results(result, Path(tmp))
         t_write = time.perf_counter() - t2
     stage("write", t_write)
     total = time.perf_counter() - t0
+    sys3 = system_time()
     hwm = _status("VmHWM")
     peer = city_peer(result, limits=limits)
     stages = {
@@ -283,8 +291,22 @@ def _measure_city(
         "propose": t_match - clock.seconds["build"] - clock.seconds["solve"],
         "write": t_write,
     }
+    # Kernel time per stage: mostly page faults, whose cost varies with the machine
+    # (a virtual machine's host may have taken freed memory back).
+    system: dict[str, float] = {}
+    faults = None
+    if sys0 is not None and sys1 is not None and sys2 is not None and sys3 is not None:
+        system = {
+            "generate": sys1[0] - sys0[0],
+            "build": clock.system["build"],
+            "solve": clock.system["solve"],
+            "propose": max(sys2[0] - sys1[0] - clock.system["build"] - clock.system["solve"], 0.0),
+            "write": sys3[0] - sys2[0],
+        }
+        faults = sys3[1] - sys0[1]
     return {
-        "status": "ok", "seconds": total, "stages": stages, "runs": 1,
+        "status": "ok", "seconds": total, "stages": stages, "stages_system": system,
+        "page_faults": faults, "runs": 1,
         "delta_mb": (hwm - before) / 2**20 if hwm and before else float("nan"),
         "peak_mb": hwm / 2**20 if hwm else float("nan"),
         "value": float(result.metrics["objective"]), "pairs_sha": "",
@@ -472,4 +494,6 @@ def _line(row: dict[str, Any]) -> str:
             extra += f" (flow backend: {row['info']['backend']})"
         if row.get("peer"):
             extra += f"; OR-Tools on its pairs {peer_text(row['peer'], strong='')}"
+        if row.get("stages_system"):
+            extra += f"; system time {system_text(row)}"
     return f"{head} {row['seconds']:>9.3f} s {row['delta_mb']:>8.0f} MB  value {row['value']:,.6g}{extra}"

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Measured", "measure", "run_child"]
+__all__ = ["Measured", "measure", "run_child", "system_time"]
 
 MB = 2**20
 
@@ -43,6 +43,17 @@ def _reset_peak() -> int | None:
     except OSError:
         return None
     return _status("VmRSS")
+
+
+def system_time() -> tuple[float, int] | None:
+    """This process's kernel CPU time (s) and minor page faults so far, all threads
+    (None where the platform has no ``resource`` module)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_stime, use.ru_minflt
 
 
 @dataclass(frozen=True)

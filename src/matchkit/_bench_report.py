@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["fmt_seconds", "markdown", "peer_text"]
+__all__ = ["fmt_seconds", "markdown", "peer_text", "system_text"]
 
 #: The end-to-end targets of the 100k x 10k city (issue: 10 s, 2 GB peak, 2 cores).
 TARGET_SECONDS = 10.0
@@ -71,14 +71,15 @@ def big_row(r: dict[str, Any]) -> bool:
 def _city_table(rows: list[dict[str, Any]]) -> list[str]:
     stages = ("generate", "build", "solve", "propose", "write")
     head = ["city (volunteers x needs)", *stages, "total", "peak RSS MB", "edges", "proposals",
-            "flow backend", "OR-Tools on the round's pairs", "target ≤10 s, ≤2 GB"]
+            "flow backend", "OR-Tools on the round's pairs", "target ≤10 s, ≤2 GB",
+            "system time"]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         if r["status"] != "ok":
             part = r.get("partial_stages") or {}
             cells = [r["instance"], *(fmt_seconds(part[s]) if s in part else "" for s in stages),
                      f"{r['status']}: {r.get('error', '')}", "", "", "", "", "",
-                     "**not met**" if big_row(r) else "–"]
+                     "**not met**" if big_row(r) else "–", ""]
             out.append("| " + " | ".join(cells) + " |")
             continue
         st = r["stages"]
@@ -87,9 +88,22 @@ def _city_table(rows: list[dict[str, Any]]) -> list[str]:
             met = "met" if r["seconds"] <= TARGET_SECONDS and r["peak_mb"] <= TARGET_PEAK_MB else "**not met**"
         cells = [r["instance"], *(fmt_seconds(st[s]) for s in stages), fmt_seconds(r["seconds"]),
                  _mb(r["peak_mb"]), f"{r['info']['edges']:,}", f"{r['info']['proposals']:,}",
-                 r["info"].get("backend", ""), peer_text(r.get("peer")), met]
+                 r["info"].get("backend", ""), peer_text(r.get("peer")), met, system_text(r)]
         out.append("| " + " | ".join(str(c) for c in cells) + " |")
     return out
+
+
+def system_text(r: dict[str, Any]) -> str:
+    """A city round's kernel CPU time: the total, the build's share and the page faults
+    (empty where the platform did not tell). Page faults are most of it, and their cost
+    varies with the machine: it tells a slow run from slow code."""
+    system = r.get("stages_system") or {}
+    if not system:
+        return ""
+    text = f"{sum(system.values()):.2f} s (build {system.get('build', 0.0):.2f} s)"
+    if r.get("page_faults") is not None:
+        text += f", {r['page_faults'] / 1e6:.2f} M page faults"
+    return text
 
 
 def peer_text(peer: dict[str, Any] | None, *, strong: str = "**") -> str:
