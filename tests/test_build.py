@@ -386,6 +386,25 @@ def test_sorting_by_volunteer_ranges_gives_one_sort_of_every_edge(
         np.testing.assert_array_equal(per_volunteer, np.bincount(p.edge_left, minlength=p.n_left))
 
 
+@pytest.mark.parametrize("bucket", [37, 1 << 30])
+def test_compact_keys_give_the_same_problem(monkeypatch: pytest.MonkeyPatch, bucket: int) -> None:
+    """Scored chunks keep their keys as uint32 where they fit: the problem is the same."""
+    from matchkit.datasets import DEFAULT_AS_OF, synthetic_city
+
+    ds = synthetic_city(1200, 120, seed=22)  # (keys beyond 16 bits)
+    monkeypatch.setattr(_build, "CHUNK_SIZE", 3000)
+    monkeypatch.setattr(_build, "BUCKET_EDGES", bucket)
+    built = {}
+    for compact in (False, True):
+        monkeypatch.setattr(_build, "COMPACT_KEYS", compact)
+        built[compact] = mk.build_problem(ds, as_of=DEFAULT_AS_OF)
+    assert built[True].n_edges > 1000
+    for name in ("edge_left", "edge_right", "weight", "volunteer_utility", "need_utility"):
+        a, b = getattr(built[False], name), getattr(built[True], name)
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_bad_thread_count_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MATCHKIT_THREADS", "many")
     with pytest.raises(mk.InvalidInputError, match="MATCHKIT_THREADS"):
