@@ -123,16 +123,23 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
     >>> every.kept is None, every.edges.tolist(), every.original(np.array([1])).tolist()
     (True, [0, 1], [1])
     """
-    lcap, rcap = problem.residual_capacities()
-    usable = ~problem.pinned
+    # Without pins (a first round), no mask of every edge is made unless a side without
+    # room has edges: None stands for "every edge is usable".
+    pins = bool(problem.pinned.any())
+    if pins:
+        lcap, rcap = problem.residual_capacities()
+    else:
+        lcap, rcap = problem.left_capacity.copy(), problem.right_capacity.copy()
+    usable = ~problem.pinned if pins else None
     if problem.n_edges and not ((lcap > 0).all() and (rcap > 0).all()):
         # Sides without room usually have no edges at all (needs held back, volunteers
         # out of offers): the edge counts tell, without a pass over every edge.
         deg_l, deg_r = problem._degrees
         if ((lcap <= 0) & (deg_l > 0)).any() or ((rcap <= 0) & (deg_r > 0)).any():
-            usable &= (lcap > 0)[problem.edge_left] & (rcap > 0)[problem.edge_right]
-    every = bool(usable.all())  # then no compressed copies (large first rounds)
-    w = problem.weight if every else problem.weight[usable]
+            room = (lcap > 0)[problem.edge_left] & (rcap > 0)[problem.edge_right]
+            usable = room if usable is None else usable & room
+    every = usable is None or bool(usable.all())  # then no compressed copies
+    w = problem.weight if every or usable is None else problem.weight[usable]
     maxabs = max(float(w.max()), -float(w.min())) if w.size else 0.0  # (no |w| copy)
     n_pairs = int(min(lcap.clip(0).sum(), rcap.clip(0).sum(), w.size))
     # Every sum of chosen weights (and of dual prices) must stay exact: <= 2**52.
@@ -173,7 +180,7 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
         return positive
 
     all_positive = all(in_runs(scale_run, w.size, _SLICE))
-    edges = None if every else np.flatnonzero(usable)
+    edges = None if every or usable is None else np.flatnonzero(usable)
     offset = 0
     if objective == "weight":
         if not all_positive:
