@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 from hypothesis import settings
@@ -49,6 +51,20 @@ DATASETS = st.one_of(
     st.integers(0, 10_000).map(_city),
 )
 
+
+
+def _one_lowered(
+    data: st.DataObject, items: Sequence[Any], field: str, held: list[str], placed: list[str]
+) -> list[Any]:
+    """``items`` with one record's ``field`` (a capacity or ``max_placements``) lowered,
+    never below what it has placed (nor below 1): mostly a record that holds open offers
+    (``held``: its id once per offer), often to exactly what it has placed."""
+    holding = set(held)
+    item = data.draw(st.sampled_from([x for x in items if x.id in holding] or list(items)))
+    limit = getattr(item, field)
+    floor = min(max(1, placed.count(item.id)), limit)
+    value = data.draw(st.one_of(st.just(floor), st.integers(floor, limit)))
+    return [x.model_copy(update={field: value}) if x.id == item.id else x for x in items]
 
 class _RollBack(Exception):
     """Raised to undo a round recorded only for comparison."""
@@ -149,25 +165,15 @@ class ConsentLoop(RuleBasedStateMachine):
         # (mostly sides that hold open offers, lowered to what is placed: the cases that
         # need offers withdrawn)
         if data.draw(st.booleans(), label="need"):
-            held = {n for _, n in waiting}
-            need = data.draw(st.sampled_from(
-                [n for n in self.ds.needs if n.id in held] or list(self.ds.needs)))
-            floor = min(max(1, sum(1 for _, n in placed if n == need.id)), need.capacity)
-            cap = data.draw(st.one_of(st.just(floor), st.integers(floor, need.capacity)))
-            self.ds = self.ds.replace(needs=[
-                n.model_copy(update={"capacity": cap}) if n.id == need.id else n
-                for n in self.ds.needs
-            ])
+            self.ds = self.ds.replace(
+                needs=_one_lowered(data, self.ds.needs, "capacity", [n for _, n in waiting],
+                                   [n for _, n in placed])
+            )
         else:
-            held = {v for v, _ in waiting}
-            vol = data.draw(st.sampled_from(
-                [v for v in self.ds.volunteers if v.id in held] or list(self.ds.volunteers)))
-            floor = min(max(1, sum(1 for v, _ in placed if v == vol.id)), vol.max_placements)
-            most = data.draw(st.one_of(st.just(floor), st.integers(floor, vol.max_placements)))
-            self.ds = self.ds.replace(volunteers=[
-                v.model_copy(update={"max_placements": most}) if v.id == vol.id else v
-                for v in self.ds.volunteers
-            ])
+            self.ds = self.ds.replace(
+                volunteers=_one_lowered(data, self.ds.volunteers, "max_placements",
+                                        [v for v, _ in waiting], [v for v, _ in placed])
+            )
         self.last = None  # another dataset: no warm round
         self.lowered = True
         self.plan_round(days)
