@@ -123,6 +123,50 @@ def test_collection_left_off_when_the_application_turned_it_off() -> None:
         gc.enable()
 
 
+def test_a_generated_city_joins_the_oldest_generation_unwalked() -> None:
+    """A generated dataset's objects are filed with the oldest ones: the young
+    collections that follow do not walk them (nor collect anything first)."""
+    import gc
+
+    from matchkit.datasets import synthetic_city
+
+    walked: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            walked.append(info["generation"])
+
+    gc.callbacks.append(note)
+    try:
+        city = synthetic_city(300, 30, seed=1)
+    finally:
+        gc.callbacks.remove(note)
+    assert gc.isenabled()
+    assert walked == []  # collection paused while it was made, none at the end
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    records = [city.volunteers[0], city.needs[-1], city.organisations[0]]
+    assert all(id(r) in oldest for r in records)
+    assert gc.get_count()[0] < 100
+
+
+def test_keep_as_old_leaves_the_applications_frozen_objects_alone() -> None:
+    import gc
+
+    from matchkit._memory import keep_as_old
+
+    mine = [[i] for i in range(10)]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert keep_as_old() is False
+        assert gc.get_freeze_count() == frozen  # nothing thawed
+    finally:
+        gc.unfreeze()
+    assert keep_as_old() is True
+    assert gc.get_freeze_count() == 0
+    assert gc.is_tracked(mine[0])
+
+
 def test_match_leaves_the_collector_on() -> None:
     import gc
 

@@ -9,7 +9,6 @@ again).
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +19,7 @@ from numpy.typing import NDArray
 
 from ._city_records import build_records, dates, id_format, ids, pack, places, tuples
 from ._dataset import Dataset
+from ._memory import collection_paused, keep_as_old
 from ._models import (
     SLOTS,
     Need,
@@ -613,21 +613,20 @@ def generate_city(cfg: CityConfig) -> Dataset:
     # in-kind stream is the fifth child, so the first four are those of a city without it
     streams = np.random.SeedSequence(cfg.seed).spawn(5)
     r_city, r_orgs, r_vols, r_needs, r_inkind = (np.random.default_rng(s) for s in streams)
-    gc_was_on = gc.isenabled()
-    gc.disable()  # hundreds of thousands of small acyclic objects: collecting only pauses
-    try:
+    # Hundreds of thousands of small objects that last: collecting only pauses, and at
+    # the end they join the oldest generation without being walked (see _memory).
+    with collection_paused():
         dist = _districts(r_city, cfg)
         orgs = _organisations(r_orgs, cfg, dist)
         volunteers = _volunteers(r_vols, cfg, dist, orgs)
         needs = _needs(r_needs, cfg, dist, orgs)
         offers, requests = _inkind(r_inkind, cfg, dist, orgs, needs)
-        return Dataset(
+        city = Dataset(
             volunteers=tuple(volunteers),
             organisations=tuple(orgs.models),
             needs=tuple(needs),
             offers=tuple(offers),
             requests=tuple(requests),
         )
-    finally:
-        if gc_was_on:
-            gc.enable()
+        keep_as_old()
+    return city

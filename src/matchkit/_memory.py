@@ -26,6 +26,11 @@ threads' collections wait too while a block runs. So the blocks hold only matchk
 work (building, the ledger, proposals, reasons, metrics), never a solver (which may be
 the user's) or other user code.
 
+:func:`keep_as_old` is for a block that made a large set of lasting objects (a
+generated dataset): it files them with the collector's oldest objects at once. Otherwise
+the next two automatic collections each walk all of them on the way there: 0.16 s and
+0.13 s for a 100k-volunteer city's 0.75 M objects, in the middle of the next step.
+
 :func:`release_free_memory` hands memory that is free inside the C heap back to the
 system (glibc's ``malloc_trim``) after a step that made and dropped many arrays.
 
@@ -52,6 +57,7 @@ __all__ = [
     "as_heavy_step",
     "collection_paused",
     "heavy_step",
+    "keep_as_old",
     "no_hugepage_advice",
     "release_free_memory",
     "share_the_main_heap",
@@ -137,6 +143,31 @@ def collection_paused() -> Iterator[None]:
                 if not gc.isenabled():  # as the first block left it
                     gc.enable()
                 _gc_paused = False
+
+
+def keep_as_old() -> bool:
+    """File every object the garbage collector tracks with its oldest generation, without
+    a collection; returns whether it did.
+
+    Call it when the objects made since the last collection are lasting ones (a dataset
+    just built with collection paused): collections of the young generations then no
+    longer walk them. Objects that are garbage already wait for the next full
+    collection instead. ``gc.freeze()`` and ``gc.unfreeze()`` together move the objects
+    without looking at them; nothing is done when the user has frozen objects (an
+    unfreeze would thaw them too).
+
+    Examples
+    --------
+    >>> import gc
+    >>> rows = [{"n": [i]} for i in range(1000)]
+    >>> keep_as_old() and gc.get_count()[0] < 10
+    True
+    """
+    if gc.get_freeze_count():
+        return False
+    gc.freeze()
+    gc.unfreeze()
+    return True
 
 
 @contextmanager
