@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -123,12 +125,9 @@ def test_collection_left_off_when_the_application_turned_it_off() -> None:
         gc.enable()
 
 
-def test_a_generated_city_joins_the_oldest_generation_unwalked() -> None:
-    """A generated dataset's objects are filed with the oldest ones: the young
-    collections that follow do not walk them (nor collect anything first)."""
+def _collections_during(fn: Any) -> tuple[Any, list[int]]:
+    """fn() and the generations of the collections that ran while it did."""
     import gc
-
-    from matchkit.datasets import synthetic_city
 
     walked: list[int] = []
 
@@ -138,15 +137,49 @@ def test_a_generated_city_joins_the_oldest_generation_unwalked() -> None:
 
     gc.callbacks.append(note)
     try:
-        city = synthetic_city(300, 30, seed=1)
+        return fn(), walked
     finally:
         gc.callbacks.remove(note)
+
+
+def _in_oldest_generation(dataset: Any) -> bool:
+    import gc
+
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    records = [dataset.volunteers[0], dataset.needs[-1], dataset.organisations[0]]
+    return all(id(r) in oldest for r in records) and gc.get_count()[0] < 100
+
+
+def test_a_generated_city_joins_the_oldest_generation_unwalked() -> None:
+    """A generated dataset's objects are filed with the oldest ones: the young
+    collections that follow do not walk them (nor collect anything first)."""
+    import gc
+
+    from matchkit.datasets import synthetic_city
+
+    city, walked = _collections_during(lambda: synthetic_city(300, 30, seed=1))
     assert gc.isenabled()
     assert walked == []  # collection paused while it was made, none at the end
-    oldest = {id(o) for o in gc.get_objects(generation=2)}
-    records = [city.volunteers[0], city.needs[-1], city.organisations[0]]
-    assert all(id(r) in oldest for r in records)
-    assert gc.get_count()[0] < 100
+    assert _in_oldest_generation(city)
+
+
+def test_a_loaded_dataset_joins_the_oldest_generation_unwalked(tmp_path: Path) -> None:
+    import gc
+
+    import matchkit as mk
+    from matchkit.datasets import synthetic_city
+
+    mk.save_dataset(synthetic_city(3000, 300, seed=2), tmp_path)
+    loaded, walked = _collections_during(lambda: mk.load_dataset(tmp_path))
+    assert gc.isenabled()
+    assert walked == []  # 3,000 records and more: collections would have run
+    assert _in_oldest_generation(loaded)
+    assert loaded == synthetic_city(3000, 300, seed=2)
+    # A failed load raises as before, with the collector on again.
+    (tmp_path / "needs.csv").write_text("id\nn1\n", encoding="utf-8")
+    with pytest.raises(mk.InvalidDatasetError):
+        mk.load_dataset(tmp_path)
+    assert gc.isenabled()
 
 
 def test_keep_as_old_leaves_the_applications_frozen_objects_alone() -> None:

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from ._city_records import build_records, dates, id_format, ids, pack, places, tuples
 from ._dataset import Dataset
-from ._memory import collection_paused, keep_as_old
+from ._memory import makes_lasting_objects
 from ._models import (
     SLOTS,
     Need,
@@ -607,26 +607,24 @@ def _inkind(
     )
 
 
+# Hundreds of thousands of small objects that last: collecting only pauses, and at the
+# end they join the oldest generation without being walked (see _memory).
+@makes_lasting_objects
 def generate_city(cfg: CityConfig) -> Dataset:
     """Draw a whole city from ``cfg`` (parameters already checked)."""
     # one independent stream per part, so adding needs does not move the volunteers; the
     # in-kind stream is the fifth child, so the first four are those of a city without it
     streams = np.random.SeedSequence(cfg.seed).spawn(5)
     r_city, r_orgs, r_vols, r_needs, r_inkind = (np.random.default_rng(s) for s in streams)
-    # Hundreds of thousands of small objects that last: collecting only pauses, and at
-    # the end they join the oldest generation without being walked (see _memory).
-    with collection_paused():
-        dist = _districts(r_city, cfg)
-        orgs = _organisations(r_orgs, cfg, dist)
-        volunteers = _volunteers(r_vols, cfg, dist, orgs)
-        needs = _needs(r_needs, cfg, dist, orgs)
-        offers, requests = _inkind(r_inkind, cfg, dist, orgs, needs)
-        city = Dataset(
-            volunteers=tuple(volunteers),
-            organisations=tuple(orgs.models),
-            needs=tuple(needs),
-            offers=tuple(offers),
-            requests=tuple(requests),
-        )
-        keep_as_old()
-    return city
+    dist = _districts(r_city, cfg)
+    orgs = _organisations(r_orgs, cfg, dist)
+    volunteers = _volunteers(r_vols, cfg, dist, orgs)
+    needs = _needs(r_needs, cfg, dist, orgs)
+    offers, requests = _inkind(r_inkind, cfg, dist, orgs, needs)
+    return Dataset(
+        volunteers=tuple(volunteers),
+        organisations=tuple(orgs.models),
+        needs=tuple(needs),
+        offers=tuple(offers),
+        requests=tuple(requests),
+    )

@@ -33,6 +33,7 @@ from ._io_csv import (
 )
 from ._io_json import FileProblem, parse_document, parse_json_array, parse_jsonl
 from ._io_save import save_dataset
+from ._memory import makes_lasting_objects
 
 __all__ = [
     "dataset_from_frames",
@@ -152,6 +153,8 @@ def _find_files(
     return found, problems
 
 
+# (a record's objects last: collection paused while they are read, see _memory)
+@makes_lasting_objects
 def load_dataset(path: str | os.PathLike[str], *, format: str | None = None) -> Dataset:
     """Load a dataset from a folder of files, or from one JSON dataset document.
 
@@ -411,6 +414,7 @@ def _pandas() -> Any:
     return pandas
 
 
+@makes_lasting_objects
 def dataset_from_frames(
     volunteers: Any = None,
     organisations: Any = None,
