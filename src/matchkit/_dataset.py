@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from ._exceptions import InvalidDatasetError, Problem
 from ._inkind_models import InkindOffer, InkindRequest
+from ._memory import makes_lasting_objects
 from ._models import Need, Organisation, Volunteer
 
 __all__ = ["Dataset", "problems_from_validation_error"]
@@ -164,6 +165,8 @@ class Dataset:
         default_factory=dict, init=False, repr=False, compare=False
     )
 
+    # (records validated from dicts last: see _memory)
+    @makes_lasting_objects
     def __post_init__(self) -> None:
         problems: list[Problem] = []
         vols = _coerce(Volunteer, self.volunteers, "volunteers", problems)
