@@ -14,12 +14,9 @@ docs/schema.md ("Importing NYC Service data") lists every choice made.
 
 from __future__ import annotations
 
-import ast
 import csv
 import io
-import math
 import os
-import re
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -35,6 +32,7 @@ from ._exceptions import InvalidDatasetError, InvalidInputError, Problem, check_
 from ._io import read_text
 from ._io_json import FileProblem
 from ._models import Need, NeedStatus, Organisation
+from ._nyc_fields import columns_place, km, locality_place, parse_date, tag
 
 __all__ = ["NycImport", "import_nyc_service"]
 
@@ -52,26 +50,6 @@ REQUIRED_COLUMNS = (
     "end_date_date",
     "status",
 )
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ],
-        start=1,
-    )
-}
 _STATUS = {"approved": "open"}
 _DISAGREE_KM = 2.0
 
@@ -154,46 +132,6 @@ class NycImport:
 
     def __str__(self) -> str:
         return self.summary()
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.strip().lower()).strip("_")
-
-
-def _parse_date(text: str) -> date:
-    """``February 24 2011`` (the source's form) or ISO ``2011-02-24``."""
-    text = text.strip()
-    parts = text.replace(",", " ").split()
-    if len(parts) == 3 and parts[0].lower() in _MONTHS:
-        return date(int(parts[2]), _MONTHS[parts[0].lower()], int(parts[1]))
-    return date.fromisoformat(text)
-
-
-def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
-
-
-def _locality(text: str) -> tuple[float, float] | None:
-    """The place in a ``locality`` cell: a Python-dict-like string with latitude/longitude."""
-    if not text.strip():
-        return None
-    try:
-        value = ast.literal_eval(text)
-        return float(value["latitude"]), float(value["longitude"])
-    except (ValueError, SyntaxError, KeyError, TypeError):
-        raise ValueError("not a dict with 'latitude' and 'longitude'") from None
-
-
-def _columns_place(row: dict[str, str]) -> tuple[float, float] | None:
-    lat, lon = row["Latitude"].strip(), row["Longitude"].strip()
-    if not lat and not lon:
-        return None
-    return float(lat), float(lon)
 
 
 def import_nyc_service(
@@ -524,12 +462,12 @@ def _place(
 ) -> tuple[float, float] | str | None:
     """(lat, lon), ``"remote"``, or None when the row is skipped."""
     try:
-        from_locality = _locality(row.get("locality") or "")
+        from_locality = locality_place(row.get("locality") or "")
     except ValueError as err:
         note(f"unreadable locality: {err}; Latitude/Longitude used instead", "locality")
         from_locality = None
     try:
-        from_columns = _columns_place(row)
+        from_columns = columns_place(row)
     except ValueError:
         note(
             "unreadable Latitude/Longitude: not numbers; ignored",
@@ -538,10 +476,10 @@ def _place(
         )
         from_columns = None
     if from_locality and from_columns:
-        km = _km(from_locality, from_columns)
-        if km > _DISAGREE_KM:
+        apart = km(from_locality, from_columns)
+        if apart > _DISAGREE_KM:
             note(
-                f"places disagree: locality and Latitude/Longitude are {km:.1f} km apart; "
+                f"places disagree: locality and Latitude/Longitude are {apart:.1f} km apart; "
                 "locality used (it geocodes the listing's own address)",
                 "Latitude",
             )
@@ -562,7 +500,7 @@ def _place(
 def _causes(row: dict[str, str], opts: _Options, note: Note) -> list[str] | None:
     category = (row.get("category_desc") or "").strip()
     if category:
-        return [_slug(category)]
+        return [tag(category)]
     if opts.on_blank_category == "skip":
         note("blank category: row skipped (on_blank_category='skip')", "category_desc")
         return None
@@ -585,7 +523,7 @@ def _dates(row: dict[str, str], note: Note) -> dict[str, date | None]:
     for col, fld in (("start_date_date", "start_date"), ("end_date_date", "end_date")):
         value = (row.get(col) or "").strip()
         try:
-            dates[fld] = _parse_date(value) if value else None
+            dates[fld] = parse_date(value) if value else None
         except ValueError:
             note(
                 "unreadable date: left empty (expected such as 'February 24 2011')",

@@ -1,0 +1,111 @@
+"""Cell parsers of the NYC Service importer: dates, places and category tags.
+
+Each parser reads one cell (or a pair of cells) of the NYC Service Volunteer Opportunities
+table and either returns the value or raises ``ValueError`` with a message saying what is
+wrong with the cell. The importer (``_nyc.py``) decides what to do with the row.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from datetime import date
+
+__all__ = ["columns_place", "km", "locality_place", "parse_date", "tag"]
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        start=1,
+    )
+}
+
+
+def tag(text: str) -> str:
+    """The cause tag of a category: lower case, runs of other characters as ``_``.
+
+    Examples
+    --------
+    >>> tag("Helping Neighbors in Need")
+    'helping_neighbors_in_need'
+    """
+    return re.sub(r"[^a-z0-9]+", "_", text.strip().lower()).strip("_")
+
+
+def parse_date(text: str) -> date:
+    """``February 24 2011`` (the source's form) or ISO ``2011-02-24``.
+
+    Examples
+    --------
+    >>> parse_date("February 24 2011"), parse_date("2011-02-24")
+    (datetime.date(2011, 2, 24), datetime.date(2011, 2, 24))
+    """
+    text = text.strip()
+    parts = text.replace(",", " ").split()
+    if len(parts) == 3 and parts[0].lower() in _MONTHS:
+        return date(int(parts[2]), _MONTHS[parts[0].lower()], int(parts[1]))
+    return date.fromisoformat(text)
+
+
+def km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in kilometres between two (lat, lon) points.
+
+    Examples
+    --------
+    >>> round(km((40.7, -73.9), (40.8, -73.9)), 1)
+    11.1
+    """
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def locality_place(text: str) -> tuple[float, float] | None:
+    """The place in a ``locality`` cell: a Python-dict-like string with latitude/longitude.
+
+    Examples
+    --------
+    >>> locality_place("{'latitude': '40.7', 'longitude': '-73.9'}")
+    (40.7, -73.9)
+    >>> locality_place("") is None
+    True
+    """
+    if not text.strip():
+        return None
+    try:
+        value = ast.literal_eval(text)
+        return float(value["latitude"]), float(value["longitude"])
+    except (ValueError, SyntaxError, KeyError, TypeError):
+        raise ValueError("not a dict with 'latitude' and 'longitude'") from None
+
+
+def columns_place(row: dict[str, str]) -> tuple[float, float] | None:
+    """The place in the ``Latitude`` and ``Longitude`` cells of a row (None if both blank).
+
+    Examples
+    --------
+    >>> columns_place({"Latitude": "40.7", "Longitude": "-73.9"})
+    (40.7, -73.9)
+    """
+    lat, lon = row["Latitude"].strip(), row["Longitude"].strip()
+    if not lat and not lon:
+        return None
+    return float(lat), float(lon)
