@@ -330,3 +330,49 @@ def test_the_suggested_as_of_keeps_the_listings_open(
     path.write_text(HEADER + rows, encoding="utf-8")
     (note,) = [n for n in mk.import_nyc_service(path).notes if "end dates run" in n]
     assert example in note
+
+
+def _import(tmp_path: Path, rows: str, **options: object) -> mk.NycImport:
+    """Import HEADER + rows ({loc} is a valid locality) written to a temporary file."""
+    path = tmp_path / "nyc.csv"
+    path.write_text(HEADER + rows.replace("{loc}", LOCALITY), encoding="utf-8")
+    return mk.import_nyc_service(path, **options)  # type: ignore[arg-type]
+
+
+def test_categories_in_any_script_become_tags(tmp_path: Path) -> None:
+    rows = "".join(
+        f"{i},2,T,\"{category}\",O,9,{{loc}},,,March 01 2011,March 02 2011,approved,onetime\n"
+        for i, category in enumerate(
+            ["Помощь соседям", "Éducation & Santé", "E\u0301ducation & Sante\u0301", "सहायता सेवा",
+             "Kinder- und Jugendhilfe"],
+            start=1,
+        )
+    )
+    result = _import(tmp_path, rows)
+    assert [n.causes for n in result.dataset.needs] == [
+        ("помощь_соседям",), ("éducation_santé",), ("éducation_santé",), ("सहायता_सेवा",),
+        ("kinder_und_jugendhilfe",),
+    ]
+    assert result.report == ()
+    centre = result.dataset.organisation("nyc-service")
+    assert all(mk.can_vet(centre, n) for n in result.dataset.needs)
+
+
+@pytest.mark.parametrize(
+    ("options", "causes", "action"),
+    [
+        ({}, [()], "need kept without causes"),
+        ({"on_blank_category": "tag"}, [("uncategorised",)], "cause set to 'uncategorised'"),
+        ({"on_blank_category": "skip"}, [], "row skipped"),
+    ],
+)
+def test_a_category_without_letters_or_digits_is_reported_as_blank(
+    tmp_path: Path, options: dict[str, object], causes: list[tuple[str, ...]], action: str
+) -> None:
+    rows = "5,2,T,\U0001f91d \u2764\ufe0f,O,9,{loc},,,March 01 2011,March 02 2011,approved,onetime\n"
+    result = _import(tmp_path, rows, **options)
+    assert [n.causes for n in result.dataset.needs] == causes
+    (problem,) = result.report
+    assert (problem.row, problem.record_id, problem.field) == (2, "5", "category_desc")
+    assert problem.message.startswith("category without letters or digits: " + action)
+    assert problem.value == "\U0001f91d \u2764\ufe0f"

@@ -498,22 +498,29 @@ def _place(
 
 
 def _causes(row: dict[str, str], opts: _Options, note: Note) -> list[str] | None:
-    category = (row.get("category_desc") or "").strip()
-    if category:
-        return [tag(category)]
+    raw = row.get("category_desc") or ""
+    if raw.strip():
+        cause = tag(raw)
+        if cause:
+            return [cause]
+        what, value = "category without letters or digits", raw
+    else:
+        what, value = "blank category", None
     if opts.on_blank_category == "skip":
-        note("blank category: row skipped (on_blank_category='skip')", "category_desc")
+        note(f"{what}: row skipped (on_blank_category='skip')", "category_desc", value)
         return None
     if opts.on_blank_category == "tag":
         note(
-            f"blank category: cause set to {opts.blank_category_cause!r} "
+            f"{what}: cause set to {opts.blank_category_cause!r} "
             "(on_blank_category='tag')",
             "category_desc",
+            value,
         )
         return [opts.blank_category_cause]
     note(
-        "blank category: need kept without causes (on_blank_category='keep')",
+        f"{what}: need kept without causes (on_blank_category='keep')",
         "category_desc",
+        value,
     )
     return []
 

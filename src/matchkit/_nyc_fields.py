@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import math
-import re
+import unicodedata
 from datetime import date
 
 __all__ = ["columns_place", "km", "locality_place", "parse_date", "tag"]
@@ -37,14 +37,35 @@ _MONTHS = {
 
 
 def tag(text: str) -> str:
-    """The cause tag of a category: lower case, runs of other characters as ``_``.
+    """The cause tag of a category: lower case, letters and digits of any script kept.
+
+    Runs of other characters (spaces, punctuation, symbols) become one ``_``. The text is
+    put in Unicode normal form C first, so a letter typed as a base and a combining accent
+    gives the same tag as the precomposed letter. A category without any letter or digit
+    gives ``""``.
 
     Examples
     --------
-    >>> tag("Helping Neighbors in Need")
-    'helping_neighbors_in_need'
+    >>> tag("Helping Neighbors in Need"), tag("Éducation & Santé"), tag("Помощь соседям")
+    ('helping_neighbors_in_need', 'éducation_santé', 'помощь_соседям')
+    >>> tag("सहायता सेवा"), tag("E\u0301cole"), tag(" -- ")
+    ('सहायता_सेवा', 'école', '')
     """
-    return re.sub(r"[^a-z0-9]+", "_", text.strip().lower()).strip("_")
+    text = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).lower())
+    kept: list[str] = []
+    gap = False
+    for ch in text:
+        # letters (L), their combining marks (M: accents, Indic vowel signs) and digits (N)
+        if unicodedata.category(ch)[0] in "LMN":
+            if gap and kept:
+                kept.append("_")
+            kept.append(ch)
+            gap = False
+        else:
+            gap = True
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in kept):
+        return ""
+    return "".join(kept)
 
 
 def parse_date(text: str) -> date:
