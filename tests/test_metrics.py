@@ -27,12 +27,11 @@ def city() -> mk.MatchResult:
 
 
 def filled_by_loop(result: mk.MatchResult) -> dict[str, int]:
-    """Places held per need: placements, new primary proposals, open offers (lead and alternatives)."""
+    """Places held per need: placements, new and open proposals with their alternatives."""
     held: Counter[str] = Counter(n for _, n in result.placements)
     for p in result.proposals:
         held[p.need_id] += 1
-        if p.status == "open":
-            held.update(a.need_id for a in p.alternatives)
+        held.update(a.need_id for a in p.alternatives)
     return {n.id: min(held[n.id], n.capacity) for n in result.dataset.needs}
 
 
@@ -136,22 +135,22 @@ def test_small_organisations_match_a_loop(city: mk.MatchResult) -> None:
 
 
 def naive_blocking(result: mk.MatchResult) -> int:
-    """Blocking pairs by the definition, one edge at a time (weak: strict preference)."""
+    """Blocking pairs by the definition, one edge at a time (weak: strict preference):
+    of the primary proposals, among pairs not on offer as alternatives."""
     p = result.problem
-    chosen = {
-        (
-            result.dataset.index_of("volunteers", x.volunteer_id),
-            result.dataset.index_of("needs", x.need_id),
-        )
-        for x in result.proposals
-    }
+
+    def at(v: str, n: str) -> tuple[int, int]:
+        return (result.dataset.index_of("volunteers", v), result.dataset.index_of("needs", n))
+
+    chosen = {at(x.volunteer_id, x.need_id) for x in result.proposals}
+    on_offer = {at(x.volunteer_id, a.need_id) for x in result.proposals for a in x.alternatives}
     vu, nu = {}, {}
     for e in range(p.n_edges):
         key = (int(p.edge_left[e]), int(p.edge_right[e]))
         vu[key], nu[key] = float(p.volunteer_utility[e]), float(p.need_utility[e])
     count = 0
     for (v, n), mine_u in vu.items():
-        if (v, n) in chosen:
+        if (v, n) in chosen or (v, n) in on_offer:
             continue
         mine = [vu[c] for c in chosen if c[0] == v]
         theirs = [nu[c] for c in chosen if c[1] == n]
@@ -161,13 +160,17 @@ def naive_blocking(result: mk.MatchResult) -> int:
     return count
 
 
+@pytest.mark.parametrize("shortlist", [0, 2])
 @pytest.mark.parametrize("method", ["flow", "stable", "hungarian"])
-def test_blocking_pairs_of_the_proposal_set(method: str) -> None:
+def test_blocking_pairs_of_the_proposal_set(method: str, shortlist: int) -> None:
     result = mk.match(
-        synthetic_city(n_volunteers=80, n_needs=12, seed=9),
+        synthetic_city(n_volunteers=80, n_needs=20 if shortlist else 12, seed=9),
         as_of=DEFAULT_AS_OF,
         method=method,
+        shortlist=shortlist,
     )
+    if shortlist:
+        assert any(p.alternatives for p in result.proposals)
     assert result.metrics["blocking_pairs"] == naive_blocking(result)
     if method == "stable":
         assert result.metrics["blocking_pairs"] == 0
@@ -291,3 +294,21 @@ def test_round_metrics_counts_the_blocking_pairs_when_not_given() -> None:
         proposals=result.proposals, open_needs=np.ones(p.n_right, dtype=bool),
     )
     assert m["blocking_pairs"] == result.metrics["blocking_pairs"] == naive_blocking(result)
+
+
+def test_a_round_without_decisions_counts_as_the_one_before(tmp_path) -> None:
+    """New alternatives hold places (fill rate) and stay out of the blocking set in the
+    round that makes them exactly as they do once open: with no decision in between,
+    the next round reports the same numbers."""
+    ds = synthetic_city(n_volunteers=120, n_needs=20, seed=5)
+    ledger = mk.Ledger(tmp_path / "l.sqlite")
+    first = mk.match(ds, ledger=ledger, shortlist=2, as_of=DEFAULT_AS_OF)
+    assert first.metrics["n_alternatives"] > 0
+    second = mk.match(ds, ledger=ledger, shortlist=2, as_of=DEFAULT_AS_OF)
+    assert second.metrics["n_new_proposals"] == 0 and second.metrics["n_open_offers"] > 0
+    for key in ("fill_rate", "blocking_pairs", "fill_rate_by_district"):
+        assert second.metrics[key] == pytest.approx(first.metrics[key]), key
+    assert first.metrics["fill_rate"] == pytest.approx(
+        sum(filled_by_loop(first)[n] for n in open_need_ids(first))
+        / sum(ds.need(n).capacity for n in open_need_ids(first))
+    )

@@ -305,10 +305,20 @@ def match(
             alternatives = shortlists(problem, free_pos, chosen, cap_v, cap_n, allowed_offers, shortlist)
 
         # The blocking pairs (a pass over every edge, in numpy) are counted meanwhile, on
-        # a thread of their own, beside the Python that makes the proposals.
-        holding = np.concatenate([placed_pos[placed_pos >= 0], resv.pos[resv.pos >= 0]])
+        # a thread of their own, beside the Python that makes the proposals. The set is
+        # the placements and primary offers; shortlist alternatives, new or open, are
+        # options on offer: neither in it nor blocking it (the round that makes them
+        # counts as the next round will, and stable proposals leave none).
+        alt_pos = np.fromiter(
+            (e for alts in alternatives.values() for e in alts), dtype=np.int64
+        )
+        on_edge = resv.pos >= 0
+        holding = np.concatenate(
+            [placed_pos[placed_pos >= 0], resv.pos[on_edge & resv.primary]]
+        )
         blocking = meanwhile(
-            blocking_count, problem, np.unique(np.concatenate([chosen, holding])), excluded_edge
+            blocking_count, problem, np.unique(np.concatenate([chosen, holding])),
+            excluded_edge, np.concatenate([alt_pos, resv.pos[on_edge & ~resv.primary]]),
         )
 
         earlier = previous.proposals if reuse is not None and previous is not None else ()
@@ -378,8 +388,10 @@ def match(
             problem,
             chosen=chosen,
             placements=(placed_l, placed_r),
-            reserved=(resv_l, resv_r),
-            held=holding,
+            reserved=(
+                np.concatenate([resv_l, problem.edge_left[alt_pos]]),
+                np.concatenate([resv_r, problem.edge_right[alt_pos]]),
+            ),
             blocking=blocking(),
             vindex=vindex,
             facts=facts,

@@ -197,13 +197,19 @@ def churn(
 
 
 def blocking_count(
-    problem: MatchProblem, held: I64, excluded_edge: NDArray[np.bool_] | None
+    problem: MatchProblem,
+    held: I64,
+    excluded_edge: NDArray[np.bool_] | None,
+    on_offer: I64 | None = None,
 ) -> int:
     """Blocking pairs of the set of held edges (unique positions), among pairs that may
-    still be proposed."""
+    still be proposed and are not on offer already (``on_offer``: positions of shortlist
+    alternatives, which their volunteers may take as they are)."""
     pos = blocking_positions(problem, held)
     if excluded_edge is not None:
         pos = pos[~excluded_edge[pos]]  # held edges never block, excluded or not
+    if on_offer is not None and on_offer.size:
+        pos = pos[~np.isin(pos, on_offer)]
     return int(pos.size)
 
 
