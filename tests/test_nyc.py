@@ -213,7 +213,22 @@ def test_imported_dataset_round_trips(tmp_path: Path, default: mk.NycImport) -> 
         ),
         (
             "5,2,T,Health,O,9,{loc},,,Marchember 01 2011,March 02 2011,approved,onetime\n",
-            "unreadable date: left empty",
+            "unreadable date: expected such as 'February 24 2011' or '2011-02-24'; left empty",
+            "start_date_date",
+        ),
+        (
+            "5,2,T,Health,O,9,{loc},,,2011W091,March 02 2011,approved,onetime\n",
+            "unreadable date: expected such as",  # an ISO week date is not taken for a day
+            "start_date_date",
+        ),
+        (
+            "5,2,T,Health,O,9,{loc},,,February 29 2011,March 02 2011,approved,onetime\n",
+            "day does not exist: 2011 has no February 29; left empty",
+            "start_date_date",
+        ),
+        (
+            "5,2,T,Health,O,9,{loc},,,2011-04-31,May 02 2011,approved,onetime\n",
+            "day does not exist: 2011 has no April 31; left empty",
             "start_date_date",
         ),
         (
@@ -376,3 +391,16 @@ def test_a_category_without_letters_or_digits_is_reported_as_blank(
     assert (problem.row, problem.record_id, problem.field) == (2, "5", "category_desc")
     assert problem.message.startswith("category without letters or digits: " + action)
     assert problem.value == "\U0001f91d \u2764\ufe0f"
+
+
+def test_dates_in_the_source_form_abbreviated_or_iso_are_read(tmp_path: Path) -> None:
+    rows = (
+        "1,2,T,Health,O,9,{loc},,,\"Feb 24, 2011\",2012-02-29,approved,onetime\n"
+        "2,2,T,Health,O,9,{loc},,,Sept 3 2011,December 31 2011,approved,onetime\n"
+    )
+    result = _import(tmp_path, rows)
+    assert [(n.start_date, n.end_date) for n in result.dataset.needs] == [
+        (date(2011, 2, 24), date(2012, 2, 29)),
+        (date(2011, 9, 3), date(2011, 12, 31)),
+    ]
+    assert result.report == ()

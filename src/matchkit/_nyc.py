@@ -531,12 +531,8 @@ def _dates(row: dict[str, str], note: Note) -> dict[str, date | None]:
         value = (row.get(col) or "").strip()
         try:
             dates[fld] = parse_date(value) if value else None
-        except ValueError:
-            note(
-                "unreadable date: left empty (expected such as 'February 24 2011')",
-                col,
-                value,
-            )
+        except ValueError as err:
+            note(f"{err}; left empty", col, value)
             dates[fld] = None
     return dates
 

@@ -8,7 +8,9 @@ wrong with the cell. The importer (``_nyc.py``) decides what to do with the row.
 from __future__ import annotations
 
 import ast
+import calendar
 import math
+import re
 import unicodedata
 from datetime import date
 
@@ -69,18 +71,57 @@ def tag(text: str) -> str:
 
 
 def parse_date(text: str) -> date:
-    """``February 24 2011`` (the source's form) or ISO ``2011-02-24``.
+    """``February 24 2011`` (the source's form, also ``Feb 24, 2011``) or ``2011-02-24``.
+
+    Raises ``ValueError`` starting "unreadable date" for any other form, and "day does not
+    exist" for a day the calendar does not have.
 
     Examples
     --------
-    >>> parse_date("February 24 2011"), parse_date("2011-02-24")
-    (datetime.date(2011, 2, 24), datetime.date(2011, 2, 24))
+    >>> parse_date("February 24 2011"), parse_date("Feb 24, 2011"), parse_date("2011-02-24")
+    (datetime.date(2011, 2, 24), datetime.date(2011, 2, 24), datetime.date(2011, 2, 24))
+    >>> parse_date("February 29 2011")
+    Traceback (most recent call last):
+    ...
+    ValueError: day does not exist: 2011 has no February 29
+    >>> parse_date("24/02/2011")
+    Traceback (most recent call last):
+    ...
+    ValueError: unreadable date: expected such as 'February 24 2011' or '2011-02-24'
     """
     text = text.strip()
-    parts = text.replace(",", " ").split()
-    if len(parts) == 3 and parts[0].lower() in _MONTHS:
-        return date(int(parts[2]), _MONTHS[parts[0].lower()], int(parts[1]))
-    return date.fromisoformat(text)
+    named = _NAMED_FORM.fullmatch(text)
+    month = _month(named[1]) if named else None
+    if named and month:
+        year, day = int(named[3]), int(named[2])
+    elif iso := _ISO_FORM.fullmatch(text):
+        year, month, day = (int(part) for part in iso.groups())
+    else:
+        raise ValueError(
+            "unreadable date: expected such as 'February 24 2011' or '2011-02-24'"
+        )
+    if not 1 <= month <= 12:
+        raise ValueError(f"day does not exist: there is no month {month}")
+    if year < 1:
+        raise ValueError(f"day does not exist: there is no year {year}")
+    last = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= last:
+        name = calendar.month_name[month]
+        raise ValueError(f"day does not exist: {year} has no {name} {day}")
+    return date(year, month, day)
+
+
+_NAMED_FORM = re.compile(r"([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})")
+_ISO_FORM = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def _month(word: str) -> int | None:
+    """The month of a name or of its first three letters or more (``Feb``, ``Sept``)."""
+    word = word.lower()
+    if len(word) < 3:
+        return None
+    found = [i for name, i in _MONTHS.items() if name.startswith(word)]
+    return found[0] if len(found) == 1 else None
 
 
 def km(a: tuple[float, float], b: tuple[float, float]) -> float:
