@@ -404,3 +404,82 @@ def test_dates_in_the_source_form_abbreviated_or_iso_are_read(tmp_path: Path) ->
         (date(2011, 9, 3), date(2011, 12, 31)),
     ]
     assert result.report == ()
+
+
+ENDS = (
+    "1,5,T,Health,O,9,{loc},,,,,approved,onetime\n"  # no dates at all
+    "2,5,T,Health,O,9,{loc},,,February 24 2011,24/02/2012,approved,onetime\n"
+    "3,5,T,Health,O,9,{loc},,,May 01 2011,February 30 2012,approved,onetime\n"
+    "4,5,T,Health,O,9,{loc},,,May 01 2011,May 01 2012,approved,onetime\n"
+)
+
+
+def _today_proposals(imported: mk.NycImport) -> list[str]:
+    people = tuple(
+        mk.Volunteer(id=f"v{i}", home=mk.Place(lat=40.74, lon=-73.98)) for i in range(3)
+    )
+    ds = mk.Dataset(volunteers=people, organisations=imported.dataset.organisations,
+                    needs=imported.dataset.needs)
+    return sorted({p.need_id for p in mk.match(ds).proposals})
+
+
+def test_a_row_without_a_readable_end_date_is_skipped_and_reported(tmp_path: Path) -> None:
+    result = _import(tmp_path, ENDS)
+    assert [n.id for n in result.dataset.needs] == ["4"]
+    found = [(p.row, p.record_id, p.field, p.value, p.message.split(";")[0]) for p in result.report]
+    assert found == [
+        (2, "1", "end_date_date", None, "no end date: end_date_date is blank"),
+        (3, "2", "end_date_date", "24/02/2012",
+         "unreadable date: expected such as 'February 24 2011' or '2011-02-24'"),
+        (4, "3", "end_date_date", "February 30 2012", "day does not exist: 2012 has no February 30"),
+    ]
+    assert all("row skipped" in p.message for p in result.report)
+    assert _today_proposals(result) == []  # every listing of 2011-2012 is over today
+    assert [n for n in result.notes if "end date" in n] == [
+        (
+            "end dates run from 2012-05-01 to 2012-05-01: match with an as_of on or before "
+            "2012-05-01 (for example as_of=date(2012, 5, 1)), otherwise every need is over"
+        )
+    ]
+
+
+def test_kept_without_an_end_date_the_report_and_the_notes_say_it_never_ends(
+    tmp_path: Path,
+) -> None:
+    result = _import(tmp_path, ENDS, on_missing_end_date="keep")
+    assert [(n.id, n.start_date, n.end_date) for n in result.dataset.needs] == [
+        ("1", None, None), ("2", date(2011, 2, 24), None), ("3", date(2011, 5, 1), None),
+        ("4", date(2011, 5, 1), date(2012, 5, 1)),
+    ]
+    assert [p.record_id for p in result.report] == ["1", "2", "3"]
+    assert all(
+        p.message.endswith("kept without an end date: it never ends (on_missing_end_date='keep')")
+        for p in result.report
+    )
+    assert [n for n in result.notes if "end date" in n] == [
+        (
+            "end dates run from 2012-05-01 to 2012-05-01: match with an as_of on or before "
+            "2012-05-01 (for example as_of=date(2012, 5, 1)), otherwise every need with an "
+            "end date is over"
+        ),
+        (
+            "3 need(s) have no end date and never end: they are matched with any as_of "
+            "(on_missing_end_date='keep')"
+        ),
+    ]
+    assert _today_proposals(result) and "4" not in _today_proposals(result)
+
+
+def test_when_no_need_has_an_end_date_the_notes_do_not_give_a_range(tmp_path: Path) -> None:
+    result = _import(tmp_path, ENDS.split("\n")[0] + "\n", on_missing_end_date="keep")
+    assert [n for n in result.notes if "end date" in n] == [
+        (
+            "1 need(s) have no end date and never end: they are matched with any as_of "
+            "(on_missing_end_date='keep')"
+        )
+    ]
+
+
+def test_bad_on_missing_end_date_names_the_choices() -> None:
+    with pytest.raises(mk.UnknownMethodError, match="'on_missing_end_date' parameter"):
+        mk.import_nyc_service(SAMPLE, on_missing_end_date="never")

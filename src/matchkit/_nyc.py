@@ -143,6 +143,7 @@ def import_nyc_service(
     on_blank_category: str = "keep",
     blank_category_cause: str = "uncategorised",
     on_missing_place: str = "skip",
+    on_missing_end_date: str = "skip",
     vetting_organisation: str | None = "nyc-service",
 ) -> NycImport:
     """Read an NYC Service Volunteer Opportunities CSV into needs and organisations.
@@ -166,6 +167,10 @@ def import_nyc_service(
     on_missing_place : {"skip", "remote"}
         A row with no place: ``"skip"`` leaves it out (the default: the source lists
         on-site work), ``"remote"`` keeps it as a remote need.
+    on_missing_end_date : {"skip", "keep"}
+        A row whose ``end_date_date`` is blank or cannot be read: ``"skip"`` leaves it out
+        (the default: such a need would never end, so a listing of 2011 would be offered
+        today); ``"keep"`` keeps it without an end date.
 
     Returns
     -------
@@ -188,7 +193,8 @@ def import_nyc_service(
     needs back as unvetted). ``recurrence_type`` (ongoing / onetime) has no field in schema v1 and is dropped;
     ``start_date``/``end_date`` keep the listing's dates. The snapshot's end dates fall in
     2011-2012, so matching these needs requires an ``as_of`` in that range (for example
-    ``date(2011, 6, 1)``); with today's date every need is over.
+    ``date(2011, 6, 1)``); with today's date every need is over. A need kept without an end
+    date (``on_missing_end_date="keep"``) never ends, and the notes count such needs.
 
     Examples
     --------
@@ -221,6 +227,12 @@ def import_nyc_service(
         "on_missing_place",
         on_missing_place,
         ("skip", "remote"),
+        caller="import_nyc_service",
+    )
+    check_choice(
+        "on_missing_end_date",
+        on_missing_end_date,
+        ("skip", "keep"),
         caller="import_nyc_service",
     )
     if capacity_cap < 1:
@@ -269,6 +281,7 @@ def import_nyc_service(
         on_blank_category,
         blank_category_cause,
         on_missing_place,
+        on_missing_end_date,
     )
     report: list[Problem] = [p for p in rows if isinstance(p, Problem)]
     needs: list[Need] = []
@@ -352,6 +365,7 @@ class _Options:
     on_blank_category: str
     blank_category_cause: str
     on_missing_place: str
+    on_missing_end_date: str
 
 
 Note = Callable[..., None]
@@ -405,6 +419,9 @@ def _need(
             "org_content_id",
         )
         return None
+    dates = _dates(row, opts, note)
+    if dates is None:
+        return None
     title = (row.get("title") or "").strip()
     if not title:
         title = f"Opportunity {oid}"
@@ -418,7 +435,7 @@ def _need(
         "remote": place == "remote",
         "capacity": capacity,
         "status": _STATUS[status],
-        **_dates(row, note),
+        **dates,
     }
     try:
         return Need.model_validate(record)
@@ -525,15 +542,38 @@ def _causes(row: dict[str, str], opts: _Options, note: Note) -> list[str] | None
     return []
 
 
-def _dates(row: dict[str, str], note: Note) -> dict[str, date | None]:
-    dates: dict[str, date | None] = {}
-    for col, fld in (("start_date_date", "start_date"), ("end_date_date", "end_date")):
-        value = (row.get(col) or "").strip()
-        try:
-            dates[fld] = parse_date(value) if value else None
-        except ValueError as err:
-            note(f"{err}; left empty", col, value)
-            dates[fld] = None
+def _dates(row: dict[str, str], opts: _Options, note: Note) -> dict[str, date | None] | None:
+    """``start_date`` and ``end_date`` of a row, or None when it is skipped (noted)."""
+    dates: dict[str, date | None] = {"end_date": None}
+    end = (row.get("end_date_date") or "").strip()
+    try:
+        if end:
+            dates["end_date"] = parse_date(end)
+    except ValueError as err:
+        what = str(err)
+    else:
+        what = "" if end else "no end date: end_date_date is blank"
+    if what:
+        if opts.on_missing_end_date == "skip":
+            note(
+                f"{what}; row skipped: without an end date the need would never end "
+                "(on_missing_end_date='skip')",
+                "end_date_date",
+                end or None,
+            )
+            return None
+        note(
+            f"{what}; kept without an end date: it never ends "
+            "(on_missing_end_date='keep')",
+            "end_date_date",
+            end or None,
+        )
+    start = (row.get("start_date_date") or "").strip()
+    try:
+        dates["start_date"] = parse_date(start) if start else None
+    except ValueError as err:
+        note(f"{err}; left empty", "start_date_date", start)
+        dates["start_date"] = None
     return dates
 
 
@@ -559,19 +599,32 @@ def _notes(
             + ", ".join(f"{k}: {v}" for k, v in sorted(recurrence.items()))
             + "); start_date/end_date keep each listing's dates"
         )
-    ends = [n.end_date for n in needs if n.end_date is not None]
-    if ends:
-        first, last = min(ends), max(ends)
-        # (mid-year of the first year when that is within the dates, else the first date)
-        example = date(first.year, 6, 1)
-        if not first <= example <= last:
-            example = first
-        notes.append(
-            f"end dates run from {first.isoformat()} to {last.isoformat()}: match with an "
-            f"as_of on or before {last.isoformat()} (for example as_of=date({example.year}, "
-            f"{example.month}, {example.day})), otherwise every need is over"
-        )
+    notes += _end_dates_note(needs)
     return tuple(notes)
+
+
+def _end_dates_note(needs: list[Need]) -> list[str]:
+    """What ``as_of`` keeps the needs open, given their end dates (none, some or all)."""
+    ends = [n.end_date for n in needs if n.end_date is not None]
+    endless = len(needs) - len(ends)
+    never = (
+        f"{endless} need(s) have no end date and never end: they are matched with any "
+        "as_of (on_missing_end_date='keep')"
+    )
+    if not ends:
+        return [never] if endless else []
+    first, last = min(ends), max(ends)
+    # (mid-year of the first year when that is within the dates, else the first date)
+    example = date(first.year, 6, 1)
+    if not first <= example <= last:
+        example = first
+    over = "every need is over" if not endless else "every need with an end date is over"
+    text = (
+        f"end dates run from {first.isoformat()} to {last.isoformat()}: match with an "
+        f"as_of on or before {last.isoformat()} (for example as_of=date({example.year}, "
+        f"{example.month}, {example.day})), otherwise {over}"
+    )
+    return [text, never] if endless else [text]
 
 
 def _rows(reader: Any, header: list[str], source: str) -> Any:
