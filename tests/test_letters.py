@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 import pytest
@@ -304,3 +305,101 @@ def test_cli_inkind_says_when_offers_or_requests_are_missing(tmp_path, capsys) -
     )
     assert code == 0
     assert "holds no offers: add offers files" in capsys.readouterr().err
+
+
+def _named(pairs: list[tuple[str, str]], lang: str = "en") -> list[mk.Letter]:
+    return [mk.Letter(r, o, lang, "to", "subject", "body") for r, o in pairs]
+
+
+def _usable(name: str) -> bool:
+    """Letters and digits of any script, and ``-._~``; not hidden, not an option."""
+    return not name.startswith(("-", ".")) and all(
+        ch in "-._~" or unicodedata.category(ch)[0] in "LNM" for ch in name
+    )
+
+
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        [("a b", "o"), ("a/b", "o"), ("a?b", "o"), ("a_b", "o")],  # replaced characters
+        [("a__b", "c"), ("a", "b__c"), ("a_", "_b__c")],  # where one id ends
+        [("-1", "o"), ("1", "o"), (".1", "o")],  # stripped at the start
+        [("x" * 300 + "1", "o"), ("x" * 300 + "2", "o")],  # cut to 80 bytes
+        [("рук", "оф"), ("ру\u0301к", "оф"), ("рýк", "оф")],  # composed, decomposed
+    ],
+)
+def test_a_letter_file_name_is_distinct_for_distinct_ids(
+    pairs: list[tuple[str, str]],
+) -> None:
+    names = [letter.filename for letter in _named(pairs)]
+    assert len(set(names)) == len(pairs), names
+    assert all(_usable(n) and len(n.encode()) <= 255 for n in names), names
+
+
+def test_a_letter_file_name_keeps_ids_of_any_script() -> None:
+    names = [letter.filename for letter in _named([("зп-1", "оф-1"), ("зк-1", "оф-1")])]
+    assert names == ["зп-1__оф-1.en.txt", "зк-1__оф-1.en.txt"]
+
+
+def test_a_batch_of_letter_file_names_differs_also_ignoring_case() -> None:
+    batch = _named([("rq1", "of1"), ("RQ1", "of1"), ("rq2", "of1"), ("rq1", "of1")])
+    names = mk.Letter.filenames(batch)
+    assert len({n.casefold() for n in names}) == 4
+    assert names[2] == "rq2__of1.en.txt"  # no clash: the name spells the ids
+    assert names[0].startswith("rq1__of1~") and names[1].startswith("RQ1__of1~")
+    assert names[3].endswith("-2.en.txt")  # the same pair twice
+
+
+@given(
+    st.lists(
+        st.tuples(st.text(min_size=1, max_size=12), st.text(min_size=1, max_size=6)),
+        max_size=8,
+    )
+)
+def test_letter_file_names_never_clash(pairs: list[tuple[str, str]]) -> None:
+    batch = _named(pairs)
+    names = mk.Letter.filenames(batch)
+    assert len({n.casefold() for n in names}) == len(pairs)
+    assert len({letter.filename for letter in batch}) == len(set(pairs))
+    assert all(_usable(n) and n.endswith(".en.txt") for n in names), names
+
+
+def _offer(oid: str) -> dict:
+    return {"id": oid, "organisation_id": "giver", "kind": "printing",
+            "item": "листовки", "quantity": 1000, "unit": "листов",
+            "contact_role": "директор"}  # fmt: skip
+
+
+def _request(rid: str) -> dict:
+    return {"id": rid, "organisation_id": "cso", "kind": "printing", "quantity": 300,
+            "unit": "листов", "needed_by": "2027-04-01",
+            "place": {"lat": 55.8, "lon": 49.1}, "purpose": "субботник"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("request_ids", "readable"),
+    [
+        (["зп-1", "зк-1"], ["зк-1__оф-1.ru.txt", "зп-1__оф-1.ru.txt"]),
+        (["a b", "a/b", "rq", "RQ"], None),  # replaced characters, case
+    ],
+)
+def test_cli_inkind_writes_one_file_per_letter(
+    tmp_path, capsys, request_ids: list[str], readable: list[str] | None
+) -> None:
+    ds = mk.Dataset(
+        organisations=ORGS,
+        offers=[_offer("оф-1")],
+        requests=[_request(r) for r in request_ids],
+    )
+    mk.save_dataset(ds, tmp_path / "d", format="csv")
+    out = tmp_path / "letters"
+    argv = ["inkind", str(tmp_path / "d"), "--as-of", "2027-03-01", "--lang", "ru"]
+    assert main([*argv, "-o", str(out)]) == 0
+    assert f"{len(request_ids)} letter(s)" in capsys.readouterr().out
+    files = sorted(p.name for p in out.iterdir())
+    assert len({f.casefold() for f in files}) == len(request_ids)
+    res = mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of="2027-03-01")
+    expected = sorted(str(x) for x in mk.draft_letters(res, ds, lang="ru"))
+    assert sorted(p.read_text("utf-8") for p in out.iterdir()) == expected
+    if readable is not None:
+        assert files == readable

@@ -13,7 +13,7 @@ def _cmd_inkind(args: argparse.Namespace) -> int:
     from ._exceptions import InvalidDatasetError, InvalidInputError
     from ._inkind import match_inkind
     from ._io import load_dataset
-    from ._letters import ask_earlier, draft_letters
+    from ._letters import Letter, ask_earlier, draft_letters
 
     try:
         ds = load_dataset(args.path)
@@ -33,8 +33,8 @@ def _cmd_inkind(args: argparse.Namespace) -> int:
         )
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    for letter in letters:
-        (out / letter.filename).write_text(str(letter), encoding="utf-8")
+    for letter, name in zip(letters, Letter.filenames(letters)):
+        (out / name).write_text(str(letter), encoding="utf-8")
     if advice:
         text = "\n\n".join(a.text for a in advice) + "\n"
         (out / f"ask-earlier.{args.lang}.txt").write_text(text, encoding="utf-8")

@@ -10,7 +10,12 @@ day it could have been sent, so the organisation asks earlier next time.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -194,8 +199,61 @@ class Letter:
 
     @property
     def filename(self) -> str:
-        """A safe file name: ``<request>__<offer>.<lang>.txt``."""
-        return f"{_safe(self.request_id)}__{_safe(self.offer_id)}.{self.lang}.txt"
+        """A safe file name, ``<request>__<offer>.<lang>.txt``, distinct for distinct ids.
+
+        An id is written as it is when it holds only letters (of any script), digits,
+        ``.``, ``-`` and single ``_`` inside, starts with a letter or digit, and is at most
+        80 bytes long. Otherwise its other characters become ``_`` and the name ends with
+        ``~`` and a short hash of the exact ids, so two pairs never share a name. Where the
+        file system ignores case (Windows, macOS), name a batch with :meth:`filenames`.
+
+        Examples
+        --------
+        >>> import matchkit as mk
+        >>> mk.Letter("зп-1", "оф-1", "ru", "", "", "").filename
+        'зп-1__оф-1.ru.txt'
+        >>> mk.Letter("-1", "a b", "en", "", "", "").filename
+        '1__a_b~7f9252d996.en.txt'
+        """
+        return _filename(self, 0)
+
+    @staticmethod
+    def filenames(letters: Sequence[Letter]) -> list[str]:
+        """File names for a batch of letters, no two the same even when case is ignored.
+
+        Each is the letter's :attr:`filename`, unless two of them differ only in case:
+        those end with a short hash of their exact ids. (The same request, offer and
+        language twice are numbered ``-2``, ``-3``, ...)
+
+        Parameters
+        ----------
+        letters : sequence of Letter
+
+        Returns
+        -------
+        list of str
+            In the order of ``letters``.
+
+        Examples
+        --------
+        >>> import matchkit as mk
+        >>> batch = [mk.Letter(r, "of1", "en", "", "", "") for r in ("rq1", "RQ1", "rq2")]
+        >>> mk.Letter.filenames(batch)
+        ['rq1__of1~f0e6cde8a3.en.txt', 'RQ1__of1~8a819fd775.en.txt', 'rq2__of1.en.txt']
+        """
+        names = [letter.filename for letter in letters]
+        for digits in (_HASH_DIGITS, 64):  # 64: all of it, should the short ones clash
+            clash = Counter(n.casefold() for n in names)
+            names = [
+                n if clash[n.casefold()] == 1 else _filename(letter, digits)
+                for n, letter in zip(names, letters)
+            ]
+        seen: Counter[str] = Counter()
+        for i, letter in enumerate(letters):
+            seen[names[i].casefold()] += 1
+            if seen[names[i].casefold()] > 1:
+                names[i] = _filename(letter, 64, copy=seen[names[i].casefold()])
+        return names
 
     def __str__(self) -> str:
         head = (
@@ -236,8 +294,34 @@ class Advice:
     text: str
 
 
-def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "x"
+_ID_BYTES = 80  # the most of one id a file name holds
+_HASH_DIGITS = 10
+
+
+def _kept(ch: str) -> bool:
+    """A letter, digit or mark of any script, or one of ``.``, ``-``, ``_``."""
+    return ch in "-._" or unicodedata.category(ch)[0] in "LNM"
+
+
+def _clean(text: str) -> str:
+    """An id as part of a file name: other characters become ``_``; no ``__`` in it."""
+    out = "".join(ch if _kept(ch) else "_" for ch in unicodedata.normalize("NFC", text))
+    out = re.sub("_{2,}", "_", out).lstrip("-._").rstrip("_")
+    out = out.encode()[:_ID_BYTES].decode(errors="ignore").rstrip("_")
+    return out or "x"
+
+
+def _filename(letter: Letter, digits: int, copy: int = 1) -> str:
+    """``<request>__<offer>[~<hash>][-<copy>].<lang>.txt``; the hash when ``digits`` or an
+    id is not written as it is."""
+    req, off = _clean(letter.request_id), _clean(letter.offer_id)
+    stem = f"{req}__{off}"
+    if digits or req != letter.request_id or off != letter.offer_id:
+        exact = json.dumps([letter.request_id, letter.offer_id]).encode()
+        stem += "~" + hashlib.sha256(exact).hexdigest()[: digits or _HASH_DIGITS]
+    if copy > 1:
+        stem += f"-{copy}"
+    return f"{stem}.{_clean(letter.lang)}.txt"
 
 
 def _place(req: InkindRequest, lang: str) -> str:
