@@ -483,3 +483,18 @@ def test_when_no_need_has_an_end_date_the_notes_do_not_give_a_range(tmp_path: Pa
 def test_bad_on_missing_end_date_names_the_choices() -> None:
     with pytest.raises(mk.UnknownMethodError, match="'on_missing_end_date' parameter"):
         mk.import_nyc_service(SAMPLE, on_missing_end_date="never")
+
+
+def test_a_cell_over_the_csv_field_limit_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "nyc.csv"
+    long_cell = "x" * (csv.field_size_limit() + 10)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow([*HEADER.strip().split(","), "summary"])
+        for oid, summary in (("1", long_cell), ("2", "")):
+            out.writerow([oid, "5", "T", "Health", "O", "9", "", "40.7", "-73.9",
+                          "March 01 2011", "March 02 2011", "approved", "onetime", summary])
+    limit = csv.field_size_limit()
+    result = mk.import_nyc_service(path)
+    assert [n.id for n in result.dataset.needs] == ["1", "2"] and result.report == ()
+    assert csv.field_size_limit() == limit  # the process-wide limit is restored

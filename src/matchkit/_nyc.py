@@ -17,8 +17,10 @@ from __future__ import annotations
 import csv
 import io
 import os
+import threading
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -246,8 +248,9 @@ def import_nyc_service(
         ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = [h.strip() for h in next(reader, [])]
-        rows = list(_rows(reader, header, source))
+        with _field_limit(len(text)):
+            header = [h.strip() for h in next(reader, [])]
+            rows = list(_rows(reader, header, source))
     except csv.Error as err:
         raise InvalidDatasetError(
             [
@@ -625,6 +628,26 @@ def _end_dates_note(needs: list[Need]) -> list[str]:
         f"{example.month}, {example.day})), otherwise {over}"
     )
     return [text, never] if endless else [text]
+
+
+_FIELD_LIMIT_LOCK = threading.Lock()
+
+
+@contextmanager
+def _field_limit(size: int) -> Iterator[None]:
+    """Let the csv module read fields of up to ``size`` characters, then restore its limit.
+
+    The limit is process-wide (128 KiB by default); a free-text cell of the source, such as
+    ``summary``, can be longer. No field is longer than the whole text, so ``size`` is its
+    length. The lock keeps two imports in threads from restoring each other's limit.
+    """
+    with _FIELD_LIMIT_LOCK:
+        previous = csv.field_size_limit()
+        csv.field_size_limit(max(previous, size))
+        try:
+            yield
+        finally:
+            csv.field_size_limit(previous)
 
 
 def _rows(reader: Any, header: list[str], source: str) -> Any:
