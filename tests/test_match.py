@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -321,20 +322,76 @@ def test_a_placement_at_a_need_that_left_the_dataset_still_uses_the_volunteer() 
     assert result.new_proposals == [] and result.unmatched["v1"].code == "placed"
 
 
-def test_places_held_by_volunteers_who_left_the_dataset_stay_held() -> None:
+def test_a_placement_of_a_volunteer_who_left_stays_and_their_open_offer_ends() -> None:
     # n1 has 3 places: v1 placed, v2 and v3 hold offers. v1 and v2 leave the dataset:
-    # their place and offer still count, so the newcomer v4 is not offered n1.
+    # v1's placement still counts (placements are never withdrawn), v2's offer is
+    # withdrawn by the centre (nobody is left to answer it), v3's stays; the newcomer v4
+    # gets the place v2's offer held.
     ledger = mk.Ledger(":memory:")
     mk.match(mk.Dataset(volunteers=_people("v1", "v2", "v3"), organisations=_ORG,
                         needs=[_need("n1", 3)]), ledger=ledger, as_of="2026-09-01")
     ledger.accept("v1", "n1", at="2026-09-02")
     later = mk.Dataset(volunteers=_people("v3", "v4"), organisations=_ORG, needs=[_need("n1", 3)])
     result = mk.match(later, ledger=ledger, as_of="2026-09-03")
-    assert result.new_proposals == []
-    assert result.unfilled == {} or result.unfilled["n1"].details["free_places"] == 0
-    for v in ("v2", "v3"):  # both can still say yes
-        ledger.accept(v, "n1", at="2026-09-04")
-    assert len(ledger.state().placements) == 3
+    assert [(p.volunteer_id, p.need_id) for p in result.new_proposals] == [("v4", "n1")]
+    assert {(p.volunteer_id, p.status) for p in result.proposals} == {("v3", "open"), ("v4", "new")}
+    state = ledger.state(as_of="2026-09-03T12:00:00+00:00")
+    assert dict(state.withdrawn) == {("v2", "n1"): "centre"}
+    assert ("v1", "n1") in state.placements
+    with pytest.raises(mk.DecisionError, match="withdrawn by the"):
+        ledger.accept("v2", "n1", at="2026-09-04")
+    ledger.accept("v3", "n1", at="2026-09-04")
+
+
+def test_open_offers_on_a_need_that_left_the_dataset_end_and_the_round_is_whole(
+    tmp_path: Path,
+) -> None:
+    ledger = mk.Ledger(":memory:")
+    first = mk.match(mk.Dataset(volunteers=_people("a", "b"), organisations=_ORG,
+                                needs=[_need("n1"), _need("n2")]), ledger=ledger, as_of="2026-09-01")
+    assert {p.need_id for p in first.proposals} == {"n1", "n2"}
+    b_need = next(p.need_id for p in first.proposals if p.volunteer_id == "b")
+    kept = "n1" if b_need == "n2" else "n2"
+    later = mk.Dataset(volunteers=_people("a", "b"), organisations=_ORG, needs=[_need(kept)])
+    result = mk.match(later, ledger=ledger, as_of="2026-09-03")
+    assert all(p.need_id == kept for p in result.proposals)  # nothing on the gone need
+    assert "b" in result.unmatched and not any(p.volunteer_id == "b" for p in result.proposals)
+    result.why_unmatched("b")
+    result.to_json()
+    result.to_csv(tmp_path / "out")
+    with pytest.raises(mk.DecisionError, match="withdrawn by the"):
+        ledger.accept("b", b_need, at="2026-09-04")
+    # The pair may come back with its need (the centre's withdrawal is not final).
+    back = mk.match(mk.Dataset(volunteers=_people("b"), organisations=_ORG, needs=[_need(b_need)]),
+                    ledger=ledger, as_of="2026-09-05")
+    assert [(p.volunteer_id, p.need_id) for p in back.new_proposals] == [("b", b_need)]
+
+
+def test_open_offers_on_a_need_a_policy_check_now_holds_back_end() -> None:
+    orgs = [{"id": "cso1", "name": "Park Friends", "kind": "cso", "registered": True,
+             "vets_causes": ["env"]},
+            {"id": "edu", "name": "Edu", "kind": "cso", "registered": True,
+             "vets_causes": ["education"]}]
+
+    def ds(vetted_by: str) -> mk.Dataset:
+        return mk.Dataset(volunteers=_people("v0", "v1"), organisations=orgs, needs=[
+            {"id": "a", "organisation_id": "cso1", "title": "A", "remote": True, "capacity": 2,
+             "status": "open", "causes": ["env"], "vetted_by": vetted_by}])
+
+    ledger = mk.Ledger(":memory:")
+    assert len(mk.match(ds("cso1"), ledger=ledger, as_of="2026-06-01").proposals) == 2
+    held = mk.match(ds("edu"), ledger=ledger, as_of="2026-06-02")  # the vetting is void now
+    assert held.proposals == [] and held.unfilled["a"].code == "policy"
+    state = ledger.state(as_of="2026-06-02T12:00:00+00:00")
+    assert dict(state.withdrawn) == {("v0", "a"): "centre", ("v1", "a"): "centre"}
+    with pytest.raises(mk.DecisionError, match="withdrawn by the"):
+        ledger.accept("v0", "a", at="2026-06-02T13:00:00Z")
+    again = mk.match(ds("cso1"), ledger=ledger, as_of="2026-06-03")  # vetted properly again
+    assert len(again.new_proposals) == 2
+    # Without policy checks the user has chosen to match it anyway: nothing is withdrawn.
+    other = mk.Ledger(":memory:")
+    mk.match(ds("cso1"), ledger=other, as_of="2026-06-01")
+    assert len(mk.match(ds("edu"), ledger=other, as_of="2026-06-02", policies=False).proposals) == 2
 
 
 def test_a_need_the_ledger_closed_is_not_offered() -> None:
@@ -380,6 +437,11 @@ def test_a_lowered_max_placements_withdraws_the_volunteers_newest_offers() -> No
     state = ledger.state(as_of="2026-09-03T12:00:00+00:00")
     assert list(state.placements) == [("v1", "n1")]
     assert not state.open_offers  # both other offers withdrawn: one placement is the most
+    # By the centre: the volunteer declined nothing, so a higher limit brings them back.
+    assert set(state.withdrawn.values()) == {"centre"} and not state.excluded
+    more = mk.match(mk.Dataset(volunteers=[v1], organisations=_ORG, needs=needs),
+                    ledger=ledger, as_of="2026-09-10", budget=mk.OfferBudget(max_open=3, max_per_week=3))
+    assert sorted(p.need_id for p in more.new_proposals) == ["n2", "n3"]
 
 
 @pytest.mark.parametrize(("by", "again"), [("organisation", True), ("need", True), ("volunteer", False)])

@@ -426,9 +426,10 @@ class Ledger:
     ) -> LedgerEvent:
         """End an open offer or an accepted placement because someone left.
 
-        ``by`` is ``"volunteer"``, ``"need"`` or ``"organisation"``. A pair the volunteer
-        withdrew from is never offered again; after the need or organisation withdrew, a
-        later round may offer it again. Withdrawing a withdrawn pair again writes nothing.
+        ``by`` is ``"volunteer"``, ``"need"``, ``"organisation"`` or ``"centre"`` (the
+        volunteer centre, for a change of its data: ``match`` uses it). A pair the
+        volunteer withdrew from is never offered again; after anyone else withdrew, a later
+        round may offer it again. Withdrawing a withdrawn pair again writes nothing.
 
         Raises
         ------

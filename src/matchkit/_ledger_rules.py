@@ -242,7 +242,8 @@ def require_open(
         )
     if rec.status == "withdrawn":
         raise DecisionError(
-            f"cannot {verb} {pair}: the offer was withdrawn by the {rec.by}"
+            f"cannot {verb} {pair}: the offer was withdrawn by the "
+            + ("volunteer centre (its data changed)" if rec.by == "centre" else str(rec.by))
         )
     if rec.status == "accepted":
         raise DecisionError(

@@ -48,8 +48,10 @@ __all__ = [
 
 Pair = tuple[str, str]
 
-#: Who may end an offer or a placement.
-WITHDRAWN_BY = ("volunteer", "need", "organisation")
+#: Who may end an offer or a placement. ``"centre"``: the volunteer centre, for a change
+#: of its data (``match`` ends offers that a record leaving the dataset, a lowered limit
+#: or a failing policy check leave without footing); like the need's side, not final.
+WITHDRAWN_BY = ("volunteer", "need", "organisation", "centre")
 
 #: Allowed need lifecycle moves; ``None`` is a need the ledger has never seen.
 NEED_TRANSITIONS: Mapping[NeedStatus | None, frozenset[NeedStatus]] = MappingProxyType(

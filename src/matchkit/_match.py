@@ -230,22 +230,28 @@ def match(
             if settled or ledger is None:
                 break
             # Open offers beyond a capacity or max_placements that the dataset has lowered
-            # since they were made are withdrawn, then the ledger is read again (once).
+            # since they were made, on a need a policy check now holds back, or of a
+            # volunteer or need that has left the dataset, are withdrawn; then the ledger
+            # is read again (once).
             settled = True
-            # (a need the dataset no longer has open, or that is over, has no room at all)
+            # (a need the dataset no longer has open, that is over or held back, has no
+            # room at all)
             taking_offers = ~ended & np.array(
-                [n.status is NeedStatus.OPEN for n in dataset.needs], dtype=bool
+                [n.status is NeedStatus.OPEN and n.id not in blocked for n in dataset.needs],
+                dtype=bool,
             )
             room_n = np.where(taking_offers, problem.right_capacity, 0)
             over_n = np.flatnonzero((reserved_n > 0) & (placed_n + reserved_n > room_n))
             over_v = np.flatnonzero((pending_v > 0) & (placed_v + pending_v > problem.left_capacity))
-            if over_n.size == 0 and over_v.size == 0:
+            departed = any(v not in vindex or n not in nindex for v, n in view.open_pairs)
+            if over_n.size == 0 and over_v.size == 0 and not departed:
                 break
             withdraw_beyond_limits(
                 ledger, view,
                 {problem.right_ids[j]: int(room_n[j]) for j in over_n},
                 {problem.left_ids[i]: int(problem.left_capacity[i]) for i in over_v},
                 at,
+                held_back=blocked, vindex=vindex, nindex=nindex,
             )
             view = LedgerView(ledger, at)
         resv_l, resv_r = resv.left, resv.right

@@ -205,20 +205,29 @@ def withdraw_beyond_limits(
     capacity: Mapping[str, int],
     max_placements: Mapping[str, int],
     at: datetime,
+    *,
+    held_back: Mapping[str, str] | None = None,
+    vindex: Mapping[str, int] | None = None,
+    nindex: Mapping[str, int] | None = None,
 ) -> int:
-    """Withdraw the open offers that lowered limits no longer leave room for.
+    """Withdraw the open offers that the dataset as it is now leaves without footing.
 
     ``capacity`` holds the needs whose capacity (as the dataset now gives it; 0 for a need
-    no longer open or over) is below their placements plus the places their open offers
-    hold (every open offer holds one): first their open alternatives whose group the
-    volunteer has taken, then their newest offers, are withdrawn down to the capacity
-    (``by="need"``). ``max_placements`` holds the volunteers whose limit is below their
-    placements plus their pending offer groups: their newest groups beyond it are
-    (``by="volunteer"``). Accepting them would go beyond the new limits, which the ledger,
-    knowing the limits the offers were made with, would allow. Placements are never
-    withdrawn. Returns how many offers were.
+    no longer open, over, or held back by a policy check) is below their placements plus
+    the places their open offers hold (every open offer holds one): first their open
+    alternatives whose group the volunteer has taken, then their newest offers, are
+    withdrawn down to the capacity (``by="need"``; ``by="centre"`` with the check's reason
+    for a need in ``held_back``, need id -> why). ``max_placements`` holds the volunteers
+    whose limit is below their placements plus their pending offer groups: their newest
+    groups beyond it are withdrawn (``by="centre"``: the volunteer declined nothing, and a
+    higher limit later may bring the pair back). Accepting them would go beyond the new
+    limits, which the ledger, knowing the limits the offers were made with, would allow.
+    With ``vindex`` and ``nindex`` (the ids in the dataset), every open offer of a
+    volunteer or need that has left the dataset is withdrawn too (``by="centre"``).
+    Placements are never withdrawn. Returns how many offers were.
     """
     groups, reserving = view.groups, view.reserving
+    held_back = held_back or {}
     placed_n = Counter(n for _, n in view.placements if n in capacity)
     placed_v = Counter(v for v, _ in view.placements if v in max_placements)
 
@@ -226,13 +235,18 @@ def withdraw_beyond_limits(
         return max((reserving[p].round, reserving[p].shortlist, p) for p in pairs)
 
     ends: dict[Pair, tuple[str, str]] = {}
+    for vid, nid in view.open_pairs:
+        if vindex is not None and vid not in vindex:
+            ends[(vid, nid)] = ("centre", "the volunteer is no longer in the dataset")
+        elif nindex is not None and nid not in nindex:
+            ends[(vid, nid)] = ("centre", "the need is no longer in the dataset")
     by_need: dict[str, list[Pair]] = {}
     by_group: dict[str, dict[str, list[Pair]]] = {}
     for pair in view.open_pairs:  # (held places, and alternatives whose group was taken)
-        if pair[1] in capacity:
+        if pair[1] in capacity and pair not in ends:
             by_need.setdefault(pair[1], []).append(pair)
     for pair in reserving:
-        if pair[0] in max_placements:
+        if pair[0] in max_placements and pair not in ends:
             by_group.setdefault(pair[0], {}).setdefault(groups.get(pair, pair[1]), []).append(pair)
     for nid, pairs in by_need.items():
         # Alternatives whose group was taken go first (the least likely to be taken up),
@@ -240,9 +254,14 @@ def withdraw_beyond_limits(
         idle = [p for p in pairs if p not in reserving]
         newest = sorted((p for p in pairs if p in reserving), key=lambda p: age([p]), reverse=True)
         excess = placed_n[nid] + len(pairs) - capacity[nid]
+        if nid in held_back:
+            why = ("centre", f"the need is held back: {held_back[nid]}")
+        elif capacity[nid]:
+            why = ("need", f"the need's capacity is now {capacity[nid]}")
+        else:
+            why = ("need", "the need takes no more volunteers now")
         for pair in (idle + newest)[: max(excess, 0)]:
-            ends[pair] = ("need", f"the need's capacity is now {capacity[nid]}"
-                          if capacity[nid] else "the need takes no more volunteers now")
+            ends[pair] = why
     for vid, of_v in by_group.items():
         # (a group the need side cut stays the volunteer's while any of its offers is open)
         kept = [[p for p in ps if p not in ends] for ps in of_v.values()]
@@ -250,7 +269,7 @@ def withdraw_beyond_limits(
         excess = placed_v[vid] + len(kept) - max_placements[vid]
         for pairs in sorted(kept, key=age, reverse=True)[: max(excess, 0)]:
             for pair in pairs:
-                ends[pair] = ("volunteer", f"their max_placements is now {max_placements[vid]}")
+                ends[pair] = ("centre", f"their max_placements is now {max_placements[vid]}")
     with ledger.batch():
         for (vid, nid), (by, reason) in sorted(ends.items()):
             ledger.withdraw(vid, nid, by=by, reason=reason, at=at)
