@@ -153,7 +153,7 @@ _tag = _text.map(str.strip).filter(lambda t: t and ";" not in t)
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @given(
-    name=_text.filter(lambda t: t.strip(" \t\n\r\x0b\x0c\x85\xa0\u3000")),
+    name=_text,
     skills=st.lists(_tag, max_size=3),
     title=_text.filter(str.strip),
 )
@@ -192,6 +192,81 @@ def test_round_trip_any_text(
     folder = tmp_path_factory.mktemp("text")
     mk.save_dataset(ds, folder, format=fmt)
     assert mk.load_dataset(folder) == ds
+
+
+def _blank_optional_text() -> mk.Dataset:
+    """Every optional text (and optional id) given as empty or blank text."""
+    return mk.Dataset.from_records(
+        volunteers=[{"id": "v1", "name": "", "pool": " "}],
+        organisations=[{"id": "o1", "name": "O", "kind": "cso", "registered": True}],
+        needs=[
+            {
+                "id": "n1",
+                "organisation_id": "o1",
+                "title": "T",
+                "remote": True,
+                "capacity": 1,
+                "status": "open",
+                "vetted_by": "",
+                "account_route": "",
+                "proposed_by": "\t",
+            }
+        ],
+    )
+
+
+def test_blank_optional_text_is_not_given() -> None:
+    ds = _blank_optional_text()
+    v, n = ds.volunteer("v1"), ds.need("n1")
+    assert (v.name, v.pool) == (None, None)
+    assert (n.vetted_by, n.account_route, n.proposed_by) == (None, None, None)
+    assert ds == mk.Dataset.from_records(
+        volunteers=[{"id": "v1"}],
+        organisations=ds.to_records()["organisations"],
+        needs=[{"id": "n1", "organisation_id": "o1", "title": "T", "remote": True,
+                "capacity": 1, "status": "open"}],
+    )
+    # An update that skips validation is validated again by the dataset.
+    copied = mk.Dataset(volunteers=[v.model_copy(update={"pool": ""})])
+    assert copied.volunteer("v1").pool is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "record", "field"),
+    [
+        ("volunteers", {"id": " "}, "id"),
+        ("organisations", {"id": "o", "name": "", "kind": "cso", "registered": True}, "name"),
+        ("needs", {"id": "n", "organisation_id": "", "title": "T", "remote": True,
+                   "capacity": 1, "status": "open"}, "organisation_id"),
+        ("needs", {"id": "n", "organisation_id": "o", "title": " ", "remote": True,
+                   "capacity": 1, "status": "open"}, "title"),
+    ],
+)
+def test_blank_ids_and_required_text_stay_errors(kind: str, record: dict, field: str) -> None:
+    with pytest.raises(mk.InvalidDatasetError) as info:
+        mk.Dataset.from_records(**{kind: [record]})
+    assert field in {p.field for p in info.value.problems}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_round_trip_blank_optional_text(tmp_path: Path, fmt: str) -> None:
+    ds = _blank_optional_text()
+    mk.save_dataset(ds, tmp_path, format=fmt)
+    assert mk.load_dataset(tmp_path) == ds
+
+
+def test_blank_optional_text_in_files_reads_as_not_given(tmp_path: Path) -> None:
+    """Written by another app: empty strings in JSON read as the empty CSV cells do."""
+    records = _blank_optional_text().to_records()
+    records["volunteers"][0].update(name="", pool=" ")
+    records["needs"][0].update(vetted_by="", account_route="", proposed_by=" ")
+    doc = tmp_path / "city.json"
+    doc.write_text(json.dumps(records), encoding="utf-8")
+    assert mk.load_dataset(doc) == _blank_optional_text()
+    if importlib.util.find_spec("pandas") is not None:
+        frames = mk.dataset_to_frames(_blank_optional_text())
+        frames["volunteers"]["name"] = [""]
+        assert mk.dataset_from_frames(**frames) == _blank_optional_text()
 
 
 def test_round_trip_dataset_document(tmp_path: Path) -> None:

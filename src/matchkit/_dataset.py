@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from ._exceptions import InvalidDatasetError, Problem
 from ._inkind_models import InkindOffer, InkindRequest
 from ._memory import makes_lasting_objects
-from ._models import Need, Organisation, Volunteer
+from ._models import Need, Organisation, Volunteer, _none_if_blank
 
 __all__ = ["Dataset", "problems_from_validation_error"]
 
@@ -84,20 +84,36 @@ def _typed_fields(kind: type[BaseModel]) -> tuple[tuple[str, tuple[type, ...]], 
     return tuple(out)
 
 
+@functools.cache
+def _optional_text_fields(kind: type[BaseModel]) -> tuple[str, ...]:
+    """Fields of ``kind`` where blank text means "not given" (``OptionalText``)."""
+    return tuple(
+        name
+        for name, info in kind.model_fields.items()
+        if any(getattr(m, "func", None) is _none_if_blank for m in info.metadata)
+    )
+
+
 def _unvalidated(item: BaseModel) -> bool:
     """True when a record's scalar fields do not have their validated types.
 
     pydantic's ``model_copy(update=...)`` does not validate the update, so
     ``need.model_copy(update={"status": "closed"})`` holds the string ``"closed"``, not
-    ``NeedStatus.CLOSED``. Such records are validated again (a few ``isinstance`` checks
-    per record; validated records pass untouched). Only types are checked: an update of
-    the right type but out of range (a negative capacity) is not caught here.
+    ``NeedStatus.CLOSED``, and ``update={"pool": ""}`` keeps the empty text that
+    validation reads as "not given". Such records are validated again (a few
+    ``isinstance`` checks per record; validated records pass untouched). Only types are
+    checked: an update of the right type but out of range (a negative capacity) is not
+    caught here.
     """
     for name, allowed in _typed_fields(type(item)):
         value = getattr(item, name)
         if not isinstance(value, allowed) or (
             isinstance(value, bool) and bool not in allowed and int in allowed
         ):
+            return True
+    for name in _optional_text_fields(type(item)):
+        value = getattr(item, name)
+        if isinstance(value, str) and not value.strip():
             return True
     return False
 

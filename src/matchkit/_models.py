@@ -54,7 +54,8 @@ def _as_sequence(value: Any) -> Any:
     if isinstance(value, (set, frozenset)):
         return sorted(value, key=str)
     if isinstance(value, str):
-        raise ValueError(
+        # (ValueError, not TypeError: pydantic reports only ValueError as a field's problem)
+        raise ValueError(  # noqa: TRY004
             "expected a list of strings (a JSON array; in CSV a ';'-separated cell), got a string"
         )
     return value
@@ -107,6 +108,11 @@ def _iso_date(value: Any) -> Any:
     raise ValueError(f"expected an ISO 8601 date string (YYYY-MM-DD), got {type(value).__name__}")
 
 
+def _none_if_blank(value: str | None) -> str | None:
+    """An optional text left empty is not given, as an empty CSV cell is."""
+    return value or None
+
+
 Id = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1),
@@ -131,6 +137,9 @@ SlotSet = Annotated[
     Field(json_schema_extra={"items": {"type": "string", "enum": list(SLOTS)}}),
 ]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+#: Optional text (or an optional id): empty or blank text means "not given" (``None``) on
+#: every path in, so a CSV file (where an empty cell is "not given") reads back the same.
+OptionalText = Annotated[str | None, AfterValidator(_none_if_blank)]
 
 _CONFIG = ConfigDict(
     frozen=True,
@@ -225,7 +234,7 @@ class Volunteer(BaseModel):
     model_config = _CONFIG
 
     id: Id
-    name: str | None = None
+    name: OptionalText = None
     birth_date: IsoDate | None = None
     home: Place | None = None
     max_distance_km: float = Field(10.0, ge=0.0, description="how far the volunteer will travel")
@@ -239,7 +248,9 @@ class Volunteer(BaseModel):
     excluded_organisations: TagSet = ()
     excluded_causes: TagSet = ()
     preferred_organisations: TagSet = ()
-    pool: str | None = Field(None, description="the centre, university or channel they came from")
+    pool: OptionalText = Field(
+        None, description="the centre, university or channel they came from"
+    )
 
     @field_validator("max_distance_km")
     @classmethod
@@ -311,12 +322,12 @@ class Need(BaseModel):
     min_age: int | None = Field(None, ge=0, le=120)
     required_checks: TagSet = ()
     status: NeedStatus
-    vetted_by: Id | None = None
+    vetted_by: OptionalText = None
     handles_money: bool = False
     start_date: IsoDate | None = None
     end_date: IsoDate | None = None
     # -- v1 extension (policies; docs/vetting-and-inkind.md). Defaults keep older data valid.
-    account_route: str | None = Field(
+    account_route: OptionalText = Field(
         None,
         description="how money reaches the organisation's own account (needs that handle money)",
     )
@@ -325,7 +336,7 @@ class Need(BaseModel):
         False, description="volunteers work with children or teenagers (people under 18)"
     )
     night_work: bool = Field(False, description="part of the work falls between 22:00 and 06:00")
-    proposed_by: Id | None = Field(
+    proposed_by: OptionalText = Field(
         None, description="the volunteer whose own initiative this need is"
     )
 
