@@ -238,7 +238,10 @@ def test_imported_dataset_round_trips(tmp_path: Path, default: mk.NycImport) -> 
         ),
         (
             "5,2,T,Health,O,9,not a dict,40.7,-73.9,March 01 2011,March 02 2011,approved,onetime\n",
-            "unreadable locality",
+            (
+                "unusable locality: not a dict with 'latitude' and 'longitude'; "
+                "Latitude/Longitude used instead"
+            ),
             "locality",
         ),
         (
@@ -498,3 +501,76 @@ def test_a_cell_over_the_csv_field_limit_is_read(tmp_path: Path) -> None:
     result = mk.import_nyc_service(path)
     assert [n.id for n in result.dataset.needs] == ["1", "2"] and result.report == ()
     assert csv.field_size_limit() == limit  # the process-wide limit is restored
+
+
+def _locality(lat: str, lon: str) -> str:
+    return f"\"{{'latitude': '{lat}', 'longitude': '{lon}', 'human_address': ''}}\""
+
+
+@pytest.mark.parametrize(
+    ("locality", "lat", "lon", "expected"),
+    [
+        ("", "40.7", "", [("Longitude", "unusable Latitude/Longitude: Longitude is blank; ignored")]),
+        ("", "", "-73.9", [("Latitude", "unusable Latitude/Longitude: Latitude is blank; ignored")]),
+        ("", "north", "-73.9",
+         [("Latitude", "unusable Latitude/Longitude: Latitude is not a number; ignored")]),
+        ("", "nan", "inf", [
+            ("Latitude", "unusable Latitude/Longitude: Latitude is not a number; ignored"),
+            ("Longitude", "unusable Latitude/Longitude: Longitude is not a number; ignored"),
+        ]),
+        ("", "40.7", "-273.9", [(
+            "Longitude",
+            "unusable Latitude/Longitude: Longitude is out of range (-180 to 180); ignored",
+        )]),
+        ("", "0", "0", [(
+            "Latitude",
+            "unusable Latitude/Longitude: Latitude and Longitude are 0, 0, which marks a place",
+        )]),
+        (_locality("NaN", "-73.9"), "", "",
+         [("locality", "unusable locality: its latitude 'NaN' is not a number; ignored")]),
+        (_locality("0", "0"), "", "",
+         [("locality", "unusable locality: its latitude and longitude are 0, 0")]),
+        (_locality("", ""), "", "", [("locality", "unusable locality: its latitude is blank; ignored")]),
+    ],
+)
+def test_an_unusable_place_names_its_column_and_the_problem(
+    tmp_path: Path, locality: str, lat: str, lon: str, expected: list[tuple[str, str]]
+) -> None:
+    row = f"5,2,T,Health,O,9,{locality},{lat},{lon},March 01 2011,March 02 2011,approved,onetime\n"
+    result = _import(tmp_path, row)
+    assert result.dataset.needs == ()
+    *found, skipped = result.report
+    assert [(p.field, p.message[: len(m)]) for p, (_, m) in zip(found, expected)] == expected
+    assert len(found) == len(expected)
+    assert skipped.message.startswith(
+        "missing place: no usable locality or Latitude/Longitude; row skipped"
+    )
+
+
+@pytest.mark.parametrize(
+    ("locality", "message"),
+    [
+        (_locality("95", "-73.9"), "unusable locality: its latitude '95' is out of range (-90 to 90)"),
+        (_locality("40.7", "nan"), "unusable locality: its longitude 'nan' is not a number"),
+        ("\"{'latitude': '40.7'}\"", "unusable locality: not a dict with 'latitude' and 'longitude'"),
+    ],
+)
+def test_an_unusable_locality_falls_back_to_latitude_and_longitude(
+    tmp_path: Path, locality: str, message: str
+) -> None:
+    row = f"5,2,T,Health,O,9,{locality},40.7,-73.9,March 01 2011,March 02 2011,approved,onetime\n"
+    result = _import(tmp_path, row)
+    assert [n.location for n in result.dataset.needs] == [mk.Place(lat=40.7, lon=-73.9)]
+    (problem,) = result.report
+    assert problem.field == "locality"
+    assert problem.message == f"{message}; Latitude/Longitude used instead"
+
+
+def test_unusable_columns_fall_back_to_the_locality(tmp_path: Path) -> None:
+    row = f"5,2,T,Health,O,9,{LOCALITY},40.7,,March 01 2011,March 02 2011,approved,onetime\n"
+    result = _import(tmp_path, row)
+    assert [n.location for n in result.dataset.needs] == [mk.Place(lat=40.74, lon=-73.98)]
+    (problem,) = result.report
+    assert (problem.field, problem.message) == (
+        "Longitude", "unusable Latitude/Longitude: Longitude is blank; locality used instead"
+    )

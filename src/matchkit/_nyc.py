@@ -481,20 +481,21 @@ def _place(
     row: dict[str, str], opts: _Options, note: Note
 ) -> tuple[float, float] | str | None:
     """(lat, lon), ``"remote"``, or None when the row is skipped."""
+    locality = row.get("locality") or ""
     try:
-        from_locality = locality_place(row.get("locality") or "")
+        from_locality = locality_place(locality)
     except ValueError as err:
-        note(f"unreadable locality: {err}; Latitude/Longitude used instead", "locality")
         from_locality = None
-    try:
-        from_columns = columns_place(row)
-    except ValueError:
-        note(
-            "unreadable Latitude/Longitude: not numbers; ignored",
-            "Latitude",
-            row["Latitude"],
-        )
-        from_columns = None
+        locality_problem = str(err)
+    else:
+        locality_problem = ""
+    from_columns, column_problems = columns_place(row)
+    if locality_problem:
+        instead = "Latitude/Longitude used instead" if from_columns else "ignored"
+        note(f"unusable locality: {locality_problem}; {instead}", "locality", locality)
+    for column, what, cell in column_problems:
+        instead = "locality used instead" if from_locality else "ignored"
+        note(f"unusable Latitude/Longitude: {what}; {instead}", column, cell)
     if from_locality and from_columns:
         apart = km(from_locality, from_columns)
         if apart > _DISAGREE_KM:
@@ -506,14 +507,21 @@ def _place(
     place = from_locality or from_columns
     if place is not None:
         return place
+    what = (
+        "no usable locality or Latitude/Longitude"
+        if locality_problem or column_problems
+        else "no locality and no Latitude/Longitude"
+    )
     if opts.on_missing_place == "skip":
         note(
-            "missing place: no locality and no Latitude/Longitude; row skipped "
-            "(on_missing_place='skip')",
+            f"missing place: {what}; row skipped (on_missing_place='skip')",
             "locality",
         )
         return None
-    note("missing place: kept as a remote need (on_missing_place='remote')", "locality")
+    note(
+        f"missing place: {what}; kept as a remote need (on_missing_place='remote')",
+        "locality",
+    )
     return "remote"
 
 

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from datetime import date
 
-__all__ = ["columns_place", "km", "locality_place", "parse_date", "tag"]
+__all__ = ["columns_place", "coordinate", "km", "locality_place", "parse_date", "tag"]
 
 _MONTHS = {
     m: i
@@ -143,31 +143,100 @@ def km(a: tuple[float, float], b: tuple[float, float]) -> float:
 def locality_place(text: str) -> tuple[float, float] | None:
     """The place in a ``locality`` cell: a Python-dict-like string with latitude/longitude.
 
+    Raises ``ValueError`` saying what is wrong: not such a dict, a coordinate blank, not a
+    number (NaN and infinity included) or out of range, or the placeholder 0, 0.
+
     Examples
     --------
     >>> locality_place("{'latitude': '40.7', 'longitude': '-73.9'}")
     (40.7, -73.9)
     >>> locality_place("") is None
     True
+    >>> locality_place("{'latitude': '95', 'longitude': '-73.9'}")
+    Traceback (most recent call last):
+    ...
+    ValueError: its latitude '95' is out of range (-90 to 90)
     """
     if not text.strip():
         return None
     try:
         value = ast.literal_eval(text)
-        return float(value["latitude"]), float(value["longitude"])
-    except (ValueError, SyntaxError, KeyError, TypeError):
+        raw = value["latitude"], value["longitude"]
+    except (ValueError, SyntaxError, KeyError, TypeError, MemoryError, RecursionError):
         raise ValueError("not a dict with 'latitude' and 'longitude'") from None
+    place = []
+    for name, cell, bound in (("latitude", raw[0], 90), ("longitude", raw[1], 180)):
+        cell = str(cell).strip()
+        try:
+            place.append(coordinate(cell, bound))
+        except ValueError as err:
+            shown = f" {cell!r}" if cell else ""
+            raise ValueError(f"its {name}{shown} {err}") from None
+    if place == [0.0, 0.0]:
+        raise ValueError(f"its latitude and longitude are {_NOWHERE}")
+    return place[0], place[1]
 
 
-def columns_place(row: dict[str, str]) -> tuple[float, float] | None:
-    """The place in the ``Latitude`` and ``Longitude`` cells of a row (None if both blank).
+def columns_place(
+    row: dict[str, str],
+) -> tuple[tuple[float, float] | None, list[tuple[str, str, str]]]:
+    """The place in the ``Latitude`` and ``Longitude`` cells of a row, and what is wrong.
+
+    Returns ``(place, problems)``: ``place`` is None when both cells are blank or one is
+    unusable; ``problems`` lists ``(column, message, cell)`` for each unusable cell.
 
     Examples
     --------
     >>> columns_place({"Latitude": "40.7", "Longitude": "-73.9"})
-    (40.7, -73.9)
+    ((40.7, -73.9), [])
+    >>> columns_place({"Latitude": "40.7", "Longitude": ""})
+    (None, [('Longitude', 'Longitude is blank', '')])
+    >>> columns_place({"Latitude": "nan", "Longitude": "-73.9"})
+    (None, [('Latitude', 'Latitude is not a number', 'nan')])
     """
     lat, lon = row["Latitude"].strip(), row["Longitude"].strip()
     if not lat and not lon:
-        return None
-    return float(lat), float(lon)
+        return None, []
+    place: list[float] = []
+    problems: list[tuple[str, str, str]] = []
+    for column, cell, bound in (("Latitude", lat, 90), ("Longitude", lon, 180)):
+        try:
+            place.append(coordinate(cell, bound))
+        except ValueError as err:
+            problems.append((column, f"{column} {err}", cell))
+    if problems:
+        return None, problems
+    if place == [0.0, 0.0]:
+        return None, [("Latitude", f"Latitude and Longitude are {_NOWHERE}", f"{lat}, {lon}")]
+    return (place[0], place[1]), []
+
+
+_NOWHERE = "0, 0, which marks a place that was not geocoded (it is at sea off Africa)"
+
+
+def coordinate(text: str, bound: float) -> float:
+    """A latitude (``bound`` 90) or longitude (``bound`` 180) in degrees.
+
+    Raises ``ValueError`` with the end of a sentence about the cell: "is blank", "is not a
+    number" (also for NaN and infinity), "is out of range (-90 to 90)".
+
+    Examples
+    --------
+    >>> coordinate(" 40.7 ", 90)
+    40.7
+    >>> coordinate("inf", 90)
+    Traceback (most recent call last):
+    ...
+    ValueError: is not a number
+    """
+    if not text.strip():
+        raise ValueError("is blank")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError("is not a number")
+    if not -bound <= value <= bound:
+        raise ValueError(f"is out of range (-{bound:g} to {bound:g})")
+    return value
