@@ -181,6 +181,66 @@ def test_every_late_pair_gets_the_correct_latest_date(market) -> None:
     assert not late
 
 
+@given(markets())
+def test_a_short_request_is_told_what_its_offers_hold_and_what_others_took(
+    market,
+) -> None:
+    offs, reqs, as_of = market
+    res = mk.match_inkind(offs, reqs, ORGS, as_of=as_of)
+    for r in reqs:
+        fit = {o.id: o.quantity for o in offs if fits(o, r, as_of)}
+        if not fit or r.id not in res.reasons:
+            continue
+        held = sum(fit.values())
+        others = sum(
+            a.quantity
+            for a in res.allocations
+            if a.offer_id in fit and a.request_id != r.id
+        )
+        why = res.reasons[r.id]
+        assert why.startswith(f"covered {res.covered(r.id)} of {r.quantity} {r.unit}: ")
+        assert f"hold{'s' if len(fit) == 1 else ''} " in why
+        assert f"{'only ' if held < r.quantity else ''}{held} {r.unit}" in why
+        assert ("other requests" in why) == (others > 0), why
+        assert others == 0 or why.endswith(f"other requests take {others} of them")
+
+
+def _food(oid: str, quantity: int) -> mk.InkindOffer:
+    return mk.InkindOffer(id=oid, organisation_id="giver", kind="food", item="soup",
+                          quantity=quantity, unit="portions", contact_role="chef")  # fmt: skip
+
+
+def _lunch(rid: str, quantity: int) -> mk.InkindRequest:
+    return mk.InkindRequest(id=rid, organisation_id="cso", kind="food", quantity=quantity,
+                            unit="portions", needed_by="2027-05-10",
+                            place={"lat": 55.8, "lon": 49.1}, purpose="lunch")  # fmt: skip
+
+
+def test_a_request_larger_than_its_offers_is_not_blamed_on_other_requests() -> None:
+    res = mk.match_inkind([_food("x", 10)], [_lunch("a", 25)], ORGS, as_of="2027-05-01")
+    assert res.reasons == {
+        "a": "covered 10 of 25 portions: the one fitting offer holds only 10 portions"
+    }
+    offs = [_food("x", 10), _food("y", 5)]
+    res = mk.match_inkind(offs, [_lunch("a", 25)], ORGS, as_of="2027-05-01")
+    assert res.reasons["a"] == (
+        "covered 15 of 25 portions: the 2 fitting offers hold only 15 portions in all"
+    )
+
+
+def test_units_other_requests_took_are_named() -> None:
+    reqs = [_lunch("a", 25), _lunch("b", 20)]
+    res = mk.match_inkind([_food("x", 30)], reqs, ORGS, as_of="2027-05-01")
+    short = [r for r in reqs if r.id in res.reasons]
+    assert short and sum(res.covered(r.id) for r in reqs) == 30
+    for r in short:
+        got = res.covered(r.id)
+        assert res.reasons[r.id] == (
+            f"covered {got} of {r.quantity} portions: the one fitting offer holds 30 "
+            f"portions, and other requests take {30 - got} of them"
+        )
+
+
 def test_worked_example_split_late_early_and_area() -> None:
     offs = [
         mk.InkindOffer(

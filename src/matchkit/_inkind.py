@@ -133,7 +133,7 @@ class InkindResult:
     >>> [(a.request_id, a.offer_id, a.quantity) for a in res.allocations]
     [('rq1', 'of0', 300), ('rq4', 'of0', 200)]
     >>> print(res.reasons["rq4"])
-    covered 200 of 300 sheets: the fitting offers' quantities are taken by other requests
+    covered 200 of 300 sheets: the one fitting offer holds 500 sheets, and other requests take 300 of them
     """
 
     allocations: tuple[Allocation, ...]
@@ -422,6 +422,7 @@ def match_inkind(
     allocations: list[Allocation] = []
     pairs_r = np.concatenate(arc_req) if arc_req else np.zeros(0, dtype=np.int64)
     pairs_o = np.concatenate(arc_off) if arc_off else np.zeros(0, dtype=np.int64)
+    flow = np.zeros(0, dtype=np.int64)
     if len(pairs_r):
         flow = _transport(pairs_r, pairs_o, reqs, offs)
         for k in np.flatnonzero(flow > 0):
@@ -440,20 +441,49 @@ def match_inkind(
     covered: dict[str, int] = {}
     for a in allocations:
         covered[a.request_id] = covered.get(a.request_id, 0) + a.quantity
+    fitting = _fitting_units(pairs_r, pairs_o, flow, offs, len(reqs))
     final: dict[str, str] = {}
-    for r in reqs:
+    for i, r in enumerate(reqs):
         got = covered.get(r.id, 0)
         if got >= r.quantity:
             continue
         why = list(reasons.get(r.id, []))
         if got or r.id in fits:
-            why.append(
-                f"covered {got} of {r.quantity} {r.unit}: the fitting offers' quantities are "
-                "taken by other requests"
-            )
+            n, held, others = (int(x[i]) for x in fitting)
+            why.append(_short_text(r, got, n, held, others))
         final[r.id] = "; ".join(why) or "no fitting offer"
     late.sort(key=lambda x: (x.request_id, x.offer_id))
     return InkindResult(tuple(allocations), tuple(late), final, day)
+
+
+def _fitting_units(
+    pairs_r: NDArray[np.int64],
+    pairs_o: NDArray[np.int64],
+    flow: NDArray[np.int64],
+    offs: Sequence[InkindOffer],
+    n_r: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Per request: its fitting offers, the units they hold, and the units other requests
+    take from them."""
+    qo = np.array([o.quantity for o in offs], dtype=np.int64)
+    given = np.zeros(len(offs), dtype=np.int64)
+    np.add.at(given, pairs_o, flow)
+    n_fit = np.bincount(pairs_r, minlength=n_r).astype(np.int64)
+    held = np.zeros(n_r, dtype=np.int64)
+    np.add.at(held, pairs_r, qo[pairs_o])
+    others = np.zeros(n_r, dtype=np.int64)
+    np.add.at(others, pairs_r, given[pairs_o] - flow)
+    return n_fit, held, others
+
+
+def _short_text(r: InkindRequest, got: int, n: int, held: int, others: int) -> str:
+    """Why a request that fits some offers is not fully covered: too little, or taken."""
+    offers = "the one fitting offer holds" if n == 1 else f"the {n} fitting offers hold"
+    only = "only " if held < r.quantity else ""
+    why = f"{offers} {only}{held} {r.unit}{'' if n == 1 else ' in all'}"
+    if others:
+        why += f", and other requests take {others} of them"
+    return f"covered {got} of {r.quantity} {r.unit}: {why}"
 
 
 def _transport(
