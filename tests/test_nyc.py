@@ -223,12 +223,12 @@ def test_imported_dataset_round_trips(tmp_path: Path, default: mk.NycImport) -> 
         ),
         (
             "5,2,T,Health,O,9,{loc},,,February 29 2011,March 02 2011,approved,onetime\n",
-            "day does not exist: 2011 has no February 29; left empty",
+            "day does not exist: 2011 has no 29 February (February 2011 has 28 days); left empty",
             "start_date_date",
         ),
         (
             "5,2,T,Health,O,9,{loc},,,2011-04-31,May 02 2011,approved,onetime\n",
-            "day does not exist: 2011 has no April 31; left empty",
+            "day does not exist: 2011 has no 31 April (April 2011 has 30 days); left empty",
             "start_date_date",
         ),
         (
@@ -434,7 +434,7 @@ def test_a_row_without_a_readable_end_date_is_skipped_and_reported(tmp_path: Pat
         (2, "1", "end_date_date", None, "no end date: end_date_date is blank"),
         (3, "2", "end_date_date", "24/02/2012",
          "unreadable date: expected such as 'February 24 2011' or '2011-02-24'"),
-        (4, "3", "end_date_date", "February 30 2012", "day does not exist: 2012 has no February 30"),
+        (4, "3", "end_date_date", "February 30 2012", "day does not exist: 2012 has no 30 February (February 2012 has 29 days)"),
     ]
     assert all("row skipped" in p.message for p in result.report)
     assert _today_proposals(result) == []  # every listing of 2011-2012 is over today

@@ -83,7 +83,7 @@ def parse_date(text: str) -> date:
     >>> parse_date("February 29 2011")
     Traceback (most recent call last):
     ...
-    ValueError: day does not exist: 2011 has no February 29
+    ValueError: day does not exist: 2011 has no 29 February (February 2011 has 28 days)
     >>> parse_date("24/02/2011")
     Traceback (most recent call last):
     ...
@@ -106,8 +106,10 @@ def parse_date(text: str) -> date:
         raise ValueError(f"day does not exist: there is no year {year}")
     last = calendar.monthrange(year, month)[1]
     if not 1 <= day <= last:
-        name = calendar.month_name[month]
-        raise ValueError(f"day does not exist: {year} has no {name} {day}")
+        name = list(_MONTHS)[month - 1].capitalize()  # (calendar.month_name follows the locale)
+        raise ValueError(
+            f"day does not exist: {year} has no {day} {name} ({name} {year} has {last} days)"
+        )
     return date(year, month, day)
 
 
