@@ -84,16 +84,27 @@ CASES: dict[str, Case] = {
             ("organisations.csv", 1, "registered", r"required column is missing"),
         ],
     ),
-    "bad date": Case(
-        {"needs.csv": NEEDS.replace("2027-01-01", "2027-02-30")},
+    "day that does not exist": Case(
+        {"needs.csv": NEEDS.replace("2027-01-01", "2027-02-29")},
         [
             (
                 "needs.csv",
                 2,
                 "start_date",
-                r"'2027-02-30' is not an ISO 8601 date; write it as YYYY-MM-DD",
+                r"'2027-02-29' is not a day: 2027 has no 29 February \(February 2027 has days 01 to 28\)",
             )
         ],
+    ),
+    "month that does not exist": Case(
+        {"needs.csv": NEEDS.replace("2027-01-01", "2027-13-01")},
+        [("needs.csv", 2, "start_date", r"there is no month 13; months are 01 to 12")],
+    ),
+    "JSON day that does not exist": Case(
+        {
+            "volunteers.csv": None,
+            "volunteers.json": '[{"id": "v1", "birth_date": "1999-04-31"}]',
+        },
+        [("volunteers.json", 1, "birth_date", r"1999 has no 31 April \(April 1999 has days 01 to 30\)")],
     ),
     "date in another style": Case(
         {"needs.csv": NEEDS.replace("2027-01-01", "01/02/2027")},
@@ -498,6 +509,11 @@ def test_every_problem_of_every_file_in_one_error(tmp_path: Path) -> None:
         ("needs.csv", 2, "capacity"),
         ("needs.csv", 3, "organisation_id"),
     ]
+
+
+def test_a_leap_day_is_a_day(tmp_path: Path) -> None:
+    case = Case({"needs.csv": NEEDS.replace("2027-01-01", "2028-02-29")}, [])
+    assert mk.load_dataset(_folder(tmp_path, case)).need("n1").start_date.isoformat() == "2028-02-29"
 
 
 def test_problems_show_the_cell_as_written(tmp_path: Path) -> None:

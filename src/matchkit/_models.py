@@ -7,7 +7,9 @@ The field names are the open format: extending it is fine, renaming is not.
 
 from __future__ import annotations
 
+import calendar
 import math
+import re
 from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any
@@ -94,17 +96,63 @@ def _slots(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(set(out), key=SLOT_INDEX.__getitem__))
 
 
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+_YYYY_MM_DD = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def parse_iso_date(text: str) -> date:
+    """Read a day written ``YYYY-MM-DD``; the error says why the text is not a day.
+
+    A day that is well written but does not exist (``2027-02-29``) is told apart from
+    text in another style (``01/02/2027``).
+
+    Examples
+    --------
+    >>> from matchkit._models import parse_iso_date
+    >>> parse_iso_date(" 2028-02-29 ")
+    datetime.date(2028, 2, 29)
+    >>> for text in ("2027-02-29", "2027-04-31", "2027-13-01", "01/02/2027"):
+    ...     try:
+    ...         parse_iso_date(text)
+    ...     except ValueError as e:
+    ...         print(e)
+    '2027-02-29' is not a day: 2027 has no 29 February (February 2027 has days 01 to 28)
+    '2027-04-31' is not a day: 2027 has no 31 April (April 2027 has days 01 to 30)
+    '2027-13-01' is not a day: there is no month 13; months are 01 to 12
+    '01/02/2027' is not an ISO 8601 date; write it as YYYY-MM-DD, such as 2011-02-24
+    """
+    text = text.strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(_not_a_day(text)) from None
+
+
+def _not_a_day(text: str) -> str:
+    """Why ``text``, which ``date.fromisoformat`` refused, is not a day."""
+    parts = _YYYY_MM_DD.fullmatch(text)
+    if parts is None:
+        return f"{text!r} is not an ISO 8601 date; write it as YYYY-MM-DD, such as 2011-02-24"
+    year, month, day = (int(p) for p in parts.groups())
+    if year < 1:
+        return f"{text!r} is not a day: there is no year 0000; years start at 0001"
+    if not 1 <= month <= 12:
+        return f"{text!r} is not a day: there is no month {month:02d}; months are 01 to 12"
+    name, days = _MONTHS[month - 1], calendar.monthrange(year, month)[1]
+    return (
+        f"{text!r} is not a day: {year} has no {day} {name} "
+        f"({name} {year} has days 01 to {days})"
+    )
+
+
 def _iso_date(value: Any) -> Any:
     if value is None or isinstance(value, date) and not isinstance(value, datetime):
         return value
     if isinstance(value, str):
-        text = value.strip()
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(
-                f"{text!r} is not an ISO 8601 date; write it as YYYY-MM-DD, such as 2011-02-24"
-            ) from None
+        return parse_iso_date(value)
     raise ValueError(f"expected an ISO 8601 date string (YYYY-MM-DD), got {type(value).__name__}")
 
 
