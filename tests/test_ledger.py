@@ -271,7 +271,8 @@ def test_round_takes_capacities_from_mappings_and_reads_objects(ledger: Ledger) 
         ),
         ([offer("v1", "n1", extra={"capacity": 9})], {}, "reserved keys"),
         ([offer("v1", "n1", extra={"when": object()})], {}, "extra is not JSON"),
-        ([offer("v1", "n1")], {"ttl_days": 0}, "ttl_days must be a positive number"),
+        ([offer("v1", "n1")], {"ttl_days": 0}, "'ttl_days' parameter of Ledger.record_round"),
+        ([offer("v1", "n1")], {"ttl_days": 1e9}, "at most 3660"),
         ({"volunteer_id": "v1"}, {}, "an iterable of offers"),
     ],
 )

@@ -219,7 +219,11 @@ def test_policy_blocked_needs_are_skipped_and_reported() -> None:
     [
         pytest.param({"shortlist": -1}, r"'shortlist' parameter of match must be an integer >= 0", id="shortlist"),
         pytest.param({"as_of": "yesterday"}, r"'as_of' parameter of match must be a date", id="as_of"),
-        pytest.param({"method": "hungarain"}, r"must be one of 'flow'.*Got 'hungarain'", id="method"),
+        pytest.param({"method": "hungarain"}, r"'method' parameter of match must be one of 'flow'.*Got 'hungarain'", id="method"),
+        # (checked also without a ledger, where it would not be used)
+        pytest.param({"ttl_days": 0}, r"'ttl_days' parameter of match must be a number of days above 0", id="ttl_days"),
+        pytest.param({"ttl_days": float("nan")}, r"'ttl_days' parameter of match", id="ttl_days_nan"),
+        pytest.param({"ttl_days": 10**9}, r"at most 3660", id="ttl_days_huge"),
     ],
 )
 def test_bad_arguments_are_named(kwargs: dict, message: str) -> None:

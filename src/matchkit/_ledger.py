@@ -9,7 +9,6 @@ accepted placements stay, rejected pairs never return. See ``docs/ledger.md``.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
@@ -21,6 +20,7 @@ from ._exceptions import DecisionError, InvalidInputError, check_choice
 from ._ledger_rules import (
     Offer,
     check_offers,
+    check_ttl_days,
     coerce_offers,
     offered_pair,
     pair_text,
@@ -191,14 +191,7 @@ class Ledger:
         >>> ledger.record_round([], at="2026-03-08")
         2
         """
-        if not (
-            isinstance(ttl_days, (int, float))
-            and math.isfinite(ttl_days)
-            and ttl_days > 0
-        ):
-            raise InvalidInputError(
-                f"ttl_days must be a positive number of days; got {ttl_days!r}"
-            )
+        check_ttl_days(ttl_days, "Ledger.record_round")
         when = parse_time(at)
         batch = coerce_offers(offers, capacity or {}, max_placements or {})
         at_text = format_time(when)

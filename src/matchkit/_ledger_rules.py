@@ -10,6 +10,7 @@ Every refusal is a ``DecisionError`` raised before anything is written.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,35 @@ __all__ = [
     "require_open",
     "require_other_group",
 ]
+
+
+#: The longest an offer may stay open, in days (ten years).
+MAX_TTL_DAYS = 3660
+
+
+def check_ttl_days(ttl_days: Any, caller: str) -> float:
+    """``ttl_days`` if it is a number of days in ``(0, MAX_TTL_DAYS]``, else a clear error.
+
+    Examples
+    --------
+    >>> check_ttl_days(7, "match")
+    7
+    >>> check_ttl_days(0, "match")
+    Traceback (most recent call last):
+    ...
+    matchkit.InvalidInputError: The 'ttl_days' parameter of match must be a number of days above 0 and at most 3660 (how long each offer stays open); got 0
+    """
+    if (
+        isinstance(ttl_days, bool)
+        or not isinstance(ttl_days, (int, float))
+        or not math.isfinite(ttl_days)
+        or not 0 < ttl_days <= MAX_TTL_DAYS
+    ):
+        raise InvalidInputError(
+            f"The 'ttl_days' parameter of {caller} must be a number of days above 0 and at "
+            f"most {MAX_TTL_DAYS} (how long each offer stays open); got {ttl_days!r}"
+        )
+    return ttl_days
 
 
 def pair_text(volunteer_id: str, need_id: str) -> str:

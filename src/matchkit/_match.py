@@ -27,8 +27,9 @@ from numpy.typing import NDArray
 
 from ._build import resolve_as_of, resolve_weights
 from ._dataset import Dataset
-from ._exceptions import InvalidInputError
+from ._exceptions import InvalidInputError, check_choice
 from ._ledger import Ledger
+from ._ledger_rules import check_ttl_days
 from ._ledger_state import parse_time
 from ._memory import heavy_step
 from ._metrics import blocking_count, dataset_facts, previous_pairs, round_metrics
@@ -150,6 +151,11 @@ def match(
         raise InvalidInputError(
             f"The 'top_k' parameter of match must be None or an integer >= 1. Got {top_k!r}."
         )
+    check_ttl_days(ttl_days, "match")
+    if isinstance(method, str):
+        from .solvers import SOLVERS
+
+        check_choice("method", method, tuple(SOLVERS), caller="match")
     if budget is None:
         budget = OfferBudget()
     elif not isinstance(budget, OfferBudget):
