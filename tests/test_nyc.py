@@ -264,7 +264,7 @@ def test_imported_dataset_round_trips(tmp_path: Path, default: mk.NycImport) -> 
                 "5,2,T,Health,O,9,{loc},,,March 01 2011,March 02 2011,approved,onetime\n"
                 "5,3,T,Health,O,9,{loc},,,March 01 2011,March 02 2011,approved,onetime\n"
             ),
-            "skipped: opportunity_id repeats line 2",
+            "skipped: opportunity_id repeats line 2, which was imported",
             "opportunity_id",
         ),
         (
@@ -574,3 +574,20 @@ def test_unusable_columns_fall_back_to_the_locality(tmp_path: Path) -> None:
     assert (problem.field, problem.message) == (
         "Longitude", "unusable Latitude/Longitude: Longitude is blank; locality used instead"
     )
+
+
+def test_a_repeated_id_keeps_the_first_copy_that_can_be_imported(tmp_path: Path) -> None:
+    rows = (
+        "7,2,First,Health,O,9,,,,March 01 2011,March 02 2011,approved,onetime\n"  # no place
+        "7,2,Second,Health,O,9,,,,March 01 2011,,approved,onetime\n"  # no place, no end
+        "7,2,Third,Health,O,9,{loc},,,March 01 2011,March 02 2011,approved,onetime\n"
+        "7,2,Fourth,Health,O,9,{loc},,,March 01 2011,March 02 2011,approved,onetime\n"
+    )
+    result = _import(tmp_path, rows)
+    assert [(n.id, n.title) for n in result.dataset.needs] == [("7", "Third")]
+    assert [(p.row, p.message) for p in result.report if p.field == "opportunity_id"] == [
+        (4, "repeated opportunity_id: line(s) 2, 3 had it too and were skipped; this copy "
+            + "is imported"),
+        (5, "skipped: opportunity_id repeats line 4, which was imported"),
+    ]
+    assert result.n_rows == 4 and result.n_skipped == 3

@@ -290,7 +290,8 @@ def import_nyc_service(
     needs: list[Need] = []
     orgs: dict[str, dict[str, Any]] = {}
     org_line: dict[str, int] = {}
-    seen: dict[str, int] = {}
+    imported: dict[str, int] = {}  # opportunity id -> the line that became its need
+    dropped: dict[str, list[int]] = {}  # opportunity id -> lines skipped so far
     recurrence: Counter[str] = Counter()
     for item in rows:
         if isinstance(item, Problem):
@@ -298,17 +299,26 @@ def import_nyc_service(
         line, row = item
         oid = (row.get("opportunity_id") or "").strip()
         note = partial(_note, report, source, line, oid or None)
-        if oid in seen:
+        if oid in imported:
             note(
-                f"skipped: opportunity_id repeats line {seen[oid]}",
+                f"skipped: opportunity_id repeats line {imported[oid]}, which was imported",
                 "opportunity_id",
                 oid,
             )
             continue
-        seen[oid] = line
         need = _need(oid, row, opts, note, source, line)
         if need is None:
+            dropped.setdefault(oid, []).append(line)
             continue
+        imported[oid] = line
+        if oid in dropped:
+            lines = ", ".join(map(str, dropped[oid]))
+            note(
+                f"repeated opportunity_id: line(s) {lines} had it too and were skipped; "
+                "this copy is imported",
+                "opportunity_id",
+                oid,
+            )
         org_id, org_name = need.organisation_id, (row.get("org_title") or "").strip()
         if org_id not in orgs:
             name = org_name or f"Organisation {org_id}"
