@@ -171,6 +171,24 @@ CASES: dict[str, Case] = {
             )
         ],
     ),
+    "capacity beyond the largest count": Case(
+        {"needs.csv": NEEDS.replace("false,2,open", "false,99999999999999999999,open")},
+        [
+            (
+                "needs.csv",
+                2,
+                "capacity",
+                r"less than or equal to 1000000; expected a whole number >= 1 and <= 1000000",
+            )
+        ],
+    ),
+    "JSON max_placements beyond the largest count": Case(
+        {
+            "volunteers.csv": None,
+            "volunteers.json": '[{"id": "v1", "max_placements": 1000001}]',
+        },
+        [("volunteers.json", 1, "max_placements", r"less than or equal to 1000000")],
+    ),
     "capacity not whole": Case(
         {"needs.csv": NEEDS.replace("false,2,open", "false,2.5,open")},
         [("needs.csv", 2, "capacity", r"valid integer.*expected a whole number >= 1")],
@@ -509,6 +527,23 @@ def test_every_problem_of_every_file_in_one_error(tmp_path: Path) -> None:
         ("needs.csv", 2, "capacity"),
         ("needs.csv", 3, "organisation_id"),
     ]
+
+
+def test_the_largest_counts_can_be_matched() -> None:
+    """Counts at the bound load and match (the bound keeps them within fixed-size integers)."""
+    from matchkit._models import MAX_COUNT
+
+    ds = mk.Dataset.from_records(
+        volunteers=[{"id": f"v{i}", "max_placements": MAX_COUNT} for i in range(3)],
+        organisations=[{"id": "c", "name": "C", "kind": "volunteer_centre", "registered": True}],
+        needs=[
+            {"id": f"n{j}", "organisation_id": "c", "title": "T", "remote": True,
+             "capacity": MAX_COUNT, "min_overlap": MAX_COUNT, "status": "open", "vetted_by": "c"}
+            for j in range(2)
+        ],
+    )
+    for method in ("flow", "hungarian", "stable", "milp"):
+        assert len(mk.match(ds, as_of="2027-01-01", method=method).new_proposals) == 6
 
 
 def test_a_leap_day_is_a_day(tmp_path: Path) -> None:

@@ -108,7 +108,8 @@ def _bounds(metadata: list[Any]) -> str:
         for attr, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
             bound = getattr(m, attr, None)
             if bound is not None:
-                parts.append(f"{word} {bound:g}")
+                shown = f"{bound:g}" if isinstance(bound, float) else str(bound)
+                parts.append(f"{word} {shown}")
     return " and ".join(parts)
 
 

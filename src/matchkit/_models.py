@@ -188,6 +188,9 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 #: Optional text (or an optional id): empty or blank text means "not given" (``None``) on
 #: every path in, so a CSV file (where an empty cell is "not given") reads back the same.
 OptionalText = Annotated[str | None, AfterValidator(_none_if_blank)]
+#: The largest count (capacity, max_placements, min_overlap) a record may hold: far above
+#: any real need, and small enough that matching's fixed-size integers never overflow.
+MAX_COUNT = 1_000_000
 
 _CONFIG = ConfigDict(
     frozen=True,
@@ -291,7 +294,9 @@ class Volunteer(BaseModel):
     skills: TagSet = ()
     languages: LanguageSet = ()
     availability: SlotSet = ()
-    max_placements: int = Field(1, ge=1, description="how many placements at most at a time")
+    max_placements: int = Field(
+        1, ge=1, le=MAX_COUNT, description="how many placements at most at a time"
+    )
     checks: TagSet = ()
     excluded_organisations: TagSet = ()
     excluded_causes: TagSet = ()
@@ -365,8 +370,10 @@ class Need(BaseModel):
     location: Place | None = None
     remote: bool = False
     slots: SlotSet = ()
-    min_overlap: int = Field(1, ge=0, description="slots the volunteer must cover (capped by len(slots))")
-    capacity: int = Field(ge=1, description="how many volunteers it needs")
+    min_overlap: int = Field(
+        1, ge=0, le=MAX_COUNT, description="slots the volunteer must cover (capped by len(slots))"
+    )
+    capacity: int = Field(ge=1, le=MAX_COUNT, description="how many volunteers it needs")
     min_age: int | None = Field(None, ge=0, le=120)
     required_checks: TagSet = ()
     status: NeedStatus
