@@ -626,3 +626,9 @@ def test_file_name_in_capitals(tmp_path: Path) -> None:
         mk.InvalidDatasetError, match=r"rename Needs\.CSV to needs\.csv"
     ):
         mk.load_dataset(folder)
+
+
+@pytest.mark.parametrize("path", ["", "  "])
+def test_a_ledger_needs_a_file_name(path: str) -> None:
+    with pytest.raises(mk.InvalidInputError, match=r"ledger path .* is empty; give a file name"):
+        mk.Ledger(path)

@@ -81,6 +81,11 @@ class Store:
         self.path = os.fspath(path)
         self.timeout = timeout
         self.memory = self.path == ":memory:" or self.path.startswith("file::memory:")
+        if not self.path.strip():
+            raise InvalidInputError(
+                f"the ledger path {self.path!r} is empty; give a file name, such as "
+                "'ledger.sqlite' (or ':memory:' for a ledger kept in memory only)"
+            )
         if not self.memory and os.path.isdir(self.path):
             raise InvalidInputError(
                 f"ledger path {self.path!r} is a directory; give a file name"
