@@ -429,6 +429,10 @@ CASES: dict[str, Case] = {
             )
         ],
     ),
+    "JSON misspelt field": Case(
+        {"volunteers.csv": None, "volunteers.json": '[{"id": "v1", "skils": ["it"]}]'},
+        [("volunteers.json", 1, "skils", r"is not a field of schema v1; did you mean 'skills'\?")],
+    ),
     "JSON set given as a string": Case(
         {
             "volunteers.csv": None,

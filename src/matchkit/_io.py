@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -340,6 +341,10 @@ def _explain(
         elif not table and col.kind in ("lat", "lon"):
             expected = 'a place {"lat": ..., "lon": ...} in degrees'
         msg = f"{msg}; expected {expected}"
+    if not table and fld and msg.startswith("is not a field of schema v1"):
+        close = get_close_matches(fld.lower(), list(model.model_fields), n=1)
+        if close:
+            msg = f"is not a field of schema v1; did you mean {close[0]!r}?"
     if table and raw is not None and fld is not None and fld in raw:
         value = raw[fld]
     return Problem(
