@@ -42,8 +42,10 @@ def _cmd_import_nyc(args: argparse.Namespace) -> int:
     from ._exceptions import InvalidDatasetError, InvalidInputError
     from ._io import save_dataset
     from ._nyc import import_nyc_service
+    from .cli import check_output, write_error
 
     try:
+        check_output("-o", args.output, folder=True)
         result = import_nyc_service(
             args.csv,
             on_sentinel=args.on_sentinel,
@@ -51,7 +53,10 @@ def _cmd_import_nyc(args: argparse.Namespace) -> int:
             on_blank_category=args.on_blank_category,
             on_missing_place=args.on_missing_place,
         )
-        written = save_dataset(result.dataset, args.output, format=args.format)
+        try:
+            written = save_dataset(result.dataset, args.output, format=args.format)
+        except OSError as err:
+            raise InvalidInputError(write_error("-o", args.output, err)) from None
     except (InvalidDatasetError, InvalidInputError) as err:
         sys.stderr.write(f"{err}\n")
         return 1
@@ -133,7 +138,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("csv", metavar="CSV", help="the NYC Open Data CSV file")
     p.add_argument(
-        "-o", "--output", required=True, metavar="DIR", help="folder to write"
+        "-o", "--output", required=True, metavar="DIR",
+        help="folder to write, created if missing",
     )
     p.add_argument("--format", choices=("csv", "json", "jsonl"), default="csv")
     p.add_argument(

@@ -8,6 +8,7 @@ each command keeps its own wording of their help.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any, Literal
@@ -32,7 +33,9 @@ _ROUND_TEXTS: dict[str, dict[str, tuple[str | None, str]]] = {
         "--shortlist": (None, "alternatives per proposal"),
     },
     "match": {
-        "--ledger": (None, "SQLite ledger file: honour and record decisions"),
+        "--ledger": (
+            None, "SQLite ledger file: honour and record decisions (a new ledger's folder must exist)"
+        ),
         "--as-of": (None, "the round's date (YYYY-MM-DD)"),
         "--method": (None, "flow, hungarian, stable or milp"),
         "--shortlist": (None, "alternatives per proposal"),
@@ -49,6 +52,76 @@ def _add_round_options(
         p.add_argument(flag, **_ROUND_OPTIONS[flag], metavar=metavar, help=help_text)
 
 
+# What each command writes, by the suffix of its -o name (lower case).
+_REPORT_SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
+_MATCH_SUFFIXES = {".csv": "csv", ".json": "json"}
+
+
+def _report_output(raw: str) -> tuple[Path, str]:
+    """Where ``report`` writes and how: ``(path, "html" or "markdown")``, checked before any work.
+
+    A name without a suffix is an HTML file; a suffix other than .html, .htm, .md and
+    .markdown is refused.
+
+    Examples
+    --------
+    >>> _report_output("report.md")
+    (PosixPath('report.md'), 'markdown')
+    >>> try:
+    ...     _report_output("report.txt")
+    ... except ValueError as err:
+    ...     print(err)
+    -o report.txt: a report is written as .html (a web page) or .md (Markdown); give a name ending in one of them
+    """
+    from ._exceptions import InvalidInputError
+    from .cli import check_output
+
+    suffix = Path(raw).suffix.lower()
+    if suffix and suffix not in _REPORT_SUFFIXES:
+        raise InvalidInputError(
+            f"-o {raw}: a report is written as .html (a web page) or .md (Markdown); "
+            "give a name ending in one of them"
+        )
+    return check_output("-o", raw, example="report.html"), _REPORT_SUFFIXES.get(suffix, "html")
+
+
+def _match_output(raw: str) -> tuple[Path, str]:
+    """Where ``match``/``propose`` write and how: ``(path, "csv", "json" or "folder")``.
+
+    A name ending in .csv or .json is that file; a name without a suffix, an existing
+    folder or a name ending in "/" is a folder for all CSV exports. Any other suffix is
+    refused (it used to become a folder silently). The path is checked before any work.
+
+    Examples
+    --------
+    >>> [_match_output(raw)[1] for raw in ("p.CSV", "round.json", "exports", "round.2026-09/")]
+    ['csv', 'json', 'folder', 'folder']
+    >>> try:
+    ...     _match_output("out.xlsx")
+    ... except ValueError as err:
+    ...     print(err)
+    -o out.xlsx: '.xlsx' is not written here; give a name ending in .csv (the proposals) or .json (the whole round), or a folder name without a suffix (all CSV files; end it with / if it has a dot)
+    """
+    from ._exceptions import InvalidInputError
+    from .cli import check_output
+
+    path = Path(raw)
+    suffix = path.suffix.lower()
+    if raw.endswith(("/", os.sep)) or path.is_dir():
+        kind = "folder"
+    elif suffix in _MATCH_SUFFIXES:
+        kind = _MATCH_SUFFIXES[suffix]
+    elif not suffix:
+        kind = "folder"
+    else:
+        raise InvalidInputError(
+            f"-o {raw}: {suffix!r} is not written here; give a name ending in .csv (the "
+            "proposals) or .json (the whole round), or a folder name without a suffix (all "
+            "CSV files; end it with / if it has a dot)"
+        )
+    return check_output("-o", raw, folder=kind == "folder", example="proposals.csv"), kind
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     import shutil
     import tempfile
@@ -57,8 +130,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from ._io import load_dataset
     from ._ledger import Ledger
     from ._match import match
+    from .cli import write_error
 
     try:
+        out, kind = _report_output(args.output)
         with step(f"loading {args.path}"):
             ds = load_dataset(args.path)
         with tempfile.TemporaryDirectory() as tmp:
@@ -76,12 +151,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
                 with step(f"matching {len(ds.volunteers)} volunteers and {len(ds.needs)} needs"):
                     result = match(ds, method=args.method, ledger=ledger, shortlist=args.shortlist,
                                    as_of=args.as_of)
-                out = Path(args.output)
                 with step(f"writing {out}"):
-                    if out.suffix.lower() in (".md", ".markdown"):
-                        out.write_text(result.to_markdown(ledger=ledger, lang=args.lang), encoding="utf-8")
-                    else:
-                        result.to_html(out, ledger=ledger, lang=args.lang)
+                    try:
+                        out.parent.mkdir(parents=True, exist_ok=True)
+                        if kind == "markdown":
+                            text = result.to_markdown(ledger=ledger, lang=args.lang)
+                            out.write_text(text, encoding="utf-8")
+                        else:
+                            result.to_html(out, ledger=ledger, lang=args.lang)
+                    except OSError as err:
+                        raise InvalidInputError(write_error("-o", args.output, err)) from None
             finally:
                 if ledger is not None:
                     ledger.close()
@@ -101,10 +180,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from ._demo import run_demo
+    from ._exceptions import InvalidInputError
+    from .cli import check_output
 
     def say(line: str) -> None:
         print(line, flush=True)
 
+    try:
+        check_output("--out", args.out, folder=True)
+    except InvalidInputError as err:
+        print(f"matchkit demo: {err}", file=sys.stderr)
+        return 1
     run = run_demo(
         args.out,
         n_volunteers=args.volunteers,
@@ -152,6 +238,16 @@ def _cmd_match(args: argparse.Namespace) -> int:
     from ._ledger import Ledger
     from ._match import match
 
+    name = f"matchkit {getattr(args, 'command', None) or 'match'}"
+    # The output and the ledger's folder are checked first: a round recorded in the ledger
+    # is never left without its file.
+    try:
+        out, kind = _match_output(args.output)
+        if args.ledger:
+            _check_ledger_folder(args.ledger)
+    except MatchkitError as err:
+        print(f"{name}: {err}", file=sys.stderr)
+        return 1
     # Each long step shows its elapsed time on stderr (a terminal only; see _progress).
     try:
         with step(f"loading {args.data}"):
@@ -180,18 +276,15 @@ def _cmd_match(args: argparse.Namespace) -> int:
     finally:
         if ledger is not None:
             ledger.close()
-    out = Path(args.output)
-    with step(f"writing {out}"):
-        if out.suffix.lower() == ".json":
-            result.to_json(out)
-            written = [out]
-        elif out.suffix.lower() == ".csv":
-            from ._export import _write_csv_file, proposal_rows
+    try:
+        with step(f"writing {out}"):
+            written = _write_round(result, out, kind)
+    except OSError as err:
+        from .cli import write_error
 
-            rows = proposal_rows(result)
-            written = [_write_csv_file(out, list(rows[0]) if rows else ["volunteer_id", "need_id"], rows)]
-        else:
-            written = result.to_csv(out)
+        recorded = f"; round {result.round} is recorded in {args.ledger}" if result.round else ""
+        print(f"{name}: {write_error('-o', args.output, err)}{recorded}", file=sys.stderr)
+        return 1
     m = result.metrics
     fill = m.get("fill_rate")
     print(
@@ -203,6 +296,33 @@ def _cmd_match(args: argparse.Namespace) -> int:
         + f"; wrote {', '.join(str(w) for w in written)}"
     )
     return 0
+
+
+def _check_ledger_folder(raw: str) -> None:
+    """Refuse a new ledger in a folder that does not exist (a typo there would start an
+    empty ledger that knows no earlier decision); an existing ledger is opened as it is."""
+    from ._exceptions import InvalidInputError
+
+    folder = Path(raw).parent
+    if not Path(raw).exists() and not folder.is_dir():
+        raise InvalidInputError(
+            f"--ledger {raw}: the folder {str(folder)!r} does not exist; create it first, or "
+            "give the path of an existing ledger"
+        )
+
+
+def _write_round(result: Any, out: Path, kind: str) -> list[Path]:
+    """Write a round as ``kind`` ("csv", "json" or "folder"), creating missing folders."""
+    if kind == "folder":
+        return list(result.to_csv(out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "json":
+        result.to_json(out)
+        return [out]
+    from ._export import _write_csv_file, proposal_rows
+
+    rows = proposal_rows(result)
+    return [_write_csv_file(out, list(rows[0]) if rows else ["volunteer_id", "need_id"], rows)]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -237,7 +357,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--record", action="store_true", help="record this round's offers in the ledger")
     _add_round_options(p, "report", "--as-of", "--method", "--shortlist")
     p.add_argument("--lang", choices=("en", "ru"), default="en")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="report.html or report.md")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="report.html (a web page) or report.md (Markdown); missing folders "
+                   "are created")
     p.set_defaults(handler=_cmd_report)
 
     p = sub.add_parser(
@@ -247,7 +369,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "rounds of offers on an embedded SQLite ledger with simulated volunteers who accept "
         "or reject; print per-round figures and write results and a report.",
     )
-    p.add_argument("--out", default="matchkit-demo", help="output folder (default: matchkit-demo)")
+    p.add_argument("--out", default="matchkit-demo",
+                   help="output folder, created if missing (default: matchkit-demo)")
     p.add_argument("--volunteers", type=int, default=5000, help="volunteers in the city (default 5000)")
     p.add_argument("--needs", type=int, default=500, help="needs in the city (default 500)")
     p.add_argument("--rounds", type=int, default=4, help="rounds of offers (default 4)")
@@ -259,10 +382,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ("match", "match a dataset folder and write proposals (CSV or JSON)"),
         ("propose", "like match, usually with --ledger: record this round's offers"),
     ):
-        p = sub.add_parser(name, help=helptext)
+        p = sub.add_parser(
+            name, help=helptext,
+            description=helptext[0].upper() + helptext[1:] + ". The output path is checked "
+            "before the round is planned (and recorded): a path that cannot be written is "
+            "refused and nothing is recorded.",
+        )
         p.add_argument("data", help="dataset folder (volunteers, organisations, needs) or .json file")
         p.add_argument("-o", "--output", default="proposals.csv",
-                       help="proposals.csv, result.json, or a folder for all CSV exports")
+                       help="FILE.csv (the proposals), FILE.json (the whole round) or a folder "
+                       "without a suffix (or ending in /) for all CSV exports; other "
+                       "suffixes are refused; missing folders are created "
+                       "(default: proposals.csv)")
         _add_round_options(p, "match", "--ledger", "--method", "--shortlist", "--as-of")
         p.add_argument("--top-k", dest="top_k", type=int, default=None,
                        help="keep each volunteer's k best pairs")

@@ -1,0 +1,208 @@
+"""The command line as a new user meets it: where it writes, what it writes and what it says."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import matchkit as mk
+from matchkit.cli import main
+from matchkit.datasets import tiny_city
+
+AS_OF = ["--as-of", "2026-09-01"]
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    rc = main(argv)
+    captured = capsys.readouterr()
+    return rc, captured.out, captured.err
+
+
+def one_line_error(err: str, *names: str) -> None:
+    """One line, no traceback, no temporary file, naming every one of ``names``."""
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert ".tmp" not in err, err
+    for name in names:
+        assert name in err, err
+
+
+@pytest.fixture
+def city(tmp_path: Path) -> Path:
+    mk.save_dataset(tiny_city(), tmp_path / "city")
+    return tmp_path / "city"
+
+
+# -- output paths: refused before the round is planned or recorded ----------------------------
+
+
+def _bad_outputs(tmp_path: Path, city: Path) -> dict[str, tuple[str, str]]:
+    """Output paths no command can write: name -> (path, a word the message must have)."""
+    (tmp_path / "plain").write_text("a file without a suffix", encoding="utf-8")
+    bad = {
+        "below a file": (str(city / "volunteers.csv" / "sub" / "p.csv"), "not a folder"),
+        "a file as a folder": (str(tmp_path / "plain"), "is a file, not a folder"),
+    }
+    if Path(os.devnull).exists():
+        bad["a device, as a file"] = (os.devnull + "/p.csv", "not a folder")
+    return bad
+
+
+@pytest.mark.parametrize("command", ["propose", "match"])
+def test_a_bad_output_path_is_refused_in_one_line_before_the_round_is_recorded(
+    tmp_path: Path, city: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    ledger = tmp_path / "l.sqlite"
+    for what, (path, word) in _bad_outputs(tmp_path, city).items():
+        rc, out, err = run([command, str(city), "--ledger", str(ledger), *AS_OF, "-o", path], capsys)
+        assert rc == 1 and not out, what
+        one_line_error(err, path, word)
+        assert not ledger.exists(), f"{what}: the ledger was written"
+
+
+def test_a_device_is_no_output(
+    tmp_path: Path, city: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if not Path(os.devnull).exists():
+        pytest.skip("no null device")
+    ledger = tmp_path / "l.sqlite"
+    for argv in (
+        ["propose", str(city), "--ledger", str(ledger), *AS_OF, "-o", os.devnull],
+        ["report", str(city), *AS_OF, "-o", os.devnull],
+        ["demo", "--out", os.devnull],
+        ["import-nyc", str(tmp_path / "nyc.csv"), "-o", os.devnull],
+    ):
+        rc, _, err = run(argv, capsys)
+        assert rc == 1, argv
+        one_line_error(err, os.devnull, "a device")
+    assert not ledger.exists()
+
+
+def test_a_folder_this_user_may_not_write_in_is_refused(
+    tmp_path: Path, city: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+
+    def access(path: object, mode: int, **kw: object) -> bool:
+        return False if Path(str(path)) == locked else real_access(path, mode, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "access", access)
+    ledger = tmp_path / "l.sqlite"
+    for argv in (
+        ["propose", str(city), "--ledger", str(ledger), *AS_OF, "-o", str(locked / "new" / "p.csv")],
+        ["match", str(city), *AS_OF, "-o", str(locked / "exports")],
+        ["report", str(city), *AS_OF, "-o", str(locked / "r.html")],
+        ["demo", "--out", str(locked / "demo")],
+        ["import-nyc", str(tmp_path / "nyc.csv"), "-o", str(locked)],
+    ):
+        rc, _, err = run(argv, capsys)
+        assert rc == 1, argv
+        one_line_error(err, str(locked), "may not write")
+    assert not ledger.exists() and not any(locked.iterdir())
+
+
+def test_report_refuses_a_folder_and_suggests_a_file_in_it(
+    tmp_path: Path, city: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "r.html").mkdir()
+    for folder in (tmp_path, tmp_path / "r.html"):
+        rc, _, err = run(["report", str(city), *AS_OF, "-o", str(folder)], capsys)
+        assert rc == 1
+        one_line_error(err, f"{folder}: is a folder; give a file name, such as {folder / 'report.html'}")
+
+
+def test_a_file_where_a_folder_is_needed_is_refused(
+    tmp_path: Path, city: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a_file = city / "needs.csv"
+    for argv in (
+        ["demo", "--out", str(a_file)],
+        ["import-nyc", str(tmp_path / "nyc.csv"), "-o", str(a_file)],
+        ["report", str(city), *AS_OF, "-o", str(a_file / "r.html")],
+    ):
+        rc, _, err = run(argv, capsys)
+        assert rc == 1, argv
+        one_line_error(err, str(a_file))
+
+
+def test_missing_folders_of_an_output_are_created(
+    tmp_path: Path, city: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = tmp_path / "new" / "sub"
+    ledger = tmp_path / "l.sqlite"
+    assert run(["propose", str(city), "--ledger", str(ledger), *AS_OF, "-o", str(new / "p.csv")], capsys)[0] == 0
+    assert run(["match", str(city), *AS_OF, "-o", str(new / "r.json")], capsys)[0] == 0
+    assert '"proposals"' in (new / "r.json").read_text(encoding="utf-8")
+    assert run(["match", str(city), *AS_OF, "-o", str(new / "exports")], capsys)[0] == 0
+    assert (new / "exports" / "reasons.csv").is_file()
+    for name in ("r.html", "r.md"):
+        assert run(["report", str(city), *AS_OF, "-o", str(new / "more" / name)], capsys)[0] == 0
+        assert (new / "more" / name).stat().st_size > 0
+
+
+def test_a_write_that_fails_after_the_check_names_the_path_and_the_recorded_round(
+    tmp_path: Path, city: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device", str(dst))
+
+    monkeypatch.setattr(os, "replace", full)
+    ledger = tmp_path / "l.sqlite"
+    out = tmp_path / "p.csv"
+    rc, _, err = run(["propose", str(city), "--ledger", str(ledger), *AS_OF, "-o", str(out)], capsys)
+    assert rc == 1
+    one_line_error(err, str(out), "No space left on device", f"round 1 is recorded in {ledger}")
+    for name in ("r.json", "r.html"):
+        command = "report" if name.endswith("html") else "match"
+        rc, _, err = run([command, str(city), *AS_OF, "-o", str(tmp_path / name)], capsys)
+        assert rc == 1
+        one_line_error(err, str(tmp_path / name), "No space left on device")
+
+
+# -- which names make a file, which a folder ---------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["out.txt", "res.md", "out.xlsx", "round.2026-09"])
+def test_match_refuses_a_suffix_it_does_not_write_instead_of_making_a_folder(
+    tmp_path: Path, city: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    ledger = tmp_path / "l.sqlite"
+    rc, _, err = run(["propose", str(city), "--ledger", str(ledger), *AS_OF, "-o", str(tmp_path / name)], capsys)
+    assert rc == 1
+    one_line_error(err, name, ".csv", ".json", "folder name without a suffix")
+    assert not (tmp_path / name).exists() and not ledger.exists()
+
+
+def test_folder_names_still_make_folders(
+    tmp_path: Path, city: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "old.v1").mkdir()  # an existing folder keeps working, dot or not
+    for raw, folder in (
+        (str(tmp_path / "exports"), tmp_path / "exports"),
+        (str(tmp_path / "round.2026-09") + "/", tmp_path / "round.2026-09"),
+        (str(tmp_path / "old.v1"), tmp_path / "old.v1"),
+    ):
+        assert run(["match", str(city), *AS_OF, "-o", raw], capsys)[0] == 0
+        assert sorted(p.name for p in folder.iterdir()) == ["diagnostics.csv", "proposals.csv", "reasons.csv"]
+
+
+def test_report_refuses_a_suffix_it_does_not_write(
+    tmp_path: Path, city: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc, _, err = run(["report", str(city), *AS_OF, "-o", str(tmp_path / "r.txt")], capsys)
+    assert rc == 1
+    one_line_error(err, "r.txt", ".html", ".md")
+    assert not (tmp_path / "r.txt").exists()
+
+
+def test_a_new_ledger_needs_an_existing_folder(
+    tmp_path: Path, city: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = tmp_path / "typo" / "l.sqlite"
+    rc, _, err = run(["propose", str(city), "--ledger", str(ledger), *AS_OF, "-o", str(tmp_path / "p.csv")], capsys)
+    assert rc == 1
+    one_line_error(err, str(ledger), "does not exist")
+    assert not (tmp_path / "typo").exists() and not (tmp_path / "p.csv").exists()
