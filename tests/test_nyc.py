@@ -591,3 +591,57 @@ def test_a_repeated_id_keeps_the_first_copy_that_can_be_imported(tmp_path: Path)
         (5, "skipped: opportunity_id repeats line 4, which was imported"),
     ]
     assert result.n_rows == 4 and result.n_skipped == 3
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"capacity_cap": "5"}, "'capacity_cap' parameter of import_nyc_service must be a whole number"),
+        ({"capacity_cap": 2.5}, "'capacity_cap' parameter .* Got 2.5"),
+        ({"capacity_cap": 0}, "'capacity_cap' parameter .* at least 1"),
+        ({"capacity_cap": True}, "'capacity_cap' parameter .* Got True"),
+        ({"capacity_cap": 10**30}, "'capacity_cap' parameter .* a need's capacity: input should be less"),
+        ({"sentinel_capacities": "9999"}, "'sentinel_capacities' parameter .* Got '9999'"),
+        ({"sentinel_capacities": 9999}, "'sentinel_capacities' parameter .* such as \\(9999,\\)"),
+        ({"sentinel_capacities": [9999, "99"]}, "'sentinel_capacities' parameter"),
+        ({"blank_category_cause": " "}, "'blank_category_cause' parameter .* non-empty string"),
+        ({"blank_category_cause": None}, "'blank_category_cause' parameter"),
+        ({"vetting_organisation": ""}, "'vetting_organisation' parameter .* or None. Got ''"),
+        ({"vetting_organisation": 7}, "'vetting_organisation' parameter .* Got 7"),
+        ({"on_sentinel": None}, "'on_sentinel' parameter .* must be one of 'cap', 'skip'"),
+    ],
+)
+def test_a_bad_option_value_is_named(options: dict[str, object], message: str) -> None:
+    with pytest.raises(mk.InvalidInputError, match=message):
+        mk.import_nyc_service(SAMPLE, **options)  # type: ignore[arg-type]
+
+
+def test_good_option_values_of_other_types_are_taken(tmp_path: Path) -> None:
+    np = pytest.importorskip("numpy")
+    rows = "5,99,T,Health,O,9,{loc},,,March 01 2011,March 02 2011,approved,onetime\n"
+    result = _import(tmp_path, rows, sentinel_capacities={99, 9999}, capacity_cap=np.int64(20),
+                     vetting_organisation=" centre ")
+    (need,) = result.dataset.needs
+    assert need.capacity == 20 and need.vetted_by == "centre"
+    assert [o.id for o in result.dataset.organisations] == ["9", "centre"]
+
+
+def test_a_path_that_is_not_a_path_is_named() -> None:
+    with pytest.raises(mk.InvalidInputError, match="'path' parameter .* Got 42"):
+        mk.import_nyc_service(42)  # type: ignore[arg-type]
+
+
+def test_a_vetting_organisation_id_taken_in_the_file_names_the_option(tmp_path: Path) -> None:
+    rows = (
+        "5,2,T,Health,O,9,{loc},,,March 01 2011,March 02 2011,approved,onetime\n"
+        "6,2,T,Health,O,nyc-service,{loc},,,March 01 2011,March 02 2011,approved,onetime\n"
+    )
+    with pytest.raises(
+        mk.InvalidInputError,
+        match=r"'nyc-service' is also an organisation id in .*nyc\.csv' \(line 3, org_content_id\); "
+        r"give the vetting organisation another id with the vetting_organisation option, "
+        r"such as 'nyc-service-1'",
+    ):
+        _import(tmp_path, rows)
+    result = _import(tmp_path, rows, vetting_organisation="nyc-service-1")
+    assert {n.vetted_by for n in result.dataset.needs} == {"nyc-service-1"}

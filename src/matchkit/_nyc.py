@@ -30,11 +30,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from ._dataset import Dataset, problems_from_validation_error
-from ._exceptions import InvalidDatasetError, InvalidInputError, Problem, check_choice
+from ._exceptions import InvalidDatasetError, InvalidInputError, Problem
 from ._io import read_text
 from ._io_json import FileProblem
 from ._models import Need, NeedStatus, Organisation
-from ._nyc_fields import columns_place, km, locality_place, parse_date, tag
+from ._nyc_fields import (
+    Options,
+    columns_place,
+    km,
+    locality_place,
+    options,
+    parse_date,
+    tag,
+)
 
 __all__ = ["NycImport", "import_nyc_service"]
 
@@ -173,6 +181,9 @@ def import_nyc_service(
         A row whose ``end_date_date`` is blank or cannot be read: ``"skip"`` leaves it out
         (the default: such a need would never end, so a listing of 2011 would be offered
         today); ``"keep"`` keeps it without an end date.
+    vetting_organisation : str or None
+        The id of the organisation added as NYC Service, which vetted every listing
+        (default ``"nyc-service"``); ``None`` adds none and leaves ``vetted_by`` empty.
 
     Returns
     -------
@@ -184,6 +195,9 @@ def import_nyc_service(
     InvalidDatasetError
         If the file cannot be read as this table (not UTF-8, not CSV, a column missing).
         Bad rows do not raise: they are skipped and reported.
+    InvalidInputError
+        If an option has a wrong type or value, or ``vetting_organisation`` is also an
+        organisation id in the file (the message suggests a free id).
 
     Notes
     -----
@@ -216,29 +230,21 @@ def import_nyc_service(
     >>> first.row, first.record_id, first.field, first.message.split(":")[0]
     (2, '5137', 'vol_requests', 'sentinel capacity')
     """
-    check_choice(
-        "on_sentinel", on_sentinel, ("cap", "skip"), caller="import_nyc_service"
-    )
-    check_choice(
-        "on_blank_category",
+    opts = options(
+        sentinel_capacities,
+        on_sentinel,
+        capacity_cap,
         on_blank_category,
-        ("keep", "tag", "skip"),
-        caller="import_nyc_service",
-    )
-    check_choice(
-        "on_missing_place",
+        blank_category_cause,
         on_missing_place,
-        ("skip", "remote"),
-        caller="import_nyc_service",
-    )
-    check_choice(
-        "on_missing_end_date",
         on_missing_end_date,
-        ("skip", "keep"),
-        caller="import_nyc_service",
+        vetting_organisation,
     )
-    if capacity_cap < 1:
-        raise ValueError(f"capacity_cap must be at least 1, got {capacity_cap}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidInputError(
+            "The 'path' parameter of import_nyc_service must be a file path (a str or "
+            f"pathlib.Path). Got {path!r}."
+        )
     source = str(path)
     try:
         text = read_text(Path(path), source)
@@ -277,15 +283,6 @@ def import_nyc_service(
             ],
             context=f"NYC Service file {source!r}",
         )
-    opts = _Options(
-        frozenset(sentinel_capacities),
-        on_sentinel,
-        capacity_cap,
-        on_blank_category,
-        blank_category_cause,
-        on_missing_place,
-        on_missing_end_date,
-    )
     report: list[Problem] = [p for p in rows if isinstance(p, Problem)]
     needs: list[Need] = []
     orgs: dict[str, dict[str, Any]] = {}
@@ -340,13 +337,21 @@ def import_nyc_service(
             )
         needs.append(need)
         recurrence[(row.get("recurrence_type") or "").strip() or "blank"] += 1
+    vetting_organisation = opts.vetting_organisation
     if vetting_organisation is not None and needs:
         # Every listing was approved by NYC Service before publication: record that
         # vetting, so the needs pass the policy check "open needs are vetted".
         if vetting_organisation in orgs:
+            free = next(
+                f"{vetting_organisation}-{i}"
+                for i in range(1, len(orgs) + 2)
+                if f"{vetting_organisation}-{i}" not in orgs
+            )
             raise InvalidInputError(
-                f"vetting_organisation {vetting_organisation!r} is also an organisation id "
-                "in the file; choose another id"
+                f"The vetting organisation's id {vetting_organisation!r} is also an "
+                f"organisation id in {source!r} (line {org_line[vetting_organisation]}, "
+                "org_content_id); give the vetting organisation another id with the "
+                f"vetting_organisation option, such as {free!r}"
             )
         causes = sorted({c for n in needs for c in n.causes})
         orgs[vetting_organisation] = {
@@ -370,17 +375,6 @@ def import_nyc_service(
     )
 
 
-@dataclass(frozen=True)
-class _Options:
-    sentinels: frozenset[int]
-    on_sentinel: str
-    capacity_cap: int
-    on_blank_category: str
-    blank_category_cause: str
-    on_missing_place: str
-    on_missing_end_date: str
-
-
 Note = Callable[..., None]
 
 
@@ -401,7 +395,7 @@ def _note(
 
 
 def _need(
-    oid: str, row: dict[str, str], opts: _Options, note: Note, source: str, line: int
+    oid: str, row: dict[str, str], opts: Options, note: Note, source: str, line: int
 ) -> Need | None:
     """The need of one row, or None (the reason is noted)."""
     if not oid:
@@ -460,7 +454,7 @@ def _need(
         return None
 
 
-def _capacity(row: dict[str, str], opts: _Options, note: Note) -> int | None:
+def _capacity(row: dict[str, str], opts: Options, note: Note) -> int | None:
     raw = (row.get("vol_requests") or "").strip()
     try:
         capacity = int(raw)
@@ -488,7 +482,7 @@ def _capacity(row: dict[str, str], opts: _Options, note: Note) -> int | None:
 
 
 def _place(
-    row: dict[str, str], opts: _Options, note: Note
+    row: dict[str, str], opts: Options, note: Note
 ) -> tuple[float, float] | str | None:
     """(lat, lon), ``"remote"``, or None when the row is skipped."""
     locality = row.get("locality") or ""
@@ -535,7 +529,7 @@ def _place(
     return "remote"
 
 
-def _causes(row: dict[str, str], opts: _Options, note: Note) -> list[str] | None:
+def _causes(row: dict[str, str], opts: Options, note: Note) -> list[str] | None:
     raw = row.get("category_desc") or ""
     if raw.strip():
         cause = tag(raw)
@@ -563,7 +557,7 @@ def _causes(row: dict[str, str], opts: _Options, note: Note) -> list[str] | None
     return []
 
 
-def _dates(row: dict[str, str], opts: _Options, note: Note) -> dict[str, date | None] | None:
+def _dates(row: dict[str, str], opts: Options, note: Note) -> dict[str, date | None] | None:
     """``start_date`` and ``end_date`` of a row, or None when it is skipped (noted)."""
     dates: dict[str, date | None] = {"end_date": None}
     end = (row.get("end_date_date") or "").strip()

@@ -1,8 +1,9 @@
-"""Cell parsers of the NYC Service importer: dates, places and category tags.
+"""Cell parsers and option checks of the NYC Service importer.
 
 Each parser reads one cell (or a pair of cells) of the NYC Service Volunteer Opportunities
 table and either returns the value or raises ``ValueError`` with a message saying what is
 wrong with the cell. The importer (``_nyc.py``) decides what to do with the row.
+:func:`options` checks the importer's options once, before any row is read.
 """
 
 from __future__ import annotations
@@ -12,9 +13,27 @@ import calendar
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
+from numbers import Integral
+from typing import Any
 
-__all__ = ["columns_place", "coordinate", "km", "locality_place", "parse_date", "tag"]
+from pydantic import ValidationError
+
+from ._exceptions import InvalidInputError, check_choice
+from ._models import Need
+
+__all__ = [
+    "Options",
+    "columns_place",
+    "coordinate",
+    "km",
+    "locality_place",
+    "options",
+    "parse_date",
+    "tag",
+]
 
 _MONTHS = {
     m: i
@@ -242,3 +261,104 @@ def coordinate(text: str, bound: float) -> float:
     if not -bound <= value <= bound:
         raise ValueError(f"is out of range (-{bound:g} to {bound:g})")
     return value
+
+
+_CALLER = "import_nyc_service"
+
+
+@dataclass(frozen=True)
+class Options:
+    """The checked options of :func:`matchkit.import_nyc_service`."""
+
+    sentinels: frozenset[int]
+    on_sentinel: str
+    capacity_cap: int
+    on_blank_category: str
+    blank_category_cause: str
+    on_missing_place: str
+    on_missing_end_date: str
+    vetting_organisation: str | None
+
+
+def options(
+    sentinel_capacities: Any,
+    on_sentinel: Any,
+    capacity_cap: Any,
+    on_blank_category: Any,
+    blank_category_cause: Any,
+    on_missing_place: Any,
+    on_missing_end_date: Any,
+    vetting_organisation: Any,
+) -> Options:
+    """The options of the importer, checked; ``InvalidInputError`` names a wrong one.
+
+    Examples
+    --------
+    >>> options((9999,), "cap", 100, "keep", "uncategorised", "skip", "skip", "nyc-service")
+    ... # doctest: +ELLIPSIS
+    Options(sentinels=frozenset({9999}), on_sentinel='cap', capacity_cap=100, ...)
+    >>> options("9999", "cap", 100, "keep", "uncategorised", "skip", "skip", None)
+    Traceback (most recent call last):
+    ...
+    matchkit.InvalidInputError: The 'sentinel_capacities' parameter of import_nyc_service must be a collection of whole numbers, such as (9999,), or () for none. Got '9999'.
+    """
+    check_choice("on_sentinel", on_sentinel, ("cap", "skip"), caller=_CALLER)
+    check_choice("on_blank_category", on_blank_category, ("keep", "tag", "skip"), caller=_CALLER)
+    check_choice("on_missing_place", on_missing_place, ("skip", "remote"), caller=_CALLER)
+    check_choice("on_missing_end_date", on_missing_end_date, ("skip", "keep"), caller=_CALLER)
+    return Options(
+        _sentinels(sentinel_capacities),
+        on_sentinel,
+        _capacity_cap(capacity_cap),
+        on_blank_category,
+        _text("blank_category_cause", blank_category_cause, "a cause tag such as 'general'"),
+        on_missing_place,
+        on_missing_end_date,
+        None
+        if vetting_organisation is None
+        else _text(
+            "vetting_organisation",
+            vetting_organisation,
+            "an organisation id such as 'nyc-service', or None",
+        ),
+    )
+
+
+def _bad(name: str, expected: str, got: object) -> InvalidInputError:
+    return InvalidInputError(
+        f"The {name!r} parameter of {_CALLER} must be {expected}. Got {got!r}."
+    )
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _sentinels(value: object) -> frozenset[int]:
+    expected = "a collection of whole numbers, such as (9999,), or () for none"
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise _bad("sentinel_capacities", expected, value)
+    items = list(value)
+    if not all(_whole(v) for v in items):
+        raise _bad("sentinel_capacities", expected, value)
+    return frozenset(int(v) for v in items)
+
+
+def _capacity_cap(value: object) -> int:
+    expected = "a whole number of places of at least 1 (given to each sentinel row)"
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+        raise _bad("capacity_cap", expected, value)
+    cap = int(value)
+    need = {"id": "n", "organisation_id": "o", "title": "t", "remote": True, "status": "open"}
+    try:  # (the need's own limits on capacity apply to the cap)
+        Need.model_validate({**need, "capacity": cap})
+    except ValidationError as err:
+        reason = err.errors()[0]["msg"].lower()
+        raise _bad("capacity_cap", f"{expected}; a need's capacity: {reason}", value) from None
+    return cap
+
+
+def _text(name: str, value: object, expected: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _bad(name, f"a non-empty string, {expected}", value)
+    return value.strip()
