@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 
 import pytest
 
 import matchkit as mk
+from matchkit._export import PROPOSAL_COLUMNS
 from matchkit.cli import main
 from matchkit.datasets import tiny_city
 
@@ -32,6 +34,11 @@ def one_line_error(err: str, *names: str) -> None:
 def city(tmp_path: Path) -> Path:
     mk.save_dataset(tiny_city(), tmp_path / "city")
     return tmp_path / "city"
+
+
+def header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return next(csv.reader(fh))
 
 
 # -- output paths: refused before the round is planned or recorded ----------------------------
@@ -134,6 +141,7 @@ def test_missing_folders_of_an_output_are_created(
     new = tmp_path / "new" / "sub"
     ledger = tmp_path / "l.sqlite"
     assert run(["propose", str(city), "--ledger", str(ledger), *AS_OF, "-o", str(new / "p.csv")], capsys)[0] == 0
+    assert header(new / "p.csv") == list(PROPOSAL_COLUMNS)
     assert run(["match", str(city), *AS_OF, "-o", str(new / "r.json")], capsys)[0] == 0
     assert '"proposals"' in (new / "r.json").read_text(encoding="utf-8")
     assert run(["match", str(city), *AS_OF, "-o", str(new / "exports")], capsys)[0] == 0
@@ -206,3 +214,21 @@ def test_a_new_ledger_needs_an_existing_folder(
     assert rc == 1
     one_line_error(err, str(ledger), "does not exist")
     assert not (tmp_path / "typo").exists() and not (tmp_path / "p.csv").exists()
+
+
+# -- the empty proposals file ------------------------------------------------------------------
+
+
+def test_an_empty_proposals_csv_has_the_full_header(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ds = tiny_city()
+    empty = mk.Dataset(volunteers=list(ds.volunteers), organisations=list(ds.organisations), needs=[])
+    mk.save_dataset(empty, tmp_path / "no-needs")
+    mk.save_dataset(ds, tmp_path / "city")
+    assert run(["match", str(tmp_path / "no-needs"), *AS_OF, "-o", str(tmp_path / "empty.csv")], capsys)[0] == 0
+    assert run(["match", str(tmp_path / "city"), *AS_OF, "-o", str(tmp_path / "full.csv")], capsys)[0] == 0
+    library = mk.match(empty, as_of="2026-09-01").to_csv(tmp_path / "lib")[0]
+    assert header(tmp_path / "empty.csv") == header(tmp_path / "full.csv") == header(library)
+    assert header(tmp_path / "empty.csv") == list(PROPOSAL_COLUMNS)
+    assert (tmp_path / "empty.csv").read_text(encoding="utf-8").count("\n") == 1

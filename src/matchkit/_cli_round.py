@@ -319,10 +319,10 @@ def _write_round(result: Any, out: Path, kind: str) -> list[Path]:
     if kind == "json":
         result.to_json(out)
         return [out]
-    from ._export import _write_csv_file, proposal_rows
+    from ._export import PROPOSAL_COLUMNS, _write_csv_file, proposal_rows
 
-    rows = proposal_rows(result)
-    return [_write_csv_file(out, list(rows[0]) if rows else ["volunteer_id", "need_id"], rows)]
+    # The header is the full column list also when there is no proposal.
+    return [_write_csv_file(out, PROPOSAL_COLUMNS, proposal_rows(result))]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
