@@ -11,7 +11,7 @@ import pytest
 import matchkit as mk
 from matchkit._export import PROPOSAL_COLUMNS
 from matchkit.cli import main
-from matchkit.datasets import tiny_city
+from matchkit.datasets import DEFAULT_AS_OF, tiny_city
 
 AS_OF = ["--as-of", "2026-09-01"]
 
@@ -232,3 +232,37 @@ def test_an_empty_proposals_csv_has_the_full_header(
     assert header(tmp_path / "empty.csv") == header(tmp_path / "full.csv") == header(library)
     assert header(tmp_path / "empty.csv") == list(PROPOSAL_COLUMNS)
     assert (tmp_path / "empty.csv").read_text(encoding="utf-8").count("\n") == 1
+
+
+# -- needs held back by policy checks ----------------------------------------------------------
+
+
+def test_match_warns_when_policy_checks_hold_open_needs_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ds = tiny_city()
+    unvetted = mk.Dataset(
+        volunteers=list(ds.volunteers),
+        organisations=list(ds.organisations),
+        needs=[n.model_copy(update={"vetted_by": None}) for n in ds.needs],
+    )
+    mk.save_dataset(unvetted, tmp_path / "unvetted")
+    mk.save_dataset(ds, tmp_path / "city")
+    day = DEFAULT_AS_OF
+    blocked = mk.policy_blocks(unvetted, as_of=day)
+    held = [
+        n.id for n in unvetted.needs
+        if n.status.value == "open" and (n.end_date is None or n.end_date >= day) and n.id in blocked
+    ]
+    assert len(held) >= 2
+    for command in ("match", "report"):
+        out = "p.csv" if command == "match" else "r.html"
+        argv = [command, str(tmp_path / "unvetted"), "--as-of", day.isoformat(), "-o", str(tmp_path / out)]
+        rc, _, err = run(argv, capsys)
+        assert rc == 0
+        assert (
+            f"{len(held)} open need(s) held back by policy checks "
+            f"(see `matchkit check {tmp_path / 'unvetted'} --as-of {day.isoformat()}`)"
+        ) in err
+    rc, _, err = run(["match", str(tmp_path / "city"), "--as-of", day.isoformat(), "-o", str(tmp_path / "p.csv")], capsys)
+    assert rc == 0 and "held back" not in err

@@ -122,6 +122,27 @@ def _match_output(raw: str) -> tuple[Path, str]:
     return check_output("-o", raw, folder=kind == "folder", example="proposals.csv"), kind
 
 
+def _held_back(result: Any, data: str, as_of: str | None) -> str | None:
+    """A warning when policy checks held open needs back this round, else None.
+
+    ``result.unfilled`` gives such a need the reason code ``policy``.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> from matchkit.datasets import tiny_city
+    >>> print(_held_back(mk.match(tiny_city(), as_of="2026-09-01"), "city", "2026-09-01"))
+    None
+    """
+    import shlex
+
+    n = sum(reason.code == "policy" for reason in result.unfilled.values())
+    if not n:
+        return None
+    check = f"matchkit check {shlex.quote(data)}" + (f" --as-of {shlex.quote(as_of)}" if as_of else "")
+    return f"warning: {n} open need(s) held back by policy checks (see `{check}`)"
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     import shutil
     import tempfile
@@ -167,6 +188,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     except (InvalidDatasetError, InvalidInputError, MatchkitError, OSError) as err:
         sys.stderr.write(f"{err}\n")
         return 1
+    warning = _held_back(result, args.path, args.as_of)
+    if warning:
+        sys.stderr.write(f"matchkit report: {warning}\n")
     m = result.metrics
     fill = m.get("fill_rate")
     print(
@@ -285,6 +309,9 @@ def _cmd_match(args: argparse.Namespace) -> int:
         recorded = f"; round {result.round} is recorded in {args.ledger}" if result.round else ""
         print(f"{name}: {write_error('-o', args.output, err)}{recorded}", file=sys.stderr)
         return 1
+    warning = _held_back(result, args.data, args.as_of)
+    if warning:
+        print(f"{name}: {warning}", file=sys.stderr)
     m = result.metrics
     fill = m.get("fill_rate")
     print(
