@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         path.unlink(missing_ok=True)
         rejected: set[tuple[str, str]] = set()
         accepted: set[tuple[str, str]] = set()
-        print("round  day         new offers  accepted  rejected  placements  fill rate")
+        print("round  day         new offers  accepted  rejected  placements  placement rate")
         with mk.Ledger(path) as ledger:
             for r in range(args.rounds):
                 day = DEFAULT_AS_OF + timedelta(days=7 * r)
@@ -76,7 +76,10 @@ def main(argv: list[str] | None = None) -> int:
                 assert set(state.placements) <= accepted, "someone was placed without saying yes"
                 cap = result.metrics.get("open_capacity") or 1
                 print(f"{r + 1:>5}  {day}  {len(result.new_proposals):>10}  {n_acc:>8}  {n_rej:>8}"
-                      f"  {len(state.placements):>10}  {len(state.placements) / cap:>9.1%}")
+                      f"  {len(state.placements):>10}  {len(state.placements) / cap:>14.1%}")
+
+            print("(placement rate: placements after the round's answers / open places; the "
+                  "fill rate of result.metrics also counts the places that offers hold)")
 
             # The last plan, explained for one volunteer who is still waiting.
             placed_v = {v for v, _ in state.placements}

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 import matchkit as mk
+from matchkit._demo import run_demo
 from matchkit._export import PROPOSAL_COLUMNS
 from matchkit.cli import main
 from matchkit.datasets import DEFAULT_AS_OF, tiny_city
 
 AS_OF = ["--as-of", "2026-09-01"]
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -266,3 +270,35 @@ def test_match_warns_when_policy_checks_hold_open_needs_back(
         ) in err
     rc, _, err = run(["match", str(tmp_path / "city"), "--as-of", day.isoformat(), "-o", str(tmp_path / "p.csv")], capsys)
     assert rc == 0 and "held back" not in err
+
+
+# -- the demo and the consent loop: what the rate columns are ----------------------------------
+
+
+def test_the_demo_table_labels_its_rates_and_its_fill_rate_is_the_reports(tmp_path: Path) -> None:
+    lines: list[str] = []
+    run = run_demo(tmp_path, n_volunteers=300, n_needs=30, n_rounds=2, say=lines.append)
+    head = next(line for line in lines if line.startswith("round  day"))
+    assert head.endswith("placed  placement rate  fill rate")
+    rows = [line.split() for line in lines if re.match(r"\s+\d+\s+\d{4}-\d\d-\d\d\s", line)]
+    assert len(rows) == len(run.rounds) == 2
+    for row, figures in zip(rows, run.rounds):
+        assert int(row[7]) == figures["placements"]
+        assert row[8] == f"{figures['placement_rate']:.1%}"
+        assert row[9] == f"{figures['fill_rate']:.1%}"
+    assert run.result is not None  # the report's headline is the last plan's fill rate
+    assert run.rounds[-1]["fill_rate"] == run.result.metrics["fill_rate"]
+    assert any(line.startswith("placement rate: ") for line in lines)
+
+
+def test_the_consent_loop_example_labels_its_rate_as_the_placement_rate(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    spec = importlib.util.spec_from_file_location("consent_loop", EXAMPLES / "consent_loop.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--volunteers", "200", "--needs", "20", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    head = next(line for line in out.splitlines() if line.startswith("round  day"))
+    assert head.endswith("placements  placement rate") and "fill rate" not in head

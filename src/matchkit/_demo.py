@@ -43,6 +43,17 @@ class DemoRun:
     files: dict[str, Path] = field(default_factory=dict)
 
 
+def _percent(rate: float | None) -> str:
+    """A rate as a percentage with one decimal, ``n/a`` when there is none.
+
+    Examples
+    --------
+    >>> _percent(0.6169), _percent(None)
+    ('61.7%', 'n/a')
+    """
+    return "n/a" if rate is None else f"{rate:.1%}"
+
+
 def run_demo(
     out: str | Path = "matchkit-demo",
     *,
@@ -93,7 +104,7 @@ def run_demo(
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(str(ledger_path) + suffix).unlink(missing_ok=True)
     say(f"ledger: {ledger_path} (SQLite)")
-    say("round  day         offers  (alt)  accepted  rejected  no answer  placed  fill rate")
+    say("round  day         offers  (alt)  accepted  rejected  no answer  placed  placement rate  fill rate")
     with Ledger(ledger_path) as ledger:
         result = None
         for r in range(n_rounds):
@@ -139,9 +150,14 @@ def run_demo(
             run.rounds.append(row)
             say(
                 f"{row['round']:>5}  {row['day']}  {len(new):>6}  {n_alt:>5}  {acc:>8}  {rej:>8}"
-                f"  {silent:>9}  {placed:>6}  {placed / cap:>8.1%}"
+                f"  {silent:>9}  {placed:>6}  {placed / cap:>14.1%}  {_percent(row['fill_rate']):>9}"
             )
         run.result = result
+    say(
+        "placement rate: placements after the round's answers / open places; fill rate: "
+        "the round's plan (placements and offers) / open places, as in the report "
+        "(docs/metrics.md)"
+    )
 
     # -- in-kind help: ask public bodies and businesses early, in their terms ------------
     t = time.perf_counter()
