@@ -233,8 +233,13 @@ def test_imported_dataset_round_trips(tmp_path: Path, default: mk.NycImport) -> 
         ),
         (
             "5,2,T,Health,O,9,{loc},,,March 05 2011,March 02 2011,approved,onetime\n",
-            "skipped: end_date 2011-03-02 is before start_date 2011-03-05",
-            None,
+            "skipped: end_date_date 2011-03-02 is before start_date_date 2011-03-05",
+            "end_date_date",
+        ),
+        (
+            "5,99999999999999999999,T,Health,O,9,{loc},,,March 01 2011,March 02 2011,approved,x\n",
+            "skipped: vol_requests is not a valid capacity: Input should be less than or equal",
+            "vol_requests",
         ),
         (
             "5,2,T,Health,O,9,not a dict,40.7,-73.9,March 01 2011,March 02 2011,approved,onetime\n",

@@ -450,8 +450,26 @@ def _need(
         for p in problems_from_validation_error(
             err, source=source, row=line, record_id=oid
         ):
-            note(f"skipped: {p.message}", p.field, p.value)
+            field = (p.field or "").split(".")[0]
+            column = _SOURCE_COLUMN.get(field)
+            if column is None:
+                note(f"skipped: {p.message}", p.field, p.value)
+            else:
+                note(f"skipped: {column} is not a valid {field}: {p.message}", column, p.value)
         return None
+
+
+# the source column of each need field that a row fills from one column
+_SOURCE_COLUMN = {
+    "id": "opportunity_id",
+    "organisation_id": "org_content_id",
+    "title": "title",
+    "capacity": "vol_requests",
+    "causes": "category_desc",
+    "location": "locality",
+    "start_date": "start_date_date",
+    "end_date": "end_date_date",
+}
 
 
 def _capacity(row: dict[str, str], opts: Options, note: Note) -> int | None:
@@ -589,6 +607,15 @@ def _dates(row: dict[str, str], opts: Options, note: Note) -> dict[str, date | N
     except ValueError as err:
         note(f"{err}; left empty", "start_date_date", start)
         dates["start_date"] = None
+    first, last = dates["start_date"], dates["end_date"]
+    if first and last and last < first:
+        note(
+            f"skipped: end_date_date {last.isoformat()} is before start_date_date "
+            f"{first.isoformat()}",
+            "end_date_date",
+            end,
+        )
+        return None
     return dates
 
 
