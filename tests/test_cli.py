@@ -6,6 +6,7 @@ import csv
 import importlib.util
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -289,6 +290,17 @@ def test_the_demo_table_labels_its_rates_and_its_fill_rate_is_the_reports(tmp_pa
     assert run.result is not None  # the report's headline is the last plan's fill rate
     assert run.rounds[-1]["fill_rate"] == run.result.metrics["fill_rate"]
     assert any(line.startswith("placement rate: ") for line in lines)
+
+
+def test_the_demo_says_the_days_of_its_report_and_of_its_letters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["demo", "--out", str(tmp_path / "new" / "demo"), "--volunteers", "300", "--needs", "30", "--rounds", "2"]
+    rc, out, _ = run(argv, capsys)
+    assert rc == 0
+    last = (DEFAULT_AS_OF + timedelta(days=7)).isoformat()
+    assert f"report.html (round 2, as of {last})" in out
+    assert f"\nin-kind: as of {DEFAULT_AS_OF.isoformat()} (the first round's day), " in out
 
 
 def test_the_consent_loop_example_labels_its_rate_as_the_placement_rate(

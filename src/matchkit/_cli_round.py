@@ -229,7 +229,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         out = Path(args.out)
         files = result.to_csv(out / "results")
         html = result.to_html(out / "report.html", ledger=None)
-        say(f"wrote {len(files)} CSV file(s) to {out / 'results'} and the report {html}")
+        say(
+            f"wrote {len(files)} CSV file(s) to {out / 'results'} and the report {html} "
+            f"(round {result.round}, as of {result.as_of.isoformat()})"
+        )
         for line in _demo_explanations(result):
             say(line)
     return 0

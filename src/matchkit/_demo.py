@@ -177,7 +177,7 @@ def run_demo(
     covered = {a.request_id for a in inkind.allocations} - set(inkind.reasons)
     late = {x.request_id for x in inkind.late} & set(inkind.reasons)
     say(
-        f"in-kind: {len(covered)} of {len(loaded.requests)} request(s) fully covered by "
+        f"in-kind: as of {start.isoformat()} (the first round's day), {len(covered)} of {len(loaded.requests)} request(s) fully covered by "
         f"{len(loaded.offers)} offer(s), {sum(a.quantity for a in inkind.allocations)} of "
         f"{sum(r.quantity for r in loaded.requests)} units; {len(inkind.allocations)} letter(s) "
         f"in en and ru; {len(late)} late request(s) with the last day to ask "
