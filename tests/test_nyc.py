@@ -650,3 +650,18 @@ def test_a_vetting_organisation_id_taken_in_the_file_names_the_option(tmp_path: 
         _import(tmp_path, rows)
     result = _import(tmp_path, rows, vetting_organisation="nyc-service-1")
     assert {n.vetted_by for n in result.dataset.needs} == {"nyc-service-1"}
+
+
+def test_the_docs_give_what_the_sample_import_gives(default: mk.NycImport) -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "schema.md").read_text(encoding="utf-8")
+    section = " ".join(docs.split("## Importing NYC Service data")[1].split())
+    kinds = {p.message.split(":")[0]: 0 for p in default.report}
+    for p in default.report:
+        kinds[p.message.split(":")[0]] += 1
+    ds = default.dataset
+    assert f"{len(ds.needs)} needs from {len(ds.organisations)} organisations" in section
+    assert f"{kinds['missing place']} rows without a place skipped" in section
+    assert f"{kinds['sentinel capacity']} sentinel capacities capped" in section
+    assert f"{kinds['places disagree']} places that disagree" in section
+    assert 'sets `vetted_by="nyc-service"` on every `open` need' in section
+    assert {n.vetted_by for n in ds.needs} == {"nyc-service"}
