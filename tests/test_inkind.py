@@ -345,6 +345,102 @@ def test_worked_example_split_late_early_and_area() -> None:
     assert (
         "offer 'c' takes requests only in 2027-04-01/2027-04-30" in res.reasons["soon"]
     )
+    ru = mk.match_inkind(offs, reqs, ORGS, as_of="2027-03-05", lang="ru").reasons
+    assert ru.keys() == res.reasons.keys()
+    assert ru["soup"] == "вне зоны обслуживания всех предложений вида «питание»"
+    assert ru["bus"] == "нет предложений вида «транспорт» в единицах «bus»"
+    assert ru["soon"] == (
+        "слишком поздно для 2 подходящих предложений: последний день для запроса — "
+        "2027-03-03 (предложение «b»); предложение «c» принимает заявки только в периоды "
+        "2027-04-01/2027-04-30, и ни один из них не приходится за 0 дней до 2027-03-08"
+    )
+
+
+def _later(oid: str, opens: str, lead: int = 0, windows: list[str] | None = None):
+    return mk.InkindOffer(id=oid, organisation_id="hall", kind="venue", item="hall",
+                          quantity=1, unit="hall", lead_time_days=lead,
+                          windows=windows or [f"{opens}/2027-04-30"],
+                          contact_role="manager")  # fmt: skip
+
+
+_FAIR = mk.InkindRequest(id="r", organisation_id="cso", kind="venue", quantity=1,
+                         unit="hall", needed_by="2027-05-20",
+                         place={"lat": 55.8, "lon": 49.1}, purpose="fair")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "en",
+            (
+                "offer 'a' takes requests from 2027-04-01; send it between then and "
+                "2027-04-30; offer 'b' takes requests from 2027-04-02; send it between then "
+                "and 2027-04-30; offer 'c' takes requests from 2027-04-03; send it between "
+                "then and 2027-04-30; and 1 more offer opening later; "
+                "offer 'n2' takes requests only in 2027-05-19/2027-05-30, none of which is "
+                "2 days before 2027-05-20; offer 'n3' takes requests only in "
+                "2027-05-19/2027-05-30, none of which is 3 days before 2027-05-20; "
+                "offer 'n4' takes requests only in 2027-05-19/2027-05-30, none of which is "
+                "4 days before 2027-05-20; and 2 more offers whose windows never fit"
+            ),
+        ),
+        (
+            "ru",
+            (
+                "предложение «a» принимает заявки с 2027-04-01; отправьте запрос в срок с "
+                "2027-04-01 по 2027-04-30; предложение «b» принимает заявки с 2027-04-02; "
+                "отправьте запрос в срок с 2027-04-02 по 2027-04-30; предложение «c» "
+                "принимает заявки с 2027-04-03; отправьте запрос в срок с 2027-04-03 по "
+                "2027-04-30; и ещё 1 предложение с приёмом заявок позже; предложение «n2» "
+                "принимает заявки только в периоды 2027-05-19/2027-05-30, и ни один из них "
+                "не приходится за 2 дня до 2027-05-20; предложение «n3» принимает заявки "
+                "только в периоды 2027-05-19/2027-05-30, и ни один из них не приходится за "
+                "3 дня до 2027-05-20; предложение «n4» принимает заявки только в периоды "
+                "2027-05-19/2027-05-30, и ни один из них не приходится за 4 дня до "
+                "2027-05-20; и ещё 2 предложения с неподходящими периодами приёма заявок"
+            ),
+        ),
+    ],
+)
+def test_reasons_are_in_the_language_asked(lang: str, expected: str) -> None:
+    offs = [_later(x, f"2027-04-0{i + 1}") for i, x in enumerate("abcd")]
+    offs += [_later(f"n{k}", "", k, ["2027-05-19/2027-05-30"]) for k in range(2, 7)]
+    res = mk.match_inkind(offs, [_FAIR], ORGS, as_of="2027-03-05", lang=lang)
+    assert res.reasons == {"r": expected}
+
+
+def test_short_reasons_in_russian() -> None:
+    res = mk.match_inkind(
+        [_food("x", 10), _food("y", 5)], [_lunch("a", 25)], ORGS, as_of="2027-05-01",
+        lang="ru",
+    )  # fmt: skip
+    assert res.reasons["a"] == (
+        "покрыто 15 из 25 portions: подходящие предложения (2) дают в сумме только 15 "
+        "portions"
+    )
+    reqs = [_lunch("a", 25), _lunch("b", 20)]
+    res = mk.match_inkind([_food("x", 30)], reqs, ORGS, as_of="2027-05-01", lang="ru")
+    for r in (r for r in reqs if r.id in res.reasons):
+        got = res.covered(r.id)
+        assert res.reasons[r.id] == (
+            f"покрыто {got} из {r.quantity} portions: единственное подходящее предложение "
+            f"даёт 30 portions, и {30 - got} из них забирают другие запросы"
+        )
+
+
+def test_an_unknown_language_of_reasons_is_refused() -> None:
+    with pytest.raises(mk.UnknownMethodError, match="'lang' parameter of match_inkind"):
+        mk.match_inkind([], [], ORGS, as_of="2027-03-01", lang="de")
+
+
+def test_a_notice_longer_than_the_calendar_is_explained() -> None:
+    off = _later("o", "2027-01-01", 400).model_copy(update={"windows": ()})
+    req = _FAIR.model_copy(update={"needed_by": date(1, 6, 1)})
+    res = mk.match_inkind([off], [req], ORGS, as_of="0001-01-01")
+    assert res.reasons["r"] == (
+        "offer 'o' needs 400 days' notice, more days than there are before 0001-06-01"
+    )
 
 
 def test_a_window_that_opens_later_is_explained() -> None:
@@ -521,7 +617,7 @@ def test_a_dataset_without_in_kind_records_iterates_as_before() -> None:
 @pytest.mark.parametrize(
     ("as_of", "message"),
     [
-        ("2027-13-01", r"as_of of match_inkind: '2027-13-01' is not an ISO 8601 date"),
+        ("2027-13-01", r"as_of of match_inkind: '2027-13-01' is not a"),
         (None, r"must be a date \(YYYY-MM-DD\); got None"),
     ],
 )

@@ -18,7 +18,7 @@ def _cmd_inkind(args: argparse.Namespace) -> int:
     try:
         ds = load_dataset(args.path)
         result = match_inkind(
-            ds.offers, ds.requests, ds.organisations, as_of=args.as_of
+            ds.offers, ds.requests, ds.organisations, as_of=args.as_of, lang=args.lang
         )
         letters = draft_letters(result, ds, lang=args.lang)
         advice = ask_earlier(result, ds, lang=args.lang)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._exceptions import InvalidDatasetError, InvalidInputError, Problem
+from ._exceptions import InvalidDatasetError, InvalidInputError, Problem, check_choice
 from ._inkind_models import DateWindow, InkindKind, InkindOffer, InkindRequest
 from ._models import Organisation, _iso_date
 from ._rules import great_circle_km
@@ -52,6 +52,109 @@ __all__ = [
 
 _NEVER = np.iinfo(np.int64).min // 4
 _SHOWN = 3  # offers named per reason before "and N more"
+
+#: The languages of reasons (and of letters and advice).
+LANGUAGES = ("en", "ru")
+KIND_RU = {
+    "printing": "печать",
+    "transport": "транспорт",
+    "food": "питание",
+    "venue": "помещение",
+    "equipment": "оборудование",
+    "other": "помощь",
+}
+# Why a request is not fully covered, in each language; the fields are filled in by _say.
+_REASONS = {
+    "en": {
+        "no_offer": "no offer of {kind} in {unit!r}",
+        "units": "; offers of {kind} use: {units}",
+        "outside": "outside the service area of every {kind} offer",
+        "opens": "offer {offer!r} takes requests from {start}; send it between then and {end}",
+        "more_later": "and {more} opening later",
+        "too_late": "too late for {fitting}: the last day to ask was {day} (offer {offer!r})",
+        "never": "offer {offer!r} takes requests only in {windows}, none of which is "
+        "{days} before {needed}",
+        "no_day": "offer {offer!r} needs {notice}, more days than there are before {needed}",
+        "more_never": "and {more} whose windows never fit",
+        "covered": "covered {got} of {quantity} {unit}: {held}",
+        "held_one": "the one fitting offer holds {only}{units} {unit}",
+        "held_all": "the {n} fitting offers hold {only}{units} {unit} in all",
+        "only": "only ",
+        "others": ", and other requests take {others} of them",
+        "none": "no fitting offer",
+    },
+    "ru": {
+        "no_offer": "нет предложений вида «{kind}» в единицах «{unit}»",
+        "units": "; предложения этого вида используют: {units}",
+        "outside": "вне зоны обслуживания всех предложений вида «{kind}»",
+        "opens": "предложение «{offer}» принимает заявки с {start}; отправьте запрос в срок "
+        "с {start} по {end}",
+        "more_later": "и {more} с приёмом заявок позже",
+        "too_late": "слишком поздно для {fitting}: последний день для запроса — {day} "
+        "(предложение «{offer}»)",
+        "never": "предложение «{offer}» принимает заявки только в периоды {windows}, и ни "
+        "один из них не приходится за {days} до {needed}",
+        "no_day": "предложение «{offer}» просит обращаться за {days}, а до {needed} "
+        "столько дней нет",
+        "more_never": "и {more} с неподходящими периодами приёма заявок",
+        "covered": "покрыто {got} из {quantity} {unit}: {held}",
+        "held_one": "единственное подходящее предложение даёт {only}{units} {unit}",
+        "held_all": "подходящие предложения ({n}) дают в сумме {only}{units} {unit}",
+        "only": "только ",
+        "others": ", и {others} из них забирают другие запросы",
+        "none": "нет подходящего предложения",
+    },
+}
+
+
+def plural_ru(n: int, one: str, few: str, many: str) -> str:
+    """The Russian form for ``n``: ``one`` (1, 21), ``few`` (2-4, 22) or ``many`` (5, 11).
+
+    Examples
+    --------
+    >>> [plural_ru(n, "день", "дня", "дней") for n in (1, 3, 5, 11, 21, 104)]
+    ['день', 'дня', 'дней', 'дней', 'день', 'дня']
+    """
+    if 11 <= n % 100 <= 14:
+        return many
+    if n % 10 == 1:
+        return one
+    return few if 2 <= n % 10 <= 4 else many
+
+
+def _more_text(n: int, lang: str) -> str:
+    """``n`` more offers: ``1 more offer``, ``ещё 4 предложения``."""
+    if lang == "ru":
+        return f"ещё {n} {plural_ru(n, 'предложение', 'предложения', 'предложений')}"
+    return f"{n} more offer" if n == 1 else f"{n} more offers"
+
+
+def _fitting_text(n: int, lang: str) -> str:
+    """``n`` fitting offers after "for" (in Russian after «для», so in the genitive)."""
+    if lang == "ru":
+        one = n % 10 == 1 and n % 100 != 11
+        return f"{n} подходящего предложения" if one else f"{n} подходящих предложений"
+    return f"{n} fitting offer" if n == 1 else f"{n} fitting offers"
+
+
+def days_text(n: int, lang: str) -> str:
+    """``n`` days with the right plural form: ``1 day``, ``3 дня``, ``11 дней``, ``21 день``.
+
+    Examples
+    --------
+    >>> [days_text(n, "ru") for n in (1, 3, 5, 11, 21, 104)]
+    ['1 день', '3 дня', '5 дней', '11 дней', '21 день', '104 дня']
+    """
+    if lang == "ru":
+        return f"{n} {plural_ru(n, 'день', 'дня', 'дней')}"
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def _say(lang: str, key: str, **fields: Any) -> str:
+    """One reason in ``lang``; a ``kind`` field is named in that language."""
+    if lang == "ru" and "kind" in fields:
+        fields["kind"] = KIND_RU[fields["kind"]]
+    return _REASONS[lang][key].format(**fields)
 
 
 @dataclass(frozen=True)
@@ -120,7 +223,8 @@ class InkindResult:
     late : tuple of LateRequest
         Every (request, offer) pair that fits except that the request came too late.
     reasons : mapping of str to str
-        InkindRequest id to why it is not fully covered (only requests not fully covered).
+        InkindRequest id to why it is not fully covered (only requests not fully covered),
+        in the language ``match_inkind`` was given.
     as_of : date
         The sending date.
 
@@ -310,6 +414,7 @@ def match_inkind(
     organisations: Iterable[Organisation | Mapping[str, Any]],
     *,
     as_of: date | str,
+    lang: str = "en",
 ) -> InkindResult:
     """Match in-kind requests to offers, covering as many units as possible.
 
@@ -320,6 +425,9 @@ def match_inkind(
         Every offer's and request's ``organisation_id`` must be among them.
     as_of : date or ISO string
         The day the requests would be sent.
+    lang : {"en", "ru"}
+        The language of the reasons.
+
     Returns
     -------
     InkindResult
@@ -351,7 +459,10 @@ def match_inkind(
     [('lunch', 30)]
     >>> res.late[0].latest_send.isoformat()
     '2027-04-29'
+    >>> print(mk.match_inkind(offers, requests, orgs, as_of="2027-05-01", lang="ru").reasons["late"])
+    слишком поздно для 1 подходящего предложения: последний день для запроса — 2027-04-29 (предложение «bread»)
     """
+    check_choice("lang", lang, LANGUAGES, caller="match_inkind")
     try:
         day = _iso_date(as_of)
     except ValueError as err:
@@ -382,11 +493,11 @@ def match_inkind(
     arc_off: list[NDArray[np.int64]] = []
     for (kind, unit), (ri, oj) in sorted(groups.items()):
         if not oj:
+            units = ", ".join(sorted({o.unit for o in offs if o.kind.value == kind}))
+            hint = _say(lang, "units", kind=kind, units=units) if units else ""
             for i in ri:
-                units = sorted({o.unit for o in offs if o.kind.value == kind})
-                hint = f"; offers of {kind} use: {', '.join(units)}" if units else ""
                 reasons.setdefault(reqs[i].id, []).append(
-                    f"no offer of {kind} in {reqs[i].unit!r}{hint}"
+                    _say(lang, "no_offer", kind=kind, unit=reqs[i].unit) + hint
                 )
             continue
         if not ri:
@@ -413,7 +524,7 @@ def match_inkind(
         off_col[oj] = np.arange(len(oj))
         latest_of.append(t.latest)
         fits.update(greqs[a].id for a in np.flatnonzero(feasible.any(axis=1)))
-        _explain_group(greqs, goffs, area, t, feasible, today, reasons)
+        _explain_group(greqs, goffs, area, t, feasible, today, reasons, lang)
 
         pr, po = np.nonzero(feasible)
         arc_req.append(np.asarray(ri, dtype=np.int64)[pr])
@@ -450,8 +561,8 @@ def match_inkind(
         why = list(reasons.get(r.id, []))
         if got or r.id in fits:
             n, held, others = (int(x[i]) for x in fitting)
-            why.append(_short_text(r, got, n, held, others))
-        final[r.id] = "; ".join(why) or "no fitting offer"
+            why.append(_short_text(r, got, n, held, others, lang))
+        final[r.id] = "; ".join(why) or _say(lang, "none")
     late.sort(key=lambda x: (x.request_id, x.offer_id))
     return InkindResult(tuple(allocations), tuple(late), final, day)
 
@@ -476,14 +587,16 @@ def _fitting_units(
     return n_fit, held, others
 
 
-def _short_text(r: InkindRequest, got: int, n: int, held: int, others: int) -> str:
+def _short_text(
+    r: InkindRequest, got: int, n: int, held: int, others: int, lang: str
+) -> str:
     """Why a request that fits some offers is not fully covered: too little, or taken."""
-    offers = "the one fitting offer holds" if n == 1 else f"the {n} fitting offers hold"
-    only = "only " if held < r.quantity else ""
-    why = f"{offers} {only}{held} {r.unit}{'' if n == 1 else ' in all'}"
+    only = _say(lang, "only") if held < r.quantity else ""
+    key = "held_one" if n == 1 else "held_all"
+    why = _say(lang, key, n=n, only=only, units=held, unit=r.unit)
     if others:
-        why += f", and other requests take {others} of them"
-    return f"covered {got} of {r.quantity} {r.unit}: {why}"
+        why += _say(lang, "others", others=others)
+    return _say(lang, "covered", got=got, quantity=r.quantity, unit=r.unit, held=why)
 
 
 def _transport(
@@ -535,47 +648,93 @@ def _explain_group(
     feasible: NDArray[np.bool_],
     today: int,
     reasons: dict[str, list[str]],
+    lang: str,
 ) -> None:
     """Why each request of a group has no fitting offer (a loop per request, not per pair)."""
     for a, r in enumerate(greqs):
         if feasible[a].any():
             continue
-        kind = r.kind.value
         if not area[a].any():
             reasons.setdefault(r.id, []).append(
-                f"outside the service area of every {kind} offer"
+                _say(lang, "outside", kind=r.kind.value)
             )
             continue
         inside = np.flatnonzero(area[a])
         why = reasons.setdefault(r.id, [])
-        later = inside[
-            (t.earliest[a, inside] != _NEVER) & (t.earliest[a, inside] > today)
-        ]
-        later = later[np.argsort(t.earliest[a, later], kind="stable")]
-        for b in later[:_SHOWN]:
-            why.append(
-                f"offer {goffs[b].id!r} takes requests from "
-                f"{date.fromordinal(int(t.earliest[a, b])).isoformat()}; send it between then and "
-                f"{date.fromordinal(int(t.latest[a, b])).isoformat()}"
-            )
-        if len(later) > _SHOWN:
-            why.append(f"and {len(later) - _SHOWN} more offers that open later")
+        why += _opens_later(goffs, inside, t, a, today, lang)
         past = inside[(t.latest[a, inside] != _NEVER) & (t.latest[a, inside] < today)]
         if len(past):
             best = past[np.argmax(t.latest[a, past])]
             why.append(
-                f"too late for {len(past)} fitting offer(s): the last day to ask was "
-                f"{date.fromordinal(int(t.latest[a, best])).isoformat()} (offer {goffs[best].id!r})"
+                _say(
+                    lang,
+                    "too_late",
+                    fitting=_fitting_text(len(past), lang),
+                    day=_iso(t.latest[a, best]),
+                    offer=goffs[best].id,
+                )
             )
-        never = inside[t.latest[a, inside] == _NEVER]
-        for b in never[:_SHOWN]:
-            wins = ", ".join(str(w) for w in goffs[b].windows)
-            why.append(
-                f"offer {goffs[b].id!r} takes requests only in {wins}, none of which is "
-                f"{goffs[b].lead_time_days} days before {r.needed_by.isoformat()}"
+        why += _never_fit(r, goffs, inside[t.latest[a, inside] == _NEVER], lang)
+
+
+def _iso(ordinal: Any) -> str:
+    return date.fromordinal(int(ordinal)).isoformat()
+
+
+def _opens_later(
+    goffs: Sequence[InkindOffer],
+    inside: NDArray[np.int64],
+    t: _Timing,
+    a: int,
+    today: int,
+    lang: str,
+) -> list[str]:
+    """The offers that take requests from a later day, soonest first."""
+    later = inside[(t.earliest[a, inside] != _NEVER) & (t.earliest[a, inside] > today)]
+    later = later[np.argsort(t.earliest[a, later], kind="stable")]
+    out = [
+        _say(
+            lang,
+            "opens",
+            offer=goffs[b].id,
+            start=_iso(t.earliest[a, b]),
+            end=_iso(t.latest[a, b]),
+        )
+        for b in later[:_SHOWN]
+    ]
+    if len(later) > _SHOWN:
+        out.append(_say(lang, "more_later", more=_more_text(len(later) - _SHOWN, lang)))
+    return out
+
+
+def _never_fit(
+    r: InkindRequest,
+    goffs: Sequence[InkindOffer],
+    never: NDArray[np.int64],
+    lang: str,
+) -> list[str]:
+    """The offers on which no day is both open for requests and early enough."""
+    out = []
+    for b in never[:_SHOWN]:
+        o = goffs[b]
+        lead, needed = o.lead_time_days, r.needed_by.isoformat()
+        if o.windows:
+            wins = ", ".join(str(w) for w in o.windows)
+            days = days_text(lead, lang)
+            out.append(
+                _say(lang, "never", offer=o.id, windows=wins, days=days, needed=needed)
             )
-        if len(never) > _SHOWN:
-            why.append(f"and {len(never) - _SHOWN} more offers whose windows never fit")
+        else:  # the notice reaches back before the first day of the calendar
+            notice = f"{lead} day's notice" if lead == 1 else f"{lead} days' notice"
+            days = days_text(lead, lang)
+            out.append(
+                _say(
+                    lang, "no_day", offer=o.id, notice=notice, days=days, needed=needed
+                )
+            )
+    if len(never) > _SHOWN:
+        out.append(_say(lang, "more_never", more=_more_text(len(never) - _SHOWN, lang)))
+    return out
 
 
 # The package shows public names as ``matchkit.X``; doctest would then skip them here.

@@ -21,11 +21,18 @@ from datetime import date
 
 from ._dataset import Dataset
 from ._exceptions import InvalidInputError, check_choice
-from ._inkind import Allocation, InkindOffer, InkindRequest, InkindResult, LateRequest
+from ._inkind import (
+    KIND_RU,
+    LANGUAGES,
+    Allocation,
+    InkindOffer,
+    InkindRequest,
+    InkindResult,
+    LateRequest,
+    days_text,
+)
 
 __all__ = ["LANGUAGES", "Advice", "Letter", "ask_earlier", "draft_letters"]
-
-LANGUAGES = ("en", "ru")
 
 _MONTHS_EN = (
     "January",
@@ -65,14 +72,7 @@ _KIND_NAME = {
         "equipment": "equipment",
         "other": "in-kind help",
     },
-    "ru": {
-        "printing": "печать",
-        "transport": "транспорт",
-        "food": "питание",
-        "venue": "помещение",
-        "equipment": "оборудование",
-        "other": "помощь",
-    },
+    "ru": KIND_RU,
 }
 
 # Per kind: the request sentence, the label of the date and the label of the place.
@@ -143,28 +143,6 @@ def notice_text(n: int) -> str:
     ("1 day's notice", "30 days' notice")
     """
     return f"{n} day's notice" if n == 1 else f"{n} days' notice"
-
-
-def days_text(n: int, lang: str) -> str:
-    """``n`` days with the right plural form: ``1 day``, ``3 дня``, ``11 дней``, ``21 день``.
-
-    Examples
-    --------
-    >>> [days_text(n, "ru") for n in (1, 3, 5, 11, 21, 104)]
-    ['1 день', '3 дня', '5 дней', '11 дней', '21 день', '104 дня']
-    """
-    if lang == "ru":
-        tail = n % 100
-        if 11 <= tail <= 14:
-            word = "дней"
-        elif n % 10 == 1:
-            word = "день"
-        elif 2 <= n % 10 <= 4:
-            word = "дня"
-        else:
-            word = "дней"
-        return f"{n} {word}"
-    return f"{n} day" if n == 1 else f"{n} days"
 
 
 @dataclass(frozen=True)
@@ -603,4 +581,4 @@ def ask_earlier(
 
 # The package shows public names as ``matchkit.X``; doctest would then skip them here.
 __test__ = {_n: globals()[_n] for _n in __all__ if callable(globals()[_n])}
-__test__.update(format_date=format_date, days_text=days_text)
+__test__.update(format_date=format_date)
