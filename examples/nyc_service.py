@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # 2. The round's date, and volunteers generated around New York on that date.
     as_of = busiest_day(nyc.needs)
-    live = sum(1 for n in nyc.needs if n.end_date is None or n.end_date >= as_of)
-    print(f"\nround date {as_of}: {live} of {len(nyc.needs)} needs not over yet")
+    live = {n.id for n in nyc.needs if n.end_date is None or n.end_date >= as_of}
+    print(f"\nround date {as_of}: {len(live)} of {len(nyc.needs)} needs not over yet")
     city = mk.datasets.synthetic_city(
         args.volunteers, 0, seed=args.seed, center=NYC_CENTER, radius_km=15,
         causes=NYC_CAUSES, languages={"en": 0.95, "es": 0.25, "zh": 0.06}, as_of=as_of,
@@ -67,8 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     # 3. One round.
     result = mk.match(ds, as_of=as_of)
     placed = sum(1 for _ in result.proposals)
+    # result.unfilled also lists the needs that are over on the round date: count the others.
+    free = sum(1 for need_id in result.unfilled if need_id in live)
     print(f"{placed} proposals for {len(ds.volunteers)} volunteers; "
-          f"{len(result.unfilled)} needs keep free places; fill rate {result.metrics.get('fill_rate') or 0:.1%}")
+          f"{free} of the {len(live)} needs not over keep free places; "
+          f"fill rate {result.metrics.get('fill_rate') or 0:.1%}")
     by_cause: dict[str, int] = {}
     for p in result.proposals:
         for c in ds.need(p.need_id).causes:

@@ -665,3 +665,32 @@ def test_the_docs_give_what_the_sample_import_gives(default: mk.NycImport) -> No
     assert f"{kinds['places disagree']} places that disagree" in section
     assert 'sets `vetted_by="nyc-service"` on every `open` need' in section
     assert {n.vetted_by for n in ds.needs} == {"nyc-service"}
+
+
+def test_the_example_counts_only_needs_not_over_as_keeping_free_places(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+    import re
+
+    path = Path(__file__).parent.parent / "examples" / "nyc_service.py"
+    spec = importlib.util.spec_from_file_location("nyc_service_example", path)
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    results: list[mk.MatchResult] = []
+    match = mk.match
+
+    def recording_match(*args: object, **kwargs: object) -> mk.MatchResult:
+        results.append(match(*args, **kwargs))  # type: ignore[arg-type]
+        return results[-1]
+
+    monkeypatch.setattr(mk, "match", recording_match)
+    assert example.main(["--volunteers", "300"]) == 0
+    out = capsys.readouterr().out
+    found = re.search(r"(\d+) of the (\d+) needs not over keep free places", out)
+    assert found, out
+    (result,) = results
+    over = {nid for nid, why in result.unfilled.items() if why.code == "ended"}
+    assert over  # the round date leaves some listings over, which must not be counted
+    assert int(found[1]) == len(result.unfilled) - len(over) <= int(found[2])
