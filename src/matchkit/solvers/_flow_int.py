@@ -9,7 +9,9 @@ reduced by the pins, edges that cannot be used dropped) with int64 weights:
   The answer is optimal for the rounded weights, and its true weight is within
   ``(k_opt + k) / (2 * scale)`` of the float optimum, where ``k`` and ``k_opt`` are the
   numbers of free pairs chosen by it and by a float optimum (each at most
-  ``min(sum of free volunteer capacity, sum of free need capacity)``);
+  ``min(sum of free volunteer capacity, sum of free need capacity)``). The automatic
+  scale is a power of two that puts the largest ``|w|`` in ``[2**19, 2**20]`` when it is
+  at most 1, and is 2**20 for larger weights, lowered as far as the exact range needs;
 * ``objective="weight"``: edges with rounded weight ``<= 0`` are dropped (leaving a
   volunteer unmatched is worth 0, so they are never worth choosing);
 * ``objective="cardinality"``: every usable edge stays and gets the weight
@@ -20,6 +22,8 @@ reduced by the pins, edges that cannot be used dropped) with int64 weights:
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +40,12 @@ IntArray = NDArray[np.int64]
 # Largest integer weight the flow core accepts. Sums of up to 2**21 weights (and their
 # dual prices) stay below 2**53, so they are exact in int64 and in float64 alike.
 MAX_INT_WEIGHT = 2**31
-_DEFAULT_SCALE_MAX = 2**20
+#: The automatic scale puts the largest |weight| near 2**TOP_BITS (weights in [0, 1] get
+#: 2**20), or keeps 2**TOP_BITS for larger weights, as far as the exact range allows.
+TOP_BITS = 20
+#: Largest automatic scale (2**960): weight units times the auction's multiplier stay
+#: within float64. Only weights below about 1e-283 would need more.
+_MAX_SCALE_EXP = 960
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,29 @@ def _is_integral(w: NDArray[np.float64]) -> bool:
     return bool(np.all(w == np.round(w))) and (w.size == 0 or float(np.abs(w).max()) < 2**53)
 
 
+def _as_float(s: int) -> float:
+    return float(s) if s < 2**1000 else math.inf
+
+
+def _auto_scale(maxabs: float, integral: bool, fits: Callable[[int], bool]) -> int:
+    """1 for whole numbers that fit; else the power of two that puts ``maxabs`` in
+    [2**19, 2**20] when it is at most 1 (2**20 when larger), halved until it fits."""
+    if integral and fits(1):
+        return 1
+    exp = math.frexp(maxabs)[1] if maxabs > 0 else 0  # maxabs < 2**exp
+    bits = TOP_BITS - min(exp, 0)
+    if bits > _MAX_SCALE_EXP:
+        raise InvalidInputError(
+            f"the weights are too small for the flow method to scale to integers (the "
+            f"largest |weight| is {maxabs:g}); multiply them by a constant such as 1e100, "
+            f"or use method='hungarian'"
+        )
+    scale = 1 << bits
+    while scale > 1 and not fits(scale):
+        scale //= 2
+    return scale
+
+
 def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None) -> IntProblem:
     """Reduce ``problem`` to its free part with positive int64 weights.
 
@@ -100,9 +132,10 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
     objective : {"weight", "cardinality"}
         What the solver maximises (see the module docstring).
     scale : int or None
-        Multiplier for float weights. ``None``: 1 when every weight is a whole number,
-        otherwise the largest power of two (at most 2**20) that keeps every scaled weight
-        within the exact integer range.
+        Multiplier for float weights. ``None``: 1 when every weight is a whole number
+        that fits, otherwise the power of two that puts the largest ``|weight|`` in
+        ``[2**19, 2**20]`` when it is at most 1, or 2**20 when larger, halved until the
+        integers fit the exact range.
 
     Raises
     ------
@@ -122,6 +155,13 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
     ...                         n_left=2, n_right=1), objective="weight", scale=None)
     >>> every.kept is None, every.edges.tolist(), every.original(np.array([1])).tolist()
     (True, [0, 1], [1])
+
+    Small weights keep the same relative resolution:
+
+    >>> tiny = mk.MatchProblem.from_edges([0, 1], [0, 0], [3e-7, 1e-7], n_left=2, n_right=1)
+    >>> t = integer_problem(tiny, objective="weight", scale=None)
+    >>> t.weight.tolist(), t.scale == 2**41
+    ([659707, 219902], True)
     """
     # Without pins (a first round), no mask of every edge is made unless a side without
     # room has edges: None stands for "every edge is usable".
@@ -147,17 +187,12 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
 
     def largest(s: int) -> float:  # largest integer weight the solver will see
         if objective == "weight":
-            return maxabs * s
-        return (n_pairs + 1) * (2 * maxabs * s + 2)
+            return maxabs * _as_float(s)
+        return (n_pairs + 1) * (2 * maxabs * _as_float(s) + 2)
 
     if scale is None:
-        if _is_integral(w) and largest(1) <= limit:
-            scale = 1
-        else:
-            scale = _DEFAULT_SCALE_MAX
-            while scale > 1 and largest(scale) > limit:
-                scale //= 2
-    if maxabs * scale > limit:
+        scale = _auto_scale(maxabs, _is_integral(w), lambda s: largest(s) <= limit)
+    if maxabs * _as_float(scale) > limit:
         fit = max(1, int(limit // max(maxabs, 1.0)))
         raise InvalidInputError(
             f"weights up to {maxabs:g} times scale={scale} exceed the exact integer range of "
@@ -168,13 +203,14 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
     # temporary of every weight would fault 150 MB in at 19 M edges), on the worker
     # threads, each over its run of slices; each tells whether its weights are all > 0.
     wi = np.empty(w.shape, dtype=np.int64)
+    fscale = float(scale)
 
     def scale_run(start: int, stop: int) -> bool:
         buf = np.empty(min(stop - start, _SLICE), dtype=np.float64)
         positive = True
         for a in range(start, stop, _SLICE):
             part = buf[: min(stop - a, _SLICE)]
-            np.multiply(w[a : a + part.size], scale, out=part)
+            np.multiply(w[a : a + part.size], fscale, out=part)
             np.rint(part, out=wi[a : a + part.size], casting="unsafe")
             positive = positive and bool(wi[a : a + part.size].min() > 0)
         return positive

@@ -1,0 +1,115 @@
+"""Float weights of any magnitude against scipy's linear_sum_assignment.
+
+flow rounds float weights to integers with a documented relative resolution; hungarian
+and milp work on the floats. These tests hold each method to its documented promise on
+weights far from [0, 1], where a fixed resolution or an absolute tolerance would fail.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
+
+import matchkit as mk
+from matchkit import InvalidInputError
+from matchkit._checks import check_assignment
+from matchkit.solvers._flow_int import integer_problem
+
+
+def lsa_best(w: np.ndarray, *, cardinality: bool = False) -> float:
+    """Optimum of a dense problem (capacity 1 everywhere) by scipy's LSA: under
+    "weight" pairs with weight <= 0 count as unmatched; under "cardinality" every row
+    of a square or wide matrix is matched."""
+    m = w if cardinality else np.maximum(w, 0.0)
+    r, c = linear_sum_assignment(m, maximize=True)
+    return float(m[r, c].sum())
+
+
+def flow_gap_bound(w: np.ndarray) -> float:
+    """The documented bound for objective="weight": n_pairs * max|w| * 2**-19."""
+    return min(w.shape) * float(np.abs(w).max()) * 2.0**-19
+
+
+def solve(w: np.ndarray, method: str | object = "flow", objective: str = "weight"):
+    p = mk.MatchProblem.from_dense(w)
+    a = mk.solve(p, method=method, objective=objective)  # type: ignore[arg-type]
+    check_assignment(p, a)
+    return a
+
+
+# ---------------------------------------------------------------------------------------
+# flow: the automatic scale follows the weights' magnitude
+# ---------------------------------------------------------------------------------------
+
+
+def test_flow_keeps_a_single_tiny_pair() -> None:
+    # 1e-7 at a fixed scale of 2**20 rounded to 0, and a weight <= 0 is never chosen.
+    assert solve(np.array([[1e-7]])).pairs.tolist() == [[0, 0]]
+
+
+def test_flow_ranks_tiny_weights_like_scipy() -> None:
+    w = np.array([[3e-6, 2e-6], [2e-6, 0.5e-6]])
+    a = solve(w)
+    assert a.pairs.tolist() == [[0, 1], [1, 0]]
+    assert a.objective == pytest.approx(lsa_best(w), rel=1e-12)
+
+
+@pytest.mark.parametrize("magnitude", [1e-250, 1e-100, 1e-12, 1e-7, 1e-5, 0.3, 1.0, 50.0,
+                                       3e3, 1e6, 2e9])
+@pytest.mark.parametrize("seed", range(3))
+def test_flow_within_the_relative_bound_at_every_magnitude(seed: int, magnitude: float) -> None:
+    w = np.random.default_rng(seed).random((15, 15)) * magnitude
+    a = solve(w)
+    best = lsa_best(w)
+    assert a.objective <= best * (1 + 1e-12)
+    assert best - a.objective <= flow_gap_bound(w)
+    top = float(np.abs(w).max()) * a.info["scale"]
+    assert top <= 2**31  # the exact integer range
+    if magnitude <= 2**11:
+        assert top >= 2**19  # about 20 significant bits of the largest weight
+
+
+@given(
+    exponent=st.integers(-250, 9),
+    shape=st.tuples(st.integers(1, 7), st.integers(1, 7)),
+    seed=st.integers(0, 2**32 - 1),
+    signed=st.booleans(),
+)
+def test_flow_property_within_the_relative_bound(
+    exponent: int, shape: tuple[int, int], seed: int, signed: bool
+) -> None:
+    rng = np.random.default_rng(seed)
+    w = rng.random(shape) * 10.0**exponent
+    if signed:
+        w -= rng.random(shape) * 10.0**exponent / 2
+    a = solve(w)
+    best = lsa_best(w)
+    assert best - a.objective <= flow_gap_bound(w)
+    assert a.objective <= best + abs(best) * 1e-12
+
+
+@pytest.mark.parametrize("top", [0.5000001, 0.75, 1.0, 1.5, 100.0, 2048.0])
+def test_flow_scale_is_unchanged_for_weights_up_to_2_to_the_11(top: float) -> None:
+    # Scores in [0, 1] (a city's) and weights up to 2**11 keep the scale 2**20 they had
+    # when it was fixed: the same integers, so the same answers.
+    rng = np.random.default_rng(4)
+    w = rng.random((30, 20)) * top
+    w[3, 4] = top
+    p = mk.MatchProblem.from_dense(w)
+    ip = integer_problem(p, objective="weight", scale=None)
+    assert ip.scale == 2**20
+    assert np.array_equal(ip.weight, np.rint(w.reshape(-1)[w.reshape(-1) > 0] * 2**20))
+
+
+def test_flow_scale_above_2_to_the_11_fits_the_exact_range() -> None:
+    w = np.array([[5000.5, 1.0], [1.0, 4000.25]])
+    ip = integer_problem(mk.MatchProblem.from_dense(w), objective="weight", scale=None)
+    assert ip.scale == 2**18  # 5000.5 * 2**18 < 2**31 <= 5000.5 * 2**19
+
+
+def test_flow_refuses_weights_below_its_smallest_unit() -> None:
+    with pytest.raises(InvalidInputError, match="too small .* multiply them by a constant"):
+        solve(np.array([[1e-290, 0.0]]))
