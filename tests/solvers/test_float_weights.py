@@ -7,6 +7,8 @@ weights far from [0, 1], where a fixed resolution or an absolute tolerance would
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -113,3 +115,68 @@ def test_flow_scale_above_2_to_the_11_fits_the_exact_range() -> None:
 def test_flow_refuses_weights_below_its_smallest_unit() -> None:
     with pytest.raises(InvalidInputError, match="too small .* multiply them by a constant"):
         solve(np.array([[1e-290, 0.0]]))
+
+
+# ---------------------------------------------------------------------------------------
+# flow: objective="cardinality" (the minimum-cost perfect-assignment recipe)
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_min_cost_recipe_on_integer_costs_is_exact_with_flow(seed: int) -> None:
+    cost = np.random.default_rng(seed).integers(0, 10**4, (60, 60))
+    top = int(cost.max()) + 1
+    a = solve((top - cost).astype(float), objective="cardinality")
+    r, c = linear_sum_assignment(cost)
+    assert len(a) == 60 and 60 * top - a.objective == cost[r, c].sum()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_min_cost_recipe_on_float_costs_is_exact_with_hungarian(seed: int) -> None:
+    # Two cost tiers: the fine part is 1e-6 of the coarse one.
+    rng = np.random.default_rng(seed)
+    n = 120
+    cost = 1e5 * rng.integers(0, 2, (n, n)) + 0.1 * rng.random((n, n))
+    top = cost.max() + 1
+    a = solve(top - cost, "hungarian", "cardinality")
+    r, c = linear_sum_assignment(cost)
+    assert len(a) == n
+    assert cost[a.pairs[:, 0], a.pairs[:, 1]].sum() == pytest.approx(cost[r, c].sum(), abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_min_cost_recipe_on_float_costs_with_flow_warns_and_keeps_its_bound(
+    seed: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    rng = np.random.default_rng(seed)
+    n = 1000
+    cost = 1e5 * rng.integers(0, 2, (n, n)) + 0.1 * rng.random((n, n))
+    top = cost.max() + 1
+    with caplog.at_level(logging.WARNING, logger="matchkit"):
+        a = solve(top - cost, "flow", "cardinality")
+    assert "objective='cardinality' rounds the float weights" in caplog.text
+    assert "method='hungarian'" in caplog.text
+    r, c = linear_sum_assignment(cost)
+    got = cost[a.pairs[:, 0], a.pairs[:, 1]].sum()
+    assert len(a) == n
+    # The scale comes from the weight range (1e5), not from twice the largest |weight|.
+    assert a.info["scale"] == 16
+    assert got - cost[r, c].sum() <= n / a.info["scale"]
+
+
+def test_cardinality_resolution_follows_the_weight_range() -> None:
+    # Weights 1000 + 1e-4 * U: the range is 1e-4, so the count leaves room for a fine
+    # resolution although every weight is large.
+    rng = np.random.default_rng(8)
+    w = 1000.0 + 1e-4 * rng.random((40, 40))
+    a = solve(w, objective="cardinality")
+    assert len(a) == 40
+    assert lsa_best(w, cardinality=True) - a.objective <= 40 * 1e-4 * 2.0**-19
+
+
+def test_cardinality_on_integer_weights_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    w = np.random.default_rng(2).integers(-50, 50, (30, 30)).astype(float)
+    with caplog.at_level(logging.WARNING, logger="matchkit"):
+        a = solve(w, objective="cardinality")
+    assert caplog.text == ""
+    assert a.objective == lsa_best(w, cardinality=True)

@@ -14,14 +14,18 @@ reduced by the pins, edges that cannot be used dropped) with int64 weights:
   at most 1, and is 2**20 for larger weights, lowered as far as the exact range needs;
 * ``objective="weight"``: edges with rounded weight ``<= 0`` are dropped (leaving a
   volunteer unmatched is worth 0, so they are never worth choosing);
-* ``objective="cardinality"``: every usable edge stays and gets the weight
+* ``objective="cardinality"``: every usable edge stays. The weights are shifted first,
+  ``W = round((w - min(w)) * scale)``, so only their range counts, and every edge gets
   ``W - min(W) + 1 + B`` with ``B = K * (max(W) - min(W) + 1)`` and ``K`` an upper bound on
   the number of chosen pairs. One more pair then always outweighs any difference in
-  weight, and among assignments of equal size the order by weight is unchanged.
+  weight, and among assignments of equal size the order by weight is unchanged. The
+  bonus takes about ``log2(K)`` bits of the exact range, so float weights are rounded
+  more coarsely than under "weight" (a warning says so).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +50,9 @@ TOP_BITS = 20
 #: Largest automatic scale (2**960): weight units times the auction's multiplier stay
 #: within float64. Only weights below about 1e-283 would need more.
 _MAX_SCALE_EXP = 960
+_OTHER_METHODS = "method='hungarian' or method='milp' (they work on the float weights)"
+
+log = logging.getLogger("matchkit")
 
 
 @dataclass(frozen=True)
@@ -114,12 +121,24 @@ def _auto_scale(maxabs: float, integral: bool, fits: Callable[[int], bool]) -> i
         raise InvalidInputError(
             f"the weights are too small for the flow method to scale to integers (the "
             f"largest |weight| is {maxabs:g}); multiply them by a constant such as 1e100, "
-            f"or use method='hungarian'"
+            f"or use {_OTHER_METHODS}"
         )
     scale = 1 << bits
     while scale > 1 and not fits(scale):
         scale //= 2
     return scale
+
+
+def _warn_if_count_costs_precision(scale: int, weight_scale: int, n_pairs: int) -> None:
+    # Under "cardinality" the pair count takes log2(n_pairs) bits of the exact range.
+    if scale < weight_scale:
+        log.warning(
+            "flow: objective='cardinality' rounds the float weights to multiples of 1/%d "
+            "(the pair count uses the rest of the exact integer range; "
+            "objective='weight' would round to 1/%d), so the total weight may fall short "
+            "of the optimum by up to %.3g; for an exact answer on float weights use %s",
+            scale, weight_scale, n_pairs / scale, _OTHER_METHODS,
+        )
 
 
 def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None) -> IntProblem:
@@ -133,9 +152,9 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
         What the solver maximises (see the module docstring).
     scale : int or None
         Multiplier for float weights. ``None``: 1 when every weight is a whole number
-        that fits, otherwise the power of two that puts the largest ``|weight|`` in
-        ``[2**19, 2**20]`` when it is at most 1, or 2**20 when larger, halved until the
-        integers fit the exact range.
+        that fits, otherwise the power of two that puts the largest ``|weight|`` (for
+        "cardinality": the weight range) in ``[2**19, 2**20]`` when it is at most 1, or
+        2**20 when larger, halved until the integers fit the exact range.
 
     Raises
     ------
@@ -180,23 +199,38 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
             usable = room if usable is None else usable & room
     every = usable is None or bool(usable.all())  # then no compressed copies
     w = problem.weight if every or usable is None else problem.weight[usable]
-    maxabs = max(float(w.max()), -float(w.min())) if w.size else 0.0  # (no |w| copy)
-    n_pairs = int(min(lcap.clip(0).sum(), rcap.clip(0).sum(), w.size))
+    w_max, w_min = (float(w.max()), float(w.min())) if w.size else (0.0, 0.0)
+    maxabs = max(w_max, -w_min)  # (no |w| copy)
+    # (capacities clipped to the edge count first: a sum of huge ones cannot overflow)
+    n_pairs = int(min(np.minimum(lcap.clip(0), w.size).sum(),
+                      np.minimum(rcap.clip(0), w.size).sum(), w.size))
     # Every sum of chosen weights (and of dual prices) must stay exact: <= 2**52.
     limit = min(MAX_INT_WEIGHT, 2**52 // max(n_pairs, 1))
 
-    def largest(s: int) -> float:  # largest integer weight the solver will see
+    # "cardinality" rounds w - min(w): only the weight range matters there.
+    shift = w_min if objective == "cardinality" else 0.0
+    magnitude = maxabs if objective == "weight" else w_max - w_min
+
+    def largest(s: int) -> float:
+        """Bound on the largest integer weight the solver will see at scale ``s``."""
         if objective == "weight":
             return maxabs * _as_float(s)
-        return (n_pairs + 1) * (2 * maxabs * _as_float(s) + 2)
+        # round((w - min(w)) * s) lies in [0, span - 1], span <= (w_max - w_min) * s + 2
+        # (one more for the float subtraction); every edge then gets 1 + K * span more,
+        # so the largest is at most (K + 1) * span.
+        return (n_pairs + 1) * ((w_max - w_min) * _as_float(s) + 3)
 
+    integral = _is_integral(w)
     if scale is None:
-        scale = _auto_scale(maxabs, _is_integral(w), lambda s: largest(s) <= limit)
-    if maxabs * _as_float(scale) > limit:
-        fit = max(1, int(limit // max(maxabs, 1.0)))
+        scale = _auto_scale(magnitude, integral, lambda s: largest(s) <= limit)
+        if objective == "cardinality" and not integral:
+            alone = _auto_scale(magnitude, integral, lambda s: magnitude * s <= limit)
+            _warn_if_count_costs_precision(scale, alone, n_pairs)
+    if magnitude * _as_float(scale) > limit:
+        fit = max(1, int(limit // max(magnitude, 1.0)))
         raise InvalidInputError(
-            f"weights up to {maxabs:g} times scale={scale} exceed the exact integer range of "
-            f"the flow method (|weight * scale| <= {limit} for this problem size); use "
+            f"weights up to {magnitude:g} times scale={scale} exceed the exact integer range "
+            f"of the flow method (|weight * scale| <= {limit} for this problem size); use "
             f"scale={fit} or smaller, or rescale the weights"
         )
     # Scaled and rounded into the int64 result slice by slice through a small buffer (a
@@ -210,7 +244,11 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
         positive = True
         for a in range(start, stop, _SLICE):
             part = buf[: min(stop - a, _SLICE)]
-            np.multiply(w[a : a + part.size], fscale, out=part)
+            if shift:
+                np.subtract(w[a : a + part.size], shift, out=part)
+                np.multiply(part, fscale, out=part)
+            else:
+                np.multiply(w[a : a + part.size], fscale, out=part)
             np.rint(part, out=wi[a : a + part.size], casting="unsafe")
             positive = positive and bool(wi[a : a + part.size].min() > 0)
         return positive
@@ -230,8 +268,8 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
         big = n_pairs * span
         if big + span > limit:
             raise InvalidInputError(
-                f"objective='cardinality' needs integer weights up to {big + span}, beyond the "
-                f"exact range of the flow method ({limit} for this problem size); pass a "
+                f"objective='cardinality' needs integer weights up to {big + span}, beyond "
+                f"the exact range of the flow method ({limit} for this problem size); pass a "
                 f"smaller scale (now {scale}) or rescale the weights"
             )
         offset = 1 - lo + big
