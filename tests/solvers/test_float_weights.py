@@ -18,6 +18,7 @@ from scipy.optimize import linear_sum_assignment
 import matchkit as mk
 from matchkit import InvalidInputError
 from matchkit._checks import check_assignment
+from matchkit.solvers import FlowSolver
 from matchkit.solvers._flow_int import integer_problem
 
 
@@ -180,3 +181,42 @@ def test_cardinality_on_integer_weights_logs_nothing(caplog: pytest.LogCaptureFi
         a = solve(w, objective="cardinality")
     assert caplog.text == ""
     assert a.objective == lsa_best(w, cardinality=True)
+
+
+# ---------------------------------------------------------------------------------------
+# flow: the advice of its range errors can be followed
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scale", [None, 1])
+def test_weights_beyond_the_range_point_to_other_methods(scale: int | None) -> None:
+    p = mk.MatchProblem.from_dense(np.array([[5e9, 1.0], [1.0, 5e9]]))
+    with pytest.raises(InvalidInputError) as err:
+        FlowSolver(scale=scale).solve(p)
+    msg = str(err.value)
+    assert "even at scale=1" in msg and "method='hungarian'" in msg
+    assert "use scale=" not in msg
+    assert mk.solve(p, method="hungarian").objective == 1e10  # (the advice works)
+
+
+def test_cardinality_beyond_the_range_points_to_other_methods() -> None:
+    # 2200 pairs times a range of 1e6 is beyond 2**31, whatever the scale.
+    cost = np.random.default_rng(0).integers(0, 10**6, (2200, 3))
+    p = mk.MatchProblem.from_dense((cost.max() + 1 - cost).astype(float), right_capacity=1000)
+    with pytest.raises(InvalidInputError) as err:
+        mk.solve(p, objective="cardinality")
+    msg = str(err.value)
+    assert "even at scale=1" in msg and "method='hungarian'" in msg
+    assert "use scale=" not in msg and "smaller scale" not in msg
+
+
+@pytest.mark.parametrize("objective", ["weight", "cardinality"])
+def test_a_named_scale_fits_and_the_next_does_not(objective: str) -> None:
+    w = np.random.default_rng(5).random((20, 20)) * 3e3
+    p = mk.MatchProblem.from_dense(w)
+    with pytest.raises(InvalidInputError, match=r"use scale=(\d+) or smaller") as err:
+        FlowSolver(scale=10**9).solve(p, objective=objective)
+    fit = int(str(err.value).split("use scale=")[1].split()[0])
+    check_assignment(p, FlowSolver(scale=fit).solve(p, objective=objective))
+    with pytest.raises(InvalidInputError):
+        FlowSolver(scale=fit + 1).solve(p, objective=objective)

@@ -141,6 +141,59 @@ def _warn_if_count_costs_precision(scale: int, weight_scale: int, n_pairs: int) 
         )
 
 
+def _largest_fit(limit: int, largest: Callable[[int], float]) -> int:
+    """The largest scale (0 if none) whose weights fit ``limit``."""
+    fit = 1
+    if largest(1) > limit:
+        return 0
+    while fit < 2**_MAX_SCALE_EXP and largest(fit * 2) <= limit:
+        fit *= 2
+    lo, hi = fit, fit * 2  # largest(lo) fits, largest(hi) does not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if largest(mid) <= limit else (lo, mid)
+    return lo
+
+
+def _too_large(
+    magnitude: float,
+    scale: int,
+    limit: int,
+    largest: Callable[[int], float],
+    objective: str,
+) -> str:
+    what = "weights up to" if objective == "weight" else "a weight range of"
+    fit = _largest_fit(limit, largest)
+    if fit:
+        return (
+            f"{what} {magnitude:g} times scale={scale} exceed the exact integer range of "
+            f"the flow method ({limit} for this problem size); use scale={fit} or smaller"
+        )
+    return (
+        f"{what} {magnitude:g} exceed the exact integer range of the flow method "
+        f"({limit} for this problem size) even at scale=1, the smallest scale; use "
+        f"{_OTHER_METHODS}, or divide the weights by a constant (flow then rounds them)"
+    )
+
+
+def _cardinality_too_large(
+    needed: int, scale: int, limit: int, largest: Callable[[int], float]
+) -> str:
+    head = (
+        f"objective='cardinality' needs integer weights up to {needed} (the weight range "
+        f"at scale={scale} plus a bonus per pair larger than that range times the number "
+        f"of pairs), beyond the exact range of the flow method ({limit} for this problem "
+        "size)"
+    )
+    fit = _largest_fit(limit, largest) if scale > 1 else 0
+    if fit:
+        return f"{head}; use scale={fit} or smaller"
+    return (
+        f"{head}, even at scale=1, the smallest scale; use {_OTHER_METHODS}, or divide "
+        "the weights by a constant (flow then rounds them)"
+    )
+
+
 def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None) -> IntProblem:
     """Reduce ``problem`` to its free part with positive int64 weights.
 
@@ -160,7 +213,8 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
     ------
     InvalidInputError
         If the scaled weights (or, for "cardinality", the transformed weights) do not
-        fit the exact integer range; the message says which ``scale`` would.
+        fit the exact integer range; the message names a ``scale`` that fits, or the
+        methods that take such weights when none does.
 
     Examples
     --------
@@ -227,12 +281,7 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
             alone = _auto_scale(magnitude, integral, lambda s: magnitude * s <= limit)
             _warn_if_count_costs_precision(scale, alone, n_pairs)
     if magnitude * _as_float(scale) > limit:
-        fit = max(1, int(limit // max(magnitude, 1.0)))
-        raise InvalidInputError(
-            f"weights up to {magnitude:g} times scale={scale} exceed the exact integer range "
-            f"of the flow method (|weight * scale| <= {limit} for this problem size); use "
-            f"scale={fit} or smaller, or rescale the weights"
-        )
+        raise InvalidInputError(_too_large(magnitude, scale, limit, largest, objective))
     # Scaled and rounded into the int64 result slice by slice through a small buffer (a
     # temporary of every weight would fault 150 MB in at 19 M edges), on the worker
     # threads, each over its run of slices; each tells whether its weights are all > 0.
@@ -268,9 +317,7 @@ def integer_problem(problem: MatchProblem, *, objective: str, scale: int | None)
         big = n_pairs * span
         if big + span > limit:
             raise InvalidInputError(
-                f"objective='cardinality' needs integer weights up to {big + span}, beyond "
-                f"the exact range of the flow method ({limit} for this problem size); pass a "
-                f"smaller scale (now {scale}) or rescale the weights"
+                _cardinality_too_large(big + span, scale, limit, largest)
             )
         offset = 1 - lo + big
         wi = wi + offset
