@@ -519,6 +519,12 @@ def test_requests_are_covered_by_the_dataset_too() -> None:
         ),
         ({"windows": ["2027-05-01"]}, [], r"not a date range; write it as START/END"),
         ({}, [{"id": "r"}, {"id": "r"}], r"duplicate id"),
+        # numbers past int64 are refused by the model, not by numpy
+        ({"quantity": 10**19}, [], r"\(id 'o'\), field 'quantity'.*2147483647"),
+        ({"quantity": 2**31}, [], r"\(id 'o'\), field 'quantity'.*2147483647"),
+        ({"lead_time_days": 10**19}, [], r"field 'lead_time_days'.*3650"),
+        ({"lead_time_days": 3651}, [], r"field 'lead_time_days'.*3650"),
+        ({}, [{"id": "r", "quantity": 10**19}], r"\(id 'r'\), field 'quantity'"),
     ],
 )
 def test_bad_input_names_the_record(offer: dict, requests_: list, message: str) -> None:
@@ -547,6 +553,32 @@ def test_bad_input_names_the_record(offer: dict, requests_: list, message: str) 
             ORGS,
             as_of="2027-03-01",
         )
+
+
+def test_the_largest_quantities_and_notice_are_matched() -> None:
+    offer = _later("o", "2027-01-01", 3650).model_copy(update={"windows": ()})
+    offer = offer.model_copy(update={"quantity": 2**31 - 1})
+    soon = _FAIR.model_copy(update={"quantity": 2**31 - 2})
+    later = _FAIR.model_copy(update={"id": "far", "needed_by": date(2037, 3, 1)})
+    res = mk.match_inkind([offer], [soon, later], ORGS, as_of="2027-03-01")
+    assert [(a.request_id, a.quantity) for a in res.allocations] == [("far", 1)]
+    assert res.late[0].latest_send == soon.needed_by - timedelta(days=3650)
+    more = later.model_copy(update={"quantity": 2})  # 2**31 units in all
+    with pytest.raises(mk.InvalidDatasetError, match="ask for 2147483648 units in all"):
+        mk.match_inkind([offer], [soon, more], ORGS, as_of="2027-03-01")
+
+
+def test_a_huge_number_in_a_file_names_the_file_line_and_field(tmp_path) -> None:
+    ds = mk.Dataset(organisations=list(ORGS), offers=[_food("x", 10)])
+    mk.save_dataset(ds, tmp_path / "d", format="csv")
+    path = tmp_path / "d" / "offers.csv"
+    path.write_text(path.read_text("utf-8").replace(",10,", ",99999999999999999999,"))
+    with pytest.raises(
+        mk.InvalidDatasetError,
+        match=r"offers.csv, line 2 \(id 'x'\), "
+        r"field 'quantity': Input should be less than or equal to 2147483647",
+    ):
+        mk.load_dataset(tmp_path / "d")
 
 
 def test_dataset_cross_checks_offers_and_requests() -> None:

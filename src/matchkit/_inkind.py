@@ -616,7 +616,7 @@ def _transport(
     n_r, n_o = len(reqs), len(offs)
     qr = np.array([r.quantity for r in reqs], dtype=np.int64)
     qo = np.array([o.quantity for o in offs], dtype=np.int64)
-    if int(qr.sum()) >= np.iinfo(np.int32).max:
+    if int(qr.sum()) > np.iinfo(np.int32).max:
         raise InvalidDatasetError(
             [
                 Problem(

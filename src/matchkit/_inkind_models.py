@@ -28,6 +28,11 @@ from ._models import _CONFIG, Id, IsoDate, Place
 __all__ = ["DateWindow", "InkindKind", "InkindOffer", "InkindRequest"]
 
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+#: The most units an offer or a request may hold: matching counts units in 32-bit integers
+#: (all requests together at most this many, too).
+MAX_QUANTITY = 2**31 - 1
+#: The longest notice an offer may ask for: ten years.
+MAX_LEAD_TIME_DAYS = 3650
 
 
 class InkindKind(str, Enum):
@@ -133,10 +138,15 @@ class InkindOffer(BaseModel):
     organisation_id: Id
     kind: InkindKind
     item: _Text = Field(description="what exactly is given, in the giver's own words")
-    quantity: int = Field(ge=1, description="how much in total, in `unit`")
+    quantity: int = Field(
+        ge=1, le=MAX_QUANTITY, description="how much in total, in `unit`"
+    )
     unit: _Text
     lead_time_days: int = Field(
-        0, ge=0, description="days it must be asked before the need"
+        0,
+        ge=0,
+        le=MAX_LEAD_TIME_DAYS,
+        description="days it must be asked before the need (at most ten years)",
     )
     windows: Windows = Field(
         (), description="date ranges in which it takes requests; none: any day"
@@ -204,7 +214,7 @@ class InkindRequest(BaseModel):
     id: Id
     organisation_id: Id
     kind: InkindKind
-    quantity: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY, description="how much, in `unit`")
     unit: _Text
     needed_by: IsoDate
     place: Place
