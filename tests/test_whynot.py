@@ -156,13 +156,16 @@ def test_every_reason_at_once():
 @pytest.mark.parametrize(
     ("vid", "nid", "match"),
     [
-        ("nobody", "n1", "no volunteer with id 'nobody'"),
-        ("v1", "nothing", "no need with id 'nothing'"),
+        ("nobody", "n1", "no volunteer with id 'nobody'; pass one of dataset.volunteer_ids"),
+        ("v1", "nothing", "no need with id 'nothing'; pass one of dataset.need_ids"),
     ],
 )
 def test_unknown_ids(vid, nid, match):
-    with pytest.raises(KeyError, match=match):
+    # the same error as the other explanation functions, saying what to pass instead
+    with pytest.raises(mk.InvalidInputError, match=match) as err:
         mk.why_not(dataset({}, {"remote": True}), vid, nid, as_of=DAY)
+    assert "pass one of dataset." in str(err.value)
+    assert str(err.value).startswith("why_not: ")
 
 
 def test_bad_as_of():

@@ -111,6 +111,17 @@ def _message(
     return RULES[code]  # pragma: no cover - every code has a message above
 
 
+def _index(dataset: Dataset, kind: str, item_id: str) -> int:
+    """Position of an id, or an error saying the id is unknown and what to pass."""
+    try:
+        return dataset.index_of(kind, item_id)
+    except KeyError:
+        raise InvalidInputError(
+            f"why_not: the dataset has no {kind[:-1]} with id {item_id!r}; "
+            f"pass one of dataset.{kind[:-1]}_ids"
+        ) from None
+
+
 def why_not(
     dataset: Dataset, volunteer_id: str, need_id: str, *, as_of: date | None = None
 ) -> list[Exclusion]:
@@ -134,8 +145,9 @@ def why_not(
 
     Raises
     ------
-    KeyError
-        If the dataset has no volunteer or need with that id.
+    InvalidInputError
+        If the dataset has no volunteer or need with that id (the message names it),
+        or ``dataset`` is not a Dataset.
 
     Examples
     --------
@@ -158,8 +170,8 @@ def why_not(
             f"why_not expects a matchkit.Dataset; got {type(dataset).__name__}"
         )
     day = resolve_as_of(as_of, "why_not")
-    vi = dataset.index_of("volunteers", volunteer_id)
-    ni = dataset.index_of("needs", need_id)
+    vi = _index(dataset, "volunteers", volunteer_id)
+    ni = _index(dataset, "needs", need_id)
     enc = encode(dataset, volunteers=[vi], needs=[ni])
     zero = np.zeros(1, dtype=np.int64)
     fails = pair_rule_failures(enc, zero, zero, day)
