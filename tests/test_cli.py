@@ -314,3 +314,30 @@ def test_the_consent_loop_example_labels_its_rate_as_the_placement_rate(
     out = capsys.readouterr().out
     head = next(line for line in out.splitlines() if line.startswith("round  day"))
     assert head.endswith("placements  placement rate") and "fill rate" not in head
+
+
+def test_import_nyc_options_for_the_vetting_organisation_and_missing_end_dates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file whose organisation is already called nyc-service can be imported under
+    another id for the vetting organisation; a row without an end date is skipped unless
+    kept; both reported."""
+    header = ("opportunity_id,vol_requests,title,category_desc,org_title,org_content_id,"
+              "locality,Latitude,Longitude,start_date_date,end_date_date,status\n")
+    rows = ("1,5,Clean-up,Environment,Park Friends,nyc-service,,40.7,-73.9,May 1 2011,May 1 2012,approved\n"
+            "2,3,Reading,Education,Park Friends,nyc-service,,40.7,-73.9,May 1 2011,,approved\n")
+    csv_file = tmp_path / "nyc.csv"
+    csv_file.write_text(header + rows, encoding="utf-8")
+    rc, _, err = run(["import-nyc", str(csv_file), "-o", str(tmp_path / "a")], capsys)
+    assert rc == 1 and "nyc-service" in err
+    rc, out, _ = run(["import-nyc", str(csv_file), "-o", str(tmp_path / "b"),
+                      "--vetting-organisation", "nyc-centre"], capsys)
+    assert rc == 0, out
+    ds = mk.load_dataset(tmp_path / "b")
+    assert [n.id for n in ds.needs] == ["1"] and ds.needs[0].vetted_by == "nyc-centre"
+    rc, out, _ = run(["import-nyc", str(csv_file), "-o", str(tmp_path / "c"),
+                      "--no-vetting-organisation", "--on-missing-end-date", "keep"], capsys)
+    assert rc == 0, out
+    ds = mk.load_dataset(tmp_path / "c")
+    assert [n.id for n in ds.needs] == ["1", "2"]
+    assert {n.vetted_by for n in ds.needs} == {None} and ds.needs[1].end_date is None

@@ -52,6 +52,8 @@ def _cmd_import_nyc(args: argparse.Namespace) -> int:
             capacity_cap=args.capacity_cap,
             on_blank_category=args.on_blank_category,
             on_missing_place=args.on_missing_place,
+            on_missing_end_date=args.on_missing_end_date,
+            vetting_organisation=args.vetting_organisation,
         )
         try:
             written = save_dataset(result.dataset, args.output, format=args.format)
@@ -158,6 +160,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--on-blank-category", choices=("keep", "tag", "skip"), default="keep"
     )
     p.add_argument("--on-missing-place", choices=("skip", "remote"), default="skip")
+    p.add_argument(
+        "--on-missing-end-date", choices=("skip", "keep"), default="skip",
+        help="a row without a readable end date: skip it, or keep a need that never ends "
+        "(default: skip; either way it is reported)",
+    )
+    p.add_argument(
+        "--vetting-organisation", metavar="ID", default="nyc-service",
+        help="id of the organisation added as NYC Service, which vetted every listing "
+        "(default: nyc-service; choose another if the file uses it)",
+    )
+    p.add_argument(
+        "--no-vetting-organisation", dest="vetting_organisation", action="store_const",
+        const=None, help="add no vetting organisation; needs are left unvetted",
+    )
     p.add_argument(
         "-v", "--verbose", action="store_true", help="print every report line"
     )
