@@ -344,3 +344,44 @@ def test_statuses_after_decisions_in_the_ledger() -> None:
     )  # a declined need is no longer among the volunteer's options
     other = result.explanation("v2", "n1")
     assert other.n_options == 1 and other.other_options == ()
+
+
+# -- neutral components ----------------------------------------------------------------------
+
+
+def test_neutral_components_are_not_given_as_reasons(tiny: mk.MatchResult) -> None:
+    # n2 desires no skill and v2 prefers no organisation: both components are 0.5
+    e = tiny.explanation("v2", "n2")
+    neutral = {c.component for c in e.contributions if c.neutral}
+    assert neutral == {"skills", "preferred"}
+    line = next(x for x in e.text.splitlines() if x.startswith("Fit score"))
+    made, rest = line.split(" Neutral (nothing to compare): ")
+    assert "desired skills" not in made and "preferred organisation" not in made
+    assert "desired skills +0.12" in rest and "preferred organisation +0.03" in rest
+    ru = tiny.explain("v2", "n2", lang="ru")
+    assert "Нейтрально (не с чем сравнить): желательные навыки +0,12" in ru
+    assert "Из чего она сложилась: интересы и тематика +0,20" in ru
+
+
+def test_neutral_means_nothing_to_compare(
+    tiny: mk.MatchResult, city: mk.MatchResult
+) -> None:
+    # (docs/scoring.md: 0.5 when there is nothing to compare; a real 0.5 is not neutral)
+    kinds = set()
+    for result in (tiny, city):
+        ds, p = result.dataset, result.problem
+        for e_pos in range(0, p.n_edges, max(p.n_edges // 80, 1)):
+            v = ds.volunteers[int(p.edge_left[e_pos])]
+            n = ds.needs[int(p.edge_right[e_pos])]
+            e = result.explanation(v.id, n.id)
+            want = {
+                "interest": not v.interests or not n.causes,
+                "preferred": not v.preferred_organisations,
+                "skills": not n.desired_skills,
+            }
+            for c in e.contributions:
+                assert c.neutral == want.get(c.component, False), (v.id, n.id, c)
+                if c.neutral:
+                    assert c.value == 0.5
+                    kinds.add(c.component)
+    assert kinds == {"interest", "preferred", "skills"}

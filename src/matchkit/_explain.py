@@ -56,6 +56,10 @@ class Contribution:
         ``1 - volunteer_side`` on the need side). Shares of all components sum to 1.
     points : float
         ``share * value``: what it adds to the score. Points sum to the score.
+    neutral : bool
+        True when there was nothing to compare and the component is the neutral 0.5
+        (``docs/scoring.md``): interests or causes empty, no preferred organisation, no
+        desired skill. Texts list such components apart, not as reasons.
 
     Examples
     --------
@@ -66,6 +70,8 @@ class Contribution:
     [('coverage', 'need', 0.175), ('skills', 'need', 0.125)]
     >>> math.isclose(sum(c.points for c in e.contributions), e.score)
     True
+    >>> [c.component for c in e.contributions if c.neutral]
+    ['preferred']
     """
 
     component: str
@@ -73,6 +79,7 @@ class Contribution:
     value: float
     share: float
     points: float
+    neutral: bool = False
 
 
 @dataclass(frozen=True)
@@ -239,8 +246,21 @@ def _applies(rule: str, f: Mapping[str, Any]) -> bool:
     return True
 
 
+def _neutral(result: MatchResult, vi: int, ni: int) -> set[str]:
+    """Components with nothing to compare, which are the neutral 0.5."""
+    v, n = result.dataset.volunteers[vi], result.dataset.needs[ni]
+    out = set()
+    if not v.interests or not n.causes:
+        out.add("interest")
+    if not v.preferred_organisations:
+        out.add("preferred")
+    if not n.desired_skills:
+        out.add("skills")
+    return out
+
+
 def _contributions(
-    view: RoundView, vi: int, ni: int, dist: float
+    view: RoundView, vi: int, ni: int, dist: float, neutral: set[str]
 ) -> tuple[list[Contribution], float, float, float]:
     a = np.array([vi], dtype=np.int64)
     b = np.array([ni], dtype=np.int64)
@@ -256,7 +276,9 @@ def _contributions(
         for k in names:
             share = part * getattr(wts, k) / total
             value = float(comps[k][0])
-            out.append(Contribution(k, side, value, share, share * value))
+            out.append(
+                Contribution(k, side, value, share, share * value, k in neutral)
+            )
     out.sort(key=lambda c: (-c.points, c.component))
     return out, float(vu[0]), float(nu[0]), float(w[0])
 
@@ -355,7 +377,9 @@ def explanation(
     contribs: list[Contribution] = []
     vu = nu = w = None
     if acceptable:
-        contribs, vu, nu, w = _contributions(view, vi, ni, f["distance_km"])
+        contribs, vu, nu, w = _contributions(
+            view, vi, ni, f["distance_km"], _neutral(result, vi, ni)
+        )
     rank, n_options, others = _options(result, view, vi, ni)
     c_rank, n_cand = (
         _candidates(result, view, vi, ni) if audience == "organisation" else (0, 0)

@@ -363,6 +363,7 @@ def _skills_checks_coverage(f: F, lang: str) -> list[str]:
 
 
 def _score_line(e: Explanation, lang: str) -> str:
+    """The score and what made it; neutral components (nothing to compare) apart."""
     ru = lang == "ru"
     assert e.score is not None
     vol = e.audience == "volunteer"
@@ -371,12 +372,22 @@ def _score_line(e: Explanation, lang: str) -> str:
         for c in e.contributions
         if c.points >= 0.005 and (vol or c.side == "need" or c.points >= 0.05)
     ]
-    parts = ", ".join(
-        f"{component_label(c.component, lang)} +{score(c.points, lang)}" for c in shown
-    )
+
+    def items(neutral: bool) -> str:
+        return ", ".join(
+            f"{component_label(c.component, lang)} +{score(c.points, lang)}"
+            for c in shown
+            if c.neutral is neutral
+        )
+
+    made, neutral = items(False), items(True)
     if ru:
-        return f"Оценка соответствия — {score(e.score, 'ru')} из 1. Из чего она сложилась: {parts}."
-    return f"Fit score {score(e.score, 'en')} of 1. What made it: {parts}."
+        out = f"Оценка соответствия — {score(e.score, 'ru')} из 1."
+        out += f" Из чего она сложилась: {made}." if made else ""
+        return out + (f" Нейтрально (не с чем сравнить): {neutral}." if neutral else "")
+    out = f"Fit score {score(e.score, 'en')} of 1."
+    out += f" What made it: {made}." if made else ""
+    return out + (f" Neutral (nothing to compare): {neutral}." if neutral else "")
 
 
 def _rank_ru(rank: int, n: int, whose: str) -> str:
