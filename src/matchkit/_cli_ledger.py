@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._ledger_state import WITHDRAWN_BY
+
 __all__ = ["register"]
 
 
@@ -136,8 +138,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     act = p.add_mutually_exclusive_group(required=True)
     for verb in ("accept", "reject", "withdraw"):
         act.add_argument(f"--{verb}", nargs=2, metavar=("VOLUNTEER", "NEED"), help=f"{verb} the pair")
-    p.add_argument("--by", choices=("volunteer", "need", "organisation"), default="volunteer",
-                   help="who withdraws (with --withdraw; default: volunteer)")
+    p.add_argument("--by", choices=WITHDRAWN_BY, default="volunteer",
+                   help="who withdraws (with --withdraw; default: volunteer; 'centre': the "
+                   "volunteer centre, not final, as for a need or organisation)")
     p.add_argument("--reason", default=None, help="why (kept in the ledger)")
     p.add_argument("--at", default=None, metavar="TIME", help="when (ISO 8601; default: now)")
     p.set_defaults(handler=_cmd_decide)
