@@ -346,6 +346,47 @@ def test_statuses_after_decisions_in_the_ledger() -> None:
     assert other.n_options == 1 and other.other_options == ()
 
 
+# -- the organisation's view ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pair", sorted(TINY_CITY_ACCEPTABLE))
+@pytest.mark.parametrize("lang", LANGS)
+def test_an_organisation_does_not_see_the_volunteers_other_options(
+    tiny: mk.MatchResult, pair: tuple[str, str], lang: str
+) -> None:
+    # other organisations' needs with scores (and how many fit) would tell where the
+    # volunteer lives and what they care about: docs/explanations.md, Privacy
+    e = tiny.explanation(*pair, audience="organisation", lang=lang)
+    assert (e.rank, e.n_options, e.other_options) == (0, 0, ())
+    assert e.candidate_rank >= 1
+    others = {n.title for n in tiny.dataset.needs if n.id != pair[1]}
+    assert not any(t in e.text for t in others)
+    assert "option" not in e.text and "вариант" not in e.text
+    mine = tiny.explanation(*pair, lang=lang)
+    assert mine.rank >= 1 and mine.n_options >= 1
+
+
+def test_russian_organisation_texts_use_no_gendered_words_for_the_volunteer() -> None:
+    ds = tiny_city()
+    ledger = mk.Ledger(":memory:")
+    mk.match(ds, ledger=ledger, as_of=DAY)
+    ledger.reject("v2", "n2", at="2026-09-01T10:00")
+    result = mk.match(ds, ledger=ledger, as_of=DAY, at="2026-09-01T12:00")
+    statuses = set()
+    for v in ds.volunteer_ids:
+        for n in ds.need_ids:
+            e = result.explanation(v, n, audience="organisation", lang="ru")
+            statuses.add(e.status)
+            words = set(re.findall(r"\w+", e.text.lower()))
+            assert not words & {"его", "ему", "он", "отказался", "выбрал", "свободен"}, e.text
+    assert {"declined", "not_offered", "proposed", "not_acceptable"} <= statuses
+    declined = result.explain("v2", "n2", audience="organisation", lang="ru")
+    assert declined.splitlines()[0] == (
+        "Задача «Deliver groceries to seniors» отклонена волонтёром Rustam; "
+        "мы её больше не предлагаем."
+    )
+
+
 # -- neutral components ----------------------------------------------------------------------
 
 

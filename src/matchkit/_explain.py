@@ -2,8 +2,8 @@
 
 :func:`explanation` builds the structured form (:class:`Explanation`): each score
 component with its share of the score, the hard rules checked, and how the pair
-compares with the volunteer's other options (and, for an organisation, with the need's
-other candidates). :func:`explain` returns its text.
+compares with the volunteer's other options (for the volunteer) or with the need's
+other candidates (for the organisation). :func:`explain` returns its text.
 
 Two readers, two texts (``docs/explanations.md``):
 
@@ -12,7 +12,8 @@ Two readers, two texts (``docs/explanations.md``):
   records of organisations) appear in it;
 * ``audience="organisation"`` speaks about skills, checks and coverage of the need's
   times. It never gives the volunteer's exact age, birth date or distance from home
-  (which would locate their home): only that the rule is met.
+  (which would locate their home): only that the rule is met; nor the volunteer's other
+  options (other organisations' needs that fit them, and their scores).
 """
 
 from __future__ import annotations
@@ -129,10 +130,13 @@ class Explanation:
     rules : tuple of RuleCheck
         The rules that apply to this need, passed or not.
     rank, n_options : int
-        The need's rank (1 = best) among the volunteer's acceptable needs by score, and
-        how many there are (rank 0 when the pair is not among them).
+        Volunteer audience only: the need's rank (1 = best) among the volunteer's
+        acceptable needs by score, and how many there are (rank 0 when the pair is not
+        among them, and for an organisation: the volunteer's other options are not
+        theirs to see).
     other_options : tuple of (need_id, score)
-        The volunteer's best other acceptable needs (at most three).
+        Volunteer audience only: the volunteer's best other acceptable needs (at most
+        three).
     candidate_rank, n_candidates : int
         Organisation audience only: the volunteer's rank among the need's acceptable
         volunteers by score, and how many there are (0 otherwise). Counts, never ids.
@@ -380,10 +384,14 @@ def explanation(
         contribs, vu, nu, w = _contributions(
             view, vi, ni, f["distance_km"], _neutral(result, vi, ni)
         )
-    rank, n_options, others = _options(result, view, vi, ni)
-    c_rank, n_cand = (
-        _candidates(result, view, vi, ni) if audience == "organisation" else (0, 0)
-    )
+    # The volunteer's other options (other organisations' needs, with scores) are
+    # theirs alone; an organisation learns the volunteer's rank among its candidates.
+    if audience == "volunteer":
+        rank, n_options, others = _options(result, view, vi, ni)
+        c_rank, n_cand = 0, 0
+    else:
+        rank, n_options, others = 0, 0, []
+        c_rank, n_cand = _candidates(result, view, vi, ni)
     titles = {nid: result.dataset.need(nid).title for nid, _ in others}
     exp = Explanation(
         volunteer_id=volunteer_id,

@@ -190,7 +190,7 @@ def _rule_ru(rule: str, ok: bool, f: F, vol: bool) -> str:
         return f"минимальный возраст — {limit}, а {what}"
     if rule == "age":
         if ok:
-            return f"минимальный возраст — {limit}, и {'вы ему соответствуете' if vol else 'волонтёр ему соответствует'}"
+            return f"минимальный возраст — {limit}, и {'вы ему соответствуете' if vol else 'волонтёр подходит по возрасту'}"
         if vol:
             return (
                 f"минимальный возраст — {limit}, а вам {count(f['age'], 'year', 'ru')}"
@@ -201,12 +201,12 @@ def _rule_ru(rule: str, ok: bool, f: F, vol: bool) -> str:
             return "задача удалённая, и " + (
                 "вы готовы работать удалённо"
                 if vol
-                else "волонтёр готов работать удалённо"
+                else "волонтёру подходит удалённая работа"
             )
         return "задача удалённая, а " + (
             "вы выбрали только очную работу"
             if vol
-            else "волонтёр выбрал только очную работу"
+            else "волонтёру подходит только очная работа"
         )
     if rule == "no_place":
         return "задача очная, а место жительства или место задачи неизвестно"
@@ -219,13 +219,14 @@ def _rule_ru(rule: str, ok: bool, f: F, vol: bool) -> str:
                 else (f"до неё {d} от дома — дальше ваших {r}")
             )
         return (
-            "ваше место в пределах расстояния, на которое волонтёр готов ездить"
+            "ваше место в пределах радиуса поездок, указанного волонтёром"
             if ok
-            else ("ваше место дальше, чем волонтёр готов ездить")
+            else "ваше место дальше радиуса поездок, указанного волонтёром"
         )
     cov = count_of(f["covered"], len(f["slots"]), "slot", "ru")
-    subject = "вы свободны" if vol else "волонтёр свободен"
-    return f"{subject} в {cov}, нужно не меньше {f['required_overlap']}"
+    if vol:
+        return f"вы свободны в {cov}, нужно не меньше {f['required_overlap']}"
+    return f"волонтёр может прийти в {cov}, нужно не меньше {f['required_overlap']}"
 
 
 def rule_text(rule: str, ok: bool, f: F, audience: str, lang: str) -> str:
@@ -265,8 +266,8 @@ _HEAD = {
         "proposed": "Мы предлагаем для задачи {t} волонтёра {v}.",
         "alternative": "Задача {t} — один из вариантов, предложенных волонтёру {v}.",
         "placed": "Волонтёр {v} участвует в задаче {t}.",
-        "declined": "Волонтёр {v} отказался от задачи {t}; мы её больше не предлагаем.",
-        "not_offered": "Волонтёр {v} подходит для задачи {t}, но в этом раунде она ему не предложена.",
+        "declined": "Задача {t} отклонена волонтёром {v}; мы её больше не предлагаем.",
+        "not_offered": "Волонтёр {v} подходит для задачи {t}, но в этом раунде её не предложили.",
         "not_acceptable": "Волонтёр {v} не подходит для задачи {t}:",
     },
 }
@@ -395,7 +396,6 @@ def _rank_ru(rank: int, n: int, whose: str) -> str:
     sg = n % 10 == 1 and n % 100 != 11
     words = {
         "your": ("вашего варианта", "ваших вариантов"),
-        "their": ("его варианта", "его вариантов"),
         "candidates": ("подходящего волонтёра", "подходящих волонтёров"),
     }[whose]
     return f"на {rank}-м месте из {n} {words[0] if sg else words[1]}"
@@ -405,26 +405,20 @@ def _comparison(e: Explanation, titles: Mapping[str, str], lang: str) -> list[st
     ru = lang == "ru"
     out = []
     vol = e.audience == "volunteer"
-    if e.rank and e.n_options == 1:
+    # (the volunteer's own options are theirs alone: an organisation gets no rank)
+    if vol and e.rank and e.n_options == 1:
         out.append(
             "Это единственная задача, которая вам подходит."
-            if ru and vol
-            else "Это единственная задача, которая подходит этому волонтёру."
             if ru
             else "It is the only need that fits you."
-            if vol
-            else "It is the only need that fits them."
         )
-    elif e.rank:
-        if ru:
-            out.append(
-                f"По оценке эта задача {_rank_ru(e.rank, e.n_options, 'your' if vol else 'their')}."
-            )
-        else:
-            whose = "your" if vol else "their"
-            out.append(
-                f"By score it is the {ordinal(e.rank, 'en')} best of {whose} {count(e.n_options, 'option', 'en')}."
-            )
+    elif vol and e.rank:
+        out.append(
+            f"По оценке эта задача {_rank_ru(e.rank, e.n_options, 'your')}."
+            if ru
+            else f"By score it is the {ordinal(e.rank, 'en')} best of your "
+            f"{count(e.n_options, 'option', 'en')}."
+        )
     if vol and e.other_options:
         items = ", ".join(
             f"{_q(titles[n], lang)} ({score(s, lang)})" for n, s in e.other_options
