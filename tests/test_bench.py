@@ -170,6 +170,9 @@ def test_cli_bench(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(["bench", "--quick", "--family", "orlib", "--orlib", str(DATA), "--out", str(tmp_path)]) == 0
     assert "wrote" in capsys.readouterr().out and (tmp_path / "bench.md").is_file()
     assert cli(["bench", "--family", "nope"]) == 2
+    a_file = tmp_path / "bench.md"  # a file where the folder should be: refused at once
+    assert cli(["bench", "--quick", "--family", "orlib", "--out", str(a_file / "x")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
 
 
 def test_child_past_its_time_limit_is_stopped() -> None:

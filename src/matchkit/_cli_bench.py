@@ -26,6 +26,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         bar.update(note=line.split("  ")[0][:40])
 
     try:
+        if args.out is not None:  # (before a run of minutes, not after it)
+            from .cli import check_output
+
+            check_output("--out", args.out, folder=True)
         doc = run_bench(quick=args.quick, families=args.family or None, out=args.out,
                         isolate=args.isolate, repeat=args.repeat, timeout=args.timeout,
                         max_memory_gb=args.max_memory, limits=not args.no_limits,
