@@ -23,7 +23,11 @@ if TYPE_CHECKING:
 __all__ = ["MinCostFlowResult", "min_cost_flow"]
 
 IntArray = NDArray[np.int64]
-_INT32_MAX = np.iinfo(np.int32).max
+_INT32_MAX = int(np.iinfo(np.int32).max)
+_INT64_MAX = int(np.iinfo(np.int64).max)
+#: |cost| * (n_nodes + 2) must stay within this: shortest paths run in float64 (scipy's
+#: dijkstra), and every distance and potential is then below 2**53, so exact.
+MAX_COST_TIMES_NODES = 2**51
 
 
 @dataclass(frozen=True)
@@ -63,9 +67,26 @@ def _int_array(value: ArrayLike, name: str, n: int | None = None) -> IntArray:
             and np.all(np.isfinite(arr))
             and np.all(arr == np.round(arr))
         ):
+            _check_int64(arr, name)
             return arr.astype(np.int64)
         raise InvalidInputError(f"{name} must hold integers; got dtype {arr.dtype}")
+    if arr.dtype.kind == "u":
+        _check_int64(arr, name)
     return arr.astype(np.int64)
+
+
+def _check_int64(arr: NDArray[np.generic], name: str) -> None:
+    big = np.abs(arr) > _INT64_MAX if arr.dtype.kind == "f" else arr > _INT64_MAX
+    if big.any():
+        i = int(np.flatnonzero(big)[0])
+        raise InvalidInputError(
+            f"{name}[{i}] = {arr[i]!r} does not fit a 64-bit integer (|value| < 2**63)"
+        )
+
+
+def _exact_sum(arr: IntArray) -> int:
+    """Sum without int64 overflow."""
+    return int(arr.astype(object).sum()) if arr.size else 0
 
 
 def _csr(
@@ -76,6 +97,33 @@ def _csr(
 
     indptr = np.searchsorted(rows, np.arange(n + 1)).astype(np.int32)
     return sp.csr_matrix((data, cols.astype(np.int32), indptr), shape=(n, n))
+
+
+def _check_costs(cost: IntArray, n: int) -> None:
+    if not cost.size:
+        return
+    top = max(int(cost.max()), -int(cost.min()))
+    if top * (n + 2) > MAX_COST_TIMES_NODES:
+        i = int(np.argmax(np.abs(cost.astype(np.float64))))
+        raise InvalidInputError(
+            f"cost[{i}] = {int(cost[i])} is beyond the exact range of min_cost_flow: "
+            f"|cost| * (n_nodes + 2) must be at most 2**51, so |cost| <= "
+            f"{MAX_COST_TIMES_NODES // (n + 2)} with {n} nodes (its shortest paths run "
+            "in float64); divide the costs by a common factor, or use networkx or OR-Tools"
+        )
+
+
+def _saturated_too_much(
+    cap: IntArray, negative: NDArray[np.bool_], supplied: int, routed: int
+) -> InvalidInputError:
+    i = int(np.flatnonzero(negative)[np.argmax(cap[negative])])
+    return InvalidInputError(
+        f"the arcs with negative cost start saturated (capacities summing to "
+        f"{_exact_sum(cap[negative])}; arc {i} alone has {int(cap[i])}), so the flow to "
+        f"route is {routed} units (the total supply is {supplied}), beyond what one phase "
+        "can route (2**31-1, scipy's maximum_flow works on int32). Give negative-cost "
+        "arcs a capacity bounding the flow they can carry instead of a big-M"
+    )
 
 
 def min_cost_flow(
@@ -107,7 +155,8 @@ def min_cost_flow(
     Raises
     ------
     InvalidInputError
-        Bad shapes, non-integers, negative capacities, unbalanced supplies.
+        Bad shapes, non-integers, negative capacities, unbalanced supplies, and inputs
+        beyond the supported range (see Notes).
     InfeasibleError
         If the supplies cannot all be routed; the message says how much is stranded.
 
@@ -115,8 +164,11 @@ def min_cost_flow(
     -----
     Negative-cost arcs are saturated first and their reverse arcs used instead, so the
     residual costs start non-negative; reduced costs stay non-negative with node
-    potentials, which keeps every Dijkstra exact on integers. Flow amounts in one phase
-    must fit in int32 (scipy's ``maximum_flow``).
+    potentials. The shortest paths run in float64 (scipy's ``dijkstra``), so they are
+    exact while ``|cost| * (n_nodes + 2) <= 2**51``; larger costs are refused. The flow
+    to route (the total supply plus what saturated negative-cost arcs send back) must
+    fit in int32 (scipy's ``maximum_flow``), at most 2**31-1. Capacities may be anything
+    up to int64 on arcs with cost >= 0. The total ``cost`` is computed exactly.
 
     Examples
     --------
@@ -145,17 +197,25 @@ def min_cost_flow(
     if (cap < 0).any():
         i = int(np.flatnonzero(cap < 0)[0])
         raise InvalidInputError(f"capacity[{i}] = {int(cap[i])} is negative")
-    if int(b.sum()) != 0:
+    if _exact_sum(b) != 0:
         raise InvalidInputError(
-            f"supplies must sum to 0 (total supply = total demand); they sum to {int(b.sum())}"
+            f"supplies must sum to 0 (total supply = total demand); they sum to {_exact_sum(b)}"
         )
+    _check_costs(cst, n)
+    supplied = _exact_sum(b[b > 0])
+    if supplied > _INT32_MAX:
+        raise InvalidInputError(
+            f"total supply {supplied} exceeds what one phase can route (2**31-1, scipy's "
+            "maximum_flow works on int32)"
+        )
+    negative = cst < 0
+    if _exact_sum(cap[negative]) > 2**62:  # (the excess below must not overflow)
+        raise _saturated_too_much(cap, negative, supplied, _exact_sum(cap[negative]))
 
-    flow = np.where(cst < 0, cap, 0).astype(np.int64)  # saturate negative-cost arcs
-    excess = (
-        b
-        - np.bincount(tail_a, flow, n).astype(np.int64)
-        + np.bincount(head_a, flow, n).astype(np.int64)
-    )
+    flow = np.where(negative, cap, 0).astype(np.int64)  # saturate negative-cost arcs
+    excess = b.copy()
+    np.subtract.at(excess, tail_a, flow)
+    np.add.at(excess, head_a, flow)
     # super source s = n, super sink t = n + 1 as extra arcs
     src, snk = n, n + 1
     pos, neg = np.flatnonzero(excess > 0), np.flatnonzero(excess < 0)
@@ -164,11 +224,9 @@ def min_cost_flow(
     c = np.concatenate([cap, excess[pos], -excess[neg]])
     w = np.concatenate([cst, np.zeros(len(pos) + len(neg), dtype=np.int64)])
     f = np.concatenate([flow, np.zeros(len(pos) + len(neg), dtype=np.int64)])
-    need = int(excess[pos].sum())
+    need = _exact_sum(excess[pos])
     if need > _INT32_MAX:
-        raise InvalidInputError(
-            f"total supply {need} exceeds what one phase can route (2**31-1)"
-        )
+        raise _saturated_too_much(cap, negative, supplied, need)
     nn = n + 2
     pi = np.zeros(nn, dtype=np.int64)
     sent = 0
@@ -206,6 +264,8 @@ def min_cost_flow(
         start = np.ones(len(adm), dtype=bool)
         start[1:] = (au[1:] != au[:-1]) | (av[1:] != av[:-1])
         heads = np.flatnonzero(start)
+        # (capacities beyond what is left to route are clipped first: no sum overflows)
+        acap = np.minimum(acap, need - sent)
         summed = np.minimum(np.add.reduceat(acap, heads), need - sent).astype(np.int32)
         res = maximum_flow(_csr(au[heads], av[heads], summed, nn), src, snk)
         if res.flow_value <= 0:  # cannot happen with exact integer potentials
@@ -229,5 +289,5 @@ def min_cost_flow(
         np.add.at(f, aarc, asign * push)
         sent += int(res.flow_value)
         phases += 1
-    total = int((f[:n_arcs] * cst).sum())
+    total = int(np.dot(f[:n_arcs].astype(object), cst.astype(object))) if n_arcs else 0
     return MinCostFlowResult(flow=f[:n_arcs].copy(), cost=total, phases=phases)
