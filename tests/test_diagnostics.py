@@ -372,3 +372,38 @@ def test_a_remote_counterfactual_counts_those_who_would_drop_out() -> None:
     (cf,) = [c for c in result.why_unfilled("n1").counterfactuals if c.change == "remote"]
     assert cf.more == 1 == edges_of_need(relaxed(ds, "n1", "remote", None), "n1", AS_OF) - 1
     assert cf.free == 1 and "1 more volunteer" in cf.text
+
+
+# -- decisions recorded in the ledger ------------------------------------------------------
+
+ORG = [{"id": "o", "name": "O", "kind": "volunteer_centre", "registered": True}]
+
+
+def _need(nid: str, **fields: object) -> dict[str, object]:
+    return {"id": nid, "organisation_id": "o", "title": f"T-{nid}", "remote": True,
+            "capacity": 1, "status": "open", "vetted_by": "o", **fields}  # fmt: skip
+
+
+def _round(
+    ledger: mk.Ledger, volunteers: list[dict[str, object]], needs: list[dict[str, object]], at: str
+) -> mk.MatchResult:
+    ds = mk.Dataset.from_records(volunteers=volunteers, organisations=ORG, needs=needs)
+    return mk.match(ds, ledger=ledger, as_of=TINY_DAY, at=f"2026-09-01T{at}")
+
+
+def test_counterfactuals_leave_out_those_who_declined_or_hold_the_need() -> None:
+    # v1-v3 decline the need and v4 takes a place; then it asks for a check nobody has
+    ledger = mk.Ledger(":memory:")
+    first = [{"id": f"v{k}"} for k in range(1, 5)]
+    _round(ledger, first, [_need("n1", capacity=4)], "09:00")
+    for v in ("v1", "v2", "v3"):
+        ledger.reject(v, "n1", at="2026-09-01T10:00")
+    ledger.accept("v4", "n1", at="2026-09-01T10:00")
+    checked = [_need("n1", capacity=4, required_checks=["background"])]
+    result = _round(ledger, first, checked, "12:00")
+    assert result.why_unfilled("n1").counterfactuals == ()
+    # two newcomers who could take it now are the whole gain
+    result = _round(ledger, [*first, {"id": "v5"}, {"id": "v6"}], checked, "12:30")
+    (cf,) = result.why_unfilled("n1").counterfactuals
+    assert (cf.change, cf.value, cf.more, cf.free) == ("drop_check", "background", 2, 2)
+    assert cf.text.startswith('without the check "background check", 2 more volunteers')

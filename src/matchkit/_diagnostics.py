@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+import weakref
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +68,9 @@ class Counterfactual:
     more : int
         How many more volunteers (for a need) or needs (for a volunteer) would be
         acceptable. For ``"remote"`` it is net of the volunteers who take no remote work
-        and would drop out; a change that gains none in all is not listed.
+        and would drop out; a change that gains none in all is not listed. Volunteers
+        who declined or left the need (never acceptable again) and those placed in it
+        are not counted.
     free : int
         For a need: how many of those volunteers have no offer and no full set of
         placements this round (they could take it now; for ``"remote"``, net of those
@@ -216,6 +219,54 @@ def _clear_tag(enc: Encoded, name: str, kind: str, j: int, tag: str) -> Encoded:
     return _with_need_row(enc, j, **{name: bits})
 
 
+# -- decisions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """The round's decided pairs by id.
+
+    ``placed`` holds accepted placements, ``gone`` the pairs that are never acceptable
+    again (rule 7: the volunteer rejected or withdrew from them), each indexed both ways.
+    """
+
+    placed_by_v: Mapping[str, tuple[str, ...]]
+    placed_by_n: Mapping[str, tuple[str, ...]]
+    gone_by_v: Mapping[str, tuple[str, ...]]
+    gone_by_n: Mapping[str, tuple[str, ...]]
+
+
+_DECIDED: weakref.WeakKeyDictionary[Any, _Decided] = weakref.WeakKeyDictionary()
+
+
+def _by_side(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, tuple[str, ...]], ...]:
+    by_v: dict[str, list[str]] = {}
+    by_n: dict[str, list[str]] = {}
+    for v, n in pairs:
+        by_v.setdefault(v, []).append(n)
+        by_n.setdefault(n, []).append(v)
+    return (
+        {k: tuple(x) for k, x in by_v.items()},
+        {k: tuple(x) for k, x in by_n.items()},
+    )
+
+
+def _decided(result: MatchResult, view: RoundView) -> _Decided:
+    """The (cached) :class:`_Decided` of a result."""
+    d = _DECIDED.get(result)
+    if d is None:
+        placed_v, placed_n = _by_side(result.placements)
+        gone_v, gone_n = _by_side(result.context.get("excluded", ()))
+        d = _DECIDED[result] = _Decided(placed_v, placed_n, gone_v, gone_n)
+    return d
+
+
+def _mask(ids: Iterable[str], index: Mapping[str, int], size: int) -> B:
+    out = np.zeros(size, dtype=bool)
+    out[[index[x] for x in ids if x in index]] = True
+    return out
+
+
 # -- needs -------------------------------------------------------------------------------
 
 
@@ -310,6 +361,14 @@ def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diag
     by, only, ok = _tally(fails, everyone)
     cap_v = result.problem.left_capacity
     could_take = ~view.offered_v & (view.placed_v < cap_v)
+    decided = _decided(result, view)
+    declined = _mask(decided.gone_by_n.get(need_id, ()), view.vindex, enc.n_volunteers)
+    placed_here = _mask(
+        decided.placed_by_n.get(need_id, ()), view.vindex, enc.n_volunteers
+    )
+    # Relaxing a condition brings in nobody who declined or left the need (rule 7: never
+    # acceptable again) nor anyone already placed in it.
+    reachable = ~declined & ~placed_here
     cfs = []
     for change, value, enc2, radius in _need_relaxations(
         result, view, j, fails, max(free, 1)
@@ -317,9 +376,11 @@ def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diag
         ok2 = _acceptable(need_rule_failures(enc2, j, view.day, max_distance_km=radius))
         # Net of those who would drop out: a need done remotely loses the volunteers
         # who take no remote work (every other relaxation only adds).
-        k = int(ok2.sum()) - int(ok.sum())
+        k = int((ok2 & reachable).sum()) - int((ok & reachable).sum())
         if k > 0:
-            k_free = int((ok2 & could_take).sum()) - int((ok & could_take).sum())
+            k_free = int((ok2 & reachable & could_take).sum()) - int(
+                (ok & reachable & could_take).sum()
+            )
             k_free = min(max(k_free, 0), k)
             cfs.append(
                 Counterfactual(
@@ -337,8 +398,6 @@ def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diag
         e = view.edges_of_need(j)
         in_problem = np.zeros(enc.n_volunteers, dtype=bool)
         in_problem[p.edge_left[e]] = True
-        declined = np.zeros(enc.n_volunteers, dtype=bool)
-        declined[p.edge_left[e[view.excluded_edge[e]]]] = True
         holding = np.zeros(enc.n_volunteers, dtype=bool)
         holding[p.edge_left[view.holders_of(j, p)]] = True
         rest = ok & ~holding & ~declined
