@@ -270,7 +270,10 @@ def test_cli_inkind_writes_letters_and_advice(tmp_path, capsys, lang: str) -> No
         out / f"ask-earlier.{lang}.txt"
     ).read_text("utf-8")
     printed = capsys.readouterr().out
-    assert "1 letter(s), 1 too late" in printed
+    assert (
+        "1 letter(s), 1 request(s) not fully covered came too late for some offer; "
+        f"advice on 1 late (request, offer) pair(s) in ask-earlier.{lang}.txt"
+    ) in printed
     assert ("rq2: слишком поздно" if lang == "ru" else "rq2: too late") in printed
 
 
@@ -404,3 +407,55 @@ def test_cli_inkind_writes_one_file_per_letter(
     assert sorted(p.read_text("utf-8") for p in out.iterdir()) == expected
     if readable is not None:
         assert files == readable
+
+
+def _two_offers(quick: int) -> mk.Dataset:
+    """rq1 (500 units) is too late for of1 (14 days' notice); of2 (no notice) has ``quick``."""
+    ds = market(needed_by="2027-03-10")
+    quick_offer = ds.offer("of1").model_copy(
+        update={"id": "of2", "lead_time_days": 0, "quantity": quick}
+    )
+    return ds.replace(offers=(*ds.offers, quick_offer))
+
+
+@pytest.mark.parametrize(
+    ("quick", "lang", "said"),
+    [
+        (800, "en", "This time other offers cover it in full."),
+        (200, "en", "This time other offers cover 200 of 500 units."),
+        (800, "ru", "В этот раз его полностью покрывают другие предложения."),
+        (200, "ru", "В этот раз другие предложения покрывают 200 из 500 units."),
+    ],
+)
+def test_advice_says_what_other_offers_cover(quick: int, lang: str, said: str) -> None:
+    ds = _two_offers(quick)
+    res = mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of="2027-03-01")
+    (advice,) = mk.ask_earlier(res, ds, lang=lang)
+    assert advice.offer_id == "of1" and advice.text.endswith(said)
+
+
+def test_advice_without_cover_says_nothing_of_it() -> None:
+    ds = market(needed_by="2027-03-10")
+    res = mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of="2027-03-01")
+    (advice,) = mk.ask_earlier(res, ds)
+    assert "This time" not in advice.text
+
+
+def test_cli_inkind_counts_late_requests_not_fully_covered(tmp_path, capsys) -> None:
+    ds = _two_offers(800)
+    late = ds.request("rq1").model_copy(
+        update={"id": "rq2", "needed_by": date(2027, 2, 27)}
+    )
+    mk.save_dataset(
+        ds.replace(requests=(*ds.requests, late)), tmp_path / "d", format="csv"
+    )
+    out = tmp_path / "letters"
+    assert (
+        main(["inkind", str(tmp_path / "d"), "--as-of", "2027-03-01", "-o", str(out)])
+        == 0
+    )
+    assert (
+        "1 letter(s), 1 request(s) not fully covered came too late for some offer; "
+        "advice on 3 late (request, offer) pair(s) in ask-earlier.en.txt"
+    ) in capsys.readouterr().out
+    assert (out / "ask-earlier.en.txt").read_text("utf-8").count("Request ") == 3

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._inkind import InkindResult
 
 __all__ = ["register"]
 
@@ -38,15 +42,25 @@ def _cmd_inkind(args: argparse.Namespace) -> int:
     if advice:
         text = "\n\n".join(a.text for a in advice) + "\n"
         (out / f"ask-earlier.{args.lang}.txt").write_text(text, encoding="utf-8")
-    late = f"{len(advice)} too late (see ask-earlier.{args.lang}.txt)" if advice else "none too late"
     print(
         f"{len(ds.requests)} request(s), {len(ds.offers)} offer(s) as of "
-        f"{result.as_of.isoformat()}: {len(letters)} letter(s), {late}"
+        f"{result.as_of.isoformat()}: {len(letters)} letter(s), {_late_text(result, args.lang)}"
     )
     for request_id, why in result.reasons.items():
         print(f"  {request_id}: {why}")
     print(f"wrote {out}")
     return 0
+
+
+def _late_text(result: InkindResult, lang: str) -> str:
+    """Late requests counted as the report and the demo count them: not fully covered."""
+    if not result.late:
+        return "none too late"
+    short = {x.request_id for x in result.late} & set(result.reasons)
+    return (
+        f"{len(short)} request(s) not fully covered came too late for some offer; "
+        f"advice on {len(result.late)} late (request, offer) pair(s) in ask-earlier.{lang}.txt"
+    )
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

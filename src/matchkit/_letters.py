@@ -518,7 +518,23 @@ def _windows_text(offer: InkindOffer, lang: str) -> str:
     return " or ".join(spans)
 
 
-def _advice(ds: Dataset, late: LateRequest, lang: str) -> Advice:
+def _covered_text(req: InkindRequest, covered: int, lang: str) -> str:
+    """What other offers cover this time (a late pair's offer never covers it)."""
+    if not covered:
+        return ""
+    if lang == "ru":
+        if covered >= req.quantity:
+            return " В этот раз его полностью покрывают другие предложения."
+        return (
+            f" В этот раз другие предложения покрывают {covered} из {req.quantity} "
+            f"{req.unit}."
+        )
+    if covered >= req.quantity:
+        return " This time other offers cover it in full."
+    return f" This time other offers cover {covered} of {req.quantity} {req.unit}."
+
+
+def _advice(ds: Dataset, late: LateRequest, lang: str, covered: int) -> Advice:
     req, offer = _lookup(ds, late.request_id, late.offer_id)
     giver = ds.organisation(offer.organisation_id).name
     kind = offer.kind.value
@@ -535,7 +551,7 @@ def _advice(ds: Dataset, late: LateRequest, lang: str) -> Advice:
             f"отправить, — {latest}, а сейчас {format_date(late.as_of, 'ru')}, опоздание — "
             f"{days_text(late.days_late, 'ru')}. В следующий раз отправьте такой запрос не позже "
             f"{latest}, а лучше раньше."
-        )
+        ) + _covered_text(req, covered, "ru")
     else:
         rule = f"it needs {notice_text(offer.lead_time_days)}"
         if offer.windows:
@@ -546,7 +562,7 @@ def _advice(ds: Dataset, late: LateRequest, lang: str) -> Advice:
             f"{_quoted(offer.item, 'en')} of {giver}: {_end(rule)} The latest day to send it was "
             f"{latest}, {days_text(late.days_late, 'en')} before today ({format_date(late.as_of, 'en')}). "
             f"Next time, send such a request by {latest}, or earlier."
-        )
+        ) + _covered_text(req, covered, "en")
     return Advice(req.id, offer.id, lang, late.latest_send, text)
 
 
@@ -554,6 +570,9 @@ def ask_earlier(
     result: InkindResult, dataset: Dataset, *, lang: str = "en"
 ) -> list[Advice]:
     """For each request too late for an offer: the latest day it could have been sent.
+
+    Every late pair gets advice, also when other offers cover the request this time; the
+    advice then says how much they cover.
 
     Examples
     --------
@@ -576,7 +595,12 @@ def ask_earlier(
     20 April 2027, or earlier.
     """
     _check(result, dataset, lang, "ask_earlier")
-    return [_advice(dataset, late, lang) for late in result.late]
+    covered: Counter[str] = Counter()
+    for a in result.allocations:
+        covered[a.request_id] += a.quantity
+    return [
+        _advice(dataset, late, lang, covered[late.request_id]) for late in result.late
+    ]
 
 
 # The package shows public names as ``matchkit.X``; doctest would then skip them here.
