@@ -178,6 +178,7 @@ def test_huge_capacities_on_arcs_with_cost_at_least_zero_are_fine() -> None:
     [
         ({"capacity": np.array([2**63], dtype=np.uint64)}, r"capacity\[0\] = .* does not fit"),
         ({"cost": [1e20]}, r"cost\[0\] = .* does not fit a 64-bit integer"),
+        ({"cost": [2.0**63]}, r"cost\[0\] = .* does not fit a 64-bit integer"),
         ({"supply": [2**31, -(2**31)]}, "total supply 2147483648 exceeds"),
     ],
 )

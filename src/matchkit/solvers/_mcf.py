@@ -10,7 +10,7 @@ the number of augmenting paths.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -75,8 +75,8 @@ def _int_array(value: ArrayLike, name: str, n: int | None = None) -> IntArray:
     return arr.astype(np.int64)
 
 
-def _check_int64(arr: NDArray[np.generic], name: str) -> None:
-    big = np.abs(arr) > _INT64_MAX if arr.dtype.kind == "f" else arr > _INT64_MAX
+def _check_int64(arr: NDArray[Any], name: str) -> None:
+    big = np.abs(arr) >= 2.0**63 if arr.dtype.kind == "f" else arr > _INT64_MAX
     if big.any():
         i = int(np.flatnonzero(big)[0])
         raise InvalidInputError(
