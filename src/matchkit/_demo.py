@@ -24,7 +24,7 @@ from ._exceptions import DecisionError
 from ._inkind import match_inkind
 from ._io import load_dataset, save_dataset
 from ._ledger import Ledger
-from ._letters import ask_earlier, draft_letters
+from ._letters import Letter, ask_earlier, draft_letters
 from ._match import match
 from ._policy import check_policies
 from ._proposals import MatchResult
@@ -167,8 +167,9 @@ def run_demo(
     for old in letters_dir.glob("*.txt"):  # letters of an earlier run
         old.unlink()
     for lang in ("en", "ru"):
-        for letter in draft_letters(inkind, loaded, lang=lang):
-            (letters_dir / letter.filename).write_text(str(letter), encoding="utf-8")
+        letters = draft_letters(inkind, loaded, lang=lang)
+        for letter, name in zip(letters, Letter.filenames(letters)):  # (distinct, any case)
+            (letters_dir / name).write_text(str(letter), encoding="utf-8")
         advice = ask_earlier(inkind, loaded, lang=lang)
         if advice:
             text = "\n\n".join(a.text for a in advice) + "\n"
