@@ -391,6 +391,64 @@ def _round(
     return mk.match(ds, ledger=ledger, as_of=TINY_DAY, at=f"2026-09-01T{at}")
 
 
+def test_places_held_by_an_earlier_placement_were_already_taken() -> None:
+    ledger = mk.Ledger(":memory:")
+    dogs = [_need("n1", causes=["animals"])]
+    _round(ledger, [{"id": "v1"}], dogs, "09:00")
+    ledger.accept("v1", "n1", at="2026-09-01T10:00")
+    later = [{"id": "v1"}, {"id": "v2", "interests": ["animals"]}]
+    result = _round(ledger, later, dogs, "12:00")
+    d = result.why_unmatched("v2")
+    (c,) = d.competition
+    # v2 fits better than v1, but v1's place was taken before this round's plan
+    assert (c.full, c.holders, c.weakest_score, c.margin) == (True, 1, None, None)
+    assert d.text.splitlines()[0] == "1 need fits you, but every place in it was already taken:"
+    assert "accepted placements" in c.text and "plan" not in d.text
+    ru = result.why_unmatched("v2", lang="ru").text
+    assert ru.splitlines()[0] == "Вам подходит 1 задача, но все места в ней уже заняты:"
+    assert "план" not in ru
+
+
+def test_places_held_by_an_open_offer_of_an_earlier_round_were_already_taken() -> None:
+    ledger = mk.Ledger(":memory:")
+    dogs = [_need("n1", causes=["animals"])]
+    _round(ledger, [{"id": "v1"}], dogs, "09:00")  # offered, not answered yet
+    result = _round(ledger, [{"id": "v1"}, {"id": "v2", "interests": ["animals"]}], dogs, "12:00")
+    assert [(p.volunteer_id, p.status) for p in result.proposals] == [("v1", "open")]
+    (c,) = result.why_unmatched("v2").competition
+    assert c.full and c.holders == 1 and c.weakest_score is None
+    assert "offers from earlier rounds" in c.text
+
+
+def test_a_need_the_ledger_closed_is_not_said_to_be_taken() -> None:
+    # the dataset still lists n1 as open, but the ledger has closed it: no place was taken
+    ledger = mk.Ledger(":memory:")
+    ledger.record_need_transition(
+        "n1", "closed", by="o", reason="done", at="2026-09-01T08:00", from_status="open"
+    )
+    result = _round(ledger, [{"id": "v"}], [_need("n1")], "12:00")
+    assert result.unfilled["n1"].code == "not_open"
+    d = result.why_unmatched("v")
+    assert d.code == "no_acceptable_need" and d.competition == ()
+    assert d.details["open_needs"] == 0 and "taken" not in d.text
+
+
+def test_a_place_given_by_this_rounds_plan_is_not_full() -> None:
+    # one of two places is held by a placement; the plan gives the other to v3 (a better fit)
+    ledger = mk.Ledger(":memory:")
+    dogs = [_need("n1", capacity=2, causes=["animals"])]
+    _round(ledger, [{"id": "v1"}], dogs, "09:00")
+    ledger.accept("v1", "n1", at="2026-09-01T10:00")
+    later = [{"id": "v1"}, {"id": "v2"}, {"id": "v3", "interests": ["animals"]}]
+    result = _round(ledger, later, dogs, "12:00")
+    (c,) = result.why_unmatched("v2").competition
+    p = result.problem
+    held = [float(p.weight[p.edge_index([i], [0])[0]]) for i in (0, 2)]
+    assert not c.full and c.holders == 2
+    assert c.weakest_score == pytest.approx(min(held))
+    assert c.margin == pytest.approx(c.your_score - min(held))
+
+
 def test_counterfactuals_leave_out_those_who_declined_or_hold_the_need() -> None:
     # v1-v3 decline the need and v4 takes a place; then it asks for a check nobody has
     ledger = mk.Ledger(":memory:")
@@ -407,3 +465,23 @@ def test_counterfactuals_leave_out_those_who_declined_or_hold_the_need() -> None
     (cf,) = result.why_unfilled("n1").counterfactuals
     assert (cf.change, cf.value, cf.more, cf.free) == ("drop_check", "background", 2, 2)
     assert cf.text.startswith('without the check "background check", 2 more volunteers')
+
+
+def test_the_first_line_agrees_with_the_number_of_needs(city: mk.MatchResult) -> None:
+    seen = set()
+    for vid, reason in sorted(city.unmatched.items()):
+        if reason.code != "outcompeted":
+            continue
+        d = city.why_unmatched(vid)
+        k = d.details["acceptable_needs"]
+        en = d.text.splitlines()[0]
+        ru = city.why_unmatched(vid, lang="ru").text.splitlines()[0]
+        if k == 1:
+            assert en.startswith("1 need fits you") and " its " in en, en
+            assert ru.startswith("Вам подходит 1 задача") and " в ней " in ru, ru
+        else:
+            assert en.startswith(f"{k} needs fit you") and " their " in en, en
+            verb = "подходит" if k % 10 == 1 and k % 100 != 11 else "подходят"
+            assert ru.startswith(f"Вам {verb} {k} задач") and " в них " in ru, ru
+        seen.add(k == 1)
+    assert seen == {True, False}

@@ -102,7 +102,9 @@ class Competition:
     (accepted placements and primary proposals); ``margin = your_score - weakest_score``
     (negative: they fit better). With the ``stable`` method scores are the need's side of
     the fit (``need_utility``), which is what a need ranks volunteers by. ``full`` is
-    True when every place was already taken by earlier placements or open offers.
+    True when accepted placements and open offers from earlier rounds held every place
+    before this round's plan was made; then nothing was compared, and
+    ``weakest_score`` and ``margin`` are None (as when nobody else holds a place).
 
     Examples
     --------
@@ -224,7 +226,7 @@ def _clear_tag(enc: Encoded, name: str, kind: str, j: int, tag: str) -> Encoded:
 
 @dataclass(frozen=True)
 class _Decided:
-    """The round's decided pairs by id.
+    """The round's decided pairs by id, and the room each need had for this round's plan.
 
     ``placed`` holds accepted placements, ``gone`` the pairs that are never acceptable
     again (rule 7: the volunteer rejected or withdrew from them), each indexed both ways.
@@ -234,6 +236,8 @@ class _Decided:
     placed_by_n: Mapping[str, tuple[str, ...]]
     gone_by_v: Mapping[str, tuple[str, ...]]
     gone_by_n: Mapping[str, tuple[str, ...]]
+    room: I64
+    closed: B
 
 
 _DECIDED: weakref.WeakKeyDictionary[Any, _Decided] = weakref.WeakKeyDictionary()
@@ -251,13 +255,37 @@ def _by_side(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, tuple[str, ...
     )
 
 
+def _room(result: MatchResult, view: RoundView) -> I64:
+    """Places of each need that this round's plan could give: its capacity less the
+    places that accepted placements and open offers from earlier rounds hold."""
+    if result.free_problem is not None:
+        return np.asarray(result.free_problem.right_capacity, dtype=np.int64)
+    p = result.problem
+    held = [n for _, n in result.placements]
+    for prop in result.proposals:
+        if prop.status != "new":
+            held.append(prop.need_id)
+            held += [a.need_id for a in prop.alternatives]
+    js = np.asarray([view.nindex[n] for n in held if n in view.nindex], dtype=np.int64)
+    return np.asarray(p.right_capacity, dtype=np.int64) - np.bincount(
+        js, minlength=p.n_right
+    )
+
+
 def _decided(result: MatchResult, view: RoundView) -> _Decided:
     """The (cached) :class:`_Decided` of a result."""
     d = _DECIDED.get(result)
     if d is None:
         placed_v, placed_n = _by_side(result.placements)
         gone_v, gone_n = _by_side(result.context.get("excluded", ()))
-        d = _DECIDED[result] = _Decided(placed_v, placed_n, gone_v, gone_n)
+        # Needs the ledger has recorded as not open, whatever the dataset says.
+        closed = np.zeros(view.enc.n_needs, dtype=bool)
+        for nid, reason in result.unfilled.items():
+            if reason.code == "not_open" and nid in view.nindex:
+                closed[view.nindex[nid]] = True
+        d = _DECIDED[result] = _Decided(
+            placed_v, placed_n, gone_v, gone_n, _room(result, view), closed
+        )
     return d
 
 
@@ -434,13 +462,14 @@ def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diag
 
 
 def _competition(
-    result: MatchResult, view: RoundView, i: int, lang: str
+    result: MatchResult, view: RoundView, i: int, keep: B, lang: str
 ) -> list[Competition]:
+    """The volunteer's acceptable needs ``keep`` (best first), each against its holders."""
     p = result.problem
     stable = result.method == "stable"
     measure = p.need_utility if stable else p.weight
     mine = view.edges_of_volunteer(i)
-    mine = mine[~view.excluded_edge[mine]]
+    mine = mine[~view.excluded_edge[mine] & keep[p.edge_right[mine]]]
     mine = mine[np.argsort(-measure[mine], kind="stable")]
     js = p.edge_right[mine]
     # Holders of each need, without volunteer i, and the weakest of them: one pass over
@@ -452,14 +481,17 @@ def _competition(
     held_n = np.bincount(seg, minlength=js.size)
     weakest_all = np.full(js.size, np.inf)
     np.minimum.at(weakest_all, seg, measure[view.holder_by_need[held_edges[others]]])
+    # Full: earlier placements and open offers held every place before this round's
+    # plan was made, so no plan could have given one to this volunteer.
+    room = _decided(result, view).room[js]
     out = []
     needs = result.dataset.needs
-    for e, j, n_held, low in zip(
-        mine.tolist(), js.tolist(), held_n.tolist(), weakest_all.tolist()
+    for e, j, n_held, low, left in zip(
+        mine.tolist(), js.tolist(), held_n.tolist(), weakest_all.tolist(), room.tolist()
     ):
-        full = n_held == 0
+        full = left <= 0
         score = float(measure[e])
-        weakest = None if full else low
+        weakest = None if full or n_held == 0 else low
         margin = None if weakest is None else score - weakest
         out.append(
             Competition(
@@ -469,7 +501,9 @@ def _competition(
                 margin,
                 int(n_held),
                 full,
-                T.competition(needs[j].title, score, weakest, margin, stable, lang),
+                T.competition(
+                    needs[j].title, score, weakest, margin, full, stable, lang
+                ),
             )
         )
     return out
@@ -491,7 +525,8 @@ def why_unmatched(
     Either no open need is acceptable (which rules excluded how many needs, which rule
     alone stands in the way, and what a wider radius or remote work would open), or
     acceptable needs went to others (which needs, with the margin between the
-    volunteer's score and the lowest score among those who got each).
+    volunteer's score and the lowest score among those who got each), or their places
+    were already taken before this round.
 
     Parameters
     ----------
@@ -540,7 +575,8 @@ def why_unmatched(
         )
     enc = view.enc
     fails = volunteer_rule_failures(enc, i, view.day)
-    live = ~fails["not_open"] & ~fails["ended"] & ~view.blocked_n
+    decided = _decided(result, view)
+    live = ~fails["not_open"] & ~fails["ended"] & ~decided.closed & ~view.blocked_n
     by, only, ok = _tally(fails, live)
     details: dict[str, Any] = {
         "open_needs": int(live.sum()),
@@ -553,7 +589,7 @@ def why_unmatched(
     cfs: list[Counterfactual] = []
     if ok.any():
         code = "outcompeted"
-        comp = _competition(result, view, i, lang)
+        comp = _competition(result, view, i, ok, lang)
     else:
         code = "no_acceptable_need"
         cfs = _volunteer_relaxations(view, i, fails, live, lang)

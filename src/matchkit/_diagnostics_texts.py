@@ -196,17 +196,26 @@ def competition(
     yours: float,
     weakest: float | None,
     margin: float | None,
+    full: bool,
     stable: bool,
     lang: str,
 ) -> str:
-    """One need that went to others, with the margin."""
+    """One need that went to others, with the margin (or: its places were already taken)."""
     ru = lang == "ru"
     t = _q(title, lang)
+    if full:
+        return (
+            f"{t}: все места уже заняты — принятыми ранее предложениями или "
+            "предложениями прошлых раундов, ждущими ответа"
+            if ru
+            else f"{t}: every place was already taken by accepted placements or by "
+            "offers from earlier rounds awaiting an answer"
+        )
     if weakest is None or margin is None:
         return (
-            f"{t}: все места уже заняты принятыми или ожидающими ответа предложениями"
+            f"{t}: место ещё свободно, но в этом раунде его вам не предложили"
             if ru
-            else f"{t}: every place is taken by accepted placements or offers awaiting an answer"
+            else f"{t}: a place is still free, but it was not offered to you this round"
         )
     y, w = score(yours, lang), score(weakest, lang)
     if margin < 0:
@@ -264,6 +273,27 @@ def volunteer_state(code: str, details: Mapping[str, Any], lang: str) -> str:
     )
 
 
+def _went_to_others(k: int, comp: Sequence[Competition], lang: str) -> str:
+    """``2 needs fit you, but this round their places went to others:``"""
+    taken = bool(comp) and len(comp) == k and all(c.full for c in comp)
+    if lang == "ru":
+        it = "ней" if k == 1 else "них"
+        tail = (
+            f"все места в {it} уже заняты:"
+            if taken
+            else f"в этом раунде места в {it} достались другим:"
+        )
+        return f"Вам {ru_verb(k, 'подходит', 'подходят')} {count(k, 'need', 'ru')}, но {tail}"
+    verb = "fits" if k == 1 else "fit"
+    its = "it" if k == 1 else "them"
+    tail = (
+        f"every place in {its} was already taken:"
+        if taken
+        else f"this round {'its' if k == 1 else 'their'} places went to others:"
+    )
+    return f"{count(k, 'need', 'en')} {verb} you, but {tail}"
+
+
 def volunteer_text(
     code: str,
     n_open: int,
@@ -297,12 +327,8 @@ def volunteer_text(
             lead = "Что бы это изменило: " if ru else "What would change it: "
             lines.append(lead + "; ".join(c.text for c in cfs) + ".")
     else:
-        k = count(int(details.get("acceptable_needs", 0)), "need", lang)
-        lines.append(
-            f"Вам подходят {k}, но в этом раунде места в них достались другим:"
-            if ru
-            else f"{k} fit you, but this round their places went to others:"
-        )
+        k = int(details.get("acceptable_needs", 0))
+        lines.append(_went_to_others(k, comp, lang))
         lines += [f"- {c.text}" for c in comp[:5]]
         if len(comp) > 5:
             more = count(len(comp) - 5, "need", lang)
