@@ -449,6 +449,41 @@ def test_a_place_given_by_this_rounds_plan_is_not_full() -> None:
     assert c.margin == pytest.approx(c.your_score - min(held))
 
 
+def test_a_placed_volunteer_who_declined_the_rest_is_told_so() -> None:
+    ledger = mk.Ledger(":memory:")
+    needs = [_need("n0"), _need("n1")]
+    vols = [{"id": "v", "max_placements": 2}]
+    _round(ledger, vols, needs, "09:00")
+    ledger.accept("v", "n0", at="2026-09-01T10:00")
+    ledger.reject("v", "n1", at="2026-09-01T10:00")
+    d = _round(ledger, vols, needs, "12:00").why_unmatched("v")
+    assert d.code == "all_declined" and d.competition == ()
+    assert (d.details["placements"], d.details["declined"]) == (1, 1)
+    assert d.text == (
+        "You are placed in 1 need and declined 1 need, so it is not offered again.\n"
+        "There is no other open need this round."
+    )
+    ru = _round(ledger, vols, needs, "12:30").why_unmatched("v", lang="ru").text
+    assert ru.splitlines()[0] == (
+        "Вы уже участвуете в 1 задаче и отказались от 1 задачи — её мы больше не предлагаем."
+    )
+
+
+def test_a_placed_volunteer_competes_only_for_other_needs() -> None:
+    ledger = mk.Ledger(":memory:")
+    _round(ledger, [{"id": "v", "max_placements": 2}], [_need("n0")], "09:00")
+    ledger.accept("v", "n0", at="2026-09-01T10:00")
+    vols = [{"id": "v", "max_placements": 2}, {"id": "w", "interests": ["animals"]}]
+    needs = [_need("n0"), _need("n1", causes=["animals"])]
+    d = _round(ledger, vols, needs, "12:00").why_unmatched("v")
+    assert d.code == "outcompeted"
+    assert [c.need_id for c in d.competition] == ["n1"]  # not their own placement n0
+    assert d.text.splitlines()[:2] == [
+        "You are placed in 1 need.",
+        "1 more need fits you, but this round its places went to others:",
+    ]
+
+
 def test_counterfactuals_leave_out_those_who_declined_or_hold_the_need() -> None:
     # v1-v3 decline the need and v4 takes a place; then it asks for a check nobody has
     ledger = mk.Ledger(":memory:")
@@ -485,3 +520,4 @@ def test_the_first_line_agrees_with_the_number_of_needs(city: mk.MatchResult) ->
             assert ru.startswith(f"Вам {verb} {k} задач") and " в них " in ru, ru
         seen.add(k == 1)
     assert seen == {True, False}
+

@@ -70,7 +70,7 @@ class Counterfactual:
         acceptable. For ``"remote"`` it is net of the volunteers who take no remote work
         and would drop out; a change that gains none in all is not listed. Volunteers
         who declined or left the need (never acceptable again) and those placed in it
-        are not counted.
+        are not counted, nor, for a volunteer, needs they declined or are placed in.
     free : int
         For a need: how many of those volunteers have no offer and no full set of
         placements this round (they could take it now; for ``"remote"``, net of those
@@ -138,10 +138,12 @@ class Diagnosis:
         ``"volunteer"`` or ``"need"``.
     id : str
     code : str
-        ``offered`` / ``filled`` (nothing to explain), or the round's reason code
+        ``offered`` / ``filled`` (nothing to explain), or the reason code
         (``no_acceptable_need``, ``outcompeted``, ``placed``, ``all_declined``,
         ``offer_budget``; ``no_acceptable_volunteer``, ``candidates_elsewhere``,
-        ``not_open``, ``ended``, ``policy``).
+        ``not_open``, ``ended``, ``policy``). For a volunteer it is recomputed from the
+        rules and the ledger's decisions, with their own placements and declined needs
+        set apart (``docs/explanations.md``).
     lang : str
     text : str
     considered : int
@@ -522,11 +524,12 @@ def why_unmatched(
 ) -> Diagnosis:
     """Why a volunteer has no proposal this round, addressed to the volunteer.
 
-    Either no open need is acceptable (which rules excluded how many needs, which rule
-    alone stands in the way, and what a wider radius or remote work would open), or
-    acceptable needs went to others (which needs, with the margin between the
-    volunteer's score and the lowest score among those who got each), or their places
-    were already taken before this round.
+    The volunteer's own placements and the needs they declined or left are set apart
+    (the text opens with them). Then either no other open need is acceptable (which
+    rules excluded how many needs, which rule alone stands in the way, and what a wider
+    radius or remote work would open), or acceptable needs went to others (which needs,
+    with the margin between the volunteer's score and the lowest score among those who
+    got each), or their places were already taken before this round.
 
     Parameters
     ----------
@@ -562,28 +565,33 @@ def why_unmatched(
             "volunteer", volunteer_id, "offered", lang, T.offered(titles, n_alt, lang)
         )
     reason = result.unmatched.get(volunteer_id)
-    code = reason.code if reason is not None else "outcompeted"
-    if code in ("placed", "all_declined", "offer_budget"):
-        assert reason is not None
+    if reason is not None and reason.code in ("placed", "offer_budget"):
         return Diagnosis(
             "volunteer",
             volunteer_id,
-            code,
+            reason.code,
             lang,
-            T.volunteer_state(code, reason.details, lang),
+            T.volunteer_state(reason.code, reason.details, lang),
             details=dict(reason.details),
         )
     enc = view.enc
-    fails = volunteer_rule_failures(enc, i, view.day)
     decided = _decided(result, view)
-    live = ~fails["not_open"] & ~fails["ended"] & ~decided.closed & ~view.blocked_n
-    by, only, ok = _tally(fails, live)
+    fails = volunteer_rule_failures(enc, i, view.day)
+    open_now = ~fails["not_open"] & ~fails["ended"] & ~decided.closed
+    live = open_now & ~view.blocked_n
+    # The volunteer's own placements and the needs they declined or left are set apart:
+    # neither can be offered to them again, so neither went to others.
+    own = _mask(decided.placed_by_v.get(volunteer_id, ()), view.nindex, enc.n_needs)
+    declined = _mask(decided.gone_by_v.get(volunteer_id, ()), view.nindex, enc.n_needs)
+    settled = own | declined
+    rest = live & ~settled
+    by, only, ok = _tally(fails, rest)
     details: dict[str, Any] = {
-        "open_needs": int(live.sum()),
+        "open_needs": int(rest.sum()),
         "acceptable_needs": int(ok.sum()),
-        "held_back_by_policy": int(
-            (~fails["not_open"] & ~fails["ended"] & view.blocked_n).sum()
-        ),
+        "placements": int(view.placed_v[i]),
+        "declined": int((live & declined).sum()),
+        "held_back_by_policy": int((open_now & view.blocked_n & ~settled).sum()),
     }
     comp: list[Competition] = []
     cfs: list[Counterfactual] = []
@@ -591,16 +599,17 @@ def why_unmatched(
         code = "outcompeted"
         comp = _competition(result, view, i, ok, lang)
     else:
-        code = "no_acceptable_need"
-        cfs = _volunteer_relaxations(view, i, fails, live, lang)
-    text = T.volunteer_text(code, int(live.sum()), by, only, cfs, comp, details, lang)
+        declined_fit = live & declined & _acceptable(fails)
+        code = "all_declined" if declined_fit.any() else "no_acceptable_need"
+        cfs = _volunteer_relaxations(view, i, fails, rest, lang)
+    text = T.volunteer_text(code, int(rest.sum()), by, only, cfs, comp, details, lang)
     return Diagnosis(
         "volunteer",
         volunteer_id,
         code,
         lang,
         text,
-        int(live.sum()),
+        int(rest.sum()),
         by,
         only,
         tuple(cfs),

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._letters import format_date
 from ._models import Need
-from ._texts import count, genitive, km, ru_verb, score, tag_label
+from ._texts import count, genitive, km, prepositional, ru_verb, score, tag_label
 
 if TYPE_CHECKING:
     from ._diagnostics import Competition, Counterfactual
@@ -250,6 +250,7 @@ def offered(titles: Sequence[str], n_alt: int, lang: str) -> str:
 
 
 def volunteer_state(code: str, details: Mapping[str, Any], lang: str) -> str:
+    """One sentence for a volunteer placed as often as they asked, or out of offers."""
     ru = lang == "ru"
     if code == "placed":
         n = int(details.get("placements", 0))
@@ -257,13 +258,6 @@ def volunteer_state(code: str, details: Mapping[str, Any], lang: str) -> str:
             f"Вы уже участвуете в задачах столько раз, сколько хотели ({n})."
             if ru
             else f"You are already placed as many times as you asked for ({n})."
-        )
-    if code == "all_declined":
-        k = count(int(details.get("acceptable_needs", 0)), "need", lang)
-        return (
-            f"Вы отказались от всех подходящих задач ({k}); мы их больше не предлагаем."
-            if ru
-            else f"You declined every need that fits you ({k}); they are not offered again."
         )
     k = count(int(details.get("open_offers", 0)), "offer", lang)
     return (
@@ -273,7 +267,55 @@ def volunteer_state(code: str, details: Mapping[str, Any], lang: str) -> str:
     )
 
 
-def _went_to_others(k: int, comp: Sequence[Competition], lang: str) -> str:
+def _settled(placed: int, declined: int, lang: str) -> str:
+    """Where the volunteer already stands: their placements and the needs they declined."""
+    if lang == "ru":
+        parts = []
+        if placed:
+            parts.append(f"уже участвуете в {prepositional(placed, 'need')}")
+        if declined:
+            which = "её" if declined == 1 else "их"
+            parts.append(
+                f"отказались от {genitive(declined, 'need')} — {which} мы больше не предлагаем"
+            )
+        return ("Вы " + " и ".join(parts) + ".") if parts else ""
+    parts = []
+    if placed:
+        parts.append(f"are placed in {count(placed, 'need', 'en')}")
+    if declined:
+        which = "it is" if declined == 1 else "they are"
+        parts.append(
+            f"declined {count(declined, 'need', 'en')}, so {which} not offered again"
+        )
+    return ("You " + " and ".join(parts) + ".") if parts else ""
+
+
+def _none_fits(n_open: int, other: bool, lang: str) -> str:
+    """``This round none of the 4 open needs fits all the conditions.``"""
+    if lang == "ru":
+        if n_open == 0:
+            return f"В этом раунде нет {'других ' if other else ''}открытых задач."
+        sg = n_open % 10 == 1 and n_open % 100 != 11
+        words = (
+            ("другой открытой задачи", "других открытых задач")
+            if other
+            else ("открытой задачи", "открытых задач")
+        )
+        return (
+            f"В этом раунде ни одна из {n_open} {words[0] if sg else words[1]} "
+            "не подходит под все условия."
+        )
+    if n_open == 0:
+        return f"There is no {'other ' if other else ''}open need this round."
+    return (
+        f"This round none of the {'other ' if other else ''}{n_open} open "
+        f"{'need' if n_open == 1 else 'needs'} fits all the conditions."
+    )
+
+
+def _went_to_others(
+    k: int, other: bool, comp: Sequence[Competition], lang: str
+) -> str:
     """``2 needs fit you, but this round their places went to others:``"""
     taken = bool(comp) and len(comp) == k and all(c.full for c in comp)
     if lang == "ru":
@@ -283,7 +325,9 @@ def _went_to_others(k: int, comp: Sequence[Competition], lang: str) -> str:
             if taken
             else f"в этом раунде места в {it} достались другим:"
         )
-        return f"Вам {ru_verb(k, 'подходит', 'подходят')} {count(k, 'need', 'ru')}, но {tail}"
+        more = "ещё " if other else ""
+        return f"Вам {ru_verb(k, 'подходит', 'подходят')} {more}{count(k, 'need', 'ru')}, но {tail}"
+    what = f"{k} more {'need' if k == 1 else 'needs'}" if other else count(k, "need", "en")
     verb = "fits" if k == 1 else "fit"
     its = "it" if k == 1 else "them"
     tail = (
@@ -291,7 +335,7 @@ def _went_to_others(k: int, comp: Sequence[Competition], lang: str) -> str:
         if taken
         else f"this round {'its' if k == 1 else 'their'} places went to others:"
     )
-    return f"{count(k, 'need', 'en')} {verb} you, but {tail}"
+    return f"{what} {verb} you, but {tail}"
 
 
 def volunteer_text(
@@ -304,31 +348,16 @@ def volunteer_text(
     details: Mapping[str, Any],
     lang: str,
 ) -> str:
+    """Why a volunteer has no offer: where they stand, then what fits or what excludes."""
     ru = lang == "ru"
     table = _FOR_VOLUNTEER[lang]
-    lines = []
-    if code == "no_acceptable_need":
-        of = (
-            f"из {n_open} открытых задач"
-            if n_open % 10 != 1 or n_open % 100 == 11
-            else f"из {n_open} открытой задачи"
-        )
-        lines.append(
-            f"В этом раунде ни одна {of} не подходит под все условия."
-            if ru
-            else f"This round none of the {n_open} open {'need' if n_open == 1 else 'needs'} fits all the conditions."
-        )
-        if by:
-            lines.append("Что исключило задачи:" if ru else "What excluded them:")
-            lines += _rule_lines(table, by, "need", lang)
-        if only:
-            lines.append(_only_line(table, only, "need", lang))
-        if cfs:
-            lead = "Что бы это изменило: " if ru else "What would change it: "
-            lines.append(lead + "; ".join(c.text for c in cfs) + ".")
-    else:
+    settled = _settled(
+        int(details.get("placements", 0)), int(details.get("declined", 0)), lang
+    )
+    lines = [settled] if settled else []
+    if code == "outcompeted":
         k = int(details.get("acceptable_needs", 0))
-        lines.append(_went_to_others(k, comp, lang))
+        lines.append(_went_to_others(k, bool(settled), comp, lang))
         lines += [f"- {c.text}" for c in comp[:5]]
         if len(comp) > 5:
             more = count(len(comp) - 5, "need", lang)
@@ -338,6 +367,16 @@ def volunteer_text(
                 if ru
                 else f"- and {extra} more {'need' if extra == 1 else 'needs'}"
             )
+    else:
+        lines.append(_none_fits(n_open, bool(settled), lang))
+        if by:
+            lines.append("Что исключило задачи:" if ru else "What excluded them:")
+            lines += _rule_lines(table, by, "need", lang)
+        if only:
+            lines.append(_only_line(table, only, "need", lang))
+        if cfs:
+            lead = "Что бы это изменило: " if ru else "What would change it: "
+            lines.append(lead + "; ".join(c.text for c in cfs) + ".")
     held = int(details.get("held_back_by_policy", 0))
     if held:
         h = count(held, "need", lang)

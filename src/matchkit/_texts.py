@@ -26,6 +26,7 @@ __all__ = [
     "km",
     "ordinal",
     "plural",
+    "prepositional",
     "ru_verb",
     "score",
     "slot_label",
@@ -68,6 +69,11 @@ _GENITIVE_RU: dict[str, tuple[str, str]] = {
     "option": ("варианта", "вариантов"),
     "skill": ("навыка", "навыков"),
     "language": ("языка", "языков"),
+}
+
+#: Russian prepositional after "в" (in ...): singular after 1, 21, ...; plural otherwise.
+_PREPOSITIONAL_RU: dict[str, tuple[str, str]] = {
+    "need": ("задаче", "задачах"),
 }
 
 _DAYS = {
@@ -209,6 +215,19 @@ def genitive(m: int, noun: str) -> str:
     ('21 волонтёра', '500 волонтёров', '11 задач')
     """
     sg, pl = _GENITIVE_RU[noun]
+    m_abs = abs(int(m))
+    return f"{int(m)} {sg if m_abs % 10 == 1 and m_abs % 100 != 11 else pl}"
+
+
+def prepositional(m: int, noun: str) -> str:
+    """Russian number and noun after "в": ``в 1 задаче``, ``в 3 задачах``, ``в 21 задаче``.
+
+    Examples
+    --------
+    >>> [prepositional(n, "need") for n in (1, 3, 11, 21)]
+    ['1 задаче', '3 задачах', '11 задачах', '21 задаче']
+    """
+    sg, pl = _PREPOSITIONAL_RU[noun]
     m_abs = abs(int(m))
     return f"{int(m)} {sg if m_abs % 10 == 1 and m_abs % 100 != 11 else pl}"
 
