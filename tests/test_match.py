@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import matchkit as mk
+from matchkit._problem import components_at
 from matchkit.datasets import (
     DEFAULT_AS_OF,
     TINY_CITY_ACCEPTABLE,
@@ -526,3 +528,28 @@ def test_a_group_cut_by_its_need_still_counts_against_a_lowered_max_placements()
     after = LedgerView(ledger, at)
     assert ended == 2 and after.pending_groups["v1"] == 1
     assert ledger.state(as_of=at).withdrawn[("v1", "n2")] == "need"
+
+
+def test_reported_components_read_as_the_float32_values_they_are() -> None:
+    """Components are kept as float32; proposals give them to the 7 significant digits
+    float32 holds (0.2, not 0.20000000298023224), within float32 rounding of the problem's."""
+    import numpy as np
+
+    result = mk.match(synthetic_city(n_volunteers=300, n_needs=40, seed=4),
+                      as_of=DEFAULT_AS_OF, shortlist=1)
+    p = result.problem
+    vindex = {v: i for i, v in enumerate(p.left_ids)}
+    nindex = {n: j for j, n in enumerate(p.right_ids)}
+    seen = 0
+    for prop in result.proposals:
+        e = int(p.edge_index(np.array([vindex[prop.volunteer_id]]), np.array([nindex[prop.need_id]]))[0])
+        stored = {k: float(v[0]) for k, v in components_at(p, [e]).items()}
+        for k, x in prop.components.items():
+            if k not in stored or math.isnan(x):
+                continue
+            assert len(repr(x).lstrip("-0.").replace(".", "").rstrip("0")) <= 7 or x == stored[k], (k, x)
+            assert abs(x - stored[k]) <= 1e-6 * max(1.0, abs(stored[k])), (k, x, stored[k])
+            seen += 1
+    assert seen > 100
+    schedule = {prop.components["schedule"] for prop in result.proposals}
+    assert schedule & {0.2, 0.4, 0.6, 0.8}  # (fifths of five slots, as written)

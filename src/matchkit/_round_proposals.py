@@ -115,6 +115,21 @@ def shortlists(
     return dict(out)
 
 
+def _decimal(col: NDArray[Any]) -> NDArray[np.float64]:
+    """A column as float64; float32 values (how components are kept) rounded to the 7
+    significant digits float32 holds, so a schedule of 0.2 reads 0.2 in proposals and
+    exports, not 0.20000000298023224 (the float32 nearest to 0.2, widened)."""
+    x = np.asarray(col, dtype=np.float64)
+    if np.asarray(col).dtype != np.float32 or x.size == 0:
+        return x
+    with np.errstate(divide="ignore", invalid="ignore"):
+        magnitude = np.floor(np.log10(np.abs(x)))
+    digits = np.where(np.isfinite(magnitude), 6 - magnitude, 0.0)
+    scale = 10.0**digits  # (exact powers of ten for the digits float32 values need)
+    out = np.round(x * scale) / scale
+    return np.where(np.isfinite(out), out, x)  # (NaN stays NaN)
+
+
 class _EdgeComponents:
     """Components of the edges a round reports, computed in one batch."""
 
@@ -127,7 +142,7 @@ class _EdgeComponents:
         # Python floats, one tuple per edge, made in C: far cheaper than indexing numpy
         # per value or building each dict key by key.
         self.keys = tuple(cols)
-        self.rows = list(zip(*(np.asarray(v, dtype=np.float64).tolist() for v in cols.values())))
+        self.rows = list(zip(*(_decimal(v).tolist() for v in cols.values())))
 
     def __call__(self, e: int) -> dict[str, float]:
         if self._row is None:
