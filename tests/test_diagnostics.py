@@ -521,3 +521,23 @@ def test_the_first_line_agrees_with_the_number_of_needs(city: mk.MatchResult) ->
         seen.add(k == 1)
     assert seen == {True, False}
 
+
+@pytest.mark.parametrize("n_needs", [2, 3])
+def test_needs_held_back_by_a_policy_check_are_those_that_fit(n_needs: int) -> None:
+    # no need is vetted, so a policy check holds every one back; n0 needs a skill v lacks
+    needs = [_need(f"n{k}", vetted_by=None) for k in range(n_needs)]
+    needs[0]["required_skills"] = ["x"]
+    ds = mk.Dataset.from_records(volunteers=[{"id": "v"}], organisations=ORG, needs=needs)
+    result = mk.match(ds, as_of=TINY_DAY)
+    assert result.unmatched["v"].code == "held_back"
+    d = result.why_unmatched("v")
+    held = n_needs - 1
+    assert d.details["held_back_by_policy"] == held
+    last_en = d.text.splitlines()[-1]
+    last_ru = result.why_unmatched("v", lang="ru").text.splitlines()[-1]
+    if held == 1:
+        assert last_en.startswith("1 more need that fits you is held back")
+        assert last_ru == "Ещё 1 задача, которая вам подходит, ждёт проверки правил и пока не предлагается."
+    else:
+        assert last_en.startswith("2 more needs that fit you are held back")
+        assert last_ru == "Ещё 2 задачи, которые вам подходят, ждут проверки правил и пока не предлагаются."

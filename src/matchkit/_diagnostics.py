@@ -591,7 +591,10 @@ def why_unmatched(
         "acceptable_needs": int(ok.sum()),
         "placements": int(view.placed_v[i]),
         "declined": int((live & declined).sum()),
-        "held_back_by_policy": int((open_now & view.blocked_n & ~settled).sum()),
+        # (needs that fit them, offered once the policy check passes)
+        "held_back_by_policy": int(
+            (open_now & view.blocked_n & ~settled & _acceptable(fails)).sum()
+        ),
     }
     comp: list[Competition] = []
     cfs: list[Counterfactual] = []

@@ -380,10 +380,20 @@ def volunteer_text(
     held = int(details.get("held_back_by_policy", 0))
     if held:
         h = count(held, "need", lang)
+        which, fits, waits, offered = (
+            ru_verb(held, one, many)
+            for one, many in (
+                ("которая", "которые"),
+                ("подходит", "подходят"),
+                ("ждёт", "ждут"),
+                ("предлагается", "предлагаются"),
+            )
+        )
         lines.append(
-            f"Ещё {h} ждут проверки правил и пока не предлагаются."
+            f"Ещё {h}, {which} вам {fits}, {waits} проверки правил и пока не {offered}."
             if ru
-            else f"{h} more are held back by a policy check and not offered yet."
+            else f"{held} more {'need that fits you is' if held == 1 else 'needs that fit you are'} "
+            "held back by a policy check and not offered yet."
         )
     return "\n".join(lines)
 
