@@ -80,3 +80,51 @@ def test_ids_are_looked_up_in_their_own_kind(city: mk.Dataset) -> None:
         assert city.volunteer(v.id) is v and city.volunteers.index(v) == i
     for n in city.needs:
         assert city.need(n.id) is n and city.organisation(n.organisation_id).id == n.organisation_id
+
+
+ORG = {"id": "o1", "name": "Paws", "kind": "cso", "registered": True}
+NEED = {"id": "n1", "organisation_id": "o1", "title": "T", "remote": True, "capacity": 1,
+        "status": "open"}
+
+
+def _problems(**records: list[dict]) -> list[tuple[str, int | None, str | None, str | None]]:
+    with pytest.raises(mk.InvalidDatasetError) as err:
+        mk.Dataset.from_records(**records)
+    return [(p.source, p.row, p.record_id, p.field) for p in err.value.problems]
+
+
+def test_an_invalid_record_is_checked_against_the_others() -> None:
+    """One run lists every problem: the references of a record with a field error too."""
+    bad = {**NEED, "capacity": 0, "organisation_id": "o9", "vetted_by": "o7",
+           "proposed_by": "v9"}
+    assert _problems(organisations=[ORG], needs=[NEED, bad | {"id": "n2"}]) == [
+        ("needs", 1, "n2", "capacity"),
+        ("needs", 1, "n2", "organisation_id"),
+        ("needs", 1, "n2", "vetted_by"),
+        ("needs", 1, "n2", "proposed_by"),
+    ]
+
+
+def test_an_invalid_record_still_exists_for_the_others() -> None:
+    """A need naming an organisation that has a field error is not told it does not exist."""
+    assert _problems(organisations=[{**ORG, "kind": "charity"}], needs=[NEED]) == [
+        ("organisations", 0, "o1", "kind")
+    ]
+
+
+def test_a_wrong_reference_is_reported_once() -> None:
+    assert _problems(organisations=[ORG], needs=[{**NEED, "organisation_id": ["o1"]}]) == [
+        ("needs", 0, "n1", "organisation_id")
+    ]
+
+
+def test_rows_are_positions_among_the_records_given() -> None:
+    """After an invalid record, problems still name the position as given, not as kept."""
+    needs = [{**NEED, "capacity": 0}, {**NEED, "id": "n2", "organisation_id": "o9"},
+             {**NEED, "capacity": 0}]
+    assert _problems(organisations=[ORG], needs=needs) == [
+        ("needs", 0, "n1", "capacity"),
+        ("needs", 2, "n1", "capacity"),
+        ("needs", 2, "n1", "id"),
+        ("needs", 1, "n2", "organisation_id"),
+    ]

@@ -281,6 +281,36 @@ CASES: dict[str, Case] = {
         },
         [("needs.csv", 2, "vetted_by", r"vetting organisation 'o9' does not exist")],
     ),
+    "references of a record with a field error": Case(
+        {
+            "needs.csv": "id,organisation_id,title,remote,capacity,status,vetted_by,proposed_by\n"
+            "n1,o9,T,true,two,open,o7,v9\n"
+        },
+        [
+            ("needs.csv", 2, "capacity", r"valid integer"),
+            ("needs.csv", 2, "organisation_id", r"organisation 'o9' does not exist"),
+            ("needs.csv", 2, "vetted_by", r"vetting organisation 'o7' does not exist"),
+            ("needs.csv", 2, "proposed_by", r"volunteer 'v9' does not exist"),
+        ],
+    ),
+    "request with a bad date naming an unknown need": Case(
+        {
+            "requests.csv": "id,organisation_id,kind,quantity,unit,needed_by,place_lat,place_lon,"
+            "purpose,need_id\nr1,o1,food,5,portions,2027-02-30,55.8,49.1,tea,n9\n"
+        },
+        [
+            ("requests.csv", 2, "needed_by", r"2027 has no 30 February"),
+            ("requests.csv", 2, "need_id", r"need 'n9' does not exist"),
+        ],
+    ),
+    "JSON reference of the wrong type": Case(
+        {
+            "needs.csv": None,
+            "needs.json": '[{"id": "n1", "organisation_id": ["o1"], "title": "T", '
+            '"remote": true, "capacity": 1, "status": "open"}]',
+        },
+        [("needs.json", 1, "organisation_id", r"valid string")],
+    ),
     "need without place that is not remote": Case(
         {
             "needs.csv": NEEDS.replace(

@@ -11,11 +11,11 @@ import functools
 import types
 import typing
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import Any, TypeVar, Union
+from typing import Any, NamedTuple, TypeVar, Union
 
 from pydantic import BaseModel, ValidationError
 
@@ -24,7 +24,15 @@ from ._inkind_models import InkindOffer, InkindRequest
 from ._memory import makes_lasting_objects
 from ._models import Need, Organisation, Volunteer, _none_if_blank
 
-__all__ = ["Dataset", "problems_from_validation_error"]
+__all__ = [
+    "REFERENCES",
+    "Dataset",
+    "Reference",
+    "as_id",
+    "failed_fields",
+    "problems_from_validation_error",
+    "reference_problems",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -118,24 +126,180 @@ def _unvalidated(item: BaseModel) -> bool:
     return False
 
 
+class _Rejected(NamedTuple):
+    """A record that failed validation: still checked against the others."""
+
+    position: int
+    record_id: str | None
+    values: Mapping[str, Any]
+    failed: frozenset[str]  # fields whose own value is wrong
+
+
 def _coerce(
-    kind: type[M], items: Iterable[Any], source: str, problems: list[Problem]
-) -> tuple[M, ...]:
+    kind: type[M],
+    items: Iterable[Any],
+    source: str,
+    problems: list[Problem],
+    rejected: list[_Rejected],
+) -> tuple[tuple[M, ...], tuple[int, ...]]:
+    """The valid records of one kind and their positions in ``items``.
+
+    The problems of invalid records go to ``problems``; the records themselves go to
+    ``rejected``, so the checks between records still see them.
+    """
     out: list[M] = []
+    positions: list[int] = []
     for i, item in enumerate(items):
         if isinstance(item, kind):
             if not _unvalidated(item):
                 out.append(item)
+                positions.append(i)
                 continue
             item = {name: getattr(item, name) for name in type(item).model_fields}
         rid = item.get("id") if isinstance(item, Mapping) else None
         try:
             out.append(kind.model_validate(item))
+            positions.append(i)
         except ValidationError as err:
+            record_id = str(rid) if rid is not None else None
             problems += problems_from_validation_error(
-                err, source=source, row=i, record_id=str(rid) if rid is not None else None
+                err, source=source, row=i, record_id=record_id
             )
-    return tuple(out)
+            if isinstance(item, Mapping):
+                rejected.append(
+                    _Rejected(i, as_id(rid), item, failed_fields(err))
+                )
+    return tuple(out), tuple(positions)
+
+
+def failed_fields(err: ValidationError) -> frozenset[str]:
+    """The fields (top-level names) whose own value a validation error refuses."""
+    return frozenset(str(e["loc"][0]) for e in err.errors(include_url=False) if e["loc"])
+
+
+def as_id(value: Any) -> str | None:
+    """An id as validation reads it (text, stripped; a number as its text), or None."""
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+class Reference(NamedTuple):
+    """A field of one kind that holds the id of a record of another kind."""
+
+    kind: str
+    field: str
+    target: str
+    missing: str  # the message when the id is not there; ``{!r}`` is the id
+
+
+_MISSING_ORGANISATION = (
+    "organisation {!r} does not exist; add it to organisations or correct the id"
+)
+#: Every reference between records that a dataset checks.
+REFERENCES: tuple[Reference, ...] = (
+    Reference("needs", "organisation_id", "organisations", _MISSING_ORGANISATION),
+    Reference(
+        "needs",
+        "vetted_by",
+        "organisations",
+        "vetting organisation {!r} does not exist; add it to organisations or correct the id",
+    ),
+    Reference(
+        "needs",
+        "proposed_by",
+        "volunteers",
+        "volunteer {!r} does not exist; add them to volunteers or correct the id",
+    ),
+    Reference("offers", "organisation_id", "organisations", _MISSING_ORGANISATION),
+    Reference("requests", "organisation_id", "organisations", _MISSING_ORGANISATION),
+    Reference(
+        "requests",
+        "need_id",
+        "needs",
+        "need {!r} does not exist; add it to needs or correct the id",
+    ),
+)
+
+
+_REFERENCES_OF: dict[str, tuple[Reference, ...]] = {
+    kind: tuple(r for r in REFERENCES if r.kind == kind)
+    for kind in dict.fromkeys(r.kind for r in REFERENCES)
+}
+_REFERENCE_NUMBER = {(r.kind, r.field): n for n, r in enumerate(REFERENCES)}
+
+
+def reference_problems(
+    kind: str,
+    values: Mapping[str, Any],
+    known: Mapping[str, Container[str] | None],
+    *,
+    source: str,
+    row: int | None,
+    record_id: str | None,
+    skip: Container[str] = frozenset(),
+) -> list[Problem]:
+    """The ids a record of ``kind`` names that no record of their kind has.
+
+    ``values`` are the record's fields (a validated record's, or the fields as given when
+    the record is invalid itself); ``known`` maps each kind to its ids, every record's
+    (valid or not), or to None when that kind could not be read (a missing id would then
+    be a guess). Fields in ``skip`` are reported already (their value is wrong).
+    """
+    out = []
+    for ref in _REFERENCES_OF.get(kind, ()):
+        if ref.field in skip:
+            continue
+        ids = known.get(ref.target)
+        value = as_id(values.get(ref.field))
+        if ids is None or value is None or value in ids:
+            continue
+        out.append(
+            Problem(
+                ref.missing.format(value),
+                source=source,
+                row=row,
+                field=ref.field,
+                record_id=record_id,
+            )
+        )
+    return out
+
+
+def _duplicates(kind: str, given: Sequence[tuple[int, str]]) -> list[Problem]:
+    """A problem at each record whose id an earlier record of ``kind`` has."""
+    counts = Counter(rid for _, rid in given)
+    seen: set[str] = set()
+    out = []
+    for i, rid in given:
+        if counts[rid] > 1 and rid in seen:
+            out.append(
+                Problem(
+                    f"duplicate id: ids must be unique among {kind}; "
+                    f"{rid!r} appears {counts[rid]} times",
+                    source=kind,
+                    row=i,
+                    field="id",
+                    record_id=rid,
+                )
+            )
+        seen.add(rid)
+    return out
+
+
+#: Each kind a dataset holds and its model, in the order of the dataset's fields.
+_KINDS: dict[str, type[BaseModel]] = {
+    "volunteers": Volunteer,
+    "organisations": Organisation,
+    "needs": Need,
+    "offers": InkindOffer,
+    "requests": InkindRequest,
+}
+
+
+_KIND_ORDER = {kind: n for n, kind in enumerate(_KINDS)}
 
 
 def _ids(items: Sequence[Any]) -> tuple[str, ...]:
@@ -185,107 +349,65 @@ class Dataset:
     @makes_lasting_objects
     def __post_init__(self) -> None:
         problems: list[Problem] = []
-        vols = _coerce(Volunteer, self.volunteers, "volunteers", problems)
-        orgs = _coerce(Organisation, self.organisations, "organisations", problems)
-        needs = _coerce(Need, self.needs, "needs", problems)
-        object.__setattr__(self, "volunteers", vols)
-        object.__setattr__(self, "organisations", orgs)
-        object.__setattr__(self, "needs", needs)
-        object.__setattr__(self, "offers", _coerce(InkindOffer, self.offers, "offers", problems))
-        object.__setattr__(self, "requests", _coerce(InkindRequest, self.requests, "requests", problems))
+        rejected: dict[str, list[_Rejected]] = {}
+        positions: dict[str, tuple[int, ...]] = {}
+        ids: dict[str, tuple[str, ...]] = {}
+        for kind, model in _KINDS.items():
+            rejected[kind] = []
+            items, positions[kind] = _coerce(
+                model, getattr(self, kind), kind, problems, rejected[kind]
+            )
+            object.__setattr__(self, kind, items)
+            ids[kind] = _ids(items)
         # Each kind's id -> position: with fewer entries than records, some id repeats.
-        index = {
-            kind: dict(zip(_ids(items), range(len(items))))
-            for kind, items in (("volunteers", vols), ("organisations", orgs), ("needs", needs),
-                                ("offers", self.offers), ("requests", self.requests))
-        }
-        problems += self._cross_check(index)
+        index = {kind: dict(zip(ids[kind], range(len(ids[kind])))) for kind in _KINDS}
+        problems += self._cross_check(index, ids, positions, rejected)
         if problems:
             raise InvalidDatasetError(problems)
         object.__setattr__(self, "_index", index)
 
-    def _cross_check(self, index: dict[str, dict[str, int]]) -> list[Problem]:
+    def _cross_check(
+        self,
+        index: Mapping[str, Mapping[str, int]],
+        ids: Mapping[str, Sequence[str]],
+        positions: Mapping[str, Sequence[int]],
+        rejected: Mapping[str, Sequence[_Rejected]],
+    ) -> list[Problem]:
+        """Ids given twice, and ids named that no record has; invalid records count too.
+
+        ``row`` is the position among the records given (valid or not).
+        """
         problems: list[Problem] = []
-        for kind in ("volunteers", "organisations", "needs", "offers", "requests"):
-            items = getattr(self, kind)
-            if len(index[kind]) == len(items):
-                continue  # (every id once)
-            counts = Counter(_ids(items))
-            seen: set[str] = set()
-            for i, item in enumerate(items):
-                if counts[item.id] > 1 and item.id in seen:
-                    problems.append(
-                        Problem(
-                            f"duplicate id: ids must be unique among {kind}; "
-                            f"{item.id!r} appears {counts[item.id]} times",
-                            source=kind,
-                            row=i,
-                            field="id",
-                            record_id=item.id,
-                        )
-                    )
-                seen.add(item.id)
-        org_ids, vol_ids = index["organisations"], index["volunteers"]
-        for i, need in enumerate(self.needs):
-            if need.organisation_id not in org_ids:
-                problems.append(
-                    Problem(
-                        f"organisation {need.organisation_id!r} does not exist; add it to "
-                        "organisations or correct the id",
-                        source="needs",
-                        row=i,
-                        field="organisation_id",
-                        record_id=need.id,
-                    )
-                )
-            if need.vetted_by is not None and need.vetted_by not in org_ids:
-                problems.append(
-                    Problem(
-                        f"vetting organisation {need.vetted_by!r} does not exist; add it to "
-                        "organisations or correct the id",
-                        source="needs",
-                        row=i,
-                        field="vetted_by",
-                        record_id=need.id,
-                    )
-                )
-            if need.proposed_by is not None and need.proposed_by not in vol_ids:
-                problems.append(
-                    Problem(
-                        f"volunteer {need.proposed_by!r} does not exist; add them to "
-                        "volunteers or correct the id",
-                        source="needs",
-                        row=i,
-                        field="proposed_by",
-                        record_id=need.id,
-                    )
-                )
-        need_ids = index["needs"]
-        for kind in ("offers", "requests"):
-            for i, item in enumerate(getattr(self, kind)):
-                if item.organisation_id not in org_ids:
-                    problems.append(
-                        Problem(
-                            f"organisation {item.organisation_id!r} does not exist; add it to "
-                            "organisations or correct the id",
-                            source=kind,
-                            row=i,
-                            field="organisation_id",
-                            record_id=item.id,
-                        )
-                    )
-                need_id = getattr(item, "need_id", None)
-                if need_id is not None and need_id not in need_ids:
-                    problems.append(
-                        Problem(
-                            f"need {need_id!r} does not exist; add it to needs or correct the id",
-                            source=kind,
-                            row=i,
-                            field="need_id",
-                            record_id=item.id,
-                        )
-                    )
-        return problems
+        known: dict[str, Collection[str]] = {}
+        for kind in _KINDS:
+            given = list(zip(positions[kind], ids[kind]))
+            more = [(r.position, r.record_id) for r in rejected[kind] if r.record_id]
+            known[kind] = index[kind]
+            if more:
+                given = sorted(given + more)
+                known[kind] = {rid for _, rid in given}
+            if len(known[kind]) < len(given):
+                problems += _duplicates(kind, given)
+        found: list[tuple[int, int, Problem]] = []  # (position, reference, problem)
+        for n, ref in enumerate(REFERENCES):
+            targets = known[ref.target]
+            for i, item in zip(positions[ref.kind], getattr(self, ref.kind)):
+                value = getattr(item, ref.field)
+                if value is not None and value not in targets:
+                    problem = Problem(ref.missing.format(value), source=ref.kind, row=i,
+                                      field=ref.field, record_id=item.id)
+                    found.append((i, n, problem))
+        for kind in _REFERENCES_OF:
+            for r in rejected[kind]:
+                found += [
+                    (r.position, _REFERENCE_NUMBER[kind, p.field or ""], p)
+                    for p in reference_problems(kind, r.values, known, source=kind,
+                                                row=r.position, record_id=r.record_id,
+                                                skip=r.failed)
+                ]
+        # Kind by kind, then record by record, as the records were given.
+        found.sort(key=lambda f: (_KIND_ORDER[f[2].source], f[0], f[1]))
+        return problems + [p for *_, p in found]
 
     # -- lookups -----------------------------------------------------------------------
     def volunteer(self, volunteer_id: str) -> Volunteer:

@@ -17,11 +17,17 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ._dataset import Dataset, problems_from_validation_error
+from ._dataset import (
+    REFERENCES,
+    Dataset,
+    as_id,
+    failed_fields,
+    problems_from_validation_error,
+    reference_problems,
+)
 from ._exceptions import InvalidDatasetError, Problem, check_choice
 from ._io_csv import (
     FORMATS,
-    KINDS,
     MODELS,
     OPTIONAL_KINDS,
     Parsed,
@@ -44,6 +50,8 @@ __all__ = [
     "save_dataset",
 ]
 
+_REFERENCE_FIELDS = {(r.kind, r.field) for r in REFERENCES}
+_REFERRING = {r.kind for r in REFERENCES}
 _PANDAS_HINT = (
     "pandas is needed for DataFrames; install it with: pip install 'matchkit[pandas]'"
 )
@@ -256,20 +264,25 @@ def load_dataset(path: str | os.PathLike[str], *, format: str | None = None) -> 
 def _build(
     parsed: Mapping[str, Parsed], problems: list[Problem], *, context: str
 ) -> Dataset:
-    """Validate the records of each kind, then the dataset; one error listing everything."""
+    """Validate the records of each kind, then the dataset; one error listing everything.
+
+    The checks between records (ids given twice, ids named that no record has) see every
+    record, valid or not, so one run lists every problem.
+    """
     models: dict[str, list[BaseModel]] = {}
     # kind -> index among the valid records -> (source, line, id)
     where: dict[str, list[tuple[str, int | None, str]]] = {}
-    bad_ids: set[str] = set()
     # kind -> id -> every (source, line) it is given at, valid record or not
     given_at: dict[str, dict[str, list[tuple[str, int | None]]]] = {}
+    # every record's references to check: (kind, source, line, id, values, fields to skip)
+    refs: list[tuple[str, str, int | None, str | None, Mapping[str, Any], set[str]]] = []
     for kind, part in parsed.items():
         model = MODELS[kind]
         names = field_names(model) if part.table else None
         models[kind], where[kind], given_at[kind] = [], [], {}
+        refers = kind in _REFERRING
         for line, record, raw, bad in zip(part.lines, part.records, part.raw, part.bad):
-            rid = record.get("id")
-            rid = str(rid).strip() if rid is not None and str(rid).strip() else None
+            rid = as_id(record.get("id"))
             if rid:
                 given_at[kind].setdefault(rid, []).append((part.source, line))
             try:
@@ -281,26 +294,32 @@ def _build(
                     p = _explain(p, model, part.table, raw)
                     if not _already_reported(p, bad, model):
                         problems.append(p)
-                item = None
+                item, bad = None, bad | failed_fields(err)
+            if refers:  # the fields as given when the record is invalid
+                values = record if item is None or bad else item.__dict__
+                refs.append((kind, part.source, line, rid, values, bad))
             if item is None or bad:
-                if rid:
-                    bad_ids.add(rid)
                 continue
             models[kind].append(item)
             where[kind].append((part.source, line, str(getattr(item, "id", ""))))
     problems += _duplicates(given_at)
     order = {part.source: i for i, part in enumerate(parsed.values())}
     problems.sort(key=lambda p: (order.get(p.source, -1), p.row or 0))
+    known = {
+        # A kind that could not be read whole: "does not exist" would be a guess.
+        kind: set(given_at[kind]) if parsed[kind].complete else None
+        for kind in parsed
+    }
+    for kind, source, line, rid, values, skip in refs:
+        problems += reference_problems(
+            kind, values, known, source=source, row=line, record_id=rid, skip=skip
+        )
     try:
         parts: dict[str, Any] = {kind: tuple(items) for kind, items in models.items()}
         dataset = Dataset(**parts)
     except InvalidDatasetError as err:
         dataset = None
-        found = err.problems
-        if any(k not in parsed or not parsed[k].complete for k in KINDS):
-            # A kind could not be read: "does not exist" would be a guess.
-            found = [p for p in found if "does not exist" not in p.message]
-        problems += _relocate(found, where, bad_ids)
+        problems += _relocate(err.problems, where)
     if problems:
         raise InvalidDatasetError(problems, context=context)
     assert dataset is not None
@@ -382,17 +401,19 @@ def _duplicates(
 def _relocate(
     found: Iterable[Problem],
     where: Mapping[str, Sequence[tuple[str, int | None, str]]],
-    bad_ids: set[str],
 ) -> list[Problem]:
-    """Point dataset-level problems (kind, index) back at their file and line."""
+    """Point dataset-level problems (kind, index) back at their file and line.
+
+    Duplicate ids and references are left out: they were checked over every record,
+    valid or not, with their files and lines.
+    """
     out = []
     for p in found:
         kind = p.source
         if p.field == "id" and p.message.startswith("duplicate id"):
-            continue  # found over every record by _duplicates, with both places
-        parts = p.message.split("'")
-        if "does not exist" in p.message and len(parts) > 2 and parts[1] in bad_ids:
-            continue  # the record it names is invalid itself, and reported already
+            continue
+        if (kind, p.field) in _REFERENCE_FIELDS:
+            continue
         if kind not in where or p.row is None or p.row >= len(where[kind]):
             out.append(p)
             continue
