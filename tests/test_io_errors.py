@@ -311,6 +311,57 @@ CASES: dict[str, Case] = {
         },
         [("needs.json", 1, "organisation_id", r"valid string")],
     ),
+    "row with too many cells names an organisation": Case(
+        {"organisations.csv": ORGS.replace("o1,Paws,cso,true", "o1,Paws,cso,true,extra")},
+        [("organisations.csv", 2, None, r"the row has 5 cells but the header has 4 columns")],
+    ),
+    "row with too few cells names an organisation": Case(
+        {"organisations.csv": ORGS.replace("o2,City hall,public_body,false", "o2,City hall")},
+        [("organisations.csv", 3, None, r"the row has 2 cells but the header has 4 columns")],
+    ),
+    "a row that cannot be read does not hide a missing organisation": Case(
+        {
+            "organisations.csv": ORGS.replace("o1,Paws,cso,true", "o1,Paws,cso,true,extra"),
+            "needs.csv": NEEDS.replace("n2,o2", "n2,o7"),
+        },
+        [
+            ("organisations.csv", 2, None, r"the row has 5 cells"),
+            ("needs.csv", 3, "organisation_id", r"organisation 'o7' does not exist"),
+        ],
+    ),
+    "broken quote in the middle of a file": Case(
+        {"organisations.csv": ORGS.replace("o1,Paws,", 'o1,"Paws"!,')},
+        [("organisations.csv", 2, None, r"cannot be read as CSV: .*check its quotes$")],
+    ),
+    "unclosed quote takes the rest of the file": Case(
+        {"organisations.csv": ORGS.replace("o1,Paws,", 'o1,"Paws,')},
+        [
+            (
+                "organisations.csv",
+                2,
+                None,
+                (
+                    r"check its quotes \(a quote opened on line 2 is never closed, so lines 2 "
+                    r"to 3 were read as this one row and are not loaded\)"
+                ),
+            )
+        ],
+    ),
+    "two broken rows are both reported": Case(
+        {"volunteers.csv": VOLS.replace("v1,Ann,", 'v1,"Ann"x,').replace("v2,Bob,", 'v2,"Bob"y,')},
+        [
+            ("volunteers.csv", 2, None, r"cannot be read as CSV"),
+            ("volunteers.csv", 3, None, r"cannot be read as CSV"),
+        ],
+    ),
+    "JSONL line that cannot be read names an organisation": Case(
+        {
+            "organisations.csv": None,
+            "organisations.jsonl": '{"id": "o1", "name": "Paws", "kind": "cso", "registered": true\n'
+            '{"id": "o2", "name": "City hall", "kind": "public_body", "registered": false}\n',
+        },
+        [("organisations.jsonl", 1, None, r"malformed JSON at line 1")],
+    ),
     "need without place that is not remote": Case(
         {
             "needs.csv": NEEDS.replace(

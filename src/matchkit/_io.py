@@ -246,9 +246,10 @@ def load_dataset(path: str | os.PathLike[str], *, format: str | None = None) -> 
                         parse_json_array(text, source), source, problems
                     )
                 else:
-                    parsed[kind] = _from_json_items(
-                        parse_jsonl(text, source, problems), source, problems
-                    )
+                    unread: set[str] = set()
+                    items = parse_jsonl(text, source, problems, unread)
+                    parsed[kind] = _from_json_items(items, source, problems)
+                    parsed[kind].unread_ids = unread
             except FileProblem as fp:
                 problems.append(fp.problem)
     else:
@@ -307,7 +308,7 @@ def _build(
     problems.sort(key=lambda p: (order.get(p.source, -1), p.row or 0))
     known = {
         # A kind that could not be read whole: "does not exist" would be a guess.
-        kind: set(given_at[kind]) if parsed[kind].complete else None
+        kind: set(given_at[kind]) | parsed[kind].unread_ids if parsed[kind].complete else None
         for kind in parsed
     }
     for kind, source, line, rid, values, skip in refs:

@@ -375,6 +375,9 @@ class Parsed:
         self.raw: list[Mapping[str, Any] | None] = []  # the cells as written (tables)
         self.bad: list[set[str]] = []  # fields already reported by the table reader
         self.complete = True  # False when a required column is missing from the header
+        # Ids of rows that could not be read (a wrong number of cells, broken quotes): the
+        # row is reported, and records naming its id are not told that it does not exist.
+        self.unread_ids: set[str] = set()
 
 
 # -- reading a CSV table -----------------------------------------------------------------------
@@ -405,20 +408,19 @@ def read_csv_table(
     out.complete = not ({c.field for c in columns(model) if c.required} & skip)
     n_cols = len(header)
     previous = reader.line_num
+    lines: list[str] = []  # the file's lines, split only when a row cannot be read
     while True:
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as err:
-            problems.append(
-                Problem(
-                    f"this row cannot be read as CSV: {err}; check its quotes",
-                    source=source,
-                    row=previous + 1,
-                )
-            )
-            break
+            first, last = previous + 1, reader.line_num
+            previous = last
+            lines = lines or io.StringIO(text, newline="").readlines()
+            out.unread_ids |= _ids_in_lines(header, lines[first - 1 : last])
+            problems.append(_unreadable(err, first, last, len(lines), source))
+            continue
         line, previous = previous + 1, reader.line_num
         if not any(cell.strip() for cell in row):
             continue  # blank lines and rows of empty cells are not records
@@ -428,12 +430,15 @@ def read_csv_table(
                 if len(row) > n_cols
                 else "add the missing cells (an empty cell is fine: it means 'not given')"
             )
+            rid = _cell_id(header, row)
+            if rid:
+                out.unread_ids.add(rid)
             problems.append(
                 Problem(
                     f"the row has {len(row)} cells but the header has {n_cols} columns; {what}",
                     source=source,
                     row=line,
-                    record_id=_cell_id(header, row),
+                    record_id=rid,
                 )
             )
             continue
@@ -449,9 +454,32 @@ def read_csv_table(
     return out
 
 
+def _unreadable(err: csv.Error, first: int, last: int, n_lines: int, source: str) -> Problem:
+    """The problem of a row the CSV reader refused (lines ``first`` to ``last``)."""
+    message = f"this row cannot be read as CSV: {err}; check its quotes"
+    if last > first and last >= n_lines:
+        message += (
+            f" (a quote opened on line {first} is never closed, so lines {first} to {last} "
+            "were read as this one row and are not loaded)"
+        )
+    return Problem(message, source=source, row=first)
+
+
+def _ids_in_lines(header: list[str], lines: list[str]) -> set[str]:
+    """The id cell of each line read on its own: lines of rows that could not be read."""
+    if "id" not in header:
+        return set()
+    col, out = header.index("id"), set()
+    for line in lines:
+        cells = next(csv.reader([line]), [])  # (not strict: it reads what it can)
+        if col < len(cells) and cells[col].strip(_WHITESPACE):
+            out.add(cells[col].strip(_WHITESPACE))
+    return out
+
+
 def _cell_id(header: list[str], row: list[str]) -> str | None:
     if "id" in header and header.index("id") < len(row):
-        return row[header.index("id")].strip() or None
+        return row[header.index("id")].strip(_WHITESPACE) or None
     return None
 
 

@@ -9,6 +9,7 @@ the file and the line, as the CSV reader does.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from ._exceptions import Problem
@@ -140,12 +141,13 @@ def parse_json_array(text: str, source: str) -> list[tuple[int, Any]]:
 
 
 def parse_jsonl(
-    text: str, source: str, problems: list[Problem]
+    text: str, source: str, problems: list[Problem], unread: set[str] | None = None
 ) -> list[tuple[int, Any]]:
     """Records of a ``.jsonl`` file (one per line; blank lines are skipped).
 
     A malformed line is appended to ``problems`` and the other lines are still read, so one
-    pass reports every bad line.
+    pass reports every bad line. The id a malformed line seems to hold is added to
+    ``unread``, so records naming it are not told that it does not exist.
     """
     items: list[tuple[int, Any]] = []
     for number, line in enumerate(text.split("\n"), start=1):
@@ -154,6 +156,8 @@ def parse_jsonl(
         try:
             value, end = _DECODER.raw_decode(line, len(line) - len(line.lstrip(_WS)))
         except json.JSONDecodeError as err:
+            if unread is not None:
+                unread |= _id_in(line)
             problems.append(
                 Problem(
                     f"malformed JSON at line {number}, column {err.colno}: {err.msg}; each line "
@@ -164,6 +168,8 @@ def parse_jsonl(
             )
             continue
         if line[end:].strip(_WS):
+            if unread is not None:
+                unread |= _id_in(line)
             problems.append(
                 Problem(
                     f"malformed JSON at line {number}, column {end + 1}: more than one value on "
@@ -175,6 +181,22 @@ def parse_jsonl(
             continue
         items.append((number, value))
     return items
+
+
+_ID = re.compile(r'"id"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def _id_in(line: str) -> set[str]:
+    """The ids (``"id": "..."``) written on a line that is not valid JSON."""
+    out = set()
+    for quoted in _ID.findall(line):
+        try:
+            rid = json.loads(quoted).strip()
+        except json.JSONDecodeError:
+            continue
+        if rid:
+            out.add(rid)
+    return out
 
 
 def parse_document(
