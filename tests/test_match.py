@@ -553,3 +553,38 @@ def test_reported_components_read_as_the_float32_values_they_are() -> None:
     assert seen > 100
     schedule = {prop.components["schedule"] for prop in result.proposals}
     assert schedule & {0.2, 0.4, 0.6, 0.8}  # (fifths of five slots, as written)
+
+
+def test_a_placed_volunteer_who_declined_the_rest_has_declined_all() -> None:
+    """Their own placement is no need left to offer them: the round's reason is
+    all_declined (not outcompeted), as the diagnosis says."""
+    ds = mk.Dataset(volunteers=[{"id": "v", "max_placements": 2}], organisations=_ORG,
+                    needs=[_need("n0"), _need("n1")])
+    ledger = mk.Ledger(":memory:")
+    mk.match(ds, ledger=ledger, as_of="2026-09-01",
+             budget=mk.OfferBudget(max_open=2, max_per_week=2))
+    ledger.accept("v", "n0", at="2026-09-02")
+    ledger.reject("v", "n1", at="2026-09-02")
+    result = mk.match(ds, ledger=ledger, as_of="2026-09-03")
+    reason = result.unmatched["v"]
+    assert reason.code == "all_declined" and reason.details["acceptable_needs"] == 1
+    assert result.why_unmatched("v").code == "all_declined"
+
+
+def test_round_reasons_agree_with_the_diagnoses_over_rounds_with_a_ledger() -> None:
+    import random
+
+    ds = synthetic_city(n_volunteers=150, n_needs=20, seed=5)
+    ledger = mk.Ledger(":memory:")
+    rng = random.Random(3)
+    for day in range(1, 5):
+        result = mk.match(ds, ledger=ledger, as_of=f"2026-09-0{2 * day - 1}")
+        codes = {vid: result.why_unmatched(vid).code for vid in result.unmatched}
+        assert codes == {vid: r.code for vid, r in result.unmatched.items()}, day
+        for p in result.new_proposals:
+            answer = rng.random()
+            when = f"2026-09-0{2 * day - 1}T18:00:00Z"
+            if answer < 0.5:
+                ledger.accept(p.volunteer_id, p.need_id, at=when)
+            elif answer < 0.8:
+                ledger.reject(p.volunteer_id, p.need_id, at=when)

@@ -352,7 +352,12 @@ def match(
         chosen_r = problem.edge_right[chosen]
         offered_v = np.bincount(chosen_l, minlength=n_v) + np.bincount(resv_l, minlength=n_v)
         primary_n = np.bincount(chosen_r, minlength=n_n) + resv.primary_per_need
-        live_v = degree_v - np.bincount(problem.edge_left[excluded_at], minlength=n_v)
+        # A volunteer's own placements are not needs left to offer them: out of the
+        # counts, so one placed in a need and declining the rest has declined all.
+        own_at = np.unique(placed_pos[placed_pos >= 0])
+        own_v = np.bincount(problem.edge_left[own_at], minlength=n_v)
+        free_degree_v = degree_v - own_v
+        live_v = free_degree_v - np.bincount(problem.edge_left[excluded_at], minlength=n_v)
         if need_ok.all():
             unblocked_v = live_v
         elif not degree_n[~need_ok].any():
@@ -372,12 +377,16 @@ def match(
                     problem.edge_left[~need_ok[problem.edge_right]], minlength=n_v
                 ))
             held_ex = excluded_at[~need_ok[problem.edge_right[excluded_at]]]
-            unblocked_v = live_v - held[1] + np.bincount(problem.edge_left[held_ex], minlength=n_v)
+            held_own = own_at[~need_ok[problem.edge_right[own_at]]]
+            unblocked_v = (
+                live_v - held[1] + np.bincount(problem.edge_left[held_ex], minlength=n_v)
+                + np.bincount(problem.edge_left[held_own], minlength=n_v)
+            )
         unmatched = unmatched_reasons(
             problem,
             offered=offered_v,
             placed=placed_v,
-            degree=degree_v,
+            degree=free_degree_v,
             live_degree=live_v,
             budget_bound=budget_bound,
             open_offers=open_v,
