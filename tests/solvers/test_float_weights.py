@@ -220,3 +220,58 @@ def test_a_named_scale_fits_and_the_next_does_not(objective: str) -> None:
     check_assignment(p, FlowSolver(scale=fit).solve(p, objective=objective))
     with pytest.raises(InvalidInputError):
         FlowSolver(scale=fit + 1).solve(p, objective=objective)
+
+
+# ---------------------------------------------------------------------------------------
+# milp: HiGHS' absolute tolerances see the weights scaled near 2**20
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("objective", ["weight", "cardinality"])
+@pytest.mark.parametrize("magnitude", [1e-250, 1e-9, 1e-7, 1e-6, 1.0, 1e6, 1e20, 1e300])
+@pytest.mark.parametrize("seed", range(2))
+def test_milp_is_exact_at_every_magnitude(seed: int, magnitude: float, objective: str) -> None:
+    rng = np.random.default_rng(9 + seed)
+    w = rng.random((12, 12)) * magnitude
+    if objective == "cardinality":
+        w -= magnitude / 2  # negative weights too: all pairs are still taken
+    a = solve(w, "milp", objective)
+    cardinality = objective == "cardinality"
+    assert a.objective == pytest.approx(lsa_best(w, cardinality=cardinality), rel=1e-12)
+    if cardinality:
+        assert len(a) == 12
+
+
+def test_milp_takes_weights_that_highs_calls_infinite() -> None:
+    # HiGHS takes |cost| >= 1e20 as infinite: this gave "no feasible assignment".
+    a = solve(np.full((2, 2), 1e20), "milp")
+    assert len(a) == 2 and a.objective == 2e20
+
+
+@given(
+    exponent=st.integers(-250, 250),
+    shape=st.tuples(st.integers(1, 5), st.integers(1, 5)),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_milp_property_equals_scipy(exponent: int, shape: tuple[int, int], seed: int) -> None:
+    w = np.random.default_rng(seed).random(shape) * 10.0**exponent
+    assert solve(w, "milp").objective == pytest.approx(lsa_best(w), rel=1e-12)
+
+
+def test_milp_failure_without_an_answer_is_not_called_infeasible(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import scipy.optimize
+
+    from matchkit import InfeasibleError, MatchkitError
+
+    class Stopped:
+        x = None
+        status = 4
+        message = "model status is Unknown"
+
+    monkeypatch.setattr(scipy.optimize, "milp", lambda *args, **kwargs: Stopped())
+    with pytest.raises(MatchkitError, match="HiGHS stopped without an assignment "
+                       r"\(status 4: model status is Unknown\)") as err:
+        solve(np.full((2, 2), 3.0), "milp")
+    assert not isinstance(err.value, InfeasibleError)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -22,6 +23,10 @@ __all__ = ["Group", "MilpSolver", "MinShare", "clashes_from_slots"]
 IntArray = NDArray[np.int64]
 Ref = str | int
 _OBJECTIVES = ("weight", "cardinality")
+#: The objective is scaled by a power of two (exactly) so that its largest |coefficient|
+#: lies in [2**(TOP_BITS-1), 2**TOP_BITS): HiGHS' tolerances are absolute (a gap of 1e-6
+#: ends the search), so weights of 1e-7 came back unmatched, and it takes 1e20 as infinite.
+TOP_BITS = 20
 
 
 def _refs(values: Iterable[Any], what: str) -> tuple[Ref, ...]:
@@ -186,7 +191,10 @@ class MilpSolver:
     """Exact assignment with side constraints, through ``scipy.optimize.milp`` (HiGHS).
 
     One binary variable per edge; capacities on both sides; pinned pairs fixed to 1.
-    Without side constraints it reaches the same objective as ``flow`` (slower).
+    Without side constraints it reaches the same objective as ``hungarian`` (slower). The
+    objective is scaled by a power of two (exactly) so that the largest |weight| is near
+    2**20: HiGHS' tolerances are absolute, and this keeps the answer exact at any
+    magnitude, up to differences of about 1e-12 of the largest weight.
 
     Parameters
     ----------
@@ -332,10 +340,30 @@ class MilpSolver:
                 f"HiGHS found no feasible assignment within time_limit={self.time_limit} s; "
                 "raise the time limit or relax the side constraints"
             )
+        if x is None and status != "infeasible":
+            raise MatchkitError(
+                f"HiGHS stopped without an assignment ({model.message}); the problem is "
+                "feasible, so this is a numerical failure: try method='flow' or "
+                "method='hungarian', or rescale the weights"
+            )
         if x is None:
             raise InfeasibleError(model.diagnose(self.time_limit))
         chosen = np.flatnonzero(x > 0.5)
         return Assignment.from_edges(problem, chosen, method=self.name, status=status)
+
+
+#: scipy.optimize.milp's status codes when it returns no solution: 1 a time (or
+#: iteration) limit, 2 infeasible; others (3 unbounded, 4 other) are failures.
+_NO_ANSWER = {1: "time_limit", 2: "infeasible"}
+
+
+def _scaled(c: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``c`` times the power of two that puts its largest |value| in
+    [2**(TOP_BITS-1), 2**TOP_BITS); exact (only the exponents change)."""
+    top = float(np.abs(c).max()) if c.size else 0.0
+    if top == 0.0:
+        return c
+    return np.ldexp(c, TOP_BITS - math.frexp(top)[1])
 
 
 class _Model:
@@ -369,6 +397,7 @@ class _Model:
             ),
         ]
         self.side: list[tuple[str, Any, Any, Any]] = []  # (label, A, lo, hi)
+        self.message = ""  # HiGHS' message when it stops without an answer
         self.left_pos = {x: i for i, x in enumerate(problem.left_ids)}
         self.right_pos = {x: i for i, x in enumerate(problem.right_ids)}
 
@@ -510,12 +539,14 @@ class _Model:
         if time_limit is not None:
             options["time_limit"] = time_limit
         res = milp(
-            c,
+            _scaled(c),
             integrality=np.ones(len(c)),
             bounds=Bounds(self.lb, self.ub),
             constraints=LinearConstraint(A, lo, hi),
             options=options,
         )
+        if res.x is None:
+            self.message = f"status {res.status}: {res.message}"
         return res.x, int(res.status)
 
     def run(self, time_limit: float | None) -> tuple[Any, str]:
@@ -530,14 +561,14 @@ class _Model:
         if self.objective == "cardinality":
             x, status = self._solve(-np.ones(n), extra, time_limit)
             if x is None:
-                return None, "time_limit" if status == 1 else "infeasible"
+                return None, _NO_ANSWER.get(status, "failed")
             k = float(np.round(x).sum())
             extra = extra + [
                 (sp.csr_array(np.ones((1, n))), np.array([k]), np.array([k]))
             ]
         x, status = self._solve(-self.p.weight, extra, time_limit)
         if x is None:
-            return None, "time_limit" if status == 1 else "infeasible"
+            return None, _NO_ANSWER.get(status, "failed")
         return np.round(x), "optimal" if status == 0 else "feasible"
 
     def diagnose(self, time_limit: float | None) -> str:
@@ -551,7 +582,7 @@ class _Model:
                 if self.p.n_edges == 0
                 else self._solve(np.zeros(self.p.n_edges), [(A, lo, hi)], time_limit)
             )
-            if x is None and status != 1:
+            if x is None and status == 2:  # (infeasible; 1 is a time limit)
                 culprits.append(label)
         if culprits:
             return (
