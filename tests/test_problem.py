@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -11,20 +13,20 @@ import matchkit as mk
 from matchkit.testing import problems
 
 BAD_EDGES = [
-    pytest.param(dict(left=[0, 1], right=[0], weight=[1.0, 2.0]), r"same length; got 2 and 1", id="length"),
-    pytest.param(dict(left=[0, 1], right=[0, 1], weight=[1.0]), r"weight must have one value per edge", id="weight-shape"),
-    pytest.param(dict(left=[0, 1], right=[0, 1], weight=[1.0, np.nan]), r"weight\[1\] = nan is not finite", id="nan"),
-    pytest.param(dict(left=[0, 1], right=[0, 1], weight=[np.inf, 1.0]), r"weight\[0\] = inf is not finite", id="inf"),
-    pytest.param(dict(left=[0, 5], right=[0, 1], weight=[1.0, 1.0]), r"left\[1\] = 5 is out of range; indices must be in 0..1", id="left-range"),
-    pytest.param(dict(left=[0, 1], right=[-1, 1], weight=[1.0, 1.0]), r"right\[0\] = -1 is out of range", id="right-negative"),
-    pytest.param(dict(left=[0, 1, 0], right=[1, 1, 1], weight=[1.0, 1.0, 2.0]), r"edge \(0, 1\) appears twice, at positions 0 and 2", id="duplicate"),
-    pytest.param(dict(left=[0.5], right=[0], weight=[1.0]), r"left must hold integer indices", id="float-index"),
-    pytest.param(dict(left=[0], right=[0], weight=[1.0], left_capacity=[1, -2]), r"left_capacity\[1\] = -2 is negative", id="negative-capacity"),
-    pytest.param(dict(left=[0], right=[0], weight=[1.0], right_capacity=[1.5, 1]), r"right_capacity\[0\] = 1.5 is not a whole number", id="fractional-capacity"),
-    pytest.param(dict(left=[0], right=[0], weight=[1.0], right_capacity=[1, 1, 1]), r"right_capacity must be a scalar or an array of shape \(2,\)", id="capacity-shape"),
-    pytest.param(dict(left=[0], right=[0], weight=[1.0], left_ids=["a"]), r"left_ids has 1 ids for 2 vertices", id="ids-count"),
-    pytest.param(dict(left=[0], right=[0], weight=[1.0], left_ids=["a", "a"]), r"left_ids holds the id 'a' more than once", id="ids-duplicate"),
-    pytest.param(dict(left=[0, 1], right=[0, 0], weight=[1.0, 1.0], pinned=[True, True]), r"need '0' has 2 accepted placements but capacity 1", id="pins-over-capacity"),
+    pytest.param({"left": [0, 1], "right": [0], "weight": [1.0, 2.0]}, r"same length; got 2 and 1", id="length"),
+    pytest.param({"left": [0, 1], "right": [0, 1], "weight": [1.0]}, r"weight must have one value per edge", id="weight-shape"),
+    pytest.param({"left": [0, 1], "right": [0, 1], "weight": [1.0, np.nan]}, r"weight\[1\] = nan is not finite", id="nan"),
+    pytest.param({"left": [0, 1], "right": [0, 1], "weight": [np.inf, 1.0]}, r"weight\[0\] = inf is not finite", id="inf"),
+    pytest.param({"left": [0, 5], "right": [0, 1], "weight": [1.0, 1.0]}, r"left\[1\] = 5 is out of range; indices must be in 0..1", id="left-range"),
+    pytest.param({"left": [0, 1], "right": [-1, 1], "weight": [1.0, 1.0]}, r"right\[0\] = -1 is out of range", id="right-negative"),
+    pytest.param({"left": [0, 1, 0], "right": [1, 1, 1], "weight": [1.0, 1.0, 2.0]}, r"edge \(0, 1\) appears twice, at positions 0 and 2", id="duplicate"),
+    pytest.param({"left": [0.5], "right": [0], "weight": [1.0]}, r"left must hold integer indices", id="float-index"),
+    pytest.param({"left": [0], "right": [0], "weight": [1.0], "left_capacity": [1, -2]}, r"left_capacity\[1\] = -2 is negative", id="negative-capacity"),
+    pytest.param({"left": [0], "right": [0], "weight": [1.0], "right_capacity": [1.5, 1]}, r"right_capacity\[0\] = 1.5 is not a whole number", id="fractional-capacity"),
+    pytest.param({"left": [0], "right": [0], "weight": [1.0], "right_capacity": [1, 1, 1]}, r"right_capacity must be a scalar or an array of shape \(2,\)", id="capacity-shape"),
+    pytest.param({"left": [0], "right": [0], "weight": [1.0], "left_ids": ["a"]}, r"left_ids has 1 ids for 2 vertices", id="ids-count"),
+    pytest.param({"left": [0], "right": [0], "weight": [1.0], "left_ids": ["a", "a"]}, r"left_ids holds the id 'a' more than once", id="ids-duplicate"),
+    pytest.param({"left": [0, 1], "right": [0, 0], "weight": [1.0, 1.0], "pinned": [True, True]}, r"need '0' has 2 accepted placements but capacity 1", id="pins-over-capacity"),
 ]
 
 
@@ -46,6 +48,68 @@ def test_from_edges_names_the_offending_position(kwargs: dict, message: str) -> 
 def test_from_dense_errors(weights: list, kwargs: dict, message: str) -> None:
     with pytest.raises(mk.InvalidProblemError, match=message):
         mk.MatchProblem.from_dense(np.asarray(weights, dtype=float), **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        pytest.param([["1", "x"]], r"weights\[0, 0\] = '1' is not a real number; .* \(convert text", id="text"),
+        pytest.param(np.array([[1.0, None]], dtype=object), r"weights\[0, 1\] = None is not a real number", id="none"),
+        pytest.param(np.array([[2.0, "x"]], dtype=object), r"weights\[0, 1\] = 'x' is not a real number", id="object-text"),
+        pytest.param(np.array([[1 + 5j, 2.0]]), r"real numbers; got complex numbers .* weights.real", id="complex"),
+        pytest.param(np.array([[1.0, 2j]], dtype=object), r"weights\[0, 1\] = 2j is not a real number", id="object-complex"),
+        pytest.param([[1.0, 2.0], [3.0]], r"must be a matrix \(2-D array\)", id="ragged"),
+    ],
+)
+def test_from_dense_refuses_what_is_no_real_matrix(weights: object, message: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no ComplexWarning on the way)
+        with pytest.raises(mk.InvalidProblemError, match=message):
+            mk.MatchProblem.from_dense(weights)  # type: ignore[arg-type]
+
+
+def test_from_dense_refuses_a_sparse_matrix_and_says_what_to_use() -> None:
+    sparse = pytest.importorskip("scipy.sparse")
+    m = sparse.csr_matrix(np.array([[1.0, 0.0], [0.0, 2.0]]))
+    with pytest.raises(mk.InvalidProblemError, match=r"scipy.sparse matrix.*from_edges") as err:
+        mk.MatchProblem.from_dense(m)
+    # The recipe in the message runs and keeps the stored entries only.
+    c = m.tocoo()
+    assert "m = weights.tocoo(); MatchProblem.from_edges(m.row, m.col, m.data" in str(err.value)
+    p = mk.MatchProblem.from_edges(c.row, c.col, c.data, n_left=c.shape[0], n_right=c.shape[1])
+    assert p.n_edges == 2
+
+
+@given(st.data())
+def test_from_dense_treats_masked_entries_as_forbidden(data: st.DataObject) -> None:
+    n_left, n_right = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    cells = st.lists(st.booleans(), min_size=n_left * n_right, max_size=n_left * n_right)
+    mask = np.array(data.draw(cells)).reshape(n_left, n_right)
+    allowed = np.array(data.draw(cells)).reshape(n_left, n_right)
+    w = np.array(data.draw(st.lists(st.floats(-5, 5), min_size=mask.size, max_size=mask.size)))
+    w = w.reshape(mask.shape)
+    masked = np.ma.masked_array(np.where(mask, np.nan, w), mask=mask)  # (masked: anything)
+    p = mk.MatchProblem.from_dense(masked, allowed=allowed)
+    q = mk.MatchProblem.from_dense(w, allowed=allowed & ~mask)
+    assert np.array_equal(p.edge_left, q.edge_left) and np.array_equal(p.edge_right, q.edge_right)
+    assert np.array_equal(p.weight, q.weight)
+
+
+def test_a_masked_pair_is_never_chosen() -> None:
+    m = np.ma.masked_array([[100.0, 1.0], [1.0, 1.0]], mask=[[True, False], [False, False]])
+    for method in ("flow", "hungarian", "milp"):
+        assert mk.solve(mk.MatchProblem.from_dense(m), method).pairs.tolist() == [[0, 1], [1, 0]]
+
+
+@pytest.mark.parametrize(
+    "capacity",
+    [np.uint64(2**63), np.array([1, 2**64 - 1], dtype=np.uint64), 1e30, [1.0, 2.0**63]],
+)
+def test_capacities_beyond_int64_are_reported_as_given(capacity: object) -> None:
+    with pytest.raises(mk.InvalidProblemError, match=r"left_capacity\[\d\] = \d.* is too large; "
+                       r"capacities must be below 2\*\*63") as err:
+        mk.MatchProblem.from_dense(np.ones((2, 2)), left_capacity=capacity)
+    assert "negative" not in str(err.value)
 
 
 def test_from_dense_allowed_masks_pairs_and_ignores_their_values() -> None:

@@ -43,6 +43,12 @@ def _capacity(value: ArrayLike, n: int, name: str) -> IntArray:
             raise InvalidProblemError(f"{name}[{i}] = {float(arr[i])!r} is not a whole number")
     elif arr.dtype.kind not in "iub":
         raise InvalidProblemError(f"{name} must hold integers; got dtype {arr.dtype}")
+    big = np.abs(arr) >= 2.0**63 if arr.dtype.kind == "f" else arr > np.iinfo(np.int64).max
+    if np.any(big):
+        i = int(np.flatnonzero(big)[0])
+        raise InvalidProblemError(
+            f"{name}[{i}] = {arr[i].item()!r} is too large; capacities must be below 2**63"
+        )
     out = arr.astype(np.int64)
     if (out < 0).any():
         i = int(np.flatnonzero(out < 0)[0])
@@ -66,6 +72,50 @@ def _float_edges(value: ArrayLike, n_edges: int, name: str) -> FloatArray:
             "giving it an infinite or NaN weight"
         )
     return arr
+
+
+def _dense(weights: Any) -> tuple[FloatArray, BoolArray | None]:
+    """The float64 matrix of ``from_dense``'s weights, and the mask of a masked array
+    (True where masked), with a clear error for what is no real matrix."""
+    if type(weights).__module__.startswith("scipy.sparse"):
+        raise InvalidProblemError(
+            "weights is a scipy.sparse matrix: from_dense would have to guess whether the "
+            "entries it does not store are forbidden pairs or weights of 0. For its stored "
+            "entries as the acceptable pairs: m = weights.tocoo(); MatchProblem.from_edges("
+            "m.row, m.col, m.data, n_left=m.shape[0], n_right=m.shape[1]); for every pair, "
+            "0 where nothing is stored: MatchProblem.from_dense(weights.toarray())"
+        )
+    masked = np.ma.getmaskarray(weights) if np.ma.isMaskedArray(weights) else None
+    try:
+        arr = np.asarray(np.ma.getdata(weights) if masked is not None else weights)
+    except ValueError as exc:  # ragged nested lists
+        raise InvalidProblemError(
+            f"weights must be a matrix (2-D array) of shape (n_volunteers, n_needs): {exc}"
+        ) from None
+    if arr.dtype.kind == "c":
+        raise InvalidProblemError(
+            f"weights must be real numbers; got complex numbers (dtype {arr.dtype}): pass "
+            "weights.real if the imaginary parts mean nothing"
+        )
+    if arr.dtype.kind in "biuf":
+        return arr.astype(np.float64, copy=False), masked
+    for pos, value in np.ndenumerate(arr):  # text, objects: find the first non-number
+        if isinstance(value, (str, bytes, complex, np.complexfloating)) or not _real(value):
+            where = ", ".join(str(i) for i in pos)
+            shown = value.item() if isinstance(value, np.generic) else value
+            raise InvalidProblemError(
+                f"weights[{where}] = {shown!r} is not a real number; weights must be "
+                "numbers (convert text first, e.g. np.asarray(weights, dtype=float))"
+            )
+    return arr.astype(np.float64), masked
+
+
+def _real(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _ids(ids: Sequence[Any] | None, n: int, name: str) -> tuple[str, ...]:
@@ -297,6 +347,16 @@ class MatchProblem:
 
         Every entry is an acceptable pair unless ``allowed`` (a boolean matrix of the same
         shape) says otherwise. Entries outside ``allowed`` may hold anything, even NaN.
+        The masked entries of a numpy masked array are forbidden pairs too. A DataFrame
+        gives its values only: pass ``left_ids=df.index, right_ids=df.columns`` to keep
+        its labels.
+
+        Raises
+        ------
+        InvalidProblemError
+            For anything but a real 2-D matrix (a scipy.sparse matrix, strings, complex
+            numbers: the message says what to do), a NaN or infinite allowed weight, and
+            bad capacities or ids.
 
         Examples
         --------
@@ -305,8 +365,11 @@ class MatchProblem:
         >>> p = mk.MatchProblem.from_dense(w, right_capacity=[1, 2])
         >>> p.n_left, p.n_right, p.n_edges
         (2, 2, 4)
+        >>> m = np.ma.masked_array(w, mask=[[True, False], [False, False]])
+        >>> mk.MatchProblem.from_dense(m).n_edges
+        3
         """
-        w = np.asarray(weights, dtype=np.float64)
+        w, masked = _dense(weights)
         if w.ndim != 2:
             raise InvalidProblemError(
                 f"weights must be a matrix (2-D array) of shape (n_volunteers, n_needs); "
@@ -320,6 +383,8 @@ class MatchProblem:
                 raise InvalidProblemError(
                     f"allowed must have the shape of weights {w.shape}; got {mask.shape}"
                 )
+        if masked is not None and masked.any():
+            mask = mask & ~masked.reshape(w.shape)
         bad = mask & ~np.isfinite(w)
         if bad.any():
             r, c = (int(x) for x in np.argwhere(bad)[0])
