@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from ._exceptions import InvalidInputError
 from ._problem import Assignment, MatchProblem
 from ._threads import in_runs
 
@@ -121,6 +122,12 @@ def blocking_pairs(
     ndarray of shape (b, 2), int64
         Blocking pairs sorted by (volunteer, need); empty when the assignment is stable.
 
+    Raises
+    ------
+    InvalidInputError
+        If ``assignment`` is not one of ``problem`` (its pairs are not the problem's
+        edges at its positions), or ``among`` is not a bool array of shape (n_edges,).
+
     Notes
     -----
     Pinned pairs consume capacity but are never compared with (see the module notes).
@@ -137,12 +144,60 @@ def blocking_pairs(
     >>> blocking_pairs(p, mk.solve(p, method="stable")).tolist()
     []
     """
-    pos = blocking_positions(
-        problem, np.asarray(assignment.edges, dtype=np.int64), break_ties=break_ties
-    )
-    if among is not None:
-        pos = pos[np.asarray(among, dtype=bool)[pos]]
+    edges = _edges_of(problem, assignment)
+    flags = None if among is None else _among(among, problem.n_edges)
+    pos = blocking_positions(problem, edges, break_ties=break_ties)
+    if flags is not None:
+        pos = pos[flags[pos]]
     return np.stack([problem.edge_left[pos], problem.edge_right[pos]], axis=1)
+
+
+def _edges_of(problem: MatchProblem, assignment: Assignment) -> IntArray:
+    """The edge positions of ``assignment``, checked to be pairs of ``problem``."""
+    if not isinstance(assignment, Assignment):
+        raise InvalidInputError(
+            f"assignment must be an Assignment (what solve returns); got "
+            f"{type(assignment).__name__}"
+        )
+    edges = np.asarray(assignment.edges, dtype=np.int64).reshape(-1)
+    pairs = np.asarray(assignment.pairs, dtype=np.int64).reshape(-1, 2)
+    foreign = "the assignment does not belong to this problem (solve it on this problem)"
+    if len(pairs) != len(edges):
+        raise InvalidInputError(
+            f"{foreign}: it has {len(edges)} edge positions for {len(pairs)} pairs"
+        )
+    out = (edges < 0) | (edges >= problem.n_edges)
+    if out.any():
+        i = int(np.flatnonzero(out)[0])
+        raise InvalidInputError(
+            f"{foreign}: its pair {tuple(pairs[i].tolist())} is at edge position "
+            f"{int(edges[i])}, and the problem has {problem.n_edges} edges"
+        )
+    other = (problem.edge_left[edges] != pairs[:, 0]) | (problem.edge_right[edges] != pairs[:, 1])
+    if other.any():
+        i = int(np.flatnonzero(other)[0])
+        e = int(edges[i])
+        raise InvalidInputError(
+            f"{foreign}: its pair {tuple(pairs[i].tolist())} is at edge position {e}, "
+            f"which is the pair ({int(problem.edge_left[e])}, {int(problem.edge_right[e])}) "
+            "here"
+        )
+    return edges
+
+
+def _among(among: NDArray[np.bool_], n_edges: int) -> NDArray[np.bool_]:
+    flags = np.asarray(among)
+    if flags.dtype.kind != "b":
+        raise InvalidInputError(
+            f"among must be a boolean array, one flag per edge; got dtype {flags.dtype} "
+            "(for edge positions p: m = np.zeros(problem.n_edges, bool); m[p] = True)"
+        )
+    if flags.shape != (n_edges,):
+        raise InvalidInputError(
+            f"among must have one flag per edge of the problem, shape ({n_edges},); "
+            f"got shape {flags.shape}"
+        )
+    return flags
 
 
 #: Edges checked per slice by :func:`blocking_positions` (through reused buffers: arrays

@@ -125,6 +125,51 @@ def test_blocking_pairs_spots_an_unstable_assignment() -> None:
     assert len(blocking_pairs(p, empty)) == 4
 
 
+def test_blocking_pairs_among_keeps_only_the_flagged_edges() -> None:
+    p = mk.MatchProblem.from_dense(np.array([[2.0, 1.0], [1.0, 2.0]]))
+    empty = mk.Assignment.from_edges(p, [], method="hand")
+    among = np.array([True, False, False, True])
+    assert blocking_pairs(p, empty, among=among).tolist() == [[0, 0], [1, 1]]
+
+
+@pytest.mark.parametrize(
+    ("among", "message"),
+    [
+        (np.ones(3, bool), r"one flag per edge of the problem, shape \(4,\); got shape \(3,\)"),
+        (np.ones(6, bool), r"one flag per edge of the problem, shape \(4,\); got shape \(6,\)"),
+        (np.ones((2, 2), bool), r"shape \(4,\); got shape \(2, 2\)"),
+        (np.array([0, 3, 1, 2]), r"must be a boolean array, one flag per edge; got dtype int"),
+    ],
+)
+def test_blocking_pairs_refuses_a_wrong_among(among: np.ndarray, message: str) -> None:
+    p = mk.MatchProblem.from_dense(np.array([[2.0, 1.0], [1.0, 2.0]]))
+    empty = mk.Assignment.from_edges(p, [], method="hand")
+    with pytest.raises(mk.InvalidInputError, match=message):
+        blocking_pairs(p, empty, among=among)
+
+
+@pytest.mark.parametrize(
+    ("other", "message"),
+    [
+        # more edges: a position beyond this problem's (an IndexError before)
+        (mk.MatchProblem.from_dense(np.ones((5, 5))),
+         r"pair \(1, 1\) is at edge position 6, and the problem has 4 edges"),
+        # as many edges, other pairs: silently wrong before
+        (mk.MatchProblem.from_edges([0, 0, 1, 1], [0, 1, 0, 2], [1.0] * 4, n_left=2, n_right=3),
+         r"pair \(1, 2\) is at edge position 3, which is the pair \(1, 1\) here"),
+    ],
+)
+def test_blocking_pairs_refuses_an_assignment_of_another_problem(
+    other: mk.MatchProblem, message: str
+) -> None:
+    p = mk.MatchProblem.from_dense(np.array([[2.0, 1.0], [1.0, 2.0]]))
+    with pytest.raises(mk.InvalidInputError, match="does not belong to this problem") as err:
+        blocking_pairs(p, mk.solve(other))
+    assert err.match(message)
+    with pytest.raises(mk.InvalidInputError, match="must be an Assignment"):
+        blocking_pairs(p, [[0, 0]])  # type: ignore[arg-type]
+
+
 def test_pinned_pairs_are_kept_and_never_compared() -> None:
     # volunteer 1 is accepted at need 0, which need 0 likes less than volunteer 0: that
     # commitment is kept and does not block; volunteer 0 goes to need 1
