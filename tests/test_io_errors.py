@@ -528,6 +528,48 @@ CASES: dict[str, Case] = {
             )
         ],
     ),
+    "JSON values of the wrong type": Case(
+        {
+            "needs.csv": None,
+            "needs.json": '[{"id": 3, "organisation_id": "o1", "title": "T", "capacity": true,\n'
+            '  "status": "open", "remote": "yes", "min_overlap": false},\n'
+            ' {"id": "n4", "organisation_id": "o1", "title": "T", "capacity": "2",\n'
+            '  "status": "open", "remote": 1, "causes": ["animals", 7]}]',
+        },
+        [
+            ("needs.json", 1, "id", r'is not text; write it in double quotes: "3"'),
+            ("needs.json", 1, "capacity", r"true/false is not a number; write a whole number"),
+            ("needs.json", 1, "remote", r"is text, not a JSON boolean; write true or false"),
+            ("needs.json", 1, "min_overlap", r"true/false is not a number"),
+            ("needs.json", 3, "capacity", r"is text, not a number; write the number without quotes"),
+            ("needs.json", 3, "remote", r"is a number, not a JSON boolean"),
+            ("needs.json", 3, "causes", r"holds an item that is not text; write each item in"),
+        ],
+    ),
+    "JSONL place given as text": Case(
+        {
+            "volunteers.csv": None,
+            "volunteers.jsonl": '{"id": "v1", "home": {"lat": "55.8", "lon": 49.1}, '
+            '"max_distance_km": false}\n',
+        },
+        [
+            ("volunteers.jsonl", 1, "home.lat", r"is text, not a number"),
+            (
+                "volunteers.jsonl",
+                1,
+                "max_distance_km",
+                r"true/false is not a number; write a number, such as 7\.5",
+            ),
+        ],
+    ),
+    "JSON null where true or false belongs": Case(
+        {
+            "organisations.csv": None,
+            "organisations.json": '[{"id": "o1", "name": "P", "kind": "cso", "registered": null},\n'
+            ' {"id": "o2", "name": "City hall", "kind": "public_body", "registered": false}]',
+        },
+        [("organisations.json", 1, "registered", r"valid boolean; expected true or false, without quotes")],
+    ),
     "JSONL bad line": Case(
         {
             "volunteers.csv": None,
@@ -631,6 +673,14 @@ def test_the_largest_counts_can_be_matched() -> None:
         assert len(mk.match(ds, as_of="2027-01-01", method=method).new_proposals) == 6
 
 
+def test_json_numbers_may_be_written_with_a_point(tmp_path: Path) -> None:
+    """JSON has one number type: 2.0 is the whole number 2 (2.5 is refused by the model)."""
+    needs = '[{"id": "n1", "organisation_id": "o1", "title": "T", "capacity": 2.0, ' \
+        '"status": "open", "remote": true}]'
+    case = Case({"needs.csv": None, "needs.json": needs}, [])
+    assert mk.load_dataset(_folder(tmp_path, case)).need("n1").capacity == 2
+
+
 def test_a_leap_day_is_a_day(tmp_path: Path) -> None:
     case = Case({"needs.csv": NEEDS.replace("2027-01-01", "2028-02-29")}, [])
     assert mk.load_dataset(_folder(tmp_path, case)).need("n1").start_date.isoformat() == "2028-02-29"
@@ -687,6 +737,16 @@ def test_a_bad_file_yields_nothing(tmp_path: Path) -> None:
                 (p / "d.json").write_text('{"needs": [], "needs": []}'),
             )[0],
             r"'needs' appears twice in the document",
+        ),
+        (
+            lambda p: (
+                p / "d.json",
+                (p / "d.json").write_text(
+                    '{"organisations": [{"id": "o1", "name": "P", "kind": "cso", '
+                    '"registered": 1}]}'
+                ),
+            )[0],
+            r"d\.json, line 1 \(id 'o1'\), field 'registered': is a number, not a JSON boolean",
         ),
         (
             lambda p: (
