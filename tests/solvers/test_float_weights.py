@@ -275,3 +275,46 @@ def test_milp_failure_without_an_answer_is_not_called_infeasible(
                        r"\(status 4: model status is Unknown\)") as err:
         solve(np.full((2, 2), 3.0), "milp")
     assert not isinstance(err.value, InfeasibleError)
+
+
+# ---------------------------------------------------------------------------------------
+# hungarian: weights whose bonus would overflow float64
+# ---------------------------------------------------------------------------------------
+
+
+@given(
+    exponent=st.integers(-250, 250),
+    shape=st.tuples(st.integers(1, 6), st.integers(1, 6)),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_hungarian_cardinality_equals_scipy(exponent: int, shape: tuple[int, int],
+                                            seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    w = (rng.random(shape) - 0.3) * 10.0**exponent
+    a = solve(w, "hungarian", "cardinality")
+    assert len(a) == min(shape)
+    assert a.objective == pytest.approx(lsa_best(w, cardinality=True), rel=1e-9,
+                                        abs=1e-12 * 10.0**exponent)
+
+
+def test_hungarian_cardinality_keeps_tiny_weights_apart() -> None:
+    # A bonus of k_max * range + 1 made 1 + 3e-17 and 1 + 1e-17 the same float.
+    w = np.array([[1e-17, 3e-17], [2e-17, 1e-17]])
+    assert solve(w, "hungarian", "cardinality").pairs.tolist() == [[0, 1], [1, 0]]
+
+
+def test_hungarian_refuses_a_cardinality_bonus_beyond_float64() -> None:
+    w = np.array([[1.7e308, -1.7e308], [-1.7e308, 1.0]])
+    with pytest.raises(InvalidInputError, match=r"bonus of \(k_max \+ 1\) \* \(w_max - w_min\), "
+                       r"with k_max = 2 pairs .* or use method='milp'"):
+        solve(w, "hungarian", "cardinality")
+    # The advice works: divided by a constant, the same pairs as scipy.
+    a = solve(w / 1e300, "hungarian", "cardinality")
+    assert a.pairs.tolist() == [[0, 0], [1, 1]]
+
+
+def test_hungarian_refuses_a_gadget_bonus_beyond_float64() -> None:
+    p = mk.MatchProblem.from_dense(np.array([[1.7e308, 1.0], [1.0, 1e300]]),
+                                   left_capacity=2, right_capacity=2)
+    with pytest.raises(InvalidInputError, match=r"gadget needs a bonus of 2 \* weight \+ 1"):
+        mk.solve(p, method="hungarian")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import numpy as np
@@ -43,10 +44,13 @@ class HungarianSolver:
     -----
     Under ``objective="weight"`` pairs with weight <= 0 are never chosen (staying
     unmatched is as good). Under ``"cardinality"`` every edge gets the bonus
-    ``M = k_max * (w_max - w_min) + 1`` on top of its shifted weight, which makes one
-    more pair worth more than any weight difference; the reported objective is still the
-    plain sum of weights. Among equally good assignments the one scipy returns is kept;
-    it is deterministic for a given problem.
+    ``M = (k_max + 1) * (w_max - w_min)`` (1 when all weights are equal) on top of its
+    weight shifted by ``w_min``, which makes one more pair worth more than any weight
+    difference at any magnitude; the reported objective is still the plain sum of
+    weights. Weights so large that the bonus (or a gadget's, ``2 * w + 1``)
+    overflows float64 are refused with an :class:`~matchkit.InvalidInputError`. Among
+    equally good assignments the one scipy returns is kept; it is deterministic for a
+    given problem.
 
     Examples
     --------
@@ -138,8 +142,28 @@ class HungarianSolver:
 
         if objective == "cardinality":
             k_max = min(n_rows, n_cols)
-            spread = float(value.max() - value.min())
-            value = (k_max * spread + 1.0) + (value - value.min())
+            lo, hi = float(value.min()), float(value.max())
+            with np.errstate(over="ignore"):
+                spread = hi - lo
+                # (relative to the range, not "+ 1": weights of 1e-15 stay apart)
+                bonus = (k_max + 1) * spread if spread > 0 else 1.0
+                fits = math.isfinite(k_max * (bonus + spread))
+            if not fits:
+                raise InvalidInputError(
+                    f"objective='cardinality' gives every pair a bonus of (k_max + 1) * "
+                    f"(w_max - w_min), with k_max = {k_max} pairs and weights from {lo:g} to "
+                    f"{hi:g}, and sums of k_max such values overflow float64; divide the "
+                    f"weights by a constant so that (k_max + 1)**2 * (w_max - w_min) stays "
+                    "below 1e308, or use method='milp'"
+                )
+            value = bonus + (value - lo)
+        if n_g and not math.isfinite(2.0 * float(value[gadget].max()) + 1.0):
+            raise InvalidInputError(
+                f"weights up to {float(value[gadget].max()):g} are too large for the pairs "
+                "whose volunteer and need both have two or more places: their gadget needs a "
+                "bonus of 2 * weight + 1, beyond float64; divide the weights by a constant, "
+                "or use method='milp'"
+            )
 
         if n_g == 0 and n_usable == nv * nn:
             # every (volunteer, need) pair, sorted row-major: the matrix is a reshape
@@ -164,7 +188,14 @@ class HungarianSolver:
 
         from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped,unused-ignore]
 
-        rows, cols = linear_sum_assignment(matrix, maximize=True)
+        try:
+            rows, cols = linear_sum_assignment(matrix, maximize=True)
+        except ValueError as exc:  # (sums beyond float64 in scipy)
+            raise InvalidInputError(
+                f"scipy's linear_sum_assignment failed on this problem ({exc}), with "
+                f"matrix values up to {float(np.abs(matrix).max()):g}; divide the weights "
+                "by a constant, or use method='milp'"
+            ) from None
         chosen = matrix[rows, cols] > 0
         rows, cols = rows[chosen], cols[chosen]
         plain = (rows < n_rows) & (cols < n_cols)
