@@ -9,9 +9,10 @@ Options are keyword-only constructor arguments, validated when the solver is bui
 ``MilpSolver(clashes=..., groups=..., min_share=...)``). ``matchkit.solve`` takes a
 registry name or such a configured instance.
 
-Registered methods: ``"flow"`` (the default; exact maximum-weight b-matching on large
-sparse problems), ``"hungarian"`` (scipy's ``linear_sum_assignment`` on a cloned dense
-matrix), ``"stable"`` (deferred acceptance; a stable, not an optimal, matching) and
+Registered methods: ``"flow"`` (the default; maximum-weight b-matching on large sparse
+problems, exact on whole-number weights and with float weights rounded to about 2**-20
+of the largest), ``"hungarian"`` (scipy's ``linear_sum_assignment`` on a cloned dense
+matrix, on the float weights as they are), ``"stable"`` (deferred acceptance; a stable, not an optimal, matching) and
 ``"milp"`` (HiGHS, with side constraints a flow cannot express). The default may change
 between versions and should not be relied on where the method matters. Each method
 imports the parts of scipy it uses on first use, so importing matchkit stays quick.
