@@ -686,6 +686,13 @@ def test_a_leap_day_is_a_day(tmp_path: Path) -> None:
     assert mk.load_dataset(_folder(tmp_path, case)).need("n1").start_date.isoformat() == "2028-02-29"
 
 
+def test_a_row_that_cannot_be_read_names_its_id(tmp_path: Path) -> None:
+    case = Case({"organisations.csv": ORGS.replace("o1,Paws,", 'o1,"Paws"!,')}, [])
+    with pytest.raises(mk.InvalidDatasetError) as info:
+        mk.load_dataset(_folder(tmp_path, case))
+    assert [p.record_id for p in info.value.problems] == ["o1"]
+
+
 def test_problems_show_the_cell_as_written(tmp_path: Path) -> None:
     case = Case({"volunteers.csv": VOLS.replace("55.79", " 123 ")}, [])
     with pytest.raises(mk.InvalidDatasetError, match=r"\(got ' 123 '\)") as info:

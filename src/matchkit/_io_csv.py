@@ -419,7 +419,8 @@ def read_csv_table(
             previous = last
             lines = lines or io.StringIO(text, newline="").readlines()
             out.unread_ids |= _ids_in_lines(header, lines[first - 1 : last])
-            problems.append(_unreadable(err, first, last, len(lines), source))
+            rid = _cell_id(header, next(csv.reader(lines[first - 1 : first]), []))
+            problems.append(_unreadable(err, first, last, len(lines), source, rid))
             continue
         line, previous = previous + 1, reader.line_num
         if not any(cell.strip() for cell in row):
@@ -454,7 +455,9 @@ def read_csv_table(
     return out
 
 
-def _unreadable(err: csv.Error, first: int, last: int, n_lines: int, source: str) -> Problem:
+def _unreadable(
+    err: csv.Error, first: int, last: int, n_lines: int, source: str, rid: str | None
+) -> Problem:
     """The problem of a row the CSV reader refused (lines ``first`` to ``last``)."""
     message = f"this row cannot be read as CSV: {err}; check its quotes"
     if last > first and last >= n_lines:
@@ -462,7 +465,7 @@ def _unreadable(err: csv.Error, first: int, last: int, n_lines: int, source: str
             f" (a quote opened on line {first} is never closed, so lines {first} to {last} "
             "were read as this one row and are not loaded)"
         )
-    return Problem(message, source=source, row=first)
+    return Problem(message, source=source, row=first, record_id=rid)
 
 
 def _ids_in_lines(header: list[str], lines: list[str]) -> set[str]:
