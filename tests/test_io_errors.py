@@ -531,13 +531,13 @@ CASES: dict[str, Case] = {
     "JSON values of the wrong type": Case(
         {
             "needs.csv": None,
-            "needs.json": '[{"id": 3, "organisation_id": "o1", "title": "T", "capacity": true,\n'
+            "needs.json": '[{"id": true, "organisation_id": "o1", "title": "T", "capacity": true,\n'
             '  "status": "open", "remote": "yes", "min_overlap": false},\n'
             ' {"id": "n4", "organisation_id": "o1", "title": "T", "capacity": "2",\n'
             '  "status": "open", "remote": 1, "causes": ["animals", 7]}]',
         },
         [
-            ("needs.json", 1, "id", r'is not text; write it in double quotes: "3"'),
+            ("needs.json", 1, "id", r"is not an id; write the id as text in double quotes \(or as a whole number\)"),
             ("needs.json", 1, "capacity", r"true/false is not a number; write a whole number"),
             ("needs.json", 1, "remote", r"is text, not a JSON boolean; write true or false"),
             ("needs.json", 1, "min_overlap", r"true/false is not a number"),

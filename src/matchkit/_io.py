@@ -468,6 +468,8 @@ def _json_kinds(model: type[BaseModel]) -> dict[str, str]:
             out[name] = "int"
         elif annotation is float:
             out[name] = "number"
+        elif annotation is str and (name == "id" or name.endswith("_id") or name in _REFS):
+            out[name] = "id"  # (an app's whole-number ids are ids too)
         elif annotation in (str, date) or (
             isinstance(annotation, type) and issubclass(annotation, Enum)
         ):
@@ -497,8 +499,12 @@ def _json_type_error(kind: str, value: Any) -> str | None:
         if isinstance(value, str):
             return "is text, not a number; write the number without quotes"
         return None
-    if isinstance(value, str):
+    if isinstance(value, str) or (
+        kind == "id" and isinstance(value, int) and not isinstance(value, bool)
+    ):
         return None
+    if kind == "id":
+        return "is not an id; write the id as text in double quotes (or as a whole number)"
     return f"is not text; write it in double quotes: {json.dumps(str(json.dumps(value)))}"
 
 
@@ -510,7 +516,10 @@ _JSON_TYPES: dict[str, frozenset[type]] = {
     "int": frozenset({int, float, _NONE, list, dict}),
     "number": frozenset({int, float, _NONE, list, dict}),
     "text": frozenset({str, _NONE, list, dict}),
+    "id": frozenset({str, int, _NONE, list, dict}),
 }
+#: Text fields that hold another record's id (besides ``id`` and ``*_id``).
+_REFS = frozenset({"vetted_by", "proposed_by"})
 _NUMBER: frozenset[type] = frozenset({int, float, _NONE})
 
 
