@@ -72,7 +72,7 @@ class Contribution:
     >>> math.isclose(sum(c.points for c in e.contributions), e.score)
     True
     >>> [c.component for c in e.contributions if c.neutral]
-    ['preferred']
+    ['skills', 'preferred']
     """
 
     component: str
