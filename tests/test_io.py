@@ -666,3 +666,20 @@ def test_extension_kinds_round_trip_and_do_not_linger(tmp_path: Path, fmt: str) 
     mk.save_dataset(plain, tmp_path, format=fmt)  # no offers: the old offers file goes
     assert not (tmp_path / f"offers.{fmt}").exists()
     assert mk.load_dataset(tmp_path) == plain
+
+
+def test_a_cell_longer_than_the_csv_modules_field_limit_is_read(tmp_path: Path) -> None:
+    """A 200,000-character title (the csv module stops at 128 KiB by default) loads, and
+    the process-wide limit is as it was afterwards."""
+    import csv
+
+    from matchkit.datasets import tiny_city
+
+    ds = tiny_city()
+    long = ds.needs[0].model_copy(update={"title": "x" * 200_000})
+    big = mk.Dataset(volunteers=ds.volunteers, organisations=ds.organisations,
+                     needs=(long, *ds.needs[1:]))
+    mk.save_dataset(big, tmp_path)
+    limit = csv.field_size_limit()
+    assert mk.load_dataset(tmp_path) == big
+    assert csv.field_size_limit() == limit

@@ -13,9 +13,11 @@ import csv
 import dataclasses
 import io
 import math
+import threading
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from difflib import get_close_matches
@@ -40,6 +42,7 @@ __all__ = [
     "cells_from_record",
     "check_header",
     "columns",
+    "field_limit",
     "read_csv_table",
     "record_from_cells",
 ]
@@ -381,10 +384,38 @@ class Parsed:
 
 
 # -- reading a CSV table -----------------------------------------------------------------------
+_FIELD_LIMIT_LOCK = threading.RLock()
+
+
+@contextmanager
+def field_limit(size: int) -> Iterator[None]:
+    """Let the csv module read fields of up to ``size`` characters, then restore its limit.
+
+    The limit is process-wide (128 KiB by default); a free-text cell (a long description,
+    an NYC listing's ``summary``) can be longer. No field is longer than the whole text, so ``size`` is its
+    length. The lock keeps two imports in threads from restoring each other's limit.
+    """
+    with _FIELD_LIMIT_LOCK:
+        previous = csv.field_size_limit()
+        csv.field_size_limit(max(previous, size))
+        try:
+            yield
+        finally:
+            csv.field_size_limit(previous)
+
+
 def read_csv_table(
     text: str, model: type[BaseModel], kind: str, source: str, problems: list[Problem]
 ) -> Parsed:
-    """Rows of a CSV file of ``kind``; problems (header, cell counts, cells) go to ``problems``."""
+    """Rows of a CSV file of ``kind``; problems (header, cell counts, cells) go to ``problems``.
+    Cells of any length are read (see :func:`field_limit`)."""
+    with field_limit(len(text)):
+        return _read_table(text, model, kind, source, problems)
+
+
+def _read_table(
+    text: str, model: type[BaseModel], kind: str, source: str, problems: list[Problem]
+) -> Parsed:
     out = Parsed(source, table=True)
     if not text.strip():
         raise FileProblem(

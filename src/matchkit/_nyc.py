@@ -17,10 +17,8 @@ from __future__ import annotations
 import csv
 import io
 import os
-import threading
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -32,6 +30,7 @@ from pydantic import ValidationError
 from ._dataset import Dataset, problems_from_validation_error
 from ._exceptions import InvalidDatasetError, InvalidInputError, Problem
 from ._io import read_text
+from ._io_csv import field_limit
 from ._io_json import FileProblem
 from ._models import Need, NeedStatus, Organisation
 from ._nyc_fields import (
@@ -254,7 +253,7 @@ def import_nyc_service(
         ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        with _field_limit(len(text)):
+        with field_limit(len(text)):
             header = [h.strip() for h in next(reader, [])]
             rows = list(_rows(reader, header, source))
     except csv.Error as err:
@@ -667,26 +666,6 @@ def _end_dates_note(needs: list[Need]) -> list[str]:
         f"{example.month}, {example.day})), otherwise {over}"
     )
     return [text, never] if endless else [text]
-
-
-_FIELD_LIMIT_LOCK = threading.Lock()
-
-
-@contextmanager
-def _field_limit(size: int) -> Iterator[None]:
-    """Let the csv module read fields of up to ``size`` characters, then restore its limit.
-
-    The limit is process-wide (128 KiB by default); a free-text cell of the source, such as
-    ``summary``, can be longer. No field is longer than the whole text, so ``size`` is its
-    length. The lock keeps two imports in threads from restoring each other's limit.
-    """
-    with _FIELD_LIMIT_LOCK:
-        previous = csv.field_size_limit()
-        csv.field_size_limit(max(previous, size))
-        try:
-            yield
-        finally:
-            csv.field_size_limit(previous)
 
 
 def _rows(reader: Any, header: list[str], source: str) -> Any:
