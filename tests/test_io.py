@@ -683,3 +683,19 @@ def test_a_cell_longer_than_the_csv_modules_field_limit_is_read(tmp_path: Path) 
     limit = csv.field_size_limit()
     assert mk.load_dataset(tmp_path) == big
     assert csv.field_size_limit() == limit
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl"])
+def test_blank_optional_texts_of_inkind_records_round_trip(tmp_path: Path, fmt: str) -> None:
+    """An in-kind offer's conditions, a request's item, address and need_id: blank is
+    "not given", so a CSV file (an empty cell) reads back the same as the others."""
+    from matchkit.datasets import synthetic_city
+
+    ds = synthetic_city(200, 20, seed=1)
+    offer = ds.offers[0].model_copy(update={"conditions": ""})
+    request = ds.requests[0].model_copy(update={"item": "", "address": "  ", "need_id": ""})
+    blank = mk.Dataset(volunteers=ds.volunteers, organisations=ds.organisations, needs=ds.needs,
+                       offers=(offer, *ds.offers[1:]), requests=(request, *ds.requests[1:]))
+    assert blank.offers[0].conditions is None and blank.requests[0].need_id is None
+    mk.save_dataset(blank, tmp_path, format=fmt)
+    assert mk.load_dataset(tmp_path) == blank

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from ._models import _CONFIG, Id, IsoDate, Place
+from ._models import _CONFIG, Id, IsoDate, OptionalText, Place
 
 __all__ = ["DateWindow", "InkindKind", "InkindOffer", "InkindRequest"]
 
@@ -158,7 +158,7 @@ class InkindOffer(BaseModel):
         None, ge=0.0, description="radius of the service area"
     )
     contact_role: _Text = Field(description="the role to address a request to")
-    conditions: str | None = Field(
+    conditions: OptionalText = Field(
         None, description="the giver's conditions, quoted in letters"
     )
 
@@ -219,11 +219,11 @@ class InkindRequest(BaseModel):
     needed_by: IsoDate
     place: Place
     purpose: _Text = Field(description="what it is for, and for whom")
-    item: str | None = Field(None, description="what exactly, in the requester's words")
-    address: str | None = Field(
+    item: OptionalText = Field(None, description="what exactly, in the requester's words")
+    address: OptionalText = Field(
         None, description="where to deliver, as people write it"
     )
-    need_id: Id | None = Field(None, description="the need (event) it supports, if any")
+    need_id: OptionalText = Field(None, description="the need (event) it supports, if any")
 
 
 # The package shows public names as ``matchkit.X``; doctest would then skip them here.
