@@ -221,6 +221,7 @@ def test_policy_blocked_needs_are_skipped_and_reported() -> None:
     [
         pytest.param({"shortlist": -1}, r"'shortlist' parameter of match must be an integer >= 0", id="shortlist"),
         pytest.param({"as_of": "yesterday"}, r"'as_of' parameter of match must be a date", id="as_of"),
+        pytest.param({"as_of": "2027-02-29"}, r"must be a date: '2027-02-29' is not a day: 2027 has no 29 February", id="as_of_no_such_day"),
         pytest.param({"method": "hungarain"}, r"'method' parameter of match must be one of 'flow'.*Got 'hungarain'", id="method"),
         # (checked also without a ledger, where it would not be used)
         pytest.param({"ttl_days": 0}, r"'ttl_days' parameter of match must be a number of days above 0", id="ttl_days"),

@@ -356,3 +356,14 @@ def test_cli_check_can_disable_a_rule(tmp_path, capsys) -> None:
     )
     assert main(["check", str(tmp_path / "d"), "--disable", "nope"]) == 1
     assert "unknown policy code(s) 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("as_of", "message"),
+    [("2027-02-29", "2027 has no 29 February"), ("01/02/2027", "write it as YYYY-MM-DD")],
+)
+def test_a_bad_as_of_says_why_it_is_not_a_day(as_of: str, message: str) -> None:
+    from matchkit.datasets import tiny_city
+
+    with pytest.raises(mk.InvalidInputError, match=f"'as_of' parameter of check_policies.*{message}"):
+        mk.check_policies(tiny_city(), as_of=as_of)

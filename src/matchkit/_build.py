@@ -26,6 +26,7 @@ from ._dataset import Dataset
 from ._encode import Encoded, encode
 from ._exceptions import InvalidInputError
 from ._memory import as_heavy_step, release_free_memory
+from ._models import parse_iso_date
 from ._numbering import in_sorted
 from ._problem import MatchProblem
 from ._rules_filter import filter_pairs
@@ -69,9 +70,11 @@ def resolve_as_of(as_of: Any, caller: str) -> date:
         return as_of
     if isinstance(as_of, str):
         try:
-            return date.fromisoformat(as_of.strip())
-        except ValueError:
-            pass
+            return parse_iso_date(as_of)
+        except ValueError as err:
+            raise InvalidInputError(
+                f"The 'as_of' parameter of {caller} must be a date: {err}"
+            ) from None
     raise InvalidInputError(
         f"The 'as_of' parameter of {caller} must be a date (or an ISO 8601 string such as "
         f"'2026-03-01'). Got {as_of!r}."

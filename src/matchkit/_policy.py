@@ -58,7 +58,7 @@ from typing import Any
 
 from ._dataset import Dataset
 from ._exceptions import InvalidInputError
-from ._models import Need, NeedStatus, OrganisationKind
+from ._models import Need, NeedStatus, OrganisationKind, parse_iso_date
 from ._vetting import VetterIndex, why_not_vetter
 
 __all__ = [
@@ -467,10 +467,10 @@ def check_policies(
         day = as_of
     else:
         try:
-            day = date.fromisoformat(str(as_of).strip())
-        except ValueError:
+            day = parse_iso_date(str(as_of))
+        except ValueError as err:
             raise InvalidInputError(
-                f"as_of {as_of!r} is not an ISO 8601 date (YYYY-MM-DD)"
+                f"The 'as_of' parameter of check_policies must be a date: {err}"
             ) from None
     found: list[PolicyFinding] = []
     vetters = VetterIndex(dataset)
