@@ -53,7 +53,9 @@ def solve(
     Minimum-cost perfect assignment (the classic assignment problem): with costs
     ``C`` of shape (n, n), solve ``MatchProblem.from_dense(C.max() + 1 - C)`` with
     ``objective="cardinality"``. Every row is then matched when a perfect assignment
-    exists, and the minimum cost is ``n * (C.max() + 1) - assignment.objective``.
+    exists, and the minimum cost is ``n * (C.max() + 1) - assignment.objective``. Use
+    ``method="hungarian"`` for float costs: ``flow`` rounds them, and under
+    ``"cardinality"`` coarsely (docs/solvers.md).
 
     Examples
     --------

@@ -45,8 +45,10 @@ class FlowSolver:
     ----------
     scale : int or None, default None
         Float weights are solved exactly after rounding to multiples of ``1 / scale``.
-        ``None`` keeps whole-number weights as they are (exact) and otherwise picks the
-        largest power of two up to 2**20 that fits the exact integer range.
+        ``None`` keeps whole-number weights as they are (exact) and otherwise picks a
+        power of two by the weights' size: the one that puts the largest |weight| between
+        2**19 and 2**20 when it is at most 1 (so weights of 1e-7 keep 20 bits), and 2**20
+        above, lowered only where the exact integer range demands (docs/flow.md).
 
     Notes
     -----
