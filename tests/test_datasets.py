@@ -338,3 +338,23 @@ def test_tag_tuples_list_each_masks_entries_in_vocabulary_order(k, masks) -> Non
     m = np.array(masks, dtype=np.int64) & ((1 << k) - 1)
     want = [tuple(v for j, v in enumerate(vocab) if (x >> j) & 1) for x in m.tolist()]
     assert tuples(m, vocab) == want
+
+
+def test_a_dataset_of_validated_records_still_checks_between_records() -> None:
+    """of_validated_records skips only the per-record type check: ids, references and
+    everything between records are checked as always, and the context is reset."""
+    from matchkit._dataset import _VALIDATED, of_validated_records
+    from matchkit.datasets import tiny_city
+
+    ds = tiny_city()
+    with pytest.raises(mk.InvalidDatasetError, match="duplicate id"):
+        of_validated_records(volunteers=ds.volunteers + ds.volunteers[:1],
+                             organisations=ds.organisations, needs=ds.needs)
+    with pytest.raises(mk.InvalidDatasetError, match="does not exist"):
+        of_validated_records(volunteers=ds.volunteers, organisations=ds.organisations[1:],
+                             needs=ds.needs)
+    assert _VALIDATED.get() is False
+    stale = ds.needs[0].model_copy(update={"status": "closed"})  # (a str, unvalidated)
+    again = mk.Dataset(volunteers=ds.volunteers, organisations=ds.organisations,
+                       needs=(stale, *ds.needs[1:]))
+    assert again.needs[0].status is mk.NeedStatus.CLOSED  # the plain path still checks

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._city_records import build_records, dates, id_format, ids, pack, places, tuples
-from ._dataset import Dataset
+from ._dataset import Dataset, of_validated_records
 from ._memory import makes_lasting_objects
 from ._models import (
     SLOTS,
@@ -621,7 +621,7 @@ def generate_city(cfg: CityConfig) -> Dataset:
     volunteers = _volunteers(r_vols, cfg, dist, orgs)
     needs = _needs(r_needs, cfg, dist, orgs)
     offers, requests = _inkind(r_inkind, cfg, dist, orgs, needs)
-    return Dataset(
+    return of_validated_records(  # (typed as they are built)
         volunteers=tuple(volunteers),
         organisations=tuple(orgs.models),
         needs=tuple(needs),

@@ -27,6 +27,7 @@ from ._dataset import (
     Dataset,
     as_id,
     failed_fields,
+    of_validated_records,
     problems_from_validation_error,
     reference_problems,
 )
@@ -330,7 +331,7 @@ def _build(
         )
     try:
         parts: dict[str, Any] = {kind: tuple(items) for kind, items in models.items()}
-        dataset = Dataset(**parts)
+        dataset = of_validated_records(**parts)  # (each validated above)
     except InvalidDatasetError as err:
         dataset = None
         problems += _relocate(err.problems, where)
