@@ -69,7 +69,7 @@ class InvalidInputError(MatchkitError, ValueError):
     >>> try:
     ...     mk.match(tiny_city(), as_of="yesterday")
     ... except mk.InvalidInputError as e:
-    ...     print(str(e).split(" (")[0], isinstance(e, ValueError))
+    ...     print(str(e).split(":")[0], isinstance(e, ValueError))
     The 'as_of' parameter of match must be a date True
     """
 
