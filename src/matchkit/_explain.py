@@ -287,6 +287,29 @@ def _contributions(
     return out, float(vu[0]), float(nu[0]), float(w[0])
 
 
+#: Score components from the volunteer's private record (their causes, their home, the
+#: organisations they prefer): an organisation sees only their sum.
+PRIVATE_COMPONENTS = ("interest", "distance", "preferred")
+
+
+def _private_folded(contribs: list[Contribution]) -> list[Contribution]:
+    """``contribs`` with the :data:`PRIVATE_COMPONENTS` replaced by one contribution,
+    ``own_preferences``: their points and shares summed, its value the share-weighted mean
+    (so the points still add up to the score)."""
+    private = [c for c in contribs if c.component in PRIVATE_COMPONENTS]
+    if not private:
+        return contribs
+    share = sum(c.share for c in private)
+    points = sum(c.points for c in private)
+    folded = Contribution(
+        "own_preferences", "volunteer", points / share if share else 0.0, share, points,
+        all(c.neutral for c in private),
+    )
+    out = [c for c in contribs if c.component not in PRIVATE_COMPONENTS] + [folded]
+    out.sort(key=lambda c: (-c.points, c.component))
+    return out
+
+
 def _options(
     result: MatchResult, view: RoundView, vi: int, ni: int
 ) -> tuple[int, int, list[tuple[str, float]]]:
@@ -386,6 +409,10 @@ def explanation(
         )
     # The volunteer's other options (other organisations' needs, with scores) are
     # theirs alone; an organisation learns the volunteer's rank among its candidates.
+    # Nor does it see the parts of the score that come from the volunteer's private
+    # preferences one by one (closeness would give the distance from home): their sum.
+    if audience != "volunteer":
+        contribs = _private_folded(contribs)
     if audience == "volunteer":
         rank, n_options, others = _options(result, view, vi, ni)
         c_rank, n_cand = 0, 0

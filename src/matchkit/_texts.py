@@ -139,6 +139,7 @@ _COMPONENTS = {
         "skills": "desired skills",
         "coverage": "share of the need's times covered",
         "language": "languages beyond those required",
+        "own_preferences": "the volunteer's own preferences (causes, closeness, organisations)",
     },
     "ru": {
         "interest": "интересы и тематика",
@@ -148,6 +149,7 @@ _COMPONENTS = {
         "skills": "желательные навыки",
         "coverage": "доля покрытого времени",
         "language": "языки сверх обязательных",
+        "own_preferences": "собственные предпочтения волонтёра (тематика, близость, организации)",
     },
 }
 
