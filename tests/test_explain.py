@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import matchkit as mk
@@ -167,7 +167,10 @@ def test_volunteer_never_learns_about_other_volunteers(city: mk.MatchResult) -> 
 
 
 @given(
-    datasets(min_volunteers=2, max_volunteers=6, min_needs=1, max_needs=4),
+    # (freely drawn datasets have almost no acceptable pair; matchable ones have many)
+    st.booleans().flatmap(
+        lambda m: datasets(min_volunteers=2, max_volunteers=6, min_needs=1, max_needs=4, matchable=m)
+    ),
     st.sampled_from(LANGS),
     st.data(),
 )
@@ -426,3 +429,36 @@ def test_neutral_means_nothing_to_compare(
                     assert c.value == 0.5
                     kinds.add(c.component)
     assert kinds == {"interest", "preferred", "skills"}
+
+
+@given(
+    datasets(min_volunteers=2, max_volunteers=6, min_needs=1, max_needs=4, matchable=True),
+    st.sampled_from(LANGS),
+    st.data(),
+)
+def test_an_organisation_sees_the_private_parts_of_the_score_only_summed(
+    ds: mk.Dataset, lang: str, data: st.DataObject
+) -> None:
+    """Closeness alone would give the distance from home, shared causes the volunteer's
+    interests: for an organisation they are one 'own preferences' contribution, their sum;
+    the volunteer still sees each."""
+    from matchkit._explain import PRIVATE_COMPONENTS
+    from matchkit._texts import component_label
+
+    result = mk.match(ds, as_of=AS_OF, policies=False)
+    p = result.problem
+    assume(p.n_edges > 0)
+    e = data.draw(st.integers(0, p.n_edges - 1))  # (an acceptable pair)
+    vid, nid = p.left_ids[int(p.edge_left[e])], p.right_ids[int(p.edge_right[e])]
+    mine = result.explanation(vid, nid, lang=lang)
+    theirs = result.explanation(vid, nid, audience="organisation", lang=lang)
+    assert mine.acceptable
+    names = {c.component for c in theirs.contributions}
+    assert not names & set(PRIVATE_COMPONENTS) and "own_preferences" in names
+    assert sum(c.points for c in theirs.contributions) == pytest.approx(theirs.score)
+    folded = next(c for c in theirs.contributions if c.component == "own_preferences")
+    assert folded.points == pytest.approx(
+        sum(c.points for c in mine.contributions if c.component in PRIVATE_COMPONENTS)
+    )
+    assert not any(component_label(k, lang) + " +" in theirs.text for k in PRIVATE_COMPONENTS)
+    assert {c.component for c in mine.contributions} >= set(PRIVATE_COMPONENTS)

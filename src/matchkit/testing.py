@@ -310,8 +310,16 @@ def datasets(
     inkind: bool = False,
     max_offers: int = 4,
     max_requests: int = 4,
+    matchable: bool = False,
 ) -> Dataset:
     """Valid datasets: ids ``v0..``, ``o0..``, ``n0..``; references always resolve.
+
+    Drawn freely, almost every pair breaks some hard rule (needs closed or over, skills,
+    checks and languages required, exclusions), which tests of the rules want. With
+    ``matchable=True`` about three records in four are relaxed instead (a need open,
+    remote, with nothing required and no end; a volunteer who works remotely and
+    excludes nothing), so that many pairs are acceptable, for tests of what is done with
+    acceptable pairs (scores, explanations, rounds).
 
     With ``inkind=True`` they also hold up to ``max_offers`` offers (``of0..``) and
     ``max_requests`` requests (``rq0..``) of their organisations (see
@@ -343,6 +351,13 @@ def datasets(
         draw(needs(organisation_ids=org_ids, ids=st.just(f"n{i}"), volunteer_ids=[v.id for v in vols], as_of=as_of))
         for i in range(n_needs)
     ]
+    if matchable:
+        vols = [
+            v.model_copy(update=_OPEN_VOLUNTEER) if draw(st.integers(0, 3)) else v for v in vols
+        ]
+        need_list = [
+            n.model_copy(update=_OPEN_NEED) if draw(st.integers(0, 3)) else n for n in need_list
+        ]
     offers: list[Any] = []
     reqs: list[Any] = []
     if inkind and org_ids:
@@ -357,6 +372,14 @@ def datasets(
     return Dataset(
         volunteers=tuple(vols), organisations=tuple(orgs), needs=tuple(need_list), offers=tuple(offers), requests=tuple(reqs)
     )
+
+
+#: What ``datasets(matchable=True)`` relaxes in a volunteer and in a need.
+_OPEN_VOLUNTEER = {"remote_ok": True, "excluded_organisations": (), "excluded_causes": ()}
+_OPEN_NEED = {
+    "status": NeedStatus.OPEN, "remote": True, "required_skills": (), "required_checks": (),
+    "languages": (), "min_age": None, "min_overlap": 0, "start_date": None, "end_date": None,
+}
 
 
 @st.composite
