@@ -84,6 +84,7 @@ def test_a_device_is_no_output(
         ["report", str(city), *AS_OF, "-o", os.devnull],
         ["demo", "--out", os.devnull],
         ["import-nyc", str(tmp_path / "nyc.csv"), "-o", os.devnull],
+        ["inkind", str(city), *AS_OF, "-o", os.devnull],
     ):
         rc, _, err = run(argv, capsys)
         assert rc == 1, argv
@@ -341,3 +342,14 @@ def test_import_nyc_options_for_the_vetting_organisation_and_missing_end_dates(
     ds = mk.load_dataset(tmp_path / "c")
     assert [n.id for n in ds.needs] == ["1", "2"]
     assert {n.vetted_by for n in ds.needs} == {None} and ds.needs[1].end_date is None
+
+
+def test_inkind_checks_its_folder_before_any_work(
+    tmp_path: Path, city: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a_file = tmp_path / "afile"
+    a_file.write_text("x", encoding="utf-8")
+    for path in (a_file, a_file / "sub"):
+        rc, out, err = run(["inkind", str(city), *AS_OF, "-o", str(path)], capsys)
+        assert rc == 1 and not out, path
+        one_line_error(err, str(path))

@@ -18,8 +18,10 @@ def _cmd_inkind(args: argparse.Namespace) -> int:
     from ._inkind import match_inkind
     from ._io import load_dataset
     from ._letters import Letter, ask_earlier, draft_letters
+    from .cli import check_output
 
     try:
+        check_output("-o", args.output, folder=True)  # (before any work)
         ds = load_dataset(args.path)
         result = match_inkind(
             ds.offers, ds.requests, ds.organisations, as_of=args.as_of, lang=args.lang
@@ -94,6 +96,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--lang", choices=("en", "ru"), default="en")
     p.add_argument(
-        "-o", "--output", required=True, metavar="LETTERS_DIR", help="folder to write"
+        "-o", "--output", required=True, metavar="LETTERS_DIR",
+        help="folder to write, created if missing"
     )
     p.set_defaults(handler=_cmd_inkind)
