@@ -699,3 +699,20 @@ def test_blank_optional_texts_of_inkind_records_round_trip(tmp_path: Path, fmt: 
     assert blank.offers[0].conditions is None and blank.requests[0].need_id is None
     mk.save_dataset(blank, tmp_path, format=fmt)
     assert mk.load_dataset(tmp_path) == blank
+
+
+def test_the_json_schema_takes_whole_number_ids_as_the_loader_does(tmp_path: Path) -> None:
+    schema = mk.json_schema()
+    for name, model in schema["$defs"].items():
+        for field, prop in model.get("properties", {}).items():
+            if field == "id" or field.endswith("_id") or field in ("vetted_by", "proposed_by"):
+                types = [o.get("type") for o in prop.get("anyOf", [prop])]
+                assert "string" in types and "integer" in types, (name, field)
+    (tmp_path / "volunteers.json").write_text('[{"id": 1}]', encoding="utf-8")
+    (tmp_path / "organisations.json").write_text(
+        '[{"id": 10, "name": "Food bank", "kind": "cso", "registered": true}]', encoding="utf-8")
+    (tmp_path / "needs.json").write_text(
+        '[{"id": 100, "organisation_id": 10, "title": "Sort", "remote": true, "capacity": 2,'
+        ' "status": "open", "vetted_by": 10}]', encoding="utf-8")
+    ds = mk.load_dataset(tmp_path)
+    assert (ds.volunteers[0].id, ds.needs[0].organisation_id, ds.needs[0].vetted_by) == ("1", "10", "10")

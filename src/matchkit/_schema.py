@@ -24,6 +24,24 @@ class _DatasetDocument(BaseModel):
     requests: list[InkindRequest] = Field(default_factory=list)  # in-kind extension of v1
 
 
+#: Text fields that hold another record's id (besides ``id`` and ``*_id``).
+_REFERENCE_TEXTS = ("vetted_by", "proposed_by")
+
+
+def _ids_may_be_numbers(prop: dict[str, Any]) -> None:
+    """An id is a string or a whole number in JSON (``"id": 3`` is the id ``"3"``), as
+    the loader reads it: the string alternative gets an integer one beside it."""
+    options = prop.get("anyOf")
+    if options is None:
+        text = {k: prop.pop(k) for k in ("type", "minLength", "maxLength", "pattern") if k in prop}
+        if text.get("type") == "string":
+            prop["anyOf"] = [text, {"type": "integer"}]
+        else:
+            prop.update(text)
+    elif any(o.get("type") == "string" for o in options) and {"type": "integer"} not in options:
+        options.insert(1, {"type": "integer"})
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a schema-v1 dataset document.
 
@@ -33,8 +51,14 @@ def json_schema() -> dict[str, Any]:
     >>> s = mk.json_schema()
     >>> sorted(s["properties"])
     ['needs', 'offers', 'organisations', 'requests', 'volunteers']
+    >>> s["$defs"]["Volunteer"]["properties"]["id"]["anyOf"]
+    [{'type': 'string', 'minLength': 1}, {'type': 'integer'}]
     """
     schema = _DatasetDocument.model_json_schema(mode="validation")
+    for model in schema.get("$defs", {}).values():
+        for name, prop in model.get("properties", {}).items():
+            if name == "id" or name.endswith("_id") or name in _REFERENCE_TEXTS:
+                _ids_may_be_numbers(prop)
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://matchkit.invalid/schema/v{SCHEMA_VERSION}.json",
