@@ -165,12 +165,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="a row without a readable end date: skip it, or keep a need that never ends "
         "(default: skip; either way it is reported)",
     )
-    p.add_argument(
+    vetting = p.add_mutually_exclusive_group()
+    vetting.add_argument(
         "--vetting-organisation", metavar="ID", default="nyc-service",
         help="id of the organisation added as NYC Service, which vetted every listing "
         "(default: nyc-service; choose another if the file uses it)",
     )
-    p.add_argument(
+    vetting.add_argument(
         "--no-vetting-organisation", dest="vetting_organisation", action="store_const",
         const=None, help="add no vetting organisation; needs are left unvetted",
     )
