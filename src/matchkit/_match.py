@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, time, timezone
+from functools import partial
 from time import perf_counter
 from typing import Any
 
@@ -328,9 +329,21 @@ def match(
         holding = np.concatenate(
             [placed_pos[placed_pos >= 0], resv.pos[on_edge & resv.primary]]
         )
+        idle_pos = problem.edge_index(idle_l, idle_r)  # (open alternatives of taken groups)
+        on_offer = np.concatenate(
+            [alt_pos, resv.pos[on_edge & ~resv.primary], idle_pos[idle_pos >= 0]]
+        )
+        # Places in use on each side, also those held off the edges (a placement at a
+        # need that closed, or of a volunteer who left): the set's primaries and placements.
+        chosen_l0, chosen_r0 = problem.edge_left[chosen], problem.edge_right[chosen]
+        used = (
+            placed_v + np.bincount(chosen_l0, minlength=n_v)
+            + np.bincount(resv.left[resv.primary], minlength=n_v),
+            placed_n + np.bincount(chosen_r0, minlength=n_n) + resv.primary_per_need,
+        )
         blocking = meanwhile(
-            blocking_count, problem, np.unique(np.concatenate([chosen, holding])),
-            excluded_edge, np.concatenate([alt_pos, resv.pos[on_edge & ~resv.primary]]),
+            partial(blocking_count, used=used, need_ok=need_ok),
+            problem, np.unique(np.concatenate([chosen, holding])), excluded_edge, on_offer,
         )
 
         earlier = previous.proposals if reuse is not None and previous is not None else ()
@@ -410,9 +423,10 @@ def match(
             chosen=chosen,
             placements=(placed_l, placed_r),
             reserved=(
-                np.concatenate([resv_l, problem.edge_left[alt_pos]]),
-                np.concatenate([resv_r, problem.edge_right[alt_pos]]),
+                np.concatenate([resv_l, problem.edge_left[alt_pos], idle_l]),
+                np.concatenate([resv_r, problem.edge_right[alt_pos], idle_r]),
             ),
+            placed_per_need=placed_n,
             blocking=blocking(),
             vindex=vindex,
             facts=facts,

@@ -201,15 +201,23 @@ def blocking_count(
     held: I64,
     excluded_edge: NDArray[np.bool_] | None,
     on_offer: I64 | None = None,
+    *,
+    used: tuple[I64, I64] | None = None,
+    need_ok: NDArray[np.bool_] | None = None,
 ) -> int:
     """Blocking pairs of the set of held edges (unique positions), among pairs that may
-    still be proposed and are not on offer already (``on_offer``: positions of shortlist
-    alternatives, which their volunteers may take as they are)."""
-    pos = blocking_positions(problem, held)
+    still be proposed: not excluded, not on offer already (``on_offer``: positions of
+    shortlist alternatives, which their volunteers may take as they are), and not to a
+    need that no round may offer now (``need_ok`` False: held back by a policy check, or
+    not open in the ledger). ``used``: places in use per volunteer and per need, also
+    those held off the edges (see :func:`blocking_positions`)."""
+    pos = blocking_positions(problem, held, used=used)
     if excluded_edge is not None:
         pos = pos[~excluded_edge[pos]]  # held edges never block, excluded or not
     if on_offer is not None and on_offer.size:
         pos = pos[~np.isin(pos, on_offer)]
+    if need_ok is not None:
+        pos = pos[need_ok[problem.edge_right[pos]]]
     return int(pos.size)
 
 
@@ -253,9 +261,12 @@ def round_metrics(
     district_km: float = DISTRICT_KM,
     small_places: int = SMALL_ORGANISATION_PLACES,
     blocking: int | None = None,
+    placed_per_need: I64 | None = None,
 ) -> dict[str, Any]:
     """The numbers of one round (see the module notes and docs/metrics.md).
 
+    ``placed_per_need`` counts each need's placements, also those of volunteers who have
+    left the dataset (they still take the place); by default those of ``placements``.
     ``held`` (edge positions of the placements and of the offers that hold a place),
     ``vindex`` (volunteer id -> index), ``facts`` (:func:`dataset_facts`) and
     ``blocking`` (:func:`blocking_count` of the held and chosen edges) are found here
@@ -275,13 +286,14 @@ def round_metrics(
     cap = problem.right_capacity
     open_cap = int(cap[open_needs].sum())
     chosen_l, chosen_r = problem.edge_left[chosen], problem.edge_right[chosen]
+    placed_n = (
+        np.bincount(placed_r, minlength=n_n) if placed_per_need is None else placed_per_need
+    )
     filled = np.minimum(
-        np.bincount(placed_r, minlength=n_n)
-        + np.bincount(chosen_r, minlength=n_n)
-        + np.bincount(resv_r, minlength=n_n),
+        placed_n + np.bincount(chosen_r, minlength=n_n) + np.bincount(resv_r, minlength=n_n),
         cap,
     )
-    placed_only = np.minimum(np.bincount(placed_r, minlength=n_n), cap)
+    placed_only = np.minimum(placed_n, cap)
     offered_v = (
         np.bincount(chosen_l, minlength=n_v) + np.bincount(resv_l, minlength=n_v)
     ) > 0

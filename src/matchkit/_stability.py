@@ -206,10 +206,19 @@ SLICE = 1 << 20
 
 
 def blocking_positions(
-    problem: MatchProblem, matched: IntArray, *, break_ties: bool = False
+    problem: MatchProblem,
+    matched: IntArray,
+    *,
+    break_ties: bool = False,
+    used: tuple[IntArray, IntArray] | None = None,
 ) -> IntArray:
     """Ascending positions of the edges that block the assignment of edge positions
-    ``matched`` (pinned edges count as matched); see :func:`blocking_pairs`."""
+    ``matched`` (pinned edges count as matched); see :func:`blocking_pairs`.
+
+    ``used`` gives each volunteer's and each need's places in use where some are held
+    off the problem's edges (a placement at a need that has closed, or of a volunteer who
+    left the data): a side is full when those reach its capacity, and a side full without
+    a matched edge to compare against wants nothing."""
     n_edges = problem.n_edges
     pinned = problem.pinned
     # Matched edges are few: their positions once, instead of masks over every edge.
@@ -224,16 +233,18 @@ def blocking_positions(
         need_score = problem.need_utility
 
     sides = []
-    for idx, cap, score in (
+    for k, (idx, cap, score) in enumerate((
         (problem.edge_left, problem.left_capacity, vol_score),
         (problem.edge_right, problem.right_capacity, need_score),
-    ):
-        used = np.bincount(idx[matched_at], minlength=len(cap))
+    )):
+        in_use = np.bincount(idx[matched_at], minlength=len(cap))
+        if used is not None:
+            in_use = np.maximum(in_use, np.asarray(used[k], dtype=np.int64))
         worst = np.full(len(cap), np.inf)
         np.minimum.at(worst, idx[compared_at], score[compared_at])
         # One threshold per vertex: a side with a free place wants any pair (scores are
         # finite), a full one only pairs better than its worst.
-        sides.append((idx, score, np.where(used < cap, -np.inf, worst)))
+        sides.append((idx, score, np.where(in_use < cap, -np.inf, worst)))
 
     def run(start: int, stop: int) -> list[IntArray]:
         # slice by slice through buffers of its own (each worker thread takes a run)
