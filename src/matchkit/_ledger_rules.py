@@ -302,11 +302,15 @@ def require_other_group(
     verb: str,
 ) -> None:
     """Refuse a second acceptance within one proposal (``placed``: the volunteer's
-    placements): its alternatives are offered instead of it, never in addition."""
+    placements): its alternatives are offered instead of it, never in addition. A
+    proposal is its round's offers of one group: the same lead need offered again in a
+    later round is another proposal."""
     group = group_of(rec.extra, need_id)
     for v, n in placed:
         other = store.pair(v, n)
-        if group_of(other.extra if other is not None else None, n) == group:
+        if other is None or other.round != rec.round:
+            continue
+        if group_of(other.extra, n) == group:
             raise DecisionError(
                 f"cannot {verb} {pair_text(volunteer_id, need_id)}: the volunteer already "
                 f"accepted {n!r}, offered with it as one proposal and its alternatives "

@@ -118,11 +118,18 @@ class LedgerView:
         self.excluded = set(state.rejected) | set(state.excluded)
         groups = self.groups = self._groups(state)
         reserving = dict(open_offers)
-        accepted_groups = {(v, groups.get((v, n), n)) for v, n in state.placements}
+        # (a proposal is its round's offers of one group: a lead offered again later is not
+        # the one whose alternative was taken)
+        accepted = state.accepted_offers
+        accepted_groups = {
+            (v, groups.get((v, n), n), getattr(accepted.get((v, n)), "round", None))
+            for v, n in state.placements
+        }
         if accepted_groups:
-            placed = {v for v, _ in accepted_groups}
+            placed = {v for v, _, _ in accepted_groups}
             for pair in [p for p in reserving if p[0] in placed]:
-                if (pair[0], groups.get(pair, pair[1])) in accepted_groups:
+                key = (pair[0], groups.get(pair, pair[1]), reserving[pair].round)
+                if key in accepted_groups:
                     del reserving[pair]  # the volunteer already chose within this group
         self.reserving = reserving
         if len(reserving) < len(open_offers):
