@@ -243,8 +243,11 @@ def match(
             settled = True
             # (a need the dataset no longer has open, that is over or held back, has no
             # room at all)
+            # (nor a need the ledger last recorded as not open: closed by its organisation)
             taking_offers = ~ended & np.array(
-                [n.status is NeedStatus.OPEN and n.id not in blocked for n in dataset.needs],
+                [n.status is NeedStatus.OPEN and n.id not in blocked
+                 and view.need_status.get(n.id, NeedStatus.OPEN) is NeedStatus.OPEN
+                 for n in dataset.needs],
                 dtype=bool,
             )
             room_n = np.where(taking_offers, problem.right_capacity, 0)
