@@ -241,9 +241,8 @@ def match(
             # volunteer or need that has left the dataset, are withdrawn; then the ledger
             # is read again (once).
             settled = True
-            # (a need the dataset no longer has open, that is over or held back, has no
-            # room at all)
-            # (nor a need the ledger last recorded as not open: closed by its organisation)
+            # (no room at all on a need the dataset no longer has open, that is over or
+            # held back, or that the ledger last recorded as not open)
             taking_offers = ~ended & np.array(
                 [n.status is NeedStatus.OPEN and n.id not in blocked
                  and view.need_status.get(n.id, NeedStatus.OPEN) is NeedStatus.OPEN
