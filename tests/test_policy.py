@@ -367,3 +367,16 @@ def test_a_bad_as_of_says_why_it_is_not_a_day(as_of: str, message: str) -> None:
 
     with pytest.raises(mk.InvalidInputError, match=f"'as_of' parameter of check_policies.*{message}"):
         mk.check_policies(tiny_city(), as_of=as_of)
+
+
+def test_as_of_may_be_a_datetime_as_elsewhere() -> None:
+    """check_policies reads as_of as match does (one resolver): a datetime is its day
+    (it was compared with dates and raised TypeError)."""
+    from datetime import date, datetime
+
+    from matchkit.datasets import tiny_city
+
+    ds = tiny_city()
+    assert mk.check_policies(ds, as_of=datetime(2026, 9, 1, 12)) == mk.check_policies(
+        ds, as_of=date(2026, 9, 1)
+    )

@@ -35,6 +35,7 @@ from ._memory import makes_lasting_objects
 from ._models import Need, Organisation, Volunteer, _none_if_blank
 
 __all__ = [
+    "ID_FIELDS",
     "REFERENCES",
     "Dataset",
     "Reference",
@@ -282,6 +283,8 @@ REFERENCES: tuple[Reference, ...] = (
         "need {!r} does not exist; add it to needs or correct the id",
     ),
 )
+#: Fields that hold an id: a record's own and every reference to another record.
+ID_FIELDS = frozenset({"id", *(r.field for r in REFERENCES)})
 
 
 _REFERENCES_OF: dict[str, tuple[Reference, ...]] = {

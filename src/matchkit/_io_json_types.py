@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ._dataset import as_id
+from ._dataset import ID_FIELDS, as_id
 from ._exceptions import Problem
 from ._io_csv import _unwrap_optional
 from ._models import Place
@@ -44,7 +44,7 @@ def _json_kinds(model: type[BaseModel]) -> dict[str, str]:
             out[name] = "int"
         elif annotation is float:
             out[name] = "number"
-        elif annotation is str and (name == "id" or name.endswith("_id") or name in _REFS):
+        elif annotation is str and name in ID_FIELDS:
             out[name] = "id"  # (an app's whole-number ids are ids too)
         elif annotation in (str, date) or (
             isinstance(annotation, type) and issubclass(annotation, Enum)
@@ -94,8 +94,6 @@ _JSON_TYPES: dict[str, frozenset[type]] = {
     "text": frozenset({str, _NONE, list, dict}),
     "id": frozenset({str, int, _NONE, list, dict}),
 }
-#: Text fields that hold another record's id (besides ``id`` and ``*_id``).
-_REFS = frozenset({"vetted_by", "proposed_by"})
 _NUMBER: frozenset[type] = frozenset({int, float, _NONE})
 
 

@@ -56,9 +56,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ._build import resolve_as_of
 from ._dataset import Dataset
 from ._exceptions import InvalidInputError
-from ._models import Need, NeedStatus, OrganisationKind, parse_iso_date
+from ._models import Need, NeedStatus, OrganisationKind
 from ._vetting import VetterIndex, why_not_vetter
 
 __all__ = [
@@ -461,17 +462,7 @@ def check_policies(
             f"check_policies needs a matchkit.Dataset; got {type(dataset).__name__}"
         )
     r = _rules(rules)
-    if as_of is None:
-        day = date.today()
-    elif isinstance(as_of, date):
-        day = as_of
-    else:
-        try:
-            day = parse_iso_date(str(as_of))
-        except ValueError as err:
-            raise InvalidInputError(
-                f"The 'as_of' parameter of check_policies must be a date: {err}"
-            ) from None
+    day = resolve_as_of(as_of, "check_policies")
     found: list[PolicyFinding] = []
     vetters = VetterIndex(dataset)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._dataset import ID_FIELDS
 from ._inkind_models import InkindOffer, InkindRequest
 from ._models import SCHEMA_VERSION, Need, Organisation, Volunteer
 
@@ -24,16 +25,14 @@ class _DatasetDocument(BaseModel):
     requests: list[InkindRequest] = Field(default_factory=list)  # in-kind extension of v1
 
 
-#: Text fields that hold another record's id (besides ``id`` and ``*_id``).
-_REFERENCE_TEXTS = ("vetted_by", "proposed_by")
-
-
 def _ids_may_be_numbers(prop: dict[str, Any]) -> None:
     """An id is a string or a whole number in JSON (``"id": 3`` is the id ``"3"``), as
     the loader reads it: the string alternative gets an integer one beside it."""
     options = prop.get("anyOf")
     if options is None:
-        text = {k: prop.pop(k) for k in ("type", "minLength", "maxLength", "pattern") if k in prop}
+        text: dict[str, Any] = {
+            k: prop.pop(k) for k in ("type", "minLength", "maxLength", "pattern") if k in prop
+        }
         if text.get("type") == "string":
             prop["anyOf"] = [text, {"type": "integer"}]
         else:
@@ -57,7 +56,7 @@ def json_schema() -> dict[str, Any]:
     schema = _DatasetDocument.model_json_schema(mode="validation")
     for model in schema.get("$defs", {}).values():
         for name, prop in model.get("properties", {}).items():
-            if name == "id" or name.endswith("_id") or name in _REFERENCE_TEXTS:
+            if name in ID_FIELDS:
                 _ids_may_be_numbers(prop)
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
