@@ -93,12 +93,12 @@ def _rule_en(rule: str, ok: bool, f: F, vol: bool) -> str:
         )
     if rule == "skills":
         if ok:
-            return f"{has} the required skills ({_tags(f['required_skills'], 'en')})"
-        return f"{you} lack the required skills: {_tags(f['missing_skills'], 'en')}"
+            return f"{has} the required skills ({_tags(f['required_skills'], 'en', 'skills')})"
+        return f"{you} lack the required skills: {_tags(f['missing_skills'], 'en', 'skills')}"
     if rule == "languages":
         if ok:
-            return f"{you} speak the required languages ({_tags(f['languages'], 'en')})"
-        return f"{you} do not speak {_tags(f['missing_languages'], 'en')}"
+            return f"{you} speak the required languages ({_tags(f['languages'], 'en', 'languages')})"
+        return f"{you} do not speak {_tags(f['missing_languages'], 'en', 'languages')}"
     if rule == "checks":
         if ok:
             return f"{has} the required checks ({_tags(f['checks'], 'en', 'checks')})"
@@ -170,12 +170,12 @@ def _rule_ru(rule: str, ok: bool, f: F, vol: bool) -> str:
     who = "у вас" if vol else "у волонтёра"
     if rule == "skills":
         if ok:
-            return f"{who} есть нужные навыки ({_tags(f['required_skills'], 'ru')})"
-        return f"{who} нет нужных навыков: {_tags(f['missing_skills'], 'ru')}"
+            return f"{who} есть нужные навыки ({_tags(f['required_skills'], 'ru', 'skills')})"
+        return f"{who} нет нужных навыков: {_tags(f['missing_skills'], 'ru', 'skills')}"
     if rule == "languages":
         if ok:
-            return f"{who} есть нужные языки ({_tags(f['languages'], 'ru')})"
-        return f"{who} нет нужных языков: {_tags(f['missing_languages'], 'ru')}"
+            return f"{who} есть нужные языки ({_tags(f['languages'], 'ru', 'languages')})"
+        return f"{who} нет нужных языков: {_tags(f['missing_languages'], 'ru', 'languages')}"
     if rule == "checks":
         if ok:
             return f"{who} есть нужные документы ({_tags(f['checks'], 'ru', 'checks')})"
@@ -277,14 +277,14 @@ def _cause_place_time(f: F, lang: str) -> list[str]:
     ru = lang == "ru"
     out = []
     if f["matched_causes"]:
-        c = _tags(f["matched_causes"], lang)
+        c = _tags(f["matched_causes"], lang, "causes")
         out.append(
             f"Тематика совпадает с вашими интересами: {c}."
             if ru
             else f"It serves causes you care about: {c}."
         )
     elif f["interests"] and f["causes"]:
-        c = _tags(f["causes"], lang)
+        c = _tags(f["causes"], lang, "causes")
         out.append(
             f"Её тематика ({c}) не из ваших интересов."
             if ru
@@ -329,7 +329,7 @@ def _skills_checks_coverage(f: F, lang: str) -> list[str]:
     out = []
     if f["desired_skills"]:
         k, m = len(f["has_desired"]), len(f["desired_skills"])
-        got = _tags(f["has_desired"], lang) if k else ("нет" if ru else "none")
+        got = _tags(f["has_desired"], lang, "skills") if k else ("нет" if ru else "none")
         out.append(
             f"Желательные навыки: {count_of(k, m, 'skill', 'ru')} ({got})."
             if ru

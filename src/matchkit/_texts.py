@@ -87,48 +87,83 @@ _PARTS = {
     "ru": {"morning": "утром", "afternoon": "днём", "evening": "вечером"},
 }
 
-#: Known tags, translated (others are shown as given).
-_TAGS: dict[str, dict[str, str]] = {
-    "ru": {
-        "driving_licence": "водительские права",
-        "first_aid": "первая помощь",
-        "teaching": "преподавание",
-        "cooking": "кулинария",
-        "children": "дети",
-        "elderly": "пожилые люди",
-        "animals": "животные",
-        "environment": "экология",
-        "health": "здоровье",
-        "education": "образование",
-        "culture": "культура",
-        "sport": "спорт",
-        "disaster_relief": "помощь при бедствиях",
-        "homeless": "бездомные",
-        "disability": "люди с инвалидностью",
-        "veterans": "ветераны",
-        "ru": "русский",
-        "tt": "татарский",
-        "en": "английский",
-        "de": "немецкий",
-        "fr": "французский",
+#: Known tags per kind, translated (others are shown as given). A tag means different
+#: things in different kinds: ``it`` is Italian among languages and IT among skills,
+#: ``medical`` a medical certificate among checks and medicine among skills.
+_KNOWN: dict[str, dict[str, dict[str, str]]] = {
+    "causes": {
+        "ru": {
+            "children": "дети",
+            "elderly": "пожилые люди",
+            "animals": "животные",
+            "environment": "экология",
+            "health": "здоровье",
+            "education": "образование",
+            "culture": "культура",
+            "sport": "спорт",
+            "disaster_relief": "помощь при бедствиях",
+            "homeless": "бездомные",
+            "disability": "люди с инвалидностью",
+            "veterans": "ветераны",
+            "strengthening_communities": "местные сообщества",
+            "helping_neighbors_in_need": "помощь соседям в беде",
+            "emergency_preparedness": "готовность к чрезвычайным ситуациям",
+        },
+        "en": {},
     },
-    "en": {
-        "ru": "Russian",
-        "tt": "Tatar",
-        "en": "English",
-        "de": "German",
-        "fr": "French",
+    "skills": {
+        "ru": {
+            "driving_licence": "водительские права",
+            "first_aid": "первая помощь",
+            "teaching": "преподавание",
+            "cooking": "кулинария",
+            "it": "информационные технологии",
+            "legal": "юридические знания",
+            "medical": "медицина",
+            "photography": "фотография",
+            "psychology": "психология",
+            "sign_language": "жестовый язык",
+            "social_media": "социальные сети",
+            "translation": "перевод",
+        },
+        "en": {
+            "it": "IT",
+            "legal": "legal knowledge",
+            "medical": "medicine",
+        },
     },
-}
-
-#: Known checks, translated (a check named like a skill means something else).
-_CHECKS: dict[str, dict[str, str]] = {
-    "ru": {
-        "background": "справка об отсутствии судимости",
-        "medical": "медицинская книжка",
+    "languages": {
+        "ru": {
+            "ru": "русский", "tt": "татарский", "en": "английский", "de": "немецкий",
+            "fr": "французский", "tr": "турецкий", "uz": "узбекский", "zh": "китайский",
+            "ar": "арабский", "es": "испанский", "it": "итальянский", "pt": "португальский",
+            "uk": "украинский", "be": "белорусский", "kk": "казахский", "ky": "киргизский",
+            "tg": "таджикский", "az": "азербайджанский", "hy": "армянский",
+            "ka": "грузинский", "ba": "башкирский", "cv": "чувашский", "pl": "польский",
+            "ja": "японский", "ko": "корейский", "hi": "хинди", "fa": "персидский",
+            "he": "иврит", "yi": "идиш", "fi": "финский", "sv": "шведский",
+            "ht": "гаитянский креольский", "bn": "бенгальский", "ur": "урду",
+        },
+        "en": {
+            "ru": "Russian", "tt": "Tatar", "en": "English", "de": "German",
+            "fr": "French", "tr": "Turkish", "uz": "Uzbek", "zh": "Chinese",
+            "ar": "Arabic", "es": "Spanish", "it": "Italian", "pt": "Portuguese",
+            "uk": "Ukrainian", "be": "Belarusian", "kk": "Kazakh", "ky": "Kyrgyz",
+            "tg": "Tajik", "az": "Azerbaijani", "hy": "Armenian", "ka": "Georgian",
+            "ba": "Bashkir", "cv": "Chuvash", "pl": "Polish", "ja": "Japanese",
+            "ko": "Korean", "hi": "Hindi", "fa": "Persian", "he": "Hebrew",
+            "yi": "Yiddish", "fi": "Finnish", "sv": "Swedish", "ht": "Haitian Creole",
+            "bn": "Bengali", "ur": "Urdu",
+        },
     },
-    "en": {"background": "background check", "medical": "medical certificate"},
-}
+    "checks": {
+        "ru": {
+            "background": "справка об отсутствии судимости",
+            "medical": "медицинская книжка",
+        },
+        "en": {"background": "background check", "medical": "medical certificate"},
+    },
+}  # fmt: skip
 
 _COMPONENTS = {
     "en": {
@@ -304,17 +339,24 @@ def slot_label(slot: str, lang: str) -> str:
 def tag_label(tag: str, lang: str, kind: str = "") -> str:
     """A tag for people: known tags translated, others with underscores as spaces.
 
-    ``kind="checks"`` reads the tag as a check (``background`` is a background check).
+    ``kind`` is the set the tag comes from (``"causes"``, ``"skills"``, ``"languages"``
+    or ``"checks"``): the same tag may mean different things in two sets. Without it,
+    causes, skills and languages are looked up in that order.
 
     Examples
     --------
     >>> tag_label("background", "ru", "checks"), tag_label("driving_licence", "en"), tag_label("ru", "en")
     ('справка об отсутствии судимости', 'driving licence', 'Russian')
+    >>> tag_label("it", "en", "skills"), tag_label("it", "ru", "languages"), tag_label("zh", "en", "languages")
+    ('IT', 'итальянский', 'Chinese')
+    >>> tag_label("medical", "ru", "skills"), tag_label("medical", "ru", "checks")
+    ('медицина', 'медицинская книжка')
     """
-    known = _CHECKS[lang].get(tag) if kind == "checks" else None
-    known = known or _TAGS[lang].get(tag)
-    if known is not None:
-        return known
+    kinds = (kind,) if kind in _KNOWN else ("causes", "skills", "languages")
+    for k in kinds:
+        known = _KNOWN[k][lang].get(tag)
+        if known is not None:
+            return known
     return tag.replace("_", " ")
 
 
