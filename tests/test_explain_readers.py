@@ -72,3 +72,19 @@ def test_a_tag_reads_by_the_set_it_comes_from() -> None:
     en = r.explain("v1", "n1", audience="organisation")
     assert "they have the required skills (IT and medicine)" in en
     assert "they speak the required languages (Italian)" in en
+
+
+# -- need statuses -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("status", "word"), [("idea", "идея"), ("vetted", "проверена")])
+def test_a_need_not_open_gives_its_status_in_russian(status: str, word: str) -> None:
+    ds = mk.Dataset(
+        volunteers=[vol("v1")],
+        organisations=[org()],
+        needs=[need("n1", status=status, vetted_by=None if status == "idea" else "o1")],
+    )
+    r = mk.match(ds, as_of=DAY)
+    assert f"(статус: {word})" in r.why_unfilled("n1", lang="ru").text
+    assert f"задача не открыта (статус: {word})" in r.explain("v1", "n1", lang="ru")
+    assert f"(status: {status})" in r.why_unfilled("n1").text

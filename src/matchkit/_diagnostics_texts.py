@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 from ._letters import format_date
 from ._models import Need
-from ._texts import count, genitive, km, prepositional, ru_verb, score, tag_label
+from ._texts import (
+    count,
+    genitive,
+    km,
+    prepositional,
+    ru_verb,
+    score,
+    status_label,
+    tag_label,
+)
 
 if TYPE_CHECKING:
     from ._diagnostics import Competition, Counterfactual
@@ -425,7 +434,7 @@ def need_state(code: str, n: Need, policy: str, lang: str) -> str:
             ),
         }.get(status, ("её нужно проверить и открыть", "it must be vetted and opened"))
         return (
-            f"Задача {t} ещё не открыта (статус: {status}): {todo[0]}, прежде чем просить "
+            f"Задача {t} ещё не открыта (статус: {status_label(status, 'ru')}): {todo[0]}, прежде чем просить "
             "волонтёров о помощи."
             if ru
             else f"{t} is not open yet (status: {status}): {todo[1]} before volunteers are asked."

@@ -21,6 +21,7 @@ from ._texts import (
     ordinal,
     score,
     slot_label,
+    status_label,
     tag_label,
 )
 
@@ -142,7 +143,7 @@ def _rule_en(rule: str, ok: bool, f: F, vol: bool) -> str:
 
 def _rule_ru(rule: str, ok: bool, f: F, vol: bool) -> str:
     if rule == "not_open":
-        return f"задача не открыта (статус: {f['status_value']})"
+        return f"задача не открыта (статус: {status_label(f['status_value'], 'ru')})"
     if rule == "ended":
         return f"задача завершилась {format_date(f['end_date'], 'ru')}"
     if rule == "excluded_organisation":

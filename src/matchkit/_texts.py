@@ -30,6 +30,7 @@ __all__ = [
     "ru_verb",
     "score",
     "slot_label",
+    "status_label",
     "tag_label",
 ]
 
@@ -358,6 +359,23 @@ def tag_label(tag: str, lang: str, kind: str = "") -> str:
         if known is not None:
             return known
     return tag.replace("_", " ")
+
+
+_STATUSES = {
+    "en": {"idea": "idea", "vetted": "vetted", "open": "open", "closed": "closed"},
+    "ru": {"idea": "идея", "vetted": "проверена", "open": "открыта", "closed": "закрыта"},
+}
+
+
+def status_label(status: str, lang: str) -> str:
+    """A need's status in words (``idea``; ``идея`` in Russian).
+
+    Examples
+    --------
+    >>> status_label("idea", "ru"), status_label("vetted", "ru"), status_label("vetted", "en")
+    ('идея', 'проверена', 'vetted')
+    """
+    return _STATUSES[lang].get(status, status)
 
 
 def join(items: Iterable[str], lang: str) -> str:
