@@ -1608,3 +1608,58 @@ def test_cli_refuses_an_empty_file_as_a_ledger_and_leaves_it_empty(
     assert cli(["decide", "--ledger", str(empty), "--accept", "v1", "n1"]) == 1
     assert capsys.readouterr().err.count("the file is empty") == 2
     assert empty.stat().st_size == 0
+
+
+def _read_only(ledger: Ledger) -> None:
+    """Reopen the ledger's connection read-only, as SQLite opens a file it may not write."""
+    store = ledger._store
+    store.conn.close()
+    store.conn = sqlite3.connect(
+        f"file:{store.path}?mode=ro", uri=True, isolation_level=None
+    )
+
+
+def test_a_read_only_ledger_refuses_writes_with_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as ledger:
+        ledger.record_round([offer("v1", "n1")], at=day(0))
+    ledger = Ledger(path)
+    _read_only(ledger)
+    assert ledger.state(as_of=day(1)).open_offers  # reading still works
+    for write in (
+        lambda: ledger.accept("v1", "n1", at=day(1)),
+        lambda: ledger.record_round([], at=day(2)),
+        lambda: ledger.expire(day(30)),
+    ):
+        with pytest.raises(mk.MatchkitError, match=r"cannot write to ledger .*l\.sqlite.*"
+                           r"permissions.*nothing was written"):
+            write()
+    with pytest.raises(mk.MatchkitError, match="permissions"), ledger.batch():
+        ledger.reject("v1", "n1", at=day(1))
+    assert len(ledger) == 2
+    ledger.close()
+
+
+def test_a_ledger_sqlite_cannot_open_beside_is_not_called_a_stranger(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as ledger:
+        ledger.record_round([offer("v1", "n1")], at=day(0))
+    (tmp_path / "l.sqlite-wal").mkdir()  # SQLite cannot open its write-ahead log
+    with pytest.raises(InvalidInputError, match=r"cannot open ledger .*l\.sqlite.*-wal") as err:
+        Ledger(path)
+    assert "not a matchkit ledger" not in str(err.value)
+
+
+@pytest.mark.parametrize("tables", [(), ("CREATE TABLE other (a)",)])
+def test_a_database_marked_version_1_without_a_format_marker_is_refused(
+    tmp_path: Path, tables: tuple[str, ...]
+) -> None:
+    path = tmp_path / "other.sqlite"
+    con = sqlite3.connect(path)
+    for sql in tables:
+        con.execute(sql)
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+    with pytest.raises(InvalidInputError, match=r"other\.sqlite.*not a matchkit ledger"):
+        Ledger(path)

@@ -96,7 +96,8 @@ class Store:
             )
         except sqlite3.Error as err:
             raise InvalidInputError(
-                f"cannot open ledger {self.path!r}: {err}"
+                f"cannot open ledger {self.path!r} (SQLite says: {err}); check that this "
+                "process may read and write the file and its folder"
             ) from None
         try:
             self._setup(timeout)
@@ -124,6 +125,12 @@ class Store:
             c.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             version = c.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as err:
+            if "unable to open" in str(err):  # (the file, or the folder for -wal / -shm)
+                raise InvalidInputError(
+                    f"cannot open ledger {self.path!r} (SQLite says: {err}); check that this "
+                    "process may read and write the file and its folder (SQLite keeps the "
+                    "-wal and -shm files beside it), or open a copy in a writable folder"
+                ) from None
             if "malformed" in str(err):  # a database file, damaged (cut short, overwritten)
                 raise InvalidInputError(
                     f"ledger {self.path!r} is damaged (SQLite says: {err}); restore it from a "
@@ -167,7 +174,10 @@ class Store:
                     )
                     c.execute(f"PRAGMA user_version = {LEDGER_SCHEMA_VERSION}")
         self._check_version(c.execute("PRAGMA user_version").fetchone()[0])
-        fmt = c.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        try:
+            fmt = c.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        except sqlite3.OperationalError:  # no meta table: another program's database
+            fmt = None
         if fmt is None or fmt[0] != _FORMAT:
             raise InvalidInputError(
                 f"{self.path!r} is not a matchkit ledger (no format marker)"
@@ -199,19 +209,45 @@ class Store:
             c.execute("SAVEPOINT matchkit_write")
             try:
                 yield self
-            except BaseException:
+            except BaseException as err:
                 c.execute("ROLLBACK TO matchkit_write")
                 c.execute("RELEASE matchkit_write")
+                self._raise_write_error(err)
                 raise
             c.execute("RELEASE matchkit_write")
             return
         self._begin()
         try:
             yield self
-        except BaseException:
-            c.execute("ROLLBACK")
+            c.execute("COMMIT")
+        except BaseException as err:
+            if c.in_transaction:
+                c.execute("ROLLBACK")
+            self._raise_write_error(err)
             raise
-        c.execute("COMMIT")
+
+    def _raise_write_error(self, err: BaseException) -> None:
+        """Raise SQLite's refusal to write (a read-only file or folder, a full disk) as
+        an error that names the file and what to do; other errors are left as they are."""
+        if not isinstance(err, sqlite3.OperationalError):
+            return
+        text = str(err)
+        if "readonly" in text or "read-only" in text:
+            advice = (
+                "the file, or the folder it is in, cannot be written by this process; "
+                "check their permissions (SQLite also writes the -wal and -shm files "
+                "beside it), or open a writable copy"
+            )
+        elif "full" in text:
+            advice = "the disk is full; free some space and try again"
+        elif "I/O" in text:
+            advice = "the disk or file system failed; check it, and keep a copy of the file"
+        else:
+            return
+        raise MatchkitError(
+            f"cannot write to ledger {self.path!r}: {advice} (SQLite says: {text}); "
+            "nothing was written"
+        ) from err
 
     def _begin(self) -> None:
         """Start a write transaction; a write held elsewhere past the timeout is an error
@@ -244,12 +280,14 @@ class Store:
         self._batch_depth = 1
         try:
             yield self
-        except BaseException:
             self._batch_depth = 0
-            c.execute("ROLLBACK")
+            c.execute("COMMIT")
+        except BaseException as err:
+            self._batch_depth = 0
+            if c.in_transaction:
+                c.execute("ROLLBACK")
+            self._raise_write_error(err)
             raise
-        self._batch_depth = 0
-        c.execute("COMMIT")
 
     @contextmanager
     def read(self) -> Iterator[Store]:
