@@ -88,3 +88,45 @@ def test_a_need_not_open_gives_its_status_in_russian(status: str, word: str) -> 
     assert f"(статус: {word})" in r.why_unfilled("n1", lang="ru").text
     assert f"задача не открыта (статус: {word})" in r.explain("v1", "n1", lang="ru")
     assert f"(status: {status})" in r.why_unfilled("n1").text
+
+
+# -- needs that take no offers -----------------------------------------------------------
+
+
+def held_back_city() -> mk.Dataset:
+    """v1 fits n1 (vetted) and n2 (open, but nobody vetted it: a policy check holds it)."""
+    return mk.Dataset(
+        volunteers=[vol("v1", interests=["animals"])],
+        organisations=[org()],
+        needs=[need("n1", causes=["animals"], location={"lat": 55.80, "lon": 49.12}),
+               need("n2", causes=["animals"], vetted_by=None)],
+    )  # fmt: skip
+
+
+def test_a_need_held_back_by_a_policy_check_is_no_option() -> None:
+    r = mk.match(held_back_city(), as_of=DAY)
+    assert "n2" in r.context["blocked"]
+    e = r.explanation("v1", "n1")
+    assert (e.status, e.rank, e.n_options, e.other_options) == ("proposed", 1, 1, ())
+    assert "It is the only need that fits you and can be offered now." in e.text
+    held = r.explanation("v1", "n2", lang="ru")
+    assert held.status == "held_back" and held.rank == 0
+    assert held.text.startswith(
+        "Задача «Задача n2» в организации «Приют» вам подходит, но пока не "
+        "предлагается: её задерживает проверка правил."
+    )
+    org_text = r.explain("v1", "n2", audience="organisation")
+    assert "a policy check holds the need back" in org_text
+
+
+def test_a_need_the_ledger_closed_is_no_option() -> None:
+    ds = held_back_city()
+    ds = ds.replace(needs=[n.model_copy(update={"vetted_by": "o1"}) for n in ds.needs])
+    ledger = mk.Ledger(":memory:")
+    mk.close_need(ds, "n2", by="o1", reason="enough help", ledger=ledger)
+    r = mk.match(ds, as_of=DAY, ledger=ledger)
+    e = r.explanation("v1", "n1")
+    assert (e.rank, e.n_options, e.other_options) == (1, 1, ())
+    closed = r.explanation("v1", "n2")
+    assert closed.status == "held_back"
+    assert "is no longer open, so it is not offered" in closed.text

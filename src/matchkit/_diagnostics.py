@@ -291,6 +291,11 @@ def _decided(result: MatchResult, view: RoundView) -> _Decided:
     return d
 
 
+def ledger_closed(result: MatchResult, view: RoundView) -> B:
+    """Needs the ledger records as no longer open (not offered, whatever the dataset says)."""
+    return _decided(result, view).closed
+
+
 def _mask(ids: Iterable[str], index: Mapping[str, int], size: int) -> B:
     out = np.zeros(size, dtype=bool)
     out[[index[x] for x in ids if x in index]] = True

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import _explain_texts as T
 from ._exceptions import check_choice
@@ -119,8 +120,10 @@ class Explanation:
     status : str
         ``"proposed"`` (the pair is a proposal), ``"alternative"`` (offered as a
         shortlist alternative), ``"placed"`` (accepted earlier), ``"declined"`` (the
-        volunteer rejected or left it), ``"not_offered"`` (acceptable, not offered this
-        round) or ``"not_acceptable"`` (a hard rule excludes it).
+        volunteer rejected or left it), ``"held_back"`` (acceptable, but the need takes
+        no offers: a policy check holds it back, or the ledger records it as no longer
+        open), ``"not_offered"`` (acceptable, not offered this round) or
+        ``"not_acceptable"`` (a hard rule excludes it).
     acceptable : bool
         All hard rules (1-6) hold.
     score, volunteer_utility, need_utility : float or None
@@ -131,9 +134,10 @@ class Explanation:
         The rules that apply to this need, passed or not.
     rank, n_options : int
         Volunteer audience only: the need's rank (1 = best) among the volunteer's
-        acceptable needs by score, and how many there are (rank 0 when the pair is not
-        among them, and for an organisation: the volunteer's other options are not
-        theirs to see).
+        acceptable needs that can still be offered to them (not declined, not held
+        back), by score, and how many there are (rank 0 when the pair is not among
+        them, and for an organisation: the volunteer's other options are not theirs to
+        see).
     other_options : tuple of (need_id, score)
         Volunteer audience only: the volunteer's best other acceptable needs (at most
         three).
@@ -177,7 +181,9 @@ class Explanation:
         return self.text
 
 
-def _status(result: MatchResult, view: RoundView, vid: str, nid: str, pos: int) -> str:
+def _status(
+    result: MatchResult, view: RoundView, vid: str, nid: str, pos: int, held: str
+) -> str:
     if (vid, nid) in view.placements:
         return "placed"
     for p in view.proposals_of.get(vid, ()):
@@ -187,7 +193,22 @@ def _status(result: MatchResult, view: RoundView, vid: str, nid: str, pos: int) 
             return "alternative"
     if pos >= 0 and view.excluded_edge[pos]:
         return "declined"
-    return "not_offered"
+    return "held_back" if held else "not_offered"
+
+
+def _held_back(result: MatchResult, view: RoundView) -> NDArray[np.bool_]:
+    """Needs no offer can go to this round: held back by a policy check, or recorded in
+    the ledger as no longer open (whatever the dataset says)."""
+    from ._diagnostics import ledger_closed
+
+    return view.blocked_n | ledger_closed(result, view)
+
+
+def _held_why(result: MatchResult, view: RoundView, ni: int) -> str:
+    """``"policy"``, ``"closed"`` (by the ledger) or ``""``: why need ``ni`` is held back."""
+    if view.blocked_n[ni]:
+        return "policy"
+    return "closed" if _held_back(result, view)[ni] else ""
 
 
 def _facts(result: MatchResult, view: RoundView, vi: int, ni: int) -> dict[str, Any]:
@@ -312,11 +333,17 @@ def _private_folded(contribs: list[Contribution]) -> list[Contribution]:
 
 def _options(
     result: MatchResult, view: RoundView, vi: int, ni: int
-) -> tuple[int, int, list[tuple[str, float]]]:
-    """Rank of need ``ni`` among the volunteer's live acceptable needs, their count, the best others."""
+) -> tuple[int, int, list[tuple[str, float]], int]:
+    """Rank of need ``ni`` among the volunteer's live acceptable needs, their count, the best others.
+
+    Live: not declined or left by the volunteer, and open to offers this round (not held
+    back by a policy check, nor closed in the ledger); also how many are held back."""
     p = result.problem
     e = view.edges_of_volunteer(vi)
     e = e[~view.excluded_edge[e]]
+    held = _held_back(result, view)[p.edge_right[e]]
+    n_held = int(held.sum())
+    e = e[~held]
     e = e[np.lexsort((p.edge_right[e], -p.weight[e]))]
     needs = p.edge_right[e]
     hit = np.flatnonzero(needs == ni)
@@ -324,7 +351,7 @@ def _options(
     others = [
         (p.right_ids[int(j)], float(w)) for j, w in zip(needs, p.weight[e]) if j != ni
     ][:3]
-    return rank, int(e.size), others
+    return rank, int(e.size), others, n_held
 
 
 def _candidates(
@@ -388,9 +415,10 @@ def explanation(
     fails = pair_rule_failures(view.enc, np.array([vi]), np.array([ni]), view.day)
     failed = [r for r in RULES if bool(fails[r][0])]
     f = _facts(result, view, vi, ni)
+    f["held_back"] = _held_why(result, view, ni)
     acceptable = not failed
     status = (
-        _status(result, view, volunteer_id, need_id, pos)
+        _status(result, view, volunteer_id, need_id, pos, f["held_back"])
         if acceptable
         else "not_acceptable"
     )
@@ -414,7 +442,7 @@ def explanation(
     if audience != "volunteer":
         contribs = _private_folded(contribs)
     if audience == "volunteer":
-        rank, n_options, others = _options(result, view, vi, ni)
+        rank, n_options, others, f["held_options"] = _options(result, view, vi, ni)
         c_rank, n_cand = 0, 0
     else:
         rank, n_options, others = 0, 0, []

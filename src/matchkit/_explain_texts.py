@@ -245,6 +245,8 @@ _HEAD = {
         "placed": "You are placed with {t} at {o}.",
         "declined": "You declined {t} with {o}, so it is not offered to you again.",
         "not_offered": "{t} with {o} fits your conditions but was not offered to you this round.",
+        "held_back:policy": "{t} with {o} fits your conditions but is not offered yet: a policy check holds it back.",
+        "held_back:closed": "{t} with {o} fits your conditions but is no longer open, so it is not offered.",
         "not_acceptable": "{t} with {o} is not open to you:",
     },
     ("volunteer", "ru"): {
@@ -253,6 +255,8 @@ _HEAD = {
         "placed": "Вы участвуете в задаче {t} в организации {o}.",
         "declined": "Вы отказались от задачи {t} в организации {o}, поэтому мы её больше не предлагаем.",
         "not_offered": "Задача {t} в организации {o} вам подходит, но в этом раунде не предложена.",
+        "held_back:policy": "Задача {t} в организации {o} вам подходит, но пока не предлагается: её задерживает проверка правил.",
+        "held_back:closed": "Задача {t} в организации {o} вам подходит, но она больше не открыта и не предлагается.",
         "not_acceptable": "Задача {t} в организации {o} вам недоступна:",
     },
     ("organisation", "en"): {
@@ -261,6 +265,8 @@ _HEAD = {
         "placed": "{v} is placed with {t}.",
         "declined": "{v} declined {t}; it is not offered to them again.",
         "not_offered": "{v} meets the conditions of {t} but was not offered it this round.",
+        "held_back:policy": "{v} meets the conditions of {t}, but a policy check holds the need back, so it is not offered yet.",
+        "held_back:closed": "{v} meets the conditions of {t}, but the need is no longer open, so it is not offered.",
         "not_acceptable": "{v} does not meet the conditions of {t}:",
     },
     ("organisation", "ru"): {
@@ -269,6 +275,8 @@ _HEAD = {
         "placed": "Волонтёр {v} участвует в задаче {t}.",
         "declined": "Задача {t} отклонена волонтёром {v}; мы её больше не предлагаем.",
         "not_offered": "Волонтёр {v} подходит для задачи {t}, но в этом раунде её не предложили.",
+        "held_back:policy": "Волонтёр {v} подходит для задачи {t}, но задачу задерживает проверка правил, поэтому её пока не предлагают.",
+        "held_back:closed": "Волонтёр {v} подходит для задачи {t}, но задача больше не открыта, поэтому её не предлагают.",
         "not_acceptable": "Волонтёр {v} не подходит для задачи {t}:",
     },
 }
@@ -402,17 +410,22 @@ def _rank_ru(rank: int, n: int, whose: str) -> str:
     return f"на {rank}-м месте из {n} {words[0] if sg else words[1]}"
 
 
-def _comparison(e: Explanation, titles: Mapping[str, str], lang: str) -> list[str]:
+def _comparison(
+    e: Explanation, f: F, titles: Mapping[str, str], lang: str
+) -> list[str]:
     ru = lang == "ru"
     out = []
     vol = e.audience == "volunteer"
     # (the volunteer's own options are theirs alone: an organisation gets no rank)
     if vol and e.rank and e.n_options == 1:
+        now = bool(f.get("held_options"))  # (others fit but are held back)
         out.append(
-            "Это единственная задача, которая вам подходит."
+            ("Это единственная подходящая вам задача, которую можно предложить сейчас."
+             if now else "Это единственная задача, которая вам подходит.")
             if ru
-            else "It is the only need that fits you."
-        )
+            else ("It is the only need that fits you and can be offered now."
+                  if now else "It is the only need that fits you.")
+        )  # fmt: skip
     elif vol and e.rank:
         out.append(
             f"По оценке эта задача {_rank_ru(e.rank, e.n_options, 'your')}."
@@ -449,7 +462,8 @@ def _comparison(e: Explanation, titles: Mapping[str, str], lang: str) -> list[st
 def render(e: Explanation, f: F, titles: Mapping[str, str]) -> str:
     """The whole explanation text (a head line, then one sentence per line)."""
     lang, aud = e.lang, e.audience
-    head = _HEAD[(aud, lang)][e.status].format(
+    key = f"held_back:{f['held_back']}" if e.status == "held_back" else e.status
+    head = _HEAD[(aud, lang)][key].format(
         t=_q(f["title"], lang),
         o=_q(f["organisation"], lang) if lang == "ru" else f["organisation"],
         v=f["volunteer_name"],
@@ -470,5 +484,5 @@ def render(e: Explanation, f: F, titles: Mapping[str, str]) -> str:
     if passed:
         lead = "Выполнены все условия: " if lang == "ru" else "Every condition is met: "
         lines.append(lead + "; ".join(passed) + ".")
-    lines += _comparison(e, titles, lang)
+    lines += _comparison(e, f, titles, lang)
     return "\n".join(lines)
