@@ -233,11 +233,19 @@ def test_in_kind_rules_fire_exactly_when_their_definition_holds(ds: mk.Dataset) 
         from_giver = ds.organisation(r.organisation_id).kind in GIVERS
         assert (("request-not-from-cso", "request", r.id) in found) is from_giver
         assert (("request-past", "request", r.id) in found) is (r.needed_by < AS_OF)
-    assert not [
-        f
+        need = None if r.need_id is None or r.needed_by < AS_OF else ds.need(r.need_id)
+        gone = need is not None and (
+            need.status is mk.NeedStatus.CLOSED
+            or (need.end_date is not None and need.end_date < AS_OF)
+        )
+        idea = need is not None and not gone and need.status is mk.NeedStatus.IDEA
+        assert (("request-need-closed", "request", r.id) in found) is gone
+        assert (("request-need-not-vetted", "request", r.id) in found) is idea
+    assert {
+        f.code
         for f in mk.check_policies(ds, as_of=AS_OF)
         if f.kind != "need" and f.severity == "error"
-    ]
+    } <= {"request-need-closed", "request-need-not-vetted"}
 
 
 @settings(max_examples=40, deadline=None)

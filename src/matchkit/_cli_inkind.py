@@ -24,7 +24,12 @@ def _cmd_inkind(args: argparse.Namespace) -> int:
         check_output("-o", args.output, folder=True)  # (before any work)
         ds = load_dataset(args.path)
         result = match_inkind(
-            ds.offers, ds.requests, ds.organisations, as_of=args.as_of, lang=args.lang
+            ds.offers,
+            ds.requests,
+            ds.organisations,
+            as_of=args.as_of,
+            lang=args.lang,
+            needs=ds.needs,
         )
         letters = draft_letters(result, ds, lang=args.lang)
         advice = ask_earlier(result, ds, lang=args.lang)

@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 
 from ._exceptions import InvalidDatasetError, InvalidInputError, Problem, check_choice
 from ._inkind_models import DateWindow, InkindKind, InkindOffer, InkindRequest
-from ._models import Organisation, _iso_date
+from ._models import Need, NeedStatus, Organisation, _iso_date
 from ._rules import great_circle_km
 
 __all__ = [
@@ -82,6 +82,10 @@ _REASONS = {
         "only": "only ",
         "others": ", and other requests take {others} of them",
         "none": "no fitting offer",
+        "need_closed": "not matched: the need {need!r} it supports is closed",
+        "need_over": "not matched: the need {need!r} it supports ended on {end}",
+        "need_idea": "not matched: the need {need!r} it supports is an idea nobody has "
+        "vetted yet; have an organisation with the expertise vet it first",
     },
     "ru": {
         "no_offer": "нет предложений вида «{kind}» в единицах «{unit}»",
@@ -103,6 +107,12 @@ _REASONS = {
         "only": "только ",
         "others": ", и {others} из них забирают другие запросы",
         "none": "нет подходящего предложения",
+        "need_closed": "не подобрано: задача «{need}», для которой сделан запрос, закрыта",
+        "need_over": "не подобрано: задача «{need}», для которой сделан запрос, "
+        "завершилась {end}",
+        "need_idea": "не подобрано: задача «{need}», для которой сделан запрос, — пока "
+        "идея, которую никто не проверил; сначала её должна проверить организация с "
+        "нужной экспертизой",
     },
 }
 
@@ -365,8 +375,11 @@ def _in_area(
 
 
 def _check_inputs(
-    offers: Iterable[Any], requests: Iterable[Any], organisations: Iterable[Any]
-) -> tuple[list[InkindOffer], list[InkindRequest], dict[str, Organisation]]:
+    offers: Iterable[Any],
+    requests: Iterable[Any],
+    organisations: Iterable[Any],
+    needs: Iterable[Any] | None = None,
+) -> tuple[list[InkindOffer], list[InkindRequest], dict[str, Need] | None]:
     problems: list[Problem] = []
     offs: list[InkindOffer] = _coerce(InkindOffer, offers, "offers", problems)
     reqs: list[InkindRequest] = _coerce(InkindRequest, requests, "requests", problems)
@@ -374,6 +387,21 @@ def _check_inputs(
         Organisation, organisations, "organisations", problems
     )
     org_ids = {o.id: o for o in orgs}
+    need_ids: dict[str, Need] | None = None
+    if needs is not None:
+        need_ids = {n.id: n for n in _coerce(Need, needs, "needs", problems)}
+        for i, req in enumerate(reqs):
+            if req.need_id is not None and req.need_id not in need_ids:
+                problems.append(
+                    Problem(
+                        f"need {req.need_id!r} does not exist; add it to needs or correct "
+                        "the id",
+                        source="requests",
+                        row=i,
+                        field="need_id",
+                        record_id=req.id,
+                    )
+                )
     kinds: tuple[tuple[str, Sequence[InkindOffer | InkindRequest]], ...] = (
         ("offers", offs),
         ("requests", reqs),
@@ -405,7 +433,25 @@ def _check_inputs(
                 )
     if problems:
         raise InvalidDatasetError(problems, context="in-kind input")
-    return offs, reqs, org_ids
+    return offs, reqs, need_ids
+
+
+def _held_back(
+    reqs: Sequence[InkindRequest], needs: Mapping[str, Need], day: date, lang: str
+) -> dict[int, str]:
+    """Requests whose need is closed, over or not vetted yet: request index -> why."""
+    out: dict[int, str] = {}
+    for i, r in enumerate(reqs):
+        need = needs.get(r.need_id) if r.need_id is not None else None
+        if need is None:
+            continue
+        if need.status is NeedStatus.CLOSED:
+            out[i] = _say(lang, "need_closed", need=need.id)
+        elif need.end_date is not None and need.end_date < day:
+            out[i] = _say(lang, "need_over", need=need.id, end=need.end_date.isoformat())
+        elif need.status is NeedStatus.IDEA:
+            out[i] = _say(lang, "need_idea", need=need.id)
+    return out
 
 
 def match_inkind(
@@ -415,6 +461,7 @@ def match_inkind(
     *,
     as_of: date | str,
     lang: str = "en",
+    needs: Iterable[Need | Mapping[str, Any]] | None = None,
 ) -> InkindResult:
     """Match in-kind requests to offers, covering as many units as possible.
 
@@ -427,6 +474,11 @@ def match_inkind(
         The day the requests would be sent.
     lang : {"en", "ru"}
         The language of the reasons.
+    needs : iterable of Need (or dicts), optional
+        The needs the requests support (``need_id`` must name one of them). A request whose
+        need is closed, over (``end_date`` before ``as_of``) or still an idea nobody has
+        vetted is not matched, and its reason says so. Without ``needs``, ``need_id`` is
+        not checked: pass ``dataset.needs``.
 
     Returns
     -------
@@ -438,7 +490,7 @@ def match_inkind(
     Raises
     ------
     InvalidDatasetError
-        Listing every invalid record, duplicate id and unknown organisation.
+        Listing every invalid record, duplicate id, unknown organisation and unknown need.
 
     Examples
     --------
@@ -461,6 +513,15 @@ def match_inkind(
     '2027-04-29'
     >>> print(mk.match_inkind(offers, requests, orgs, as_of="2027-05-01", lang="ru").reasons["late"])
     слишком поздно для 1 подходящего предложения: последний день для запроса — 2027-04-29 (предложение «bread»)
+
+    A request for a need that is closed takes nothing from the offers:
+
+    >>> needs = [{"id": "fair", "organisation_id": "cso", "title": "Fair", "remote": True,
+    ...           "capacity": 5, "status": "closed"}]
+    >>> requests[0]["need_id"] = "fair"
+    >>> res = mk.match_inkind(offers, requests, orgs, as_of="2027-05-01", needs=needs)
+    >>> res.allocations, res.reasons["lunch"]
+    ((), "not matched: the need 'fair' it supports is closed")
     """
     check_choice("lang", lang, LANGUAGES, caller="match_inkind")
     try:
@@ -471,16 +532,19 @@ def match_inkind(
         raise InvalidInputError(
             f"as_of of match_inkind must be a date (YYYY-MM-DD); got {as_of!r}"
         )
-    offs, reqs, _ = _check_inputs(offers, requests, organisations)
+    offs, reqs, need_ids = _check_inputs(offers, requests, organisations, needs)
     today = day.toordinal()
+    waiting = _held_back(reqs, need_ids, day, lang) if need_ids is not None else {}
 
+    reasons: dict[str, list[str]] = {reqs[i].id: [why] for i, why in waiting.items()}
     groups: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
     for i, r in enumerate(reqs):
+        if i in waiting:  # (asks for nothing: no units, no letter, no advice)
+            continue
         groups.setdefault((r.kind.value, _unit_key(r.unit)), ([], []))[0].append(i)
     for j, o in enumerate(offs):
         groups.setdefault((o.kind.value, _unit_key(o.unit)), ([], []))[1].append(j)
 
-    reasons: dict[str, list[str]] = {}
     late: list[LateRequest] = []
     # Per request: its group's latest-send matrix and its row there; per offer: its column.
     latest_of: list[NDArray[np.int64]] = []

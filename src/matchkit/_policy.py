@@ -45,7 +45,10 @@ Rules on vetting (needs ``vetted`` or ``open``; ideas get ``no-possible-vetter``
 Rules on in-kind records: ``offer-not-from-giver`` (warning, an offer from an organisation
 that is neither a public body nor a business), ``request-not-from-cso`` (warning, a request
 from a public body or a business), ``offer-windows-over`` (info, every window ended before
-``as_of``), ``request-past`` (info, ``needed_by`` before ``as_of``).
+``as_of``), ``request-past`` (info, ``needed_by`` before ``as_of``),
+``request-need-closed`` (error, the need named by ``need_id`` is closed or over) and
+``request-need-not-vetted`` (error, that need is an idea nobody has vetted).
+:func:`matchkit.match_inkind` given the needs does not match such requests.
 """
 
 from __future__ import annotations
@@ -129,6 +132,16 @@ POLICIES: Mapping[str, tuple[str, str, str]] = {
     ),
     "offer-windows-over": ("info", "offer", "every window of the offer is over"),
     "request-past": ("info", "request", "the request's needed_by date has passed"),
+    "request-need-closed": (
+        "error",
+        "request",
+        "the need the request supports is closed or over",
+    ),
+    "request-need-not-vetted": (
+        "error",
+        "request",
+        "the need the request supports is an idea nobody has vetted",
+    ),
 }
 
 _CARD = re.compile(r"(?<!\d)(?:\d[ -]?){15,18}\d(?!\d)")
@@ -520,6 +533,8 @@ def check_policies(
                     ),
                 )
             )
+        if req.needed_by >= day:  # (a past request is history: request-past says so)
+            items += _request_need(dataset, req.need_id, day)
         if req.needed_by < day:
             items.append(
                 (
@@ -532,6 +547,40 @@ def check_policies(
             )
         add("request", req.id, items)
     return found
+
+
+def _request_need(ds: Dataset, need_id: str | None, day: date) -> list[tuple[str, str]]:
+    """The request's need is closed, over or an idea: no giver should be asked for it."""
+    if need_id is None:
+        return []
+    need = ds.need(need_id)
+    if need.status is NeedStatus.CLOSED or (need.end_date is not None and need.end_date < day):
+        state = (
+            "is closed"
+            if need.status is NeedStatus.CLOSED
+            else f"ended on {need.end_date.isoformat()}"  # type: ignore[union-attr]
+        )
+        return [
+            (
+                "request-need-closed",
+                (
+                    f"supports need {need_id!r}, which {state}; withdraw the request, or "
+                    "correct need_id if it is for another need"
+                ),
+            )
+        ]
+    if need.status is NeedStatus.IDEA:
+        return [
+            (
+                "request-need-not-vetted",
+                (
+                    f"supports need {need_id!r}, an idea nobody has vetted; givers are asked "
+                    "only for vetted needs: have an organisation with the expertise vet it "
+                    "(vet_need) before sending the request"
+                ),
+            )
+        ]
+    return []
 
 
 def policy_blocks(

@@ -77,6 +77,8 @@ _RU_SUMMARY = {
     "request-not-from-cso": "запрос от госоргана или бизнеса",
     "offer-windows-over": "все окна приёма заявок уже закрыты",
     "request-past": "дата, к которой нужна помощь, прошла",
+    "request-need-closed": "запрос для закрытой или завершённой задачи",
+    "request-need-not-vetted": "запрос для идеи, которую никто не проверил",
 }
 
 
@@ -143,7 +145,9 @@ def policy_and_inkind_summary(result: MatchResult, lang: str = "en") -> _Tables:
     if ds.offers or ds.requests:
         from ._inkind import match_inkind
 
-        res = match_inkind(ds.offers, ds.requests, ds.organisations, as_of=day)
+        res = match_inkind(
+            ds.offers, ds.requests, ds.organisations, as_of=day, needs=ds.needs
+        )
         inkind_rows = _inkind_rows(result, res, t)
         late_rows, n_late = _late_rows(result, res)
     return _Tables(findings, skipped, len(blocked), inkind_rows, late_rows, n_late)

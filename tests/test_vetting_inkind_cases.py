@@ -1,0 +1,121 @@
+"""Vetting, policy checks and in-kind matching on records they have not seen: cases at the
+edges of each rule (closed and unvetted needs, boundary dates, bad input)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import matchkit as mk
+from matchkit.cli import main
+
+ORGS = [
+    {"id": "shop", "name": "Bakery", "kind": "business", "registered": True},
+    {"id": "cso", "name": "Park friends", "kind": "cso", "registered": True,
+     "vets_causes": ["environment"]},
+]  # fmt: skip
+
+
+def _need(nid: str, status: str, **more: object) -> dict[str, object]:
+    need: dict[str, object] = {
+        "id": nid, "organisation_id": "cso", "title": nid, "causes": ["environment"],
+        "remote": True, "capacity": 3, "status": status,
+    }  # fmt: skip
+    if status in ("vetted", "open", "closed"):
+        need["vetted_by"] = "cso"
+    need.update(more)
+    return need
+
+
+NEEDS = [
+    _need("live", "open", end_date="2027-05-20"),
+    _need("gone", "closed"),
+    _need("idea", "idea"),
+    _need("ended", "open", end_date="2027-04-30"),
+]
+OFFER = {
+    "id": "of1", "organisation_id": "shop", "kind": "food", "item": "sandwiches",
+    "quantity": 50, "unit": "portions", "lead_time_days": 3, "contact_role": "manager",
+}  # fmt: skip
+
+
+def _request(rid: str, need_id: str | None) -> dict[str, object]:
+    return {
+        "id": rid, "organisation_id": "cso", "kind": "food", "quantity": 20,
+        "unit": "portions", "needed_by": "2027-05-10", "place": {"lat": 55.8, "lon": 49.1},
+        "purpose": "lunch", "need_id": need_id,
+    }  # fmt: skip
+
+
+REQUESTS = [
+    _request("r_live", "live"),
+    _request("r_gone", "gone"),
+    _request("r_idea", "idea"),
+    _request("r_ended", "ended"),
+]
+
+
+def _dataset() -> mk.Dataset:
+    return mk.Dataset(organisations=ORGS, needs=NEEDS, offers=[OFFER], requests=REQUESTS)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_requests_of_closed_over_or_unvetted_needs_take_nothing(lang: str) -> None:
+    ds = _dataset()
+    res = mk.match_inkind(
+        ds.offers, ds.requests, ds.organisations, as_of="2027-05-01", lang=lang,
+        needs=ds.needs,
+    )  # fmt: skip
+    # The one live request is covered in full; the others ask no giver for anything.
+    assert [(a.request_id, a.quantity) for a in res.allocations] == [("r_live", 20)]
+    assert res.late == ()
+    assert sorted(res.reasons) == ["r_ended", "r_gone", "r_idea"]
+    if lang == "en":
+        assert res.reasons["r_gone"] == "not matched: the need 'gone' it supports is closed"
+        assert "ended on 2027-04-30" in res.reasons["r_ended"]
+        assert "idea nobody has vetted" in res.reasons["r_idea"]
+    else:
+        assert "закрыта" in res.reasons["r_gone"]
+        assert "завершилась 2027-04-30" in res.reasons["r_ended"]
+        assert "идея" in res.reasons["r_idea"]
+
+
+def test_without_needs_need_id_is_not_checked() -> None:
+    ds = _dataset()
+    res = mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of="2027-05-01")
+    assert res.given("of1") == 50
+
+
+def test_unknown_need_id_is_named() -> None:
+    with pytest.raises(mk.InvalidDatasetError) as err:
+        mk.match_inkind(
+            [OFFER], [_request("r1", "nope")], ORGS, as_of="2027-05-01", needs=NEEDS
+        )
+    (p,) = err.value.problems
+    assert (p.source, p.row, p.field, p.record_id) == ("requests", 0, "need_id", "r1")
+    assert "'nope' does not exist" in p.message
+
+
+def test_policy_flags_requests_of_closed_over_or_unvetted_needs() -> None:
+    found = mk.check_policies(_dataset(), as_of="2027-05-01")
+    got = {(f.record_id, f.code, f.severity) for f in found if f.kind == "request"}
+    assert got == {
+        ("r_gone", "request-need-closed", "error"),
+        ("r_ended", "request-need-closed", "error"),
+        ("r_idea", "request-need-not-vetted", "error"),
+    }
+    # Once the requests are past, they are history: request-past says so, nothing more.
+    later = mk.check_policies(_dataset(), as_of="2027-05-11")
+    assert {f.code for f in later if f.kind == "request"} == {"request-past"}
+
+
+def test_inkind_command_writes_no_letter_for_a_closed_need(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mk.save_dataset(_dataset(), tmp_path / "data")
+    out = tmp_path / "letters"
+    code = main(["inkind", str(tmp_path / "data"), "--as-of", "2027-05-01", "-o", str(out)])
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["r_live__of1.en.txt"]
+    assert "r_gone: not matched: the need 'gone' it supports is closed" in capsys.readouterr().out
