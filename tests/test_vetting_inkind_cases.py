@@ -119,3 +119,19 @@ def test_inkind_command_writes_no_letter_for_a_closed_need(
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == ["r_live__of1.en.txt"]
     assert "r_gone: not matched: the need 'gone' it supports is closed" in capsys.readouterr().out
+
+
+def test_match_inkind_reads_a_datetime_as_its_day() -> None:
+    from datetime import date, datetime, timedelta, timezone
+
+    moscow = timezone(timedelta(hours=3))
+    ds = _dataset()
+    for when in (datetime(2027, 5, 7, 23, 30), datetime(2027, 5, 7, 0, 5, tzinfo=moscow)):
+        res = mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of=when)
+        assert res.as_of == date(2027, 5, 7) and type(res.as_of) is date
+        # (7 May + 3 days' notice is still before 10 May: the last day to send)
+        assert {a.send_by for a in res.allocations} == {date(2027, 5, 7)}
+    # the same day as check_policies and match read it
+    assert mk.check_policies(ds, as_of=datetime(2027, 5, 7, 23, 30)) == mk.check_policies(
+        ds, as_of="2027-05-07"
+    )

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -470,8 +470,8 @@ def match_inkind(
     offers, requests : iterables of InkindOffer, InkindRequest (or dicts of their fields)
     organisations : iterable of Organisation (or dicts)
         Every offer's and request's ``organisation_id`` must be among them.
-    as_of : date or ISO string
-        The day the requests would be sent.
+    as_of : date, datetime or ISO string
+        The day the requests would be sent (a datetime gives its date).
     lang : {"en", "ru"}
         The language of the reasons.
     needs : iterable of Need (or dicts), optional
@@ -524,6 +524,8 @@ def match_inkind(
     ((), "not matched: the need 'fair' it supports is closed")
     """
     check_choice("lang", lang, LANGUAGES, caller="match_inkind")
+    if isinstance(as_of, datetime):  # (its day, as match and check_policies read it)
+        as_of = as_of.date()
     try:
         day = _iso_date(as_of)
     except ValueError as err:
