@@ -130,3 +130,34 @@ def test_a_need_the_ledger_closed_is_no_option() -> None:
     closed = r.explanation("v1", "n2")
     assert closed.status == "held_back"
     assert "is no longer open, so it is not offered" in closed.text
+
+
+@pytest.mark.parametrize(
+    ("update", "orgs", "words"),
+    [
+        ({"handles_money": True}, [], "деньги должны идти на собственный счёт организации"),
+        ({"involves_minors": True, "min_age": 18}, [],
+         "не требует справки об отсутствии судимости"),
+        ({"night_work": True}, [], "поднимите минимальный возраст до 18 лет"),
+        ({"vetted_by": None}, [], "её никто не проверил"),
+        ({"vetted_by": "o2"}, [org("o2", name="Клуб", vets_causes=["sport"])],
+         "задачу проверила организация «Клуб», но её экспертиза не покрывает"),
+        ({"organisation_id": "o2", "vetted_by": "o2"},
+         [org("o2", name="Клуб", registered=False)],
+         "организация задачи не зарегистрирована"),
+    ],
+)  # fmt: skip
+def test_a_policy_check_reads_in_russian(
+    update: dict[str, Any], orgs: list[dict[str, Any]], words: str
+) -> None:
+    ds = mk.Dataset(
+        volunteers=[vol("v1")],
+        organisations=[org(), *orgs],
+        needs=[need("n1", causes=["animals"], **update)],
+    )
+    r = mk.match(ds, as_of=DAY)
+    assert r.unfilled["n1"].code == "policy"
+    ru = r.why_unfilled("n1", lang="ru").text
+    assert words in ru
+    assert not LATIN.search(ru.replace("Задача n1", "")), ru
+    assert r.context["blocked"]["n1"] in r.why_unfilled("n1").text

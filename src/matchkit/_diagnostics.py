@@ -384,8 +384,15 @@ def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diag
         return Diagnosis("need", need_id, "filled", lang, T.need_filled(n, lang))
     free = int(reason.details.get("free_places", 0))
     if reason.code in ("not_open", "ended", "policy"):
+        vetter = n.vetted_by or ""
+        if vetter in result.dataset.organisation_ids:
+            vetter = result.dataset.organisation(vetter).name
         text = T.need_state(
-            reason.code, n, result.context.get("blocked", {}).get(need_id, ""), lang
+            reason.code,
+            n,
+            result.context.get("blocked", {}).get(need_id, ""),
+            lang,
+            vetter,
         )
         return Diagnosis(
             "need", need_id, reason.code, lang, text, details=dict(reason.details)

@@ -7,6 +7,7 @@ the number (``подойдёт ещё 1 волонтёр``, ``подойдут �
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -416,7 +417,7 @@ def need_filled(n: Need, lang: str) -> str:
     )
 
 
-def need_state(code: str, n: Need, policy: str, lang: str) -> str:
+def need_state(code: str, n: Need, policy: str, lang: str, vetter: str = "") -> str:
     ru = lang == "ru"
     t = _q(n.title, lang)
     if code == "not_open":
@@ -447,11 +448,71 @@ def need_state(code: str, n: Need, policy: str, lang: str) -> str:
             if ru
             else f"{t} ended on {when}; extend its end date to match it again."
         )
-    return (
-        f"Проверка правил не пропускает задачу {t}: {policy}"
-        if ru
-        else f"A policy check keeps {t} from matching: {policy}"
-    )
+    if ru:
+        return f"Проверка правил не пропускает задачу {t}: {_policy_ru(policy, vetter)}."
+    return f"A policy check keeps {t} from matching: {policy}"
+
+
+#: What each policy check that holds a need back found and what to do, in Russian.
+_POLICY_RU = {
+    "money-without-account-route": (
+        "задача связана с деньгами, но не сказано, как они попадают на счёт организации; "
+        "деньги должны идти на собственный счёт организации, а не на счёт волонтёра"
+    ),
+    "money-route-looks-personal": (
+        "указанный для денег счёт похож на личный; укажите собственный счёт организации "
+        "или её страницу оплаты"
+    ),
+    "asks-donation": (
+        "задача просит волонтёров жертвовать деньги, а волонтёры дарят своё время; "
+        "уберите просьбу о пожертвованиях или оформите её как сбор средств организации"
+    ),
+    "minors-without-background-check": (
+        "задача связана с работой с несовершеннолетними, но не требует справки об "
+        "отсутствии судимости; добавьте её в обязательные документы"
+    ),
+    "background-check-below-age": (
+        "задача требует справки об отсутствии судимости, но открыта и для тех, кому её "
+        "ещё не выдают; поднимите минимальный возраст или скажите, как проверяют младших"
+    ),
+    "night-work-open-to-minors": (
+        "в задаче есть ночная работа (с 22:00 до 06:00), но она открыта для "
+        "несовершеннолетних; поднимите минимальный возраст до 18 лет"
+    ),
+    "min-age-below-floor": (
+        "минимальный возраст задачи ниже возраста, с которого можно участвовать без "
+        "родителей; подтвердите это или поднимите минимальный возраст"
+    ),
+    "not-vetted": (
+        "задача открыта, но её никто не проверил; пусть её проверит организация с нужной "
+        "экспертизой"
+    ),
+    "vetter-lacks-expertise": (
+        "задачу проверила организация {vetter}, но её экспертиза не покрывает эту задачу; "
+        "пусть её проверит организация с нужной экспертизой"
+    ),
+    "unregistered-not-vetted-by-registered": (
+        "организация задачи не зарегистрирована, и проверившая её организация тоже; "
+        "пусть задачу проверит зарегистрированная организация"
+    ),
+    "no-possible-vetter": (
+        "ни одна организация не может проверить эту задачу; добавьте волонтёрский центр "
+        "или организацию с экспертизой по её темам"
+    ),
+}
+
+
+def _policy_ru(policy: str, vetter: str) -> str:
+    """The findings of ``policy`` (``"policy <code>: <message>; ..."``, as ``match``
+    records them) in Russian, one clause per check that holds the need back."""
+    codes = list(dict.fromkeys(re.findall(r"policy ([a-z][a-z-]*):", policy)))
+    parts = [
+        _POLICY_RU[c].format(vetter=_q(vetter, "ru"))
+        if c in _POLICY_RU
+        else f"проверка «{c}» не пройдена"
+        for c in codes
+    ]
+    return "; ".join(parts) if parts else "проверка не пройдена"
 
 
 def need_text(
