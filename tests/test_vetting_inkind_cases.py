@@ -135,3 +135,30 @@ def test_match_inkind_reads_a_datetime_as_its_day() -> None:
     assert mk.check_policies(ds, as_of=datetime(2027, 5, 7, 23, 30)) == mk.check_policies(
         ds, as_of="2027-05-07"
     )
+
+
+@pytest.mark.parametrize(
+    ("need", "error", "field"),
+    [
+        ({"organisation_id": "cso", "title": "Repair café"}, mk.InvalidDatasetError, "id"),
+        ({"id": "n9", "organisation_id": "cso", "title": ""}, mk.InvalidDatasetError, "title"),
+        ({"id": "n9", "organisation_id": "ghost", "title": "T"}, mk.InvalidDatasetError,
+         "organisation_id"),
+        ({"id": "live", "organisation_id": "cso", "title": "T"}, mk.InvalidDatasetError, "id"),
+        ({"id": "n9", "organisation_id": "cso", "title": "T", "status": "bogus"},
+         mk.DecisionError, None),
+    ],
+)  # fmt: skip
+def test_propose_idea_names_the_bad_field(
+    need: dict[str, object], error: type[Exception], field: str | None
+) -> None:
+    ds = mk.Dataset(volunteers=[{"id": "v1"}], organisations=ORGS, needs=NEEDS)
+    ledger = mk.Ledger(":memory:")
+    with pytest.raises(error) as err:
+        mk.propose_idea(ds, {"remote": True, "capacity": 2, **need}, by="v1", ledger=ledger)
+    if field is not None:
+        assert isinstance(err.value, mk.InvalidDatasetError)
+        assert [p.field for p in err.value.problems] == [field]
+    else:
+        assert "got status 'bogus'" in str(err.value)
+    assert ledger.state().need_status == {}  # nothing written

@@ -444,6 +444,9 @@ def propose_idea(
     DecisionError
         If ``by`` is not a volunteer of the dataset, or the need claims a status other than
         ``idea`` or a vetter.
+    InvalidDatasetError
+        If the need is not valid or does not fit the dataset (a missing field, an id in use,
+        an unknown organisation), naming each problem's field.
 
     Examples
     --------
@@ -463,16 +466,18 @@ def propose_idea(
         )
     fields = need.model_dump() if isinstance(need, Need) else dict(need)
     status = fields.get("status", NeedStatus.IDEA)
-    if NeedStatus(status) is not NeedStatus.IDEA or fields.get("vetted_by"):
+    if status not in (None, NeedStatus.IDEA) or fields.get("vetted_by"):
+        shown = status.value if isinstance(status, NeedStatus) else status
         raise DecisionError(
             f"a volunteer's initiative enters as an 'idea' without a vetter; got status "
-            f"{NeedStatus(status).value!r} and vetted_by {fields.get('vetted_by')!r}"
+            f"{shown!r} and vetted_by {fields.get('vetted_by')!r}: leave both out"
         )
     fields.update(status=NeedStatus.IDEA, proposed_by=by, vetted_by=None)
-    new = dataset.replace(needs=dataset.needs + (Need.model_validate(fields),))
+    # (validated with the dataset, so a bad field is named as in any other need)
+    new = dataset.replace(needs=dataset.needs + (fields,))
     if ledger is not None:
         ledger.record_need_transition(
-            str(fields["id"]), NeedStatus.IDEA, by=by, reason=reason, at=at
+            new.needs[-1].id, NeedStatus.IDEA, by=by, reason=reason, at=at
         )
     return new
 
