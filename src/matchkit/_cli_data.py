@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from ._cli_round import iso_day
+
 __all__ = ["register"]
 
 
@@ -188,6 +190,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("path", metavar="DIR", help="dataset folder (or .json document)")
     p.add_argument(
         "--as-of",
+        type=iso_day,
         default=None,
         metavar="DATE",
         help="day of the check (default: today)",

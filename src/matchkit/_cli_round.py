@@ -10,19 +10,100 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 from ._progress import step
 
-__all__ = ["register"]
+__all__ = ["iso_day", "register", "solver_name", "whole_number"]
+
+
+# -- option values, checked when the command line is read (before any data is loaded) ---------
+def iso_day(text: str) -> str:
+    """An ``--as-of`` value: a day written ``YYYY-MM-DD``, returned as written (stripped).
+
+    Examples
+    --------
+    >>> iso_day(" 2026-09-01")
+    '2026-09-01'
+    >>> try:
+    ...     iso_day("01/09/2026")
+    ... except argparse.ArgumentTypeError as err:
+    ...     print(err)
+    '01/09/2026' is not an ISO 8601 date; write it as YYYY-MM-DD, such as 2011-02-24
+    """
+    from ._models import parse_iso_date
+
+    try:
+        parse_iso_date(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text.strip()
+
+
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """An option type: a whole number of at least ``minimum``.
+
+    Examples
+    --------
+    >>> whole_number(0)("2")
+    2
+    >>> for text in ("-1", "two"):
+    ...     try:
+    ...         whole_number(0)(text)
+    ...     except argparse.ArgumentTypeError as err:
+    ...         print(err)
+    -1 is below 0; give a whole number of at least 0
+    'two' is not a whole number; give a whole number of at least 0
+    """
+
+    def read(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a whole number; give a whole number of at least {minimum}"
+            ) from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"{value} is below {minimum}; give a whole number of at least {minimum}"
+            )
+        return value
+
+    return read
+
+
+def solver_name(text: str) -> str:
+    """A ``--method`` value: the name of a registered solver.
+
+    Examples
+    --------
+    >>> solver_name("stable")
+    'stable'
+    >>> try:
+    ...     solver_name("Flow")
+    ... except argparse.ArgumentTypeError as err:
+    ...     print(err)
+    'Flow' is not a method; choose one of flow, hungarian, stable, milp (in lower case)
+    """
+    from .solvers import SOLVERS
+
+    if text not in SOLVERS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a method; choose one of {', '.join(SOLVERS)} (in lower case)"
+        )
+    return text
+
 
 # The round options as every round-planning command parses them: flag -> dest, type, default.
+# Their values are checked as the command line is read, so a typo in one is refused before
+# the data is loaded and named by its option (exit 2), not by the library's parameter.
 _ROUND_OPTIONS: dict[str, dict[str, Any]] = {
     "--ledger": {"default": None},
-    "--as-of": {"dest": "as_of", "default": None},
-    "--method": {"default": "flow"},
-    "--shortlist": {"type": int, "default": 0},
+    "--as-of": {"dest": "as_of", "type": iso_day, "default": None},
+    "--method": {"type": solver_name, "default": "flow"},
+    "--shortlist": {"type": whole_number(0), "default": 0},
 }
 # How each command words them in its --help: (metavar, help); metavar None is argparse's own.
 _ROUND_TEXTS: dict[str, dict[str, tuple[str | None, str]]] = {
@@ -36,7 +117,7 @@ _ROUND_TEXTS: dict[str, dict[str, tuple[str | None, str]]] = {
         "--ledger": (
             None, "SQLite ledger file: honour and record decisions (a new ledger's folder must exist)"
         ),
-        "--as-of": (None, "the round's date (YYYY-MM-DD)"),
+        "--as-of": ("DATE", "the round's date, YYYY-MM-DD (default: today)"),
         "--method": (None, "flow, hungarian, stable or milp"),
         "--shortlist": (None, "alternatives per proposal"),
     },
@@ -401,10 +482,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--out", default="matchkit-demo",
                    help="output folder, created if missing (default: matchkit-demo)")
-    p.add_argument("--volunteers", type=int, default=5000, help="volunteers in the city (default 5000)")
-    p.add_argument("--needs", type=int, default=500, help="needs in the city (default 500)")
-    p.add_argument("--rounds", type=int, default=4, help="rounds of offers (default 4)")
-    p.add_argument("--shortlist", type=int, default=2, help="alternatives per offer (default 2)")
+    p.add_argument("--volunteers", type=whole_number(0), default=5000,
+                   help="volunteers in the city (default 5000)")
+    p.add_argument("--needs", type=whole_number(0), default=500, help="needs in the city (default 500)")
+    p.add_argument("--rounds", type=whole_number(1), default=4, help="rounds of offers (default 4)")
+    p.add_argument("--shortlist", type=whole_number(0), default=2,
+                   help="alternatives per offer (default 2)")
     p.add_argument("--seed", type=int, default=7, help="seed of the city and the answers (default 7)")
     p.set_defaults(handler=_cmd_demo)
 
@@ -425,6 +508,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        "suffixes are refused; missing folders are created "
                        "(default: proposals.csv)")
         _add_round_options(p, "match", "--ledger", "--method", "--shortlist", "--as-of")
-        p.add_argument("--top-k", dest="top_k", type=int, default=None,
+        p.add_argument("--top-k", dest="top_k", type=whole_number(1), default=None,
                        help="keep each volunteer's k best pairs")
         p.set_defaults(handler=_cmd_match)

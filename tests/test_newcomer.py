@@ -1,0 +1,47 @@
+"""What a newcomer meets first: the command line's options, their data files and the docs' snippets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from matchkit.cli import main
+
+
+def usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """Run ``argv``; it must stop as a usage error (exit 2); return its stderr."""
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    return capsys.readouterr().err
+
+
+# -- option values are checked as the command line is read -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "option", "words"),
+    [
+        (["match", "{data}", "--as-of", "01/09/2026"], "--as-of", "YYYY-MM-DD"),
+        (["propose", "{data}", "--as-of", "2026-02-30"], "--as-of", "2026 has no 30 February"),
+        (["report", "{data}", "-o", "{tmp}/r.html", "--as-of", "1.9.2026"], "--as-of", "YYYY-MM-DD"),
+        (["check", "{data}", "--as-of", "2026/09/01"], "--as-of", "YYYY-MM-DD"),
+        (["match", "{data}", "--method", "Flow"], "--method", "flow, hungarian, stable, milp"),
+        (["report", "{data}", "-o", "{tmp}/r.html", "--method", "greedy"], "--method", "stable"),
+        (["match", "{data}", "--shortlist", "-1"], "--shortlist", "at least 0"),
+        (["match", "{data}", "--top-k", "0"], "--top-k", "at least 1"),
+        (["demo", "--out", "{tmp}/demo", "--shortlist", "-1"], "--shortlist", "at least 0"),
+        (["demo", "--out", "{tmp}/demo", "--rounds", "two"], "--rounds", "'two' is not a whole number"),
+    ],
+)
+def test_a_bad_option_value_is_a_usage_error_named_by_its_option_before_any_work(
+    argv: list[str], option: str, words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The data folder does not exist: the option is refused before anything is loaded,
+    # and nothing is written (the demo wrote its city and ledger, then failed in round 1).
+    args = [a.replace("{data}", str(tmp_path / "no-data")).replace("{tmp}", str(tmp_path)) for a in argv]
+    err = usage_error(args, capsys)
+    assert f"argument {option}:" in err and words in err, err
+    assert "parameter of" not in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
