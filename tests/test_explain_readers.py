@@ -161,3 +161,24 @@ def test_a_policy_check_reads_in_russian(
     assert words in ru
     assert not LATIN.search(ru.replace("Задача n1", "")), ru
     assert r.context["blocked"]["n1"] in r.why_unfilled("n1").text
+
+
+# -- why_unmatched -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["flow", "hungarian", "milp"])
+def test_a_need_nobody_took_did_not_go_to_others(method: str) -> None:
+    # Only the need's languages count, and the volunteer speaks none beyond those
+    # required: the pair scores 0, adds nothing to the total, and is not proposed.
+    weights = mk.Weights(interest=0, distance=0, schedule=0, preferred=1, skills=0,
+                         coverage=0, language=1, volunteer_side=0)  # fmt: skip
+    ds = mk.Dataset(volunteers=[vol("v1")], organisations=[org()], needs=[need("n1")])
+    r = mk.match(ds, as_of=DAY, method=method, weights=weights)
+    assert not r.proposals and r.unfilled["n1"].details["free_places"] == 1
+    d = r.why_unmatched("v1")
+    assert d.competition[0].weakest_score is None
+    assert d.text.splitlines()[0] == "1 need fits you, but this round it was not offered to you:"
+    assert "your score is 0" in d.text
+    ru = r.why_unmatched("v1", lang="ru").text
+    assert ru.splitlines()[0] == "Вам подходит 1 задача, но в этом раунде она вам не предложена:"
+    assert "достались другим" not in ru and "ваша оценка — 0" in ru

@@ -221,6 +221,14 @@ def competition(
             else f"{t}: every place was already taken by accepted placements or by "
             "offers from earlier rounds awaiting an answer"
         )
+    if (weakest is None or margin is None) and yours <= 0 and not stable:
+        return (
+            f"{t}: место ещё свободно, но ваша оценка — 0, а план раунда предлагает только "
+            "пары, которые что-то добавляют к общей оценке"
+            if ru
+            else f"{t}: a place is still free, but your score is 0, and the round's plan "
+            "proposes only pairs that add to its total"
+        )
     if weakest is None or margin is None:
         return (
             f"{t}: место ещё свободно, но в этом раунде его вам не предложили"
@@ -326,25 +334,37 @@ def _none_fits(n_open: int, other: bool, lang: str) -> str:
 def _went_to_others(
     k: int, other: bool, comp: Sequence[Competition], lang: str
 ) -> str:
-    """``2 needs fit you, but this round their places went to others:``"""
-    taken = bool(comp) and len(comp) == k and all(c.full for c in comp)
+    """``2 needs fit you, but this round their places went to others:``
+
+    Said only when every need listed went to others; when every place was taken before
+    the round, or when some need has nobody holding its places (a place stays free),
+    the line says so instead."""
+    listed = bool(comp) and len(comp) == k
+    taken = listed and all(c.full for c in comp)
+    lost = listed and all(c.full or c.weakest_score is not None for c in comp)
     if lang == "ru":
         it = "ней" if k == 1 else "них"
-        tail = (
-            f"все места в {it} уже заняты:"
-            if taken
-            else f"в этом раунде места в {it} достались другим:"
-        )
+        if taken:
+            tail = f"все места в {it} уже заняты:"
+        elif lost:
+            tail = f"в этом раунде места в {it} достались другим:"
+        else:
+            tail = (
+                "в этом раунде она вам не предложена:"
+                if k == 1
+                else "в этом раунде они вам не предложены:"
+            )
         more = "ещё " if other else ""
         return f"Вам {ru_verb(k, 'подходит', 'подходят')} {more}{count(k, 'need', 'ru')}, но {tail}"
     what = f"{k} more {'need' if k == 1 else 'needs'}" if other else count(k, "need", "en")
     verb = "fits" if k == 1 else "fit"
     its = "it" if k == 1 else "them"
-    tail = (
-        f"every place in {its} was already taken:"
-        if taken
-        else f"this round {'its' if k == 1 else 'their'} places went to others:"
-    )
+    if taken:
+        tail = f"every place in {its} was already taken:"
+    elif lost:
+        tail = f"this round {'its' if k == 1 else 'their'} places went to others:"
+    else:
+        tail = f"this round {'it was' if k == 1 else 'they were'} not offered to you:"
     return f"{what} {verb} you, but {tail}"
 
 
