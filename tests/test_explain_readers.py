@@ -182,3 +182,30 @@ def test_a_need_nobody_took_did_not_go_to_others(method: str) -> None:
     ru = r.why_unmatched("v1", lang="ru").text
     assert ru.splitlines()[0] == "Вам подходит 1 задача, но в этом раунде она вам не предложена:"
     assert "достались другим" not in ru and "ваша оценка — 0" in ru
+
+
+def test_one_or_no_record_reads_as_such() -> None:
+    no_home = mk.Dataset(
+        volunteers=[vol("v1", home=None, remote_ok=False)],
+        organisations=[org()],
+        needs=[need("n1")],
+    )
+    r = mk.match(no_home, as_of=DAY)
+    assert r.why_unmatched("v1").text.splitlines()[:2] == [
+        "The only open need this round does not fit all the conditions.",
+        "What excluded it:",
+    ]
+    assert r.why_unmatched("v1", lang="ru").text.splitlines()[:2] == [
+        "Единственная открытая задача этого раунда не подходит под все условия.",
+        "Что исключило задачу:",
+    ]
+    assert r.why_unfilled("n1").text.splitlines()[:2] == [
+        'The only volunteer does not meet all the conditions of "Задача n1"; 1 place stays free.',
+        "Why they do not qualify:",
+    ]
+    assert r.why_unfilled("n1", lang="ru").text.startswith(
+        "Единственный волонтёр не подходит под все условия задачи «Задача n1»; свободно 1 место."
+    )
+    empty = mk.match(no_home.replace(volunteers=[]), as_of=DAY)
+    assert empty.why_unfilled("n1").text == "There are no volunteers this round; 1 place stays free."
+    assert empty.why_unfilled("n1", lang="ru").text == "В этом раунде нет волонтёров; свободно 1 место."

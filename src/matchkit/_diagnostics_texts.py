@@ -313,6 +313,11 @@ def _none_fits(n_open: int, other: bool, lang: str) -> str:
     if lang == "ru":
         if n_open == 0:
             return f"В этом раунде нет {'других ' if other else ''}открытых задач."
+        if n_open == 1:
+            return (
+                f"Единственная {'другая ' if other else ''}открытая задача этого раунда "
+                "не подходит под все условия."
+            )
         sg = n_open % 10 == 1 and n_open % 100 != 11
         words = (
             ("другой открытой задачи", "других открытых задач")
@@ -325,6 +330,11 @@ def _none_fits(n_open: int, other: bool, lang: str) -> str:
         )
     if n_open == 0:
         return f"There is no {'other ' if other else ''}open need this round."
+    if n_open == 1:
+        return (
+            f"The only {'other ' if other else ''}open need this round does not fit all "
+            "the conditions."
+        )
     return (
         f"This round none of the {'other ' if other else ''}{n_open} open "
         f"{'need' if n_open == 1 else 'needs'} fits all the conditions."
@@ -400,7 +410,11 @@ def volunteer_text(
     else:
         lines.append(_none_fits(n_open, bool(settled), lang))
         if by:
-            lines.append("Что исключило задачи:" if ru else "What excluded them:")
+            lines.append(
+                ("Что исключило задачу:" if n_open == 1 else "Что исключило задачи:")
+                if ru
+                else ("What excluded it:" if n_open == 1 else "What excluded them:")
+            )
             lines += _rule_lines(table, by, "need", lang)
         if only:
             lines.append(_only_line(table, only, "need", lang))
@@ -550,13 +564,26 @@ def need_text(
     t = _q(n.title, lang)
     places = count(free, "place", lang)
     lines = []
-    if code == "no_acceptable_volunteer":
+    stay = "" if ru else f"{places} {'stays' if free == 1 else 'stay'} free"
+    if code == "no_acceptable_volunteer" and n_vol == 0:
+        lines.append(
+            f"В этом раунде нет волонтёров; свободно {places}."
+            if ru
+            else f"There are no volunteers this round; {stay}."
+        )
+    elif code == "no_acceptable_volunteer" and n_vol == 1:
+        lines.append(
+            f"Единственный волонтёр не подходит под все условия задачи {t}; свободно {places}."
+            if ru
+            else f"The only volunteer does not meet all the conditions of {t}; {stay}."
+        )
+    elif code == "no_acceptable_volunteer":
         lines.append(
             f"Ни один из {genitive(n_vol, 'volunteer')} не подходит под все условия задачи {t}; "
             f"свободно {places}."
             if ru
             else f"None of the {count(n_vol, 'volunteer', 'en')} meets all the conditions of {t}; "
-            f"{places} {'stays' if free == 1 else 'stay'} free."
+            f"{stay}."
         )
     else:
         k = int(details.get("acceptable", 0))
@@ -565,7 +592,7 @@ def need_text(
             f"Условиям задачи {t} {ru_verb(k, 'подходит', 'подходят')} {who}, но свободно {places}:"
             if ru
             else f"{who} {'meets' if k == 1 else 'meet'} the conditions of {t}, "
-            f"but {places} {'stays' if free == 1 else 'stay'} free:"
+            f"but {stay}:"
         )
         parts = [
             (
@@ -602,8 +629,11 @@ def need_text(
                     f"- {ru_text if ru else en_text}: {count(c, 'volunteer', lang)}"
                 )
     if by:
+        none = code == "no_acceptable_volunteer"
         lines.append(
-            "Почему остальные не подходят:" if ru else "Why the others do not qualify:"
+            ("Почему они не подходят:" if none else "Почему остальные не подходят:")
+            if ru
+            else ("Why they do not qualify:" if none else "Why the others do not qualify:")
         )
         lines += _rule_lines(_FOR_NEED[lang], by, "volunteer", lang)
     if only:
