@@ -162,3 +162,27 @@ def test_propose_idea_names_the_bad_field(
     else:
         assert "got status 'bogus'" in str(err.value)
     assert ledger.state().need_status == {}  # nothing written
+
+
+def test_inkind_command_removes_letters_an_earlier_run_left(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "letters"
+    before = mk.Dataset(
+        organisations=ORGS, needs=[_need("gone", "open")], offers=[OFFER],
+        requests=[_request("r_gone", "gone")],
+    )  # fmt: skip
+    mk.save_dataset(before, tmp_path / "before")
+    assert main(["inkind", str(tmp_path / "before"), "--as-of", "2027-05-01", "-o", str(out)]) == 0
+    (out / "r_gone__of1.ru.txt").write_text("другой язык")
+    (out / "notes.txt").write_text("mine")
+    # The need has closed since: its letter must not stay in the folder to be sent.
+    mk.save_dataset(_dataset(), tmp_path / "after")
+    capsys.readouterr()
+    assert main(["inkind", str(tmp_path / "after"), "--as-of", "2027-05-01", "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "notes.txt", "r_gone__of1.ru.txt", "r_live__of1.en.txt",
+    ]  # fmt: skip
+    assert "removed 1 file(s) of an earlier run that no longer apply: r_gone__of1.en.txt" in (
+        capsys.readouterr().out
+    )

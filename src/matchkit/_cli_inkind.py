@@ -44,19 +44,56 @@ def _cmd_inkind(args: argparse.Namespace) -> int:
         )
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    for letter, name in zip(letters, Letter.filenames(letters)):
+    names = Letter.filenames(letters)
+    for letter, name in zip(letters, names):
         (out / name).write_text(str(letter), encoding="utf-8")
+    advice_name = f"ask-earlier.{args.lang}.txt"
     if advice:
         text = "\n\n".join(a.text for a in advice) + "\n"
-        (out / f"ask-earlier.{args.lang}.txt").write_text(text, encoding="utf-8")
+        (out / advice_name).write_text(text, encoding="utf-8")
+    stale = _stale(out, set(names) | ({advice_name} if advice else set()), args.lang)
     print(
         f"{len(ds.requests)} request(s), {len(ds.offers)} offer(s) as of "
         f"{result.as_of.isoformat()}: {len(letters)} letter(s), {_late_text(result, args.lang)}"
     )
     for request_id, why in result.reasons.items():
         print(f"  {request_id}: {why}")
+    if stale:
+        print(
+            f"removed {len(stale)} file(s) of an earlier run that no longer apply: "
+            + ", ".join(stale)
+        )
     print(f"wrote {out}")
     return 0
+
+
+def _stale(out: Path, written: set[str], lang: str) -> list[str]:
+    """Remove the letters and advice in ``lang`` that an earlier run left in ``out`` and
+    this run did not write (a request now covered elsewhere, withdrawn or held back), so
+    that the folder holds only letters to send. Returns their names, sorted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> d = Path(tempfile.mkdtemp())
+    >>> for name in ("r1__of1.en.txt", "r2__of1.en.txt", "r2__of1.ru.txt", "notes.en.txt",
+    ...              "ask-earlier.en.txt"):
+    ...     _ = (d / name).write_text("text")
+    >>> _stale(d, {"r1__of1.en.txt"}, "en")
+    ['ask-earlier.en.txt', 'r2__of1.en.txt']
+    >>> sorted(p.name for p in d.iterdir())
+    ['notes.en.txt', 'r1__of1.en.txt', 'r2__of1.ru.txt']
+    """
+    suffix = f".{lang}.txt"
+    gone = []
+    for path in out.iterdir():
+        name = path.name
+        ours = name == f"ask-earlier{suffix}" or (name.endswith(suffix) and "__" in name)
+        if ours and name not in written and path.is_file():
+            path.unlink()
+            gone.append(name)
+    return sorted(gone)
 
 
 def _late_text(result: InkindResult, lang: str) -> str:
