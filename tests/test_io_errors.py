@@ -69,20 +69,35 @@ CASES: dict[str, Case] = {
         {"volunteers.csv": "id,name,name\nv1,a,b\n"},
         [("volunteers.csv", 1, "name", r"appears twice in the header; keep one")],
     ),
+    # One problem for a file with another separator: no column "missing", no row with a
+    # decimal comma "of 2 cells", and the needs naming its organisations are not told
+    # that they do not exist.
     "semicolon-separated file": Case(
-        {"organisations.csv": "id;name;kind;registered\no1;Paws;cso;true\n"},
+        {"organisations.csv": "id;name;kind;registered\no1;Paws;cso;true\no2;City, hall;cso;1\n"},
         [
             (
                 "organisations.csv",
                 1,
-                "id;name;kind;registered",
-                r"seems to use ';' between cells; matchkit CSV files use ','",
+                None,
+                (
+                    r"the header reads as one column 'id;name;kind;registered': the file seems "
+                    r"to use ';' between cells, and matchkit's CSV files use ','; save the file "
+                    r"as CSV with commas"
+                ),
             ),
-            ("organisations.csv", 1, "id", r"required column is missing"),
-            ("organisations.csv", 1, "name", r"required column is missing"),
-            ("organisations.csv", 1, "kind", r"required column is missing"),
-            ("organisations.csv", 1, "registered", r"required column is missing"),
         ],
+    ),
+    "tab-separated file": Case(
+        {"volunteers.csv": VOLS.replace(",", "\t").replace("55.79", "55,79")},
+        [("volunteers.csv", 1, None, r"the file seems to use tabs between cells")],
+    ),
+    "file separated by bars": Case(
+        {"needs.csv": NEEDS.replace(",", "|")},
+        [("needs.csv", 1, None, r"the file seems to use '\|' between cells")],
+    ),
+    "a column name holding a semicolon": Case(
+        {"volunteers.csv": "id,name;skills\nv1,Ann\n"},
+        [("volunteers.csv", 1, "name;skills", r"seems to use ';' between cells; matchkit CSV files use ','")],
     ),
     "day that does not exist": Case(
         {"needs.csv": NEEDS.replace("2027-01-01", "2027-02-29")},

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import matchkit as mk
 from matchkit.cli import main
 
 
@@ -45,3 +46,20 @@ def test_a_bad_option_value_is_a_usage_error_named_by_its_option_before_any_work
     assert f"argument {option}:" in err and words in err, err
     assert "parameter of" not in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+# -- files saved by a spreadsheet ---------------------------------------------------------------
+
+
+def test_a_frame_read_with_the_wrong_separator_is_one_problem(tmp_path: Path) -> None:
+    """``pd.read_csv`` of a ';'-separated file gives one column named after the whole header."""
+    pd = pytest.importorskip("pandas")
+    (tmp_path / "orgs.csv").write_text("id;name;kind;registered\no1;Paws;cso;true\n", encoding="utf-8")
+    frame = pd.read_csv(tmp_path / "orgs.csv", dtype=str)
+    needs = pd.DataFrame({"id": ["n1"], "organisation_id": ["o1"], "title": ["T"], "remote": [True],
+                          "capacity": [1], "status": ["open"]})
+    with pytest.raises(mk.InvalidDatasetError) as info:
+        mk.dataset_from_frames(organisations=frame, needs=needs)
+    [problem] = info.value.problems
+    assert problem.source == "organisations DataFrame"
+    assert "seems to use ';' between cells" in problem.message

@@ -38,6 +38,7 @@ from ._io_csv import (
     field_names,
     read_csv_table,
     record_from_cells,
+    wrong_separator,
 )
 from ._io_json import FileProblem, parse_document, parse_json_array, parse_jsonl
 from ._io_json_types import check_json_types
@@ -513,6 +514,11 @@ def dataset_from_frames(
             )
             continue
         header = [str(c) for c in frame.columns]
+        wrong = wrong_separator(header, MODELS[kind], source)
+        if wrong is not None:  # read_csv without sep=";" (or "\t"): one run-together column
+            problems.append(wrong)
+            out.complete = False
+            continue
         skip = check_header(header, MODELS[kind], kind, source, problems)
         required = {c.field for c in columns(MODELS[kind]) if c.required}
         out.complete = not (required & skip)

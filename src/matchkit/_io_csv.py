@@ -45,6 +45,7 @@ __all__ = [
     "field_limit",
     "read_csv_table",
     "record_from_cells",
+    "wrong_separator",
 ]
 
 FORMATS = ("csv", "json", "jsonl")
@@ -435,6 +436,13 @@ def _read_table(
             Problem(f"the header cannot be read as CSV: {err}", source=source, row=1)
         ) from None
     header = [h.strip() for h in header]
+    wrong = wrong_separator(header, model, source)
+    if wrong is not None:
+        # Every row is one run-together cell: nothing below the header can be read, and
+        # the records naming this kind are not told that its ids do not exist.
+        problems.append(wrong)
+        out.complete = False
+        return out
     skip = check_header(header, model, kind, source, problems)
     out.complete = not ({c.field for c in columns(model) if c.required} & skip)
     n_cols = len(header)
@@ -517,6 +525,44 @@ def _cell_id(header: list[str], row: list[str]) -> str | None:
     return None
 
 
+# Cell separators a spreadsheet writes instead of ',' (by locale or "text" export): how
+# to name each one in a message.
+_SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'"}
+
+
+def wrong_separator(header: list[str], model: type[BaseModel], source: str) -> Problem | None:
+    """The problem of a header whose cells are separated by another character than ',', or None.
+
+    A file saved with ``;`` between cells (a spreadsheet in a locale whose decimal mark is
+    a comma), tabs ("Text" export) or ``|`` reads as one column whose name is the whole
+    header line. It is told as one problem, instead of one per column "missing" and a
+    row count per line.
+
+    Examples
+    --------
+    >>> from matchkit._models import Organisation
+    >>> print(wrong_separator(["id;name;kind;registered"], Organisation, "orgs.csv"))
+    orgs.csv, line 1: the header reads as one column 'id;name;kind;registered': the file seems to use ';' between cells, and matchkit's CSV files use ','; save the file as CSV with commas (in a spreadsheet: 'CSV UTF-8 (Comma delimited)')
+    >>> wrong_separator(["id", "name;kind"], Organisation, "orgs.csv") is None
+    True
+    """
+    known = {c.name for c in columns(model)}
+    if any(name in known for name in header):
+        return None
+    line = ",".join(header)
+    for separator, name in _SEPARATORS.items():
+        parts = [part.strip().strip('"').strip() for part in line.split(separator)]
+        if len(parts) > 1 and any(part in known for part in parts):
+            return Problem(
+                f"the header reads as one column {line!r}: the file seems to use {name} "
+                "between cells, and matchkit's CSV files use ','; save the file as CSV with "
+                "commas (in a spreadsheet: 'CSV UTF-8 (Comma delimited)')",
+                source=source,
+                row=1,
+            )
+    return None
+
+
 def check_header(
     header: list[str],
     model: type[BaseModel],
@@ -561,8 +607,9 @@ def check_header(
                 if close
                 else "remove it or check its spelling"
             )
-            if ";" in name and "," not in name:
-                hint = "the file seems to use ';' between cells; matchkit CSV files use ','"
+            for separator, sep_name in _SEPARATORS.items():
+                if separator in name and "," not in name:
+                    hint = f"the file seems to use {sep_name} between cells; matchkit CSV files use ','"
             problems.append(
                 Problem(
                     f"is not a column of {kind} (schema v1); {hint}",
