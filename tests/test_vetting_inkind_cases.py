@@ -186,3 +186,40 @@ def test_inkind_command_removes_letters_an_earlier_run_left(
     assert "removed 1 file(s) of an earlier run that no longer apply: r_gone__of1.en.txt" in (
         capsys.readouterr().out
     )
+
+
+def _money_need(**more: object) -> mk.Dataset:
+    need = _need("fund", "open", handles_money=True, account_route="the foundation's bank account")
+    need.update(more)
+    return mk.Dataset(organisations=ORGS, needs=[need])
+
+
+def test_policy_rules_read_a_lone_string_as_one_code_or_marker() -> None:
+    ds = _money_need(asks_donation=True)
+    # one word, not its letters: 'e' and 'n' are in every route
+    assert mk.check_policies(ds, as_of="2027-05-01", rules={"personal_route_markers": "personal"}) == [
+        f for f in mk.check_policies(ds, as_of="2027-05-01") if f.code != "money-route-looks-personal"
+    ]
+    assert mk.PolicyRules(personal_route_markers="personal").personal_route_markers == ("personal",)
+    assert not [
+        f for f in mk.check_policies(ds, as_of="2027-05-01", rules={"disabled": "asks-donation"})
+        if f.code == "asks-donation"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ({"adult_age": "18"}, "adult_age must be a whole number of years, 0..120; got '18'"),
+        ({"min_volunteer_age": True}, "min_volunteer_age must be a whole number"),
+        ({"background_check_min_age": -1}, "background_check_min_age must be a whole number"),
+        ({"background_check": " "}, "background_check must name the check"),
+        ({"personal_route_markers": ("personal", "")}, "personal_route_markers must be non-empty"),
+    ],
+)
+def test_policy_rules_refuse_thresholds_that_would_crash_or_match_everything(
+    rules: dict[str, object], message: str
+) -> None:
+    ds = _money_need(night_work=True, min_age=18)
+    with pytest.raises(mk.InvalidInputError, match=message):
+        mk.check_policies(ds, as_of="2027-05-01", rules=rules)

@@ -57,6 +57,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from numbers import Integral
 from typing import Any
 
 from ._build import resolve_as_of
@@ -192,7 +193,7 @@ class PolicyRules:
     Parameters
     ----------
     disabled : frozenset of str
-        Codes of rules to skip.
+        Codes of rules to skip (a single string is one code).
     severity : mapping of str to str
         Severity overrides, such as ``{"not-vetted": "warning"}``.
     adult_age, min_volunteer_age, background_check_min_age : int
@@ -200,7 +201,14 @@ class PolicyRules:
     background_check : str
         The name of the check in ``required_checks`` (``"background"``).
     personal_route_markers : tuple of str
-        Words (matched without case) that make an account route look personal.
+        Words (matched without case) that make an account route look personal (a single
+        string is one word; blank words are refused).
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown code or severity, an age that is not a whole number of years 0..120, a
+        blank ``background_check`` or a blank marker.
 
     Examples
     --------
@@ -227,8 +235,30 @@ class PolicyRules:
     )
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "disabled", frozenset(self.disabled))
+        # (a lone string is one code or one marker, not its letters)
+        disabled = (self.disabled,) if isinstance(self.disabled, str) else self.disabled
+        object.__setattr__(self, "disabled", frozenset(disabled))
         object.__setattr__(self, "severity", dict(self.severity))
+        markers = self.personal_route_markers
+        markers = (markers,) if isinstance(markers, str) else tuple(markers)
+        if not all(isinstance(m, str) and m.strip() for m in markers):
+            raise InvalidInputError(
+                f"personal_route_markers must be non-empty words, such as ('personal',); got "
+                f"{self.personal_route_markers!r} (a blank marker would match every route)"
+            )
+        object.__setattr__(self, "personal_route_markers", markers)
+        for name in ("adult_age", "min_volunteer_age", "background_check_min_age"):
+            age = getattr(self, name)
+            if isinstance(age, bool) or not isinstance(age, Integral) or not 0 <= int(age) <= 120:
+                raise InvalidInputError(
+                    f"{name} must be a whole number of years, 0..120; got {age!r}"
+                )
+            object.__setattr__(self, name, int(age))
+        if not isinstance(self.background_check, str) or not self.background_check.strip():
+            raise InvalidInputError(
+                "background_check must name the check as needs list it in required_checks "
+                f"(such as 'background'); got {self.background_check!r}"
+            )
         unknown = sorted((set(self.disabled) | set(self.severity)) - set(POLICIES))
         if unknown:
             raise InvalidInputError(
