@@ -223,3 +223,19 @@ def test_policy_rules_refuse_thresholds_that_would_crash_or_match_everything(
     ds = _money_need(night_work=True, min_age=18)
     with pytest.raises(mk.InvalidInputError, match=message):
         mk.check_policies(ds, as_of="2027-05-01", rules=rules)
+
+
+@pytest.mark.parametrize(
+    ("route", "personal"),
+    [
+        ("р/с 4070 3810 1234 5678 9012, БИК 044525225", False),  # a bank account, 20 digits
+        ("account 4070-3810-1234-5678-9012", False),
+        ("40703810123456789012", False),
+        ("card 4276 1234 5678 9012", True),
+        ("перевод на 4276-1234-5678-9012", True),
+        ("2200123456789012345", True),  # 19 digits
+    ],
+)
+def test_only_card_numbers_make_a_route_look_personal(route: str, personal: bool) -> None:
+    found = mk.check_policies(_money_need(account_route=route), as_of="2027-05-01")
+    assert ("money-route-looks-personal" in {f.code for f in found}) is personal

@@ -145,7 +145,9 @@ POLICIES: Mapping[str, tuple[str, str, str]] = {
     ),
 }
 
-_CARD = re.compile(r"(?<!\d)(?:\d[ -]?){15,18}\d(?!\d)")
+# 16-19 digits, maybe grouped by single spaces or dashes, that are not part of a longer
+# number: an organisation's 20-digit bank account written in groups of four is no card.
+_CARD = re.compile(r"(?<!\d)(?<!\d[ -])(?:\d[ -]?){15,18}\d(?![ -]?\d)")
 
 
 @dataclass(frozen=True)
