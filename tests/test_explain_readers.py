@@ -6,6 +6,7 @@ Each test here builds a small dataset where one claim of a text can be checked b
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from typing import Any
@@ -209,3 +210,32 @@ def test_one_or_no_record_reads_as_such() -> None:
     empty = mk.match(no_home.replace(volunteers=[]), as_of=DAY)
     assert empty.why_unfilled("n1").text == "There are no volunteers this round; 1 place stays free."
     assert empty.why_unfilled("n1", lang="ru").text == "В этом раунде нет волонтёров; свободно 1 место."
+
+
+# -- figures -----------------------------------------------------------------------------
+
+
+def north_of_home(km_away: float) -> dict[str, float]:
+    return {"lat": HOME["lat"] + km_away / 6371.0088 * 180 / math.pi, "lon": HOME["lon"]}
+
+
+@pytest.mark.parametrize(
+    ("km_away", "en", "ru"),
+    [
+        (10.04, "it is 10.04 km from your home, farther than your 10 km",
+         "до неё 10,04 км от дома — дальше ваших 10 км"),
+        (9.97, "it is 9.97 km from your home, within your 10 km",
+         "до неё 9,97 км от дома — в пределах ваших 10 км"),
+    ],
+)  # fmt: skip
+def test_a_distance_near_the_radius_is_not_rounded_onto_it(
+    km_away: float, en: str, ru: str
+) -> None:
+    ds = mk.Dataset(
+        volunteers=[vol("v1", max_distance_km=10)],
+        organisations=[org()],
+        needs=[need("n1", location=north_of_home(km_away))],
+    )
+    r = mk.match(ds, as_of=DAY)
+    assert en in r.explain("v1", "n1")
+    assert ru in r.explain("v1", "n1", lang="ru")

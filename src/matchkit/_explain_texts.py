@@ -18,6 +18,7 @@ from ._texts import (
     count_of,
     join,
     km,
+    km_apart,
     ordinal,
     score,
     slot_label,
@@ -123,7 +124,7 @@ def _rule_en(rule: str, ok: bool, f: F, vol: bool) -> str:
         return "it is in person and the home or the need's place is unknown"
     if rule == "distance":
         if vol:
-            d, r = km(f["distance_km"], "en"), km(f["max_distance_km"], "en")
+            d, r = km_apart(f["distance_km"], f["max_distance_km"], "en")
             return (
                 f"it is {d} from your home, within your {r}"
                 if ok
@@ -213,7 +214,7 @@ def _rule_ru(rule: str, ok: bool, f: F, vol: bool) -> str:
         return "задача очная, а место жительства или место задачи неизвестно"
     if rule == "distance":
         if vol:
-            d, r = km(f["distance_km"], "ru"), km(f["max_distance_km"], "ru")
+            d, r = km_apart(f["distance_km"], f["max_distance_km"], "ru")
             return (
                 f"до неё {d} от дома — в пределах ваших {r}"
                 if ok

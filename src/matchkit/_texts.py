@@ -24,6 +24,7 @@ __all__ = [
     "genitive",
     "join",
     "km",
+    "km_apart",
     "ordinal",
     "plural",
     "prepositional",
@@ -282,19 +283,39 @@ def ru_verb(n: int, singular: str, plural_form: str) -> str:
     return singular if n % 10 == 1 and n % 100 != 11 else plural_form
 
 
-def km(x: float, lang: str) -> str:
+def km(x: float, lang: str, digits: int | None = None) -> str:
     """A distance as people write it: ``1.3 km``, ``1,3 км`` (whole numbers without a decimal).
+
+    ``digits`` asks for more decimals (trailing zeros are still dropped).
 
     Examples
     --------
-    >>> km(1.26, "en"), km(15.0, "ru"), km(0.04, "ru")
-    ('1.3 km', '15 км', '0,04 км')
+    >>> km(1.26, "en"), km(15.0, "ru"), km(0.04, "ru"), km(10.04, "en", 2)
+    ('1.3 km', '15 км', '0,04 км', '10.04 km')
     """
-    digits = 2 if abs(x) < 0.1 else 1
+    if digits is None:
+        digits = 2 if abs(x) < 0.1 else 1
     text = f"{x:.{digits}f}".rstrip("0").rstrip(".")
     if lang == "ru":
         return text.replace(".", ",") + " км"
     return text + " km"
+
+
+def km_apart(x: float, limit: float, lang: str) -> tuple[str, str]:
+    """A distance and a limit, with as many decimals (up to 3) as it takes to tell them
+    apart when they differ: ``10.04 km`` and ``10 km``, not ``10 km`` and ``10 km``.
+
+    Examples
+    --------
+    >>> km_apart(10.04, 10.0, "en"), km_apart(9.97, 10.0, "ru"), km_apart(3.2, 10.0, "en")
+    (('10.04 km', '10 km'), ('9,97 км', '10 км'), ('3.2 km', '10 km'))
+    """
+    a, b = km(x, lang), km(limit, lang)
+    for digits in (2, 3):
+        if a != b or x == limit:
+            break
+        a, b = km(x, lang, digits), km(limit, lang, digits)
+    return a, b
 
 
 def score(x: float, lang: str) -> str:
