@@ -24,6 +24,7 @@ from ._ledger_rules import (
     coerce_offers,
     offered_pair,
     pair_text,
+    require_in_time_order,
     require_not_before,
     require_open,
     require_other_group,
@@ -180,7 +181,8 @@ class Ledger:
             already open, for a need that is full or not open, or for a volunteer at
             ``max_placements``; nothing is written.
         InvalidInputError
-            A malformed offer (named by its position), a duplicate pair, a bad ``ttl_days``.
+            A malformed offer (named by its position), a duplicate pair, a bad ``ttl_days``,
+            or ``at`` before the latest round recorded (rounds go forward in time).
 
         Examples
         --------
@@ -192,13 +194,11 @@ class Ledger:
         2
         """
         check_ttl_days(ttl_days, "Ledger.record_round")
-        when = parse_time(at)
+        when = None if at is None else parse_time(at)  # (now: read once the file is ours)
         batch = coerce_offers(offers, capacity or {}, max_placements or {})
-        at_text = format_time(when)
-        expires_text = format_time(when + timedelta(days=ttl_days))
         self._fed = False
         try:
-            rnd = self._record(batch, when, at_text, expires_text, ttl_days)
+            rnd = self._record(batch, when, ttl_days)
         except BaseException:
             if self._fed:  # it was fed this round's events, which were not committed
                 self._replayer = Replayer()
@@ -210,12 +210,16 @@ class Ledger:
     def _record(
         self,
         batch: list[Offer],
-        when: datetime,
-        at_text: str,
-        expires_text: str,
+        at: datetime | None,
         ttl_days: float,
     ) -> int:
         with self._write() as store:
+            # (a round made now is timed once the write is ours: another process's round
+            # written while this one waited is then never later than it)
+            when = parse_time(None) if at is None else at
+            at_text = format_time(when)
+            expires_text = format_time(when + timedelta(days=ttl_days))
+            require_in_time_order(self._replayed(store).rounds, when, "Ledger.record_round")
             if batch:  # judged at `when`, where overdue offers already count as expired
                 check_offers(self._replayed(store).state(when), batch)
             self._expire_due(store, when)

@@ -18,7 +18,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._exceptions import DecisionError, InvalidInputError
-from ._ledger_state import RESERVED_OFFER_KEYS, LedgerState, PairRecord, format_time
+from ._ledger_state import (
+    RESERVED_OFFER_KEYS,
+    LedgerState,
+    PairRecord,
+    RoundInfo,
+    format_time,
+)
 from ._ledger_store import Store
 from ._models import Id, NeedStatus
 
@@ -29,6 +35,7 @@ __all__ = [
     "group_of",
     "offered_pair",
     "pair_text",
+    "require_in_time_order",
     "require_not_before",
     "require_open",
     "require_other_group",
@@ -208,6 +215,30 @@ def check_offers(state: LedgerState, batch: list[Offer]) -> None:
             raise DecisionError(
                 f"{where}: the volunteer is at max_placements ({o.max_placements} accepted)"
             )
+
+
+def require_in_time_order(rounds: Iterable[RoundInfo], when: datetime, caller: str) -> None:
+    """Refuse a round dated before the latest round recorded: the log's rounds, their
+    offers and expiries follow one another in time (a round in the past of the ledger
+    would withdraw and expire offers before they were made).
+
+    Examples
+    --------
+    >>> from matchkit._ledger_state import parse_time
+    >>> r1 = RoundInfo(1, parse_time("2026-09-10"), 4, 7.0)
+    >>> require_in_time_order([r1], parse_time("2026-09-10"), "match")
+    >>> require_in_time_order([r1], parse_time("2026-09-03"), "match")
+    Traceback (most recent call last):
+    ...
+    matchkit.InvalidInputError: match: cannot record a round at 2026-09-03T00:00:00.000000Z, before the ledger's round 1 (2026-09-10T00:00:00.000000Z); rounds are recorded in time order: give a time at or after it (as_of, or at)
+    """
+    latest = max(rounds, key=lambda r: r.at, default=None)
+    if latest is not None and when < latest.at:
+        raise InvalidInputError(
+            f"{caller}: cannot record a round at {format_time(when)}, before the ledger's "
+            f"round {latest.number} ({format_time(latest.at)}); rounds are recorded in "
+            "time order: give a time at or after it (as_of, or at)"
+        )
 
 
 def offered_pair(

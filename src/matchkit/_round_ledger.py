@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._ledger import Ledger
-from ._ledger_rules import group_of
+from ._ledger_rules import group_of, require_in_time_order
 
 __all__ = [
     "LedgerView",
@@ -108,6 +108,8 @@ class LedgerView:
         if ledger is None:
             return
         state = ledger.state(as_of=at)
+        # (before anything is withdrawn at `at`: a round may not go back in time)
+        require_in_time_order(state.rounds, at, "match")
         self.state = state
         self.need_status = dict(state.need_status)
         self.placements = sorted(state.placements)
