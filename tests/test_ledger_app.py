@@ -35,3 +35,14 @@ def test_match_with_an_as_of_before_the_latest_round_is_refused_before_any_withd
             mk.match(smaller, ledger=ledger, as_of="2026-09-03")
         assert len(ledger) == n_events
         assert mk.match(smaller, ledger=ledger, as_of="2026-09-17").round == 2
+
+
+def test_a_placement_cannot_be_withdrawn_at_a_time_before_it_was_accepted() -> None:
+    with Ledger(":memory:") as ledger:
+        ledger.record_round([_offer("v1", "n1")], at="2026-09-01")
+        ledger.accept("v1", "n1", at="2026-09-05")
+        with pytest.raises(mk.DecisionError, match=r"before the placement was accepted \(2026-09-05"):
+            ledger.withdraw("v1", "n1", by="volunteer", at="2026-09-03")
+        assert ledger.state(as_of="2026-09-06").placements == {("v1", "n1")}
+        event = ledger.withdraw("v1", "n1", by="volunteer", at="2026-09-05")  # the same moment
+        assert event.payload["ended"] == "placement"

@@ -25,7 +25,6 @@ from ._ledger_rules import (
     offered_pair,
     pair_text,
     require_in_time_order,
-    require_not_before,
     require_open,
     require_other_group,
 )
@@ -450,7 +449,12 @@ class Ledger:
                 return self._event_at(store, rec.seq)
             if rec.status == "accepted":
                 ended = "placement"
-                require_not_before(rec, volunteer_id, need_id, when, "withdraw")
+                accepted_at = format_time(self._event_at(store, rec.seq).at)
+                if format_time(when) < accepted_at:
+                    raise DecisionError(
+                        f"cannot withdraw {pair_text(volunteer_id, need_id)} at "
+                        f"{format_time(when)}: before the placement was accepted ({accepted_at})"
+                    )
             else:
                 require_open(rec, volunteer_id, need_id, when, "withdraw")
                 ended = "offer"
