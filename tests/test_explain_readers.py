@@ -239,3 +239,25 @@ def test_a_distance_near_the_radius_is_not_rounded_onto_it(
     r = mk.match(ds, as_of=DAY)
     assert en in r.explain("v1", "n1")
     assert ru in r.explain("v1", "n1", lang="ru")
+
+
+def test_a_volunteer_with_two_offers_is_told_each_and_its_alternatives() -> None:
+    ds = mk.Dataset(
+        volunteers=[vol("v1", max_placements=2)],
+        organisations=[org()],
+        needs=[need(f"n{k}") for k in range(1, 5)],
+    )
+    r = mk.match(ds, as_of=DAY, shortlist=1)
+    groups = [(p.need_id, [a.need_id for a in p.alternatives]) for p in r.proposals]
+    assert [len(alts) for _, alts in groups] == [1, 1]
+    (a, (b,)), (c, (d,)) = groups
+    assert r.why_unmatched("v1").text == (
+        f'You have 2 offers this round: "Задача {a}" (or instead "Задача {b}"); '
+        f'"Задача {c}" (or instead "Задача {d}").'
+    )
+    assert r.why_unmatched("v1", lang="ru").text == (
+        f"В этом раунде у вас 2 предложения: «Задача {a}» (или вместо неё «Задача {b}»); "
+        f"«Задача {c}» (или вместо неё «Задача {d}»)."
+    )
+    one = mk.match(ds.replace(needs=ds.needs[:1]), as_of=DAY)
+    assert one.why_unmatched("v1").text == 'You have an offer this round: "Задача n1".'

@@ -571,10 +571,13 @@ def why_unmatched(
     i = volunteer_index(view, volunteer_id, "why_unmatched")
     mine = view.proposals_of.get(volunteer_id, [])
     if mine:
-        titles = [result.dataset.need(p.need_id).title for p in mine]
-        n_alt = sum(len(p.alternatives) for p in mine)
+        ds = result.dataset
+        groups = [
+            (ds.need(p.need_id).title, [ds.need(a.need_id).title for a in p.alternatives])
+            for p in mine
+        ]
         return Diagnosis(
-            "volunteer", volunteer_id, "offered", lang, T.offered(titles, n_alt, lang)
+            "volunteer", volunteer_id, "offered", lang, T.offered(groups, lang)
         )
     reason = result.unmatched.get(volunteer_id)
     if reason is not None and reason.code in ("placed", "offer_budget"):

@@ -258,13 +258,27 @@ def competition(
     )
 
 
-def offered(titles: Sequence[str], n_alt: int, lang: str) -> str:
-    items = ", ".join(_q(t, lang) for t in titles)
-    if lang == "ru":
-        alt = f" и ещё {count(n_alt, 'option', 'ru')} на выбор" if n_alt else ""
-        return f"В этом раунде у вас есть предложение: {items}{alt}."
-    alt = f" and {count(n_alt, 'option', 'en')} to choose from" if n_alt else ""
-    return f"You have an offer this round: {items}{alt}."
+def offered(groups: Sequence[tuple[str, Sequence[str]]], lang: str) -> str:
+    """The volunteer's offers: each proposal's title and the alternatives they may take
+    instead (``groups`` holds ``(title, alternative titles)`` per proposal)."""
+    ru = lang == "ru"
+    word = " или " if ru else " or "
+    items = []
+    for title, alts in groups:
+        item = _q(title, lang)
+        if alts:
+            others = word.join(_q(a, lang) for a in alts)
+            item += f" (или вместо неё {others})" if ru else f" (or instead {others})"
+        items.append(item)
+    listed = "; ".join(items)
+    k = len(groups)
+    if ru:
+        if k == 1:
+            return f"В этом раунде у вас есть предложение: {listed}."
+        return f"В этом раунде у вас {count(k, 'offer', 'ru')}: {listed}."
+    if k == 1:
+        return f"You have an offer this round: {listed}."
+    return f"You have {count(k, 'offer', 'en')} this round: {listed}."
 
 
 def volunteer_state(code: str, details: Mapping[str, Any], lang: str) -> str:
