@@ -63,3 +63,15 @@ def test_a_frame_read_with_the_wrong_separator_is_one_problem(tmp_path: Path) ->
     [problem] = info.value.problems
     assert problem.source == "organisations DataFrame"
     assert "seems to use ';' between cells" in problem.message
+
+
+def test_frames_with_pandas_nullable_dtypes_read_missing_cells_as_not_given(tmp_path: Path) -> None:
+    """``read_csv(dtype_backend="numpy_nullable")`` or ``convert_dtypes()`` mark missing cells pd.NA."""
+    pd = pytest.importorskip("pandas")
+    ds = mk.datasets.tiny_city()
+    mk.save_dataset(ds, tmp_path)
+    frames = {kind: pd.read_csv(tmp_path / f"{kind}.csv", dtype_backend="numpy_nullable")
+              for kind in ("volunteers", "organisations", "needs")}
+    assert frames["needs"]["min_age"].isna().any()  # pd.NA cells, in Int64 and string columns
+    assert not ds.offers and not ds.requests
+    assert mk.dataset_from_frames(**frames) == mk.load_dataset(tmp_path) == ds

@@ -199,16 +199,30 @@ def field_names(model: type[BaseModel]) -> dict[str, str]:
 
 
 def is_blank(value: Any) -> bool:
-    """True for a cell that means "not given": empty text, None, NaN, pandas NA."""
+    """True for a cell that means "not given": empty text, None, NaN, pandas NA.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import numpy as np
+    >>> [is_blank(v) for v in (" ", None, float("nan"), pd.NA, pd.NaT, "x", 0, np.False_)]
+    [True, True, True, True, True, False, False, False]
+    """
     if value is None:
         return True
     if isinstance(value, str):
         return value.strip(_WHITESPACE) == ""
     if isinstance(value, float):
         return math.isnan(value)
-    try:  # pandas.NA, pandas.NaT and numpy NaN scalars
-        return bool(value != value)  # noqa: PLR0124 - NaN-like values differ from themselves
+    try:  # pandas.NaT and numpy NaN scalars differ from themselves
+        differs = value != value  # noqa: PLR0124
     except (TypeError, ValueError):
+        return False
+    try:
+        return bool(differs)
+    except TypeError:  # pandas.NA (the nullable dtypes' "missing"): NA != NA is NA
+        return differs is value
+    except ValueError:  # an array
         return False
 
 
