@@ -65,6 +65,21 @@ def test_a_frame_read_with_the_wrong_separator_is_one_problem(tmp_path: Path) ->
     assert "seems to use ';' between cells" in problem.message
 
 
+def test_a_frame_row_of_empty_cells_is_ignored_as_in_a_csv_file(tmp_path: Path) -> None:
+    """A spreadsheet read by pandas often ends in rows of NaN; the CSV reader skips such rows."""
+    pd = pytest.importorskip("pandas")
+    text = "id,name,kind,registered,vets_causes\no1,Paws,cso,true,animals\n,,,,\n"
+    (tmp_path / "organisations.csv").write_text(text, encoding="utf-8")
+    frame = pd.read_csv(tmp_path / "organisations.csv").astype(object)
+    frame.loc[len(frame)] = [None, "", float("nan"), pd.NA, []]
+    assert len(frame) == 3
+    from_frames = mk.dataset_from_frames(organisations=frame)
+    (tmp_path / "volunteers.csv").write_text("id\n", encoding="utf-8")
+    (tmp_path / "needs.csv").write_text("id,organisation_id,title,capacity,status\n", encoding="utf-8")
+    assert from_frames == mk.load_dataset(tmp_path)
+    assert [o.id for o in from_frames.organisations] == ["o1"]
+
+
 def test_frames_with_pandas_nullable_dtypes_read_missing_cells_as_not_given(tmp_path: Path) -> None:
     """``read_csv(dtype_backend="numpy_nullable")`` or ``convert_dtypes()`` mark missing cells pd.NA."""
     pd = pytest.importorskip("pandas")

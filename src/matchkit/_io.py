@@ -36,6 +36,7 @@ from ._io_csv import (
     check_header,
     columns,
     field_names,
+    is_blank,
     read_csv_table,
     record_from_cells,
     wrong_separator,
@@ -444,6 +445,13 @@ def _relocate(
 
 
 # -- DataFrames -------------------------------------------------------------------------------
+def _blank_cell(value: Any) -> bool:
+    """A cell of a frame that gives nothing: blank text, None, NaN or an empty list."""
+    if isinstance(value, (list, tuple)):
+        return not value
+    return is_blank(value)
+
+
 def _pandas() -> Any:
     try:
         import pandas  # type: ignore[import-untyped,unused-ignore]
@@ -463,7 +471,8 @@ def dataset_from_frames(
 
     Columns are the CSV columns (docs/schema.md): sets as ``;``-separated text or as lists,
     places as two number columns, booleans as booleans or true/false text, NaN/None for
-    "not given". A missing frame means no records of that kind.
+    "not given". A row whose cells are all empty is ignored, as in a CSV file. A missing
+    frame means no records of that kind.
 
     Raises
     ------
@@ -523,6 +532,8 @@ def dataset_from_frames(
         required = {c.field for c in columns(MODELS[kind]) if c.required}
         out.complete = not (required & skip)
         for pos, values in enumerate(frame.itertuples(index=False, name=None)):
+            if all(_blank_cell(v) for v in values):
+                continue  # as in a CSV file: such rows (an export's trailing NaN rows) are no records
             cells = {h: v for h, v in zip(header, values) if h not in skip}
             record, bad = record_from_cells(
                 MODELS[kind], cells, source=source, row=pos, problems=problems
