@@ -239,3 +239,29 @@ def test_policy_rules_refuse_thresholds_that_would_crash_or_match_everything(
 def test_only_card_numbers_make_a_route_look_personal(route: str, personal: bool) -> None:
     found = mk.check_policies(_money_need(account_route=route), as_of="2027-05-01")
     assert ("money-route-looks-personal" in {f.code for f in found}) is personal
+
+
+def test_a_need_changed_since_its_vetting_is_not_opened() -> None:
+    orgs = [
+        {"id": "club", "name": "Club", "kind": "cso", "registered": False},
+        {"id": "eco", "name": "Eco", "kind": "cso", "registered": True,
+         "vets_causes": ["environment"]},
+        {"id": "vc", "name": "Centre", "kind": "volunteer_centre", "registered": True},
+    ]  # fmt: skip
+    need = {"id": "n1", "organisation_id": "club", "title": "Trees", "remote": True,
+            "capacity": 2, "causes": ["environment"], "status": "idea"}  # fmt: skip
+    ds = mk.vet_need(
+        mk.Dataset(organisations=orgs, needs=[need]), "n1", by="eco", reason="checked"
+    )
+    # since then, the need also works with children: eco has no expertise for that
+    changed = ds.replace(needs=[ds.need("n1").model_copy(update={"causes": ("children", "environment")})])
+    ledger = mk.Ledger(":memory:")
+    with pytest.raises(mk.DecisionError, match=r"vetting by 'eco' does not hold .* 'children'.* have 'vc' check it"):
+        mk.open_need(changed, "n1", by="club", reason="dates fixed", ledger=ledger)
+    assert len(ledger) == 0
+    assert mk.open_need(ds, "n1", by="club", reason="dates fixed").need("n1").status.value == "open"
+    # the vetter and the club both unregistered: the same as the policy check says
+    unreg = ds.replace(organisations=[dict(o, registered=False) for o in orgs[:2]] + orgs[2:])
+    assert "unregistered-not-vetted-by-registered" in {f.code for f in mk.check_policies(unreg, as_of="2027-01-01")}
+    with pytest.raises(mk.DecisionError, match="is not registered"):
+        mk.open_need(unreg, "n1", by="club", reason="dates fixed")

@@ -364,8 +364,10 @@ def open_need(
 ) -> Dataset:
     """Open a ``vetted`` need for matching: a new dataset where it is ``open``.
 
-    ``by`` is the need's organisation, its vetter or a volunteer centre. Parameters, ledger
-    and errors as in :func:`vet_need`.
+    ``by`` is the need's organisation, its vetter or a volunteer centre. The vetting must
+    hold for the need as it is now: a need whose ``vetted_by`` may not vet it (its causes
+    changed since it was vetted, say) is refused, as the policy checks would hold it back.
+    Parameters, ledger and errors as in :func:`vet_need`.
 
     Examples
     --------
@@ -385,8 +387,29 @@ def open_need(
             "vet it with vet_need first"
         )
     _check_actor(dataset, need, by, "open", volunteer_ok=False)
+    if need.status is NeedStatus.VETTED and need.vetted_by is not None:
+        _check_vetting_holds(dataset, need)
     return _move(
         dataset, need, NeedStatus.OPEN, {}, by=by, reason=reason, ledger=ledger, at=at
+    )
+
+
+def _check_vetting_holds(dataset: Dataset, need: Need) -> None:
+    """Refuse to open a need its vetter may not vet as it is now (say its causes changed
+    since, or the vetter lost its expertise): the policy checks would hold it back."""
+    vetter = _org(dataset, need.vetted_by or "", "vetting organisation")
+    why = why_not_vetter(vetter, need, owner=dataset.organisation(need.organisation_id))
+    if why is None:
+        return
+    others = vetters_for(dataset, need.id)
+    who = (
+        f"have {', '.join(repr(o) for o in others)} check it and name it in vetted_by"
+        if others
+        else "add a volunteer centre or an organisation whose vets_causes cover its causes"
+    )
+    raise DecisionError(
+        f"need {need.id!r} cannot be opened: its vetting by {vetter.id!r} does not hold for "
+        f"the need as it is now ({why}); {who}, or close it"
     )
 
 
