@@ -46,3 +46,21 @@ def test_a_placement_cannot_be_withdrawn_at_a_time_before_it_was_accepted() -> N
         assert ledger.state(as_of="2026-09-06").placements == {("v1", "n1")}
         event = ledger.withdraw("v1", "n1", by="volunteer", at="2026-09-05")  # the same moment
         assert event.payload["ended"] == "placement"
+
+
+def test_a_closed_ledger_says_so_for_every_read_and_write(tmp_path) -> None:
+    ledger = Ledger(tmp_path / "l.sqlite")
+    ledger.record_round([_offer("v1", "n1")], at="2026-09-01")
+    ledger.close()
+    for use in (
+        lambda: ledger.state(as_of="2026-09-02"),
+        lambda: list(ledger.events()),
+        lambda: len(ledger),
+        lambda: ledger.export_jsonl(tmp_path / "e.jsonl"),
+        lambda: ledger.integrity_check(),
+        lambda: ledger.accept("v1", "n1", at="2026-09-02"),
+        lambda: ledger.batch(),
+    ):
+        with pytest.raises(InvalidInputError, match=r"l\.sqlite.* is closed; open it again"):
+            use()
+    assert repr(ledger).endswith("closed)")

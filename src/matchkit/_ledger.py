@@ -134,7 +134,7 @@ class Ledger:
         self.close()
 
     def __len__(self) -> int:
-        return self._store.count()
+        return self._open().count()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self)} events"
@@ -636,8 +636,7 @@ class Ledger:
         >>> sorted(ledger.state(as_of="2026-03-03").placements)
         [('v1', 'n1')]
         """
-        if self._closed:
-            raise InvalidInputError(f"ledger {self.path!r} is closed")
+        self._open()
         return self._batch()
 
     @contextmanager
@@ -650,9 +649,15 @@ class Ledger:
             raise
 
     def _write(self) -> AbstractContextManager[Store]:
+        return self._open().write()
+
+    def _open(self) -> Store:
+        """The store, or a clear error once the ledger is closed (not sqlite3's own)."""
         if self._closed:
-            raise InvalidInputError(f"ledger {self.path!r} is closed")
-        return self._store.write()
+            raise InvalidInputError(
+                f"ledger {self.path!r} is closed; open it again with Ledger(path) to use it"
+            )
+        return self._store
 
     def _replayed(self, store: Store) -> Replayer:
         """The replayer, fed with the events committed since it last read (call in a transaction).
@@ -688,8 +693,8 @@ class Ledger:
         frozenset()
         """
         when = parse_time(as_of, name="as_of")
-        with self._store.read() as _:
-            return self._replayed(self._store).state(when)
+        with self._open().read() as store:
+            return self._replayed(store).state(when)
 
     def events(
         self,
@@ -722,12 +727,12 @@ class Ledger:
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
-        rows = self._store.rows(" AND ".join(where), params).fetchall()
+        rows = self._open().rows(" AND ".join(where), params).fetchall()
         return (row_to_event(r) for r in rows)
 
     def _primary_offers(self, rnd: int) -> list[tuple[str, str]]:
         """The pairs offered in round ``rnd`` as proposals (not shortlist alternatives)."""
-        return self._store.primary_offers(rnd)
+        return self._open().primary_offers(rnd)
 
     def export_jsonl(self, path: str | os.PathLike[str]) -> int:
         """Write every event to a JSONL file, atomically; return the number of events.
@@ -747,7 +752,7 @@ class Ledger:
         >>> n, len(s.rounds)
         (1, 1)
         """
-        return write_jsonl(self._store, path)
+        return write_jsonl(self._open(), path)
 
     @staticmethod
     def read_jsonl(path: str | os.PathLike[str]) -> list[LedgerEvent]:
@@ -793,7 +798,7 @@ class Ledger:
         >>> Ledger(":memory:").integrity_check()
         'ok'
         """
-        return self._store.integrity()
+        return self._open().integrity()
 
 
 # matchkit/__init__ renames the module of public classes to "matchkit"; list them so that
