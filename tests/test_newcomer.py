@@ -90,3 +90,14 @@ def test_frames_with_pandas_nullable_dtypes_read_missing_cells_as_not_given(tmp_
     assert frames["needs"]["min_age"].isna().any()  # pd.NA cells, in Int64 and string columns
     assert not ds.offers and not ds.requests
     assert mk.dataset_from_frames(**frames) == mk.load_dataset(tmp_path) == ds
+
+
+def test_a_required_frame_cell_holding_pandas_na_is_named_as_missing() -> None:
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"id": ["o1", pd.NA], "name": ["Paws", "Hall"], "kind": ["cso", "cso"],
+                          "registered": [True, pd.NA]}).astype({"id": "string", "registered": "boolean"})
+    with pytest.raises(mk.InvalidDatasetError) as info:
+        mk.dataset_from_frames(organisations=frame)
+    assert [(p.row, p.field) for p in info.value.problems] == [(1, "id"), (1, "registered")]
+    assert all("is required but missing" in p.message for p in info.value.problems)
+    assert "missing; add it" in str(info.value)

@@ -534,7 +534,8 @@ def dataset_from_frames(
         for pos, values in enumerate(frame.itertuples(index=False, name=None)):
             if all(_blank_cell(v) for v in values):
                 continue  # as in a CSV file: such rows (an export's trailing NaN rows) are no records
-            cells = {h: v for h, v in zip(header, values) if h not in skip}
+            # A blank cell (NaN, pandas.NA, None) is "not given": None, as problems show it.
+            cells = {h: None if is_blank(v) else v for h, v in zip(header, values) if h not in skip}
             record, bad = record_from_cells(
                 MODELS[kind], cells, source=source, row=pos, problems=problems
             )
