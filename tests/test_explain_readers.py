@@ -261,3 +261,43 @@ def test_a_volunteer_with_two_offers_is_told_each_and_its_alternatives() -> None
     )
     one = mk.match(ds.replace(needs=ds.needs[:1]), as_of=DAY)
     assert one.why_unmatched("v1").text == 'You have an offer this round: "Задача n1".'
+
+
+def test_a_volunteer_at_the_weekly_limit_is_not_told_of_offers_waiting() -> None:
+    ds = mk.Dataset(
+        volunteers=[vol("v1")],
+        organisations=[org()],
+        needs=[need(f"n{k}") for k in range(1, 4)],
+    )
+    ledger = mk.Ledger(":memory:")
+    budget = mk.OfferBudget(max_open=1, max_per_week=1)
+    first = mk.match(ds, as_of=DAY, ledger=ledger, budget=budget, at="2026-09-01")
+    ledger.reject("v1", first.proposals[0].need_id, at="2026-09-02")
+    r = mk.match(ds, as_of="2026-09-02", ledger=ledger, budget=budget, at="2026-09-02")
+    reason = r.unmatched["v1"]
+    assert reason.code == "offer_budget" and reason.details["open_offers"] == 0
+    assert "weekly limit" in reason.message and "until they answer" not in reason.message
+    d = r.why_unmatched("v1")
+    assert d.text == (
+        "You have had as many offers in the past 7 days as the weekly limit allows (1); "
+        "new offers come once a week has passed since them."
+    )
+    assert "недельный лимит (1)" in r.why_unmatched("v1", lang="ru").text
+
+
+@pytest.mark.parametrize(
+    ("n", "en", "ru"),
+    [
+        (1, "You have 1 offer waiting for your answer; new offers come once you answer it.",
+         "У вас есть 1 предложение, которое ждёт ответа; новые придут, когда вы на него ответите."),
+        (3, "You have 3 offers waiting for your answer; new offers come once you answer them.",
+         "У вас есть 3 предложения, которые ждут ответа; новые придут, когда вы на них ответите."),
+        (21, "You have 21 offers waiting for your answer; new offers come once you answer them.",
+         "У вас есть 21 предложение, которое ждёт ответа; новые придут, когда вы на них ответите."),
+    ],
+)  # fmt: skip
+def test_offers_waiting_agree_with_their_number(n: int, en: str, ru: str) -> None:
+    from matchkit._diagnostics_texts import volunteer_state
+
+    assert volunteer_state("offer_budget", {"open_offers": n}, "en") == en
+    assert volunteer_state("offer_budget", {"open_offers": n}, "ru") == ru

@@ -581,13 +581,22 @@ def why_unmatched(
         )
     reason = result.unmatched.get(volunteer_id)
     if reason is not None and reason.code in ("placed", "offer_budget"):
+        state = dict(reason.details)
+        budget: Any = result.context.get("budget")
+        # (room for more open offers: the weekly limit is what binds)
+        if (
+            reason.code == "offer_budget"
+            and budget is not None
+            and int(state.get("open_offers", 0)) < budget.max_open
+        ):
+            state["weekly_limit"] = int(budget.max_per_week)
         return Diagnosis(
             "volunteer",
             volunteer_id,
             reason.code,
             lang,
-            T.volunteer_state(reason.code, reason.details, lang),
-            details=dict(reason.details),
+            T.volunteer_state(reason.code, state, lang),
+            details=state,
         )
     enc = view.enc
     decided = _decided(result, view)

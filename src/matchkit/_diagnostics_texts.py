@@ -291,11 +291,27 @@ def volunteer_state(code: str, details: Mapping[str, Any], lang: str) -> str:
             if ru
             else f"You are already placed as many times as you asked for ({n})."
         )
-    k = count(int(details.get("open_offers", 0)), "offer", lang)
+    n = int(details.get("open_offers", 0))
+    if details.get("weekly_limit"):
+        week = int(details["weekly_limit"])
+        return (
+            f"За последние 7 дней вы уже получили столько предложений, сколько допускает "
+            f"недельный лимит ({week}); новые придут, когда с тех пор пройдёт неделя."
+            if ru
+            else f"You have had as many offers in the past 7 days as the weekly limit allows "
+            f"({week}); new offers come once a week has passed since them."
+        )
+    k = count(n, "offer", lang)
+    if ru:
+        one = n % 10 == 1 and n % 100 != 11  # (21 предложение, которое ждёт)
+        which, waits = ("которое", "ждёт") if one else ("которые", "ждут")
+        it = "него" if n == 1 else "них"
+        return (
+            f"У вас есть {k}, {which} {waits} ответа; новые придут, когда вы на {it} ответите."
+        )
     return (
-        f"У вас есть предложения, ждущие ответа ({k}): новые придут, когда вы на них ответите."
-        if ru
-        else f"You have {k} waiting for your answer; new offers come once you answer them."
+        f"You have {k} waiting for your answer; new offers come once you answer "
+        f"{'it' if n == 1 else 'them'}."
     )
 
 

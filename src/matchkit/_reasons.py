@@ -103,9 +103,14 @@ def _unmatched_text(code: int, k: int) -> str:
             "open; they are offered once that is fixed"
         )
     if code == 4:
+        if k == 0:  # (no open offer, so the weekly limit binds)
+            return (
+                "the weekly limit of offers is reached; new offers come once a week has "
+                "passed since the earlier ones"
+            )
         return (
-            f"their offer budget is used up ({k} open offer(s) or the "
-            "weekly limit reached); new offers wait until they answer"
+            f"their offer budget is used up ({k} open offer(s) awaiting their answer, or "
+            "the weekly limit reached); new offers come once they answer or the week is over"
         )
     return (
         f"their {k} acceptable need(s) went to volunteers who fit "
