@@ -94,7 +94,8 @@ def save_dataset(
     Returns
     -------
     tuple of Path
-        The three files written.
+        The files written: volunteers, organisations and needs, then offers and requests
+        when the dataset holds any.
 
     Raises
     ------
