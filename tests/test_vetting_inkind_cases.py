@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
 
 import matchkit as mk
 from matchkit.cli import main
+from matchkit.testing import AS_OF, datasets
 
 ORGS = [
     {"id": "shop", "name": "Bakery", "kind": "business", "registered": True},
@@ -265,3 +267,27 @@ def test_a_need_changed_since_its_vetting_is_not_opened() -> None:
     assert "unregistered-not-vetted-by-registered" in {f.code for f in mk.check_policies(unreg, as_of="2027-01-01")}
     with pytest.raises(mk.DecisionError, match="is not registered"):
         mk.open_need(unreg, "n1", by="club", reason="dates fixed")
+
+
+@settings(max_examples=60, deadline=None)
+@given(datasets(max_volunteers=0, max_needs=3, inkind=True, max_requests=5))
+def test_requests_held_back_are_as_if_left_out(ds: mk.Dataset) -> None:
+    day = AS_OF
+
+    def waits(r: mk.InkindRequest) -> bool:
+        if r.need_id is None:
+            return False
+        n = ds.need(r.need_id)
+        over = n.end_date is not None and n.end_date < day
+        return n.status in (mk.NeedStatus.CLOSED, mk.NeedStatus.IDEA) or over
+
+    held = {r.id for r in ds.requests if waits(r)}
+    got = mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of=day, needs=ds.needs)
+    rest = [r for r in ds.requests if r.id not in held]
+    alone = mk.match_inkind(ds.offers, rest, ds.organisations, as_of=day)
+    assert not {a.request_id for a in got.allocations} & held
+    assert not {x.request_id for x in got.late} & held
+    assert held <= set(got.reasons)
+    assert got.late == alone.late
+    assert sum(a.quantity for a in got.allocations) == sum(a.quantity for a in alone.allocations)
+    assert {k: v for k, v in got.reasons.items() if k not in held} == dict(alone.reasons)
