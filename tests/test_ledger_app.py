@@ -64,3 +64,88 @@ def test_a_closed_ledger_says_so_for_every_read_and_write(tmp_path) -> None:
         with pytest.raises(InvalidInputError, match=r"l\.sqlite.* is closed; open it again"):
             use()
     assert repr(ledger).endswith("closed)")
+
+
+def test_threads_of_a_web_app_share_one_ledger_object(tmp_path) -> None:
+    import threading
+    from collections import Counter
+
+    ledger = Ledger(tmp_path / "l.sqlite")
+    n_threads, per_thread = 6, 15
+    offers = [_offer(f"t{t}-v{j}", f"t{t}-n{j}") for t in range(n_threads) for j in range(per_thread)]
+    offers += [Offer(volunteer_id=f"h{t}", need_id="hot", score=0.5, capacity=2, max_placements=1)
+               for t in range(n_threads)]
+    ledger.record_round(offers, at="2026-09-01")
+    outcomes: Counter[str] = Counter()
+    errors: list[BaseException] = []
+    start = threading.Barrier(n_threads)
+
+    def answer(t: int) -> None:
+        try:
+            start.wait()
+            for j in range(per_thread):
+                if j % 2:
+                    ledger.accept(f"t{t}-v{j}", f"t{t}-n{j}", at="2026-09-02")
+                else:
+                    ledger.reject(f"t{t}-v{j}", f"t{t}-n{j}", at="2026-09-02")
+                ledger.state(as_of="2026-09-02")
+            try:
+                with ledger.batch():  # other threads wait for it to end
+                    ledger.accept(f"h{t}", "hot", at="2026-09-02")
+                outcomes["hot"] += 1
+            except mk.DecisionError:
+                outcomes["full"] += 1
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=answer, args=(t,)) for t in range(n_threads)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    assert outcomes == {"hot": 2, "full": n_threads - 2}
+    state = ledger.state(as_of="2026-09-03")
+    assert len(state.placements) == n_threads * (per_thread // 2) + 2
+    assert len(state.rejected) == n_threads * (per_thread - per_thread // 2)
+    ledger.close()
+    with Ledger(tmp_path / "l.sqlite") as again:
+        assert again.state(as_of="2026-09-03") == state
+
+
+def test_a_round_planned_in_a_worker_thread_uses_the_app_s_ledger() -> None:
+    import threading
+
+    ledger = Ledger(":memory:")
+    results: list[object] = []
+    worker = threading.Thread(
+        target=lambda: results.append(mk.match(tiny_city(), ledger=ledger, as_of="2026-09-01"))
+    )
+    worker.start()
+    worker.join()
+    assert len(results) == 1
+    assert ledger.state(as_of="2026-09-02").rounds[0].n_offers > 0
+    ledger.close()
+
+
+def test_a_thread_waits_for_another_thread_s_batch_at_most_the_timeout(tmp_path) -> None:
+    import threading
+
+    ledger = Ledger(tmp_path / "l.sqlite", timeout=0.2)
+    ledger.record_round([_offer("v1", "n1"), _offer("v2", "n2")], at="2026-09-01")
+    seen: list[BaseException] = []
+    with ledger.batch():
+        ledger.accept("v1", "n1", at="2026-09-02")
+
+        def other() -> None:
+            try:
+                ledger.accept("v2", "n2", at="2026-09-02")
+            except mk.MatchkitError as err:
+                seen.append(err)
+
+        th = threading.Thread(target=other)
+        th.start()
+        th.join()
+    assert len(seen) == 1 and "busy" in str(seen[0]) and "timeout" in str(seen[0])
+    assert ledger.accept("v2", "n2", at="2026-09-02").kind.value == "accepted"
+    ledger.close()

@@ -8,15 +8,17 @@ accepted placements stay, rejected pairs never return. See ``docs/ledger.md``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from ._exceptions import DecisionError, InvalidInputError, check_choice
+from ._exceptions import DecisionError, InvalidInputError, MatchkitError, check_choice
 from ._ledger_rules import (
     Offer,
     check_offers,
@@ -59,6 +61,19 @@ _payload_text = json.JSONEncoder(sort_keys=True, allow_nan=False).encode
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 TimeLike = datetime | date | str | None
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _one_thread_at_a_time(method: _F) -> _F:
+    """Run the method holding the ledger's lock: threads sharing one ``Ledger`` take
+    turns on its connection (and a batch holds it to its end)."""
+
+    @functools.wraps(method)
+    def locked(self: Ledger, *args: Any, **kwargs: Any) -> Any:
+        with self._turn():
+            return method(self, *args, **kwargs)
+
+    return locked  # type: ignore[return-value]
 
 
 class Ledger:
@@ -70,7 +85,8 @@ class Ledger:
         The SQLite file (created if missing, replayed if it exists); ``":memory:"`` keeps
         the ledger in memory (tests).
     timeout : float, default 30.0
-        Seconds to wait for another process's write to finish before giving up.
+        Seconds to wait for another process's write to finish before giving up (and for
+        another thread's call, when threads share this object).
 
     Raises
     ------
@@ -94,6 +110,7 @@ class Ledger:
         self, path: str | os.PathLike[str] = "matches.sqlite", *, timeout: float = 30.0
     ) -> None:
         self._store = Store(path, timeout=timeout)
+        self._lock = threading.RLock()  # (one thread at a time on the connection)
         self._closed = False
         self._replayer = Replayer()
         self._tip: tuple[Any, ...] | None = None  # the last event the replayer read
@@ -106,6 +123,7 @@ class Ledger:
         """The file the ledger lives in (``":memory:"`` for an in-memory ledger)."""
         return self._store.path
 
+    @_one_thread_at_a_time
     def close(self) -> None:
         """Close the file. Every decision already returned is on disk; closing adds nothing.
 
@@ -133,6 +151,7 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @_one_thread_at_a_time
     def __len__(self) -> int:
         return self._open().count()
 
@@ -142,6 +161,7 @@ class Ledger:
 
     # ---- rounds ----------------------------------------------------------------------
 
+    @_one_thread_at_a_time
     def record_round(
         self,
         offers: Iterable[Offer | Mapping[str, Any] | Any],
@@ -302,6 +322,7 @@ class Ledger:
 
     # ---- decisions -------------------------------------------------------------------
 
+    @_one_thread_at_a_time
     def accept(
         self, volunteer_id: str, need_id: str, *, at: TimeLike = None
     ) -> LedgerEvent:
@@ -364,6 +385,7 @@ class Ledger:
                 need_id=need_id,
             )
 
+    @_one_thread_at_a_time
     def reject(
         self,
         volunteer_id: str,
@@ -411,6 +433,7 @@ class Ledger:
                 payload=payload,
             )
 
+    @_one_thread_at_a_time
     def withdraw(
         self,
         volunteer_id: str,
@@ -470,6 +493,7 @@ class Ledger:
                 payload=payload,
             )
 
+    @_one_thread_at_a_time
     def expire(self, as_of: TimeLike = None) -> int:
         """Record as expired every open offer whose expiry is at or before ``as_of``.
 
@@ -509,6 +533,7 @@ class Ledger:
         )
         return len(due)
 
+    @_one_thread_at_a_time
     def record_need_transition(
         self,
         need_id: str,
@@ -619,7 +644,7 @@ class Ledger:
         Each decision inside is still checked and all or nothing on its own (a refused one
         raises and writes nothing, the others stay); the batch commits when the block ends
         without an error escaping it, and writes nothing at all if one does. Other
-        processes wait for the batch to end. Use it to record a whole round of answers.
+        processes, and other threads using this object, wait for the batch to end. Use it to record a whole round of answers.
 
         Examples
         --------
@@ -641,12 +666,27 @@ class Ledger:
 
     @contextmanager
     def _batch(self) -> Iterator[Store]:
+        with self._turn():  # (other threads wait for the batch to end, as processes do)
+            try:
+                with self._open().batch() as store:
+                    yield store
+            except BaseException:
+                self._replayer = Replayer()  # it may have read events that were rolled back
+                raise
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """Hold the lock, waiting for another thread's call or batch at most ``timeout``."""
+        if not self._lock.acquire(timeout=self._store.timeout):
+            raise MatchkitError(
+                f"ledger {self.path!r} is busy: another thread has used this Ledger object "
+                f"for over {self._store.timeout:g} s; nothing was done. Try again when it "
+                "is done, or open the ledger with a longer timeout (Ledger(path, timeout=...))"
+            )
         try:
-            with self._store.batch() as store:
-                yield store
-        except BaseException:
-            self._replayer = Replayer()  # it may have read events that were rolled back
-            raise
+            yield
+        finally:
+            self._lock.release()
 
     def _write(self) -> AbstractContextManager[Store]:
         return self._open().write()
@@ -684,6 +724,7 @@ class Ledger:
 
     # ---- reading ---------------------------------------------------------------------
 
+    @_one_thread_at_a_time
     def state(self, as_of: TimeLike = None) -> LedgerState:
         """Replay the log into a :class:`LedgerState` judged at ``as_of`` (default: now).
 
@@ -696,6 +737,7 @@ class Ledger:
         with self._open().read() as store:
             return self._replayed(store).state(when)
 
+    @_one_thread_at_a_time
     def events(
         self,
         *,
@@ -730,10 +772,12 @@ class Ledger:
         rows = self._open().rows(" AND ".join(where), params).fetchall()
         return (row_to_event(r) for r in rows)
 
+    @_one_thread_at_a_time
     def _primary_offers(self, rnd: int) -> list[tuple[str, str]]:
         """The pairs offered in round ``rnd`` as proposals (not shortlist alternatives)."""
         return self._open().primary_offers(rnd)
 
+    @_one_thread_at_a_time
     def export_jsonl(self, path: str | os.PathLike[str]) -> int:
         """Write every event to a JSONL file, atomically; return the number of events.
 
@@ -790,6 +834,7 @@ class Ledger:
             return replay_events(read_jsonl_rows(source), as_of=as_of)
         return replay_events(source, as_of=as_of)
 
+    @_one_thread_at_a_time
     def integrity_check(self) -> str:
         """SQLite's ``PRAGMA integrity_check`` of the file (``"ok"`` when sound).
 

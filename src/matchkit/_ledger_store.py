@@ -91,8 +91,9 @@ class Store:
                 f"ledger path {self.path!r} is a directory; give a file name"
             )
         try:
+            # (a Ledger shared by threads serialises their calls itself)
             self.conn = sqlite3.connect(
-                self.path, timeout=timeout, isolation_level=None
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as err:
             raise InvalidInputError(
