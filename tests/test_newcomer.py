@@ -61,7 +61,7 @@ def test_a_frame_read_with_the_wrong_separator_is_one_problem(tmp_path: Path) ->
     with pytest.raises(mk.InvalidDatasetError) as info:
         mk.dataset_from_frames(organisations=frame, needs=needs)
     [problem] = info.value.problems
-    assert problem.source == "organisations DataFrame"
+    assert (problem.source, problem.row) == ("organisations DataFrame", None)
     assert "seems to use ';' between cells" in problem.message
 
 

@@ -523,7 +523,7 @@ def dataset_from_frames(
             )
             continue
         header = [str(c) for c in frame.columns]
-        wrong = wrong_separator(header, MODELS[kind], source)
+        wrong = wrong_separator(header, MODELS[kind], source, row=None)
         if wrong is not None:  # read_csv without sep=";" (or "\t"): one run-together column
             problems.append(wrong)
             out.complete = False

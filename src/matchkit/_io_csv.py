@@ -544,7 +544,9 @@ def _cell_id(header: list[str], row: list[str]) -> str | None:
 _SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'"}
 
 
-def wrong_separator(header: list[str], model: type[BaseModel], source: str) -> Problem | None:
+def wrong_separator(
+    header: list[str], model: type[BaseModel], source: str, *, row: int | None = 1
+) -> Problem | None:
     """The problem of a header whose cells are separated by another character than ',', or None.
 
     A file saved with ``;`` between cells (a spreadsheet in a locale whose decimal mark is
@@ -572,7 +574,7 @@ def wrong_separator(header: list[str], model: type[BaseModel], source: str) -> P
                 "between cells, and matchkit's CSV files use ','; save the file as CSV with "
                 "commas (in a spreadsheet: 'CSV UTF-8 (Comma delimited)')",
                 source=source,
-                row=1,
+                row=row,  # the header line; None for a DataFrame, whose rows are records
             )
     return None
 
