@@ -563,9 +563,21 @@ def test_the_largest_quantities_and_notice_are_matched() -> None:
     res = mk.match_inkind([offer], [soon, later], ORGS, as_of="2027-03-01")
     assert [(a.request_id, a.quantity) for a in res.allocations] == [("far", 1)]
     assert res.late[0].latest_send == soon.needed_by - timedelta(days=3650)
-    more = later.model_copy(update={"quantity": 2})  # 2**31 units in all
+    # 2**31 units in all, but the late request fits no offer: it does not count
+    more = later.model_copy(update={"quantity": 2})
+    res = mk.match_inkind([offer], [soon, more], ORGS, as_of="2027-03-01")
+    assert [(a.request_id, a.quantity) for a in res.allocations] == [("far", 2)]
+    # two requests that fit, 2**31 units in all
+    half = later.model_copy(update={"quantity": 2**30})
+    other = half.model_copy(update={"id": "other"})
     with pytest.raises(mk.InvalidDatasetError, match="ask for 2147483648 units in all"):
-        mk.match_inkind([offer], [soon, more], ORGS, as_of="2027-03-01")
+        mk.match_inkind([offer], [half, other], ORGS, as_of="2027-03-01")
+    # a request far beyond its one small offer counts as what that offer holds
+    small = offer.model_copy(update={"id": "small", "quantity": 5})
+    res = mk.match_inkind([small], [half, other.model_copy(update={"quantity": 2**31 - 1})],
+                          ORGS, as_of="2027-03-01")
+    assert sum(a.quantity for a in res.allocations) == 5
+    assert "covered" in res.reasons["far"] and "covered" in res.reasons["other"]
 
 
 def test_a_huge_number_in_a_file_names_the_file_line_and_field(tmp_path) -> None:

@@ -674,20 +674,27 @@ def _transport(
     """Units sent along each compatible pair: the most units coverable (min-cost flow).
 
     Nodes: requests ``0..R-1``, offers ``R..R+O-1``, one sink ``R+O``. Arcs: each pair
-    (capacity: the request's quantity, cost 0), each offer to the sink (its quantity, cost
-    0), each request straight to the sink (its quantity, cost 1: units left uncovered).
+    (capacity: what the request sends, cost 0), each offer to the sink (its quantity, cost
+    0), each request straight to the sink (what it sends, cost 1: units left uncovered).
+    A request sends its quantity, or what its fitting offers hold in all if that is less.
     """
     from .solvers import min_cost_flow
 
     n_r, n_o = len(reqs), len(offs)
-    qr = np.array([r.quantity for r in reqs], dtype=np.int64)
     qo = np.array([o.quantity for o in offs], dtype=np.int64)
+    # A request sends at most what its fitting offers hold in all (none without any): a
+    # large request no offer fits, or one far beyond its offers, does not count to the
+    # solver's limit.
+    reach = np.zeros(n_r, dtype=np.int64)
+    np.add.at(reach, pairs_r, qo[pairs_o])
+    qr = np.minimum(np.array([r.quantity for r in reqs], dtype=np.int64), reach)
     if int(qr.sum()) > np.iinfo(np.int32).max:
         raise InvalidDatasetError(
             [
                 Problem(
-                    f"requests ask for {int(qr.sum())} units in all; in-kind matching handles "
-                    "at most 2**31 - 1; split the requests into batches",
+                    f"the requests that fit some offer ask for {int(qr.sum())} units in all "
+                    "(counting each at most what its fitting offers hold); in-kind matching "
+                    "handles at most 2**31 - 1: split the requests into batches",
                     source="requests",
                 )
             ],
