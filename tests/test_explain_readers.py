@@ -16,7 +16,7 @@ import pytest
 import matchkit as mk
 from matchkit._city import CHECKS, SKILLS
 from matchkit._texts import tag_label
-from matchkit.datasets import DEFAULT_CAUSES, DEFAULT_LANGUAGES, NYC_CAUSES
+from matchkit.datasets import DEFAULT_CAUSES, DEFAULT_LANGUAGES, NYC_CAUSES, tiny_city
 
 DAY = date(2026, 9, 1)
 HOME = {"lat": 55.79, "lon": 49.12}
@@ -301,3 +301,33 @@ def test_offers_waiting_agree_with_their_number(n: int, en: str, ru: str) -> Non
 
     assert volunteer_state("offer_budget", {"open_offers": n}, "en") == en
     assert volunteer_state("offer_budget", {"open_offers": n}, "ru") == ru
+
+
+# -- errors ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny() -> mk.MatchResult:
+    return mk.match(tiny_city(), as_of=DAY)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda r: r.explain("n1", "v1"), "'n1' is a need id, not a volunteer id; pass the volunteer id first"),
+        (lambda r: r.explanation("v1", "v2"), "'v2' is a volunteer id, not a need id"),
+        (lambda r: r.why_unmatched("n1"), "'n1' is a need id; pass a volunteer id"),
+        (lambda r: r.why_unfilled("v1"), "'v1' is a volunteer id; pass a need id"),
+        (lambda r: r.explanation(["v1"], "n1"), "a volunteer id is a string; got list"),
+        (lambda r: mk.explain(r.dataset, "v1", "n1"), "explain needs the MatchResult of matchkit.match"),
+        (lambda r: mk.why_unmatched(None, "v1"), "why_unmatched needs the MatchResult"),
+        (lambda r: mk.why_unfilled(r.problem, "n1"), "why_unfilled needs the MatchResult"),
+        (lambda r: mk.why_not(r, "v1", "n1"), r"got MatchResult \(pass result.dataset\)"),
+        (lambda r: mk.why_not(r.dataset, "n1", "v1"), "'n1' is a need id, not a volunteer id"),
+    ],
+)  # fmt: skip
+def test_bad_arguments_say_what_to_pass(
+    tiny: mk.MatchResult, call: Any, match: str
+) -> None:
+    with pytest.raises(mk.InvalidInputError, match=match):
+        call(tiny)

@@ -30,7 +30,8 @@ from numpy.typing import NDArray
 
 from . import _diagnostics_texts as T
 from ._encode import Encoded
-from ._roundview import RoundView, need_index, round_view, volunteer_index
+from ._explain import index_of, round_of
+from ._roundview import RoundView
 from ._rules import RULES, need_rule_failures, volunteer_rule_failures
 from ._texts import check_lang
 
@@ -376,8 +377,8 @@ def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diag
     2 volunteers meet the conditions of "Online reading tutor", but 1 place stays free:
     """
     check_lang(lang, "why_unfilled")
-    view = round_view(result)
-    j = need_index(view, need_id, "why_unfilled")
+    view = round_of(result, "why_unfilled")
+    j = index_of(view, "need", need_id, "why_unfilled")
     n = result.dataset.needs[j]
     reason = result.unfilled.get(need_id)
     if reason is None:
@@ -567,8 +568,8 @@ def why_unmatched(
     В этом раунде ни одна из 4 открытых задач не подходит под все условия.
     """
     check_lang(lang, "why_unmatched")
-    view = round_view(result)
-    i = volunteer_index(view, volunteer_id, "why_unmatched")
+    view = round_of(result, "why_unmatched")
+    i = index_of(view, "volunteer", volunteer_id, "why_unmatched")
     mine = view.proposals_of.get(volunteer_id, [])
     if mine:
         ds = result.dataset

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _explain_texts as T
-from ._exceptions import check_choice
+from ._exceptions import InvalidInputError, check_choice
 from ._roundview import RoundView, need_index, round_view, volunteer_index
 from ._rules import RULES, ages_at, pair_distances_km, pair_rule_failures, slots_covered
 from ._scoring import combine
@@ -179,6 +179,39 @@ class Explanation:
 
     def __str__(self) -> str:
         return self.text
+
+
+def round_of(result: Any, caller: str) -> RoundView:
+    """The round view of ``result``, or an error saying a MatchResult is expected."""
+    from ._proposals import MatchResult
+
+    if not isinstance(result, MatchResult):
+        raise InvalidInputError(
+            f"{caller} needs the MatchResult of matchkit.match(); got "
+            f"{type(result).__name__}"
+        )
+    return round_view(result)
+
+
+def index_of(view: RoundView, kind: str, item_id: Any, caller: str) -> int:
+    """Position of a volunteer (``kind="volunteer"``) or need id, or an error naming it;
+    an id of the other kind is said to be one (the two ids swapped)."""
+    try:
+        hash(item_id)
+    except TypeError:
+        raise InvalidInputError(
+            f"{caller}: a {kind} id is a string; got {type(item_id).__name__} {item_id!r}"
+        ) from None
+    other, index = ("need", view.nindex) if kind == "volunteer" else ("volunteer", view.vindex)
+    if item_id in (view.vindex if kind == "volunteer" else view.nindex) or item_id not in index:
+        find = volunteer_index if kind == "volunteer" else need_index
+        return find(view, item_id, caller)
+    raise InvalidInputError(
+        f"{caller}: {item_id!r} is a {other} id, not a {kind} id; pass the volunteer id "
+        "first, then the need id"
+        if caller in ("explain", "explanation")
+        else f"{caller}: {item_id!r} is a {other} id; pass a {kind} id"
+    )
 
 
 def _status(
@@ -407,9 +440,9 @@ def explanation(
     """
     check_choice("audience", audience, AUDIENCES, caller="explain")
     check_lang(lang, "explain")
-    view = round_view(result)
-    vi = volunteer_index(view, volunteer_id, "explain")
-    ni = need_index(view, need_id, "explain")
+    view = round_of(result, "explain")
+    vi = index_of(view, "volunteer", volunteer_id, "explain")
+    ni = index_of(view, "need", need_id, "explain")
     p = result.problem
     pos = int(p.edge_index(np.array([vi]), np.array([ni]))[0])
     fails = pair_rule_failures(view.enc, np.array([vi]), np.array([ni]), view.day)

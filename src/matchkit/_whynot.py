@@ -112,14 +112,24 @@ def _message(
 
 
 def _index(dataset: Dataset, kind: str, item_id: str) -> int:
-    """Position of an id, or an error saying the id is unknown and what to pass."""
+    """Position of an id, or an error saying the id is unknown (or of the other kind: the
+    two ids swapped) and what to pass."""
     try:
         return dataset.index_of(kind, item_id)
-    except KeyError:
+    except (KeyError, TypeError):
+        pass
+    other = "needs" if kind == "volunteers" else "volunteers"
+    try:
+        dataset.index_of(other, item_id)
+    except (KeyError, TypeError):
         raise InvalidInputError(
             f"why_not: the dataset has no {kind[:-1]} with id {item_id!r}; "
             f"pass one of dataset.{kind[:-1]}_ids"
         ) from None
+    raise InvalidInputError(
+        f"why_not: {item_id!r} is a {other[:-1]} id, not a {kind[:-1]} id; pass the "
+        "volunteer id first, then the need id"
+    )
 
 
 def why_not(
@@ -166,8 +176,9 @@ def why_not(
     distance: the need is 22.239 km away, farther than the volunteer's travel radius of 10 km
     """
     if not isinstance(dataset, Dataset):
+        hint = " (pass result.dataset)" if hasattr(dataset, "dataset") else ""
         raise InvalidInputError(
-            f"why_not expects a matchkit.Dataset; got {type(dataset).__name__}"
+            f"why_not expects a matchkit.Dataset; got {type(dataset).__name__}{hint}"
         )
     day = resolve_as_of(as_of, "why_not")
     vi = _index(dataset, "volunteers", volunteer_id)
