@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ except ImportError:  # the batch still runs, on plain CSV
 
 def parameters(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="match a dataset folder in batch and write a report")
-    parser.add_argument("--data", default=None, help="dataset folder (volunteers/organisations/needs.csv)")
+    parser.add_argument("--data", default=None,
+                        help="dataset folder (CSV files are read with pandas; JSON through matchkit)")
     parser.add_argument("--out", default=None, help="output folder (default: a temporary one)")
     parser.add_argument("--volunteers", type=int, default=1000, help="size of the sample city")
     parser.add_argument("--needs", type=int, default=100)
@@ -46,12 +48,19 @@ def sample_folder(folder: Path, n_volunteers: int, n_needs: int) -> Path:
 
 
 # %% 2. Read the CSV files into DataFrames, then into a validated Dataset
+KINDS = ("volunteers", "organisations", "needs", "offers", "requests")  # the last two: in-kind help
+
+
 def read(folder: Path, use_pandas: bool) -> tuple[mk.Dataset, dict[str, Any]]:
+    files = {kind: folder / f"{kind}.csv" for kind in KINDS if (folder / f"{kind}.csv").is_file()}
     if not use_pandas:
         return mk.load_dataset(folder), {}
+    if not {"volunteers", "organisations", "needs"} <= set(files):
+        # JSON or JSON Lines files, or a .json document: matchkit reads them, pandas gets the frames
+        ds = mk.load_dataset(folder)
+        return ds, mk.dataset_to_frames(ds)
     # keep_default_na=False: an empty cell stays "" (matchkit reads it as "not given")
-    frames = {kind: pd.read_csv(folder / f"{kind}.csv", dtype=str, keep_default_na=False)
-              for kind in ("volunteers", "organisations", "needs")}
+    frames = {kind: pd.read_csv(path, dtype=str, keep_default_na=False) for kind, path in files.items()}
     return mk.dataset_from_frames(**frames), frames
 
 
@@ -98,10 +107,18 @@ def main(argv: list[str] | None = None) -> int:
     use_pandas = pd is not None and not args.no_pandas
     if pd is None:
         print("pandas is not installed: reading the CSV files with matchkit.load_dataset instead")
+    if args.data and not Path(args.data).exists():
+        print(f"--data {args.data}: no such folder; give a dataset folder (volunteers, "
+              "organisations and needs files) or a .json dataset document", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(args.out) if args.out else Path(tmp) / "out"
         folder = Path(args.data) if args.data else sample_folder(Path(tmp) / "data", args.volunteers, args.needs)
-        ds, frames = read(folder, use_pandas)
+        try:
+            ds, frames = read(folder, use_pandas)
+        except mk.InvalidDatasetError as err:  # every problem, with its file, line and field
+            print(err, file=sys.stderr)
+            return 1
         for kind, frame in frames.items():
             print(f"{kind}: DataFrame of {frame.shape[0]} rows x {frame.shape[1]} columns")
         result = run(ds, args.as_of)
@@ -109,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{len(ds.needs)} needs (fill rate {result.metrics.get('fill_rate') or 0:.1%})")
         print(summarise(result, ds, use_pandas))
         written = write(result, out)
-        print(f"wrote {len(written)} files to {out}: " + ", ".join(p.name for p in written[:3]) + ", ..."
+        print(f"wrote {len(written)} files to {out}: "
+              + ", ".join(str(p.relative_to(out)) for p in written[:4]) + ", ..."
               + ("" if args.out else " (temporary; use --out DIR)"))
     return 0
 

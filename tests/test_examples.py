@@ -73,3 +73,27 @@ def test_nyc_example_names_a_missing_file(tmp_path: Path) -> None:
     done = _run("nyc_service.py", [str(tmp_path / "missing.csv")], cwd=tmp_path)
     assert done.returncode == 2
     assert "missing.csv: no such file" in done.stderr
+
+
+def test_notebook_batch_reads_any_dataset_folder_and_names_a_bad_one(tmp_path: Path) -> None:
+    """--data takes what load_dataset takes: a JSON folder, a .json document, in-kind files;
+    a missing folder or invalid data is a message, never a traceback."""
+    import matchkit as mk
+
+    city = mk.datasets.synthetic_city(100, 10, seed=3)
+    assert city.offers and city.requests
+    mk.save_dataset(city, tmp_path / "json", format="json")
+    mk.save_dataset(city, tmp_path / "csv")
+    done = _run("notebook_batch.py", ["--data", str(tmp_path / "json")], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "proposals for 100 volunteers" in done.stdout
+    done = _run("notebook_batch.py", ["--data", str(tmp_path / "csv")], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"requests: DataFrame of {len(city.requests)} rows" in done.stdout  # not dropped
+    done = _run("notebook_batch.py", ["--data", str(tmp_path / "missing")], cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "missing: no such folder" in done.stderr
+    (tmp_path / "csv" / "needs.csv").write_text("id,title\n", encoding="utf-8")
+    done = _run("notebook_batch.py", ["--data", str(tmp_path / "csv")], cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "needs DataFrame" in done.stderr and "required column is missing" in done.stderr
