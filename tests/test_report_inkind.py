@@ -120,6 +120,12 @@ def test_html_escapes_and_russian_headings(result: mk.MatchResult) -> None:
     assert "Requests that came too late" in en
 
 
+def test_russian_late_rows_name_the_kind_in_russian(result: mk.MatchResult) -> None:
+    what = {row[0]: row[2] for row in policy_and_inkind_summary(result, "ru").late}
+    assert what == {"tea": "питание: 40 portions", "meeting": "помещение: 4 hours"}
+    assert policy_and_inkind_summary(result).late[0][2] in ("food: 40 portions", "venue: 4 hours")
+
+
 def test_without_offers_or_requests_there_is_no_inkind_section() -> None:
     from matchkit._report import render_html, render_markdown
 

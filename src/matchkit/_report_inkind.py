@@ -149,7 +149,7 @@ def policy_and_inkind_summary(result: MatchResult, lang: str = "en") -> _Tables:
             ds.offers, ds.requests, ds.organisations, as_of=day, needs=ds.needs
         )
         inkind_rows = _inkind_rows(result, res, t)
-        late_rows, n_late = _late_rows(result, res)
+        late_rows, n_late = _late_rows(result, res, lang)
     return _Tables(findings, skipped, len(blocked), inkind_rows, late_rows, n_late)
 
 
@@ -178,9 +178,12 @@ def _inkind_rows(
 
 
 def _late_rows(
-    result: MatchResult, res: InkindResult
+    result: MatchResult, res: InkindResult, lang: str = "en"
 ) -> tuple[list[tuple[str, str, str, str, str, str, int]], int]:
-    """One row per late request not fully covered: the offer whose last day to ask was latest."""
+    """One row per late request not fully covered: the offer whose last day to ask was latest
+    (the kind named in ``lang``)."""
+    from ._inkind import KIND_RU
+
     best: dict[str, Any] = {}
     for x in res.late:
         if x.request_id not in res.reasons:
@@ -191,12 +194,13 @@ def _late_rows(
     rows = []
     for rid in sorted(best)[:MAX_ROWS]:
         x, req = best[rid], ds.request(rid)
+        kind = KIND_RU[req.kind.value] if lang == "ru" else req.kind.value
         offer = ds.offer(x.offer_id)
         rows.append(
             (
                 rid,
                 ds.organisation(req.organisation_id).name,
-                f"{req.kind.value}: {req.quantity} {req.unit}",
+                f"{kind}: {req.quantity} {req.unit}",
                 req.needed_by.isoformat(),
                 x.latest_send.isoformat(),
                 f"{offer.item} ({ds.organisation(offer.organisation_id).name})",
