@@ -149,3 +149,38 @@ def test_a_thread_waits_for_another_thread_s_batch_at_most_the_timeout(tmp_path)
     assert len(seen) == 1 and "busy" in str(seen[0]) and "timeout" in str(seen[0])
     assert ledger.accept("v2", "n2", at="2026-09-02").kind.value == "accepted"
     ledger.close()
+
+
+def test_a_malformed_event_is_named_by_its_seq_and_field_wherever_it_is_read(tmp_path) -> None:
+    import json
+    import sqlite3
+
+    from matchkit._ledger_state import parse_time
+
+    at = parse_time("2026-09-01")
+    no_expiry = mk.LedgerEvent(1, at, mk.EventKind.OFFERED, 1, "v1", "n1", {"score": 1.0})
+    with pytest.raises(InvalidInputError, match=r"event 1 \(offered\).*no 'expires_at'"):
+        Ledger.replay([no_expiry])
+    with pytest.raises(InvalidInputError, match=r"mapping.*LedgerEvent\.from_json"):
+        Ledger.replay([{"seq": 1, "kind": "round"}])
+
+    export = tmp_path / "events.jsonl"
+    header = {"format": "matchkit-ledger-events", "schema_version": 1, "n_events": 1}
+    event = {"seq": 1, "at": "2026-09-01T00:00:00Z", "kind": "need_status", "round": None,
+             "volunteer_id": None, "need_id": "n1", "payload": {"to": "someday"}}
+    export.write_text(json.dumps(header) + "\n" + json.dumps(event) + "\n")
+    with pytest.raises(InvalidInputError, match=r"events\.jsonl.*event 1 \(need_status\).*someday"):
+        Ledger.replay(export)
+
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as ledger:
+        ledger.record_round([_offer("v1", "n1")], at="2026-09-01")
+    con = sqlite3.connect(path)  # a round event written by another program, without its counts
+    con.execute("INSERT INTO events (at, recorded_at, round, kind, payload) VALUES "
+                "('2026-09-08T00:00:00.000000Z', '2026-09-08T00:00:00.000000Z', 2, 'round', '{}')")
+    con.commit()
+    con.close()
+    with Ledger(path) as ledger, pytest.raises(
+        InvalidInputError, match=r"l\.sqlite.*event 3 \(round\).*no 'n_offers'"
+    ):
+        ledger.state(as_of="2026-09-09")

@@ -712,6 +712,9 @@ class Ledger:
             self._replayer = Replayer()
         try:
             self._replayer.feed(_decoded(store.rows("seq > ?", (self._replayer.last_seq,))))
+        except InvalidInputError as err:  # (an event by its seq: say which file)
+            self._replayer = Replayer()
+            raise InvalidInputError(f"ledger {self.path!r}: {err}") from None
         except BaseException:
             self._replayer = Replayer()
             raise
@@ -831,7 +834,11 @@ class Ledger:
         True
         """
         if isinstance(source, (str, os.PathLike)):
-            return replay_events(read_jsonl_rows(source), as_of=as_of)
+            rows = read_jsonl_rows(source)
+            try:
+                return replay_events(rows, as_of=as_of)
+            except InvalidInputError as err:  # (an event by its seq: say which file)
+                raise InvalidInputError(f"{os.fspath(source)!r}: {err}") from None
         return replay_events(source, as_of=as_of)
 
     @_one_thread_at_a_time

@@ -582,7 +582,8 @@ class Replayer:
             LedgerEvent | tuple[int, str, int | None, str, str | None, str | None, Any]
         ],
     ) -> None:
-        """Apply events in log order; a malformed event raises InvalidInputError."""
+        """Apply events in log order; a malformed event raises InvalidInputError naming it
+        (its ``seq`` and kind, and the field that is missing or wrong)."""
         pairs, capacity, max_placements = self.pairs, self.capacity, self.max_placements
         round_counts, offer_times = self.round_counts, self.offer_times
         loads = json.loads
@@ -593,58 +594,64 @@ class Replayer:
         vid: Any
         nid: Any
         payload: Any
-        for ev in events:
-            if type(ev) is tuple:
-                seq, at, rnd, kind, vid, nid, payload = ev
-                if type(payload) is str:
-                    payload = loads(payload)
-            elif isinstance(ev, LedgerEvent):
-                seq, at, rnd, kind = ev.seq, format_time(ev.at), ev.round, ev.kind.value
-                vid, nid, payload = ev.volunteer_id, ev.need_id, ev.payload
-            else:
-                seq, at, rnd, kind, vid, nid, payload = ev
-                if isinstance(payload, (str, bytes)):
-                    payload = loads(payload)
-            self.n_events += 1
-            self.last_seq = seq
-            if kind == "offered":
-                pair = (vid, nid)
-                rec = pairs.get(pair)
-                if rec is None:
-                    rec = pairs[pair] = PairRecord()
-                rec.apply(seq, kind, rnd, at, payload)
-                capacity[nid] = int(payload["capacity"])
-                max_placements[vid] = int(payload["max_placements"])
-                offer_times[vid] = offer_times.get(vid, ()) + (at,)
-                if at < self.first_offer or not self.first_offer:
-                    self.first_offer = at
-            elif kind in _DECISIONS:
-                rec = pairs.get((vid, nid))
-                if rec is None:
-                    raise InvalidInputError(
-                        f"event {seq} ({kind}) decides the pair ({vid!r}, {nid!r}), which was never offered"
+        ev: Any = None
+        try:
+            for ev in events:
+                if type(ev) is tuple:
+                    seq, at, rnd, kind, vid, nid, payload = ev
+                    if type(payload) is str:
+                        payload = loads(payload)
+                elif isinstance(ev, LedgerEvent):
+                    seq, at, rnd, kind = ev.seq, format_time(ev.at), ev.round, ev.kind.value
+                    vid, nid, payload = ev.volunteer_id, ev.need_id, ev.payload
+                else:
+                    seq, at, rnd, kind, vid, nid, payload = ev
+                    if isinstance(payload, (str, bytes)):
+                        payload = loads(payload)
+                self.n_events += 1
+                self.last_seq = seq
+                if kind == "offered":
+                    pair = (vid, nid)
+                    rec = pairs.get(pair)
+                    if rec is None:
+                        rec = pairs[pair] = PairRecord()
+                    rec.apply(seq, kind, rnd, at, payload)
+                    capacity[nid] = int(payload["capacity"])
+                    max_placements[vid] = int(payload["max_placements"])
+                    offer_times[vid] = offer_times.get(vid, ()) + (at,)
+                    if at < self.first_offer or not self.first_offer:
+                        self.first_offer = at
+                elif kind in _DECISIONS:
+                    rec = pairs.get((vid, nid))
+                    if rec is None:
+                        raise InvalidInputError(
+                            f"event {seq} ({kind}) decides the pair ({vid!r}, {nid!r}), which was never offered"
+                        )
+                    rec.apply(seq, kind, rnd, at, payload)
+                elif kind == "need_status":
+                    self.need_status[nid] = NeedStatus(payload["to"])
+                    continue
+                elif kind == "round":
+                    self.rounds.append(
+                        RoundInfo(
+                            int(rnd),
+                            _from_text(at),
+                            int(payload["n_offers"]),
+                            float(payload["ttl_days"]),
+                        )
                     )
-                rec.apply(seq, kind, rnd, at, payload)
-            elif kind == "need_status":
-                self.need_status[nid] = NeedStatus(payload["to"])
-                continue
-            elif kind == "round":
-                self.rounds.append(
-                    RoundInfo(
-                        int(rnd),
-                        _from_text(at),
-                        int(payload["n_offers"]),
-                        float(payload["ttl_days"]),
-                    )
-                )
-                round_counts.setdefault(rnd, {})
-                continue
-            else:
-                raise InvalidInputError(f"event {seq} has an unknown kind {kind!r}")
-            counts = round_counts.get(rnd)
-            if counts is None:
-                counts = round_counts[rnd] = {}
-            counts[kind] = counts.get(kind, 0) + 1
+                    round_counts.setdefault(rnd, {})
+                    continue
+                else:
+                    raise InvalidInputError(f"event {seq} has an unknown kind {kind!r}")
+                counts = round_counts.get(rnd)
+                if counts is None:
+                    counts = round_counts[rnd] = {}
+                counts[kind] = counts.get(kind, 0) + 1
+        except InvalidInputError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise InvalidInputError(_malformed(ev, err)) from None
 
     def build_offers(self, pairs: Iterable[Pair]) -> None:
         """Build the records of these pairs' latest offers now (a round's own offers, as
@@ -739,6 +746,28 @@ class Replayer:
             _offer_log=dict(self.offer_times),
             _first_offer=self.first_offer,
         )
+
+
+def _malformed(ev: Any, err: Exception) -> str:
+    """What is wrong with an event the replayer could not read, and what to do."""
+    if isinstance(ev, LedgerEvent):
+        where = f"event {ev.seq} ({ev.kind.value})"
+    elif isinstance(ev, (tuple, list)) and len(ev) == 7:
+        where = f"event {ev[0]} ({ev[3]})"
+    else:
+        where = f"an event ({str(ev)[:80]})"
+    if isinstance(ev, Mapping):
+        what = "it is a mapping, not a LedgerEvent (LedgerEvent.from_json reads one)"
+    elif isinstance(err, KeyError):
+        what = f"its payload has no {err.args[0]!r}"
+    elif not isinstance(ev, LedgerEvent) and not (isinstance(ev, (tuple, list)) and len(ev) == 7):
+        what = "it is neither a LedgerEvent nor (seq, at, round, kind, volunteer_id, need_id, payload)"
+    else:
+        what = f"a field is not of its kind ({err})"
+    return (
+        f"{where} cannot be read: {what}. Events are written by matchkit; correct or "
+        "remove an event written or edited by hand (docs/ledger.md lists each kind's payload)"
+    )
 
 
 def replay_events(
