@@ -331,3 +331,33 @@ def test_bad_arguments_say_what_to_pass(
 ) -> None:
     with pytest.raises(mk.InvalidInputError, match=match):
         call(tiny)
+
+
+def test_the_stable_method_compares_the_needs_ratings_and_says_so() -> None:
+    # n1 desires cooking, which only v2 has: the need rates v2 higher (need_utility).
+    ds = mk.Dataset(
+        volunteers=[vol("v1"), vol("v2", skills=["cooking"])],
+        organisations=[org()],
+        needs=[need("n1", desired_skills=["cooking"])],
+    )
+    r = mk.match(ds, as_of=DAY, method="stable")
+    assert [p.volunteer_id for p in r.proposals] == ["v2"]
+    c = r.why_unmatched("v1").competition[0]
+    p = r.problem
+    want = [float(p.need_utility[e]) for e in range(p.n_edges)]
+    assert (c.your_score, c.weakest_score) == (want[0], want[1])
+    # The fit score of the pair is another figure: the text does not call this one that.
+    assert r.explanation("v1", "n1").score != c.your_score
+    en, ru = r.why_unmatched("v1").text, r.why_unmatched("v1", lang="ru").text
+    assert f"the need rates you {c.your_score:.2f} and those who got it from" in en
+    assert "your score" not in en
+    assert "задача оценивает вас в" in ru and "ваша оценка" not in ru
+
+
+def test_a_tie_under_the_stable_method_claims_no_preference() -> None:
+    r = mk.match(tiny_city(), as_of=DAY, method="stable")
+    c = r.why_unmatched("v3").competition[0]
+    assert c.margin == 0
+    ru = r.why_unmatched("v3", lang="ru").text
+    assert "предпочли" not in ru  # (v3 has no other need: they preferred none)
+    assert "задача оценивает вас в 0,50, не ниже, чем получивших место (от 0,50)" in ru

@@ -236,18 +236,30 @@ def competition(
             else f"{t}: a place is still free, but it was not offered to you this round"
         )
     y, w = score(yours, lang), score(weakest, lang)
+    if stable:
+        # (the need's rating of each volunteer, need_utility, which it ranks them by; not
+        # the fit score an explanation gives)
+        if margin < 0:
+            gap = score(-margin, lang)
+            return (
+                f"{t}: задача оценивает вас в {y}, а получивших место — от {w} (на {gap} выше)"
+                if ru
+                else f"{t}: the need rates you {y} and those who got it from {w} "
+                f"({gap} higher)"
+            )
+        return (
+            f"{t}: задача оценивает вас в {y}, не ниже, чем получивших место (от {w}), "
+            "но места достались им по плану раунда"
+            if ru
+            else f"{t}: the need rates you {y}, no lower than those who got it (from {w}), "
+            "but the round's plan gave the places to them"
+        )
     if margin < 0:
         gap = score(-margin, lang)
         return (
             f"{t}: ваша оценка {y}, у получивших место — от {w} (на {gap} выше)"
             if ru
             else f"{t}: your score {y}; those who got it scored from {w} ({gap} higher)"
-        )
-    if stable:
-        return (
-            f"{t}: ваша оценка {y} не ниже самой низкой у получивших место ({w}), но вы предпочли другую задачу"
-            if ru
-            else f"{t}: your score {y} is not below the lowest of those who got it ({w})"
         )
     return (
         f"{t}: ваша оценка {y} не ниже самой низкой у получивших место ({w}); "
