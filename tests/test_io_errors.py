@@ -95,6 +95,14 @@ CASES: dict[str, Case] = {
         {"needs.csv": NEEDS.replace(",", "|")},
         [("needs.csv", 1, None, r"the file seems to use '\|' between cells")],
     ),
+    "decimal comma": Case(
+        {"volunteers.csv": VOLS.replace("55.79", '"55,79"')},
+        [("volunteers.csv", 2, "home_lat", r"write numbers with '\.' as the decimal point and without thousands separators")],
+    ),
+    "thousands separator": Case(
+        {"needs.csv": NEEDS.replace("Walk dogs,55.8,49.1,false,2,", 'Walk dogs,55.8,49.1,false,"1,000",')},
+        [("needs.csv", 2, "capacity", r"whole number >= 1 and <= 1000000; write numbers with '\.' as the decimal point and without thousands separators")],
+    ),
     "a column name holding a semicolon": Case(
         {"volunteers.csv": "id,name;skills\nv1,Ann\n"},
         [("volunteers.csv", 1, "name;skills", r"seems to use ';' between cells; matchkit CSV files use ','")],

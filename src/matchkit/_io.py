@@ -10,6 +10,7 @@ the folder as it was.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from difflib import get_close_matches
 from pathlib import Path
@@ -379,9 +380,30 @@ def _explain(
             msg = f"is not a field of schema v1; did you mean {close[0]!r}?"
     if table and raw is not None and fld is not None and fld in raw:
         value = raw[fld]
+        msg += _separator_hint(msg, value)
     return Problem(
         msg, source=p.source, row=p.row, field=fld, value=value, record_id=p.record_id
     )
+
+
+_COMMA_NUMBER = re.compile(r"[+-]?[0-9]+(?:,[0-9]+)+(?:\.[0-9]*)?")
+
+
+def _separator_hint(message: str, cell: Any) -> str:
+    """What to do with a number written with a comma (a decimal comma or thousands), or "".
+
+    Examples
+    --------
+    >>> _separator_hint("Input should be a valid number", "55,79")
+    "; write numbers with '.' as the decimal point and without thousands separators"
+    >>> _separator_hint("Input should be a valid number", "55.79x")
+    ''
+    """
+    if "valid number" not in message and "valid integer" not in message:
+        return ""
+    if not isinstance(cell, str) or not _COMMA_NUMBER.fullmatch(cell.strip()):
+        return ""
+    return "; write numbers with '.' as the decimal point and without thousands separators"
 
 
 def _duplicates(
