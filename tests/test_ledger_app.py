@@ -184,3 +184,27 @@ def test_a_malformed_event_is_named_by_its_seq_and_field_wherever_it_is_read(tmp
         InvalidInputError, match=r"l\.sqlite.*event 3 \(round\).*no 'n_offers'"
     ):
         ledger.state(as_of="2026-09-09")
+
+
+def test_export_and_replay_name_the_file_they_cannot_use(tmp_path) -> None:
+    import json
+
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        ledger.record_round([_offer("v1", "n1")], at="2026-09-01")
+        with pytest.raises(InvalidInputError, match=r"missing.*does not exist; create it"):
+            ledger.export_jsonl(tmp_path / "missing" / "e.jsonl")
+        with pytest.raises(InvalidInputError, match=r"it is a folder"):
+            ledger.export_jsonl(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["l.sqlite"]
+    for source, expected in (
+        (tmp_path / "nope.jsonl", r"nope\.jsonl.*No such file"),
+        (tmp_path, r"cannot read the ledger export"),
+        (tmp_path / "l.sqlite", r"l\.sqlite' is not UTF-8 text"),  # the SQLite file itself
+    ):
+        with pytest.raises(InvalidInputError, match=expected):
+            Ledger.replay(source)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"format": "matchkit-ledger-events", "schema_version": "one",
+                               "n_events": 0}) + "\n")
+    with pytest.raises(InvalidInputError, match=r"line 1: schema_version must be a whole number"):
+        Ledger.read_jsonl(bad)

@@ -440,11 +440,24 @@ class Store:
 def write_jsonl(store: Store, path: str | os.PathLike[str]) -> int:
     """Export every event of ``store`` to ``path`` atomically; return the number of events."""
     target = Path(path)
+    if target.is_dir():
+        raise InvalidInputError(f"cannot export the ledger to {str(target)!r}: it is a folder; give a file name")
+    if not target.parent.is_dir():
+        raise InvalidInputError(
+            f"cannot export the ledger to {str(target)!r}: the folder {str(target.parent)!r} "
+            "does not exist; create it first"
+        )
     with store.read():
         rows = store.rows().fetchall()
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        )
+    except OSError as err:
+        raise InvalidInputError(
+            f"cannot export the ledger to {str(target)!r}: {err.strerror} (its folder "
+            "must be writable)"
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             header = {
@@ -496,7 +509,18 @@ _KIND_VALUES = frozenset(k.value for k in EventKind)
 def read_jsonl_rows(path: str | os.PathLike[str]) -> list[Row]:
     """Read a JSONL export as replay rows, checking its header, each line and the count."""
     name = os.fspath(path)
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        raise InvalidInputError(
+            f"{name!r} is not UTF-8 text (byte {err.start}), so not a matchkit ledger export; "
+            "give the file Ledger.export_jsonl wrote"
+        ) from None
+    except OSError as err:
+        raise InvalidInputError(
+            f"cannot read the ledger export {name!r}: {err.strerror}; give the file "
+            "Ledger.export_jsonl wrote"
+        ) from None
     try:
         header = json.loads(lines[0]) if lines else None
     except json.JSONDecodeError:
@@ -505,7 +529,12 @@ def read_jsonl_rows(path: str | os.PathLike[str]) -> list[Row]:
         raise InvalidInputError(
             f"{name!r}, line 1: not a matchkit ledger export header"
         )
-    if int(header.get("schema_version", 0)) > LEDGER_SCHEMA_VERSION:
+    version = header.get("schema_version", 0)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise InvalidInputError(
+            f"{name!r}, line 1: schema_version must be a whole number, got {version!r}"
+        )
+    if version > LEDGER_SCHEMA_VERSION:
         raise InvalidInputError(
             f"{name!r} has schema version {header['schema_version']}; "
             f"this matchkit reads up to {LEDGER_SCHEMA_VERSION}: upgrade matchkit"
