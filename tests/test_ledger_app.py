@@ -208,3 +208,14 @@ def test_export_and_replay_name_the_file_they_cannot_use(tmp_path) -> None:
                                "n_events": 0}) + "\n")
     with pytest.raises(InvalidInputError, match=r"line 1: schema_version must be a whole number"):
         Ledger.read_jsonl(bad)
+
+
+def test_arguments_a_web_form_can_get_wrong_are_clear_errors() -> None:
+    with Ledger(":memory:") as ledger:
+        with pytest.raises(InvalidInputError, match=r"offers must be an iterable.*NoneType"):
+            ledger.record_round(None, at="2026-09-01")  # type: ignore[arg-type]
+        with pytest.raises(InvalidInputError, match=r"past the year 9999"):
+            ledger.record_round([], at="9999-12-31")
+        assert len(ledger) == 0
+        with pytest.raises(mk.UnknownMethodError, match=r"'kind' parameter of Ledger.events.*'offered'"):
+            list(ledger.events(kind="offer"))

@@ -237,7 +237,13 @@ class Ledger:
             # written while this one waited is then never later than it)
             when = parse_time(None) if at is None else at
             at_text = format_time(when)
-            expires_text = format_time(when + timedelta(days=ttl_days))
+            try:
+                expires_text = format_time(when + timedelta(days=ttl_days))
+            except OverflowError:
+                raise InvalidInputError(
+                    f"Ledger.record_round: at={at_text} plus ttl_days={ttl_days:g} is past "
+                    "the year 9999; give the round's real time"
+                ) from None
             require_in_time_order(self._replayed(store).rounds, when, "Ledger.record_round")
             if batch:  # judged at `when`, where overdue offers already count as expired
                 check_offers(self._replayed(store).state(when), batch)
@@ -762,6 +768,7 @@ class Ledger:
         where: list[str] = ["seq > ?"]
         params: list[Any] = [after]
         if kind is not None:
+            check_choice("kind", kind, tuple(k.value for k in EventKind), caller="Ledger.events")
             where.append("kind = ?")
             params.append(EventKind(kind).value)
         for column, value in (

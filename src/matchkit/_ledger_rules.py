@@ -118,9 +118,10 @@ def coerce_offers(
     capacity: Mapping[str, int],
     max_placements: Mapping[str, int],
 ) -> list[Offer]:
-    if isinstance(offers, (str, bytes, Mapping)):
+    if isinstance(offers, (str, bytes, Mapping)) or not isinstance(offers, Iterable):
         raise InvalidInputError(
-            "offers must be an iterable of offers (a list), not a single value"
+            "offers must be an iterable of offers (a list, [] for a round without "
+            f"offers), not a single value; got {type(offers).__name__}"
         )
     out: list[Offer] = []
     seen: dict[tuple[str, str], int] = {}
