@@ -361,3 +361,22 @@ def test_a_tie_under_the_stable_method_claims_no_preference() -> None:
     ru = r.why_unmatched("v3", lang="ru").text
     assert "предпочли" not in ru  # (v3 has no other need: they preferred none)
     assert "задача оценивает вас в 0,50, не ниже, чем получивших место (от 0,50)" in ru
+
+
+# -- why_unfilled ------------------------------------------------------------------------
+
+
+def test_a_need_offered_as_an_alternative_is_said_to_be() -> None:
+    ds = mk.Dataset(
+        volunteers=[vol("v1", interests=["animals"])],
+        organisations=[org()],
+        needs=[need("n1", causes=["animals"]), need("n2")],
+    )
+    r = mk.match(ds, as_of=DAY, shortlist=1)
+    (p,) = r.proposals
+    assert (p.need_id, [a.need_id for a in p.alternatives]) == ("n1", ["n2"])
+    d = r.why_unfilled("n2")
+    assert (d.details["alternative"], d.details["offered_elsewhere"]) == (1, 0)
+    assert "- have it as an alternative to another offer: 1 volunteer" in d.text
+    ru = r.why_unfilled("n2", lang="ru").text
+    assert "- получили её как запасной вариант к другому предложению: 1 волонтёр" in ru

@@ -241,6 +241,8 @@ class _Decided:
     gone_by_n: Mapping[str, tuple[str, ...]]
     room: I64
     closed: B
+    #: volunteers offered each need as a shortlist alternative (it holds no place)
+    alternative_by_n: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 _DECIDED: weakref.WeakKeyDictionary[Any, _Decided] = weakref.WeakKeyDictionary()
@@ -286,8 +288,11 @@ def _decided(result: MatchResult, view: RoundView) -> _Decided:
         for nid, reason in result.unfilled.items():
             if reason.code == "not_open" and nid in view.nindex:
                 closed[view.nindex[nid]] = True
+        _, alt_n = _by_side(
+            (p.volunteer_id, a.need_id) for p in result.proposals for a in p.alternatives
+        )
         d = _DECIDED[result] = _Decided(
-            placed_v, placed_n, gone_v, gone_n, _room(result, view), closed
+            placed_v, placed_n, gone_v, gone_n, _room(result, view), closed, alt_n
         )
     return d
 
@@ -444,13 +449,17 @@ def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diag
         holding = np.zeros(enc.n_volunteers, dtype=bool)
         holding[p.edge_left[view.holders_of(j, p)]] = True
         rest = ok & ~holding & ~declined
+        alternative = _mask(
+            decided.alternative_by_n.get(need_id, ()), view.vindex, enc.n_volunteers
+        )
         details.update(
             acceptable=int(ok.sum()),
             holding=int(holding.sum()),
             declined=int((ok & declined).sum()),
             fully_placed=int((rest & (view.placed_v >= cap_v)).sum()),
+            alternative=int((rest & (view.placed_v < cap_v) & alternative).sum()),
             offered_elsewhere=int(
-                (rest & (view.placed_v < cap_v) & view.offered_v).sum()
+                (rest & (view.placed_v < cap_v) & view.offered_v & ~alternative).sum()
             ),
             without_offer=int((rest & could_take).sum()),
             not_scored=int((ok & ~in_problem).sum()),

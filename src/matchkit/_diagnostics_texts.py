@@ -648,6 +648,11 @@ def need_text(
                 "are placed as often as they asked",
             ),
             (
+                "alternative",
+                "получили её как запасной вариант к другому предложению",
+                "have it as an alternative to another offer",
+            ),
+            (
                 "offered_elsewhere",
                 "получили предложения в другие задачи",
                 "have offers for other needs",
