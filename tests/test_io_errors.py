@@ -485,9 +485,20 @@ CASES: dict[str, Case] = {
                 "needs.json",
                 2,
                 None,
-                r"malformed JSON at line 2, column 30: Expecting property name",
+                (
+                    r"malformed JSON at line 2, column 30: Expecting property name.*; remove the "
+                    r"',' before '}' \(JSON allows no comma after the last item\)"
+                ),
             )
         ],
+    ),
+    "comma after the last record": Case(
+        {"volunteers.csv": None, "volunteers.json": '[\n  {"id": "v1"},\n  {"id": "v2"},\n]\n'},
+        [("volunteers.json", 4, None, r"remove the ',' before '\]' \(JSON allows no comma after the last item\)")],
+    ),
+    "single quotes in JSON Lines": Case(
+        {"needs.csv": None, "needs.jsonl": "{'id': 'n1'}\n"},
+        [("needs.jsonl", 1, None, r"""write text in double quotes \("v1", not 'v1'\)""")],
     ),
     "JSON record not an object": Case(
         {"needs.csv": None, "needs.json": '[\n  ["n1", "o1"]\n]'},

@@ -69,12 +69,34 @@ def _decode(text: str, pos: int, source: str) -> tuple[Any, int]:
     except json.JSONDecodeError as err:
         raise FileProblem(
             Problem(
-                f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}; fix the "
-                "syntax there (a JSON validator points at it)",
+                f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}; "
+                + _syntax_hint(err.doc, err.pos),
                 source=source,
                 row=err.lineno,
             )
         ) from None
+
+
+def _syntax_hint(text: str, pos: int) -> str:
+    r"""What to do about the JSON syntax error at ``text[pos]``.
+
+    A trailing comma and single quotes, which JavaScript and Python accept and JSON does
+    not, are named; otherwise the place is pointed at.
+
+    Examples
+    --------
+    >>> _syntax_hint('[{"id": "v1"},\n]', 15)
+    "remove the ',' before ']' (JSON allows no comma after the last item)"
+    >>> _syntax_hint("[{'id': 'v1'}]", 2)
+    'write text in double quotes ("v1", not \'v1\')'
+    """
+    before = text[:pos].rstrip(_WS)
+    here = text[pos] if pos < len(text) else ""
+    if before.endswith(",") and here in "]}" and here:
+        return f"remove the ',' before {here!r} (JSON allows no comma after the last item)"
+    if here == "'":
+        return "write text in double quotes (\"v1\", not 'v1')"
+    return "fix the syntax there (a JSON validator points at it)"
 
 
 def _array(text: str, pos: int, source: str) -> tuple[list[tuple[int, Any]], int]:
@@ -158,10 +180,12 @@ def parse_jsonl(
         except json.JSONDecodeError as err:
             if unread is not None:
                 unread |= _id_in(line)
+            hint = _syntax_hint(line, err.pos)
+            if hint.startswith("fix the syntax"):
+                hint = "each line must hold one complete JSON object"
             problems.append(
                 Problem(
-                    f"malformed JSON at line {number}, column {err.colno}: {err.msg}; each line "
-                    "must hold one complete JSON object",
+                    f"malformed JSON at line {number}, column {err.colno}: {err.msg}; {hint}",
                     source=source,
                     row=number,
                 )
