@@ -3,10 +3,13 @@ edges of each rule (closed and unvetted needs, boundary dates, bad input)."""
 
 from __future__ import annotations
 
+import itertools
+import random
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import matchkit as mk
 from matchkit.cli import main
@@ -291,3 +294,29 @@ def test_requests_held_back_are_as_if_left_out(ds: mk.Dataset) -> None:
     assert got.late == alone.late
     assert sum(a.quantity for a in got.allocations) == sum(a.quantity for a in alone.allocations)
     assert {k: v for k, v in got.reasons.items() if k not in held} == dict(alone.reasons)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    datasets(max_volunteers=0, max_needs=0, inkind=True, max_offers=4, max_requests=5),
+    st.randoms(use_true_random=False),
+)
+def test_the_allocation_does_not_depend_on_the_order_of_the_records(
+    ds: mk.Dataset, rnd: random.Random
+) -> None:
+    offers, requests = list(ds.offers), list(ds.requests)
+    rnd.shuffle(offers)
+    rnd.shuffle(requests)
+    first = mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of=AS_OF)
+    again = mk.match_inkind(offers, requests, ds.organisations, as_of=AS_OF)
+    assert again.allocations == first.allocations
+    assert dict(again.reasons) == dict(first.reasons)
+
+
+def test_requests_competing_for_one_offer_get_the_same_units_in_any_order() -> None:
+    reqs = [dict(_request(rid, None), quantity=q) for rid, q in (("a", 30), ("b", 30), ("c", 5))]
+    got = set()
+    for order in itertools.permutations(reqs):
+        res = mk.match_inkind([OFFER], order, ORGS, as_of="2027-05-01")
+        got.add(res.allocations)
+    assert len(got) == 1

@@ -181,7 +181,7 @@ class Allocation:
     >>> res = mk.match_inkind(city.offers, city.requests, city.organisations, as_of="2026-09-01")
     >>> a = res.allocations[1]
     >>> a.request_id, a.offer_id, a.quantity, a.unit, a.send_by.isoformat()
-    ('rq4', 'of0', 200, 'sheets', '2026-11-27')
+    ('rq4', 'of0', 300, 'sheets', '2026-11-27')
     """
 
     request_id: str
@@ -245,8 +245,8 @@ class InkindResult:
     >>> city = synthetic_city(100, 20, seed=5)
     >>> res = mk.match_inkind(city.offers, city.requests, city.organisations, as_of="2026-09-01")
     >>> [(a.request_id, a.offer_id, a.quantity) for a in res.allocations]
-    [('rq1', 'of0', 300), ('rq4', 'of0', 200)]
-    >>> print(res.reasons["rq4"])
+    [('rq1', 'of0', 200), ('rq4', 'of0', 300)]
+    >>> print(res.reasons["rq1"])
     covered 200 of 300 sheets: the one fitting offer holds 500 sheets, and other requests take 300 of them
     """
 
@@ -265,7 +265,7 @@ class InkindResult:
         >>> city = synthetic_city(100, 20, seed=5)
         >>> res = mk.match_inkind(city.offers, city.requests, city.organisations,
         ...                       as_of="2026-09-01")
-        >>> res.covered("rq4"), city.request("rq4").quantity, res.covered("rq2")
+        >>> res.covered("rq1"), city.request("rq1").quantity, res.covered("rq2")
         (200, 300, 0)
         """
         return sum(a.quantity for a in self.allocations if a.request_id == request_id)
@@ -666,6 +666,31 @@ def _short_text(
 
 
 def _transport(
+    pairs_r: NDArray[np.int64],
+    pairs_o: NDArray[np.int64],
+    reqs: Sequence[InkindRequest],
+    offs: Sequence[InkindOffer],
+) -> NDArray[np.int64]:
+    """Units sent along each compatible pair (see :func:`_flow`), the same whatever the
+    order of the records: the network is built with the requests in order of
+    ``(needed_by, id)`` and the offers in order of id, so which of several requests
+    competing for an offer gets it does not depend on the order of the files."""
+    by_r = sorted(range(len(reqs)), key=lambda i: (reqs[i].needed_by, reqs[i].id))
+    by_o = sorted(range(len(offs)), key=lambda j: offs[j].id)
+    rank_r = np.empty(len(reqs), dtype=np.int64)
+    rank_r[by_r] = np.arange(len(reqs))
+    rank_o = np.empty(len(offs), dtype=np.int64)
+    rank_o[by_o] = np.arange(len(offs))
+    cr, co = rank_r[pairs_r], rank_o[pairs_o]
+    arcs = np.lexsort((co, cr))
+    flow = np.empty(len(pairs_r), dtype=np.int64)
+    flow[arcs] = _flow(
+        cr[arcs], co[arcs], [reqs[i] for i in by_r], [offs[j] for j in by_o]
+    )
+    return flow
+
+
+def _flow(
     pairs_r: NDArray[np.int64],
     pairs_o: NDArray[np.int64],
     reqs: Sequence[InkindRequest],
