@@ -426,6 +426,10 @@ CASES: dict[str, Case] = {
             )
         ],
     ),
+    "UTF-16 (a spreadsheet's Unicode Text)": Case(
+        {"volunteers.csv": VOLS.encode("utf-16")},
+        [("volunteers.csv", 1, None, r"is UTF-16 text .*, not UTF-8; save the file as UTF-8")],
+    ),
     "too many cells": Case(
         {"volunteers.csv": VOLS.replace("v2,Bob,,,", "v2,Bob, Jr,,,")},
         [

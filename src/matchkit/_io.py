@@ -77,6 +77,15 @@ def read_text(path: Path, source: str) -> str:
         b"\xef\xbb\xbf"
     ):  # a byte-order mark, as some spreadsheets write
         data = data[3:]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # a spreadsheet's "Unicode Text"
+        raise FileProblem(
+            Problem(
+                "is UTF-16 text (its first bytes are a UTF-16 byte-order mark), not UTF-8; save "
+                "the file as UTF-8 (in a spreadsheet choose 'CSV UTF-8')",
+                source=source,
+                row=1,
+            )
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
