@@ -380,3 +380,30 @@ def test_a_need_offered_as_an_alternative_is_said_to_be() -> None:
     assert "- have it as an alternative to another offer: 1 volunteer" in d.text
     ru = r.why_unfilled("n2", lang="ru").text
     assert "- получили её как запасной вариант к другому предложению: 1 волонтёр" in ru
+
+
+# -- a volunteer placed as often as they asked -------------------------------------------
+
+
+def test_a_placed_volunteer_is_told_why_another_need_is_not_offered() -> None:
+    ledger = mk.Ledger(":memory:")
+    first = mk.match(tiny_city(), as_of=DAY, ledger=ledger, at="2026-09-01")
+    assert ("v1", "n6") in {(p.volunteer_id, p.need_id) for p in first.proposals}
+    ledger.accept("v1", "n6", at="2026-09-01T10:00")
+    r = mk.match(tiny_city(), as_of=DAY, ledger=ledger, at="2026-09-01T11:00")
+    e = r.explanation("v1", "n1")
+    assert e.status == "not_offered" and e.other_options == ()  # (n6 is theirs already)
+    assert e.text.splitlines()[0] == (
+        '"Walk dogs at the shelter" with Paws Shelter fits your conditions, but you are '
+        "already placed as many times as you asked for, so it is not offered to you."
+    )
+    assert "Your other options" not in e.text
+    assert "вы уже участвуете в задачах столько раз, сколько хотели" in r.explain(
+        "v1", "n1", lang="ru"
+    )
+    # The organisation is not told where else they are placed.
+    org_text = r.explain("v1", "n1", audience="organisation")
+    assert org_text.splitlines()[0] == (
+        'Aigul meets the conditions of "Walk dogs at the shelter" but was not offered it '
+        "this round."
+    )

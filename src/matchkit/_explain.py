@@ -370,7 +370,8 @@ def _options(
     """Rank of need ``ni`` among the volunteer's live acceptable needs, their count, the best others.
 
     Live: not declined or left by the volunteer, and open to offers this round (not held
-    back by a policy check, nor closed in the ledger); also how many are held back."""
+    back by a policy check, nor closed in the ledger); also how many are held back. The
+    best others leave out the volunteer's own placements."""
     p = result.problem
     e = view.edges_of_volunteer(vi)
     e = e[~view.excluded_edge[e]]
@@ -381,8 +382,12 @@ def _options(
     needs = p.edge_right[e]
     hit = np.flatnonzero(needs == ni)
     rank = int(hit[0]) + 1 if hit.size else 0
+    # (their own placements count among the needs that fit them, but are no other option)
+    vid = p.left_ids[vi]
     others = [
-        (p.right_ids[int(j)], float(w)) for j, w in zip(needs, p.weight[e]) if j != ni
+        (p.right_ids[int(j)], float(w))
+        for j, w in zip(needs, p.weight[e])
+        if j != ni and (vid, p.right_ids[int(j)]) not in view.placements
     ][:3]
     return rank, int(e.size), others, n_held
 
@@ -449,6 +454,7 @@ def explanation(
     failed = [r for r in RULES if bool(fails[r][0])]
     f = _facts(result, view, vi, ni)
     f["held_back"] = _held_why(result, view, ni)
+    f["full"] = bool(view.placed_v[vi] >= p.left_capacity[vi])
     acceptable = not failed
     status = (
         _status(result, view, volunteer_id, need_id, pos, f["held_back"])

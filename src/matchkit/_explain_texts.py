@@ -248,6 +248,7 @@ _HEAD = {
         "not_offered": "{t} with {o} fits your conditions but was not offered to you this round.",
         "held_back:policy": "{t} with {o} fits your conditions but is not offered yet: a policy check holds it back.",
         "held_back:closed": "{t} with {o} fits your conditions but is no longer open, so it is not offered.",
+        "not_offered:full": "{t} with {o} fits your conditions, but you are already placed as many times as you asked for, so it is not offered to you.",
         "not_acceptable": "{t} with {o} is not open to you:",
     },
     ("volunteer", "ru"): {
@@ -258,6 +259,7 @@ _HEAD = {
         "not_offered": "Задача {t} в организации {o} вам подходит, но в этом раунде не предложена.",
         "held_back:policy": "Задача {t} в организации {o} вам подходит, но пока не предлагается: её задерживает проверка правил.",
         "held_back:closed": "Задача {t} в организации {o} вам подходит, но она больше не открыта и не предлагается.",
+        "not_offered:full": "Задача {t} в организации {o} вам подходит, но вы уже участвуете в задачах столько раз, сколько хотели, поэтому её не предлагаем.",
         "not_acceptable": "Задача {t} в организации {o} вам недоступна:",
     },
     ("organisation", "en"): {
@@ -463,7 +465,11 @@ def _comparison(
 def render(e: Explanation, f: F, titles: Mapping[str, str]) -> str:
     """The whole explanation text (a head line, then one sentence per line)."""
     lang, aud = e.lang, e.audience
-    key = f"held_back:{f['held_back']}" if e.status == "held_back" else e.status
+    key = e.status
+    if key == "held_back":
+        key = f"held_back:{f['held_back']}"
+    elif key == "not_offered" and aud == "volunteer" and f.get("full"):
+        key = "not_offered:full"
     head = _HEAD[(aud, lang)][key].format(
         t=_q(f["title"], lang),
         o=_q(f["organisation"], lang) if lang == "ru" else f["organisation"],
