@@ -101,3 +101,19 @@ def test_a_required_frame_cell_holding_pandas_na_is_named_as_missing() -> None:
     assert [(p.row, p.field) for p in info.value.problems] == [(1, "id"), (1, "registered")]
     assert all("is required but missing" in p.message for p in info.value.problems)
     assert "missing; add it" in str(info.value)
+
+
+# -- --help --------------------------------------------------------------------------------------
+
+OWN_COMMANDS = ("schema", "validate", "import-nyc", "check", "report", "demo", "match", "propose")
+
+
+@pytest.mark.parametrize("command", OWN_COMMANDS)
+def test_every_command_and_option_says_what_it_does(command: str) -> None:
+    from matchkit.cli import _build_parser
+
+    sub = next(a for a in _build_parser()._actions if a.dest == "command")
+    parser = sub.choices[command]  # type: ignore[index]
+    assert parser.description, f"matchkit {command} --help has no description"
+    for action in parser._actions:
+        assert action.help, f"matchkit {command}: {action.option_strings or action.dest} has no help"

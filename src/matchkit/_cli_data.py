@@ -114,7 +114,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     >>> args.handler.__name__, args.disable
     ('_cmd_check', ['asks-donation'])
     """
-    p = sub.add_parser("schema", help="print the JSON Schema of data schema v1")
+    p = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of data schema v1",
+        description="Print the JSON Schema (draft 2020-12) of a whole-dataset document of schema "
+        "v1 on stdout, for apps in other languages: matchkit schema > matchkit-schema-v1.json",
+    )
     p.set_defaults(handler=_cmd_schema)
 
     p = sub.add_parser(
@@ -124,7 +129,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "(file, line, field, value, what was expected) on stderr.",
     )
     p.add_argument(
-        "path", metavar="DIR", help="folder with volunteers, organisations, needs files"
+        "path", metavar="DIR",
+        help="folder with volunteers, organisations, needs files (or a .json document)",
     )
     p.add_argument(
         "--format",
@@ -145,7 +151,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "-o", "--output", required=True, metavar="DIR",
         help="folder to write, created if missing",
     )
-    p.add_argument("--format", choices=("csv", "json", "jsonl"), default="csv")
+    p.add_argument("--format", choices=("csv", "json", "jsonl"), default="csv",
+                   help="format of the files written (default: csv)")
     p.add_argument(
         "--on-sentinel",
         choices=("cap", "skip"),
@@ -159,9 +166,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="capacity given to a sentinel row (default: 100)",
     )
     p.add_argument(
-        "--on-blank-category", choices=("keep", "tag", "skip"), default="keep"
+        "--on-blank-category", choices=("keep", "tag", "skip"), default="keep",
+        help="a row without a category: keep the need without causes, tag it "
+        "'uncategorised', or skip it (default: keep)",
     )
-    p.add_argument("--on-missing-place", choices=("skip", "remote"), default="skip")
+    p.add_argument(
+        "--on-missing-place", choices=("skip", "remote"), default="skip",
+        help="a row without any place: skip it, or keep it as a remote need (default: skip)",
+    )
     p.add_argument(
         "--on-missing-end-date", choices=("skip", "keep"), default="skip",
         help="a row without a readable end date: skip it, or keep a need that never ends "

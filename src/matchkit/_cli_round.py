@@ -467,7 +467,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _add_round_options(p, "report", "--ledger")
     p.add_argument("--record", action="store_true", help="record this round's offers in the ledger")
     _add_round_options(p, "report", "--as-of", "--method", "--shortlist")
-    p.add_argument("--lang", choices=("en", "ru"), default="en")
+    p.add_argument("--lang", choices=("en", "ru"), default="en",
+                   help="language of the report (default: en)")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="report.html (a web page) or report.md (Markdown); missing folders "
                    "are created")
