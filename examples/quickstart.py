@@ -50,9 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         for p in best:
             print(f"\n{p.volunteer_id} -> {p.need_id} (score {p.score:.2f}, "
                   f"{len(p.alternatives)} alternative(s))")
-            print("  to the volunteer:    " + result.explain(p.volunteer_id, p.need_id).replace("\n", "\n  "))
-            print("  to the organisation: "
-                  + result.explain(p.volunteer_id, p.need_id, audience="organisation").replace("\n", "\n  "))
+            for audience in ("volunteer", "organisation"):
+                text = result.explain(p.volunteer_id, p.need_id, audience=audience)
+                print(f"  to the {audience}:\n    " + text.replace("\n", "\n    "))
 
         # 4. Why not: unmatched volunteers and unfilled needs carry a reason too.
         for vid, reason in list(result.unmatched.items())[:1]:

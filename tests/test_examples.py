@@ -14,7 +14,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # script -> (arguments for a small run, text the output must contain)
 CASES = {
     "quickstart.py": (["--volunteers", "300", "--needs", "30", "--out", "{out}"],
-                      ["proposals", "to the volunteer:", "why "]),
+                      ["proposals", "to the volunteer:\n    We suggest", "to the organisation:\n    ", "why "]),
     "consent_loop.py": (["--volunteers", "300", "--needs", "30", "--rounds", "2"],
                         ["round  day", "no rejected pair came back"]),
     "standalone_solver.py": (["--n", "120"], ["1. one-to-one: [[0, 0], [1, 1]] total 1.6", "equal", "0 blocking pairs"]),
