@@ -459,3 +459,44 @@ def test_cli_inkind_counts_late_requests_not_fully_covered(tmp_path, capsys) -> 
         "advice on 3 late (request, offer) pair(s) in ask-earlier.en.txt"
     ) in capsys.readouterr().out
     assert (out / "ask-earlier.en.txt").read_text("utf-8").count("Request ") == 3
+
+
+def _printers(*stocks: int, wanted: int = 500) -> tuple[mk.InkindResult, mk.Dataset]:
+    """Printers with these stocks, and one request for ``wanted`` sheets."""
+    ds = mk.Dataset(
+        organisations=[
+            *ORGS,
+            *({"id": f"p{k}", "name": f"Printer {k}", "kind": "business", "registered": True}
+              for k in range(len(stocks))),
+        ],
+        offers=[{"id": f"of{k}", "organisation_id": f"p{k}", "kind": "printing",
+                 "item": "leaflets", "quantity": q, "unit": "sheets", "lead_time_days": 7,
+                 "contact_role": "press office"} for k, q in enumerate(stocks)],
+        requests=[{"id": "rq", "organisation_id": "cso", "kind": "printing",
+                   "quantity": wanted, "unit": "sheets", "needed_by": "2027-05-20",
+                   "place": {"lat": 55.73, "lon": 37.60}, "purpose": "a planting day"}],
+    )  # fmt: skip
+    return mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of="2027-04-01"), ds
+
+
+@pytest.mark.parametrize(
+    ("stocks", "en", "ru"),
+    [
+        ((300,), "We need 500 sheets in all; we ask you for as much as your offer can give.",
+         "Всего нам нужно 500 sheets; у вас мы просим столько, сколько может дать ваше предложение."),
+        ((300, 100), "We need 500 sheets in all and are asking other partners for 100 of them.",
+         "Всего нам нужно 500 sheets; 100 из них мы просим у других партнёров."),
+        ((300, 300), "We need 500 sheets in all and are asking other partners for the rest.",
+         "Всего нам нужно 500 sheets; остальное мы просим у других партнёров."),
+    ],
+)  # fmt: skip
+def test_a_letter_for_part_of_a_request_says_only_what_others_are_asked(
+    stocks: tuple[int, ...], en: str, ru: str
+) -> None:
+    res, ds = _printers(*stocks)
+    first = next(a for a in res.allocations if a.offer_id == "of0")
+    assert first.quantity == 300 and sum(a.quantity for a in res.allocations) <= 500
+    letters = {(x.offer_id, x.lang): x for x in mk.draft_letters(res, ds)}
+    letters.update({(x.offer_id, x.lang): x for x in mk.draft_letters(res, ds, lang="ru")})
+    assert en in letters[("of0", "en")].body
+    assert ru in letters[("of0", "ru")].body

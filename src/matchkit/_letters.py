@@ -325,7 +325,10 @@ def _letter(
     req: InkindRequest,
     as_of: date,
     lang: str,
+    others: int = 0,
 ) -> Letter:
+    """The letter for one allocation; ``others`` is how much other letters ask for the
+    same request (the giver is told only what is true of the rest)."""
     giver = ds.organisation(offer.organisation_id)
     asker = ds.organisation(req.organisation_id)
     kind = offer.kind.value
@@ -356,10 +359,7 @@ def _letter(
             sentence.format(item=offer.item, qty=qty),
         ]
         if part:
-            lines.append(
-                f"Всего нам нужно {req.quantity} {req.unit}; остальное мы просим у других "
-                "партнёров."
-            )
+            lines.append(_rest_text(req, alloc.quantity, others, "ru"))
         whom = f"{req.purpose} — {asker.name}"
         if need_title:
             whom += f", мероприятие {_quoted(need_title, 'ru')}"
@@ -399,10 +399,7 @@ def _letter(
             sentence.format(item=offer.item, qty=qty),
         ]
         if part:
-            lines.append(
-                f"We need {req.quantity} {req.unit} in all and are asking other partners "
-                "for the rest."
-            )
+            lines.append(_rest_text(req, alloc.quantity, others, "en"))
         whom = f"{req.purpose}, for {asker.name}"
         if need_title:
             whom += f" ({_quoted(need_title, 'en')})"
@@ -431,6 +428,22 @@ def _letter(
             asker.name,
         ]
     return Letter(req.id, offer.id, lang, to, subject, "\n".join(lines) + "\n")
+
+
+def _rest_text(req: InkindRequest, quantity: int, others: int, lang: str) -> str:
+    """What of the request is asked of others, when this letter asks for part of it."""
+    total = f"{req.quantity} {req.unit}"
+    if lang == "ru":
+        if others >= req.quantity - quantity:
+            return f"Всего нам нужно {total}; остальное мы просим у других партнёров."
+        if others:
+            return f"Всего нам нужно {total}; {others} из них мы просим у других партнёров."
+        return f"Всего нам нужно {total}; у вас мы просим столько, сколько может дать ваше предложение."
+    if others >= req.quantity - quantity:
+        return f"We need {total} in all and are asking other partners for the rest."
+    if others:
+        return f"We need {total} in all and are asking other partners for {others} of them."
+    return f"We need {total} in all; we ask you for as much as your offer can give."
 
 
 def _check(result: InkindResult, dataset: Dataset, lang: str, caller: str) -> None:
@@ -497,10 +510,14 @@ def draft_letters(
     Could you print A4 colour leaflets for us: 500 sheets?
     """
     _check(result, dataset, lang, "draft_letters")
+    asked: Counter[str] = Counter()
+    for a in result.allocations:
+        asked[a.request_id] += a.quantity
     out = []
     for alloc in result.allocations:
         req, offer = _lookup(dataset, alloc.request_id, alloc.offer_id)
-        out.append(_letter(dataset, alloc, offer, req, result.as_of, lang))
+        others = asked[alloc.request_id] - alloc.quantity
+        out.append(_letter(dataset, alloc, offer, req, result.as_of, lang, others))
     return out
 
 
