@@ -117,3 +117,25 @@ def test_every_command_and_option_says_what_it_does(command: str) -> None:
     assert parser.description, f"matchkit {command} --help has no description"
     for action in parser._actions:
         assert action.help, f"matchkit {command}: {action.option_strings or action.dest} has no help"
+
+
+def test_a_volunteer_placed_earlier_is_not_counted_as_without_an_offer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ds = mk.Dataset.from_records(
+        volunteers=[{"id": "v1", "remote_ok": True}],
+        organisations=[{"id": "o1", "name": "Hall", "kind": "volunteer_centre", "registered": True}],
+        needs=[{"id": "n1", "organisation_id": "o1", "title": "Calls", "remote": True, "capacity": 2,
+                "status": "open", "vetted_by": "o1"}],
+    )
+    mk.save_dataset(ds, tmp_path / "data")
+    ledger = str(tmp_path / "l.sqlite")
+    assert main(["propose", str(tmp_path / "data"), "--ledger", ledger, "-o", str(tmp_path / "1.csv")]) == 0
+    assert main(["decide", "--ledger", ledger, "--accept", "v1", "n1"]) == 0
+    capsys.readouterr()
+    assert main(["propose", str(tmp_path / "data"), "--ledger", ledger, "-o", str(tmp_path / "2.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "0 volunteer(s) without an offer (1 placed, with no place left)" in out, out
+    assert main(["report", str(tmp_path / "data"), "--ledger", ledger, "-o", str(tmp_path / "r.md")]) == 0
+    out = capsys.readouterr().out
+    assert "0 volunteer(s) without an offer (1 placed, with no place left)" in out, out

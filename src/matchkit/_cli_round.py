@@ -203,6 +203,23 @@ def _match_output(raw: str) -> tuple[Path, str]:
     return check_output("-o", raw, folder=kind == "folder", example="proposals.csv"), kind
 
 
+def _without_offer(result: Any) -> str:
+    """How many volunteers got nothing this round, apart from those placed and full.
+
+    ``result.unmatched`` also holds volunteers whose accepted placements use all their
+    places (reason ``placed``): they are counted apart, not as "without an offer".
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> _without_offer(mk.match(mk.datasets.tiny_city(), as_of="2026-09-01"))
+    '1 volunteer(s) without an offer'
+    """
+    placed = sum(reason.code == "placed" for reason in result.unmatched.values())
+    text = f"{len(result.unmatched) - placed} volunteer(s) without an offer"
+    return text + (f" ({placed} placed, with no place left)" if placed else "")
+
+
 def _held_back(result: Any, data: str, as_of: str | None) -> str | None:
     """A warning when policy checks held open needs back this round, else None.
 
@@ -275,8 +292,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     m = result.metrics
     fill = m.get("fill_rate")
     print(
-        f"{len(result.new_proposals)} proposal(s), {len(result.unmatched)} volunteer(s) without an "
-        f"offer, {len(result.unfilled)} need(s) with free places; fill rate "
+        f"{len(result.new_proposals)} proposal(s), {_without_offer(result)}, "
+        f"{len(result.unfilled)} need(s) with free places; fill rate "
         f"{'n/a' if fill is None else f'{100 * fill:.1f}%'}"
     )
     print(f"wrote {out}")
@@ -401,7 +418,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
     print(
         f"{len(result.new_proposals)} new proposal(s)"
         + (f" in round {result.round}" if result.round else "")
-        + f", {len(result.unmatched)} volunteer(s) without an offer, "
+        + f", {_without_offer(result)}, "
         f"{len(result.unfilled)} need(s) with free places"
         + (f", fill rate {fill:.1%}" if fill is not None else "")
         + f"; wrote {', '.join(str(w) for w in written)}"
