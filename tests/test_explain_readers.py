@@ -407,3 +407,23 @@ def test_a_placed_volunteer_is_told_why_another_need_is_not_offered() -> None:
         'Aigul meets the conditions of "Walk dogs at the shelter" but was not offered it '
         "this round."
     )
+
+
+# -- top_k -------------------------------------------------------------------------------
+
+
+def test_ranks_count_every_acceptable_pair_when_the_round_kept_the_top_k() -> None:
+    # With top_k=1 each volunteer keeps one pair; v1 still fits n1 and n6, and n1 still
+    # has three volunteers who meet its conditions (v1, v2, v3).
+    full = mk.match(tiny_city(), as_of=DAY)
+    pruned = mk.match(tiny_city(), as_of=DAY, top_k=1)
+    for v, n in [("v1", "n1"), ("v2", "n1"), ("v1", "n6"), ("v5", "n6")]:
+        a, b = full.explanation(v, n), pruned.explanation(v, n)
+        assert (b.rank, b.n_options) == (a.rank, a.n_options), (v, n)
+        assert [x for x, _ in b.other_options] == [x for x, _ in a.other_options]
+        a, b = (r.explanation(v, n, audience="organisation") for r in (full, pruned))
+        assert (b.candidate_rank, b.n_candidates) == (a.candidate_rank, a.n_candidates)
+    e = pruned.explanation("v1", "n1")
+    assert "It is the only need that fits you." not in e.text
+    org_text = pruned.explain("v1", "n1", audience="organisation")
+    assert "Among the 3 volunteers who meet your conditions, they rank 1st by score." in org_text

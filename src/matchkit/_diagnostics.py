@@ -297,6 +297,12 @@ def _decided(result: MatchResult, view: RoundView) -> _Decided:
     return d
 
 
+def declined_by(result: MatchResult, view: RoundView, volunteer_id: str) -> B:
+    """Needs the volunteer declined or left (never offered to them again)."""
+    gone = _decided(result, view).gone_by_v.get(volunteer_id, ())
+    return _mask(gone, view.nindex, view.enc.n_needs)
+
+
 def ledger_closed(result: MatchResult, view: RoundView) -> B:
     """Needs the ledger records as no longer open (not offered, whatever the dataset says)."""
     return _decided(result, view).closed

@@ -28,7 +28,15 @@ from numpy.typing import NDArray
 from . import _explain_texts as T
 from ._exceptions import InvalidInputError, check_choice
 from ._roundview import RoundView, need_index, round_view, volunteer_index
-from ._rules import RULES, ages_at, pair_distances_km, pair_rule_failures, slots_covered
+from ._rules import (
+    RULES,
+    ages_at,
+    need_rule_failures,
+    pair_distances_km,
+    pair_rule_failures,
+    slots_covered,
+    volunteer_rule_failures,
+)
 from ._scoring import combine
 from ._scoring import components as score_components
 from ._texts import AUDIENCES, check_lang
@@ -38,6 +46,9 @@ if TYPE_CHECKING:
     from ._proposals import MatchResult
 
 __all__ = ["Contribution", "Explanation", "RuleCheck", "explain", "explanation"]
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -364,6 +375,54 @@ def _private_folded(contribs: list[Contribution]) -> list[Contribution]:
     return out
 
 
+def _pruned(result: MatchResult) -> bool:
+    """The round kept only each volunteer's ``top_k`` best pairs: the problem's edges are
+    not all the acceptable pairs."""
+    key = result.context.get("key")
+    return isinstance(key, tuple) and len(key) == 4 and key[3] is not None
+
+
+def _scores(view: RoundView, vis: I64, nis: I64) -> F64:
+    """The weight (fit score) of acceptable pairs, as the build scores them."""
+    comps = score_components(view.enc, vis, nis, pair_distances_km(view.enc, vis, nis))
+    return np.asarray(combine(comps, view.weights)[2], dtype=np.float64)
+
+
+def _needs_of(result: MatchResult, view: RoundView, vi: int) -> tuple[I64, F64]:
+    """The volunteer's acceptable needs they have not declined or left, with scores.
+
+    From the problem's edges; after ``top_k`` pruning, from the rules (the edges then
+    hold only the volunteer's best pairs)."""
+    p = result.problem
+    if not _pruned(result):
+        e = view.edges_of_volunteer(vi)
+        e = e[~view.excluded_edge[e]]
+        return p.edge_right[e], np.asarray(p.weight[e], dtype=np.float64)
+    from ._diagnostics import declined_by
+
+    fails = pair_free_failures(volunteer_rule_failures(view.enc, vi, view.day))
+    needs = np.flatnonzero(fails & ~declined_by(result, view, p.left_ids[vi]))
+    return needs, _scores(view, np.full(needs.size, vi, dtype=np.int64), needs)
+
+
+def _volunteers_of(result: MatchResult, view: RoundView, ni: int) -> tuple[I64, F64]:
+    """The need's acceptable volunteers, with scores (from the rules after pruning)."""
+    p = result.problem
+    if not _pruned(result):
+        e = view.edges_of_need(ni)
+        return p.edge_left[e], np.asarray(p.weight[e], dtype=np.float64)
+    vols = np.flatnonzero(pair_free_failures(need_rule_failures(view.enc, ni, view.day)))
+    return vols, _scores(view, vols, np.full(vols.size, ni, dtype=np.int64))
+
+
+def pair_free_failures(fails: Mapping[str, NDArray[np.bool_]]) -> NDArray[np.bool_]:
+    """True where no rule fails."""
+    bad = np.zeros(next(iter(fails.values())).shape, dtype=bool)
+    for mask in fails.values():
+        bad |= mask
+    return ~bad
+
+
 def _options(
     result: MatchResult, view: RoundView, vi: int, ni: int
 ) -> tuple[int, int, list[tuple[str, float]], int]:
@@ -373,33 +432,31 @@ def _options(
     back by a policy check, nor closed in the ledger); also how many are held back. The
     best others leave out the volunteer's own placements."""
     p = result.problem
-    e = view.edges_of_volunteer(vi)
-    e = e[~view.excluded_edge[e]]
-    held = _held_back(result, view)[p.edge_right[e]]
+    needs, w = _needs_of(result, view, vi)
+    held = _held_back(result, view)[needs]
     n_held = int(held.sum())
-    e = e[~held]
-    e = e[np.lexsort((p.edge_right[e], -p.weight[e]))]
-    needs = p.edge_right[e]
+    needs, w = needs[~held], w[~held]
+    order = np.lexsort((needs, -w))
+    needs, w = needs[order], w[order]
     hit = np.flatnonzero(needs == ni)
     rank = int(hit[0]) + 1 if hit.size else 0
     # (their own placements count among the needs that fit them, but are no other option)
     vid = p.left_ids[vi]
     others = [
-        (p.right_ids[int(j)], float(w))
-        for j, w in zip(needs, p.weight[e])
+        (p.right_ids[int(j)], float(x))
+        for j, x in zip(needs, w)
         if j != ni and (vid, p.right_ids[int(j)]) not in view.placements
     ][:3]
-    return rank, int(e.size), others, n_held
+    return rank, int(needs.size), others, n_held
 
 
 def _candidates(
     result: MatchResult, view: RoundView, vi: int, ni: int
 ) -> tuple[int, int]:
-    p = result.problem
-    e = view.edges_of_need(ni)
-    e = e[np.lexsort((p.edge_left[e], -p.weight[e]))]
-    hit = np.flatnonzero(p.edge_left[e] == vi)
-    return (int(hit[0]) + 1 if hit.size else 0), int(e.size)
+    vols, w = _volunteers_of(result, view, ni)
+    vols = vols[np.lexsort((vols, -w))]
+    hit = np.flatnonzero(vols == vi)
+    return (int(hit[0]) + 1 if hit.size else 0), int(vols.size)
 
 
 def explanation(
