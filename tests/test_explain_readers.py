@@ -427,3 +427,13 @@ def test_ranks_count_every_acceptable_pair_when_the_round_kept_the_top_k() -> No
     assert "It is the only need that fits you." not in e.text
     org_text = pruned.explain("v1", "n1", audience="organisation")
     assert "Among the 3 volunteers who meet your conditions, they rank 1st by score." in org_text
+
+
+def test_the_rounds_reason_does_not_say_others_fit_better_when_nobody_took_the_need() -> None:
+    weights = mk.Weights(interest=0, distance=0, schedule=0, preferred=1, skills=0,
+                         coverage=0, language=1, volunteer_side=0)  # fmt: skip
+    ds = mk.Dataset(volunteers=[vol("v1")], organisations=[org()], needs=[need("n1")])
+    reason = mk.match(ds, as_of=DAY, weights=weights).unmatched["v1"]
+    assert reason.code == "outcompeted"
+    assert "fit them better" not in reason.message
+    assert reason.message.startswith("their 1 acceptable need(s) were not offered to them")

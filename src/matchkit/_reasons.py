@@ -113,8 +113,9 @@ def _unmatched_text(code: int, k: int) -> str:
             "the weekly limit reached); new offers come once they answer or the week is over"
         )
     return (
-        f"their {k} acceptable need(s) went to volunteers who fit "
-        "them better, or have no free place left"
+        f"their {k} acceptable need(s) were not offered to them this round: the places "
+        "went to others or were already taken (why_unmatched() gives, need by need, "
+        "their score against the lowest of those who hold a place)"
     )
 
 
