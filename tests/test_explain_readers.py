@@ -437,3 +437,18 @@ def test_the_rounds_reason_does_not_say_others_fit_better_when_nobody_took_the_n
     assert reason.code == "outcompeted"
     assert "fit them better" not in reason.message
     assert reason.message.startswith("their 1 acceptable need(s) were not offered to them")
+
+
+def test_coverage_of_no_slot_shows_no_empty_brackets() -> None:
+    ds = mk.Dataset(
+        volunteers=[vol("v1", availability=["mon-morning"])],
+        organisations=[org()],
+        needs=[need("n1", slots=["sat-morning", "sun-morning"], min_overlap=0)],
+    )
+    r = mk.match(ds, as_of=DAY)
+    assert "Coverage: can come at 0 of 2 weekly times.\n" in r.explain(
+        "v1", "n1", audience="organisation"
+    )
+    assert "Покрытие времени: 0 из 2 смен.\n" in r.explain(
+        "v1", "n1", audience="organisation", lang="ru"
+    )

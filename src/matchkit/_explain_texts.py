@@ -353,11 +353,11 @@ def _skills_checks_coverage(f: F, lang: str) -> list[str]:
         )
     if f["slots"]:
         cov = count_of(f["covered"], len(f["slots"]), "slot", lang)
-        free = _slots(f["free_slots"], lang)
+        free = f" ({_slots(f['free_slots'], lang)})" if f["free_slots"] else ""
         out.append(
-            f"Покрытие времени: {cov} ({free})."
+            f"Покрытие времени: {cov}{free}."
             if ru
-            else f"Coverage: can come at {cov} ({free})."
+            else f"Coverage: can come at {cov}{free}."
         )
     else:
         out.append(
