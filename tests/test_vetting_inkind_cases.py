@@ -320,3 +320,15 @@ def test_requests_competing_for_one_offer_get_the_same_units_in_any_order() -> N
         res = mk.match_inkind([OFFER], order, ORGS, as_of="2027-05-01")
         got.add(res.allocations)
     assert len(got) == 1
+
+
+def test_a_reason_names_the_same_offer_among_equals_in_any_order() -> None:
+    slow = [dict(OFFER, id=oid, lead_time_days=20) for oid in ("of2", "of1")]
+    late = _request("r1", None)  # needed 9 days after as_of: too late for both
+    texts = {
+        mk.match_inkind(offers, [late], ORGS, as_of="2027-05-01").reasons["r1"]
+        for offers in (slow, slow[::-1])
+    }
+    assert texts == {
+        "too late for 2 fitting offers: the last day to ask was 2027-04-20 (offer 'of1')"
+    }

@@ -544,7 +544,10 @@ def match_inkind(
         if i in waiting:  # (asks for nothing: no units, no letter, no advice)
             continue
         groups.setdefault((r.kind.value, _unit_key(r.unit)), ([], []))[0].append(i)
-    for j, o in enumerate(offs):
+    # (offers in order of id: the offer a reason names among equals is the same whatever
+    # the order of the file)
+    for j in sorted(range(len(offs)), key=lambda j: offs[j].id):
+        o = offs[j]
         groups.setdefault((o.kind.value, _unit_key(o.unit)), ([], []))[1].append(j)
 
     late: list[LateRequest] = []
