@@ -65,6 +65,10 @@ CASES: dict[str, Case] = {
             ("volunteers.csv", 1, "id", r"required column is missing"),
         ],
     ),
+    "a value under a column without a name": Case(
+        {"organisations.csv": ORGS.replace("\n", ",,\n").replace("o2,City hall,public_body,false,,", "o2,City hall,public_body,false,,night shifts")},
+        [("organisations.csv", 1, None, r"column 6 of the header has no name, and line 3 holds 'night shifts' in it; name the column or remove it")],
+    ),
     "column twice": Case(
         {"volunteers.csv": "id,name,name\nv1,a,b\n"},
         [("volunteers.csv", 1, "name", r"appears twice in the header; keep one")],

@@ -139,3 +139,14 @@ def test_a_volunteer_placed_earlier_is_not_counted_as_without_an_offer(
     assert main(["report", str(tmp_path / "data"), "--ledger", ledger, "-o", str(tmp_path / "r.md")]) == 0
     out = capsys.readouterr().out
     assert "0 volunteer(s) without an offer (1 placed, with no place left)" in out, out
+
+
+def test_empty_columns_without_a_name_are_left_out(tmp_path: Path) -> None:
+    """A spreadsheet's export often ends every line with ',,' (formatted empty columns)."""
+    ds = mk.datasets.tiny_city()
+    mk.save_dataset(ds, tmp_path)
+    for kind in ("volunteers", "needs"):
+        path = tmp_path / f"{kind}.csv"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        path.write_text("".join(line + ",,\r\n" for line in lines), encoding="utf-8")
+    assert mk.load_dataset(tmp_path) == ds

@@ -457,9 +457,12 @@ def _read_table(
         problems.append(wrong)
         out.complete = False
         return out
-    skip = check_header(header, model, kind, source, problems)
+    skip = check_header(header, model, kind, source, problems, report_unnamed=False)
     out.complete = not ({c.field for c in columns(model) if c.required} & skip)
     n_cols = len(header)
+    # Columns without a name: a spreadsheet's empty trailing columns (",," at the end of
+    # every line) carry nothing and are left out; one holding a value is reported.
+    unnamed = {i: (0, "") for i, name in enumerate(header) if not name}
     previous = reader.line_num
     lines: list[str] = []  # the file's lines, split only when a row cannot be read
     while True:
@@ -496,7 +499,10 @@ def _read_table(
                 )
             )
             continue
-        cells = {h: c for h, c in zip(header, row) if h not in skip}
+        for i, (first, _) in unnamed.items():
+            if not first and row[i].strip(_WHITESPACE):
+                unnamed[i] = (line, row[i])
+        cells = {h: c for h, c in zip(header, row) if h and h not in skip}
         out.lines.append(line)
         record, bad = record_from_cells(
             model, cells, source=source, row=line, problems=problems
@@ -505,6 +511,16 @@ def _read_table(
         out.raw.append(cells)
         out.records.append(record)
         out.bad.append(bad)
+    for i, (first, value) in unnamed.items():
+        if first:
+            problems.append(
+                Problem(
+                    f"column {i + 1} of the header has no name, and line {first} holds "
+                    f"{value!r} in it; name the column or remove it",
+                    source=source,
+                    row=1,
+                )
+            )
     return out
 
 
@@ -585,17 +601,23 @@ def check_header(
     kind: str,
     source: str,
     problems: list[Problem],
+    *,
+    report_unnamed: bool = True,
 ) -> set[str]:
     """Report header problems; return the names to leave out of the rows.
 
     The returned set holds the unknown or repeated columns and the fields of missing required
     columns, so the rows are still checked (every problem is found) without repeating the
-    header's problem once per row.
+    header's problem once per row. With ``report_unnamed=False`` a column without a name is
+    not reported (the caller leaves it out): the CSV reader reports it only if a row holds a
+    value there.
     """
     known = {c.name: c for c in columns(model)}
     skip: set[str] = set()
     seen: set[str] = set()
     for i, name in enumerate(header, start=1):
+        if not name and not report_unnamed:
+            continue
         if not name:
             problems.append(
                 Problem(
