@@ -38,6 +38,7 @@ NEEDS = [
     _need("gone", "closed"),
     _need("idea", "idea"),
     _need("ended", "open", end_date="2027-04-30"),
+    _need("kids", "open", causes=["children", "environment"]),  # cso may not vet it
 ]
 OFFER = {
     "id": "of1", "organisation_id": "shop", "kind": "food", "item": "sandwiches",
@@ -58,6 +59,7 @@ REQUESTS = [
     _request("r_gone", "gone"),
     _request("r_idea", "idea"),
     _request("r_ended", "ended"),
+    _request("r_kids", "kids"),
 ]
 
 
@@ -75,15 +77,17 @@ def test_requests_of_closed_over_or_unvetted_needs_take_nothing(lang: str) -> No
     # The one live request is covered in full; the others ask no giver for anything.
     assert [(a.request_id, a.quantity) for a in res.allocations] == [("r_live", 20)]
     assert res.late == ()
-    assert sorted(res.reasons) == ["r_ended", "r_gone", "r_idea"]
+    assert sorted(res.reasons) == ["r_ended", "r_gone", "r_idea", "r_kids"]
     if lang == "en":
         assert res.reasons["r_gone"] == "not matched: the need 'gone' it supports is closed"
         assert "ended on 2027-04-30" in res.reasons["r_ended"]
         assert "idea nobody has vetted" in res.reasons["r_idea"]
+        assert "not vetted by an organisation that may vet it" in res.reasons["r_kids"]
     else:
         assert "закрыта" in res.reasons["r_gone"]
         assert "завершилась 2027-04-30" in res.reasons["r_ended"]
         assert "идея" in res.reasons["r_idea"]
+        assert "не проверила организация" in res.reasons["r_kids"]
 
 
 def test_without_needs_need_id_is_not_checked() -> None:
@@ -109,6 +113,7 @@ def test_policy_flags_requests_of_closed_over_or_unvetted_needs() -> None:
         ("r_gone", "request-need-closed", "error"),
         ("r_ended", "request-need-closed", "error"),
         ("r_idea", "request-need-not-vetted", "error"),
+        ("r_kids", "request-need-not-vetted", "error"),
     }
     # Once the requests are past, they are history: request-past says so, nothing more.
     later = mk.check_policies(_dataset(), as_of="2027-05-11")
@@ -282,7 +287,10 @@ def test_requests_held_back_are_as_if_left_out(ds: mk.Dataset) -> None:
             return False
         n = ds.need(r.need_id)
         over = n.end_date is not None and n.end_date < day
-        return n.status in (mk.NeedStatus.CLOSED, mk.NeedStatus.IDEA) or over
+        vetted = n.vetted_by is not None and mk.can_vet(
+            ds.organisation(n.vetted_by), n, owner=ds.organisation(n.organisation_id)
+        )
+        return n.status in (mk.NeedStatus.CLOSED, mk.NeedStatus.IDEA) or over or not vetted
 
     held = {r.id for r in ds.requests if waits(r)}
     got = mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of=day, needs=ds.needs)

@@ -86,6 +86,8 @@ _REASONS = {
         "need_over": "not matched: the need {need!r} it supports ended on {end}",
         "need_idea": "not matched: the need {need!r} it supports is an idea nobody has "
         "vetted yet; have an organisation with the expertise vet it first",
+        "need_unvetted": "not matched: the need {need!r} it supports is not vetted by an "
+        "organisation that may vet it (see check_policies)",
     },
     "ru": {
         "no_offer": "нет предложений вида «{kind}» в единицах «{unit}»",
@@ -113,6 +115,8 @@ _REASONS = {
         "need_idea": "не подобрано: задача «{need}», для которой сделан запрос, — пока "
         "идея, которую никто не проверил; сначала её должна проверить организация с "
         "нужной экспертизой",
+        "need_unvetted": "не подобрано: задачу «{need}», для которой сделан запрос, не "
+        "проверила организация, которой это позволено (см. check_policies)",
     },
 }
 
@@ -379,7 +383,9 @@ def _check_inputs(
     requests: Iterable[Any],
     organisations: Iterable[Any],
     needs: Iterable[Any] | None = None,
-) -> tuple[list[InkindOffer], list[InkindRequest], dict[str, Need] | None]:
+) -> tuple[
+    list[InkindOffer], list[InkindRequest], dict[str, Organisation], dict[str, Need] | None
+]:
     problems: list[Problem] = []
     offs: list[InkindOffer] = _coerce(InkindOffer, offers, "offers", problems)
     reqs: list[InkindRequest] = _coerce(InkindRequest, requests, "requests", problems)
@@ -433,13 +439,20 @@ def _check_inputs(
                 )
     if problems:
         raise InvalidDatasetError(problems, context="in-kind input")
-    return offs, reqs, need_ids
+    return offs, reqs, org_ids, need_ids
 
 
 def _held_back(
-    reqs: Sequence[InkindRequest], needs: Mapping[str, Need], day: date, lang: str
+    reqs: Sequence[InkindRequest],
+    needs: Mapping[str, Need],
+    orgs: Mapping[str, Organisation],
+    day: date,
+    lang: str,
 ) -> dict[int, str]:
-    """Requests whose need is closed, over or not vetted yet: request index -> why."""
+    """Requests whose need is closed, over or not vetted by an organisation that may vet
+    it: request index -> why."""
+    from ._vetting import vetting_problem
+
     out: dict[int, str] = {}
     for i, r in enumerate(reqs):
         need = needs.get(r.need_id) if r.need_id is not None else None
@@ -451,6 +464,8 @@ def _held_back(
             out[i] = _say(lang, "need_over", need=need.id, end=need.end_date.isoformat())
         elif need.status is NeedStatus.IDEA:
             out[i] = _say(lang, "need_idea", need=need.id)
+        elif vetting_problem(need, orgs) is not None:
+            out[i] = _say(lang, "need_unvetted", need=need.id)
     return out
 
 
@@ -476,9 +491,10 @@ def match_inkind(
         The language of the reasons.
     needs : iterable of Need (or dicts), optional
         The needs the requests support (``need_id`` must name one of them). A request whose
-        need is closed, over (``end_date`` before ``as_of``) or still an idea nobody has
-        vetted is not matched, and its reason says so. Without ``needs``, ``need_id`` is
-        not checked: pass ``dataset.needs``.
+        need is closed, over (``end_date`` before ``as_of``) or not vetted (an idea, no
+        ``vetted_by``, or a vetter that may not vet it, see :func:`matchkit.can_vet`) is
+        not matched, and its reason says so. Without ``needs``, ``need_id`` is not
+        checked: pass ``dataset.needs``.
 
     Returns
     -------
@@ -534,9 +550,9 @@ def match_inkind(
         raise InvalidInputError(
             f"as_of of match_inkind must be a date (YYYY-MM-DD); got {as_of!r}"
         )
-    offs, reqs, need_ids = _check_inputs(offers, requests, organisations, needs)
+    offs, reqs, orgs, need_ids = _check_inputs(offers, requests, organisations, needs)
     today = day.toordinal()
-    waiting = _held_back(reqs, need_ids, day, lang) if need_ids is not None else {}
+    waiting = _held_back(reqs, need_ids, orgs, day, lang) if need_ids is not None else {}
 
     reasons: dict[str, list[str]] = {reqs[i].id: [why] for i, why in waiting.items()}
     groups: dict[tuple[str, str], tuple[list[int], list[int]]] = {}

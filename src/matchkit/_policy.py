@@ -47,7 +47,8 @@ that is neither a public body nor a business), ``request-not-from-cso`` (warning
 from a public body or a business), ``offer-windows-over`` (info, every window ended before
 ``as_of``), ``request-past`` (info, ``needed_by`` before ``as_of``),
 ``request-need-closed`` (error, the need named by ``need_id`` is closed or over) and
-``request-need-not-vetted`` (error, that need is an idea nobody has vetted).
+``request-need-not-vetted`` (error, that need is not vetted by an organisation that may
+vet it: an idea, no ``vetted_by``, or a vetter without the expertise).
 :func:`matchkit.match_inkind` given the needs does not match such requests.
 """
 
@@ -63,8 +64,8 @@ from typing import Any
 from ._build import resolve_as_of
 from ._dataset import Dataset
 from ._exceptions import InvalidInputError
-from ._models import Need, NeedStatus, OrganisationKind
-from ._vetting import VetterIndex, why_not_vetter
+from ._models import Need, NeedStatus, Organisation, OrganisationKind
+from ._vetting import VetterIndex, vetting_problem, why_not_vetter
 
 __all__ = [
     "POLICIES",
@@ -141,7 +142,7 @@ POLICIES: Mapping[str, tuple[str, str, str]] = {
     "request-need-not-vetted": (
         "error",
         "request",
-        "the need the request supports is an idea nobody has vetted",
+        "the need the request supports is not vetted by one that may",
     ),
 }
 
@@ -552,6 +553,7 @@ def check_policies(
                 )
             )
         add("offer", offer.id, items)
+    orgs = {o.id: o for o in dataset.organisations} if dataset.requests else {}
     for req in dataset.requests:
         kind = dataset.organisation(req.organisation_id).kind
         items = []
@@ -566,7 +568,7 @@ def check_policies(
                 )
             )
         if req.needed_by >= day:  # (a past request is history: request-past says so)
-            items += _request_need(dataset, req.need_id, day)
+            items += _request_need(dataset, req.need_id, day, orgs)
         if req.needed_by < day:
             items.append(
                 (
@@ -581,8 +583,10 @@ def check_policies(
     return found
 
 
-def _request_need(ds: Dataset, need_id: str | None, day: date) -> list[tuple[str, str]]:
-    """The request's need is closed, over or an idea: no giver should be asked for it."""
+def _request_need(
+    ds: Dataset, need_id: str | None, day: date, orgs: Mapping[str, Organisation]
+) -> list[tuple[str, str]]:
+    """The request's need is closed, over or not vetted: no giver should be asked for it."""
     if need_id is None:
         return []
     need = ds.need(need_id)
@@ -601,14 +605,16 @@ def _request_need(ds: Dataset, need_id: str | None, day: date) -> list[tuple[str
                 ),
             )
         ]
-    if need.status is NeedStatus.IDEA:
+    why = vetting_problem(need, orgs)
+    if why is not None:
         return [
             (
                 "request-need-not-vetted",
                 (
-                    f"supports need {need_id!r}, an idea nobody has vetted; givers are asked "
-                    "only for vetted needs: have an organisation with the expertise vet it "
-                    "(vet_need) before sending the request"
+                    f"supports need {need_id!r}, which is not vetted by an organisation that "
+                    f"may vet it ({why}); givers are asked only for vetted needs: have an "
+                    "organisation with the expertise vet it (vet_need) before sending the "
+                    "request"
                 ),
             )
         ]

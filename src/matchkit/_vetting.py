@@ -121,6 +121,34 @@ def _unregistered_both(org: Organisation, owner: Organisation) -> bool:
     return not owner.registered and not org.registered
 
 
+def vetting_problem(need: Need, organisations: Mapping[str, Organisation]) -> str | None:
+    """Why ``need`` has not been vetted by an organisation that may vet it as it is now
+    (``None`` when it has): an idea, no ``vetted_by``, or a vetter that may not vet it.
+
+    ``organisations`` maps ids to organisations (the need's own and its vetter's).
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> zoo = mk.Organisation(id="zoo", name="Zoo", kind="cso", registered=True,
+    ...                       vets_causes=["animals"])
+    >>> need = mk.Need(id="n1", organisation_id="zoo", title="Walk dogs", causes=["animals"],
+    ...                remote=True, capacity=1, status="open", vetted_by="zoo")
+    >>> vetting_problem(need, {"zoo": zoo}) is None
+    True
+    >>> vetting_problem(need.model_copy(update={"causes": ("animals", "elderly")}), {"zoo": zoo})
+    "organisation 'zoo' has no expertise to vet cause(s) 'elderly' (it vets: 'animals')"
+    """
+    if need.status is NeedStatus.IDEA:
+        return "it is an idea nobody has vetted yet"
+    if need.vetted_by is None:
+        return "it names no vetting organisation (vetted_by)"
+    vetter = organisations.get(need.vetted_by)
+    if vetter is None:
+        return f"its vetter {need.vetted_by!r} is not among the organisations"
+    return why_not_vetter(vetter, need, owner=organisations.get(need.organisation_id))
+
+
 def _find(dataset: Dataset, need_id: str) -> Need:
     if not isinstance(dataset, Dataset):
         raise InvalidInputError(
