@@ -452,3 +452,17 @@ def test_coverage_of_no_slot_shows_no_empty_brackets() -> None:
     assert "Покрытие времени: 0 из 2 смен.\n" in r.explain(
         "v1", "n1", audience="organisation", lang="ru"
     )
+
+
+def test_a_tie_is_told_as_a_tie() -> None:
+    ds = mk.Dataset(
+        volunteers=[vol("v1"), vol("v2")], organisations=[org()], needs=[need("n1")]
+    )
+    r = mk.match(ds, as_of=DAY)
+    (loser,) = r.unmatched
+    c = r.why_unmatched(loser).competition[0]
+    assert c.margin == 0
+    en, ru = r.why_unmatched(loser).text, r.why_unmatched(loser, lang="ru").text
+    assert "ties with the lowest of those who got it" in en
+    assert "so that more places are filled" not in en  # (one place, and it is filled)
+    assert "равна самой низкой у получивших место" in ru

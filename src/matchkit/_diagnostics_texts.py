@@ -261,12 +261,22 @@ def competition(
             if ru
             else f"{t}: your score {y}; those who got it scored from {w} ({gap} higher)"
         )
+    if margin == 0:
+        return (
+            f"{t}: ваша оценка {y} равна самой низкой у получивших место; при равенстве "
+            "общий план раунда отдал место им"
+            if ru
+            else f"{t}: your score {y} ties with the lowest of those who got it; the plan "
+            "for the whole round gave the place to them"
+        )
     return (
-        f"{t}: ваша оценка {y} не ниже самой низкой у получивших место ({w}); "
-        "общий план раунда отдал место другим, чтобы заполнить больше мест"
+        f"{t}: ваша оценка {y} выше самой низкой у получивших место ({w}); места достались "
+        "другим по общему плану раунда, который максимизирует суммарную оценку и сохраняет "
+        "прежние участия и предложения, ждущие ответа"
         if ru
-        else f"{t}: your score {y} is not below the lowest of those who got it ({w}); "
-        "the plan for the whole round gave it to others so that more places are filled"
+        else f"{t}: your score {y} is above the lowest of those who got it ({w}); the "
+        "places went to others in the plan for the whole round, which maximises the total "
+        "score and keeps earlier placements and offers awaiting an answer"
     )
 
 
