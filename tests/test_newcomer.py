@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -150,3 +152,22 @@ def test_empty_columns_without_a_name_are_left_out(tmp_path: Path) -> None:
         lines = path.read_text(encoding="utf-8").splitlines()
         path.write_text("".join(line + ",,\r\n" for line in lines), encoding="utf-8")
     assert mk.load_dataset(tmp_path) == ds
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_saved_files_have_the_permissions_of_any_new_file_or_of_the_file_they_replace(
+    tmp_path: Path,
+) -> None:
+    mask = os.umask(0o022)
+    try:
+        written = mk.save_dataset(mk.datasets.tiny_city(), tmp_path / "data")
+        assert {stat.S_IMODE(p.stat().st_mode) for p in written} == {0o644}  # not 0o600
+        (tmp_path / "data" / "needs.csv").chmod(0o640)
+        mk.save_dataset(mk.datasets.tiny_city(), tmp_path / "data")
+        assert stat.S_IMODE((tmp_path / "data" / "needs.csv").stat().st_mode) == 0o640
+        assert stat.S_IMODE((tmp_path / "data" / "volunteers.csv").stat().st_mode) == 0o644
+    finally:
+        os.umask(mask)
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == [
+        "needs.csv", "organisations.csv", "volunteers.csv"
+    ]  # no temporary left behind

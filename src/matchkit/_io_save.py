@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import secrets
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -167,8 +168,8 @@ def _write_all(
 
     try:
         for name, data in contents.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-            temps[name] = Path(tmp)
+            fd, tmp = _new_file(folder, name, like=folder / name)
+            temps[name] = tmp
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
@@ -195,6 +196,43 @@ def _write_all(
     for path in spare:
         _quiet_unlink(path)
     return tuple(folder / name for name in contents)
+
+
+def _new_file(folder: Path, name: str, *, like: Path) -> tuple[int, Path]:
+    """Create a temporary file for ``name`` in ``folder``; return its descriptor and path.
+
+    Its permissions are those of the file it replaces (``like``), or else those any new
+    file gets (0o666 less the umask). ``tempfile.mkstemp`` makes files only their owner may
+    read (0o600), and renamed into place they kept that mode: a dataset saved for
+    colleagues or a web server could be read by nobody else.
+
+    Examples
+    --------
+    >>> import stat, tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> fd, tmp = _new_file(folder, "needs.csv", like=folder / "needs.csv")
+    >>> os.close(fd)
+    >>> mask = os.umask(0); _ = os.umask(mask)
+    >>> stat.S_IMODE(tmp.stat().st_mode) == 0o666 & ~mask
+    True
+    """
+    try:
+        mode = like.stat().st_mode & 0o7777
+    except OSError:
+        mode = None
+    for _ in range(100):
+        path = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        except FileExistsError:  # pragma: no cover - 32 random bits taken
+            continue
+        if mode is not None:
+            try:
+                os.chmod(path, mode)
+            except OSError:  # pragma: no cover - a file system without modes
+                pass
+        return fd, path
+    raise FileExistsError(f"no free temporary name for {name} in {folder}")  # pragma: no cover
 
 
 def _quiet_unlink(path: Path) -> None:
