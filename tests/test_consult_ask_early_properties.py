@@ -245,6 +245,10 @@ def test_in_kind_rules_fire_exactly_when_their_definition_holds(ds: mk.Dataset) 
                 ds.organisation(need.vetted_by), need, ds.organisation(need.organisation_id)
             )
         )
+        after = need is not None and not gone and need.end_date is not None and (
+            r.needed_by > need.end_date
+        )
+        assert (("request-after-need-ends", "request", r.id) in found) is after
         assert (("request-need-closed", "request", r.id) in found) is gone
         assert (("request-need-not-vetted", "request", r.id) in found) is unvetted
     assert {

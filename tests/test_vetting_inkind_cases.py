@@ -340,3 +340,25 @@ def test_a_reason_names_the_same_offer_among_equals_in_any_order() -> None:
     assert texts == {
         "too late for 2 fitting offers: the last day to ask was 2027-04-20 (offer 'of1')"
     }
+
+
+def test_a_request_needed_after_its_need_ends_is_a_warning() -> None:
+    ds = _dataset().replace(
+        requests=[dict(_request("r_late", "live"), needed_by="2027-05-21"),
+                  dict(_request("r_last", "live"), needed_by="2027-05-20")]
+    )  # fmt: skip
+    found = [f for f in mk.check_policies(ds, as_of="2027-05-01") if f.kind == "request"]
+    assert [(f.record_id, f.code, f.severity) for f in found] == [
+        ("r_late", "request-after-need-ends", "warning")
+    ]
+    assert "move needed_by to 2027-05-20 or earlier" in found[0].message
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_synthetic_requests_are_due_while_their_need_lasts(seed: int) -> None:
+    from matchkit.datasets import synthetic_city
+
+    city = synthetic_city(5000, 500, seed=seed)
+    codes = {f.code for f in mk.check_policies(city, as_of="2026-09-01") if f.kind == "request"}
+    assert "request-after-need-ends" not in codes
+    assert not codes & {"request-need-closed", "request-need-not-vetted"}

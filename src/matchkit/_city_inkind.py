@@ -325,6 +325,8 @@ def _requests(
             start = event.start_date
             if not late and start is not None and as_of <= start <= horizon:
                 due = start  # the event's day
+            if event.end_date is not None and due > event.end_date:
+                due = event.end_date  # (help for an event comes before it is over)
             if event.location is not None:
                 place = {"lat": event.location.lat, "lon": event.location.lon}
         record["needed_by"] = due

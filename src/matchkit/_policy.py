@@ -48,7 +48,8 @@ from a public body or a business), ``offer-windows-over`` (info, every window en
 ``as_of``), ``request-past`` (info, ``needed_by`` before ``as_of``),
 ``request-need-closed`` (error, the need named by ``need_id`` is closed or over) and
 ``request-need-not-vetted`` (error, that need is not vetted by an organisation that may
-vet it: an idea, no ``vetted_by``, or a vetter without the expertise).
+vet it: an idea, no ``vetted_by``, or a vetter without the expertise) and
+``request-after-need-ends`` (warning, ``needed_by`` after that need's ``end_date``).
 :func:`matchkit.match_inkind` given the needs does not match such requests.
 """
 
@@ -64,6 +65,7 @@ from typing import Any
 from ._build import resolve_as_of
 from ._dataset import Dataset
 from ._exceptions import InvalidInputError
+from ._inkind_models import InkindRequest
 from ._models import Need, NeedStatus, Organisation, OrganisationKind
 from ._vetting import VetterIndex, vetting_problem, why_not_vetter
 
@@ -143,6 +145,11 @@ POLICIES: Mapping[str, tuple[str, str, str]] = {
         "error",
         "request",
         "the need the request supports is not vetted by one that may",
+    ),
+    "request-after-need-ends": (
+        "warning",
+        "request",
+        "the request is needed after its need ends",
     ),
 }
 
@@ -568,7 +575,7 @@ def check_policies(
                 )
             )
         if req.needed_by >= day:  # (a past request is history: request-past says so)
-            items += _request_need(dataset, req.need_id, day, orgs)
+            items += _request_need(dataset, req, day, orgs)
         if req.needed_by < day:
             items.append(
                 (
@@ -584,9 +591,11 @@ def check_policies(
 
 
 def _request_need(
-    ds: Dataset, need_id: str | None, day: date, orgs: Mapping[str, Organisation]
+    ds: Dataset, req: InkindRequest, day: date, orgs: Mapping[str, Organisation]
 ) -> list[tuple[str, str]]:
-    """The request's need is closed, over or not vetted: no giver should be asked for it."""
+    """The request's need is closed, over or not vetted (no giver should be asked for it),
+    or ends before the request is needed."""
+    need_id, needed_by = req.need_id, req.needed_by
     if need_id is None:
         return []
     need = ds.need(need_id)
@@ -605,9 +614,22 @@ def _request_need(
                 ),
             )
         ]
+    out: list[tuple[str, str]] = []
+    if need.end_date is not None and needed_by > need.end_date:
+        out.append(
+            (
+                "request-after-need-ends",
+                (
+                    f"needed_by {needed_by.isoformat()} is after need {need_id!r} ends "
+                    f"({need.end_date.isoformat()}): the help would come when the need is "
+                    f"over; move needed_by to {need.end_date.isoformat()} or earlier, or "
+                    "correct need_id"
+                ),
+            )
+        )
     why = vetting_problem(need, orgs)
     if why is not None:
-        return [
+        return out + [
             (
                 "request-need-not-vetted",
                 (
@@ -618,7 +640,7 @@ def _request_need(
                 ),
             )
         ]
-    return []
+    return out
 
 
 def policy_blocks(
