@@ -466,3 +466,19 @@ def test_a_tie_is_told_as_a_tie() -> None:
     assert "ties with the lowest of those who got it" in en
     assert "so that more places are filled" not in en  # (one place, and it is filled)
     assert "равна самой низкой у получивших место" in ru
+
+
+def test_a_need_pruned_by_top_k_is_not_said_to_have_nobody() -> None:
+    # top_k=1: v1 keeps n1 and v5 keeps n3, so no pair of n6 is left, yet both fit it.
+    r = mk.match(tiny_city(), as_of=DAY, top_k=1)
+    assert r.unfilled["n6"].code == "no_acceptable_volunteer"
+    assert "no volunteer meets its hard rules;" not in r.unfilled["n6"].message
+    d = r.why_unfilled("n6")
+    assert (d.code, d.details["acceptable"], d.details["not_scored"]) == (
+        "candidates_elsewhere", 2, 2,
+    )
+    assert d.text.startswith('2 volunteers meet the conditions of "Festival tea stall"')
+    assert "- were not among the volunteer's best options (top_k): 2 volunteers" in d.text
+    ru = r.why_unfilled("n6", lang="ru").text
+    assert ru.startswith("Условиям задачи «Festival tea stall» подходят 2 волонтёра")
+    assert "top_k" not in ru

@@ -144,7 +144,9 @@ class Diagnosis:
         ``offer_budget``; ``no_acceptable_volunteer``, ``candidates_elsewhere``,
         ``not_open``, ``ended``, ``policy``). For a volunteer it is recomputed from the
         rules and the ledger's decisions, with their own placements and declined needs
-        set apart (``docs/explanations.md``).
+        set apart (``docs/explanations.md``); for a need, ``no_acceptable_volunteer``
+        becomes ``candidates_elsewhere`` when the rules find volunteers the round left
+        out (``top_k``).
     lang : str
     text : str
     considered : int
@@ -470,13 +472,16 @@ def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diag
             without_offer=int((rest & could_take).sum()),
             not_scored=int((ok & ~in_problem).sum()),
         )
-    text = T.need_text(
-        reason.code, n, free, int(enc.n_volunteers), by, only, cfs, details, lang
-    )
+    # After top_k pruning a need may have no pair in the problem although volunteers meet
+    # its conditions: the rules, not the round's code, say whether anyone does.
+    code = reason.code
+    if code == "no_acceptable_volunteer" and ok.any():
+        code = "candidates_elsewhere"
+    text = T.need_text(code, n, free, int(enc.n_volunteers), by, only, cfs, details, lang)
     return Diagnosis(
         "need",
         need_id,
-        reason.code,
+        code,
         lang,
         text,
         int(enc.n_volunteers),

@@ -165,8 +165,10 @@ def unfilled_reasons(
         elif degree[j] == 0:
             out[nid] = Reason(
                 "no_acceptable_volunteer",
-                f"no volunteer meets its hard rules; {free} place(s) stay free "
-                "(explain the need to see which rules bind and what would change it)",
+                f"no volunteer among the round's pairs meets its hard rules (with top_k, "
+                f"among the pairs each volunteer kept); {free} place(s) stay free "
+                "(why_unfilled runs the rules against every volunteer and says what would "
+                "change it)",
                 {**base, "acceptable_volunteers": 0},
             )
         else:
