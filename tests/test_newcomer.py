@@ -171,3 +171,15 @@ def test_saved_files_have_the_permissions_of_any_new_file_or_of_the_file_they_re
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == [
         "needs.csv", "organisations.csv", "volunteers.csv"
     ]  # no temporary left behind
+
+
+def test_empty_unnamed_columns_of_a_frame_are_left_out_as_in_a_csv_file(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    ds = mk.datasets.tiny_city()
+    mk.save_dataset(ds, tmp_path)
+    path = tmp_path / "organisations.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("".join(line + ",,\n" for line in lines), encoding="utf-8")
+    frames = {kind: pd.read_csv(tmp_path / f"{kind}.csv") for kind in ("volunteers", "organisations", "needs")}
+    assert "Unnamed: 5" in frames["organisations"].columns
+    assert mk.dataset_from_frames(**frames) == mk.load_dataset(tmp_path) == ds

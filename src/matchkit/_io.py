@@ -476,6 +476,29 @@ def _relocate(
 
 
 # -- DataFrames -------------------------------------------------------------------------------
+_UNNAMED = re.compile(r"(Unnamed: \d+(_level_\d+)?)?")  # pandas' name for a header cell left empty
+
+
+def _without_empty_unnamed(frame: Any) -> Any:
+    """``frame`` without its columns that have no name and no value, as the CSV reader.
+
+    ``pd.read_csv`` names the empty trailing columns of a spreadsheet's export
+    ``Unnamed: 5``, ``Unnamed: 6``; holding nothing, they are no data to lose.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"id": ["o1"], "Unnamed: 1": [float("nan")], "Unnamed: 2": ["x"]})
+    >>> list(_without_empty_unnamed(frame).columns)
+    ['id', 'Unnamed: 2']
+    """
+    empty = [
+        c for c in frame.columns
+        if _UNNAMED.fullmatch(str(c)) and all(_blank_cell(v) for v in frame[c].tolist())
+    ]
+    return frame.drop(columns=empty) if empty else frame
+
+
 def _blank_cell(value: Any) -> bool:
     """A cell of a frame that gives nothing: blank text, None, NaN or an empty list."""
     if isinstance(value, (list, tuple)):
@@ -553,6 +576,7 @@ def dataset_from_frames(
                 )
             )
             continue
+        frame = _without_empty_unnamed(frame)
         header = [str(c) for c in frame.columns]
         wrong = wrong_separator(header, MODELS[kind], source, row=None)
         if wrong is not None:  # read_csv without sep=";" (or "\t"): one run-together column
