@@ -500,3 +500,14 @@ def test_a_letter_for_part_of_a_request_says_only_what_others_are_asked(
     letters.update({(x.offer_id, x.lang): x for x in mk.draft_letters(res, ds, lang="ru")})
     assert en in letters[("of0", "en")].body
     assert ru in letters[("of0", "ru")].body
+
+
+@pytest.mark.parametrize(("item", "shown"), [("leaflets", False), ("flyers", True)])
+def test_the_requests_own_words_are_given_only_when_they_differ(item: str, shown: bool) -> None:
+    res, ds = _printers(500)
+    ds = ds.replace(requests=[r.model_copy(update={"item": item}) for r in ds.requests])
+    res = mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of="2027-04-01")
+    en = mk.draft_letters(res, ds)[0].body
+    ru = mk.draft_letters(res, ds, lang="ru")[0].body
+    assert ("In our words: flyers." in en) is shown and ("In our words" in en) is shown
+    assert ("Как это называем мы: flyers." in ru) is shown

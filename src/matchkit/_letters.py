@@ -376,7 +376,7 @@ def _letter(
         ]
         if offer.conditions:
             lines.append(f"Ваши условия: {_end(offer.conditions)} Мы их учтём.")
-        if req.item:
+        if _own_words(req, offer):
             lines.append(f"Как это называем мы: {_end(req.item)}")
         lines += [
             "",
@@ -418,7 +418,7 @@ def _letter(
             lines.append(
                 f"Your conditions: {_end(offer.conditions)} We will keep to them."
             )
-        if req.item:
+        if _own_words(req, offer):
             lines.append(f"In our words: {_end(req.item)}")
         lines += [
             "",
@@ -428,6 +428,12 @@ def _letter(
             asker.name,
         ]
     return Letter(req.id, offer.id, lang, to, subject, "\n".join(lines) + "\n")
+
+
+def _own_words(req: InkindRequest, offer: InkindOffer) -> bool:
+    """The request names the item in words of its own (not the offer's, said already)."""
+    item = (req.item or "").strip().rstrip(".").casefold()
+    return bool(item) and item != offer.item.strip().rstrip(".").casefold()
 
 
 def _rest_text(req: InkindRequest, quantity: int, others: int, lang: str) -> str:
