@@ -362,3 +362,20 @@ def test_synthetic_requests_are_due_while_their_need_lasts(seed: int) -> None:
     codes = {f.code for f in mk.check_policies(city, as_of="2026-09-01") if f.kind == "request"}
     assert "request-after-need-ends" not in codes
     assert not codes & {"request-need-closed", "request-need-not-vetted"}
+
+
+def test_problems_name_each_record_by_its_position_among_all_given() -> None:
+    good = _request("r1", None)
+    given_ = [dict(good, id="bad", quantity=0), good, dict(good), dict(good, id="r3",
+              organisation_id="ghost", need_id="zz")]  # fmt: skip
+    with pytest.raises(mk.InvalidDatasetError) as err:
+        mk.match_inkind([OFFER], given_, ORGS, as_of="2027-05-01", needs=NEEDS)
+    where = {(p.row, p.field, p.record_id) for p in err.value.problems}
+    assert where == {
+        (0, "quantity", "bad"),
+        (2, "id", "r1"),
+        (3, "organisation_id", "r3"),
+        (3, "need_id", "r3"),
+    }
+    dup = next(p for p in err.value.problems if p.field == "id")
+    assert "'r1' is also requests[1]: give each record its own id" in dup.message

@@ -291,8 +291,14 @@ class InkindResult:
 
 
 def _coerce(
-    kind: type[Any], items: Iterable[Any], source: str, problems: list[Problem]
+    kind: type[Any],
+    items: Iterable[Any],
+    source: str,
+    problems: list[Problem],
+    rows: list[int] | None = None,
 ) -> list[Any]:
+    """The valid records of ``items``; the problems of the others go to ``problems``, and
+    the position of each valid one among ``items`` to ``rows`` (when given)."""
     from pydantic import ValidationError
 
     from ._dataset import problems_from_validation_error  # the shared error mapping
@@ -301,9 +307,13 @@ def _coerce(
     for i, item in enumerate(items):
         if isinstance(item, kind):
             out.append(item)
+            if rows is not None:
+                rows.append(i)
             continue
         try:
             out.append(kind.model_validate(item))
+            if rows is not None:
+                rows.append(i)
         except ValidationError as err:
             rid = item.get("id") if isinstance(item, Mapping) else None
             problems += problems_from_validation_error(
@@ -387,8 +397,13 @@ def _check_inputs(
     list[InkindOffer], list[InkindRequest], dict[str, Organisation], dict[str, Need] | None
 ]:
     problems: list[Problem] = []
-    offs: list[InkindOffer] = _coerce(InkindOffer, offers, "offers", problems)
-    reqs: list[InkindRequest] = _coerce(InkindRequest, requests, "requests", problems)
+    # (problems name a record by its position among all given, valid or not)
+    off_rows: list[int] = []
+    req_rows: list[int] = []
+    offs: list[InkindOffer] = _coerce(InkindOffer, offers, "offers", problems, off_rows)
+    reqs: list[InkindRequest] = _coerce(
+        InkindRequest, requests, "requests", problems, req_rows
+    )
     orgs: list[Organisation] = _coerce(
         Organisation, organisations, "organisations", problems
     )
@@ -403,36 +418,37 @@ def _check_inputs(
                         f"need {req.need_id!r} does not exist; add it to needs or correct "
                         "the id",
                         source="requests",
-                        row=i,
+                        row=req_rows[i],
                         field="need_id",
                         record_id=req.id,
                     )
                 )
-    kinds: tuple[tuple[str, Sequence[InkindOffer | InkindRequest]], ...] = (
-        ("offers", offs),
-        ("requests", reqs),
+    kinds: tuple[tuple[str, Sequence[InkindOffer | InkindRequest], list[int]], ...] = (
+        ("offers", offs, off_rows),
+        ("requests", reqs, req_rows),
     )
-    for source, items in kinds:
-        seen: set[str] = set()
-        for i, item in enumerate(items):
-            if item.id in seen:
+    for source, items, rows in kinds:
+        first: dict[str, int] = {}
+        for item, row in zip(items, rows):
+            if item.id in first:
                 problems.append(
                     Problem(
-                        f"duplicate id: ids must be unique among {source}",
+                        f"duplicate id: ids must be unique among {source}; {item.id!r} is "
+                        f"also {source}[{first[item.id]}]: give each record its own id",
                         source=source,
-                        row=i,
+                        row=row,
                         field="id",
                         record_id=item.id,
                     )
                 )
-            seen.add(item.id)
+            first.setdefault(item.id, row)
             if item.organisation_id not in org_ids:
                 problems.append(
                     Problem(
                         f"organisation {item.organisation_id!r} does not exist; add it to "
                         "organisations or correct the id",
                         source=source,
-                        row=i,
+                        row=row,
                         field="organisation_id",
                         record_id=item.id,
                     )
