@@ -219,3 +219,23 @@ def test_arguments_a_web_form_can_get_wrong_are_clear_errors() -> None:
         assert len(ledger) == 0
         with pytest.raises(mk.UnknownMethodError, match=r"'kind' parameter of Ledger.events.*'offered'"):
             list(ledger.events(kind="offer"))
+
+
+def _cli_ledger(tmp_path):
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as ledger:
+        ledger.record_round([_offer("v1", "n1"), _offer("v2", "n2")], at="2026-09-01")
+    return path
+
+
+def test_cli_status_limit_is_a_count_of_rows_0_or_more(tmp_path, capsys) -> None:
+    from matchkit.cli import main as cli
+
+    path = _cli_ledger(tmp_path)
+    assert cli(["status", "--ledger", str(path), "--as-of", "2026-09-02", "--limit", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "open offers: 2\n  ... and 2 more" in out and "placements: 0\n" in out
+    with pytest.raises(SystemExit) as exit_:
+        cli(["status", "--ledger", str(path), "--limit", "-1"])
+    assert exit_.value.code == 2
+    assert "--limit: must be a whole number of rows, 0 or more; got '-1'" in capsys.readouterr().err

@@ -111,6 +111,29 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _row_count(text: str) -> int:
+    """``--limit``: a whole number of rows, 0 or more.
+
+    Examples
+    --------
+    >>> _row_count("5")
+    5
+    >>> _row_count("-1")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be a whole number of rows, 0 or more; got '-1'
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of rows, 0 or more; got {text!r}"
+        )
+    return value
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``decide`` and ``status`` subcommands.
 
@@ -151,6 +174,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--ledger", required=True, metavar="FILE", help="the SQLite ledger")
     p.add_argument("--as-of", default=None, metavar="TIME", help="judge expiry at (default: now)")
-    p.add_argument("--limit", type=int, default=20, help="rows shown per section (default 20)")
+    p.add_argument("--limit", type=_row_count, default=20,
+                   help="rows shown per section (default 20; 0 shows the counts only)")
     p.add_argument("--json", action="store_true", help="print the whole state as JSON")
     p.set_defaults(handler=_cmd_status)
