@@ -183,3 +183,28 @@ def test_empty_unnamed_columns_of_a_frame_are_left_out_as_in_a_csv_file(tmp_path
     frames = {kind: pd.read_csv(tmp_path / f"{kind}.csv") for kind in ("volunteers", "organisations", "needs")}
     assert "Unnamed: 5" in frames["organisations"].columns
     assert mk.dataset_from_frames(**frames) == mk.load_dataset(tmp_path) == ds
+
+
+# -- the JSON Schema takes what the loader takes ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "texts"),
+    [
+        ("availability", ["Sat-Morning", " sun-evening ", "SAT-EVENING", "sat morning", "saturday-morning",
+                          "sat-noon", "sat-morning-x", ""]),
+        ("languages", ["EN", "ru", " tt ", "eng", "e1", "", "é"]),
+    ],
+)
+def test_the_json_schema_takes_the_slots_and_languages_the_loader_takes(field: str, texts: list[str]) -> None:
+    import re
+
+    item = mk.json_schema()["$defs"]["Volunteer"]["properties"][field]["items"]
+    pattern = item["pattern"]  # JSON Schema patterns are ECMA-262; these use its common subset
+    for text in texts:
+        try:
+            mk.Dataset.from_records(volunteers=[{"id": "v1", field: [text]}])
+            loads = True
+        except mk.InvalidDatasetError:
+            loads = False
+        assert (re.search(pattern, text) is not None) == loads, (text, loads)

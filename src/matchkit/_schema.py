@@ -8,7 +8,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ._dataset import ID_FIELDS
 from ._inkind_models import InkindOffer, InkindRequest
-from ._models import SCHEMA_VERSION, Need, Organisation, Volunteer
+from ._models import (
+    DAYS,
+    PARTS_OF_DAY,
+    SCHEMA_VERSION,
+    SLOTS,
+    Need,
+    Organisation,
+    Volunteer,
+)
 
 __all__ = ["json_schema"]
 
@@ -41,6 +49,40 @@ def _ids_may_be_numbers(prop: dict[str, Any]) -> None:
         options.insert(1, {"type": "integer"})
 
 
+def _any_case(word: str) -> str:
+    """A regular expression (ECMA-262, as JSON Schema reads them) for ``word`` in any case."""
+    return "".join(f"[{c.upper()}{c}]" if c.isalpha() else c for c in word)
+
+
+#: Items the loader reads as the models' validators do: spaces around them dropped, any case.
+_SLOT_ITEM = {
+    "type": "string",
+    "pattern": (
+        r"^\s*(" + "|".join(_any_case(d) for d in DAYS) + ")-("
+        + "|".join(_any_case(p) for p in PARTS_OF_DAY) + r")\s*$"
+    ),
+    "description": "a weekly slot, day-part of day, such as mon-morning; read in any case",
+}
+_LANGUAGE_ITEM = {
+    "type": "string",
+    "pattern": r"^\s*[A-Za-z]{2}\s*$",
+    "description": "an ISO 639-1 language code (two letters, such as en, ru); read in any case",
+}
+
+
+def _items_as_read(prop: dict[str, Any], name: str) -> None:
+    """Slot and language items as the loader reads them: the schema gave slots as an enum
+    of lower-case names (the loader reads ``Sat-Morning``, as schema.md says) and languages
+    as any text (the loader takes two letters only)."""
+    items = prop.get("items")
+    if not isinstance(items, dict):
+        return
+    if items.get("enum") == list(SLOTS):
+        prop["items"] = dict(_SLOT_ITEM)
+    elif name == "languages" and items.get("type") == "string":
+        prop["items"] = dict(_LANGUAGE_ITEM)
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a schema-v1 dataset document.
 
@@ -58,6 +100,7 @@ def json_schema() -> dict[str, Any]:
         for name, prop in model.get("properties", {}).items():
             if name in ID_FIELDS:
                 _ids_may_be_numbers(prop)
+            _items_as_read(prop, name)
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://matchkit.invalid/schema/v{SCHEMA_VERSION}.json",
