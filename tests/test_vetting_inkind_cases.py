@@ -379,3 +379,35 @@ def test_problems_name_each_record_by_its_position_among_all_given() -> None:
     }
     dup = next(p for p in err.value.problems if p.field == "id")
     assert "'r1' is also requests[1]: give each record its own id" in dup.message
+
+
+def test_boundary_days_of_the_policy_checks() -> None:
+    need = _need("n", "open", night_work=True, end_date="2028-02-29")
+    offer = dict(OFFER, windows=["2028-01-01/2028-02-29"])
+    request = dict(_request("r", "n"), needed_by="2028-02-29")
+    ds = mk.Dataset(organisations=ORGS, needs=[need], offers=[offer], requests=[request])
+
+    def codes(day: str) -> set[tuple[str, str]]:
+        return {(f.code, f.record_id) for f in mk.check_policies(ds, as_of=day)}
+
+    # on its last day a need is still checked, the window still open, the request not past
+    assert codes("2028-02-29") == {("night-work-open-to-minors", "n")}
+    # a day later all three are over
+    assert codes("2028-03-01") == {("offer-windows-over", "of1"), ("request-past", "r")}
+
+
+def test_leap_day_window_and_notice_that_ends_on_the_day() -> None:
+    offer = dict(OFFER, lead_time_days=1, windows=["2028-02-29/2028-02-29"])
+    request = dict(_request("r", None), needed_by="2028-03-01")
+    on_time = mk.match_inkind([offer], [request], ORGS, as_of="2028-02-29")
+    assert [(a.quantity, a.send_by.isoformat()) for a in on_time.allocations] == [
+        (20, "2028-02-29")
+    ]
+    late = mk.match_inkind([offer], [request], ORGS, as_of="2028-03-01")
+    assert late.allocations == ()
+    assert [(x.latest_send.isoformat(), x.days_late) for x in late.late] == [("2028-02-29", 1)]
+    # one day more notice than there is: never on time, said in both languages
+    longer = dict(offer, lead_time_days=2)
+    for lang, said in (("en", "none of which is 2 days before"), ("ru", "за 2 дня до")):
+        res = mk.match_inkind([longer], [request], ORGS, as_of="2028-02-29", lang=lang)
+        assert said in res.reasons["r"] and res.late == ()
