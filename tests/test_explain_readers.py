@@ -482,3 +482,16 @@ def test_a_need_pruned_by_top_k_is_not_said_to_have_nobody() -> None:
     ru = r.why_unfilled("n6", lang="ru").text
     assert ru.startswith("Условиям задачи «Festival tea stall» подходят 2 волонтёра")
     assert "top_k" not in ru
+
+
+def test_the_radius_told_to_an_organisation_gives_no_volunteers_distance() -> None:
+    ds = mk.Dataset(
+        volunteers=[vol("v1", max_distance_km=10, home=north_of_home(-17.34))],
+        organisations=[org()],
+        needs=[need("n1")],
+    )
+    d = mk.match(ds, as_of=DAY).why_unfilled("n1")
+    radii = [c.value for c in d.counterfactuals if c.change == "radius"]
+    assert radii == [20.0]  # (17.34 km away: rounded up to a multiple of 5 km)
+    assert "with a travel radius of at least 20 km, 1 more volunteer qualifies" in d.text
+    assert "17,4" not in mk.match(ds, as_of=DAY).why_unfilled("n1", lang="ru").text

@@ -52,6 +52,9 @@ I64 = NDArray[np.int64]
 _STATE_RULES = ("not_open", "ended")
 #: Travel radii (km) tried for every need besides the one that would fill it.
 STANDARD_RADII_KM = (15.0,)
+#: The radius that would fill a need is rounded up to a multiple of this (km): told to the
+#: organisation, an exact one would give one volunteer's distance from the need's place.
+RADIUS_STEP_KM = 5.0
 
 
 @dataclass(frozen=True)
@@ -334,7 +337,8 @@ def _need_relaxations(
         from ._rules import need_distances_km
 
         d = np.sort(need_distances_km(enc, j)[only_distance])
-        fill = math.ceil(float(d[min(free_places, d.size) - 1]) * 10) / 10
+        far = float(d[min(free_places, d.size) - 1])
+        fill = math.ceil(far / RADIUS_STEP_KM) * RADIUS_STEP_KM
         for radius in sorted({fill, *STANDARD_RADII_KM}):
             tries.append(("radius", radius, enc, np.maximum(enc.v_max_km, radius)))
     for code, tags, column, vocab in (
