@@ -239,3 +239,22 @@ def test_cli_status_limit_is_a_count_of_rows_0_or_more(tmp_path, capsys) -> None
         cli(["status", "--ledger", str(path), "--limit", "-1"])
     assert exit_.value.code == 2
     assert "--limit: must be a whole number of rows, 0 or more; got '-1'" in capsys.readouterr().err
+
+
+def test_cli_decide_refuses_options_it_would_not_record(tmp_path, capsys) -> None:
+    from matchkit.cli import main as cli
+
+    path = _cli_ledger(tmp_path)
+    base = ["decide", "--ledger", str(path), "--at", "2026-09-02"]
+    assert cli([*base, "--accept", "v1", "n1", "--reason", "keen"]) == 1
+    assert cli([*base, "--reject", "v1", "n1", "--by", "need"]) == 1
+    err = capsys.readouterr().err
+    assert "--reason cannot go with --accept" in err and "--by cannot go with --reject" in err
+    with Ledger(path) as ledger:
+        assert len(ledger) == 3
+    assert cli([*base, "--reject", "v1", "n1", "--reason", "too far"]) == 0
+    assert cli([*base, "--withdraw", "v2", "n2"]) == 0  # by the volunteer
+    with Ledger(path) as ledger:
+        state = ledger.state(as_of="2026-09-03")
+        assert next(ledger.events(kind="rejected")).payload == {"reason": "too far"}
+    assert state.withdrawn == {("v2", "n2"): "volunteer"}

@@ -34,11 +34,25 @@ def _cmd_decide(args: argparse.Namespace) -> int:
     verb, (vid, nid) = next(
         (v, pair) for v in ("accept", "reject", "withdraw") if (pair := getattr(args, v)) is not None
     )
+    misplaced = [
+        option for option, given, verbs in (
+            ("--by", args.by is not None, ("withdraw",)),
+            ("--reason", args.reason is not None, ("reject", "withdraw")),
+        ) if given and verb not in verbs
+    ]
+    if misplaced:  # (it would not be recorded: say so rather than drop it)
+        sys.stderr.write(
+            f"matchkit decide: {' and '.join(misplaced)} cannot go with --{verb} (--by goes "
+            "with --withdraw, --reason with --reject or --withdraw); nothing written\n"
+        )
+        return 1
     try:
         with _open_ledger(args.ledger) as ledger:
             n_before = len(ledger)
             if verb == "withdraw":
-                event = ledger.withdraw(vid, nid, by=args.by, reason=args.reason, at=args.at)
+                event = ledger.withdraw(
+                    vid, nid, by=args.by or "volunteer", reason=args.reason, at=args.at
+                )
             elif verb == "reject":
                 event = ledger.reject(vid, nid, reason=args.reason, at=args.at)
             else:
@@ -149,7 +163,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     >>> register(parser.add_subparsers(dest="command"))
     >>> args = parser.parse_args(["decide", "--ledger", "l.sqlite", "--reject", "v1", "n1"])
     >>> args.handler.__name__, args.reject, args.by
-    ('_cmd_decide', ['v1', 'n1'], 'volunteer')
+    ('_cmd_decide', ['v1', 'n1'], None)
     """
     p = sub.add_parser(
         "decide",
@@ -161,7 +175,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     act = p.add_mutually_exclusive_group(required=True)
     for verb in ("accept", "reject", "withdraw"):
         act.add_argument(f"--{verb}", nargs=2, metavar=("VOLUNTEER", "NEED"), help=f"{verb} the pair")
-    p.add_argument("--by", choices=WITHDRAWN_BY, default="volunteer",
+    p.add_argument("--by", choices=WITHDRAWN_BY, default=None,
                    help="who withdraws (with --withdraw; default: volunteer; 'centre': the "
                    "volunteer centre, not final, as for a need or organisation)")
     p.add_argument("--reason", default=None, help="why (kept in the ledger)")
