@@ -185,3 +185,23 @@ def test_cli_report_shows_both_sections(tmp_path, capsys) -> None:
     assert rc == 0 and "wrote" in capsys.readouterr().out
     text = out.read_text(encoding="utf-8")
     assert "## Проверка правил" in text and "## Помощь вещами и услугами" in text
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_requests_held_back_are_counted_and_take_nothing(lang: str) -> None:
+    ds = city_with_inkind()
+    idea = next(n for n in ds.needs if n.status is mk.NeedStatus.IDEA)
+    # lunch now supports an idea nobody has vetted: it is held back (tea is too late)
+    requests = [
+        r.model_copy(update={"need_id": idea.id}) if r.id == "lunch" else r
+        for r in ds.requests
+    ]
+    r = mk.match(ds.replace(requests=requests), as_of=AS_OF)
+    summary = dict(policy_and_inkind_summary(r, lang).inkind or [])
+    held = "Requests held back (their need is closed, over or not vetted)"
+    if lang == "ru":
+        held = "Запросов отложено (задача закрыта, завершилась или не проверена)"
+        assert summary["Запросов покрыто полностью"] == "0"
+    else:
+        assert summary["Requests fully covered"] == "0"
+    assert summary[held] == "1"

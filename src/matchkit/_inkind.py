@@ -241,6 +241,9 @@ class InkindResult:
         in the language ``match_inkind`` was given.
     as_of : date
         The sending date.
+    held_back : tuple of str
+        Ids of the requests not matched because their need is closed, over or not vetted
+        (given ``needs``), in the order given; ``reasons`` says why.
 
     Examples
     --------
@@ -258,6 +261,7 @@ class InkindResult:
     late: tuple[LateRequest, ...]
     reasons: Mapping[str, str]
     as_of: date
+    held_back: tuple[str, ...] = ()
 
     def covered(self, request_id: str) -> int:
         """Units of a request that offers cover.
@@ -552,8 +556,8 @@ def match_inkind(
     ...           "capacity": 5, "status": "closed"}]
     >>> requests[0]["need_id"] = "fair"
     >>> res = mk.match_inkind(offers, requests, orgs, as_of="2027-05-01", needs=needs)
-    >>> res.allocations, res.reasons["lunch"]
-    ((), "not matched: the need 'fair' it supports is closed")
+    >>> res.allocations, res.held_back, res.reasons["lunch"]
+    ((), ('lunch',), "not matched: the need 'fair' it supports is closed")
     """
     check_choice("lang", lang, LANGUAGES, caller="match_inkind")
     if isinstance(as_of, datetime):  # (its day, as match and check_policies read it)
@@ -665,7 +669,8 @@ def match_inkind(
             why.append(_short_text(r, got, n, held, others, lang))
         final[r.id] = "; ".join(why) or _say(lang, "none")
     late.sort(key=lambda x: (x.request_id, x.offer_id))
-    return InkindResult(tuple(allocations), tuple(late), final, day)
+    held_back = tuple(reqs[i].id for i in sorted(waiting))
+    return InkindResult(tuple(allocations), tuple(late), final, day, held_back)
 
 
 def _fitting_units(

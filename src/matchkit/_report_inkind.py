@@ -35,6 +35,7 @@ _T = {
         "inkind": "In-kind help", "metric": "Metric", "value": "Value",
         "requests": "Requests", "offers": "Offers", "full": "Requests fully covered",
         "part": "Requests partly covered", "units": "Units asked / covered",
+        "held": "Requests held back (their need is closed, over or not vetted)",
         "letters": "Letters to send (one per request and offer)",
         "late_n": "Requests not fully covered, too late for some offer",
         "late": "Requests that came too late (not fully covered)",
@@ -50,6 +51,7 @@ _T = {
         "inkind": "Помощь вещами и услугами", "metric": "Показатель", "value": "Значение",
         "requests": "Запросов", "offers": "Предложений", "full": "Запросов покрыто полностью",
         "part": "Запросов покрыто частично", "units": "Единиц запрошено / покрыто",
+        "held": "Запросов отложено (задача закрыта, завершилась или не проверена)",
         "letters": "Писем к отправке (по одному на запрос и предложение)",
         "late_n": "Запросов, не покрытых полностью и опоздавших хотя бы для одного предложения",
         "late": "Запросы, отправленные слишком поздно (не покрыты полностью)", "request": "Запрос",
@@ -169,6 +171,7 @@ def _inkind_rows(
         (t["offers"], str(len(result.dataset.offers))),
         (t["full"], str(full)),
         (t["part"], str(part)),
+        (t["held"], str(len(res.held_back))),
         (t["units"], f"{asked} / {sum(covered.values())}"),
         (t["letters"], str(len(res.allocations))),
         (
