@@ -208,3 +208,31 @@ def test_the_json_schema_takes_the_slots_and_languages_the_loader_takes(field: s
         except mk.InvalidDatasetError:
             loads = False
         assert (re.search(pattern, text) is not None) == loads, (text, loads)
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "value"),
+    [("volunteers", "id", " "), ("needs", "title", "  "), ("volunteers", "skills", [" "]),
+     ("organisations", "vets_causes", [""]), ("volunteers", "id", "v1")],
+)
+def test_the_json_schema_refuses_blank_text_the_loader_refuses(kind: str, field: str, value: object) -> None:
+    import re
+
+    model = {"volunteers": "Volunteer", "needs": "Need", "organisations": "Organisation"}[kind]
+    prop = mk.json_schema()["$defs"][model]["properties"][field]
+    if isinstance(value, list):
+        patterns, texts = [prop["items"]["pattern"]], value
+    else:
+        patterns = [o["pattern"] for o in [prop, *prop.get("anyOf", [])] if o.get("type") == "string"]
+        texts = [value]
+    record = {"volunteers": {"id": "v1"}, "organisations": {"id": "o1", "name": "O", "kind": "cso",
+              "registered": True}, "needs": {"id": "n1", "organisation_id": "o1", "title": "T",
+              "remote": True, "capacity": 1, "status": "open"}}
+    records = {k: [dict(r)] for k, r in record.items()}
+    records[kind][0][field] = value
+    try:
+        mk.Dataset.from_records(**records)
+        loads = True
+    except mk.InvalidDatasetError:
+        loads = False
+    assert all(re.search(p, t) for p in patterns for t in texts) == loads

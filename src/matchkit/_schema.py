@@ -71,9 +71,10 @@ _LANGUAGE_ITEM = {
 
 
 def _items_as_read(prop: dict[str, Any], name: str) -> None:
-    """Slot and language items as the loader reads them: the schema gave slots as an enum
-    of lower-case names (the loader reads ``Sat-Morning``, as schema.md says) and languages
-    as any text (the loader takes two letters only)."""
+    """Slot, language and tag items as the loader reads them: the schema gave slots as an
+    enum of lower-case names (the loader reads ``Sat-Morning``, as schema.md says),
+    languages as any text (the loader takes two letters only) and tags as any text (the
+    loader refuses a blank one)."""
     items = prop.get("items")
     if not isinstance(items, dict):
         return
@@ -81,6 +82,20 @@ def _items_as_read(prop: dict[str, Any], name: str) -> None:
         prop["items"] = dict(_SLOT_ITEM)
     elif name == "languages" and items.get("type") == "string":
         prop["items"] = dict(_LANGUAGE_ITEM)
+    elif items == {"type": "string"}:
+        prop["items"] = {"type": "string", "pattern": _NOT_BLANK}
+
+
+#: Text the loader takes where it must not be empty: spaces around it are dropped first.
+_NOT_BLANK = r"\S"
+
+
+def _not_blank(prop: dict[str, Any]) -> None:
+    """Required text (an id, a title, a name) is not blank once stripped, as the loader
+    reads it; ``minLength: 1`` alone took ``" "``."""
+    for option in [prop, *prop.get("anyOf", [])]:
+        if option.get("type") == "string" and option.get("minLength") == 1:
+            option.setdefault("pattern", _NOT_BLANK)
 
 
 def json_schema() -> dict[str, Any]:
@@ -93,7 +108,7 @@ def json_schema() -> dict[str, Any]:
     >>> sorted(s["properties"])
     ['needs', 'offers', 'organisations', 'requests', 'volunteers']
     >>> s["$defs"]["Volunteer"]["properties"]["id"]["anyOf"]
-    [{'type': 'string', 'minLength': 1}, {'type': 'integer'}]
+    [{'type': 'string', 'minLength': 1, 'pattern': '\\\\S'}, {'type': 'integer'}]
     """
     schema = _DatasetDocument.model_json_schema(mode="validation")
     for model in schema.get("$defs", {}).values():
@@ -101,6 +116,7 @@ def json_schema() -> dict[str, Any]:
             if name in ID_FIELDS:
                 _ids_may_be_numbers(prop)
             _items_as_read(prop, name)
+            _not_blank(prop)
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://matchkit.invalid/schema/v{SCHEMA_VERSION}.json",
