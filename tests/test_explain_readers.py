@@ -78,7 +78,9 @@ def test_a_tag_reads_by_the_set_it_comes_from() -> None:
 # -- need statuses -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("status", "word"), [("idea", "идея"), ("vetted", "проверена")])
+@pytest.mark.parametrize(
+    ("status", "word"), [("idea", "идея"), ("vetted", "проверена")]
+)
 def test_a_need_not_open_gives_its_status_in_russian(status: str, word: str) -> None:
     ds = mk.Dataset(
         volunteers=[vol("v1")],
@@ -178,10 +180,16 @@ def test_a_need_nobody_took_did_not_go_to_others(method: str) -> None:
     assert not r.proposals and r.unfilled["n1"].details["free_places"] == 1
     d = r.why_unmatched("v1")
     assert d.competition[0].weakest_score is None
-    assert d.text.splitlines()[0] == "1 need fits you, but this round it was not offered to you:"
+    assert (
+        d.text.splitlines()[0]
+        == "1 need fits you, but this round it was not offered to you:"
+    )
     assert "your score is 0" in d.text
     ru = r.why_unmatched("v1", lang="ru").text
-    assert ru.splitlines()[0] == "Вам подходит 1 задача, но в этом раунде она вам не предложена:"
+    assert (
+        ru.splitlines()[0]
+        == "Вам подходит 1 задача, но в этом раунде она вам не предложена:"
+    )
     assert "достались другим" not in ru and "ваша оценка — 0" in ru
 
 
@@ -208,15 +216,24 @@ def test_one_or_no_record_reads_as_such() -> None:
         "Единственный волонтёр не подходит под все условия задачи «Задача n1»; свободно 1 место."
     )
     empty = mk.match(no_home.replace(volunteers=[]), as_of=DAY)
-    assert empty.why_unfilled("n1").text == "There are no volunteers this round; 1 place stays free."
-    assert empty.why_unfilled("n1", lang="ru").text == "В этом раунде нет волонтёров; свободно 1 место."
+    assert (
+        empty.why_unfilled("n1").text
+        == "There are no volunteers this round; 1 place stays free."
+    )
+    assert (
+        empty.why_unfilled("n1", lang="ru").text
+        == "В этом раунде нет волонтёров; свободно 1 место."
+    )
 
 
 # -- figures -----------------------------------------------------------------------------
 
 
 def north_of_home(km_away: float) -> dict[str, float]:
-    return {"lat": HOME["lat"] + km_away / 6371.0088 * 180 / math.pi, "lon": HOME["lon"]}
+    return {
+        "lat": HOME["lat"] + km_away / 6371.0088 * 180 / math.pi,
+        "lon": HOME["lon"],
+    }
 
 
 @pytest.mark.parametrize(
@@ -276,7 +293,9 @@ def test_a_volunteer_at_the_weekly_limit_is_not_told_of_offers_waiting() -> None
     r = mk.match(ds, as_of="2026-09-02", ledger=ledger, budget=budget, at="2026-09-02")
     reason = r.unmatched["v1"]
     assert reason.code == "offer_budget" and reason.details["open_offers"] == 0
-    assert "weekly limit" in reason.message and "until they answer" not in reason.message
+    assert (
+        "weekly limit" in reason.message and "until they answer" not in reason.message
+    )
     d = r.why_unmatched("v1")
     assert d.text == (
         "You have had as many offers in the past 7 days as the weekly limit allows (1); "
@@ -426,17 +445,24 @@ def test_ranks_count_every_acceptable_pair_when_the_round_kept_the_top_k() -> No
     e = pruned.explanation("v1", "n1")
     assert "It is the only need that fits you." not in e.text
     org_text = pruned.explain("v1", "n1", audience="organisation")
-    assert "Among the 3 volunteers who meet your conditions, they rank 1st by score." in org_text
+    assert (
+        "Among the 3 volunteers who meet your conditions, they rank 1st by score."
+        in org_text
+    )
 
 
-def test_the_rounds_reason_does_not_say_others_fit_better_when_nobody_took_the_need() -> None:
+def test_the_rounds_reason_does_not_say_others_fit_better_when_nobody_took_the_need() -> (
+    None
+):
     weights = mk.Weights(interest=0, distance=0, schedule=0, preferred=1, skills=0,
                          coverage=0, language=1, volunteer_side=0)  # fmt: skip
     ds = mk.Dataset(volunteers=[vol("v1")], organisations=[org()], needs=[need("n1")])
     reason = mk.match(ds, as_of=DAY, weights=weights).unmatched["v1"]
     assert reason.code == "outcompeted"
     assert "fit them better" not in reason.message
-    assert reason.message.startswith("their 1 acceptable need(s) were not offered to them")
+    assert reason.message.startswith(
+        "their 1 acceptable need(s) were not offered to them"
+    )
 
 
 def test_coverage_of_no_slot_shows_no_empty_brackets() -> None:
@@ -475,10 +501,14 @@ def test_a_need_pruned_by_top_k_is_not_said_to_have_nobody() -> None:
     assert "no volunteer meets its hard rules;" not in r.unfilled["n6"].message
     d = r.why_unfilled("n6")
     assert (d.code, d.details["acceptable"], d.details["not_scored"]) == (
-        "candidates_elsewhere", 2, 2,
+        "candidates_elsewhere",
+        2,
+        2,
     )
     assert d.text.startswith('2 volunteers meet the conditions of "Festival tea stall"')
-    assert "- were not among the volunteer's best options (top_k): 2 volunteers" in d.text
+    assert (
+        "- were not among the volunteer's best options (top_k): 2 volunteers" in d.text
+    )
     ru = r.why_unfilled("n6", lang="ru").text
     assert ru.startswith("Условиям задачи «Festival tea stall» подходят 2 волонтёра")
     assert "top_k" not in ru
@@ -493,5 +523,7 @@ def test_the_radius_told_to_an_organisation_gives_no_volunteers_distance() -> No
     d = mk.match(ds, as_of=DAY).why_unfilled("n1")
     radii = [c.value for c in d.counterfactuals if c.change == "radius"]
     assert radii == [20.0]  # (17.34 km away: rounded up to a multiple of 5 km)
-    assert "with a travel radius of at least 20 km, 1 more volunteer qualifies" in d.text
+    assert (
+        "with a travel radius of at least 20 km, 1 more volunteer qualifies" in d.text
+    )
     assert "17,4" not in mk.match(ds, as_of=DAY).why_unfilled("n1", lang="ru").text

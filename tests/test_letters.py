@@ -476,7 +476,9 @@ def _printers(*stocks: int, wanted: int = 500) -> tuple[mk.InkindResult, mk.Data
                    "quantity": wanted, "unit": "sheets", "needed_by": "2027-05-20",
                    "place": {"lat": 55.73, "lon": 37.60}, "purpose": "a planting day"}],
     )  # fmt: skip
-    return mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of="2027-04-01"), ds
+    return mk.match_inkind(
+        ds.offers, ds.requests, ds.organisations, as_of="2027-04-01"
+    ), ds
 
 
 @pytest.mark.parametrize(
@@ -497,13 +499,17 @@ def test_a_letter_for_part_of_a_request_says_only_what_others_are_asked(
     first = next(a for a in res.allocations if a.offer_id == "of0")
     assert first.quantity == 300 and sum(a.quantity for a in res.allocations) <= 500
     letters = {(x.offer_id, x.lang): x for x in mk.draft_letters(res, ds)}
-    letters.update({(x.offer_id, x.lang): x for x in mk.draft_letters(res, ds, lang="ru")})
+    letters.update(
+        {(x.offer_id, x.lang): x for x in mk.draft_letters(res, ds, lang="ru")}
+    )
     assert en in letters[("of0", "en")].body
     assert ru in letters[("of0", "ru")].body
 
 
 @pytest.mark.parametrize(("item", "shown"), [("leaflets", False), ("flyers", True)])
-def test_the_requests_own_words_are_given_only_when_they_differ(item: str, shown: bool) -> None:
+def test_the_requests_own_words_are_given_only_when_they_differ(
+    item: str, shown: bool
+) -> None:
     res, ds = _printers(500)
     ds = ds.replace(requests=[r.model_copy(update={"item": item}) for r in ds.requests])
     res = mk.match_inkind(ds.offers, ds.requests, ds.organisations, as_of="2027-04-01")

@@ -384,7 +384,12 @@ def tag_label(tag: str, lang: str, kind: str = "") -> str:
 
 _STATUSES = {
     "en": {"idea": "idea", "vetted": "vetted", "open": "open", "closed": "closed"},
-    "ru": {"idea": "идея", "vetted": "проверена", "open": "открыта", "closed": "закрыта"},
+    "ru": {
+        "idea": "идея",
+        "vetted": "проверена",
+        "open": "открыта",
+        "closed": "закрыта",
+    },
 }
 
 
