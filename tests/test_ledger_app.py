@@ -258,3 +258,35 @@ def test_cli_decide_refuses_options_it_would_not_record(tmp_path, capsys) -> Non
         state = ledger.state(as_of="2026-09-03")
         assert next(ledger.events(kind="rejected")).payload == {"reason": "too far"}
     assert state.withdrawn == {("v2", "n2"): "volunteer"}
+
+
+def test_accepting_at_a_need_of_thousands_of_places_does_not_look_up_each_placement() -> None:
+    n = 2000
+    with Ledger(":memory:") as ledger:
+        ledger.record_round(
+            [Offer(volunteer_id=f"v{i}", need_id="clean-up day", score=0.5, capacity=n,
+                   max_placements=1) for i in range(n + 1)],
+            at="2026-09-01",
+        )
+        ticks = [0]
+
+        def tick() -> int:
+            ticks[0] += 1
+            return 0
+
+        def cost(v: str) -> int:  # SQLite virtual-machine steps, in hundreds
+            ticks[0] = 0
+            ledger._store.conn.set_progress_handler(tick, 100)
+            try:
+                ledger.accept(v, "clean-up day", at="2026-09-02")
+            finally:
+                ledger._store.conn.set_progress_handler(None, 0)
+            return ticks[0]
+
+        with ledger.batch():
+            for i in range(n - 1):
+                ledger.accept(f"v{i}", "clean-up day", at="2026-09-02")
+            last = cost(f"v{n - 1}")  # the 2000th placement: was about 540 (each one looked up)
+        assert last < 200
+        with pytest.raises(mk.DecisionError, match=r"the need is full \(2000 of 2000 places taken by v0, v1"):
+            ledger.accept(f"v{n}", "clean-up day", at="2026-09-02")

@@ -366,8 +366,10 @@ class Ledger:
                     f"since {status[1]}"
                 )
             cap = store.latest_limit("need_id", need_id, "capacity") or 1
-            taken = store.placed("need_id", need_id)
-            if len(taken) >= cap:
+            # (counted first: a need of thousands of places would otherwise look up each
+            # placement's pair on every acceptance; they are listed only when it is full)
+            if store.n_placed("need_id", need_id) >= cap:
+                taken = store.placed("need_id", need_id)
                 raise DecisionError(
                     f"cannot accept {pair_text(volunteer_id, need_id)}: the need is full "
                     f"({len(taken)} of {cap} places taken by {', '.join(v for v, _ in taken)})"

@@ -398,6 +398,17 @@ class Store:
         )
         return [(r[0], r[1]) for r in self.conn.execute(sql, (value,))]
 
+    def n_placed(self, column: str, value: str) -> int:
+        """How many live placements one volunteer or need has: its acceptances less the
+        placements withdrawn (two index counts; :meth:`placed` looks up every pair)."""
+        assert column in ("volunteer_id", "need_id")
+        sql = (
+            f"SELECT (SELECT COUNT(*) FROM events WHERE {column} = ? AND kind = 'accepted') - "
+            f"(SELECT COUNT(*) FROM events WHERE {column} = ? AND kind = 'withdrawn' "
+            "AND json_extract(payload, '$.ended') = 'placement')"
+        )
+        return int(self.conn.execute(sql, (value, value)).fetchone()[0])
+
     def latest_limit(self, column: str, value: str, key: str) -> int | None:
         """The latest offered ``capacity`` (of a need) or ``max_placements`` (of a volunteer)."""
         assert column in ("volunteer_id", "need_id") and key in (
