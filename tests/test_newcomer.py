@@ -236,3 +236,20 @@ def test_the_json_schema_refuses_blank_text_the_loader_refuses(kind: str, field:
     except mk.InvalidDatasetError:
         loads = False
     assert all(re.search(p, t) for p in patterns for t in texts) == loads
+
+
+def test_a_round_on_needs_that_are_all_over_says_so_and_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The NYC Service snapshot ends in 2012: matched on today's date, nothing is open."""
+    nyc = Path(__file__).parent / "data" / "nyc-service-sample.csv"
+    assert main(["import-nyc", str(nyc), "-o", str(tmp_path / "nyc")]) == 0
+    capsys.readouterr()
+    assert main(["match", str(tmp_path / "nyc"), "-o", str(tmp_path / "p.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "no need is open on " in err and "595 ended before it" in err, err
+    assert "give --as-of a day inside the needs' dates" in err
+    assert main(["report", str(tmp_path / "nyc"), "-o", str(tmp_path / "r.md")]) == 0
+    assert "595 ended before it" in capsys.readouterr().err
+    assert main(["match", str(tmp_path / "nyc"), "-o", str(tmp_path / "p.csv"), "--as-of", "2011-06-01"]) == 0
+    assert "no need is open" not in capsys.readouterr().err

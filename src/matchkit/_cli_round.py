@@ -220,6 +220,38 @@ def _without_offer(result: Any) -> str:
     return text + (f" ({placed} placed, with no place left)" if placed else "")
 
 
+def _nothing_open(result: Any) -> str | None:
+    """A warning when no need is open on the round's day and some have ended, else None.
+
+    Needs over at ``as_of`` (an ``end_date`` before it) are the common case: data of an
+    earlier year, such as the NYC Service snapshot, matched on today's date.
+
+    Examples
+    --------
+    >>> import matchkit as mk
+    >>> need = {"organisation_id": "o1", "title": "T", "remote": True, "capacity": 1,
+    ...         "status": "open", "vetted_by": "o1", "end_date": "2011-12-31"}
+    >>> ds = mk.Dataset.from_records(
+    ...     organisations=[{"id": "o1", "name": "O", "kind": "volunteer_centre", "registered": True}],
+    ...     needs=[{**need, "id": "n1"}, {**need, "id": "n2", "status": "idea"}])
+    >>> print(_nothing_open(mk.match(ds, as_of="2026-09-01")))
+    warning: no need is open on 2026-09-01: 1 ended before it, 1 are not open (status idea, vetted or closed); give --as-of a day inside the needs' dates
+    >>> print(_nothing_open(mk.match(ds, as_of="2011-06-01")))
+    None
+    """
+    if result.metrics.get("n_open_needs") or not result.unfilled:
+        return None
+    codes = [reason.code for reason in result.unfilled.values()]
+    ended, closed = codes.count("ended"), codes.count("not_open")
+    if not ended:
+        return None
+    closed_text = f", {closed} are not open (status idea, vetted or closed)" if closed else ""
+    return (
+        f"warning: no need is open on {result.as_of.isoformat()}: {ended} ended before it"
+        f"{closed_text}; give --as-of a day inside the needs' dates"
+    )
+
+
 def _held_back(result: Any, data: str, as_of: str | None) -> str | None:
     """A warning when policy checks held open needs back this round, else None.
 
@@ -286,9 +318,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     except (InvalidDatasetError, InvalidInputError, MatchkitError, OSError) as err:
         sys.stderr.write(f"{err}\n")
         return 1
-    warning = _held_back(result, args.path, args.as_of)
-    if warning:
-        sys.stderr.write(f"matchkit report: {warning}\n")
+    for warning in (_nothing_open(result), _held_back(result, args.path, args.as_of)):
+        if warning:
+            sys.stderr.write(f"matchkit report: {warning}\n")
     m = result.metrics
     fill = m.get("fill_rate")
     print(
@@ -410,9 +442,9 @@ def _cmd_match(args: argparse.Namespace) -> int:
         recorded = f"; round {result.round} is recorded in {args.ledger}" if result.round else ""
         print(f"{name}: {write_error('-o', args.output, err)}{recorded}", file=sys.stderr)
         return 1
-    warning = _held_back(result, args.data, args.as_of)
-    if warning:
-        print(f"{name}: {warning}", file=sys.stderr)
+    for warning in (_nothing_open(result), _held_back(result, args.data, args.as_of)):
+        if warning:
+            print(f"{name}: {warning}", file=sys.stderr)
     m = result.metrics
     fill = m.get("fill_rate")
     print(
