@@ -253,3 +253,16 @@ def test_a_round_on_needs_that_are_all_over_says_so_and_what_to_do(
     assert "595 ended before it" in capsys.readouterr().err
     assert main(["match", str(tmp_path / "nyc"), "-o", str(tmp_path / "p.csv"), "--as-of", "2011-06-01"]) == 0
     assert "no need is open" not in capsys.readouterr().err
+
+
+def test_report_record_needs_an_existing_ledger_and_says_so_before_loading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = str(tmp_path / "no-data")  # not loaded: the options are refused first
+    assert main(["report", missing, "-o", str(tmp_path / "r.html"), "--record"]) == 2
+    assert "--record needs --ledger FILE" in capsys.readouterr().err
+    ledger = str(tmp_path / "new.sqlite")
+    assert main(["report", missing, "-o", str(tmp_path / "r.html"), "--ledger", ledger, "--record"]) == 1
+    err = capsys.readouterr().err
+    assert f"--ledger {ledger}: no such file" in err and "matchkit propose DIR --ledger" in err, err
+    assert list(tmp_path.iterdir()) == []

@@ -283,15 +283,24 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from ._match import match
     from .cli import write_error
 
+    if args.record and args.ledger is None:
+        sys.stderr.write(
+            "matchkit report: --record needs --ledger FILE, the ledger to record this round's "
+            "offers in\n"
+        )
+        return 2
     try:
         out, kind = _report_output(args.output)
+        if args.ledger is not None and not Path(args.ledger).is_file():
+            raise InvalidInputError(
+                f"--ledger {args.ledger}: no such file; a ledger is made by a round of offers "
+                f"(matchkit propose DIR --ledger {args.ledger})"
+            )
         with step(f"loading {args.path}"):
             ds = load_dataset(args.path)
         with tempfile.TemporaryDirectory() as tmp:
             ledger = None
             if args.ledger is not None:
-                if not Path(args.ledger).is_file():
-                    raise InvalidInputError(f"--ledger {args.ledger}: no such file")
                 if args.record:
                     ledger = Ledger(args.ledger)
                 else:  # plan on a copy: the report never writes to the ledger
