@@ -266,3 +266,15 @@ def test_report_record_needs_an_existing_ledger_and_says_so_before_loading(
     err = capsys.readouterr().err
     assert f"--ledger {ledger}: no such file" in err and "matchkit propose DIR --ledger" in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_format_that_is_not_the_files_says_which_files_are_there(tmp_path: Path) -> None:
+    ds = mk.datasets.tiny_city()
+    mk.save_dataset(ds, tmp_path / "csv")
+    with pytest.raises(mk.InvalidDatasetError) as info:
+        mk.load_dataset(tmp_path / "csv", format="json")
+    assert "the folder holds needs.csv: read it without format='json' (--format json)" in str(info.value)
+    (tmp_path / "city.json").write_text(__import__("json").dumps(ds.to_records()), encoding="utf-8")
+    with pytest.raises(mk.InvalidDatasetError, match=r"city.json: is a .json dataset document, read as JSON: "
+                       r"load it without format='csv' \(--format csv\)"):
+        mk.load_dataset(tmp_path / "city.json", format="csv")

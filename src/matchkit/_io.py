@@ -166,6 +166,9 @@ def _find_files(
                 if near
                 else ""
             )
+            other = [f"{kind}.{ext}" for ext in FORMATS if ext != fmt and (folder / f"{kind}.{ext}").is_file()]
+            if fmt is not None and other and not near:
+                hint = f"; the folder holds {other[0]}: read it without format={fmt!r} (--format {fmt})"
             problems.append(
                 Problem(
                     f"{wanted} is missing; every dataset folder holds volunteers, organisations "
@@ -231,11 +234,17 @@ def load_dataset(path: str | os.PathLike[str], *, format: str | None = None) -> 
     parsed: dict[str, Parsed] = {}
     if root.is_file():
         if root.suffix.lower() != ".json" or format not in (None, "json"):
+            what = (
+                f"is a .json dataset document, read as JSON: load it without format={format!r} "
+                f"(--format {format})"
+                if root.suffix.lower() == ".json"
+                else "is a file; give a folder holding volunteers, organisations and needs "
+                "files, or a .json dataset document"
+            )
             raise InvalidDatasetError(
                 [
                     Problem(
-                        "is a file; give a folder holding volunteers, organisations and needs "
-                        "files, or a .json dataset document",
+                        what,
                         source=str(root),
                     )
                 ],
