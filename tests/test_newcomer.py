@@ -278,3 +278,28 @@ def test_a_format_that_is_not_the_files_says_which_files_are_there(tmp_path: Pat
     with pytest.raises(mk.InvalidDatasetError, match=r"city.json: is a .json dataset document, read as JSON: "
                        r"load it without format='csv' \(--format csv\)"):
         mk.load_dataset(tmp_path / "city.json", format="csv")
+
+
+def test_the_demo_never_replaces_files_it_did_not_write(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`matchkit demo --out .` in a project folder deleted its matches.sqlite and replaced data/."""
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    (project / "data" / "volunteers.csv").write_text("id\nv-real\n", encoding="utf-8")
+    (project / "matches.sqlite").write_bytes(b"the centre's ledger")
+    small = ["--volunteers", "60", "--needs", "6", "--rounds", "1"]
+    assert main(["demo", "--out", str(project), *small]) == 1
+    err = capsys.readouterr().err
+    assert "data, matches.sqlite, which the demo did not write" in err and "new or empty folder" in err
+    assert (project / "matches.sqlite").read_bytes() == b"the centre's ledger"
+    assert (project / "data" / "volunteers.csv").read_text(encoding="utf-8") == "id\nv-real\n"
+    # a new folder, then the same folder again (it is the demo's own now)
+    for _ in range(2):
+        assert main(["demo", "--out", str(tmp_path / "demo"), *small]) == 0
+    # the default folder of a demo run before the marker existed is still the demo's
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "demo" / ".matchkit-demo").rename(tmp_path / "demo" / "marker-gone")
+    (tmp_path / "demo" / "marker-gone").unlink()
+    (tmp_path / "demo").rename(tmp_path / "matchkit-demo")
+    assert main(["demo", *small]) == 0

@@ -342,7 +342,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from ._demo import run_demo
+    from ._demo import check_demo_folder, run_demo
     from ._exceptions import InvalidInputError
     from .cli import check_output
 
@@ -351,6 +351,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     try:
         check_output("--out", args.out, folder=True)
+        check_demo_folder(args.out)
     except InvalidInputError as err:
         print(f"matchkit demo: {err}", file=sys.stderr)
         return 1

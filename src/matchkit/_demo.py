@@ -20,7 +20,7 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
-from ._exceptions import DecisionError
+from ._exceptions import DecisionError, InvalidInputError
 from ._inkind import match_inkind
 from ._io import load_dataset, save_dataset
 from ._ledger import Ledger
@@ -31,7 +31,13 @@ from ._proposals import MatchResult
 from ._simulate import simulate_answers
 from .datasets import DEFAULT_AS_OF, synthetic_city
 
-__all__ = ["DemoRun", "run_demo"]
+__all__ = ["MARKER", "DemoRun", "check_demo_folder", "run_demo"]
+
+#: The file that marks a folder as the demo's own: it may replace what it wrote there.
+MARKER = ".matchkit-demo"
+#: What the demo writes in its folder.
+_WRITTEN = {"data", "letters", "results", "report.html", "matches.sqlite", "matches.sqlite-wal",
+            "matches.sqlite-shm", "matches.sqlite-journal"}
 
 
 @dataclass
@@ -52,6 +58,46 @@ def _percent(rate: float | None) -> str:
     ('61.7%', 'n/a')
     """
     return "n/a" if rate is None else f"{rate:.1%}"
+
+
+def check_demo_folder(out: str | Path) -> None:
+    """Refuse a folder that holds files an earlier demo did not write.
+
+    The demo replaces ``data/``, ``matches.sqlite`` and the letters in its folder: in a
+    folder of one's own (``--out .`` in a project that keeps its ledger as
+    ``matches.sqlite`` and its data in ``data/``) it would delete them. A new or empty
+    folder, or one an earlier demo wrote (it holds the file :data:`MARKER`), is fine.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the folder, a few of its files and what to do.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (Path(tmp) / "matches.sqlite").write_bytes(b"")
+    ...     try:
+    ...         check_demo_folder(tmp)
+    ...     except ValueError as err:
+    ...         print(str(err).replace(tmp, "DIR"))
+    --out DIR: the folder holds matches.sqlite, which the demo did not write; the demo replaces data/, matches.sqlite, letters/, results/ and report.html in its folder: give a new or empty folder
+    """
+    folder = Path(out)
+    if not folder.is_dir():
+        return
+    names = sorted(p.name for p in folder.iterdir())
+    if not names or MARKER in names:
+        return
+    if folder.resolve().name == "matchkit-demo" and set(names) <= _WRITTEN:
+        return  # the default folder of a demo run before the marker was written
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    raise InvalidInputError(
+        f"--out {out}: the folder holds {shown}, which the demo did not write; the demo "
+        "replaces data/, matches.sqlite, letters/, results/ and report.html in its folder: "
+        "give a new or empty folder"
+    )
 
 
 def run_demo(
@@ -76,8 +122,12 @@ def run_demo(
     >>> [r["round"] for r in run.rounds]
     [1, 2]
     """
-    out = Path(out)
+    out = Path(out)  # (``matchkit demo`` refuses a folder of one's own: check_demo_folder)
     out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text(
+        "This folder was written by `matchkit demo`; a later demo run replaces its files.\n",
+        encoding="utf-8",
+    )
     run = DemoRun()
     t0 = time.perf_counter()
 
