@@ -290,3 +290,17 @@ def test_accepting_at_a_need_of_thousands_of_places_does_not_look_up_each_placem
         assert last < 200
         with pytest.raises(mk.DecisionError, match=r"the need is full \(2000 of 2000 places taken by v0, v1"):
             ledger.accept(f"v{n}", "clean-up day", at="2026-09-02")
+
+
+def test_an_export_whose_lines_are_out_of_log_order_is_refused_by_line(tmp_path) -> None:
+    with Ledger(":memory:") as ledger:
+        ledger.record_round([_offer("v1", "n1")], at="2026-09-01")
+        ledger.reject("v1", "n1", at="2026-09-02")
+        ledger.record_round([], at="2026-09-08")
+        ledger.export_jsonl(tmp_path / "e.jsonl")
+    header, *events = (tmp_path / "e.jsonl").read_text().splitlines()
+    # (a replay folds lines in file order: a pair's events out of order give another state)
+    shuffled = [events[0], events[3], events[1], events[2]]
+    (tmp_path / "sorted.jsonl").write_text("\n".join([header, *shuffled]) + "\n")
+    with pytest.raises(InvalidInputError, match=r"sorted\.jsonl', line 4: .*seq 2 comes after seq 4"):
+        Ledger.replay(tmp_path / "sorted.jsonl")

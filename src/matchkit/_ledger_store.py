@@ -568,9 +568,15 @@ def read_jsonl_rows(path: str | os.PathLike[str]) -> list[Row]:
                     payload["expires_at"], "expires_at"
                 )
             rnd = obj.get("round")
+            seq = int(obj["seq"])
+            if rows and seq <= rows[-1][0]:  # (replayed in file order: it must be log order)
+                raise ValueError(
+                    f"seq {seq} comes after seq {rows[-1][0]}; the lines are out of log "
+                    "order (sorted or merged by hand?): put them back in seq order"
+                )
             rows.append(
                 (
-                    int(obj["seq"]),
+                    seq,
                     _canonical_time(obj["at"], "at"),
                     None if rnd is None else int(rnd),
                     kind,
