@@ -303,3 +303,17 @@ def test_the_demo_never_replaces_files_it_did_not_write(
     (tmp_path / "demo" / "marker-gone").unlink()
     (tmp_path / "demo").rename(tmp_path / "matchkit-demo")
     assert main(["demo", *small]) == 0
+
+
+def test_import_nyc_never_replaces_a_dataset_unless_told(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`matchkit import-nyc ... -o data` replaced the centre's volunteers.csv with an empty one."""
+    nyc = str(Path(__file__).parent / "data" / "nyc-service-sample.csv")
+    mk.save_dataset(mk.datasets.tiny_city(), tmp_path / "data")
+    before = (tmp_path / "data" / "volunteers.csv").read_bytes()
+    assert main(["import-nyc", nyc, "-o", str(tmp_path / "data")]) == 1
+    err = capsys.readouterr().err
+    assert "already holds needs.csv, organisations.csv, volunteers.csv" in err and "--replace" in err
+    assert (tmp_path / "data" / "volunteers.csv").read_bytes() == before
+    assert main(["import-nyc", nyc, "-o", str(tmp_path / "data"), "--replace"]) == 0
+    assert len(mk.load_dataset(tmp_path / "data").needs) == 595
+    assert main(["import-nyc", nyc, "-o", str(tmp_path / "new")]) == 0

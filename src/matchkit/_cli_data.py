@@ -48,6 +48,8 @@ def _cmd_import_nyc(args: argparse.Namespace) -> int:
 
     try:
         check_output("-o", args.output, folder=True)
+        if not args.replace:
+            _check_no_dataset("-o", args.output)
         result = import_nyc_service(
             args.csv,
             on_sentinel=args.on_sentinel,
@@ -70,6 +72,44 @@ def _cmd_import_nyc(args: argparse.Namespace) -> int:
             print(f"  {problem}")
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _check_no_dataset(option: str, folder: str) -> None:
+    """Refuse a folder that already holds dataset files: writing a new dataset there would
+    replace them (an import has no volunteers, so volunteers.csv would become empty).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> d = tempfile.mkdtemp()
+    >>> _ = (Path(d) / "volunteers.csv").write_text("id\\nv1\\n")
+    >>> try:
+    ...     _check_no_dataset("-o", d)
+    ... except ValueError as err:
+    ...     print(str(err).replace(d, "DIR"))
+    -o DIR: the folder already holds volunteers.csv, which the import would replace; give a new folder (and merge the two datasets yourself), or add --replace
+    """
+    from pathlib import Path
+
+    from ._exceptions import InvalidInputError
+    from ._io_csv import FORMATS, KINDS, OPTIONAL_KINDS
+
+    path = Path(folder)
+    if not path.is_dir():
+        return
+    held = sorted(
+        f"{kind}.{ext}"
+        for kind in (*KINDS, *OPTIONAL_KINDS)
+        for ext in FORMATS
+        if (path / f"{kind}.{ext}").is_file()
+    )
+    if held:
+        raise InvalidInputError(
+            f"{option} {folder}: the folder already holds {', '.join(held)}, which the import "
+            "would replace; give a new folder (and merge the two datasets yourself), or add "
+            "--replace"
+        )
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -188,6 +228,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     vetting.add_argument(
         "--no-vetting-organisation", dest="vetting_organisation", action="store_const",
         const=None, help="add no vetting organisation; needs are left unvetted",
+    )
+    p.add_argument(
+        "--replace", action="store_true",
+        help="replace the dataset files the output folder already holds (refused otherwise)",
     )
     p.add_argument(
         "-v", "--verbose", action="store_true", help="print every report line"
