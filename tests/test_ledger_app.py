@@ -304,3 +304,18 @@ def test_an_export_whose_lines_are_out_of_log_order_is_refused_by_line(tmp_path)
     (tmp_path / "sorted.jsonl").write_text("\n".join([header, *shuffled]) + "\n")
     with pytest.raises(InvalidInputError, match=r"sorted\.jsonl', line 4: .*seq 2 comes after seq 4"):
         Ledger.replay(tmp_path / "sorted.jsonl")
+
+
+def test_an_unknown_id_that_only_looks_different_is_named_with_the_id_it_may_mean() -> None:
+    nfc, nfd = "Zo\u00eb", "Zoe\u0308"  # print alike; a form or a Mac keyboard may send either
+    with Ledger(":memory:") as ledger:
+        ledger.record_round([_offer(nfc, "Ёлка-1")], at="2026-09-01")
+        with pytest.raises(mk.DecisionError) as err:
+            ledger.accept(nfd, "Ёлка-1 ", at="2026-09-02")
+        text = str(err.value)
+        assert (f"unknown volunteer {nfd!r} (did you mean 'Zo\\xeb'? the same letters, "
+                "written 'Zoe\\u0308')") in text
+        assert r"need 'Ёлка-1 ' (did you mean '\u0401\u043b\u043a\u0430-1'?" in text
+        with pytest.raises(mk.DecisionError, match=r"unknown volunteer 'v9' \(never"):
+            ledger.accept("v9", "Ёлка-1", at="2026-09-02")  # no look-alike: no hint
+        assert len(ledger) == 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -255,7 +256,7 @@ def offered_pair(
     if rec is not None:
         return rec
     unknown = [
-        f"{kind} {value!r}"
+        f"{kind} {value!r}{_near_id(store, col, value)}"
         for kind, col, value in (
             ("volunteer", "volunteer_id", volunteer_id),
             ("need", "need_id", need_id),
@@ -271,6 +272,29 @@ def offered_pair(
         f"cannot {verb} {pair_text(volunteer_id, need_id)}: this pair was never offered; "
         "only offers can be decided"
     )
+
+
+def _near_id(store: Store, column: str, value: str) -> str:
+    """A hint naming the known id that ``value`` differs from only in spaces around it or
+    in its Unicode form (an accent typed as its own character, as some keyboards and
+    systems write it), which look the same when printed; "" if there is none.
+
+    Examples
+    --------
+    >>> from matchkit import Ledger, Offer
+    >>> ledger = Ledger(":memory:")
+    >>> _ = ledger.record_round([Offer(volunteer_id="Zo\u00eb", need_id="n1", score=1.0,
+    ...                                capacity=1, max_placements=1)], at="2026-03-01")
+    >>> print(_near_id(ledger._store, "volunteer_id", "Zoe\u0308 "))
+     (did you mean 'Zo\\xeb'? the same letters, written 'Zoe\\u0308 ')
+    """
+    variants = {value.strip()}
+    for form in ("NFC", "NFD"):
+        variants.add(unicodedata.normalize(form, value.strip()))
+    for known in sorted(variants - {value}):
+        if store.known(column, known):
+            return f" (did you mean {known!a}? the same letters, written {value!a})"
+    return ""
 
 
 def require_not_before(
