@@ -317,3 +317,22 @@ def test_import_nyc_never_replaces_a_dataset_unless_told(tmp_path: Path, capsys:
     assert main(["import-nyc", nyc, "-o", str(tmp_path / "data"), "--replace"]) == 0
     assert len(mk.load_dataset(tmp_path / "data").needs) == 595
     assert main(["import-nyc", nyc, "-o", str(tmp_path / "new")]) == 0
+
+
+@pytest.mark.parametrize("command", ["match", "propose"])
+def test_the_proposals_never_overwrite_the_dataset_they_come_from(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ds = mk.datasets.tiny_city()
+    mk.save_dataset(ds, tmp_path / "city")
+    (tmp_path / "city.json").write_text(__import__("json").dumps(ds.to_records()), encoding="utf-8")
+    (tmp_path / "x").mkdir()
+    for data, out in ((tmp_path / "city", tmp_path / "city" / "needs.csv"),
+                      (tmp_path / "city", tmp_path / "x" / ".." / "city" / "volunteers.csv"),
+                      (tmp_path / "city.json", tmp_path / "city.json")):
+        before = out.read_bytes()
+        assert main([command, str(data), "-o", str(out), "--ledger", str(tmp_path / "l.sqlite")]) == 1
+        assert "is a file of the dataset" in capsys.readouterr().err
+        assert out.read_bytes() == before
+    assert not (tmp_path / "l.sqlite").exists()  # refused before the round was recorded
+    assert mk.load_dataset(tmp_path / "city") == ds

@@ -410,6 +410,8 @@ def _cmd_match(args: argparse.Namespace) -> int:
     # is never left without its file.
     try:
         out, kind = _match_output(args.output)
+        if kind != "folder":
+            _not_an_input(args.output, out, args.data)
         if args.ledger:
             _check_ledger_folder(args.ledger)
     except MatchkitError as err:
@@ -466,6 +468,36 @@ def _cmd_match(args: argparse.Namespace) -> int:
         + f"; wrote {', '.join(str(w) for w in written)}"
     )
     return 0
+
+
+def _not_an_input(raw: str, out: Path, data: str) -> None:
+    """Refuse an output file that is a file of the dataset being matched (``-o data/needs.csv``
+    wrote the proposals over the needs).
+
+    Examples
+    --------
+    >>> try:
+    ...     _not_an_input("city/needs.csv", Path("city/needs.csv"), "city")
+    ... except ValueError as err:
+    ...     print(err)
+    -o city/needs.csv: is a file of the dataset city, which this round reads; give the output another name, such as proposals.csv
+    >>> _not_an_input("proposals.csv", Path("proposals.csv"), "city")
+    """
+    from ._exceptions import InvalidInputError
+    from ._io_csv import FORMATS, KINDS, OPTIONAL_KINDS
+
+    source = Path(data)
+    inputs = [source] if source.suffix.lower() == ".json" else [
+        source / f"{k}.{ext}" for k in (*KINDS, *OPTIONAL_KINDS) for ext in FORMATS
+    ]
+    target = os.path.normcase(os.path.abspath(out))
+    if any(os.path.normcase(os.path.abspath(p)) == target for p in inputs) or (
+        out.exists() and any(p.exists() and os.path.samefile(p, out) for p in inputs)
+    ):
+        raise InvalidInputError(
+            f"-o {raw}: is a file of the dataset {data}, which this round reads; give the "
+            "output another name, such as proposals.csv"
+        )
 
 
 def _check_ledger_folder(raw: str) -> None:
