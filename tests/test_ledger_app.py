@@ -319,3 +319,41 @@ def test_an_unknown_id_that_only_looks_different_is_named_with_the_id_it_may_mea
         with pytest.raises(mk.DecisionError, match=r"unknown volunteer 'v9' \(never"):
             ledger.accept("v9", "Ёлка-1", at="2026-09-02")  # no look-alike: no hint
         assert len(ledger) == 2
+
+
+@pytest.mark.parametrize("change", ["need leaves", "need closed", "limit lowered"])
+def test_an_offer_accepted_while_the_next_round_is_planned_stays_a_placement(
+    change: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import matchkit._match as match_module
+
+    ds = tiny_city()
+    with Ledger(":memory:") as ledger:
+        first = mk.match(ds, ledger=ledger, as_of="2026-09-01")
+        vid, nid = first.proposals[0].volunteer_id, first.proposals[0].need_id
+        needs, volunteers = list(ds.needs), list(ds.volunteers)
+        if change == "need leaves":
+            needs = [n for n in needs if n.id != nid]
+        elif change == "need closed":  # no room for any open offer of the need
+            needs = [n.model_copy(update={"status": mk.NeedStatus.CLOSED}) if n.id == nid
+                     else n for n in needs]
+        else:  # v2 holds offers of n1 and n2 with a limit of 2; now 1: the newest goes
+            vid, nid = "v2", "n2"
+            assert {("v2", "n1"), ("v2", "n2")} <= {(p.volunteer_id, p.need_id)
+                                                     for p in first.proposals}
+            volunteers = [v.model_copy(update={"max_placements": 1}) if v.id == vid else v
+                          for v in volunteers]
+        changed = type(ds)(volunteers=volunteers, organisations=ds.organisations, needs=needs)
+        planned = match_module.round_problem
+
+        def answer_meanwhile(*args: object, **kwargs: object) -> object:
+            # the volunteer's "yes" reaches the app (another process) while the round plans
+            ledger.accept(vid, nid, at="2026-09-01T06:00:00Z")
+            return planned(*args, **kwargs)
+
+        monkeypatch.setattr(match_module, "round_problem", answer_meanwhile)
+        # (the same day, while n1 is not over yet)
+        mk.match(changed, ledger=ledger, as_of="2026-09-01", at="2026-09-01T12:00:00Z")
+        state = ledger.state(as_of="2026-09-01T13:00:00Z")
+        assert (vid, nid) in state.placements
+        assert not list(ledger.events(kind="withdrawn", volunteer_id=vid, need_id=nid))

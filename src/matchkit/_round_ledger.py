@@ -233,10 +233,32 @@ def withdraw_beyond_limits(
     limits, which the ledger, knowing the limits the offers were made with, would allow.
     With ``vindex`` and ``nindex`` (the ids in the dataset), every open offer of a
     volunteer or need that has left the dataset is withdrawn too (``by="centre"``).
-    Placements are never withdrawn. Returns how many offers were.
+    Placements are never withdrawn, also an offer accepted after ``view`` was read (by
+    another process or thread, while the round was planned): the offers are chosen again
+    from the ledger as it is inside the transaction that withdraws them. Returns how many
+    offers were.
     """
+    with ledger.batch():  # (decisions made elsewhere wait until the withdrawals are done)
+        if ledger.state(as_of=at) is not view.state:  # something was recorded since
+            view = LedgerView(ledger, at)
+        ends = _offers_beyond_limits(
+            view, capacity, max_placements, held_back or {}, vindex, nindex
+        )
+        for (vid, nid), (by, reason) in sorted(ends.items()):
+            ledger.withdraw(vid, nid, by=by, reason=reason, at=at)
+    return len(ends)
+
+
+def _offers_beyond_limits(
+    view: LedgerView,
+    capacity: Mapping[str, int],
+    max_placements: Mapping[str, int],
+    held_back: Mapping[str, str],
+    vindex: Mapping[str, int] | None,
+    nindex: Mapping[str, int] | None,
+) -> dict[Pair, tuple[str, str]]:
+    """The open offers :func:`withdraw_beyond_limits` ends, each with who and why."""
     groups, reserving = view.groups, view.reserving
-    held_back = held_back or {}
     placed_n = Counter(n for _, n in view.placements if n in capacity)
     placed_v = Counter(v for v, _ in view.placements if v in max_placements)
 
@@ -279,7 +301,4 @@ def withdraw_beyond_limits(
         for pairs in sorted(kept, key=age, reverse=True)[: max(excess, 0)]:
             for pair in pairs:
                 ends[pair] = ("centre", f"their max_placements is now {max_placements[vid]}")
-    with ledger.batch():
-        for (vid, nid), (by, reason) in sorted(ends.items()):
-            ledger.withdraw(vid, nid, by=by, reason=reason, at=at)
-    return len(ends)
+    return ends
