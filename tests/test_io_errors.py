@@ -95,6 +95,10 @@ CASES: dict[str, Case] = {
         {"volunteers.csv": VOLS.replace(",", "\t").replace("55.79", "55,79")},
         [("volunteers.csv", 1, None, r"the file seems to use tabs between cells")],
     ),
+    "semicolons between quoted cells": Case(
+        {"organisations.csv": '"id";"name";"kind";"registered"\n"o1";"Paws";"cso";"true"\n'},
+        [("organisations.csv", 1, None, r"the file seems to use ';' between cells")],
+    ),
     "file separated by bars": Case(
         {"needs.csv": NEEDS.replace(",", "|")},
         [("needs.csv", 1, None, r"the file seems to use '\|' between cells")],

@@ -446,8 +446,11 @@ def _read_table(
     try:
         header = next(reader)
     except csv.Error as err:
+        # "id";"name";... (every cell quoted, ';' between them) is not CSV with ',' at all
+        first = text.split("\n", 1)[0].strip()
+        wrong = wrong_separator([first], model, source)
         raise FileProblem(
-            Problem(f"the header cannot be read as CSV: {err}", source=source, row=1)
+            wrong or Problem(f"the header cannot be read as CSV: {err}", source=source, row=1)
         ) from None
     header = [h.strip() for h in header]
     wrong = wrong_separator(header, model, source)
