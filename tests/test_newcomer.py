@@ -336,3 +336,18 @@ def test_the_proposals_never_overwrite_the_dataset_they_come_from(
         assert out.read_bytes() == before
     assert not (tmp_path / "l.sqlite").exists()  # refused before the round was recorded
     assert mk.load_dataset(tmp_path / "city") == ds
+
+
+def test_frame_dates_read_as_timestamps_are_days(tmp_path: Path) -> None:
+    """``pd.read_excel`` and ``read_csv(parse_dates=...)`` give date columns as timestamps."""
+    pd = pytest.importorskip("pandas")
+    ds = mk.datasets.tiny_city()
+    mk.save_dataset(ds, tmp_path)
+    frames = {"volunteers": pd.read_csv(tmp_path / "volunteers.csv", parse_dates=["birth_date"]),
+              "organisations": pd.read_csv(tmp_path / "organisations.csv"),
+              "needs": pd.read_csv(tmp_path / "needs.csv", parse_dates=["start_date", "end_date"])}
+    assert str(frames["volunteers"]["birth_date"].dtype).startswith("datetime64")
+    assert mk.dataset_from_frames(**frames) == ds
+    frames["volunteers"].loc[0, "birth_date"] = pd.Timestamp("2008-03-01 10:30")  # a time of day
+    with pytest.raises(mk.InvalidDatasetError, match=r"DataFrame\[0\].*'birth_date'"):
+        mk.dataset_from_frames(**frames)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from datetime import time as dtime
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
@@ -508,6 +510,29 @@ def _without_empty_unnamed(frame: Any) -> Any:
     return frame.drop(columns=empty) if empty else frame
 
 
+def _frame_cell(value: Any) -> Any:
+    """A DataFrame cell as the CSV rules read it.
+
+    A blank cell (NaN, pandas.NA, None) is "not given": None, as problems show it. A
+    timestamp at midnight without a time zone is its day: ``pd.read_excel`` and
+    ``read_csv(parse_dates=...)`` give date columns as timestamps. One with a time of day
+    stays as it is, and is refused where a day is expected.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> _frame_cell(pd.Timestamp("1990-05-01")), _frame_cell(pd.NaT), _frame_cell("x")
+    (datetime.date(1990, 5, 1), None, 'x')
+    >>> _frame_cell(pd.Timestamp("1990-05-01 13:30"))
+    Timestamp('1990-05-01 13:30:00')
+    """
+    if is_blank(value):
+        return None
+    if isinstance(value, datetime) and value.tzinfo is None and value.time() == dtime():
+        return value.date()
+    return value
+
+
 def _blank_cell(value: Any) -> bool:
     """A cell of a frame that gives nothing: blank text, None, NaN or an empty list."""
     if isinstance(value, (list, tuple)):
@@ -598,8 +623,7 @@ def dataset_from_frames(
         for pos, values in enumerate(frame.itertuples(index=False, name=None)):
             if all(_blank_cell(v) for v in values):
                 continue  # as in a CSV file: such rows (an export's trailing NaN rows) are no records
-            # A blank cell (NaN, pandas.NA, None) is "not given": None, as problems show it.
-            cells = {h: None if is_blank(v) else v for h, v in zip(header, values) if h not in skip}
+            cells = {h: _frame_cell(v) for h, v in zip(header, values) if h not in skip}
             record, bad = record_from_cells(
                 MODELS[kind], cells, source=source, row=pos, problems=problems
             )
