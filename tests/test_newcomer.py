@@ -351,3 +351,19 @@ def test_frame_dates_read_as_timestamps_are_days(tmp_path: Path) -> None:
     frames["volunteers"].loc[0, "birth_date"] = pd.Timestamp("2008-03-01 10:30")  # a time of day
     with pytest.raises(mk.InvalidDatasetError, match=r"DataFrame\[0\].*'birth_date'"):
         mk.dataset_from_frames(**frames)
+
+
+def test_numeric_ids_of_a_frame_column_with_a_blank_cell_stay_whole_numbers() -> None:
+    """pandas stores numeric ids with a blank cell as floats: the id 1 read as '1.0'."""
+    pd = pytest.importorskip("pandas")
+    orgs = pd.DataFrame({"id": [1, 2], "name": ["A", "B"], "kind": ["volunteer_centre", "cso"],
+                         "registered": [True, True]})
+    needs = pd.DataFrame({"id": [10, 11], "organisation_id": [1, 2], "title": ["a", "b"],
+                          "remote": [True, True], "capacity": [1, 2], "status": ["open", "open"],
+                          "vetted_by": [1, None]})
+    assert needs["vetted_by"].dtype == "float64"
+    ds = mk.dataset_from_frames(organisations=orgs, needs=needs)
+    assert [(n.id, n.organisation_id, n.vetted_by) for n in ds.needs] == [("10", "1", "1"), ("11", "2", None)]
+    needs["organisation_id"] = [1.0, 2.5]
+    with pytest.raises(mk.InvalidDatasetError, match=r"DataFrame\[1\].*organisation_id"):
+        mk.dataset_from_frames(organisations=orgs, needs=needs)

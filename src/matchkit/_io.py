@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ._dataset import (
+    ID_FIELDS,
     REFERENCES,
     Dataset,
     as_id,
@@ -510,13 +511,15 @@ def _without_empty_unnamed(frame: Any) -> Any:
     return frame.drop(columns=empty) if empty else frame
 
 
-def _frame_cell(value: Any) -> Any:
+def _frame_cell(value: Any, is_id: bool = False) -> Any:
     """A DataFrame cell as the CSV rules read it.
 
     A blank cell (NaN, pandas.NA, None) is "not given": None, as problems show it. A
     timestamp at midnight without a time zone is its day: ``pd.read_excel`` and
     ``read_csv(parse_dates=...)`` give date columns as timestamps. One with a time of day
-    stays as it is, and is refused where a day is expected.
+    stays as it is, and is refused where a day is expected. An id (``is_id``) that is a
+    whole float is that whole number: pandas stores a column of numeric ids with a blank
+    cell as floats, so the id 1 would read as '1.0'.
 
     Examples
     --------
@@ -525,9 +528,13 @@ def _frame_cell(value: Any) -> Any:
     (datetime.date(1990, 5, 1), None, 'x')
     >>> _frame_cell(pd.Timestamp("1990-05-01 13:30"))
     Timestamp('1990-05-01 13:30:00')
+    >>> _frame_cell(1.0, is_id=True), _frame_cell(1.5, is_id=True), _frame_cell(1.0)
+    (1, 1.5, 1.0)
     """
     if is_blank(value):
         return None
+    if is_id and isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, datetime) and value.tzinfo is None and value.time() == dtime():
         return value.date()
     return value
@@ -623,7 +630,7 @@ def dataset_from_frames(
         for pos, values in enumerate(frame.itertuples(index=False, name=None)):
             if all(_blank_cell(v) for v in values):
                 continue  # as in a CSV file: such rows (an export's trailing NaN rows) are no records
-            cells = {h: _frame_cell(v) for h, v in zip(header, values) if h not in skip}
+            cells = {h: _frame_cell(v, h in ID_FIELDS) for h, v in zip(header, values) if h not in skip}
             record, bad = record_from_cells(
                 MODELS[kind], cells, source=source, row=pos, problems=problems
             )
