@@ -7,8 +7,10 @@ volunteer may end over capacity, however the processes interleave.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import random
 import time
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -194,3 +196,39 @@ def test_processes_creating_one_file_and_recording_rounds_at_once(
         assert {
             (f"r{proc}-v{j}", f"r{proc}-n{j}") for j in range(0, 20, 2)
         } <= state.placements
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_ledger_object_copied_into_a_forked_process_keeps_what_the_copy_wrote(
+    tmp_path: Path,
+) -> None:
+    """A web server that preloads the app (and its Ledger) then forks its workers: the
+    parent closing its connection must not lose what a worker wrote through its copy."""
+    path = tmp_path / "forked.sqlite"
+    ledger = Ledger(path)
+    ledger.record_round([_offer("v1", "n1"), _offer("v2", "n2")], at="2026-09-01")
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # (fork with threads about)
+        pid = os.fork()
+    if pid == 0:  # the worker: waits until the parent has closed its own connection
+        code = 1
+        try:
+            os.close(write_end)
+            os.read(read_end, 1)
+            ledger.accept("v1", "n1", at="2026-09-02")
+            with ledger.batch():
+                ledger.reject("v2", "n2", at="2026-09-02")
+            code = 0  # (and ends without closing, as a worker process often does)
+        finally:
+            os._exit(code)
+    os.close(read_end)
+    ledger.close()
+    os.write(write_end, b"x")
+    os.close(write_end)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    with Ledger(path) as again:
+        state = again.state(as_of="2026-09-03")
+        assert again.integrity_check() == "ok"
+    assert state.placements == {("v1", "n1")} and state.rejected == {("v2", "n2")}

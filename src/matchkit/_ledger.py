@@ -111,6 +111,7 @@ class Ledger:
     ) -> None:
         self._store = Store(path, timeout=timeout)
         self._lock = threading.RLock()  # (one thread at a time on the connection)
+        self._pid = os.getpid()  # (a forked process opens its own connection)
         self._closed = False
         self._replayer = Replayer()
         self._tip: tuple[Any, ...] | None = None  # the last event the replayer read
@@ -142,7 +143,8 @@ class Ledger:
         (1, True)
         """
         if not self._closed:
-            self._store.close()
+            if self._pid == os.getpid():  # (a forked copy leaves the parent's alone)
+                self._store.close()
             self._closed = True
 
     def __enter__(self) -> Ledger:  # noqa: PYI034 - no typing_extensions dependency
@@ -685,6 +687,8 @@ class Ledger:
     @contextmanager
     def _turn(self) -> Iterator[None]:
         """Hold the lock, waiting for another thread's call or batch at most ``timeout``."""
+        if self._pid != os.getpid():
+            self._after_fork()
         if not self._lock.acquire(timeout=self._store.timeout):
             raise MatchkitError(
                 f"ledger {self.path!r} is busy: another thread has used this Ledger object "
@@ -695,6 +699,18 @@ class Ledger:
             yield
         finally:
             self._lock.release()
+
+    def _after_fork(self) -> None:
+        """Open this process's own connection: this object was copied into a forked process
+        (a ``multiprocessing`` worker, a web server's preloaded app). SQLite connections
+        must not cross a fork: the parent closing its own, say, removed the write-ahead log
+        that the copy went on writing to, and decisions reported written were lost."""
+        self._pid = os.getpid()
+        self._lock = threading.RLock()  # (one a parent's thread held at the fork stays held)
+        if self._store.memory or self._closed:
+            return  # (an in-memory ledger is this process's own copy; no file to share)
+        _INHERITED.append(self._store)  # never used, nor closed, in this process
+        self._store = Store(self._store.path, timeout=self._store.timeout)
 
     def _write(self) -> AbstractContextManager[Store]:
         return self._open().write()
@@ -861,6 +877,10 @@ class Ledger:
         """
         return self._open().integrity()
 
+
+#: Connections a forked process inherited: kept, unused, so that they are never closed
+#: there (closing one would act on the parent's file locks and log).
+_INHERITED: list[Store] = []
 
 # matchkit/__init__ renames the module of public classes to "matchkit"; list them so that
 # ``pytest --doctest-modules`` on this file still finds their examples.
