@@ -367,3 +367,18 @@ def test_numeric_ids_of_a_frame_column_with_a_blank_cell_stay_whole_numbers() ->
     needs["organisation_id"] = [1.0, 2.5]
     with pytest.raises(mk.InvalidDatasetError, match=r"DataFrame\[1\].*organisation_id"):
         mk.dataset_from_frames(organisations=orgs, needs=needs)
+
+
+def test_a_frame_set_column_of_single_numeric_ids_reads_as_the_csv_cells_would() -> None:
+    """A column of single organisation ids read by pandas holds numbers (floats with a blank)."""
+    pd = pytest.importorskip("pandas")
+    orgs = pd.DataFrame({"id": [3, 4], "name": ["A", "B"], "kind": ["cso", "cso"], "registered": [True, True]})
+    vols = pd.DataFrame({"id": ["v1", "v2", "v3"], "excluded_organisations": [3, None, 4],
+                         "preferred_organisations": [4.0, None, None]})
+    ds = mk.dataset_from_frames(volunteers=vols, organisations=orgs)
+    assert [v.excluded_organisations for v in ds.volunteers] == [("3",), (), ("4",)]
+    assert ds.volunteers[0].preferred_organisations == ("4",)
+    vols["excluded_organisations"] = [3.5, None, True]
+    with pytest.raises(mk.InvalidDatasetError) as info:
+        mk.dataset_from_frames(volunteers=vols, organisations=orgs)
+    assert [p.row for p in info.value.problems] == [0, 2]

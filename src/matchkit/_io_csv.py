@@ -271,6 +271,9 @@ def record_from_cells(
                 record[col.field] = [p for p in value.split(SET_SEPARATOR) if p.strip()]
             elif isinstance(value, (list, tuple, set, frozenset)):
                 record[col.field] = list(value)
+            elif _whole_number(value):
+                # a frame's column of single numeric ids (pd.read_excel): the cell "3" of a CSV
+                record[col.field] = [str(int(value))]
             else:
                 bad.add(col.field)
                 problems.append(
@@ -320,6 +323,19 @@ def record_from_cells(
             )
         )
     return record, bad
+
+
+def _whole_number(value: Any) -> bool:
+    """True for an int or a whole float (not a bool): a number a CSV cell writes without a point.
+
+    Examples
+    --------
+    >>> [_whole_number(v) for v in (3, 3.0, 3.5, True, "3", float("inf"))]
+    [True, True, False, False, False, False]
+    """
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
 
 
 def _parse_bool(value: Any) -> bool | None:
