@@ -141,6 +141,8 @@ def test_a_volunteer_placed_earlier_is_not_counted_as_without_an_offer(
     assert main(["report", str(tmp_path / "data"), "--ledger", ledger, "-o", str(tmp_path / "r.md")]) == 0
     out = capsys.readouterr().out
     assert "0 volunteer(s) without an offer (1 placed, with no place left)" in out, out
+    report = (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "| Volunteers without an offer | 0 |" in report and "| Placements | 1 |" in report
 
 
 def test_empty_columns_without_a_name_are_left_out(tmp_path: Path) -> None:

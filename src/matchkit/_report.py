@@ -107,7 +107,8 @@ def _summary_rows(
         (h["alternatives"], str(m.get("n_alternatives", 0))),
         (h["open_offers"], str(m.get("n_open_offers", 0))),
         (h["placements"], str(m.get("n_placements", 0))),
-        (h["unmatched_n"], str(len(result.unmatched))),
+        # (volunteers placed earlier with no place left are counted under placements)
+        (h["unmatched_n"], str(sum(r.code != "placed" for r in result.unmatched.values()))),
         (h["unfilled_n"], str(len(result.unfilled))),
         (h["blocking"], str(m.get("blocking_pairs", "—"))),
         (h["gini"], num(m.get("gini_fill_by_district"), lang=lang)),
