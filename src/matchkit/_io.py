@@ -80,6 +80,16 @@ def read_text(path: Path, source: str) -> str:
         b"\xef\xbb\xbf"
     ):  # a byte-order mark, as some spreadsheets write
         data = data[3:]
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # .xlsx/.ods (zip), .xls
+        raise FileProblem(
+            Problem(
+                "is a spreadsheet workbook (Excel or LibreOffice), not text; save it from the "
+                "spreadsheet as 'CSV UTF-8', or read it with pandas.read_excel and "
+                "matchkit.dataset_from_frames",
+                source=source,
+                row=1,
+            )
+        )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # a spreadsheet's "Unicode Text"
         raise FileProblem(
             Problem(
