@@ -436,7 +436,7 @@ CASES: dict[str, Case] = {
     ),
     "a workbook renamed to .csv": Case(
         {"volunteers.csv": b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\x97"},
-        [("volunteers.csv", 1, None, r"is a spreadsheet workbook \(Excel or LibreOffice\), not CSV text; save it")],
+        [("volunteers.csv", 1, None, r"is a spreadsheet workbook \(Excel or LibreOffice\), not text; save it")],
     ),
     "UTF-16 (a spreadsheet's Unicode Text)": Case(
         {"volunteers.csv": VOLS.encode("utf-16")},
