@@ -357,3 +357,18 @@ def test_an_offer_accepted_while_the_next_round_is_planned_stays_a_placement(
         state = ledger.state(as_of="2026-09-01T13:00:00Z")
         assert (vid, nid) in state.placements
         assert not list(ledger.events(kind="withdrawn", volunteer_id=vid, need_id=nid))
+
+
+@pytest.mark.parametrize("where", ["in the header", "in the middle"])
+def test_a_ledger_damaged_where_it_is_read_later_is_called_damaged(tmp_path, where: str) -> None:
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as ledger:
+        ledger.record_round([Offer(volunteer_id=f"v{i}", need_id=f"n{i}", score=0.5, capacity=1,
+                                   max_placements=1) for i in range(2000)], at="2026-09-01")
+    data = bytearray(path.read_bytes())
+    start, end = (110, 310) if where == "in the header" else (len(data) // 4, len(data) // 2)
+    data[start:end] = b"\xab" * (end - start)
+    path.write_bytes(bytes(data))
+    with pytest.raises(InvalidInputError, match=r"l\.sqlite' is damaged.*restore it from a backup"), \
+            Ledger(path) as ledger:
+        ledger.state(as_of="2026-09-02")

@@ -44,6 +44,7 @@ from ._ledger_state import (
 from ._ledger_store import (
     LEDGER_SCHEMA_VERSION,
     Store,
+    damaged,
     read_jsonl,
     read_jsonl_rows,
     row_to_event,
@@ -66,12 +67,19 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 def _one_thread_at_a_time(method: _F) -> _F:
     """Run the method holding the ledger's lock: threads sharing one ``Ledger`` take
-    turns on its connection (and a batch holds it to its end)."""
+    turns on its connection (and a batch holds it to its end). SQLite finding the file
+    damaged is an error that names it."""
 
     @functools.wraps(method)
     def locked(self: Ledger, *args: Any, **kwargs: Any) -> Any:
         with self._turn():
-            return method(self, *args, **kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.DatabaseError as err:  # (a page damaged after the file opened)
+                error = damaged(self.path, err)
+                if error is None:
+                    raise
+                raise error from None
 
     return locked  # type: ignore[return-value]
 

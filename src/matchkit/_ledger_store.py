@@ -25,6 +25,7 @@ from ._ledger_state import EventKind, LedgerEvent, PairRecord, format_time, pars
 __all__ = [
     "LEDGER_SCHEMA_VERSION",
     "Store",
+    "damaged",
     "read_jsonl",
     "read_jsonl_rows",
     "row_to_event",
@@ -74,6 +75,25 @@ def row_to_event(row: Sequence[Any]) -> LedgerEvent:
     )
 
 
+def damaged(path: str, err: sqlite3.DatabaseError) -> InvalidInputError | None:
+    """The error for a ledger file SQLite finds damaged, or None for another error.
+
+    Examples
+    --------
+    >>> print(damaged("l.sqlite", sqlite3.DatabaseError("database disk image is malformed")))
+    ledger 'l.sqlite' is damaged (SQLite says: database disk image is malformed); restore it from a backup copy (events last exported with Ledger.export_jsonl can be read with Ledger.read_jsonl), and keep the damaged file for inspection
+    >>> damaged("l.sqlite", sqlite3.OperationalError("database is locked")) is None
+    True
+    """
+    if "malformed" not in str(err) and "not a database" not in str(err):
+        return None
+    return InvalidInputError(
+        f"ledger {path!r} is damaged (SQLite says: {err}); restore it from a "
+        "backup copy (events last exported with Ledger.export_jsonl can be read "
+        "with Ledger.read_jsonl), and keep the damaged file for inspection"
+    )
+
+
 class Store:
     """One connection to a ledger file (or to ``":memory:"``)."""
 
@@ -102,9 +122,12 @@ class Store:
             ) from None
         try:
             self._setup(timeout)
-        except BaseException:
+        except BaseException as err:
             self.conn.close()
-            raise
+            error = damaged(self.path, err) if isinstance(err, sqlite3.DatabaseError) else None
+            if error is None:
+                raise
+            raise error from None
 
     def _journal_wal(self, timeout: float) -> str:
         """Switch to WAL. SQLite may answer "database is locked" at once (without waiting
@@ -132,12 +155,9 @@ class Store:
                     "process may read and write the file and its folder (SQLite keeps the "
                     "-wal and -shm files beside it), or open a copy in a writable folder"
                 ) from None
-            if "malformed" in str(err):  # a database file, damaged (cut short, overwritten)
-                raise InvalidInputError(
-                    f"ledger {self.path!r} is damaged (SQLite says: {err}); restore it from a "
-                    "backup copy (events last exported with Ledger.export_jsonl can be read "
-                    "with Ledger.read_jsonl), and keep the damaged file for inspection"
-                ) from None
+            error = damaged(self.path, err)  # a database file, cut short or overwritten
+            if error is not None and "malformed" in str(err):
+                raise error from None
             raise InvalidInputError(
                 f"{self.path!r} is not a matchkit ledger (SQLite says: {err}); "
                 "give a new file name or the path of an existing ledger"
