@@ -463,8 +463,8 @@ def _read_table(
         header = next(reader)
     except csv.Error as err:
         # "id";"name";... (every cell quoted, ';' between them) is not CSV with ',' at all
-        first = text.split("\n", 1)[0].strip()
-        wrong = wrong_separator([first], model, source)
+        header_line = text.split("\n", 1)[0].strip()
+        wrong = wrong_separator([header_line], model, source)
         raise FileProblem(
             wrong or Problem(f"the header cannot be read as CSV: {err}", source=source, row=1)
         ) from None
