@@ -372,3 +372,16 @@ def test_a_ledger_damaged_where_it_is_read_later_is_called_damaged(tmp_path, whe
     with pytest.raises(InvalidInputError, match=r"l\.sqlite' is damaged.*restore it from a backup"), \
             Ledger(path) as ledger:
         ledger.state(as_of="2026-09-02")
+
+
+def test_a_ledger_path_that_cannot_be_a_file_says_what_is_wrong_with_it(tmp_path) -> None:
+    (tmp_path / "notes.txt").write_text("not a folder")
+    for path, expected in (
+        (tmp_path / "new" / "l.sqlite", r"its folder '.*new' does not exist; create the folder"),
+        (tmp_path / "notes.txt" / "l.sqlite", r"its folder '.*notes\.txt' is not a folder"),
+        ("~/no-such-place/l.sqlite", r"'~' is not expanded: give the full path"),
+        (None, r"the ledger path must be a file name \(str or path\), got NoneType"),
+    ):
+        with pytest.raises(InvalidInputError, match=expected):
+            Ledger(path)  # type: ignore[arg-type]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

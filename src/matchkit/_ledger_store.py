@@ -98,6 +98,11 @@ class Store:
     """One connection to a ledger file (or to ``":memory:"``)."""
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float) -> None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise InvalidInputError(
+                f"the ledger path must be a file name (str or path), got {type(path).__name__}; "
+                "such as 'ledger.sqlite' (or ':memory:' for a ledger kept in memory only)"
+            )
         self.path = os.fspath(path)
         self.timeout = timeout
         self.memory = self.path == ":memory:" or self.path.startswith("file::memory:")
@@ -109,6 +114,14 @@ class Store:
         if not self.memory and os.path.isdir(self.path):
             raise InvalidInputError(
                 f"ledger path {self.path!r} is a directory; give a file name"
+            )
+        folder = os.path.dirname(os.path.abspath(self.path))
+        if not self.memory and not os.path.isdir(folder):
+            what = "is not a folder" if os.path.exists(folder) else "does not exist"
+            tilde = " ('~' is not expanded: give the full path)" if "~" in self.path else ""
+            raise InvalidInputError(
+                f"cannot open ledger {self.path!r}: its folder {folder!r} {what}{tilde}; "
+                "create the folder first, or give the path of an existing ledger"
             )
         try:
             # (a Ledger shared by threads serialises their calls itself)
