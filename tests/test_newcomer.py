@@ -384,3 +384,15 @@ def test_a_frame_set_column_of_single_numeric_ids_reads_as_the_csv_cells_would()
     with pytest.raises(mk.InvalidDatasetError) as info:
         mk.dataset_from_frames(volunteers=vols, organisations=orgs)
     assert [p.row for p in info.value.problems] == [0, 2]
+
+
+def test_the_demo_counts_policy_findings_in_the_words_of_matchkit_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo = ["demo", "--out", str(tmp_path / "d"), "--volunteers", "300", "--needs", "60", "--rounds", "1"]
+    assert main([*demo, "--seed", "8"]) == 0  # an error, warnings and a note
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("policy checks:"))
+    main(["check", str(tmp_path / "d" / "data"), "--as-of", "2026-09-01"])
+    summary = capsys.readouterr().out.strip().splitlines()[-1]  # "...: 1 error(s), 3 warning(s), 0 note(s)"
+    counts = [part for part in summary.split(": ", 1)[1].split(", ") if not part.startswith("0 ")]
+    assert line == "policy checks: " + ", ".join(counts) + " (needs with errors are not matched)"

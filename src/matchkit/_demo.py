@@ -144,9 +144,11 @@ def run_demo(
     )
     findings = check_policies(loaded, as_of=start)
     by_severity = Counter(f.severity for f in findings)
+    # in the words and order of `matchkit check`: errors, warnings, notes
+    counts = [(by_severity[s], word) for s, word in (("error", "error"), ("warning", "warning"), ("info", "note"))]
     say(
         "policy checks: "
-        + (", ".join(f"{n} {s}(s)" for s, n in sorted(by_severity.items())) or "no findings")
+        + (", ".join(f"{n} {word}(s)" for n, word in counts if n) or "no findings")
         + " (needs with errors are not matched)"
     )
 
