@@ -24,6 +24,7 @@ from ._ledger_rules import (
     check_offers,
     check_ttl_days,
     coerce_offers,
+    decision_ids,
     offered_pair,
     pair_text,
     require_in_time_order,
@@ -364,6 +365,7 @@ class Ledger:
         True
         """
         when = parse_time(at)
+        volunteer_id, need_id = decision_ids(volunteer_id, need_id, "accept")
         with self._write() as store:
             rec = offered_pair(store, volunteer_id, need_id, "accept")
             if rec.status == "accepted":
@@ -431,6 +433,7 @@ class Ledger:
         'rejected'
         """
         when = parse_time(at)
+        volunteer_id, need_id = decision_ids(volunteer_id, need_id, "reject")
         with self._write() as store:
             rec = offered_pair(store, volunteer_id, need_id, "reject")
             if rec.status == "rejected":
@@ -484,6 +487,7 @@ class Ledger:
         """
         check_choice("by", by, WITHDRAWN_BY, caller="Ledger.withdraw")
         when = parse_time(at)
+        volunteer_id, need_id = decision_ids(volunteer_id, need_id, "withdraw")
         with self._write() as store:
             rec = offered_pair(store, volunteer_id, need_id, "withdraw")
             if rec.status == "withdrawn":

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from ._exceptions import DecisionError, InvalidInputError
 from ._ledger_state import (
@@ -33,6 +34,7 @@ __all__ = [
     "Offer",
     "check_offers",
     "coerce_offers",
+    "decision_ids",
     "group_of",
     "offered_pair",
     "pair_text",
@@ -76,13 +78,20 @@ def pair_text(volunteer_id: str, need_id: str) -> str:
     return f"volunteer {volunteer_id!r} / need {need_id!r}"
 
 
+def _whole_number_as_text(value: Any) -> Any:
+    """A whole number (not a bool) as its digits, as the data loader reads ids."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return str(int(value))
+    return value
+
+
 class Offer(BaseModel):
     """One proposal of a round, as the ledger records it.
 
     Attributes
     ----------
     volunteer_id, need_id : str
-        The pair offered.
+        The pair offered (a whole number is read as its digits, as the data loader does).
     score : float
         The pair's score (higher is better).
     capacity : int
@@ -104,8 +113,8 @@ class Offer(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", from_attributes=True)
 
-    volunteer_id: Id
-    need_id: Id
+    volunteer_id: Annotated[Id, BeforeValidator(_whole_number_as_text)]
+    need_id: Annotated[Id, BeforeValidator(_whole_number_as_text)]
     score: float = Field(allow_inf_nan=False)
     capacity: int = Field(ge=1)
     max_placements: int = Field(ge=1)
@@ -136,7 +145,8 @@ def coerce_offers(
                 data = {
                     k: getattr(item, k) for k in Offer.model_fields if hasattr(item, k)
                 }
-            vid, nid = data.get("volunteer_id"), data.get("need_id")
+            vid, nid = (_whole_number_as_text(data.get(k)) for k in ("volunteer_id", "need_id"))
+            vid, nid = (x.strip() if isinstance(x, str) else x for x in (vid, nid))
             if "capacity" not in data and isinstance(nid, str) and nid in capacity:
                 data["capacity"] = capacity[nid]
             if (
@@ -241,6 +251,31 @@ def require_in_time_order(rounds: Iterable[RoundInfo], when: datetime, caller: s
             f"round {latest.number} ({format_time(latest.at)}); rounds are recorded in "
             "time order: give a time at or after it (as_of, or at)"
         )
+
+
+def decision_ids(volunteer_id: Any, need_id: Any, verb: str) -> tuple[str, str]:
+    """The pair's ids as the ledger keeps them: text without spaces around it (as offers
+    record them); a whole number, as the data loader reads ids, is its digits.
+
+    Examples
+    --------
+    >>> decision_ids(17, " n3 ", "accept")
+    ('17', 'n3')
+    >>> decision_ids(True, "n3", "accept")
+    Traceback (most recent call last):
+    ...
+    matchkit.DecisionError: cannot accept: volunteer_id must be a non-empty string (or a whole number), got True
+    """
+    out = []
+    for name, value in (("volunteer_id", volunteer_id), ("need_id", need_id)):
+        text = _whole_number_as_text(value)
+        if not isinstance(text, str) or not text.strip():
+            raise DecisionError(
+                f"cannot {verb}: {name} must be a non-empty string (or a whole number), "
+                f"got {value!r}"
+            )
+        out.append(text.strip())
+    return out[0], out[1]
 
 
 def offered_pair(
