@@ -399,3 +399,20 @@ def test_decisions_take_ids_as_the_data_loader_reads_them(tmp_path) -> None:
         assert ledger.state(as_of="2026-09-03").placements == {("17", "3")}
         with pytest.raises(mk.DecisionError, match=r"volunteer_id must be a non-empty string"):
             ledger.reject(True, 3, at="2026-09-02")
+
+
+def test_a_need_transition_without_a_need_id_is_refused_before_it_can_spoil_the_log(
+    tmp_path, capsys
+) -> None:
+    from matchkit.cli import main as cli
+
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as ledger:
+        ledger.record_need_transition("n1", "idea", by="org1", reason="proposed")
+        for bad in (None, "", "  "):
+            with pytest.raises(InvalidInputError, match=r"need_id must be a non-empty string"):
+                ledger.record_need_transition(bad, "idea", by="org1", reason="proposed")
+        assert ledger.record_need_transition(7, "idea", by="org1", reason="x").need_id == "7"
+        assert len(ledger) == 2
+    assert cli(["status", "--ledger", str(path)]) == 0  # (a None key made it crash sorting)
+    assert "7: idea" in capsys.readouterr().out

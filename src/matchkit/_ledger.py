@@ -25,6 +25,7 @@ from ._ledger_rules import (
     check_ttl_days,
     coerce_offers,
     decision_ids,
+    need_id_text,
     offered_pair,
     pair_text,
     require_in_time_order,
@@ -598,6 +599,7 @@ class Ledger:
         >>> ledger.record_need_transition("n1", "vetted", by="org2", reason="legal").payload["from"]
         'idea'
         """
+        need_id = need_id_text(need_id, "Ledger.record_need_transition")
         to = self._status(to_status, "to_status")
         claimed = (
             None if from_status is None else self._status(from_status, "from_status")

@@ -36,6 +36,7 @@ __all__ = [
     "coerce_offers",
     "decision_ids",
     "group_of",
+    "need_id_text",
     "offered_pair",
     "pair_text",
     "require_in_time_order",
@@ -276,6 +277,26 @@ def decision_ids(volunteer_id: Any, need_id: Any, verb: str) -> tuple[str, str]:
             )
         out.append(text.strip())
     return out[0], out[1]
+
+
+def need_id_text(need_id: Any, caller: str) -> str:
+    """A need id as the ledger keeps it (see :func:`decision_ids`), or InvalidInputError.
+
+    Examples
+    --------
+    >>> need_id_text(7, "Ledger.record_need_transition")
+    '7'
+    >>> need_id_text(None, "Ledger.record_need_transition")
+    Traceback (most recent call last):
+    ...
+    matchkit.InvalidInputError: Ledger.record_need_transition: need_id must be a non-empty string (or a whole number), got None
+    """
+    text = _whole_number_as_text(need_id)
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInputError(
+            f"{caller}: need_id must be a non-empty string (or a whole number), got {need_id!r}"
+        )
+    return text.strip()
 
 
 def offered_pair(
