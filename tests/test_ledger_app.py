@@ -416,3 +416,21 @@ def test_a_need_transition_without_a_need_id_is_refused_before_it_can_spoil_the_
         assert len(ledger) == 2
     assert cli(["status", "--ledger", str(path)]) == 0  # (a None key made it crash sorting)
     assert "7: idea" in capsys.readouterr().out
+
+
+def test_a_batch_inside_a_batch_writes_nothing_when_an_error_escapes_it() -> None:
+    with Ledger(":memory:") as ledger:
+        ledger.record_round([Offer(volunteer_id=v, need_id="n1", score=1.0, capacity=3,
+                                   max_placements=1) for v in ("v1", "v2", "v3")],
+                            at="2026-09-01")
+        with ledger.batch():
+            ledger.accept("v1", "n1", at="2026-09-02")
+            try:
+                with ledger.batch():  # a helper that records one volunteer's answers
+                    ledger.accept("v2", "n1", at="2026-09-02")
+                    raise RuntimeError("the confirmation could not be sent")
+            except RuntimeError:
+                pass
+            ledger.accept("v3", "n1", at="2026-09-02")
+        assert ledger.state(as_of="2026-09-03").placements == {("v1", "n1"), ("v3", "n1")}
+        assert ledger.state(as_of="2026-09-03").status_of("v2", "n1") == "open"

@@ -667,8 +667,9 @@ class Ledger:
 
         Each decision inside is still checked and all or nothing on its own (a refused one
         raises and writes nothing, the others stay); the batch commits when the block ends
-        without an error escaping it, and writes nothing at all if one does. Other
-        processes, and other threads using this object, wait for the batch to end. Use it to record a whole round of answers.
+        without an error escaping it, and writes nothing at all if one does (a batch inside
+        a batch too: the outer one keeps the rest). Other processes, and other threads
+        using this object, wait for the batch to end. Use it to record a whole round of answers.
 
         Examples
         --------

@@ -303,12 +303,17 @@ class Store:
         """One transaction around many writes (one commit, one sync to disk)."""
         c = self.conn
         depth = getattr(self, "_batch_depth", 0)
-        if depth:
+        if depth:  # (a batch inside a batch: all or nothing too, by a savepoint)
+            c.execute("SAVEPOINT matchkit_batch")
             self._batch_depth = depth + 1
             try:
                 yield self
+            except BaseException:
+                c.execute("ROLLBACK TO matchkit_batch")
+                raise
             finally:
                 self._batch_depth = depth
+                c.execute("RELEASE matchkit_batch")
             return
         self._begin()
         self._batch_depth = 1
