@@ -434,3 +434,9 @@ def test_a_batch_inside_a_batch_writes_nothing_when_an_error_escapes_it() -> Non
             ledger.accept("v3", "n1", at="2026-09-02")
         assert ledger.state(as_of="2026-09-03").placements == {("v1", "n1"), ("v3", "n1")}
         assert ledger.state(as_of="2026-09-03").status_of("v2", "n1") == "open"
+
+
+@pytest.mark.parametrize("timeout", [-5, -1, float("nan"), float("inf"), "30", True, 3e6])
+def test_a_timeout_that_is_not_a_number_of_seconds_is_refused_at_opening(timeout: object) -> None:
+    with pytest.raises(InvalidInputError, match=r"'timeout' parameter of Ledger must be a number"):
+        Ledger(":memory:", timeout=timeout)  # type: ignore[arg-type]

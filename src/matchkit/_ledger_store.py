@@ -103,6 +103,15 @@ class Store:
                 f"the ledger path must be a file name (str or path), got {type(path).__name__}; "
                 "such as 'ledger.sqlite' (or ':memory:' for a ledger kept in memory only)"
             )
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not 0 <= timeout <= 2_000_000  # (SQLite keeps it in 32-bit milliseconds)
+        ):
+            raise InvalidInputError(
+                "The 'timeout' parameter of Ledger must be a number of seconds from 0 to "
+                f"2000000 (how long to wait for another writer); got {timeout!r}"
+            )
         self.path = os.fspath(path)
         self.timeout = timeout
         self.memory = self.path == ":memory:" or self.path.startswith("file::memory:")
