@@ -440,3 +440,24 @@ def test_a_batch_inside_a_batch_writes_nothing_when_an_error_escapes_it() -> Non
 def test_a_timeout_that_is_not_a_number_of_seconds_is_refused_at_opening(timeout: object) -> None:
     with pytest.raises(InvalidInputError, match=r"'timeout' parameter of Ledger must be a number"):
         Ledger(":memory:", timeout=timeout)  # type: ignore[arg-type]
+
+
+def test_cli_decide_says_nothing_written_for_a_repeat_while_another_process_writes(
+    tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matchkit.cli import main as cli
+
+    path = _cli_ledger(tmp_path)
+    with Ledger(path) as ledger:
+        ledger.accept("v1", "n1", at="2026-09-02")
+    accept = Ledger.accept
+
+    def accept_while_another_writes(self: Ledger, *args: object, **kwargs: object) -> object:
+        event = accept(self, *args, **kwargs)  # type: ignore[arg-type]
+        with Ledger(path) as other:  # another process answers at the same moment
+            other.reject("v2", "n2", at="2026-09-02")
+        return event
+
+    monkeypatch.setattr(Ledger, "accept", accept_while_another_writes)
+    assert cli(["decide", "--ledger", str(path), "--accept", "v1", "n1", "--at", "2026-09-02"]) == 0
+    assert capsys.readouterr().out.startswith("already accepted v1 / n1")

@@ -48,7 +48,7 @@ def _cmd_decide(args: argparse.Namespace) -> int:
         return 1
     try:
         with _open_ledger(args.ledger) as ledger:
-            n_before = len(ledger)
+            last_before = len(ledger)  # (the log only grows: its last seq)
             if verb == "withdraw":
                 event = ledger.withdraw(
                     vid, nid, by=args.by or "volunteer", reason=args.reason, at=args.at
@@ -57,7 +57,8 @@ def _cmd_decide(args: argparse.Namespace) -> int:
                 event = ledger.reject(vid, nid, reason=args.reason, at=args.at)
             else:
                 event = ledger.accept(vid, nid, at=args.at)
-            written = len(ledger) > n_before
+            # (by the event itself: another process may write meanwhile)
+            written = event.seq > last_before
     except MatchkitError as err:
         refused = "refused: " if isinstance(err, DecisionError) else ""
         sys.stderr.write(f"matchkit decide: {refused}{err}\n")
