@@ -461,3 +461,25 @@ def test_cli_decide_says_nothing_written_for_a_repeat_while_another_process_writ
     monkeypatch.setattr(Ledger, "accept", accept_while_another_writes)
     assert cli(["decide", "--ledger", str(path), "--accept", "v1", "n1", "--at", "2026-09-02"]) == 0
     assert capsys.readouterr().out.startswith("already accepted v1 / n1")
+
+
+@pytest.mark.parametrize(("kind", "field"), [("offered", "volunteer_id"), ("rejected", "need_id"),
+                                              ("need_status", "need_id")])
+def test_an_export_with_an_event_missing_its_ids_is_refused_by_line(tmp_path, kind: str,
+                                                                     field: str) -> None:
+    import json
+
+    with Ledger(":memory:") as ledger:
+        ledger.record_round([_offer("v1", "n1")], at="2026-09-01")
+        ledger.reject("v1", "n1", at="2026-09-02")
+        ledger.record_need_transition("n1", "closed", by="org1", reason="done",
+                                      from_status="open", at="2026-09-03")
+        ledger.export_jsonl(tmp_path / "e.jsonl")
+    lines = (tmp_path / "e.jsonl").read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if json.loads(line).get("kind") == kind)
+    event = json.loads(lines[at])
+    event[field] = None  # edited by hand, or written by another program
+    lines[at] = json.dumps(event)
+    (tmp_path / "e.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(InvalidInputError, match=rf"line {at + 1}: .*{kind} event needs {field}"):
+        Ledger.replay(tmp_path / "e.jsonl")

@@ -562,6 +562,12 @@ def _canonical_time(text: Any, what: str) -> str:
 
 
 _KIND_VALUES = frozenset(k.value for k in EventKind)
+#: The ids each kind of event names (a round names none).
+_ID_FIELDS = {
+    kind: ("need_id",) if kind == "need_status" else () if kind == "round"
+    else ("volunteer_id", "need_id")
+    for kind in _KIND_VALUES
+}
 
 
 def read_jsonl_rows(path: str | os.PathLike[str]) -> list[Row]:
@@ -615,6 +621,10 @@ def read_jsonl_rows(path: str | os.PathLike[str]) -> list[Row]:
                     payload["expires_at"], "expires_at"
                 )
             rnd = obj.get("round")
+            for field in _ID_FIELDS[kind]:
+                value = obj.get(field)
+                if not isinstance(value, str) or not value:
+                    raise ValueError(f"a {kind} event needs {field} (a non-empty string), got {value!r}")
             seq = int(obj["seq"])
             if rows and seq <= rows[-1][0]:  # (replayed in file order: it must be log order)
                 raise ValueError(
