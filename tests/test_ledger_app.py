@@ -483,3 +483,22 @@ def test_an_export_with_an_event_missing_its_ids_is_refused_by_line(tmp_path, ki
     (tmp_path / "e.jsonl").write_text("\n".join(lines) + "\n")
     with pytest.raises(InvalidInputError, match=rf"line {at + 1}: .*{kind} event needs {field}"):
         Ledger.replay(tmp_path / "e.jsonl")
+
+
+def test_an_event_with_a_naive_time_is_utc_wherever_the_machine_is(monkeypatch) -> None:
+    import time
+    from datetime import datetime
+
+    if not hasattr(time, "tzset"):
+        pytest.skip("needs time.tzset")
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        event = mk.LedgerEvent(1, datetime(2026, 9, 1, 9, 0), mk.EventKind.ROUND, 1, None, None,
+                               {"n_offers": 0, "ttl_days": 7})
+        assert event.to_json()["at"] == "2026-09-01T09:00:00.000000Z"
+        state = Ledger.replay([event], as_of="2026-09-02")
+        assert state.rounds[0].at.isoformat() == "2026-09-01T09:00:00+00:00"
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -134,11 +134,18 @@ def _from_text(text: str) -> datetime:
 def format_time(value: datetime) -> str:
     """Fixed-width UTC ISO 8601 text, so that text order is time order.
 
+    A naive datetime is taken to be UTC, as :func:`parse_time` takes it (not the
+    machine's local time).
+
     Examples
     --------
     >>> format_time(parse_time("2026-03-01T09:30:00+03:00"))
     '2026-03-01T06:30:00.000000Z'
+    >>> format_time(datetime(2026, 3, 1, 9, 30))
+    '2026-03-01T09:30:00.000000Z'
     """
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
