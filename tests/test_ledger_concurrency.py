@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from matchkit import DecisionError, Ledger, Offer
+from matchkit import DecisionError, InvalidInputError, Ledger, Offer
 
 N_PROCS = 6
 N_PRIVATE = 25
@@ -232,3 +232,31 @@ def test_a_ledger_object_copied_into_a_forked_process_keeps_what_the_copy_wrote(
         state = again.state(as_of="2026-09-03")
         assert again.integrity_check() == "ok"
     assert state.placements == {("v1", "n1")} and state.rejected == {("v2", "n2")}
+
+
+def _decide_sent(ledger: Ledger, results: Any) -> None:
+    """A worker that was sent the Ledger object itself (pickled)."""
+    event = ledger.accept("v1", "n1", at="2026-09-02")
+    ledger.close()
+    results.put(event.seq)
+
+
+def test_a_ledger_sent_to_a_spawned_process_opens_its_own_connection(tmp_path: Path) -> None:
+    import pickle
+
+    path = tmp_path / "sent.sqlite"
+    with Ledger(path, timeout=12) as ledger:
+        ledger.record_round([_offer("v1", "n1")], at="2026-09-01")
+        copy = pickle.loads(pickle.dumps(ledger))
+        assert (copy.path, copy._store.timeout) == (str(path), 12)
+        copy.close()
+        ctx = mp.get_context("spawn")
+        results = ctx.Queue()
+        worker = ctx.Process(target=_decide_sent, args=(ledger, results))
+        worker.start()
+        assert results.get(timeout=120) == 3
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+        assert ledger.state(as_of="2026-09-03").placements == {("v1", "n1")}
+    with pytest.raises(InvalidInputError, match=r"in-memory ledger .* cannot be sent"):
+        pickle.dumps(Ledger(":memory:"))

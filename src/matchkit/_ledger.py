@@ -167,6 +167,18 @@ class Ledger:
     def __len__(self) -> int:
         return self._open().count()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled, a ledger is its file: a process it is sent to (``multiprocessing`` with
+        spawn, a job queue) opens its own connection to the same file."""
+        if self._store.memory:
+            raise InvalidInputError(
+                "an in-memory ledger (':memory:') cannot be sent to another process: it "
+                "lives in this one only; give the Ledger a file to share it"
+            )
+        if self._closed:
+            raise InvalidInputError(f"ledger {self.path!r} is closed; open it again to send it")
+        return (_reopen, (self.path, self._store.timeout))
+
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self)} events"
         return f"Ledger({self.path!r}, {state})"
@@ -891,6 +903,11 @@ class Ledger:
         'ok'
         """
         return self._open().integrity()
+
+
+def _reopen(path: str, timeout: float) -> Ledger:
+    """A pickled ledger, opened again in the process that reads it."""
+    return Ledger(path, timeout=timeout)
 
 
 #: Connections a forked process inherited: kept, unused, so that they are never closed
