@@ -502,3 +502,11 @@ def test_an_event_with_a_naive_time_is_utc_wherever_the_machine_is(monkeypatch) 
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_match_given_a_path_for_the_ledger_says_how_to_open_it() -> None:
+    with pytest.raises(InvalidInputError, match=r"must be a matchkit.Ledger or None; got str "
+                                               r"\(open it with matchkit.Ledger\('matches.sqlite'\)\)"):
+        mk.match(tiny_city(), ledger="matches.sqlite", as_of="2026-09-01")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match=r"got dict$"):
+        mk.match(tiny_city(), ledger={}, as_of="2026-09-01")  # type: ignore[arg-type]

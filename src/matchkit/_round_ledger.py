@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import repeat
 from operator import itemgetter
+from os import PathLike
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ._exceptions import InvalidInputError
 from ._ledger import Ledger
 from ._ledger_rules import group_of, require_in_time_order
 
@@ -107,6 +109,13 @@ class LedgerView:
         self.state = None
         if ledger is None:
             return
+        if not isinstance(ledger, Ledger):
+            hint = (f" (open it with matchkit.Ledger({ledger!r}))"
+                    if isinstance(ledger, (str, PathLike)) else "")
+            raise InvalidInputError(
+                "The 'ledger' parameter of match must be a matchkit.Ledger or None; got "
+                f"{type(ledger).__name__}{hint}"
+            )
         state = ledger.state(as_of=at)
         # (before anything is withdrawn at `at`: a round may not go back in time)
         require_in_time_order(state.rounds, at, "match")
