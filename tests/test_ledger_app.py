@@ -510,3 +510,11 @@ def test_match_given_a_path_for_the_ledger_says_how_to_open_it() -> None:
         mk.match(tiny_city(), ledger="matches.sqlite", as_of="2026-09-01")  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match=r"got dict$"):
         mk.match(tiny_city(), ledger={}, as_of="2026-09-01")  # type: ignore[arg-type]
+
+
+def test_events_after_none_reads_every_event_and_a_text_after_is_refused() -> None:
+    with Ledger(":memory:") as ledger:
+        ledger.record_round([_offer("v1", "n1")], at="2026-09-01")
+        assert [e.seq for e in ledger.events(after=None)] == [1, 2]  # it read none: 'seq > NULL'
+        with pytest.raises(InvalidInputError, match=r"'after' parameter of Ledger.events"):
+            ledger.events(after="1")  # type: ignore[arg-type]

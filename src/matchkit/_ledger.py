@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import numbers
 import os
 import sqlite3
 import threading
@@ -799,7 +800,7 @@ class Ledger:
         volunteer_id: str | None = None,
         need_id: str | None = None,
         round: int | None = None,
-        after: int = 0,
+        after: int | None = 0,
     ) -> Iterator[LedgerEvent]:
         """The events in log order, optionally filtered; ``after`` skips ``seq <= after``.
 
@@ -810,8 +811,15 @@ class Ledger:
         >>> [e.kind.value for e in ledger.events()]
         ['round']
         """
+        if after is None:  # (every event, as with the default)
+            after = 0
+        if isinstance(after, bool) or not isinstance(after, numbers.Integral):
+            raise InvalidInputError(
+                f"The 'after' parameter of Ledger.events must be a whole number (a seq; 0 "
+                f"for every event); got {after!r}"
+            )
         where: list[str] = ["seq > ?"]
-        params: list[Any] = [after]
+        params: list[Any] = [int(after)]
         if kind is not None:
             check_choice("kind", kind, tuple(k.value for k in EventKind), caller="Ledger.events")
             where.append("kind = ?")
