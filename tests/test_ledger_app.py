@@ -17,7 +17,7 @@ def _offer(v: str, n: str) -> Offer:
 def test_a_round_dated_before_the_latest_round_is_refused_and_writes_nothing() -> None:
     with Ledger(":memory:") as ledger:
         ledger.record_round([_offer("v1", "n1")], at="2026-09-10")
-        with pytest.raises(InvalidInputError, match=r"before the ledger's round 1 \(2026-09-10"):
+        with pytest.raises(InvalidInputError, match=r"before the day of the ledger's round 1 \(2026-09-10"):
             ledger.record_round([_offer("v2", "n2")], at="2026-09-03")
         assert len(ledger) == 2
         assert ledger.record_round([_offer("v2", "n2")], at="2026-09-10") == 2  # same time
@@ -35,6 +35,19 @@ def test_match_with_an_as_of_before_the_latest_round_is_refused_before_any_withd
             mk.match(smaller, ledger=ledger, as_of="2026-09-03")
         assert len(ledger) == n_events
         assert mk.match(smaller, ledger=ledger, as_of="2026-09-17").round == 2
+
+
+def test_a_round_as_of_the_day_of_a_round_made_later_that_day_is_recorded() -> None:
+    ds = tiny_city()
+    with Ledger(":memory:") as ledger:
+        # a round made at the time it ran (15:00), then one as of that day (00:00 UTC)
+        first = mk.match(ds, ledger=ledger, as_of="2026-09-01", at="2026-09-01T15:00:00Z")
+        gone = first.proposals[0]
+        smaller = type(ds)(volunteers=ds.volunteers, organisations=ds.organisations,
+                           needs=[n for n in ds.needs if n.id != gone.need_id])
+        assert mk.match(smaller, ledger=ledger, as_of="2026-09-01").round == 2
+        (withdrawn,) = ledger.events(kind="withdrawn", need_id=gone.need_id)
+        assert withdrawn.at.isoformat() == "2026-09-01T15:00:00+00:00"  # not before the offer
 
 
 def test_a_placement_cannot_be_withdrawn_at_a_time_before_it_was_accepted() -> None:

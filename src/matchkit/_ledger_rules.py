@@ -231,26 +231,28 @@ def check_offers(state: LedgerState, batch: list[Offer]) -> None:
 
 
 def require_in_time_order(rounds: Iterable[RoundInfo], when: datetime, caller: str) -> None:
-    """Refuse a round dated before the latest round recorded: the log's rounds, their
-    offers and expiries follow one another in time (a round in the past of the ledger
-    would withdraw and expire offers before they were made).
+    """Refuse a round dated on a day (UTC) before the latest round recorded: the log's
+    rounds, their offers and expiries follow one another in time (a round in the past of
+    the ledger would withdraw and expire offers before they were made). A round on the
+    latest round's day is taken at any time of it: ``match(as_of=day)`` records at 00:00
+    UTC, also after a round made earlier that day at the time it ran.
 
     Examples
     --------
     >>> from matchkit._ledger_state import parse_time
-    >>> r1 = RoundInfo(1, parse_time("2026-09-10"), 4, 7.0)
+    >>> r1 = RoundInfo(1, parse_time("2026-09-10T15:00:00Z"), 4, 7.0)
     >>> require_in_time_order([r1], parse_time("2026-09-10"), "match")
-    >>> require_in_time_order([r1], parse_time("2026-09-03"), "match")
+    >>> require_in_time_order([r1], parse_time("2026-09-09T23:00:00Z"), "match")
     Traceback (most recent call last):
     ...
-    matchkit.InvalidInputError: match: cannot record a round at 2026-09-03T00:00:00.000000Z, before the ledger's round 1 (2026-09-10T00:00:00.000000Z); rounds are recorded in time order: give a time at or after it (as_of, or at)
+    matchkit.InvalidInputError: match: cannot record a round at 2026-09-09T23:00:00.000000Z, before the day of the ledger's round 1 (2026-09-10T15:00:00.000000Z); rounds are recorded in time order: give a day on or after it (as_of, or at)
     """
     latest = max(rounds, key=lambda r: r.at, default=None)
-    if latest is not None and when < latest.at:
+    if latest is not None and format_time(when)[:10] < format_time(latest.at)[:10]:
         raise InvalidInputError(
-            f"{caller}: cannot record a round at {format_time(when)}, before the ledger's "
-            f"round {latest.number} ({format_time(latest.at)}); rounds are recorded in "
-            "time order: give a time at or after it (as_of, or at)"
+            f"{caller}: cannot record a round at {format_time(when)}, before the day of the "
+            f"ledger's round {latest.number} ({format_time(latest.at)}); rounds are recorded "
+            "in time order: give a day on or after it (as_of, or at)"
         )
 
 

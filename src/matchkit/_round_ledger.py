@@ -253,8 +253,12 @@ def withdraw_beyond_limits(
         ends = _offers_beyond_limits(
             view, capacity, max_placements, held_back or {}, vindex, nindex
         )
+        offers = view.state.open_offers if view.state is not None else {}
         for (vid, nid), (by, reason) in sorted(ends.items()):
-            ledger.withdraw(vid, nid, by=by, reason=reason, at=at)
+            # (an offer made later on the round's day, by a round made at the time it ran,
+            # is withdrawn when it was made, not before)
+            made = getattr(offers.get((vid, nid)), "offered_at", at)
+            ledger.withdraw(vid, nid, by=by, reason=reason, at=max(at, made))
     return len(ends)
 
 
