@@ -384,6 +384,8 @@ def test_a_ledger_damaged_where_it_is_read_later_is_called_damaged(tmp_path, whe
     path.write_bytes(bytes(data))
     with pytest.raises(InvalidInputError, match=r"l\.sqlite' is damaged.*restore it from a backup"), \
             Ledger(path) as ledger:
+        if where == "in the middle":  # (opened: a repr in a log must not raise)
+            assert repr(ledger).endswith("l.sqlite', unreadable)")
         ledger.state(as_of="2026-09-02")
 
 

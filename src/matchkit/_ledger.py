@@ -181,7 +181,10 @@ class Ledger:
         return (_reopen, (self.path, self._store.timeout))
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else f"{len(self)} events"
+        try:  # (a repr shown in a log or a debugger must not raise)
+            state = "closed" if self._closed else f"{len(self)} events"
+        except MatchkitError:
+            state = "unreadable"
         return f"Ledger({self.path!r}, {state})"
 
     # ---- rounds ----------------------------------------------------------------------
