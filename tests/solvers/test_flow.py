@@ -452,6 +452,45 @@ def test_auction_round_budget_is_enforced() -> None:
                    max_rounds=1)
 
 
+def _tied(n_v: int, n_r: int, cap: int, need_levels: bool) -> MatchProblem:
+    """Every volunteer fits every need; one weight for all, or three levels by need
+    (every volunteer ranks the needs alike). Few places: most volunteers stay out."""
+    left, right = np.repeat(np.arange(n_v), n_r), np.tile(np.arange(n_r), n_v)
+    w = (np.arange(n_r) % 3 + 1)[right] / 4 if need_levels else np.full(left.size, 0.5)
+    return MatchProblem.from_edges(left, right, w, n_left=n_v, n_right=n_r, right_capacity=cap)
+
+
+def test_tied_weights_spread_the_bidders_over_the_needs() -> None:
+    """With ties broken by position every volunteer listed the same 8 needs and bid for
+    the same one in each round: 3,200 rounds, then the round budget gave up. Ties are
+    broken by a fixed key per pair, so the bidders spread over the needs."""
+    p = _tied(2000, 50, 5, need_levels=False)
+    a = FlowSolver(backend="auction").solve(p)
+    assert a.info["backend"] == "auction" and "fallback" not in a.info
+    assert a.info["rounds"] <= 50 and a.info["added_edges"] == 0
+    assert len(a.pairs) == 250 and a.objective == pytest.approx(125.0)
+    check_assignment(p, a)
+    b = FlowSolver(backend="auction").solve(p)  # (the same pairs again)
+    assert np.array_equal(a.pairs, b.pairs)
+
+
+def test_a_hopeless_auction_gives_up_on_its_work_budget() -> None:
+    """Every volunteer ranks 50 needs alike, 125 places for 2,000 volunteers: the pruned
+    candidate lists miss the answer by far. The round budget let the auction read 256 M
+    candidate entries (1.6 s) before it gave up; the work budget stops it within 20 per
+    edge plus a base, and the exact fallback gives the optimum."""
+    from matchkit.solvers._flow_fast import solve_fast, work_budget
+
+    p = _tied(2000, 50, 5, need_levels=True)
+    with pytest.raises(RuntimeError, match="work budget"):
+        solve_fast(p.edge_left, p.edge_right, np.rint(p.weight * 4).astype(np.int64),
+                   p.right_capacity)
+    assert work_budget(p.n_edges) < 10_000_000
+    a = FlowSolver().solve(p)
+    assert a.objective == pytest.approx(FlowSolver(backend="lp").solve(p).objective)
+    check_assignment(p, a)
+
+
 @pytest.mark.parametrize(
     ("lcap", "rcap", "backend"),
     [((1, 1), (1, 1), "lapjv"), ((1, 1), (2, 4), "auction"), ((2, 3), (1, 1), "auction"),

@@ -52,6 +52,10 @@ class AuctionState:
     col_of: IntArray
     rounds: int = 0
     max_rounds: int = 1 << 62
+    #: Candidate entries read so far (bidders x candidate columns per round, candidates
+    #: per repaired role), and the most before giving up.
+    work: int = 0
+    max_work: int = 1 << 62
     csc_ptr: IntArray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     csc_v: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     csc_c: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -107,7 +111,7 @@ class AuctionState:
         big = np.int64(2**62)
         while len(bidders) and max_rounds != 0:
             max_rounds -= 1
-            self._tick()
+            self._tick(len(bidders) * self.rows.shape[1])
             vals = self.wts[bidders] - self.price[self.rows[bidders]]
             am = vals.argmax(axis=1)
             ar = np.arange(len(bidders))
@@ -176,12 +180,18 @@ class AuctionState:
             bidders = losers
         return bidders
 
-    def _tick(self) -> None:
+    def _tick(self, work: int = 0) -> None:
         self.rounds += 1
+        self.work += work
         if self.rounds > self.max_rounds:
             raise RuntimeError(
                 f"auction: round budget of {self.max_rounds} exceeded (this problem is "
                 "better served by the exact matching reduction)"
+            )
+        if self.work > self.max_work:
+            raise RuntimeError(
+                f"auction: work budget of {self.max_work} candidate entries exceeded (this "
+                "problem is better served by the exact matching reduction)"
             )
 
     def build_csc(self) -> None:
@@ -221,10 +231,10 @@ class AuctionState:
         badr = np.flatnonzero((self.count < self.cap) & (self.price[:n_r] > 0))
         if not len(badr):
             return False
-        self._tick()
+        lens = self.csc_ptr[badr + 1] - self.csc_ptr[badr]
+        self._tick(int(lens.sum()))
         flag = np.zeros(n_r + 1, dtype=bool)
         flag[badr] = True
-        lens = self.csc_ptr[badr + 1] - self.csc_ptr[badr]
         owner = np.repeat(np.arange(len(badr)), lens)
         pos = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens) \
             + self.csc_ptr[badr][owner]

@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike
 from .._exceptions import InvalidInputError, check_choice
 from .._memory import no_hugepage_advice
 from .._problem import Assignment, MatchProblem
-from ._flow_fast import solve_fast
+from ._flow_fast import solve_fast, work_budget
 from ._flow_int import IntProblem, integer_problem
 from ._flow_lapjv import solve_lapjv
 from ._flow_lp import solve_lp
@@ -321,6 +321,7 @@ class FlowSolver:
                 res = solve_fast(
                     bid, obj, ip.weight, obj_cap, k=degree, prices=prices,
                     max_rounds=_RETRY_ROUNDS * (3000 + n_bidders // 10),
+                    max_work=_RETRY_ROUNDS * work_budget(len(bid)),
                 )
             except (RuntimeError, AssertionError) as again:
                 info["fallback"] += f"; with every edge as a candidate: {again}"
