@@ -534,3 +534,17 @@ def test_events_after_none_reads_every_event_and_a_text_after_is_refused() -> No
         assert [e.seq for e in ledger.events(after=None)] == [1, 2]  # it read none: 'seq > NULL'
         with pytest.raises(InvalidInputError, match=r"'after' parameter of Ledger.events"):
             ledger.events(after="1")  # type: ignore[arg-type]
+
+
+def test_cli_status_prints_an_id_with_a_line_break_on_its_own_row(tmp_path, capsys) -> None:
+    from matchkit.cli import main as cli
+
+    path = tmp_path / "l.sqlite"
+    sneaky = "v1 -> n1 (round 1, expires 2026-09-08 00:00)\n  v2"  # could pass for two rows
+    with Ledger(path) as ledger:
+        ledger.record_round([_offer(sneaky, "n1")], at="2026-09-01")
+    assert cli(["status", "--ledger", str(path), "--as-of", "2026-09-02"]) == 0
+    out = capsys.readouterr().out
+    assert "open offers: 1\n  'v1 -> n1 (round 1, expires 2026-09-08 00:00)\\n  v2' -> n1" in out
+    assert cli(["decide", "--ledger", str(path), "--accept", sneaky, "n1", "--at", "2026-09-02"]) == 0
+    assert capsys.readouterr().out.count("\n") == 1

@@ -28,6 +28,20 @@ def _open_ledger(path: str) -> Any:
     return Ledger(path)
 
 
+def _shown(id_: str) -> str:
+    """An id as printed on its own line: as it is, or quoted with escapes where it holds a
+    line break or another character that does not print (it could pass for other rows).
+
+    Examples
+    --------
+    >>> _shown("v17"), _shown("Ёлка 1")
+    ('v17', 'Ёлка 1')
+    >>> print(_shown("v1\\n  v2 -> n1"))
+    'v1\\n  v2 -> n1'
+    """
+    return id_ if id_.isprintable() else repr(id_)
+
+
 def _cmd_decide(args: argparse.Namespace) -> int:
     from ._exceptions import DecisionError, MatchkitError
 
@@ -63,7 +77,8 @@ def _cmd_decide(args: argparse.Namespace) -> int:
         refused = "refused: " if isinstance(err, DecisionError) else ""
         sys.stderr.write(f"matchkit decide: {refused}{err}\n")
         return 1
-    what = f"{event.kind.value} {vid} / {nid} (round {event.round}, event {event.seq})"
+    what = (f"{event.kind.value} {_shown(vid)} / {_shown(nid)} (round {event.round}, "
+            f"event {event.seq})")
     print(what if written else f"already {what}; nothing written")
     return 0
 
@@ -106,17 +121,20 @@ def _cmd_status(args: argparse.Namespace) -> int:
             print(f"  ... and {len(rows) - limit} more (--limit N shows more)")
 
     print(f"ledger {args.ledger} as of {state.as_of:%Y-%m-%d %H:%M} UTC: {state.n_events} events")
-    section("placements", [f"{v} -> {n}" for v, n in sorted(state.placements)])
+    section("placements", [f"{_shown(v)} -> {_shown(n)}" for v, n in sorted(state.placements)])
     section("open offers", [
-        f"{o.volunteer_id} -> {o.need_id} (round {o.round}, expires {o.expires_at:%Y-%m-%d %H:%M}"
+        f"{_shown(o.volunteer_id)} -> {_shown(o.need_id)} (round {o.round}, "
+        f"expires {o.expires_at:%Y-%m-%d %H:%M}"
         f"{', shortlist' if o.shortlist else ''})" for _, o in sorted(state.open_offers.items())
     ])
     section("exclusions (never offered again)", [
-        f"{v} -> {n} ({'rejected' if (v, n) in state.rejected else 'volunteer withdrew'})"
+        f"{_shown(v)} -> {_shown(n)} "
+        f"({'rejected' if (v, n) in state.rejected else 'volunteer withdrew'})"
         for v, n in sorted(state.excluded)
     ])
     if state.need_status:
-        section("need statuses", [f"{k}: {v.value}" for k, v in sorted(state.need_status.items())])
+        section("need statuses",
+                [f"{_shown(k)}: {v.value}" for k, v in sorted(state.need_status.items())])
     kinds = ("offered", "accepted", "rejected", "expired", "withdrawn")
     print("rounds:")
     print("  round  date        " + "  ".join(f"{k:>9}" for k in kinds))
