@@ -548,3 +548,24 @@ def test_cli_status_prints_an_id_with_a_line_break_on_its_own_row(tmp_path, caps
     assert "open offers: 1\n  'v1 -> n1 (round 1, expires 2026-09-08 00:00)\\n  v2' -> n1" in out
     assert cli(["decide", "--ledger", str(path), "--accept", sneaky, "n1", "--at", "2026-09-02"]) == 0
     assert capsys.readouterr().out.count("\n") == 1
+
+
+def test_a_backup_of_a_ledger_in_use_holds_the_decisions_still_in_its_log(tmp_path) -> None:
+    import shutil
+
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as ledger:  # open, as in a running app: recent commits are in l.sqlite-wal
+        ledger.record_round([_offer("v1", "n1"), _offer("v2", "n2")], at="2026-09-01")
+        ledger.accept("v1", "n1", at="2026-09-02")
+        shutil.copyfile(path, tmp_path / "file-copy.sqlite")  # the main file alone
+        assert ledger.backup(tmp_path / "backup.sqlite") == 4
+        with pytest.raises(InvalidInputError, match=r"backup\.sqlite' exists; give a new file name"):
+            ledger.backup(tmp_path / "backup.sqlite")
+        with pytest.raises(InvalidInputError, match=r"inside a batch"), ledger.batch():
+            ledger.backup(tmp_path / "in-batch.sqlite")
+    with Ledger(tmp_path / "file-copy.sqlite") as stale:
+        assert len(stale) < 4  # what a file copy misses
+    with Ledger(tmp_path / "backup.sqlite") as copy:
+        assert copy.state(as_of="2026-09-03").placements == {("v1", "n1")}
+        assert copy.integrity_check() == "ok"
+    assert not list(tmp_path.glob(".*.tmp*"))

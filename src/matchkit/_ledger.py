@@ -51,6 +51,7 @@ from ._ledger_store import (
     read_jsonl,
     read_jsonl_rows,
     row_to_event,
+    write_copy,
     write_jsonl,
 )
 from ._models import NeedStatus
@@ -842,6 +843,43 @@ class Ledger:
     def _primary_offers(self, rnd: int) -> list[tuple[str, str]]:
         """The pairs offered in round ``rnd`` as proposals (not shortlist alternatives)."""
         return self._open().primary_offers(rnd)
+
+    @_one_thread_at_a_time
+    def backup(self, path: str | os.PathLike[str]) -> int:
+        """Copy the ledger to a new SQLite file, whole and consistent; return its events.
+
+        Use it, not a file copy, while the ledger is in use: SQLite keeps the latest
+        commits in a log beside the file (``FILE-wal``) until it folds them in, so a copy
+        of the file alone can miss recent decisions. The copy is written beside its target
+        and renamed, so it appears whole or not at all; a target that exists is refused.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The new file (its folder must exist).
+
+        Returns
+        -------
+        int
+            The number of events copied.
+
+        Raises
+        ------
+        InvalidInputError
+            The target exists, is a folder, or its folder does not exist; or a batch is open.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> with tempfile.TemporaryDirectory() as d, Ledger(pathlib.Path(d) / "l.sqlite") as ledger:
+        ...     _ = ledger.record_round([], at="2026-03-01")
+        ...     n = ledger.backup(pathlib.Path(d) / "copy.sqlite")
+        ...     with Ledger(pathlib.Path(d) / "copy.sqlite") as copy:
+        ...         rounds = len(copy.state(as_of="2026-03-02").rounds)
+        >>> n, rounds
+        (1, 1)
+        """
+        return write_copy(self._open(), path)
 
     @_one_thread_at_a_time
     def export_jsonl(self, path: str | os.PathLike[str]) -> int:

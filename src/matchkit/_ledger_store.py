@@ -29,6 +29,7 @@ __all__ = [
     "read_jsonl",
     "read_jsonl_rows",
     "row_to_event",
+    "write_copy",
     "write_jsonl",
 ]
 
@@ -546,6 +547,47 @@ def write_jsonl(store: Store, path: str | os.PathLike[str]) -> int:
             os.unlink(tmp)
         raise
     return len(rows)
+
+
+def write_copy(store: Store, path: str | os.PathLike[str]) -> int:
+    """Copy the ledger to a new SQLite file with SQLite's backup, atomically; return the
+    number of events. The copy holds every committed event, also those still in the
+    write-ahead log (a copy of the main file alone misses them while the ledger is open)."""
+    target = Path(path)
+    where = f"cannot copy the ledger to {str(target)!r}"
+    if target.is_dir():
+        raise InvalidInputError(f"{where}: it is a folder; give a file name")
+    if not target.parent.is_dir():
+        raise InvalidInputError(
+            f"{where}: the folder {str(target.parent)!r} does not exist; create it first"
+        )
+    for existing in (target, Path(f"{target}-wal")):
+        if existing.exists():  # (a log beside it would be read into the copy)
+            raise InvalidInputError(f"{where}: {str(existing)!r} exists; give a new file name")
+    if getattr(store, "_batch_depth", 0):
+        raise InvalidInputError(f"{where} inside a batch; copy it once the batch has ended")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as err:
+        raise InvalidInputError(f"{where}: {err.strerror} (its folder must be writable)") from None
+    os.close(fd)
+    try:
+        copy = sqlite3.connect(tmp)
+        try:
+            store.conn.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")  # (one file: no log beside it)
+            n = int(copy.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+        finally:
+            copy.close()
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        for leftover in (tmp, f"{tmp}-wal", f"{tmp}-shm", f"{tmp}-journal"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+        raise
+    return n
 
 
 def _canonical_time(text: Any, what: str) -> str:
