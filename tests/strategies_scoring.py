@@ -9,7 +9,7 @@ distance to a need (the "at most" boundary).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 from hypothesis import strategies as st
@@ -34,7 +34,8 @@ _LEAP_BIRTHS = st.sampled_from(
 def scoring_cases(
     draw: st.DrawFn, max_volunteers: int = 5, max_needs: int = 4
 ) -> tuple[Dataset, date]:
-    """(dataset, as_of) with leap-day births and radii exactly at a pair's distance."""
+    """(dataset, as_of) with leap-day births, births after ``as_of`` and radii exactly at a
+    pair's distance."""
     as_of = draw(st.sampled_from(AS_OF_DATES))
     ds = draw(datasets(max_volunteers=max_volunteers, max_needs=max_needs, as_of=as_of))
     vols = list(ds.volunteers)
@@ -43,6 +44,9 @@ def scoring_cases(
     index = st.integers(0, len(vols) - 1)
     for i in draw(st.lists(index, max_size=2)):
         vols[i] = vols[i].model_copy(update={"birth_date": draw(_LEAP_BIRTHS)})
+    for i in draw(st.lists(index, max_size=1)):  # not born yet at as_of
+        later = as_of + timedelta(days=draw(st.sampled_from([1, 200, 366, 3000])))
+        vols[i] = vols[i].model_copy(update={"birth_date": later})
     if ds.needs:
         pairs = st.tuples(index, st.integers(0, len(ds.needs) - 1))
         for i, j in draw(st.lists(pairs, max_size=3)):

@@ -355,3 +355,33 @@ def test_a_radius_of_zero_refuses_a_need_a_hair_away_as_the_reference_does():
     assert failures(ds.volunteers[0], ds.needs[0], DAY) == ["distance"]
     assert need_rule_failures(enc, 0, DAY)["distance"].tolist() == [True]
     assert filter_pairs(enc, np.array([0]), np.array([0]), DAY)[0].size == 0
+
+
+@pytest.mark.parametrize("remote", [False, True])
+def test_a_volunteer_born_after_as_of_passes_no_minimum_age(remote: bool) -> None:
+    """A birth date after as_of (a typo, 2062 for 1962, or a day in the past) gives a
+    negative age. The fast path let such a volunteer pass every minimum age in person
+    (remote needs refused them), and explanations said "you meet the minimum age"."""
+    place = {"lat": 55.79, "lon": 49.12}
+    ds = mk.Dataset(
+        volunteers=[{"id": "v1", "birth_date": "2062-03-01", "home": place, "remote_ok": True}],
+        organisations=[ORG],
+        needs=[
+            {"id": "adults", "organisation_id": "o1", "title": "Night shift", "capacity": 1,
+             "status": "open", "min_age": 18, "remote": remote, "location": place},
+            {"id": "any", "organisation_id": "o1", "title": "Sort", "capacity": 1,
+             "status": "open", "remote": remote, "location": place},
+        ],
+    )
+    day = date(2026, 9, 1)
+    enc = encode(ds)
+    assert need_rule_failures(enc, 0, day)["age"].tolist() == [True]
+    v, n = dense_pairs(1, 2)
+    _, kn, _ = filter_pairs(enc, v, n, day)
+    assert kn.tolist() == [1]  # the need without a minimum age only
+    result = mk.match(ds, as_of=day, policies=False)
+    assert [p.need_id for p in result.proposals] == ["any"]
+    text = mk.why_not(ds, "v1", "adults", as_of=day)[0].message
+    assert "2062-03-01 is after 2026-09-01" in text
+    ex = result.explain("v1", "adults")
+    assert "you are -" not in str(ex) and "your birth date comes after" in str(ex)

@@ -111,6 +111,11 @@ def _rule_en(rule: str, ok: bool, f: F, vol: bool) -> str:
     if rule == "age":
         if ok:
             return f"{you} meet the minimum age of {f['min_age']}"
+        if vol and f["age"] < 0:  # (a birth date after the round's day)
+            return (
+                f"the need is for ages {f['min_age']} and over, and your birth date comes "
+                "after the day of this round"
+            )
         if vol:
             return f"the need is for ages {f['min_age']} and over; you are {f['age']}"
         return f"they are under the minimum age of {f['min_age']}"
@@ -193,6 +198,8 @@ def _rule_ru(rule: str, ok: bool, f: F, vol: bool) -> str:
     if rule == "age":
         if ok:
             return f"минимальный возраст — {limit}, и {'вы ему соответствуете' if vol else 'волонтёр подходит по возрасту'}"
+        if vol and f["age"] < 0:  # (a birth date after the round's day)
+            return f"минимальный возраст — {limit}, а ваша дата рождения позже дня подбора"
         if vol:
             return (
                 f"минимальный возраст — {limit}, а вам {count(f['age'], 'year', 'ru')}"

@@ -20,6 +20,7 @@ code                     rule  fails when
 ``checks``               3     a required check is missing
 ``age_unknown``          4     the need has ``min_age`` and the birth date is unknown
 ``age``                  4     the volunteer is younger than ``min_age`` at ``as_of``
+                               (or born after it)
 ``remote_not_ok``        5     the need is remote and the volunteer is not ``remote_ok``
 ``no_place``             5     the need is not remote and the volunteer has no home
                                (or the need no location)
@@ -295,8 +296,9 @@ def _age_unknown(c: _Ctx, v: I64, n: I64) -> B:
 
 
 def _age(c: _Ctx, v: I64, n: I64) -> B:
-    age = c.ages[v]
-    return (age >= 0) & (age < c.enc.n_min_age[n])
+    # (A birth date after as_of gives a negative age: below every minimum age.)
+    min_age = c.enc.n_min_age[n]
+    return (c.enc.v_birth_year[v] >= 0) & (min_age >= 0) & (c.ages[v] < min_age)
 
 
 def _remote_not_ok(c: _Ctx, v: I64, n: I64) -> B:

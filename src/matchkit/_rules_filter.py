@@ -9,10 +9,10 @@ skips the rules that no need of the dataset can fail, and tests some rules toget
   a tag the volunteer lacks. Where the vocabularies of the rules being tested hold 64
   tags or fewer in all, every volunteer's and every need's tags are packed into one
   word, and one test covers them all;
-* the two age rules become one comparison: each volunteer gets one number, -1 where
-  the birth date is unknown, the age where it is 0 or more, and a number above every
-  minimum age where it is below 0 (born after ``as_of``: neither age rule fails them);
-  the pair fails where that number is below the need's minimum age (-1 for none).
+* the two age rules become one comparison: each volunteer gets one number, the age
+  where it is 0 or more and -1 otherwise (birth date unknown, or after ``as_of``: no
+  age yet); the pair fails where that number is below the need's minimum age (-1 for
+  none).
 """
 
 from __future__ import annotations
@@ -60,7 +60,6 @@ TAG_RULES: dict[str, tuple[str, str, str]] = {
     "languages": ("languages", "v_languages", "n_languages"),
     "checks": ("checks", "v_checks", "n_required_checks"),
 }
-_BEYOND_ANY_AGE = np.iinfo(np.int64).max
 
 
 def filter_pairs(
@@ -195,11 +194,9 @@ def _too_young(c: _Ctx, v: I64, n: I64) -> B:
 
 
 def _age_key(c: _Ctx) -> I64:
-    """Per volunteer: -1 where the birth date is unknown, the age where it is 0 or more,
-    a number above every minimum age where it is below 0."""
-    key = np.where(c.ages >= 0, c.ages, _BEYOND_ANY_AGE)
-    key[c.enc.v_birth_year < 0] = -1
-    return key
+    """Per volunteer: the age where it is 0 or more, -1 where the birth date is unknown
+    or after ``as_of``."""
+    return np.maximum(c.ages, -1)
 
 
 def _can_fail(enc: Encoded, code: str) -> bool:

@@ -90,6 +90,11 @@ def _message(
         return f"the volunteer lacks the required check(s) {_quote(sorted(set(n.required_checks) - set(v.checks)))}"
     if code == "age_unknown":
         return f"the need requires age {n.min_age} or over and the volunteer's birth date is unknown"
+    if code == "age" and age < 0:
+        return (
+            f"the need requires age {n.min_age} or over; the volunteer's birth date "
+            f"{v.birth_date} is after {day.isoformat()}"
+        )
     if code == "age":
         return f"the need requires age {n.min_age} or over; the volunteer is {age} on {day.isoformat()}"
     if code == "remote_not_ok":
