@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import subprocess
+import sys
 
 import pytest
 
@@ -72,3 +74,22 @@ def test_an_undocumented_function_is_found(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(datasets, "bare", bare, raising=False)
     monkeypatch.setattr(datasets, "__all__", [*datasets.__all__, "bare"])
     assert _undocumented("matchkit.datasets") == ["bare"]
+
+
+def test_public_submodules_are_attributes_of_the_package() -> None:
+    """``mk.solvers`` and ``mk.testing`` work right after ``import matchkit as mk``, as the
+    docs use them (a fresh interpreter: here the test run has imported them already)."""
+    code = (
+        "import matchkit as mk, sys\n"
+        "assert 'matchkit.testing' not in sys.modules\n"
+        "print(mk.solvers.blocking_pairs.__name__, mk.testing.datasets.__name__, "
+        "mk.datasets.tiny_city.__name__)\n"
+        "try:\n    mk.no_such_name\nexcept AttributeError as e:\n    print(e)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == [
+        "blocking_pairs datasets tiny_city",
+        "module 'matchkit' has no attribute 'no_such_name'",
+    ]

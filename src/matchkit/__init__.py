@@ -166,3 +166,15 @@ for _name in __all__:
         except (AttributeError, TypeError):
             pass
 del _name, _obj
+
+#: Public submodules loaded on first use (``matchkit.testing`` needs hypothesis).
+_LAZY_SUBMODULES = ("solvers", "testing")
+
+
+def __getattr__(name: str) -> object:
+    """``mk.solvers`` and ``mk.testing`` without importing them first."""
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
