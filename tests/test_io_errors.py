@@ -834,3 +834,37 @@ def test_file_name_in_capitals(tmp_path: Path) -> None:
 def test_a_ledger_needs_a_file_name(path: str) -> None:
     with pytest.raises(mk.InvalidInputError, match=r"ledger path .* is empty; give a file name"):
         mk.Ledger(path)
+
+
+class _NoTruth:
+    """A value like pandas' NA or a numpy array: ``==`` gives something without a truth
+    value, so ``value != ""`` raised inside the message."""
+
+    def __eq__(self, other: object) -> object:
+        return self
+
+    def __ne__(self, other: object) -> object:
+        return self
+
+    def __bool__(self) -> bool:
+        raise TypeError("boolean value of NA is ambiguous")
+
+    def __repr__(self) -> str:
+        return "<NA>"
+
+
+class _BadRepr:
+    def __repr__(self) -> str:
+        raise ValueError("no repr")
+
+
+def test_a_problem_message_never_raises_on_its_value() -> None:
+    from matchkit import Problem
+
+    p = Problem("must be a number", "volunteers.csv", row=3, field="max_placements",
+                value=_NoTruth())
+    assert str(p) == (
+        "volunteers.csv, line 3, field 'max_placements': must be a number (got <NA>)"
+    )
+    assert str(Problem("bad", "data", value="")) == "data: bad"
+    assert str(Problem("bad", "data", value=_BadRepr())) == "data: bad (got <_BadRepr>)"

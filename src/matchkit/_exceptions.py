@@ -236,7 +236,9 @@ class Problem:
         if self.field:
             where += f", field {self.field!r}"
         text = f"{where}: {self.message}"
-        if self.value is not None and self.value != "":
+        # (``is``/``isinstance``, not ``!=``: values such as pandas' NA or an array have
+        # no truth value, and a message must never raise)
+        if self.value is not None and not (isinstance(self.value, str) and self.value == ""):
             text += f" (got {_short(self.value)})"
         return text
 
@@ -246,7 +248,10 @@ def _is_file(source: str) -> bool:
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a value whose repr raises still gets a message
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
