@@ -527,3 +527,27 @@ def test_the_radius_told_to_an_organisation_gives_no_volunteers_distance() -> No
         "with a travel radius of at least 20 km, 1 more volunteer qualifies" in d.text
     )
     assert "17,4" not in mk.match(ds, as_of=DAY).why_unfilled("n1", lang="ru").text
+
+
+def test_a_full_need_the_ledger_closed_is_no_option() -> None:
+    """The ledger closed n2 after v2 took its one place. The round leaves it out of
+    ``unfilled`` (it has no free place), which was how explanations found ledger-closed
+    needs: v1 was told n2 was another option."""
+    ds = mk.Dataset(
+        volunteers=[vol("v1", interests=["animals"]), vol("v2", interests=["animals"])],
+        organisations=[org()],
+        needs=[need("n1", causes=["animals"], location={"lat": 55.80, "lon": 49.12}),
+               need("n2", causes=["animals"])],
+    )  # fmt: skip
+    ledger = mk.Ledger(":memory:")
+    first = mk.match(ds.replace(volunteers=ds.volunteers[1:]), as_of=DAY, ledger=ledger)
+    offer = next(p for p in first.proposals if p.volunteer_id == "v2")
+    ledger.accept("v2", offer.need_id, at="2026-09-01T06:00:00+00:00")
+    taken = offer.need_id
+    mk.close_need(ds, taken, by="o1", reason="enough help", ledger=ledger)
+    r = mk.match(ds, as_of=DAY, ledger=ledger, at="2026-09-01T12:00:00+00:00")
+    other = "n1" if taken == "n2" else "n2"
+    assert taken not in r.unfilled
+    e = r.explanation("v1", other)
+    assert (e.rank, e.n_options, e.other_options) == (1, 1, ())
+    assert r.explanation("v1", taken).status == "held_back"

@@ -288,11 +288,12 @@ def _decided(result: MatchResult, view: RoundView) -> _Decided:
     if d is None:
         placed_v, placed_n = _by_side(result.placements)
         gone_v, gone_n = _by_side(result.context.get("excluded", ()))
-        # Needs the ledger has recorded as not open, whatever the dataset says.
-        closed = np.zeros(view.enc.n_needs, dtype=bool)
-        for nid, reason in result.unfilled.items():
-            if reason.code == "not_open" and nid in view.nindex:
-                closed[view.nindex[nid]] = True
+        # Needs the ledger has recorded as not open, whatever the dataset says: the
+        # round's list of them (full ones too, which ``unfilled`` leaves out) and its
+        # unfilled needs of code "not_open".
+        listed = {nid for nid, r in result.unfilled.items() if r.code == "not_open"}
+        listed |= result.context.get("closed", frozenset())
+        closed = _mask(listed, view.nindex, view.enc.n_needs)
         _, alt_n = _by_side(
             (p.volunteer_id, a.need_id) for p in result.proposals for a in p.alternatives
         )

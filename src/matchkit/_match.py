@@ -213,8 +213,11 @@ def match(
             need_ok[nindex[nid]] = False
         # A need the ledger last recorded as not open (closed, or an idea again) is not
         # offered, whatever the dataset file says: the ledger would refuse the offer.
-        for nid, status in view.need_status.items():
-            if status is not NeedStatus.OPEN and nid in nindex:
+        closed = frozenset(
+            nid for nid, status in view.need_status.items() if status is not NeedStatus.OPEN
+        )
+        for nid in closed:
+            if nid in nindex:
                 need_ok[nindex[nid]] = False
 
         # 3. the ledger
@@ -459,7 +462,7 @@ def match(
             free_problem=free_problem,
             context={"key": key, "decided": decided, "reserve": reserve, "shortlist": shortlist, "budget": budget,
                      "blocked": blocked, "policies": policies,
-                     "weights": weights, "excluded": frozenset(view.excluded),
+                     "weights": weights, "excluded": frozenset(view.excluded), "closed": closed,
                      "held_back": None if need_ok.all() else held,
                      "vindex": vindex, "nindex": nindex, "facts": facts},
         )
