@@ -11,7 +11,7 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["bin_labels", "esc", "hbars", "html_table", "md_table", "num", "pct", "vbars"]
+__all__ = ["bin_labels", "esc", "hbars", "html_table", "md_table", "num", "pct", "short", "vbars"]
 
 
 def esc(x: Any) -> str:
@@ -65,9 +65,25 @@ def pct(x: float | None, lang: str = "en") -> str:
 
 
 def num(x: float | None, digits: int = 2, lang: str = "en") -> str:
+    """``x`` with ``digits`` decimals; a decimal comma in Russian.
+
+    >>> num(0.5, lang="en"), num(0.5, lang="ru"), num(None)
+    ('0.50', '0,50', '—')
+    """
     if x is None:
         return "—"
     text = f"{x:.{digits}f}"
+    return text.replace(".", ",") if lang == "ru" else text
+
+
+def short(x: float, lang: str = "en") -> str:
+    """``x`` with no trailing zeros and no exponent; a decimal comma in Russian.
+
+    >>> short(0.1, "ru"), short(2.0, "en"), short(1234567.0, "en"), short(2.5, "en")
+    ('0,1', '2', '1234567', '2.5')
+    """
+    text = f"{x:.6f}".rstrip("0").rstrip(".")
+    text = "0" if text == "-0" else text
     return text.replace(".", ",") if lang == "ru" else text
 
 
@@ -92,7 +108,7 @@ def hbars(
     for k, (name, v) in enumerate(zip(labels, values)):
         y = 5 + k * row
         w = 0 if vmax <= 0 else max(0.0, min(v / vmax, 1.0)) * width
-        shown = pct(v, lang) if percent else f"{v:g}"
+        shown = pct(v, lang) if percent else short(v, lang)
         parts.append(
             f'<g><title>{esc(name)}: {esc(shown)}</title><text x="{left - 6}" y="{y + 12}" text-anchor="end">{esc(name)}</text>'
             f'<rect class="bar" x="{left}" y="{y + 2}" width="{w:.1f}" height="{row - 5}"/>'
@@ -108,6 +124,7 @@ def vbars(
     *,
     label: str,
     names: Sequence[str] = (),
+    lang: str = "en",
 ) -> str:
     """Vertical (grouped) bars: one group per label, one bar per series."""
     n = max(len(labels), 1)
@@ -130,9 +147,9 @@ def vbars(
             y = top + height - hgt
             name = f"{names[s_i]} " if names else ""
             parts.append(
-                f"<g><title>{esc(labels[g])}: {esc(name)}{v:g}</title>"
+                f"<g><title>{esc(labels[g])}: {esc(name)}{short(v, lang)}</title>"
                 f'<rect class="bar{"" if s_i == 0 else s_i + 1}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{hgt:.1f}"/>'
-                f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">{v:g}</text></g>'
+                f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">{short(v, lang)}</text></g>'
             )
     for g, name in enumerate(labels):
         parts.append(
@@ -143,8 +160,14 @@ def vbars(
     return "".join(parts)
 
 
-def bin_labels(edges: Sequence[float], open_end: bool) -> list[str]:
-    out = [f"{edges[i]:g}–{edges[i + 1]:g}" for i in range(len(edges) - 1)]
+def bin_labels(edges: Sequence[float], open_end: bool, lang: str = "en") -> list[str]:
+    """The label of each histogram bin (numbers written as in ``lang``).
+
+    >>> bin_labels([0, 0.5, 1], False, "ru"), bin_labels([0, 5], True)
+    (['0–0,5', '0,5–1'], ['0–5', '5+'])
+    """
+    e = [short(x, lang) for x in edges]
+    out = [f"{e[i]}–{e[i + 1]}" for i in range(len(e) - 1)]
     if open_end:
-        out.append(f"{edges[-1]:g}+")
+        out.append(f"{e[-1]}+")
     return out

@@ -47,6 +47,8 @@ _H = {
         "dist_line": "Distance (km): mean / median / p90", "score_line": "Score: mean / median / p90",
         "offers": "Offers per volunteer with any: mean / max", "method": "Method", "as_of": "As of",
         "cell": "districts are {km} grid cells; C is the centre, N1E2 one cell north and two east",
+        "remote": "remote", "no_pool": "(none)",
+        "offered": "offered", "accepted": "accepted", "rejected": "rejected", "expired": "expired",
     },
     "ru": {
         "title": "Отчёт о раунде подбора", "summary": "Итоги", "district": "Заполненность по районам",
@@ -62,12 +64,23 @@ _H = {
         "placements": "Принятых мест", "unmatched_n": "Волонтёров без предложений",
         "unfilled_n": "Задач со свободными местами", "blocking": "Блокирующих пар",
         "gini": "Индекс Джини заполненности по районам", "small": "Заполненность у малых организаций",
-        "churn": "Смена предложений с прошлого раунда", "dist_line": "Расстояние (км): среднее / медиана / p90",
-        "score_line": "Оценка: среднее / медиана / p90", "offers": "Предложений на волонтёра: среднее / максимум",
+        "churn": "Смена предложений с прошлого раунда", "dist_line": "Расстояние (км): среднее / медиана / 90-й процентиль",
+        "score_line": "Оценка: среднее / медиана / 90-й процентиль", "offers": "Предложений на волонтёра: среднее / максимум",
         "method": "Метод", "as_of": "Дата раунда",
         "cell": "районы — клетки сетки {km}; C — центр, N1E2 — одна клетка к северу и две к востоку",
+        "remote": "дистанционно", "no_pool": "(не указан)",
+        "offered": "предложено", "accepted": "принято", "rejected": "отклонено", "expired": "истекло",
     },
 }  # fmt: skip
+
+#: The solvers of :data:`matchkit.solvers.SOLVERS` in Russian words (their names are kept).
+_METHODS_RU = {
+    "flow": "поток минимальной стоимости", "hungarian": "венгерский алгоритм",
+    "stable": "устойчивое паросочетание", "milp": "целочисленное программирование",
+}  # fmt: skip
+
+#: The ledger's kinds of events counted per round, in the order of the chart and table.
+_KINDS = ("offered", "accepted", "rejected", "expired")
 
 _REASONS = {
     "en": {"no_acceptable_need": "no open need fits their conditions", "outcompeted": "their needs went to others",
@@ -100,7 +113,7 @@ def _summary_rows(
     small = m.get("small_organisations") or {}
     return [
         (h["as_of"], result.as_of.isoformat()),
-        (h["method"], result.method),
+        (h["method"], _method(result.method, lang)),
         (h["fill_rate"], pct(m.get("fill_rate"), lang)),
         (h["share_offered"], pct(m.get("share_volunteers_offered"), lang)),
         (h["proposals"], str(m.get("n_new_proposals", 0))),
@@ -124,6 +137,26 @@ def _summary_rows(
         ),
         (h["offers"], f"{num(opv.get('mean'), lang=lang)} / {opv.get('max', 0)}"),
     ]
+
+
+def _method(name: str, lang: str) -> str:
+    """The solver's name, with what it is in Russian words.
+
+    >>> _method("flow", "ru"), _method("flow", "en"), _method("mine", "ru")
+    ('flow (поток минимальной стоимости)', 'flow', 'mine')
+    """
+    words = _METHODS_RU.get(name) if lang == "ru" else None
+    return f"{name} ({words})" if words else name
+
+
+def _district(key: str, h: dict[str, str]) -> str:
+    """A district as the report names it (grid cells keep their code)."""
+    return h["remote"] if key == "remote" else key
+
+
+def _pool(key: str, h: dict[str, str]) -> str:
+    """A volunteer pool as the report names it (volunteers without one: ``h["no_pool"]``)."""
+    return h["no_pool"] if key == "(none)" else key
 
 
 def _unfilled(result: MatchResult, lang: str) -> list[tuple[str, str, int, Diagnosis]]:
@@ -157,10 +190,11 @@ def _why(d: Diagnosis) -> str:
 
 
 def _rounds(
-    ledger: Any,
+    ledger: Any, h: dict[str, str]
 ) -> tuple[list[str], list[list[float]], list[str], list[tuple[Any, ...]]]:
+    """Round labels, counts per kind of event, the kinds' names and the table's rows."""
     state = ledger.state()
-    kinds = ["offered", "accepted", "rejected", "expired"]
+    kinds = _KINDS
     labels, rows = [], []
     series: list[list[float]] = [[] for _ in kinds]
     for info in state.rounds:
@@ -175,7 +209,7 @@ def _rounds(
                 *[counts.get(k, 0) for k in kinds],
             )
         )
-    return labels, series, kinds, rows
+    return labels, series, [h[k] for k in kinds], rows
 
 
 def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") -> str:
@@ -200,7 +234,12 @@ def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") ->
     out.append(
         f'<section id="fill-by-district"><h2>{esc(h["district"])}</h2>'
         + (
-            hbars(list(by_d), list(by_d.values()), label=h["district"], lang=lang)
+            hbars(
+                [_district(k, h) for k in by_d],
+                list(by_d.values()),
+                label=h["district"],
+                lang=lang,
+            )
             if by_d
             else f"<p>{esc(h['none'])}</p>"
         )
@@ -212,7 +251,12 @@ def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") ->
     ):
         hist = (m.get(key) or {}).get("histogram")
         chart = (
-            vbars(bin_labels(hist["edges"], open_end), [hist["counts"]], label=h[sec])
+            vbars(
+                bin_labels(hist["edges"], open_end, lang),
+                [hist["counts"]],
+                label=h[sec],
+                lang=lang,
+            )
             if hist and sum(hist["counts"])
             else f"<p>{esc(h['none'])}</p>"
         )
@@ -257,7 +301,7 @@ def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") ->
     pools = m.get("pools") or {}
     prow = [
         (
-            k,
+            _pool(k, h),
             v["volunteers"],
             v["offered_or_placed"],
             pct(v["share_offered_or_placed"], lang),
@@ -275,9 +319,9 @@ def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") ->
         + "</section>"
     )
     if ledger is not None:
-        labels, series, kinds, rrows = _rounds(ledger)
+        labels, series, kinds, rrows = _rounds(ledger, h)
         chart = (
-            vbars(labels, series, label=h["rounds"], names=kinds)
+            vbars(labels, series, label=h["rounds"], names=kinds, lang=lang)
             if labels
             else f"<p>{esc(h['none'])}</p>"
         )
@@ -351,7 +395,10 @@ def render_markdown(
     by_d = m.get("fill_rate_by_district") or {}
     parts += [
         f"## {h['district']}",
-        md_table(("", h["fill_rate"]), [(k, pct(v, lang)) for k, v in by_d.items()]),
+        md_table(
+            ("", h["fill_rate"]),
+            [(_district(k, h), pct(v, lang)) for k, v in by_d.items()],
+        ),
         f"_{h['cell'].format(km=km(float(m.get('district_km', 0.0)), lang))}_",
     ]
     for key, sec, open_end in (
@@ -364,7 +411,7 @@ def render_markdown(
                 f"## {h[sec]}",
                 md_table(
                     ("", h["count"]),
-                    list(zip(bin_labels(hist["edges"], open_end), hist["counts"])),
+                    list(zip(bin_labels(hist["edges"], open_end, lang), hist["counts"])),
                 ),
             ]
     rows = [
@@ -401,7 +448,7 @@ def render_markdown(
             (h["pool"], h["volunteers"], h["served"], h["share_filled"]),
             [
                 (
-                    k,
+                    _pool(k, h),
                     v["volunteers"],
                     pct(v["share_offered_or_placed"], lang),
                     pct(v["share_of_filled_places"], lang),
@@ -411,7 +458,7 @@ def render_markdown(
         ),
     ]
     if ledger is not None:
-        _, _, kinds, rrows = _rounds(ledger)
+        _, _, kinds, rrows = _rounds(ledger, h)
         parts += [
             f"## {h['rounds']}",
             md_table((h["round"], h["date"], *kinds), rrows),
