@@ -141,6 +141,28 @@ CASES: dict[str, Case] = {
         {"needs.csv": NEEDS.replace("2027-01-01", "01/02/2027")},
         [("needs.csv", 2, "start_date", r"'01/02/2027' is not an ISO 8601 date")],
     ),
+    "date and time in a CSV file": Case(
+        {"needs.csv": NEEDS.replace("2027-01-01", "2027-01-01T23:00+03:00")},
+        [
+            (
+                "needs.csv",
+                2,
+                "start_date",
+                r"'2027-01-01T23:00\+03:00' is a date and time; give the day alone: 2027-01-01",
+            )
+        ],
+    ),
+    "date and time of a day that does not exist": Case(
+        {"needs.csv": NEEDS.replace("2027-01-01", "2027-02-29 10:00")},
+        [("needs.csv", 2, "start_date", r"'2027-02-29 10:00' is not a day: 2027 has no 29 February")],
+    ),
+    "JSON date and time": Case(
+        {
+            "volunteers.csv": None,
+            "volunteers.json": '[{"id": "v1", "birth_date": "1999-04-30T22:00:00Z"}]',
+        },
+        [("volunteers.json", 1, "birth_date", r"is a date and time; give the day alone: 1999-04-30")],
+    ),
     "end before start": Case(
         {
             "needs.csv": NEEDS.replace(

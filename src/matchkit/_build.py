@@ -61,7 +61,11 @@ F64 = NDArray[np.float64]
 
 
 def resolve_as_of(as_of: Any, caller: str) -> date:
-    """``as_of`` as a date: today when None; a datetime gives its date."""
+    """``as_of`` as a date: today when None; a datetime gives its date.
+
+    Text must be a day written ``YYYY-MM-DD``: a date and time in text is refused with the
+    day to write, as its day may depend on the UTC offset it is read with.
+    """
     if as_of is None:
         return date.today()
     if isinstance(as_of, datetime):
@@ -76,8 +80,8 @@ def resolve_as_of(as_of: Any, caller: str) -> date:
                 f"The 'as_of' parameter of {caller} must be a date: {err}"
             ) from None
     raise InvalidInputError(
-        f"The 'as_of' parameter of {caller} must be a date (or an ISO 8601 string such as "
-        f"'2026-03-01'). Got {as_of!r}."
+        f"The 'as_of' parameter of {caller} must be a date (or a day written YYYY-MM-DD, "
+        f"such as '2026-03-01'). Got {as_of!r}."
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import math
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Annotated, Any
 
@@ -100,21 +100,33 @@ _MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )
-_YYYY_MM_DD = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_YYYY_MM_DD = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+# The ways ISO 8601 writes a day (2027-05-07; basic 20270507, week 2027-W18-5, ordinal 2027-127),
+# each may be followed by a time of day and a UTC offset (2027-05-07T23:00+03:00).
+_ISO_DAY = re.compile(
+    r"(?P<year>\d{4})(?:"
+    r"(?P<ext>-(?P<em>\d{2})-(?P<ed>\d{2}))|(?P<bm>\d{2})(?P<bd>\d{2})"
+    r"|-?[Ww](?P<week>\d{2})-?(?P<wd>\d)|-?(?P<ord>\d{3}))"
+    r"(?P<time>[Tt ]\d{2}(?::?\d{2}){0,2}(?:[.,]\d+)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?)?",
+    re.ASCII,
+)
 
 
 def parse_iso_date(text: str) -> date:
     """Read a day written ``YYYY-MM-DD``; the error says why the text is not a day.
 
     A day that is well written but does not exist (``2027-02-29``) is told apart from
-    text in another style (``01/02/2027``).
+    text in another style (``01/02/2027``). A date and time, or a day in another ISO 8601
+    form, is refused with the day to write instead: with a time and a UTC offset, the day
+    depends on where it is read, so it is not taken silently.
 
     Examples
     --------
     >>> from matchkit._models import parse_iso_date
     >>> parse_iso_date(" 2028-02-29 ")
     datetime.date(2028, 2, 29)
-    >>> for text in ("2027-02-29", "2027-04-31", "2027-13-01", "01/02/2027"):
+    >>> for text in ("2027-02-29", "2027-04-31", "2027-13-01", "01/02/2027",
+    ...              "2027-05-07T23:00+03:00", "2027-W18-5"):
     ...     try:
     ...         parse_iso_date(text)
     ...     except ValueError as e:
@@ -123,20 +135,46 @@ def parse_iso_date(text: str) -> date:
     '2027-04-31' is not a day: 2027 has no 31 April (April 2027 has days 01 to 30)
     '2027-13-01' is not a day: there is no month 13; months are 01 to 12
     '01/02/2027' is not an ISO 8601 date; write it as YYYY-MM-DD, such as 2011-02-24
+    '2027-05-07T23:00+03:00' is a date and time; give the day alone: 2027-05-07
+    '2027-W18-5' is an ISO 8601 date in another form; write it as YYYY-MM-DD: 2027-05-07
     """
     text = text.strip()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(_not_a_day(text)) from None
+    parts = _YYYY_MM_DD.fullmatch(text)
+    if parts is not None:
+        year, month, day = (int(p) for p in parts.groups())
+        if _is_day(year, month, day):
+            return date(year, month, day)
+    raise ValueError(_not_a_day(text))
 
 
 def _not_a_day(text: str) -> str:
-    """Why ``text``, which ``date.fromisoformat`` refused, is not a day."""
-    parts = _YYYY_MM_DD.fullmatch(text)
-    if parts is None:
+    """Why ``text``, which is not a day written ``YYYY-MM-DD``, is refused."""
+    iso = _ISO_DAY.fullmatch(text)
+    if iso is None:
         return f"{text!r} is not an ISO 8601 date; write it as YYYY-MM-DD, such as 2011-02-24"
-    year, month, day = (int(p) for p in parts.groups())
+    year = int(iso["year"])
+    if iso["ext"] is not None:
+        month, day = int(iso["em"]), int(iso["ed"])
+        if not _is_day(year, month, day):
+            return _no_such_day(text, year, month, day)
+    found = _other_form_day(iso)
+    if found is None:
+        return f"{text!r} is not an ISO 8601 date; write it as YYYY-MM-DD, such as 2011-02-24"
+    if iso["time"] is not None:
+        return f"{text!r} is a date and time; give the day alone: {found.isoformat()}"
+    return (
+        f"{text!r} is an ISO 8601 date in another form; write it as YYYY-MM-DD: "
+        f"{found.isoformat()}"
+    )
+
+
+def _is_day(year: int, month: int, day: int) -> bool:
+    """Whether ``year-month-day`` is a day of the calendar."""
+    return year >= 1 and 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
+
+
+def _no_such_day(text: str, year: int, month: int, day: int) -> str:
+    """Why ``year-month-day``, written in ``text``, is not a day of the calendar."""
     if year < 1:
         return f"{text!r} is not a day: there is no year 0000; years start at 0001"
     if not 1 <= month <= 12:
@@ -148,11 +186,33 @@ def _not_a_day(text: str) -> str:
     )
 
 
+def _other_form_day(iso: re.Match[str]) -> date | None:
+    """The day an ISO 8601 form matched by ``_ISO_DAY`` names, or None if there is none."""
+    year = int(iso["year"])
+    try:
+        if iso["ext"] is not None:
+            return date(year, int(iso["em"]), int(iso["ed"]))
+        if iso["bm"] is not None:
+            return date(year, int(iso["bm"]), int(iso["bd"]))
+        if iso["week"] is not None:
+            return date.fromisocalendar(year, int(iso["week"]), int(iso["wd"]))
+        number = int(iso["ord"])
+        if not 1 <= number <= (366 if calendar.isleap(year) else 365):
+            return None
+        return date(year, 1, 1) + timedelta(days=number - 1)
+    except ValueError:
+        return None
+
+
 def _iso_date(value: Any) -> Any:
     if value is None or isinstance(value, date) and not isinstance(value, datetime):
         return value
     if isinstance(value, str):
         return parse_iso_date(value)
+    if isinstance(value, datetime):  # also a pandas Timestamp with a time of day or a zone
+        raise ValueError(  # noqa: TRY004 (pydantic reports only ValueError as a field's problem)
+            f"{str(value)!r} is a date and time; give the day alone: {value.date().isoformat()}"
+        )
     raise ValueError(f"expected an ISO 8601 date string (YYYY-MM-DD), got {type(value).__name__}")
 
 
