@@ -10,7 +10,7 @@ import pytest
 import matchkit as mk
 from matchkit._charts import bin_labels
 from matchkit._report import render_html
-from matchkit.datasets import synthetic_city
+from matchkit.datasets import synthetic_city, tiny_city
 
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
@@ -63,7 +63,8 @@ def data_words(result: mk.MatchResult) -> set[str]:
     texts += [v.pool or "" for v in ds.volunteers]
     texts += [f"{x.id} {x.item or ''} {x.unit}" for x in (*ds.offers, *ds.requests)]
     texts += list(mk.POLICIES)
-    texts.append("C N1E2")  # the grid cells' codes, as the note on districts explains them
+    # the grid cells' codes, as the note on districts explains them
+    texts.append("C N1E2")
     return {w for t in texts for w in LATIN_WORD.findall(t)} - {"remote"}
 
 
@@ -101,7 +102,8 @@ def test_a_russian_report_names_remote_needs_and_volunteers_without_a_pool(
     assert "дистанционно" in text and "(не указан)" in text
     assert "предложено" in text and "принято" in text  # the rounds' events
     english = rounds[0].to_markdown(ledger=rounds[1])
-    assert "| remote |" in english and "| (none) |" in english and "| offered |" in english
+    assert "| remote |" in english and "| (none) |" in english
+    assert "| offered |" in english
 
 
 def test_bin_labels_write_numbers_as_the_language_does() -> None:
@@ -112,3 +114,69 @@ def test_bin_labels_write_numbers_as_the_language_does() -> None:
         "1000000+",
     ]
     assert bin_labels([0, 0.25, 1.5], False, "en") == ["0–0.25", "0.25–1.5"]
+
+
+# -- data shown as written -------------------------------------------------------------------
+
+TAGGED = "<b>x</b> & *y*"
+TWO_LINES = "Reading tutor\nfor _new_ readers"
+PIPED = "rq|1"
+
+
+@pytest.fixture(scope="module")
+def awkward() -> mk.MatchResult:
+    """A round whose needs have HTML, Markdown and a line break in their titles, and a late
+    in-kind request whose id holds ``|``."""
+    ds = tiny_city()
+    titles = {"n3": TWO_LINES, "n5": TAGGED}
+    ds = ds.replace(
+        needs=[n.model_copy(update={"title": titles.get(n.id, n.title)}) for n in ds.needs],
+        offers=[
+            {"id": "bus", "organisation_id": "o5", "kind": "transport", "item": "a bus",
+             "quantity": 1, "unit": "bus", "lead_time_days": 30, "contact_role": "office"}
+        ],
+        requests=[
+            {"id": PIPED, "organisation_id": "o2", "kind": "transport", "quantity": 1,
+             "unit": "bus", "needed_by": "2026-09-10", "place": {"lat": 55.79, "lon": 49.12},
+             "purpose": "a trip"}
+        ],
+    )  # fmt: skip
+    result = mk.match(ds, as_of="2026-09-01")
+    assert {"n3", "n5"} <= set(result.unfilled)
+    return result
+
+
+def cells(line: str) -> list[str]:
+    """The cells of a Markdown table row (a ``|`` after an odd run of ``\\`` is text)."""
+    return re.split(r"(?<!\\)(?:\\\\)*\|", line.strip())[1:-1]
+
+
+def test_markdown_shows_the_datas_text_as_written(awkward: mk.MatchResult) -> None:
+    md = awkward.to_markdown()
+    assert "<b>" not in md and "&lt;b&gt;x&lt;/b&gt; &amp; \\*y\\*" in md
+    assert "rq\\|1" in md
+    assert "Reading tutor for \\_new\\_ readers" in md
+    for block in md.split("\n\n"):
+        lines = block.splitlines()
+        if lines and lines[0].startswith("| "):
+            assert all(line.endswith("|") for line in lines), block
+            assert {len(cells(line)) for line in lines} == {len(cells(lines[0]))}, block
+    assert not [line for line in md.splitlines() if line.startswith("for _new_")]
+
+
+def test_the_why_of_an_unfilled_need_holds_its_whole_title(
+    awkward: mk.MatchResult,
+) -> None:
+    md = awkward.to_markdown()
+    row = next(line for line in md.splitlines() if line.startswith("| Reading tutor"))
+    why = cells(row)[3]
+    assert "Reading tutor for \\_new\\_ readers" in why, why
+    page = seen(render_html(awkward))
+    assert '"Reading tutor for _new_ readers"' in page
+
+
+def test_html_shows_the_datas_text_as_written(awkward: mk.MatchResult) -> None:
+    html_text = render_html(awkward)
+    assert "<b>" not in html_text and "&lt;b&gt;x&lt;/b&gt; &amp; *y*" in html_text
+    page = seen(html_text)
+    assert TAGGED in page and PIPED in page and TWO_LINES in page

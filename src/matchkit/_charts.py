@@ -8,10 +8,23 @@ readable without hovering and survive printing. Every text is HTML-escaped.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["bin_labels", "esc", "hbars", "html_table", "md_table", "num", "pct", "short", "vbars"]
+__all__ = [
+    "bin_labels",
+    "esc",
+    "hbars",
+    "html_table",
+    "md_cell",
+    "md_table",
+    "num",
+    "one_line",
+    "pct",
+    "short",
+    "vbars",
+]
 
 
 def esc(x: Any) -> str:
@@ -39,20 +52,47 @@ def html_table(
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
+#: Line breaks of any kind (those of ``str.splitlines``); ``\\r\\n`` counts as one.
+_BREAK = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+#: Characters Markdown reads as markup in a table cell; each gets a backslash.
+_MD_MARKUP = re.compile(r"([\\`*_\[\]~|])")
+
+
+def one_line(text: str) -> str:
+    """``text`` with each line break a space.
+
+    >>> one_line("a\\r\\nb\\nc")
+    'a b c'
+    """
+    return _BREAK.sub(" ", text)
+
+
+def md_cell(x: Any) -> str:
+    """``x`` as Markdown that shows it as written, on one line of a table.
+
+    HTML is written as entities (``<b>`` shows as ``<b>``, not bold), Markdown markup and
+    ``|`` get a backslash, and line breaks become spaces.
+
+    >>> print(md_cell("<b>x</b> | *y*_z\\nw & 1"))
+    &lt;b&gt;x&lt;/b&gt; \\| \\*y\\*\\_z w &amp; 1
+    """
+    text = html.escape(one_line(str(x)), quote=False)
+    return _MD_MARKUP.sub(r"\\\1", text)
+
+
 def md_table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A Markdown table; ``|`` and line breaks in cells are escaped.
+    """A Markdown table; every cell shows as written (see :func:`md_cell`).
 
     >>> print(md_table(("a", "b"), [(1, "x|y")]))
     | a | b |
     |---|---|
     | 1 | x\\|y |
     """
-
-    def cell(x: Any) -> str:
-        return str(x).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(cell(h) for h in head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
+    lines = [
+        "| " + " | ".join(md_cell(h) for h in head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    lines += ["| " + " | ".join(md_cell(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
 
 

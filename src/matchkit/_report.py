@@ -15,7 +15,17 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._charts import bin_labels, esc, hbars, html_table, md_table, num, pct, vbars
+from ._charts import (
+    bin_labels,
+    esc,
+    hbars,
+    html_table,
+    md_table,
+    num,
+    one_line,
+    pct,
+    vbars,
+)
 from ._diagnostics import Diagnosis, why_unfilled
 from ._diagnostics_texts import rule_label
 from ._report_inkind import inkind_html, inkind_markdown
@@ -185,8 +195,16 @@ def _binding(d: Diagnosis) -> str:
     return "; ".join(f"{rule_label(r, 'need', d.lang)}: {c}" for r, c in top)
 
 
-def _why(d: Diagnosis) -> str:
-    return d.text.splitlines()[0].rstrip(":") if d.text else d.code
+def _why(d: Diagnosis, title: str) -> str:
+    """The first line of the diagnosis (a line break in the need's title does not end it).
+
+    >>> from matchkit._diagnostics import Diagnosis
+    >>> _why(Diagnosis("need", "n1", "ended", "en", '"a\\nb" ended.\\nMore:'), "a\\nb")
+    '"a b" ended.'
+    """
+    if not d.text:
+        return d.code
+    return d.text.replace(title, one_line(title)).splitlines()[0].rstrip(":")
 
 
 def _rounds(
@@ -268,7 +286,7 @@ def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") ->
             t,
             o,
             free,
-            _why(d),
+            _why(d, t),
             _binding(d),
             d.counterfactuals[0].text if d.counterfactuals else "",
         )
@@ -411,7 +429,9 @@ def render_markdown(
                 f"## {h[sec]}",
                 md_table(
                     ("", h["count"]),
-                    list(zip(bin_labels(hist["edges"], open_end, lang), hist["counts"])),
+                    list(
+                        zip(bin_labels(hist["edges"], open_end, lang), hist["counts"])
+                    ),
                 ),
             ]
     rows = [
@@ -419,7 +439,7 @@ def render_markdown(
             t,
             o,
             free,
-            _why(d),
+            _why(d, t),
             _binding(d),
             d.counterfactuals[0].text if d.counterfactuals else "",
         )
