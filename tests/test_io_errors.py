@@ -213,6 +213,38 @@ CASES: dict[str, Case] = {
             )
         ],
     ),
+    "half a place in the header": Case(
+        {"volunteers.csv": VOLS.replace(",home_lon", "").replace(",49.12", "").replace(",,,", ",,")},
+        [
+            (
+                "volunteers.csv",
+                1,
+                "home_lon",
+                (
+                    r"the header has home_lat but no home_lon column; a place needs both columns "
+                    r"\(or neither\): add a 'home_lon' column or remove 'home_lat'"
+                ),
+            )
+        ],
+    ),
+    "half a place in the header of a need that is not remote": Case(
+        {"needs.csv": NEEDS.replace("location_lat,", "").replace("55.8,", "").replace(",,,true", ",,true")},
+        [
+            (
+                "needs.csv",
+                1,
+                "location_lat",
+                r"the header has location_lon but no location_lat column",
+            )
+        ],
+    ),
+    "half a place in the header of offers": Case(
+        {
+            "offers.csv": "id,organisation_id,kind,item,quantity,unit,contact_role,area_lat\n"
+            "f1,o1,food,Bread,10,loaves,Baker,55.8\n"
+        },
+        [("offers.csv", 1, "area_lon", r"the header has area_lat but no area_lon column")],
+    ),
     "negative capacity": Case(
         {"needs.csv": NEEDS.replace("false,2,open", "false,-3,open")},
         [

@@ -625,11 +625,20 @@ def check_header(
 ) -> set[str]:
     """Report header problems; return the names to leave out of the rows.
 
-    The returned set holds the unknown or repeated columns and the fields of missing required
-    columns, so the rows are still checked (every problem is found) without repeating the
-    header's problem once per row. With ``report_unnamed=False`` a column without a name is
-    not reported (the caller leaves it out): the CSV reader reports it only if a row holds a
-    value there.
+    The returned set holds the unknown or repeated columns, the fields of missing required
+    columns and both columns of a place whose header has one of its two columns, so the rows
+    are still checked (every problem is found) without repeating the header's problem once
+    per row. With ``report_unnamed=False`` a column without a name is not reported (the
+    caller leaves it out): the CSV reader reports it only if a row holds a value there.
+
+    Examples
+    --------
+    >>> from matchkit._models import Volunteer
+    >>> problems = []
+    >>> sorted(check_header(["id", "home_lat"], Volunteer, "volunteers", "v.csv", problems))
+    ['home', 'home_lat']
+    >>> print(*problems)
+    v.csv, line 1, field 'home_lon': the header has home_lat but no home_lon column; a place needs both columns (or neither): add a 'home_lon' column or remove 'home_lat'
     """
     known = {c.name: c for c in columns(model)}
     skip: set[str] = set()
@@ -689,4 +698,39 @@ def check_header(
                 )
             )
             skip.add(col.field)
+    return skip | _half_places(known, seen, source, problems)
+
+
+def _half_places(
+    known: Mapping[str, Column], header: set[str], source: str, problems: list[Problem]
+) -> set[str]:
+    """The place fields and columns of each place whose header has only one of its columns.
+
+    An optional place is reported here, once; a required one is reported as a missing
+    column. Either way the rows' cells of the column given are left out: its rows cannot
+    hold a place, and "home_lat is given but home_lon is empty" on each row would repeat
+    the header's problem.
+    """
+    skip: set[str] = set()
+    for lat in known.values():
+        if lat.kind != "lat":
+            continue
+        lon = known[f"{lat.field}_lon"]
+        given = [col for col in (lat, lon) if col.name in header]
+        if len(given) != 1:
+            continue
+        (have,) = given
+        missing = lon if have is lat else lat
+        skip |= {have.name, lat.field}
+        if not missing.required:
+            problems.append(
+                Problem(
+                    f"the header has {have.name} but no {missing.name} column; a place needs "
+                    f"both columns (or neither): add a {missing.name!r} column or remove "
+                    f"{have.name!r}",
+                    source=source,
+                    row=1,
+                    field=missing.name,
+                )
+            )
     return skip
