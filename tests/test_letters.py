@@ -517,3 +517,26 @@ def test_the_requests_own_words_are_given_only_when_they_differ(
     ru = mk.draft_letters(res, ds, lang="ru")[0].body
     assert ("In our words: flyers." in en) is shown and ("In our words" in en) is shown
     assert ("Как это называем мы: flyers." in ru) is shown
+
+
+@pytest.mark.parametrize(
+    ("ahead", "en", "ru"),
+    [
+        (0, "1 May 2027, on the day it is needed.", "1 мая 2027 г., в тот же день, когда это нужно."),
+        (1, "1 May 2027, 1 day ahead.", "1 мая 2027 г., за 1 день до срока."),
+        (2, "1 May 2027, 2 days ahead.", "1 мая 2027 г., за 2 дня до срока."),
+        (5, "1 May 2027, 5 days ahead.", "1 мая 2027 г., за 5 дней до срока."),
+        (11, "1 May 2027, 11 days ahead.", "1 мая 2027 г., за 11 дней до срока."),
+        (21, "1 May 2027, 21 days ahead.", "1 мая 2027 г., за 21 день до срока."),
+    ],
+)  # fmt: skip
+def test_a_letter_says_how_far_ahead_it_is_written(
+    ahead: int, en: str, ru: str
+) -> None:
+    needed_by = date.fromordinal(date(2027, 5, 1).toordinal() + ahead).isoformat()
+    ds = market(lead=0, needed_by=needed_by)
+    for lang, said in (("en", en), ("ru", ru)):
+        (letter,) = letters(ds, lang, as_of="2027-05-01")
+        writing = [line for line in letter.body.splitlines() if "2027" in line][-1]
+        assert writing.endswith(said), writing
+        assert " 0 " not in letter.body

@@ -145,6 +145,26 @@ def notice_text(n: int) -> str:
     return f"{n} day's notice" if n == 1 else f"{n} days' notice"
 
 
+def ahead_text(days: int, lang: str) -> str:
+    """How far ahead of the date needed a letter is written.
+
+    Examples
+    --------
+    >>> [ahead_text(n, "en") for n in (0, 1, 14)]
+    ['on the day it is needed', '1 day ahead', '14 days ahead']
+    >>> [ahead_text(n, "ru") for n in (0, 1, 2, 5, 11, 21)]  # doctest: +NORMALIZE_WHITESPACE
+    ['в тот же день, когда это нужно', 'за 1 день до срока', 'за 2 дня до срока',
+     'за 5 дней до срока', 'за 11 дней до срока', 'за 21 день до срока']
+    """
+    if lang == "ru":
+        if days == 0:
+            return "в тот же день, когда это нужно"
+        return f"за {days_text(days, 'ru')} до срока"
+    if days == 0:
+        return "on the day it is needed"
+    return f"{days_text(days, 'en')} ahead"
+
+
 @dataclass(frozen=True)
 class Letter:
     """A request letter to one giver for one request (or part of it).
@@ -371,7 +391,7 @@ def _letter(
         lines += [
             f"Для чего и для кого: {_end(whom)}",
             f"{when_label}: {format_date(req.needed_by, 'ru')}",
-            f"{notice}ы пишем {format_date(as_of, 'ru')}, за {days_text(ahead, 'ru')} до срока.",
+            f"{notice}ы пишем {format_date(as_of, 'ru')}, {ahead_text(ahead, 'ru')}.",
             f"{where_label}: {_place(req, 'ru')}",
         ]
         if offer.conditions:
@@ -411,7 +431,7 @@ def _letter(
         lines += [
             f"What it is for: {_end(whom)}",
             f"{when_label}: {format_date(req.needed_by, 'en')}",
-            f"{notice} are writing on {format_date(as_of, 'en')}, {days_text(ahead, 'en')} ahead.",
+            f"{notice} are writing on {format_date(as_of, 'en')}, {ahead_text(ahead, 'en')}.",
             f"{where_label}: {_place(req, 'en')}",
         ]
         if offer.conditions:
