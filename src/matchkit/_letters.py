@@ -396,7 +396,7 @@ def _letter(
         ]
         if offer.conditions:
             lines.append(f"Ваши условия: {_end(offer.conditions)} Мы их учтём.")
-        if _own_words(req, offer):
+        if req.item and _own_words(req, offer):
             lines.append(f"Как это называем мы: {_end(req.item)}")
         lines += [
             "",
@@ -438,7 +438,7 @@ def _letter(
             lines.append(
                 f"Your conditions: {_end(offer.conditions)} We will keep to them."
             )
-        if _own_words(req, offer):
+        if req.item and _own_words(req, offer):
             lines.append(f"In our words: {_end(req.item)}")
         lines += [
             "",
