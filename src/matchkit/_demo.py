@@ -213,7 +213,14 @@ def run_demo(
 
     # -- in-kind help: ask public bodies and businesses early, in their terms ------------
     t = time.perf_counter()
-    inkind = match_inkind(loaded.offers, loaded.requests, loaded.organisations, as_of=start)
+    # with the needs, so a request for a closed, over or unvetted need gets no letter
+    inkind = match_inkind(
+        loaded.offers,
+        loaded.requests,
+        loaded.organisations,
+        as_of=start,
+        needs=loaded.needs,
+    )
     letters_dir = out / "letters"
     letters_dir.mkdir(exist_ok=True)
     for old in letters_dir.glob("*.txt"):  # letters of an earlier run
@@ -229,11 +236,16 @@ def run_demo(
     run.files["letters"] = letters_dir
     covered = {a.request_id for a in inkind.allocations} - set(inkind.reasons)
     late = {x.request_id for x in inkind.late} & set(inkind.reasons)
+    held = (
+        f"{len(inkind.held_back)} held back (their need is closed, over or not vetted); "
+        if inkind.held_back
+        else ""
+    )
     say(
         f"in-kind: as of {start.isoformat()} (the first round's day), {len(covered)} of {len(loaded.requests)} request(s) fully covered by "
         f"{len(loaded.offers)} offer(s), {sum(a.quantity for a in inkind.allocations)} of "
         f"{sum(r.quantity for r in loaded.requests)} units; {len(inkind.allocations)} letter(s) "
-        f"in en and ru; {len(late)} late request(s) with the last day to ask "
+        f"in en and ru; {held}{len(late)} late request(s) with the last day to ask "
         f"(ask-earlier.*.txt); in {letters_dir} in {time.perf_counter() - t:.2f} s"
     )
     return run
