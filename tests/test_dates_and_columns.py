@@ -131,12 +131,6 @@ def test_a_missing_column_of_a_required_place_is_told_once_in_the_header(
     assert not [p for p in problems if "is given but" in p.message], problems
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="each row still says 'place_lat/place_lon is required but missing': the check "
-    "that drops a model complaint already reported by the table reader does not match "
-    "the combined name of a place's two columns",
-)
 def test_a_missing_column_of_a_required_place_is_told_once_in_all(tmp_path: Path) -> None:
     problems = _problems(tmp_path, {"requests.csv": REQUESTS_WITHOUT_PLACE_LON})
     assert [(p.row, p.field) for p in problems] == [(1, "place_lon")], problems

@@ -373,8 +373,12 @@ def _already_reported(p: Problem, bad: set[str], model: type[BaseModel]) -> bool
     """A model complaint that follows from a cell the table reader already reported."""
     if not bad:
         return False
+    # (a place's problem is named by both its columns: "place_lat/place_lon")
+    names = field_names(model)
     fields = {
-        c.field for c in columns(model) if c.name == p.field or c.field == p.field
+        c.field
+        for c in columns(model)
+        if p.field in (c.name, c.field, names.get(c.field))
     }
     if fields & bad:
         return True
