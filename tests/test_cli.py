@@ -353,3 +353,28 @@ def test_inkind_checks_its_folder_before_any_work(
         rc, out, err = run(["inkind", str(city), *AS_OF, "-o", str(path)], capsys)
         assert rc == 1 and not out, path
         one_line_error(err, str(path))
+
+
+def test_report_reads_decisions_of_a_ledger_still_in_use(
+    city: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The report plans on a copy of the ledger. A copy of the file alone missed the
+    commits SQLite still held in its log beside it (``-wal``) while another process had
+    the ledger open: 'Placements 0' where three volunteers had accepted."""
+    path = tmp_path / "live.sqlite"
+    live = mk.Ledger(path)
+    try:
+        first = mk.match(tiny_city(), as_of="2026-09-01", ledger=live)
+        for p in first.proposals[:3]:
+            live.accept(p.volunteer_id, p.need_id, at="2026-09-01T08:00:00+00:00")
+        assert len(live.state(as_of="2026-09-01T09:00:00+00:00").placements) == 3
+        out = tmp_path / "report.md"
+        rc, _, err = run(["report", str(city), "--ledger", str(path), "-o", str(out),
+                          "--as-of", "2026-09-02"], capsys)
+        assert rc == 0, err
+        text = out.read_text(encoding="utf-8")
+        assert re.search(r"Placements\D{0,20}3\b", text), text[:2000]
+    finally:
+        live.close()
+    with mk.Ledger(path) as again:  # the report wrote no round to it
+        assert len(again.state(as_of="2026-09-03").rounds) == 1

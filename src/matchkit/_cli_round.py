@@ -274,7 +274,6 @@ def _held_back(result: Any, data: str, as_of: str | None) -> str | None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    import shutil
     import tempfile
 
     from ._exceptions import InvalidDatasetError, InvalidInputError, MatchkitError
@@ -304,8 +303,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
                 if args.record:
                     ledger = Ledger(args.ledger)
                 else:  # plan on a copy: the report never writes to the ledger
+                    # (a backup, not a file copy: a ledger in use keeps its latest
+                    # commits in a log beside the file)
                     copy = Path(tmp) / "ledger.sqlite"
-                    shutil.copyfile(args.ledger, copy)
+                    with Ledger(args.ledger) as source:
+                        source.backup(copy)
                     ledger = Ledger(copy)
             try:
                 with step(f"matching {len(ds.volunteers)} volunteers and {len(ds.needs)} needs"):
