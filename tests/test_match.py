@@ -589,3 +589,33 @@ def test_round_reasons_agree_with_the_diagnoses_over_rounds_with_a_ledger() -> N
                 ledger.accept(p.volunteer_id, p.need_id, at=when)
             elif answer < 0.8:
                 ledger.reject(p.volunteer_id, p.need_id, at=when)
+
+
+def test_a_round_for_tomorrow_in_utc_is_recorded_now_so_answers_can_follow() -> None:
+    """A centre east of UTC passes its own date, which after its midnight is tomorrow in
+    UTC. The round was recorded at 00:00 UTC of that date, hours ahead, and an answer
+    given now was refused as coming "before the offer was made"."""
+    import datetime as dt
+
+    import matchkit as mk
+    from matchkit.datasets import tiny_city
+
+    now = dt.datetime.now(dt.timezone.utc)
+    tomorrow = now.date() + dt.timedelta(days=1)
+    ds = tiny_city()
+    ds = ds.replace(needs=[n.model_copy(update={"end_date": None}) for n in ds.needs])
+    ledger = mk.Ledger(":memory:")
+    r = mk.match(ds, as_of=tomorrow, ledger=ledger)
+    assert r.proposals
+    p = r.proposals[0]
+    ledger.accept(p.volunteer_id, p.need_id)  # (now)
+    (rnd,) = ledger.state().rounds
+    assert now <= rnd.at <= dt.datetime.now(dt.timezone.utc)
+    later = mk.match(ds, ledger=ledger)  # a round of today (UTC), after it
+    assert later.round is not None
+    # A day further ahead is a planned round: recorded at its 00:00 UTC.
+    ahead = now.date() + dt.timedelta(days=3)
+    planned = mk.Ledger(":memory:")
+    mk.match(ds, as_of=ahead, ledger=planned)
+    (rnd,) = planned.state(as_of=ahead + dt.timedelta(days=1)).rounds
+    assert rnd.at == dt.datetime.combine(ahead, dt.time(0), tzinfo=dt.timezone.utc)

@@ -18,7 +18,7 @@ One round, in order:
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import partial
 from time import perf_counter
 from typing import Any
@@ -64,9 +64,16 @@ log = logging.getLogger("matchkit")
 
 
 def _round_time(as_of: date, explicit: bool) -> datetime:
-    """When this round happens: now (UTC) for today, else the start of ``as_of``."""
-    if not explicit:
-        return datetime.now(timezone.utc)
+    """When this round happens: now (UTC) for today, else the start of ``as_of`` (00:00
+    UTC); now again when ``as_of`` is tomorrow in UTC.
+
+    (A centre east of UTC gives its own date, which begins up to 14 hours before UTC's:
+    a round at 00:00 UTC of that date would lie hours ahead, and decisions made meanwhile
+    would come "before the offer was made". A day further ahead is a planned round.)
+    """
+    now = datetime.now(timezone.utc)
+    if not explicit or as_of == now.date() + timedelta(days=1):
+        return now
     return datetime.combine(as_of, time(0, 0), tzinfo=timezone.utc)
 
 
@@ -105,7 +112,9 @@ def match(
         Up to this many alternatives per proposal, so the volunteer can choose.
     as_of : date or ISO string, optional
         The day of the round: ages, end dates and offer times are judged at it (default
-        today). With an explicit ``as_of`` the round is recorded at 00:00 UTC of that day.
+        today). With an explicit ``as_of`` the round is recorded at 00:00 UTC of that day
+        (at the current time when that day is tomorrow in UTC: a centre east of UTC whose
+        day has begun).
     top_k : int, optional
         Keep only each volunteer's ``top_k`` best pairs among those not yet decided
         (see :func:`build_problem`): rejected, withdrawn and accepted pairs stay in the
@@ -121,8 +130,8 @@ def match(
         The previous round's result on the same dataset and day: its scored pairs are
         reused instead of being built again (a warm re-plan).
     at : datetime or ISO string, optional
-        When the round happens, for the ledger (default: now for today's rounds, else
-        00:00 UTC of ``as_of``). Several rounds on one day need distinct, increasing times.
+        When the round happens, for the ledger (default: now for today's and tomorrow's
+        rounds, else 00:00 UTC of ``as_of``). Several rounds on one day need distinct, increasing times.
 
     Returns
     -------
