@@ -79,7 +79,8 @@ Pair = tuple[str, str]
 #: The statuses a decision is never refused on (accepting an open offer may be: no room).
 _MUST_SUCCEED = {
     "accept": {"accepted"},
-    "reject": {"open", "rejected"},
+    # (a late "no", after the offer expired or was withdrawn, is recorded too)
+    "reject": {"open", "rejected", "expired", "withdrawn"},
     "withdraw": {"open", "accepted", "withdrawn"},
 }
 
@@ -352,6 +353,8 @@ class Adversary(RuleBasedStateMachine):
         if action == "accept":
             assert after == "accepted"
             self.accepted.add(pair)
+        elif action == "reject" and status == "withdrawn" and pair in self.final:
+            assert after == "withdrawn"  # (the volunteer left it: final already)
         elif action == "reject":
             assert after == "rejected"
             self.final.add(pair)

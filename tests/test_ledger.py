@@ -420,7 +420,7 @@ def _withdrawn_by_need(led: Ledger) -> None:
             7,
             "the offer expired at 2026-03-09T09:00:00.000000Z",
         ),
-        (_nothing, "reject", ("v1", "n1"), 8, "the offer expired at"),
+        (_nothing, "reject", ("v1", "n1"), -1, "before the offer was made"),
         (
             _expire_recorded,
             "accept",
@@ -431,13 +431,6 @@ def _withdrawn_by_need(led: Ledger) -> None:
         (
             _withdrawn_by_need,
             "accept",
-            ("v1", "n1"),
-            2,
-            "the offer was withdrawn by the need",
-        ),
-        (
-            _withdrawn_by_need,
-            "reject",
             ("v1", "n1"),
             2,
             "the offer was withdrawn by the need",
@@ -977,13 +970,13 @@ class LedgerMachine(RuleBasedStateMachine):
         pair = self.pick(data)
         s = self.status(pair)
         call = lambda: self.ledger.reject(*pair, at=day(self.now))
-        if s == "rejected":
-            n = len(self.ledger)
+        if s == "rejected" or (s == "withdrawn" and self.model[pair][2] == "volunteer"):
+            n = len(self.ledger)  # (final already: nothing is written)
             call()
             assert len(self.ledger) == n
-        elif s != "open":
+        elif s not in ("open", "expired", "withdrawn"):
             self.check_refused(call)
-        else:
+        else:  # (a late "no" counts too)
             call()
             self.model[pair][0] = "rejected"
 
@@ -1663,3 +1656,26 @@ def test_a_database_marked_version_1_without_a_format_marker_is_refused(
     con.close()
     with pytest.raises(InvalidInputError, match=r"other\.sqlite.*not a matchkit ledger"):
         Ledger(path)
+
+
+@pytest.mark.parametrize("setup", [_nothing, _expire_recorded, _withdrawn_by_need])
+def test_a_late_no_is_recorded_and_the_pair_is_never_offered_again(
+    one: Ledger, setup: Any
+) -> None:
+    """A volunteer who answers "no" after the offer expired (recorded or not) or after
+    the need's side withdrew it: the answer was refused, so nothing kept the next round
+    from offering the pair again."""
+    setup(one)
+    event = one.reject("v1", "n1", at=day(9), reason="not for me")
+    assert event.kind is mk.EventKind.REJECTED
+    assert event.payload == {"late": True, "reason": "not for me"}
+    state = one.state(as_of=day(10))
+    assert ("v1", "n1") in state.rejected and ("v1", "n1") in state.excluded
+    n = len(one)
+    assert one.reject("v1", "n1", at=day(11)).seq == event.seq and len(one) == n
+
+
+def test_a_no_after_the_volunteer_left_writes_nothing(one: Ledger) -> None:
+    gone = one.withdraw("v1", "n1", by="volunteer", at=day(1))
+    n = len(one)
+    assert one.reject("v1", "n1", at=day(2)).seq == gone.seq and len(one) == n

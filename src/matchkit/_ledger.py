@@ -30,6 +30,7 @@ from ._ledger_rules import (
     offered_pair,
     pair_text,
     require_in_time_order,
+    require_not_before,
     require_open,
     require_other_group,
 )
@@ -434,13 +435,17 @@ class Ledger:
     ) -> LedgerEvent:
         """Record that the volunteer declined the offer (final for this pair).
 
-        Rejecting a rejected pair again writes nothing and returns the first event.
+        A "no" that comes after the offer expired, or after the need's side or the centre
+        withdrew it, is recorded too (with ``late: true`` in its payload): the pair is
+        then never offered again, as after any rejection. Rejecting a rejected pair again
+        writes nothing and returns the first event; so does rejecting a pair the volunteer
+        already withdrew from (returning that event).
 
         Raises
         ------
         DecisionError
-            Unknown ids, a pair never offered, an expired or withdrawn offer, or an accepted
-            placement (withdraw it instead); nothing is written.
+            Unknown ids, a pair never offered, an answer dated before the offer, or an
+            accepted placement (withdraw it instead); nothing is written.
 
         Examples
         --------
@@ -454,15 +459,22 @@ class Ledger:
         volunteer_id, need_id = decision_ids(volunteer_id, need_id, "reject")
         with self._write() as store:
             rec = offered_pair(store, volunteer_id, need_id, "reject")
-            if rec.status == "rejected":
+            if rec.excluded:  # (rejected, or left by the volunteer: final already)
                 return self._event_at(store, rec.seq)
             if rec.status == "accepted":
                 raise DecisionError(
                     f"cannot reject {pair_text(volunteer_id, need_id)}: it is an accepted "
                     "placement; withdraw it instead (ledger.withdraw(..., by='volunteer'))"
                 )
-            require_open(rec, volunteer_id, need_id, when, "reject")
-            payload = {"reason": reason} if reason else {}
+            # A late "no" (the offer expired, or the other side withdrew it) still counts:
+            # otherwise a later round would offer the pair again.
+            late = rec.status_at(format_time(when)) in ("expired", "withdrawn")
+            require_not_before(rec, volunteer_id, need_id, when, "reject")
+            if not late:
+                require_open(rec, volunteer_id, need_id, when, "reject")
+            payload: dict[str, Any] = {"late": True} if late else {}
+            if reason:
+                payload["reason"] = reason
             return store.append(
                 EventKind.REJECTED,
                 when,
