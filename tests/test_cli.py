@@ -378,3 +378,21 @@ def test_report_reads_decisions_of_a_ledger_still_in_use(
         live.close()
     with mk.Ledger(path) as again:  # the report wrote no round to it
         assert len(again.state(as_of="2026-09-03").rounds) == 1
+
+
+def test_decide_on_an_expired_offer_says_to_date_the_answer(
+    city: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A round proposed with --as-of in the past expired a week later; an answer recorded
+    now was refused with no word on --at, the way to record when it was given."""
+    ledger = tmp_path / "l.sqlite"
+    rc, _, err = run(["propose", str(city), "--ledger", str(ledger), "-o",
+                      str(tmp_path / "p.csv"), *AS_OF], capsys)
+    assert rc == 0, err
+    with mk.Ledger(ledger) as led:
+        v, n = min(led.state(as_of="2026-09-02").open_offers)
+    rc, _, err = run(["decide", "--ledger", str(ledger), "--accept", v, n], capsys)
+    assert rc == 1 and "expired at" in err and "--at" in err, err
+    rc, out, err = run(["decide", "--ledger", str(ledger), "--accept", v, n,
+                        "--at", "2026-09-02T10:00"], capsys)
+    assert rc == 0 and "accepted" in out, err

@@ -75,7 +75,14 @@ def _cmd_decide(args: argparse.Namespace) -> int:
             written = event.seq > last_before
     except MatchkitError as err:
         refused = "refused: " if isinstance(err, DecisionError) else ""
-        sys.stderr.write(f"matchkit decide: {refused}{err}\n")
+        hint = ""
+        if isinstance(err, DecisionError) and args.at is None and "expired at" in str(err):
+            # (a round dated with --as-of expires a week after that day, which may be past)
+            hint = (
+                "; the answer was dated now: if it was given while the offer was open, "
+                "give that time with --at (e.g. --at 2026-09-02T10:00)"
+            )
+        sys.stderr.write(f"matchkit decide: {refused}{err}{hint}\n")
         return 1
     what = (f"{event.kind.value} {_shown(vid)} / {_shown(nid)} (round {event.round}, "
             f"event {event.seq})")
