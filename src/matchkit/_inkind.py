@@ -505,7 +505,7 @@ def match_inkind(
     offers, requests : iterables of InkindOffer, InkindRequest (or dicts of their fields)
     organisations : iterable of Organisation (or dicts)
         Every offer's and request's ``organisation_id`` must be among them.
-    as_of : date, datetime or ISO string
+    as_of : date, datetime or YYYY-MM-DD string
         The day the requests would be sent (a datetime gives its date).
     lang : {"en", "ru"}
         The language of the reasons.

@@ -110,7 +110,7 @@ def match(
         recorded.
     shortlist : int, default 0
         Up to this many alternatives per proposal, so the volunteer can choose.
-    as_of : date or ISO string, optional
+    as_of : date or YYYY-MM-DD string, optional
         The day of the round: ages, end dates and offer times are judged at it (default
         today). With an explicit ``as_of`` the round is recorded at 00:00 UTC of that day
         (at the current time when that day is tomorrow in UTC: a centre east of UTC whose

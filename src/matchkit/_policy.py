@@ -488,7 +488,7 @@ def check_policies(
     Parameters
     ----------
     dataset : Dataset
-    as_of : date or ISO string, optional
+    as_of : date or YYYY-MM-DD string, optional
         The day of the check (default: today). Needs that are over are skipped.
     rules : PolicyRules or mapping, optional
         Rules to skip, severities and thresholds (see :class:`PolicyRules`).
