@@ -164,6 +164,7 @@ def test_a_cause_outside_the_expertise_is_refused() -> None:
 STATUSES = ["idea", "vetted", "open", "closed"]
 ALLOWED = {
     ("idea", "vetted"),
+    ("vetted", "vetted"),  # (a new vetting)
     ("vetted", "open"),
     ("idea", "closed"),
     ("vetted", "closed"),

@@ -411,3 +411,40 @@ def test_leap_day_window_and_notice_that_ends_on_the_day() -> None:
     for lang, said in (("en", "none of which is 2 days before"), ("ru", "за 2 дня до")):
         res = mk.match_inkind([longer], [request], ORGS, as_of="2028-02-29", lang=lang)
         assert said in res.reasons["r"] and res.late == ()
+
+
+def test_a_vetted_need_that_changed_is_vetted_again_and_then_opened() -> None:
+    """The need took on a cause its vetter has no expertise for, so it may not open; a
+    new vetting by an organisation that covers it was refused ('is vetted; it cannot
+    move to vetted'), and the ledger could not record one: nothing could open it."""
+    orgs = [
+        {"id": "club", "name": "Club", "kind": "cso", "registered": False},
+        {"id": "eco", "name": "Eco", "kind": "cso", "registered": True,
+         "vets_causes": ["environment"]},
+        {"id": "vc", "name": "Centre", "kind": "volunteer_centre", "registered": True},
+    ]  # fmt: skip
+    need = {"id": "n1", "organisation_id": "club", "title": "Trees", "remote": True,
+            "capacity": 2, "causes": ["environment"], "status": "idea"}  # fmt: skip
+    ledger = mk.Ledger(":memory:")
+    ds = mk.vet_need(mk.Dataset(organisations=orgs, needs=[need]), "n1", by="eco",
+                     reason="checked", ledger=ledger, at="2027-01-01")
+    changed = ds.replace(
+        needs=[ds.need("n1").model_copy(update={"causes": ("children", "environment")})]
+    )
+    with pytest.raises(mk.DecisionError, match="cannot be vetted by 'eco'"):
+        mk.vet_need(changed, "n1", by="eco", reason="again", ledger=ledger, at="2027-01-02")
+    again = mk.vet_need(changed, "n1", by="vc", reason="children's safety checked",
+                        ledger=ledger, at="2027-01-02")
+    assert again.need("n1").vetted_by == "vc" and again.need("n1").status.value == "vetted"
+    moves = [(e.payload["from"], e.payload["to"], e.payload["by"])
+             for e in ledger.events() if e.kind.value == "need_status"]
+    assert moves == [("idea", "vetted", "eco"), ("vetted", "vetted", "vc")]
+    # the same vetting once more writes nothing
+    n = len(ledger)
+    mk.vet_need(changed, "n1", by="vc", reason="children's safety checked", ledger=ledger,
+                at="2027-01-03")
+    assert len(ledger) == n
+    opened = mk.open_need(again, "n1", by="club", reason="dates fixed", ledger=ledger,
+                          at="2027-01-04")
+    assert opened.need("n1").status.value == "open"
+    assert ledger.state(as_of="2027-01-05").need_status["n1"].value == "open"

@@ -601,7 +601,9 @@ class Ledger:
         Allowed moves: idea -> vetted or closed; vetted -> open or closed; open -> closed.
         A need the ledger has never seen starts at ``from_status`` if given (its status in
         the dataset), else it must start as an ``idea``. Moving to the status it already
-        has writes nothing and returns the event that set it.
+        has writes nothing and returns the event that set it, except a new vetting of a
+        ``vetted`` need (another ``by`` or ``reason``: the need changed since, or another
+        organisation vets it), which is recorded as ``vetted -> vetted``.
 
         Parameters
         ----------
@@ -651,13 +653,15 @@ class Ledger:
                     f"{current.value!r} (since {row[1] if row else '?'})"
                 )
             start = current if current is not None else claimed
-            if start is to:
-                if current is not None:
-                    seq = store.conn.execute(
-                        "SELECT MAX(seq) FROM events WHERE need_id = ? AND kind = 'need_status'",
-                        (need_id,),
-                    ).fetchone()[0]
-                    return self._event_at(store, int(seq))
+            if start is to and current is not None:
+                seq = store.conn.execute(
+                    "SELECT MAX(seq) FROM events WHERE need_id = ? AND kind = 'need_status'",
+                    (need_id,),
+                ).fetchone()[0]
+                last = self._event_at(store, int(seq))
+                again = (last.payload.get("by"), last.payload.get("reason"))
+                if to is not NeedStatus.VETTED or again == (by.strip(), reason.strip()):
+                    return last
             elif to not in NEED_TRANSITIONS[start]:
                 allowed = sorted(s.value for s in NEED_TRANSITIONS[start]) or [
                     "none (closed is final)"

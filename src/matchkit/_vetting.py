@@ -261,7 +261,8 @@ def _move(
         )
     from ._ledger_state import NEED_TRANSITIONS  # the one table of lifecycle moves
 
-    if to not in NEED_TRANSITIONS[need.status]:
+    again = to is NeedStatus.VETTED and need.status is NeedStatus.VETTED  # (a new vetting)
+    if to not in NEED_TRANSITIONS[need.status] and not again:
         allowed = sorted(s.value for s in NEED_TRANSITIONS[need.status]) or [
             "none (closed is final)"
         ]
@@ -293,6 +294,10 @@ def vet_need(
 ) -> Dataset:
     """Record that organisation ``by`` vetted an ``idea``: a new dataset where it is ``vetted``.
 
+    A ``vetted`` need may be vetted again, by the same or another organisation (its
+    causes changed since, so its vetter no longer covers them): the ledger records the
+    new vetting, ``vetted -> vetted``.
+
     Parameters
     ----------
     dataset : Dataset
@@ -315,7 +320,7 @@ def vet_need(
     ------
     DecisionError
         If ``by`` may not vet this need (the message says why and who could), or the need is
-        not an ``idea``.
+        neither an ``idea`` nor ``vetted``.
 
     Examples
     --------
@@ -339,7 +344,7 @@ def vet_need(
     vetter = _org(dataset, by, "vetting organisation")
     owner = dataset.organisation(need.organisation_id)
     why = why_not_vetter(vetter, need, owner=owner)
-    if why is not None and need.status is NeedStatus.IDEA:
+    if why is not None and need.status in (NeedStatus.IDEA, NeedStatus.VETTED):
         others = vetters_for(dataset, need_id)
         hint = (
             f"; it may be vetted by {', '.join(repr(o) for o in others)}"
