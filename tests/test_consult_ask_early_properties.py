@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import matchkit as mk
-from matchkit._letters import days_text, format_date
+from matchkit._letters import ahead_text, days_text, format_date
 from matchkit.testing import (
     AS_OF,
     CAUSES,
@@ -369,7 +369,7 @@ def test_every_letter_says_what_how_much_when_where_for_whom_to_whom(
             assert days_text(offer.lead_time_days, lang) in body
         ahead = (req.needed_by - AS_OF).days
         assert (
-            ahead >= offer.lead_time_days and days_text(ahead, lang) in body
+            ahead >= offer.lead_time_days and ahead_text(ahead, lang) in body
         )  # early enough
         assert (
             str(req.quantity) in body.split(f"{alloc.quantity} {offer.unit}", 1)[1]

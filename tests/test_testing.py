@@ -164,3 +164,12 @@ def test_import_without_hypothesis_says_what_to_install(monkeypatch: pytest.Monk
     monkeypatch.delitem(sys.modules, "matchkit.testing")
     with pytest.raises(ImportError, match=r"pip install 'matchkit\[test\]'"):
         importlib.import_module("matchkit.testing")
+
+
+@settings(max_examples=300)
+@given(problems(weights="float"))
+def test_problem_weights_are_ones_every_method_takes(p) -> None:
+    """A float weight of 4.6e-299 (and nothing larger) made the flow method refuse the
+    problem: too small to scale to integers. Such sizes are drawn as 0."""
+    w = np.abs(p.weight)
+    assert ((w == 0) | (w >= 1e-200)).all()
