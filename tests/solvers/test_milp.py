@@ -245,3 +245,24 @@ def test_bad_constraints_are_refused_at_construction(factory, message: str) -> N
 def test_unknown_ids_are_named_at_solve_time(solver: MilpSolver, message: str) -> None:
     with pytest.raises(mk.InvalidInputError, match=message):
         mk.solve(_problem([[1, 2], [3, 4]]), method=solver)
+
+
+def test_a_large_problem_without_a_time_limit_is_warned_of(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """HiGHS' branch and bound took more than 5 minutes on 0.9 M pairs, with no word of
+    why; the flow method solves them in seconds."""
+    import matchkit.solvers._milp as milp_module
+
+    monkeypatch.setattr(milp_module, "SLOW_EDGES", 10)
+    p = random_problem(3, n_left=6, n_right=5, density=1.0)
+    assert p.n_edges > 10
+    with caplog.at_level("WARNING", logger="matchkit"):
+        MilpSolver().solve(p)
+    assert "use method='flow'" in caplog.text and "time_limit" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="matchkit"):
+        MilpSolver(time_limit=60).solve(p)
+        milp_module.SLOW_EDGES = 10**9
+        MilpSolver().solve(p)
+    assert caplog.text == ""
