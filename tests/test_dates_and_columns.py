@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import timeit
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -87,6 +88,17 @@ def test_a_day_written_yyyy_mm_dd_is_read() -> None:
     assert parse_iso_date("2027-05-07") == date(2027, 5, 7)
     assert parse_iso_date(" 2028-02-29\t") == date(2028, 2, 29)
     assert parse_iso_date("0001-01-01") == date(1, 1, 1)
+
+
+def test_a_day_is_read_about_as_fast_as_python_reads_it() -> None:
+    """Loading reads a day per date cell (a birth date per volunteer). Matched with a regular
+    expression and checked with the calendar, a day cost 11 times date.fromisoformat, and
+    loading 100,000 volunteers 0.15 s more."""
+    own = min(
+        timeit.repeat(lambda: date.fromisoformat(" 1990-05-17 ".strip()), number=20_000, repeat=5)
+    )
+    ours = min(timeit.repeat(lambda: parse_iso_date(" 1990-05-17 "), number=20_000, repeat=5))
+    assert ours < 4 * own, f"{ours / own:.1f} times date.fromisoformat"
 
 
 def test_a_timestamp_with_a_time_in_a_frame_is_refused_naming_the_day() -> None:
