@@ -307,6 +307,19 @@ def test_the_demo_never_replaces_files_it_did_not_write(
     assert main(["demo", *small]) == 0
 
 
+@pytest.mark.parametrize("name", [".DS_Store", "Thumbs.db", "desktop.ini"])
+def test_the_demo_takes_a_new_folder_a_file_manager_has_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """A folder made in Finder or Explorer holds .DS_Store or Thumbs.db: it was refused as
+    holding files 'the demo did not write'."""
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / name).write_bytes(b"\0")
+    small = ["--volunteers", "60", "--needs", "6", "--rounds", "1"]
+    assert main(["demo", "--out", str(tmp_path / "demo"), *small]) == 0, capsys.readouterr().err
+    assert (tmp_path / "demo" / "data" / "volunteers.csv").is_file()
+
+
 def test_import_nyc_never_replaces_a_dataset_unless_told(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`matchkit import-nyc ... -o data` replaced the centre's volunteers.csv with an empty one."""
     nyc = str(Path(__file__).parent / "data" / "nyc-service-sample.csv")

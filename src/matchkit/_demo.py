@@ -38,6 +38,8 @@ MARKER = ".matchkit-demo"
 #: What the demo writes in its folder.
 _WRITTEN = {"data", "letters", "results", "report.html", "matches.sqlite", "matches.sqlite-wal",
             "matches.sqlite-shm", "matches.sqlite-journal"}
+#: Files a file manager leaves in any folder it shows (macOS Finder, Windows Explorer).
+_VIEW_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 
 @dataclass
@@ -66,7 +68,9 @@ def check_demo_folder(out: str | Path) -> None:
     The demo replaces ``data/``, ``matches.sqlite`` and the letters in its folder: in a
     folder of one's own (``--out .`` in a project that keeps its ledger as
     ``matches.sqlite`` and its data in ``data/``) it would delete them. A new or empty
-    folder, or one an earlier demo wrote (it holds the file :data:`MARKER`), is fine.
+    folder, or one an earlier demo wrote (it holds the file :data:`MARKER`), is fine. The
+    files a file manager leaves in a folder it showed (``.DS_Store``, ``Thumbs.db``,
+    ``desktop.ini``) do not count.
 
     Raises
     ------
@@ -87,7 +91,7 @@ def check_demo_folder(out: str | Path) -> None:
     folder = Path(out)
     if not folder.is_dir():
         return
-    names = sorted(p.name for p in folder.iterdir())
+    names = sorted(p.name for p in folder.iterdir() if p.name not in _VIEW_FILES)
     if not names or MARKER in names:
         return
     if folder.resolve().name == "matchkit-demo" and set(names) <= _WRITTEN:
