@@ -234,6 +234,43 @@ def test_a_ledger_object_copied_into_a_forked_process_keeps_what_the_copy_wrote(
     assert state.placements == {("v1", "n1")} and state.rejected == {("v2", "n2")}
 
 
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_worker_s_decisions_survive_the_parent_closing_its_ledger_later(
+    tmp_path: Path,
+) -> None:
+    """The worker decides while the parent's ledger is still open, then again once the
+    parent has closed it: the parent, taking itself for the last user, removed the log
+    the worker was writing to, and the worker's second decision was lost."""
+    path = tmp_path / "forked.sqlite"
+    ledger = Ledger(path)
+    ledger.record_round([_offer("v1", "n1"), _offer("v2", "n2")], at="2026-09-01")
+    worker_read, parent_write = os.pipe()
+    parent_read, worker_write = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # (fork with threads about)
+        pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            ledger.accept("v1", "n1", at="2026-09-02")
+            os.write(worker_write, b"x")
+            os.read(worker_read, 1)  # (the parent has closed its ledger)
+            ledger.reject("v2", "n2", at="2026-09-02")
+            code = 0
+        finally:
+            os._exit(code)
+    os.read(parent_read, 1)
+    assert ledger.state(as_of="2026-09-03").placements == {("v1", "n1")}  # (opened again)
+    ledger.close()
+    os.write(parent_write, b"x")
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    with Ledger(path) as again:
+        state = again.state(as_of="2026-09-03")
+        assert again.integrity_check() == "ok"
+    assert state.placements == {("v1", "n1")} and state.rejected == {("v2", "n2")}
+
 def _decide_sent(ledger: Ledger, results: Any) -> None:
     """A worker that was sent the Ledger object itself (pickled)."""
     event = ledger.accept("v1", "n1", at="2026-09-02")

@@ -14,6 +14,7 @@ import numbers
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timedelta
@@ -126,9 +127,11 @@ class Ledger:
         self._lock = threading.RLock()  # (one thread at a time on the connection)
         self._pid = os.getpid()  # (a forked process opens its own connection)
         self._closed = False
+        self._detached = False  # closed for a fork; opened again on the next use
         self._replayer = Replayer()
         self._tip: tuple[Any, ...] | None = None  # the last event the replayer read
         self._fed = False  # record_round fed its rows before they were committed
+        _LIVE.add(self)
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -719,7 +722,8 @@ class Ledger:
         >>> sorted(ledger.state(as_of="2026-03-03").placements)
         [('v1', 'n1')]
         """
-        self._open()
+        if self._closed:
+            self._open()  # (the error that says so; the batch opens the file under the lock)
         return self._batch()
 
     @contextmanager
@@ -755,10 +759,32 @@ class Ledger:
         that the copy went on writing to, and decisions reported written were lost."""
         self._pid = os.getpid()
         self._lock = threading.RLock()  # (one a parent's thread held at the fork stays held)
-        if self._store.memory or self._closed:
-            return  # (an in-memory ledger is this process's own copy; no file to share)
+        if self._store.memory or self._closed or self._detached:
+            return  # (in memory: this process's own copy; detached: opened on next use)
         _INHERITED.append(self._store)  # never used, nor closed, in this process
         self._store = Store(self._store.path, timeout=self._store.timeout)
+
+    def _detach_for_fork(self) -> bool:
+        """Close the connection just before this process forks, holding the lock until
+        the fork is done; True if the lock is held. SQLite keeps the locks of a process's
+        connections in one table per file, which the child inherits: a connection the
+        child opens while the parent's is open joins the parent's entry and takes no lock
+        of its own, so the parent, closing its ledger later, took itself for the last user,
+        folded the log into the file and removed it while the child went on writing to it.
+        With no connection open at the fork, the child starts with none. Skipped when
+        another thread is using the ledger or a batch is open (the child then opens its
+        own connection on first use, as far as SQLite allows)."""
+        if self._store.memory or self._closed or self._pid != os.getpid():
+            return False
+        if not self._lock.acquire(blocking=False):
+            return False  # (another thread's call or batch: not ours to close)
+        if not self._detached and self._store.conn.in_transaction:
+            self._lock.release()  # (this thread forks inside a batch)
+            return False
+        if not self._detached:
+            self._store.close()
+            self._detached = True
+        return True
 
     def _write(self) -> AbstractContextManager[Store]:
         return self._open().write()
@@ -769,6 +795,14 @@ class Ledger:
             raise InvalidInputError(
                 f"ledger {self.path!r} is closed; open it again with Ledger(path) to use it"
             )
+        if self._detached:  # (closed for a fork: this process opens it again)
+            if not os.path.exists(self._store.path):
+                raise InvalidInputError(
+                    f"ledger {self.path!r} was removed while this object had it open; "
+                    "restore it from a backup, or open a new ledger with Ledger(path)"
+                )
+            self._store = Store(self._store.path, timeout=self._store.timeout)
+            self._detached = False
         return self._store
 
     def _replayed(self, store: Store) -> Replayer:
@@ -978,6 +1012,32 @@ def _reopen(path: str, timeout: float) -> Ledger:
 #: Connections a forked process inherited: kept, unused, so that they are never closed
 #: there (closing one would act on the parent's file locks and log).
 _INHERITED: list[Store] = []
+
+#: Every open file ledger of this process, to close for a fork (see _detach_for_fork).
+_LIVE: weakref.WeakSet[Ledger] = weakref.WeakSet()
+#: The ledgers whose locks the forking thread holds until the fork is done.
+_HELD_FOR_FORK: list[Ledger] = []
+
+
+def _before_fork() -> None:
+    _HELD_FOR_FORK.extend(ledger for ledger in list(_LIVE) if ledger._detach_for_fork())
+
+
+def _after_fork_in_parent() -> None:
+    while _HELD_FOR_FORK:
+        _HELD_FOR_FORK.pop()._lock.release()
+
+
+def _after_fork_in_child() -> None:
+    _HELD_FOR_FORK.clear()  # (each copy takes a new lock on its first use here)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )
 
 # matchkit/__init__ renames the module of public classes to "matchkit"; list them so that
 # ``pytest --doctest-modules`` on this file still finds their examples.
