@@ -243,6 +243,8 @@ def north_of_home(km_away: float) -> dict[str, float]:
          "до неё 10,04 км от дома — дальше ваших 10 км"),
         (9.97, "it is 9.97 km from your home, within your 10 km",
          "до неё 9,97 км от дома — в пределах ваших 10 км"),
+        (10.0004, "it is 10.0004 km from your home, farther than your 10 km",
+         "до неё 10,0004 км от дома — дальше ваших 10 км"),
     ],
 )  # fmt: skip
 def test_a_distance_near_the_radius_is_not_rounded_onto_it(

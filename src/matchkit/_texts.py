@@ -302,16 +302,18 @@ def km(x: float, lang: str, digits: int | None = None) -> str:
 
 
 def km_apart(x: float, limit: float, lang: str) -> tuple[str, str]:
-    """A distance and a limit, with as many decimals (up to 3) as it takes to tell them
-    apart when they differ: ``10.04 km`` and ``10 km``, not ``10 km`` and ``10 km``.
+    """A distance and a limit, with as many decimals as it takes to tell them apart when
+    they differ: ``10.04 km`` and ``10 km``, not ``10 km`` and ``10 km``.
 
     Examples
     --------
     >>> km_apart(10.04, 10.0, "en"), km_apart(9.97, 10.0, "ru"), km_apart(3.2, 10.0, "en")
     (('10.04 km', '10 km'), ('9,97 км', '10 км'), ('3.2 km', '10 km'))
+    >>> km_apart(10.0004, 10.0, "en")
+    ('10.0004 km', '10 km')
     """
     a, b = km(x, lang), km(limit, lang)
-    for digits in (2, 3):
+    for digits in range(2, 13):
         if a != b or x == limit:
             break
         a, b = km(x, lang, digits), km(limit, lang, digits)
