@@ -434,6 +434,32 @@ def test_a_need_transition_without_a_need_id_is_refused_before_it_can_spoil_the_
     assert "7: idea" in capsys.readouterr().out
 
 
+
+def test_a_need_the_ledger_has_not_seen_is_recorded_at_its_status_in_the_dataset() -> None:
+    """A need the dataset has as vetted, vetted again with a ledger that never saw it (a new
+    ledger, or one started after the need was vetted): the ledger refused 'is vetted; it
+    cannot move to vetted', so the new vetting could not be recorded."""
+    orgs = [{"id": "club", "name": "Club", "kind": "cso", "registered": False},
+            {"id": "vc", "name": "Centre", "kind": "volunteer_centre", "registered": True}]
+    need = {"id": "n1", "organisation_id": "club", "title": "Trees", "remote": True,
+            "capacity": 2, "causes": ["environment"], "status": "vetted", "vetted_by": "vc"}
+    ds = mk.Dataset(organisations=orgs, needs=[need])
+    with Ledger(":memory:") as ledger:
+        again = mk.vet_need(ds, "n1", by="vc", reason="checked again", ledger=ledger,
+                            at="2027-01-02")
+        assert again.need("n1").status.value == "vetted"
+        for status in ("idea", "open", "closed"):
+            ledger.record_need_transition(f"n-{status}", status, by="vc", reason="as in the data",
+                                          from_status=status, at="2027-01-02")
+        moves = {e.need_id: (e.payload["from"], e.payload["to"])
+                 for e in ledger.events(kind="need_status")}
+        assert moves == {"n1": ("vetted", "vetted"), "n-idea": ("idea", "idea"),
+                         "n-open": ("open", "open"), "n-closed": ("closed", "closed")}
+        # known to the ledger now: the same status again writes nothing
+        n = len(ledger)
+        ledger.record_need_transition("n-open", "open", by="vc", reason="again")
+        assert len(ledger) == n
+
 def test_a_batch_inside_a_batch_writes_nothing_when_an_error_escapes_it() -> None:
     with Ledger(":memory:") as ledger:
         ledger.record_round([Offer(volunteer_id=v, need_id="n1", score=1.0, capacity=3,

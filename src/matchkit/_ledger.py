@@ -656,15 +656,16 @@ class Ledger:
                     f"{current.value!r} (since {row[1] if row else '?'})"
                 )
             start = current if current is not None else claimed
-            if start is to and current is not None:
-                seq = store.conn.execute(
-                    "SELECT MAX(seq) FROM events WHERE need_id = ? AND kind = 'need_status'",
-                    (need_id,),
-                ).fetchone()[0]
-                last = self._event_at(store, int(seq))
-                again = (last.payload.get("by"), last.payload.get("reason"))
-                if to is not NeedStatus.VETTED or again == (by.strip(), reason.strip()):
-                    return last
+            if start is to:  # (a need first seen at its status in the dataset is recorded)
+                if current is not None:
+                    seq = store.conn.execute(
+                        "SELECT MAX(seq) FROM events WHERE need_id = ? AND kind = 'need_status'",
+                        (need_id,),
+                    ).fetchone()[0]
+                    last = self._event_at(store, int(seq))
+                    again = (last.payload.get("by"), last.payload.get("reason"))
+                    if to is not NeedStatus.VETTED or again == (by.strip(), reason.strip()):
+                        return last
             elif to not in NEED_TRANSITIONS[start]:
                 allowed = sorted(s.value for s in NEED_TRANSITIONS[start]) or [
                     "none (closed is final)"
