@@ -448,3 +448,30 @@ def test_a_vetted_need_that_changed_is_vetted_again_and_then_opened() -> None:
                           at="2027-01-04")
     assert opened.need("n1").status.value == "open"
     assert ledger.state(as_of="2027-01-05").need_status["n1"].value == "open"
+
+
+@pytest.mark.parametrize(
+    ("update", "field"),
+    [({"vetted_by": "vc"}, "vetted_by"), ({"organisation_id": "club"}, "organisation_id")],
+)
+def test_a_named_needs_organisation_or_vetter_left_out_is_named(
+    update: dict[str, str], field: str
+) -> None:
+    """Given only the organisations of the offers and requests, a live request whose need
+    a volunteer centre vetted was held back as 'not vetted by an organisation that may vet
+    it', while check_policies on the dataset found nothing."""
+    more = [
+        {"id": "vc", "name": "Centre", "kind": "volunteer_centre", "registered": True},
+        {"id": "club", "name": "Club", "kind": "cso", "registered": False},
+    ]
+    needs = [_need("other", "open"), _need("live", "open", **update)]
+    requests = [_request("r_live", "live")]
+    res = mk.match_inkind([OFFER], requests, ORGS + more, as_of="2027-05-01", needs=needs)
+    assert res.held_back == () and res.covered("r_live") == 20
+    with pytest.raises(mk.InvalidDatasetError) as err:
+        mk.match_inkind([OFFER], requests, ORGS, as_of="2027-05-01", needs=needs)
+    (problem,) = err.value.problems
+    assert (problem.source, problem.row, problem.field, problem.record_id) == (
+        "needs", 1, field, "live",
+    )
+    assert "is not among organisations" in problem.message

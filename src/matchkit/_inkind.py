@@ -414,7 +414,13 @@ def _check_inputs(
     org_ids = {o.id: o for o in orgs}
     need_ids: dict[str, Need] | None = None
     if needs is not None:
-        need_ids = {n.id: n for n in _coerce(Need, needs, "needs", problems)}
+        need_rows: list[int] = []
+        valid = _coerce(Need, needs, "needs", problems, need_rows)
+        need_ids = {n.id: n for n in valid}
+        named = {r.need_id for r in reqs}
+        problems += _need_organisations(
+            [(n, row) for n, row in zip(valid, need_rows) if n.id in named], org_ids
+        )
         for i, req in enumerate(reqs):
             if req.need_id is not None and req.need_id not in need_ids:
                 problems.append(
@@ -460,6 +466,33 @@ def _check_inputs(
     if problems:
         raise InvalidDatasetError(problems, context="in-kind input")
     return offs, reqs, org_ids, need_ids
+
+
+def _need_organisations(
+    needs: Sequence[tuple[Need, int]], orgs: Mapping[str, Organisation]
+) -> list[Problem]:
+    """The needs' organisations and vetters missing from ``orgs`` (``needs`` holds the
+    needs some request names, with their rows): whether a request waits for its need's
+    vetting depends on both, so neither may be guessed."""
+    out = []
+    for need, row in needs:
+        for column, org_id, role in (
+            ("organisation_id", need.organisation_id, "the need's organisation"),
+            ("vetted_by", need.vetted_by, "the need's vetter"),
+        ):
+            if org_id is not None and org_id not in orgs:
+                out.append(
+                    Problem(
+                        f"organisation {org_id!r} ({role}) is not among organisations; "
+                        "pass every organisation the needs name (dataset.organisations), "
+                        "or correct the id",
+                        source="needs",
+                        row=row,
+                        field=column,
+                        record_id=need.id,
+                    )
+                )
+    return out
 
 
 def _held_back(
@@ -513,8 +546,9 @@ def match_inkind(
         The needs the requests support (``need_id`` must name one of them). A request whose
         need is closed, over (``end_date`` before ``as_of``) or not vetted (an idea, no
         ``vetted_by``, or a vetter that may not vet it, see :func:`matchkit.can_vet`) is
-        not matched, and its reason says so. Without ``needs``, ``need_id`` is not
-        checked: pass ``dataset.needs``.
+        not matched, and its reason says so. The organisation and the vetter of each need
+        a request names must be among ``organisations``. Without ``needs``, ``need_id`` is
+        not checked: pass ``dataset.needs``.
 
     Returns
     -------
@@ -526,7 +560,8 @@ def match_inkind(
     Raises
     ------
     InvalidDatasetError
-        Listing every invalid record, duplicate id, unknown organisation and unknown need.
+        Listing every invalid record, duplicate id, unknown organisation and unknown need,
+        and each organisation or vetter of a named need missing from ``organisations``.
 
     Examples
     --------
