@@ -297,3 +297,30 @@ def test_a_ledger_sent_to_a_spawned_process_opens_its_own_connection(tmp_path: P
         assert ledger.state(as_of="2026-09-03").placements == {("v1", "n1")}
     with pytest.raises(InvalidInputError, match=r"in-memory ledger .* cannot be sent"):
         pickle.dumps(Ledger(":memory:"))
+
+
+def test_a_ledger_opened_by_a_relative_path_is_opened_again_at_the_same_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sent to another process, or opened again after a fork, once the working folder has
+    changed: the relative path named another file, and a new empty ledger was made there."""
+    import pickle
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(tmp_path)
+    with Ledger("matches.sqlite") as ledger:
+        ledger.record_round([_offer("v1", "n1")], at="2026-09-01")
+        monkeypatch.chdir(elsewhere)
+        with pickle.loads(pickle.dumps(ledger)) as copy:
+            assert len(copy) == 2
+        if hasattr(os, "fork"):  # (the connection is closed for the fork, then reopened)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+            os.waitpid(pid, 0)
+            assert ledger.accept("v1", "n1", at="2026-09-02").seq == 3
+        assert ledger.path == "matches.sqlite"
+    assert list(elsewhere.iterdir()) == []

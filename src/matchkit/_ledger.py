@@ -124,6 +124,7 @@ class Ledger:
         self, path: str | os.PathLike[str] = "matches.sqlite", *, timeout: float = 30.0
     ) -> None:
         self._store = Store(path, timeout=timeout)
+        self._path = self._store.path  # (as given; reopened by its absolute path)
         self._lock = threading.RLock()  # (one thread at a time on the connection)
         self._pid = os.getpid()  # (a forked process opens its own connection)
         self._closed = False
@@ -138,7 +139,7 @@ class Ledger:
     @property
     def path(self) -> str:
         """The file the ledger lives in (``":memory:"`` for an in-memory ledger)."""
-        return self._store.path
+        return self._path
 
     @_one_thread_at_a_time
     def close(self) -> None:
@@ -183,7 +184,7 @@ class Ledger:
             )
         if self._closed:
             raise InvalidInputError(f"ledger {self.path!r} is closed; open it again to send it")
-        return (_reopen, (self.path, self._store.timeout))
+        return (_reopen, (self._store.file, self._store.timeout))
 
     def __repr__(self) -> str:
         try:  # (a repr shown in a log or a debugger must not raise)
@@ -763,7 +764,7 @@ class Ledger:
         if self._store.memory or self._closed or self._detached:
             return  # (in memory: this process's own copy; detached: opened on next use)
         _INHERITED.append(self._store)  # never used, nor closed, in this process
-        self._store = Store(self._store.path, timeout=self._store.timeout)
+        self._store = Store(self._store.file, timeout=self._store.timeout)
 
     def _detach_for_fork(self) -> bool:
         """Close the connection just before this process forks, holding the lock until
@@ -797,12 +798,12 @@ class Ledger:
                 f"ledger {self.path!r} is closed; open it again with Ledger(path) to use it"
             )
         if self._detached:  # (closed for a fork: this process opens it again)
-            if not os.path.exists(self._store.path):
+            if not os.path.exists(self._store.file):
                 raise InvalidInputError(
                     f"ledger {self.path!r} was removed while this object had it open; "
                     "restore it from a backup, or open a new ledger with Ledger(path)"
                 )
-            self._store = Store(self._store.path, timeout=self._store.timeout)
+            self._store = Store(self._store.file, timeout=self._store.timeout)
             self._detached = False
         return self._store
 

@@ -116,6 +116,10 @@ class Store:
         self.path = os.fspath(path)
         self.timeout = timeout
         self.memory = self.path == ":memory:" or self.path.startswith("file::memory:")
+        #: The file as this process found it on opening: a connection opened again later
+        #: (after a fork, in a process it is sent to) opens this file, whatever the
+        #: working folder is by then.
+        self.file = self.path if self.memory else os.path.abspath(self.path)
         if not self.path.strip():
             raise InvalidInputError(
                 f"the ledger path {self.path!r} is empty; give a file name, such as "
