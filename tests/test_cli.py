@@ -396,3 +396,37 @@ def test_decide_on_an_expired_offer_says_to_date_the_answer(
     rc, out, err = run(["decide", "--ledger", str(ledger), "--accept", v, n,
                         "--at", "2026-09-02T10:00"], capsys)
     assert rc == 0 and "accepted" in out, err
+
+
+def test_report_reads_a_ledger_this_process_may_only_read(
+    city: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ledger on a read-only disk or folder (a backup, another user's file) cannot be opened
+    for the backup the report copies it with; SQLite says 'unable to open database file'.
+    The report failed where a copy of the file served before; it copies the file and its log."""
+    import sqlite3
+
+    from matchkit import _ledger_store
+
+    path = tmp_path / "kept.sqlite"
+    with mk.Ledger(path) as led:
+        first = mk.match(tiny_city(), as_of="2026-09-01", ledger=led)
+        for p in first.proposals[:2]:
+            led.accept(p.volunteer_id, p.need_id, at="2026-09-01T08:00:00+00:00")
+    connect = sqlite3.connect
+
+    def read_only(database: object, *args: object, **kwargs: object) -> sqlite3.Connection:
+        if os.path.abspath(str(database)) == str(path):
+            raise sqlite3.OperationalError("unable to open database file")
+        return connect(database, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_ledger_store.sqlite3, "connect", read_only)
+    out = tmp_path / "report.md"
+    rc, _, err = run(["report", str(city), "--ledger", str(path), "-o", str(out), *AS_OF], capsys)
+    assert rc == 0, err
+    assert re.search(r"Placements\D{0,20}2\b", out.read_text(encoding="utf-8"))
+    # a file that is no ledger is still named as the one given
+    (tmp_path / "notes.sqlite").write_text("not a ledger", encoding="utf-8")
+    rc, _, err = run(["report", str(city), "--ledger", str(tmp_path / "notes.sqlite"), "-o",
+                      str(out), *AS_OF], capsys)
+    assert rc == 1 and "notes.sqlite' is not a matchkit ledger" in err, err

@@ -303,11 +303,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
                 if args.record:
                     ledger = Ledger(args.ledger)
                 else:  # plan on a copy: the report never writes to the ledger
-                    # (a backup, not a file copy: a ledger in use keeps its latest
-                    # commits in a log beside the file)
                     copy = Path(tmp) / "ledger.sqlite"
-                    with Ledger(args.ledger) as source:
-                        source.backup(copy)
+                    _copy_ledger(args.ledger, copy)
                     ledger = Ledger(copy)
             try:
                 with step(f"matching {len(ds.volunteers)} volunteers and {len(ds.needs)} needs"):
@@ -341,6 +338,46 @@ def _cmd_report(args: argparse.Namespace) -> int:
     )
     print(f"wrote {out}")
     return 0
+
+
+def _copy_ledger(path: str, copy: Path) -> None:
+    """Copy the ledger at ``path`` to ``copy``, a new file, for a report to plan on.
+
+    A backup copies a ledger in use whole: its latest commits may still be in the log
+    beside the file (``-wal``). Making one opens the ledger for writing, which a ledger
+    this process may only read cannot be (a read-only disk or folder, another user's
+    file): its file and log are copied instead, as they are.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import matchkit as mk
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     with mk.Ledger(Path(tmp) / "l.sqlite") as led:
+    ...         _ = mk.match(mk.datasets.tiny_city(), as_of="2026-09-01", ledger=led)
+    ...         _copy_ledger(str(Path(tmp) / "l.sqlite"), Path(tmp) / "copy.sqlite")
+    ...     with mk.Ledger(Path(tmp) / "copy.sqlite") as copied:
+    ...         len(copied.state(as_of="2026-09-02").rounds)
+    1
+    """
+    import shutil
+
+    from ._exceptions import InvalidInputError
+    from ._ledger import Ledger
+
+    try:
+        with Ledger(path) as source:
+            source.backup(copy)
+        return
+    except InvalidInputError as err:
+        refused = err
+    try:  # a ledger that cannot be opened for writing here
+        shutil.copyfile(path, copy)
+        if os.path.isfile(f"{path}-wal"):
+            shutil.copyfile(f"{path}-wal", f"{copy}-wal")
+        Ledger(copy).close()  # (a file that is no ledger is told by its own name)
+    except (InvalidInputError, OSError):
+        raise refused from None
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
