@@ -496,6 +496,33 @@ def test_a_tie_is_told_as_a_tie() -> None:
     assert "равна самой низкой у получивших место" in ru
 
 
+@pytest.mark.parametrize(
+    ("other_km", "en", "ru"),
+    [
+        # (1.5e-7 apart: equal for the plan, which gave the place to either)
+        (1.00001, "your score 0.66 ties with the lowest of those who got it;",
+         "ваша оценка 0,66 равна самой низкой у получивших место;"),
+        (1.001, "your score 0.65998; those who got it scored from 0.66000 (0.00002 higher)",
+         "ваша оценка 0,65998, у получивших место — от 0,66000 (на 0,00002 выше)"),
+    ],
+)  # fmt: skip
+def test_scores_that_read_the_same_are_told_apart_or_as_a_tie(
+    other_km: float, en: str, ru: str
+) -> None:
+    """Two volunteers 1 km and a few metres more from one place: 'your score 0.66 is above
+    the lowest of those who got it (0.66)', and '0.66 ... from 0.66 (0.00 higher)'."""
+    ds = mk.Dataset(
+        volunteers=[vol("v1", home=north_of_home(-1.0)),
+                    vol("v2", home=north_of_home(-other_km))],
+        organisations=[org()],
+        needs=[need("n1")],
+    )  # fmt: skip
+    r = mk.match(ds, as_of=DAY)
+    (loser,) = r.unmatched
+    assert en in r.why_unmatched(loser).text
+    assert ru in r.why_unmatched(loser, lang="ru").text
+
+
 def test_a_need_pruned_by_top_k_is_not_said_to_have_nobody() -> None:
     # top_k=1: v1 keeps n1 and v5 keeps n3, so no pair of n6 is left, yet both fit it.
     r = mk.match(tiny_city(), as_of=DAY, top_k=1)

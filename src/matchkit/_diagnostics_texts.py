@@ -201,6 +201,23 @@ def _need_counterfactual(
     return f"{cond} {more_who} {verb}{tail}"
 
 
+#: Scores closer than this are equal for the round's plan (the flow method compares
+#: weights to about 1e-6): such a margin is told as a tie.
+TIE = 5e-7
+
+
+def _apart(yours: float, weakest: float, lang: str) -> tuple[str, str, str]:
+    """The two scores and their gap, with as many decimals (2 to 6) as it takes for the
+    scores to differ and the gap not to read 0: ``0.664``, ``0.668``, ``0.004``."""
+    for digits in range(2, 7):
+        y, w, gap = (f"{x:.{digits}f}" for x in (yours, weakest, abs(yours - weakest)))
+        if y != w and gap.strip("0.") != "":
+            break
+    if lang == "ru":
+        return y.replace(".", ","), w.replace(".", ","), gap.replace(".", ",")
+    return y, w, gap
+
+
 def competition(
     title: str,
     yours: float,
@@ -235,12 +252,16 @@ def competition(
             if ru
             else f"{t}: a place is still free, but it was not offered to you this round"
         )
-    y, w = score(yours, lang), score(weakest, lang)
+    tie = abs(margin) < TIE
+    y, w, gap = (
+        (score(yours, lang), score(weakest, lang), "")
+        if tie
+        else _apart(yours, weakest, lang)
+    )
     if stable:
         # (the need's rating of each volunteer, need_utility, which it ranks them by; not
         # the fit score an explanation gives)
-        if margin < 0:
-            gap = score(-margin, lang)
+        if margin < 0 and not tie:
             return (
                 f"{t}: задача оценивает вас в {y}, а получивших место — от {w} (на {gap} выше)"
                 if ru
@@ -254,20 +275,19 @@ def competition(
             else f"{t}: the need rates you {y}, no lower than those who got it (from {w}), "
             "but the round's plan gave the places to them"
         )
-    if margin < 0:
-        gap = score(-margin, lang)
-        return (
-            f"{t}: ваша оценка {y}, у получивших место — от {w} (на {gap} выше)"
-            if ru
-            else f"{t}: your score {y}; those who got it scored from {w} ({gap} higher)"
-        )
-    if margin == 0:
+    if tie:
         return (
             f"{t}: ваша оценка {y} равна самой низкой у получивших место; при равенстве "
             "общий план раунда отдал место им"
             if ru
             else f"{t}: your score {y} ties with the lowest of those who got it; the plan "
             "for the whole round gave the place to them"
+        )
+    if margin < 0:
+        return (
+            f"{t}: ваша оценка {y}, у получивших место — от {w} (на {gap} выше)"
+            if ru
+            else f"{t}: your score {y}; those who got it scored from {w} ({gap} higher)"
         )
     return (
         f"{t}: ваша оценка {y} выше самой низкой у получивших место ({w}); места достались "
