@@ -81,6 +81,8 @@ def pair_text(volunteer_id: str, need_id: str) -> str:
 
 def _whole_number_as_text(value: Any) -> Any:
     """A whole number (not a bool) as its digits, as the data loader reads ids."""
+    if type(value) is str:  # (the usual case, checked first: it runs for every offer)
+        return value
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return str(int(value))
     return value
@@ -146,8 +148,12 @@ def coerce_offers(
                 data = {
                     k: getattr(item, k) for k in Offer.model_fields if hasattr(item, k)
                 }
-            vid, nid = (_whole_number_as_text(data.get(k)) for k in ("volunteer_id", "need_id"))
-            vid, nid = (x.strip() if isinstance(x, str) else x for x in (vid, nid))
+            vid = _whole_number_as_text(data.get("volunteer_id"))
+            nid = _whole_number_as_text(data.get("need_id"))
+            if isinstance(vid, str):
+                vid = vid.strip()
+            if isinstance(nid, str):
+                nid = nid.strip()
             if "capacity" not in data and isinstance(nid, str) and nid in capacity:
                 data["capacity"] = capacity[nid]
             if (
