@@ -465,6 +465,8 @@ def test_the_rounds_reason_does_not_say_others_fit_better_when_nobody_took_the_n
     assert reason.message.startswith(
         "their 1 acceptable need(s) were not offered to them"
     )
+    # (nobody holds its one place: it did not go to others, nor was it taken before)
+    assert "or a pair adds nothing to the round's total (a score of 0;" in reason.message
 
 
 def test_coverage_of_no_slot_shows_no_empty_brackets() -> None:

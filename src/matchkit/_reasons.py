@@ -114,8 +114,9 @@ def _unmatched_text(code: int, k: int) -> str:
         )
     return (
         f"their {k} acceptable need(s) were not offered to them this round: the places "
-        "went to others or were already taken (why_unmatched() gives, need by need, "
-        "their score against the lowest of those who hold a place)"
+        "went to others or were already taken, or a pair adds nothing to the round's total "
+        "(a score of 0; why_unmatched() says which, need by need, with their score against "
+        "the lowest of those who hold a place)"
     )
 
 
