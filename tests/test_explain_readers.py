@@ -467,6 +467,10 @@ def test_the_rounds_reason_does_not_say_others_fit_better_when_nobody_took_the_n
     )
     # (nobody holds its one place: it did not go to others, nor was it taken before)
     assert "or a pair adds nothing to the round's total (a score of 0;" in reason.message
+    need_reason = mk.match(ds, as_of=DAY, weights=weights).unfilled["n1"]
+    assert need_reason.code == "candidates_elsewhere"
+    assert "fit better elsewhere" not in need_reason.message  # (v1 has no other need)
+    assert "or a pair adds nothing to its total (a score of 0)" in need_reason.message
 
 
 def test_coverage_of_no_slot_shows_no_empty_brackets() -> None:

@@ -176,7 +176,9 @@ def unfilled_reasons(
             out[nid] = Reason(
                 "candidates_elsewhere",
                 f"{int(degree[j])} volunteer(s) could take it, but they are placed, awaiting "
-                f"answers, declined it, or fit better elsewhere; {free} place(s) stay free",
+                "answers, declined it, at their offer limit or given other needs by the "
+                "round's plan, or a pair adds nothing to its total (a score of 0); "
+                f"{free} place(s) stay free (why_unfilled counts each)",
                 {**base, "acceptable_volunteers": int(degree[j])},
             )
     return out
