@@ -234,7 +234,6 @@ def test_a_ledger_object_copied_into_a_forked_process_keeps_what_the_copy_wrote(
     assert state.placements == {("v1", "n1")} and state.rejected == {("v2", "n2")}
 
 
-
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_forked_worker_s_decisions_survive_the_parent_closing_its_ledger_later(
     tmp_path: Path,
@@ -270,6 +269,7 @@ def test_a_forked_worker_s_decisions_survive_the_parent_closing_its_ledger_later
         state = again.state(as_of="2026-09-03")
         assert again.integrity_check() == "ok"
     assert state.placements == {("v1", "n1")} and state.rejected == {("v2", "n2")}
+
 
 def _decide_sent(ledger: Ledger, results: Any) -> None:
     """A worker that was sent the Ledger object itself (pickled)."""
