@@ -508,7 +508,8 @@ class Ledger:
         Raises
         ------
         DecisionError
-            Unknown ids, a pair never offered, or nothing open to end (rejected, expired).
+            Unknown ids, a pair never offered, nothing open to end (rejected, expired),
+            or a time before the offer was made or the placement accepted.
 
         Examples
         --------
@@ -604,8 +605,9 @@ class Ledger:
 
         Allowed moves: idea -> vetted or closed; vetted -> open or closed; open -> closed.
         A need the ledger has never seen starts at ``from_status`` if given (its status in
-        the dataset), else it must start as an ``idea``. Moving to the status it already
-        has writes nothing and returns the event that set it, except a new vetting of a
+        the dataset), else it must start as an ``idea``; a move to that same status is
+        recorded (``vetted -> vetted``, say). Moving to the status the ledger already has
+        for it writes nothing and returns the event that set it, except a new vetting of a
         ``vetted`` need (another ``by`` or ``reason``: the need changed since, or another
         organisation vets it), which is recorded as ``vetted -> vetted``.
 
