@@ -1679,3 +1679,12 @@ def test_a_no_after_the_volunteer_left_writes_nothing(one: Ledger) -> None:
     gone = one.withdraw("v1", "n1", by="volunteer", at=day(1))
     n = len(one)
     assert one.reject("v1", "n1", at=day(2)).seq == gone.seq and len(one) == n
+
+
+def test_a_no_given_before_the_offer_ended_but_recorded_after_is_not_late(one: Ledger) -> None:
+    """The need's side withdrew the offer on day 5; the volunteer's "no" of day 3 reached
+    the centre later. It is a rejection, not a late one."""
+    one.withdraw("v1", "n1", by="need", at=day(5))
+    event = one.reject("v1", "n1", at=day(3))
+    assert event.kind is mk.EventKind.REJECTED and "late" not in event.payload
+    assert ("v1", "n1") in one.state(as_of=day(6)).excluded

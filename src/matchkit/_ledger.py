@@ -470,11 +470,16 @@ class Ledger:
                     f"cannot reject {pair_text(volunteer_id, need_id)}: it is an accepted "
                     "placement; withdraw it instead (ledger.withdraw(..., by='volunteer'))"
                 )
-            # A late "no" (the offer expired, or the other side withdrew it) still counts:
-            # otherwise a later round would offer the pair again.
-            late = rec.status_at(format_time(when)) in ("expired", "withdrawn")
+            # A "no" to an offer that has ended (expired, or the other side withdrew it)
+            # still counts: otherwise a later round would offer the pair again. It is late
+            # when it is dated at or after the end, not when it is only recorded after it.
             require_not_before(rec, volunteer_id, need_id, when, "reject")
-            if not late:
+            ended = rec.status in ("expired", "withdrawn")
+            if ended:
+                late = format_time(self._event_at(store, rec.seq).at) <= format_time(when)
+            else:
+                late = rec.expires_at <= format_time(when)
+            if not (ended or late):
                 require_open(rec, volunteer_id, need_id, when, "reject")
             payload: dict[str, Any] = {"late": True} if late else {}
             if reason:

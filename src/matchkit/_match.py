@@ -130,8 +130,9 @@ def match(
         The previous round's result on the same dataset and day: its scored pairs are
         reused instead of being built again (a warm re-plan).
     at : datetime or ISO string, optional
-        When the round happens, for the ledger (default: now for today's and tomorrow's
-        rounds, else 00:00 UTC of ``as_of``). Several rounds on one day need distinct, increasing times.
+        When the round happens, for the ledger (default: now when ``as_of`` is not given
+        or is tomorrow in UTC, else 00:00 UTC of ``as_of``). A round may not be dated on a
+        day (UTC) before the ledger's latest round.
 
     Returns
     -------
