@@ -186,12 +186,13 @@ def test_inkind_command_removes_letters_an_earlier_run_left(
     assert main(["inkind", str(tmp_path / "before"), "--as-of", "2027-05-01", "-o", str(out)]) == 0
     (out / "r_gone__of1.ru.txt").write_text("другой язык")
     (out / "notes.txt").write_text("mine")
+    (out / "meeting__notes.en.txt").write_text("mine too")  # (named like a letter)
     # The need has closed since: its letter must not stay in the folder to be sent.
     mk.save_dataset(_dataset(), tmp_path / "after")
     capsys.readouterr()
     assert main(["inkind", str(tmp_path / "after"), "--as-of", "2027-05-01", "-o", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "notes.txt", "r_gone__of1.ru.txt", "r_live__of1.en.txt",
+        "meeting__notes.en.txt", "notes.txt", "r_gone__of1.ru.txt", "r_live__of1.en.txt",
     ]  # fmt: skip
     assert "removed 1 file(s) of an earlier run that no longer apply: r_gone__of1.en.txt" in (
         capsys.readouterr().out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,7 +52,10 @@ def _cmd_inkind(args: argparse.Namespace) -> int:
     if advice:
         text = "\n\n".join(a.text for a in advice) + "\n"
         (out / advice_name).write_text(text, encoding="utf-8")
-    stale = _stale(out, set(names) | ({advice_name} if advice else set()), args.lang)
+    from ._letters import _clean
+
+    ours = ({_clean(r.id) for r in ds.requests}, {_clean(o.id) for o in ds.offers})
+    stale = _stale(out, set(names) | ({advice_name} if advice else set()), args.lang, ours)
     print(
         f"{len(ds.requests)} request(s), {len(ds.offers)} offer(s) as of "
         f"{result.as_of.isoformat()}: {len(letters)} letter(s), {_late_text(result, args.lang)}"
@@ -67,30 +71,41 @@ def _cmd_inkind(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stale(out: Path, written: set[str], lang: str) -> list[str]:
+def _stale(
+    out: Path, written: set[str], lang: str, ids: tuple[set[str], set[str]]
+) -> list[str]:
     """Remove the letters and advice in ``lang`` that an earlier run left in ``out`` and
     this run did not write (a request now covered elsewhere, withdrawn or held back), so
     that the folder holds only letters to send. Returns their names, sorted.
+
+    A letter is known by its name, ``<request>__<offer>[~hash][-copy].<lang>.txt``, with
+    a request and an offer of the dataset (``ids``: their ids as file names write them):
+    any other file stays, also one named like ``meeting__notes.en.txt``.
 
     Examples
     --------
     >>> import tempfile
     >>> from pathlib import Path
     >>> d = Path(tempfile.mkdtemp())
-    >>> for name in ("r1__of1.en.txt", "r2__of1.en.txt", "r2__of1.ru.txt", "notes.en.txt",
-    ...              "ask-earlier.en.txt"):
+    >>> for name in ("r1__of1.en.txt", "r2__of1~0a1b2c3d4e-2.en.txt", "r2__of1.ru.txt",
+    ...              "notes.en.txt", "meeting__notes.en.txt", "ask-earlier.en.txt"):
     ...     _ = (d / name).write_text("text")
-    >>> _stale(d, {"r1__of1.en.txt"}, "en")
-    ['ask-earlier.en.txt', 'r2__of1.en.txt']
+    >>> _stale(d, {"r1__of1.en.txt"}, "en", ({"r1", "r2"}, {"of1"}))
+    ['ask-earlier.en.txt', 'r2__of1~0a1b2c3d4e-2.en.txt']
     >>> sorted(p.name for p in d.iterdir())
-    ['notes.en.txt', 'r1__of1.en.txt', 'r2__of1.ru.txt']
+    ['meeting__notes.en.txt', 'notes.en.txt', 'r1__of1.en.txt', 'r2__of1.ru.txt']
     """
     suffix = f".{lang}.txt"
+    requests, offers = ids
     gone = []
     for path in out.iterdir():
         name = path.name
-        ours = name == f"ask-earlier{suffix}" or (name.endswith(suffix) and "__" in name)
-        if ours and name not in written and path.is_file():
+        if name in written or not name.endswith(suffix) or not path.is_file():
+            continue
+        req, sep, rest = name[: -len(suffix)].partition("__")
+        off = re.sub(r"(~[0-9a-f]+)?(-\d+)?$", "", rest)
+        letter = bool(sep) and req in requests and off in offers
+        if letter or name == f"ask-earlier{suffix}":
             path.unlink()
             gone.append(name)
     return sorted(gone)
