@@ -252,17 +252,21 @@ def test_only_card_numbers_make_a_route_look_personal(route: str, personal: bool
     assert ("money-route-looks-personal" in {f.code for f in found}) is personal
 
 
+#: An unregistered club's need, vetted for "environment" by eco; vc is a volunteer centre.
+_VETTING_ORGS = [
+    {"id": "club", "name": "Club", "kind": "cso", "registered": False},
+    {"id": "eco", "name": "Eco", "kind": "cso", "registered": True,
+     "vets_causes": ["environment"]},
+    {"id": "vc", "name": "Centre", "kind": "volunteer_centre", "registered": True},
+]  # fmt: skip
+_TREES = {"id": "n1", "organisation_id": "club", "title": "Trees", "remote": True,
+          "capacity": 2, "causes": ["environment"], "status": "idea"}  # fmt: skip
+
+
 def test_a_need_changed_since_its_vetting_is_not_opened() -> None:
-    orgs = [
-        {"id": "club", "name": "Club", "kind": "cso", "registered": False},
-        {"id": "eco", "name": "Eco", "kind": "cso", "registered": True,
-         "vets_causes": ["environment"]},
-        {"id": "vc", "name": "Centre", "kind": "volunteer_centre", "registered": True},
-    ]  # fmt: skip
-    need = {"id": "n1", "organisation_id": "club", "title": "Trees", "remote": True,
-            "capacity": 2, "causes": ["environment"], "status": "idea"}  # fmt: skip
+    orgs = _VETTING_ORGS
     ds = mk.vet_need(
-        mk.Dataset(organisations=orgs, needs=[need]), "n1", by="eco", reason="checked"
+        mk.Dataset(organisations=orgs, needs=[_TREES]), "n1", by="eco", reason="checked"
     )
     # since then, the need also works with children: eco has no expertise for that
     changed = ds.replace(needs=[ds.need("n1").model_copy(update={"causes": ("children", "environment")})])
@@ -418,16 +422,8 @@ def test_a_vetted_need_that_changed_is_vetted_again_and_then_opened() -> None:
     """The need took on a cause its vetter has no expertise for, so it may not open; a
     new vetting by an organisation that covers it was refused ('is vetted; it cannot
     move to vetted'), and the ledger could not record one: nothing could open it."""
-    orgs = [
-        {"id": "club", "name": "Club", "kind": "cso", "registered": False},
-        {"id": "eco", "name": "Eco", "kind": "cso", "registered": True,
-         "vets_causes": ["environment"]},
-        {"id": "vc", "name": "Centre", "kind": "volunteer_centre", "registered": True},
-    ]  # fmt: skip
-    need = {"id": "n1", "organisation_id": "club", "title": "Trees", "remote": True,
-            "capacity": 2, "causes": ["environment"], "status": "idea"}  # fmt: skip
     ledger = mk.Ledger(":memory:")
-    ds = mk.vet_need(mk.Dataset(organisations=orgs, needs=[need]), "n1", by="eco",
+    ds = mk.vet_need(mk.Dataset(organisations=_VETTING_ORGS, needs=[_TREES]), "n1", by="eco",
                      reason="checked", ledger=ledger, at="2027-01-01")
     changed = ds.replace(
         needs=[ds.need("n1").model_copy(update={"causes": ("children", "environment")})]
