@@ -586,3 +586,26 @@ def test_a_full_need_the_ledger_closed_is_no_option() -> None:
     e = r.explanation("v1", other)
     assert (e.rank, e.n_options, e.other_options) == (1, 1, ())
     assert r.explanation("v1", taken).status == "held_back"
+
+
+def test_a_volunteer_whose_only_need_is_held_back_is_not_told_none_is_open() -> None:
+    """v1's one fitting need is open but nobody vetted it: the text said "There is no open
+    need this round." and then "1 more need that fits you is held back"."""
+    ds = mk.Dataset(
+        volunteers=[vol("v1", interests=["animals"])],
+        organisations=[org()],
+        needs=[need("n2", causes=["animals"], vetted_by=None)],
+    )
+    r = mk.match(ds, as_of=DAY)
+    assert r.why_unmatched("v1").text == (
+        "1 need that fits you is held back by a policy check and not offered yet."
+    )
+    assert r.why_unmatched("v1", lang="ru").text == (
+        "1 задача, которая вам подходит, ждёт проверки правил и пока не предлагается."
+    )
+    # with another open need that does not fit, both lines stay
+    ds = ds.replace(needs=[*ds.needs, mk.Need.model_validate(
+        need("n3", causes=["animals"], min_age=18))])
+    text = mk.match(ds, as_of=DAY).why_unmatched("v1").text
+    assert "The only open need this round does not fit" in text
+    assert "1 more need that fits you is held back" in text

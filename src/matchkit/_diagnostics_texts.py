@@ -467,6 +467,10 @@ def volunteer_text(
         int(details.get("placements", 0)), int(details.get("declined", 0)), lang
     )
     lines = [settled] if settled else []
+    held = int(details.get("held_back_by_policy", 0))
+    # (No open need to offer, but some held back: "there is no open need" would deny
+    # the needs the next line names.)
+    only_held = code != "outcompeted" and n_open == 0 and held > 0
     if code == "outcompeted":
         k = int(details.get("acceptable_needs", 0))
         lines.append(_went_to_others(k, bool(settled), comp, lang))
@@ -480,7 +484,8 @@ def volunteer_text(
                 else f"- and {extra} more {'need' if extra == 1 else 'needs'}"
             )
     else:
-        lines.append(_none_fits(n_open, bool(settled), lang))
+        if not only_held:
+            lines.append(_none_fits(n_open, bool(settled), lang))
         if by:
             lines.append(
                 ("Что исключило задачу:" if n_open == 1 else "Что исключило задачи:")
@@ -493,7 +498,6 @@ def volunteer_text(
         if cfs:
             lead = "Что бы это изменило: " if ru else "What would change it: "
             lines.append(lead + "; ".join(c.text for c in cfs) + ".")
-    held = int(details.get("held_back_by_policy", 0))
     if held:
         h = count(held, "need", lang)
         which, fits, waits, offered = (
@@ -505,10 +509,12 @@ def volunteer_text(
                 ("предлагается", "предлагаются"),
             )
         )
+        more = "" if only_held else " more"
         lines.append(
-            f"Ещё {h}, {which} вам {fits}, {waits} проверки правил и пока не {offered}."
+            f"{'' if only_held else 'Ещё '}{h}, {which} вам {fits}, {waits} проверки правил "
+            f"и пока не {offered}."
             if ru
-            else f"{held} more {'need that fits you is' if held == 1 else 'needs that fit you are'} "
+            else f"{held}{more} {'need that fits you is' if held == 1 else 'needs that fit you are'} "
             "held back by a policy check and not offered yet."
         )
     return "\n".join(lines)
