@@ -609,3 +609,15 @@ def test_a_volunteer_whose_only_need_is_held_back_is_not_told_none_is_open() -> 
     text = mk.match(ds, as_of=DAY).why_unmatched("v1").text
     assert "The only open need this round does not fit" in text
     assert "1 more need that fits you is held back" in text
+
+
+def test_the_only_volunteer_s_reasons_are_headed_in_the_singular() -> None:
+    ds = mk.Dataset(
+        volunteers=[{"id": "v1", "home": HOME}],
+        organisations=[org()],
+        needs=[need("n2", causes=["animals"], min_age=18)],
+    )
+    r = mk.match(ds, as_of=DAY)
+    assert "\nWhy not:\n" in r.why_unfilled("n2").text
+    ru = r.why_unfilled("n2", lang="ru").text
+    assert "\nПочему не подходит:\n" in ru and "Почему они" not in ru

@@ -713,10 +713,13 @@ def need_text(
                 )
     if by:
         none = code == "no_acceptable_volunteer"
+        one = none and n_vol == 1  # (the only volunteer)
         lines.append(
-            ("Почему они не подходят:" if none else "Почему остальные не подходят:")
+            ("Почему не подходит:" if one else "Почему они не подходят:" if none
+             else "Почему остальные не подходят:")
             if ru
-            else ("Why they do not qualify:" if none else "Why the others do not qualify:")
+            else ("Why not:" if one else "Why they do not qualify:" if none
+                  else "Why the others do not qualify:")
         )
         lines += _rule_lines(_FOR_NEED[lang], by, "volunteer", lang)
     if only:
