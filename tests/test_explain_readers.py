@@ -210,7 +210,7 @@ def test_one_or_no_record_reads_as_such() -> None:
     ]
     assert r.why_unfilled("n1").text.splitlines()[:2] == [
         'The only volunteer does not meet all the conditions of "Задача n1"; 1 place stays free.',
-        "Why they do not qualify:",
+        "Why not:",
     ]
     assert r.why_unfilled("n1", lang="ru").text.startswith(
         "Единственный волонтёр не подходит под все условия задачи «Задача n1»; свободно 1 место."
