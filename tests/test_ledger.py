@@ -1688,3 +1688,13 @@ def test_a_no_given_before_the_offer_ended_but_recorded_after_is_not_late(one: L
     event = one.reject("v1", "n1", at=day(3))
     assert event.kind is mk.EventKind.REJECTED and "late" not in event.payload
     assert ("v1", "n1") in one.state(as_of=day(6)).excluded
+
+
+def test_replay_refuses_events_out_of_log_order(one: Ledger) -> None:
+    """A list of events sorted or merged by hand replayed into another state (or failed
+    as "never offered"); only export files were checked."""
+    one.accept("v1", "n1", at=day(1))
+    events = list(one.events())
+    assert Ledger.replay(events, as_of=day(2)) == one.state(as_of=day(2))
+    with pytest.raises(InvalidInputError, match="comes after seq .* put them back in seq order"):
+        Ledger.replay(events[::-1], as_of=day(2))

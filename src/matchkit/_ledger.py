@@ -999,7 +999,7 @@ class Ledger:
                 return replay_events(rows, as_of=as_of)
             except InvalidInputError as err:  # (an event by its seq: say which file)
                 raise InvalidInputError(f"{os.fspath(source)!r}: {err}") from None
-        return replay_events(source, as_of=as_of)
+        return replay_events(_in_log_order(source), as_of=as_of)
 
     @_one_thread_at_a_time
     def integrity_check(self) -> str:
@@ -1067,3 +1067,22 @@ def _decoded(cursor: sqlite3.Cursor) -> list[tuple[Any, ...]]:
     if len(payloads) != len(rows) or not all(type(p) is dict for p in payloads):
         return rows  # a payload that is not one JSON object: as read, for the replayer
     return [r[:6] + (p,) for r, p in zip(rows, payloads)]
+
+
+def _in_log_order(events: Iterable[Any]) -> list[Any]:
+    """The events as a list, refused when a ``seq`` is not above the one before (a list
+    sorted or merged by hand would replay into another state, or fail as "never offered").
+    Items that are not events are left to the replay's own checks."""
+    out = list(events)
+    last = None
+    for ev in out:
+        seq = ev.seq if isinstance(ev, LedgerEvent) else ev[0] if isinstance(ev, tuple) and ev else None
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            continue
+        if last is not None and seq <= last:
+            raise InvalidInputError(
+                f"event seq {seq} comes after seq {last}; events are replayed in log order: "
+                "put them back in seq order"
+            )
+        last = seq
+    return out
