@@ -68,8 +68,9 @@ def parse(text: str) -> Page:
     return page
 
 
-@pytest.fixture(scope="module")
-def rounds() -> tuple[mk.MatchResult, mk.Ledger]:
+def two_rounds() -> tuple[mk.MatchResult, mk.Ledger]:
+    """Two rounds with decisions between them on a small city (seed 8: it has remote needs
+    and volunteers in no pool)."""
     ds = synthetic_city(n_volunteers=300, n_needs=40, seed=8)
     ledger = mk.Ledger(":memory:")
     first = mk.match(ds, ledger=ledger, as_of="2026-09-01", shortlist=1)
@@ -78,6 +79,11 @@ def rounds() -> tuple[mk.MatchResult, mk.Ledger]:
     for p in first.proposals[20:30]:
         ledger.reject(p.volunteer_id, p.need_id, at="2026-09-02")
     return mk.match(ds, ledger=ledger, as_of="2026-09-04", shortlist=1), ledger
+
+
+@pytest.fixture(scope="module")
+def rounds() -> tuple[mk.MatchResult, mk.Ledger]:
+    return two_rounds()
 
 
 def test_page_structure(

@@ -10,7 +10,8 @@ import pytest
 import matchkit as mk
 from matchkit._charts import bin_labels
 from matchkit._report import render_html
-from matchkit.datasets import synthetic_city, tiny_city
+from matchkit.datasets import tiny_city
+from test_report import two_rounds
 
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
@@ -44,15 +45,10 @@ def seen(html_text: str) -> str:
 @pytest.fixture(scope="module")
 def rounds() -> tuple[mk.MatchResult, mk.Ledger]:
     """Two rounds on a city with remote needs and volunteers in no pool."""
-    ds = synthetic_city(n_volunteers=300, n_needs=40, seed=8)
+    result, ledger = two_rounds()
+    ds = result.dataset
     assert any(n.remote for n in ds.needs) and any(not v.pool for v in ds.volunteers)
-    ledger = mk.Ledger(":memory:")
-    first = mk.match(ds, ledger=ledger, as_of="2026-09-01", shortlist=1)
-    for p in first.proposals[:20]:
-        ledger.accept(p.volunteer_id, p.need_id, at="2026-09-02")
-    for p in first.proposals[20:30]:
-        ledger.reject(p.volunteer_id, p.need_id, at="2026-09-02")
-    return mk.match(ds, ledger=ledger, as_of="2026-09-04", shortlist=1), ledger
+    return result, ledger
 
 
 def data_words(result: mk.MatchResult) -> set[str]:
