@@ -15,6 +15,7 @@ from matchkit import _build, _candidates
 from matchkit._build import keep_top_k, top_k_mask
 from matchkit._candidates import candidate_chunks
 from matchkit._encode import encode
+from matchkit._numbering import tie_key
 from matchkit._rules import great_circle_km
 from matchkit._rules_filter import filter_pairs
 from matchkit._scoring import COMPONENTS
@@ -434,10 +435,15 @@ def test_top_k_mask_equals_a_per_volunteer_sort(edges, k, with_right) -> None:
         left, weight, k, n_left=6, pinned=pinned, edge_right=right if with_right else None
     )
     expected = pinned.copy()
+    # ties: the pair's tie key, then the need (with the needs), else the position
+    ties = (
+        [(int(t), int(r)) for t, r in zip(tie_key(left, right), right)]
+        if with_right
+        else [(i,) for i in range(len(edges))]
+    )
     for vol in range(6):
         mine = [i for i in range(len(edges)) if left[i] == vol and not pinned[i]]
-        tie = (lambda i: right[i]) if with_right else (lambda i: i)
-        for i in sorted(mine, key=lambda i: (-weight[i], tie(i)))[:k]:
+        for i in sorted(mine, key=lambda i: (-weight[i], ties[i]))[:k]:
             expected[i] = True
     assert got.tolist() == expected.tolist()
 
@@ -474,8 +480,11 @@ def test_pruning_while_streaming_keeps_protected_pairs_and_the_same_top_k(
 
 
 def test_an_edge_at_a_floor_still_wins_on_its_need(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A floor drops later edges below it; one equal to it may still rank first (the
-    need that comes first wins a tie), and a pinned one is always kept."""
+    """A floor drops later edges below it; one equal to it may still rank first (a tie
+    goes to the pair with the lower tie key: need 5 before need 3 for volunteer 0), and a
+    pinned one is always kept."""
+    key = tie_key(np.array([0, 0]), np.array([5, 3]))
+    assert key[0] < key[1]
     monkeypatch.setattr(_build, "PRUNE_SLACK", -(10**9))  # prune after every part
     acc = _build._Accumulator(n_left=2, n_needs=10, top_k=1, volunteer_side=0.5)
 
@@ -485,7 +494,25 @@ def test_an_edge_at_a_floor_still_wins_on_its_need(monkeypatch: pytest.MonkeyPat
             cols["_pin"] = np.array(pin)
         return cols
 
-    acc.add(part([5, 12], [0.5, 0.5], [False, False]))  # volunteer 0: need 5; 1: need 2
-    acc.add(part([3, 7, 11], [0.5, 0.25, 0.25], [False, True, False]))
+    acc.add(part([3, 12], [0.5, 0.5], [False, False]))  # volunteer 0: need 3; 1: need 2
+    acc.add(part([5, 7, 11], [0.5, 0.25, 0.25], [False, True, False]))
     got = acc.result()
-    assert sorted(got["_key"].tolist()) == [3, 7, 12]
+    assert sorted(got["_key"].tolist()) == [5, 7, 12]
+
+
+def test_top_k_on_tied_weights_spreads_volunteers_over_the_needs() -> None:
+    """Data with few attributes: every pair has one weight. With ties going to the need
+    that comes first, every volunteer kept the same 10 needs and 90 % of the places
+    stayed empty."""
+    ds = mk.Dataset(
+        volunteers=[{"id": f"v{i}", "remote_ok": True} for i in range(2000)],
+        organisations=[ORG],
+        needs=[{"id": f"n{j}", "organisation_id": ORG["id"], "title": "Help", "capacity": 5,
+                "status": "open", "remote": True} for j in range(100)],
+    )  # fmt: skip
+    p = mk.build_problem(ds, as_of=DAY, top_k=10)
+    assert p.n_edges == 20_000
+    per_need = np.bincount(p.edge_right, minlength=100)
+    assert per_need.min() >= 100  # (200 each on average)
+    r = mk.match(ds, as_of=DAY, top_k=10, policies=False)
+    assert len(r.proposals) == 500 and r.metrics["fill_rate"] == 1.0

@@ -120,8 +120,9 @@ def build_problem(
     as_of : date, optional
         The date ages and end dates are judged at (default: today).
     top_k : int, optional
-        Keep only each volunteer's ``top_k`` best edges by weight (ties: the need that
-        comes first in the dataset). Other acceptable pairs are dropped; a need can lose
+        Keep only each volunteer's ``top_k`` best edges by weight (ties: by a fixed
+        pseudo-random key of the pair, so that volunteers do not all keep the same needs
+        where weights tie). Other acceptable pairs are dropped; a need can lose
         all its edges this way. Default: keep every acceptable pair.
 
     Returns

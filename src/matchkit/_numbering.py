@@ -5,9 +5,37 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["compact_ids", "group_order", "in_sorted"]
+__all__ = ["compact_ids", "group_order", "in_sorted", "tie_key"]
 
 IntArray = NDArray[np.int64]
+
+#: 2**64 over the golden ratio, as a (wrapped) int64.
+_GOLDEN = np.int64(0x9E3779B97F4A7C15 - 2**64)
+
+
+def tie_key(volunteer: IntArray, need: IntArray, bits: int = 32) -> IntArray:
+    """A fixed pseudo-random number in ``[0, 2**bits)`` per (volunteer, need) pair, which
+    orders a volunteer's needs of equal weight.
+
+    With ties broken by position instead, every volunteer would rank the same needs first
+    wherever weights tie (data with few attributes): each keeping its ``k`` best would
+    keep the same ``k`` needs, and bidders would all bid for the same one. The key is a
+    function of the pair alone, so any subset of the pairs is ordered alike.
+
+    Examples
+    --------
+    >>> k = tie_key(np.array([0, 0, 1]), np.array([0, 1, 0]))
+    >>> bool(((k >= 0) & (k < 2**32)).all()), len(set(k.tolist()))
+    (True, 3)
+    """
+    # Fibonacci hashing of the pair's number: the top bits of its product with 2**64
+    # over the golden ratio, in place (numpy's int64 products wrap, as uint64 would).
+    x = np.left_shift(volunteer, 32, dtype=np.int64)
+    x += need
+    x *= _GOLDEN
+    x >>= 64 - bits  # (arithmetic: the mask below drops the sign bits)
+    x &= (1 << bits) - 1
+    return x
 
 
 def compact_ids(index: IntArray, n: int | None = None) -> tuple[IntArray, IntArray]:

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._exceptions import InvalidInputError
-from ._numbering import compact_ids
+from ._numbering import compact_ids, tie_key
 from ._problem import MatchProblem
 
 __all__ = ["floors", "keep_top_k", "top_k_mask"]
@@ -47,8 +47,10 @@ def top_k_mask(
 ) -> NDArray[np.bool_]:
     """Edges among their volunteer's ``k`` best by weight; pinned edges always, on top.
 
-    Ties in weight go to the lower need index (``edge_right``; without it, to the edge
-    that comes first). Pinned edges are kept and do not count towards ``k``. The edges
+    Ties in weight are broken by a fixed pseudo-random key of the (volunteer, need) pair
+    (:func:`matchkit._numbering.tie_key`), then by the lower need index (``edge_right``;
+    without it, by the edge that comes first): where weights tie, volunteers do not all
+    keep the same needs. Pinned edges are kept and do not count towards ``k``. The edges
     may come in any order.
 
     No full sort: weights are binned (a monotone map, so a bin holds a weight range),
@@ -118,7 +120,8 @@ def top_k_mask(
     edge = np.flatnonzero(b == bb)
     if edge.size:
         sub = rest[edge]
-        order = np.lexsort((right[sub], -weight[sub], edge_left[sub]))
+        tie = tie_key(edge_left[sub], right[sub]) if edge_right is not None else right[sub]
+        order = np.lexsort((right[sub], tie, -weight[sub], edge_left[sub]))
         owner = who[edge][order]
         first = np.searchsorted(owner, owner, side="left")
         rank = np.arange(order.size) - first

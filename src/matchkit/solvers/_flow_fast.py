@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .._numbering import compact_ids
+from .._numbering import compact_ids, tie_key
 from ._auction import AuctionState, run_auction, run_phase
 
 __all__ = ["FastResult", "certify", "solve_fast"]
@@ -44,36 +44,8 @@ class FastResult:
     added_edges: int
 
 
-#: Bits of the tie key (see :func:`_tie_key`).
+#: Bits of the tie key (see :func:`matchkit._numbering.tie_key`).
 TIE_BITS = 16
-#: 2**64 over the golden ratio, as a (wrapped) int64.
-_GOLDEN = np.int64(0x9E3779B97F4A7C15 - 2**64)
-
-
-def _tie_key(vol: IntArray, role: IntArray, n_roles: int) -> IntArray:
-    """A fixed pseudo-random number in ``[0, 2**TIE_BITS)`` per (volunteer, need) pair,
-    which orders a volunteer's equally heavy candidates.
-
-    With ties broken by position instead, every volunteer would list the same needs
-    first: pruned lists would all hold the same few needs, and in each bidding round
-    every bidder would bid for the same one of them, raising one price per round
-    (2,000 volunteers x 50 needs of one weight: 5.2 s, most of it the exact fallback
-    after the auction's round budget ran out, against 0.08 s and 12 rounds).
-
-    Examples
-    --------
-    >>> k = _tie_key(np.array([0, 0, 1]), np.array([0, 1, 0]), 2)
-    >>> bool(((k >= 0) & (k < 2**TIE_BITS)).all()), len(set(k.tolist()))
-    (True, 3)
-    """
-    # Fibonacci hashing of the pair's number: the top bits of its product with 2**64
-    # over the golden ratio, in place (numpy's int64 products wrap, as uint64 would).
-    x = np.multiply(vol, n_roles, dtype=np.int64)
-    x += role
-    x *= _GOLDEN
-    x >>= 64 - TIE_BITS  # (arithmetic: the mask below drops the sign bits)
-    x &= (1 << TIE_BITS) - 1
-    return x
 
 
 def _top_k(
@@ -119,7 +91,7 @@ def _pad(
     safe = np.where(ok, mat, 0)
     rows = np.where(ok, role[safe], n_r)
     wts = np.where(ok, w[safe], 0)
-    # Candidates in order of decreasing weight, then of the tie key (see _tie_key), then
+    # Candidates in order of decreasing weight, then of the tie key (see tie_key), then
     # of edge position: a bidder's first best candidate is its own, deterministically.
     big = np.iinfo(np.int64).max
     top = int(wts.max()) if wts.size else 0
@@ -226,7 +198,7 @@ def solve_fast(
     n_pairs = int(min(n_v, cap.sum()))
     mult = n_pairs + 1
     wm = weight.astype(np.int64) * mult
-    tie = _tie_key(vol, role, n_r)
+    tie = tie_key(vol, role, TIE_BITS)
     mat, active = _top_k(vol, wm, n_v, k, tie)
     rows, wts, eid = _pad(mat, role, wm, n_r, tie)
     start = None
