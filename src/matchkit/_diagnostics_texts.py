@@ -345,8 +345,8 @@ def volunteer_state(code: str, details: Mapping[str, Any], lang: str) -> str:
         )
     k = count(n, "offer", lang)
     if ru:
-        one = n % 10 == 1 and n % 100 != 11  # (21 предложение, которое ждёт)
-        which, waits = ("которое", "ждёт") if one else ("которые", "ждут")
+        # (21 предложение, которое ждёт)
+        which, waits = ru_verb(n, "которое", "которые"), ru_verb(n, "ждёт", "ждут")
         it = "него" if n == 1 else "них"
         return (
             f"У вас есть {k}, {which} {waits} ответа; новые придут, когда вы на {it} ответите."
@@ -390,14 +390,13 @@ def _none_fits(n_open: int, other: bool, lang: str) -> str:
                 f"Единственная {'другая ' if other else ''}открытая задача этого раунда "
                 "не подходит под все условия."
             )
-        sg = n_open % 10 == 1 and n_open % 100 != 11
         words = (
             ("другой открытой задачи", "других открытых задач")
             if other
             else ("открытой задачи", "открытых задач")
         )
         return (
-            f"В этом раунде ни одна из {n_open} {words[0] if sg else words[1]} "
+            f"В этом раунде ни одна из {n_open} {ru_verb(n_open, *words)} "
             "не подходит под все условия."
         )
     if n_open == 0:

@@ -20,6 +20,7 @@ from ._texts import (
     km,
     km_apart,
     ordinal,
+    ru_verb,
     score,
     slot_label,
     status_label,
@@ -412,12 +413,11 @@ def _score_line(e: Explanation, lang: str) -> str:
 
 def _rank_ru(rank: int, n: int, whose: str) -> str:
     """``на 2-м месте из 3 ваших вариантов`` (genitive agrees with the total)."""
-    sg = n % 10 == 1 and n % 100 != 11
     words = {
         "your": ("вашего варианта", "ваших вариантов"),
         "candidates": ("подходящего волонтёра", "подходящих волонтёров"),
     }[whose]
-    return f"на {rank}-м месте из {n} {words[0] if sg else words[1]}"
+    return f"на {rank}-м месте из {n} {ru_verb(n, *words)}"
 
 
 def _comparison(

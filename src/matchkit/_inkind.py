@@ -38,6 +38,7 @@ from ._exceptions import InvalidDatasetError, InvalidInputError, Problem, check_
 from ._inkind_models import DateWindow, InkindKind, InkindOffer, InkindRequest
 from ._models import Need, NeedStatus, Organisation, _iso_date
 from ._rules import great_circle_km
+from ._texts import count, ru_verb
 
 __all__ = [
     "Allocation",
@@ -121,33 +122,17 @@ _REASONS = {
 }
 
 
-def plural_ru(n: int, one: str, few: str, many: str) -> str:
-    """The Russian form for ``n``: ``one`` (1, 21), ``few`` (2-4, 22) or ``many`` (5, 11).
-
-    Examples
-    --------
-    >>> [plural_ru(n, "день", "дня", "дней") for n in (1, 3, 5, 11, 21, 104)]
-    ['день', 'дня', 'дней', 'дней', 'день', 'дня']
-    """
-    if 11 <= n % 100 <= 14:
-        return many
-    if n % 10 == 1:
-        return one
-    return few if 2 <= n % 10 <= 4 else many
-
-
 def _more_text(n: int, lang: str) -> str:
     """``n`` more offers: ``1 more offer``, ``ещё 4 предложения``."""
     if lang == "ru":
-        return f"ещё {n} {plural_ru(n, 'предложение', 'предложения', 'предложений')}"
+        return f"ещё {count(n, 'offer', 'ru')}"
     return f"{n} more offer" if n == 1 else f"{n} more offers"
 
 
 def _fitting_text(n: int, lang: str) -> str:
     """``n`` fitting offers after "for" (in Russian after «для», so in the genitive)."""
     if lang == "ru":
-        one = n % 10 == 1 and n % 100 != 11
-        return f"{n} подходящего предложения" if one else f"{n} подходящих предложений"
+        return f"{n} {ru_verb(n, 'подходящего предложения', 'подходящих предложений')}"
     return f"{n} fitting offer" if n == 1 else f"{n} fitting offers"
 
 
@@ -159,9 +144,7 @@ def days_text(n: int, lang: str) -> str:
     >>> [days_text(n, "ru") for n in (1, 3, 5, 11, 21, 104)]
     ['1 день', '3 дня', '5 дней', '11 дней', '21 день', '104 дня']
     """
-    if lang == "ru":
-        return f"{n} {plural_ru(n, 'день', 'дня', 'дней')}"
-    return f"{n} day" if n == 1 else f"{n} days"
+    return count(n, "day", lang)
 
 
 def _say(lang: str, key: str, **fields: Any) -> str:

@@ -56,6 +56,7 @@ _NOUNS: dict[str, dict[str, tuple[str, ...]]] = {
     "language": {"en": ("language", "languages"), "ru": ("язык", "языка", "языков")},
     "skill": {"en": ("skill", "skills"), "ru": ("навык", "навыка", "навыков")},
     "year": {"en": ("year", "years"), "ru": ("год", "года", "лет")},
+    "day": {"en": ("day", "days"), "ru": ("день", "дня", "дней")},
     "organisation": {
         "en": ("organisation", "organisations"),
         "ru": ("организация", "организации", "организаций"),
@@ -272,7 +273,9 @@ def prepositional(m: int, noun: str) -> str:
 
 
 def ru_verb(n: int, singular: str, plural_form: str) -> str:
-    """The Russian verb form agreeing with a numeral subject (``1 подходит``, ``3 подходят``).
+    """The Russian form agreeing with a numeral, singular for 1, 21, 31 ... (not 11): a
+    verb with it as subject (``1 подходит``, ``3 подходят``), or a phrase in the
+    genitive after it (``из 21 варианта``, ``из 3 вариантов``).
 
     Examples
     --------
