@@ -255,8 +255,7 @@ def genitive(m: int, noun: str) -> str:
     ('21 волонтёра', '500 волонтёров', '11 задач')
     """
     sg, pl = _GENITIVE_RU[noun]
-    m_abs = abs(int(m))
-    return f"{int(m)} {sg if m_abs % 10 == 1 and m_abs % 100 != 11 else pl}"
+    return f"{int(m)} {ru_verb(m, sg, pl)}"
 
 
 def prepositional(m: int, noun: str) -> str:
@@ -268,8 +267,7 @@ def prepositional(m: int, noun: str) -> str:
     ['1 задаче', '3 задачах', '11 задачах', '21 задаче']
     """
     sg, pl = _PREPOSITIONAL_RU[noun]
-    m_abs = abs(int(m))
-    return f"{int(m)} {sg if m_abs % 10 == 1 and m_abs % 100 != 11 else pl}"
+    return f"{int(m)} {ru_verb(m, sg, pl)}"
 
 
 def ru_verb(n: int, singular: str, plural_form: str) -> str:
