@@ -22,7 +22,9 @@ the LP) spend their time on all of them. Here they solve a subgraph instead:
    step 2 runs again. Once, when the edges within the margin are few next to the
    subgraph (``SHRINK_BELOW``; ``SHRINK_FAR`` when many edges break the proof), they
    replace it instead of joining it; after that, again whenever very few edges break
-   the proof (``NEARLY_FINAL``).
+   the proof (``NEARLY_FINAL``). When at most ``MAX_BROKEN`` edges break it, step 2
+   repairs the last answer by shortest paths instead of solving afresh
+   (:mod:`._flow_repair`); the repaired answer goes through steps 3 and 4 all the same.
 
 If the subgraph grows past ``MAX_SHARE`` of the edges (per backend), or the rounds run
 out, or no prices certify the backend's answer on its subgraph, the caller solves the
@@ -38,13 +40,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import partial
+from importlib import import_module
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .._numbering import group_order
-from .._threads import in_runs
+from .._threads import in_runs, meanwhile, worker_threads
+from ._flow_repair import MAX_BROKEN, repair
 
 __all__ = [
     "FAR_OFF",
@@ -441,19 +445,42 @@ def solve_priced(
     wide = np.empty(n, dtype=bool)
     outside = ~sel
     shrunk_at = 0
+    if worker_threads() > 1:
+        # A repair's shortest paths need scipy's graph routines (0.25 s to import): loaded
+        # on another core while the backend solves the first subgraph.
+        meanwhile(import_module, "scipy.sparse.csgraph")
+    # The last round's answer (positions into every edge) and prices, when few edges
+    # broke its proof: the next answer is then repaired from it, not solved afresh.
+    last: tuple[IntArray, IntArray, IntArray] | None = None
     for rounds in range(1, MAX_ROUNDS + 1):
         idx = np.flatnonzero(sel)
         if idx.size > max_share * n:
             info["pricing"] = f"not worth it: {idx.size} of {n} edges needed"
             return None
         sub_l, sub_r, sub_w = left[idx], right[idx], weight[idx]
-        local = exact(sub_l, sub_r, sub_w, left_capacity, right_capacity)
-        if local is None:
-            info["pricing"] = "the backend gave no answer on a subgraph"
-            return None
-        chosen = np.zeros(idx.size, dtype=bool)
-        chosen[local] = True
-        prices = least_prices(sub_l, sub_r, sub_w, chosen, left_capacity, right_capacity)
+        chosen = None
+        if last is not None:
+            was = np.zeros(idx.size, dtype=bool)
+            was[np.searchsorted(idx, last[0])] = True  # (the subgraph keeps them)
+            chosen = repair(sub_l, sub_r, sub_w, was, last[1], last[2], left_capacity,
+                            right_capacity)
+        prices = None
+        if chosen is not None:
+            prices = least_prices(sub_l, sub_r, sub_w, chosen, left_capacity, right_capacity)
+            if prices is None:  # (never seen: then solve afresh)
+                log.warning("flow pricing: a repaired answer was not proven; solving afresh")
+            else:
+                info["pricing_repaired"] = info.get("pricing_repaired", 0) + 1
+                local = np.flatnonzero(chosen)
+        if prices is None:
+            solved = exact(sub_l, sub_r, sub_w, left_capacity, right_capacity)
+            if solved is None:
+                info["pricing"] = "the backend gave no answer on a subgraph"
+                return None
+            local = solved
+            chosen = np.zeros(idx.size, dtype=bool)
+            chosen[local] = True
+            prices = least_prices(sub_l, sub_r, sub_w, chosen, left_capacity, right_capacity)
         del sub_l, sub_r, sub_w
         if prices is None:
             info["pricing"] = (
@@ -474,6 +501,7 @@ def solve_priced(
             return idx[local], u, p
         n_near = np.count_nonzero(near)
         n_broken = sum(b.size for b in broken_at)
+        last = (idx[local], u, p) if n_broken <= MAX_BROKEN else None
         log.debug("flow pricing: round %d on %d edges, %d outside break the proof, %d "
                   "within the margin", rounds, idx.size, n_broken, n_near)
         shrink_below = SHRINK_FAR if n_broken >= FAR_OFF * idx.size else SHRINK_BELOW
