@@ -6,6 +6,8 @@ See ``docs/flow.md`` for how it works, the exactness bound and measured figures.
 from __future__ import annotations
 
 import logging
+import sys
+from importlib import import_module
 from typing import Any, ClassVar
 
 import numpy as np
@@ -14,6 +16,7 @@ from numpy.typing import ArrayLike
 from .._exceptions import InvalidInputError, check_choice
 from .._memory import no_hugepage_advice
 from .._problem import Assignment, MatchProblem
+from .._threads import meanwhile, worker_threads
 from ._flow_fast import solve_fast, work_budget
 from ._flow_int import IntProblem, integer_problem
 from ._flow_lapjv import solve_lapjv
@@ -266,6 +269,11 @@ class FlowSolver:
             from ._flow_ortools import solve_ortools
 
             exact = solve_ortools
+            if worker_threads() > 1 and "scipy.sparse.csgraph" not in sys.modules:
+                # A repair's shortest paths (``_flow_repair``) need scipy's graph routines,
+                # 0.25 s to import: loaded on another core while OR-Tools, which imports no
+                # scipy, solves the first subgraph. (The LP imports scipy itself.)
+                meanwhile(import_module, "scipy.sparse.csgraph")
         res = solve_priced(
             ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity, exact, info,
             max_share=_PRICING_MAX_SHARE[backend],

@@ -40,14 +40,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import partial
-from importlib import import_module
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .._numbering import group_order
-from .._threads import in_runs, meanwhile, worker_threads
+from .._threads import in_runs
 from ._flow_repair import MAX_BROKEN, repair
 
 __all__ = [
@@ -447,10 +446,6 @@ def solve_priced(
     wide = np.empty(n, dtype=bool)
     outside = ~sel
     shrunk_at = 0
-    if worker_threads() > 1:
-        # A repair's shortest paths need scipy's graph routines (0.25 s to import): loaded
-        # on another core while the backend solves the first subgraph.
-        meanwhile(import_module, "scipy.sparse.csgraph")
     # The last round's answer (positions into every edge) and prices, when few edges
     # broke its proof: the next answer is then repaired from it, not solved afresh.
     last: tuple[IntArray, IntArray, IntArray] | None = None
