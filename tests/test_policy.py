@@ -380,3 +380,41 @@ def test_as_of_may_be_a_datetime_as_elsewhere() -> None:
     assert mk.check_policies(ds, as_of=datetime(2026, 9, 1, 12)) == mk.check_policies(
         ds, as_of=date(2026, 9, 1)
     )
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "4111 1111 1111 1111 12/26",
+        "4111-1111-1111-1111 12/2026",
+        "4111111111111111 12/26",
+        "card 4111 1111 1111 1111 123 12/26",  # security code, then expiry
+        "4111-1111-1111-1111-123 12/2026",
+        "4111111111111111 123 1/27",
+        "карта 2200 1234 5678 9012 345 12/26",  # a 19-digit card, then expiry
+        "2200123456789012345 12 / 2026",
+        "2200-1234-5678-9012-345 123",  # a 19-digit card, then its code
+    ],
+)
+def test_a_card_followed_by_its_code_or_expiry_looks_personal(route: str) -> None:
+    # The code and the expiry month were counted as digits of the number, which then had
+    # more than 19 digits and passed for a bank account.
+    assert codes(dataset(handles_money=True, account_route=route)) == [
+        "money-route-looks-personal"
+    ]
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "р/с 4070 3810 1234 5678 9012, БИК 044525225",
+        "4070-3810-1234-5678-9012 12/26",  # a 20-digit account and a date
+        "40703810123456789012 01/2027",
+        "40702 810 0 0000 1234567",
+        "4070 3810 1234 5678 9012 13/26",  # 13 is no month
+        "phone +7 912 345-67-89 or 8 800 555 35 35",
+        "account 4070 3810 1234 5678 9012, call 8 912 345 67 89 12/26",
+    ],
+)
+def test_bank_accounts_and_phones_with_dates_are_no_card(route: str) -> None:
+    assert codes(dataset(handles_money=True, account_route=route)) == []

@@ -12,8 +12,9 @@ ideas, so problems surface while the need is still being discussed:
     ``handles_money`` is set but ``account_route`` (how money reaches the organisation's own
     account) is not. Money must never go to a volunteer's personal account.
 ``money-route-looks-personal`` (warning)
-    ``account_route`` holds a card number or words such as "personal", "private",
-    "volunteer" (``PolicyRules.personal_route_markers``).
+    ``account_route`` holds a card number (16-19 digits, also when its security code or
+    expiry date follows it) or words such as "personal", "private", "volunteer"
+    (``PolicyRules.personal_route_markers``).
 ``asks-donation`` (warning)
     ``asks_donation``: volunteers give their time; asking them to donate is flagged.
 ``minors-without-background-check`` (error)
@@ -153,9 +154,40 @@ POLICIES: Mapping[str, tuple[str, str, str]] = {
     ),
 }
 
-# 16-19 digits, maybe grouped by single spaces or dashes, that are not part of a longer
-# number: an organisation's 20-digit bank account written in groups of four is no card.
-_CARD = re.compile(r"(?<!\d)(?<!\d[ -])(?:\d[ -]?){15,18}\d(?![ -]?\d)")
+# A number as people write it: digit groups joined by single spaces or dashes.
+_NUMBER = re.compile(r"\d+(?:[ -]\d+)*")
+# The year of a card's expiry date, right after its month: "/26" or "/2026".
+_EXPIRY_YEAR = re.compile(r" ?/ ?(?:\d{2}|\d{4})(?!\d)")
+
+
+def _holds_card(text: str) -> bool:
+    """Whether ``text`` holds a payment card number.
+
+    A card number is 16-19 digits, maybe grouped by single spaces or dashes, that are not
+    part of a longer number: an organisation's 20-digit bank account written in groups of
+    four is no card. A card's expiry month (the ``12`` of ``12/26``) and a three-digit
+    security code written right after the number are not part of it.
+
+    Examples
+    --------
+    >>> _holds_card("4111 1111 1111 1111 123 12/26"), _holds_card("4070 3810 1234 5678 9012")
+    (True, False)
+    """
+    for number in _NUMBER.finditer(text):
+        groups = re.split(r"[ -]", number.group())
+        forms = [groups]
+        month = groups[-1]
+        if (
+            len(groups) > 1
+            and len(month) <= 2
+            and 1 <= int(month) <= 12
+            and _EXPIRY_YEAR.match(text, number.end())
+        ):
+            forms.append(groups[:-1])
+        forms += [g[:-1] for g in list(forms) if len(g) > 1 and len(g[-1]) == 3]
+        if any(16 <= sum(map(len, g)) <= 19 for g in forms):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -360,7 +392,7 @@ def _need_content(need: Need, r: PolicyRules) -> list[tuple[str, str]]:
         marker = next(
             (m for m in r.personal_route_markers if m.casefold() in low), None
         )
-        if _CARD.search(route) or marker:
+        if _holds_card(route) or marker:
             what = f"the word {marker!r}" if marker else "a card number"
             out.append(
                 (
