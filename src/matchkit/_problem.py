@@ -299,11 +299,18 @@ class MatchProblem:
 
         key = li * max(n_right, 1) + ri
         if n_edges < 2 or bool(np.all(key[1:] > key[:-1])):
-            order = np.arange(n_edges)  # already sorted and unique (from_dense, build_problem)
+            # Already sorted, hence unique (from_dense, build_problem): copies instead of
+            # gathers, no search for duplicates (from_dense of 2000 x 2000: 0.19 -> 0.08 s).
+            del key
+            ls, rs = li, ri  # (fresh from astype)
+
+            def arranged(a: NDArray[Any]) -> NDArray[Any]:
+                return a.copy()
+
         else:
             order = np.argsort(key, kind="stable")
-        ls, rs = li[order], ri[order]
-        if n_edges > 1:
+            del key
+            ls, rs = li[order], ri[order]
             dup = (ls[1:] == ls[:-1]) & (rs[1:] == rs[:-1])
             if dup.any():
                 at = int(np.flatnonzero(dup)[0])
@@ -312,21 +319,25 @@ class MatchProblem:
                     f"edge ({int(ls[at])}, {int(rs[at])}) appears twice, at positions {a} and {b}; "
                     "give each pair once"
                 )
+
+            def arranged(a: NDArray[Any]) -> NDArray[Any]:
+                return a[order]
+
         problem = cls(
             edge_left=ls,
             edge_right=rs,
-            weight=w[order],
-            volunteer_utility=lu[order],
-            need_utility=ru[order],
+            weight=arranged(w),
+            volunteer_utility=arranged(lu),
+            need_utility=arranged(ru),
             left_capacity=_capacity(left_capacity, n_left, "left_capacity"),
             right_capacity=_capacity(right_capacity, n_right, "right_capacity"),
             left_ids=_ids(left_ids, n_left, "left_ids"),
             right_ids=_ids(right_ids, n_right, "right_ids"),
-            pinned=pin[order],
+            pinned=arranged(pin),
             components=(
                 components.rebind(ls, rs)  # type: ignore[union-attr]
                 if lazy
-                else {k: v[order] for k, v in comps.items()}
+                else {k: arranged(v) for k, v in comps.items()}
             ),
         )
         problem._check_pins()
@@ -392,11 +403,17 @@ class MatchProblem:
                 f"weights[{r}, {c}] = {float(w[r, c])!r} is not finite; mark forbidden pairs with "
                 "allowed=False instead of an infinite or NaN weight"
             )
-        li, ri = np.nonzero(mask)
+        if mask.all():  # (every pair: the indices without a search, the weights row by row)
+            li = np.repeat(np.arange(w.shape[0], dtype=np.int64), w.shape[1])
+            ri = np.tile(np.arange(w.shape[1], dtype=np.int64), w.shape[0])
+            values = w.reshape(-1)
+        else:
+            li, ri = np.nonzero(mask)
+            values = w[li, ri]
         return cls.from_edges(
             li,
             ri,
-            w[li, ri],
+            values,
             n_left=w.shape[0],
             n_right=w.shape[1],
             left_capacity=left_capacity,

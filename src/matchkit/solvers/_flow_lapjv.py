@@ -25,9 +25,16 @@ from numpy.typing import NDArray
 
 from .._numbering import compact_ids
 
-__all__ = ["solve_lapjv"]
+__all__ = ["DENSE_MIN", "solve_lapjv"]
 
 IntArray = NDArray[np.int64]
+
+#: From this many edges, a complete assignment (every pair an edge, capacity 1 on both
+#: sides) goes to scipy's dense ``linear_sum_assignment``: 2.4 times faster than the
+#: sparse matching from 300 x 300 to 4000 x 4000 once imported, but importing
+#: ``scipy.optimize`` takes 0.6 s more than the sparse routines, which only large
+#: matrices win back.
+DENSE_MIN = 1 << 20
 
 
 def _segments(counts: IntArray) -> tuple[IntArray, IntArray]:
@@ -36,6 +43,30 @@ def _segments(counts: IntArray) -> tuple[IntArray, IntArray]:
     starts = np.cumsum(counts) - counts
     offset = np.arange(int(counts.sum()), dtype=np.int64) - starts[owner]
     return owner, offset
+
+
+def _complete_assignment(
+    li: IntArray, ri: IntArray, weight: IntArray, n_rows: int, n_cols: int
+) -> IntArray:
+    """:func:`solve_lapjv` where every volunteer and need has capacity 1 and every pair is
+    an edge: scipy's dense ``linear_sum_assignment`` on the weight matrix. With positive
+    weights on every pair, a heaviest matching has ``min(n_rows, n_cols)`` pairs (an
+    unmatched volunteer and need could always be paired), which is what it finds.
+    (A 2000 x 2000 matrix: 0.29 s against 0.70 s for the sparse matching of the same.)"""
+    from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped,unused-ignore]
+
+    key = li * n_cols + ri
+    if bool((key[1:] > key[:-1]).all()):  # sorted, hence every pair in order
+        matrix = weight.astype(np.float64).reshape(n_rows, n_cols)
+        position = None
+    else:
+        matrix = np.empty((n_rows, n_cols))
+        matrix.reshape(-1)[key] = weight
+        position = np.empty(key.size, dtype=np.int64)
+        position[key] = np.arange(key.size)
+    rows, cols = linear_sum_assignment(matrix, maximize=True)
+    at = rows.astype(np.int64) * n_cols + cols
+    return at if position is None else np.sort(position[at])
 
 
 def solve_lapjv(
@@ -76,6 +107,8 @@ def solve_lapjv(
     rv, ri = compact_ids(right, len(right_capacity))
     a = np.minimum(left_capacity[lv], np.bincount(li, minlength=len(lv)))
     c = np.minimum(right_capacity[rv], np.bincount(ri, minlength=len(rv)))
+    if n_e >= DENSE_MIN and n_e == len(lv) * len(rv) and (a == 1).all() and (c == 1).all():
+        return _complete_assignment(li, ri, weight, len(lv), len(rv))
     row0 = np.cumsum(a) - a  # first row of each volunteer
     col0 = np.cumsum(c) - c  # first slot column of each need
     n_vrows = int(a.sum())
