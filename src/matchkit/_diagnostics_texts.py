@@ -17,6 +17,7 @@ from ._texts import (
     count,
     genitive,
     km,
+    one_line,
     prepositional,
     ru_verb,
     score,
@@ -100,6 +101,8 @@ _FOR_NEED = {
 
 
 def _q(text: str, lang: str) -> str:
+    """A title or a name in quotes, on one line."""
+    text = one_line(text)
     return f"«{text}»" if lang == "ru" else f'"{text}"'
 
 
@@ -521,10 +524,11 @@ def volunteer_text(
 
 def need_filled(n: Need, lang: str) -> str:
     c = count(n.capacity, "place", lang)
+    t = _q(n.title, lang)
     return (
-        f"Все места задачи «{n.title}» ({c}) заняты или предложены."
+        f"Все места задачи {t} ({c}) заняты или предложены."
         if lang == "ru"
-        else f'Every place of "{n.title}" ({c}) is taken or offered.'
+        else f"Every place of {t} ({c}) is taken or offered."
     )
 
 

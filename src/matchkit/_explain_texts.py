@@ -19,6 +19,7 @@ from ._texts import (
     join,
     km,
     km_apart,
+    one_line,
     ordinal,
     ru_verb,
     score,
@@ -54,6 +55,8 @@ def _tags(tags: Any, lang: str, kind: str = "") -> str:
 
 
 def _q(text: str, lang: str) -> str:
+    """A title or a name in quotes, on one line."""
+    text = one_line(text)
     return f"«{text}»" if lang == "ru" else f'"{text}"'
 
 
@@ -75,7 +78,7 @@ def _rule_en(rule: str, ok: bool, f: F, vol: bool) -> str:
             return (
                 "you have not excluded this organisation"
                 if ok
-                else f"you excluded {f['organisation']}"
+                else f"you excluded {one_line(f['organisation'])}"
             )
         return (
             "no personal exclusion of theirs applies"
@@ -339,7 +342,7 @@ def _cause_place_time(f: F, lang: str) -> list[str]:
         out.append(
             f"{_q(f['organisation'], lang)} — одна из выбранных вами организаций."
             if ru
-            else f"{f['organisation']} is one of your preferred organisations."
+            else f"{one_line(f['organisation'])} is one of your preferred organisations."
         )
     return out
 
@@ -479,8 +482,8 @@ def render(e: Explanation, f: F, titles: Mapping[str, str]) -> str:
         key = "not_offered:full"
     head = _HEAD[(aud, lang)][key].format(
         t=_q(f["title"], lang),
-        o=_q(f["organisation"], lang) if lang == "ru" else f["organisation"],
-        v=f["volunteer_name"],
+        o=_q(f["organisation"], lang) if lang == "ru" else one_line(f["organisation"]),
+        v=one_line(f["volunteer_name"]),
     )
     if head.endswith(".."):  # a name ending in an initial ("Nikita E.") ends the sentence
         head = head[:-1]

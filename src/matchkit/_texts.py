@@ -5,11 +5,13 @@ plural form (Russian has three: ``1 волонтёр``, ``3 волонтёра``
 ``11``-``14`` take the third), verbs that agree with the number (``подходит 1``,
 ``подходят 3``), distances with the local decimal mark (``1.5 km``, ``1,5 км``), weekly
 slots (``Saturday morning``, ``в субботу утром``) and tags (a few known ones are
-translated; others are shown as given, in quotes).
+translated; others are shown as given, in quotes). Titles and names go into one-line
+texts through :func:`one_line`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from ._exceptions import check_choice
@@ -25,6 +27,7 @@ __all__ = [
     "join",
     "km",
     "km_apart",
+    "one_line",
     "ordinal",
     "plural",
     "prepositional",
@@ -192,6 +195,30 @@ _COMPONENTS = {
 }
 
 _ORDINALS_EN = {1: "st", 2: "nd", 3: "rd"}
+
+#: Control characters (C0, DEL, C1: line breaks, tabs and the like) and the Unicode line and
+#: paragraph separators.
+_CONTROL = "\x00-\x1f\x7f-\x9f\u2028\u2029"
+#: A run of white space and control characters that holds at least one control character.
+_BREAK_RUN = re.compile(f"[\\s{_CONTROL}]*[{_CONTROL}][\\s{_CONTROL}]*")
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line, to quote a title or a name in a sentence.
+
+    Each run of white space that holds a line break, a tab or another control character
+    becomes one space (none at either end): data pasted from a spreadsheet may hold them.
+    Any other text, plain spaces included, is kept as written.
+
+    Examples
+    --------
+    >>> one_line("Walk\\r\\n dogs\\tin the\\npark"), one_line("Two  spaces stay")
+    ('Walk dogs in the park', 'Two  spaces stay')
+    >>> one_line("Sort donations\\n"), one_line("Сбор\\u2028вещей")
+    ('Sort donations', 'Сбор вещей')
+    """
+    end = len(text)
+    return _BREAK_RUN.sub(lambda m: "" if m.start() == 0 or m.end() == end else " ", text)
 
 
 def check_lang(lang: str, caller: str) -> str:
@@ -362,7 +389,8 @@ def slot_label(slot: str, lang: str) -> str:
 
 
 def tag_label(tag: str, lang: str, kind: str = "") -> str:
-    """A tag for people: known tags translated, others with underscores as spaces.
+    """A tag for people: known tags translated, others with underscores as spaces (and on
+    one line, see :func:`one_line`).
 
     ``kind`` is the set the tag comes from (``"causes"``, ``"skills"``, ``"languages"``
     or ``"checks"``): the same tag may mean different things in two sets. Without it,
@@ -382,7 +410,7 @@ def tag_label(tag: str, lang: str, kind: str = "") -> str:
         known = _KNOWN[k][lang].get(tag)
         if known is not None:
             return known
-    return tag.replace("_", " ")
+    return one_line(tag.replace("_", " "))
 
 
 _STATUSES = {

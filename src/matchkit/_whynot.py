@@ -13,6 +13,7 @@ from ._encode import encode
 from ._exceptions import InvalidInputError
 from ._models import Need, Volunteer
 from ._rules import RULES, ages_at, pair_distances_km, pair_rule_failures, slots_covered
+from ._texts import one_line
 
 __all__ = ["Exclusion", "why_not"]
 
@@ -76,7 +77,7 @@ def _message(
         return f"the need ended on {n.end_date.isoformat()}, before {day.isoformat()}"
     if code == "excluded_organisation":
         org = ds.organisation(n.organisation_id)
-        return f"the volunteer excluded the organisation {org.id!r} ({org.name})"
+        return f"the volunteer excluded the organisation {org.id!r} ({one_line(org.name)})"
     if code == "excluded_cause":
         both = sorted(set(v.excluded_causes) & set(n.causes))
         return (
