@@ -101,11 +101,17 @@ class Ledger:
     timeout : float, default 30.0
         Seconds to wait for another process's write to finish before giving up (and for
         another thread's call, when threads share this object).
+    read_only : bool, default False
+        Open an existing file for reading only: it is never created nor changed, and
+        every write raises :class:`MatchkitError`. A file this process may not write (its
+        permissions, a read-only disk or folder) is opened read-only without asking; see
+        :attr:`read_only`.
 
     Raises
     ------
     InvalidInputError
-        The file is not a matchkit ledger, or was written by a newer schema version.
+        The file is not a matchkit ledger, or was written by a newer schema version; or
+        it cannot be read here (the error says why and what to do).
 
     Examples
     --------
@@ -121,9 +127,13 @@ class Ledger:
     schema_version = LEDGER_SCHEMA_VERSION
 
     def __init__(
-        self, path: str | os.PathLike[str] = "matches.sqlite", *, timeout: float = 30.0
+        self,
+        path: str | os.PathLike[str] = "matches.sqlite",
+        *,
+        timeout: float = 30.0,
+        read_only: bool = False,
     ) -> None:
-        self._store = Store(path, timeout=timeout)
+        self._store = Store(path, timeout=timeout, read_only=read_only)
         self._path = self._store.path  # (as given; reopened by its absolute path)
         self._lock = threading.RLock()  # (one thread at a time on the connection)
         self._pid = os.getpid()  # (a forked process opens its own connection)
@@ -140,6 +150,33 @@ class Ledger:
     def path(self) -> str:
         """The file the ledger lives in (``":memory:"`` for an in-memory ledger)."""
         return self._path
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the ledger is open for reading only.
+
+        So it is when opened with ``read_only=True``, or when this process may not write
+        the file, its folder or the ``-wal`` / ``-shm`` files SQLite keeps beside it.
+        Every reading works; every write (a round, a decision, an expiry, a batch) raises
+        :class:`MatchkitError` naming the file and what to do, and writes nothing.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = pathlib.Path(d) / "matches.sqlite"
+        ...     with Ledger(path) as ledger:
+        ...         _ = ledger.record_round([], at="2026-03-01")
+        ...     with Ledger(path, read_only=True) as reader:
+        ...         rounds = len(reader.state(as_of="2026-03-02").rounds)
+        ...         try:
+        ...             reader.record_round([], at="2026-03-08")
+        ...         except MatchkitError as err:
+        ...             refused = "is open read-only" in str(err)
+        >>> reader.read_only, rounds, refused
+        (True, 1, True)
+        """
+        return bool(self._store.read_only)
 
     @_one_thread_at_a_time
     def close(self) -> None:
@@ -184,11 +221,14 @@ class Ledger:
             )
         if self._closed:
             raise InvalidInputError(f"ledger {self.path!r} is closed; open it again to send it")
-        return (_reopen, (self._store.file, self._store.timeout))
+        store = self._store
+        return (_reopen, (store.file, store.timeout, store.asked_read_only))
 
     def __repr__(self) -> str:
         try:  # (a repr shown in a log or a debugger must not raise)
             state = "closed" if self._closed else f"{len(self)} events"
+            if self.read_only:
+                state += ", read-only"
         except MatchkitError:
             state = "unreadable"
         return f"Ledger({self.path!r}, {state})"
@@ -771,7 +811,7 @@ class Ledger:
         if self._store.memory or self._closed or self._detached:
             return  # (in memory: this process's own copy; detached: opened on next use)
         _INHERITED.append(self._store)  # never used, nor closed, in this process
-        self._store = Store(self._store.file, timeout=self._store.timeout)
+        self._store = self._store_again()
 
     def _detach_for_fork(self) -> bool:
         """Close the connection just before this process forks, holding the lock until
@@ -810,9 +850,14 @@ class Ledger:
                     f"ledger {self.path!r} was removed while this object had it open; "
                     "restore it from a backup, or open a new ledger with Ledger(path)"
                 )
-            self._store = Store(self._store.file, timeout=self._store.timeout)
+            self._store = self._store_again()
             self._detached = False
         return self._store
+
+    def _store_again(self) -> Store:
+        """A new connection to the same file, read-only again if that was asked."""
+        old = self._store
+        return Store(old.file, timeout=old.timeout, read_only=old.asked_read_only)
 
     def _replayed(self, store: Store) -> Replayer:
         """The replayer, fed with the events committed since it last read (call in a transaction).
@@ -1013,9 +1058,9 @@ class Ledger:
         return self._open().integrity()
 
 
-def _reopen(path: str, timeout: float) -> Ledger:
+def _reopen(path: str, timeout: float, read_only: bool = False) -> Ledger:
     """A pickled ledger, opened again in the process that reads it."""
-    return Ledger(path, timeout=timeout)
+    return Ledger(path, timeout=timeout, read_only=read_only)
 
 
 #: Connections a forked process inherited: kept, unused, so that they are never closed

@@ -4,6 +4,13 @@ The file holds one append-only table, ``events`` (triggers refuse UPDATE and DEL
 a ``meta`` table naming the format. ``PRAGMA user_version`` is the ledger schema version.
 Connections use WAL, ``synchronous=FULL`` (each commit is on disk before it returns) and
 a busy timeout; every write runs in ``BEGIN IMMEDIATE`` so concurrent writers queue.
+
+A ledger this process may not write (asked for read-only, or a file, folder or file system
+it cannot write) is opened read-only (``mode=ro``): every read works, every write is
+refused before it starts. A WAL ledger needs its ``-shm`` file to be read; where SQLite
+can neither find nor create it, the file is opened ``immutable`` only on a file system
+mounted read-only (no one can change it there), and with no write-ahead log holding
+commits; otherwise it is refused with what to do.
 """
 
 from __future__ import annotations
@@ -95,10 +102,42 @@ def damaged(path: str, err: sqlite3.DatabaseError) -> InvalidInputError | None:
     )
 
 
-class Store:
-    """One connection to a ledger file (or to ``":memory:"``)."""
+class _Unopened(Exception):
+    """SQLite could not open the file, its folder or its ``-wal`` / ``-shm`` for this
+    connection's mode (the caller decides what to try next)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float) -> None:
+    def __init__(self, err: sqlite3.Error) -> None:
+        super().__init__(str(err))
+        self.err = err
+
+
+def _cannot_open(err: sqlite3.Error) -> bool:
+    """Whether SQLite's error says a file could not be opened or created for writing (not
+    that the file is damaged or is not a ledger)."""
+    text = str(err)
+    return "unable to open" in text or "readonly" in text or "read-only" in text
+
+
+def _read_only_media(folder: str) -> bool:
+    """Whether ``folder`` is on a file system mounted read-only (nothing can change it)."""
+    if not hasattr(os, "statvfs"):  # pragma: no cover - Windows
+        return False
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+class Store:
+    """One connection to a ledger file (or to ``":memory:"``).
+
+    ``read_only`` opens an existing file for reading only; a file this process may not
+    write is opened so too. ``self.read_only`` then says why (else it is empty).
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, timeout: float, read_only: bool = False
+    ) -> None:
         if not isinstance(path, (str, os.PathLike)):
             raise InvalidInputError(
                 f"the ledger path must be a file name (str or path), got {type(path).__name__}; "
@@ -137,24 +176,143 @@ class Store:
                 f"cannot open ledger {self.path!r}: its folder {folder!r} {what}{tilde}; "
                 "create the folder first, or give the path of an existing ledger"
             )
+        if not isinstance(read_only, bool):
+            raise InvalidInputError(
+                f"The 'read_only' parameter of Ledger must be True or False; got {read_only!r}"
+            )
+        #: Whether the caller asked for read-only (a copy sent to another process asks so too).
+        self.asked_read_only = read_only
+        #: Why the ledger is open read-only ("" when it may be written).
+        self.read_only = ""
+        #: Opened with SQLite's ``immutable=1`` (a WAL ledger on read-only media).
+        self.immutable = False
+        if read_only:
+            self._require_file("it is opened read-only, so it is never created")
+            self.read_only = "opened with read_only=True"
+        elif self._unwritable():
+            self.read_only = self._why_unwritable("the file")
+        if not self.read_only:
+            try:
+                self._open(self.path, uri=False)
+                return
+            except _Unopened as err:
+                if not os.path.isfile(self.path):  # (a new file SQLite cannot create)
+                    raise InvalidInputError(
+                        f"cannot open ledger {self.path!r} (SQLite says: {err.err}); check "
+                        "that this process may read and write the file and its folder"
+                    ) from None
+            self.read_only = self._why_unwritable(
+                "the file, its folder or the -wal and -shm files SQLite keeps beside it"
+            )
+        self._open_read_only()
+
+    def _why_unwritable(self, what: str) -> str:
+        if _read_only_media(os.path.dirname(self.file)):
+            return "it is on a file system mounted read-only"
+        return f"this process may not write {what}"
+
+    def _require_file(self, why: str) -> None:
+        if self.memory:
+            raise InvalidInputError(
+                "an in-memory ledger (':memory:') cannot be opened read-only: it starts "
+                "empty; give the path of a ledger file"
+            )
+        if not os.path.isfile(self.path):
+            raise InvalidInputError(
+                f"cannot open ledger {self.path!r}: no such file ({why}); give the path of "
+                "an existing ledger"
+            )
+
+    def _unwritable(self) -> bool:
+        """Whether the ledger file exists and this process may not write it (its mode, its
+        owner, a file system mounted read-only)."""
+        return (
+            not self.memory
+            and os.path.isfile(self.path)
+            and not os.access(self.path, os.W_OK)
+        )
+
+    def _open(self, target: str, *, uri: bool) -> None:
+        """Connect to ``target`` and check it is a ledger; :class:`_Unopened` when SQLite
+        cannot open the file or the files beside it in this mode."""
         try:
             # (a Ledger shared by threads serialises their calls itself)
             self.conn = sqlite3.connect(
-                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+                target,
+                timeout=self.timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=uri,
             )
         except sqlite3.Error as err:
+            if _cannot_open(err):
+                raise _Unopened(err) from None
             raise InvalidInputError(
                 f"cannot open ledger {self.path!r} (SQLite says: {err}); check that this "
                 "process may read and write the file and its folder"
             ) from None
         try:
-            self._setup(timeout)
+            self._setup(self.timeout)
         except BaseException as err:
             self.conn.close()
             error = damaged(self.path, err) if isinstance(err, sqlite3.DatabaseError) else None
             if error is None:
                 raise
             raise error from None
+
+    def _open_read_only(self) -> None:
+        """Open the file read-only; ``immutable`` only where that is safe (see the module)."""
+        uri = Path(self.file).as_uri()
+        try:
+            self._open(f"{uri}?mode=ro", uri=True)
+            return
+        except _Unopened as err:
+            first = err.err
+        refusal = self._refusal(first)
+        if refusal is None:
+            try:
+                self._open(f"{uri}?mode=ro&immutable=1", uri=True)
+                self.immutable = True
+                return
+            except _Unopened as err:
+                refusal = self._cannot_read(err.err, "")
+        raise InvalidInputError(refusal) from None
+
+    def _cannot_read(self, err: sqlite3.Error, advice: str = "") -> str:
+        return f"cannot open ledger {self.path!r} (SQLite says: {err}); " + (
+            advice
+            or "check that this process may read the file and its folder (SQLite also "
+            "keeps the -wal and -shm files beside it), or open a copy in a writable folder"
+        )
+
+    def _refusal(self, err: sqlite3.Error) -> str | None:
+        """Why a read-only connection cannot read the file, or None when opening it
+        ``immutable`` is safe: a file system mounted read-only and no log of commits."""
+        name = self.path
+        if not os.access(self.file, os.R_OK):
+            return self._cannot_read(
+                err, "this process may not read the file; check its permissions"
+            )
+        wal, shm = f"{self.file}-wal", f"{self.file}-shm"
+        if os.path.exists(shm) or (os.path.exists(wal) and not os.path.isfile(wal)):
+            return self._cannot_read(err)  # (SQLite could not use them: not ours to skip)
+        if os.path.isfile(wal) and os.path.getsize(wal) > 0:
+            return self._cannot_read(
+                err,
+                f"its write-ahead log {name}-wal holds commits that SQLite reads only "
+                f"through {name}-shm, which it cannot create here; copy {name} and "
+                f"{name}-wal together to a folder you may write and open the copy",
+            )
+        folder = os.path.dirname(self.file)
+        if not _read_only_media(folder):
+            return self._cannot_read(
+                err,
+                f"a ledger in WAL mode is read through {name}-shm, which SQLite must "
+                f"create in its folder {folder!r}, where this process may not write; make "
+                "the folder writable for this process, or copy the ledger (while no one "
+                "writes it) to a folder you may write and open the copy",
+            )
+        return None
 
     def _journal_wal(self, timeout: float) -> str:
         """Switch to WAL. SQLite may answer "database is locked" at once (without waiting
@@ -176,12 +334,8 @@ class Store:
             c.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             version = c.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as err:
-            if "unable to open" in str(err):  # (the file, or the folder for -wal / -shm)
-                raise InvalidInputError(
-                    f"cannot open ledger {self.path!r} (SQLite says: {err}); check that this "
-                    "process may read and write the file and its folder (SQLite keeps the "
-                    "-wal and -shm files beside it), or open a copy in a writable folder"
-                ) from None
+            if _cannot_open(err):  # (the file, or -wal / -shm beside it, in this mode)
+                raise _Unopened(err) from None
             error = damaged(self.path, err)  # a database file, cut short or overwritten
             if error is not None and "malformed" in str(err):
                 raise error from None
@@ -190,8 +344,16 @@ class Store:
                 "give a new file name or the path of an existing ledger"
             ) from None
         self._check_version(version)
+        if self.read_only:
+            self._check_read_only(version)
+            return
         if not self.memory:
-            mode = self._journal_wal(timeout)
+            try:
+                mode = self._journal_wal(timeout)
+            except sqlite3.OperationalError as err:  # (a file in another mode, unwritable)
+                if _cannot_open(err):
+                    raise _Unopened(err) from None
+                raise
             if (
                 str(mode).lower() != "wal"
             ):  # pragma: no cover - depends on the file system
@@ -222,6 +384,25 @@ class Store:
                     )
                     c.execute(f"PRAGMA user_version = {LEDGER_SCHEMA_VERSION}")
         self._check_version(c.execute("PRAGMA user_version").fetchone()[0])
+        self._check_format()
+
+    def _check_read_only(self, version: int) -> None:
+        """Check a ledger opened read-only is one: it cannot be created here."""
+        if version == 0:
+            tables = self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'"
+            ).fetchall()
+            what = (
+                f"a SQLite file but not a matchkit ledger (it has tables: "
+                f"{', '.join(sorted(t[0] for t in tables))})"
+                if tables
+                else "empty, not a matchkit ledger (a ledger opened read-only is never created)"
+            )
+            raise InvalidInputError(f"{self.path!r} is {what}; give the path of an existing ledger")
+        self._check_format()
+
+    def _check_format(self) -> None:
+        c = self.conn
         try:
             fmt = c.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
         except sqlite3.OperationalError:  # no meta table: another program's database
@@ -299,7 +480,16 @@ class Store:
 
     def _begin(self) -> None:
         """Start a write transaction; a write held elsewhere past the timeout is an error
-        that names the file and what to do (not SQLite's bare "database is locked")."""
+        that names the file and what to do (not SQLite's bare "database is locked"), and
+        so is a write to a ledger open read-only (before anything is written)."""
+        if self.read_only:
+            raise MatchkitError(
+                f"cannot write to ledger {self.path!r}: it is open read-only "
+                f"({self.read_only}); to record in it, open it where this process may write "
+                "the file and its folder (fix their permissions: SQLite also writes the "
+                "-wal and -shm files beside it), or copy it to a folder you may write "
+                "(Ledger.backup) and record in the copy; nothing was written"
+            )
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as err:
