@@ -23,6 +23,7 @@ import pytest
 
 import matchkit as mk
 from matchkit import InvalidInputError, Ledger, Offer, _ledger_store
+from matchkit.cli import main as cli
 
 
 def day(n: float) -> datetime:
@@ -224,6 +225,32 @@ def test_a_read_only_ledger_is_sent_to_another_process_read_only(path: Path) -> 
         again = pickle.loads(pickle.dumps(ledger))
     with again:
         assert again.read_only and len(again) == 6
+
+
+def test_status_reads_a_ledger_without_changing_it_and_decide_refuses_to_write(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    copy = tmp_path / "backup.sqlite"
+    with Ledger(path) as ledger:
+        ledger.backup(copy)
+    before = copy.read_bytes()
+    assert cli(["status", "--ledger", str(copy), "--as-of", "2026-03-03"]) == 0
+    assert "placements: 1" in capsys.readouterr().out
+    assert copy.read_bytes() == before  # (it was switched to WAL mode)
+
+    access = os.access
+    monkeypatch.setattr(os, "access", lambda name, mode, *a, **k: (
+        not (mode & os.W_OK) and access(name, mode, *a, **k)))
+    assert cli(["status", "--ledger", str(path), "--as-of", "2026-03-03"]) == 0
+    assert "placements: 1" in capsys.readouterr().out
+    assert cli(["decide", "--ledger", str(path), "--accept", "v3", "n2",
+                "--at", "2026-03-03"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write to ledger" in err and "kept.sqlite" in err and "read-only" in err
+    monkeypatch.undo()
+    with Ledger(path) as ledger:
+        assert len(ledger) == 6
 
 
 def _can_mount_read_only(tmp_path: Path) -> bool:

@@ -13,8 +13,9 @@ from ._ledger_state import WITHDRAWN_BY
 __all__ = ["register"]
 
 
-def _open_ledger(path: str) -> Any:
-    """Open an existing ledger file (the commands that decide or read never create one)."""
+def _open_ledger(path: str, *, read_only: bool = False) -> Any:
+    """Open an existing ledger file (the commands that decide or read never create one);
+    ``read_only`` for a command that only reads (it then never changes the file)."""
     from ._exceptions import InvalidInputError
     from ._ledger import Ledger
 
@@ -25,7 +26,7 @@ def _open_ledger(path: str) -> Any:
             f"--ledger {path}: the file is empty, not a ledger (a ledger is created by a round "
             "of offers: matchkit propose DIR --ledger FILE)"
         )
-    return Ledger(path)
+    return Ledger(path, read_only=read_only)
 
 
 def _shown(id_: str) -> str:
@@ -94,7 +95,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     from ._exceptions import MatchkitError
 
     try:
-        with _open_ledger(args.ledger) as ledger:
+        with _open_ledger(args.ledger, read_only=True) as ledger:
             state = ledger.state(as_of=args.as_of)
     except MatchkitError as err:
         sys.stderr.write(f"matchkit status: {err}\n")
