@@ -6,6 +6,11 @@ giver's lead time and how far ahead the letter is), where, and for whom, address
 role the offer names. Each kind of help (printing, transport, food, venue, equipment) has its
 own wording. For each request that came too late for an offer, the advice gives the latest
 day it could have been sent, so the organisation asks earlier next time.
+
+Every name, item, unit, purpose, address and condition is put into a line of a letter (and
+into the advice) on one line: a run of white space holding a line break, a tab or another
+control character reads as one space, so a value pasted from a spreadsheet cannot split a
+header or a sentence.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from ._inkind import (
     LateRequest,
     days_text,
 )
+from ._texts import one_line
 
 __all__ = ["LANGUAGES", "Advice", "Letter", "ask_earlier", "draft_letters"]
 
@@ -258,7 +264,7 @@ class Letter:
             "Кому" if self.lang == "ru" else "To",
             "Тема" if self.lang == "ru" else "Subject",
         )
-        return f"{head[0]}: {self.to}\n{head[1]}: {self.subject}\n\n{self.body}"
+        return f"{head[0]}: {one_line(self.to)}\n{head[1]}: {one_line(self.subject)}\n\n{self.body}"
 
 
 @dataclass(frozen=True)
@@ -324,7 +330,7 @@ def _filename(letter: Letter, digits: int, copy: int = 1) -> str:
 
 def _place(req: InkindRequest, lang: str) -> str:
     if req.address:
-        return req.address
+        return one_line(req.address)
     coords = f"{req.place.lat:.5f}, {req.place.lon:.5f}"
     return f"{coords} ({'широта, долгота' if lang == 'ru' else 'latitude, longitude'})"
 
@@ -349,21 +355,19 @@ def _letter(
 ) -> Letter:
     """The letter for one allocation; ``others`` is how much other letters ask for the
     same request (the giver is told only what is true of the rest)."""
-    giver = ds.organisation(offer.organisation_id)
-    asker = ds.organisation(req.organisation_id)
+    giver = one_line(ds.organisation(offer.organisation_id).name)
+    asker = one_line(ds.organisation(req.organisation_id).name)
+    item, role, purpose = one_line(offer.item), one_line(offer.contact_role), one_line(req.purpose)
     kind = offer.kind.value
     sentence, when_label, where_label = _TEMPLATES[lang][kind]
-    qty = f"{alloc.quantity} {offer.unit}"
+    qty = f"{alloc.quantity} {one_line(offer.unit)}"
     ahead = (req.needed_by - as_of).days
-    need_title = None
-    if req.need_id is not None:
-        try:
-            need_title = ds.need(req.need_id).title
-        except KeyError:
-            need_title = None
+    need_title = _need_title(ds, req)
+    conditions = offer.conditions and one_line(offer.conditions)
+    own_words = one_line(req.item) if req.item and _own_words(req, offer) else ""
     part = alloc.quantity < req.quantity
     if lang == "ru":
-        to = f"{offer.contact_role}, {giver.name}"
+        to = f"{role}, {giver}"
         subject = (
             f"Просьба о помощи: {_KIND_NAME['ru'][kind]} — {qty} "
             f"к {format_date(req.needed_by, 'ru')}"
@@ -372,15 +376,15 @@ def _letter(
             "Уважаемые коллеги!",
             "",
             (
-                f"{asker.name} обращается к {giver.name} в рамках вашего предложения "
-                f"{_quoted(offer.item, 'ru')}."
+                f"{asker} обращается к {giver} в рамках вашего предложения "
+                f"{_quoted(item, 'ru')}."
             ),
             "",
-            sentence.format(item=offer.item, qty=qty),
+            sentence.format(item=item, qty=qty),
         ]
         if part:
             lines.append(_rest_text(req, alloc.quantity, others, "ru"))
-        whom = f"{req.purpose} — {asker.name}"
+        whom = f"{purpose} — {asker}"
         if need_title:
             whom += f", мероприятие {_quoted(need_title, 'ru')}"
         notice = (
@@ -394,33 +398,33 @@ def _letter(
             f"{notice}ы пишем {format_date(as_of, 'ru')}, {ahead_text(ahead, 'ru')}.",
             f"{where_label}: {_place(req, 'ru')}",
         ]
-        if offer.conditions:
-            lines.append(f"Ваши условия: {_end(offer.conditions)} Мы их учтём.")
-        if req.item and _own_words(req, offer):
-            lines.append(f"Как это называем мы: {_end(req.item)}")
+        if conditions:
+            lines.append(f"Ваши условия: {_end(conditions)} Мы их учтём.")
+        if own_words:
+            lines.append(f"Как это называем мы: {_end(own_words)}")
         lines += [
             "",
             "Если что-то не подходит, ответьте, пожалуйста: мы подстроимся под ваши условия и сроки.",
             "",
             "С уважением,",
-            asker.name,
+            asker,
         ]
     else:
-        to = f"{offer.contact_role}, {giver.name}"
+        to = f"{role}, {giver}"
         subject = (
             f"Request for {_KIND_NAME['en'][kind]}: {qty} by "
             f"{format_date(req.needed_by, 'en')}"
         )
         lines = [
-            f"Dear {offer.contact_role},",
+            f"Dear {role},",
             "",
-            f"{asker.name} is writing to {giver.name} about your offer {_quoted(offer.item, 'en')}.",
+            f"{asker} is writing to {giver} about your offer {_quoted(item, 'en')}.",
             "",
-            sentence.format(item=offer.item, qty=qty),
+            sentence.format(item=item, qty=qty),
         ]
         if part:
             lines.append(_rest_text(req, alloc.quantity, others, "en"))
-        whom = f"{req.purpose}, for {asker.name}"
+        whom = f"{purpose}, for {asker}"
         if need_title:
             whom += f" ({_quoted(need_title, 'en')})"
         notice = (
@@ -434,31 +438,39 @@ def _letter(
             f"{notice} are writing on {format_date(as_of, 'en')}, {ahead_text(ahead, 'en')}.",
             f"{where_label}: {_place(req, 'en')}",
         ]
-        if offer.conditions:
-            lines.append(
-                f"Your conditions: {_end(offer.conditions)} We will keep to them."
-            )
-        if req.item and _own_words(req, offer):
-            lines.append(f"In our words: {_end(req.item)}")
+        if conditions:
+            lines.append(f"Your conditions: {_end(conditions)} We will keep to them.")
+        if own_words:
+            lines.append(f"In our words: {_end(own_words)}")
         lines += [
             "",
             "If anything here does not fit your terms or dates, please tell us and we will adapt.",
             "",
             "Kind regards,",
-            asker.name,
+            asker,
         ]
     return Letter(req.id, offer.id, lang, to, subject, "\n".join(lines) + "\n")
 
 
+def _need_title(ds: Dataset, req: InkindRequest) -> str | None:
+    """The title of the need the request supports, on one line (``None``: none or unknown)."""
+    if req.need_id is None:
+        return None
+    try:
+        return one_line(ds.need(req.need_id).title)
+    except KeyError:
+        return None
+
+
 def _own_words(req: InkindRequest, offer: InkindOffer) -> bool:
     """The request names the item in words of its own (not the offer's, said already)."""
-    item = (req.item or "").strip().rstrip(".").casefold()
-    return bool(item) and item != offer.item.strip().rstrip(".").casefold()
+    item = one_line(req.item or "").strip().rstrip(".").casefold()
+    return bool(item) and item != one_line(offer.item).strip().rstrip(".").casefold()
 
 
 def _rest_text(req: InkindRequest, quantity: int, others: int, lang: str) -> str:
     """What of the request is asked of others, when this letter asks for part of it."""
-    total = f"{req.quantity} {req.unit}"
+    total = f"{req.quantity} {one_line(req.unit)}"
     if lang == "ru":
         if others >= req.quantity - quantity:
             return f"Всего нам нужно {total}; остальное мы просим у других партнёров."
@@ -565,32 +577,34 @@ def _covered_text(req: InkindRequest, covered: int, lang: str) -> str:
     """What other offers cover this time (a late pair's offer never covers it)."""
     if not covered:
         return ""
+    unit = one_line(req.unit)
     if lang == "ru":
         if covered >= req.quantity:
             return " В этот раз его полностью покрывают другие предложения."
         return (
             f" В этот раз другие предложения покрывают {covered} из {req.quantity} "
-            f"{req.unit}."
+            f"{unit}."
         )
     if covered >= req.quantity:
         return " This time other offers cover it in full."
-    return f" This time other offers cover {covered} of {req.quantity} {req.unit}."
+    return f" This time other offers cover {covered} of {req.quantity} {unit}."
 
 
 def _advice(ds: Dataset, late: LateRequest, lang: str, covered: int) -> Advice:
     req, offer = _lookup(ds, late.request_id, late.offer_id)
-    giver = ds.organisation(offer.organisation_id).name
+    giver = one_line(ds.organisation(offer.organisation_id).name)
+    item, request = one_line(offer.item), one_line(req.id)
     kind = offer.kind.value
-    qty = f"{req.quantity} {req.unit}"
+    qty = f"{req.quantity} {one_line(req.unit)}"
     latest = format_date(late.latest_send, lang)
     if lang == "ru":
         rule = f"к ним нужно обращаться не позднее чем за {days_text(offer.lead_time_days, 'ru')}"
         if offer.windows:
             rule += f", а заявки принимают только {_windows_text(offer, 'ru')}"
         text = (
-            f"Запрос {_quoted(req.id, 'ru')} ({_KIND_NAME['ru'][kind]}: {qty}, нужно к "
+            f"Запрос {_quoted(request, 'ru')} ({_KIND_NAME['ru'][kind]}: {qty}, нужно к "
             f"{format_date(req.needed_by, 'ru')}) опоздал для предложения "
-            f"{_quoted(offer.item, 'ru')} ({giver}): {_end(rule)} Последний день, когда его можно было "
+            f"{_quoted(item, 'ru')} ({giver}): {_end(rule)} Последний день, когда его можно было "
             f"отправить, — {latest}, а сейчас {format_date(late.as_of, 'ru')}, опоздание — "
             f"{days_text(late.days_late, 'ru')}. В следующий раз отправьте такой запрос не позже "
             f"{latest}, а лучше раньше."
@@ -600,9 +614,9 @@ def _advice(ds: Dataset, late: LateRequest, lang: str, covered: int) -> Advice:
         if offer.windows:
             rule += f" and takes requests only {_windows_text(offer, 'en')}"
         text = (
-            f"Request {_quoted(req.id, 'en')} ({_KIND_NAME['en'][kind]}, {qty}, needed by "
+            f"Request {_quoted(request, 'en')} ({_KIND_NAME['en'][kind]}, {qty}, needed by "
             f"{format_date(req.needed_by, 'en')}) came too late for the offer "
-            f"{_quoted(offer.item, 'en')} of {giver}: {_end(rule)} The latest day to send it was "
+            f"{_quoted(item, 'en')} of {giver}: {_end(rule)} The latest day to send it was "
             f"{latest}, {days_text(late.days_late, 'en')} before today ({format_date(late.as_of, 'en')}). "
             f"Next time, send such a request by {latest}, or earlier."
         ) + _covered_text(req, covered, "en")
