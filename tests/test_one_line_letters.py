@@ -1,9 +1,10 @@
 """Names, items, units, purposes, addresses and conditions pasted with line breaks or tabs
-stay on one line in request letters and ask-earlier advice; the texts equal those written
-from the same data on one line."""
+stay on one line in request letters, ask-earlier advice and the report; the texts equal
+those written from the same data on one line."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any, TypeVar
 
@@ -11,8 +12,10 @@ import pytest
 from pydantic import BaseModel
 
 import matchkit as mk
+from matchkit._charts import md_cell
+from matchkit._report import render_html
 from matchkit._texts import one_line
-from matchkit.datasets import synthetic_city
+from matchkit.datasets import synthetic_city, tiny_city
 
 M = TypeVar("M", bound=BaseModel)
 #: Characters no line of a letter may hold (other than the line breaks between lines).
@@ -157,3 +160,30 @@ def test_a_pasted_synthetic_city_gets_the_same_letters(lang: str) -> None:
     got, want = _letters_and_advice(pasted, lang, as_of), _letters_and_advice(ds, lang, as_of)
     assert got[0] and got[1]  # (letters and advice to compare)
     assert got == want
+
+
+def test_markdown_cells_put_tabs_and_breaks_as_one_space() -> None:
+    assert md_cell("Walk\r\n\tdogs\tat\nthe|park\n") == "Walk dogs at the\\|park"
+
+
+def _tiny_pasted() -> tuple[mk.Dataset, mk.Dataset]:
+    ds = tiny_city()
+    pasted = ds.replace(
+        organisations=[_paste(o, ("name",)) for o in ds.organisations],
+        needs=[_paste(n, ("title",)) for n in ds.needs],
+    )
+    return pasted, ds
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_pasted_city_gets_the_same_report(lang: str) -> None:
+    pasted, ds = _tiny_pasted()
+    got = mk.match(pasted, as_of=date(2026, 9, 1))
+    want = mk.match(ds, as_of=date(2026, 9, 1))
+    assert got.unfilled  # (the report names unfilled needs and their organisations)
+    assert got.to_markdown(lang=lang) == want.to_markdown(lang=lang)
+    # (HTML shows a cell's text as written: its white space reads as one space, or as
+    # none next to a tag)
+    html = [re.sub(r"\s*(<[^>]*>)\s*", r"\1", re.sub(r"\s+", " ", render_html(r, lang=lang)))
+            for r in (got, want)]  # fmt: skip
+    assert html[0] == html[1]

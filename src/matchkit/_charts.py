@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from ._texts import one_line
+
 __all__ = [
     "bin_labels",
     "esc",
@@ -20,7 +22,6 @@ __all__ = [
     "md_cell",
     "md_table",
     "num",
-    "one_line",
     "pct",
     "short",
     "vbars",
@@ -52,29 +53,21 @@ def html_table(
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
-#: Line breaks of any kind (those of ``str.splitlines``); ``\\r\\n`` counts as one.
-_BREAK = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 #: Characters Markdown reads as markup in a table cell; each gets a backslash.
 _MD_MARKUP = re.compile(r"([\\`*_\[\]~|])")
-
-
-def one_line(text: str) -> str:
-    """``text`` with each line break a space.
-
-    >>> one_line("a\\r\\nb\\nc")
-    'a b c'
-    """
-    return _BREAK.sub(" ", text)
 
 
 def md_cell(x: Any) -> str:
     """``x`` as Markdown that shows it as written, on one line of a table.
 
     HTML is written as entities (``<b>`` shows as ``<b>``, not bold), Markdown markup and
-    ``|`` get a backslash, and line breaks become spaces.
+    ``|`` get a backslash, and a run of white space holding a line break, a tab or another
+    control character becomes one space.
 
     >>> print(md_cell("<b>x</b> | *y*_z\\nw & 1"))
     &lt;b&gt;x&lt;/b&gt; \\| \\*y\\*\\_z w &amp; 1
+    >>> print(md_cell("a\\r\\n\\tb\\tc"))
+    a b c
     """
     text = html.escape(one_line(str(x)), quote=False)
     return _MD_MARKUP.sub(r"\\\1", text)
