@@ -22,7 +22,6 @@ from ._charts import (
     html_table,
     md_table,
     num,
-    one_line,
     pct,
     vbars,
 )
@@ -195,16 +194,16 @@ def _binding(d: Diagnosis) -> str:
     return "; ".join(f"{rule_label(r, 'need', d.lang)}: {c}" for r, c in top)
 
 
-def _why(d: Diagnosis, title: str) -> str:
-    """The first line of the diagnosis (a line break in the need's title does not end it).
+def _why(d: Diagnosis) -> str:
+    """The first line of the diagnosis (it quotes the need's title on one line).
 
     >>> from matchkit._diagnostics import Diagnosis
-    >>> _why(Diagnosis("need", "n1", "ended", "en", '"a\\nb" ended.\\nMore:'), "a\\nb")
+    >>> _why(Diagnosis("need", "n1", "ended", "en", '"a b" ended.\\nMore:'))
     '"a b" ended.'
     """
     if not d.text:
         return d.code
-    return d.text.replace(title, one_line(title)).splitlines()[0].rstrip(":")
+    return d.text.splitlines()[0].rstrip(":")
 
 
 def _rounds(
@@ -286,7 +285,7 @@ def render_html(result: MatchResult, *, ledger: Any = None, lang: str = "en") ->
             t,
             o,
             free,
-            _why(d, t),
+            _why(d),
             _binding(d),
             d.counterfactuals[0].text if d.counterfactuals else "",
         )
@@ -439,7 +438,7 @@ def render_markdown(
             t,
             o,
             free,
-            _why(d, t),
+            _why(d),
             _binding(d),
             d.counterfactuals[0].text if d.counterfactuals else "",
         )
