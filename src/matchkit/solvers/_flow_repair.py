@@ -36,6 +36,13 @@ BoolArray = NDArray[np.bool_]
 #: costs as much as about this many.)
 MAX_BROKEN = 16
 
+#: Weights and prices at or above this are not repaired. The searches run in float64:
+#: a path's length is exact while it stays below ``2**52`` (each search is bounded by
+#: the broken edge's reduced weight, checked against ``EXACT``), and the potentials,
+#: which rise by at most that much per search, stay far from int64's limit.
+MAX_MAGNITUDE = 2**50
+EXACT = 2**52
+
 
 def repair(
     left: IntArray,
@@ -56,8 +63,8 @@ def repair(
     ``>= 0``, ``u = 0`` where a volunteer has free capacity and ``p = 0`` where a need has
     free places, ``u_i + p_j <= W_ij`` on chosen edges. The unchosen edges with
     ``u_i + p_j < W_ij`` break the proof. Returns the mask of an optimum, or None when
-    more than ``max_broken`` edges break the proof or the prices do not fit (then solve
-    afresh).
+    more than ``max_broken`` edges break the proof, the prices do not fit, or weights or
+    prices reach ``MAX_MAGNITUDE`` (then solve afresh).
 
     Examples
     --------
@@ -75,6 +82,8 @@ def repair(
     x = np.asarray(chosen, dtype=bool).copy()
     load_l = np.bincount(left[x], minlength=n_l)
     load_r = np.bincount(right[x], minlength=n_r)
+    if _too_large(weight, u, p):
+        return None
     reduced = weight - u[left] - p[right]
     if (
         (u < 0).any()
@@ -99,6 +108,11 @@ def repair(
         if not net.send_back(e, waiting):
             return None
     return net.x
+
+
+def _too_large(*values: IntArray) -> bool:
+    """Whether any value is too large in magnitude for exact searches."""
+    return any(v.size and int(np.abs(v).max()) >= MAX_MAGNITUDE for v in values)
 
 
 class _Network:
@@ -176,7 +190,7 @@ class _Network:
         """Edge ``e`` into the answer, if it breaks the proof, and its flow back from its
         need to its volunteer along a shortest path; the potentials rise by the
         distances, bounded at the path's length. False if no path was found (which the
-        edge's own reverse arc rules out)."""
+        edge's own reverse arc rules out), or the lengths would not be exact."""
         from scipy.sparse import csr_array  # type: ignore[import-untyped,unused-ignore]
         from scipy.sparse.csgraph import dijkstra  # type: ignore[import-untyped,unused-ignore]
 
@@ -185,10 +199,13 @@ class _Network:
         gain = -(self.cost[self.block[0][e]] + self.pi[i] - self.pi[j])
         if gain <= 0:
             return True  # (the prices have moved: it no longer breaks the proof)
+        if gain >= EXACT:
+            return False  # (distances this long would not be exact in float64)
         self.x[e] = True
-        graph = csr_array(
-            (self.lengths(waiting), self.head, self.indptr), shape=(self.t + 1, self.t + 1)
-        )
+        lengths = self.lengths(waiting)
+        if lengths.min() < 0:
+            return False  # (never: the potentials keep them >= 0; scipy would misbehave)
+        graph = csr_array((lengths, self.head, self.indptr), shape=(self.t + 1, self.t + 1))
         # Its own reverse arc costs ``gain``, so the path to ``i`` is no longer.
         dist, pred = dijkstra(
             graph, directed=True, indices=j, return_predecessors=True, limit=float(gain) + 0.5
@@ -198,6 +215,8 @@ class _Network:
             return False
         path = [i]
         while path[-1] != j:
+            if pred[path[-1]] < 0 or len(path) > self.t + 1:
+                return False  # (never: the predecessors form a tree rooted at the need)
             path.append(int(pred[path[-1]]))
         path.reverse()
         for a, b in itertools.pairwise(path):
