@@ -222,3 +222,16 @@ def test_repairs_of_larger_cases_reach_the_network_simplex_optimum(case) -> None
     assert int(w[fixed].sum()) == int(w[best].sum())
     again = repair(*inputs, max_broken=left.size)
     assert again is not None and (again == fixed).all()  # (the same answer every time)
+
+
+def test_parallel_edges_move_the_edge_the_path_used() -> None:
+    # Volunteer 1 has three edges to need 0, which has no place: the breaking edge (10)
+    # is taken and given back along its own reverse arc, which must free that same edge,
+    # not the first of its parallels (a need without places ended up with one).
+    left = np.array([0, 1, 0, 1, 1, 0, 1, 0])
+    right = np.zeros(8, np.int64)
+    w = np.array([-3, 10, 11, -3, 5, 9, 8, 3])
+    chosen = np.zeros(8, bool)
+    u, p = np.zeros(2, np.int64), np.zeros(1, np.int64)
+    fixed = repair(left, right, w, chosen, u, p, np.array([3, 3]), np.array([0]), max_broken=8)
+    assert fixed is not None and not fixed.any()

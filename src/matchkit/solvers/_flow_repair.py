@@ -165,6 +165,7 @@ class _Network:
         # The edge of each (volunteer, need), for the paths' arcs.
         self.key = left.astype(np.int64) * n_r + right
         self.by_key = np.argsort(self.key, kind="stable")
+        self.weight = weight
         self.keys_sorted = self.key[self.by_key]
 
     def lengths(self, waiting: BoolArray) -> NDArray[np.float64]:
@@ -220,12 +221,12 @@ class _Network:
             path.append(int(pred[path[-1]]))
         path.reverse()
         for a, b in itertools.pairwise(path):
-            self._push(a, b)
+            self._push(a, b, waiting)
         rise = np.minimum(dist, to_i)
         self.pi += rise.astype(np.int64)
         return True
 
-    def _push(self, a: int, b: int) -> None:
+    def _push(self, a: int, b: int, waiting: BoolArray) -> None:
         """One unit of flow along the residual arc ``a -> b``."""
         n_l, s, t = self.n_l, self.s, self.t
         if (a, b) == (t, s):
@@ -241,10 +242,18 @@ class _Network:
         elif a == t:
             self.load_r[b - n_l] -= 1
         elif a < n_l:
-            self.x[self._edge(a, b - n_l)] = True
+            self.x[self._edge(a, b - n_l, False, waiting)] = True
         else:
-            self.x[self._edge(b, a - n_l)] = False
+            self.x[self._edge(b, a - n_l, True, waiting)] = False
 
-    def _edge(self, v: int, n: int) -> Any:
-        at = int(np.searchsorted(self.keys_sorted, v * self.n_r + n))
-        return self.by_key[at]
+    def _edge(self, v: int, n: int, chosen: bool, waiting: BoolArray) -> Any:
+        """The edge of the shortest residual arc between volunteer ``v`` and need ``n``:
+        among parallel edges, the heaviest unchosen one or the lightest chosen one."""
+        key = v * self.n_r + n
+        lo, hi = np.searchsorted(self.keys_sorted, [key, key + 1])
+        cand = self.by_key[lo:hi]
+        cand = cand[self.x[cand] == chosen]
+        if not chosen:
+            cand = cand[~waiting[cand]]
+        w = self.weight[cand]
+        return cand[np.argmin(w) if chosen else np.argmax(w)]
