@@ -235,3 +235,30 @@ def test_parallel_edges_move_the_edge_the_path_used() -> None:
     u, p = np.zeros(2, np.int64), np.zeros(1, np.int64)
     fixed = repair(left, right, w, chosen, u, p, np.array([3, 3]), np.array([0]), max_broken=8)
     assert fixed is not None and not fixed.any()
+
+
+def test_a_repaired_answer_over_a_capacity_is_solved_afresh(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(flow_module, "ortools_installed", lambda: False)
+    p = mk.build_problem(synthetic_city(4000, 400, seed=1), as_of=DEFAULT_AS_OF)
+    lp = FlowSolver(backend="lp").solve(p).objective
+
+    def too_many(left, right, weight, chosen, u, p_, lcap, rcap, **kw):  # every edge
+        return np.ones_like(chosen)
+
+    monkeypatch.setattr(pricing, "repair", too_many)
+    with caplog.at_level("WARNING", logger="matchkit"):
+        a = mk.solve(p, "flow")
+    assert "exceeds a capacity" in caplog.text
+    assert "pricing_repaired" not in a.info and a.info["certified"]
+    assert a.objective == pytest.approx(lp, abs=1e-9)
+
+
+def test_capacities_are_checked_edge_by_edge() -> None:
+    left, right = np.array([0, 0, 1]), np.array([0, 1, 0])
+    one = np.ones(2, np.int64)
+    assert pricing._fits(left, right, np.array([False, True, True]), one, one)
+    assert not pricing._fits(left, right, np.array([True, True, False]), one, one)
+    assert not pricing._fits(left, right, np.array([True, False, True]), one, one)
+    assert pricing._fits(left, right, np.array([True, False, True]), one, np.array([2, 1]))

@@ -457,11 +457,16 @@ def solve_priced(
         sub_l, sub_r, sub_w = left[idx], right[idx], weight[idx]
         chosen = None
         if last is not None:
-            was = np.zeros(idx.size, dtype=bool)
-            was[np.searchsorted(idx, last[0])] = True  # (the subgraph keeps them)
-            chosen = repair(sub_l, sub_r, sub_w, was, last[1], last[2], left_capacity,
-                            right_capacity)
+            at = np.searchsorted(idx, last[0])
+            if (at < idx.size).all() and (idx[np.minimum(at, idx.size - 1)] == last[0]).all():
+                was = np.zeros(idx.size, dtype=bool)
+                was[at] = True  # (the subgraph keeps the chosen edges; checked)
+                chosen = repair(sub_l, sub_r, sub_w, was, last[1], last[2], left_capacity,
+                                right_capacity)
         prices = None
+        if chosen is not None and not _fits(sub_l, sub_r, chosen, left_capacity, right_capacity):
+            log.warning("flow pricing: a repaired answer exceeds a capacity; solving afresh")
+            chosen = None
         if chosen is not None:
             prices = least_prices(sub_l, sub_r, sub_w, chosen, left_capacity, right_capacity)
             if prices is None:  # (never seen: then solve afresh)
@@ -523,6 +528,18 @@ def solve_priced(
             np.logical_not(sel, out=outside)
     info["pricing"] = f"no proof within {MAX_ROUNDS} rounds"
     return None
+
+
+def _fits(
+    left: IntArray, right: IntArray, chosen: BoolArray, left_capacity: IntArray,
+    right_capacity: IntArray,
+) -> bool:
+    """Whether the chosen edges keep within every capacity (:func:`least_prices` proves
+    optimality, not this)."""
+    return bool(
+        (np.bincount(left[chosen], minlength=len(left_capacity)) <= left_capacity).all()
+        and (np.bincount(right[chosen], minlength=len(right_capacity)) <= right_capacity).all()
+    )
 
 
 def _check(
