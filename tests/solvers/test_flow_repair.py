@@ -262,3 +262,16 @@ def test_capacities_are_checked_edge_by_edge() -> None:
     assert not pricing._fits(left, right, np.array([True, True, False]), one, one)
     assert not pricing._fits(left, right, np.array([True, False, True]), one, one)
     assert pricing._fits(left, right, np.array([True, False, True]), one, np.array([2, 1]))
+
+
+def test_ortools_repairs_only_large_subgraphs(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("ortools")
+    if not flow_module.ortools_installed():
+        pytest.skip("MATCHKIT_NO_ORTOOLS is set")
+    p = mk.build_problem(synthetic_city(4000, 400, seed=5), as_of=DEFAULT_AS_OF)
+    small = mk.solve(p, "flow")  # (its subgraphs are far below REPAIR_MIN)
+    assert small.info["backend"] == "ortools" and "pricing_repaired" not in small.info
+    monkeypatch.setitem(pricing.REPAIR_MIN, "ortools", 0)
+    repaired = mk.solve(p, "flow")
+    assert repaired.info["pricing_repaired"] >= 1
+    assert repaired.objective == pytest.approx(small.objective, abs=1e-9)

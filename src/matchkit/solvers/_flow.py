@@ -24,6 +24,7 @@ from ._flow_lp import solve_lp
 from ._flow_ortools import ortools_installed
 from ._flow_pricing import MAX_SHARE as _PRICING_MAX_SHARE
 from ._flow_pricing import MIN_EDGES as _PRICING_MIN_EDGES
+from ._flow_pricing import REPAIR_MIN as _PRICING_REPAIR_MIN
 from ._flow_pricing import Exact, solve_priced
 
 __all__ = ["FlowSolver"]
@@ -37,6 +38,11 @@ _SMALL = 20_000
 _RETRY_ROUNDS = 4
 #: Above this many free edges the LP takes minutes: a warning says what to do.
 _SLOW_LP = 2_000_000
+#: From this many edges, scipy's graph routines that a repair needs are imported on
+#: another core while OR-Tools solves the first subgraph (a 100k city's first solve, on
+#: 1 M of its 20 M edges, takes 1.0-1.5 s; a 10k city's, on 76k of 0.57 M, 0.05 s: the
+#: import, 0.25 s, would then only hold the import lock when a repair needs it).
+_AHEAD_EDGES = 2_000_000
 
 log = logging.getLogger("matchkit")
 
@@ -269,14 +275,18 @@ class FlowSolver:
             from ._flow_ortools import solve_ortools
 
             exact = solve_ortools
-            if worker_threads() > 1 and "scipy.sparse.csgraph" not in sys.modules:
+            if (
+                worker_threads() > 1
+                and len(ip.left) >= _AHEAD_EDGES
+                and "scipy.sparse.csgraph" not in sys.modules
+            ):
                 # A repair's shortest paths (``_flow_repair``) need scipy's graph routines,
                 # 0.25 s to import: loaded on another core while OR-Tools, which imports no
                 # scipy, solves the first subgraph. (The LP imports scipy itself.)
                 meanwhile(import_module, "scipy.sparse.csgraph")
         res = solve_priced(
             ip.left, ip.right, ip.weight, ip.left_capacity, ip.right_capacity, exact, info,
-            max_share=_PRICING_MAX_SHARE[backend],
+            max_share=_PRICING_MAX_SHARE[backend], repair_min=_PRICING_REPAIR_MIN[backend],
         )
         if res is None:
             return None
