@@ -91,3 +91,18 @@ def test_a_huge_lp_solve_logs_what_to_do(
         "matchkit[ortools]" in r.getMessage() and "capacities on both sides" in r.getMessage()
         for r in caplog.records
     )
+
+
+def test_a_priced_lp_solve_does_not_warn_of_minutes(
+    without_ortools: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Priced, the LP solves a subgraph in seconds: the warning is for every pair at once.
+    from matchkit.datasets import DEFAULT_AS_OF, synthetic_city
+    from matchkit.solvers import _flow
+
+    monkeypatch.setattr(_flow, "_SLOW_LP", 1000)
+    p = mk.build_problem(synthetic_city(4000, 400, seed=1), as_of=DEFAULT_AS_OF)
+    with caplog.at_level("WARNING", logger="matchkit"):
+        a = mk.solve(p, "flow")
+    assert a.info["backend"] == "lp" and a.info["certified"]
+    assert not any("matchkit[ortools]" in r.getMessage() for r in caplog.records)
