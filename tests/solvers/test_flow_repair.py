@@ -128,26 +128,6 @@ def test_a_city_repairs_its_last_round_and_keeps_the_optimum(
     assert b.objective == pytest.approx(lp, abs=1e-9)
 
 
-def test_a_repaired_answer_that_is_not_proven_is_solved_afresh(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    monkeypatch.setattr(flow_module, "ortools_installed", lambda: False)
-    p = mk.build_problem(synthetic_city(4000, 400, seed=1), as_of=DEFAULT_AS_OF)
-    lp = FlowSolver(backend="lp").solve(p).objective
-
-    def wrong(left, right, weight, chosen, *rest):  # drops one chosen edge: not optimal
-        out = chosen.copy()
-        out[np.flatnonzero(out)[0]] = False
-        return out
-
-    monkeypatch.setattr(pricing, "repair", wrong)
-    with caplog.at_level("WARNING", logger="matchkit"):
-        a = mk.solve(p, "flow")
-    assert "not proven" in caplog.text
-    assert "pricing_repaired" not in a.info and a.info["certified"]
-    assert a.objective == pytest.approx(lp, abs=1e-9)
-
-
 def test_weights_too_large_for_exact_distances_mean_solve_afresh() -> None:
     # Reduced weights near 2**59 lose their last bits in float64: the searches saw
     # negative lengths and never returned. Such weights are left to a fresh solve.
@@ -237,20 +217,30 @@ def test_parallel_edges_move_the_edge_the_path_used() -> None:
     assert fixed is not None and not fixed.any()
 
 
-def test_a_repaired_answer_over_a_capacity_is_solved_afresh(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def _drops_a_chosen_edge(left, right, weight, chosen, *rest, **kw):  # not optimal
+    out = chosen.copy()
+    out[np.flatnonzero(out)[0]] = False
+    return out
+
+
+def _every_edge(left, right, weight, chosen, *rest, **kw):  # over the capacities
+    return np.ones_like(chosen)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "warning"),
+    [(_drops_a_chosen_edge, "not proven"), (_every_edge, "exceeds a capacity")],
+)
+def test_a_wrong_repaired_answer_is_solved_afresh(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, wrong, warning: str
 ) -> None:
     monkeypatch.setattr(flow_module, "ortools_installed", lambda: False)
     p = mk.build_problem(synthetic_city(4000, 400, seed=1), as_of=DEFAULT_AS_OF)
     lp = FlowSolver(backend="lp").solve(p).objective
-
-    def too_many(left, right, weight, chosen, u, p_, lcap, rcap, **kw):  # every edge
-        return np.ones_like(chosen)
-
-    monkeypatch.setattr(pricing, "repair", too_many)
+    monkeypatch.setattr(pricing, "repair", wrong)
     with caplog.at_level("WARNING", logger="matchkit"):
         a = mk.solve(p, "flow")
-    assert "exceeds a capacity" in caplog.text
+    assert warning in caplog.text
     assert "pricing_repaired" not in a.info and a.info["certified"]
     assert a.objective == pytest.approx(lp, abs=1e-9)
 
