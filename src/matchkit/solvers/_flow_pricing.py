@@ -22,9 +22,10 @@ the LP) spend their time on all of them. Here they solve a subgraph instead:
    step 2 runs again. Once, when the edges within the margin are few next to the
    subgraph (``SHRINK_BELOW``; ``SHRINK_FAR`` when many edges break the proof), they
    replace it instead of joining it; after that, again whenever very few edges break
-   the proof (``NEARLY_FINAL``). When at most ``MAX_BROKEN`` edges break it, step 2
-   repairs the last answer by shortest paths instead of solving afresh
-   (:mod:`._flow_repair`); the repaired answer goes through steps 3 and 4 all the same.
+   the proof (``NEARLY_FINAL``). When at most ``MAX_BROKEN`` edges break it and the next
+   subgraph holds at least the backend's ``REPAIR_MIN`` edges, step 2 repairs the last
+   answer by shortest paths instead of solving afresh (:mod:`._flow_repair`); the
+   repaired answer goes through steps 3 and 4 all the same.
 
 If the subgraph grows past ``MAX_SHARE`` of the edges (per backend), or the rounds run
 out, or no prices certify the backend's answer on its subgraph, the caller solves the
