@@ -38,7 +38,7 @@ from ._exceptions import InvalidDatasetError, InvalidInputError, Problem, check_
 from ._inkind_models import DateWindow, InkindKind, InkindOffer, InkindRequest
 from ._models import Need, NeedStatus, Organisation, _iso_date
 from ._rules import great_circle_km
-from ._texts import count, ru_verb
+from ._texts import count, one_line, ru_verb
 
 __all__ = [
     "Allocation",
@@ -148,17 +148,31 @@ def days_text(n: int, lang: str) -> str:
 
 
 def _say(lang: str, key: str, **fields: Any) -> str:
-    """One reason in ``lang``; a ``kind`` field is named in that language."""
+    """One reason in ``lang``; a ``kind`` field is named in that language.
+
+    Every text field goes in on one line (see :func:`matchkit._texts.one_line`): a unit or
+    an id pasted from a spreadsheet with a line break or a tab cannot split the reason.
+
+    Examples
+    --------
+    >>> _say("en", "no_offer", kind="printing", unit="A4\\tsheets")
+    "no offer of printing in 'A4 sheets'"
+    >>> _say("ru", "covered", got=1, quantity=2, unit="A4\\r\\nлиста", held="…")
+    'покрыто 1 из 2 A4 листа: …'
+    """
     if lang == "ru" and "kind" in fields:
         fields["kind"] = KIND_RU[fields["kind"]]
-    return _REASONS[lang][key].format(**fields)
+    flat = {k: one_line(v) if isinstance(v, str) else v for k, v in fields.items()}
+    return _REASONS[lang][key].format(**flat)
 
 
 @dataclass(frozen=True)
 class Allocation:
     """Part (or all) of a request that one offer covers.
 
-    ``send_by`` is the last day the request can still be sent to this offer.
+    ``unit`` is the offer's ``unit`` as written (a record value, like the ids; letters and
+    reasons show it on one line). ``send_by`` is the last day the request can still be sent
+    to this offer.
 
     Examples
     --------
@@ -221,7 +235,8 @@ class InkindResult:
         Every (request, offer) pair that fits except that the request came too late.
     reasons : mapping of str to str
         InkindRequest id to why it is not fully covered (only requests not fully covered),
-        in the language ``match_inkind`` was given.
+        in the language ``match_inkind`` was given. Each is one line: the units and ids it
+        names read a line break, a tab or another control character as one space.
     as_of : date
         The sending date.
     held_back : tuple of str
