@@ -129,6 +129,20 @@ def test_the_market_gives_every_kind_of_reason(lang: str) -> None:
         assert why["rq\t11"].startswith("не подобрано: задача «fair day»")
 
 
+def test_the_units_offered_are_named_once_each_on_one_line() -> None:
+    """Units that differ only in their line breaks and tabs read alike: named once."""
+    offers = [
+        {**OFFERS[5], "id": "hall1", "unit": "large\thall"},
+        {**OFFERS[5], "id": "hall2", "unit": "large\r\nhall"},
+        {**OFFERS[5], "id": "hall3", "unit": "large hall"},
+        {**OFFERS[5], "id": "hall4", "unit": "Large hall"},
+    ]
+    res = mk.match_inkind(offers, [REQUESTS[5]], ORGS, as_of=AS_OF)
+    assert res.reasons["rq\n6"] == (
+        "no offer of venue in 'conference room'; offers of venue use: Large hall, large hall"
+    )
+
+
 def test_values_without_breaks_are_shown_as_written() -> None:
     """Plain spaces, quotes and case are kept: only runs holding a control character change."""
     offer = {**OFFERS[5], "id": "it's  mine", "unit": "Big  hall"}

@@ -631,7 +631,10 @@ def match_inkind(
     arc_off: list[NDArray[np.int64]] = []
     for (kind, unit), (ri, oj) in sorted(groups.items()):
         if not oj:
-            units = ", ".join(sorted({o.unit for o in offs if o.kind.value == kind}))
+            # (on one line before they are told apart: "A4\tsheets" and "A4 sheets" read alike)
+            units = ", ".join(
+                sorted({one_line(o.unit) for o in offs if o.kind.value == kind})
+            )
             hint = _say(lang, "units", kind=kind, units=units) if units else ""
             for i in ri:
                 reasons.setdefault(reqs[i].id, []).append(
