@@ -5,12 +5,8 @@ a ``meta`` table naming the format. ``PRAGMA user_version`` is the ledger schema
 Connections use WAL, ``synchronous=FULL`` (each commit is on disk before it returns) and
 a busy timeout; every write runs in ``BEGIN IMMEDIATE`` so concurrent writers queue.
 
-A ledger this process may not write (asked for read-only, or a file, folder or file system
-it cannot write) is opened read-only (``mode=ro``): every read works, every write is
-refused before it starts. A WAL ledger needs its ``-shm`` file to be read; where SQLite
-can neither find nor create it, the file is opened ``immutable`` only on a file system
-mounted read-only (no one can change it there), and with no write-ahead log holding
-commits; otherwise it is refused with what to do.
+How the file is opened (read-write, read-only or ``immutable``) is decided in
+:mod:`matchkit._ledger_open`.
 """
 
 from __future__ import annotations
@@ -27,6 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import InvalidInputError, MatchkitError
+from ._ledger_open import (
+    Unopened,
+    cannot_open,
+    open_failed,
+    open_read_only,
+    read_only_reason,
+    why_unwritable,
+    write_refused,
+)
 from ._ledger_state import EventKind, LedgerEvent, PairRecord, format_time, parse_time
 
 __all__ = [
@@ -102,32 +107,6 @@ def damaged(path: str, err: sqlite3.DatabaseError) -> InvalidInputError | None:
     )
 
 
-class _Unopened(Exception):
-    """SQLite could not open the file, its folder or its ``-wal`` / ``-shm`` for this
-    connection's mode (the caller decides what to try next)."""
-
-    def __init__(self, err: sqlite3.Error) -> None:
-        super().__init__(str(err))
-        self.err = err
-
-
-def _cannot_open(err: sqlite3.Error) -> bool:
-    """Whether SQLite's error says a file could not be opened or created for writing (not
-    that the file is damaged or is not a ledger)."""
-    text = str(err)
-    return "unable to open" in text or "readonly" in text or "read-only" in text
-
-
-def _read_only_media(folder: str) -> bool:
-    """Whether ``folder`` is on a file system mounted read-only (nothing can change it)."""
-    if not hasattr(os, "statvfs"):  # pragma: no cover - Windows
-        return False
-    try:
-        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-    except OSError:
-        return False
-
-
 class Store:
     """One connection to a ledger file (or to ``":memory:"``).
 
@@ -182,58 +161,27 @@ class Store:
             )
         #: Whether the caller asked for read-only (a copy sent to another process asks so too).
         self.asked_read_only = read_only
-        #: Why the ledger is open read-only ("" when it may be written).
-        self.read_only = ""
         #: Opened with SQLite's ``immutable=1`` (a WAL ledger on read-only media).
         self.immutable = False
-        if read_only:
-            self._require_file("it is opened read-only, so it is never created")
-            self.read_only = "opened with read_only=True"
-        elif self._unwritable():
-            self.read_only = self._why_unwritable("the file")
+        #: Why the ledger is open read-only ("" when it may be written).
+        self.read_only = read_only_reason(self.path, self.file, self.memory, asked=read_only)
         if not self.read_only:
             try:
                 self._open(self.path, uri=False)
                 return
-            except _Unopened as err:
+            except Unopened as err:
                 if not os.path.isfile(self.path):  # (a new file SQLite cannot create)
-                    raise InvalidInputError(
-                        f"cannot open ledger {self.path!r} (SQLite says: {err.err}); check "
-                        "that this process may read and write the file and its folder"
-                    ) from None
-            self.read_only = self._why_unwritable(
-                "the file, its folder or the -wal and -shm files SQLite keeps beside it"
+                    raise open_failed(self.path, err.err) from None
+            self.read_only = why_unwritable(
+                self.file,
+                "the file, its folder or the -wal and -shm files SQLite keeps beside it",
             )
-        self._open_read_only()
-
-    def _why_unwritable(self, what: str) -> str:
-        if _read_only_media(os.path.dirname(self.file)):
-            return "it is on a file system mounted read-only"
-        return f"this process may not write {what}"
-
-    def _require_file(self, why: str) -> None:
-        if self.memory:
-            raise InvalidInputError(
-                "an in-memory ledger (':memory:') cannot be opened read-only: it starts "
-                "empty; give the path of a ledger file"
-            )
-        if not os.path.isfile(self.path):
-            raise InvalidInputError(
-                f"cannot open ledger {self.path!r}: no such file ({why}); give the path of "
-                "an existing ledger"
-            )
-
-    def _unwritable(self) -> bool:
-        """Whether the ledger file exists and this process may not write it (its mode, its
-        owner, a file system mounted read-only)."""
-        return (
-            not self.memory
-            and os.path.isfile(self.path)
-            and not os.access(self.path, os.W_OK)
+        self.immutable = open_read_only(
+            self.path, self.file, lambda target: self._open(target, uri=True)
         )
 
     def _open(self, target: str, *, uri: bool) -> None:
-        """Connect to ``target`` and check it is a ledger; :class:`_Unopened` when SQLite
+        """Connect to ``target`` and check it is a ledger; :class:`Unopened` when SQLite
         cannot open the file or the files beside it in this mode."""
         try:
             # (a Ledger shared by threads serialises their calls itself)
@@ -245,12 +193,9 @@ class Store:
                 uri=uri,
             )
         except sqlite3.Error as err:
-            if _cannot_open(err):
-                raise _Unopened(err) from None
-            raise InvalidInputError(
-                f"cannot open ledger {self.path!r} (SQLite says: {err}); check that this "
-                "process may read and write the file and its folder"
-            ) from None
+            if cannot_open(err):
+                raise Unopened(err) from None
+            raise open_failed(self.path, err) from None
         try:
             self._setup(self.timeout)
         except BaseException as err:
@@ -259,60 +204,6 @@ class Store:
             if error is None:
                 raise
             raise error from None
-
-    def _open_read_only(self) -> None:
-        """Open the file read-only; ``immutable`` only where that is safe (see the module)."""
-        uri = Path(self.file).as_uri()
-        try:
-            self._open(f"{uri}?mode=ro", uri=True)
-            return
-        except _Unopened as err:
-            first = err.err
-        refusal = self._refusal(first)
-        if refusal is None:
-            try:
-                self._open(f"{uri}?mode=ro&immutable=1", uri=True)
-                self.immutable = True
-                return
-            except _Unopened as err:
-                refusal = self._cannot_read(err.err, "")
-        raise InvalidInputError(refusal) from None
-
-    def _cannot_read(self, err: sqlite3.Error, advice: str = "") -> str:
-        return f"cannot open ledger {self.path!r} (SQLite says: {err}); " + (
-            advice
-            or "check that this process may read the file and its folder (SQLite also "
-            "keeps the -wal and -shm files beside it), or open a copy in a writable folder"
-        )
-
-    def _refusal(self, err: sqlite3.Error) -> str | None:
-        """Why a read-only connection cannot read the file, or None when opening it
-        ``immutable`` is safe: a file system mounted read-only and no log of commits."""
-        name = self.path
-        if not os.access(self.file, os.R_OK):
-            return self._cannot_read(
-                err, "this process may not read the file; check its permissions"
-            )
-        wal, shm = f"{self.file}-wal", f"{self.file}-shm"
-        if os.path.exists(shm) or (os.path.exists(wal) and not os.path.isfile(wal)):
-            return self._cannot_read(err)  # (SQLite could not use them: not ours to skip)
-        if os.path.isfile(wal) and os.path.getsize(wal) > 0:
-            return self._cannot_read(
-                err,
-                f"its write-ahead log {name}-wal holds commits that SQLite reads only "
-                f"through {name}-shm, which it cannot create here; copy {name} and "
-                f"{name}-wal together to a folder you may write and open the copy",
-            )
-        folder = os.path.dirname(self.file)
-        if not _read_only_media(folder):
-            return self._cannot_read(
-                err,
-                f"a ledger in WAL mode is read through {name}-shm, which SQLite must "
-                f"create in its folder {folder!r}, where this process may not write; make "
-                "the folder writable for this process, or copy the ledger (while no one "
-                "writes it) to a folder you may write and open the copy",
-            )
-        return None
 
     def _journal_wal(self, timeout: float) -> str:
         """Switch to WAL. SQLite may answer "database is locked" at once (without waiting
@@ -334,8 +225,8 @@ class Store:
             c.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             version = c.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as err:
-            if _cannot_open(err):  # (the file, or -wal / -shm beside it, in this mode)
-                raise _Unopened(err) from None
+            if cannot_open(err):  # (the file, or -wal / -shm beside it, in this mode)
+                raise Unopened(err) from None
             error = damaged(self.path, err)  # a database file, cut short or overwritten
             if error is not None and "malformed" in str(err):
                 raise error from None
@@ -351,8 +242,8 @@ class Store:
             try:
                 mode = self._journal_wal(timeout)
             except sqlite3.OperationalError as err:  # (a file in another mode, unwritable)
-                if _cannot_open(err):
-                    raise _Unopened(err) from None
+                if cannot_open(err):
+                    raise Unopened(err) from None
                 raise
             if (
                 str(mode).lower() != "wal"
@@ -483,13 +374,7 @@ class Store:
         that names the file and what to do (not SQLite's bare "database is locked"), and
         so is a write to a ledger open read-only (before anything is written)."""
         if self.read_only:
-            raise MatchkitError(
-                f"cannot write to ledger {self.path!r}: it is open read-only "
-                f"({self.read_only}); to record in it, open it where this process may write "
-                "the file and its folder (fix their permissions: SQLite also writes the "
-                "-wal and -shm files beside it), or copy it to a folder you may write "
-                "(Ledger.backup) and record in the copy; nothing was written"
-            )
+            raise write_refused(self.path, self.read_only)
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as err:
