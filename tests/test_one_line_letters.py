@@ -16,6 +16,7 @@ from matchkit._charts import md_cell
 from matchkit._report import render_html
 from matchkit._texts import one_line
 from matchkit.datasets import synthetic_city, tiny_city
+from pasted_text import pasted
 
 M = TypeVar("M", bound=BaseModel)
 #: Characters no line of a letter may hold (other than the line breaks between lines).
@@ -121,8 +122,8 @@ def test_each_field_pasted_alone_changes_no_line(table: str, field: str, lang: s
         for r in getattr(ds, table)
     ]
     assert records != list(getattr(ds, table))
-    pasted = ds.replace(**{table: records})
-    got = _letters_and_advice(pasted, lang, "2027-03-01")
+    messy = ds.replace(**{table: records})
+    got = _letters_and_advice(messy, lang, "2027-03-01")
     assert got == _letters_and_advice(ds, lang, "2027-03-01")
 
 
@@ -134,30 +135,21 @@ def test_a_letters_header_stays_one_line_however_it_is_made(lang: str) -> None:
     assert head[2:] == ["", "Hi"]
 
 
-def _pasted(text: str | None) -> str | None:
-    """``text`` as a spreadsheet may give it: its spaces turned into line breaks and tabs."""
-    if text is None:
-        return None
-    seps = ["\n", "\r\n", "\t", " \n\t "]
-    words = text.split(" ")
-    return words[0] + "".join(seps[k % 4] + w for k, w in enumerate(words[1:])) + "\r\n"
-
-
 def _paste(record: M, fields: tuple[str, ...]) -> M:
-    return record.model_copy(update={f: _pasted(getattr(record, f)) for f in fields})
+    return record.model_copy(update={f: pasted(getattr(record, f)) for f in fields})
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_a_pasted_synthetic_city_gets_the_same_letters(lang: str) -> None:
     ds = synthetic_city(200, 40, seed=4, inkind=4.0)  # (12 letters, 20 advice)
-    pasted = ds.replace(
+    messy = ds.replace(
         organisations=[_paste(o, ("name",)) for o in ds.organisations],
         needs=[_paste(n, ("title",)) for n in ds.needs],
         offers=[_paste(o, ("item", "contact_role", "conditions")) for o in ds.offers],
         requests=[_paste(r, ("purpose", "item", "address")) for r in ds.requests],
     )
     as_of = date(2026, 9, 1)
-    got, want = _letters_and_advice(pasted, lang, as_of), _letters_and_advice(ds, lang, as_of)
+    got, want = _letters_and_advice(messy, lang, as_of), _letters_and_advice(ds, lang, as_of)
     assert got[0] and got[1]  # (letters and advice to compare)
     assert got == want
 
@@ -168,17 +160,17 @@ def test_markdown_cells_put_tabs_and_breaks_as_one_space() -> None:
 
 def _tiny_pasted() -> tuple[mk.Dataset, mk.Dataset]:
     ds = tiny_city()
-    pasted = ds.replace(
+    messy = ds.replace(
         organisations=[_paste(o, ("name",)) for o in ds.organisations],
         needs=[_paste(n, ("title",)) for n in ds.needs],
     )
-    return pasted, ds
+    return messy, ds
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_a_pasted_city_gets_the_same_report(lang: str) -> None:
-    pasted, ds = _tiny_pasted()
-    got = mk.match(pasted, as_of=date(2026, 9, 1))
+    messy, ds = _tiny_pasted()
+    got = mk.match(messy, as_of=date(2026, 9, 1))
     want = mk.match(ds, as_of=date(2026, 9, 1))
     assert got.unfilled  # (the report names unfilled needs and their organisations)
     assert got.to_markdown(lang=lang) == want.to_markdown(lang=lang)

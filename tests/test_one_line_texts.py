@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import matchkit as mk
 from matchkit._texts import one_line
 from matchkit.datasets import synthetic_city, tiny_city
+from pasted_text import pasted
 
 DAY = date(2026, 9, 1)
 
@@ -144,15 +145,6 @@ def test_unknown_tags_stay_on_one_line(lang: str, expected: str) -> None:
     assert expected in rule.text and "\n" not in rule.text
 
 
-def _pasted(text: str | None) -> str | None:
-    """``text`` as a spreadsheet may give it: its spaces turned into line breaks and tabs."""
-    if text is None:
-        return None
-    seps = ["\n", "\r\n", "\t", " \n\t "]
-    words = text.split(" ")
-    return words[0] + "".join(seps[k % 4] + w for k, w in enumerate(words[1:])) + "\r\n"
-
-
 def _texts(ds: mk.Dataset, as_of: date) -> dict[tuple[str, ...], str]:
     """Every text of a round about this dataset, in both languages and for both readers."""
     r = mk.match(ds, as_of=as_of)
@@ -196,12 +188,12 @@ def test_pasted_titles_and_names_give_the_same_texts(make: Callable[[], Any], as
         for i, v in enumerate(ds.volunteers)
     ]
     ds = ds.replace(volunteers=vols)
-    pasted = ds.replace(
-        needs=[n.model_copy(update={"title": _pasted(n.title)}) for n in ds.needs],
-        organisations=[o.model_copy(update={"name": _pasted(o.name)}) for o in ds.organisations],
-        volunteers=[v.model_copy(update={"name": _pasted(v.name)}) for v in ds.volunteers],
+    messy = ds.replace(
+        needs=[n.model_copy(update={"title": pasted(n.title)}) for n in ds.needs],
+        organisations=[o.model_copy(update={"name": pasted(o.name)}) for o in ds.organisations],
+        volunteers=[v.model_copy(update={"name": pasted(v.name)}) for v in ds.volunteers],
     )
-    want, got = _texts(ds, as_of), _texts(pasted, as_of)
+    want, got = _texts(ds, as_of), _texts(messy, as_of)
     assert got.keys() == want.keys()
     assert [k for k in want if got[k] != want[k]] == []
 
