@@ -148,3 +148,31 @@ def brute_force(
         return -1, float(weight.max())
     best = count.max()
     return int(best), float(weight[count == best].max())
+
+
+def network_simplex_best(left, right, weight, lcap, rcap, allowed=None) -> np.ndarray:
+    """The heaviest feasible set of the allowed edges (integer weights; only positive ones
+    are worth taking), by networkx's network simplex on s -> volunteer -> need -> t with
+    a bypass arc s -> t so anyone may stay unmatched: an exact solver independent of
+    matchkit's. Returns a mask over the edges."""
+    import networkx as nx
+
+    left, right = np.asarray(left), np.asarray(right)
+    weight = np.asarray(weight)
+    ok = np.ones(len(weight), bool) if allowed is None else np.asarray(allowed, bool)
+    g = nx.DiGraph()
+    total = int(np.sum(lcap))
+    g.add_node("s", demand=-total)
+    g.add_node("t", demand=total)
+    g.add_edge("s", "t", capacity=total, weight=0)
+    for i, c in enumerate(np.asarray(lcap).tolist()):
+        g.add_edge("s", ("v", i), capacity=int(c), weight=0)
+    for j, c in enumerate(np.asarray(rcap).tolist()):
+        g.add_edge(("n", j), "t", capacity=int(c), weight=0)
+    use = np.flatnonzero(ok & (weight > 0))
+    for i, j, x in zip(left[use].tolist(), right[use].tolist(), weight[use].tolist(), strict=True):
+        g.add_edge(("v", i), ("n", j), capacity=1, weight=-int(x))
+    flow = nx.network_simplex(g)[1]
+    best = np.zeros(len(weight), bool)
+    best[use] = [flow[("v", i)][("n", j)] == 1 for i, j in zip(left[use].tolist(), right[use].tolist(), strict=True)]
+    return best

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import functools
 
-import networkx as nx
 import numpy as np
 import pytest
-from solver_problems import random_problem
+from solver_problems import network_simplex_best, random_problem
 
 import matchkit as mk
 from matchkit._checks import check_assignment
@@ -45,22 +44,10 @@ def _free_part(p: mk.MatchProblem):
 
 
 def networkx_optimum(p: mk.MatchProblem) -> float:
-    """Maximum weight by networkx's network simplex: s -> volunteer -> need -> t, plus a
-    bypass arc s -> t so anyone may stay unmatched."""
+    """Maximum weight by networkx's network simplex (:func:`network_simplex_best`)."""
     keep, lcap, rcap, pinned = _free_part(p)
-    g = nx.DiGraph()
-    total = int(lcap.sum())
-    g.add_node("s", demand=-total)
-    g.add_node("t", demand=total)
-    g.add_edge("s", "t", capacity=total, weight=0)
-    for i, c in enumerate(lcap.tolist()):
-        g.add_edge("s", ("v", i), capacity=c, weight=0)
-    for j, c in enumerate(rcap.tolist()):
-        g.add_edge(("n", j), "t", capacity=c, weight=0)
-    for a, b, w in zip(p.edge_left[keep], p.edge_right[keep], p.weight[keep]):
-        g.add_edge(("v", int(a)), ("n", int(b)), capacity=1, weight=-int(w))
-    cost, _ = nx.network_simplex(g)
-    return pinned - cost
+    best = network_simplex_best(p.edge_left, p.edge_right, p.weight, lcap, rcap, keep)
+    return pinned + float(p.weight[best].sum())
 
 
 def mcf_optimum(p: mk.MatchProblem) -> float:

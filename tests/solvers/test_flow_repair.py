@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 
-import networkx as nx
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from solver_problems import network_simplex_best
 
 import matchkit as mk
 from matchkit.datasets import DEFAULT_AS_OF, synthetic_city
@@ -141,27 +141,6 @@ def test_weights_too_large_for_exact_distances_mean_solve_afresh() -> None:
     assert repair(left, right, w, chosen, u, p, lcap, rcap, max_broken=11) is None
 
 
-def network_best(left, right, w, lcap, rcap, allowed):
-    """The heaviest feasible set of the allowed edges by networkx's network simplex (an
-    independent exact solver)."""
-    g = nx.DiGraph()
-    total = int(lcap.sum())
-    g.add_node("s", demand=-total)
-    g.add_node("t", demand=total)
-    g.add_edge("s", "t", capacity=total, weight=0)
-    for i, c in enumerate(lcap.tolist()):
-        g.add_edge("s", ("v", i), capacity=c, weight=0)
-    for j, c in enumerate(rcap.tolist()):
-        g.add_edge(("n", j), "t", capacity=c, weight=0)
-    use = np.flatnonzero(allowed & (w > 0))
-    for i, j, x in zip(left[use].tolist(), right[use].tolist(), w[use].tolist(), strict=True):
-        g.add_edge(("v", i), ("n", j), capacity=1, weight=-x)
-    flow = nx.network_simplex(g)[1]
-    best = np.zeros(len(w), bool)
-    best[use] = [flow[("v", i)][("n", j)] == 1 for i, j in zip(left[use], right[use], strict=True)]
-    return best
-
-
 @st.composite
 def larger_cases(draw: st.DrawFn):
     """Several disjoint blocks, capacities up to 5, weights up to 2**40 or small ties."""
@@ -188,7 +167,7 @@ def larger_cases(draw: st.DrawFn):
 def test_repairs_of_larger_cases_reach_the_network_simplex_optimum(case) -> None:
     left, right, w, lcap, rcap, inside = case
     sub = np.flatnonzero(inside)
-    chosen = network_best(left, right, w, lcap, rcap, inside)
+    chosen = network_simplex_best(left, right, w, lcap, rcap, inside)
     prices = pricing.least_prices(left[sub], right[sub], w[sub], chosen[sub], lcap, rcap)
     assert prices is not None
     inputs = (left, right, w, chosen, *prices, lcap, rcap)
@@ -198,7 +177,7 @@ def test_repairs_of_larger_cases_reach_the_network_simplex_optimum(case) -> None
     assert all((a == b).all() for a, b in zip(inputs, before, strict=True))  # (unchanged)
     assert (np.bincount(left[fixed], minlength=lcap.size) <= lcap).all()
     assert (np.bincount(right[fixed], minlength=rcap.size) <= rcap).all()
-    best = network_best(left, right, w, lcap, rcap, np.ones(left.size, bool))
+    best = network_simplex_best(left, right, w, lcap, rcap, np.ones(left.size, bool))
     assert int(w[fixed].sum()) == int(w[best].sum())
     again = repair(*inputs, max_broken=left.size)
     assert again is not None and (again == fixed).all()  # (the same answer every time)
