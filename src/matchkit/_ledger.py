@@ -21,6 +21,12 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from ._exceptions import DecisionError, InvalidInputError, MatchkitError, check_choice
+from ._ledger_jsonl import (
+    LEDGER_SCHEMA_VERSION,
+    read_jsonl,
+    read_jsonl_rows,
+    write_jsonl,
+)
 from ._ledger_rules import (
     Offer,
     check_offers,
@@ -46,16 +52,7 @@ from ._ledger_state import (
     parse_time,
     replay_events,
 )
-from ._ledger_store import (
-    LEDGER_SCHEMA_VERSION,
-    Store,
-    damaged,
-    read_jsonl,
-    read_jsonl_rows,
-    row_to_event,
-    write_copy,
-    write_jsonl,
-)
+from ._ledger_store import Store, damaged, row_to_event, write_copy
 from ._models import NeedStatus
 
 __all__ = ["Ledger", "Offer"]
