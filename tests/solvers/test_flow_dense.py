@@ -72,6 +72,15 @@ def test_only_complete_unit_problems_take_the_dense_routine(monkeypatch_dense) -
     two = FlowSolver().solve(mk.MatchProblem.from_dense(w, left_capacity=[2, 1]))
     assert two.objective == 10.0  # (v0 takes 4 + 1, v1 takes 5)
     assert monkeypatch_dense == [6]
+    # Every pair of the volunteers and needs that have edges (a third volunteer has none,
+    # a need has capacity 0): the dense routine on them alone.
+    w3 = np.vstack([w, [9.0, 9.0, 9.0]])
+    allowed = np.ones_like(w3, dtype=bool)
+    allowed[2] = False
+    p3 = mk.MatchProblem.from_dense(w3, allowed=allowed)
+    assert FlowSolver().solve(p3).objective == 9.0 and monkeypatch_dense == [6, 6]
+    p4 = mk.MatchProblem.from_dense(w, right_capacity=[1, 0, 1])
+    assert FlowSolver().solve(p4).objective == 9.0 and monkeypatch_dense == [6, 6, 4]
 
 
 def test_a_large_complete_assignment_equals_the_sparse_matching(monkeypatch) -> None:

@@ -102,6 +102,14 @@ def solve_lapjv(
     n_e = len(left)
     if n_e == 0:
         return np.zeros(0, dtype=np.int64)
+    n_l, n_r = len(left_capacity), len(right_capacity)
+    if (  # every pair of every vertex, capacity 1: no renumbering
+        n_e >= DENSE_MIN
+        and n_e == n_l * n_r
+        and (np.minimum(left_capacity, n_r) == 1).all()
+        and (np.minimum(right_capacity, n_l) == 1).all()
+    ):
+        return _complete_assignment(left, right, weight, n_l, n_r)
     # Compact vertex numbering over the vertices that have an edge.
     lv, li = compact_ids(left, len(left_capacity))
     rv, ri = compact_ids(right, len(right_capacity))
