@@ -164,6 +164,25 @@ def test_a_thread_waits_for_another_thread_s_batch_at_most_the_timeout(tmp_path)
     ledger.close()
 
 
+def test_repr_does_not_wait_for_another_thread_s_batch(tmp_path) -> None:
+    import threading
+
+    # With a long timeout, a repr that waited for the batch would show its event count
+    # only once the batch is over; it says at once that the ledger is in use.
+    ledger = Ledger(tmp_path / "l.sqlite", timeout=30.0)
+    ledger.record_round([_offer("v1", "n1")], at="2026-09-01")
+    shown: list[str] = []
+    with ledger.batch():
+        ledger.accept("v1", "n1", at="2026-09-02")
+        assert repr(ledger).endswith("l.sqlite', 3 events)")  # (its own thread: counted)
+        th = threading.Thread(target=lambda: shown.append(repr(ledger)))
+        th.start()
+        th.join()
+    assert len(shown) == 1 and shown[0].endswith("l.sqlite', in use by another thread)")
+    assert repr(ledger).endswith("l.sqlite', 3 events)")
+    ledger.close()
+
+
 def test_a_malformed_event_is_named_by_its_seq_and_field_wherever_it_is_read(tmp_path) -> None:
     import json
     import sqlite3

@@ -222,12 +222,20 @@ class Ledger:
         return (_reopen, (store.file, store.timeout, store.asked_read_only))
 
     def __repr__(self) -> str:
-        try:  # (a repr shown in a log or a debugger must not raise)
+        # A repr shown in a log or a debugger must neither raise nor wait: while another
+        # thread holds this object (a batch, a long call), it does not count the events.
+        mine = self._pid == os.getpid()  # (after a fork the lock is replaced on first use)
+        if mine and not self._lock.acquire(blocking=False):
+            return f"Ledger({self.path!r}, in use by another thread)"
+        try:
             state = "closed" if self._closed else f"{len(self)} events"
             if self.read_only:
                 state += ", read-only"
         except MatchkitError:
             state = "unreadable"
+        finally:
+            if mine:
+                self._lock.release()
         return f"Ledger({self.path!r}, {state})"
 
     # ---- rounds ----------------------------------------------------------------------
