@@ -40,9 +40,10 @@ _RETRY_ROUNDS = 4
 _SLOW_LP = 2_000_000
 #: From this many edges, scipy's graph routines that a repair needs are imported on
 #: another core while OR-Tools solves the first subgraph (a 100k city's first solve, on
-#: 1 M of its 20 M edges, takes 1.0-1.5 s; a 10k city's, on 76k of 0.57 M, 0.05 s: the
-#: import, 0.25 s, would then only hold the import lock when a repair needs it).
-_AHEAD_EDGES = 2_000_000
+#: 1 M of its 20 M edges, takes 1.0-1.5 s). Below, the first solve may end before the
+#: import (0.25 s of Python), which would then take turns with the main thread's own
+#: Python: a repair imports them itself.
+_AHEAD_EDGES = 5_000_000
 
 log = logging.getLogger("matchkit")
 
