@@ -135,7 +135,7 @@ class _Network:
     ) -> None:
         n_l, n_r = len(left_capacity), len(right_capacity)
         m = len(left)
-        self.n_l, self.n_r, self.m = n_l, n_r, m
+        self.n_l, self.n_r = n_l, n_r
         self.s, self.t = n_l + n_r, n_l + n_r + 1
         n_nodes = n_l + n_r + 2
         self.x, self.load_l, self.load_r = x, load_l, load_r
@@ -163,10 +163,10 @@ class _Network:
         self.block = [where[a:b] for a, b in itertools.pairwise(cuts)]
         self.pi = np.concatenate([u, -p, [0, 0]]).astype(np.int64)
         # The edge of each (volunteer, need), for the paths' arcs.
-        self.key = left.astype(np.int64) * n_r + right
-        self.by_key = np.argsort(self.key, kind="stable")
+        key = left.astype(np.int64) * n_r + right
+        self.by_key = np.argsort(key, kind="stable")
+        self.keys_sorted = key[self.by_key]
         self.weight = weight
-        self.keys_sorted = self.key[self.by_key]
 
     def lengths(self, waiting: BoolArray) -> NDArray[np.float64]:
         """Reduced costs of the residual arcs (infinite elsewhere, and at the forward
