@@ -240,6 +240,17 @@ def test_an_empty_proposals_csv_has_the_full_header(
     assert (tmp_path / "empty.csv").read_text(encoding="utf-8").count("\n") == 1
 
 
+def test_match_writes_the_same_proposals_file_as_the_library(
+    tmp_path: Path, city: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["match", str(city), *AS_OF, "-o", str(tmp_path / "p.csv")], capsys)[0] == 0
+    assert run(["match", str(city), *AS_OF, "-o", str(tmp_path / "all") + "/"], capsys)[0] == 0
+    library = mk.match(mk.load_dataset(city), as_of=AS_OF[1]).to_csv(tmp_path / "lib")[0]
+    written = (tmp_path / "p.csv").read_bytes()
+    assert written.count(b"\n") > 1
+    assert written == (tmp_path / "all" / "proposals.csv").read_bytes() == library.read_bytes()
+
+
 # -- needs held back by policy checks ----------------------------------------------------------
 
 

@@ -560,10 +560,10 @@ def _write_round(result: Any, out: Path, kind: str) -> list[Path]:
     if kind == "json":
         result.to_json(out)
         return [out]
-    from ._export import PROPOSAL_COLUMNS, _write_csv_file, proposal_rows
+    from ._export import write_proposals_csv
 
-    # The header is the full column list also when there is no proposal.
-    return [_write_csv_file(out, PROPOSAL_COLUMNS, proposal_rows(result))]
+    # (the header is the full column list also when there is no proposal)
+    return [write_proposals_csv(result, out)]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
