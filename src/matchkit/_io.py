@@ -31,11 +31,13 @@ from ._dataset import (
     reference_problems,
 )
 from ._exceptions import InvalidDatasetError, Problem, check_choice
+from ._io_columns import read_valid_rows
 from ._io_csv import (
     FORMATS,
     MODELS,
     OPTIONAL_KINDS,
     Parsed,
+    cell_records,
     cells_from_record,
     check_header,
     columns,
@@ -280,9 +282,7 @@ def load_dataset(path: str | os.PathLike[str], *, format: str | None = None) -> 
             try:
                 text = read_text(file, source)
                 if ext == "csv":
-                    parsed[kind] = read_csv_table(
-                        text, MODELS[kind], kind, source, problems
-                    )
+                    parsed[kind] = _read_csv(text, MODELS[kind], kind, source, problems)
                 elif ext == "json":
                     parsed[kind] = _from_json_items(
                         parse_json_array(text, source), MODELS[kind], source, problems
@@ -302,6 +302,21 @@ def load_dataset(path: str | os.PathLike[str], *, format: str | None = None) -> 
             )
         )
     return _build(parsed, problems, context=f"dataset {str(root)!r}")
+
+
+def _read_csv(
+    text: str, model: type[BaseModel], kind: str, source: str, problems: list[Problem]
+) -> Parsed:
+    """A CSV table's records: validated column by column when the table reads cleanly
+    and every row is valid (:mod:`._io_columns`), else cell by cell, which words each
+    problem."""
+    part = read_csv_table(text, model, kind, source, problems)
+    if part.clean:
+        part.models = read_valid_rows(model, part.header, part.rows)
+    if part.models is None:
+        cell_records(part, model, problems)
+    part.rows = []
+    return part
 
 
 def _build(
@@ -324,6 +339,9 @@ def _build(
         names = field_names(model) if part.table else None
         models[kind], where[kind], given_at[kind] = [], [], {}
         refers = kind in _REFERRING
+        if part.models is not None:  # (validated already: valid records only)
+            _add_valid(kind, part, models, where, given_at, refs if refers else None)
+            continue
         for line, record, raw, bad in zip(part.lines, part.records, part.raw, part.bad):
             rid = as_id(record.get("id"))
             if rid:
@@ -367,6 +385,33 @@ def _build(
         raise InvalidDatasetError(problems, context=context)
     assert dataset is not None
     return dataset
+
+
+def _add_valid(
+    kind: str,
+    part: Parsed,
+    models: dict[str, list[BaseModel]],
+    where: dict[str, list[tuple[str, int | None, str]]],
+    given_at: dict[str, dict[str, list[tuple[str, int | None]]]],
+    refs: list[tuple[str, str, int | None, str | None, Mapping[str, Any], set[str]]] | None,
+) -> None:
+    """:func:`_build`'s loop for records validated already (all valid)."""
+    assert part.models is not None
+    source, ids = part.source, given_at[kind]
+    rids = [as_id(getattr(item, "id", None)) for item in part.models]
+    for line, rid in zip(part.lines, rids):
+        if rid:
+            ids.setdefault(rid, []).append((source, line))
+    if refs is not None:
+        no_fields: set[str] = set()
+        refs += [
+            (kind, source, line, rid, item.__dict__, no_fields)
+            for line, rid, item in zip(part.lines, rids, part.models)
+        ]
+    where[kind] += [
+        (source, line, str(getattr(item, "id", ""))) for line, item in zip(part.lines, part.models)
+    ]
+    models[kind].extend(part.models)
 
 
 def _already_reported(p: Problem, bad: set[str], model: type[BaseModel]) -> bool:

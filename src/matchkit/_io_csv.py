@@ -16,7 +16,7 @@ import math
 import threading
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -39,6 +39,7 @@ __all__ = [
     "OPTIONAL_KINDS",
     "Column",
     "Parsed",
+    "cell_records",
     "cells_from_record",
     "check_header",
     "columns",
@@ -226,6 +227,34 @@ def is_blank(value: Any) -> bool:
         return False
 
 
+#: :func:`text_cell`'s answer for a blank cell.
+BLANK_CELL: Any = type("Blank", (), {"__repr__": lambda self: "BLANK_CELL"})()
+
+
+def text_cells(kind: str, raw: Iterable[str]) -> list[Any]:
+    """CSV cells as :func:`record_from_cells` puts them in records for a column of
+    ``kind``: :data:`BLANK_CELL` when blank, None when refused (a yes/no cell that is
+    neither), else the value (a set's tags as a list; a place's half as text).
+
+    Examples
+    --------
+    >>> text_cells("set", [" parks; ;trees ", ""])
+    [['parks', 'trees'], BLANK_CELL]
+    >>> text_cells("bool", ["Yes", "y"]), text_cells("lat", [" 55.8 ", "\u00a0 "])
+    ([True, None], ['55.8', BLANK_CELL])
+    """
+    values = [cell.strip(_WHITESPACE) or BLANK_CELL for cell in raw]
+    if kind == "set":
+        return [v if v is BLANK_CELL else _split_set(v) for v in values]
+    if kind == "bool":
+        return [v if v is BLANK_CELL else _parse_bool(v) for v in values]
+    return values
+
+
+def _split_set(value: str) -> list[str]:
+    return [p for p in value.split(SET_SEPARATOR) if p.strip()]
+
+
 def _plain(value: Any) -> Any:
     item = getattr(value, "item", None)  # numpy scalars -> Python scalars
     if callable(item) and type(value).__module__ == "numpy":
@@ -268,7 +297,7 @@ def record_from_cells(
                 continue
         if col.kind == "set":
             if isinstance(value, str):
-                record[col.field] = [p for p in value.split(SET_SEPARATOR) if p.strip()]
+                record[col.field] = _split_set(value)
             elif isinstance(value, (list, tuple, set, frozenset)):
                 record[col.field] = list(value)
             elif _whole_number(value):
@@ -412,6 +441,16 @@ class Parsed:
         # Ids of rows that could not be read (a wrong number of cells, broken quotes): the
         # row is reported, and records naming its id are not told that it does not exist.
         self.unread_ids: set[str] = set()
+        # A CSV table as read (the cells of each row under the header, columns in
+        # ``skip`` left out later), before its records are made; ``clean`` when reading
+        # it found no problem.
+        self.header: list[str] = []
+        self.skip: set[str] = set()
+        self.rows: list[list[str]] = []
+        self.clean = False
+        # The records already validated, when the table was read column by column (then
+        # ``records``, ``raw`` and ``bad`` stay empty).
+        self.models: list[BaseModel] | None = None
 
 
 # -- reading a CSV table -----------------------------------------------------------------------
@@ -438,10 +477,27 @@ def field_limit(size: int) -> Iterator[None]:
 def read_csv_table(
     text: str, model: type[BaseModel], kind: str, source: str, problems: list[Problem]
 ) -> Parsed:
-    """Rows of a CSV file of ``kind``; problems (header, cell counts, cells) go to ``problems``.
-    Cells of any length are read (see :func:`field_limit`)."""
+    """Rows of a CSV file of ``kind`` (``rows``, not yet records: see :func:`cell_records`);
+    problems (header, cell counts) go to ``problems``. Cells of any length are read (see
+    :func:`field_limit`)."""
     with field_limit(len(text)):
-        return _read_table(text, model, kind, source, problems)
+        start = len(problems)
+        out = _read_table(text, model, kind, source, problems)
+        out.clean = len(problems) == start and not out.skip
+        return out
+
+
+def cell_records(part: Parsed, model: type[BaseModel], problems: list[Problem]) -> None:
+    """The records of a table's rows, cell by cell (:func:`record_from_cells`); problems
+    of cells go to ``problems``."""
+    for line, row in zip(part.lines, part.rows):
+        cells = {h: c for h, c in zip(part.header, row) if h and h not in part.skip}
+        record, bad = record_from_cells(
+            model, cells, source=part.source, row=line, problems=problems
+        )
+        part.raw.append(cells)
+        part.records.append(record)
+        part.bad.append(bad | part.skip)
 
 
 def _read_table(
@@ -477,6 +533,7 @@ def _read_table(
         out.complete = False
         return out
     skip = check_header(header, model, kind, source, problems, report_unnamed=False)
+    out.header, out.skip = header, skip
     out.complete = not ({c.field for c in columns(model) if c.required} & skip)
     n_cols = len(header)
     # Columns without a name: a spreadsheet's empty trailing columns (",," at the end of
@@ -498,7 +555,7 @@ def _read_table(
             problems.append(_unreadable(err, first, last, len(lines), source, rid))
             continue
         line, previous = previous + 1, reader.line_num
-        if not any(cell.strip() for cell in row):
+        if not "".join(row).strip():
             continue  # blank lines and rows of empty cells are not records
         if len(row) != n_cols:
             what = (
@@ -521,15 +578,8 @@ def _read_table(
         for i, (first, _) in unnamed.items():
             if not first and row[i].strip(_WHITESPACE):
                 unnamed[i] = (line, row[i])
-        cells = {h: c for h, c in zip(header, row) if h and h not in skip}
         out.lines.append(line)
-        record, bad = record_from_cells(
-            model, cells, source=source, row=line, problems=problems
-        )
-        bad |= skip
-        out.raw.append(cells)
-        out.records.append(record)
-        out.bad.append(bad)
+        out.rows.append(row)
     for i, (first, value) in unnamed.items():
         if first:
             problems.append(

@@ -63,37 +63,43 @@ def _as_sequence(value: Any) -> Any:
     return value
 
 
+# The set validators run once per record and field: a set of the cleaned entries first,
+# and a loop in the given order only to word the first wrong one.
 def _tags(values: tuple[str, ...]) -> tuple[str, ...]:
-    out = []
-    for v in values:
-        v = v.strip()
-        if not v:
-            raise ValueError("a tag must not be empty")
-        out.append(v)
-    return tuple(sorted(set(out)))
+    out = {v.strip() for v in values}
+    if "" in out:
+        raise ValueError("a tag must not be empty")
+    return tuple(sorted(out))
+
+
+def _is_language(code: str) -> bool:
+    return len(code) == 2 and code.isascii() and code.isalpha()
 
 
 def _languages(values: tuple[str, ...]) -> tuple[str, ...]:
-    out = []
-    for v in values:
-        v = v.strip().lower()
-        if len(v) != 2 or not v.isascii() or not v.isalpha():
-            raise ValueError(f"{v!r} is not an ISO 639-1 language code (two letters, such as 'en', 'ru')")
-        out.append(v)
-    return tuple(sorted(set(out)))
+    out = {v.strip().lower() for v in values}
+    if not all(map(_is_language, out)):
+        for v in values:
+            v = v.strip().lower()
+            if not _is_language(v):
+                raise ValueError(
+                    f"{v!r} is not an ISO 639-1 language code (two letters, such as 'en', 'ru')"
+                )
+    return tuple(sorted(out))
 
 
 def _slots(values: tuple[str, ...]) -> tuple[str, ...]:
-    out = []
-    for v in values:
-        v = v.strip().lower()
-        if v not in SLOT_INDEX:
-            raise ValueError(
-                f"{v!r} is not a slot; a slot is a day and a part of day such as 'mon-morning', "
-                f"'sat-evening' (days: {', '.join(DAYS)}; parts: {', '.join(PARTS_OF_DAY)})"
-            )
-        out.append(v)
-    return tuple(sorted(set(out), key=SLOT_INDEX.__getitem__))
+    out = {v.strip().lower() for v in values}
+    if not out.issubset(SLOT_INDEX):
+        for v in values:
+            v = v.strip().lower()
+            if v not in SLOT_INDEX:
+                raise ValueError(
+                    f"{v!r} is not a slot; a slot is a day and a part of day such as "
+                    f"'mon-morning', 'sat-evening' (days: {', '.join(DAYS)}; parts: "
+                    f"{', '.join(PARTS_OF_DAY)})"
+                )
+    return tuple(sorted(out, key=SLOT_INDEX.__getitem__))
 
 
 _MONTHS = (
