@@ -198,3 +198,14 @@ def test_a_city_round_reports_its_system_time_per_stage() -> None:
     assert all(v >= 0 for v in stages.values()) and row["page_faults"] > 0
     assert system_text(row).startswith(f"{sum(stages.values()):.2f} s (build {stages['build']:.2f} s), ")
     assert system_text({"stages_system": {}}) == ""
+
+
+def test_the_city_from_csv_files_loads_them_and_finds_the_same_round(tmp_path: Path) -> None:
+    doc = run_bench(quick=True, families=["city", "city-csv"], out=tmp_path)
+    generated, loaded = doc["results"]
+    assert loaded["family"] == "city-csv" and loaded["status"] == "ok" and loaded["agrees"]
+    assert list(loaded["stages"]) == ["load", "build", "solve", "propose", "write"]
+    assert loaded["value"] == generated["value"]
+    assert loaded["info"]["proposals"] == generated["info"]["proposals"]
+    md = (tmp_path / "bench.md").read_text()
+    assert "## city-csv" in md and "| load | build |" in md and "| generate | build |" in md

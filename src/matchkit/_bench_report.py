@@ -69,7 +69,8 @@ def big_row(r: dict[str, Any]) -> bool:
 
 
 def _city_table(rows: list[dict[str, Any]]) -> list[str]:
-    stages = ("generate", "build", "solve", "propose", "write")
+    loads = any("load" in (r.get("stages") or r.get("partial_stages") or {}) for r in rows)
+    stages = ("load" if loads else "generate", "build", "solve", "propose", "write")
     head = ["city (volunteers x needs)", *stages, "total", "peak RSS MB", "edges", "proposals",
             "flow backend", "OR-Tools on the round's pairs", "target ≤10 s, ≤2 GB",
             "system time"]
@@ -140,7 +141,7 @@ def markdown(doc: dict[str, Any]) -> str:
     for name, about in families.items():
         rows = [r for r in doc["results"] if r["family"] == name]
         lines += ["", f"## {name}", "", about + ".", ""]
-        if name == "city":
+        if name.startswith("city"):
             lines += _city_table(rows)
         else:
             lines += _solver_table(rows, orlib=name == "orlib", repeat=doc["repeat"])
