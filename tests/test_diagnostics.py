@@ -546,3 +546,70 @@ def test_needs_held_back_by_a_policy_check_are_those_that_fit(n_needs: int) -> N
     else:
         assert last_en.startswith("2 needs that fit you are held back")
         assert last_ru == "2 задачи, которые вам подходят, ждут проверки правил и пока не предлагаются."
+
+
+# -- every diagnosis of a round at once ----------------------------------------------------
+
+
+def _one_by_one(result: mk.MatchResult, lang: str) -> list[dict[str, object]]:
+    """The export rows as ``why_unmatched`` and ``why_unfilled`` give them one by one."""
+    from matchkit._export import _diag_row
+
+    rows = [_diag_row(result.why_unmatched(v, lang=lang)) for v in sorted(result.unmatched)]
+    return rows + [_diag_row(result.why_unfilled(n, lang=lang)) for n in sorted(result.unfilled)]
+
+
+def _decided_round() -> mk.MatchResult:
+    """A seeded city's second round, after some first offers were accepted or declined."""
+    ds = synthetic_city(n_volunteers=300, n_needs=40, seed=5)
+    ledger = mk.Ledger(":memory:")
+    first = mk.match(ds, ledger=ledger, as_of=DEFAULT_AS_OF, at=f"{DEFAULT_AS_OF}T09:00")
+    for k, p in enumerate(sorted(first.proposals, key=lambda p: p.volunteer_id)):
+        if k % 3 == 0:
+            ledger.accept(p.volunteer_id, p.need_id, at=f"{DEFAULT_AS_OF}T10:00")
+        elif k % 3 == 1:
+            ledger.reject(p.volunteer_id, p.need_id, at=f"{DEFAULT_AS_OF}T10:00")
+    return mk.match(ds, ledger=ledger, as_of=DEFAULT_AS_OF, at=f"{DEFAULT_AS_OF}T12:00")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("block_pairs", [1, 1000, 1 << 18])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: mk.match(synthetic_city(400, 50, seed=11), as_of=DEFAULT_AS_OF, shortlist=1),
+        lambda: mk.match(
+            synthetic_city(400, 50, seed=12), as_of=DEFAULT_AS_OF, method="stable", top_k=3
+        ),
+        _decided_round,
+    ],
+    ids=["flow", "stable-top-k", "decided"],
+)
+def test_the_export_gives_every_diagnosis_as_one_by_one(
+    make: object, block_pairs: int, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # blocks of one volunteer, of a few, and of all: the same rows, value for value
+    from matchkit import _diagnostics_batch
+    from matchkit._export import diagnostics_rows
+
+    monkeypatch.setattr(_diagnostics_batch, "BLOCK_PAIRS", block_pairs)
+    result = make()  # type: ignore[operator]
+    rows = diagnostics_rows(result, lang=lang)
+    expected = _one_by_one(result, lang)
+    assert [repr(r) for r in rows] == [repr(r) for r in expected]
+    codes = {r["code"] for r in rows}
+    assert {"outcompeted", "no_acceptable_need"} <= codes, codes
+
+
+@settings(max_examples=30)
+@given(
+    st.booleans().flatmap(lambda m: datasets(
+        min_volunteers=1, max_volunteers=6, min_needs=1, max_needs=4, matchable=m)),
+    st.sampled_from(["en", "ru"]),
+)
+def test_the_export_agrees_with_one_by_one_on_any_dataset(ds: mk.Dataset, lang: str) -> None:
+    from matchkit._export import diagnostics_rows
+
+    result = mk.match(ds, as_of=AS_OF)
+    rows = diagnostics_rows(result, lang=lang)
+    assert [repr(r) for r in rows] == [repr(r) for r in _one_by_one(result, lang)]

@@ -32,7 +32,12 @@ from . import _diagnostics_texts as T
 from ._encode import Encoded
 from ._explain import index_of, round_of
 from ._roundview import RoundView
-from ._rules import RULES, need_rule_failures, volunteer_rule_failures
+from ._rules import (
+    RULES,
+    need_rule_failures,
+    pair_rule_failures,
+    volunteer_rule_failures,
+)
 from ._texts import check_lang
 
 if TYPE_CHECKING:
@@ -329,10 +334,13 @@ def _need_relaxations(
     j: int,
     fails: Mapping[str, B],
     free_places: int,
-) -> list[tuple[str, Any, Encoded, Any]]:
-    """(change, value, encoding, radius) to try for need ``j``."""
+) -> list[tuple[str, Any, Encoded, Any, tuple[str, ...]]]:
+    """(change, value, encoding, radius, rules it changes) to try for need ``j``.
+
+    The rules listed are the only ones the change can turn: those that read the need's
+    field it changes (or, for a radius, the distance rule)."""
     enc, n = view.enc, result.dataset.needs[j]
-    tries: list[tuple[str, Any, Encoded, Any]] = []
+    tries: list[tuple[str, Any, Encoded, Any, tuple[str, ...]]] = []
     only_distance = fails["distance"] & (_count_fails(fails) == 1)
     if only_distance.any():
         from ._rules import need_distances_km
@@ -341,25 +349,50 @@ def _need_relaxations(
         far = float(d[min(free_places, d.size) - 1])
         fill = math.ceil(far / RADIUS_STEP_KM) * RADIUS_STEP_KM
         for radius in sorted({fill, *STANDARD_RADII_KM}):
-            tries.append(("radius", radius, enc, np.maximum(enc.v_max_km, radius)))
+            radii = np.maximum(enc.v_max_km, radius)
+            tries.append(("radius", radius, enc, radii, ("distance",)))
     for code, tags, column, vocab in (
         ("drop_check", n.required_checks, "n_required_checks", "checks"),
         ("drop_skill", n.required_skills, "n_required_skills", "skills"),
         ("drop_language", n.languages, "n_languages", "languages"),
     ):
         for tag in tags:
-            tries.append((code, tag, _clear_tag(enc, column, vocab, j, tag), None))
+            enc2 = _clear_tag(enc, column, vocab, j, tag)
+            tries.append((code, tag, enc2, None, (vocab,)))
     if n.min_age is not None:
-        tries.append(
-            ("drop_min_age", n.min_age, _with_need_row(enc, j, n_min_age=-1), None)
-        )
+        enc2 = _with_need_row(enc, j, n_min_age=-1)
+        tries.append(("drop_min_age", n.min_age, enc2, None, ("age_unknown", "age")))
     if enc.n_required_overlap[j] > 0:
-        tries.append(
-            ("no_fixed_times", None, _with_need_row(enc, j, n_required_overlap=0), None)
-        )
+        enc2 = _with_need_row(enc, j, n_required_overlap=0)
+        tries.append(("no_fixed_times", None, enc2, None, ("schedule",)))
     if not n.remote:
-        tries.append(("remote", None, _with_need_row(enc, j, n_remote=True), None))
+        enc2 = _with_need_row(enc, j, n_remote=True)
+        tries.append(("remote", None, enc2, None, ("remote_not_ok", "no_place", "distance")))
     return tries
+
+
+def _relaxed_ok(
+    view: RoundView,
+    v: I64,
+    n: I64,
+    fails: Mapping[str, B],
+    enc2: Encoded,
+    radius: Any,
+    changed: tuple[str, ...],
+) -> B:
+    """Which pairs ``(v[k], n[k])`` are acceptable with one parameter relaxed (``enc2``,
+    ``radius``). Only pairs failing no rule but the ``changed`` ones can turn: the rules
+    are re-run for them alone."""
+    kept = np.zeros(v.size, dtype=bool)
+    for rule, mask in fails.items():
+        if rule not in changed:
+            kept |= mask
+    maybe = np.flatnonzero(~kept)
+    ok2 = np.zeros(v.size, dtype=bool)
+    if maybe.size:
+        again = pair_rule_failures(enc2, v[maybe], n[maybe], view.day, max_distance_km=radius)
+        ok2[maybe] = _acceptable(again)
+    return ok2
 
 
 def _count_fails(fails: Mapping[str, B]) -> NDArray[np.int64]:
@@ -420,6 +453,8 @@ def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diag
     fails = need_rule_failures(enc, j, view.day)
     everyone = np.ones(enc.n_volunteers, dtype=bool)
     by, only, ok = _tally(fails, everyone)
+    everyone_i = np.arange(enc.n_volunteers, dtype=np.int64)
+    at_j = np.full(enc.n_volunteers, j, dtype=np.int64)
     cap_v = result.problem.left_capacity
     could_take = ~view.offered_v & (view.placed_v < cap_v)
     decided = _decided(result, view)
@@ -431,10 +466,10 @@ def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diag
     # acceptable again) nor anyone already placed in it.
     reachable = ~declined & ~placed_here
     cfs = []
-    for change, value, enc2, radius in _need_relaxations(
+    for change, value, enc2, radius, changed in _need_relaxations(
         result, view, j, fails, max(free, 1)
     ):
-        ok2 = _acceptable(need_rule_failures(enc2, j, view.day, max_distance_km=radius))
+        ok2 = _relaxed_ok(view, everyone_i, at_j, fails, enc2, radius, changed)
         # Net of those who would drop out: a need done remotely loses the volunteers
         # who take no remote work (every other relaxation only adds).
         k = int((ok2 & reachable).sum()) - int((ok & reachable).sum())
@@ -557,6 +592,43 @@ def _segments(start: I64, length: I64) -> tuple[I64, I64]:
     return start[owner] + offset, owner
 
 
+def without_rules(
+    result: MatchResult, view: RoundView, volunteer_id: str, lang: str
+) -> Diagnosis | None:
+    """The diagnosis of a volunteer that needs no rule run (they have an offer, are
+    placed as often as they asked, or are out of offers), else None."""
+    mine = view.proposals_of.get(volunteer_id, [])
+    if mine:
+        ds = result.dataset
+        groups = [
+            (ds.need(p.need_id).title, [ds.need(a.need_id).title for a in p.alternatives])
+            for p in mine
+        ]
+        return Diagnosis(
+            "volunteer", volunteer_id, "offered", lang, T.offered(groups, lang)
+        )
+    reason = result.unmatched.get(volunteer_id)
+    if reason is not None and reason.code in ("placed", "offer_budget"):
+        state = dict(reason.details)
+        budget: Any = result.context.get("budget")
+        # (room for more open offers: the weekly limit is what binds)
+        if (
+            reason.code == "offer_budget"
+            and budget is not None
+            and int(state.get("open_offers", 0)) < budget.max_open
+        ):
+            state["weekly_limit"] = int(budget.max_per_week)
+        return Diagnosis(
+            "volunteer",
+            volunteer_id,
+            reason.code,
+            lang,
+            T.volunteer_state(reason.code, state, lang),
+            details=state,
+        )
+    return None
+
+
 def why_unmatched(
     result: MatchResult, volunteer_id: str, *, lang: str = "en"
 ) -> Diagnosis:
@@ -595,38 +667,25 @@ def why_unmatched(
     check_lang(lang, "why_unmatched")
     view = round_of(result, "why_unmatched")
     i = index_of(view, "volunteer", volunteer_id, "why_unmatched")
-    mine = view.proposals_of.get(volunteer_id, [])
-    if mine:
-        ds = result.dataset
-        groups = [
-            (ds.need(p.need_id).title, [ds.need(a.need_id).title for a in p.alternatives])
-            for p in mine
-        ]
-        return Diagnosis(
-            "volunteer", volunteer_id, "offered", lang, T.offered(groups, lang)
-        )
-    reason = result.unmatched.get(volunteer_id)
-    if reason is not None and reason.code in ("placed", "offer_budget"):
-        state = dict(reason.details)
-        budget: Any = result.context.get("budget")
-        # (room for more open offers: the weekly limit is what binds)
-        if (
-            reason.code == "offer_budget"
-            and budget is not None
-            and int(state.get("open_offers", 0)) < budget.max_open
-        ):
-            state["weekly_limit"] = int(budget.max_per_week)
-        return Diagnosis(
-            "volunteer",
-            volunteer_id,
-            reason.code,
-            lang,
-            T.volunteer_state(reason.code, state, lang),
-            details=state,
-        )
-    enc = view.enc
+    told = without_rules(result, view, volunteer_id, lang)
+    if told is not None:
+        return told
+    return judged(
+        result, view, volunteer_id, volunteer_rule_failures(view.enc, i, view.day), lang
+    )
+
+
+def judged(
+    result: MatchResult,
+    view: RoundView,
+    volunteer_id: str,
+    fails: Mapping[str, B],
+    lang: str,
+) -> Diagnosis:
+    """The diagnosis of a volunteer from their rule failures against every need (a
+    pair rule's mask matters on the needs open this round only)."""
+    enc, i = view.enc, view.vindex[volunteer_id]
     decided = _decided(result, view)
-    fails = volunteer_rule_failures(enc, i, view.day)
     open_now = ~fails["not_open"] & ~fails["ended"] & ~decided.closed
     live = open_now & ~view.blocked_n
     # The volunteer's own placements and the needs they declined or left are set apart:
@@ -676,6 +735,8 @@ def _volunteer_relaxations(
 ) -> list[Counterfactual]:
     enc = view.enc
     out = []
+    at_i = np.full(enc.n_needs, i, dtype=np.int64)
+    every_j = np.arange(enc.n_needs, dtype=np.int64)
     only_distance = live & fails["distance"] & (_count_fails(fails) == 1)
     if only_distance.any():
         from ._rules import volunteer_distances_km
@@ -688,9 +749,7 @@ def _volunteer_relaxations(
             }
         )
         for radius in radii:
-            ok2 = live & _acceptable(
-                volunteer_rule_failures(enc, i, view.day, max_distance_km=radius)
-            )
+            ok2 = live & _relaxed_ok(view, at_i, every_j, fails, enc, radius, ("distance",))
             k = int(ok2.sum())
             out.append(
                 Counterfactual(
@@ -705,7 +764,7 @@ def _volunteer_relaxations(
         flipped = enc.v_remote_ok.copy()
         flipped[i] = True
         enc2 = dataclasses.replace(enc, _cache={}, v_remote_ok=flipped)
-        ok2 = live & _acceptable(volunteer_rule_failures(enc2, i, view.day))
+        ok2 = live & _relaxed_ok(view, at_i, every_j, fails, enc2, None, ("remote_not_ok",))
         k = int(ok2.sum())
         if k:
             out.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._letters import format_date
@@ -29,8 +30,11 @@ if TYPE_CHECKING:
     from ._diagnostics import Competition, Counterfactual
 
 __all__ = [
+    "SHOWN",
+    "Listing",
     "competition",
     "counterfactual",
+    "listing",
     "need_filled",
     "need_state",
     "need_text",
@@ -415,17 +419,44 @@ def _none_fits(n_open: int, other: bool, lang: str) -> str:
     )
 
 
-def _went_to_others(
-    k: int, other: bool, comp: Sequence[Competition], lang: str
-) -> str:
+#: How many of a volunteer's needs that went to others their text lists, best first.
+SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a volunteer's text says of the acceptable needs that went to others.
+
+    ``count`` needs; ``taken``: every one's places were taken before the round;
+    ``held``: every one is full or has others holding its places; ``lines``: the
+    competition texts of the first :data:`SHOWN` (best first).
+    """
+
+    count: int
+    taken: bool
+    held: bool
+    lines: tuple[str, ...]
+
+
+def listing(comp: Sequence[Competition]) -> Listing:
+    """The :class:`Listing` of a volunteer's competition, best first."""
+    return Listing(
+        len(comp),
+        all(c.full for c in comp),
+        all(c.full or c.weakest_score is not None for c in comp),
+        tuple(c.text for c in comp[:SHOWN]),
+    )
+
+
+def _went_to_others(k: int, other: bool, comp: Listing, lang: str) -> str:
     """``2 needs fit you, but this round their places went to others:``
 
     Said only when every need listed went to others; when every place was taken before
     the round, or when some need has nobody holding its places (a place stays free),
     the line says so instead."""
-    listed = bool(comp) and len(comp) == k
-    taken = listed and all(c.full for c in comp)
-    lost = listed and all(c.full or c.weakest_score is not None for c in comp)
+    listed = comp.count > 0 and comp.count == k
+    taken = listed and comp.taken
+    lost = listed and comp.held
     if lang == "ru":
         it = "ней" if k == 1 else "них"
         if taken:
@@ -458,12 +489,16 @@ def volunteer_text(
     by: Mapping[str, int],
     only: Mapping[str, int],
     cfs: Sequence[Counterfactual],
-    comp: Sequence[Competition],
+    comp: Sequence[Competition] | Listing,
     details: Mapping[str, Any],
     lang: str,
 ) -> str:
-    """Why a volunteer has no offer: where they stand, then what fits or what excludes."""
+    """Why a volunteer has no offer: where they stand, then what fits or what excludes.
+
+    ``comp`` is the volunteer's competition, best first, or its :class:`Listing`."""
     ru = lang == "ru"
+    if not isinstance(comp, Listing):
+        comp = listing(comp)
     table = _FOR_VOLUNTEER[lang]
     settled = _settled(
         int(details.get("placements", 0)), int(details.get("declined", 0)), lang
@@ -476,10 +511,10 @@ def volunteer_text(
     if code == "outcompeted":
         k = int(details.get("acceptable_needs", 0))
         lines.append(_went_to_others(k, bool(settled), comp, lang))
-        lines += [f"- {c.text}" for c in comp[:5]]
-        if len(comp) > 5:
-            more = count(len(comp) - 5, "need", lang)
-            extra = len(comp) - 5
+        lines += [f"- {line}" for line in comp.lines]
+        if comp.count > SHOWN:
+            more = count(comp.count - SHOWN, "need", lang)
+            extra = comp.count - SHOWN
             lines.append(
                 f"- и ещё {more}"
                 if ru

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._diagnostics import Diagnosis, why_unfilled, why_unmatched
+from ._diagnostics import Diagnosis, why_unfilled
 from ._memory import as_heavy_step
 from ._scoring import COMPONENTS
 from ._texts import check_lang
@@ -131,10 +131,10 @@ def _diag_row(d: Diagnosis) -> dict[str, Any]:
 def diagnostics_rows(result: MatchResult, *, lang: str = "en") -> list[dict[str, Any]]:
     """Full diagnoses of every unmatched volunteer and unfilled need (nested values)."""
     check_lang(lang, "diagnostics_rows")
-    rows = [
-        _diag_row(why_unmatched(result, vid, lang=lang))
-        for vid in sorted(result.unmatched)
-    ]
+    # (the volunteers' rules and competition are run for many at once; the same rows)
+    from ._diagnostics_batch import volunteer_rows
+
+    rows = volunteer_rows(result, sorted(result.unmatched), lang)
     rows += [
         _diag_row(why_unfilled(result, nid, lang=lang))
         for nid in sorted(result.unfilled)

@@ -1,0 +1,282 @@
+"""Diagnoses of every unmatched volunteer of a round at once, as export rows.
+
+``why_unmatched`` runs the hard rules of one volunteer against every open need and
+reads the holders of each need that fits them. For a whole round that work is shared
+here: the rules run over blocks of volunteers and all open needs at once (one numpy
+pass per block), and the competition of every volunteer of a block comes from one pass
+over their edges against each need's holders, computed once per round. The rows are
+exactly those of ``why_unmatched`` (the tests compare every volunteer); a volunteer no
+open need fits (rare: their counterfactuals re-run the rules) is diagnosed one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import _diagnostics_texts as T
+from ._diagnostics import (
+    _STATE_RULES,
+    Diagnosis,
+    _decided,
+    _segments,
+    judged,
+    without_rules,
+)
+from ._export import _diag_row
+from ._roundview import RoundView, round_view
+from ._rules import RULES, pair_rule_failures, volunteer_rule_failures
+
+if TYPE_CHECKING:
+    from ._proposals import MatchResult
+
+__all__ = ["volunteer_rows"]
+
+B = NDArray[np.bool_]
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+#: Pairs (volunteers x open needs) whose rules run at once: bounds a block's memory
+#: (about 100 bytes a pair while the rules run: some 25 MB).
+BLOCK_PAIRS = 1 << 18
+#: The rules that compare a volunteer with a need, in the order of ``RULES``.
+_PAIR_CODES = tuple(r for r in RULES if r not in _STATE_RULES)
+
+
+def volunteer_rows(
+    result: MatchResult, volunteer_ids: Sequence[str], lang: str
+) -> list[dict[str, Any]]:
+    """The export row of ``why_unmatched`` for each volunteer, in the order given."""
+    view = round_view(result)
+    rows: list[dict[str, Any] | None] = [None] * len(volunteer_ids)
+    todo: list[int] = []
+    for k, vid in enumerate(volunteer_ids):
+        told = without_rules(result, view, vid, lang)
+        if told is None:
+            todo.append(k)
+        else:
+            rows[k] = _diag_row(told)
+    if todo:
+        needs = _OpenNeeds.of(result, view)
+        step = max(1, BLOCK_PAIRS // max(needs.cols.size, 1))
+        for a in range(0, len(todo), step):
+            block = todo[a : a + step]
+            ids = [volunteer_ids[k] for k in block]
+            for k, row in zip(block, _block_rows(result, view, needs, ids, lang)):
+                rows[k] = row
+    return [row for row in rows if row is not None]
+
+
+@dataclass(frozen=True)
+class _OpenNeeds:
+    """The needs a volunteer is judged against (open, not closed by the ledger), and
+    the holders of each need's places, summed up once per round."""
+
+    state: dict[str, B]  # the need-state rules, per need (the same for everyone)
+    cols: I64  # needs open this round, by position
+    col_of: I64  # need position -> its column in ``cols``, or -1
+    blocked: B  # per column: a policy check holds the need back
+    measure: F64  # per edge: what the competition compares (weight or need_utility)
+    n_holders: I64  # per need: edges holding its places
+    weakest: F64  # per need: the lowest measure among them (inf if none)
+
+    @staticmethod
+    def of(result: MatchResult, view: RoundView) -> _OpenNeeds:
+        enc = view.enc
+        # (rules about the need's own state: the same for every volunteer)
+        state = volunteer_rule_failures(enc, 0, view.day)
+        open_now = ~state["not_open"] & ~state["ended"] & ~_decided(result, view).closed
+        cols = np.flatnonzero(open_now).astype(np.int64)
+        col_of = np.full(enc.n_needs, -1, dtype=np.int64)
+        col_of[cols] = np.arange(cols.size)
+        p = result.problem
+        measure = np.asarray(
+            p.need_utility if result.method == "stable" else p.weight, dtype=np.float64
+        )
+        held = view.holder_by_need
+        weakest = np.full(enc.n_needs, np.inf)
+        np.minimum.at(weakest, p.edge_right[held], measure[held])
+        return _OpenNeeds(
+            {r: state[r] for r in _STATE_RULES},
+            cols,
+            col_of,
+            view.blocked_n[cols],
+            measure,
+            np.diff(view.h_start),
+            weakest,
+        )
+
+
+    def full_row(self, fails: dict[str, B], b: int) -> dict[str, B]:
+        """Volunteer ``b``'s rule masks against every need, from a block's masks (a
+        pair rule reads False on a need not open this round)."""
+        m = self.cols.size
+        out = {}
+        for r in RULES:
+            if r in self.state:
+                out[r] = self.state[r]
+            else:
+                out[r] = np.zeros(self.col_of.size, dtype=bool)
+                out[r][self.cols] = fails[r][b * m : (b + 1) * m]
+        return out
+
+
+def _block_rows(
+    result: MatchResult, view: RoundView, needs: _OpenNeeds, ids: list[str], lang: str
+) -> list[dict[str, Any]]:
+    """Rows of a block of volunteers: the rules over every (volunteer, open need) pair."""
+    enc, decided = view.enc, _decided(result, view)
+    vs = np.asarray([view.vindex[v] for v in ids], dtype=np.int64)
+    m = needs.cols.size
+    fails = pair_rule_failures(enc, np.repeat(vs, m), np.tile(needs.cols, vs.size), view.day)
+    own = _marks(ids, decided.placed_by_v, view, needs)
+    declined = _marks(ids, decided.gone_by_v, view, needs)
+    settled = own | declined
+    live = ~needs.blocked
+    rest = live & ~settled
+    n_fail = np.zeros((vs.size, m), dtype=np.uint8)
+    for r in _PAIR_CODES:
+        n_fail += fails[r].reshape(vs.size, m)
+    alone = rest & (n_fail == 1)
+    by_rule = {}
+    only_rule = {}
+    for r in _PAIR_CODES:
+        f = fails[r].reshape(vs.size, m)
+        by_rule[r] = (f & rest).sum(axis=1).tolist()
+        only_rule[r] = (f & alone).sum(axis=1).tolist()
+    fits = n_fail == 0
+    ok = rest & fits
+    n_open = rest.sum(axis=1).tolist()
+    n_ok = ok.sum(axis=1).tolist()
+    n_declined = (live & declined).sum(axis=1).tolist()
+    held_back = (needs.blocked & ~settled & fits).sum(axis=1).tolist()
+    outcompeted = np.flatnonzero(ok.any(axis=1))
+    comp = _competition(result, view, needs, vs[outcompeted], ok[outcompeted], lang)
+    rows = []
+    for b, vid in enumerate(ids):
+        if not n_ok[b]:  # (no open need fits: counterfactuals, from the same masks)
+            d = judged(result, view, vid, needs.full_row(fails, b), lang)
+            rows.append(_diag_row(d))
+            continue
+        by = {r: by_rule[r][b] for r in _PAIR_CODES if by_rule[r][b]}
+        only = {r: only_rule[r][b] for r in _PAIR_CODES if only_rule[r][b]}
+        details = {
+            "open_needs": n_open[b],
+            "acceptable_needs": n_ok[b],
+            "placements": int(view.placed_v[vs[b]]),
+            "declined": n_declined[b],
+            "held_back_by_policy": held_back[b],
+        }
+        listing, comp_rows = comp.pop(0)
+        text = T.volunteer_text(
+            "outcompeted", n_open[b], by, only, (), listing, details, lang
+        )
+        d = Diagnosis(
+            "volunteer", vid, "outcompeted", lang, text, n_open[b], by, only, (), (), details
+        )
+        row = _diag_row(d)
+        row["competition"] = comp_rows
+        rows.append(row)
+    return rows
+
+
+def _marks(
+    ids: list[str], by_volunteer: Any, view: RoundView, needs: _OpenNeeds
+) -> B:
+    """(volunteer, open need) pairs of the block listed in ``by_volunteer``."""
+    out = np.zeros((len(ids), needs.cols.size), dtype=bool)
+    for b, vid in enumerate(ids):
+        for nid in by_volunteer.get(vid, ()):
+            j = view.nindex.get(nid)
+            if j is not None and needs.col_of[j] >= 0:
+                out[b, needs.col_of[j]] = True
+    return out
+
+
+def _competition(
+    result: MatchResult,
+    view: RoundView,
+    needs: _OpenNeeds,
+    vs: I64,
+    ok: B,
+    lang: str,
+) -> list[tuple[T.Listing, list[dict[str, Any]]]]:
+    """For each volunteer ``vs[b]``, their acceptable needs ``ok[b]`` (by column), best
+    first, each against its holders: the text's listing and the export's entries."""
+    p = result.problem
+    measure = needs.measure
+    edges, owner = _segments(view.v_start[vs], view.v_start[vs + 1] - view.v_start[vs])
+    col = needs.col_of[p.edge_right[edges]]
+    keep = ~view.excluded_edge[edges] & (col >= 0)
+    keep[keep] = ok[owner[keep], col[keep]]
+    edges, owner = edges[keep], owner[keep]
+    # best first within each volunteer; ties keep the edge order
+    order = np.lexsort((-measure[edges], owner))
+    edges, owner = edges[order], owner[order]
+    js = p.edge_right[edges]
+    n_held = needs.n_holders[js]
+    weakest = needs.weakest[js]
+    # (a volunteer among the holders is left out of their count and their lowest score)
+    own = _holds(view, edges)
+    for k in np.flatnonzero(own).tolist():
+        held = view.holder_by_need[view.h_start[js[k]] : view.h_start[js[k] + 1]]
+        others = held[p.edge_left[held] != p.edge_left[edges[k]]]
+        n_held[k] = others.size
+        weakest[k] = measure[others].min() if others.size else np.inf
+    full = _decided(result, view).room[js] <= 0
+    told = ~full & (n_held > 0)
+    score = measure[edges]
+    margin = score - weakest
+    stable = result.method == "stable"
+    titles = result.dataset.needs
+    ids = p.right_ids
+    entries = [
+        {
+            "need_id": ids[j],
+            "your_score": y,
+            "weakest_score": w if t else None,
+            "margin": g if t else None,
+            "full": f,
+        }
+        for j, y, w, g, f, t in zip(
+            js.tolist(),
+            score.tolist(),
+            weakest.tolist(),
+            margin.tolist(),
+            full.tolist(),
+            told.tolist(),
+        )
+    ]
+    j_list = js.tolist()
+    n_per = np.bincount(owner, minlength=vs.size)
+    starts = (np.cumsum(n_per) - n_per).tolist()
+    all_full = np.bincount(owner, weights=~full, minlength=vs.size) == 0
+    all_held = np.bincount(owner, weights=~(full | told), minlength=vs.size) == 0
+    out = []
+    for a, k, taken, held in zip(starts, n_per.tolist(), all_full.tolist(), all_held.tolist()):
+        lines = tuple(
+            T.competition(
+                titles[j].title,
+                e["your_score"],
+                e["weakest_score"],
+                e["margin"],
+                e["full"],
+                stable,
+                lang,
+            )
+            for e, j in zip(entries[a : a + min(k, T.SHOWN)], j_list[a : a + T.SHOWN])
+        )
+        out.append((T.Listing(k, taken, held, lines), entries[a : a + k]))
+    return out
+
+
+def _holds(view: RoundView, edges: I64) -> B:
+    """Which ``edges`` hold a place themselves."""
+    held = view.holder_edge
+    if held.size == 0:
+        return np.zeros(edges.size, dtype=bool)
+    at = np.minimum(np.searchsorted(held, edges), held.size - 1)
+    return held[at] == edges  # type: ignore[no-any-return]
