@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import pickle
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +21,10 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 import matchkit as mk
-from matchkit import _io, _io_columns
+from matchkit import _io, _io_columns, _models
 from matchkit._io_columns import read_valid_rows
 from matchkit._io_csv import MODELS, columns, record_from_cells
+from matchkit._models import DAYS, PARTS_OF_DAY, SLOT_INDEX
 from matchkit.datasets import synthetic_city, tiny_city
 
 # Cells per kind of column: (valid ones, written in several ways; wrong ones).
@@ -255,3 +258,297 @@ def test_models_built_differently_send_the_table_cell_by_cell(
     monkeypatch.setattr(_io_columns, "_same", lambda a, b: real(a, b) and False)
     assert read_valid_rows(model, header, rows) is None
     assert mk.load_dataset(tmp_path) == tiny_city()
+
+
+# -- the loader, both ways: the same dataset or the same problems ------------------------------
+ORGANISATIONS = "id,name,kind,registered\no1,Food bank,cso,true\n"
+NEEDS = "id,organisation_id,title,capacity,status,remote\nn1,o1,Sort,1,open,true\n"
+VOLUNTEERS = "id\nv1\n"
+
+
+def load_both_ways(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[tuple[str, Any, list[type[BaseModel]]], tuple[str, Any]]:
+    """``load_dataset`` as shipped (with the models of the tables read column by column),
+    then with every table read cell by cell: ("ok", dataset) or ("error", problems, message)."""
+    real, fast = _io.read_valid_rows, []
+
+    def counted(model: Any, header: Any, rows: Any) -> Any:
+        out = real(model, header, rows)
+        if out is not None:
+            fast.append(model)
+        return out
+
+    def load() -> tuple[str, Any]:
+        try:
+            return "ok", mk.load_dataset(folder)
+        except mk.InvalidDatasetError as err:
+            return "error", (err.problems, str(err))
+
+    with monkeypatch.context() as m:
+        m.setattr(_io, "read_valid_rows", counted)
+        shipped = load()
+    with monkeypatch.context() as m:
+        m.setattr(_io, "read_valid_rows", lambda *a: None)
+        reference = load()
+    return (*shipped, fast), reference
+
+
+def assert_same_datasets(a: mk.Dataset, b: mk.Dataset) -> None:
+    """Equal datasets whose records match in values, types, fields given, dumps and repr."""
+    assert a == b and hash(a) == hash(b) and repr(a) == repr(b)
+    for kind in MODELS:
+        mine, theirs = getattr(a, kind), getattr(b, kind)
+        assert len(mine) == len(theirs)
+        for x, y in zip(mine, theirs):
+            assert same(x, y), (kind, x, y)
+            assert x.model_dump() == y.model_dump()
+            assert x.model_dump(exclude_unset=True) == y.model_dump(exclude_unset=True)
+            assert x.model_dump_json() == y.model_dump_json() and repr(x) == repr(y)
+    assert pickle.loads(pickle.dumps(a)) == b
+
+
+def write_folder(folder: Path, **tables: str) -> Path:
+    files = {"volunteers": VOLUNTEERS, "organisations": ORGANISATIONS, "needs": NEEDS, **tables}
+    for kind, text in files.items():
+        (folder / f"{kind}.csv").write_bytes(text.encode("utf-8"))
+    return folder
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([header, *rows])
+    return buffer.getvalue()
+
+
+# Cells as users write them: numbers in other notations, odd whitespace and case, blanks.
+ODD_CELLS = [
+    "1e3", " 3 ", "1_000", "+5", "0x10", "\u0663", "\uff13", "1.0", "1.5", "-0", "0", "1e400",
+    "nan", "inf", "TRUE", "Yes", "y", "\u00a05\u00a0", "\x1c5", "", " ", "\u200b", "\u3000",
+    "2026-01-01", " 2026-01-01 ", "20260101", "mon-morning", " MON-Morning ;sat-evening",
+    " en ; RU ", "a;;b", ";", "x\ny", " OPEN ", "Open", "public body", " FOOD ", "1,5",
+    "2026-01-01/2026-02-01 ; 2025-01-01/2025-01-02", "2026-02-01/2026-01-01",
+]  # fmt: skip
+# A valid record of each kind (the place fields filled in where a column of one is tested).
+RECORDS = {
+    "volunteers": {"id": "v2"},
+    "organisations": {"id": "o2", "name": "N", "kind": "cso", "registered": "1"},
+    "needs": {
+        "id": "n2", "organisation_id": "o1", "title": "T", "capacity": "1", "status": "open",
+        "remote": "true",
+    },
+    "offers": {
+        "id": "f1", "organisation_id": "o1", "kind": "food", "item": "x", "quantity": "3",
+        "unit": "kg", "contact_role": "press office",
+    },
+    "requests": {
+        "id": "r1", "organisation_id": "o1", "kind": "food", "quantity": "3", "unit": "kg",
+        "needed_by": "2026-01-01", "place_lat": "1", "place_lon": "2", "purpose": "p",
+    },
+}  # fmt: skip
+
+
+def odd_table(kind: str, column: str, cell: str) -> str:
+    """Three records of ``kind``: the second holds ``cell`` under ``column``."""
+    model = MODELS[kind]
+    col = next(c for c in columns(model) if c.name == column)
+    record = dict(RECORDS[kind])
+    if col.kind in ("lat", "lon"):
+        record |= {f"{col.field}_lat": "1", f"{col.field}_lon": "2"}
+        if kind == "offers":
+            record["radius_km"] = "1"
+    header = list(dict.fromkeys([*record, column]))
+    rows = [[{**record, "id": f"{record['id']}{i}"}.get(h, "") for h in header] for i in range(3)]
+    rows[1][header.index(column)] = cell
+    return table(header, rows)
+
+
+@pytest.mark.parametrize(
+    ("kind", "column"),
+    [(kind, c.name) for kind in MODELS for c in columns(MODELS[kind]) if c.name != "id"],
+)
+def test_odd_cells_load_as_cell_by_cell_in_every_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, column: str
+) -> None:
+    for i, cell in enumerate(ODD_CELLS):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        write_folder(folder, **{kind: odd_table(kind, column, cell)})
+        (outcome, got, _), reference = load_both_ways(folder, monkeypatch)
+        assert outcome == reference[0], (column, cell)
+        if outcome == "ok":
+            assert_same_datasets(got, reference[1])
+        else:
+            assert got == reference[1], (column, cell)
+
+
+@pytest.mark.parametrize(
+    ("name", "tables", "fast"),
+    [
+        ("header only", {k: ",".join(RECORDS[k]) + "\n" for k in MODELS}, True),
+        ("header without a line end", {k: ",".join(RECORDS[k]) for k in MODELS}, True),
+        ("blank rows", {"volunteers": "id,name\n\n , \u00a0\n\x1c,\nv1,a\n\n"}, True),
+        ("byte-order mark", {"volunteers": "\ufeffid,name\nv1,a\n"}, True),
+        ("CRLF", {"volunteers": "id,name\r\nv1,a\r\nv2,b\r\n"}, True),
+        ("CR", {"volunteers": "id,name\rv1,a\rv2,b\r"}, True),
+        ("quoted newlines", {"volunteers": 'id,name\nv1,"a\nb"\nv2,"x\r\ny"\n'}, True),
+        ("empty unnamed columns", {"volunteers": "id,,name,,\nv1,,a,,\nv2, ,b,\u00a0,\n"}, True),
+        ("a need without a place, remote", {"needs": NEEDS.replace("true", " Yes ")}, True),
+        ("ids twice", {"volunteers": "id,name\nv1,a\n v1 ,b\n"}, True),
+        ("unknown organisation", {"needs": NEEDS.replace(",o1,", ",o9,")}, True),
+        ("unknown excluded", {"volunteers": "id,excluded_organisations\nv1, o9 ; o1\n"}, True),
+        ("end before start", {"needs": NEEDS.replace("remote\n", "remote,start_date,end_date\n")
+                              .replace("true\n", "true,2026-02-01,2026-01-01\n")}, False),
+        ("not remote, no place", {"needs": NEEDS.replace("true", "false")}, False),
+        ("half a place", {"volunteers": "id,home_lat,home_lon\nv1,1,\n"}, False),
+        ("a place column alone", {"volunteers": "id,home_lat\nv1,1\n"}, False),
+        ("a column twice", {"volunteers": "id,name,name\nv1,a,b\n"}, False),
+        ("an unknown column", {"volunteers": "id,nmae\nv1,a\n"}, False),
+        ("a value in an unnamed column", {"volunteers": "id,,name\nv1,x,a\n"}, False),
+        ("a short row", {"volunteers": "id,name\nv1\nv2,a\n"}, False),
+        ("a quote never closed", {"volunteers": 'id,name\nv1,"a\nv2,b\n'}, False),
+        ("';' between cells", {"volunteers": "id;name\nv1;a\n"}, False),
+        ("an area without a radius", {"offers": "id,organisation_id,kind,item,quantity,unit,"
+                                      "contact_role,area_lat,area_lon\nf1,o1,food,x,3,kg,r,1,2\n"}, False),
+        ("a request without a place", {"requests": ",".join(RECORDS["requests"]) + "\n"
+                                       "r1,o1,food,3,kg,2026-01-01,,,p\n"}, False),
+    ],
+)
+def test_tables_as_users_write_them_load_as_cell_by_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, tables: dict[str, str], fast: bool
+) -> None:
+    write_folder(tmp_path, **tables)
+    (outcome, got, paths), reference = load_both_ways(tmp_path, monkeypatch)
+    assert outcome == reference[0]
+    if outcome == "ok":
+        assert_same_datasets(got, reference[1])
+    else:
+        assert got == reference[1]
+    # (a valid table column by column; a table with a problem cell by cell)
+    assert all((MODELS[kind] in paths) == fast for kind in tables)
+
+
+def test_rows_between_the_probes_keep_their_own_fields_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 40 rows: only a few are read both ways; the others' blanks must stay "not given".
+    header = ["id", "name", "home_lat", "home_lon", "max_placements", "remote_ok", "skills"]
+    rows = [
+        [f"v{i}", "" if i % 3 else "Ann", "" if i % 4 else "55.8", "" if i % 4 else "49.1",
+         "" if i % 5 else "2", "" if i % 6 else "no", "" if i % 7 else "a; b"]
+        for i in range(40)
+    ]  # fmt: skip
+    write_folder(tmp_path, volunteers=table(header, rows))
+    (outcome, got, paths), reference = load_both_ways(tmp_path, monkeypatch)
+    assert outcome == reference[0] == "ok" and MODELS["volunteers"] in paths
+    assert_same_datasets(got, reference[1])
+    assert {v.id for v in got.volunteers if "home" in v.model_fields_set} == {
+        f"v{i}" for i in range(0, 40, 4)
+    }
+
+
+def test_offers_with_the_same_windows_load_as_cell_by_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ds = synthetic_city(400, 60, seed=11)
+    assert ds.offers and ds.requests
+    mk.save_dataset(ds, tmp_path)
+    (outcome, got, paths), reference = load_both_ways(tmp_path, monkeypatch)
+    assert outcome == "ok" and set(paths) == set(MODELS.values())
+    assert_same_datasets(got, reference[1])
+    assert got == ds
+
+
+def test_threads_loading_at_once_build_the_column_validators_once_each(tmp_path: Path) -> None:
+    ds = synthetic_city(200, 30, seed=5)
+    mk.save_dataset(ds, tmp_path)
+    for cached in (_io_columns._adapter, _io_columns._fields, _io_columns._record_checks):
+        cached.cache_clear()
+    barrier = threading.Barrier(6)
+    out: list[Any] = []
+
+    def load() -> None:
+        barrier.wait()
+        try:
+            out.append(mk.load_dataset(tmp_path))
+        except Exception as err:  # noqa: BLE001 (kept to fail below)
+            out.append(err)
+
+    threads = [threading.Thread(target=load) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(out) == 6 and all(d == ds for d in out)
+
+
+# -- the set validators: the same values and messages as one entry at a time ------------------
+def _tags_one_by_one(values: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for v in values:
+        v = v.strip()
+        if not v:
+            raise ValueError("a tag must not be empty")
+        out.append(v)
+    return tuple(sorted(set(out)))
+
+
+def _languages_one_by_one(values: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for v in values:
+        v = v.strip().lower()
+        if len(v) != 2 or not v.isascii() or not v.isalpha():
+            raise ValueError(
+                f"{v!r} is not an ISO 639-1 language code (two letters, such as 'en', 'ru')"
+            )
+        out.append(v)
+    return tuple(sorted(set(out)))
+
+
+def _slots_one_by_one(values: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for v in values:
+        v = v.strip().lower()
+        if v not in SLOT_INDEX:
+            raise ValueError(
+                f"{v!r} is not a slot; a slot is a day and a part of day such as 'mon-morning', "
+                f"'sat-evening' (days: {', '.join(DAYS)}; parts: {', '.join(PARTS_OF_DAY)})"
+            )
+        out.append(v)
+    return tuple(sorted(set(out), key=SLOT_INDEX.__getitem__))
+
+
+def _outcome(f: Any, values: tuple[str, ...]) -> tuple[str, Any]:
+    try:
+        return "ok", f(values)
+    except ValueError as err:
+        return "error", str(err)
+
+
+ENTRIES = st.sampled_from(
+    ["en", " EN ", "ru", "", " ", "e", "eng", "\u0130", "\u01c5", "\ufb00", "\u00df", "a1",
+     "mon-morning", "MON-Morning ", "fri-night", "\u00a0", "\x1cen", "parks"]
+) | st.text(max_size=4)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(ENTRIES, max_size=6).map(tuple))
+def test_the_set_validators_give_what_checking_one_entry_at_a_time_gives(
+    values: tuple[str, ...],
+) -> None:
+    for new, old in (
+        (_models._tags, _tags_one_by_one),
+        (_models._languages, _languages_one_by_one),
+        (_models._slots, _slots_one_by_one),
+    ):
+        assert _outcome(new, values) == _outcome(old, values)
+
+
+def test_the_first_wrong_entry_is_named_whatever_follows() -> None:
+    with pytest.raises(ValidationError, match=r"'xx-morning' is not a slot") as err:
+        mk.Volunteer(id="v1", availability=["mon-morning", " XX-Morning", "yy", "mon-morning"])
+    assert len(err.value.errors()) == 1
+    with pytest.raises(ValidationError, match=r"'eng' is not an ISO 639-1"):
+        mk.Volunteer(id="v1", languages=["en", "ENG", "e", "en"])
+    with pytest.raises(ValidationError, match="a tag must not be empty"):
+        mk.Volunteer(id="v1", skills=["a", " ", "a"])
