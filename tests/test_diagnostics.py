@@ -553,10 +553,10 @@ def test_needs_held_back_by_a_policy_check_are_those_that_fit(n_needs: int) -> N
 
 def _one_by_one(result: mk.MatchResult, lang: str) -> list[dict[str, object]]:
     """The export rows as ``why_unmatched`` and ``why_unfilled`` give them one by one."""
-    from matchkit._export import _diag_row
+    from matchkit._diagnostics_batch import diagnosis_row
 
-    rows = [_diag_row(result.why_unmatched(v, lang=lang)) for v in sorted(result.unmatched)]
-    return rows + [_diag_row(result.why_unfilled(n, lang=lang)) for n in sorted(result.unfilled)]
+    rows = [diagnosis_row(result.why_unmatched(v, lang=lang)) for v in sorted(result.unmatched)]
+    return rows + [diagnosis_row(result.why_unfilled(n, lang=lang)) for n in sorted(result.unfilled)]
 
 
 def _decided_round() -> mk.MatchResult:

@@ -27,14 +27,13 @@ from ._diagnostics import (
     judged,
     without_rules,
 )
-from ._export import _diag_row
 from ._roundview import RoundView, round_view
 from ._rules import RULES, pair_rule_failures, volunteer_rule_failures
 
 if TYPE_CHECKING:
     from ._proposals import MatchResult
 
-__all__ = ["volunteer_rows"]
+__all__ = ["diagnosis_row", "volunteer_rows"]
 
 B = NDArray[np.bool_]
 I64 = NDArray[np.int64]
@@ -58,7 +57,7 @@ def volunteer_rows(
         if told is None:
             todo.append(k)
         else:
-            rows[k] = _diag_row(told)
+            rows[k] = diagnosis_row(told)
     if todo:
         needs = _OpenNeeds.of(result, view)
         step = max(1, BLOCK_PAIRS // max(needs.cols.size, 1))
@@ -68,6 +67,39 @@ def volunteer_rows(
             for k, row in zip(block, _block_rows(result, view, needs, ids, lang)):
                 rows[k] = row
     return [row for row in rows if row is not None]
+
+
+def diagnosis_row(d: Diagnosis) -> dict[str, Any]:
+    """A diagnosis as a row of diagnostics.csv (nested values as they are)."""
+    return {
+        "subject": d.subject,
+        "id": d.id,
+        "code": d.code,
+        "text": d.text,
+        "considered": d.considered,
+        "excluded_by": dict(d.excluded_by),
+        "only_rule": dict(d.only_rule),
+        "counterfactuals": [
+            {
+                "change": c.change,
+                "value": c.value,
+                "more": c.more,
+                "free": c.free,
+                "text": c.text,
+            }
+            for c in d.counterfactuals
+        ],
+        "competition": [
+            {
+                "need_id": c.need_id,
+                "your_score": c.your_score,
+                "weakest_score": c.weakest_score,
+                "margin": c.margin,
+                "full": c.full,
+            }
+            for c in d.competition
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -159,7 +191,7 @@ def _block_rows(
     for b, vid in enumerate(ids):
         if not n_ok[b]:  # (no open need fits: counterfactuals, from the same masks)
             d = judged(result, view, vid, needs.full_row(fails, b), lang)
-            rows.append(_diag_row(d))
+            rows.append(diagnosis_row(d))
             continue
         by = {r: by_rule[r][b] for r in _PAIR_CODES if by_rule[r][b]}
         only = {r: only_rule[r][b] for r in _PAIR_CODES if only_rule[r][b]}
@@ -177,7 +209,7 @@ def _block_rows(
         d = Diagnosis(
             "volunteer", vid, "outcompeted", lang, text, n_open[b], by, only, (), (), details
         )
-        row = _diag_row(d)
+        row = diagnosis_row(d)
         row["competition"] = comp_rows
         rows.append(row)
     return rows

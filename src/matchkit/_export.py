@@ -22,7 +22,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._diagnostics import Diagnosis, why_unfilled
+from ._diagnostics import why_unfilled
+from ._diagnostics_batch import diagnosis_row, volunteer_rows
 from ._memory import as_heavy_step
 from ._scoring import COMPONENTS
 from ._texts import check_lang
@@ -96,47 +97,13 @@ def reason_rows(result: MatchResult) -> list[dict[str, Any]]:
     return rows
 
 
-def _diag_row(d: Diagnosis) -> dict[str, Any]:
-    return {
-        "subject": d.subject,
-        "id": d.id,
-        "code": d.code,
-        "text": d.text,
-        "considered": d.considered,
-        "excluded_by": dict(d.excluded_by),
-        "only_rule": dict(d.only_rule),
-        "counterfactuals": [
-            {
-                "change": c.change,
-                "value": c.value,
-                "more": c.more,
-                "free": c.free,
-                "text": c.text,
-            }
-            for c in d.counterfactuals
-        ],
-        "competition": [
-            {
-                "need_id": c.need_id,
-                "your_score": c.your_score,
-                "weakest_score": c.weakest_score,
-                "margin": c.margin,
-                "full": c.full,
-            }
-            for c in d.competition
-        ],
-    }
-
-
 def diagnostics_rows(result: MatchResult, *, lang: str = "en") -> list[dict[str, Any]]:
     """Full diagnoses of every unmatched volunteer and unfilled need (nested values)."""
     check_lang(lang, "diagnostics_rows")
     # (the volunteers' rules and competition are run for many at once; the same rows)
-    from ._diagnostics_batch import volunteer_rows
-
     rows = volunteer_rows(result, sorted(result.unmatched), lang)
     rows += [
-        _diag_row(why_unfilled(result, nid, lang=lang))
+        diagnosis_row(why_unfilled(result, nid, lang=lang))
         for nid in sorted(result.unfilled)
     ]
     return rows
