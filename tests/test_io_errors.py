@@ -922,3 +922,34 @@ def test_a_problem_message_never_raises_on_its_value() -> None:
     )
     assert str(Problem("bad", "data", value="")) == "data: bad"
     assert str(Problem("bad", "data", value=_BadRepr())) == "data: bad (got <_BadRepr>)"
+
+
+def test_ids_keep_the_control_characters_the_models_keep(tmp_path: Path) -> None:
+    """An id ending in U+001C..U+001F is that id (the models keep those characters, as
+    Python's str.strip would not): a reference to it names a missing record, and two ids
+    that differ only there are two ids."""
+    from matchkit.datasets import tiny_city
+
+    ds = tiny_city()
+    mk.save_dataset(ds, tmp_path)
+    needs = tmp_path / "needs.csv"
+    lines = needs.read_text(encoding="utf-8").splitlines()
+    at = lines[0].split(",").index("organisation_id")
+    row = lines[1].split(",")
+    org = row[at]
+    row[at] = org + "\x1c"
+    lines[1] = ",".join(row)
+    needs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(mk.InvalidDatasetError) as err:
+        mk.load_dataset(tmp_path)
+    (problem,) = err.value.problems
+    assert problem.field == "organisation_id" and problem.row == 2
+    assert problem.message.startswith(f"organisation {org + chr(0x1C)!r} does not exist")
+
+    twins = mk.Dataset(
+        volunteers=[*ds.volunteers, ds.volunteers[0].model_copy(update={"id": ds.volunteers[0].id + "\x1f"})],
+        organisations=ds.organisations,
+        needs=ds.needs,
+    )
+    mk.save_dataset(twins, tmp_path / "twins")
+    assert mk.load_dataset(tmp_path / "twins") == twins

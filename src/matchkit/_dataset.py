@@ -32,7 +32,7 @@ from pydantic import BaseModel, ValidationError
 from ._exceptions import InvalidDatasetError, Problem
 from ._inkind_models import InkindOffer, InkindRequest
 from ._memory import makes_lasting_objects
-from ._models import Need, Organisation, Volunteer, _none_if_blank
+from ._models import WHITESPACE, Need, Organisation, Volunteer, _none_if_blank
 
 __all__ = [
     "ID_FIELDS",
@@ -239,9 +239,16 @@ def failed_fields(err: ValidationError) -> frozenset[str]:
 
 
 def as_id(value: Any) -> str | None:
-    """An id as validation reads it (text, stripped; a number as its text), or None."""
+    r"""An id as validation reads it (text, stripped as the models strip it; a number as
+    its text), or None.
+
+    Examples
+    --------
+    >>> as_id(" o1\u00a0"), as_id("o1\x1c"), as_id(7), as_id(" "), as_id(True)
+    ('o1', 'o1\x1c', '7', None, None)
+    """
     if isinstance(value, str):
-        return value.strip() or None
+        return value.strip(WHITESPACE) or None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     return None

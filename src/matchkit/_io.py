@@ -380,7 +380,9 @@ def _build(
         dataset = of_validated_records(**parts)  # (each validated above)
     except InvalidDatasetError as err:
         dataset = None
-        problems += _relocate(err.problems, where)
+        # (never empty-handed: should a problem the records' checks left out be the
+        # only one, it is reported as the dataset found it)
+        problems += _relocate(err.problems, where) or ([] if problems else err.problems)
     if problems:
         raise InvalidDatasetError(problems, context=context)
     assert dataset is not None

@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from ._dataset import Dataset
 from ._exceptions import InvalidInputError, Problem
 from ._io_json import FileProblem
-from ._models import Place, _languages, _slots
+from ._models import WHITESPACE, Place, _languages, _slots
 
 __all__ = [
     "FORMATS",
@@ -77,9 +77,6 @@ OPTIONAL_KINDS = tuple(k for k in MODELS if k not in KINDS)
 SET_SEPARATOR = ";"
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
-# Unicode White_Space, the characters pydantic strips (Python's str.strip also strips
-# U+001C..U+001F, which pydantic keeps; a blank test must agree with the model).
-_WHITESPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
 @dataclass(frozen=True)
@@ -212,7 +209,7 @@ def is_blank(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
-        return value.strip(_WHITESPACE) == ""
+        return value.strip(WHITESPACE) == ""
     if isinstance(value, float):
         return math.isnan(value)
     try:  # pandas.NaT and numpy NaN scalars differ from themselves
@@ -227,7 +224,7 @@ def is_blank(value: Any) -> bool:
         return False
 
 
-#: :func:`text_cell`'s answer for a blank cell.
+#: :func:`text_cells`' answer for a blank cell.
 BLANK_CELL: Any = type("Blank", (), {"__repr__": lambda self: "BLANK_CELL"})()
 
 
@@ -243,7 +240,7 @@ def text_cells(kind: str, raw: Iterable[str]) -> list[Any]:
     >>> text_cells("bool", ["Yes", "y"]), text_cells("lat", [" 55.8 ", "\u00a0 "])
     ([True, None], ['55.8', BLANK_CELL])
     """
-    values = [cell.strip(_WHITESPACE) or BLANK_CELL for cell in raw]
+    values = [cell.strip(WHITESPACE) or BLANK_CELL for cell in raw]
     if kind == "set":
         return [v if v is BLANK_CELL else _split_set(v) for v in values]
     if kind == "bool":
@@ -288,7 +285,7 @@ def record_from_cells(
         if type(raw) is str:  # the CSV case, kept fast
             # Strip as the models strip text (Unicode White_Space), so that " open" or
             # " 3" read like "open" and "3" in every column, not only in text columns.
-            value: Any = raw.strip(_WHITESPACE)
+            value: Any = raw.strip(WHITESPACE)
             if not value:
                 continue
         else:
@@ -576,7 +573,7 @@ def _read_table(
             )
             continue
         for i, (first, _) in unnamed.items():
-            if not first and row[i].strip(_WHITESPACE):
+            if not first and row[i].strip(WHITESPACE):
                 unnamed[i] = (line, row[i])
         out.lines.append(line)
         out.rows.append(row)
@@ -613,14 +610,14 @@ def _ids_in_lines(header: list[str], lines: list[str]) -> set[str]:
     col, out = header.index("id"), set()
     for line in lines:
         cells = next(csv.reader([line]), [])  # (not strict: it reads what it can)
-        if col < len(cells) and cells[col].strip(_WHITESPACE):
-            out.add(cells[col].strip(_WHITESPACE))
+        if col < len(cells) and cells[col].strip(WHITESPACE):
+            out.add(cells[col].strip(WHITESPACE))
     return out
 
 
 def _cell_id(header: list[str], row: list[str]) -> str | None:
     if "id" in header and header.index("id") < len(row):
-        return row[header.index("id")].strip(_WHITESPACE) or None
+        return row[header.index("id")].strip(WHITESPACE) or None
     return None
 
 

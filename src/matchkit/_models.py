@@ -40,6 +40,10 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+#: Unicode White_Space: the characters the models strip from the ends of text (Python's
+#: ``str.strip()`` also strips U+001C..U+001F, which the models keep). Anything that
+#: reads text as the models do (blank cells, ids) strips exactly these.
+WHITESPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PARTS_OF_DAY = ("morning", "afternoon", "evening")
