@@ -54,6 +54,8 @@ def read_valid_rows(
     named = [h for h in header if h]
     if fields is None or checks is None or len(set(named)) < len(named):
         return None
+    if not (_plain_model(model) and _plain_model(Place)):
+        return None
     names = list(model.model_fields)
     by_name = columns_by_name(model)
     n = len(rows)
@@ -120,7 +122,8 @@ def read_valid_rows(
     try:
         for check in checks:
             for obj in out:
-                check(obj)
+                if check(obj) is not obj:
+                    return None  # (a validator that makes another record)
     except (ValueError, AssertionError):
         return None
     return out if _agrees(model, header, rows, out) else None
@@ -193,17 +196,40 @@ def _adapter(model: type[BaseModel], field: str) -> TypeAdapter[list[Any]] | Non
     info = model.model_fields[field]
     after = []
     for dec in model.__pydantic_decorators__.field_validators.values():
-        if field not in dec.info.fields:
+        if field not in dec.info.fields and "*" not in dec.info.fields:
             continue
         if dec.info.mode != "after" or len(inspect.signature(dec.func).parameters) != 1:
             return None
         after.append(AfterValidator(dec.func))
-    if model.__pydantic_decorators__.validators:  # (pydantic 1 style: not mirrored here)
-        return None
     extra = (*info.metadata, *after)
     kind = Annotated[(info.annotation, *extra)] if extra else info.annotation
     config = {k: v for k, v in model.model_config.items() if k not in ("frozen", "extra", "title")}
     return TypeAdapter(list[kind], config=config)  # type: ignore[valid-type, arg-type]
+
+
+@functools.cache
+def _plain_model(model: type[BaseModel]) -> bool:
+    """Whether the models can be put together from their validated fields alone: no
+    step after construction (``model_post_init``), no defaults validated, no validators
+    of pydantic 1's kind, and no field validator on a place (whose halves are validated
+    as the place's own fields)."""
+    decorators = model.__pydantic_decorators__
+    places = set() if model is Place else {
+        c.field for c in columns_by_name(model).values() if c.kind in ("lat", "lon")
+    }
+    on_places = any(
+        places & set(dec.info.fields) or (places and "*" in dec.info.fields)
+        for dec in decorators.field_validators.values()
+    )
+    return not (
+        model.__pydantic_post_init__
+        or model.model_config.get("validate_default")
+        or any(info.validate_default for info in model.model_fields.values())
+        or decorators.validators
+        or decorators.root_validators
+        or on_places
+        or any(model.model_fields[f].metadata for f in places)
+    )
 
 
 @functools.cache
