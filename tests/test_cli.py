@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 import os
 import re
 from datetime import timedelta
@@ -441,3 +442,18 @@ def test_report_reads_a_ledger_this_process_may_only_read(
     rc, _, err = run(["report", str(city), "--ledger", str(tmp_path / "notes.sqlite"), "-o",
                       str(out), *AS_OF], capsys)
     assert rc == 1 and "notes.sqlite' is not a matchkit ledger" in err, err
+
+
+def test_no_diagnostics_leaves_the_full_diagnoses_out_of_a_folder_and_a_json_file(
+    tmp_path: Path, city: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "all"
+    assert run(["match", str(city), *AS_OF, "-o", str(out) + "/"], capsys)[0] == 0
+    assert (out / "diagnostics.csv").exists()
+    assert run(["match", str(city), *AS_OF, "-o", str(out) + "/", "--no-diagnostics"], capsys)[0] == 0
+    assert sorted(p.name for p in out.iterdir()) == ["proposals.csv", "reasons.csv"]
+    assert run(["match", str(city), *AS_OF, "-o", str(tmp_path / "r.json"), "--no-diagnostics"], capsys)[0] == 0
+    doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert doc["diagnostics"] == [] and doc["reasons"] and doc["proposals"]
+    assert run(["match", str(city), *AS_OF, "-o", str(tmp_path / "full.json")], capsys)[0] == 0
+    assert json.loads((tmp_path / "full.json").read_text(encoding="utf-8"))["diagnostics"]

@@ -486,7 +486,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
             ledger.close()
     try:
         with step(f"writing {out}"):
-            written = _write_round(result, out, kind)
+            written = _write_round(result, out, kind, diagnostics=args.diagnostics)
     except OSError as err:
         from .cli import write_error
 
@@ -552,13 +552,14 @@ def _check_ledger_folder(raw: str) -> None:
         )
 
 
-def _write_round(result: Any, out: Path, kind: str) -> list[Path]:
-    """Write a round as ``kind`` ("csv", "json" or "folder"), creating missing folders."""
+def _write_round(result: Any, out: Path, kind: str, *, diagnostics: bool = True) -> list[Path]:
+    """Write a round as ``kind`` ("csv", "json" or "folder"), creating missing folders;
+    ``diagnostics=False`` leaves the full diagnoses out of a folder or JSON file."""
     if kind == "folder":
-        return list(result.to_csv(out))
+        return list(result.to_csv(out, diagnostics=diagnostics))
     out.parent.mkdir(parents=True, exist_ok=True)
     if kind == "json":
-        result.to_json(out)
+        result.to_json(out, diagnostics=diagnostics)
         return [out]
     from ._export import write_proposals_csv
 
@@ -641,4 +642,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         _add_round_options(p, "match", "--ledger", "--method", "--shortlist", "--as-of")
         p.add_argument("--top-k", dest="top_k", type=whole_number(1), default=None,
                        help="keep each volunteer's k best pairs")
+        p.add_argument("--no-diagnostics", dest="diagnostics", action="store_false",
+                       help="with a folder or .json output, leave out the full diagnoses "
+                       "(diagnostics.csv): they check every unmatched volunteer and unfilled "
+                       "need against every open need again, about a minute for a round of "
+                       "100k volunteers; reasons.csv still gives everyone's reason")
         p.set_defaults(handler=_cmd_match)
