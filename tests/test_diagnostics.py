@@ -559,8 +559,9 @@ def _one_by_one(result: mk.MatchResult, lang: str) -> list[dict[str, object]]:
     return rows + [diagnosis_row(result.why_unfilled(n, lang=lang)) for n in sorted(result.unfilled)]
 
 
-def _decided_round() -> mk.MatchResult:
-    """A seeded city's second round, after some first offers were accepted or declined."""
+def _decided_round(held_back: bool = False) -> mk.MatchResult:
+    """A seeded city's second round, after some first offers were accepted or declined
+    (and, if ``held_back``, with a policy check holding back every other need)."""
     ds = synthetic_city(n_volunteers=300, n_needs=40, seed=5)
     ledger = mk.Ledger(":memory:")
     first = mk.match(ds, ledger=ledger, as_of=DEFAULT_AS_OF, at=f"{DEFAULT_AS_OF}T09:00")
@@ -569,9 +570,16 @@ def _decided_round() -> mk.MatchResult:
             ledger.accept(p.volunteer_id, p.need_id, at=f"{DEFAULT_AS_OF}T10:00")
         elif k % 3 == 1:
             ledger.reject(p.volunteer_id, p.need_id, at=f"{DEFAULT_AS_OF}T10:00")
+    if held_back:
+        needs = [
+            n.model_copy(update={"vetted_by": None}) if k % 2 else n
+            for k, n in enumerate(ds.needs)
+        ]
+        ds = ds.replace(needs=needs)
     return mk.match(ds, ledger=ledger, as_of=DEFAULT_AS_OF, at=f"{DEFAULT_AS_OF}T12:00")
 
 
+@pytest.mark.parametrize("masks", [True, False], ids=["masks", "pairs"])
 @pytest.mark.parametrize("lang", ["en", "ru"])
 @pytest.mark.parametrize("block_pairs", [1, 1000, 1 << 18])
 @pytest.mark.parametrize(
@@ -582,17 +590,23 @@ def _decided_round() -> mk.MatchResult:
             synthetic_city(400, 50, seed=12), as_of=DEFAULT_AS_OF, method="stable", top_k=3
         ),
         _decided_round,
+        lambda: _decided_round(held_back=True),
     ],
-    ids=["flow", "stable-top-k", "decided"],
+    ids=["flow", "stable-top-k", "decided", "decided-held-back"],
 )
 def test_the_export_gives_every_diagnosis_as_one_by_one(
-    make: object, block_pairs: int, lang: str, monkeypatch: pytest.MonkeyPatch
+    make: object, block_pairs: int, lang: str, masks: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # blocks of one volunteer, of a few, and of all: the same rows, value for value
-    from matchkit import _diagnostics_batch
+    # blocks of one volunteer, of a few, and of all, from the needs' masks or with the
+    # rules run pair by pair: the same rows, value for value
+    from matchkit import _diagnostics_batch, _diagnostics_masks
     from matchkit._export import diagnostics_rows
 
     monkeypatch.setattr(_diagnostics_batch, "BLOCK_PAIRS", block_pairs)
+    monkeypatch.setattr(_diagnostics_batch, "MASK_PAIRS", block_pairs)
+    monkeypatch.setattr(_diagnostics_masks, "PAIR_CHUNK", block_pairs)
+    if not masks:
+        monkeypatch.setattr(_diagnostics_masks, "MAX_MASK_BYTES", 0)
     result = make()  # type: ignore[operator]
     rows = diagnostics_rows(result, lang=lang)
     expected = _one_by_one(result, lang)
@@ -613,3 +627,74 @@ def test_the_export_agrees_with_one_by_one_on_any_dataset(ds: mk.Dataset, lang: 
     result = mk.match(ds, as_of=AS_OF)
     rows = diagnostics_rows(result, lang=lang)
     assert [repr(r) for r in rows] == [repr(r) for r in _one_by_one(result, lang)]
+
+
+def _masks_agree_with_the_rules(ds: mk.Dataset, day: date, cols: np.ndarray) -> None:
+    """Every pair rule's bitmask over the needs ``cols`` equals the rule's own mask."""
+    from matchkit._diagnostics_batch import _PAIR_CODES
+    from matchkit._diagnostics_masks import NeedMasks, unpack
+    from matchkit._encode import encode
+    from matchkit._rules import pair_rule_failures
+
+    enc = encode(ds)
+    masks = NeedMasks.of(enc, cols, day)
+    if cols.size == 0:
+        assert masks is None
+        return
+    assert masks is not None
+    vs = np.arange(enc.n_volunteers, dtype=np.int64)
+    got = masks.failures(enc, vs)
+    assert list(got) == list(_PAIR_CODES)
+    want = pair_rule_failures(enc, np.repeat(vs, cols.size), np.tile(cols, vs.size), day)
+    for rule in _PAIR_CODES:
+        assert got[rule].shape == (vs.size, -(-cols.size // 64))
+        wanted = want[rule].reshape(vs.size, cols.size)
+        assert unpack(got[rule], cols.size).tolist() == wanted.tolist(), rule
+
+
+@settings(max_examples=60)
+@given(
+    datasets(min_volunteers=1, max_volunteers=8, min_needs=1, max_needs=8),
+    st.integers(min_value=0, max_value=255),
+    st.sampled_from([1, 5, 1 << 18]),
+)
+def test_the_needs_masks_give_the_rules_failures(ds: mk.Dataset, some: int, chunk: int) -> None:
+    # any subset of the needs (the open ones of a round), distances and schedules in
+    # chunks of one pair, a few, or all
+    from matchkit import _diagnostics_masks
+
+    cols = np.asarray([j for j in range(len(ds.needs)) if some >> j & 1], dtype=np.int64)
+    kept = _diagnostics_masks.PAIR_CHUNK
+    _diagnostics_masks.PAIR_CHUNK = chunk
+    try:
+        _masks_agree_with_the_rules(ds, AS_OF, cols)
+    finally:
+        _diagnostics_masks.PAIR_CHUNK = kept
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_the_needs_masks_give_the_rules_failures_in_a_city(seed: int) -> None:
+    # more than 64 needs (several words a mask), every rule failing somewhere
+    ds = synthetic_city(300, 150, seed=seed)
+    _masks_agree_with_the_rules(ds, DEFAULT_AS_OF, np.arange(150, dtype=np.int64))
+    _masks_agree_with_the_rules(ds, DEFAULT_AS_OF, np.arange(1, 150, 2, dtype=np.int64))
+
+
+def test_a_need_exactly_at_the_volunteers_radius_is_within_reach() -> None:
+    # the distance rule's "at most" is inclusive, in the masks as in the rules
+    from matchkit._encode import encode
+    from matchkit._rules import pair_distances_km
+
+    ds = synthetic_city(20, 70, seed=2)
+    enc = encode(ds)
+    v = next(i for i, x in enumerate(ds.volunteers) if x.home is not None)
+    j = next(k for k, n in enumerate(ds.needs) if n.location is not None and not n.remote)
+    d = float(pair_distances_km(enc, np.array([v]), np.array([j]))[0])
+    vols = list(ds.volunteers)
+    vols[v] = vols[v].model_copy(update={"max_distance_km": d})
+    for radius, far in ((d, False), (float(np.nextafter(d, 0.0)), True)):
+        vols[v] = vols[v].model_copy(update={"max_distance_km": radius})
+        moved = ds.replace(volunteers=vols)
+        rules = {e.rule for e in mk.why_not(moved, vols[v].id, ds.needs[j].id, as_of=DEFAULT_AS_OF)}
+        assert ("distance" in rules) is far
+        _masks_agree_with_the_rules(moved, DEFAULT_AS_OF, np.arange(70, dtype=np.int64))

@@ -2,11 +2,14 @@
 
 ``why_unmatched`` runs the hard rules of one volunteer against every open need and
 reads the holders of each need that fits them. For a whole round that work is shared
-here: the rules run over blocks of volunteers and all open needs at once (one numpy
-pass per block), and the competition of every volunteer of a block comes from one pass
-over their edges against each need's holders, computed once per round. The rows are
-exactly those of ``why_unmatched`` (the tests compare every volunteer); a volunteer no
-open need fits (rare: their counterfactuals re-run the rules) is diagnosed one by one.
+here: the rules' failures of a block of volunteers against all open needs come as
+bitmasks over the needs, built from masks computed once per round
+(:mod:`._diagnostics_masks`; the rules run pair by pair over the block when those masks
+would take too much room), the counts per rule are counts of bits, and the competition
+of every volunteer of a block comes from one pass over their edges against each need's
+holders, computed once per round. The rows are exactly those of ``why_unmatched`` (the
+tests compare every volunteer); a volunteer no open need fits (rare: their
+counterfactuals re-run the rules) is diagnosed one by one.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from ._diagnostics import (
     judged,
     without_rules,
 )
+from ._diagnostics_masks import NeedMasks, count_bits, pack, set_bits, unpack
 from ._roundview import RoundView, round_view
 from ._rules import RULES, pair_rule_failures, volunteer_rule_failures
 
@@ -41,6 +45,9 @@ F64 = NDArray[np.float64]
 #: Pairs (volunteers x open needs) whose rules run at once: bounds a block's memory
 #: (about 100 bytes a pair while the rules run: some 25 MB).
 BLOCK_PAIRS = 1 << 18
+#: Pairs judged at once from the needs' masks (a bit a pair and a rule, the distances
+#: and schedules computed in chunks of their own).
+MASK_PAIRS = 1 << 21
 #: The rules that compare a volunteer with a need, in the order of ``RULES``.
 _PAIR_CODES = tuple(r for r in RULES if r not in _STATE_RULES)
 
@@ -60,11 +67,18 @@ def volunteer_rows(
             rows[k] = diagnosis_row(told)
     if todo:
         needs = _OpenNeeds.of(result, view)
-        step = max(1, BLOCK_PAIRS // max(needs.cols.size, 1))
+        masks = NeedMasks.of(view.enc, needs.cols, view.day)
+        pairs = BLOCK_PAIRS if masks is None else MASK_PAIRS
+        step = max(1, pairs // max(needs.cols.size, 1))
         for a in range(0, len(todo), step):
             block = todo[a : a + step]
             ids = [volunteer_ids[k] for k in block]
-            for k, row in zip(block, _block_rows(result, view, needs, ids, lang)):
+            made = (
+                _block_rows(result, view, needs, ids, lang)
+                if masks is None
+                else _mask_rows(result, view, needs, masks, ids, lang)
+            )
+            for k, row in zip(block, made):
                 rows[k] = row
     return [row for row in rows if row is not None]
 
@@ -213,6 +227,104 @@ def _block_rows(
         row["competition"] = comp_rows
         rows.append(row)
     return rows
+
+
+def _mask_rows(
+    result: MatchResult,
+    view: RoundView,
+    needs: _OpenNeeds,
+    masks: NeedMasks,
+    ids: list[str],
+    lang: str,
+) -> list[dict[str, Any]]:
+    """Rows of a block of volunteers, from the rules' bitmasks over the open needs (the
+    same rows as :func:`_block_rows`)."""
+    enc, decided = view.enc, _decided(result, view)
+    vs = np.asarray([view.vindex[v] for v in ids], dtype=np.int64)
+    m = needs.cols.size
+    fails = masks.failures(enc, vs)
+    own = _mark_bits(ids, decided.placed_by_v, view, needs, masks.width)
+    declined = _mark_bits(ids, decided.gone_by_v, view, needs, masks.width)
+    settled = own | declined
+    live = pack(~needs.blocked)
+    blocked = pack(needs.blocked)
+    rest = live & ~settled
+    # needs failing at least one rule, and at least two
+    some = np.zeros_like(rest)
+    more = np.zeros_like(rest)
+    for r in _PAIR_CODES:
+        more |= some & fails[r]
+        some |= fails[r]
+    alone = rest & some & ~more
+    by_rule = {r: count_bits(fails[r] & rest) for r in _PAIR_CODES}
+    only_rule = {r: count_bits(fails[r] & alone) for r in _PAIR_CODES}
+    ok = rest & ~some
+    n_open = count_bits(rest)
+    n_ok = count_bits(ok)
+    n_declined = count_bits(live & declined)
+    held_back = count_bits(blocked & ~settled & ~some)
+    outcompeted = np.flatnonzero(np.asarray(n_ok) > 0)
+    comp = _competition(
+        result, view, needs, vs[outcompeted], unpack(ok[outcompeted], m), lang
+    )
+    listings = iter(comp)
+    rows = []
+    for b, vid in enumerate(ids):
+        if not n_ok[b]:  # (no open need fits: counterfactuals, from the same masks)
+            row = {r: fails[r][b] for r in _PAIR_CODES}
+            d = judged(result, view, vid, _full_row(needs, row), lang)
+            rows.append(diagnosis_row(d))
+            continue
+        by = {r: by_rule[r][b] for r in _PAIR_CODES if by_rule[r][b]}
+        only = {r: only_rule[r][b] for r in _PAIR_CODES if only_rule[r][b]}
+        details = {
+            "open_needs": n_open[b],
+            "acceptable_needs": n_ok[b],
+            "placements": int(view.placed_v[vs[b]]),
+            "declined": n_declined[b],
+            "held_back_by_policy": held_back[b],
+        }
+        listing, comp_rows = next(listings)
+        text = T.volunteer_text(
+            "outcompeted", n_open[b], by, only, (), listing, details, lang
+        )
+        d = Diagnosis(
+            "volunteer", vid, "outcompeted", lang, text, n_open[b], by, only, (), (), details
+        )
+        row_out = diagnosis_row(d)
+        row_out["competition"] = comp_rows
+        rows.append(row_out)
+    return rows
+
+
+def _full_row(needs: _OpenNeeds, bits: dict[str, Any]) -> dict[str, B]:
+    """One volunteer's rule masks against every need, from their bitmasks over the open
+    needs (a pair rule reads False on a need not open this round)."""
+    out = {}
+    for r in RULES:
+        if r in needs.state:
+            out[r] = needs.state[r]
+        else:
+            out[r] = np.zeros(needs.col_of.size, dtype=bool)
+            out[r][needs.cols] = unpack(bits[r], needs.cols.size)
+    return out
+
+
+def _mark_bits(
+    ids: list[str], by_volunteer: Any, view: RoundView, needs: _OpenNeeds, width: int
+) -> NDArray[np.uint64]:
+    """:func:`_marks` as bitmasks over the open needs."""
+    rows: list[int] = []
+    cols: list[int] = []
+    for b, vid in enumerate(ids):
+        for nid in by_volunteer.get(vid, ()):
+            j = view.nindex.get(nid)
+            if j is not None and needs.col_of[j] >= 0:
+                rows.append(b)
+                cols.append(int(needs.col_of[j]))
+    out = np.zeros((len(ids), width), dtype=np.uint64)
+    set_bits(out, np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64))
+    return out
 
 
 def _marks(
