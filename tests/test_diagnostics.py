@@ -698,3 +698,27 @@ def test_a_need_exactly_at_the_volunteers_radius_is_within_reach() -> None:
         rules = {e.rule for e in mk.why_not(moved, vols[v].id, ds.needs[j].id, as_of=DEFAULT_AS_OF)}
         assert ("distance" in rules) is far
         _masks_agree_with_the_rules(moved, DEFAULT_AS_OF, np.arange(70, dtype=np.int64))
+
+
+def test_the_distance_masks_agree_at_every_radius() -> None:
+    # radii from none to round the Earth, needs on other continents and at the antipode
+    from matchkit._models import Place
+
+    ds = synthetic_city(40, 70, seed=4)
+    home = next(v.home for v in ds.volunteers if v.home is not None)
+    assert home is not None
+    away = [(-home.lat, home.lon - 180.0 if home.lon > 0 else home.lon + 180.0),
+            (0.0, 0.0), (40.7, -74.0), (-33.9, 151.2), (home.lat, home.lon)]  # fmt: skip
+    needs = list(ds.needs)
+    for k, (lat, lon) in enumerate(away):
+        needs[k] = needs[k].model_copy(
+            update={"location": Place(lat=lat, lon=lon), "remote": False}
+        )
+    radii = [0.0, 0.001, 0.5, 3.0, 9_999.0, 10_000.0, 10_000.001, 15_000.0, 20_015.1, 40_000.0]
+    vols = [
+        v.model_copy(update={"max_distance_km": radii[i % len(radii)]})
+        for i, v in enumerate(ds.volunteers)
+    ]
+    _masks_agree_with_the_rules(
+        ds.replace(volunteers=vols, needs=needs), DEFAULT_AS_OF, np.arange(70, dtype=np.int64)
+    )

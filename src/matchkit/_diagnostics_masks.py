@@ -6,8 +6,10 @@ Most rules read one field of the need and one of the volunteer, so their failure
 against all needs are a few masks over the needs computed once per round: a tag rule
 fails on the needs that require a tag the volunteer lacks (the OR of those tags'
 masks), the age rule on the needs whose minimum age is above theirs, and so on. Only
-the distance and the schedule are computed pair by pair, with the rules' own
-functions. A mask holds one bit per open need: need column ``c`` is bit ``c % 64`` of
+the distance and the schedule are computed pair by pair: the schedule with the rules'
+own function, the distance from the chord between the places (a matrix product) where
+it is clearly shorter or longer than the radius's, from the rules' own distance where
+it is within a few metres of it. A mask holds one bit per open need: need column ``c`` is bit ``c % 64`` of
 word ``c // 64``; the bits past the last column are zero.
 
 Every mask equals the rule's own mask (``pair_rule_failures``), bit for bit: the
@@ -24,18 +26,25 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._encode import Encoded, narrow_counts, popcount
-from ._rules import ages_at, pair_distances_km, slots_covered
+from ._rules import EARTH_RADIUS_KM, ages_at, pair_distances_km, slots_covered
 
 __all__ = ["NeedMasks", "count_bits", "pack", "set_bits", "unpack"]
 
 B = NDArray[np.bool_]
 I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
 U64 = NDArray[np.uint64]
 #: Masks over the needs kept per round are not built past this size (bytes): the
 #: rules then run pair by pair.
 MAX_MASK_BYTES = 1 << 28
-#: Pairs whose distance or schedule is computed at once (about 100 bytes a pair).
+#: Pairs whose distance or schedule is computed at once (some 20 bytes a pair).
 PAIR_CHUNK = 1 << 18
+#: Radii (km) up to which a pair's chord decides the distance rule where it is far
+#: from the radius's chord (a quarter of the way round the Earth: well conditioned).
+CHORD_MAX_KM = 10_000.0
+#: How far (squared chord, unit sphere) from the radius's chord a pair must be to be
+#: decided by its chord; nearer pairs get the rule's own distance.
+CHORD_MARGIN = 1e-9
 #: The tag rules: rule code -> (volunteer's set, need's set, fails when they "meet" or
 #: when the need's set is "missing" from the volunteer's).
 _TAG_RULES = {
@@ -229,13 +238,11 @@ class NeedMasks:
         if rows.size == 0 or cols.size == 0:
             return out
         js = self.cols[cols]
+        xyz = enc.n_xyz[js]
         step = max(1, PAIR_CHUNK // cols.size)
         for a in range(0, rows.size, step):
             part = rows[a : a + step]
-            v = np.repeat(vs[part], cols.size)
-            d = pair_distances_km(enc, v, np.tile(js, part.size))
-            far = ~(d <= enc.v_max_km[v])
-            self._scatter(out, part, cols, far.reshape(part.size, cols.size))
+            self._scatter(out, part, cols, _beyond(enc, vs[part], js, xyz))
         return out
 
     def _schedule(self, enc: Encoded, vs: I64) -> U64:
@@ -258,6 +265,31 @@ class NeedMasks:
         full = np.zeros((rows.size, self.cols.size), dtype=bool)
         full[:, cols] = mask
         out[rows] = pack(full)
+
+
+def _beyond(enc: Encoded, v: I64, js: I64, xyz: F64) -> B:
+    """Which pairs ``(v[a], js[b])`` fail the distance rule (the places are known).
+
+    The rule compares the haversine distance with the radius. A pair whose chord (from
+    the places' unit vectors: one matrix product) is shorter or longer than the
+    radius's chord by more than ``CHORD_MARGIN`` is decided by it: both are computed to
+    about 1e-15, a margin a million times wider. The pairs within the margin (a few
+    metres of the radius), and every pair of a radius too wide for the chord to
+    decide, are given the rule's own distance.
+    """
+    radius = enc.v_max_km[v]
+    decides = (radius >= 0.0) & (radius <= CHORD_MAX_KM)  # (False for NaN)
+    limit = 2.0 * np.sin(np.where(decides, radius, 0.0) / (2.0 * EARTH_RADIUS_KM))
+    limit *= limit
+    chord = 2.0 - 2.0 * (enc.v_xyz[v] @ xyz.T)  # squared chords, on the unit sphere
+    far = chord > limit[:, None] + CHORD_MARGIN
+    unsure = ~far & (chord >= limit[:, None] - CHORD_MARGIN)
+    unsure[~decides] = True
+    a, b = np.nonzero(unsure)
+    if a.size:
+        d = pair_distances_km(enc, v[a], js[b])
+        far[a, b] = ~(d <= radius[a])
+    return far
 
 
 def _rows_where(rows: B, mask: U64) -> U64:
