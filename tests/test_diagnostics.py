@@ -722,3 +722,28 @@ def test_the_distance_masks_agree_at_every_radius() -> None:
     _masks_agree_with_the_rules(
         ds.replace(volunteers=vols, needs=needs), DEFAULT_AS_OF, np.arange(70, dtype=np.int64)
     )
+
+
+def test_the_rows_come_block_by_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a writer taking the rows one at a time holds one block's rows, not the round's
+    from matchkit import _diagnostics_batch
+
+    result = mk.match(synthetic_city(400, 50, seed=11), as_of=DEFAULT_AS_OF)
+    ids = sorted(result.unmatched)
+    expected = _one_by_one(result, "en")[: len(ids)]
+    judged: list[int] = []
+    made = _diagnostics_batch._mask_rows
+
+    def counted(*args: object) -> list[dict[str, object]]:
+        judged.append(len(args[4]))  # type: ignore[arg-type]
+        return made(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_diagnostics_batch, "_mask_rows", counted)
+    monkeypatch.setattr(_diagnostics_batch, "MASK_PAIRS", 3 * 50)
+    rows = _diagnostics_batch.iter_volunteer_rows(result, ids, "en")
+    first = [next(rows) for _ in range(5)]
+    assert 0 < sum(judged) <= 5 + 3
+    assert [repr(r) for r in first + list(rows)] == [repr(r) for r in expected]
+    assert sum(judged) == sum(
+        r["code"] in ("outcompeted", "no_acceptable_need", "all_declined") for r in expected
+    )

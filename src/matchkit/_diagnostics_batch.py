@@ -14,7 +14,7 @@ counterfactuals re-run the rules) is diagnosed one by one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,7 @@ from ._rules import RULES, pair_rule_failures, volunteer_rule_failures
 if TYPE_CHECKING:
     from ._proposals import MatchResult
 
-__all__ = ["diagnosis_row", "volunteer_rows"]
+__all__ = ["diagnosis_row", "iter_volunteer_rows", "volunteer_rows"]
 
 B = NDArray[np.bool_]
 I64 = NDArray[np.int64]
@@ -56,31 +56,64 @@ def volunteer_rows(
     result: MatchResult, volunteer_ids: Sequence[str], lang: str
 ) -> list[dict[str, Any]]:
     """The export row of ``why_unmatched`` for each volunteer, in the order given."""
+    return list(iter_volunteer_rows(result, volunteer_ids, lang))
+
+
+def iter_volunteer_rows(
+    result: MatchResult, volunteer_ids: Sequence[str], lang: str
+) -> Iterator[dict[str, Any]]:
+    """:func:`volunteer_rows` one at a time: a writer that takes them so holds one
+    block's rows at once. (The rows list every acceptable need of every volunteer with
+    its scores: 2.7 million entries, some 600 MB, on the 100k city.)"""
     view = round_view(result)
-    rows: list[dict[str, Any] | None] = [None] * len(volunteer_ids)
-    todo: list[int] = []
-    for k, vid in enumerate(volunteer_ids):
+    judge: Callable[[list[str]], list[dict[str, Any]]] | None = None
+    step = 1
+    waiting: list[dict[str, Any] | str] = []  # rows, and the ids of the block's volunteers
+    n_waiting = 0
+    for vid in volunteer_ids:
         told = without_rules(result, view, vid, lang)
-        if told is None:
-            todo.append(k)
-        else:
-            rows[k] = diagnosis_row(told)
-    if todo:
-        needs = _OpenNeeds.of(result, view)
-        masks = NeedMasks.of(view.enc, needs.cols, view.day)
-        pairs = BLOCK_PAIRS if masks is None else MASK_PAIRS
-        step = max(1, pairs // max(needs.cols.size, 1))
-        for a in range(0, len(todo), step):
-            block = todo[a : a + step]
-            ids = [volunteer_ids[k] for k in block]
-            made = (
-                _block_rows(result, view, needs, ids, lang)
-                if masks is None
-                else _mask_rows(result, view, needs, masks, ids, lang)
-            )
-            for k, row in zip(block, made):
-                rows[k] = row
-    return [row for row in rows if row is not None]
+        if told is not None:
+            if waiting:
+                waiting.append(diagnosis_row(told))
+            else:
+                yield diagnosis_row(told)
+            continue
+        if judge is None:
+            judge, step = _judge(result, view, lang)
+        waiting.append(vid)
+        n_waiting += 1
+        if n_waiting == step:
+            yield from _filled(waiting, judge)
+            waiting, n_waiting = [], 0
+    if judge is not None and waiting:
+        yield from _filled(waiting, judge)
+
+
+def _judge(
+    result: MatchResult, view: RoundView, lang: str
+) -> tuple[Callable[[list[str]], list[dict[str, Any]]], int]:
+    """The rows of a block of volunteers (by id), and how many a block holds."""
+    needs = _OpenNeeds.of(result, view)
+    masks = NeedMasks.of(view.enc, needs.cols, view.day)
+    pairs = BLOCK_PAIRS if masks is None else MASK_PAIRS
+    step = max(1, pairs // max(needs.cols.size, 1))
+
+    def judge(ids: list[str]) -> list[dict[str, Any]]:
+        if masks is None:
+            return _block_rows(result, view, needs, ids, lang)
+        return _mask_rows(result, view, needs, masks, ids, lang)
+
+    return judge, step
+
+
+def _filled(
+    waiting: list[dict[str, Any] | str],
+    judge: Callable[[list[str]], list[dict[str, Any]]],
+) -> Iterator[dict[str, Any]]:
+    """The rows of ``waiting`` in order, each id replaced by its judged row."""
+    made = iter(judge([x for x in waiting if isinstance(x, str)]))
+    for x in waiting:
+        yield next(made) if isinstance(x, str) else x
 
 
 def diagnosis_row(d: Diagnosis) -> dict[str, Any]:
