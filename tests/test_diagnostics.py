@@ -747,3 +747,23 @@ def test_the_rows_come_block_by_block(monkeypatch: pytest.MonkeyPatch) -> None:
     assert sum(judged) == sum(
         r["code"] in ("outcompeted", "no_acceptable_need", "all_declined") for r in expected
     )
+
+
+def test_the_needs_masks_read_tags_past_the_first_word() -> None:
+    # 100 skills and 80 causes: the encoded sets take two words
+    rng = np.random.default_rng(7)
+    skills = [f"s{k}" for k in range(100)]
+    causes = [f"c{k}" for k in range(80)]
+    vols = [
+        {"id": f"v{i}", "remote_ok": True,
+         "skills": list(rng.choice(skills, 60, replace=False)),
+         "excluded_causes": list(rng.choice(causes, 2, replace=False))}
+        for i in range(30)
+    ]  # fmt: skip
+    needs = [
+        _need(f"n{j}", required_skills=list(rng.choice(skills, 1 + j % 3, replace=False)),
+              causes=list(rng.choice(causes, 1 + j % 2, replace=False)))
+        for j in range(90)
+    ]  # fmt: skip
+    ds = mk.Dataset.from_records(volunteers=vols, organisations=ORG, needs=needs)
+    _masks_agree_with_the_rules(ds, TINY_DAY, np.arange(90, dtype=np.int64))
