@@ -165,3 +165,42 @@ def test_unknown_language(tmp_path: Path, call: object) -> None:
     result = mk.match(tiny_city(), as_of="2026-09-01")
     with pytest.raises(mk.UnknownMethodError, match="'lang' parameter"):
         call(result, tmp_path)  # type: ignore[operator]
+
+
+def test_an_error_while_diagnosing_leaves_the_older_files_and_no_temporary_one(
+    city: mk.MatchResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matchkit import _export
+
+    out = tmp_path / "round"
+    city.to_csv(out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(before) == ["diagnostics.csv", "proposals.csv", "reasons.csv"]
+    (out / "proposals.csv").write_text("an older round\n", encoding="utf-8")
+    real = _export.why_unfilled
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("diagnosis failed")
+
+    monkeypatch.setattr(_export, "why_unfilled", broken)
+    assert city.unfilled  # (the needs are diagnosed after the volunteers' rows are written)
+    with pytest.raises(RuntimeError, match="diagnosis failed"):
+        city.to_csv(out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)
+    assert (out / "proposals.csv").read_text(encoding="utf-8") == "an older round\n"
+    assert (out / "diagnostics.csv").read_bytes() == before["diagnostics.csv"]
+    monkeypatch.setattr(_export, "why_unfilled", real)
+    city.to_csv(out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_the_diagnoses_written_are_diagnostics_rows(city: mk.MatchResult, tmp_path: Path) -> None:
+    from matchkit._export import diagnostics_rows
+
+    city.to_csv(tmp_path)
+    written = read_csv(tmp_path / "diagnostics.csv")
+    rows = diagnostics_rows(city)
+    assert len(written) == len(rows) > 0
+    for got, row in zip(written, rows):
+        assert got["id"] == row["id"] and got["text"] == row["text"]
+        assert json.loads(got["excluded_by"]) == row["excluded_by"]

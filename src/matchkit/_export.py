@@ -18,12 +18,12 @@ import csv
 import json
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._diagnostics import why_unfilled
-from ._diagnostics_batch import diagnosis_row, volunteer_rows
+from ._diagnostics_batch import diagnosis_row, iter_volunteer_rows
 from ._memory import as_heavy_step
 from ._scoring import COMPONENTS
 from ._texts import check_lang
@@ -100,17 +100,19 @@ def reason_rows(result: MatchResult) -> list[dict[str, Any]]:
 def diagnostics_rows(result: MatchResult, *, lang: str = "en") -> list[dict[str, Any]]:
     """Full diagnoses of every unmatched volunteer and unfilled need (nested values)."""
     check_lang(lang, "diagnostics_rows")
+    return list(_iter_diagnostics_rows(result, lang))
+
+
+def _iter_diagnostics_rows(result: MatchResult, lang: str) -> Iterator[dict[str, Any]]:
+    """:func:`diagnostics_rows` one at a time (a 100k round's rows hold some 600 MB)."""
     # (the volunteers' rules and competition are run for many at once; the same rows)
-    rows = volunteer_rows(result, sorted(result.unmatched), lang)
-    rows += [
-        diagnosis_row(why_unfilled(result, nid, lang=lang))
-        for nid in sorted(result.unfilled)
-    ]
-    return rows
+    yield from iter_volunteer_rows(result, sorted(result.unmatched), lang)
+    for nid in sorted(result.unfilled):
+        yield diagnosis_row(why_unfilled(result, nid, lang=lang))
 
 
 def _write_csv_file(
-    path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]
+    path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]], *, move: bool = True
 ) -> Path:
     cols = list(columns)
     # Lists in column order; None is an empty cell, nested values (diagnostics only) are
@@ -129,19 +131,33 @@ def _write_csv_file(
             ]
             for row in rows
         ),
+        move=move,
     )
 
 
-def _write_csv_lines(path: Path, columns: Sequence[str], lines: Iterable[Sequence[Any]]) -> Path:
+def _write_csv_lines(
+    path: Path, columns: Sequence[str], lines: Iterable[Sequence[Any]], *, move: bool = True
+) -> Path:
     """Write a header and lines (values in column order, written as ``csv`` writes them)
-    to a temporary file, then move it over ``path``."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(list(columns))
-        w.writerows(lines)  # a C loop
+    to a temporary file, then move it over ``path``; with ``move=False``, return the
+    temporary file (see :func:`_tmp`) for the caller to move."""
+    tmp = _tmp(path)
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(list(columns))
+            w.writerows(lines)  # a C loop
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if not move:
+        return tmp
     os.replace(tmp, path)
     return path
+
+
+def _tmp(path: Path) -> Path:
+    return path.with_name(path.name + ".tmp")
 
 
 @as_heavy_step
@@ -162,9 +178,9 @@ def write_proposals_csv(result: MatchResult, path: str | os.PathLike[str]) -> Pa
     return _write_proposals(result, Path(path))
 
 
-def _write_proposals(result: MatchResult, path: Path) -> Path:
+def _write_proposals(result: MatchResult, path: Path, *, move: bool = True) -> Path:
     lines = _proposal_lines(result, "")  # (in column order already: no dict per row)
-    return _write_csv_lines(path, PROPOSAL_COLUMNS, lines)
+    return _write_csv_lines(path, PROPOSAL_COLUMNS, lines, move=move)
 
 
 # Exports build an object per row: collection paused while they do (0.98 -> 0.71-0.80 s
@@ -201,17 +217,30 @@ def write_csv(
     check_lang(lang, "to_csv")
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    # Every row is computed before the first file is written, so an error leaves no mix
-    # of this round's files and an older round's.
-    tables = [
+    # Every file is written in full (to its temporary name) before the first is moved in
+    # place, so an error leaves no mix of this round's files and an older round's. The
+    # diagnoses go to their file as they are made (a 100k round's hold some 600 MB).
+    tables: list[tuple[Path, Sequence[str], Iterable[dict[str, Any]]]] = [
         (out / "reasons.csv", REASON_COLUMNS, reason_rows(result)),
     ]
     if diagnostics:
         tables.append(
-            (out / "diagnostics.csv", DIAGNOSTIC_COLUMNS, diagnostics_rows(result, lang=lang))
+            (out / "diagnostics.csv", DIAGNOSTIC_COLUMNS, _iter_diagnostics_rows(result, lang))
         )
-    written = [_write_proposals(result, out / "proposals.csv")]
-    written += [_write_csv_file(path, columns, rows) for path, columns, rows in tables]
+    done: list[tuple[Path, Path]] = []
+    try:
+        done.append((_write_proposals(result, out / "proposals.csv", move=False),
+                     out / "proposals.csv"))
+        for path, columns, rows in tables:
+            done.append((_write_csv_file(path, columns, rows, move=False), path))
+    except BaseException:
+        for tmp, _ in done:
+            tmp.unlink(missing_ok=True)
+        raise
+    written = []
+    for tmp, path in done:
+        os.replace(tmp, path)
+        written.append(path)
     if not diagnostics:
         # A diagnostics.csv left by an earlier export would describe another round.
         (out / "diagnostics.csv").unlink(missing_ok=True)
