@@ -767,3 +767,151 @@ def test_the_needs_masks_read_tags_past_the_first_word() -> None:
     ]  # fmt: skip
     ds = mk.Dataset.from_records(volunteers=vols, organisations=ORG, needs=needs)
     _masks_agree_with_the_rules(ds, TINY_DAY, np.arange(90, dtype=np.int64))
+
+
+# -- every unfilled need of a round at once ------------------------------------------------
+
+
+def _need_rows_agree(result: mk.MatchResult, lang: str) -> None:
+    from matchkit._diagnostics_batch import diagnosis_row
+    from matchkit._diagnostics_needs import need_rows
+
+    ids = sorted(result.unfilled)
+    expected = [repr(diagnosis_row(result.why_unfilled(n, lang=lang))) for n in ids]
+    assert [repr(r) for r in need_rows(result, ids, lang)] == expected
+
+
+@pytest.mark.parametrize("masks", [True, False], ids=["masks", "pairs"])
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("block_pairs", [1, 1000, 1 << 20])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: mk.match(synthetic_city(400, 50, seed=11), as_of=DEFAULT_AS_OF, shortlist=1),
+        lambda: mk.match(
+            synthetic_city(400, 50, seed=12), as_of=DEFAULT_AS_OF, method="stable", top_k=3
+        ),
+        _decided_round,
+        lambda: _decided_round(held_back=True),
+    ],
+    ids=["flow", "stable-top-k", "decided", "decided-held-back"],
+)
+def test_the_needs_rows_are_those_of_why_unfilled(
+    make: object, block_pairs: int, lang: str, masks: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # blocks of one need, of a few, and of all, from the volunteers' masks or one by
+    # one: the same rows, value for value
+    from matchkit import _diagnostics_masks, _diagnostics_needs
+
+    monkeypatch.setattr(_diagnostics_needs, "NEED_PAIRS", block_pairs)
+    if not masks:
+        monkeypatch.setattr(_diagnostics_masks, "MAX_MASK_BYTES", 0)
+    result = make()  # type: ignore[operator]
+    _need_rows_agree(result, lang)
+    rows = _diagnostics_needs.need_rows(result, sorted(result.unfilled), lang)
+    assert {"candidates_elsewhere", "no_acceptable_volunteer"} <= {r["code"] for r in rows}
+    changes = {c["change"] for r in rows for c in r["counterfactuals"]}
+    assert {"radius", "drop_check", "drop_skill", "remote", "no_fixed_times"} <= changes
+
+
+def _volunteer_masks_agree_with_the_rules(result: mk.MatchResult) -> None:
+    """Every pair rule's bitmask over the volunteers equals the rule's own mask, need by
+    need."""
+    from matchkit._diagnostics_batch import _PAIR_CODES
+    from matchkit._diagnostics_masks import unpack
+    from matchkit._diagnostics_needs import VolunteerMasks
+    from matchkit._roundview import round_view
+    from matchkit._rules import need_rule_failures
+
+    view = round_view(result)
+    enc = view.enc
+    masks = VolunteerMasks.of(result, view)
+    assert masks is not None
+    js = np.arange(enc.n_needs, dtype=np.int64)
+    fails = masks.failures(enc, js)
+    for j in js.tolist():
+        want = need_rule_failures(enc, j, view.day)
+        for r in _PAIR_CODES:
+            got = unpack(fails[r][j], enc.n_volunteers)
+            assert got.tolist() == want[r].tolist(), (j, r)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.booleans().flatmap(lambda m: datasets(
+        min_volunteers=1, max_volunteers=12, min_needs=1, max_needs=8, matchable=m)),
+    st.sampled_from(["en", "ru"]),
+    st.integers(1, 40),
+)
+def test_the_needs_rows_agree_with_why_unfilled_on_any_dataset(
+    ds: mk.Dataset, lang: str, block_pairs: int
+) -> None:
+    from matchkit import _diagnostics_needs
+
+    result = mk.match(ds, as_of=AS_OF)
+    _volunteer_masks_agree_with_the_rules(result)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_diagnostics_needs, "NEED_PAIRS", block_pairs)
+        _need_rows_agree(result, lang)
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_the_volunteers_masks_give_the_rules_failures_in_a_city(seed: int) -> None:
+    result = mk.match(synthetic_city(300, 60, seed=seed), as_of=DEFAULT_AS_OF)
+    _volunteer_masks_agree_with_the_rules(result)
+
+
+def test_the_volunteers_masks_read_tags_past_the_first_word() -> None:
+    # 100 skills and 80 causes: the encoded sets take two words
+    rng = np.random.default_rng(8)
+    skills = [f"s{k}" for k in range(100)]
+    causes = [f"c{k}" for k in range(80)]
+    vols = [
+        {"id": f"v{i}", "remote_ok": True,
+         "skills": list(rng.choice(skills, 60, replace=False)),
+         "excluded_causes": list(rng.choice(causes, 2, replace=False))}
+        for i in range(90)
+    ]  # fmt: skip
+    needs = [
+        _need(f"n{j}", required_skills=list(rng.choice(skills, 1 + j % 3, replace=False)),
+              causes=list(rng.choice(causes, 1 + j % 2, replace=False)))
+        for j in range(30)
+    ]  # fmt: skip
+    ds = mk.Dataset.from_records(volunteers=vols, organisations=ORG, needs=needs)
+    result = mk.match(ds, as_of=TINY_DAY)
+    _volunteer_masks_agree_with_the_rules(result)
+    for lang in ("en", "ru"):
+        _need_rows_agree(result, lang)
+
+
+def test_a_need_whose_own_state_fails_is_judged_by_the_rules() -> None:
+    # a reason that is not the need's state, on a need that is not open: every
+    # volunteer fails, as why_unfilled says
+    import dataclasses
+
+    result = mk.match(tiny_city(), as_of=TINY_DAY)
+    reason = result.unfilled["n4"]
+    result.unfilled["n4"] = dataclasses.replace(reason, code="no_acceptable_volunteer")
+    for lang in ("en", "ru"):
+        _need_rows_agree(result, lang)
+
+
+def test_the_needs_rows_leave_the_problems_edges_ungrouped_by_need() -> None:
+    # grouping 19 M edges by need takes some 450 MB at its peak; the needs' rows look
+    # their pairs up instead
+    from matchkit._diagnostics_needs import need_rows
+
+    result = mk.match(synthetic_city(400, 50, seed=11), as_of=DEFAULT_AS_OF)
+    rows = need_rows(result, sorted(result.unfilled), "en")
+    assert any(r["code"] == "candidates_elsewhere" for r in rows)
+    assert "_by_need" not in vars(result.problem)
+
+
+def test_a_need_in_person_without_a_place_fails_everyone() -> None:
+    ds = tiny_city()
+    needs = [n.model_copy(update={"location": None}) if n.id == "n2" else n for n in ds.needs]
+    result = mk.match(ds.replace(needs=needs), as_of=TINY_DAY)
+    assert result.why_unfilled("n2").excluded_by["no_place"] == len(ds.volunteers)
+    _volunteer_masks_agree_with_the_rules(result)
+    for lang in ("en", "ru"):
+        _need_rows_agree(result, lang)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -400,6 +400,36 @@ def _count_fails(fails: Mapping[str, B]) -> NDArray[np.int64]:
     return out
 
 
+def need_without_rules(
+    result: MatchResult,
+    j: int,
+    need_id: str,
+    lang: str,
+    organisation_ids: Container[str] | None = None,
+) -> Diagnosis | None:
+    """The diagnosis of need ``j`` that needs no rule run (it is filled, not open, ended,
+    or held back by a policy check), else None. ``organisation_ids`` may pass the
+    dataset's organisation ids (as a set, for many needs)."""
+    n = result.dataset.needs[j]
+    reason = result.unfilled.get(need_id)
+    if reason is None:
+        return Diagnosis("need", need_id, "filled", lang, T.need_filled(n, lang))
+    if reason.code not in ("not_open", "ended", "policy"):
+        return None
+    vetter = n.vetted_by or ""
+    known = result.dataset.organisation_ids if organisation_ids is None else organisation_ids
+    if vetter in known:
+        vetter = result.dataset.organisation(vetter).name
+    text = T.need_state(
+        reason.code,
+        n,
+        result.context.get("blocked", {}).get(need_id, ""),
+        lang,
+        vetter,
+    )
+    return Diagnosis("need", need_id, reason.code, lang, text, details=dict(reason.details))
+
+
 def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diagnosis:
     """Why a need keeps free places: binding rules, counts, and computed counterfactuals.
 
@@ -430,25 +460,12 @@ def why_unfilled(result: MatchResult, need_id: str, *, lang: str = "en") -> Diag
     check_lang(lang, "why_unfilled")
     view = round_of(result, "why_unfilled")
     j = index_of(view, "need", need_id, "why_unfilled")
+    told = need_without_rules(result, j, need_id, lang)
+    if told is not None:
+        return told
     n = result.dataset.needs[j]
-    reason = result.unfilled.get(need_id)
-    if reason is None:
-        return Diagnosis("need", need_id, "filled", lang, T.need_filled(n, lang))
+    reason = result.unfilled[need_id]
     free = int(reason.details.get("free_places", 0))
-    if reason.code in ("not_open", "ended", "policy"):
-        vetter = n.vetted_by or ""
-        if vetter in result.dataset.organisation_ids:
-            vetter = result.dataset.organisation(vetter).name
-        text = T.need_state(
-            reason.code,
-            n,
-            result.context.get("blocked", {}).get(need_id, ""),
-            lang,
-            vetter,
-        )
-        return Diagnosis(
-            "need", need_id, reason.code, lang, text, details=dict(reason.details)
-        )
     enc = view.enc
     fails = need_rule_failures(enc, j, view.day)
     everyone = np.ones(enc.n_volunteers, dtype=bool)
