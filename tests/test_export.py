@@ -177,19 +177,19 @@ def test_an_error_while_diagnosing_leaves_the_older_files_and_no_temporary_one(
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     assert sorted(before) == ["diagnostics.csv", "proposals.csv", "reasons.csv"]
     (out / "proposals.csv").write_text("an older round\n", encoding="utf-8")
-    real = _export.why_unfilled
+    real = _export.iter_need_rows
 
     def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("diagnosis failed")
 
-    monkeypatch.setattr(_export, "why_unfilled", broken)
+    monkeypatch.setattr(_export, "iter_need_rows", broken)
     assert city.unfilled  # (the needs are diagnosed after the volunteers' rows are written)
     with pytest.raises(RuntimeError, match="diagnosis failed"):
         city.to_csv(out)
     assert sorted(p.name for p in out.iterdir()) == sorted(before)
     assert (out / "proposals.csv").read_text(encoding="utf-8") == "an older round\n"
     assert (out / "diagnostics.csv").read_bytes() == before["diagnostics.csv"]
-    monkeypatch.setattr(_export, "why_unfilled", real)
+    monkeypatch.setattr(_export, "iter_need_rows", real)
     city.to_csv(out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 

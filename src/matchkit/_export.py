@@ -22,8 +22,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._diagnostics import why_unfilled
-from ._diagnostics_batch import diagnosis_row, iter_volunteer_rows
+from ._diagnostics_batch import iter_volunteer_rows
+from ._diagnostics_needs import iter_need_rows
 from ._memory import as_heavy_step
 from ._scoring import COMPONENTS
 from ._texts import check_lang
@@ -105,10 +105,9 @@ def diagnostics_rows(result: MatchResult, *, lang: str = "en") -> list[dict[str,
 
 def _iter_diagnostics_rows(result: MatchResult, lang: str) -> Iterator[dict[str, Any]]:
     """:func:`diagnostics_rows` one at a time (a 100k round's rows hold some 600 MB)."""
-    # (the volunteers' rules and competition are run for many at once; the same rows)
+    # (the rules are run for many volunteers, then many needs, at once; the same rows)
     yield from iter_volunteer_rows(result, sorted(result.unmatched), lang)
-    for nid in sorted(result.unfilled):
-        yield diagnosis_row(why_unfilled(result, nid, lang=lang))
+    yield from iter_need_rows(result, sorted(result.unfilled), lang)
 
 
 def _write_csv_file(
