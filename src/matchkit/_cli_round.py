@@ -645,6 +645,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.add_argument("--no-diagnostics", dest="diagnostics", action="store_false",
                        help="with a folder or .json output, leave out the full diagnoses "
                        "(diagnostics.csv): they check every unmatched volunteer and unfilled "
-                       "need against every open need again, about a minute for a round of "
-                       "100k volunteers; reasons.csv still gives everyone's reason")
+                       "need against every open need again, about 20 s for a round of 100k "
+                       "volunteers; reasons.csv still gives everyone's reason")
         p.set_defaults(handler=_cmd_match)
