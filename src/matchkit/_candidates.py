@@ -301,14 +301,21 @@ def _remote(
     Needs with the same required tags, minimum age, slots and overlap accept the same
     ``remote_ok`` volunteers, so each distinct requirement is one pass of vector
     operations over the volunteers' columns (no pairs are formed for the ones that fail).
+    The requirements are sorted with their tags and minimum age first: those sharing
+    them test the tags and the age once, and their schedules on the volunteers that pass
+    (100k city: 977 requirements of 1,048 remote needs, 360 of tags and age; the remote
+    candidates 0.31 s -> 0.2 s).
     """
     ages = ages_at(enc, as_of)[vols]
     avail = enc.v_availability[vols]
-    cols = [np.ascontiguousarray(vb[vols, w]) for w in range(vb.shape[1])]
+    n_words = vb.shape[1]
+    tag_words = n_words - 1  # (the last word holds slots a need requires all of)
+    cols = [np.ascontiguousarray(vb[vols, w]) for w in range(n_words)]
     sig = np.concatenate(
         [
-            nb[needs].view(np.int64),
+            nb[needs, :tag_words].view(np.int64),
             enc.n_min_age[needs, None],
+            nb[needs, tag_words:].view(np.int64),
             enc.n_slots[needs, None].astype(np.int64),
             enc.n_required_overlap[needs, None],
         ],
@@ -321,18 +328,28 @@ def _remote(
     buf_v: list[I64] = []
     buf_n: list[I64] = []
     size = 0
-    n_words = vb.shape[1]
+    head: NDArray[np.int64] | None = None  # (the tags and age of the last requirement)
     for g in range(len(uniq)):
-        req = uniq[g, :n_words].view(np.uint64)
-        min_age, slots, overlap = (int(x) for x in uniq[g, n_words:])
-        ok = np.ones(vols.size, dtype=bool)
-        for w in np.flatnonzero(req).tolist():
-            ok &= (cols[w] & req[w]) == req[w]
-        if min_age >= 0:
-            ok &= ages >= min_age
-        if overlap > 0:
-            ok &= popcount(avail & np.uint32(slots)) >= overlap
-        v = vols[ok]
+        if head is None or not np.array_equal(uniq[g, : tag_words + 1], head):
+            head = uniq[g, : tag_words + 1]
+            req = head[:tag_words].view(np.uint64)
+            ok = np.ones(vols.size, dtype=bool)
+            for w in np.flatnonzero(req).tolist():
+                ok &= (cols[w] & req[w]) == req[w]
+            if head[tag_words] >= 0:
+                ok &= ages >= head[tag_words]
+            sub = np.flatnonzero(ok)
+        every, slots, overlap = (int(x) for x in uniq[g, tag_words + 1 :])
+        at = sub
+        if every or overlap > 0:
+            keep = np.ones(at.size, dtype=bool)
+            if every:
+                slot_req = np.uint64(every)
+                keep &= (cols[tag_words][at] & slot_req) == slot_req
+            if overlap > 0:
+                keep &= popcount(avail[at] & np.uint32(slots)) >= overlap
+            at = at[keep]
+        v = vols[at]
         if v.size == 0:
             continue
         for j in needs[members[bounds[g] : bounds[g + 1]]].tolist():
