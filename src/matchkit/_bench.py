@@ -513,4 +513,7 @@ def _line(row: dict[str, Any]) -> str:
             extra += f"; OR-Tools on its pairs {peer_text(row['peer'], strong='')}"
         if row.get("stages_system"):
             extra += f"; system time {system_text(row)}"
-    return f"{head} {row['seconds']:>9.3f} s {row['delta_mb']:>8.0f} MB  value {row['value']:,.6g}{extra}"
+    # (the kernel's peak and current sizes are counted a little apart: a growth of about
+    # nothing may read as a fraction of a MB below zero)
+    grew = max(row["delta_mb"], 0.0)
+    return f"{head} {row['seconds']:>9.3f} s {grew:>8.0f} MB  value {row['value']:,.6g}{extra}"
