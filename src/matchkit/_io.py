@@ -48,6 +48,7 @@ from ._io_csv import (
     wrong_separator,
 )
 from ._io_json import FileProblem, parse_document, parse_json_array, parse_jsonl
+from ._io_json_columns import read_valid_records
 from ._io_json_types import check_json_types
 from ._io_save import save_dataset
 from ._memory import makes_lasting_objects
@@ -125,6 +126,11 @@ def _from_json_items(
     problems: list[Problem],
 ) -> Parsed:
     out = Parsed(source, table=False)
+    # (all valid: validated field by field, see _io_json_columns; else one by one)
+    out.models = read_valid_records(model, [value for _, value in items])
+    if out.models is not None:
+        out.lines = [line for line, _ in items]
+        return out
     for line, value in items:
         if not isinstance(value, dict):
             got = type(value).__name__ if value is not None else "null"

@@ -56,7 +56,6 @@ def read_valid_rows(
         return None
     if not (_plain_model(model) and _plain_model(Place)):
         return None
-    names = list(model.model_fields)
     by_name = columns_by_name(model)
     n = len(rows)
     cells = list(zip(*rows)) if n else [() for _ in header]
@@ -81,7 +80,24 @@ def read_valid_rows(
             return None
         values[field] = place
 
-    # Per field: the value of every row, and (where some rows leave it blank) which rows give it.
+    out = assemble(model, values, n)
+    if out is None:
+        return None
+    return out if _agrees(model, header, rows, out) else None
+
+
+def assemble(
+    model: type[BaseModel], values: dict[str, list[Any]], n: int
+) -> list[BaseModel] | None:
+    """The ``n`` models made of each field's validated values (BLANK where a record does
+    not give the field; a field without values is given by none), with the model's
+    record-wide checks run on each; None if a record leaves a required field out, or a
+    check fails or makes another record. The model must pass :func:`_fields`,
+    :func:`_record_checks` and :func:`_plain_model`."""
+    fields, checks = _fields(model), _record_checks(model)
+    assert fields is not None and checks is not None
+    names = list(model.model_fields)
+    # Per field: the value of every record, and (where some leave it out) which give it.
     final: list[Any] = []
     given: list[list[bool]] = []
     given_names: list[str] = []
@@ -89,17 +105,17 @@ def read_valid_rows(
     for name in names:
         got = values.get(name)
         default = fields[name]
-        if got is None:  # no column: the default everywhere
+        if got is None:  # given by no record: the default everywhere
             if default is BLANK:
-                return None  # (a required field without a column)
+                return None  # (a required field never given)
             final.append([default] * n)
             continue
-        if not any(v is BLANK for v in got):
+        if BLANK not in got:  # (BLANK equals only itself)
             final.append(got)
             always.add(name)
             continue
         if default is BLANK:
-            return None  # (a required field left blank)
+            return None  # (a required field left out)
         final.append([default if v is BLANK else v for v in got])
         given.append([v is not BLANK for v in got])
         given_names.append(name)
@@ -126,7 +142,7 @@ def read_valid_rows(
                     return None  # (a validator that makes another record)
     except (ValueError, AssertionError):
         return None
-    return out if _agrees(model, header, rows, out) else None
+    return out
 
 
 def _read_column(
