@@ -234,32 +234,8 @@ def _block_rows(
     held_back = (needs.blocked & ~settled & fits).sum(axis=1).tolist()
     outcompeted = np.flatnonzero(ok.any(axis=1))
     comp = _competition(result, view, needs, vs[outcompeted], ok[outcompeted], lang)
-    rows = []
-    for b, vid in enumerate(ids):
-        if not n_ok[b]:  # (no open need fits: counterfactuals, from the same masks)
-            d = judged(result, view, vid, needs.full_row(fails, b), lang)
-            rows.append(diagnosis_row(d))
-            continue
-        by = {r: by_rule[r][b] for r in _PAIR_CODES if by_rule[r][b]}
-        only = {r: only_rule[r][b] for r in _PAIR_CODES if only_rule[r][b]}
-        details = {
-            "open_needs": n_open[b],
-            "acceptable_needs": n_ok[b],
-            "placements": int(view.placed_v[vs[b]]),
-            "declined": n_declined[b],
-            "held_back_by_policy": held_back[b],
-        }
-        listing, comp_rows = comp.pop(0)
-        text = T.volunteer_text(
-            "outcompeted", n_open[b], by, only, (), listing, details, lang
-        )
-        d = Diagnosis(
-            "volunteer", vid, "outcompeted", lang, text, n_open[b], by, only, (), (), details
-        )
-        row = diagnosis_row(d)
-        row["competition"] = comp_rows
-        rows.append(row)
-    return rows
+    tally = _Tally(by_rule, only_rule, n_open, n_ok, n_declined, held_back)
+    return _rows(result, view, ids, vs, tally, comp, lambda b: needs.full_row(fails, b), lang)
 
 
 def _mask_rows(
@@ -300,33 +276,60 @@ def _mask_rows(
     comp = _competition(
         result, view, needs, vs[outcompeted], unpack(ok[outcompeted], m), lang
     )
-    listings = iter(comp)
+    tally = _Tally(by_rule, only_rule, n_open, n_ok, n_declined, held_back)
+    return _rows(
+        result, view, ids, vs, tally, comp,
+        lambda b: _full_row(needs, {r: fails[r][b] for r in _PAIR_CODES}), lang,
+    )
+
+
+@dataclass(frozen=True)
+class _Tally:
+    """A block's counts per volunteer (lists indexed by the volunteer's place in it)."""
+
+    by_rule: dict[str, list[int]]
+    only_rule: dict[str, list[int]]
+    open_needs: list[int]
+    acceptable: list[int]
+    declined: list[int]
+    held_back: list[int]
+
+
+def _rows(
+    result: MatchResult,
+    view: RoundView,
+    ids: list[str],
+    vs: I64,
+    tally: _Tally,
+    competition: list[Any],
+    full_row: Callable[[int], dict[str, B]],
+    lang: str,
+) -> list[dict[str, Any]]:
+    """The block's export rows from its counts; ``competition`` lists the volunteers some
+    open need fits, in order; ``full_row(b)`` gives the rule masks of one that none fits
+    (diagnosed one by one: counterfactuals)."""
+    listings = iter(competition)
     rows = []
     for b, vid in enumerate(ids):
-        if not n_ok[b]:  # (no open need fits: counterfactuals, from the same masks)
-            row = {r: fails[r][b] for r in _PAIR_CODES}
-            d = judged(result, view, vid, _full_row(needs, row), lang)
-            rows.append(diagnosis_row(d))
+        if not tally.acceptable[b]:  # (no open need fits: counterfactuals)
+            rows.append(diagnosis_row(judged(result, view, vid, full_row(b), lang)))
             continue
-        by = {r: by_rule[r][b] for r in _PAIR_CODES if by_rule[r][b]}
-        only = {r: only_rule[r][b] for r in _PAIR_CODES if only_rule[r][b]}
+        by = {r: tally.by_rule[r][b] for r in _PAIR_CODES if tally.by_rule[r][b]}
+        only = {r: tally.only_rule[r][b] for r in _PAIR_CODES if tally.only_rule[r][b]}
+        n_open = tally.open_needs[b]
         details = {
-            "open_needs": n_open[b],
-            "acceptable_needs": n_ok[b],
+            "open_needs": n_open,
+            "acceptable_needs": tally.acceptable[b],
             "placements": int(view.placed_v[vs[b]]),
-            "declined": n_declined[b],
-            "held_back_by_policy": held_back[b],
+            "declined": tally.declined[b],
+            "held_back_by_policy": tally.held_back[b],
         }
         listing, comp_rows = next(listings)
-        text = T.volunteer_text(
-            "outcompeted", n_open[b], by, only, (), listing, details, lang
-        )
-        d = Diagnosis(
-            "volunteer", vid, "outcompeted", lang, text, n_open[b], by, only, (), (), details
-        )
-        row_out = diagnosis_row(d)
-        row_out["competition"] = comp_rows
-        rows.append(row_out)
+        text = T.volunteer_text("outcompeted", n_open, by, only, (), listing, details, lang)
+        d = Diagnosis("volunteer", vid, "outcompeted", lang, text, n_open, by, only, (), (), details)
+        row = diagnosis_row(d)
+        row["competition"] = comp_rows
+        rows.append(row)
     return rows
 
 
