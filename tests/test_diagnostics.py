@@ -579,10 +579,9 @@ def _decided_round(held_back: bool = False) -> mk.MatchResult:
     return mk.match(ds, ledger=ledger, as_of=DEFAULT_AS_OF, at=f"{DEFAULT_AS_OF}T12:00")
 
 
-@pytest.mark.parametrize("masks", [True, False], ids=["masks", "pairs"])
-@pytest.mark.parametrize("lang", ["en", "ru"])
-@pytest.mark.parametrize("block_pairs", [1, 1000, 1 << 18])
-@pytest.mark.parametrize(
+#: Seeded rounds the batch diagnoses are compared on: flow with a shortlist, stable with
+#: top_k, a ledger's decisions, and the same with needs held back by policy checks.
+ROUNDS = pytest.mark.parametrize(
     "make",
     [
         lambda: mk.match(synthetic_city(400, 50, seed=11), as_of=DEFAULT_AS_OF, shortlist=1),
@@ -594,6 +593,12 @@ def _decided_round(held_back: bool = False) -> mk.MatchResult:
     ],
     ids=["flow", "stable-top-k", "decided", "decided-held-back"],
 )
+
+
+@pytest.mark.parametrize("masks", [True, False], ids=["masks", "pairs"])
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("block_pairs", [1, 1000, 1 << 18])
+@ROUNDS
 def test_the_export_gives_every_diagnosis_as_one_by_one(
     make: object, block_pairs: int, lang: str, masks: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -749,23 +754,27 @@ def test_the_rows_come_block_by_block(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-def test_the_needs_masks_read_tags_past_the_first_word() -> None:
-    # 100 skills and 80 causes: the encoded sets take two words
-    rng = np.random.default_rng(7)
+def _two_word_vocabularies(seed: int, n_vols: int, n_needs: int) -> mk.Dataset:
+    """100 skills and 80 causes: the encoded sets take two words."""
+    rng = np.random.default_rng(seed)
     skills = [f"s{k}" for k in range(100)]
     causes = [f"c{k}" for k in range(80)]
     vols = [
         {"id": f"v{i}", "remote_ok": True,
          "skills": list(rng.choice(skills, 60, replace=False)),
          "excluded_causes": list(rng.choice(causes, 2, replace=False))}
-        for i in range(30)
+        for i in range(n_vols)
     ]  # fmt: skip
     needs = [
         _need(f"n{j}", required_skills=list(rng.choice(skills, 1 + j % 3, replace=False)),
               causes=list(rng.choice(causes, 1 + j % 2, replace=False)))
-        for j in range(90)
+        for j in range(n_needs)
     ]  # fmt: skip
-    ds = mk.Dataset.from_records(volunteers=vols, organisations=ORG, needs=needs)
+    return mk.Dataset.from_records(volunteers=vols, organisations=ORG, needs=needs)
+
+
+def test_the_needs_masks_read_tags_past_the_first_word() -> None:
+    ds = _two_word_vocabularies(7, 30, 90)
     _masks_agree_with_the_rules(ds, TINY_DAY, np.arange(90, dtype=np.int64))
 
 
@@ -784,18 +793,7 @@ def _need_rows_agree(result: mk.MatchResult, lang: str) -> None:
 @pytest.mark.parametrize("masks", [True, False], ids=["masks", "pairs"])
 @pytest.mark.parametrize("lang", ["en", "ru"])
 @pytest.mark.parametrize("block_pairs", [1, 1000, 1 << 20])
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda: mk.match(synthetic_city(400, 50, seed=11), as_of=DEFAULT_AS_OF, shortlist=1),
-        lambda: mk.match(
-            synthetic_city(400, 50, seed=12), as_of=DEFAULT_AS_OF, method="stable", top_k=3
-        ),
-        _decided_round,
-        lambda: _decided_round(held_back=True),
-    ],
-    ids=["flow", "stable-top-k", "decided", "decided-held-back"],
-)
+@ROUNDS
 def test_the_needs_rows_are_those_of_why_unfilled(
     make: object, block_pairs: int, lang: str, masks: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -862,23 +860,7 @@ def test_the_volunteers_masks_give_the_rules_failures_in_a_city(seed: int) -> No
 
 
 def test_the_volunteers_masks_read_tags_past_the_first_word() -> None:
-    # 100 skills and 80 causes: the encoded sets take two words
-    rng = np.random.default_rng(8)
-    skills = [f"s{k}" for k in range(100)]
-    causes = [f"c{k}" for k in range(80)]
-    vols = [
-        {"id": f"v{i}", "remote_ok": True,
-         "skills": list(rng.choice(skills, 60, replace=False)),
-         "excluded_causes": list(rng.choice(causes, 2, replace=False))}
-        for i in range(90)
-    ]  # fmt: skip
-    needs = [
-        _need(f"n{j}", required_skills=list(rng.choice(skills, 1 + j % 3, replace=False)),
-              causes=list(rng.choice(causes, 1 + j % 2, replace=False)))
-        for j in range(30)
-    ]  # fmt: skip
-    ds = mk.Dataset.from_records(volunteers=vols, organisations=ORG, needs=needs)
-    result = mk.match(ds, as_of=TINY_DAY)
+    result = mk.match(_two_word_vocabularies(8, 90, 30), as_of=TINY_DAY)
     _volunteer_masks_agree_with_the_rules(result)
     for lang in ("en", "ru"):
         _need_rows_agree(result, lang)

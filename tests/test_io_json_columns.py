@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 import matchkit as mk
-from matchkit import _io, _io_json_columns
+from matchkit import _io, _io_columns, _io_json_columns
 from matchkit._io_csv import MODELS
 from matchkit._io_json_columns import read_valid_records
 from matchkit._io_json_types import check_json_types
@@ -128,7 +128,7 @@ def test_field_by_field_gives_the_record_by_record_models_or_gives_up(
     model, records = case
     reference = one_by_one(model, records)
     # (this path on its own; arrays validated once each, or as they are when few repeat)
-    with mock.patch.object(_io_json_columns, "PROBES", 0), mock.patch.object(
+    with mock.patch.object(_io_columns, "PROBES", 0), mock.patch.object(
         _io_json_columns, "_SAMPLE", sample
     ):
         fast = read_valid_records(model, records)
@@ -157,7 +157,7 @@ def test_every_field_with_values_equal_in_python_reads_as_record_by_record(
     for name in model.model_fields:
         records = [{**base, name: v} for v in values]
         reference = one_by_one(model, records)
-        with mock.patch.object(_io_json_columns, "PROBES", 0):
+        with mock.patch.object(_io_columns, "PROBES", 0):
             fast = read_valid_records(model, records)
         if reference is None:
             assert fast is None, name
@@ -172,7 +172,7 @@ def test_fields_left_out_and_given_as_null_keep_their_fields_given() -> None:
         | ({"skills": None} if i % 4 == 0 else {}) | ({"pool": ""} if i % 5 == 0 else {})
         for i in range(30)
     ]
-    with mock.patch.object(_io_json_columns, "PROBES", 0):
+    with mock.patch.object(_io_columns, "PROBES", 0):
         fast = read_valid_records(model, records)
     reference = one_by_one(model, records)
     assert fast is not None and reference is not None and all_same(reference, fast)
@@ -325,7 +325,7 @@ def test_models_built_differently_send_the_records_one_by_one(
     model = MODELS["volunteers"]
     assert read_valid_records(model, records) is not None
     # (as if a pydantic release stored the fields given differently)
-    monkeypatch.setattr(_io_json_columns, "_same", lambda a, b: False)
+    monkeypatch.setattr(_io_columns, "_same", lambda a, b: False)
     assert read_valid_records(model, records) is None
     mk.save_dataset(tiny_city(), tmp_path, format="json")
     assert mk.load_dataset(tmp_path) == tiny_city()

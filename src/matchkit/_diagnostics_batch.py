@@ -189,17 +189,16 @@ class _OpenNeeds:
         )
 
 
-    def full_row(self, fails: dict[str, B], b: int) -> dict[str, B]:
-        """Volunteer ``b``'s rule masks against every need, from a block's masks (a
-        pair rule reads False on a need not open this round)."""
-        m = self.cols.size
+    def full_row(self, open_fails: dict[str, B]) -> dict[str, B]:
+        """One volunteer's rule masks against every need, from each pair rule's mask over
+        the open needs (a pair rule reads False on a need not open this round)."""
         out = {}
         for r in RULES:
             if r in self.state:
                 out[r] = self.state[r]
             else:
                 out[r] = np.zeros(self.col_of.size, dtype=bool)
-                out[r][self.cols] = fails[r][b * m : (b + 1) * m]
+                out[r][self.cols] = open_fails[r]
         return out
 
 
@@ -235,7 +234,11 @@ def _block_rows(
     outcompeted = np.flatnonzero(ok.any(axis=1))
     comp = _competition(result, view, needs, vs[outcompeted], ok[outcompeted], lang)
     tally = _Tally(by_rule, only_rule, n_open, n_ok, n_declined, held_back)
-    return _rows(result, view, ids, vs, tally, comp, lambda b: needs.full_row(fails, b), lang)
+    return _rows(
+        result, view, ids, vs, tally, comp,
+        lambda b: needs.full_row({r: fails[r][b * m : (b + 1) * m] for r in _PAIR_CODES}),
+        lang,
+    )
 
 
 def _mask_rows(
@@ -279,7 +282,7 @@ def _mask_rows(
     tally = _Tally(by_rule, only_rule, n_open, n_ok, n_declined, held_back)
     return _rows(
         result, view, ids, vs, tally, comp,
-        lambda b: _full_row(needs, {r: fails[r][b] for r in _PAIR_CODES}), lang,
+        lambda b: needs.full_row({r: unpack(fails[r][b], m) for r in _PAIR_CODES}), lang,
     )
 
 
@@ -331,19 +334,6 @@ def _rows(
         row["competition"] = comp_rows
         rows.append(row)
     return rows
-
-
-def _full_row(needs: _OpenNeeds, bits: dict[str, Any]) -> dict[str, B]:
-    """One volunteer's rule masks against every need, from their bitmasks over the open
-    needs (a pair rule reads False on a need not open this round)."""
-    out = {}
-    for r in RULES:
-        if r in needs.state:
-            out[r] = needs.state[r]
-        else:
-            out[r] = np.zeros(needs.col_of.size, dtype=bool)
-            out[r][needs.cols] = unpack(bits[r], needs.cols.size)
-    return out
 
 
 def _mark_bits(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from enum import Enum
 from typing import Annotated, Any
@@ -50,11 +50,8 @@ def read_valid_rows(
     """The models of ``rows`` (lists of cells under ``header``, all of known columns),
     exactly as validating each row's record would make them; None unless every row is
     valid and every field can be read this way."""
-    fields, checks = _fields(model), _record_checks(model)
     named = [h for h in header if h]
-    if fields is None or checks is None or len(set(named)) < len(named):
-        return None
-    if not (_plain_model(model) and _plain_model(Place)):
+    if not readable(model) or len(set(named)) < len(named):
         return None
     by_name = columns_by_name(model)
     n = len(rows)
@@ -83,7 +80,16 @@ def read_valid_rows(
     out = assemble(model, values, n)
     if out is None:
         return None
-    return out if _agrees(model, header, rows, out) else None
+
+    def by_cells(i: int) -> BaseModel | None:
+        cells = {h: c for h, c in zip(header, rows[i]) if h}
+        record, bad = record_from_cells(model, cells, source="", row=None, problems=[])
+        try:
+            return None if bad else model.model_validate(record)
+        except ValidationError:
+            return None
+
+    return out if agrees(model, out, by_cells, "csv") else None
 
 
 def assemble(
@@ -92,8 +98,7 @@ def assemble(
     """The ``n`` models made of each field's validated values (BLANK where a record does
     not give the field; a field without values is given by none), with the model's
     record-wide checks run on each; None if a record leaves a required field out, or a
-    check fails or makes another record. The model must pass :func:`_fields`,
-    :func:`_record_checks` and :func:`_plain_model`."""
+    check fails or makes another record. The model must be :func:`readable`."""
     fields, checks = _fields(model), _record_checks(model)
     assert fields is not None and checks is not None
     names = list(model.model_fields)
@@ -249,6 +254,20 @@ def _plain_model(model: type[BaseModel]) -> bool:
 
 
 @functools.cache
+def readable(model: type[BaseModel]) -> bool:
+    """Whether the model's records can be put together field by field (:func:`assemble`):
+    defaults that records may share, "after" record-wide validators only, nothing
+    :func:`_plain_model` rules out (for the model and its places), and no aliases."""
+    return (
+        _fields(model) is not None
+        and _record_checks(model) is not None
+        and _plain_model(model)
+        and _plain_model(Place)
+        and not any(info.alias or info.validation_alias for info in model.model_fields.values())
+    )
+
+
+@functools.cache
 def _record_checks(model: type[BaseModel]) -> tuple[Any, ...] | None:
     """The model's record-wide "after" validators (each takes the record); None if it
     has another kind (one that sees the record before its fields are validated)."""
@@ -260,22 +279,20 @@ def _record_checks(model: type[BaseModel]) -> tuple[Any, ...] | None:
     return tuple(out)
 
 
-def _agrees(
-    model: type[BaseModel], header: Sequence[str], rows: Sequence[Sequence[str]],
+def agrees(
+    model: type[BaseModel],
     made: list[BaseModel],
+    reference: Callable[[int], BaseModel | None],
+    source: str,
 ) -> bool:
-    """Whether a few rows read cell by cell give the same models."""
-    n = len(rows)
+    """Whether a few records (spread over them) made field by field are those
+    ``reference(i)`` makes one by one (None: it refuses the record)."""
+    n = len(made)
     for i in sorted({round(k * (n - 1) / max(PROBES - 1, 1)) for k in range(PROBES)} if n else ()):
-        cells = {h: c for h, c in zip(header, rows[i]) if h}
-        record, bad = record_from_cells(model, cells, source="", row=None, problems=[])
-        try:
-            reference = model.model_validate(record)
-        except ValidationError:
-            return False
-        if bad or not _same(reference, made[i]):
-            log.debug("csv: %s read column by column differs from the model; cell by cell",
-                      model.__name__)
+        one = reference(i)
+        if one is None or not _same(one, made[i]):
+            log.debug("%s: %s read field by field differs from the model; one by one",
+                      source, model.__name__)
             return False
     return True
 

@@ -16,7 +16,6 @@ validated whole and compared.
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Sequence
 from itertools import chain
@@ -25,22 +24,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ._io_columns import (
-    BLANK,
-    PROBES,
-    _adapter,
-    _fields,
-    _plain_model,
-    _record_checks,
-    _same,
-    assemble,
-)
+from ._io_columns import BLANK, _adapter, agrees, assemble, readable
 from ._io_json_types import _NUMBER, _json_shapes
-from ._models import Place
 
 __all__ = ["read_valid_records"]
-
-log = logging.getLogger("matchkit")
 
 _ABSENT = type(BLANK)  # (the type of BLANK, a field a record leaves out)
 #: Arrays of a field looked at to tell whether they repeat (half of them at most distinct).
@@ -65,7 +52,7 @@ def read_valid_records(model: type[BaseModel], records: Sequence[Any]) -> list[B
     ...                                    "registered": True}]) is None
     True
     """
-    if not _readable(model) or not set(map(type, records)) <= {dict}:
+    if not readable(model) or not set(map(type, records)) <= {dict}:
         return None
     names = model.model_fields
     given = Counter(chain.from_iterable(records))  # field -> how many records give it
@@ -84,22 +71,16 @@ def read_valid_records(model: type[BaseModel], records: Sequence[Any]) -> list[B
                 return None
             values[name] = read
     out = assemble(model, values, n)
-    if out is None or not _agrees(model, records, out):
+
+    def whole(i: int) -> BaseModel | None:
+        try:
+            return model.model_validate(records[i])
+        except ValidationError:
+            return None
+
+    if out is None or not agrees(model, out, whole, "json"):
         return None
     return out
-
-
-def _readable(model: type[BaseModel]) -> bool:
-    """Whether the model's records can be put together field by field."""
-    return (
-        _fields(model) is not None
-        and _record_checks(model) is not None
-        and _plain_model(model)
-        and _plain_model(Place)
-        and not any(
-            info.alias or info.validation_alias for info in model.model_fields.values()
-        )
-    )
 
 
 def _read_field(model: type[BaseModel], name: str, column: list[Any]) -> list[Any] | None:
@@ -171,19 +152,4 @@ def _json_types_fit(model: type[BaseModel], name: str, values: list[Any]) -> boo
             set(map(type, map(methodcaller("get", half), dicts))) <= _NUMBER
             for half in ("lat", "lon")
         )
-    return True
-
-
-def _agrees(model: type[BaseModel], records: Sequence[Any], made: list[BaseModel]) -> bool:
-    """Whether a few records validated whole give the same models."""
-    n = len(records)
-    for i in sorted({round(k * (n - 1) / max(PROBES - 1, 1)) for k in range(PROBES)} if n else ()):
-        try:
-            reference = model.model_validate(records[i])
-        except ValidationError:
-            return False
-        if not _same(reference, made[i]):
-            log.debug("json: %s read field by field differs from the model; record by record",
-                      model.__name__)
-            return False
     return True
